@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* The ibs-promote command: subcommands share these. */
+#ifndef IBSP_CLI_H
+#define IBSP_CLI_H
+
+/* Exit codes (documented in --help and docs/cli.md). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,    /* a system error: I/O, memory, permission */
+	EXIT_USAGE = 2,   /* bad command line */
+	EXIT_BADDATA = 3, /* the input file is malformed or unsupported */
+};
+
+int cmd_info(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+
+/* Map a library error to an exit code: -EINVAL/-EPROTONOSUPPORT mean bad data. */
+int cli_exit_code(int err);
+
+#endif

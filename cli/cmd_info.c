@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: MIT
+/* ibs-promote info: what a recording holds (host, topology, events, sample counts). */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "ibsp/perf_file.h"
+
+static const char info_usage[] =
+	"Usage: ibs-promote info [--json] FILE\n"
+	"\n"
+	"Show the host, NUMA topology (nodes, CPUs, memory ranges), events and sample\n"
+	"counts per event and per CPU of the perf.data FILE.\n"
+	"\n"
+	"  -j, --json   one JSON object instead of text\n"
+	"\n"
+	"Example:\n"
+	"  ibs-promote info tests/fixtures/pf-workload.data\n";
+
+static const char *or_unknown(const char *s)
+{
+	return s ? s : "(unknown)";
+}
+
+static json_t *jstr(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *info_json(const char *path, const struct ibsp_perf_reader *r)
+{
+	const struct ibsp_recording_info *in = ibsp_perf_reader__info(r);
+	const struct ibsp_perf_stats *st = ibsp_perf_reader__stats(r);
+	json_t *root = json_object(), *host = json_object(), *nodes = json_array();
+	json_t *events = json_array(), *cpus = json_object(), *cmd = json_array();
+	uint64_t doff, dsize;
+
+	ibsp_perf_reader__data_range(r, &doff, &dsize);
+	json_object_set_new(root, "file", json_string(path));
+	json_object_set_new(root, "data_offset", json_integer((json_int_t)doff));
+	json_object_set_new(root, "data_size", json_integer((json_int_t)dsize));
+	json_object_set_new(host, "hostname", jstr(in->hostname));
+	json_object_set_new(host, "os_release", jstr(in->osrelease));
+	json_object_set_new(host, "arch", jstr(in->arch));
+	json_object_set_new(host, "cpuid", jstr(in->cpuid));
+	json_object_set_new(host, "cpu_desc", jstr(in->cpudesc));
+	json_object_set_new(host, "nr_cpus_avail", json_integer(in->nr_cpus_avail));
+	json_object_set_new(host, "nr_cpus_online", json_integer(in->nr_cpus_online));
+	json_object_set_new(host, "total_mem_kb", json_integer((json_int_t)in->total_mem_kb));
+	for (uint32_t i = 0; i < in->nr_cmdline; i++)
+		json_array_append_new(cmd, json_string(in->cmdline[i]));
+	json_object_set_new(host, "cmdline", cmd);
+	json_object_set_new(root, "host", host);
+
+	if (in->topo) {
+		const struct ibsp_topology *t = in->topo;
+
+		for (uint32_t i = 0; i < t->nr_nodes; i++) {
+			const struct ibsp_topo_node *n = &t->nodes[i];
+			json_t *jn = json_object(), *ranges = json_array();
+
+			json_object_set_new(jn, "node", json_integer(n->node.id));
+			json_object_set_new(jn, "cpus", json_string(n->cpulist ? n->cpulist : ""));
+			json_object_set_new(jn, "nr_cpus", json_integer(n->nr_cpus));
+			json_object_set_new(jn, "mem_total_kb", json_integer((json_int_t)n->mem_total_kb));
+			json_object_set_new(jn, "mem_free_kb", json_integer((json_int_t)n->mem_free_kb));
+			for (uint32_t k = 0; t->has_block_map && k < n->nr_ranges; k++) {
+				char buf[64];
+
+				snprintf(buf, sizeof(buf), "%#" PRIx64 "-%#" PRIx64,
+					 n->ranges[k].first * t->block_size_bytes,
+					 (n->ranges[k].first + n->ranges[k].nr) * t->block_size_bytes - 1);
+				json_array_append_new(ranges, json_string(buf));
+			}
+			json_object_set_new(jn, "memory_ranges", ranges);
+			json_array_append_new(nodes, jn);
+		}
+		json_object_set_new(root, "memory_block_size",
+				    json_integer((json_int_t)t->block_size_bytes));
+	}
+	json_object_set_new(root, "nodes", nodes);
+
+	for (uint32_t i = 0; i < ibsp_perf_reader__nr_events(r); i++) {
+		const struct ibsp_event_desc *ev = ibsp_perf_reader__event(r, i);
+		json_t *je = json_object();
+		char buf[32];
+
+		json_object_set_new(je, "name", json_string(ev->name));
+		json_object_set_new(je, "sampler", json_string(ibsp_sampler_kind__name(ev->kind)));
+		json_object_set_new(je, "type", json_integer(ev->attr.type));
+		snprintf(buf, sizeof(buf), "%#llx", (unsigned long long)ev->attr.config);
+		json_object_set_new(je, "config", json_string(buf));
+		snprintf(buf, sizeof(buf), "%#llx", (unsigned long long)ev->attr.sample_type);
+		json_object_set_new(je, "sample_type", json_string(buf));
+		json_object_set_new(je, "samples", json_integer((json_int_t)st->samples_per_event[i]));
+		json_array_append_new(events, je);
+	}
+	json_object_set_new(root, "events", events);
+	for (uint32_t c = 0; c < st->nr_cpu_slots; c++) {
+		char key[16];
+
+		if (!st->samples_per_cpu[c])
+			continue;
+		snprintf(key, sizeof(key), "%u", c);
+		json_object_set_new(cpus, key, json_integer((json_int_t)st->samples_per_cpu[c]));
+	}
+	json_object_set_new(root, "samples_per_cpu", cpus);
+	json_object_set_new(root, "samples", json_integer((json_int_t)st->nr_samples));
+	json_object_set_new(root, "samples_decoded", json_integer((json_int_t)st->nr_decoded));
+	json_object_set_new(root, "samples_invalid", json_integer((json_int_t)st->nr_invalid));
+	json_object_set_new(root, "lost_records", json_integer((json_int_t)st->nr_lost_records));
+	json_object_set_new(root, "lost", json_integer((json_int_t)st->nr_lost));
+	json_object_set_new(root, "throttle", json_integer((json_int_t)st->nr_throttle));
+	json_object_set_new(root, "records", json_integer((json_int_t)st->nr_records));
+	return root;
+}
+
+static void info_text(const char *path, const struct ibsp_perf_reader *r)
+{
+	const struct ibsp_recording_info *in = ibsp_perf_reader__info(r);
+	const struct ibsp_perf_stats *st = ibsp_perf_reader__stats(r);
+	uint64_t doff, dsize;
+
+	ibsp_perf_reader__data_range(r, &doff, &dsize);
+	printf("file:        %s (data %" PRIu64 " bytes at %#" PRIx64 ")\n", path, dsize, doff);
+	printf("host:        %s\n", or_unknown(in->hostname));
+	printf("os release:  %s\n", or_unknown(in->osrelease));
+	printf("arch:        %s\n", or_unknown(in->arch));
+	printf("cpu:         %s [%s]\n", or_unknown(in->cpudesc), or_unknown(in->cpuid));
+	printf("cpus:        %u online, %u available\n", in->nr_cpus_online, in->nr_cpus_avail);
+	if (in->total_mem_kb)
+		printf("memory:      %" PRIu64 " kB\n", in->total_mem_kb);
+	if (in->nr_cmdline) {
+		printf("cmdline:    ");
+		for (uint32_t i = 0; i < in->nr_cmdline; i++)
+			printf(" %s", in->cmdline[i]);
+		printf("\n");
+	}
+	if (!in->topo) {
+		printf("topology:    none recorded (no NUMA_TOPOLOGY feature)\n");
+	} else {
+		const struct ibsp_topology *t = in->topo;
+
+		printf("topology:    %u node(s)", t->nr_nodes);
+		if (t->has_block_map)
+			printf(", memory block size %#" PRIx64, t->block_size_bytes);
+		printf("\n");
+		for (uint32_t i = 0; i < t->nr_nodes; i++) {
+			const struct ibsp_topo_node *n = &t->nodes[i];
+
+			printf("  node %d: cpus %s, memory %" PRIu64 " kB total, %" PRIu64 " kB free\n",
+			       n->node.id, n->nr_cpus ? n->cpulist : "none (CPU-less)", n->mem_total_kb,
+			       n->mem_free_kb);
+			for (uint32_t k = 0; t->has_block_map && k < n->nr_ranges; k++)
+				printf("    phys 0x%012" PRIx64 "-0x%012" PRIx64 "\n",
+				       n->ranges[k].first * t->block_size_bytes,
+				       (n->ranges[k].first + n->ranges[k].nr) * t->block_size_bytes - 1);
+		}
+	}
+	printf("events:      %u\n", ibsp_perf_reader__nr_events(r));
+	for (uint32_t i = 0; i < ibsp_perf_reader__nr_events(r); i++) {
+		const struct ibsp_event_desc *ev = ibsp_perf_reader__event(r, i);
+
+		printf("  [%u] %-24s sampler %-4s type %u config %#llx sample_type %#llx: %" PRIu64
+		       " samples\n",
+		       i, ev->name, ibsp_sampler_kind__name(ev->kind), ev->attr.type,
+		       (unsigned long long)ev->attr.config, (unsigned long long)ev->attr.sample_type,
+		       st->samples_per_event[i]);
+	}
+	printf("samples:     %" PRIu64 " (%" PRIu64 " decoded, %" PRIu64 " invalid)\n",
+	       st->nr_samples, st->nr_decoded, st->nr_invalid);
+	printf("per cpu:    ");
+	for (uint32_t c = 0; c < st->nr_cpu_slots; c++)
+		if (st->samples_per_cpu[c])
+			printf(" cpu%u=%" PRIu64, c, st->samples_per_cpu[c]);
+	if (st->samples_no_cpu)
+		printf(" no-cpu=%" PRIu64, st->samples_no_cpu);
+	printf("\n");
+	printf("lost:        %" PRIu64 " records in %" PRIu64 " LOST records; %" PRIu64
+	       " throttle events\n",
+	       st->nr_lost, st->nr_lost_records, st->nr_throttle);
+}
+
+int cmd_info(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct ibsp_perf_reader_opts ropts = { .sz = sizeof(ropts), .unordered = true };
+	struct ibsp_perf_reader *r;
+	struct ibsp_sample buf[1024];
+	int c, ret, as_json = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			as_json = 1;
+			break;
+		case 'h':
+			fputs(info_usage, stdout);
+			return EXIT_OK;
+		default:
+			fputs(info_usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fputs(info_usage, stderr);
+		return EXIT_USAGE;
+	}
+	ret = ibsp_perf_reader__open(argv[optind], &ropts, &r);
+	if (ret)
+		return cli_exit_code(ret);
+	/* Counting needs a pass over the samples; order does not matter here. */
+	while ((ret = ibsp_perf_reader__read(r, buf, 1024)) > 0)
+		;
+	if (ret < 0) {
+		ibsp_perf_reader__close(r);
+		return cli_exit_code(ret);
+	}
+	if (as_json) {
+		json_t *j = info_json(argv[optind], r);
+
+		json_dumpf(j, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(j);
+	} else {
+		info_text(argv[optind], r);
+	}
+	ibsp_perf_reader__close(r);
+	return fflush(stdout) ? EXIT_FAIL : EXIT_OK;
+}

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Install every Debian 12 package that ibs-promote's build, tests, benchmarks
+# and guest tests need. Idempotent: packages already present are left alone,
+# and apt is not touched at all when nothing is missing.
+set -eu
+
+PKGS="build-essential cmake pkg-config xz-utils clang-format
+libpfm4-dev libnuma-dev libhwloc-dev liburing-dev libcriterion-dev libjansson-dev
+linux-source-6.1 linux-perf
+qemu-system-x86 busybox-static cpio gzip
+libclang-rt-14-dev clang"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	echo "setup-debian: all packages present"
+	exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO="sudo"
+fi
+
+echo "setup-debian: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

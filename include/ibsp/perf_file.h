@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * perf.data recordings: read (streamed, O(1) memory in the file size) and
+ * write (ring-buffer records verbatim, with the host's feature sections).
+ *
+ * Format: tools/perf/Documentation/perf.data-file-format.txt and
+ * tools/perf/util/header.c of Linux 6.1; see docs/perf-data.md.
+ */
+#ifndef IBSP_PERF_FILE_H
+#define IBSP_PERF_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/perf_event.h>
+
+#include "ibsp/sample.h"
+#include "ibsp/topology.h"
+
+/** struct ibsp_pmu_mapping - a PMU's dynamic perf type and its sysfs name */
+struct ibsp_pmu_mapping {
+	uint32_t type;
+	char *name;
+};
+
+/**
+ * struct ibsp_recording_info - what a recording says about its host
+ *
+ * The reader fills it from the feature sections; the writer writes it.
+ * Strings are NULL when the feature is absent.
+ */
+struct ibsp_recording_info {
+	char *hostname;  /* HOSTNAME */
+	char *osrelease; /* OSRELEASE */
+	char *arch;      /* ARCH, uname -m */
+	char *cpuid;     /* CPUID, "Vendor,family,model,stepping" */
+	char *cpudesc;   /* CPUDESC, the CPU model name */
+	uint32_t nr_cmdline;
+	char **cmdline;         /* CMDLINE */
+	uint32_t nr_cpus_avail; /* NRCPUS: highest present CPU + 1 */
+	uint32_t nr_cpus_online;
+	uint64_t total_mem_kb; /* TOTAL_MEM */
+	uint32_t nr_pmus;
+	struct ibsp_pmu_mapping *pmus; /* PMU_MAPPINGS */
+	struct ibsp_topology *topo;    /* NUMA_TOPOLOGY (+ MEM_TOPOLOGY block map) */
+	uint64_t first_sample_ns;      /* SAMPLE_TIME */
+	uint64_t last_sample_ns;
+	bool has_sample_time;
+	bool ibs_zen4;      /* PMU_CAPS ibs_op zen4_ibs_extensions=1 */
+	uint64_t features[4]; /* the header's feature bitmap, as read or written */
+};
+
+/** ibsp_recording_info__from_host() - fill @info for the running host; @topo is taken over */
+int ibsp_recording_info__from_host(struct ibsp_recording_info *info, struct ibsp_topology *topo,
+				   int argc, char *const argv[]);
+
+/** ibsp_recording_info__free() - free what @info points to (not @info itself) */
+void ibsp_recording_info__free(struct ibsp_recording_info *info);
+
+/** ibsp_recording_info__pmu_name() - the PMU name of perf type @type, or NULL */
+const char *ibsp_recording_info__pmu_name(const struct ibsp_recording_info *info, uint32_t type);
+
+/** struct ibsp_event_desc - one event (perf attr) of a recording */
+struct ibsp_event_desc {
+	struct perf_event_attr attr; /* attr.size says how much the file held */
+	char *name;                  /* EVENT_DESC name, or one we made up */
+	uint32_t nr_ids;
+	uint64_t *ids;
+	enum ibsp_sampler_kind kind; /* the decoder its samples go to */
+};
+
+/** struct ibsp_perf_stats - what a reader has seen so far */
+struct ibsp_perf_stats {
+	uint64_t nr_records;
+	uint64_t nr_samples;         /* PERF_RECORD_SAMPLE records */
+	uint64_t nr_decoded;         /* samples handed out as struct ibsp_sample */
+	uint64_t nr_invalid;         /* samples a decoder refused (invalid op, no address) */
+	uint64_t nr_lost;            /* sum of PERF_RECORD_LOST lost counts */
+	uint64_t nr_lost_records;    /* PERF_RECORD_LOST records */
+	uint64_t nr_lost_samples;    /* sum of PERF_RECORD_LOST_SAMPLES counts */
+	uint64_t nr_throttle;        /* PERF_RECORD_THROTTLE records */
+	uint64_t nr_unthrottle;      /* PERF_RECORD_UNTHROTTLE records */
+	uint64_t nr_rounds;          /* PERF_RECORD_FINISHED_ROUND records */
+	uint64_t nr_out_of_order;    /* samples older than an already flushed round */
+	uint64_t *samples_per_event; /* [nr_events] */
+	uint64_t *samples_per_cpu;   /* [nr_cpu_slots], indexed by CPU number */
+	uint32_t nr_cpu_slots;
+	uint64_t samples_no_cpu; /* samples without a CPU field */
+};
+
+struct ibsp_perf_reader;
+
+/** struct ibsp_perf_reader_opts - reader options; start with sz = sizeof(opts) */
+struct ibsp_perf_reader_opts {
+	size_t sz;
+	bool unordered;         /* hand samples out in file order, not perf's time order */
+	uint32_t max_queue;     /* bound on the reorder queue (entries); 0 = default */
+	uint64_t window_bytes;  /* size of the mmap window; 0 = default (64 MiB) */
+};
+
+/**
+ * ibsp_perf_reader__open() - open a perf.data file and read its header,
+ * attrs and feature sections
+ * @path: the file
+ * @opts: NULL for the defaults
+ * @out: receives the reader
+ *
+ * Samples are handed out in the order `perf script` prints them (perf's
+ * ordered-events rounds), unless @opts asks for file order.
+ *
+ * Return: 0, or a negative errno; the reason, naming the file, offset and
+ * field, is logged at IBSP_LOG_ERROR.
+ */
+int ibsp_perf_reader__open(const char *path, const struct ibsp_perf_reader_opts *opts,
+			   struct ibsp_perf_reader **out);
+
+/** ibsp_perf_reader__close() - free the reader; NULL is accepted */
+void ibsp_perf_reader__close(struct ibsp_perf_reader *r);
+
+const struct ibsp_recording_info *ibsp_perf_reader__info(const struct ibsp_perf_reader *r);
+uint32_t ibsp_perf_reader__nr_events(const struct ibsp_perf_reader *r);
+const struct ibsp_event_desc *ibsp_perf_reader__event(const struct ibsp_perf_reader *r,
+						      uint32_t idx);
+const struct ibsp_perf_stats *ibsp_perf_reader__stats(const struct ibsp_perf_reader *r);
+/** ibsp_perf_reader__data_range() - file offset and size of the data section */
+void ibsp_perf_reader__data_range(const struct ibsp_perf_reader *r, uint64_t *offset,
+				  uint64_t *size);
+
+/**
+ * ibsp_perf_reader__read() - decode the next samples
+ * @buf: room for @cap samples
+ *
+ * Return: the number of samples stored (> 0), 0 at the end of the data, or a
+ * negative errno on malformed input (logged with file, offset and field).
+ */
+int ibsp_perf_reader__read(struct ibsp_perf_reader *r, struct ibsp_sample *buf, size_t cap);
+
+/**
+ * ibsp_perf_reader__next_record() - the next raw record, in file order
+ * @rec: receives a pointer valid until the next call
+ * @offset: receives its file offset (may be NULL)
+ *
+ * Do not mix with ibsp_perf_reader__read() on one reader.
+ *
+ * Return: 1 with a record, 0 at the end, or a negative errno.
+ */
+int ibsp_perf_reader__next_record(struct ibsp_perf_reader *r, const struct perf_event_header **rec,
+				  uint64_t *offset);
+
+struct ibsp_perf_writer;
+
+/**
+ * ibsp_perf_writer__new() - create a perf.data file
+ * @path: the file; it is created or truncated
+ * @info: host facts written as feature sections (copied)
+ * @events: the events; their ids must already be known (copied)
+ *
+ * Return: 0 or a negative errno (logged).
+ */
+int ibsp_perf_writer__new(const char *path, const struct ibsp_recording_info *info,
+			  const struct ibsp_event_desc *events, uint32_t nr_events,
+			  struct ibsp_perf_writer **out);
+
+/** ibsp_perf_writer__write() - append one ring-buffer record verbatim (rec->size bytes) */
+int ibsp_perf_writer__write(struct ibsp_perf_writer *w, const struct perf_event_header *rec);
+
+/** ibsp_perf_writer__finish_round() - append PERF_RECORD_FINISHED_ROUND: all earlier records may be sorted */
+int ibsp_perf_writer__finish_round(struct ibsp_perf_writer *w);
+
+/** ibsp_perf_writer__bytes() - bytes of records written so far */
+uint64_t ibsp_perf_writer__bytes(const struct ibsp_perf_writer *w);
+
+/**
+ * ibsp_perf_writer__close() - write the feature sections and the final
+ * header, close the file and free @w (also on error); NULL is accepted
+ *
+ * Return: 0 or a negative errno (logged).
+ */
+int ibsp_perf_writer__close(struct ibsp_perf_writer *w);
+
+#endif /* IBSP_PERF_FILE_H */

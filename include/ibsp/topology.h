@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NUMA topology: nodes, their CPUs, their memory and which memory blocks
+ * (physical address ranges) belong to which node. It comes from the host's
+ * sysfs or from a recording's NUMA_TOPOLOGY and MEM_TOPOLOGY features, so a
+ * recording can resolve physical address -> node offline.
+ */
+#ifndef IBSP_TOPOLOGY_H
+#define IBSP_TOPOLOGY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/** struct ibsp_node_id - a Linux NUMA node id, kept apart from array indices */
+struct ibsp_node_id {
+	int id;
+};
+
+/** struct ibsp_block_range - @nr memory blocks starting at block index @first */
+struct ibsp_block_range {
+	uint64_t first;
+	uint64_t nr;
+};
+
+/** struct ibsp_topo_node - one NUMA node */
+struct ibsp_topo_node {
+	struct ibsp_node_id node;
+	uint64_t mem_total_kb;   /* MemTotal of the node, kB */
+	uint64_t mem_free_kb;    /* MemFree of the node at discovery/recording time, kB */
+	char *cpulist;           /* kernel cpulist syntax ("0-3,8"); "" for a CPU-less node */
+	uint32_t nr_cpus;        /* number of CPUs in @cpulist */
+	uint32_t nr_ranges;      /* entries in @ranges, sorted by first block */
+	struct ibsp_block_range *ranges;
+};
+
+/** struct ibsp_topology - all NUMA nodes of a host, sorted by node id */
+struct ibsp_topology {
+	uint32_t nr_nodes;
+	struct ibsp_topo_node *nodes;
+	uint64_t block_size_bytes; /* memory block size; 0 when the block map is unknown */
+	bool has_block_map;        /* the nodes' @ranges are filled */
+};
+
+/**
+ * ibsp_topology__from_sysfs() - read the topology of the running host
+ * @sysfs_root: "/sys" normally; tests point it at a fake tree
+ * @out: receives the new topology
+ *
+ * Return: 0, or a negative errno (the failing path is logged).
+ */
+int ibsp_topology__from_sysfs(const char *sysfs_root, struct ibsp_topology **out);
+
+/** ibsp_topology__new() - an empty topology with room for @nr_nodes nodes; NULL+errno on failure */
+struct ibsp_topology *ibsp_topology__new(uint32_t nr_nodes);
+
+/** ibsp_topology__delete() - free a topology; NULL is accepted */
+void ibsp_topology__delete(struct ibsp_topology *topo);
+
+/**
+ * ibsp_topology__node_of_paddr() - the node that holds physical address @paddr
+ *
+ * Return: the node id, or -ENOENT when no block covers @paddr, or -ENODATA
+ * when the topology has no block map.
+ */
+int ibsp_topology__node_of_paddr(const struct ibsp_topology *topo, uint64_t paddr);
+
+/**
+ * ibsp_topology__node_of_cpu() - the node whose cpulist holds @cpu
+ *
+ * Return: the node id, or -ENOENT.
+ */
+int ibsp_topology__node_of_cpu(const struct ibsp_topology *topo, int cpu);
+
+/**
+ * ibsp_cpulist__parse() - parse kernel cpulist syntax ("0-3,8,10-11")
+ * @list: the text; "" or "\n" is an empty list
+ * @cb: called once per CPU in ascending text order; a non-zero return stops the walk
+ *
+ * Return: 0, the callback's non-zero value, or -EINVAL on malformed text.
+ */
+int ibsp_cpulist__parse(const char *list, int (*cb)(int cpu, void *ctx), void *ctx);
+
+#endif /* IBSP_TOPOLOGY_H */

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: MIT
+/* Routing of samples to decoders, the generic fields, and the soft/generic decoders. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "decode.h"
+
+const char *ibsp_sampler_kind__name(enum ibsp_sampler_kind kind)
+{
+	switch (kind) {
+	case IBSP_SAMPLER_IBS:
+		return "ibs";
+	case IBSP_SAMPLER_PEBS:
+		return "pebs";
+	case IBSP_SAMPLER_SOFT:
+		return "soft";
+	case IBSP_SAMPLER_NONE:
+		break;
+	}
+	return "none";
+}
+
+const char *ibsp_mem_src__name(enum ibsp_mem_src src)
+{
+	static const char *const names[IBSP_SRC__MAX] = {
+		[IBSP_SRC_UNKNOWN] = "unknown",         [IBSP_SRC_CACHE] = "cache",
+		[IBSP_SRC_LOCAL_DRAM] = "local_dram",   [IBSP_SRC_REMOTE_DRAM] = "remote_dram",
+		[IBSP_SRC_CXL] = "cxl",                 [IBSP_SRC_PMEM] = "pmem",
+		[IBSP_SRC_IO] = "io",
+	};
+
+	return (unsigned int)src < IBSP_SRC__MAX ? names[src] : "unknown";
+}
+
+void ibsp_decode_ctx__from_cpuid(struct ibsp_decode_ctx *ctx, const char *cpuid)
+{
+	char vendor[32];
+	unsigned int fam, model;
+
+	ctx->cpu_family = 0;
+	ctx->cpu_model = 0;
+	if (cpuid && sscanf(cpuid, "%31[^,],%u,%u", vendor, &fam, &model) == 3) {
+		ctx->cpu_family = fam;
+		ctx->cpu_model = model;
+	}
+}
+
+static int is_core_pmu(const char *pmu_name)
+{
+	return pmu_name && (!strcmp(pmu_name, "cpu") || !strcmp(pmu_name, "cpu_core") ||
+			    !strcmp(pmu_name, "cpu_atom"));
+}
+
+enum ibsp_sampler_kind ibsp_classify_event(const struct perf_event_attr *attr, const char *pmu_name)
+{
+	/* ibs_op is found by name: its perf type is dynamic (perf_pmu_register(..., -1)). */
+	if (pmu_name && !strncmp(pmu_name, "ibs_op", 6))
+		return IBSP_SAMPLER_IBS;
+	if (attr->type == PERF_TYPE_SOFTWARE &&
+	    (attr->config == PERF_COUNT_SW_PAGE_FAULTS || attr->config == PERF_COUNT_SW_PAGE_FAULTS_MIN ||
+	     attr->config == PERF_COUNT_SW_PAGE_FAULTS_MAJ))
+		return IBSP_SAMPLER_SOFT;
+	/* A precise memory event of the core PMU: PEBS on Intel. */
+	if (attr->precise_ip && (attr->sample_type & PERF_SAMPLE_ADDR) &&
+	    (attr->type == PERF_TYPE_RAW || is_core_pmu(pmu_name)))
+		return IBSP_SAMPLER_PEBS;
+	return IBSP_SAMPLER_NONE;
+}
+
+void ibsp_decode_common(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
+{
+	uint64_t t = rs->type;
+
+	memset(s, 0, sizeof(*s));
+	s->cpu = -1;
+	if (t & PERF_SAMPLE_TIME) {
+		s->time_ns = rs->time;
+		s->flags |= IBSP_S_TIME_VALID;
+	}
+	if (t & PERF_SAMPLE_TID) {
+		s->pid = rs->pid;
+		s->tid = rs->tid;
+		s->flags |= IBSP_S_TID_VALID;
+	}
+	if (t & PERF_SAMPLE_CPU) {
+		s->cpu = (int32_t)rs->cpu;
+		s->flags |= IBSP_S_CPU_VALID;
+	}
+	if (t & PERF_SAMPLE_IP) {
+		s->ip = rs->ip;
+		s->flags |= IBSP_S_IP_VALID;
+		if (rs->misc & PERF_RECORD_MISC_EXACT_IP)
+			s->flags |= IBSP_S_EXACT_IP;
+	}
+	if (t & PERF_SAMPLE_PERIOD)
+		s->period = rs->period;
+	if ((t & PERF_SAMPLE_DATA_PAGE_SIZE) && rs->data_page_size &&
+	    !(rs->data_page_size & (rs->data_page_size - 1)))
+		s->page_shift = (uint8_t)__builtin_ctzll(rs->data_page_size);
+}
+
+/* Addresses as the kernel reported them: ADDR and PHYS_ADDR, 0 meaning "not known". */
+static void take_addrs(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
+{
+	if (rs->type & PERF_SAMPLE_ADDR) {
+		s->vaddr = rs->addr;
+		s->flags |= IBSP_S_VADDR_VALID;
+	}
+	/*
+	 * perf_virt_to_phys() writes 0 when the page is not present (always the
+	 * case on a first-touch fault), so 0 means "unknown", not PFN 0.
+	 */
+	if ((rs->type & PERF_SAMPLE_PHYS_ADDR) && rs->phys_addr) {
+		s->paddr = rs->phys_addr;
+		s->flags |= IBSP_S_PADDR_VALID;
+	}
+}
+
+int ibsp_decode_soft(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
+{
+	s->kind = IBSP_SAMPLER_SOFT;
+	s->flags |= IBSP_S_COARSE;
+	take_addrs(rs, s);
+	return 0;
+}
+
+int ibsp_decode_generic(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
+{
+	s->kind = IBSP_SAMPLER_NONE;
+	take_addrs(rs, s);
+	return 0;
+}
+
+int ibsp_decode(enum ibsp_sampler_kind kind, const struct ibsp_decode_ctx *ctx,
+		const struct ibsp_raw_sample *rs, struct ibsp_sample *out)
+{
+	ibsp_decode_common(rs, out);
+	switch (kind) {
+	case IBSP_SAMPLER_IBS:
+		return ibsp_decode_ibs(ctx, rs, out);
+	case IBSP_SAMPLER_PEBS:
+		return ibsp_decode_pebs(rs, out);
+	case IBSP_SAMPLER_SOFT:
+		return ibsp_decode_soft(rs, out);
+	case IBSP_SAMPLER_NONE:
+		break;
+	}
+	return ibsp_decode_generic(rs, out);
+}

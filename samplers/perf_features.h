@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef IBSP_PERF_FEATURES_H
+#define IBSP_PERF_FEATURES_H
+
+#include <stdint.h>
+
+#include "ibsp/perf_file.h"
+#include "perf_abi.h"
+
+/* Name of feature bit @bit ("NUMA_TOPOLOGY"), or "unknown". */
+const char *ibsp_feature_name(unsigned int bit);
+
+/*
+ * Parse the feature sections of a file-mode perf.data whose header is @hdr.
+ * Errors are logged with @path, the file offset and the field. Return 0 or -errno.
+ */
+int ibsp_features_parse(const char *path, int fd, uint64_t file_size,
+			const struct perf_file_header *hdr, struct ibsp_recording_info *info,
+			struct ibsp_event_desc *ev, uint32_t nr_events);
+
+/*
+ * Write the feature index at @idx_off followed by the payloads; @features
+ * receives the bitmap to put in the file header. Return 0 or -errno.
+ */
+int ibsp_features_write(int fd, uint64_t idx_off, const struct ibsp_recording_info *info,
+			const struct ibsp_event_desc *ev, uint32_t nr_events, uint64_t features[4]);
+
+#endif

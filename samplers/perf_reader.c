@@ -1,0 +1,766 @@
+// SPDX-License-Identifier: MIT
+/*
+ * perf.data reader (file mode).
+ *
+ * The data section is read through a sliding mmap window, so memory stays
+ * O(1) in the file size. Samples are reordered exactly as perf's
+ * ordered-events queue does (Linux 6.1 tools/perf/util/ordered-events.c):
+ * queue every timestamped record, and on each PERF_RECORD_FINISHED_ROUND
+ * deliver what is not newer than the previous round's newest timestamp.
+ * That makes our sample order equal to `perf script`'s.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "decode.h"
+#include "ibsp/perf_file.h"
+#include "log_internal.h"
+#include "perf_abi.h"
+#include "perf_features.h"
+#include "perf_sample.h"
+
+#define DEFAULT_WINDOW   (64ULL << 20)
+#define MIN_WINDOW       (256ULL << 10) /* > 2 x the largest record (u16 size) */
+#define DEFAULT_MAX_QUEUE (1u << 20)
+
+struct oe_entry {
+	uint64_t ts;
+	uint64_t seq;
+	int is_sample; /* else a non-sample record or an invalid sample: only its time counts */
+	struct ibsp_sample s;
+};
+
+struct id_map {
+	uint64_t id;
+	uint32_t idx;
+};
+
+struct ibsp_perf_reader {
+	char *path;
+	int fd;
+	uint64_t file_size;
+	size_t page;
+	struct perf_file_header hdr;
+	struct ibsp_recording_info info;
+	struct ibsp_decode_ctx dctx;
+
+	uint32_t nr_events;
+	struct ibsp_event_desc *events;
+	struct id_map *ids; /* sorted by id */
+	size_t nr_ids;
+	int sample_id_pos; /* u64 index of the id in a sample, -1 if none */
+	int trailer_id_pos; /* u64 index of the id counted from a record's end, -1 if none */
+
+	struct ibsp_perf_stats stats;
+
+	/* data section and window */
+	uint64_t data_off, data_end, pos;
+	uint64_t window;
+	uint8_t *win;
+	uint64_t win_off, win_len;
+
+	/* ordered events */
+	int ordered;
+	uint32_t max_queue;
+	struct oe_entry *q;
+	size_t q_len, q_cap;
+	size_t q_ready; /* entries [q_head, q_ready) are sorted and ready to deliver */
+	size_t q_head;
+	uint64_t q_max_ts; /* newest timestamp in the queue (its tail) */
+	uint64_t max_timestamp, next_flush, last_flush;
+	uint64_t seq;
+	int at_end;
+	int err; /* sticky: a malformed record ends the stream */
+	struct ibsp_sample imm; /* a sample perf delivers without queueing (no timestamp) */
+	int have_imm;
+};
+
+const struct ibsp_recording_info *ibsp_perf_reader__info(const struct ibsp_perf_reader *r)
+{
+	return &r->info;
+}
+
+uint32_t ibsp_perf_reader__nr_events(const struct ibsp_perf_reader *r)
+{
+	return r->nr_events;
+}
+
+const struct ibsp_event_desc *ibsp_perf_reader__event(const struct ibsp_perf_reader *r,
+						      uint32_t idx)
+{
+	return idx < r->nr_events ? &r->events[idx] : NULL;
+}
+
+const struct ibsp_perf_stats *ibsp_perf_reader__stats(const struct ibsp_perf_reader *r)
+{
+	return &r->stats;
+}
+
+void ibsp_perf_reader__data_range(const struct ibsp_perf_reader *r, uint64_t *offset,
+				  uint64_t *size)
+{
+	*offset = r->data_off;
+	*size = r->data_end - r->data_off;
+}
+
+void ibsp_perf_reader__close(struct ibsp_perf_reader *r)
+{
+	if (!r)
+		return;
+	if (r->win)
+		munmap(r->win, r->win_len);
+	if (r->fd >= 0)
+		close(r->fd);
+	for (uint32_t i = 0; i < r->nr_events; i++) {
+		free(r->events[i].name);
+		free(r->events[i].ids);
+	}
+	free(r->events);
+	free(r->ids);
+	free(r->q);
+	free(r->stats.samples_per_event);
+	free(r->stats.samples_per_cpu);
+	ibsp_recording_info__free(&r->info);
+	free(r->path);
+	free(r);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	const struct id_map *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Position of the id in samples and trailers; it must be the same for every attr (as in perf). */
+static int id_positions(struct ibsp_perf_reader *r)
+{
+	for (uint32_t i = 0; i < r->nr_events; i++) {
+		uint64_t t = r->events[i].attr.sample_type;
+		int spos = -1, tpos = -1;
+
+		if (t & PERF_SAMPLE_IDENTIFIER) {
+			spos = 0;
+			tpos = 1;
+		} else if (t & PERF_SAMPLE_ID) {
+			spos = !!(t & PERF_SAMPLE_IP) + !!(t & PERF_SAMPLE_TID) +
+			       !!(t & PERF_SAMPLE_TIME) + !!(t & PERF_SAMPLE_ADDR);
+			tpos = 1 + !!(t & PERF_SAMPLE_CPU) + !!(t & PERF_SAMPLE_STREAM_ID);
+		}
+		if (i == 0) {
+			r->sample_id_pos = spos;
+			r->trailer_id_pos = tpos;
+		} else if (r->nr_events > 1 && (spos != r->sample_id_pos || tpos != r->trailer_id_pos)) {
+			pr_err("%s: attr %u: sample_type %#" PRIx64 " puts the sample id elsewhere "
+			       "than attr 0 does; samples cannot be told apart\n",
+			       r->path, i, t);
+			return -EINVAL;
+		}
+		if (r->events[i].attr.sample_id_all != r->events[0].attr.sample_id_all) {
+			pr_err("%s: attr %u: sample_id_all differs from attr 0\n", r->path, i);
+			return -EINVAL;
+		}
+	}
+	if (r->nr_events > 1 && r->sample_id_pos < 0) {
+		pr_err("%s: %u attrs but their samples carry no id (PERF_SAMPLE_ID/IDENTIFIER)\n",
+		       r->path, r->nr_events);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int read_attrs(struct ibsp_perf_reader *r)
+{
+	const struct perf_file_header *h = &r->hdr;
+	uint64_t n;
+
+	if (h->attr_size < PERF_ATTR_SIZE_VER0 + sizeof(struct perf_file_section)) {
+		pr_err("%s: offset 0x10: field 'attr_size' = %" PRIu64 " is too small\n", r->path,
+		       h->attr_size);
+		return -EINVAL;
+	}
+	if (h->attrs.offset > r->file_size || h->attrs.size > r->file_size - h->attrs.offset) {
+		pr_err("%s: offset 0x18: field 'attrs' {offset %#" PRIx64 ", size %" PRIu64
+		       "} runs past the end of the file (size %" PRIu64 ")\n",
+		       r->path, h->attrs.offset, h->attrs.size, r->file_size);
+		return -EINVAL;
+	}
+	n = h->attrs.size / h->attr_size;
+	if (!n || n > UINT16_MAX) {
+		pr_err("%s: offset 0x18: field 'attrs' holds %" PRIu64 " attrs\n", r->path, n);
+		return -EINVAL;
+	}
+	r->events = calloc(n, sizeof(*r->events));
+	r->stats.samples_per_event = calloc(n, sizeof(uint64_t));
+	if (!r->events || !r->stats.samples_per_event)
+		return -ENOMEM;
+	r->nr_events = (uint32_t)n;
+
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t off = h->attrs.offset + i * h->attr_size;
+		struct ibsp_event_desc *ev = &r->events[i];
+		struct perf_file_section ids;
+		uint32_t asz;
+
+		if (pread(r->fd, &asz, 4, (off_t)off + 4) != 4)
+			return -EIO;
+		if (!asz)
+			asz = PERF_ATTR_SIZE_VER0;
+		/* Entries are attr.size + 16 bytes; attr_size only gives the count (perf does the same). */
+		if (asz + sizeof(ids) > h->attr_size) {
+			pr_err("%s: offset %#" PRIx64 ": attr %" PRIu64 ": field 'size' = %u does not fit "
+			       "attr_size %" PRIu64 "\n",
+			       r->path, off + 4, i, asz, h->attr_size);
+			return -EINVAL;
+		}
+		size_t take = asz < sizeof(ev->attr) ? asz : sizeof(ev->attr);
+
+		if (pread(r->fd, &ev->attr, take, (off_t)off) != (ssize_t)take ||
+		    pread(r->fd, &ids, sizeof(ids), (off_t)(off + asz)) != sizeof(ids))
+			return -EIO;
+		ev->attr.size = asz;
+		if (ids.size % 8 || ids.offset > r->file_size || ids.size > r->file_size - ids.offset ||
+		    ids.size / 8 > UINT32_MAX) {
+			pr_err("%s: offset %#" PRIx64 ": attr %" PRIu64 ": field 'ids' {offset %#" PRIx64
+			       ", size %" PRIu64 "} lies outside the file\n",
+			       r->path, off + asz, i, ids.offset, ids.size);
+			return -EINVAL;
+		}
+		ev->nr_ids = (uint32_t)(ids.size / 8);
+		ev->ids = calloc(ev->nr_ids ? ev->nr_ids : 1, 8);
+		if (!ev->ids)
+			return -ENOMEM;
+		if (ids.size && pread(r->fd, ev->ids, ids.size, (off_t)ids.offset) != (ssize_t)ids.size)
+			return -EIO;
+		r->nr_ids += ev->nr_ids;
+		if (ev->attr.sample_type & ~IBSP_SAMPLE_KNOWN_MASK) {
+			uint64_t bad = ev->attr.sample_type & ~IBSP_SAMPLE_KNOWN_MASK;
+
+			pr_err("%s: offset %#" PRIx64 ": attr %" PRIu64 ": field 'sample_type' has unknown "
+			       "bit(s) %#" PRIx64 "\n",
+			       r->path, off + 24, i, bad);
+			return -EINVAL;
+		}
+	}
+	r->ids = calloc(r->nr_ids ? r->nr_ids : 1, sizeof(*r->ids));
+	if (!r->ids)
+		return -ENOMEM;
+	size_t k = 0;
+
+	for (uint32_t i = 0; i < r->nr_events; i++)
+		for (uint32_t j = 0; j < r->events[i].nr_ids; j++)
+			r->ids[k++] = (struct id_map){ .id = r->events[i].ids[j], .idx = i };
+	qsort(r->ids, r->nr_ids, sizeof(*r->ids), cmp_id);
+	return id_positions(r);
+}
+
+static void name_and_route_events(struct ibsp_perf_reader *r)
+{
+	for (uint32_t i = 0; i < r->nr_events; i++) {
+		struct ibsp_event_desc *ev = &r->events[i];
+		const char *pmu = ibsp_recording_info__pmu_name(&r->info, ev->attr.type);
+
+		ev->kind = ibsp_classify_event(&ev->attr, pmu);
+		if (!ev->name) {
+			char buf[96];
+
+			if (ev->kind == IBSP_SAMPLER_SOFT)
+				snprintf(buf, sizeof(buf), "page-faults");
+			else if (pmu)
+				snprintf(buf, sizeof(buf), "%s/config=%#llx/", pmu,
+					 (unsigned long long)ev->attr.config);
+			else
+				snprintf(buf, sizeof(buf), "type%u/config=%#llx/", ev->attr.type,
+					 (unsigned long long)ev->attr.config);
+			ev->name = strdup(buf);
+		}
+	}
+}
+
+int ibsp_perf_reader__open(const char *path, const struct ibsp_perf_reader_opts *opts,
+			   struct ibsp_perf_reader **out)
+{
+	struct ibsp_perf_reader *r;
+	struct stat st;
+	int ret;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->fd = -1;
+	r->page = (size_t)sysconf(_SC_PAGESIZE);
+	r->path = strdup(path);
+	r->ordered = 1;
+	r->window = DEFAULT_WINDOW;
+	r->max_queue = DEFAULT_MAX_QUEUE;
+	if (opts && opts->sz >= sizeof(*opts)) {
+		r->ordered = !opts->unordered;
+		if (opts->window_bytes)
+			r->window = opts->window_bytes < MIN_WINDOW ? MIN_WINDOW : opts->window_bytes;
+		if (opts->max_queue)
+			r->max_queue = opts->max_queue;
+	}
+	r->window = (r->window + r->page - 1) / r->page * r->page;
+	if (!r->path) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0 || fstat(r->fd, &st)) {
+		ret = -errno;
+		pr_err("%s: cannot open: %s\n", path, strerror(errno));
+		goto err;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = -EINVAL;
+		pr_err("%s: not a regular file; to read perf's pipe output, save it to a file first\n",
+		       path);
+		goto err;
+	}
+	r->file_size = (uint64_t)st.st_size;
+	if (r->file_size < 16 || pread(r->fd, &r->hdr, 16, 0) != 16) {
+		ret = -EINVAL;
+		pr_err("%s: offset 0: file is %" PRIu64 " bytes, too short for a perf.data header\n",
+		       path, r->file_size);
+		goto err;
+	}
+	if (r->hdr.magic == PERF_MAGIC2_SW) {
+		ret = -EPROTONOSUPPORT;
+		pr_err("%s: offset 0: field 'magic': the file was written by an opposite-endian host; "
+		       "not supported\n",
+		       path);
+		goto err;
+	}
+	if (r->hdr.magic != PERF_MAGIC2) {
+		ret = -EINVAL;
+		pr_err("%s: offset 0: field 'magic' is %#018" PRIx64 ", not \"PERFILE2\"%s\n", path,
+		       r->hdr.magic,
+		       r->hdr.magic == PERF_MAGIC1 ? " (legacy v1 format, not supported)" : "");
+		goto err;
+	}
+	if (r->hdr.size == sizeof(struct perf_pipe_file_header)) {
+		ret = -EPROTONOSUPPORT;
+		pr_err("%s: offset 8: field 'size' = 16: this is a pipe-mode perf.data (perf record "
+		       "-o -); convert it first with: perf inject -i %s -o FILE\n",
+		       path, path);
+		goto err;
+	}
+	if (r->hdr.size != sizeof(r->hdr) || r->file_size < sizeof(r->hdr) ||
+	    pread(r->fd, &r->hdr, sizeof(r->hdr), 0) != sizeof(r->hdr)) {
+		ret = -EINVAL;
+		pr_err("%s: offset 8: field 'size' = %" PRIu64 " (expected %zu) or the file (%" PRIu64
+		       " bytes) is shorter than the header\n",
+		       path, r->hdr.size, sizeof(r->hdr), r->file_size);
+		goto err;
+	}
+	if (r->hdr.data.offset > r->file_size || r->hdr.data.size > r->file_size - r->hdr.data.offset) {
+		ret = -EINVAL;
+		pr_err("%s: offset 0x28: field 'data' {offset %#" PRIx64 ", size %" PRIu64
+		       "} runs past the end of the file (size %" PRIu64 ")\n",
+		       path, r->hdr.data.offset, r->hdr.data.size, r->file_size);
+		goto err;
+	}
+	ret = read_attrs(r);
+	if (ret)
+		goto err;
+	r->data_off = r->hdr.data.offset;
+	if (r->hdr.data.size == 0) {
+		/* An unterminated recording (killed writer): read records to EOF, no features. */
+		pr_warn("%s: data size is 0 (was the recording terminated properly?); reading to the "
+			"end of the file and ignoring feature sections\n",
+			path);
+		r->data_end = r->file_size;
+	} else {
+		r->data_end = r->data_off + r->hdr.data.size;
+		ret = ibsp_features_parse(path, r->fd, r->file_size, &r->hdr, &r->info, r->events,
+					  r->nr_events);
+		if (ret)
+			goto err;
+	}
+	name_and_route_events(r);
+	ibsp_decode_ctx__from_cpuid(&r->dctx, r->info.cpuid);
+	r->dctx.ibs_zen4 = r->info.ibs_zen4 ? 1 : -1;
+	r->pos = r->data_off;
+	/* perf falls back to file order when attr 0 lacks sample_id_all (session.c). */
+	if (!r->events[0].attr.sample_id_all)
+		r->ordered = 0;
+	*out = r;
+	return 0;
+err:
+	ibsp_perf_reader__close(r);
+	return ret;
+}
+
+/* Make [off, off+len) readable through the window; return a pointer to it. */
+static const uint8_t *window_get(struct ibsp_perf_reader *r, uint64_t off, size_t len)
+{
+	if (!r->win || off < r->win_off || off + len > r->win_off + r->win_len) {
+		uint64_t start = off / r->page * r->page;
+		uint64_t wlen = r->window;
+
+		if (r->win)
+			munmap(r->win, r->win_len);
+		r->win = NULL;
+		if (start + wlen > r->file_size)
+			wlen = r->file_size - start;
+		void *p = mmap(NULL, wlen, PROT_READ, MAP_PRIVATE, r->fd, (off_t)start);
+
+		if (p == MAP_FAILED)
+			return NULL;
+		madvise(p, wlen, MADV_SEQUENTIAL);
+		r->win = p;
+		r->win_off = start;
+		r->win_len = wlen;
+	}
+	return r->win + (off - r->win_off);
+}
+
+static int find_event(struct ibsp_perf_reader *r, const struct perf_event_header *h, uint64_t off,
+		      uint32_t *idx)
+{
+	uint64_t id;
+	size_t lo = 0, hi = r->nr_ids;
+
+	if (r->nr_events == 1) {
+		*idx = 0;
+		return 0;
+	}
+	if (h->type == PERF_RECORD_SAMPLE) {
+		size_t at = sizeof(*h) + 8 * (size_t)r->sample_id_pos;
+
+		if (at + 8 > h->size) {
+			pr_err("%s: offset %#" PRIx64 ": sample of %u bytes is too short for its id\n",
+			       r->path, off, h->size);
+			return -EINVAL;
+		}
+		memcpy(&id, (const uint8_t *)h + at, 8);
+	} else {
+		if (r->trailer_id_pos < 0 || !r->events[0].attr.sample_id_all ||
+		    h->size < sizeof(*h) + 8 * (size_t)r->trailer_id_pos) {
+			*idx = 0;
+			return 0;
+		}
+		memcpy(&id, (const uint8_t *)h + h->size - 8 * (size_t)r->trailer_id_pos, 8);
+	}
+	if (!id) { /* synthesized records carry id 0; perf maps them to the first attr */
+		*idx = 0;
+		return 0;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->ids[mid].id < id)
+			lo = mid + 1;
+		else if (r->ids[mid].id > id)
+			hi = mid;
+		else {
+			*idx = r->ids[mid].idx;
+			return 0;
+		}
+	}
+	pr_err("%s: offset %#" PRIx64 ": record type %u: field 'id' = %" PRIu64
+	       " belongs to no attr\n",
+	       r->path, off, h->type, id);
+	return -EINVAL;
+}
+
+static int count_cpu(struct ibsp_perf_stats *st, const struct ibsp_sample *s)
+{
+	if (!(s->flags & IBSP_S_CPU_VALID) || s->cpu < 0) {
+		st->samples_no_cpu++;
+		return 0;
+	}
+	if ((uint32_t)s->cpu >= st->nr_cpu_slots) {
+		uint32_t n = (uint32_t)s->cpu + 1;
+		uint64_t *p;
+
+		if (n > 1u << 16) { /* no real host has more CPUs; count it apart */
+			st->samples_no_cpu++;
+			return 0;
+		}
+		p = reallocarray(st->samples_per_cpu, n, sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		memset(p + st->nr_cpu_slots, 0, (n - st->nr_cpu_slots) * sizeof(*p));
+		st->samples_per_cpu = p;
+		st->nr_cpu_slots = n;
+	}
+	st->samples_per_cpu[s->cpu]++;
+	return 0;
+}
+
+static int q_push(struct ibsp_perf_reader *r, uint64_t ts, int is_sample, const struct ibsp_sample *s)
+{
+	struct oe_entry *e;
+
+	if (r->q_len == r->q_cap) {
+		size_t cap = r->q_cap ? r->q_cap * 2 : 1024;
+
+		e = reallocarray(r->q, cap, sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		r->q = e;
+		r->q_cap = cap;
+	}
+	if (ts < r->last_flush)
+		r->stats.nr_out_of_order++;
+	/* perf's queue_event(): max_timestamp follows events appended at the tail. */
+	if (r->q_len == r->q_head || ts >= r->q_max_ts) {
+		r->max_timestamp = ts;
+		r->q_max_ts = ts;
+	}
+	e = &r->q[r->q_len++];
+	e->ts = ts;
+	e->seq = r->seq++;
+	e->is_sample = is_sample;
+	if (is_sample)
+		e->s = *s;
+	return 0;
+}
+
+static int cmp_oe(const void *a, const void *b)
+{
+	const struct oe_entry *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Deliver every queued entry with ts <= limit (perf's do_flush). */
+static void q_flush(struct ibsp_perf_reader *r, uint64_t limit)
+{
+	size_t i;
+
+	if (r->q_head) { /* drop what was delivered, keep the rest */
+		memmove(r->q, r->q + r->q_head, (r->q_len - r->q_head) * sizeof(*r->q));
+		r->q_len -= r->q_head;
+		r->q_head = 0;
+	}
+	r->q_ready = 0;
+	if (!limit || !r->q_len)
+		return;
+	qsort(r->q, r->q_len, sizeof(*r->q), cmp_oe);
+	for (i = 0; i < r->q_len && r->q[i].ts <= limit; i++)
+		;
+	r->q_ready = i;
+	if (i)
+		r->last_flush = r->q[i - 1].ts;
+}
+
+static int queue_full(struct ibsp_perf_reader *r)
+{
+	return r->q_len - r->q_head >= r->max_queue;
+}
+
+static int handle_sample(struct ibsp_perf_reader *r, const struct perf_event_header *h,
+			 uint64_t off)
+{
+	struct ibsp_raw_sample rs;
+	struct ibsp_parse_err perr;
+	struct ibsp_sample s;
+	uint32_t idx;
+	int ret, valid;
+
+	ret = find_event(r, h, off, &idx);
+	if (ret)
+		return ret;
+	ret = ibsp_parse_sample(&r->events[idx].attr, h, h->size, &rs, &perr);
+	if (ret) {
+		pr_err("%s: offset %#" PRIx64 ": sample (attr %u, sample_type %#llx): field '%s' at "
+		       "record offset %zu %s\n",
+		       r->path, off + perr.offset, idx, (unsigned long long)r->events[idx].attr.sample_type,
+		       perr.field, perr.offset, perr.reason);
+		return ret;
+	}
+	r->stats.nr_samples++;
+	r->stats.samples_per_event[idx]++;
+	valid = ibsp_decode(r->events[idx].kind, &r->dctx, &rs, &s) == 0;
+	s.event_idx = (uint16_t)idx;
+	if (!(rs.type & PERF_SAMPLE_PERIOD) && !r->events[idx].attr.freq)
+		s.period = r->events[idx].attr.sample_period; /* a fixed period is not sampled */
+	if (!valid)
+		r->stats.nr_invalid++;
+	else if ((ret = count_cpu(&r->stats, &s)))
+		return ret;
+
+	/* perf's ordered_events__queue(): timestamp 0 or ~0 is delivered at once (-ETIME). */
+	if (!r->ordered || !(rs.type & PERF_SAMPLE_TIME) || !rs.time || rs.time == ~0ULL) {
+		if (valid) {
+			r->imm = s;
+			r->have_imm = 1;
+		}
+		return 0;
+	}
+	return q_push(r, rs.time, valid, &s);
+}
+
+static int handle_other(struct ibsp_perf_reader *r, const struct perf_event_header *h, uint64_t off)
+{
+	uint64_t v[2];
+	uint32_t idx;
+	int ret;
+
+	switch (h->type) {
+	case PERF_RECORD_LOST:
+		if (h->size >= sizeof(*h) + 16) {
+			memcpy(v, h + 1, 16);
+			r->stats.nr_lost += v[1];
+		}
+		r->stats.nr_lost_records++;
+		break;
+	case PERF_RECORD_LOST_SAMPLES:
+		if (h->size >= sizeof(*h) + 8) {
+			memcpy(v, h + 1, 8);
+			r->stats.nr_lost_samples += v[0];
+		}
+		break;
+	case PERF_RECORD_THROTTLE:
+		r->stats.nr_throttle++;
+		break;
+	case PERF_RECORD_UNTHROTTLE:
+		r->stats.nr_unthrottle++;
+		break;
+	case PERF_RECORD_FINISHED_ROUND:
+		r->stats.nr_rounds++;
+		if (r->ordered) {
+			/* perf: flush up to the previous round's newest, then remember this one's. */
+			q_flush(r, r->next_flush);
+			r->next_flush = r->max_timestamp;
+		}
+		return 0;
+	default:
+		break;
+	}
+	if (!r->ordered || h->type >= PERF_RECORD_USER_TYPE_START)
+		return 0;
+	ret = find_event(r, h, off, &idx);
+	if (ret)
+		return ret;
+	if (r->events[idx].attr.sample_id_all) {
+		uint64_t ts;
+		int has_time;
+
+		if (ibsp_parse_id_trailer(r->events[idx].attr.sample_type, h, h->size, &ts,
+					  &has_time)) {
+			pr_err("%s: offset %#" PRIx64 ": record type %u of %u bytes is too short for its "
+			       "sample_id trailer\n",
+			       r->path, off, h->type, h->size);
+			return -EINVAL;
+		}
+		if (has_time && ts && ts != ~0ULL)
+			return q_push(r, ts, 0, NULL);
+	}
+	return 0;
+}
+
+int ibsp_perf_reader__next_record(struct ibsp_perf_reader *r, const struct perf_event_header **rec,
+				  uint64_t *offset)
+{
+	const struct perf_event_header *h;
+	uint64_t off = r->pos;
+
+	if (off >= r->data_end)
+		return 0;
+	if (r->data_end - off < sizeof(*h)) {
+		pr_err("%s: offset %#" PRIx64 ": record header truncated (%" PRIu64
+		       " bytes left in the data section)\n",
+		       r->path, off, r->data_end - off);
+		return -EINVAL;
+	}
+	h = (const void *)window_get(r, off, sizeof(*h));
+	if (!h)
+		return -errno;
+	if (h->size < sizeof(*h)) {
+		pr_err("%s: offset %#" PRIx64 ": record type %u: field 'size' = %u is smaller than "
+		       "the header\n",
+		       r->path, off, h->type, h->size);
+		return -EINVAL;
+	}
+	if (h->size > r->data_end - off) {
+		pr_err("%s: offset %#" PRIx64 ": record type %u: field 'size' = %u runs past the end "
+		       "of the data section (%" PRIu64 " bytes left)\n",
+		       r->path, off, h->type, h->size, r->data_end - off);
+		return -EINVAL;
+	}
+	h = (const void *)window_get(r, off, h->size);
+	if (!h)
+		return -errno;
+	r->pos = off + h->size;
+	r->stats.nr_records++;
+	*rec = h;
+	if (offset)
+		*offset = off;
+	return 1;
+}
+
+/* Process records until something is ready to deliver or the data ends. */
+static int pump(struct ibsp_perf_reader *r)
+{
+	while (!r->have_imm && r->q_head == r->q_ready && !r->at_end) {
+		const struct perf_event_header *h;
+		uint64_t off;
+		int ret = ibsp_perf_reader__next_record(r, &h, &off);
+
+		if (ret < 0)
+			return ret;
+		if (ret == 0) {
+			r->at_end = 1;
+			q_flush(r, UINT64_MAX); /* OE_FLUSH__FINAL */
+			break;
+		}
+		if (h->type == PERF_RECORD_SAMPLE)
+			ret = handle_sample(r, h, off);
+		else
+			ret = handle_other(r, h, off);
+		if (ret)
+			return ret;
+		if (r->q_head == r->q_ready && queue_full(r)) {
+			/* perf's OE_FLUSH__HALF when its queue is over budget. */
+			uint64_t first = UINT64_MAX;
+
+			for (size_t i = r->q_head; i < r->q_len; i++)
+				first = r->q[i].ts < first ? r->q[i].ts : first;
+			q_flush(r, first + (r->q_max_ts - first) / 2);
+		}
+	}
+	return 0;
+}
+
+int ibsp_perf_reader__read(struct ibsp_perf_reader *r, struct ibsp_sample *buf, size_t cap)
+{
+	size_t n = 0;
+
+	while (n < cap) {
+		int ret = r->err ? r->err : pump(r);
+
+		if (ret) {
+			r->err = ret;
+			return n ? (int)n : ret;
+		}
+		if (r->have_imm) {
+			buf[n++] = r->imm;
+			r->have_imm = 0;
+			r->stats.nr_decoded++;
+			continue;
+		}
+		if (r->q_head < r->q_ready) {
+			const struct oe_entry *e = &r->q[r->q_head++];
+
+			if (e->is_sample) {
+				buf[n++] = e->s;
+				r->stats.nr_decoded++;
+			}
+			continue;
+		}
+		break; /* at the end */
+	}
+	return (int)n;
+}

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: MIT
+/*
+ * perf.data writer (file mode). Layout, as perf record writes it:
+ *
+ *   header (104) | ids of every attr | attrs | data ... | feature index | feature payloads
+ *
+ * Records are buffered and appended verbatim; close writes the features
+ * after the data and then the final header (data size, feature bitmap).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ibsp/perf_file.h"
+#include "log_internal.h"
+#include "perf_abi.h"
+#include "perf_features.h"
+#include "perf_sample.h"
+
+#define WBUF_BYTES (256u << 10)
+
+struct ibsp_perf_writer {
+	char *path;
+	int fd;
+	struct perf_file_header hdr;
+	struct ibsp_recording_info info; /* shallow copy: strings and topology belong to the caller */
+	struct ibsp_event_desc *events;
+	uint32_t nr_events;
+	uint64_t data_bytes;
+	uint8_t *buf;
+	size_t buf_len;
+	int err;
+	uint64_t first_ns, last_ns;
+	int have_time;
+};
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *c = p;
+
+	while (n) {
+		ssize_t w = write(fd, c, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Rewrite the file header in place. Return 0 on success. */
+static int write_header(struct ibsp_perf_writer *w)
+{
+	uint8_t raw[sizeof(struct perf_file_header)];
+
+	memcpy(raw, &w->hdr, sizeof(raw));
+	return pwrite(w->fd, raw, sizeof(raw), 0) != (ssize_t)sizeof(raw);
+}
+
+static int flush_buf(struct ibsp_perf_writer *w)
+{
+	int ret;
+
+	if (w->err)
+		return w->err;
+	ret = write_all(w->fd, w->buf, w->buf_len);
+	if (ret) {
+		pr_err("%s: write failed at data offset %" PRIu64 ": %s\n", w->path,
+		       w->hdr.data.offset + w->data_bytes - w->buf_len, strerror(-ret));
+		w->err = ret;
+	}
+	w->buf_len = 0;
+	return ret;
+}
+
+static int append(struct ibsp_perf_writer *w, const void *p, size_t n)
+{
+	if (w->err)
+		return w->err;
+	if (w->buf_len + n > WBUF_BYTES && flush_buf(w))
+		return w->err;
+	memcpy(w->buf + w->buf_len, p, n);
+	w->buf_len += n;
+	w->data_bytes += n;
+	return 0;
+}
+
+int ibsp_perf_writer__new(const char *path, const struct ibsp_recording_info *info,
+			  const struct ibsp_event_desc *events, uint32_t nr_events,
+			  struct ibsp_perf_writer **out)
+{
+	struct ibsp_perf_writer *w;
+	uint64_t off;
+	int ret = -ENOMEM;
+
+	if (!nr_events) {
+		pr_err("%s: a recording needs at least one event\n", path);
+		return -EINVAL;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->fd = -1;
+	w->path = strdup(path);
+	w->buf = malloc(WBUF_BYTES);
+	w->events = calloc(nr_events, sizeof(*w->events));
+	if (!w->path || !w->buf || !w->events)
+		goto err;
+	w->info = *info;
+	w->nr_events = nr_events;
+	for (uint32_t i = 0; i < nr_events; i++) {
+		w->events[i] = events[i];
+		w->events[i].name = events[i].name ? strdup(events[i].name) : NULL;
+		w->events[i].ids = calloc(events[i].nr_ids ? events[i].nr_ids : 1, 8);
+		if (!w->events[i].ids || (events[i].name && !w->events[i].name))
+			goto err;
+		memcpy(w->events[i].ids, events[i].ids, events[i].nr_ids * 8);
+		w->events[i].attr.size = IBSP_WRITE_ATTR_SIZE;
+	}
+
+	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (w->fd < 0) {
+		ret = -errno;
+		pr_err("%s: cannot create: %s\n", path, strerror(errno));
+		goto err;
+	}
+
+	/* ids first, then the attrs that point at them, then the data */
+	w->hdr.magic = PERF_MAGIC2;
+	w->hdr.size = sizeof(w->hdr);
+	w->hdr.attr_size = IBSP_WRITE_ATTR_SIZE + sizeof(struct perf_file_section);
+	off = sizeof(w->hdr);
+	if (lseek(w->fd, (off_t)off, SEEK_SET) < 0)
+		goto io_err;
+	for (uint32_t i = 0; i < nr_events; i++) {
+		ret = write_all(w->fd, w->events[i].ids, w->events[i].nr_ids * 8ULL);
+		if (ret)
+			goto io_err;
+	}
+	w->hdr.attrs.offset = off + 0;
+	for (uint32_t i = 0; i < nr_events; i++)
+		w->hdr.attrs.offset += w->events[i].nr_ids * 8ULL;
+	w->hdr.attrs.size = nr_events * w->hdr.attr_size;
+	for (uint32_t i = 0; i < nr_events; i++) {
+		struct perf_file_section ids = { .offset = off, .size = w->events[i].nr_ids * 8ULL };
+
+		ret = write_all(w->fd, &w->events[i].attr, IBSP_WRITE_ATTR_SIZE);
+		if (!ret)
+			ret = write_all(w->fd, &ids, sizeof(ids));
+		if (ret)
+			goto io_err;
+		off += ids.size;
+	}
+	w->hdr.data.offset = w->hdr.attrs.offset + w->hdr.attrs.size;
+	/* A header with data.size 0 marks the file as unterminated until close. */
+	if (write_header(w))
+		goto io_err;
+	*out = w;
+	return 0;
+io_err:
+	ret = ret && ret != -ENOMEM ? ret : -EIO;
+	pr_err("%s: write failed: %s\n", path, strerror(-ret));
+err:
+	if (w->fd >= 0)
+		close(w->fd);
+	for (uint32_t i = 0; w->events && i < nr_events; i++) {
+		free(w->events[i].name);
+		free(w->events[i].ids);
+	}
+	free(w->events);
+	free(w->buf);
+	free(w->path);
+	free(w);
+	return ret;
+}
+
+/* Track SAMPLE_TIME from the records written (first and last sample time). */
+static void note_time(struct ibsp_perf_writer *w, const struct perf_event_header *rec)
+{
+	const struct perf_event_attr *attr = &w->events[0].attr;
+	uint64_t t = attr->sample_type, ts;
+	size_t at;
+
+	if (rec->type != PERF_RECORD_SAMPLE || !(t & PERF_SAMPLE_TIME))
+		return;
+	/* TIME's position is the same for every attr when ids are used consistently. */
+	at = sizeof(*rec) + 8 * (size_t)(!!(t & PERF_SAMPLE_IDENTIFIER) + !!(t & PERF_SAMPLE_IP) +
+					 !!(t & PERF_SAMPLE_TID));
+	if (at + 8 > rec->size)
+		return;
+	memcpy(&ts, (const uint8_t *)rec + at, 8);
+	if (!w->have_time || ts < w->first_ns)
+		w->first_ns = ts;
+	if (!w->have_time || ts > w->last_ns)
+		w->last_ns = ts;
+	w->have_time = 1;
+}
+
+int ibsp_perf_writer__write(struct ibsp_perf_writer *w, const struct perf_event_header *rec)
+{
+	if (rec->size < sizeof(*rec)) {
+		pr_err("%s: refusing a record of type %u with size %u\n", w->path, rec->type,
+		       rec->size);
+		return -EINVAL;
+	}
+	note_time(w, rec);
+	return append(w, rec, rec->size);
+}
+
+int ibsp_perf_writer__finish_round(struct ibsp_perf_writer *w)
+{
+	struct perf_event_header h = { .type = PERF_RECORD_FINISHED_ROUND, .size = sizeof(h) };
+
+	return append(w, &h, sizeof(h));
+}
+
+uint64_t ibsp_perf_writer__bytes(const struct ibsp_perf_writer *w)
+{
+	return w->data_bytes;
+}
+
+int ibsp_perf_writer__close(struct ibsp_perf_writer *w)
+{
+	struct ibsp_recording_info info;
+	int ret;
+
+	if (!w)
+		return 0;
+	ret = flush_buf(w);
+	if (!ret) {
+		info = w->info;
+		if (w->have_time) {
+			info.first_sample_ns = w->first_ns;
+			info.last_sample_ns = w->last_ns;
+			info.has_sample_time = true;
+		}
+		w->hdr.data.size = w->data_bytes;
+		ret = ibsp_features_write(w->fd, w->hdr.data.offset + w->hdr.data.size, &info,
+					  w->events, w->nr_events, w->hdr.adds_features);
+		if (!ret && write_header(w))
+			ret = -EIO;
+		if (ret)
+			pr_err("%s: cannot write the feature sections or header: %s\n", w->path,
+			       strerror(-ret));
+	}
+	if (close(w->fd) && !ret) {
+		ret = -errno;
+		pr_err("%s: close failed: %s\n", w->path, strerror(errno));
+	}
+	for (uint32_t i = 0; i < w->nr_events; i++) {
+		free(w->events[i].name);
+		free(w->events[i].ids);
+	}
+	free(w->events);
+	free(w->buf);
+	free(w->path);
+	free(w);
+	return ret;
+}

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: MIT
+/*
+ * NUMA topology model and its discovery from sysfs. It lives with the
+ * samplers because recording needs it first (the perf.data writer stores it);
+ * the engine uses it downstream for physical address -> node resolution.
+ *
+ * Sources: Documentation/ABI/stable/sysfs-devices-node,
+ * drivers/base/memory.c (block_size_bytes is hex without "0x").
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ibsp/topology.h"
+#include "log_internal.h"
+#include "util.h"
+
+struct ibsp_topology *ibsp_topology__new(uint32_t nr_nodes)
+{
+	struct ibsp_topology *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	if (nr_nodes) {
+		t->nodes = calloc(nr_nodes, sizeof(*t->nodes));
+		if (!t->nodes) {
+			free(t);
+			return NULL;
+		}
+	}
+	t->nr_nodes = nr_nodes;
+	return t;
+}
+
+void ibsp_topology__delete(struct ibsp_topology *t)
+{
+	if (!t)
+		return;
+	for (uint32_t i = 0; i < t->nr_nodes; i++) {
+		free(t->nodes[i].cpulist);
+		free(t->nodes[i].ranges);
+	}
+	free(t->nodes);
+	free(t);
+}
+
+int ibsp_cpulist__parse(const char *list, int (*cb)(int cpu, void *ctx), void *ctx)
+{
+	const char *p = list;
+
+	while (*p && *p != '\n') {
+		char *end;
+		long a, b;
+		int ret;
+
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		a = strtol(p, &end, 10);
+		b = a;
+		p = end;
+		if (*p == '-') {
+			p++;
+			if (!isdigit((unsigned char)*p))
+				return -EINVAL;
+			b = strtol(p, &end, 10);
+			p = end;
+		}
+		if (a < 0 || b < a || b > INT_MAX)
+			return -EINVAL;
+		for (long c = a; c <= b; c++) {
+			ret = cb((int)c, ctx);
+			if (ret)
+				return ret;
+		}
+		if (*p == ',')
+			p++;
+		else if (*p && *p != '\n')
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int count_cb(int cpu, void *ctx)
+{
+	(void)cpu;
+	(*(uint32_t *)ctx)++;
+	return 0;
+}
+
+struct find_cpu {
+	int cpu;
+};
+
+static int find_cb(int cpu, void *ctx)
+{
+	return cpu == ((struct find_cpu *)ctx)->cpu;
+}
+
+int ibsp_topology__node_of_cpu(const struct ibsp_topology *t, int cpu)
+{
+	struct find_cpu f = { .cpu = cpu };
+
+	for (uint32_t i = 0; i < t->nr_nodes; i++) {
+		if (t->nodes[i].cpulist && ibsp_cpulist__parse(t->nodes[i].cpulist, find_cb, &f) == 1)
+			return t->nodes[i].node.id;
+	}
+	return -ENOENT;
+}
+
+int ibsp_topology__node_of_paddr(const struct ibsp_topology *t, uint64_t paddr)
+{
+	uint64_t block;
+
+	if (!t->has_block_map || !t->block_size_bytes)
+		return -ENODATA;
+	block = paddr / t->block_size_bytes;
+	for (uint32_t i = 0; i < t->nr_nodes; i++) {
+		const struct ibsp_topo_node *n = &t->nodes[i];
+		uint32_t lo = 0, hi = n->nr_ranges;
+
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			const struct ibsp_block_range *r = &n->ranges[mid];
+
+			if (block < r->first)
+				hi = mid;
+			else if (block >= r->first + r->nr)
+				lo = mid + 1;
+			else
+				return n->node.id;
+		}
+	}
+	return -ENOENT;
+}
+
+int ibsp_topo_node__set_cpulist(struct ibsp_topo_node *n, const char *list)
+{
+	size_t len = strcspn(list, "\n");
+	uint32_t nr = 0;
+	int ret;
+
+	ret = ibsp_cpulist__parse(list, count_cb, &nr);
+	if (ret)
+		return ret;
+	free(n->cpulist);
+	n->cpulist = strndup(list, len);
+	if (!n->cpulist)
+		return -ENOMEM;
+	n->nr_cpus = nr;
+	return 0;
+}
+
+int ibsp_topo_node__add_block(struct ibsp_topo_node *n, uint64_t block)
+{
+	struct ibsp_block_range *r;
+
+	if (n->nr_ranges) {
+		r = &n->ranges[n->nr_ranges - 1];
+		if (block == r->first + r->nr) {
+			r->nr++;
+			return 0;
+		}
+		if (block < r->first + r->nr)
+			return -EINVAL; /* callers add blocks in ascending order */
+	}
+	r = reallocarray(n->ranges, n->nr_ranges + 1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	n->ranges = r;
+	n->ranges[n->nr_ranges++] = (struct ibsp_block_range){ .first = block, .nr = 1 };
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Blocks of one node: the memoryM entries of /sys/devices/system/node/nodeN. */
+static int read_node_blocks(const char *dir, struct ibsp_topo_node *n)
+{
+	uint64_t *blocks = NULL, nr = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		unsigned long long m;
+		char *end;
+
+		if (strncmp(de->d_name, "memory", 6) || !isdigit((unsigned char)de->d_name[6]))
+			continue;
+		m = strtoull(de->d_name + 6, &end, 10);
+		if (*end)
+			continue;
+		if (nr == cap) {
+			uint64_t *nb;
+
+			cap = cap ? cap * 2 : 64;
+			nb = reallocarray(blocks, cap, sizeof(*blocks));
+			if (!nb) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			blocks = nb;
+		}
+		blocks[nr++] = m;
+	}
+	qsort(blocks, nr, sizeof(*blocks), cmp_u64);
+	for (uint64_t i = 0; i < nr && !ret; i++)
+		ret = ibsp_topo_node__add_block(n, blocks[i]);
+out:
+	closedir(d);
+	free(blocks);
+	return ret;
+}
+
+static int read_meminfo(const char *path, struct ibsp_topo_node *n)
+{
+	char line[256];
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long kb;
+		int node;
+
+		if (sscanf(line, "Node %d MemTotal: %llu kB", &node, &kb) == 2)
+			n->mem_total_kb = kb;
+		else if (sscanf(line, "Node %d MemFree: %llu kB", &node, &kb) == 2)
+			n->mem_free_kb = kb;
+	}
+	fclose(f);
+	return 0;
+}
+
+struct node_collect {
+	int *ids;
+	uint32_t nr;
+};
+
+static int collect_cb(int id, void *ctx)
+{
+	struct node_collect *c = ctx;
+	int *n = reallocarray(c->ids, c->nr + 1, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	c->ids = n;
+	c->ids[c->nr++] = id;
+	return 0;
+}
+
+int ibsp_topology__from_sysfs(const char *root, struct ibsp_topology **out)
+{
+	struct node_collect nodes = { 0 };
+	struct ibsp_topology *t = NULL;
+	char path[PATH_MAX], buf[4096];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/devices/system/node/online", root);
+	ret = ibsp_read_file_str(path, buf, sizeof(buf));
+	if (ret < 0) {
+		pr_err("%s: cannot read: %s\n", path, strerror(-ret));
+		return ret;
+	}
+	ret = ibsp_cpulist__parse(buf, collect_cb, &nodes);
+	if (ret) {
+		pr_err("%s: malformed node list '%s'\n", path, buf);
+		goto err;
+	}
+	t = ibsp_topology__new(nodes.nr);
+	if (!t) {
+		ret = -ENOMEM;
+		goto err;
+	}
+
+	snprintf(path, sizeof(path), "%s/devices/system/memory/block_size_bytes", root);
+	if (ibsp_read_file_str(path, buf, sizeof(buf)) >= 0) {
+		char *end;
+
+		t->block_size_bytes = strtoull(buf, &end, 16);
+		t->has_block_map = t->block_size_bytes && (*end == '\n' || !*end);
+		if (!t->has_block_map)
+			pr_warn("%s: malformed block size '%s'; no physical address map\n", path, buf);
+	}
+
+	for (uint32_t i = 0; i < nodes.nr; i++) {
+		struct ibsp_topo_node *n = &t->nodes[i];
+		char dir[PATH_MAX - 32];
+
+		n->node.id = nodes.ids[i];
+		snprintf(dir, sizeof(dir), "%s/devices/system/node/node%d", root, n->node.id);
+		snprintf(path, sizeof(path), "%s/cpulist", dir);
+		ret = ibsp_read_file_str(path, buf, sizeof(buf));
+		if (ret < 0) {
+			pr_err("%s: cannot read: %s\n", path, strerror(-ret));
+			goto err;
+		}
+		ret = ibsp_topo_node__set_cpulist(n, buf);
+		if (ret) {
+			pr_err("%s: malformed cpulist '%s'\n", path, buf);
+			goto err;
+		}
+		snprintf(path, sizeof(path), "%s/meminfo", dir);
+		ret = read_meminfo(path, n);
+		if (ret) {
+			pr_err("%s: cannot read: %s\n", path, strerror(-ret));
+			goto err;
+		}
+		if (t->has_block_map) {
+			ret = read_node_blocks(dir, n);
+			if (ret) {
+				pr_err("%s: cannot list memory blocks: %s\n", dir, strerror(-ret));
+				goto err;
+			}
+		}
+	}
+	free(nodes.ids);
+	*out = t;
+	return 0;
+err:
+	free(nodes.ids);
+	ibsp_topology__delete(t);
+	return ret < 0 ? ret : -EINVAL;
+}

@@ -23,7 +23,7 @@ static const char dump_usage[] =
 	"  -u, --unordered  file order instead of perf's time order (faster, no queue)\n"
 	"\n"
 	"Example:\n"
-	"  ibs-promote dump --limit 3 tests/fixtures/pf-workload.data\n";
+	"  ibs-promote dump --limit 3 tests/fixtures/pf-system.data\n";
 
 static char *json_quote(const char *s)
 {

@@ -20,7 +20,7 @@ static const char info_usage[] =
 	"  -j, --json   one JSON object instead of text\n"
 	"\n"
 	"Example:\n"
-	"  ibs-promote info tests/fixtures/pf-workload.data\n";
+	"  ibs-promote info tests/fixtures/pf-system.data\n";
 
 static const char *or_unknown(const char *s)
 {

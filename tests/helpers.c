@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "ibsp/log.h"
+
+static char logbuf[16384];
+static size_t loglen;
+
+static void capture(enum ibsp_log_level level, const char *fmt, va_list ap)
+{
+	int n;
+
+	(void)level;
+	if (loglen >= sizeof(logbuf) - 1)
+		return;
+	n = vsnprintf(logbuf + loglen, sizeof(logbuf) - loglen, fmt, ap);
+	if (n > 0)
+		loglen += (size_t)n < sizeof(logbuf) - loglen ? (size_t)n : sizeof(logbuf) - loglen - 1;
+}
+
+void log_capture_start(void)
+{
+	loglen = 0;
+	logbuf[0] = '\0';
+	ibsp_set_print(capture);
+}
+
+const char *log_captured(void)
+{
+	return logbuf;
+}
+
+uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *p;
+	long n;
+
+	cr_assert(f, "cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	p = malloc((size_t)n + 1);
+	cr_assert(p);
+	cr_assert_eq(fread(p, 1, (size_t)n, f), (size_t)n);
+	p[n] = 0;
+	fclose(f);
+	*len = (size_t)n;
+	return p;
+}
+
+void spit(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	cr_assert(f, "cannot create %s", path);
+	cr_assert_eq(fwrite(data, 1, len, f), len);
+	cr_assert_eq(fclose(f), 0);
+}
+
+const char *tmp_path(const char *name)
+{
+	static char dir[256];
+	char path[512];
+
+	if (!dir[0]) {
+		snprintf(dir, sizeof(dir), "/tmp/ibsp-test-XXXXXX");
+		cr_assert(mkdtemp(dir));
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return strdup(path); /* leaked on purpose: tests are short-lived processes */
+}
+
+size_t read_all_samples(const char *path, struct ibsp_sample **out, int *err)
+{
+	struct ibsp_perf_reader *r;
+	size_t n = 0, cap = 1024;
+	struct ibsp_sample *s = malloc(cap * sizeof(*s));
+	int ret;
+
+	*err = ibsp_perf_reader__open(path, NULL, &r);
+	if (*err) {
+		*out = s;
+		return 0;
+	}
+	for (;;) {
+		if (n == cap) {
+			cap *= 2;
+			s = realloc(s, cap * sizeof(*s));
+		}
+		ret = ibsp_perf_reader__read(r, s + n, cap - n);
+		if (ret <= 0)
+			break;
+		n += (size_t)ret;
+	}
+	*err = ret < 0 ? ret : 0;
+	ibsp_perf_reader__close(r);
+	*out = s;
+	return n;
+}
+
+size_t parse_perf_tuples(const char *text, struct tuple **out)
+{
+	size_t n = 0, cap = 64;
+	struct tuple *t = malloc(cap * sizeof(*t));
+	const char *p = text;
+
+	while (*p) {
+		unsigned int tid;
+		int cpu;
+		unsigned long long a, ph;
+		const char *nl = strchr(p, '\n');
+
+		if (sscanf(p, " %u [%d] %llx %llx", &tid, &cpu, &a, &ph) == 4) {
+			if (n == cap) {
+				cap *= 2;
+				t = realloc(t, cap * sizeof(*t));
+			}
+			t[n++] = (struct tuple){ .cpu = cpu, .tid = tid, .addr = a, .phys = ph };
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	*out = t;
+	return n;
+}
+
+size_t samples_to_tuples(const struct ibsp_sample *s, size_t n, struct tuple **out)
+{
+	struct tuple *t = calloc(n ? n : 1, sizeof(*t));
+
+	for (size_t i = 0; i < n; i++) {
+		t[i].cpu = s[i].cpu;
+		t[i].tid = s[i].tid;
+		t[i].addr = (s[i].flags & IBSP_S_VADDR_VALID) ? s[i].vaddr : 0;
+		t[i].phys = (s[i].flags & IBSP_S_PADDR_VALID) ? s[i].paddr : 0;
+	}
+	*out = t;
+	return n;
+}
+
+const char *perf_path(void)
+{
+	static const char *const cands[] = { "/usr/bin/perf", "/usr/local/bin/perf" };
+	char out[64];
+
+	for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]); i++) {
+		struct stat st;
+
+		if (stat(cands[i], &st) == 0) {
+			/* Debian's /usr/bin/perf is a wrapper that fails without a matching perf_X.Y. */
+			snprintf(out, sizeof(out), "%s --version >/dev/null 2>&1", cands[i]);
+			if (system(out) == 0)
+				return cands[i];
+		}
+	}
+	return NULL;
+}
+
+static char *read_fd_all(FILE *f)
+{
+	size_t len = 0, cap = 4096;
+	char *b = malloc(cap);
+	size_t n;
+
+	while ((n = fread(b + len, 1, cap - len - 1, f)) > 0) {
+		len += n;
+		if (cap - len < 2) {
+			cap *= 2;
+			b = realloc(b, cap);
+		}
+	}
+	b[len] = 0;
+	return b;
+}
+
+int run_cmd(const char *cmd, char **out, char **err)
+{
+	char errpath[512], full[4096];
+	FILE *p;
+	int st;
+
+	snprintf(errpath, sizeof(errpath), "%s", tmp_path("cmd.stderr"));
+	snprintf(full, sizeof(full), "%s 2>%s", cmd, errpath);
+	p = popen(full, "r");
+	cr_assert(p, "popen %s", cmd);
+	*out = read_fd_all(p);
+	st = pclose(p);
+	if (err) {
+		size_t len;
+
+		*err = (char *)slurp(errpath, &len);
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}

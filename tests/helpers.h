@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared test helpers: log capture, files, fixtures, running perf. */
+#ifndef IBSP_TEST_HELPERS_H
+#define IBSP_TEST_HELPERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ibsp/perf_file.h"
+
+#define FIXTURE(name) IBSP_FIXTURE_DIR "/" name
+
+/* Capture library messages into a buffer (reset by log_capture_start). */
+void log_capture_start(void);
+const char *log_captured(void);
+
+/* Whole-file helpers; abort the test on failure. */
+uint8_t *slurp(const char *path, size_t *len);
+void spit(const char *path, const void *data, size_t len);
+/* A fresh path under the test's temp dir. */
+const char *tmp_path(const char *name);
+
+/* Read all samples of a file (ordered); returns the count, stores -errno in *err. */
+size_t read_all_samples(const char *path, struct ibsp_sample **out, int *err);
+
+/* One (cpu, tid, addr, phys_addr) tuple as perf script -F cpu,tid,addr,phys_addr prints it. */
+struct tuple {
+	int cpu;
+	uint32_t tid;
+	uint64_t addr, phys;
+};
+/* Parse perf script -F cpu,tid,addr,phys_addr output. */
+size_t parse_perf_tuples(const char *text, struct tuple **out);
+/* Our samples as tuples (invalid addresses as 0, as perf prints them). */
+size_t samples_to_tuples(const struct ibsp_sample *s, size_t n, struct tuple **out);
+
+/* Path of perf, or NULL when it is not installed. */
+const char *perf_path(void);
+/* Run a shell command; returns its exit status, stdout and stderr in malloc'd strings. */
+int run_cmd(const char *cmd, char **out, char **err);
+
+#endif

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The reader on real recordings made on this machine with stock perf:
+ *   perf record -e page-faults -c 1 -d --phys-data --sample-cpu [-a] -- faulter 32
+ * The expected tuples are perf script -F cpu,tid,addr,phys_addr output of the
+ * same files (tests/fixtures/NAME.perf-script.txt), and the expected topology is
+ * perf report --header-only -I output (NAME.perf-header.txt).
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+static void check_tuples_equal(const struct tuple *want, size_t nw, const struct tuple *got,
+			       size_t ng, const char *what)
+{
+	cr_assert_eq(ng, nw, "%s: %zu samples decoded, perf script printed %zu", what, ng, nw);
+	for (size_t i = 0; i < nw; i++) {
+		cr_assert(want[i].cpu == got[i].cpu && want[i].tid == got[i].tid &&
+				  want[i].addr == got[i].addr && want[i].phys == got[i].phys,
+			  "%s: sample %zu: perf (%d, %u, %#llx, %#llx) vs ours (%d, %u, %#llx, %#llx)",
+			  what, i, want[i].cpu, want[i].tid, (unsigned long long)want[i].addr,
+			  (unsigned long long)want[i].phys, got[i].cpu, got[i].tid,
+			  (unsigned long long)got[i].addr, (unsigned long long)got[i].phys);
+	}
+}
+
+static void check_fixture(const char *data, const char *expected)
+{
+	struct ibsp_sample *s;
+	struct tuple *want, *got;
+	size_t len, nw, ng, nphys = 0;
+	char *text = (char *)slurp(expected, &len);
+	int err;
+
+	nw = parse_perf_tuples(text, &want);
+	ng = read_all_samples(data, &s, &err);
+	cr_assert_eq(err, 0, "%s: read error %d", data, err);
+	cr_assert_gt(nw, 100, "fixture %s has too few samples to mean anything", expected);
+	samples_to_tuples(s, ng, &got);
+	check_tuples_equal(want, nw, got, ng, data);
+	for (size_t i = 0; i < ng; i++) {
+		cr_assert_eq(s[i].kind, IBSP_SAMPLER_SOFT);
+		cr_assert(s[i].flags & IBSP_S_COARSE);
+		nphys += !!(s[i].flags & IBSP_S_PADDR_VALID);
+	}
+	/* faulter's copy-on-write faults have present pages, so perf reported their phys_addr */
+	cr_assert_geq(nphys, 32, "only %zu samples with a physical address", nphys);
+	free(text);
+	free(want);
+	free(got);
+	free(s);
+}
+
+Test(reader_fixtures, task_mode_matches_perf_script)
+{
+	check_fixture(FIXTURE("pf-task.data"), FIXTURE("pf-task.perf-script.txt"));
+}
+
+Test(reader_fixtures, system_wide_matches_perf_script)
+{
+	check_fixture(FIXTURE("pf-system.data"), FIXTURE("pf-system.perf-script.txt"));
+}
+
+/* Compare our topology with the lines perf report --header-only -I prints. */
+static void check_topology_vs_perf_header(const struct ibsp_recording_info *in, const char *hdr)
+{
+	const struct ibsp_topology *t = in->topo;
+	uint32_t seen_nodes = 0;
+	const char *p;
+
+	cr_assert(t, "no topology read");
+	for (uint32_t i = 0; i < t->nr_nodes; i++) {
+		const struct ibsp_topo_node *n = &t->nodes[i];
+		char want[256];
+
+		snprintf(want, sizeof(want), "# node%d meminfo  : total = %llu kB, free = %llu kB\n",
+			 n->node.id, (unsigned long long)n->mem_total_kb,
+			 (unsigned long long)n->mem_free_kb);
+		cr_assert(strstr(hdr, want), "perf header lacks '%s'", want);
+		snprintf(want, sizeof(want), "# node%d cpu list : %s\n", n->node.id,
+			 n->nr_cpus ? n->cpulist : "-1");
+		cr_assert(strstr(hdr, want), "perf header lacks '%s'", want);
+	}
+	for (p = hdr; (p = strstr(p, " meminfo  : total")); p++)
+		seen_nodes++;
+	cr_assert_eq(seen_nodes, t->nr_nodes, "perf shows %u nodes, we read %u", seen_nodes,
+		     t->nr_nodes);
+	if (t->has_block_map) {
+		char want[128];
+
+		snprintf(want, sizeof(want), "# memory nodes (nr %u, block size %#llx):\n",
+			 t->nr_nodes, (unsigned long long)t->block_size_bytes);
+		cr_assert(strstr(hdr, want), "perf header lacks '%s'", want);
+		for (uint32_t i = 0; i < t->nr_nodes; i++) {
+			const struct ibsp_topo_node *n = &t->nodes[i];
+			char list[1024] = "", *q;
+			size_t used = 0;
+
+			for (uint32_t k = 0; k < n->nr_ranges; k++) {
+				const struct ibsp_block_range *r = &n->ranges[k];
+
+				if (r->nr == 1)
+					used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%llu",
+								 k ? "," : "",
+								 (unsigned long long)r->first);
+				else
+					used += (size_t)snprintf(list + used, sizeof(list) - used,
+								 "%s%llu-%llu", k ? "," : "",
+								 (unsigned long long)r->first,
+								 (unsigned long long)(r->first + r->nr - 1));
+			}
+			/* perf prints "#  N [SIZE]: blocks" */
+			snprintf(want, sizeof(want), "]: %s\n", list);
+			q = strstr(hdr, want);
+			cr_assert(q, "perf header lacks the block list '%s' of node %d", list, n->node.id);
+		}
+	}
+}
+
+static void check_header(const char *data, const char *header_txt)
+{
+	struct ibsp_perf_reader *r;
+	size_t len;
+	char *hdr = (char *)slurp(header_txt, &len);
+
+	cr_assert_eq(ibsp_perf_reader__open(data, NULL, &r), 0);
+	check_topology_vs_perf_header(ibsp_perf_reader__info(r), hdr);
+	cr_assert_str_eq(ibsp_perf_reader__info(r)->cpuid, "AuthenticAMD,25,17,1");
+	cr_assert_eq(ibsp_perf_reader__info(r)->nr_cpus_online, 2);
+	/* perf record -a adds a "dummy:HG" side-band event after ours */
+	cr_assert_geq(ibsp_perf_reader__nr_events(r), 1);
+	cr_assert_str_eq(ibsp_perf_reader__event(r, 0)->name, "page-faults");
+	cr_assert_eq(ibsp_perf_reader__event(r, 0)->kind, IBSP_SAMPLER_SOFT);
+	for (uint32_t i = 1; i < ibsp_perf_reader__nr_events(r); i++)
+		cr_assert_eq(ibsp_perf_reader__event(r, i)->kind, IBSP_SAMPLER_NONE);
+	ibsp_perf_reader__close(r);
+	free(hdr);
+}
+
+Test(reader_fixtures, topology_matches_perf_header_task)
+{
+	check_header(FIXTURE("pf-task.data"), FIXTURE("pf-task.perf-header.txt"));
+}
+
+Test(reader_fixtures, topology_matches_perf_header_system)
+{
+	check_header(FIXTURE("pf-system.data"), FIXTURE("pf-system.perf-header.txt"));
+}
+
+Test(reader_fixtures, counts_per_cpu_add_up)
+{
+	struct ibsp_perf_reader *r;
+	struct ibsp_sample buf[64];
+	uint64_t sum = 0;
+	const struct ibsp_perf_stats *st;
+	int ret;
+
+	cr_assert_eq(ibsp_perf_reader__open(FIXTURE("pf-system.data"), NULL, &r), 0);
+	while ((ret = ibsp_perf_reader__read(r, buf, 64)) > 0)
+		;
+	cr_assert_eq(ret, 0);
+	st = ibsp_perf_reader__stats(r);
+	for (uint32_t c = 0; c < st->nr_cpu_slots; c++)
+		sum += st->samples_per_cpu[c];
+	cr_assert_eq(sum + st->samples_no_cpu, st->nr_samples - st->nr_invalid);
+	cr_assert_eq(st->nr_samples, st->samples_per_event[0]);
+	cr_assert_eq(st->nr_decoded, st->nr_samples);
+	cr_assert_gt(st->nr_rounds, 0, "perf record writes FINISHED_ROUND records");
+	cr_assert_leq(st->nr_cpu_slots, 2);
+	ibsp_perf_reader__close(r);
+}
+
+/* A small window forces many remaps: the result must not change. */
+Test(reader_fixtures, small_window_same_samples)
+{
+	struct ibsp_perf_reader_opts o = { .sz = sizeof(o), .window_bytes = 4096 };
+	struct ibsp_perf_reader *r;
+	struct ibsp_sample *ref, got[7];
+	size_t nref, n = 0;
+	int err, ret;
+
+	nref = read_all_samples(FIXTURE("pf-system.data"), &ref, &err);
+	cr_assert_eq(err, 0);
+	cr_assert_eq(ibsp_perf_reader__open(FIXTURE("pf-system.data"), &o, &r), 0);
+	while ((ret = ibsp_perf_reader__read(r, got, 7)) > 0) {
+		for (int i = 0; i < ret; i++, n++)
+			cr_assert_eq(memcmp(&got[i], &ref[n], sizeof(got[i])), 0, "sample %zu differs", n);
+	}
+	cr_assert_eq(n, nref);
+	ibsp_perf_reader__close(r);
+	free(ref);
+}
+
+/* Record fresh files with the installed perf and compare with its own perf script. */
+static void live_compare(const char *extra)
+{
+	const char *perf = perf_path();
+	char cmd[2048], *out, *err;
+	const char *data = tmp_path(extra[0] ? "live-a.data" : "live.data");
+	struct ibsp_sample *s;
+	struct tuple *want, *got;
+	size_t nw, ng;
+	int e;
+
+	if (!perf)
+		cr_skip_test("perf is not installed (apt-get install linux-perf)");
+	if (geteuid() != 0)
+		cr_skip_test("perf record of page faults with --phys-data needs root here");
+	snprintf(cmd, sizeof(cmd),
+		 "%s record -q %s -e page-faults -c 1 -d --phys-data --sample-cpu -o %s -- %s 48",
+		 perf, extra, data, IBSP_FAULTER);
+	if (run_cmd(cmd, &out, &err) != 0)
+		cr_skip_test("perf record failed here: %s", err);
+	free(out);
+	free(err);
+	snprintf(cmd, sizeof(cmd), "%s script -i %s -F cpu,tid,addr,phys_addr", perf, data);
+	cr_assert_eq(run_cmd(cmd, &out, &err), 0, "perf script failed: %s", err);
+	nw = parse_perf_tuples(out, &want);
+	ng = read_all_samples(data, &s, &e);
+	cr_assert_eq(e, 0);
+	samples_to_tuples(s, ng, &got);
+	cr_assert_gt(nw, 100);
+	check_tuples_equal(want, nw, got, ng, data);
+	free(out);
+	free(err);
+	free(want);
+	free(got);
+	free(s);
+}
+
+Test(reader_live, fresh_task_recording_matches_perf_script)
+{
+	live_compare("");
+}
+
+Test(reader_live, fresh_system_wide_recording_matches_perf_script)
+{
+	live_compare("-a");
+}

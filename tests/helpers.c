@@ -203,3 +203,59 @@ int run_cmd(const char *cmd, char **out, char **err)
 	}
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+/* Compare our topology with the lines perf report --header-only -I prints. */
+void check_topology_vs_perf_header(const struct ibsp_topology *t, const char *hdr)
+{
+	uint32_t seen_nodes = 0;
+	const char *p;
+
+	cr_assert(t, "no topology read");
+	for (uint32_t i = 0; i < t->nr_nodes; i++) {
+		const struct ibsp_topo_node *n = &t->nodes[i];
+		char want[256];
+
+		snprintf(want, sizeof(want), "# node%d meminfo  : total = %llu kB, free = %llu kB\n",
+			 n->node.id, (unsigned long long)n->mem_total_kb,
+			 (unsigned long long)n->mem_free_kb);
+		cr_assert(strstr(hdr, want), "perf header lacks '%s'", want);
+		snprintf(want, sizeof(want), "# node%d cpu list : %s\n", n->node.id,
+			 n->nr_cpus ? n->cpulist : "-1");
+		cr_assert(strstr(hdr, want), "perf header lacks '%s'", want);
+	}
+	for (p = hdr; (p = strstr(p, " meminfo  : total")); p++)
+		seen_nodes++;
+	cr_assert_eq(seen_nodes, t->nr_nodes, "perf shows %u nodes, we read %u", seen_nodes,
+		     t->nr_nodes);
+	if (t->has_block_map) {
+		char want[128];
+
+		snprintf(want, sizeof(want), "# memory nodes (nr %u, block size %#llx):\n",
+			 t->nr_nodes, (unsigned long long)t->block_size_bytes);
+		cr_assert(strstr(hdr, want), "perf header lacks '%s'", want);
+		for (uint32_t i = 0; i < t->nr_nodes; i++) {
+			const struct ibsp_topo_node *n = &t->nodes[i];
+			char list[1024] = "", *q;
+			size_t used = 0;
+
+			for (uint32_t k = 0; k < n->nr_ranges; k++) {
+				const struct ibsp_block_range *r = &n->ranges[k];
+
+				if (r->nr == 1)
+					used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%llu",
+								 k ? "," : "",
+								 (unsigned long long)r->first);
+				else
+					used += (size_t)snprintf(list + used, sizeof(list) - used,
+								 "%s%llu-%llu", k ? "," : "",
+								 (unsigned long long)r->first,
+								 (unsigned long long)(r->first + r->nr - 1));
+			}
+			/* perf prints "#  N [SIZE]: blocks" */
+			snprintf(want, sizeof(want), "]: %s\n", list);
+			q = strstr(hdr, want);
+			cr_assert(q, "perf header lacks the block list '%s' of node %d", list, n->node.id);
+		}
+	}
+}
+

@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The perf.data writer:
+ *  - writer -> reader round trip of a real recording (same samples, same host facts);
+ *  - perf script and perf report --header-only -I accept our files without a
+ *    warning and show the same samples and topology (when perf is installed);
+ *  - a synthetic two-attr file (page faults + a PEBS load-latency event) with
+ *    sample_id_all trailers and FINISHED_ROUND records: samples are routed to
+ *    the right attr and come out in perf's order, which perf script confirms.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "perf_abi.h"
+
+static struct ibsp_event_desc *copy_events(const struct ibsp_perf_reader *r, uint32_t *nr)
+{
+	struct ibsp_event_desc *ev;
+
+	*nr = ibsp_perf_reader__nr_events(r);
+	ev = calloc(*nr, sizeof(*ev));
+	for (uint32_t i = 0; i < *nr; i++)
+		ev[i] = *ibsp_perf_reader__event(r, i);
+	return ev;
+}
+
+/* Copy every record of @in into a new file @out written by our writer. */
+static void rewrite(const char *in, const char *out)
+{
+	struct ibsp_perf_reader *r;
+	struct ibsp_perf_writer *w;
+	const struct perf_event_header *h;
+	struct ibsp_event_desc *ev;
+	uint32_t nr;
+	int ret;
+
+	cr_assert_eq(ibsp_perf_reader__open(in, NULL, &r), 0);
+	ev = copy_events(r, &nr);
+	cr_assert_eq(ibsp_perf_writer__new(out, ibsp_perf_reader__info(r), ev, nr, &w), 0);
+	while ((ret = ibsp_perf_reader__next_record(r, &h, NULL)) == 1)
+		cr_assert_eq(ibsp_perf_writer__write(w, h), 0);
+	cr_assert_eq(ret, 0);
+	cr_assert_eq(ibsp_perf_writer__close(w), 0);
+	free(ev);
+	ibsp_perf_reader__close(r);
+}
+
+static void assert_same_topology(const struct ibsp_topology *a, const struct ibsp_topology *b)
+{
+	cr_assert(a && b);
+	cr_assert_eq(a->nr_nodes, b->nr_nodes);
+	cr_assert_eq(a->block_size_bytes, b->block_size_bytes);
+	cr_assert_eq(a->has_block_map, b->has_block_map);
+	for (uint32_t i = 0; i < a->nr_nodes; i++) {
+		cr_assert_eq(a->nodes[i].node.id, b->nodes[i].node.id);
+		cr_assert_str_eq(a->nodes[i].cpulist, b->nodes[i].cpulist);
+		cr_assert_eq(a->nodes[i].mem_total_kb, b->nodes[i].mem_total_kb);
+		cr_assert_eq(a->nodes[i].mem_free_kb, b->nodes[i].mem_free_kb);
+		cr_assert_eq(a->nodes[i].nr_ranges, b->nodes[i].nr_ranges);
+		for (uint32_t k = 0; k < a->nodes[i].nr_ranges; k++) {
+			cr_assert_eq(a->nodes[i].ranges[k].first, b->nodes[i].ranges[k].first);
+			cr_assert_eq(a->nodes[i].ranges[k].nr, b->nodes[i].ranges[k].nr);
+		}
+	}
+}
+
+Test(writer, round_trip_keeps_samples_and_host_facts)
+{
+	const char *out = tmp_path("rt.data");
+	struct ibsp_perf_reader *a, *b;
+	struct ibsp_sample *sa, *sb;
+	size_t na, nb;
+	int ea, eb;
+
+	rewrite(FIXTURE("pf-system.data"), out);
+	na = read_all_samples(FIXTURE("pf-system.data"), &sa, &ea);
+	nb = read_all_samples(out, &sb, &eb);
+	cr_assert_eq(ea, 0);
+	cr_assert_eq(eb, 0);
+	cr_assert_eq(na, nb);
+	cr_assert_gt(na, 100);
+	for (size_t i = 0; i < na; i++)
+		cr_assert_eq(memcmp(&sa[i], &sb[i], sizeof(sa[i])), 0, "sample %zu differs", i);
+
+	cr_assert_eq(ibsp_perf_reader__open(FIXTURE("pf-system.data"), NULL, &a), 0);
+	cr_assert_eq(ibsp_perf_reader__open(out, NULL, &b), 0);
+	const struct ibsp_recording_info *ia = ibsp_perf_reader__info(a);
+	const struct ibsp_recording_info *ib = ibsp_perf_reader__info(b);
+
+	cr_assert_str_eq(ia->hostname, ib->hostname);
+	cr_assert_str_eq(ia->osrelease, ib->osrelease);
+	cr_assert_str_eq(ia->arch, ib->arch);
+	cr_assert_str_eq(ia->cpuid, ib->cpuid);
+	cr_assert_eq(ia->nr_cpus_online, ib->nr_cpus_online);
+	cr_assert_eq(ia->nr_cpus_avail, ib->nr_cpus_avail);
+	cr_assert_eq(ia->nr_cmdline, ib->nr_cmdline);
+	cr_assert_eq(ia->nr_pmus, ib->nr_pmus);
+	cr_assert(ib->has_sample_time);
+	cr_assert_eq(ib->first_sample_ns, ia->first_sample_ns);
+	cr_assert_eq(ib->last_sample_ns, ia->last_sample_ns);
+	assert_same_topology(ia->topo, ib->topo);
+	cr_assert_eq(ibsp_perf_reader__nr_events(a), ibsp_perf_reader__nr_events(b));
+	for (uint32_t i = 0; i < ibsp_perf_reader__nr_events(a); i++) {
+		const struct ibsp_event_desc *x = ibsp_perf_reader__event(a, i);
+		const struct ibsp_event_desc *y = ibsp_perf_reader__event(b, i);
+
+		cr_assert_str_eq(x->name, y->name);
+		cr_assert_eq(x->attr.sample_type, y->attr.sample_type);
+		cr_assert_eq(x->attr.config, y->attr.config);
+		cr_assert_eq(x->nr_ids, y->nr_ids);
+	}
+	ibsp_perf_reader__close(a);
+	ibsp_perf_reader__close(b);
+	free(sa);
+	free(sb);
+}
+
+/* perf script must print our file's samples; stderr must be empty or exactly @expect_err. */
+static void perf_script_agrees(const char *file, const char *expect_err)
+{
+	const char *perf = perf_path();
+	struct ibsp_sample *s;
+	struct tuple *want, *got;
+	char cmd[1024], *out, *err;
+	size_t nw, ng;
+	int e;
+
+	if (!perf)
+		cr_skip_test("perf is not installed (apt-get install linux-perf)");
+	snprintf(cmd, sizeof(cmd), "%s script -i %s -F cpu,tid,addr,phys_addr", perf, file);
+	cr_assert_eq(run_cmd(cmd, &out, &err), 0, "perf script failed: %s", err);
+	if (expect_err)
+		cr_assert_str_eq(err, expect_err);
+	else
+		cr_assert_str_empty(err, "perf script warned: %s", err);
+	nw = parse_perf_tuples(out, &want);
+	ng = read_all_samples(file, &s, &e);
+	cr_assert_eq(e, 0);
+	samples_to_tuples(s, ng, &got);
+	cr_assert_eq(nw, ng, "perf script printed %zu samples, we read %zu", nw, ng);
+	for (size_t i = 0; i < nw; i++)
+		cr_assert(want[i].cpu == got[i].cpu && want[i].tid == got[i].tid &&
+				  want[i].addr == got[i].addr && want[i].phys == got[i].phys,
+			  "sample %zu differs from perf script", i);
+	free(out);
+	free(err);
+	free(want);
+	free(got);
+	free(s);
+}
+
+static void perf_header_shows_topology(const char *file)
+{
+	const char *perf = perf_path();
+	struct ibsp_perf_reader *r;
+	char cmd[1024], *out, *err;
+
+	if (!perf)
+		cr_skip_test("perf is not installed (apt-get install linux-perf)");
+	snprintf(cmd, sizeof(cmd), "%s report --header-only -I -i %s", perf, file);
+	cr_assert_eq(run_cmd(cmd, &out, &err), 0, "perf report failed: %s", err);
+	cr_assert_str_empty(err, "perf report warned: %s", err);
+	cr_assert_eq(ibsp_perf_reader__open(file, NULL, &r), 0);
+	check_topology_vs_perf_header(ibsp_perf_reader__info(r)->topo, out);
+	ibsp_perf_reader__close(r);
+	free(out);
+	free(err);
+}
+
+Test(writer, perf_script_reads_rewritten_recording)
+{
+	const char *out = tmp_path("rt2.data");
+
+	rewrite(FIXTURE("pf-system.data"), out);
+	perf_script_agrees(out, NULL);
+	perf_header_shows_topology(out);
+}
+
+/* ---- a synthetic two-attr recording ------------------------------------------------------- */
+
+struct rec {
+	uint8_t b[512];
+	size_t len;
+};
+
+static void put(struct rec *r, const void *p, size_t n)
+{
+	memcpy(r->b + r->len, p, n);
+	r->len += n;
+}
+
+static void put64(struct rec *r, uint64_t v)
+{
+	put(r, &v, 8);
+}
+
+static void put32x2(struct rec *r, uint32_t a, uint32_t b)
+{
+	put(r, &a, 4);
+	put(r, &b, 4);
+}
+
+static const struct perf_event_header *finish(struct rec *r, uint32_t type, uint16_t misc)
+{
+	struct perf_event_header h = { .type = type, .misc = misc, .size = (uint16_t)r->len };
+
+	memcpy(r->b, &h, sizeof(h));
+	return (const void *)r->b;
+}
+
+#define PF_TYPE                                                                                    \
+	(PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |            \
+	 PERF_SAMPLE_ADDR | PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD | PERF_SAMPLE_PHYS_ADDR)
+#define PEBS_TYPE (PF_TYPE | PERF_SAMPLE_WEIGHT | PERF_SAMPLE_DATA_SRC)
+
+/* One sample in kernel order for the two sample_types above. */
+static const struct perf_event_header *sample(struct rec *r, int pebs, uint64_t id, uint32_t tid,
+					      uint64_t time, uint64_t addr, uint32_t cpu,
+					      uint64_t phys)
+{
+	r->len = sizeof(struct perf_event_header);
+	put64(r, id);
+	put64(r, 0xffffffff81000000ULL + time); /* ip */
+	put32x2(r, tid, tid);
+	put64(r, time);
+	put64(r, addr);
+	put32x2(r, cpu, 0);
+	put64(r, pebs ? 20011 : 1); /* period */
+	if (pebs) {
+		put64(r, 250); /* weight: load latency in cycles */
+		put64(r, PERF_MEM_S(OP, LOAD) | PERF_MEM_S(LVL, HIT) | PERF_MEM_S(LVL, REM_RAM1) |
+				 PERF_MEM_S(LVLNUM, RAM) | PERF_MEM_S(REMOTE, REMOTE) |
+				 PERF_MEM_S(SNOOP, NA) | PERF_MEM_S(TLB, NA) | PERF_MEM_S(LOCK, NA));
+	}
+	put64(r, phys);
+	return finish(r, PERF_RECORD_SAMPLE, PERF_RECORD_MISC_USER);
+}
+
+/* PERF_RECORD_COMM with the attr-0 sample_id trailer: TID, TIME, CPU, IDENTIFIER. */
+static const struct perf_event_header *comm(struct rec *r, uint32_t pid, const char *name,
+					    uint64_t time)
+{
+	char c[16] = { 0 };
+
+	r->len = sizeof(struct perf_event_header);
+	put32x2(r, pid, pid);
+	snprintf(c, sizeof(c), "%s", name);
+	put(r, c, sizeof(c));
+	put32x2(r, pid, pid);
+	put64(r, time);
+	put32x2(r, 0, 0);
+	put64(r, 11);
+	return finish(r, PERF_RECORD_COMM, 0);
+}
+
+static void write_synthetic(const char *path)
+{
+	static uint64_t pf_ids[] = { 11, 12 }, pebs_ids[] = { 21 };
+	struct ibsp_event_desc ev[2] = { 0 };
+	struct ibsp_recording_info info;
+	struct ibsp_topology *topo;
+	struct ibsp_perf_writer *w;
+	struct rec r;
+	char *argv[] = { "test_writer", "synthetic" };
+
+	ev[0].attr.type = PERF_TYPE_SOFTWARE;
+	ev[0].attr.config = PERF_COUNT_SW_PAGE_FAULTS;
+	ev[0].attr.sample_period = 1;
+	ev[0].attr.sample_type = PF_TYPE;
+	ev[0].attr.sample_id_all = 1;
+	ev[0].name = "page-faults";
+	ev[0].nr_ids = 2;
+	ev[0].ids = pf_ids;
+	ev[1].attr.type = PERF_TYPE_RAW;
+	ev[1].attr.config = 0x1cd; /* MEM_TRANS_RETIRED.LOAD_LATENCY */
+	ev[1].attr.config1 = 30;
+	ev[1].attr.precise_ip = 2;
+	ev[1].attr.sample_period = 20011;
+	ev[1].attr.sample_type = PEBS_TYPE;
+	ev[1].attr.sample_id_all = 1;
+	ev[1].name = "cpu/mem-loads,ldlat=30/P";
+	ev[1].nr_ids = 1;
+	ev[1].ids = pebs_ids;
+
+	cr_assert_eq(ibsp_topology__from_sysfs("/sys", &topo), 0);
+	cr_assert_eq(ibsp_recording_info__from_host(&info, topo, 2, argv), 0);
+	cr_assert_eq(ibsp_perf_writer__new(path, &info, ev, 2, &w), 0);
+	cr_assert_eq(ibsp_perf_writer__write(w, comm(&r, 100, "synthetic", 50)), 0);
+	/* round 1: out of order across CPUs, as per-CPU ring buffers deliver them */
+	cr_assert_eq(ibsp_perf_writer__write(w, sample(&r, 0, 11, 100, 300, 0x7f0000003000, 1, 0)), 0);
+	cr_assert_eq(ibsp_perf_writer__write(w, sample(&r, 1, 21, 100, 100, 0x7f0000001000, 0,
+						       0x40001000)),
+		     0);
+	cr_assert_eq(ibsp_perf_writer__write(w, sample(&r, 0, 12, 100, 200, 0x7f0000002000, 0,
+						       0x40002000)),
+		     0);
+	cr_assert_eq(ibsp_perf_writer__finish_round(w), 0);
+	cr_assert_eq(ibsp_perf_writer__write(w, sample(&r, 1, 21, 100, 150, 0x7f0000001500, 1, 0)), 0);
+	cr_assert_eq(ibsp_perf_writer__finish_round(w), 0);
+	/* older than what round 2 flushed: perf delivers it late, and so must we */
+	cr_assert_eq(ibsp_perf_writer__write(w, sample(&r, 0, 11, 100, 250, 0x7f0000002500, 1, 0)), 0);
+	cr_assert_eq(ibsp_perf_writer__close(w), 0);
+	ibsp_recording_info__free(&info);
+}
+
+Test(writer, two_attrs_route_and_order_like_perf)
+{
+	const char *path = tmp_path("two.data");
+	static const struct {
+		uint64_t time, addr;
+		uint16_t event_idx;
+		uint8_t kind, src;
+	} want[] = {
+		{ 100, 0x7f0000001000, 1, IBSP_SAMPLER_PEBS, IBSP_SRC_REMOTE_DRAM },
+		{ 150, 0x7f0000001500, 1, IBSP_SAMPLER_PEBS, IBSP_SRC_REMOTE_DRAM },
+		{ 200, 0x7f0000002000, 0, IBSP_SAMPLER_SOFT, IBSP_SRC_UNKNOWN },
+		{ 300, 0x7f0000003000, 0, IBSP_SAMPLER_SOFT, IBSP_SRC_UNKNOWN },
+		{ 250, 0x7f0000002500, 0, IBSP_SAMPLER_SOFT, IBSP_SRC_UNKNOWN },
+	};
+	struct ibsp_perf_reader *r;
+	struct ibsp_sample *s, want_buf[8];
+	size_t n;
+	int err;
+
+	write_synthetic(path);
+	n = read_all_samples(path, &s, &err);
+	cr_assert_eq(err, 0);
+	cr_assert_eq(n, 5);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(s[i].time_ns, want[i].time, "sample %zu time %llu", i,
+			     (unsigned long long)s[i].time_ns);
+		cr_assert_eq(s[i].vaddr, want[i].addr);
+		cr_assert_eq(s[i].event_idx, want[i].event_idx);
+		cr_assert_eq(s[i].kind, want[i].kind);
+		cr_assert_eq(s[i].src, want[i].src);
+		cr_assert_eq(s[i].pid, 100);
+	}
+	cr_assert_eq(s[0].latency_cycles, 250);
+	cr_assert(s[0].flags & IBSP_S_LAT_VALID);
+	cr_assert(s[0].flags & IBSP_S_LOAD);
+	cr_assert(s[0].flags & IBSP_S_REMOTE);
+	cr_assert_eq(s[0].paddr, 0x40001000);
+	cr_assert(!(s[1].flags & IBSP_S_PADDR_VALID));
+	cr_assert_eq(s[0].period, 20011);
+
+	cr_assert_eq(ibsp_perf_reader__open(path, NULL, &r), 0);
+	cr_assert_str_eq(ibsp_perf_reader__event(r, 1)->name, "cpu/mem-loads,ldlat=30/P");
+	cr_assert(ibsp_perf_reader__info(r)->has_sample_time);
+	cr_assert_eq(ibsp_perf_reader__info(r)->first_sample_ns, 100);
+	cr_assert_eq(ibsp_perf_reader__info(r)->last_sample_ns, 300);
+	ibsp_perf_reader__close(r);
+	free(s);
+
+	/* the late sample (250 after 300) is the one perf counts as out of order */
+	cr_assert_eq(ibsp_perf_reader__open(path, NULL, &r), 0);
+	while (ibsp_perf_reader__read(r, want_buf, 8) > 0)
+		;
+	cr_assert_eq(ibsp_perf_reader__stats(r)->nr_out_of_order, 1);
+	ibsp_perf_reader__close(r);
+	perf_script_agrees(path, "Warning:\n1 out of order events recorded.\n");
+	perf_header_shows_topology(path);
+}
+
+Test(writer, unordered_mode_keeps_file_order)
+{
+	struct ibsp_perf_reader_opts o = { .sz = sizeof(o), .unordered = true };
+	const char *path = tmp_path("two-unordered.data");
+	static const uint64_t want[] = { 300, 100, 200, 150, 250 };
+	struct ibsp_perf_reader *r;
+	struct ibsp_sample s[8];
+
+	write_synthetic(path);
+	cr_assert_eq(ibsp_perf_reader__open(path, &o, &r), 0);
+	cr_assert_eq(ibsp_perf_reader__read(r, s, 8), 5);
+	for (size_t i = 0; i < 5; i++)
+		cr_assert_eq(s[i].time_ns, want[i]);
+	cr_assert_eq(ibsp_perf_reader__read(r, s, 8), 0);
+	ibsp_perf_reader__close(r);
+}
+
+Test(writer, refuses_no_events_and_bad_path)
+{
+	struct ibsp_recording_info info = { 0 };
+	struct ibsp_event_desc ev = { 0 };
+	struct ibsp_perf_writer *w;
+
+	log_capture_start();
+	cr_assert_eq(ibsp_perf_writer__new(tmp_path("none.data"), &info, &ev, 0, &w), -EINVAL);
+	cr_assert_eq(ibsp_perf_writer__new("/nonexistent-dir/x.data", &info, &ev, 1, &w), -ENOENT);
+	cr_assert(strstr(log_captured(), "/nonexistent-dir/x.data"), "log: %s", log_captured());
+}

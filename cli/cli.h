@@ -6,8 +6,8 @@
 /* Exit codes (documented in --help and docs/cli.md). */
 enum {
 	EXIT_OK = 0,
-	EXIT_FAIL = 1,    /* a system error: I/O, memory, permission */
-	EXIT_USAGE = 2,   /* bad command line */
+	EXIT_FAIL = 1,	  /* a system error: I/O, memory, permission */
+	EXIT_USAGE = 2,	  /* bad command line */
 	EXIT_BADDATA = 3, /* the input file is malformed or unsupported */
 };
 

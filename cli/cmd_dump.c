@@ -14,16 +14,16 @@
 #define BATCH 4096
 
 static const char dump_usage[] =
-	"Usage: ibs-promote dump [--limit N] [--unordered] FILE\n"
-	"\n"
-	"Print one JSON object per decoded sample of the perf.data FILE, in the order\n"
-	"'perf script' prints them. Fields are described in docs/dump-format.md.\n"
-	"\n"
-	"  -n, --limit N    stop after N samples\n"
-	"  -u, --unordered  file order instead of perf's time order (faster, no queue)\n"
-	"\n"
-	"Example:\n"
-	"  ibs-promote dump --limit 3 tests/fixtures/pf-system.data\n";
+    "Usage: ibs-promote dump [--limit N] [--unordered] FILE\n"
+    "\n"
+    "Print one JSON object per decoded sample of the perf.data FILE, in the order\n"
+    "'perf script' prints them. Fields are described in docs/dump-format.md.\n"
+    "\n"
+    "  -n, --limit N    stop after N samples\n"
+    "  -u, --unordered  file order instead of perf's time order (faster, no queue)\n"
+    "\n"
+    "Example:\n"
+    "  ibs-promote dump --limit 3 tests/fixtures/pf-system.data\n";
 
 static char *json_quote(const char *s)
 {
@@ -109,7 +109,8 @@ int cmd_dump(int argc, char **argv)
 
 			limit = strtoull(optarg, &end, 10);
 			if (!*optarg || *end || optarg[0] == '-') {
-				fprintf(stderr, "ibs-promote dump: --limit: '%s' is not a count\n", optarg);
+				fprintf(stderr, "ibs-promote dump: --limit: '%s' is not a count\n",
+					optarg);
 				return EXIT_USAGE;
 			}
 			break;

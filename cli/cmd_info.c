@@ -12,15 +12,15 @@
 #include "ibsp/perf_file.h"
 
 static const char info_usage[] =
-	"Usage: ibs-promote info [--json] FILE\n"
-	"\n"
-	"Show the host, NUMA topology (nodes, CPUs, memory ranges), events and sample\n"
-	"counts per event and per CPU of the perf.data FILE.\n"
-	"\n"
-	"  -j, --json   one JSON object instead of text\n"
-	"\n"
-	"Example:\n"
-	"  ibs-promote info tests/fixtures/pf-system.data\n";
+    "Usage: ibs-promote info [--json] FILE\n"
+    "\n"
+    "Show the host, NUMA topology (nodes, CPUs, memory ranges), events and sample\n"
+    "counts per event and per CPU of the perf.data FILE.\n"
+    "\n"
+    "  -j, --json   one JSON object instead of text\n"
+    "\n"
+    "Example:\n"
+    "  ibs-promote info tests/fixtures/pf-system.data\n";
 
 static const char *or_unknown(const char *s)
 {
@@ -67,14 +67,18 @@ static json_t *info_json(const char *path, const struct ibsp_perf_reader *r)
 			json_object_set_new(jn, "node", json_integer(n->node.id));
 			json_object_set_new(jn, "cpus", json_string(n->cpulist ? n->cpulist : ""));
 			json_object_set_new(jn, "nr_cpus", json_integer(n->nr_cpus));
-			json_object_set_new(jn, "mem_total_kb", json_integer((json_int_t)n->mem_total_kb));
-			json_object_set_new(jn, "mem_free_kb", json_integer((json_int_t)n->mem_free_kb));
+			json_object_set_new(jn, "mem_total_kb",
+					    json_integer((json_int_t)n->mem_total_kb));
+			json_object_set_new(jn, "mem_free_kb",
+					    json_integer((json_int_t)n->mem_free_kb));
 			for (uint32_t k = 0; t->has_block_map && k < n->nr_ranges; k++) {
 				char buf[64];
 
 				snprintf(buf, sizeof(buf), "%#" PRIx64 "-%#" PRIx64,
 					 n->ranges[k].first * t->block_size_bytes,
-					 (n->ranges[k].first + n->ranges[k].nr) * t->block_size_bytes - 1);
+					 (n->ranges[k].first + n->ranges[k].nr) *
+						 t->block_size_bytes -
+					     1);
 				json_array_append_new(ranges, json_string(buf));
 			}
 			json_object_set_new(jn, "memory_ranges", ranges);
@@ -97,7 +101,8 @@ static json_t *info_json(const char *path, const struct ibsp_perf_reader *r)
 		json_object_set_new(je, "config", json_string(buf));
 		snprintf(buf, sizeof(buf), "%#llx", (unsigned long long)ev->attr.sample_type);
 		json_object_set_new(je, "sample_type", json_string(buf));
-		json_object_set_new(je, "samples", json_integer((json_int_t)st->samples_per_event[i]));
+		json_object_set_new(je, "samples",
+				    json_integer((json_int_t)st->samples_per_event[i]));
 		json_array_append_new(events, je);
 	}
 	json_object_set_new(root, "events", events);
@@ -153,13 +158,16 @@ static void info_text(const char *path, const struct ibsp_perf_reader *r)
 		for (uint32_t i = 0; i < t->nr_nodes; i++) {
 			const struct ibsp_topo_node *n = &t->nodes[i];
 
-			printf("  node %d: cpus %s, memory %" PRIu64 " kB total, %" PRIu64 " kB free\n",
-			       n->node.id, n->nr_cpus ? n->cpulist : "none (CPU-less)", n->mem_total_kb,
-			       n->mem_free_kb);
+			printf("  node %d: cpus %s, memory %" PRIu64 " kB total, %" PRIu64
+			       " kB free\n",
+			       n->node.id, n->nr_cpus ? n->cpulist : "none (CPU-less)",
+			       n->mem_total_kb, n->mem_free_kb);
 			for (uint32_t k = 0; t->has_block_map && k < n->nr_ranges; k++)
 				printf("    phys 0x%012" PRIx64 "-0x%012" PRIx64 "\n",
 				       n->ranges[k].first * t->block_size_bytes,
-				       (n->ranges[k].first + n->ranges[k].nr) * t->block_size_bytes - 1);
+				       (n->ranges[k].first + n->ranges[k].nr) *
+					       t->block_size_bytes -
+					   1);
 		}
 	}
 	printf("events:      %u\n", ibsp_perf_reader__nr_events(r));
@@ -169,8 +177,8 @@ static void info_text(const char *path, const struct ibsp_perf_reader *r)
 		printf("  [%u] %-24s sampler %-4s type %u config %#llx sample_type %#llx: %" PRIu64
 		       " samples\n",
 		       i, ev->name, ibsp_sampler_kind__name(ev->kind), ev->attr.type,
-		       (unsigned long long)ev->attr.config, (unsigned long long)ev->attr.sample_type,
-		       st->samples_per_event[i]);
+		       (unsigned long long)ev->attr.config,
+		       (unsigned long long)ev->attr.sample_type, st->samples_per_event[i]);
 	}
 	printf("samples:     %" PRIu64 " (%" PRIu64 " decoded, %" PRIu64 " invalid)\n",
 	       st->nr_samples, st->nr_decoded, st->nr_invalid);

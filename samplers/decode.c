@@ -24,9 +24,12 @@ const char *ibsp_sampler_kind__name(enum ibsp_sampler_kind kind)
 const char *ibsp_mem_src__name(enum ibsp_mem_src src)
 {
 	static const char *const names[IBSP_SRC__MAX] = {
-		[IBSP_SRC_UNKNOWN] = "unknown",         [IBSP_SRC_CACHE] = "cache",
-		[IBSP_SRC_LOCAL_DRAM] = "local_dram",   [IBSP_SRC_REMOTE_DRAM] = "remote_dram",
-		[IBSP_SRC_CXL] = "cxl",                 [IBSP_SRC_PMEM] = "pmem",
+		[IBSP_SRC_UNKNOWN] = "unknown",
+		[IBSP_SRC_CACHE] = "cache",
+		[IBSP_SRC_LOCAL_DRAM] = "local_dram",
+		[IBSP_SRC_REMOTE_DRAM] = "remote_dram",
+		[IBSP_SRC_CXL] = "cxl",
+		[IBSP_SRC_PMEM] = "pmem",
 		[IBSP_SRC_IO] = "io",
 	};
 
@@ -57,9 +60,9 @@ enum ibsp_sampler_kind ibsp_classify_event(const struct perf_event_attr *attr, c
 	/* ibs_op is found by name: its perf type is dynamic (perf_pmu_register(..., -1)). */
 	if (pmu_name && !strncmp(pmu_name, "ibs_op", 6))
 		return IBSP_SAMPLER_IBS;
-	if (attr->type == PERF_TYPE_SOFTWARE &&
-	    (attr->config == PERF_COUNT_SW_PAGE_FAULTS || attr->config == PERF_COUNT_SW_PAGE_FAULTS_MIN ||
-	     attr->config == PERF_COUNT_SW_PAGE_FAULTS_MAJ))
+	if (attr->type == PERF_TYPE_SOFTWARE && (attr->config == PERF_COUNT_SW_PAGE_FAULTS ||
+						 attr->config == PERF_COUNT_SW_PAGE_FAULTS_MIN ||
+						 attr->config == PERF_COUNT_SW_PAGE_FAULTS_MAJ))
 		return IBSP_SAMPLER_SOFT;
 	/* A precise memory event of the core PMU: PEBS on Intel. */
 	if (attr->precise_ip && (attr->sample_type & PERF_SAMPLE_ADDR) &&

@@ -20,7 +20,8 @@ struct ibsp_decode_ctx {
  * ibsp_classify_event() - which decoder an event's samples go to
  * @pmu_name: the PMU name of attr->type (from PMU_MAPPINGS or sysfs), or NULL
  */
-enum ibsp_sampler_kind ibsp_classify_event(const struct perf_event_attr *attr, const char *pmu_name);
+enum ibsp_sampler_kind ibsp_classify_event(const struct perf_event_attr *attr,
+					   const char *pmu_name);
 
 /** ibsp_decode_ctx__from_cpuid() - parse "Vendor,family,model,stepping" */
 void ibsp_decode_ctx__from_cpuid(struct ibsp_decode_ctx *ctx, const char *cpuid);

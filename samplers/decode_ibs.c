@@ -118,7 +118,7 @@ int ibsp_decode_ibs(const struct ibsp_decode_ctx *ctx, const struct ibsp_raw_sam
 	}
 	if ((d3 & IBS_OPDATA3_LDOP) && (d3 & IBS_OPDATA3_DCMISS)) {
 		s->latency_cycles =
-			(uint32_t)((d3 >> IBS_OPDATA3_DCMISSLAT_SHIFT) & IBS_OPDATA3_DCMISSLAT_MASK);
+		    (uint32_t)((d3 >> IBS_OPDATA3_DCMISSLAT_SHIFT) & IBS_OPDATA3_DCMISSLAT_MASK);
 		s->flags |= IBSP_S_LAT_VALID;
 	}
 

@@ -109,7 +109,8 @@ static void read_pmus(struct ibsp_recording_info *info)
 			info->nr_pmus++;
 		if (!strcmp(de->d_name, "ibs_op")) {
 			snprintf(path, sizeof(path), "%s/ibs_op/caps/zen4_ibs_extensions", dir);
-			info->ibs_zen4 = ibsp_read_file_str(path, buf, sizeof(buf)) > 0 && atoi(buf);
+			info->ibs_zen4 =
+			    ibsp_read_file_str(path, buf, sizeof(buf)) > 0 && atoi(buf);
 		}
 	}
 	closedir(d);

@@ -19,32 +19,47 @@
 #include "util.h"
 
 /* The features this reader parses; the rest are skipped without reading them. */
-#define PARSED_FEATURES                                                                            \
-	((1ULL << HEADER_HOSTNAME) | (1ULL << HEADER_OSRELEASE) | (1ULL << HEADER_ARCH) |          \
-	 (1ULL << HEADER_NRCPUS) | (1ULL << HEADER_CPUDESC) | (1ULL << HEADER_CPUID) |             \
-	 (1ULL << HEADER_TOTAL_MEM) | (1ULL << HEADER_CMDLINE) | (1ULL << HEADER_EVENT_DESC) |     \
-	 (1ULL << HEADER_NUMA_TOPOLOGY) | (1ULL << HEADER_MEM_TOPOLOGY) |                          \
+#define PARSED_FEATURES                                                                        \
+	((1ULL << HEADER_HOSTNAME) | (1ULL << HEADER_OSRELEASE) | (1ULL << HEADER_ARCH) |      \
+	 (1ULL << HEADER_NRCPUS) | (1ULL << HEADER_CPUDESC) | (1ULL << HEADER_CPUID) |         \
+	 (1ULL << HEADER_TOTAL_MEM) | (1ULL << HEADER_CMDLINE) | (1ULL << HEADER_EVENT_DESC) | \
+	 (1ULL << HEADER_NUMA_TOPOLOGY) | (1ULL << HEADER_MEM_TOPOLOGY) |                      \
 	 (1ULL << HEADER_PMU_MAPPINGS) | (1ULL << HEADER_SAMPLE_TIME) | (1ULL << HEADER_PMU_CAPS))
 
 /* A single section may not claim more than this; real ones are kilobytes. */
 #define FEAT_MAX_BYTES (256u << 20)
 
 static const char *const feat_names[HEADER_LAST_FEATURE] = {
-	[HEADER_TRACING_DATA] = "TRACING_DATA", [HEADER_BUILD_ID] = "BUILD_ID",
-	[HEADER_HOSTNAME] = "HOSTNAME",         [HEADER_OSRELEASE] = "OSRELEASE",
-	[HEADER_VERSION] = "VERSION",           [HEADER_ARCH] = "ARCH",
-	[HEADER_NRCPUS] = "NRCPUS",             [HEADER_CPUDESC] = "CPUDESC",
-	[HEADER_CPUID] = "CPUID",               [HEADER_TOTAL_MEM] = "TOTAL_MEM",
-	[HEADER_CMDLINE] = "CMDLINE",           [HEADER_EVENT_DESC] = "EVENT_DESC",
-	[HEADER_CPU_TOPOLOGY] = "CPU_TOPOLOGY", [HEADER_NUMA_TOPOLOGY] = "NUMA_TOPOLOGY",
-	[HEADER_BRANCH_STACK] = "BRANCH_STACK", [HEADER_PMU_MAPPINGS] = "PMU_MAPPINGS",
-	[HEADER_GROUP_DESC] = "GROUP_DESC",     [HEADER_AUXTRACE] = "AUXTRACE",
-	[HEADER_STAT] = "STAT",                 [HEADER_CACHE] = "CACHE",
-	[HEADER_SAMPLE_TIME] = "SAMPLE_TIME",   [HEADER_MEM_TOPOLOGY] = "MEM_TOPOLOGY",
-	[HEADER_CLOCKID] = "CLOCKID",           [HEADER_DIR_FORMAT] = "DIR_FORMAT",
-	[HEADER_BPF_PROG_INFO] = "BPF_PROG_INFO", [HEADER_BPF_BTF] = "BPF_BTF",
-	[HEADER_COMPRESSED] = "COMPRESSED",     [HEADER_CPU_PMU_CAPS] = "CPU_PMU_CAPS",
-	[HEADER_CLOCK_DATA] = "CLOCK_DATA",     [HEADER_HYBRID_TOPOLOGY] = "HYBRID_TOPOLOGY",
+	[HEADER_TRACING_DATA] = "TRACING_DATA",
+	[HEADER_BUILD_ID] = "BUILD_ID",
+	[HEADER_HOSTNAME] = "HOSTNAME",
+	[HEADER_OSRELEASE] = "OSRELEASE",
+	[HEADER_VERSION] = "VERSION",
+	[HEADER_ARCH] = "ARCH",
+	[HEADER_NRCPUS] = "NRCPUS",
+	[HEADER_CPUDESC] = "CPUDESC",
+	[HEADER_CPUID] = "CPUID",
+	[HEADER_TOTAL_MEM] = "TOTAL_MEM",
+	[HEADER_CMDLINE] = "CMDLINE",
+	[HEADER_EVENT_DESC] = "EVENT_DESC",
+	[HEADER_CPU_TOPOLOGY] = "CPU_TOPOLOGY",
+	[HEADER_NUMA_TOPOLOGY] = "NUMA_TOPOLOGY",
+	[HEADER_BRANCH_STACK] = "BRANCH_STACK",
+	[HEADER_PMU_MAPPINGS] = "PMU_MAPPINGS",
+	[HEADER_GROUP_DESC] = "GROUP_DESC",
+	[HEADER_AUXTRACE] = "AUXTRACE",
+	[HEADER_STAT] = "STAT",
+	[HEADER_CACHE] = "CACHE",
+	[HEADER_SAMPLE_TIME] = "SAMPLE_TIME",
+	[HEADER_MEM_TOPOLOGY] = "MEM_TOPOLOGY",
+	[HEADER_CLOCKID] = "CLOCKID",
+	[HEADER_DIR_FORMAT] = "DIR_FORMAT",
+	[HEADER_BPF_PROG_INFO] = "BPF_PROG_INFO",
+	[HEADER_BPF_BTF] = "BPF_BTF",
+	[HEADER_COMPRESSED] = "COMPRESSED",
+	[HEADER_CPU_PMU_CAPS] = "CPU_PMU_CAPS",
+	[HEADER_CLOCK_DATA] = "CLOCK_DATA",
+	[HEADER_HYBRID_TOPOLOGY] = "HYBRID_TOPOLOGY",
 	[HEADER_PMU_CAPS] = "PMU_CAPS",
 };
 
@@ -145,8 +160,10 @@ static int parse_numa(struct fcur *c, struct ibsp_recording_info *info)
 		uint32_t id;
 		char *list = NULL;
 
-		if ((ret = f_u32(c, "node", &id)) || (ret = f_u64(c, "mem_total", &n->mem_total_kb)) ||
-		    (ret = f_u64(c, "mem_free", &n->mem_free_kb)) || (ret = f_str(c, "cpulist", &list)))
+		if ((ret = f_u32(c, "node", &id)) ||
+		    (ret = f_u64(c, "mem_total", &n->mem_total_kb)) ||
+		    (ret = f_u64(c, "mem_free", &n->mem_free_kb)) ||
+		    (ret = f_str(c, "cpulist", &list)))
 			goto err;
 		if (id > INT32_MAX) {
 			free(list);
@@ -209,7 +226,7 @@ static int parse_mem_topology(struct fcur *c, struct ibsp_recording_info *info)
 		if (!n) {
 			/* A memory-only node NUMA_TOPOLOGY did not list: add it, CPU-less. */
 			struct ibsp_topo_node *nn =
-				reallocarray(t->nodes, t->nr_nodes + 1, sizeof(*t->nodes));
+			    reallocarray(t->nodes, t->nr_nodes + 1, sizeof(*t->nodes));
 
 			if (!nn)
 				return -ENOMEM;
@@ -325,8 +342,8 @@ static int parse_event_desc(struct fcur *c, struct ibsp_event_desc *ev, uint32_t
 		char *name = NULL;
 		const uint8_t *ids;
 
-		if ((ret = f_take(c, "attr", attr_sz, &attr)) || (ret = f_u32(c, "nr_ids", &nr_ids)) ||
-		    (ret = f_str(c, "name", &name)))
+		if ((ret = f_take(c, "attr", attr_sz, &attr)) ||
+		    (ret = f_u32(c, "nr_ids", &nr_ids)) || (ret = f_str(c, "name", &name)))
 			return ret;
 		if ((ret = f_count(c, "nr_ids", nr_ids, 8)) ||
 		    (ret = f_take(c, "ids", (size_t)nr_ids * 8, &ids))) {
@@ -552,8 +569,8 @@ static void build_mem_topology(struct wbuf *b, const struct ibsp_topology *t)
 				const struct ibsp_block_range *rg = &n->ranges[r];
 				uint64_t lo = rg->first, hi = rg->first + rg->nr; /* [lo, hi) */
 
-				for (uint64_t bit = lo > w * 64 ? lo : w * 64; bit < hi && bit < (w + 1) * 64;
-				     bit++)
+				for (uint64_t bit = lo > w * 64 ? lo : w * 64;
+				     bit < hi && bit < (w + 1) * 64; bit++)
 					word |= 1ULL << (bit % 64);
 			}
 			w_u64(b, word);
@@ -689,10 +706,10 @@ int ibsp_features_write(int fd, uint64_t idx_off, const struct ibsp_recording_in
 			const struct ibsp_event_desc *ev, uint32_t nr_events, uint64_t features[4])
 {
 	static const unsigned int order[] = {
-		HEADER_HOSTNAME,      HEADER_OSRELEASE,    HEADER_ARCH,         HEADER_NRCPUS,
-		HEADER_CPUDESC,       HEADER_CPUID,        HEADER_TOTAL_MEM,    HEADER_CMDLINE,
-		HEADER_EVENT_DESC,    HEADER_NUMA_TOPOLOGY, HEADER_PMU_MAPPINGS, HEADER_SAMPLE_TIME,
-		HEADER_MEM_TOPOLOGY,  HEADER_PMU_CAPS,
+		HEADER_HOSTNAME,     HEADER_OSRELEASE,	   HEADER_ARCH,		HEADER_NRCPUS,
+		HEADER_CPUDESC,	     HEADER_CPUID,	   HEADER_TOTAL_MEM,	HEADER_CMDLINE,
+		HEADER_EVENT_DESC,   HEADER_NUMA_TOPOLOGY, HEADER_PMU_MAPPINGS, HEADER_SAMPLE_TIME,
+		HEADER_MEM_TOPOLOGY, HEADER_PMU_CAPS,
 	};
 	struct perf_file_section sec[IBSP_ARRAY_SIZE(order)];
 	struct wbuf payload = { 0 };

@@ -26,8 +26,8 @@
 #include "perf_features.h"
 #include "perf_sample.h"
 
-#define DEFAULT_WINDOW   (64ULL << 20)
-#define MIN_WINDOW       (256ULL << 10) /* > 2 x the largest record (u16 size) */
+#define DEFAULT_WINDOW	  (64ULL << 20)
+#define MIN_WINDOW	  (256ULL << 10) /* > 2 x the largest record (u16 size) */
 #define DEFAULT_MAX_QUEUE (1u << 20)
 
 struct oe_entry {
@@ -55,7 +55,7 @@ struct ibsp_perf_reader {
 	struct ibsp_event_desc *events;
 	struct id_map *ids; /* sorted by id */
 	size_t nr_ids;
-	int sample_id_pos; /* u64 index of the id in a sample, -1 if none */
+	int sample_id_pos;  /* u64 index of the id in a sample, -1 if none */
 	int trailer_id_pos; /* u64 index of the id counted from a record's end, -1 if none */
 
 	struct ibsp_perf_stats stats;
@@ -77,7 +77,7 @@ struct ibsp_perf_reader {
 	uint64_t max_timestamp, next_flush, last_flush;
 	uint64_t seq;
 	int at_end;
-	int err; /* sticky: a malformed record ends the stream */
+	int err;		/* sticky: a malformed record ends the stream */
 	struct ibsp_sample imm; /* a sample perf delivers without queueing (no timestamp) */
 	int have_imm;
 };
@@ -157,7 +157,8 @@ static int id_positions(struct ibsp_perf_reader *r)
 		if (i == 0) {
 			r->sample_id_pos = spos;
 			r->trailer_id_pos = tpos;
-		} else if (r->nr_events > 1 && (spos != r->sample_id_pos || tpos != r->trailer_id_pos)) {
+		} else if (r->nr_events > 1 &&
+			   (spos != r->sample_id_pos || tpos != r->trailer_id_pos)) {
 			pr_err("%s: attr %u: sample_type %#" PRIx64 " puts the sample id elsewhere "
 			       "than attr 0 does; samples cannot be told apart\n",
 			       r->path, i, t);
@@ -215,7 +216,8 @@ static int read_attrs(struct ibsp_perf_reader *r)
 			asz = PERF_ATTR_SIZE_VER0;
 		/* Entries are attr.size + 16 bytes; attr_size only gives the count (perf does the same). */
 		if (asz + sizeof(ids) > h->attr_size) {
-			pr_err("%s: offset %#" PRIx64 ": attr %" PRIu64 ": field 'size' = %u does not fit "
+			pr_err("%s: offset %#" PRIx64 ": attr %" PRIu64
+			       ": field 'size' = %u does not fit "
 			       "attr_size %" PRIu64 "\n",
 			       r->path, off + 4, i, asz, h->attr_size);
 			return -EINVAL;
@@ -226,10 +228,11 @@ static int read_attrs(struct ibsp_perf_reader *r)
 		    pread(r->fd, &ids, sizeof(ids), (off_t)(off + asz)) != sizeof(ids))
 			return -EIO;
 		ev->attr.size = asz;
-		if (ids.size % 8 || ids.offset > r->file_size || ids.size > r->file_size - ids.offset ||
-		    ids.size / 8 > UINT32_MAX) {
-			pr_err("%s: offset %#" PRIx64 ": attr %" PRIu64 ": field 'ids' {offset %#" PRIx64
-			       ", size %" PRIu64 "} lies outside the file\n",
+		if (ids.size % 8 || ids.offset > r->file_size ||
+		    ids.size > r->file_size - ids.offset || ids.size / 8 > UINT32_MAX) {
+			pr_err("%s: offset %#" PRIx64 ": attr %" PRIu64
+			       ": field 'ids' {offset %#" PRIx64 ", size %" PRIu64
+			       "} lies outside the file\n",
 			       r->path, off + asz, i, ids.offset, ids.size);
 			return -EINVAL;
 		}
@@ -237,13 +240,15 @@ static int read_attrs(struct ibsp_perf_reader *r)
 		ev->ids = calloc(ev->nr_ids ? ev->nr_ids : 1, 8);
 		if (!ev->ids)
 			return -ENOMEM;
-		if (ids.size && pread(r->fd, ev->ids, ids.size, (off_t)ids.offset) != (ssize_t)ids.size)
+		if (ids.size &&
+		    pread(r->fd, ev->ids, ids.size, (off_t)ids.offset) != (ssize_t)ids.size)
 			return -EIO;
 		r->nr_ids += ev->nr_ids;
 		if (ev->attr.sample_type & ~IBSP_SAMPLE_KNOWN_MASK) {
 			uint64_t bad = ev->attr.sample_type & ~IBSP_SAMPLE_KNOWN_MASK;
 
-			pr_err("%s: offset %#" PRIx64 ": attr %" PRIu64 ": field 'sample_type' has unknown "
+			pr_err("%s: offset %#" PRIx64 ": attr %" PRIu64
+			       ": field 'sample_type' has unknown "
 			       "bit(s) %#" PRIx64 "\n",
 			       r->path, off + 24, i, bad);
 			return -EINVAL;
@@ -303,7 +308,8 @@ int ibsp_perf_reader__open(const char *path, const struct ibsp_perf_reader_opts 
 	if (opts && opts->sz >= sizeof(*opts)) {
 		r->ordered = !opts->unordered;
 		if (opts->window_bytes)
-			r->window = opts->window_bytes < MIN_WINDOW ? MIN_WINDOW : opts->window_bytes;
+			r->window =
+			    opts->window_bytes < MIN_WINDOW ? MIN_WINDOW : opts->window_bytes;
 		if (opts->max_queue)
 			r->max_queue = opts->max_queue;
 	}
@@ -320,22 +326,25 @@ int ibsp_perf_reader__open(const char *path, const struct ibsp_perf_reader_opts 
 	}
 	if (!S_ISREG(st.st_mode)) {
 		ret = -EINVAL;
-		pr_err("%s: not a regular file; to read perf's pipe output, save it to a file first\n",
-		       path);
+		pr_err(
+		    "%s: not a regular file; to read perf's pipe output, save it to a file first\n",
+		    path);
 		goto err;
 	}
 	r->file_size = (uint64_t)st.st_size;
 	if (r->file_size < 16 || pread(r->fd, &r->hdr, 16, 0) != 16) {
 		ret = -EINVAL;
-		pr_err("%s: offset 0: file is %" PRIu64 " bytes, too short for a perf.data header\n",
+		pr_err("%s: offset 0: file is %" PRIu64
+		       " bytes, too short for a perf.data header\n",
 		       path, r->file_size);
 		goto err;
 	}
 	if (r->hdr.magic == PERF_MAGIC2_SW) {
 		ret = -EPROTONOSUPPORT;
-		pr_err("%s: offset 0: field 'magic': the file was written by an opposite-endian host; "
-		       "not supported\n",
-		       path);
+		pr_err(
+		    "%s: offset 0: field 'magic': the file was written by an opposite-endian host; "
+		    "not supported\n",
+		    path);
 		goto err;
 	}
 	if (r->hdr.magic != PERF_MAGIC2) {
@@ -347,20 +356,23 @@ int ibsp_perf_reader__open(const char *path, const struct ibsp_perf_reader_opts 
 	}
 	if (r->hdr.size == sizeof(struct perf_pipe_file_header)) {
 		ret = -EPROTONOSUPPORT;
-		pr_err("%s: offset 8: field 'size' = 16: this is a pipe-mode perf.data (perf record "
-		       "-o -); convert it first with: perf inject -i %s -o FILE\n",
-		       path, path);
+		pr_err(
+		    "%s: offset 8: field 'size' = 16: this is a pipe-mode perf.data (perf record "
+		    "-o -); convert it first with: perf inject -i %s -o FILE\n",
+		    path, path);
 		goto err;
 	}
 	if (r->hdr.size != sizeof(r->hdr) || r->file_size < sizeof(r->hdr) ||
 	    pread(r->fd, &r->hdr, sizeof(r->hdr), 0) != sizeof(r->hdr)) {
 		ret = -EINVAL;
-		pr_err("%s: offset 8: field 'size' = %" PRIu64 " (expected %zu) or the file (%" PRIu64
+		pr_err("%s: offset 8: field 'size' = %" PRIu64
+		       " (expected %zu) or the file (%" PRIu64
 		       " bytes) is shorter than the header\n",
 		       path, r->hdr.size, sizeof(r->hdr), r->file_size);
 		goto err;
 	}
-	if (r->hdr.data.offset > r->file_size || r->hdr.data.size > r->file_size - r->hdr.data.offset) {
+	if (r->hdr.data.offset > r->file_size ||
+	    r->hdr.data.size > r->file_size - r->hdr.data.offset) {
 		ret = -EINVAL;
 		pr_err("%s: offset 0x28: field 'data' {offset %#" PRIx64 ", size %" PRIu64
 		       "} runs past the end of the file (size %" PRIu64 ")\n",
@@ -373,9 +385,10 @@ int ibsp_perf_reader__open(const char *path, const struct ibsp_perf_reader_opts 
 	r->data_off = r->hdr.data.offset;
 	if (r->hdr.data.size == 0) {
 		/* An unterminated recording (killed writer): read records to EOF, no features. */
-		pr_warn("%s: data size is 0 (was the recording terminated properly?); reading to the "
-			"end of the file and ignoring feature sections\n",
-			path);
+		pr_warn(
+		    "%s: data size is 0 (was the recording terminated properly?); reading to the "
+		    "end of the file and ignoring feature sections\n",
+		    path);
 		r->data_end = r->file_size;
 	} else {
 		r->data_end = r->data_off + r->hdr.data.size;
@@ -436,7 +449,8 @@ static int find_event(struct ibsp_perf_reader *r, const struct perf_event_header
 		size_t at = sizeof(*h) + 8 * (size_t)r->sample_id_pos;
 
 		if (at + 8 > h->size) {
-			pr_err("%s: offset %#" PRIx64 ": sample of %u bytes is too short for its id\n",
+			pr_err("%s: offset %#" PRIx64
+			       ": sample of %u bytes is too short for its id\n",
 			       r->path, off, h->size);
 			return -EINVAL;
 		}
@@ -496,7 +510,8 @@ static int count_cpu(struct ibsp_perf_stats *st, const struct ibsp_sample *s)
 	return 0;
 }
 
-static int q_push(struct ibsp_perf_reader *r, uint64_t ts, int is_sample, const struct ibsp_sample *s)
+static int q_push(struct ibsp_perf_reader *r, uint64_t ts, int is_sample,
+		  const struct ibsp_sample *s)
 {
 	struct oe_entry *e;
 
@@ -574,10 +589,12 @@ static int handle_sample(struct ibsp_perf_reader *r, const struct perf_event_hea
 		return ret;
 	ret = ibsp_parse_sample(&r->events[idx].attr, h, h->size, &rs, &perr);
 	if (ret) {
-		pr_err("%s: offset %#" PRIx64 ": sample (attr %u, sample_type %#llx): field '%s' at "
+		pr_err("%s: offset %#" PRIx64
+		       ": sample (attr %u, sample_type %#llx): field '%s' at "
 		       "record offset %zu %s\n",
-		       r->path, off + perr.offset, idx, (unsigned long long)r->events[idx].attr.sample_type,
-		       perr.field, perr.offset, perr.reason);
+		       r->path, off + perr.offset, idx,
+		       (unsigned long long)r->events[idx].attr.sample_type, perr.field, perr.offset,
+		       perr.reason);
 		return ret;
 	}
 	r->stats.nr_samples++;
@@ -650,7 +667,8 @@ static int handle_other(struct ibsp_perf_reader *r, const struct perf_event_head
 
 		if (ibsp_parse_id_trailer(r->events[idx].attr.sample_type, h, h->size, &ts,
 					  &has_time)) {
-			pr_err("%s: offset %#" PRIx64 ": record type %u of %u bytes is too short for its "
+			pr_err("%s: offset %#" PRIx64
+			       ": record type %u of %u bytes is too short for its "
 			       "sample_id trailer\n",
 			       r->path, off, h->type, h->size);
 			return -EINVAL;
@@ -685,7 +703,8 @@ int ibsp_perf_reader__next_record(struct ibsp_perf_reader *r, const struct perf_
 		return -EINVAL;
 	}
 	if (h->size > r->data_end - off) {
-		pr_err("%s: offset %#" PRIx64 ": record type %u: field 'size' = %u runs past the end "
+		pr_err("%s: offset %#" PRIx64
+		       ": record type %u: field 'size' = %u runs past the end "
 		       "of the data section (%" PRIu64 " bytes left)\n",
 		       r->path, off, h->type, h->size, r->data_end - off);
 		return -EINVAL;

@@ -54,14 +54,30 @@ static int skip_n(struct cursor *c, const char *field, uint64_t nr, size_t each)
 }
 
 static const char *const bit_names[] = {
-	"PERF_SAMPLE_IP",          "PERF_SAMPLE_TID",       "PERF_SAMPLE_TIME",
-	"PERF_SAMPLE_ADDR",        "PERF_SAMPLE_READ",      "PERF_SAMPLE_CALLCHAIN",
-	"PERF_SAMPLE_ID",          "PERF_SAMPLE_CPU",       "PERF_SAMPLE_PERIOD",
-	"PERF_SAMPLE_STREAM_ID",   "PERF_SAMPLE_RAW",       "PERF_SAMPLE_BRANCH_STACK",
-	"PERF_SAMPLE_REGS_USER",   "PERF_SAMPLE_STACK_USER", "PERF_SAMPLE_WEIGHT",
-	"PERF_SAMPLE_DATA_SRC",    "PERF_SAMPLE_IDENTIFIER", "PERF_SAMPLE_TRANSACTION",
-	"PERF_SAMPLE_REGS_INTR",   "PERF_SAMPLE_PHYS_ADDR", "PERF_SAMPLE_AUX",
-	"PERF_SAMPLE_CGROUP",      "PERF_SAMPLE_DATA_PAGE_SIZE", "PERF_SAMPLE_CODE_PAGE_SIZE",
+	"PERF_SAMPLE_IP",
+	"PERF_SAMPLE_TID",
+	"PERF_SAMPLE_TIME",
+	"PERF_SAMPLE_ADDR",
+	"PERF_SAMPLE_READ",
+	"PERF_SAMPLE_CALLCHAIN",
+	"PERF_SAMPLE_ID",
+	"PERF_SAMPLE_CPU",
+	"PERF_SAMPLE_PERIOD",
+	"PERF_SAMPLE_STREAM_ID",
+	"PERF_SAMPLE_RAW",
+	"PERF_SAMPLE_BRANCH_STACK",
+	"PERF_SAMPLE_REGS_USER",
+	"PERF_SAMPLE_STACK_USER",
+	"PERF_SAMPLE_WEIGHT",
+	"PERF_SAMPLE_DATA_SRC",
+	"PERF_SAMPLE_IDENTIFIER",
+	"PERF_SAMPLE_TRANSACTION",
+	"PERF_SAMPLE_REGS_INTR",
+	"PERF_SAMPLE_PHYS_ADDR",
+	"PERF_SAMPLE_AUX",
+	"PERF_SAMPLE_CGROUP",
+	"PERF_SAMPLE_DATA_PAGE_SIZE",
+	"PERF_SAMPLE_CODE_PAGE_SIZE",
 	"PERF_SAMPLE_WEIGHT_STRUCT",
 };
 
@@ -86,9 +102,11 @@ static int read_format_skip(struct cursor *c, uint64_t rf)
 	} else {
 		nr = 1;
 	}
-	if (rf & PERF_FORMAT_TOTAL_TIME_ENABLED && (ret = u64(c, "PERF_SAMPLE_READ time_enabled", &v)))
+	if (rf & PERF_FORMAT_TOTAL_TIME_ENABLED &&
+	    (ret = u64(c, "PERF_SAMPLE_READ time_enabled", &v)))
 		return ret;
-	if (rf & PERF_FORMAT_TOTAL_TIME_RUNNING && (ret = u64(c, "PERF_SAMPLE_READ time_running", &v)))
+	if (rf & PERF_FORMAT_TOTAL_TIME_RUNNING &&
+	    (ret = u64(c, "PERF_SAMPLE_READ time_running", &v)))
 		return ret;
 	/* Each value: u64 value, [u64 id], [u64 lost] (perf_output_read_one/_group). */
 	if (rf & PERF_FORMAT_ID)
@@ -119,10 +137,10 @@ int ibsp_parse_sample(const struct perf_event_attr *attr, const void *rec, size_
 		return fail(&c, "attr.sample_type", "has bits this reader does not know");
 	}
 
-#define GET(bit, field, dst)                                                                       \
-	do {                                                                                       \
-		if ((t & (bit)) && (ret = u64(&c, field, &(dst))))                                 \
-			return ret;                                                                \
+#define GET(bit, field, dst)                                       \
+	do {                                                       \
+		if ((t & (bit)) && (ret = u64(&c, field, &(dst)))) \
+			return ret;                                \
 	} while (0)
 
 	GET(PERF_SAMPLE_IDENTIFIER, "PERF_SAMPLE_IDENTIFIER", s->id);
@@ -194,7 +212,8 @@ int ibsp_parse_sample(const struct perf_event_attr *attr, const void *rec, size_
 			    (ret = u64(&c, "PERF_SAMPLE_STACK_USER dyn_size", &dyn)))
 				return ret;
 			if (dyn > v)
-				return fail(&c, "PERF_SAMPLE_STACK_USER dyn_size", "exceeds the stack size");
+				return fail(&c, "PERF_SAMPLE_STACK_USER dyn_size",
+					    "exceeds the stack size");
 		}
 	}
 	if (t & PERF_SAMPLE_WEIGHT_STRUCT) {

@@ -40,8 +40,8 @@ struct ibsp_raw_sample {
 
 /** struct ibsp_parse_err - where and why a parse failed */
 struct ibsp_parse_err {
-	const char *field;   /* e.g. "PERF_SAMPLE_RAW size" */
-	size_t offset;       /* byte offset inside the record */
+	const char *field; /* e.g. "PERF_SAMPLE_RAW size" */
+	size_t offset;	   /* byte offset inside the record */
 	const char *reason;
 };
 

@@ -26,7 +26,8 @@ struct ibsp_perf_writer {
 	char *path;
 	int fd;
 	struct perf_file_header hdr;
-	struct ibsp_recording_info info; /* shallow copy: strings and topology belong to the caller */
+	struct ibsp_recording_info
+	    info; /* shallow copy: strings and topology belong to the caller */
 	struct ibsp_event_desc *events;
 	uint32_t nr_events;
 	uint64_t data_bytes;
@@ -149,7 +150,8 @@ int ibsp_perf_writer__new(const char *path, const struct ibsp_recording_info *in
 		w->hdr.attrs.offset += w->events[i].nr_ids * 8ULL;
 	w->hdr.attrs.size = nr_events * w->hdr.attr_size;
 	for (uint32_t i = 0; i < nr_events; i++) {
-		struct perf_file_section ids = { .offset = off, .size = w->events[i].nr_ids * 8ULL };
+		struct perf_file_section ids = { .offset = off,
+						 .size = w->events[i].nr_ids * 8ULL };
 
 		ret = write_all(w->fd, &w->events[i].attr, IBSP_WRITE_ATTR_SIZE);
 		if (!ret)

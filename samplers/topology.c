@@ -106,7 +106,8 @@ int ibsp_topology__node_of_cpu(const struct ibsp_topology *t, int cpu)
 	struct find_cpu f = { .cpu = cpu };
 
 	for (uint32_t i = 0; i < t->nr_nodes; i++) {
-		if (t->nodes[i].cpulist && ibsp_cpulist__parse(t->nodes[i].cpulist, find_cb, &f) == 1)
+		if (t->nodes[i].cpulist &&
+		    ibsp_cpulist__parse(t->nodes[i].cpulist, find_cb, &f) == 1)
 			return t->nodes[i].node.id;
 	}
 	return -ENOENT;
@@ -293,7 +294,8 @@ int ibsp_topology__from_sysfs(const char *root, struct ibsp_topology **out)
 		t->block_size_bytes = strtoull(buf, &end, 16);
 		t->has_block_map = t->block_size_bytes && (*end == '\n' || !*end);
 		if (!t->has_block_map)
-			pr_warn("%s: malformed block size '%s'; no physical address map\n", path, buf);
+			pr_warn("%s: malformed block size '%s'; no physical address map\n", path,
+				buf);
 	}
 
 	for (uint32_t i = 0; i < nodes.nr; i++) {

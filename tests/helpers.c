@@ -24,7 +24,8 @@ static void capture(enum ibsp_log_level level, const char *fmt, va_list ap)
 		return;
 	n = vsnprintf(logbuf + loglen, sizeof(logbuf) - loglen, fmt, ap);
 	if (n > 0)
-		loglen += (size_t)n < sizeof(logbuf) - loglen ? (size_t)n : sizeof(logbuf) - loglen - 1;
+		loglen +=
+		    (size_t)n < sizeof(logbuf) - loglen ? (size_t)n : sizeof(logbuf) - loglen - 1;
 }
 
 void log_capture_start(void)
@@ -215,9 +216,9 @@ void check_topology_vs_perf_header(const struct ibsp_topology *t, const char *hd
 		const struct ibsp_topo_node *n = &t->nodes[i];
 		char want[256];
 
-		snprintf(want, sizeof(want), "# node%d meminfo  : total = %llu kB, free = %llu kB\n",
-			 n->node.id, (unsigned long long)n->mem_total_kb,
-			 (unsigned long long)n->mem_free_kb);
+		snprintf(want, sizeof(want),
+			 "# node%d meminfo  : total = %llu kB, free = %llu kB\n", n->node.id,
+			 (unsigned long long)n->mem_total_kb, (unsigned long long)n->mem_free_kb);
 		cr_assert(strstr(hdr, want), "perf header lacks '%s'", want);
 		snprintf(want, sizeof(want), "# node%d cpu list : %s\n", n->node.id,
 			 n->nr_cpus ? n->cpulist : "-1");
@@ -242,20 +243,20 @@ void check_topology_vs_perf_header(const struct ibsp_topology *t, const char *hd
 				const struct ibsp_block_range *r = &n->ranges[k];
 
 				if (r->nr == 1)
-					used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%llu",
-								 k ? "," : "",
+					used += (size_t)snprintf(list + used, sizeof(list) - used,
+								 "%s%llu", k ? "," : "",
 								 (unsigned long long)r->first);
 				else
-					used += (size_t)snprintf(list + used, sizeof(list) - used,
-								 "%s%llu-%llu", k ? "," : "",
-								 (unsigned long long)r->first,
-								 (unsigned long long)(r->first + r->nr - 1));
+					used += (size_t)snprintf(
+					    list + used, sizeof(list) - used, "%s%llu-%llu",
+					    k ? "," : "", (unsigned long long)r->first,
+					    (unsigned long long)(r->first + r->nr - 1));
 			}
 			/* perf prints "#  N [SIZE]: blocks" */
 			snprintf(want, sizeof(want), "]: %s\n", list);
 			q = strstr(hdr, want);
-			cr_assert(q, "perf header lacks the block list '%s' of node %d", list, n->node.id);
+			cr_assert(q, "perf header lacks the block list '%s' of node %d", list,
+				  n->node.id);
 		}
 	}
 }
-

@@ -19,12 +19,13 @@ static void check_tuples_equal(const struct tuple *want, size_t nw, const struct
 {
 	cr_assert_eq(ng, nw, "%s: %zu samples decoded, perf script printed %zu", what, ng, nw);
 	for (size_t i = 0; i < nw; i++) {
-		cr_assert(want[i].cpu == got[i].cpu && want[i].tid == got[i].tid &&
-				  want[i].addr == got[i].addr && want[i].phys == got[i].phys,
-			  "%s: sample %zu: perf (%d, %u, %#llx, %#llx) vs ours (%d, %u, %#llx, %#llx)",
-			  what, i, want[i].cpu, want[i].tid, (unsigned long long)want[i].addr,
-			  (unsigned long long)want[i].phys, got[i].cpu, got[i].tid,
-			  (unsigned long long)got[i].addr, (unsigned long long)got[i].phys);
+		cr_assert(
+		    want[i].cpu == got[i].cpu && want[i].tid == got[i].tid &&
+			want[i].addr == got[i].addr && want[i].phys == got[i].phys,
+		    "%s: sample %zu: perf (%d, %u, %#llx, %#llx) vs ours (%d, %u, %#llx, %#llx)",
+		    what, i, want[i].cpu, want[i].tid, (unsigned long long)want[i].addr,
+		    (unsigned long long)want[i].phys, got[i].cpu, got[i].tid,
+		    (unsigned long long)got[i].addr, (unsigned long long)got[i].phys);
 	}
 }
 
@@ -132,7 +133,8 @@ Test(reader_fixtures, small_window_same_samples)
 	cr_assert_eq(ibsp_perf_reader__open(FIXTURE("pf-system.data"), &o, &r), 0);
 	while ((ret = ibsp_perf_reader__read(r, got, 7)) > 0) {
 		for (int i = 0; i < ret; i++, n++)
-			cr_assert_eq(memcmp(&got[i], &ref[n], sizeof(got[i])), 0, "sample %zu differs", n);
+			cr_assert_eq(memcmp(&got[i], &ref[n], sizeof(got[i])), 0,
+				     "sample %zu differs", n);
 	}
 	cr_assert_eq(n, nref);
 	ibsp_perf_reader__close(r);

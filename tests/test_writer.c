@@ -144,7 +144,7 @@ static void perf_script_agrees(const char *file, const char *expect_err)
 	cr_assert_eq(nw, ng, "perf script printed %zu samples, we read %zu", nw, ng);
 	for (size_t i = 0; i < nw; i++)
 		cr_assert(want[i].cpu == got[i].cpu && want[i].tid == got[i].tid &&
-				  want[i].addr == got[i].addr && want[i].phys == got[i].phys,
+			      want[i].addr == got[i].addr && want[i].phys == got[i].phys,
 			  "sample %zu differs from perf script", i);
 	free(out);
 	free(err);
@@ -212,8 +212,8 @@ static const struct perf_event_header *finish(struct rec *r, uint32_t type, uint
 	return (const void *)r->b;
 }
 
-#define PF_TYPE                                                                                    \
-	(PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |            \
+#define PF_TYPE                                                                         \
+	(PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | \
 	 PERF_SAMPLE_ADDR | PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD | PERF_SAMPLE_PHYS_ADDR)
 #define PEBS_TYPE (PF_TYPE | PERF_SAMPLE_WEIGHT | PERF_SAMPLE_DATA_SRC)
 
@@ -233,8 +233,8 @@ static const struct perf_event_header *sample(struct rec *r, int pebs, uint64_t 
 	if (pebs) {
 		put64(r, 250); /* weight: load latency in cycles */
 		put64(r, PERF_MEM_S(OP, LOAD) | PERF_MEM_S(LVL, HIT) | PERF_MEM_S(LVL, REM_RAM1) |
-				 PERF_MEM_S(LVLNUM, RAM) | PERF_MEM_S(REMOTE, REMOTE) |
-				 PERF_MEM_S(SNOOP, NA) | PERF_MEM_S(TLB, NA) | PERF_MEM_S(LOCK, NA));
+			     PERF_MEM_S(LVLNUM, RAM) | PERF_MEM_S(REMOTE, REMOTE) |
+			     PERF_MEM_S(SNOOP, NA) | PERF_MEM_S(TLB, NA) | PERF_MEM_S(LOCK, NA));
 	}
 	put64(r, phys);
 	return finish(r, PERF_RECORD_SAMPLE, PERF_RECORD_MISC_USER);
@@ -291,18 +291,21 @@ static void write_synthetic(const char *path)
 	cr_assert_eq(ibsp_perf_writer__new(path, &info, ev, 2, &w), 0);
 	cr_assert_eq(ibsp_perf_writer__write(w, comm(&r, 100, "synthetic", 50)), 0);
 	/* round 1: out of order across CPUs, as per-CPU ring buffers deliver them */
-	cr_assert_eq(ibsp_perf_writer__write(w, sample(&r, 0, 11, 100, 300, 0x7f0000003000, 1, 0)), 0);
-	cr_assert_eq(ibsp_perf_writer__write(w, sample(&r, 1, 21, 100, 100, 0x7f0000001000, 0,
-						       0x40001000)),
+	cr_assert_eq(ibsp_perf_writer__write(w, sample(&r, 0, 11, 100, 300, 0x7f0000003000, 1, 0)),
 		     0);
-	cr_assert_eq(ibsp_perf_writer__write(w, sample(&r, 0, 12, 100, 200, 0x7f0000002000, 0,
-						       0x40002000)),
-		     0);
+	cr_assert_eq(
+	    ibsp_perf_writer__write(w, sample(&r, 1, 21, 100, 100, 0x7f0000001000, 0, 0x40001000)),
+	    0);
+	cr_assert_eq(
+	    ibsp_perf_writer__write(w, sample(&r, 0, 12, 100, 200, 0x7f0000002000, 0, 0x40002000)),
+	    0);
 	cr_assert_eq(ibsp_perf_writer__finish_round(w), 0);
-	cr_assert_eq(ibsp_perf_writer__write(w, sample(&r, 1, 21, 100, 150, 0x7f0000001500, 1, 0)), 0);
+	cr_assert_eq(ibsp_perf_writer__write(w, sample(&r, 1, 21, 100, 150, 0x7f0000001500, 1, 0)),
+		     0);
 	cr_assert_eq(ibsp_perf_writer__finish_round(w), 0);
 	/* older than what round 2 flushed: perf delivers it late, and so must we */
-	cr_assert_eq(ibsp_perf_writer__write(w, sample(&r, 0, 11, 100, 250, 0x7f0000002500, 1, 0)), 0);
+	cr_assert_eq(ibsp_perf_writer__write(w, sample(&r, 0, 11, 100, 250, 0x7f0000002500, 1, 0)),
+		     0);
 	cr_assert_eq(ibsp_perf_writer__close(w), 0);
 	ibsp_recording_info__free(&info);
 }

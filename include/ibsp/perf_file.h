@@ -30,13 +30,13 @@ struct ibsp_pmu_mapping {
  * Strings are NULL when the feature is absent.
  */
 struct ibsp_recording_info {
-	char *hostname;  /* HOSTNAME */
+	char *hostname;	 /* HOSTNAME */
 	char *osrelease; /* OSRELEASE */
-	char *arch;      /* ARCH, uname -m */
-	char *cpuid;     /* CPUID, "Vendor,family,model,stepping" */
-	char *cpudesc;   /* CPUDESC, the CPU model name */
+	char *arch;	 /* ARCH, uname -m */
+	char *cpuid;	 /* CPUID, "Vendor,family,model,stepping" */
+	char *cpudesc;	 /* CPUDESC, the CPU model name */
 	uint32_t nr_cmdline;
-	char **cmdline;         /* CMDLINE */
+	char **cmdline;		/* CMDLINE */
 	uint32_t nr_cpus_avail; /* NRCPUS: highest present CPU + 1 */
 	uint32_t nr_cpus_online;
 	uint64_t total_mem_kb; /* TOTAL_MEM */
@@ -46,7 +46,7 @@ struct ibsp_recording_info {
 	uint64_t first_sample_ns;      /* SAMPLE_TIME */
 	uint64_t last_sample_ns;
 	bool has_sample_time;
-	bool ibs_zen4;      /* PMU_CAPS ibs_op zen4_ibs_extensions=1 */
+	bool ibs_zen4;	      /* PMU_CAPS ibs_op zen4_ibs_extensions=1 */
 	uint64_t features[4]; /* the header's feature bitmap, as read or written */
 };
 
@@ -63,7 +63,7 @@ const char *ibsp_recording_info__pmu_name(const struct ibsp_recording_info *info
 /** struct ibsp_event_desc - one event (perf attr) of a recording */
 struct ibsp_event_desc {
 	struct perf_event_attr attr; /* attr.size says how much the file held */
-	char *name;                  /* EVENT_DESC name, or one we made up */
+	char *name;		     /* EVENT_DESC name, or one we made up */
 	uint32_t nr_ids;
 	uint64_t *ids;
 	enum ibsp_sampler_kind kind; /* the decoder its samples go to */
@@ -72,15 +72,15 @@ struct ibsp_event_desc {
 /** struct ibsp_perf_stats - what a reader has seen so far */
 struct ibsp_perf_stats {
 	uint64_t nr_records;
-	uint64_t nr_samples;         /* PERF_RECORD_SAMPLE records */
-	uint64_t nr_decoded;         /* samples handed out as struct ibsp_sample */
-	uint64_t nr_invalid;         /* samples a decoder refused (invalid op, no address) */
-	uint64_t nr_lost;            /* sum of PERF_RECORD_LOST lost counts */
+	uint64_t nr_samples;	     /* PERF_RECORD_SAMPLE records */
+	uint64_t nr_decoded;	     /* samples handed out as struct ibsp_sample */
+	uint64_t nr_invalid;	     /* samples a decoder refused (invalid op, no address) */
+	uint64_t nr_lost;	     /* sum of PERF_RECORD_LOST lost counts */
 	uint64_t nr_lost_records;    /* PERF_RECORD_LOST records */
 	uint64_t nr_lost_samples;    /* sum of PERF_RECORD_LOST_SAMPLES counts */
-	uint64_t nr_throttle;        /* PERF_RECORD_THROTTLE records */
-	uint64_t nr_unthrottle;      /* PERF_RECORD_UNTHROTTLE records */
-	uint64_t nr_rounds;          /* PERF_RECORD_FINISHED_ROUND records */
+	uint64_t nr_throttle;	     /* PERF_RECORD_THROTTLE records */
+	uint64_t nr_unthrottle;	     /* PERF_RECORD_UNTHROTTLE records */
+	uint64_t nr_rounds;	     /* PERF_RECORD_FINISHED_ROUND records */
 	uint64_t nr_out_of_order;    /* samples older than an already flushed round */
 	uint64_t *samples_per_event; /* [nr_events] */
 	uint64_t *samples_per_cpu;   /* [nr_cpu_slots], indexed by CPU number */
@@ -93,9 +93,9 @@ struct ibsp_perf_reader;
 /** struct ibsp_perf_reader_opts - reader options; start with sz = sizeof(opts) */
 struct ibsp_perf_reader_opts {
 	size_t sz;
-	bool unordered;         /* hand samples out in file order, not perf's time order */
-	uint32_t max_queue;     /* bound on the reorder queue (entries); 0 = default */
-	uint64_t window_bytes;  /* size of the mmap window; 0 = default (64 MiB) */
+	bool unordered;	       /* hand samples out in file order, not perf's time order */
+	uint32_t max_queue;    /* bound on the reorder queue (entries); 0 = default */
+	uint64_t window_bytes; /* size of the mmap window; 0 = default (64 MiB) */
 };
 
 /**

@@ -25,12 +25,12 @@ enum ibsp_sampler_kind {
  */
 enum ibsp_mem_src {
 	IBSP_SRC_UNKNOWN = 0,
-	IBSP_SRC_CACHE = 1,       /* any CPU cache, local or peer */
+	IBSP_SRC_CACHE = 1,	  /* any CPU cache, local or peer */
 	IBSP_SRC_LOCAL_DRAM = 2,  /* DRAM of the accessing CPU's node */
 	IBSP_SRC_REMOTE_DRAM = 3, /* DRAM of another node or socket */
-	IBSP_SRC_CXL = 4,         /* CXL or other extension memory */
-	IBSP_SRC_PMEM = 5,        /* persistent / long-latency DRAM */
-	IBSP_SRC_IO = 6,          /* MMIO, uncached, I/O */
+	IBSP_SRC_CXL = 4,	  /* CXL or other extension memory */
+	IBSP_SRC_PMEM = 5,	  /* persistent / long-latency DRAM */
+	IBSP_SRC_IO = 6,	  /* MMIO, uncached, I/O */
 	IBSP_SRC__MAX
 };
 
@@ -38,8 +38,8 @@ enum ibsp_mem_src {
 enum ibsp_sample_flag {
 	IBSP_S_VADDR_VALID = 1u << 0,  /* vaddr holds the data linear address */
 	IBSP_S_PADDR_VALID = 1u << 1,  /* paddr holds the data physical address */
-	IBSP_S_LOAD = 1u << 2,         /* the access was a load */
-	IBSP_S_STORE = 1u << 3,        /* the access was a store */
+	IBSP_S_LOAD = 1u << 2,	       /* the access was a load */
+	IBSP_S_STORE = 1u << 3,	       /* the access was a store */
 	IBSP_S_LAT_VALID = 1u << 4,    /* latency_cycles is meaningful */
 	IBSP_S_REMOTE = 1u << 5,       /* the hardware says the data came from a remote node */
 	IBSP_S_COARSE = 1u << 6,       /* page-fault sampler: first touch / hint faults only */
@@ -60,20 +60,20 @@ enum ibsp_sample_flag {
  * choose a destination node by accessor locality.
  */
 struct ibsp_sample {
-	uint64_t time_ns;        /* perf clock of the recording host, ns */
-	uint64_t vaddr;          /* data virtual address in @pid's address space */
-	uint64_t paddr;          /* data physical address */
-	uint64_t ip;             /* instruction pointer */
-	uint64_t period;         /* sampling period this sample stands for (events) */
-	uint32_t pid;            /* process id */
-	uint32_t tid;            /* thread id */
-	int32_t cpu;             /* CPU that made the access; -1 if unknown */
+	uint64_t time_ns;	 /* perf clock of the recording host, ns */
+	uint64_t vaddr;		 /* data virtual address in @pid's address space */
+	uint64_t paddr;		 /* data physical address */
+	uint64_t ip;		 /* instruction pointer */
+	uint64_t period;	 /* sampling period this sample stands for (events) */
+	uint32_t pid;		 /* process id */
+	uint32_t tid;		 /* thread id */
+	int32_t cpu;		 /* CPU that made the access; -1 if unknown */
 	uint32_t latency_cycles; /* access latency in core cycles (IBS DcMissLat, PEBS weight) */
-	uint16_t flags;          /* IBSP_S_* */
-	uint16_t event_idx;      /* index of the event (attr) in its recording or session */
-	uint8_t kind;            /* enum ibsp_sampler_kind */
-	uint8_t src;             /* enum ibsp_mem_src */
-	uint8_t page_shift;      /* log2 of the page size hint; 0 = unknown */
+	uint16_t flags;		 /* IBSP_S_* */
+	uint16_t event_idx;	 /* index of the event (attr) in its recording or session */
+	uint8_t kind;		 /* enum ibsp_sampler_kind */
+	uint8_t src;		 /* enum ibsp_mem_src */
+	uint8_t page_shift;	 /* log2 of the page size hint; 0 = unknown */
 	uint8_t reserved;
 };
 

@@ -25,11 +25,11 @@ struct ibsp_block_range {
 /** struct ibsp_topo_node - one NUMA node */
 struct ibsp_topo_node {
 	struct ibsp_node_id node;
-	uint64_t mem_total_kb;   /* MemTotal of the node, kB */
-	uint64_t mem_free_kb;    /* MemFree of the node at discovery/recording time, kB */
-	char *cpulist;           /* kernel cpulist syntax ("0-3,8"); "" for a CPU-less node */
-	uint32_t nr_cpus;        /* number of CPUs in @cpulist */
-	uint32_t nr_ranges;      /* entries in @ranges, sorted by first block */
+	uint64_t mem_total_kb; /* MemTotal of the node, kB */
+	uint64_t mem_free_kb;  /* MemFree of the node at discovery/recording time, kB */
+	char *cpulist;	       /* kernel cpulist syntax ("0-3,8"); "" for a CPU-less node */
+	uint32_t nr_cpus;      /* number of CPUs in @cpulist */
+	uint32_t nr_ranges;    /* entries in @ranges, sorted by first block */
 	struct ibsp_block_range *ranges;
 };
 
@@ -38,7 +38,7 @@ struct ibsp_topology {
 	uint32_t nr_nodes;
 	struct ibsp_topo_node *nodes;
 	uint64_t block_size_bytes; /* memory block size; 0 when the block map is unknown */
-	bool has_block_map;        /* the nodes' @ranges are filled */
+	bool has_block_map;	   /* the nodes' @ranges are filled */
 };
 
 /**

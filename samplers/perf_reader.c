@@ -26,7 +26,7 @@
 #include "perf_features.h"
 #include "perf_sample.h"
 
-#define DEFAULT_WINDOW	  (64ULL << 20)
+#define DEFAULT_WINDOW    (16ULL << 20)
 #define MIN_WINDOW	  (256ULL << 10) /* > 2 x the largest record (u16 size) */
 #define DEFAULT_MAX_QUEUE (1u << 20)
 

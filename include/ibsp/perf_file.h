@@ -95,7 +95,7 @@ struct ibsp_perf_reader_opts {
 	size_t sz;
 	bool unordered;	       /* hand samples out in file order, not perf's time order */
 	uint32_t max_queue;    /* bound on the reorder queue (entries); 0 = default */
-	uint64_t window_bytes; /* size of the mmap window; 0 = default (64 MiB) */
+	uint64_t window_bytes; /* size of the mmap window; 0 = default (16 MiB) */
 };
 
 /**

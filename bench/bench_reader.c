@@ -26,8 +26,8 @@
 
 #include "ibsp/perf_file.h"
 
-#define SAMPLE_TYPE                                                                                \
-	(PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_ADDR |                  \
+#define SAMPLE_TYPE                                                               \
+	(PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_ADDR | \
 	 PERF_SAMPLE_CPU | PERF_SAMPLE_PHYS_ADDR)
 
 struct pf_sample {
@@ -165,7 +165,8 @@ int main(int argc, char **argv)
 		res[1] = measure(NULL, NULL, cmd);
 		if (have_perf) {
 			snprintf(cmd, sizeof(cmd),
-				 "perf script -F cpu,tid,addr,phys_addr -i %s > /dev/null 2>&1", path);
+				 "perf script -F cpu,tid,addr,phys_addr -i %s > /dev/null 2>&1",
+				 path);
 			res[2] = measure(NULL, NULL, cmd);
 		}
 		for (int k = 0; k < (have_perf ? 3 : 2); k++) {
@@ -173,8 +174,8 @@ int main(int argc, char **argv)
 			       res[k].wall_s, (double)n / res[k].wall_s, res[k].maxrss_kb,
 			       have_perf ? res[k].wall_s / res[2].wall_s : 0.0);
 			if (res[k].status) {
-				fprintf(stderr, "bench_reader: %s failed with status %d\n", names[k],
-					res[k].status);
+				fprintf(stderr, "bench_reader: %s failed with status %d\n",
+					names[k], res[k].status);
 				return 1;
 			}
 		}

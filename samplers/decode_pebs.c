@@ -36,6 +36,9 @@ enum ibsp_mem_src ibsp_mem_src_from_data_src(uint64_t ds, uint16_t *flags)
 	case PERF_MEM_LVLNUM_L4:
 	case PERF_MEM_LVLNUM_ANY_CACHE:
 	case PERF_MEM_LVLNUM_LFB:
+	case 5: /* L2_MHB (after 6.1) */
+	case 6: /* MSC, memory-side cache (after 6.1) */
+	case 7: /* L0 (after 6.1) */
 		return IBSP_SRC_CACHE;
 	case PERF_MEM_LVLNUM_CXL:
 		return IBSP_SRC_CXL;

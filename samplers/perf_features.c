@@ -218,7 +218,7 @@ static int parse_mem_topology(struct fcur *c, struct ibsp_recording_info *info)
 			return fbad(c, "bitmap size", "disagrees with the node's size");
 		if (node > INT32_MAX)
 			return fbad(c, "node", "is not a valid node id");
-		words = (nbits + 63) / 64;
+		words = nbits / 64 + !!(nbits % 64); /* (nbits + 63) / 64 wraps for huge nbits */
 		if ((ret = f_count(c, "bitmap", words, 8)) ||
 		    (ret = f_take(c, "bitmap", (size_t)words * 8, &bm)))
 			return ret;
@@ -333,7 +333,7 @@ static int parse_event_desc(struct fcur *c, struct ibsp_event_desc *ev, uint32_t
 		return ret;
 	if (attr_sz < PERF_ATTR_SIZE_VER0)
 		return fbad(c, "attr_size", "is smaller than the first perf_event_attr");
-	if ((ret = f_count(c, "nr_events", nr, attr_sz + 8)))
+	if ((ret = f_count(c, "nr_events", nr, (size_t)attr_sz + 8)))
 		return ret;
 	for (uint32_t i = 0; i < nr; i++) {
 		const uint8_t *attr;

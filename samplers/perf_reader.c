@@ -26,8 +26,9 @@
 #include "perf_features.h"
 #include "perf_sample.h"
 
-#define DEFAULT_WINDOW    (16ULL << 20)
+#define DEFAULT_WINDOW	  (16ULL << 20)
 #define MIN_WINDOW	  (256ULL << 10) /* > 2 x the largest record (u16 size) */
+#define MAX_IDS		  (1u << 22)	 /* 4 Mi: far above CPUs x threads x events */
 #define DEFAULT_MAX_QUEUE (1u << 20)
 
 struct oe_entry {
@@ -80,6 +81,7 @@ struct ibsp_perf_reader {
 	int err;		/* sticky: a malformed record ends the stream */
 	struct ibsp_sample imm; /* a sample perf delivers without queueing (no timestamp) */
 	int have_imm;
+	uint64_t bounce[(UINT16_MAX + 1) / 8]; /* a record not 8-aligned in the file, copied */
 };
 
 const struct ibsp_recording_info *ibsp_perf_reader__info(const struct ibsp_perf_reader *r)
@@ -244,6 +246,14 @@ static int read_attrs(struct ibsp_perf_reader *r)
 		    pread(r->fd, ev->ids, ids.size, (off_t)ids.offset) != (ssize_t)ids.size)
 			return -EIO;
 		r->nr_ids += ev->nr_ids;
+		/* Attrs may share one ids region; cap the total so memory stays bounded. */
+		if (r->nr_ids > MAX_IDS) {
+			pr_err("%s: offset %#" PRIx64 ": attr %" PRIu64
+			       ": field 'ids': more than %u "
+			       "sample ids in all\n",
+			       r->path, off + asz, i, MAX_IDS);
+			return -EINVAL;
+		}
 		if (ev->attr.sample_type & ~IBSP_SAMPLE_KNOWN_MASK) {
 			uint64_t bad = ev->attr.sample_type & ~IBSP_SAMPLE_KNOWN_MASK;
 
@@ -396,6 +406,15 @@ int ibsp_perf_reader__open(const char *path, const struct ibsp_perf_reader_opts 
 					  r->nr_events);
 		if (ret)
 			goto err;
+	}
+	if (r->hdr.adds_features[HEADER_COMPRESSED / 64] & (1ULL << (HEADER_COMPRESSED % 64))) {
+		ret = -EPROTONOSUPPORT;
+		pr_err(
+		    "%s: offset 0x48: field 'adds_features' has COMPRESSED: the records are "
+		    "zstd-compressed (perf record -z), which this reader does not support; record "
+		    "without -z\n",
+		    path);
+		goto err;
 	}
 	name_and_route_events(r);
 	ibsp_decode_ctx__from_cpuid(&r->dctx, r->info.cpuid);
@@ -590,11 +609,10 @@ static int handle_sample(struct ibsp_perf_reader *r, const struct perf_event_hea
 	ret = ibsp_parse_sample(&r->events[idx].attr, h, h->size, &rs, &perr);
 	if (ret) {
 		pr_err("%s: offset %#" PRIx64
-		       ": sample (attr %u, sample_type %#llx): field '%s' at "
-		       "record offset %zu %s\n",
-		       r->path, off + perr.offset, idx,
-		       (unsigned long long)r->events[idx].attr.sample_type, perr.field, perr.offset,
-		       perr.reason);
+		       ": sample (attr %u, sample_type %#llx, header.size %u): "
+		       "field '%s' at record offset %zu %s\n",
+		       r->path, off, idx, (unsigned long long)r->events[idx].attr.sample_type,
+		       h->size, perr.field, perr.offset, perr.reason);
 		return ret;
 	}
 	r->stats.nr_samples++;
@@ -645,6 +663,11 @@ static int handle_other(struct ibsp_perf_reader *r, const struct perf_event_head
 	case PERF_RECORD_UNTHROTTLE:
 		r->stats.nr_unthrottle++;
 		break;
+	case PERF_RECORD_COMPRESSED:
+		pr_err("%s: offset %#" PRIx64 ": a PERF_RECORD_COMPRESSED record (perf record -z), "
+		       "which this reader does not support; record without -z\n",
+		       r->path, off);
+		return -EPROTONOSUPPORT;
 	case PERF_RECORD_FINISHED_ROUND:
 		r->stats.nr_rounds++;
 		if (r->ordered) {
@@ -683,6 +706,8 @@ int ibsp_perf_reader__next_record(struct ibsp_perf_reader *r, const struct perf_
 				  uint64_t *offset)
 {
 	const struct perf_event_header *h;
+	struct perf_event_header hh;
+	const uint8_t *p;
 	uint64_t off = r->pos;
 
 	if (off >= r->data_end)
@@ -693,25 +718,32 @@ int ibsp_perf_reader__next_record(struct ibsp_perf_reader *r, const struct perf_
 		       r->path, off, r->data_end - off);
 		return -EINVAL;
 	}
-	h = (const void *)window_get(r, off, sizeof(*h));
-	if (!h)
+	p = window_get(r, off, sizeof(hh));
+	if (!p)
 		return -errno;
-	if (h->size < sizeof(*h)) {
+	/* Records need not be 8-aligned (perf record -z, or a hostile data.offset): copy them. */
+	memcpy(&hh, p, sizeof(hh));
+	if (hh.size < sizeof(hh)) {
 		pr_err("%s: offset %#" PRIx64 ": record type %u: field 'size' = %u is smaller than "
 		       "the header\n",
-		       r->path, off, h->type, h->size);
+		       r->path, off, hh.type, hh.size);
 		return -EINVAL;
 	}
-	if (h->size > r->data_end - off) {
+	if (hh.size > r->data_end - off) {
 		pr_err("%s: offset %#" PRIx64
 		       ": record type %u: field 'size' = %u runs past the end "
 		       "of the data section (%" PRIu64 " bytes left)\n",
-		       r->path, off, h->type, h->size, r->data_end - off);
+		       r->path, off, hh.type, hh.size, r->data_end - off);
 		return -EINVAL;
 	}
-	h = (const void *)window_get(r, off, h->size);
-	if (!h)
+	p = window_get(r, off, hh.size);
+	if (!p)
 		return -errno;
+	if ((uintptr_t)p % 8) {
+		memcpy(r->bounce, p, hh.size);
+		p = (const uint8_t *)r->bounce;
+	}
+	h = (const void *)p;
 	r->pos = off + h->size;
 	r->stats.nr_records++;
 	*rec = h;

@@ -122,7 +122,8 @@ int ibsp_perf_writer__new(const char *path, const struct ibsp_recording_info *in
 		w->events[i].ids = calloc(events[i].nr_ids ? events[i].nr_ids : 1, 8);
 		if (!w->events[i].ids || (events[i].name && !w->events[i].name))
 			goto err;
-		memcpy(w->events[i].ids, events[i].ids, events[i].nr_ids * 8);
+		if (events[i].nr_ids)
+			memcpy(w->events[i].ids, events[i].ids, events[i].nr_ids * 8);
 		w->events[i].attr.size = IBSP_WRITE_ATTR_SIZE;
 	}
 

@@ -17,7 +17,7 @@ const char *log_captured(void);
 /* Whole-file helpers; abort the test on failure. */
 uint8_t *slurp(const char *path, size_t *len);
 void spit(const char *path, const void *data, size_t len);
-/* A fresh path under the test's temp dir. */
+/* A path under the test's temp dir; static storage, valid for the next 255 calls. */
 const char *tmp_path(const char *name);
 
 /* Read all samples of a file (ordered); returns the count, stores -errno in *err. */

@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The decoders: routing of events to decoders (ibsp_classify_event), the
+ * perf_mem_data_src classifier, the AMD IBS-op decoder on hand-built RAW
+ * register blocks, and the soft (page-fault) decoder.
+ *
+ * Sources: union perf_mem_data_src and the PERF_MEM_* macros of Linux 6.1
+ * include/uapi/linux/perf_event.h; PERF_MEM_NA of include/linux/perf_event.h;
+ * IBS-op RAW layout and register bits of Linux 6.1
+ * arch/x86/include/asm/amd-ibs.h and arch/x86/events/amd/ibs.c (erratum
+ * #1293), the AMD PPR for family 19h (IbsOpData2/3);
+ * /work/shared/reference/sampling.md sections 1.4-1.6 and 2.4.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "decode.h"
+#include "helpers.h"
+#include "ibs_bits.h"
+
+Test(decode, classify_event)
+{
+	static const struct {
+		const char *name;
+		struct perf_event_attr attr;
+		const char *pmu;
+		enum ibsp_sampler_kind want;
+	} rows[] = {
+		{ "ibs_op (dynamic type)",
+		  { .type = 11, .sample_type = PERF_SAMPLE_RAW },
+		  "ibs_op",
+		  IBSP_SAMPLER_IBS },
+		{ "ibs_fetch", { .type = 10 }, "ibs_fetch", IBSP_SAMPLER_NONE },
+		{ "page-faults",
+		  { .type = PERF_TYPE_SOFTWARE, .config = PERF_COUNT_SW_PAGE_FAULTS },
+		  "software",
+		  IBSP_SAMPLER_SOFT },
+		{ "minor-faults",
+		  { .type = PERF_TYPE_SOFTWARE, .config = PERF_COUNT_SW_PAGE_FAULTS_MIN },
+		  NULL,
+		  IBSP_SAMPLER_SOFT },
+		{ "major-faults",
+		  { .type = PERF_TYPE_SOFTWARE, .config = PERF_COUNT_SW_PAGE_FAULTS_MAJ },
+		  NULL,
+		  IBSP_SAMPLER_SOFT },
+		{ "cpu-clock",
+		  { .type = PERF_TYPE_SOFTWARE, .config = PERF_COUNT_SW_CPU_CLOCK },
+		  "software",
+		  IBSP_SAMPLER_NONE },
+		{ "precise raw with addr",
+		  { .type = PERF_TYPE_RAW,
+		    .config = 0x1cd,
+		    .precise_ip = 2,
+		    .sample_type = PERF_SAMPLE_ADDR },
+		  NULL,
+		  IBSP_SAMPLER_PEBS },
+		{ "precise raw without addr",
+		  { .type = PERF_TYPE_RAW, .config = 0x1cd, .precise_ip = 2 },
+		  NULL,
+		  IBSP_SAMPLER_NONE },
+		{ "raw with addr, not precise",
+		  { .type = PERF_TYPE_RAW, .config = 0x1cd, .sample_type = PERF_SAMPLE_ADDR },
+		  NULL,
+		  IBSP_SAMPLER_NONE },
+		{ "cpu_core (hybrid, dynamic type)",
+		  { .type = 8, .config = 0x1cd, .precise_ip = 3, .sample_type = PERF_SAMPLE_ADDR },
+		  "cpu_core",
+		  IBSP_SAMPLER_PEBS },
+		{ "cycles",
+		  { .type = PERF_TYPE_HARDWARE,
+		    .config = PERF_COUNT_HW_CPU_CYCLES,
+		    .sample_type = PERF_SAMPLE_ADDR },
+		  NULL,
+		  IBSP_SAMPLER_NONE },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		cr_assert_eq(ibsp_classify_event(&rows[i].attr, rows[i].pmu), rows[i].want, "%s",
+			     rows[i].name);
+}
+
+#define S(a, s) PERF_MEM_S(a, s)
+/* include/linux/perf_event.h (not uapi): what ibs.c reports for ops that are not loads/stores. */
+#define KERNEL_PERF_MEM_NA (S(OP, NA) | S(LVL, NA) | S(SNOOP, NA) | S(LOCK, NA) | S(TLB, NA))
+_Static_assert(KERNEL_PERF_MEM_NA == 0x5080021, "PERF_MEM_NA");
+
+Test(decode, mem_src_from_data_src)
+{
+	/* Values built with the uapi macros of Linux 6.1 include/uapi/linux/perf_event.h. */
+	static const struct {
+		const char *name;
+		uint64_t ds;
+		enum ibsp_mem_src want;
+		uint16_t flags;
+	} rows[] = {
+		{ "L1 hit", S(OP, LOAD) | S(LVL, HIT) | S(LVL, L1), IBSP_SRC_CACHE, IBSP_S_LOAD },
+		{ "LFB hit", S(OP, LOAD) | S(LVL, HIT) | S(LVL, LFB), IBSP_SRC_CACHE, IBSP_S_LOAD },
+		{ "lvl_num LFB", S(OP, LOAD) | S(LVLNUM, LFB), IBSP_SRC_CACHE, IBSP_S_LOAD },
+		{ "L3 hit", S(OP, LOAD) | S(LVL, HIT) | S(LVL, L3) | S(LVLNUM, L3), IBSP_SRC_CACHE,
+		  IBSP_S_LOAD },
+		{ "remote cache", S(LVL, HIT) | S(LVL, REM_CCE1), IBSP_SRC_CACHE, 0 },
+		{ "LOC_RAM hit", S(OP, LOAD) | S(LVL, HIT) | S(LVL, LOC_RAM), IBSP_SRC_LOCAL_DRAM,
+		  IBSP_S_LOAD },
+		{ "REM_RAM1 hit", S(OP, LOAD) | S(LVL, HIT) | S(LVL, REM_RAM1),
+		  IBSP_SRC_REMOTE_DRAM, IBSP_S_LOAD | IBSP_S_REMOTE },
+		{ "REM_RAM2 hit", S(LVL, HIT) | S(LVL, REM_RAM2), IBSP_SRC_REMOTE_DRAM,
+		  IBSP_S_REMOTE },
+		{ "lvl_num RAM", S(OP, LOAD) | S(LVLNUM, RAM), IBSP_SRC_LOCAL_DRAM, IBSP_S_LOAD },
+		{ "lvl_num RAM remote", S(OP, LOAD) | S(LVLNUM, RAM) | S(REMOTE, REMOTE),
+		  IBSP_SRC_REMOTE_DRAM, IBSP_S_LOAD | IBSP_S_REMOTE },
+		{ "lvl_num CXL", S(OP, LOAD) | S(LVL, NA) | S(LVLNUM, CXL), IBSP_SRC_CXL,
+		  IBSP_S_LOAD },
+		{ "lvl_num CXL remote (ibs, RmtNode)",
+		  S(OP, LOAD) | S(LVLNUM, CXL) | S(REMOTE, REMOTE) | S(HOPS, 1), IBSP_SRC_CXL,
+		  IBSP_S_LOAD | IBSP_S_REMOTE },
+		{ "lvl_num PMEM", S(OP, LOAD) | S(LVLNUM, PMEM), IBSP_SRC_PMEM, IBSP_S_LOAD },
+		{ "lvl_num IO", S(OP, LOAD) | S(LVL, IO) | S(LVLNUM, IO), IBSP_SRC_IO,
+		  IBSP_S_LOAD },
+		{ "legacy IO hit", S(LVL, HIT) | S(LVL, IO), IBSP_SRC_IO, 0 },
+		{ "uncached hit", S(LVL, HIT) | S(LVL, UNC), IBSP_SRC_IO, 0 },
+		{ "lvl_num UNC (8, after 6.1)", S(OP, LOAD) | 8ULL << PERF_MEM_LVLNUM_SHIFT,
+		  IBSP_SRC_IO, IBSP_S_LOAD },
+		{ "lvl_num NA, legacy L2 hit", S(LVL, HIT) | S(LVL, L2) | S(LVLNUM, NA),
+		  IBSP_SRC_CACHE, 0 },
+		{ "NA", S(OP, NA) | S(LVL, NA), IBSP_SRC_UNKNOWN, 0 },
+		{ "kernel PERF_MEM_NA (ibs non-memory op)", KERNEL_PERF_MEM_NA, IBSP_SRC_UNKNOWN,
+		  0 },
+		{ "zero", 0, IBSP_SRC_UNKNOWN, 0 },
+		{ "MISS only", S(OP, LOAD) | S(LVL, MISS) | S(LVL, L3), IBSP_SRC_UNKNOWN,
+		  IBSP_S_LOAD },
+		{ "store L1 hit", S(OP, STORE) | S(LVL, HIT) | S(LVL, L1), IBSP_SRC_CACHE,
+		  IBSP_S_STORE },
+		{ "store NA (ibs store)", S(OP, STORE) | S(LVL, NA), IBSP_SRC_UNKNOWN,
+		  IBSP_S_STORE },
+		{ "prefetch", S(OP, PFETCH) | S(LVL, HIT) | S(LVL, L2), IBSP_SRC_CACHE,
+		  IBSP_S_SW_PREFETCH },
+		{ "dTLB L2 miss",
+		  S(OP, LOAD) | S(LVL, HIT) | S(LVL, L1) | S(TLB, MISS) | S(TLB, L2),
+		  IBSP_SRC_CACHE, IBSP_S_LOAD | IBSP_S_DTLB_MISS },
+		{ "dTLB hit", S(OP, LOAD) | S(LVL, HIT) | S(LVL, L1) | S(TLB, HIT) | S(TLB, L1),
+		  IBSP_SRC_CACHE, IBSP_S_LOAD },
+		{ "dTLB NA|MISS", S(OP, LOAD) | S(TLB, NA) | S(TLB, MISS), IBSP_SRC_UNKNOWN,
+		  IBSP_S_LOAD },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		uint16_t flags = 0;
+		enum ibsp_mem_src src = ibsp_mem_src_from_data_src(rows[i].ds, &flags);
+
+		cr_assert_eq(src, rows[i].want, "%s (%#llx): %s, want %s", rows[i].name,
+			     (unsigned long long)rows[i].ds, ibsp_mem_src__name(src),
+			     ibsp_mem_src__name(rows[i].want));
+		cr_assert_eq(flags, rows[i].flags, "%s: flags %#x, want %#x", rows[i].name, flags,
+			     rows[i].flags);
+	}
+}
+
+/*
+ * IBS-op rows. RAW block: u32 caps, then IbsOpCtl, IbsOpRip, IbsOpData,
+ * IbsOpData2, IbsOpData3, IbsDcLinAd, IbsDcPhysAd (struct perf_ibs_data of
+ * Linux 6.1 arch/x86/include/asm/amd-ibs.h); bits per ibs_bits.h and the
+ * AMD PPR 19h.
+ */
+#define CAPS_ZEN3                                                                           \
+	(IBS_CAPS_AVAIL | IBS_CAPS_FETCHSAM | IBS_CAPS_OPSAM | IBS_CAPS_RDWROPCNT |         \
+	 IBS_CAPS_OPCNT | IBS_CAPS_OPCNTEXT | IBS_CAPS_RIPINVALIDCHK | IBS_CAPS_OPBRNFUSE | \
+	 IBS_CAPS_FETCHCTLEXTD)
+#define CAPS_ZEN4 (CAPS_ZEN3 | IBS_CAPS_ZEN4)
+#define CTL	  (IBS_OPCTL_OPEN | IBS_OPCTL_OPVAL | 0x1000)
+#define RIP	  0x401234ULL
+#define LIN	  0x7f1234567000ULL
+#define PHYS	  0x12345678000ULL
+#define ADDRS	  (IBS_OPDATA3_DCLINADDRVALID | IBS_OPDATA3_DCPHYADDRVALID)
+#define LAT(c)	  ((uint64_t)(c) << IBS_OPDATA3_DCMISSLAT_SHIFT)
+#define MEM_LD	  (IBS_OPDATA3_LDOP | IBS_OPDATA3_DCMISS | IBS_OPDATA3_L2MISS | ADDRS)
+#define HI(h)	  ((uint64_t)(h) << IBS_OPDATA2_DATASRC_HI_SHIFT)
+#define F_COMMON  (IBSP_S_TIME_VALID | IBSP_S_TID_VALID | IBSP_S_CPU_VALID)
+#define F_IBS	  (F_COMMON | IBSP_S_IP_VALID | IBSP_S_EXACT_IP)
+#define F_ADDRS	  (IBSP_S_VADDR_VALID | IBSP_S_PADDR_VALID)
+#define F_MEM_LD  (F_IBS | F_ADDRS | IBSP_S_LOAD | IBSP_S_LAT_VALID)
+/* clang-format off */
+#define ZEN3_CTX    { .cpu_family = 0x19, .cpu_model = 0x01, .ibs_zen4 = -1 }
+#define ZEN4_CTX    { .cpu_family = 0x19, .cpu_model = 0x11, .ibs_zen4 = -1 }
+#define UNKNOWN_CTX { .ibs_zen4 = -1 }
+#define REJECT      -EINVAL, IBSP_SRC_UNKNOWN, 0, 0, 0
+/* clang-format on */
+
+static const struct ibs_row {
+	const char *name;
+	struct ibsp_decode_ctx ctx;
+	uint32_t caps;
+	uint64_t ctl, data, d2, d3;
+	int ret;
+	enum ibsp_mem_src src;
+	uint16_t flags;
+	uint32_t lat;
+	uint8_t page_shift;
+} ibs_rows[] = {
+	{ "zen3 local DRAM load", ZEN3_CTX, CAPS_ZEN3, CTL, 0, IBS_DS_DRAM, MEM_LD | LAT(300), 0,
+	  IBSP_SRC_LOCAL_DRAM, F_MEM_LD, 300, 12 },
+	{ "zen3 remote DRAM load", ZEN3_CTX, CAPS_ZEN3, CTL, 0, IBS_DS_DRAM | IBS_OPDATA2_RMTNODE,
+	  MEM_LD | LAT(700), 0, IBSP_SRC_REMOTE_DRAM, F_MEM_LD | IBSP_S_REMOTE, 700, 12 },
+	{ "zen3 local cache (code 2)", ZEN3_CTX, CAPS_ZEN3, CTL, 0, 2, MEM_LD | LAT(90), 0,
+	  IBSP_SRC_CACHE, F_MEM_LD, 90, 12 },
+	{ "zen3 code 1 is reserved", ZEN3_CTX, CAPS_ZEN3, CTL, 0, 1, MEM_LD, 0, IBSP_SRC_UNKNOWN,
+	  F_MEM_LD, 0, 12 },
+	{ "zen3 ignores DataSrc hi bits", ZEN3_CTX, CAPS_ZEN3, CTL, 0, HI(1), MEM_LD, 0,
+	  IBSP_SRC_UNKNOWN, F_MEM_LD, 0, 12 },
+	{ "zen4 ext mem (code 8) -> cxl", ZEN4_CTX, CAPS_ZEN4, CTL, 0, HI(1), MEM_LD | LAT(900), 0,
+	  IBSP_SRC_CXL, F_MEM_LD, 900, 12 },
+	{ "zen4 remote ext mem", ZEN4_CTX, CAPS_ZEN4, CTL, 0, HI(1) | IBS_OPDATA2_RMTNODE, MEM_LD,
+	  0, IBSP_SRC_CXL, F_MEM_LD | IBSP_S_REMOTE, 0, 12 },
+	{ "zen4 long-latency DRAM (code 6) -> pmem", ZEN4_CTX, CAPS_ZEN4, CTL, 0, 6, MEM_LD, 0,
+	  IBSP_SRC_PMEM, F_MEM_LD, 0, 12 },
+	{ "zen4 code 1 -> cache", ZEN4_CTX, CAPS_ZEN4, CTL, 0, 1, MEM_LD, 0, IBSP_SRC_CACHE,
+	  F_MEM_LD, 0, 12 },
+	{ "zen4 peer agent (12) -> unknown", ZEN4_CTX, CAPS_ZEN4, CTL, 0, HI(1) | 4, MEM_LD, 0,
+	  IBSP_SRC_UNKNOWN, F_MEM_LD, 0, 12 },
+	{ "ctx says zen4 over zen3 caps",
+	  { .ibs_zen4 = 1 },
+	  CAPS_ZEN3,
+	  CTL,
+	  0,
+	  HI(1),
+	  MEM_LD,
+	  0,
+	  IBSP_SRC_CXL,
+	  F_MEM_LD,
+	  0,
+	  12 },
+	{ "L1 hit", ZEN3_CTX, CAPS_ZEN3, CTL, 0, 0, IBS_OPDATA3_LDOP | ADDRS, 0, IBSP_SRC_CACHE,
+	  F_IBS | F_ADDRS | IBSP_S_LOAD, 0, 12 },
+	{ "L2 hit", ZEN3_CTX, CAPS_ZEN3, CTL, 0, IBS_DS_DRAM,
+	  IBS_OPDATA3_LDOP | IBS_OPDATA3_DCMISS | ADDRS | LAT(20), 0, IBSP_SRC_CACHE, F_MEM_LD, 20,
+	  12 },
+	{ "uncached -> io", ZEN3_CTX, CAPS_ZEN3, CTL, 0, 0, MEM_LD | IBS_OPDATA3_DCUCMEMACC, 0,
+	  IBSP_SRC_IO, F_MEM_LD, 0, 12 },
+	{ "paddr invalid", ZEN3_CTX, CAPS_ZEN3, CTL, 0, IBS_DS_DRAM,
+	  (MEM_LD & ~IBS_OPDATA3_DCPHYADDRVALID) | LAT(300), 0, IBSP_SRC_LOCAL_DRAM,
+	  F_MEM_LD & ~IBSP_S_PADDR_VALID, 300, 12 },
+	{ "store, DcMiss", ZEN3_CTX, CAPS_ZEN3, CTL, 0, IBS_DS_DRAM,
+	  IBS_OPDATA3_STOP | IBS_OPDATA3_DCMISS | IBS_OPDATA3_L2MISS | ADDRS, 0, IBSP_SRC_UNKNOWN,
+	  F_IBS | F_ADDRS | IBSP_S_STORE, 0, 12 },
+	{ "rip invalid", ZEN3_CTX, CAPS_ZEN3, CTL, IBS_OPDATA_RIPINVALID, IBS_DS_DRAM, MEM_LD,
+	  REJECT },
+	{ "bit 38 without the RipInvalid cap", ZEN3_CTX, CAPS_ZEN3 & ~IBS_CAPS_RIPINVALIDCHK, CTL,
+	  IBS_OPDATA_RIPINVALID, IBS_DS_DRAM, MEM_LD, 0, IBSP_SRC_LOCAL_DRAM, F_MEM_LD, 0, 12 },
+	{ "op_val 0", ZEN3_CTX, CAPS_ZEN3, CTL & ~IBS_OPCTL_OPVAL, 0, IBS_DS_DRAM, MEM_LD, REJECT },
+	{ "op_en 0", ZEN3_CTX, CAPS_ZEN3, CTL & ~IBS_OPCTL_OPEN, 0, IBS_DS_DRAM, MEM_LD, REJECT },
+	{ "no address valid", ZEN3_CTX, CAPS_ZEN3, CTL, 0, IBS_DS_DRAM, MEM_LD & ~ADDRS, REJECT },
+	{ "2M page, L1 TLB hit", ZEN3_CTX, CAPS_ZEN3, CTL, 0, IBS_DS_DRAM,
+	  MEM_LD | IBS_OPDATA3_DCL1TLBHIT2M, 0, IBSP_SRC_LOCAL_DRAM, F_MEM_LD, 0, 21 },
+	{ "1G page, L1 TLB hit", ZEN3_CTX, CAPS_ZEN3, CTL, 0, IBS_DS_DRAM,
+	  MEM_LD | IBS_OPDATA3_DCL1TLBHIT1G, 0, IBSP_SRC_LOCAL_DRAM, F_MEM_LD, 0, 30 },
+	{ "1G page, L2 TLB hit", ZEN3_CTX, CAPS_ZEN3, CTL, 0, IBS_DS_DRAM,
+	  MEM_LD | IBS_OPDATA3_DCL1TLBMISS | IBS_OPDATA3_DCL2TLBHIT1G, 0, IBSP_SRC_LOCAL_DRAM,
+	  F_MEM_LD, 0, 30 },
+	{ "2M page, L2 TLB hit", ZEN3_CTX, CAPS_ZEN3, CTL, 0, IBS_DS_DRAM,
+	  MEM_LD | IBS_OPDATA3_DCL1TLBMISS | IBS_OPDATA3_DCL2TLBHIT2M, 0, IBSP_SRC_LOCAL_DRAM,
+	  F_MEM_LD, 0, 21 },
+	{ "full TLB miss: page size unknown", ZEN3_CTX, CAPS_ZEN3, CTL, 0, IBS_DS_DRAM,
+	  MEM_LD | IBS_OPDATA3_DCL1TLBMISS | IBS_OPDATA3_DCL2TLBMISS, 0, IBSP_SRC_LOCAL_DRAM,
+	  F_MEM_LD | IBSP_S_DTLB_MISS, 0, 0 },
+	{ "erratum 1293 (19h model 1, SwPf)", ZEN3_CTX, CAPS_ZEN3, CTL, 0, IBS_DS_DRAM,
+	  MEM_LD | IBS_OPDATA3_SWPF, 0, IBSP_SRC_UNKNOWN, F_MEM_LD | IBSP_S_SW_PREFETCH, 0, 12 },
+	{ "erratum 1293 (DcMissNoMabAlloc)", ZEN3_CTX, CAPS_ZEN3, CTL, 0, IBS_DS_DRAM,
+	  MEM_LD | IBS_OPDATA3_DCMISSNOMABALLOC, 0, IBSP_SRC_UNKNOWN, F_MEM_LD, 0, 12 },
+	{ "no erratum 1293 on 19h model 0x11", ZEN4_CTX, CAPS_ZEN4, CTL, 0, IBS_DS_DRAM,
+	  MEM_LD | IBS_OPDATA3_SWPF, 0, IBSP_SRC_LOCAL_DRAM, F_MEM_LD | IBSP_S_SW_PREFETCH, 0, 12 },
+	{ "no erratum 1293 when the model is unknown", UNKNOWN_CTX, CAPS_ZEN3, CTL, 0, IBS_DS_DRAM,
+	  MEM_LD | IBS_OPDATA3_SWPF, 0, IBSP_SRC_LOCAL_DRAM, F_MEM_LD | IBSP_S_SW_PREFETCH, 0, 12 },
+};
+
+#define IBS_TYPE (PERF_SAMPLE_RAW | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU)
+
+static void ibs_raw(uint8_t *raw, uint32_t caps, uint64_t ctl, uint64_t data, uint64_t d2,
+		    uint64_t d3)
+{
+	const uint64_t regs[IBS_REG_NR_BASE] = { ctl, RIP, data, d2, d3, LIN, PHYS };
+
+	memcpy(raw, &caps, 4);
+	memcpy(raw + 4, regs, sizeof(regs));
+}
+
+Test(decode, ibs_op)
+{
+	for (size_t i = 0; i < sizeof(ibs_rows) / sizeof(ibs_rows[0]); i++) {
+		const struct ibs_row *w = &ibs_rows[i];
+		uint8_t raw[4 + 8 * IBS_REG_NR_BASE];
+		struct ibsp_raw_sample rs = {
+			.type = IBS_TYPE,
+			.pid = 41,
+			.tid = 42,
+			.time = 1000 + i,
+			.cpu = 3,
+			.raw = raw,
+			.raw_size = sizeof(raw),
+		};
+		struct ibsp_sample s;
+		int ret;
+
+		cr_assert_eq(sizeof(raw), 60);
+		ibs_raw(raw, w->caps, w->ctl, w->data, w->d2, w->d3);
+		ret = ibsp_decode(IBSP_SAMPLER_IBS, &w->ctx, &rs, &s);
+		cr_assert_eq(ret, w->ret, "%s: ret %d", w->name, ret);
+		cr_assert_eq(s.kind, IBSP_SAMPLER_IBS, "%s", w->name);
+		if (ret)
+			continue;
+		cr_assert_eq(s.src, w->src, "%s: src %s, want %s", w->name,
+			     ibsp_mem_src__name(s.src), ibsp_mem_src__name(w->src));
+		cr_assert_eq(s.flags, w->flags, "%s: flags %#x, want %#x", w->name, s.flags,
+			     w->flags);
+		cr_assert_eq(s.latency_cycles, w->lat, "%s: latency %u", w->name, s.latency_cycles);
+		cr_assert_eq(s.page_shift, w->page_shift, "%s: page_shift %u", w->name,
+			     s.page_shift);
+		cr_assert_eq(s.ip, RIP, "%s", w->name);
+		cr_assert_eq(s.vaddr, (s.flags & IBSP_S_VADDR_VALID) ? LIN : 0, "%s", w->name);
+		cr_assert_eq(s.paddr, (s.flags & IBSP_S_PADDR_VALID) ? PHYS : 0, "%s", w->name);
+		cr_assert(s.pid == 41 && s.tid == 42 && s.cpu == 3, "%s", w->name);
+		cr_assert_eq(s.time_ns, 1000 + i, "%s", w->name);
+	}
+}
+
+/* The same through the two-step API, with no context (caps decide Zen4). */
+Test(decode, ibs_op_common_then_ibs)
+{
+	uint8_t raw[60];
+	struct ibsp_raw_sample rs = { .type = IBS_TYPE, .raw = raw, .raw_size = 60 };
+	struct ibsp_sample s;
+
+	ibs_raw(raw, CAPS_ZEN4, CTL, 0, HI(1), MEM_LD);
+	ibsp_decode_common(&rs, &s);
+	cr_assert_eq(ibsp_decode_ibs(NULL, &rs, &s), 0);
+	cr_assert_eq(s.src, IBSP_SRC_CXL);
+	ibs_raw(raw, CAPS_ZEN3, CTL, 0, HI(1), MEM_LD);
+	ibsp_decode_common(&rs, &s);
+	cr_assert_eq(ibsp_decode_ibs(NULL, &rs, &s), 0);
+	cr_assert_eq(s.src, IBSP_SRC_UNKNOWN);
+}
+
+Test(decode, ibs_op_short_raw)
+{
+	const struct ibsp_decode_ctx ctx = ZEN3_CTX;
+	uint8_t raw[60];
+	struct ibsp_raw_sample rs = { .type = IBS_TYPE, .raw = raw, .raw_size = 52 };
+	struct ibsp_sample s;
+
+	ibs_raw(raw, CAPS_ZEN3, CTL, 0, IBS_DS_DRAM, MEM_LD);
+	cr_assert_eq(ibsp_decode(IBSP_SAMPLER_IBS, &ctx, &rs, &s), -EINVAL);
+	rs.raw_size = 59;
+	cr_assert_eq(ibsp_decode(IBSP_SAMPLER_IBS, &ctx, &rs, &s), -EINVAL);
+	rs.raw_size = 0;
+	rs.raw = NULL;
+	cr_assert_eq(ibsp_decode(IBSP_SAMPLER_IBS, &ctx, &rs, &s), -EINVAL);
+}
+
+Test(decode, soft)
+{
+	static const struct {
+		uint64_t type, addr, phys;
+		uint16_t flags;
+	} rows[] = {
+		{ PERF_SAMPLE_ADDR | PERF_SAMPLE_PHYS_ADDR, 0x7f0000001000, 0,
+		  IBSP_S_COARSE | IBSP_S_VADDR_VALID },
+		{ PERF_SAMPLE_ADDR | PERF_SAMPLE_PHYS_ADDR, 0x7f0000001000, 0x1234000,
+		  IBSP_S_COARSE | IBSP_S_VADDR_VALID | IBSP_S_PADDR_VALID },
+		{ PERF_SAMPLE_PHYS_ADDR | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU, 0,
+		  0x1234000,
+		  IBSP_S_COARSE | IBSP_S_PADDR_VALID | IBSP_S_TID_VALID | IBSP_S_TIME_VALID |
+		      IBSP_S_CPU_VALID },
+		{ PERF_SAMPLE_TID, 0x7f0000001000, 0x1234000, IBSP_S_COARSE | IBSP_S_TID_VALID },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct ibsp_raw_sample rs = {
+			.type = rows[i].type,
+			.addr = rows[i].addr,
+			.phys_addr = rows[i].phys,
+			.pid = 5,
+			.tid = 6,
+			.time = 77,
+			.cpu = 1,
+		};
+		struct ibsp_sample s;
+
+		cr_assert_eq(ibsp_decode(IBSP_SAMPLER_SOFT, NULL, &rs, &s), 0, "row %zu", i);
+		cr_assert_eq(s.kind, IBSP_SAMPLER_SOFT, "row %zu", i);
+		cr_assert_eq(s.flags, rows[i].flags, "row %zu: flags %#x", i, s.flags);
+		cr_assert_eq(s.vaddr, (s.flags & IBSP_S_VADDR_VALID) ? rows[i].addr : 0, "row %zu",
+			     i);
+		cr_assert_eq(s.paddr, (s.flags & IBSP_S_PADDR_VALID) ? rows[i].phys : 0, "row %zu",
+			     i);
+		cr_assert_eq(s.cpu, (s.flags & IBSP_S_CPU_VALID) ? 1 : -1, "row %zu", i);
+		cr_assert_eq(s.src, IBSP_SRC_UNKNOWN, "row %zu", i);
+	}
+}

@@ -9,10 +9,13 @@ enum {
 	EXIT_FAIL = 1,	  /* a system error: I/O, memory, permission */
 	EXIT_USAGE = 2,	  /* bad command line */
 	EXIT_BADDATA = 3, /* the input file is malformed or unsupported */
+	EXIT_NOHW = 4,	  /* no hardware sampler (IBS, PEBS) can run here */
 };
 
 int cmd_info(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+int cmd_record(int argc, char **argv);
 
 /* Map a library error to an exit code: -EINVAL/-EPROTONOSUPPORT mean bad data. */
 int cli_exit_code(int err);

@@ -87,6 +87,10 @@ int main(int argc, char **argv)
 		return cmd_info(argc - i, argv + i);
 	if (!strcmp(argv[i], "dump"))
 		return cmd_dump(argc - i, argv + i);
+	if (!strcmp(argv[i], "probe"))
+		return cmd_probe(argc - i, argv + i);
+	if (!strcmp(argv[i], "record"))
+		return cmd_record(argc - i, argv + i);
 	if (!strcmp(argv[i], "help")) {
 		fputs(usage, stdout);
 		return EXIT_OK;

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MIT
+/* ibs-promote probe: which samplers can run here, why the others cannot, topology, capabilities. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "ibsp/sampler.h"
+#include "ibsp/topology.h"
+
+static const char probe_usage[] =
+    "Usage: ibs-promote probe [--json]\n"
+    "\n"
+    "List the samplers this host can run (IBS-op, PEBS, soft) and why each missing one\n"
+    "is missing, the NUMA topology, and the capabilities this process holds.\n"
+    "\n"
+    "  -j, --json   one JSON object instead of text\n"
+    "\n"
+    "Exit status: 0 a hardware sampler (IBS or PEBS) is available; 4 only the software\n"
+    "sampler is; 1 no sampler can run (or an error).\n";
+
+static const enum ibsp_sampler_kind kinds[] = { IBSP_SAMPLER_IBS, IBSP_SAMPLER_PEBS,
+						IBSP_SAMPLER_SOFT };
+
+static json_t *caps_json(const struct ibsp_host_caps *c)
+{
+	json_t *j = json_object();
+
+	json_object_set_new(j, "vendor", json_string(c->vendor));
+	json_object_set_new(j, "family", json_integer(c->family));
+	json_object_set_new(j, "model", json_integer(c->model));
+	json_object_set_new(j, "stepping", json_integer(c->stepping));
+	json_object_set_new(j, "hypervisor", json_boolean(c->hypervisor));
+	json_object_set_new(j, "core_pmu", json_boolean(c->core_pmu));
+	json_object_set_new(j, "ibs_caps", json_integer(c->ibs_caps));
+	json_object_set_new(j, "libpfm4_pmu",
+			    c->pfm_pmu[0] ? json_string(c->pfm_pmu) : json_null());
+	json_object_set_new(
+	    j, "perf_event_paranoid",
+	    c->perf_event_paranoid == INT_MIN ? json_null() : json_integer(c->perf_event_paranoid));
+	json_object_set_new(j, "cap_sys_admin", json_boolean(c->cap_sys_admin));
+	json_object_set_new(j, "cap_perfmon", json_boolean(c->cap_perfmon));
+	json_object_set_new(j, "cap_sys_ptrace", json_boolean(c->cap_sys_ptrace));
+	json_object_set_new(j, "cap_sys_nice", json_boolean(c->cap_sys_nice));
+	json_object_set_new(j, "cap_ipc_lock", json_boolean(c->cap_ipc_lock));
+	return j;
+}
+
+static json_t *topo_json(const struct ibsp_topology *t)
+{
+	json_t *nodes = json_array();
+
+	for (uint32_t i = 0; t && i < t->nr_nodes; i++) {
+		json_t *n = json_object();
+
+		json_object_set_new(n, "node", json_integer(t->nodes[i].node.id));
+		json_object_set_new(n, "cpus", json_string(t->nodes[i].cpulist));
+		json_object_set_new(n, "cpu_less", json_boolean(!t->nodes[i].nr_cpus));
+		json_object_set_new(n, "mem_total_kb",
+				    json_integer((json_int_t)t->nodes[i].mem_total_kb));
+		json_array_append_new(nodes, n);
+	}
+	return nodes;
+}
+
+int cmd_probe(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct ibsp_sampler_status st[3];
+	struct ibsp_host_caps caps;
+	struct ibsp_topology *topo = NULL;
+	int c, as_json = 0, hw = 0, any = 0, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			as_json = 1;
+			break;
+		case 'h':
+			fputs(probe_usage, stdout);
+			return EXIT_OK;
+		default:
+			fputs(probe_usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fputs(probe_usage, stderr);
+		return EXIT_USAGE;
+	}
+	ibsp_host_caps__read("/sys", &caps);
+	for (int i = 0; i < 3; i++) {
+		ibsp_sampler__probe(kinds[i], NULL, &caps, &st[i]);
+		hw |= st[i].available && kinds[i] != IBSP_SAMPLER_SOFT;
+		any |= st[i].available;
+	}
+	if (ibsp_topology__from_sysfs("/sys", &topo))
+		topo = NULL;
+
+	if (as_json) {
+		json_t *root = json_object(), *samplers = json_array();
+
+		for (int i = 0; i < 3; i++) {
+			json_t *s = json_object();
+
+			json_object_set_new(s, "sampler",
+					    json_string(ibsp_sampler_kind__name(kinds[i])));
+			json_object_set_new(s, "available", json_boolean(st[i].available));
+			json_object_set_new(s, "coarse",
+					    json_boolean(kinds[i] == IBSP_SAMPLER_SOFT));
+			json_object_set_new(s, "detail", json_string(st[i].detail));
+			json_object_set_new(
+			    s, "reason", st[i].available ? json_null() : json_string(st[i].reason));
+			json_array_append_new(samplers, s);
+		}
+		json_object_set_new(root, "samplers", samplers);
+		json_object_set_new(root, "nodes", topo_json(topo));
+		json_object_set_new(root, "host", caps_json(&caps));
+		json_dumpf(root, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(root);
+	} else {
+		printf("samplers:\n");
+		for (int i = 0; i < 3; i++)
+			printf("  %-5s %-13s %s\n", ibsp_sampler_kind__name(kinds[i]),
+			       st[i].available ? "available" : "unavailable",
+			       st[i].available ? st[i].detail : st[i].reason);
+		printf("topology:\n");
+		for (uint32_t i = 0; topo && i < topo->nr_nodes; i++)
+			printf("  node %d: cpus %s, %" PRIu64 " kB%s\n", topo->nodes[i].node.id,
+			       topo->nodes[i].nr_cpus ? topo->nodes[i].cpulist : "none",
+			       topo->nodes[i].mem_total_kb,
+			       topo->nodes[i].nr_cpus ? "" : " (CPU-less: a lower tier)");
+		printf("host:\n");
+		printf("  cpu: %s family %#x model %#x stepping %u%s\n", caps.vendor, caps.family,
+		       caps.model, caps.stepping, caps.hypervisor ? ", in a VM" : "");
+		printf("  core PMU: %s; libpfm4 PMU: %s; IBS caps: %#x\n",
+		       caps.core_pmu ? "present" : "absent",
+		       caps.pfm_pmu[0] ? caps.pfm_pmu : "none", caps.ibs_caps);
+		printf("  perf_event_paranoid: %d\n", caps.perf_event_paranoid);
+		printf("  capabilities: CAP_SYS_ADMIN %s, CAP_PERFMON %s, CAP_SYS_PTRACE %s, "
+		       "CAP_SYS_NICE %s, CAP_IPC_LOCK %s\n",
+		       caps.cap_sys_admin ? "yes" : "no", caps.cap_perfmon ? "yes" : "no",
+		       caps.cap_sys_ptrace ? "yes" : "no", caps.cap_sys_nice ? "yes" : "no",
+		       caps.cap_ipc_lock ? "yes" : "no");
+		if (!hw)
+			printf(
+			    "\nno hardware sampler: use 'record --sampler=soft' (coarse) or replay "
+			    "a recording\n");
+	}
+	ibsp_topology__delete(topo);
+	rc = hw ? EXIT_OK : any ? EXIT_NOHW : EXIT_FAIL;
+	return fflush(stdout) ? EXIT_FAIL : rc;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Live capture with libperf: open a sampler's events on every online CPU
+ * (optionally following one process, or filtering one cgroup), map their ring
+ * buffers and drain them in batches.
+ */
+#ifndef IBSP_CAPTURE_H
+#define IBSP_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ibsp/perf_file.h"
+
+enum ibsp_capture_target {
+	IBSP_TARGET_ALL_CPUS = 0, /* every online CPU, every task */
+	IBSP_TARGET_PID = 1,	  /* one process and its threads (and their children) */
+	IBSP_TARGET_CGROUP = 2,	  /* every online CPU, samples of one cgroup v2 subtree */
+};
+
+/** struct ibsp_capture_opts - start with sz = sizeof(opts) */
+struct ibsp_capture_opts {
+	size_t sz;
+	enum ibsp_capture_target target;
+	pid_t pid;		 /* IBSP_TARGET_PID */
+	const char *cgroup_path; /* IBSP_TARGET_CGROUP: a cgroup v2 directory */
+	uint32_t mmap_pages;	 /* data pages per CPU ring (power of two); 0: 128 */
+	uint32_t wakeup_bytes;	 /* poll wakeup watermark; 0: a quarter of the ring */
+	bool enable_on_exec;	 /* IBSP_TARGET_PID: start counting when the task execs */
+};
+
+/** struct ibsp_capture_stats - what the drain loop has seen */
+struct ibsp_capture_stats {
+	uint64_t records;      /* records handed to the callback */
+	uint64_t samples;      /* PERF_RECORD_SAMPLE among them */
+	uint64_t filtered;     /* samples dropped by the cgroup filter */
+	uint64_t lost_records; /* PERF_RECORD_LOST records */
+	uint64_t lost;	       /* records the kernel dropped (sum of their counts) */
+	uint64_t lost_samples; /* PERF_RECORD_LOST_SAMPLES counts */
+	uint64_t throttle;     /* PERF_RECORD_THROTTLE records */
+	uint64_t unthrottle;   /* PERF_RECORD_UNTHROTTLE records */
+	uint64_t overruns;     /* rings where libperf skipped an overrun (-EAGAIN) */
+	uint32_t nr_cpus;      /* CPUs the events are open on */
+};
+
+struct ibsp_capture;
+
+/**
+ * ibsp_capture__new() - open and map the events (disabled)
+ * @events: the sampler's events (ibsp_sampler__events()); their ids are filled in
+ * @group_leader: per event, the index of its group leader or -1
+ *
+ * Return: 0, or a negative errno with the event, CPU and reason logged.
+ */
+int ibsp_capture__new(struct ibsp_event_desc *events, const int *group_leader, uint32_t nr,
+		      const struct ibsp_capture_opts *opts, struct ibsp_capture **out);
+
+/** ibsp_capture__delete() - close everything; NULL is accepted */
+void ibsp_capture__delete(struct ibsp_capture *c);
+
+void ibsp_capture__enable(struct ibsp_capture *c);
+void ibsp_capture__disable(struct ibsp_capture *c);
+
+/**
+ * ibsp_capture__poll() - wait up to @timeout_ms for data
+ *
+ * Return: > 0 when data may be ready, 0 on timeout, or a negative errno
+ * (-EINTR when a signal arrived).
+ */
+int ibsp_capture__poll(struct ibsp_capture *c, int timeout_ms);
+
+typedef int (*ibsp_record_fn)(const struct perf_event_header *rec, void *ctx);
+
+/**
+ * ibsp_capture__drain() - hand every pending record of every ring to @fn
+ *
+ * Uses libperf's read_init/read_event/consume/read_done protocol. A non-zero
+ * return of @fn stops the drain and is returned.
+ *
+ * Return: 0, @fn's error, or a negative errno.
+ */
+int ibsp_capture__drain(struct ibsp_capture *c, ibsp_record_fn fn, void *ctx);
+
+const struct ibsp_capture_stats *ibsp_capture__stats(const struct ibsp_capture *c);
+
+/** ibsp_capture__running_ratio() - time_running/time_enabled of the first sampling event (1.0 = it always ran) */
+double ibsp_capture__running_ratio(struct ibsp_capture *c);
+
+/** ibsp_cgroup_id() - the cgroup v2 id (inode handle) of directory @path, or a negative errno */
+int ibsp_cgroup_id(const char *path, uint64_t *id);
+
+#endif /* IBSP_CAPTURE_H */

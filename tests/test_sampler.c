@@ -1,0 +1,486 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Samplers without the hardware:
+ *  - PEBS encodings for Ice Lake server (icx), Ice Lake client (icl), Skylake
+ *    server (skx) and Sapphire Rapids (spr) through libpfm4's LIBPFM_FORCE_PMU;
+ *    expected values from the libpfm4 4.13 Intel event tables
+ *    (lib/events/intel_icx_events.h, intel_spr_events.h: MEM_TRANS_RETIRED
+ *    0xcd umask LOAD_LATENCY 0x1, MEM_INST_RETIRED 0xd0
+ *    ALL_STORES 0x82, LD_BLOCKS 0x03 STORE_FORWARD 0x82) and the ldlat
+ *    attribute, which libpfm4 places in config1 (pfmlib_intel_x86_perf_event.c).
+ *  - IBS-op attrs built from a fake sysfs ibs_op PMU, and the period rules of
+ *    Linux 6.1 arch/x86/events/amd/ibs.c.
+ *  - The IBS decoder against perf's own decoder: an ibs_op recording written
+ *    by our writer, read back by `perf report -D` (tools/perf/util/amd-sample-raw.c).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "helpers.h"
+#include "ibs_bits.h"
+#include "ibsp/sampler.h"
+
+/* ---- PEBS encodings ---------------------------------------------------------------------- */
+
+struct pebs_row {
+	const char *pmu;
+	uint32_t nr_events;
+	struct {
+		uint64_t config, config1;
+		uint8_t precise_ip;
+		uint64_t period;
+		int leader;
+	} ev[3];
+};
+
+static const struct pebs_row pebs_rows[] = {
+	{ "icx", 2, { { 0x1cd, 30, 2, 1009, -1 }, { 0x82d0, 0, 2, 1009, -1 } } },
+	{ "icl", 2, { { 0x1cd, 30, 2, 1009, -1 }, { 0x82d0, 0, 2, 1009, -1 } } },
+	{ "skx", 2, { { 0x1cd, 30, 2, 1009, -1 }, { 0x82d0, 0, 2, 1009, -1 } } },
+	/* SPR: the mem-loads-aux placeholder (counting, not precise) leads the load event */
+	{ "spr",
+	  3,
+	  { { 0x8203, 0, 0, 0, -1 }, { 0x1cd, 30, 2, 1009, 0 }, { 0x82d0, 0, 2, 1009, -1 } } },
+};
+
+static void check_pebs_model(const struct pebs_row *row)
+{
+	struct ibsp_sampler_opts o = { .sz = sizeof(o), .kind = IBSP_SAMPLER_PEBS };
+	struct ibsp_host_caps caps;
+	struct ibsp_event_desc *ev;
+	int *leader;
+	uint32_t nr;
+
+	cr_assert_eq(setenv("LIBPFM_FORCE_PMU", row->pmu, 1), 0);
+	ibsp_host_caps__read("/sys", &caps);
+	cr_assert_str_eq(caps.pfm_pmu, row->pmu, "libpfm4 detected '%s' under LIBPFM_FORCE_PMU=%s",
+			 caps.pfm_pmu, row->pmu);
+	cr_assert_eq(ibsp_sampler__events(&o, &caps, &ev, &leader, &nr), 0);
+	cr_assert_eq(nr, row->nr_events);
+	for (uint32_t i = 0; i < nr; i++) {
+		const struct perf_event_attr *a = &ev[i].attr;
+
+		cr_assert_eq(a->type, PERF_TYPE_RAW, "%s event %u type %u", row->pmu, i, a->type);
+		cr_assert_eq(a->config, row->ev[i].config, "%s event %u (%s) config %#llx",
+			     row->pmu, i, ev[i].name, (unsigned long long)a->config);
+		cr_assert_eq(a->config1, row->ev[i].config1, "%s event %u config1", row->pmu, i);
+		cr_assert_eq(a->precise_ip, row->ev[i].precise_ip, "%s event %u precise_ip",
+			     row->pmu, i);
+		cr_assert_eq(a->sample_period, row->ev[i].period);
+		cr_assert_eq(leader[i], row->ev[i].leader);
+		if (a->sample_period) {
+			uint64_t want = PERF_SAMPLE_ADDR | PERF_SAMPLE_PHYS_ADDR |
+					PERF_SAMPLE_DATA_SRC | PERF_SAMPLE_WEIGHT_STRUCT |
+					PERF_SAMPLE_CPU | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
+					PERF_SAMPLE_IDENTIFIER;
+
+			cr_assert_eq(a->sample_type & want, want, "%s event %u sample_type %#llx",
+				     row->pmu, i, (unsigned long long)a->sample_type);
+			cr_assert(!(a->sample_type & PERF_SAMPLE_WEIGHT),
+				  "WEIGHT with WEIGHT_STRUCT is -EINVAL");
+		}
+	}
+	ibsp_sampler__free_events(ev, leader, nr);
+}
+
+Test(pebs, icelake_server_encoding)
+{
+	check_pebs_model(&pebs_rows[0]);
+}
+
+Test(pebs, icelake_client_encoding)
+{
+	check_pebs_model(&pebs_rows[1]);
+}
+
+Test(pebs, skylake_server_encoding)
+{
+	check_pebs_model(&pebs_rows[2]);
+}
+
+Test(pebs, sapphire_rapids_encoding_with_aux_leader)
+{
+	check_pebs_model(&pebs_rows[3]);
+}
+
+Test(pebs, ldlat_and_loads_only)
+{
+	struct ibsp_sampler_opts o = { .sz = sizeof(o),
+				       .kind = IBSP_SAMPLER_PEBS,
+				       .ldlat_cycles = 128,
+				       .pebs_no_stores = true,
+				       .period = 4001 };
+	struct ibsp_host_caps caps;
+	struct ibsp_event_desc *ev;
+	int *leader;
+	uint32_t nr;
+
+	setenv("LIBPFM_FORCE_PMU", "icx", 1);
+	ibsp_host_caps__read("/sys", &caps);
+	cr_assert_eq(ibsp_sampler__events(&o, &caps, &ev, &leader, &nr), 0);
+	cr_assert_eq(nr, 1);
+	cr_assert_eq(ev[0].attr.config1, 128);
+	cr_assert_eq(ev[0].attr.sample_period, 4001);
+	ibsp_sampler__free_events(ev, leader, nr);
+}
+
+Test(pebs, documented_raw_encodings)
+{
+	/* the reference table of libpfm4 4.13 encodings, one by one */
+	static const struct {
+		const char *pmu, *str;
+		uint64_t config, config1;
+		uint8_t precise;
+	} rows[] = {
+		{ "spr", "MEM_TRANS_RETIRED:LOAD_LATENCY:ldlat=128:precise=2", 0x1cd, 0x80, 2 },
+		{ "icx", "MEM_INST_RETIRED:ALL_LOADS:precise=2", 0x81d0, 0, 2 },
+		{ "spr", "LD_BLOCKS:STORE_FORWARD", 0x8203, 0, 0 },
+		{ "skx", "MEM_LOAD_L3_MISS_RETIRED:REMOTE_DRAM", 0x2d3, 0, 0 },
+	};
+	struct perf_event_attr a;
+
+	setenv("LIBPFM_FORCE_PMU", rows[0].pmu, 1);
+	cr_assert_eq(ibsp_pebs_encode(rows[0].str, &a), 0);
+	cr_assert_eq(a.type, PERF_TYPE_RAW);
+	cr_assert_eq(a.config, rows[0].config);
+	cr_assert_eq(a.config1, rows[0].config1);
+	cr_assert_eq(a.precise_ip, rows[0].precise);
+	cr_assert_eq(ibsp_pebs_encode(rows[2].str, &a), 0);
+	cr_assert_eq(a.config, rows[2].config);
+	/* libpfm4 binds to one forced PMU per process, so the icx/skx rows are checked by name only */
+	cr_assert_str_eq(rows[1].pmu, "icx");
+	log_capture_start();
+	cr_assert_eq(ibsp_pebs_encode("NO_SUCH_EVENT:FOO", &a), -EINVAL);
+	cr_assert(strstr(log_captured(), "NO_SUCH_EVENT:FOO"), "log: %s", log_captured());
+}
+
+Test(pebs, unknown_pmu_is_refused)
+{
+	struct ibsp_sampler_opts o = { .sz = sizeof(o), .kind = IBSP_SAMPLER_PEBS };
+	struct ibsp_host_caps caps = { 0 };
+	struct ibsp_event_desc *ev;
+	int *leader;
+	uint32_t nr;
+
+	strcpy(caps.pfm_pmu, "amd64_fam19h_zen4");
+	log_capture_start();
+	cr_assert_eq(ibsp_sampler__events(&o, &caps, &ev, &leader, &nr), -ENOENT);
+	cr_assert(strstr(log_captured(), "amd64_fam19h_zen4"), "log: %s", log_captured());
+}
+
+/* ---- IBS-op attrs from a fake sysfs ------------------------------------------------------- */
+
+static void put_file(const char *root, const char *rel, const char *text)
+{
+	char path[1024], cmd[1200];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", path);
+	cr_assert_eq(system(cmd), 0);
+	spit(path, text, strlen(text));
+}
+
+static const char *fake_ibs_sysfs(const char *name, int zen4)
+{
+	const char *root = tmp_path(name);
+
+	put_file(root, "bus/event_source/devices/ibs_op/type", "11\n");
+	put_file(root, "bus/event_source/devices/ibs_op/format/cnt_ctl", "config:19\n");
+	if (zen4) {
+		put_file(root, "bus/event_source/devices/ibs_op/format/l3missonly", "config:16\n");
+		put_file(root, "bus/event_source/devices/ibs_op/caps/zen4_ibs_extensions", "1\n");
+	}
+	return root;
+}
+
+static struct ibsp_event_desc *ibs_events(struct ibsp_sampler_opts *o, uint32_t ibs_caps,
+					  int expect_ret)
+{
+	struct ibsp_host_caps caps = { .ibs_caps = ibs_caps };
+	struct ibsp_event_desc *ev = NULL;
+	int *leader = NULL;
+	uint32_t nr = 0;
+
+	o->sz = sizeof(*o);
+	o->kind = IBSP_SAMPLER_IBS;
+	cr_assert_eq(ibsp_sampler__events(o, &caps, &ev, &leader, &nr), expect_ret);
+	if (expect_ret)
+		return NULL;
+	cr_assert_eq(nr, 1);
+	cr_assert_eq(leader[0], -1);
+	free(leader);
+	return ev;
+}
+
+Test(ibs, attr_from_sysfs_format_fields)
+{
+	struct ibsp_sampler_opts o = { .sysfs_root = fake_ibs_sysfs("ibs-zen4", 1) };
+	struct ibsp_event_desc *ev = ibs_events(&o, 0, 0);
+	const uint64_t want_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU |
+				   PERF_SAMPLE_PERIOD | PERF_SAMPLE_IP | PERF_SAMPLE_RAW |
+				   PERF_SAMPLE_ADDR | PERF_SAMPLE_PHYS_ADDR | PERF_SAMPLE_DATA_SRC |
+				   PERF_SAMPLE_WEIGHT | PERF_SAMPLE_IDENTIFIER;
+
+	cr_assert_eq(ev[0].attr.type, 11);
+	cr_assert_eq(ev[0].attr.config, 1ULL << 19, "cnt_ctl=1 from format/cnt_ctl 'config:19'");
+	cr_assert_eq(ev[0].attr.sample_period, IBSP_IBS_DEFAULT_PERIOD);
+	cr_assert_eq(ev[0].attr.sample_type, want_type);
+	cr_assert_eq(ev[0].attr.exclude_kernel, 0, "ibs_op refuses exclude_* bits up to 6.13");
+	cr_assert_eq(ev[0].attr.exclude_user | ev[0].attr.exclude_hv | ev[0].attr.exclude_idle, 0);
+	cr_assert_eq(ev[0].attr.read_format &
+			 (PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING),
+		     PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING);
+	cr_assert_str_eq(ev[0].name, "ibs_op//");
+	ibsp_sampler__free_events(ev, NULL, 1);
+
+	o.ibs_count_cycles = true;
+	o.ibs_l3_miss_only = true;
+	o.period = 0x10000;
+	ev = ibs_events(&o, 0, 0);
+	cr_assert_eq(ev[0].attr.config, 1ULL << 16, "cycles mode with l3missonly ('config:16')");
+	cr_assert_eq(ev[0].attr.sample_period, 0x10000);
+	ibsp_sampler__free_events(ev, NULL, 1);
+}
+
+Test(ibs, l3_miss_needs_the_format_field)
+{
+	struct ibsp_sampler_opts o = { .sysfs_root = fake_ibs_sysfs("ibs-zen3", 0),
+				       .ibs_l3_miss_only = true };
+
+	log_capture_start();
+	ibs_events(&o, 0, -ENOENT);
+	cr_assert(strstr(log_captured(), "l3missonly"), "log: %s", log_captured());
+}
+
+Test(ibs, missing_pmu)
+{
+	struct ibsp_sampler_opts o = { .sysfs_root = tmp_path("no-ibs") };
+
+	log_capture_start();
+	ibs_events(&o, 0, -ENOENT);
+	cr_assert(strstr(log_captured(), "ibs_op"), "log: %s", log_captured());
+}
+
+Test(ibs, period_limits)
+{
+	static const struct {
+		uint64_t period;
+		uint32_t caps;
+		int ret;
+	} rows[] = {
+		{ 0x10, 0, 0 },			     /* minimum: MaxCnt 1 */
+		{ 0xF, 0, -ERANGE },		     /* below the minimum */
+		{ 1000, 0, -ERANGE },		     /* not a multiple of 16 */
+		{ 0xFFFF0, 0, 0 },		     /* MaxCnt 0xffff */
+		{ 0x100000, 0, -ERANGE },	     /* needs OpCntExt */
+		{ 0x100000, IBS_CAPS_OPCNTEXT, 0 },  /* 27-bit count */
+		{ 0x7FFFFF0, IBS_CAPS_OPCNTEXT, 0 }, /* largest with OpCntExt */
+		{ 0x8000000, IBS_CAPS_OPCNTEXT, -ERANGE },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		log_capture_start();
+		cr_assert_eq(ibsp_ibs_period_check(rows[i].period, rows[i].caps), rows[i].ret,
+			     "period %#llx caps %#x", (unsigned long long)rows[i].period,
+			     rows[i].caps);
+		if (rows[i].ret)
+			cr_assert(strstr(log_captured(), "IBS period"), "log: %s", log_captured());
+	}
+	log_capture_start();
+	ibsp_ibs_period_check(1000, 0);
+	cr_assert(strstr(log_captured(), "use 992 or 1008"), "log: %s", log_captured());
+}
+
+/* ---- the IBS decoder against perf report -D ----------------------------------------------- */
+
+#define IBS_TYPE_NR 11
+
+/* Register values for sample @i: a mix of loads, stores, valid flags, latencies, page sizes. */
+static void ibs_regs(unsigned int i, uint64_t *regs, int *ours_keeps, int *perf_prints)
+{
+	uint64_t d3 = 0, ctl = IBS_OPCTL_OPEN | IBS_OPCTL_OPVAL | (0x4000 & IBS_OPCTL_MAXCNT_MASK);
+
+	d3 |= (i % 3 == 0) ? IBS_OPDATA3_LDOP : (i % 3 == 1) ? IBS_OPDATA3_STOP : 0;
+	if (i % 2)
+		d3 |= IBS_OPDATA3_DCMISS | IBS_OPDATA3_L2MISS;
+	if (i % 5 != 4)
+		d3 |= IBS_OPDATA3_DCLINADDRVALID;
+	if (i % 4 != 3)
+		d3 |= IBS_OPDATA3_DCPHYADDRVALID;
+	if (i % 7 == 0)
+		d3 |= IBS_OPDATA3_DCL1TLBHIT2M;
+	d3 |= (uint64_t)(100 + 37 * i) << IBS_OPDATA3_DCMISSLAT_SHIFT;
+	if (i == 11)
+		ctl &= ~IBS_OPCTL_OPVAL; /* invalid: neither we nor perf decode it */
+	regs[IBS_REG_OPCTL] = ctl;
+	regs[IBS_REG_OPRIP] = 0x401000 + i * 16;
+	regs[IBS_REG_OPDATA] = 0;
+	regs[IBS_REG_OPDATA2] = (i % 2) ? 3 | ((i % 4 == 1) ? IBS_OPDATA2_RMTNODE : 0) : 0;
+	regs[IBS_REG_OPDATA3] = d3;
+	regs[IBS_REG_DCLINAD] = 0x7f1234560000ULL + i * 0x1040;
+	regs[IBS_REG_DCPHYSAD] = 0x2345670000ULL + i * 0x1040;
+	*perf_prints = !!(ctl & IBS_OPCTL_OPVAL);
+	*ours_keeps =
+	    *perf_prints && (d3 & (IBS_OPDATA3_DCLINADDRVALID | IBS_OPDATA3_DCPHYADDRVALID));
+}
+
+#define NR_IBS 40
+
+static void write_ibs_file(const char *path)
+{
+	static uint64_t ids[] = { 7 };
+	struct ibsp_recording_info info = { 0 };
+	struct ibsp_pmu_mapping pmus[] = { { 1, "software" }, { IBS_TYPE_NR, "ibs_op" } };
+	struct ibsp_event_desc ev = { 0 };
+	struct ibsp_perf_writer *w;
+	char *cmd[] = { "test_sampler" };
+
+	info.hostname = "zen4-host";
+	info.osrelease = "6.1.0-test";
+	info.arch = "x86_64";
+	info.cpuid = "AuthenticAMD,25,17,1";
+	info.nr_cpus_avail = 4;
+	info.nr_cpus_online = 4;
+	info.nr_cmdline = 1;
+	info.cmdline = cmd;
+	info.nr_pmus = 2;
+	info.pmus = pmus;
+	ev.attr.type = IBS_TYPE_NR;
+	ev.attr.sample_period = 0x40000;
+	ev.attr.sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
+			      PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD | PERF_SAMPLE_IP |
+			      PERF_SAMPLE_RAW | PERF_SAMPLE_ADDR | PERF_SAMPLE_DATA_SRC |
+			      PERF_SAMPLE_WEIGHT | PERF_SAMPLE_PHYS_ADDR;
+	ev.attr.sample_id_all = 1;
+	ev.name = "ibs_op//";
+	ev.nr_ids = 1;
+	ev.ids = ids;
+	cr_assert_eq(ibsp_perf_writer__new(path, &info, &ev, 1, &w), 0);
+	for (unsigned int i = 0; i < NR_IBS; i++) {
+		/* kernel order: IDENTIFIER IP TID TIME ADDR CPU PERIOD RAW WEIGHT DATA_SRC PHYS_ADDR */
+		uint64_t rec[24] = { 0 }, regs[7];
+		struct perf_event_header h = { .type = PERF_RECORD_SAMPLE,
+					       .misc = PERF_RECORD_MISC_USER |
+						       PERF_RECORD_MISC_EXACT_IP };
+		uint32_t raw_head[2] = { 4 + 8 * 7, IBS_CAPS_AVAIL | IBS_CAPS_OPSAM |
+							IBS_CAPS_RIPINVALIDCHK | IBS_CAPS_ZEN4 };
+		size_t n = 1;
+		int keeps, prints;
+
+		ibs_regs(i, regs, &keeps, &prints);
+		rec[n++] = 7;				/* id */
+		rec[n++] = regs[IBS_REG_OPRIP];		/* ip */
+		rec[n++] = 4242 | (uint64_t)4242 << 32; /* pid, tid */
+		rec[n++] = 1000 + i;			/* time */
+		rec[n++] = (regs[IBS_REG_OPDATA3] & IBS_OPDATA3_DCLINADDRVALID)
+			       ? regs[IBS_REG_DCLINAD]
+			       : 0;		     /* addr */
+		rec[n++] = i % 4;		     /* cpu, res */
+		rec[n++] = 0x40000;		     /* period */
+		memcpy(&rec[n++], raw_head, 8);	     /* raw size, IBS caps */
+		memcpy(&rec[n], regs, sizeof(regs)); /* the 7 registers */
+		n += 7;
+		rec[n++] = 0;	      /* weight */
+		rec[n++] = 0x5080021; /* data_src PERF_MEM_NA: our decoder reads the registers */
+		rec[n++] = (regs[IBS_REG_OPDATA3] & IBS_OPDATA3_DCPHYADDRVALID)
+			       ? regs[IBS_REG_DCPHYSAD]
+			       : 0; /* phys_addr */
+		h.size = (uint16_t)(n * 8);
+		memcpy(rec, &h, sizeof(h));
+		cr_assert_eq(ibsp_perf_writer__write(w, (const struct perf_event_header *)rec), 0);
+	}
+	cr_assert_eq(ibsp_perf_writer__close(w), 0);
+}
+
+/* The value after "name " on a perf -D line, or -1. */
+static long long field_after(const char *line, const char *name)
+{
+	char key[64];
+	const char *p;
+
+	snprintf(key, sizeof(key), " %s ", name);
+	p = strstr(line, key);
+	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+Test(ibs, decoder_matches_perf_report_dump)
+{
+	const char *perf = perf_path();
+	const char *path = tmp_path("ibs.data");
+	struct ibsp_perf_reader_opts o = { .sz = sizeof(o), .unordered = true };
+	struct ibsp_perf_reader *r;
+	struct ibsp_sample s[NR_IBS];
+	char cmd[1024], *out, *err, *line;
+	unsigned int ours = 0, compared = 0;
+	int n;
+
+	if (!perf)
+		cr_skip_test("perf is not installed (apt-get install linux-perf)");
+	write_ibs_file(path);
+	cr_assert_eq(ibsp_perf_reader__open(path, &o, &r), 0);
+	n = ibsp_perf_reader__read(r, s, NR_IBS);
+	cr_assert_gt(n, 0);
+	snprintf(cmd, sizeof(cmd), "%s report -D -i %s", perf, path);
+	cr_assert_eq(run_cmd(cmd, &out, &err), 0, "perf report -D failed: %s", err);
+
+	/* Walk perf's dump in file order next to our samples (also file order). */
+	line = out;
+	for (unsigned int i = 0; i < NR_IBS; i++) {
+		uint64_t regs[7];
+		int keeps, prints;
+		char *d3, *lin, *phys, *next;
+
+		ibs_regs(i, regs, &keeps, &prints);
+		if (!prints)
+			continue;
+		d3 = strstr(line, "ibs_op_data3:");
+		cr_assert(d3, "perf -D printed no ibs_op_data3 for sample %u", i);
+		next = strstr(d3 + 1, "ibs_op_ctl:"); /* the next sample's dump, if any */
+		lin = strstr(d3, "IbsDCLinAd:");
+		phys = strstr(d3, "IbsDCPhysAd:");
+		if (next && lin > next)
+			lin = NULL;
+		if (next && phys > next)
+			phys = NULL;
+		line = next ? next : d3 + 1;
+		if (!keeps)
+			continue;
+		cr_assert_lt(ours, (unsigned int)n);
+		const struct ibsp_sample *x = &s[ours++];
+
+		cr_assert_eq(field_after(d3, "LdOp"), !!(x->flags & IBSP_S_LOAD), "sample %u LdOp",
+			     i);
+		cr_assert_eq(field_after(d3, "StOp"), !!(x->flags & IBSP_S_STORE), "sample %u StOp",
+			     i);
+		cr_assert_eq(field_after(d3, "DcLinAddrValid"), !!(x->flags & IBSP_S_VADDR_VALID),
+			     "sample %u DcLinAddrValid", i);
+		cr_assert_eq(field_after(d3, "DcPhyAddrValid"), !!(x->flags & IBSP_S_PADDR_VALID),
+			     "sample %u DcPhyAddrValid", i);
+		if (x->flags & IBSP_S_LAT_VALID)
+			cr_assert_eq(field_after(d3, "DcMissLat"), x->latency_cycles,
+				     "sample %u DcMissLat", i);
+		else
+			cr_assert_eq(field_after(d3, "DcMissLat"),
+				     (long long)((regs[IBS_REG_OPDATA3] >> 32) & 0xffff));
+		cr_assert_eq(!!lin, !!(x->flags & IBSP_S_VADDR_VALID), "sample %u IbsDCLinAd", i);
+		if (lin)
+			cr_assert_eq(strtoull(lin + strlen("IbsDCLinAd:"), NULL, 16), x->vaddr,
+				     "sample %u IbsDCLinAd", i);
+		cr_assert_eq(!!phys, !!(x->flags & IBSP_S_PADDR_VALID), "sample %u IbsDCPhysAd", i);
+		if (phys)
+			cr_assert_eq(strtoull(phys + strlen("IbsDCPhysAd:"), NULL, 16), x->paddr,
+				     "sample %u IbsDCPhysAd", i);
+		compared++;
+	}
+	cr_assert_eq(ours, (unsigned int)n, "we decoded %d samples, compared %u", n, ours);
+	cr_assert_geq(compared, 30);
+	/* the op_val=0 sample and the ones with no valid address are counted, not handed out */
+	cr_assert_eq(ibsp_perf_reader__stats(r)->nr_invalid, NR_IBS - (unsigned int)n);
+	ibsp_perf_reader__close(r);
+	free(out);
+	free(err);
+}

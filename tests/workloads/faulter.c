@@ -3,7 +3,9 @@
  * A small, deterministic page-fault workload for recording fixtures:
  * two threads first-touch their own pages, then a forked child writes to
  * the parent's pages (copy-on-write faults, whose physical address the
- * kernel can report). Usage: faulter [pages-per-thread]
+ * kernel can report). Usage: faulter [pages-per-thread [maps-file]]
+ * With maps-file, it copies /proc/self/maps there before it exits, so a test
+ * can check that sampled addresses lie inside its mappings.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -56,6 +58,20 @@ int main(int argc, char **argv)
 		_exit(0);
 	}
 	waitpid(pid, NULL, 0);
-	printf("faulter: %ld pages x 2 threads + %ld COW\n", npages, npages);
+	if (argc > 2) {
+		char buf[4096];
+		size_t n;
+		FILE *in = fopen("/proc/self/maps", "r"), *out = fopen(argv[2], "w");
+
+		if (!in || !out)
+			return 1;
+		while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+			fwrite(buf, 1, n, out);
+		fclose(in);
+		if (fclose(out))
+			return 1;
+	}
+	printf("faulter: %ld pages x 2 threads + %ld COW at %p %p\n", npages, npages,
+	       (void *)mem[0], (void *)mem[1]);
 	return 0;
 }

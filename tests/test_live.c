@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The live pipeline on this machine, through the ibs-promote command:
+ *  - probe reports what sysfs shows (here: no ibs_op, no PEBS, the soft
+ *    sampler available) with its documented exit status;
+ *  - record --sampler=soft captures a child workload's page faults: every
+ *    sampled address lies inside the child's mappings and every CPU is online;
+ *    the recording round-trips through dump and perf script reads it;
+ *  - record is flushed (a complete, readable file) on SIGINT;
+ *  - --sampler=auto without IBS or PEBS fails with what it found and how to go on.
+ * Live capture needs perf_event_open with physical addresses: tests that
+ * cannot get it skip themselves and say why.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "ibsp/sampler.h"
+
+static int pmu_present(const char *name)
+{
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/sys/bus/event_source/devices/%s", name);
+	return stat(path, &st) == 0;
+}
+
+static void need_live_capture(void)
+{
+	struct ibsp_host_caps caps;
+
+	ibsp_host_caps__read("/sys", &caps);
+	if (!ibsp_host_caps__may_sample_cpus(&caps))
+		cr_skip_test("CPU-wide sampling needs root or CAP_PERFMON (perf_event_paranoid=%d)",
+			     caps.perf_event_paranoid);
+}
+
+Test(live, probe_reports_this_host)
+{
+	char *out, *err;
+	int rc = run_cmd(IBSP_CLI " probe --json", &out, &err);
+	int ibs = pmu_present("ibs_op"), core = pmu_present("cpu") || pmu_present("cpu_core");
+	struct ibsp_host_caps caps;
+
+	ibsp_host_caps__read("/sys", &caps);
+	cr_assert(strstr(out, "\"samplers\""), "probe --json printed: %s", out);
+	if (!ibs) {
+		cr_assert(strstr(out, "no ibs_op PMU"), "probe --json: %s", out);
+	}
+	if (!core || strcmp(caps.vendor, "GenuineIntel")) {
+		cr_assert(strstr(out, "no precise memory event"), "probe --json: %s", out);
+	}
+	if (!ibs && (!core || strcmp(caps.vendor, "GenuineIntel"))) {
+		/* no hardware sampler: 4 when the soft sampler works, 1 when nothing does */
+		if (ibsp_host_caps__may_sample_cpus(&caps)) {
+			cr_assert_eq(rc, 4, "probe exit status %d, stderr: %s", rc, err);
+			cr_assert(strstr(out, "\"sampler\": \"soft\",\n      \"available\": true"),
+				  "soft sampler not available: %s", out);
+		} else {
+			cr_assert_eq(rc, 1);
+		}
+	} else {
+		cr_assert(rc == 0 || rc == 4, "probe exit status %d", rc);
+	}
+	free(out);
+	free(err);
+
+	rc = run_cmd(IBSP_CLI " probe", &out, &err);
+	cr_assert(strstr(out, "samplers:") && strstr(out, "topology:") && strstr(out, "host:"),
+		  "probe text: %s", out);
+	cr_assert(strstr(out, "perf_event_paranoid"), "probe text: %s", out);
+	free(out);
+	free(err);
+}
+
+/* Ranges of a /proc/PID/maps copy. */
+struct range {
+	unsigned long long lo, hi;
+};
+
+static size_t read_maps(const char *path, struct range *r, size_t cap)
+{
+	size_t len, n = 0;
+	char *text = (char *)slurp(path, &len), *line = text;
+
+	while (line && *line && n < cap) {
+		if (sscanf(line, "%llx-%llx", &r[n].lo, &r[n].hi) == 2)
+			n++;
+		line = strchr(line, '\n');
+		line = line ? line + 1 : NULL;
+	}
+	free(text);
+	return n;
+}
+
+static int online_cpu(int cpu)
+{
+	char path[128], buf[8];
+	FILE *f;
+
+	if (cpu == 0)
+		return 1; /* cpu0 has no "online" file on x86 */
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online", cpu);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return buf[0] == '1';
+}
+
+Test(live, soft_sampler_captures_the_workload)
+{
+	const char *data = tmp_path("soft.data"), *maps = tmp_path("faulter.maps");
+	char cmd[2048], *out, *err;
+	struct range r[512];
+	struct ibsp_sample *s;
+	size_t n, nr, inside = 0;
+	int e, rc;
+
+	need_live_capture();
+	snprintf(cmd, sizeof(cmd),
+		 IBSP_CLI " record -o %s --sampler=soft -- " IBSP_FAULTER " 64 %s", data, maps);
+	rc = run_cmd(cmd, &out, &err);
+	if (rc && strstr(err, "cannot open"))
+		cr_skip_test("the page-fault event cannot be opened here: %s", err);
+	cr_assert_eq(rc, 0, "record failed (%d): %s", rc, err);
+	cr_assert(strstr(err, "coarse"), "the soft sampler must say it is coarse: %s", err);
+	free(out);
+	free(err);
+
+	nr = read_maps(maps, r, 512);
+	cr_assert_gt(nr, 5);
+	n = read_all_samples(data, &s, &e);
+	cr_assert_eq(e, 0);
+	/* 64 pages x 2 threads + 64 copy-on-write pages, plus the loader's and libc's faults */
+	cr_assert_geq(n, 3 * 64, "only %zu samples", n);
+	for (size_t i = 0; i < n; i++) {
+		int in = 0;
+
+		cr_assert_eq(s[i].kind, IBSP_SAMPLER_SOFT);
+		cr_assert(s[i].flags & IBSP_S_CPU_VALID);
+		cr_assert(online_cpu(s[i].cpu), "sample %zu on CPU %d, which is not online", i,
+			  s[i].cpu);
+		cr_assert(s[i].flags & IBSP_S_VADDR_VALID);
+		for (size_t k = 0; k < nr && !in; k++)
+			in = s[i].vaddr >= r[k].lo && s[i].vaddr < r[k].hi;
+		cr_assert(in,
+			  "sample %zu: address %#llx (pid %u) is outside the workload's mappings",
+			  i, (unsigned long long)s[i].vaddr, s[i].pid);
+		inside++;
+	}
+	cr_assert_eq(inside, n);
+
+	/* record -> dump round trip: dump prints the same samples */
+	snprintf(cmd, sizeof(cmd), IBSP_CLI " dump %s | wc -l", data);
+	cr_assert_eq(run_cmd(cmd, &out, &err), 0);
+	cr_assert_eq(strtoull(out, NULL, 10), n, "dump printed %s lines, reader gave %zu", out, n);
+	free(out);
+	free(err);
+
+	/* perf script reads the recording without a warning and shows the same samples */
+	if (perf_path()) {
+		struct tuple *want, *got;
+		size_t nw;
+
+		snprintf(cmd, sizeof(cmd), "%s script -i %s -F cpu,tid,addr,phys_addr", perf_path(),
+			 data);
+		cr_assert_eq(run_cmd(cmd, &out, &err), 0, "perf script: %s", err);
+		cr_assert_str_empty(err, "perf script warned: %s", err);
+		nw = parse_perf_tuples(out, &want);
+		samples_to_tuples(s, n, &got);
+		cr_assert_eq(nw, n);
+		for (size_t i = 0; i < n; i++)
+			cr_assert(want[i].addr == got[i].addr && want[i].cpu == got[i].cpu &&
+				      want[i].tid == got[i].tid && want[i].phys == got[i].phys,
+				  "sample %zu differs from perf script", i);
+		free(want);
+		free(got);
+		free(out);
+		free(err);
+	}
+	free(s);
+}
+
+Test(live, record_is_flushed_on_sigint)
+{
+	const char *data = tmp_path("sigint.data");
+	struct ibsp_perf_reader *r;
+	struct timespec ts = { .tv_nsec = 600 * 1000 * 1000 };
+	int status, e;
+	struct ibsp_sample *s;
+	size_t n;
+	pid_t pid;
+
+	need_live_capture();
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+
+		dup2(devnull, 2);
+		execl(IBSP_CLI, "ibs-promote", "record", "-o", data, "-a", "--sampler=soft",
+		      (char *)NULL);
+		_exit(127);
+	}
+	nanosleep(&ts, NULL);
+	/* some page faults on the way: run a short workload */
+	cr_assert_eq(system(IBSP_FAULTER " 16 > /dev/null"), 0);
+	nanosleep(&ts, NULL);
+	cr_assert_eq(kill(pid, SIGINT), 0);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "record exited with %#x", status);
+
+	/* a complete file: header data size set, features written, samples readable */
+	log_capture_start();
+	cr_assert_eq(ibsp_perf_reader__open(data, NULL, &r), 0, "%s", log_captured());
+	cr_assert_str_empty(log_captured(), "reader warned: %s", log_captured());
+	cr_assert(ibsp_perf_reader__info(r)->topo, "no NUMA topology in the recording");
+	cr_assert(ibsp_perf_reader__info(r)->has_sample_time);
+	ibsp_perf_reader__close(r);
+	n = read_all_samples(data, &s, &e);
+	cr_assert_eq(e, 0);
+	cr_assert_geq(n, 48, "only %zu samples after a faulter run", n);
+	free(s);
+}
+
+Test(live, auto_without_hardware_sampler_says_how_to_go_on)
+{
+	struct ibsp_sampler_opts o = { .sz = sizeof(o) };
+	struct ibsp_host_caps caps;
+	char why[1024], cmd[512], *out, *err;
+	int rc;
+
+	ibsp_host_caps__read("/sys", &caps);
+	if (ibsp_sampler__auto(&o, &caps, why, sizeof(why)) != IBSP_SAMPLER_NONE)
+		cr_skip_test("this host has a hardware sampler; auto selection succeeds here");
+	snprintf(cmd, sizeof(cmd), IBSP_CLI " record -o %s -a -d 1", tmp_path("auto.data"));
+	rc = run_cmd(cmd, &out, &err);
+	cr_assert_eq(rc, 4, "exit status %d, stderr: %s", rc, err);
+	cr_assert(strstr(err, "IBS-op:") && strstr(err, "PEBS:"), "stderr: %s", err);
+	cr_assert(strstr(err, "--sampler=soft") && strstr(err, "replay a recording"), "stderr: %s",
+		  err);
+	free(out);
+	free(err);
+}
+
+Test(live, record_rejects_bad_command_lines)
+{
+	static const char *const bad[] = {
+		"record -a",			      /* no -o */
+		"record -o x.data",		      /* nothing to record */
+		"record -o x.data -a --pid 1",	      /* two targets */
+		"record -o x.data -a --sampler=nope", /* unknown sampler */
+		"record -o x.data -a --mmap-pages 3", /* not a power of two */
+		"record -o x.data -a --duration -1",
+	};
+	char cmd[512], *out, *err;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(cmd, sizeof(cmd), IBSP_CLI " %s", bad[i]);
+		cr_assert_eq(run_cmd(cmd, &out, &err), 2, "'%s' must exit 2; stderr: %s", bad[i],
+			     err);
+		cr_assert(strstr(err, "ibs-promote record:"), "'%s': %s", bad[i], err);
+		free(out);
+		free(err);
+	}
+}
+
+Test(live, record_names_a_missing_pid)
+{
+	char cmd[512], *out, *err;
+	int rc;
+
+	need_live_capture();
+	snprintf(cmd, sizeof(cmd), IBSP_CLI " record -o %s --sampler=soft --pid 999999999 -d 1",
+		 tmp_path("nopid.data"));
+	rc = run_cmd(cmd, &out, &err);
+	cr_assert_eq(rc, 1, "exit %d: %s", rc, err);
+	cr_assert(strstr(err, "pid 999999999"), "stderr: %s", err);
+	free(out);
+	free(err);
+}

@@ -118,6 +118,14 @@ static json_t *info_json(const char *path, const struct ibsp_perf_reader *r)
 	json_object_set_new(root, "samples", json_integer((json_int_t)st->nr_samples));
 	json_object_set_new(root, "samples_decoded", json_integer((json_int_t)st->nr_decoded));
 	json_object_set_new(root, "samples_invalid", json_integer((json_int_t)st->nr_invalid));
+	{
+		json_t *drops = json_object();
+
+		for (int d = IBSP_DROP_NONE + 1; d < IBSP_DROP__MAX; d++)
+			json_object_set_new(drops, ibsp_drop_reason__name((enum ibsp_drop_reason)d),
+					    json_integer((json_int_t)st->nr_dropped[d]));
+		json_object_set_new(root, "invalid_by_reason", drops);
+	}
 	json_object_set_new(root, "lost_records", json_integer((json_int_t)st->nr_lost_records));
 	json_object_set_new(root, "lost", json_integer((json_int_t)st->nr_lost));
 	json_object_set_new(root, "throttle", json_integer((json_int_t)st->nr_throttle));
@@ -182,6 +190,15 @@ static void info_text(const char *path, const struct ibsp_perf_reader *r)
 	}
 	printf("samples:     %" PRIu64 " (%" PRIu64 " decoded, %" PRIu64 " invalid)\n",
 	       st->nr_samples, st->nr_decoded, st->nr_invalid);
+	if (st->nr_invalid) {
+		printf("invalid:    ");
+		for (int d = IBSP_DROP_NONE + 1; d < IBSP_DROP__MAX; d++)
+			if (st->nr_dropped[d])
+				printf(" %s=%" PRIu64,
+				       ibsp_drop_reason__name((enum ibsp_drop_reason)d),
+				       st->nr_dropped[d]);
+		printf("\n");
+	}
 	printf("per cpu:    ");
 	for (uint32_t c = 0; c < st->nr_cpu_slots; c++)
 		if (st->samples_per_cpu[c])

@@ -306,8 +306,7 @@ int cmd_record(int argc, char **argv)
 	double t0;
 
 	if (parse_args(argc, argv, &env)) {
-		fputs("\n", stderr);
-		fputs(record_usage, stderr);
+		fputs("ibs-promote record: see 'ibs-promote record --help'\n", stderr);
 		return EXIT_USAGE;
 	}
 	ibsp_host_caps__read("/sys", &caps);

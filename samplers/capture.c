@@ -269,6 +269,23 @@ static int read_ids(struct ibsp_capture *c, struct ibsp_event_desc *events)
 	return 0;
 }
 
+/* What usually causes an open failure, for the message. */
+static const char *open_hint(int err, enum ibsp_sampler_kind kind, enum ibsp_capture_target t)
+{
+	if (kind == IBSP_SAMPLER_IBS && t == IBSP_TARGET_PID && err == -EINVAL)
+		return " (IBS-op events are CPU-wide only before Linux 6.2: use -a or --cgroup)";
+	if (err == -EACCES || err == -EPERM)
+		return " (needs CAP_PERFMON or CAP_SYS_ADMIN, or a lower "
+		       "/proc/sys/kernel/perf_event_paranoid; see ibs-promote probe)";
+	if (err == -ENOSPC || err == -EBUSY)
+		return " (another user holds the PMU, e.g. perf record -e ibs_op//)";
+	if (err == -ENODATA)
+		return " (this PMU needs the mem-loads-aux group leader)";
+	if (err == -ESRCH)
+		return " (the process is gone)";
+	return "";
+}
+
 static const char *target_name(const struct ibsp_capture_opts *o, char *buf, size_t len)
 {
 	if (o->target == IBSP_TARGET_PID)
@@ -376,9 +393,10 @@ int ibsp_capture__new(struct ibsp_event_desc *events, const int *group_leader, u
 	perf_evlist__set_maps(c->evlist, c->cpus, c->threads);
 	ret = perf_evlist__open(c->evlist);
 	if (ret) {
-		pr_err("cannot open %s on %s: %s\n",
+		pr_err("cannot open %s on %s: %s%s\n",
 		       nr == 1 ? events[0].name : "the sampler's events",
-		       target_name(o, tname, sizeof(tname)), strerror(-ret));
+		       target_name(o, tname, sizeof(tname)), strerror(-ret),
+		       open_hint(ret, events[0].kind, o->target));
 		goto err;
 	}
 	ret = read_ids(c, events);

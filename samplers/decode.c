@@ -36,6 +36,19 @@ const char *ibsp_mem_src__name(enum ibsp_mem_src src)
 	return (unsigned int)src < IBSP_SRC__MAX ? names[src] : "unknown";
 }
 
+const char *ibsp_drop_reason__name(enum ibsp_drop_reason why)
+{
+	static const char *const names[IBSP_DROP__MAX] = {
+		[IBSP_DROP_NONE] = "none",
+		[IBSP_DROP_OP_INVALID] = "op_invalid",
+		[IBSP_DROP_RIP_INVALID] = "rip_invalid",
+		[IBSP_DROP_NO_ADDR] = "no_address",
+		[IBSP_DROP_SHORT_RAW] = "short_raw",
+	};
+
+	return (unsigned int)why < IBSP_DROP__MAX ? names[why] : "unknown";
+}
+
 void ibsp_decode_ctx__from_cpuid(struct ibsp_decode_ctx *ctx, const char *cpuid)
 {
 	char vendor[32];

@@ -68,6 +68,12 @@ static enum ibsp_mem_src ibs_src(unsigned int code, int zen4, int remote)
 	}
 }
 
+static int drop(struct ibsp_sample *s, enum ibsp_drop_reason why)
+{
+	s->drop = (uint8_t)why;
+	return -EINVAL;
+}
+
 int ibsp_decode_ibs(const struct ibsp_decode_ctx *ctx, const struct ibsp_raw_sample *rs,
 		    struct ibsp_sample *s)
 {
@@ -77,8 +83,12 @@ int ibsp_decode_ibs(const struct ibsp_decode_ctx *ctx, const struct ibsp_raw_sam
 
 	s->kind = IBSP_SAMPLER_IBS;
 	if (!rs->raw || rs->raw_size < 4 + 8 * IBS_REG_NR_BASE)
-		return -EINVAL;
+		return drop(s, IBSP_DROP_SHORT_RAW);
 	memcpy(&caps, rs->raw, 4);
+	/* The optional registers follow the 7 base ones: IbsBrTarget, then IbsOpData4. */
+	if (rs->raw_size <
+	    4u + 8u * (IBS_REG_NR_BASE + !!(caps & IBS_CAPS_BRNTRGT) + !!(caps & IBS_CAPS_OPDATA4)))
+		return drop(s, IBSP_DROP_SHORT_RAW);
 	ctl = reg(rs, IBS_REG_OPCTL);
 	data = reg(rs, IBS_REG_OPDATA);
 	d2 = reg(rs, IBS_REG_OPDATA2);
@@ -86,11 +96,11 @@ int ibsp_decode_ibs(const struct ibsp_decode_ctx *ctx, const struct ibsp_raw_sam
 
 	/* perf's decoder accepts a sample only with OpEn and OpVal set. */
 	if ((ctl & (IBS_OPCTL_OPEN | IBS_OPCTL_OPVAL)) != (IBS_OPCTL_OPEN | IBS_OPCTL_OPVAL))
-		return -EINVAL;
+		return drop(s, IBSP_DROP_OP_INVALID);
 	if ((caps & IBS_CAPS_RIPINVALIDCHK) && (data & IBS_OPDATA_RIPINVALID))
-		return -EINVAL;
+		return drop(s, IBSP_DROP_RIP_INVALID);
 	if (!(d3 & (IBS_OPDATA3_DCLINADDRVALID | IBS_OPDATA3_DCPHYADDRVALID)))
-		return -EINVAL;
+		return drop(s, IBSP_DROP_NO_ADDR);
 
 	s->ip = reg(rs, IBS_REG_OPRIP);
 	s->flags |= IBSP_S_IP_VALID | IBSP_S_EXACT_IP;

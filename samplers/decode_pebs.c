@@ -89,7 +89,9 @@ int ibsp_decode_pebs(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
 		s->latency_cycles = rs->weight > UINT32_MAX ? UINT32_MAX : (uint32_t)rs->weight;
 		s->flags |= IBSP_S_LAT_VALID;
 	}
-	if (!(s->flags & (IBSP_S_VADDR_VALID | IBSP_S_PADDR_VALID)))
+	if (!(s->flags & (IBSP_S_VADDR_VALID | IBSP_S_PADDR_VALID))) {
+		s->drop = IBSP_DROP_NO_ADDR;
 		return -EINVAL;
+	}
 	return 0;
 }

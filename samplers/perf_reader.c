@@ -621,9 +621,10 @@ static int handle_sample(struct ibsp_perf_reader *r, const struct perf_event_hea
 	s.event_idx = (uint16_t)idx;
 	if (!(rs.type & PERF_SAMPLE_PERIOD) && !r->events[idx].attr.freq)
 		s.period = r->events[idx].attr.sample_period; /* a fixed period is not sampled */
-	if (!valid)
+	if (!valid) {
 		r->stats.nr_invalid++;
-	else if ((ret = count_cpu(&r->stats, &s)))
+		r->stats.nr_dropped[s.drop < IBSP_DROP__MAX ? s.drop : IBSP_DROP_NONE]++;
+	} else if ((ret = count_cpu(&r->stats, &s)))
 		return ret;
 
 	/* perf's ordered_events__queue(): timestamp 0 or ~0 is delivered at once (-ETIME). */

@@ -292,3 +292,104 @@ Test(live, record_names_a_missing_pid)
 	free(out);
 	free(err);
 }
+
+/* The cgroup v2 mount point, or NULL. */
+static const char *cgroup2_root(void)
+{
+	static char root[256];
+	char dev[64], dir[256], type[64];
+	FILE *f = fopen("/proc/self/mounts", "r");
+
+	if (!f)
+		return NULL;
+	while (fscanf(f, "%63s %255s %63s %*[^\n]", dev, dir, type) == 3) {
+		if (!strcmp(type, "cgroup2")) {
+			snprintf(root, sizeof(root), "%s", dir);
+			fclose(f);
+			return root;
+		}
+	}
+	fclose(f);
+	return NULL;
+}
+
+Test(live, cgroup_target_keeps_only_that_cgroup)
+{
+	const char *root = cgroup2_root(), *data = tmp_path("cgroup.data");
+	char cg[512], cmd[2048], *out, *err;
+	struct timespec ts = { .tv_nsec = 500 * 1000 * 1000 };
+	struct ibsp_sample *s;
+	pid_t rec, wl, outside;
+	int status, e;
+	size_t n;
+
+	need_live_capture();
+	if (!root)
+		cr_skip_test("no cgroup v2 hierarchy is mounted");
+	snprintf(cg, sizeof(cg), "%s/ibsp-test-%d", root, (int)getpid());
+	if (mkdir(cg, 0755))
+		cr_skip_test("cannot create a cgroup under %s: %s", root, strerror(errno));
+
+	rec = fork();
+	cr_assert_geq(rec, 0);
+	if (rec == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+
+		dup2(devnull, 2);
+		execl(IBSP_CLI, "ibs-promote", "record", "-o", data, "--sampler=soft", "--cgroup",
+		      cg, "-d", "3", (char *)NULL);
+		_exit(127);
+	}
+	nanosleep(&ts, NULL);
+	/* the workload moves itself into the cgroup, then execs: only it may be recorded */
+	snprintf(cmd, sizeof(cmd), "echo $$ > %s/cgroup.procs && exec %s 32 > %s", cg, IBSP_FAULTER,
+		 tmp_path("cg-faulter.out"));
+	wl = fork();
+	cr_assert_geq(wl, 0);
+	if (wl == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	cr_assert_eq(waitpid(wl, &status, 0), wl);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "workload failed: %#x", status);
+	/* meanwhile, faults outside the cgroup that must not be recorded */
+	outside = fork();
+	cr_assert_geq(outside, 0);
+	if (outside == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+
+		dup2(devnull, 1);
+		execl(IBSP_FAULTER, "faulter", "32", (char *)NULL);
+		_exit(127);
+	}
+	cr_assert_eq(waitpid(outside, &status, 0), outside);
+	cr_assert_eq(waitpid(rec, &status, 0), rec);
+	rmdir(cg);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "record exited %#x", status);
+
+	n = read_all_samples(data, &s, &e);
+	cr_assert_eq(e, 0);
+	/* the workload (the sh that exec'd faulter) and its copy-on-write child, nothing else */
+	uint32_t pids[2] = { (uint32_t)wl, 0 };
+	size_t from_wl = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_neq(s[i].pid, (uint32_t)outside, "sample %zu from the workload outside",
+			      i);
+		if (s[i].pid == pids[0]) {
+			from_wl++;
+			continue;
+		}
+		if (!pids[1])
+			pids[1] = s[i].pid;
+		cr_assert_eq(s[i].pid, pids[1], "sample %zu from a third pid %u", i, s[i].pid);
+	}
+	cr_assert_geq(from_wl, 64, "only %zu samples from the workload itself", from_wl);
+	cr_assert_geq(n - from_wl, 32, "only %zu samples from its copy-on-write child",
+		      n - from_wl);
+	snprintf(cmd, sizeof(cmd), IBSP_CLI " info %s", data);
+	cr_assert_eq(run_cmd(cmd, &out, &err), 0);
+	free(out);
+	free(err);
+	free(s);
+}

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "helpers.h"
+#include "decode.h"
 #include "ibs_bits.h"
 #include "ibsp/sampler.h"
 
@@ -480,7 +481,66 @@ Test(ibs, decoder_matches_perf_report_dump)
 	cr_assert_geq(compared, 30);
 	/* the op_val=0 sample and the ones with no valid address are counted, not handed out */
 	cr_assert_eq(ibsp_perf_reader__stats(r)->nr_invalid, NR_IBS - (unsigned int)n);
+	/* sample 11 has OpVal clear; samples 4, 9, ... (i % 5 == 4) with i % 4 == 3 have no address */
+	cr_assert_eq(ibsp_perf_reader__stats(r)->nr_dropped[IBSP_DROP_OP_INVALID], 1);
+	cr_assert_eq(ibsp_perf_reader__stats(r)->nr_dropped[IBSP_DROP_NO_ADDR],
+		     NR_IBS - (unsigned int)n - 1);
 	ibsp_perf_reader__close(r);
 	free(out);
 	free(err);
+}
+
+/* IbsBrTarget and IbsOpData4 follow the 7 base registers when the caps word says so. */
+Test(ibs, drop_reasons_and_optional_registers)
+{
+	static const struct {
+		uint32_t caps, raw_size;
+		uint64_t ctl, data, d3;
+		int ret;
+		uint8_t drop;
+	} rows[] = {
+		/* a valid load, 7 registers */
+		{ 0, 60, IBS_OPCTL_OPEN | IBS_OPCTL_OPVAL, 0,
+		  IBS_OPDATA3_LDOP | IBS_OPDATA3_DCLINADDRVALID, 0, IBSP_DROP_NONE },
+		/* BrTarget promised, not there */
+		{ IBS_CAPS_BRNTRGT, 60, IBS_OPCTL_OPEN | IBS_OPCTL_OPVAL, 0,
+		  IBS_OPDATA3_DCLINADDRVALID, -EINVAL, IBSP_DROP_SHORT_RAW },
+		/* BrTarget and OpData4 promised and there */
+		{ IBS_CAPS_BRNTRGT | IBS_CAPS_OPDATA4, 76, IBS_OPCTL_OPEN | IBS_OPCTL_OPVAL, 0,
+		  IBS_OPDATA3_DCLINADDRVALID, 0, IBSP_DROP_NONE },
+		{ IBS_CAPS_OPDATA4, 60, IBS_OPCTL_OPEN | IBS_OPCTL_OPVAL, 0,
+		  IBS_OPDATA3_DCLINADDRVALID, -EINVAL, IBSP_DROP_SHORT_RAW },
+		{ 0, 60, IBS_OPCTL_OPEN, 0, IBS_OPDATA3_DCLINADDRVALID, -EINVAL,
+		  IBSP_DROP_OP_INVALID },
+		{ IBS_CAPS_RIPINVALIDCHK, 60, IBS_OPCTL_OPEN | IBS_OPCTL_OPVAL,
+		  IBS_OPDATA_RIPINVALID, IBS_OPDATA3_DCLINADDRVALID, -EINVAL,
+		  IBSP_DROP_RIP_INVALID },
+		{ 0, 60, IBS_OPCTL_OPEN | IBS_OPCTL_OPVAL, 0, IBS_OPDATA3_LDOP, -EINVAL,
+		  IBSP_DROP_NO_ADDR },
+		{ 0, 52, IBS_OPCTL_OPEN | IBS_OPCTL_OPVAL, 0, IBS_OPDATA3_DCLINADDRVALID, -EINVAL,
+		  IBSP_DROP_SHORT_RAW },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		uint8_t raw[4 + 8 * 9] = { 0 };
+		uint64_t regs[9] = { 0 };
+		struct ibsp_raw_sample rs = { 0 };
+		struct ibsp_sample s;
+
+		regs[IBS_REG_OPCTL] = rows[i].ctl;
+		regs[IBS_REG_OPDATA] = rows[i].data;
+		regs[IBS_REG_OPDATA3] = rows[i].d3;
+		regs[IBS_REG_DCLINAD] = 0x7f0000001000ULL;
+		memcpy(raw, &rows[i].caps, 4);
+		memcpy(raw + 4, regs, sizeof(regs));
+		rs.type = PERF_SAMPLE_RAW;
+		rs.raw = raw;
+		rs.raw_size = rows[i].raw_size;
+		cr_assert_eq(ibsp_decode(IBSP_SAMPLER_IBS, NULL, &rs, &s), rows[i].ret, "row %zu",
+			     i);
+		cr_assert_eq(s.drop, rows[i].drop, "row %zu: drop %s", i,
+			     ibsp_drop_reason__name((enum ibsp_drop_reason)s.drop));
+		if (!rows[i].ret)
+			cr_assert_eq(s.vaddr, 0x7f0000001000ULL);
+	}
 }

@@ -72,18 +72,19 @@ struct ibsp_event_desc {
 /** struct ibsp_perf_stats - what a reader has seen so far */
 struct ibsp_perf_stats {
 	uint64_t nr_records;
-	uint64_t nr_samples;	     /* PERF_RECORD_SAMPLE records */
-	uint64_t nr_decoded;	     /* samples handed out as struct ibsp_sample */
-	uint64_t nr_invalid;	     /* samples a decoder refused (invalid op, no address) */
-	uint64_t nr_lost;	     /* sum of PERF_RECORD_LOST lost counts */
-	uint64_t nr_lost_records;    /* PERF_RECORD_LOST records */
-	uint64_t nr_lost_samples;    /* sum of PERF_RECORD_LOST_SAMPLES counts */
-	uint64_t nr_throttle;	     /* PERF_RECORD_THROTTLE records */
-	uint64_t nr_unthrottle;	     /* PERF_RECORD_UNTHROTTLE records */
-	uint64_t nr_rounds;	     /* PERF_RECORD_FINISHED_ROUND records */
-	uint64_t nr_out_of_order;    /* samples older than an already flushed round */
-	uint64_t *samples_per_event; /* [nr_events] */
-	uint64_t *samples_per_cpu;   /* [nr_cpu_slots], indexed by CPU number */
+	uint64_t nr_samples; /* PERF_RECORD_SAMPLE records */
+	uint64_t nr_decoded; /* samples handed out as struct ibsp_sample */
+	uint64_t nr_invalid; /* samples a decoder refused (invalid op, no address) */
+	uint64_t nr_dropped[IBSP_DROP__MAX]; /* the same, by enum ibsp_drop_reason */
+	uint64_t nr_lost;		     /* sum of PERF_RECORD_LOST lost counts */
+	uint64_t nr_lost_records;	     /* PERF_RECORD_LOST records */
+	uint64_t nr_lost_samples;	     /* sum of PERF_RECORD_LOST_SAMPLES counts */
+	uint64_t nr_throttle;		     /* PERF_RECORD_THROTTLE records */
+	uint64_t nr_unthrottle;		     /* PERF_RECORD_UNTHROTTLE records */
+	uint64_t nr_rounds;		     /* PERF_RECORD_FINISHED_ROUND records */
+	uint64_t nr_out_of_order;	     /* samples older than an already flushed round */
+	uint64_t *samples_per_event;	     /* [nr_events] */
+	uint64_t *samples_per_cpu;	     /* [nr_cpu_slots], indexed by CPU number */
 	uint32_t nr_cpu_slots;
 	uint64_t samples_no_cpu; /* samples without a CPU field */
 };

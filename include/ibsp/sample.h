@@ -34,6 +34,23 @@ enum ibsp_mem_src {
 	IBSP_SRC__MAX
 };
 
+/**
+ * enum ibsp_drop_reason - why a decoder refused a sample
+ *
+ * Refused samples are counted by reason and never handed downstream.
+ */
+enum ibsp_drop_reason {
+	IBSP_DROP_NONE = 0,
+	IBSP_DROP_OP_INVALID = 1,  /* IBS: IbsOpCtl OpVal (or OpEn) clear */
+	IBSP_DROP_RIP_INVALID = 2, /* IBS: IbsOpData RipInvalid with the RipInvalidChk cap */
+	IBSP_DROP_NO_ADDR = 3,	   /* neither the linear nor the physical address is valid */
+	IBSP_DROP_SHORT_RAW = 4,   /* IBS: RAW block shorter than its caps word promises */
+	IBSP_DROP__MAX
+};
+
+/** ibsp_drop_reason__name() - short stable name ("op_invalid", "rip_invalid", ...) */
+const char *ibsp_drop_reason__name(enum ibsp_drop_reason why);
+
 /* Bits of ibsp_sample.flags. */
 enum ibsp_sample_flag {
 	IBSP_S_VADDR_VALID = 1u << 0,  /* vaddr holds the data linear address */
@@ -74,7 +91,7 @@ struct ibsp_sample {
 	uint8_t kind;		 /* enum ibsp_sampler_kind */
 	uint8_t src;		 /* enum ibsp_mem_src */
 	uint8_t page_shift;	 /* log2 of the page size hint; 0 = unknown */
-	uint8_t reserved;
+	uint8_t drop;		 /* enum ibsp_drop_reason: why a decoder refused it (0 if valid) */
 };
 
 _Static_assert(sizeof(struct ibsp_sample) == 64, "struct ibsp_sample must stay one cache line");

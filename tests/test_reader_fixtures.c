@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "helpers.h"
 
 static void check_tuples_equal(const struct tuple *want, size_t nw, const struct tuple *got,
@@ -186,4 +188,51 @@ Test(reader_live, fresh_task_recording_matches_perf_script)
 Test(reader_live, fresh_system_wide_recording_matches_perf_script)
 {
 	live_compare("-a");
+}
+
+/* The info command itself: its NUMA topology equals perf report --header-only -I's. */
+Test(reader_fixtures, info_command_topology_matches_perf_header)
+{
+	static const char *const names[] = { "pf-task", "pf-system" };
+
+	for (size_t f = 0; f < 2; f++) {
+		char cmd[1024], path[512], *out, *err, *hdr;
+		size_t len;
+		json_error_t jerr;
+		json_t *root, *nodes, *n;
+		size_t i;
+
+		snprintf(path, sizeof(path), "%s/%s.perf-header.txt", IBSP_FIXTURE_DIR, names[f]);
+		hdr = (char *)slurp(path, &len);
+		snprintf(cmd, sizeof(cmd), IBSP_CLI " info --json %s/%s.data", IBSP_FIXTURE_DIR,
+			 names[f]);
+		cr_assert_eq(run_cmd(cmd, &out, &err), 0, "info failed: %s", err);
+		root = json_loads(out, 0, &jerr);
+		cr_assert(root, "info --json is not JSON: %s", jerr.text);
+		nodes = json_object_get(root, "nodes");
+		cr_assert(json_is_array(nodes) && json_array_size(nodes) > 0);
+		json_array_foreach(nodes, i, n)
+		{
+			char want[256];
+			long long id = json_integer_value(json_object_get(n, "node"));
+			const char *cpus = json_string_value(json_object_get(n, "cpus"));
+
+			snprintf(want, sizeof(want),
+				 "# node%lld meminfo  : total = %lld kB, free = %lld kB\n", id,
+				 json_integer_value(json_object_get(n, "mem_total_kb")),
+				 json_integer_value(json_object_get(n, "mem_free_kb")));
+			cr_assert(strstr(hdr, want), "%s: perf header lacks '%s'", names[f], want);
+			snprintf(want, sizeof(want), "# node%lld cpu list : %s\n", id,
+				 cpus && *cpus ? cpus : "-1");
+			cr_assert(strstr(hdr, want), "%s: perf header lacks '%s'", names[f], want);
+		}
+		snprintf(cmd, sizeof(cmd),
+			 "# memory nodes (nr %zu, block size %#llx):", json_array_size(nodes),
+			 json_integer_value(json_object_get(root, "memory_block_size")));
+		cr_assert(strstr(hdr, cmd), "%s: perf header lacks '%s'", names[f], cmd);
+		json_decref(root);
+		free(out);
+		free(err);
+		free(hdr);
+	}
 }

@@ -315,7 +315,6 @@ int cmd_record(int argc, char **argv)
 	sopts.ldlat_cycles = env.ldlat;
 	sopts.ibs_count_cycles = env.ibs_cycles;
 	sopts.ibs_l3_miss_only = env.l3_miss;
-	sopts.want_cgroup_id = env.target == IBSP_TARGET_CGROUP;
 	if (sopts.kind == IBSP_SAMPLER_NONE) {
 		char why[1024];
 
@@ -411,13 +410,8 @@ finish:
 		fprintf(stderr,
 			"ibs-promote record: %" PRIu64 " samples (%" PRIu64 " bytes) from %u CPUs "
 			"in %.1f s to %s; lost %" PRIu64 " records, %" PRIu64 " throttles%s\n",
-			st->samples - st->filtered, bytes, st->nr_cpus, now_s() - t0, env.output,
-			st->lost, st->throttle, stop_signal ? " (stopped by a signal)" : "");
-		if (st->filtered)
-			fprintf(stderr,
-				"ibs-promote record: %" PRIu64
-				" samples of other cgroups dropped\n",
-				st->filtered);
+			st->samples, bytes, st->nr_cpus, now_s() - t0, env.output, st->lost,
+			st->throttle, stop_signal ? " (stopped by a signal)" : "");
 		/* Only CPU-wide hardware events can be squeezed out by another PMU user. */
 		if (sopts.kind != IBSP_SAMPLER_SOFT && env.target != IBSP_TARGET_PID &&
 		    ratio < 0.99)

@@ -6,20 +6,15 @@
  * read_init -> read_event -> consume -> read_done.
  *
  * cgroup targets: libperf 6.1 opens every event with flags = 0, so it cannot
- * pass PERF_FLAG_PID_CGROUP. We therefore sample every CPU and keep the
- * samples whose PERF_SAMPLE_CGROUP id belongs to the cgroup's subtree; the
- * cost is that the PMU also samples other tasks (counted as "filtered").
+ * pass PERF_FLAG_PID_CGROUP; capture_cgroup.c opens those events itself and
+ * drains them with the same protocol.
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <perf/core.h>
@@ -31,33 +26,22 @@
 #include <perf/threadmap.h>
 
 #include "ibsp/capture.h"
+#include "capture_internal.h"
 #include "log_internal.h"
-#include "perf_sample.h"
 
 #define DEFAULT_PAGES	  128u
 #define CGROUP_REFRESH_NS 1000000000ULL
 
-struct id_ev {
-	uint64_t id;
-	uint32_t idx;
-};
-
 struct ibsp_capture {
 	struct perf_evlist *evlist;
 	struct perf_evsel **evsels;
-	struct perf_event_attr *attrs; /* as opened, for parsing samples */
+	struct perf_event_attr *attrs; /* as opened */
+	int *leader;
 	uint32_t nr;
 	struct perf_cpu_map *cpus;
 	struct perf_thread_map *threads;
-	struct id_ev *ids;
-	size_t nr_ids;
+	struct cg_capture *cg; /* IBSP_TARGET_CGROUP: events opened without libperf */
 	struct ibsp_capture_stats st;
-
-	/* cgroup filter */
-	char *cg_path;
-	uint64_t *cg_ids;
-	size_t nr_cg_ids;
-	uint64_t cg_refreshed_ns;
 };
 
 static int libperf_print(enum libperf_print_level level, const char *fmt, va_list ap)
@@ -66,112 +50,6 @@ static int libperf_print(enum libperf_print_level level, const char *fmt, va_lis
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	ibsp_log(level <= LIBPERF_ERR ? IBSP_LOG_WARN : IBSP_LOG_DEBUG, "libperf: %s", buf);
-	return 0;
-}
-
-int ibsp_cgroup_id(const char *path, uint64_t *id)
-{
-	struct {
-		struct file_handle fh;
-		uint64_t id;
-	} h;
-	int mnt;
-
-	h.fh.handle_bytes = sizeof(h.id);
-	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mnt, 0))
-		return -errno;
-	/* cgroup v2's file handle is the 64-bit cgroup id, what PERF_SAMPLE_CGROUP reports. */
-	memcpy(id, h.fh.f_handle, sizeof(*id));
-	return 0;
-}
-
-static struct ibsp_capture *cg_walk; /* nftw has no context argument */
-
-static int cg_visit(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	uint64_t id = 0, *n;
-
-	(void)sb;
-	(void)ftw;
-	if (flag != FTW_D || ibsp_cgroup_id(path, &id))
-		return 0;
-	n = reallocarray(cg_walk->cg_ids, cg_walk->nr_cg_ids + 1, sizeof(*n));
-	if (!n)
-		return -1;
-	cg_walk->cg_ids = n;
-	n[cg_walk->nr_cg_ids++] = id;
-	return 0;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-/* (Re)collect the ids of the cgroup and every descendant: new children appear over time. */
-static int cg_refresh(struct ibsp_capture *c)
-{
-	c->nr_cg_ids = 0;
-	cg_walk = c;
-	if (nftw(c->cg_path, cg_visit, 16, FTW_PHYS)) {
-		pr_err("%s: cannot walk the cgroup tree: %s\n", c->cg_path, strerror(errno));
-		return -errno ? -errno : -ENOMEM;
-	}
-	cg_walk = NULL;
-	if (!c->nr_cg_ids) {
-		pr_err("%s: not a cgroup v2 directory (no file handle)\n", c->cg_path);
-		return -ENOENT;
-	}
-	c->cg_refreshed_ns = now_ns();
-	return 0;
-}
-
-static int cmp_id_ev(const void *a, const void *b)
-{
-	const struct id_ev *x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-static const struct perf_event_attr *attr_of_sample(const struct ibsp_capture *c,
-						    const struct perf_event_header *h)
-{
-	size_t lo = 0, hi = c->nr_ids;
-	uint64_t id;
-
-	if (c->nr == 1)
-		return &c->attrs[0];
-	if (h->size < sizeof(*h) + 8)
-		return NULL;
-	memcpy(&id, h + 1, 8); /* PERF_SAMPLE_IDENTIFIER: always the first u64 */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (c->ids[mid].id < id)
-			lo = mid + 1;
-		else if (c->ids[mid].id > id)
-			hi = mid;
-		else
-			return &c->attrs[c->ids[mid].idx];
-	}
-	return NULL;
-}
-
-static int cg_keep(struct ibsp_capture *c, const struct perf_event_header *h)
-{
-	const struct perf_event_attr *attr = attr_of_sample(c, h);
-	struct ibsp_raw_sample rs;
-	struct ibsp_parse_err err;
-
-	if (!attr || !(attr->sample_type & PERF_SAMPLE_CGROUP) ||
-	    ibsp_parse_sample(attr, h, h->size, &rs, &err))
-		return 0;
-	for (size_t i = 0; i < c->nr_cg_ids; i++)
-		if (c->cg_ids[i] == rs.cgroup)
-			return 1;
 	return 0;
 }
 
@@ -185,13 +63,12 @@ void ibsp_capture__delete(struct ibsp_capture *c)
 		perf_evlist__close(c->evlist);
 		perf_evlist__delete(c->evlist); /* deletes its evsels */
 	}
+	cg_capture__close(c->cg);
 	perf_cpu_map__put(c->cpus);
 	perf_thread_map__put(c->threads);
 	free(c->evsels);
 	free(c->attrs);
-	free(c->ids);
-	free(c->cg_path);
-	free(c->cg_ids);
+	free(c->leader);
 	free(c);
 }
 
@@ -254,22 +131,9 @@ static int read_ids(struct ibsp_capture *c, struct ibsp_event_desc *events)
 			}
 		}
 	}
-	c->nr_ids = 0;
-	for (uint32_t i = 0; i < c->nr; i++)
-		c->nr_ids += events[i].nr_ids;
-	c->ids = calloc(c->nr_ids ? c->nr_ids : 1, sizeof(*c->ids));
-	if (!c->ids)
-		return -ENOMEM;
-	size_t k = 0;
-
-	for (uint32_t i = 0; i < c->nr; i++)
-		for (uint32_t j = 0; j < events[i].nr_ids; j++)
-			c->ids[k++] = (struct id_ev){ .id = events[i].ids[j], .idx = i };
-	qsort(c->ids, c->nr_ids, sizeof(*c->ids), cmp_id_ev);
 	return 0;
 }
 
-/* What usually causes an open failure, for the message. */
 static const char *open_hint(int err, enum ibsp_sampler_kind kind, enum ibsp_capture_target t)
 {
 	if (kind == IBSP_SAMPLER_IBS && t == IBSP_TARGET_PID && err == -EINVAL)
@@ -322,12 +186,47 @@ int ibsp_capture__new(struct ibsp_event_desc *events, const int *group_leader, u
 	c->nr = nr;
 	c->evsels = calloc(nr, sizeof(*c->evsels));
 	c->attrs = calloc(nr, sizeof(*c->attrs));
-	c->evlist = perf_evlist__new();
-	if (!c->evsels || !c->attrs || !c->evlist) {
+	c->leader = calloc(nr, sizeof(*c->leader));
+	if (!c->evsels || !c->attrs || !c->leader) {
 		ret = -ENOMEM;
 		goto err;
 	}
+	memcpy(c->leader, group_leader, nr * sizeof(*c->leader));
+	for (uint32_t i = 0; i < nr; i++)
+		grouped |= group_leader[i] >= 0;
+	for (uint32_t i = 0; i < nr; i++) {
+		struct perf_event_attr *a = &c->attrs[i];
 
+		*a = events[i].attr;
+		if (a->sample_period) {
+			/* watermark wakeups (large PEBS needs them, not wakeup_events) */
+			a->watermark = 1;
+			a->wakeup_watermark = o->wakeup_bytes
+						  ? o->wakeup_bytes
+						  : (uint32_t)(pages * (uint64_t)page / 4);
+		}
+		if (o->target == IBSP_TARGET_PID) {
+			a->inherit = 1; /* follow the process's children and new threads */
+			/* a workload held before exec: count from its exec on, as perf does */
+			a->enable_on_exec = o->enable_on_exec && (!grouped || i == 0);
+		}
+		/* Members follow their leader. libperf 6.1 can only make one group of the whole
+		 * list (perf_evlist__set_leader), so there every event after the first is one. */
+		if (o->target == IBSP_TARGET_CGROUP ? group_leader[i] >= 0 : grouped && i > 0)
+			a->disabled = 0;
+	}
+
+	if (o->target == IBSP_TARGET_CGROUP) {
+		ret = cg_capture__open(events, c->attrs, c->leader, nr,
+				       o->cgroup_path ? o->cgroup_path : "", pages, &c->cg);
+		if (ret)
+			goto err;
+		c->st.nr_cpus = cg_capture__nr_cpus(c->cg);
+		*out = c;
+		return 0;
+	}
+
+	c->evlist = perf_evlist__new();
 	c->cpus = perf_cpu_map__new(NULL); /* online CPUs only */
 	if (o->target == IBSP_TARGET_PID) {
 		c->threads = threads_of(o->pid);
@@ -340,54 +239,18 @@ int ibsp_capture__new(struct ibsp_event_desc *events, const int *group_leader, u
 	} else {
 		c->threads = perf_thread_map__new_dummy();
 	}
-	if (!c->cpus || !c->threads) {
+	if (!c->evlist || !c->cpus || !c->threads) {
 		ret = -ENOMEM;
 		goto err;
 	}
-	if (o->target == IBSP_TARGET_CGROUP) {
-		c->cg_path = strdup(o->cgroup_path ? o->cgroup_path : "");
-		if (!c->cg_path) {
-			ret = -ENOMEM;
-			goto err;
-		}
-		if ((ret = cg_refresh(c)))
-			goto err;
-	}
-
-	for (uint32_t i = 0; i < nr; i++)
-		grouped |= group_leader[i] >= 0;
 	for (uint32_t i = 0; i < nr; i++) {
-		struct perf_event_attr a = events[i].attr;
-
-		if (a.sample_period) {
-			/* watermark wakeups (large PEBS needs them, not wakeup_events) */
-			a.watermark = 1;
-			a.wakeup_watermark = o->wakeup_bytes
-						 ? o->wakeup_bytes
-						 : (uint32_t)(pages * (uint64_t)page / 4);
-		}
-		if (o->target == IBSP_TARGET_PID) {
-			a.inherit = 1; /* follow the process's children and new threads */
-			/* a workload held before exec: count from its exec on, as perf does */
-			a.enable_on_exec = o->enable_on_exec && (!grouped || i == 0);
-		}
-		if (grouped && i > 0)
-			a.disabled = 0; /* members follow the leader */
-		if (o->target == IBSP_TARGET_CGROUP && !(a.sample_type & PERF_SAMPLE_CGROUP)) {
-			pr_err("event %s: cgroup filtering needs PERF_SAMPLE_CGROUP\n",
-			       events[i].name);
-			ret = -EINVAL;
-			goto err;
-		}
-		c->attrs[i] = a;
-		c->evsels[i] = perf_evsel__new(&a);
+		c->evsels[i] = perf_evsel__new(&c->attrs[i]);
 		if (!c->evsels[i]) {
 			ret = -ENOMEM;
 			goto err;
 		}
 		perf_evlist__add(c->evlist, c->evsels[i]);
 	}
-	/* libperf 6.1 can only make one group of the whole list: the first event leads it. */
 	if (grouped)
 		perf_evlist__set_leader(c->evlist);
 	perf_evlist__set_maps(c->evlist, c->cpus, c->threads);
@@ -421,17 +284,27 @@ err:
 
 void ibsp_capture__enable(struct ibsp_capture *c)
 {
-	perf_evlist__enable(c->evlist);
+	if (c->cg)
+		cg_capture__enable(c->cg, c->leader);
+	else
+		perf_evlist__enable(c->evlist);
 }
 
 void ibsp_capture__disable(struct ibsp_capture *c)
 {
-	perf_evlist__disable(c->evlist);
+	if (c->cg)
+		cg_capture__disable(c->cg, c->leader);
+	else
+		perf_evlist__disable(c->evlist);
 }
 
 int ibsp_capture__poll(struct ibsp_capture *c, int timeout_ms)
 {
-	int ret = perf_evlist__poll(c->evlist, timeout_ms);
+	int ret;
+
+	if (c->cg)
+		return cg_capture__poll(c->cg, timeout_ms);
+	ret = perf_evlist__poll(c->evlist, timeout_ms);
 
 	return ret < 0 ? -errno : ret;
 }
@@ -468,16 +341,29 @@ static void count(struct ibsp_capture_stats *st, const struct perf_event_header 
 	}
 }
 
+struct counted_fn {
+	struct ibsp_capture *c;
+	ibsp_record_fn fn;
+	void *ctx;
+};
+
+static int counted(const struct perf_event_header *h, void *arg)
+{
+	struct counted_fn *cf = arg;
+
+	count(&cf->c->st, h);
+	cf->c->st.records++;
+	return cf->fn(h, cf->ctx);
+}
+
 int ibsp_capture__drain(struct ibsp_capture *c, ibsp_record_fn fn, void *ctx)
 {
+	struct counted_fn cf = { .c = c, .fn = fn, .ctx = ctx };
 	struct perf_mmap *map;
 	int ret = 0;
 
-	if (c->cg_path && now_ns() - c->cg_refreshed_ns > CGROUP_REFRESH_NS) {
-		ret = cg_refresh(c);
-		if (ret)
-			return ret;
-	}
+	if (c->cg)
+		return cg_capture__drain(c->cg, counted, &cf);
 	perf_evlist__for_each_mmap(c->evlist, map, false)
 	{
 		union perf_event *ev;
@@ -488,15 +374,7 @@ int ibsp_capture__drain(struct ibsp_capture *c, ibsp_record_fn fn, void *ctx)
 		if (r < 0)
 			continue;
 		while (!ret && (ev = perf_mmap__read_event(map))) {
-			const struct perf_event_header *h = &ev->header;
-
-			count(&c->st, h);
-			if (h->type == PERF_RECORD_SAMPLE && c->cg_path && !cg_keep(c, h)) {
-				c->st.filtered++;
-			} else {
-				c->st.records++;
-				ret = fn(h, ctx);
-			}
+			ret = counted(&ev->header, &cf);
 			perf_mmap__consume(map);
 		}
 		perf_mmap__read_done(map);
@@ -515,7 +393,12 @@ double ibsp_capture__running_ratio(struct ibsp_capture *c)
 {
 	uint32_t first = 0;
 	uint64_t ena = 0, run = 0;
-	int ncpu = perf_cpu_map__nr(c->cpus), nthr = perf_thread_map__nr(c->threads);
+	int ncpu, nthr;
+
+	if (c->cg)
+		return cg_capture__running_ratio(c->cg);
+	ncpu = perf_cpu_map__nr(c->cpus);
+	nthr = perf_thread_map__nr(c->threads);
 
 	while (first + 1 < c->nr && !c->attrs[first].sample_period)
 		first++; /* skip a counting group leader such as mem-loads-aux */

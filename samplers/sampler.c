@@ -148,14 +148,12 @@ static struct ibsp_event_desc *ev_add(struct evbuild *b, const char *name, int l
 }
 
 /* Common to every sampling event we open. */
-static void common_attr(struct perf_event_attr *a, const struct ibsp_sampler_opts *o)
+static void common_attr(struct perf_event_attr *a)
 {
 	a->disabled = 1;
 	a->sample_id_all = 1;
 	a->read_format =
 	    PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING | PERF_FORMAT_ID;
-	if (o->want_cgroup_id)
-		a->sample_type |= PERF_SAMPLE_CGROUP;
 }
 
 static int build_ibs(struct evbuild *b, const struct ibsp_sampler_opts *o,
@@ -201,7 +199,7 @@ static int build_ibs(struct evbuild *b, const struct ibsp_sampler_opts *o,
 	}
 	if (ret)
 		goto out;
-	common_attr(&ev->attr, o);
+	common_attr(&ev->attr);
 	/* ibs_op has PERF_PMU_CAP_NO_EXCLUDE up to 6.13: every exclude_* bit must stay 0. */
 	ev->attr.comm = 1;
 	ev->attr.task = 1;
@@ -246,7 +244,7 @@ static int build_pebs(struct evbuild *b, const struct ibsp_sampler_opts *o,
 		return ret;
 	ev->attr.sample_period = period;
 	ev->attr.sample_type = PEBS_TYPE;
-	common_attr(&ev->attr, o);
+	common_attr(&ev->attr);
 	/* Large PEBS needs a watermark wakeup, not wakeup_events (set by the capture). */
 	ev->attr.comm = 1;
 	ev->attr.task = 1;
@@ -260,7 +258,7 @@ static int build_pebs(struct evbuild *b, const struct ibsp_sampler_opts *o,
 			return ret;
 		ev->attr.sample_period = period;
 		ev->attr.sample_type = PEBS_TYPE;
-		common_attr(&ev->attr, o);
+		common_attr(&ev->attr);
 	}
 	return 0;
 }
@@ -275,7 +273,7 @@ static int build_soft(struct evbuild *b, const struct ibsp_sampler_opts *o)
 	ev->attr.config = PERF_COUNT_SW_PAGE_FAULTS;
 	ev->attr.sample_period = o->period ? o->period : 1;
 	ev->attr.sample_type = SOFT_TYPE;
-	common_attr(&ev->attr, o);
+	common_attr(&ev->attr);
 	ev->attr.comm = 1;
 	ev->attr.task = 1;
 	return 0;

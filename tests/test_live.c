@@ -7,6 +7,7 @@
  *    sampled address lies inside the child's mappings and every CPU is online;
  *    the recording round-trips through dump and perf script reads it;
  *  - record is flushed (a complete, readable file) on SIGINT;
+ *  - record --cgroup keeps the cgroup's tasks only (PERF_FLAG_PID_CGROUP);
  *  - --sampler=auto without IBS or PEBS fails with what it found and how to go on.
  * Live capture needs perf_event_open with physical addresses: tests that
  * cannot get it skip themselves and say why.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Live capture with libperf: open a sampler's events on every online CPU
- * (optionally following one process, or filtering one cgroup), map their ring
+ * (optionally following one process, or only one cgroup's tasks), map their ring
  * buffers and drain them in batches.
  */
 #ifndef IBSP_CAPTURE_H
@@ -35,7 +35,6 @@ struct ibsp_capture_opts {
 struct ibsp_capture_stats {
 	uint64_t records;      /* records handed to the callback */
 	uint64_t samples;      /* PERF_RECORD_SAMPLE among them */
-	uint64_t filtered;     /* samples dropped by the cgroup filter */
 	uint64_t lost_records; /* PERF_RECORD_LOST records */
 	uint64_t lost;	       /* records the kernel dropped (sum of their counts) */
 	uint64_t lost_samples; /* PERF_RECORD_LOST_SAMPLES counts */
@@ -87,8 +86,5 @@ const struct ibsp_capture_stats *ibsp_capture__stats(const struct ibsp_capture *
 
 /** ibsp_capture__running_ratio() - time_running/time_enabled of the first sampling event (1.0 = it always ran) */
 double ibsp_capture__running_ratio(struct ibsp_capture *c);
-
-/** ibsp_cgroup_id() - the cgroup v2 id (inode handle) of directory @path, or a negative errno */
-int ibsp_cgroup_id(const char *path, uint64_t *id);
 
 #endif /* IBSP_CAPTURE_H */

@@ -50,7 +50,6 @@ struct ibsp_sampler_opts {
 	bool ibs_l3_miss_only;	     /* IBS: keep only ops that missed L3 (Zen4+) */
 	uint32_t ldlat_cycles;	     /* PEBS: load-latency threshold; 0: 30 like perf mem */
 	bool pebs_no_stores;	     /* PEBS: sample loads only */
-	bool want_cgroup_id;	     /* add PERF_SAMPLE_CGROUP (for --cgroup filtering) */
 	const char *sysfs_root;	     /* NULL: "/sys" */
 };
 

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cgroup capture: per-CPU events opened with PERF_FLAG_PID_CGROUP, so the
+ * kernel counts only while the cgroup's tasks run on that CPU.
+ *
+ * libperf 6.1 opens every event with flags = 0 and has no way to adopt an fd,
+ * so this target opens its events itself. The ring buffers are drained with
+ * the same read_init -> read_event -> consume -> read_done protocol and memory
+ * ordering as libperf (tools/lib/perf/mmap.c, tools/include/linux/ring_buffer.h):
+ * load data_head with acquire, read records, store data_tail with release.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "capture_internal.h"
+#include "log_internal.h"
+#include "util.h"
+
+struct cg_ring {
+	int fd; /* the CPU's output fd; the other events of the CPU redirect to it */
+	struct perf_event_mmap_page *pg;
+	size_t map_len;
+	uint8_t *data;
+	uint64_t mask;
+	uint64_t start, end; /* read_init: [tail, head) */
+};
+
+struct cg_capture {
+	uint32_t nr_events, nr_cpus;
+	int *cpus;	       /* online CPU numbers */
+	int *fds;	       /* [cpu][event] */
+	struct cg_ring *rings; /* [cpu] */
+	struct pollfd *pfd;
+	uint8_t *copy;	   /* a record that wraps the ring end, reassembled */
+	int first_sampler; /* event index whose times tell the running ratio */
+};
+
+static int collect_cpu(int cpu, void *ctx)
+{
+	struct cg_capture *c = ctx;
+	int *n = reallocarray(c->cpus, c->nr_cpus + 1, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	c->cpus = n;
+	c->cpus[c->nr_cpus++] = cpu;
+	return 0;
+}
+
+void cg_capture__close(struct cg_capture *c)
+{
+	if (!c)
+		return;
+	for (uint32_t i = 0; c->rings && i < c->nr_cpus; i++)
+		if (c->rings[i].pg)
+			munmap(c->rings[i].pg, c->rings[i].map_len);
+	for (uint32_t i = 0; c->fds && i < c->nr_cpus * c->nr_events; i++)
+		if (c->fds[i] >= 0)
+			close(c->fds[i]);
+	free(c->cpus);
+	free(c->fds);
+	free(c->rings);
+	free(c->pfd);
+	free(c->copy);
+	free(c);
+}
+
+int cg_capture__open(struct ibsp_event_desc *ev, const struct perf_event_attr *attrs,
+		     const int *leader, uint32_t nr, const char *cgroup_path, uint32_t pages,
+		     struct cg_capture **out)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char buf[4096];
+	struct cg_capture *c;
+	int cgfd, ret;
+
+	cgfd = open(cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cgfd < 0) {
+		ret = -errno;
+		pr_err("%s: cannot open the cgroup directory: %s\n", cgroup_path, strerror(errno));
+		return ret;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(cgfd);
+		return -ENOMEM;
+	}
+	c->nr_events = nr;
+	c->first_sampler = 0;
+	while ((uint32_t)c->first_sampler + 1 < nr && !attrs[c->first_sampler].sample_period)
+		c->first_sampler++;
+	ret = ibsp_read_file_str("/sys/devices/system/cpu/online", buf, sizeof(buf));
+	if (ret < 0 || ibsp_cpulist__parse(buf, collect_cpu, c) || !c->nr_cpus) {
+		pr_err("/sys/devices/system/cpu/online: cannot read the online CPUs\n");
+		ret = ret < 0 ? ret : -EINVAL;
+		goto err;
+	}
+	c->fds = malloc(sizeof(int) * c->nr_cpus * nr);
+	c->rings = calloc(c->nr_cpus, sizeof(*c->rings));
+	c->pfd = calloc(c->nr_cpus, sizeof(*c->pfd));
+	c->copy = malloc(UINT16_MAX + 1);
+	if (!c->fds || !c->rings || !c->pfd || !c->copy) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	for (uint32_t i = 0; i < c->nr_cpus * nr; i++)
+		c->fds[i] = -1;
+
+	for (uint32_t k = 0; k < c->nr_cpus; k++) {
+		int *fd = &c->fds[k * nr];
+
+		for (uint32_t e = 0; e < nr; e++) {
+			int gfd = leader[e] >= 0 ? fd[leader[e]] : -1;
+
+			fd[e] = (int)syscall(SYS_perf_event_open, &attrs[e], cgfd, c->cpus[k], gfd,
+					     PERF_FLAG_PID_CGROUP | PERF_FLAG_FD_CLOEXEC);
+			if (fd[e] < 0) {
+				ret = -errno;
+				pr_err("cannot open %s for cgroup %s on CPU %d: %s\n", ev[e].name,
+				       cgroup_path, c->cpus[k], strerror(errno));
+				goto err;
+			}
+			/* One ring per CPU: the CPU's other events write into the first one's. */
+			if (e > 0 && ioctl(fd[e], PERF_EVENT_IOC_SET_OUTPUT, fd[0])) {
+				ret = -errno;
+				pr_err("event %s, CPU %d: PERF_EVENT_IOC_SET_OUTPUT: %s\n",
+				       ev[e].name, c->cpus[k], strerror(errno));
+				goto err;
+			}
+		}
+		struct cg_ring *r = &c->rings[k];
+
+		r->fd = fd[0];
+		r->map_len = (size_t)(pages + 1) * (size_t)page;
+		/* PROT_WRITE: a non-overwrite ring that we acknowledge through data_tail */
+		r->pg = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd[0], 0);
+		if (r->pg == MAP_FAILED) {
+			ret = -errno;
+			r->pg = NULL;
+			pr_err("CPU %d: cannot map a %u-page ring: %s\n", c->cpus[k], pages,
+			       strerror(errno));
+			goto err;
+		}
+		r->data = (uint8_t *)r->pg + page;
+		r->mask = (uint64_t)pages * (uint64_t)page - 1;
+		c->pfd[k] = (struct pollfd){ .fd = fd[0], .events = POLLIN };
+	}
+	/* the ids that route samples to their attr, as perf_evsel__read() gives them */
+	for (uint32_t e = 0; e < nr; e++) {
+		free(ev[e].ids);
+		ev[e].ids = calloc(c->nr_cpus, sizeof(uint64_t));
+		if (!ev[e].ids) {
+			ret = -ENOMEM;
+			goto err;
+		}
+		ev[e].nr_ids = c->nr_cpus;
+		for (uint32_t k = 0; k < c->nr_cpus; k++)
+			if (ioctl(c->fds[k * nr + e], PERF_EVENT_IOC_ID, &ev[e].ids[k])) {
+				ret = -errno;
+				pr_err("event %s: PERF_EVENT_IOC_ID: %s\n", ev[e].name,
+				       strerror(errno));
+				goto err;
+			}
+	}
+	close(cgfd);
+	*out = c;
+	return 0;
+err:
+	close(cgfd);
+	cg_capture__close(c);
+	return ret;
+}
+
+uint32_t cg_capture__nr_cpus(const struct cg_capture *c)
+{
+	return c->nr_cpus;
+}
+
+/* Enable or disable the group leaders (members follow them). */
+static void ioctl_all(struct cg_capture *c, const int *leader, unsigned long req)
+{
+	for (uint32_t k = 0; k < c->nr_cpus; k++)
+		for (uint32_t e = 0; e < c->nr_events; e++)
+			if (leader[e] < 0)
+				ioctl(c->fds[k * c->nr_events + e], req, 0);
+}
+
+void cg_capture__enable(struct cg_capture *c, const int *leader)
+{
+	ioctl_all(c, leader, PERF_EVENT_IOC_ENABLE);
+}
+
+void cg_capture__disable(struct cg_capture *c, const int *leader)
+{
+	ioctl_all(c, leader, PERF_EVENT_IOC_DISABLE);
+}
+
+int cg_capture__poll(struct cg_capture *c, int timeout_ms)
+{
+	int ret = poll(c->pfd, c->nr_cpus, timeout_ms);
+
+	return ret < 0 ? -errno : ret;
+}
+
+/* read_init: what the kernel has published since our last read_done. */
+static void ring_read_init(struct cg_ring *r)
+{
+	r->start = r->pg->data_tail; /* only we write it */
+	r->end = __atomic_load_n(&r->pg->data_head, __ATOMIC_ACQUIRE);
+}
+
+/* read_event: the next record, reassembled in @copy when it wraps the ring end; NULL when done. */
+static const struct perf_event_header *ring_read_event(struct cg_ring *r, uint8_t *copy)
+{
+	const struct perf_event_header *h;
+	uint64_t off, size, first;
+
+	if (r->end - r->start < sizeof(*h))
+		return NULL;
+	off = r->start & r->mask;
+	/* records are 8-aligned, so a header never straddles the end */
+	h = (const void *)(r->data + off);
+	size = h->size;
+	if (size < sizeof(*h) || size > r->end - r->start)
+		return NULL; /* corrupt or partial: stop here, the kernel will not hand out less */
+	if (off + size > r->mask + 1) {
+		first = r->mask + 1 - off;
+		memcpy(copy, r->data + off, first);
+		memcpy(copy + first, r->data, size - first);
+		h = (const void *)copy;
+	}
+	r->start += size;
+	return h;
+}
+
+/* read_done / consume: tell the kernel the space up to start is free again. */
+static void ring_read_done(struct cg_ring *r)
+{
+	__atomic_store_n(&r->pg->data_tail, r->start, __ATOMIC_RELEASE);
+}
+
+int cg_capture__drain(struct cg_capture *c, int (*fn)(const struct perf_event_header *, void *),
+		      void *ctx)
+{
+	int ret = 0;
+
+	for (uint32_t k = 0; k < c->nr_cpus && !ret; k++) {
+		struct cg_ring *r = &c->rings[k];
+		const struct perf_event_header *h;
+
+		ring_read_init(r);
+		while (!ret && (h = ring_read_event(r, c->copy)))
+			ret = fn(h, ctx);
+		ring_read_done(r);
+	}
+	return ret;
+}
+
+double cg_capture__running_ratio(struct cg_capture *c)
+{
+	uint64_t ena = 0, run = 0;
+
+	for (uint32_t k = 0; k < c->nr_cpus; k++) {
+		uint64_t v[4]; /* value, time_enabled, time_running, id */
+
+		if (read(c->fds[k * c->nr_events + (uint32_t)c->first_sampler], v, sizeof(v)) ==
+		    (ssize_t)sizeof(v)) {
+			ena += v[1];
+			run += v[2];
+		}
+	}
+	return ena ? (double)run / (double)ena : 1.0;
+}

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 /* ibs-promote info: what a recording holds (host, topology, events, sample counts). */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,35 +212,15 @@ static void info_text(const char *path, const struct ibsp_perf_reader *r)
 
 int cmd_info(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct ibsp_perf_reader_opts ropts = { .sz = sizeof(ropts), .unordered = true };
 	struct ibsp_perf_reader *r;
 	struct ibsp_sample buf[1024];
 	int c, ret, as_json = 0;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			as_json = 1;
-			break;
-		case 'h':
-			fputs(info_usage, stdout);
-			return EXIT_OK;
-		default:
-			fputs(info_usage, stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		fputs(info_usage, stderr);
-		return EXIT_USAGE;
-	}
-	ret = ibsp_perf_reader__open(argv[optind], &ropts, &r);
+	c = cli_json_opts(argc, argv, info_usage, 1, &as_json);
+	if (c >= 0)
+		return c;
+	ret = ibsp_perf_reader__open(argv[argc - 1], &ropts, &r);
 	if (ret)
 		return cli_exit_code(ret);
 	/* Counting needs a pass over the samples; order does not matter here. */
@@ -252,13 +231,13 @@ int cmd_info(int argc, char **argv)
 		return cli_exit_code(ret);
 	}
 	if (as_json) {
-		json_t *j = info_json(argv[optind], r);
+		json_t *j = info_json(argv[argc - 1], r);
 
 		json_dumpf(j, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
 		json_decref(j);
 	} else {
-		info_text(argv[optind], r);
+		info_text(argv[argc - 1], r);
 	}
 	ibsp_perf_reader__close(r);
 	return fflush(stdout) ? EXIT_FAIL : EXIT_OK;

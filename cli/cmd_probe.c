@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 /* ibs-promote probe: which samplers can run here, why the others cannot, topology, capabilities. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -69,34 +68,14 @@ static json_t *topo_json(const struct ibsp_topology *t)
 
 int cmd_probe(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct ibsp_sampler_status st[3];
 	struct ibsp_host_caps caps;
 	struct ibsp_topology *topo = NULL;
 	int c, as_json = 0, hw = 0, any = 0, rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			as_json = 1;
-			break;
-		case 'h':
-			fputs(probe_usage, stdout);
-			return EXIT_OK;
-		default:
-			fputs(probe_usage, stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		fputs(probe_usage, stderr);
-		return EXIT_USAGE;
-	}
+	c = cli_json_opts(argc, argv, probe_usage, 0, &as_json);
+	if (c >= 0)
+		return c;
 	ibsp_host_caps__read("/sys", &caps);
 	for (int i = 0; i < 3; i++) {
 		ibsp_sampler__probe(kinds[i], NULL, &caps, &st[i]);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* ibs-promote: entry point and subcommand dispatch. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +30,37 @@ int cli_exit_code(int err)
 	default:
 		return EXIT_FAIL;
 	}
+}
+
+int cli_json_opts(int argc, char **argv, const char *usage, int nr_args, int *as_json)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	*as_json = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*as_json = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_OK;
+		default:
+			fputs(usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != nr_args) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	return -1;
 }
 
 static const char usage[] =

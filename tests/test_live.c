@@ -36,6 +36,26 @@ static int pmu_present(const char *name)
 	return stat(path, &st) == 0;
 }
 
+/*
+ * Run @argv in the background with stdout and stderr on /dev/null: argv[0]
+ * "ibs-promote" runs the command under test, "faulter" the workload.
+ */
+static pid_t spawn(const char *const argv[])
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		execv(strcmp(argv[0], "faulter") ? IBSP_CLI : IBSP_FAULTER, (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
 static void need_live_capture(void)
 {
 	struct ibsp_host_caps caps;
@@ -206,16 +226,8 @@ Test(live, record_is_flushed_on_sigint)
 	pid_t pid;
 
 	need_live_capture();
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_WRONLY);
-
-		dup2(devnull, 2);
-		execl(IBSP_CLI, "ibs-promote", "record", "-o", data, "-a", "--sampler=soft",
-		      (char *)NULL);
-		_exit(127);
-	}
+	pid = spawn((const char *const[]){ "ibs-promote", "record", "-o", data, "-a",
+					   "--sampler=soft", NULL });
 	nanosleep(&ts, NULL);
 	/* some page faults on the way: run a short workload */
 	cr_assert_eq(system(IBSP_FAULTER " 16 > /dev/null"), 0);
@@ -331,16 +343,8 @@ Test(live, cgroup_target_keeps_only_that_cgroup)
 	if (mkdir(cg, 0755))
 		cr_skip_test("cannot create a cgroup under %s: %s", root, strerror(errno));
 
-	rec = fork();
-	cr_assert_geq(rec, 0);
-	if (rec == 0) {
-		int devnull = open("/dev/null", O_WRONLY);
-
-		dup2(devnull, 2);
-		execl(IBSP_CLI, "ibs-promote", "record", "-o", data, "--sampler=soft", "--cgroup",
-		      cg, "-d", "3", (char *)NULL);
-		_exit(127);
-	}
+	rec = spawn((const char *const[]){ "ibs-promote", "record", "-o", data, "--sampler=soft",
+					   "--cgroup", cg, "-d", "3", NULL });
 	nanosleep(&ts, NULL);
 	/* the workload moves itself into the cgroup, then execs: only it may be recorded */
 	snprintf(cmd, sizeof(cmd), "echo $$ > %s/cgroup.procs && exec %s 32 > %s", cg, IBSP_FAULTER,
@@ -354,15 +358,7 @@ Test(live, cgroup_target_keeps_only_that_cgroup)
 	cr_assert_eq(waitpid(wl, &status, 0), wl);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "workload failed: %#x", status);
 	/* meanwhile, faults outside the cgroup that must not be recorded */
-	outside = fork();
-	cr_assert_geq(outside, 0);
-	if (outside == 0) {
-		int devnull = open("/dev/null", O_WRONLY);
-
-		dup2(devnull, 1);
-		execl(IBSP_FAULTER, "faulter", "32", (char *)NULL);
-		_exit(127);
-	}
+	outside = spawn((const char *const[]){ "faulter", "32", NULL });
 	cr_assert_eq(waitpid(outside, &status, 0), outside);
 	cr_assert_eq(waitpid(rec, &status, 0), rec);
 	rmdir(cg);

@@ -363,6 +363,17 @@ int cmd_record(int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto out;
 	}
+	t0 = now_s();
+	/* Name the tasks already running; a workload gets its COMM from its exec. */
+	if (!env.cmd || env.all_cpus) {
+		ret = ibsp_synthesize_comms(
+		    env.target == IBSP_TARGET_PID ? env.pid : -1, &events[0].attr,
+		    events[0].nr_ids ? events[0].ids[0] : 0, write_record, w);
+		if (ret) {
+			rc = EXIT_FAIL;
+			goto finish;
+		}
+	}
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);

@@ -247,6 +247,33 @@ Test(live, record_is_flushed_on_sigint)
 	cr_assert_eq(e, 0);
 	cr_assert_geq(n, 48, "only %zu samples after a faulter run", n);
 	free(s);
+
+	/* tasks running before the recording are named: init's COMM was synthesized */
+	{
+		const struct perf_event_header *h;
+		char want[32] = "", got[17] = "";
+		FILE *f = fopen("/proc/1/comm", "r"); /* size 0 in stat: read it line-wise */
+		int ret, found = 0;
+
+		cr_assert(f && fgets(want, 16, f), "cannot read /proc/1/comm");
+		fclose(f);
+		want[strcspn(want, "\n")] = '\0';
+		cr_assert_eq(ibsp_perf_reader__open(data, NULL, &r), 0);
+		while (!found && (ret = ibsp_perf_reader__next_record(r, &h, NULL)) == 1) {
+			uint32_t comm_pid;
+
+			if (h->type != PERF_RECORD_COMM)
+				continue;
+			memcpy(&comm_pid, h + 1, 4);
+			if (comm_pid != 1)
+				continue;
+			memcpy(got, (const char *)(h + 1) + 8, 16);
+			found = 1;
+		}
+		ibsp_perf_reader__close(r);
+		cr_assert(found, "no COMM record for pid 1");
+		cr_assert_str_eq(got, want);
+	}
 }
 
 Test(live, auto_without_hardware_sampler_says_how_to_go_on)

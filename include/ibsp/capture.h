@@ -87,4 +87,18 @@ const struct ibsp_capture_stats *ibsp_capture__stats(const struct ibsp_capture *
 /** ibsp_capture__running_ratio() - time_running/time_enabled of the first sampling event (1.0 = it always ran) */
 double ibsp_capture__running_ratio(struct ibsp_capture *c);
 
+/**
+ * ibsp_synthesize_comms() - PERF_RECORD_COMM records for running tasks
+ * @pid: one process (its threads), or -1 for every task in /proc
+ * @attr: the first event's attr (its sample_id trailer layout is used)
+ * @id: the sample id to put in the trailer
+ *
+ * The kernel reports only execs that happen while recording; these name
+ * the tasks that were already running, for perf script and perf report.
+ *
+ * Return: 0, or @fn's error, or a negative errno.
+ */
+int ibsp_synthesize_comms(pid_t pid, const struct perf_event_attr *attr, uint64_t id,
+			  ibsp_record_fn fn, void *ctx);
+
 #endif /* IBSP_CAPTURE_H */

@@ -69,6 +69,8 @@ static const char usage[] =
     "Hot-page promotion for tiered memory, driven by hardware memory-access sampling.\n"
     "\n"
     "Commands:\n"
+    "  probe              which samplers (IBS-op, PEBS, soft) can run here, and why not\n"
+    "  record -o FILE     sample memory accesses live into a perf.data recording\n"
     "  info FILE          host, NUMA topology, events and sample counts of a perf.data recording\n"
     "  dump FILE          decoded samples of a recording as JSON Lines (one object per sample)\n"
     "  help               this text\n"
@@ -77,6 +79,9 @@ static const char usage[] =
     "Run 'ibs-promote COMMAND --help' for a command's options.\n"
     "\n"
     "Examples:\n"
+    "  ibs-promote probe\n"
+    "  ibs-promote record -o ibs.data -a --duration 10\n"
+    "  ibs-promote record -o pf.data --sampler=soft -- ./workload\n"
     "  ibs-promote info tests/fixtures/pf-system.data\n"
     "  ibs-promote dump --limit 5 tests/fixtures/pf-system.data\n"
     "  perf record -e page-faults -c 1 -d --phys-data --sample-cpu -a -o pf.data -- sleep 1\n"
@@ -89,7 +94,8 @@ static const char usage[] =
     "  0  success\n"
     "  1  system error (I/O, memory, permission)\n"
     "  2  bad command line\n"
-    "  3  malformed or unsupported input file (the message names file, offset and field)\n";
+    "  3  malformed or unsupported input file (the message names file, offset and field)\n"
+    "  4  no hardware sampler available (probe; record --sampler=auto)\n";
 
 int main(int argc, char **argv)
 {

@@ -27,62 +27,122 @@ static const char dump_usage[] =
 
 static char *json_quote(const char *s)
 {
-	json_t *j = json_string(s ? s : "");
+	char name[201];
+	json_t *j;
+
+	/*
+	 * Names come from the file: keep printable ASCII (jansson refuses invalid
+	 * UTF-8) and cut them, so a dump line always fits its buffer.
+	 */
+	snprintf(name, sizeof(name), "%s", s ? s : "");
+	for (char *c = name; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+			*c = '?';
+	j = json_string(name);
 	char *out = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
 
 	json_decref(j);
 	return out;
 }
 
+/* One output line, built by hand: stdio's format parsing was most of dump's time. */
+struct line {
+	char b[1024]; /* the longest line: a 200-byte name, all escaped, plus 17 fields */
+	size_t n;
+};
+
+static void put(struct line *l, const char *s)
+{
+	size_t len = strlen(s);
+
+	memcpy(l->b + l->n, s, len);
+	l->n += len;
+}
+
+static void put_u64(struct line *l, uint64_t v)
+{
+	char tmp[24];
+	int i = 0;
+
+	do {
+		tmp[i++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (i)
+		l->b[l->n++] = tmp[--i];
+}
+
+/* A JSON string holding 0x-prefixed lowercase hex. */
+static void put_hex(struct line *l, uint64_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	char tmp[16];
+	int i = 0;
+
+	do {
+		tmp[i++] = digits[v & 15];
+		v >>= 4;
+	} while (v);
+	put(l, "\"0x");
+	while (i)
+		l->b[l->n++] = tmp[--i];
+	l->b[l->n++] = '"';
+}
+
+static void put_field(struct line *l, const char *key, int valid)
+{
+	put(l, key);
+	if (!valid)
+		put(l, "null");
+}
+
 static void print_sample(FILE *f, const struct ibsp_sample *s, char *const *event_json)
 {
-	fprintf(f, "{\"time\":");
-	if (s->flags & IBSP_S_TIME_VALID)
-		fprintf(f, "%" PRIu64, s->time_ns);
-	else
-		fputs("null", f);
-	fprintf(f, ",\"cpu\":");
-	if (s->flags & IBSP_S_CPU_VALID)
-		fprintf(f, "%d", s->cpu);
-	else
-		fputs("null", f);
-	if (s->flags & IBSP_S_TID_VALID)
-		fprintf(f, ",\"pid\":%u,\"tid\":%u", s->pid, s->tid);
-	else
-		fputs(",\"pid\":null,\"tid\":null", f);
-	fprintf(f, ",\"event\":%s,\"sampler\":\"%s\"", event_json[s->event_idx],
-		ibsp_sampler_kind__name((enum ibsp_sampler_kind)s->kind));
-	if (s->flags & IBSP_S_VADDR_VALID)
-		fprintf(f, ",\"vaddr\":\"%#" PRIx64 "\"", s->vaddr);
-	else
-		fputs(",\"vaddr\":null", f);
-	if (s->flags & IBSP_S_PADDR_VALID)
-		fprintf(f, ",\"paddr\":\"%#" PRIx64 "\"", s->paddr);
-	else
-		fputs(",\"paddr\":null", f);
-	if (s->flags & IBSP_S_LOAD)
-		fputs(",\"op\":\"load\"", f);
-	else if (s->flags & IBSP_S_STORE)
-		fputs(",\"op\":\"store\"", f);
-	else
-		fputs(",\"op\":null", f);
-	if (s->flags & IBSP_S_LAT_VALID)
-		fprintf(f, ",\"latency_cycles\":%u", s->latency_cycles);
-	else
-		fputs(",\"latency_cycles\":null", f);
-	fprintf(f, ",\"src\":\"%s\"", ibsp_mem_src__name((enum ibsp_mem_src)s->src));
+	struct line l = { .n = 0 };
+	uint16_t fl = s->flags;
+
+	put_field(&l, "{\"time\":", fl & IBSP_S_TIME_VALID);
+	if (fl & IBSP_S_TIME_VALID)
+		put_u64(&l, s->time_ns);
+	put_field(&l, ",\"cpu\":", fl & IBSP_S_CPU_VALID);
+	if (fl & IBSP_S_CPU_VALID)
+		put_u64(&l, (uint64_t)(uint32_t)s->cpu);
+	put_field(&l, ",\"pid\":", fl & IBSP_S_TID_VALID);
+	if (fl & IBSP_S_TID_VALID)
+		put_u64(&l, s->pid);
+	put_field(&l, ",\"tid\":", fl & IBSP_S_TID_VALID);
+	if (fl & IBSP_S_TID_VALID)
+		put_u64(&l, s->tid);
+	put(&l, ",\"event\":");
+	put(&l, event_json[s->event_idx]);
+	put(&l, ",\"sampler\":\"");
+	put(&l, ibsp_sampler_kind__name((enum ibsp_sampler_kind)s->kind));
+	put_field(&l, "\",\"vaddr\":", fl & IBSP_S_VADDR_VALID);
+	if (fl & IBSP_S_VADDR_VALID)
+		put_hex(&l, s->vaddr);
+	put_field(&l, ",\"paddr\":", fl & IBSP_S_PADDR_VALID);
+	if (fl & IBSP_S_PADDR_VALID)
+		put_hex(&l, s->paddr);
+	put(&l, (fl & IBSP_S_LOAD)    ? ",\"op\":\"load\""
+		: (fl & IBSP_S_STORE) ? ",\"op\":\"store\""
+				      : ",\"op\":null");
+	put_field(&l, ",\"latency_cycles\":", fl & IBSP_S_LAT_VALID);
+	if (fl & IBSP_S_LAT_VALID)
+		put_u64(&l, s->latency_cycles);
+	put(&l, ",\"src\":\"");
+	put(&l, ibsp_mem_src__name((enum ibsp_mem_src)s->src));
+	put_field(&l, "\",\"page_size\":", s->page_shift != 0);
 	if (s->page_shift)
-		fprintf(f, ",\"page_size\":%" PRIu64, (uint64_t)1 << s->page_shift);
-	else
-		fputs(",\"page_size\":null", f);
-	if (s->flags & IBSP_S_IP_VALID)
-		fprintf(f, ",\"ip\":\"%#" PRIx64 "\"", s->ip);
-	else
-		fputs(",\"ip\":null", f);
-	fprintf(f, ",\"period\":%" PRIu64 ",\"remote\":%s,\"coarse\":%s,\"dtlb_miss\":%s}\n",
-		s->period, s->flags & IBSP_S_REMOTE ? "true" : "false",
-		s->flags & IBSP_S_COARSE ? "true" : "false",
-		s->flags & IBSP_S_DTLB_MISS ? "true" : "false");
+		put_u64(&l, (uint64_t)1 << (s->page_shift & 63));
+	put_field(&l, ",\"ip\":", fl & IBSP_S_IP_VALID);
+	if (fl & IBSP_S_IP_VALID)
+		put_hex(&l, s->ip);
+	put(&l, ",\"period\":");
+	put_u64(&l, s->period);
+	put(&l, (fl & IBSP_S_REMOTE) ? ",\"remote\":true" : ",\"remote\":false");
+	put(&l, (fl & IBSP_S_COARSE) ? ",\"coarse\":true" : ",\"coarse\":false");
+	put(&l, (fl & IBSP_S_DTLB_MISS) ? ",\"dtlb_miss\":true}\n" : ",\"dtlb_miss\":false}\n");
+	fwrite(l.b, 1, l.n, f);
 }
 
 int cmd_dump(int argc, char **argv)
@@ -130,6 +190,7 @@ int cmd_dump(int argc, char **argv)
 		fputs(dump_usage, stderr);
 		return EXIT_USAGE;
 	}
+	setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 	ret = ibsp_perf_reader__open(argv[optind], &ropts, &r);
 	if (ret)
 		return cli_exit_code(ret);

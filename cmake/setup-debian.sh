@@ -1,14 +1,13 @@
 #!/bin/sh
-# Install every Debian 12 package that ibs-promote's build, tests, benchmarks
-# and guest tests need. Idempotent: packages already present are left alone,
+# Install every Debian 12 package that ibs-promote's build, tests and
+# benchmarks need. Idempotent: packages already present are left alone,
 # and apt is not touched at all when nothing is missing.
 set -eu
 
-PKGS="build-essential cmake pkg-config xz-utils clang-format
+# build-essential also brings libc6-dev's static libc, which the test workload links.
+PKGS="build-essential cmake pkg-config xz-utils clang-format git
 libpfm4-dev libnuma-dev libhwloc-dev liburing-dev libcriterion-dev libjansson-dev
-linux-source-6.1 linux-perf
-qemu-system-x86 busybox-static cpio gzip
-libclang-rt-14-dev clang"
+linux-source-6.1 linux-perf"
 
 missing=""
 for p in $PKGS; do

@@ -64,6 +64,17 @@ static int write_record(const struct perf_event_header *rec, void *ctx)
 	return ibsp_perf_writer__write(ctx, rec);
 }
 
+/* Drain every ring; mark the round only when records were written. */
+static int drain_round(struct ibsp_capture *cap, struct ibsp_perf_writer *w)
+{
+	uint64_t before = ibsp_capture__stats(cap)->records;
+	int ret = ibsp_capture__drain(cap, write_record, w);
+
+	if (!ret && ibsp_capture__stats(cap)->records != before)
+		ret = ibsp_perf_writer__finish_round(w);
+	return ret;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -309,6 +320,11 @@ int cmd_record(int argc, char **argv)
 		fputs("ibs-promote record: see 'ibs-promote record --help'\n", stderr);
 		return EXIT_USAGE;
 	}
+	/* Before any file exists: a signal from here on still ends in a finished recording. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	t0 = now_s();
 	ibsp_host_caps__read("/sys", &caps);
 	sopts.kind = env.sampler;
 	sopts.period = env.period;
@@ -363,7 +379,6 @@ int cmd_record(int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto out;
 	}
-	t0 = now_s();
 	/* Name the tasks already running; a workload gets its COMM from its exec. */
 	if (!env.cmd || env.all_cpus) {
 		ret = ibsp_synthesize_comms(
@@ -374,13 +389,11 @@ int cmd_record(int argc, char **argv)
 			goto finish;
 		}
 	}
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	if (stop_signal)
+		goto finish; /* interrupted while setting up: still finish the file */
+	t0 = now_s();	     /* --duration counts from here */
 	if (!copts.enable_on_exec)
 		ibsp_capture__enable(cap);
-	t0 = now_s();
 	if (env.cmd && workload_start(&wl, env.cmd[0])) {
 		rc = EXIT_FAIL;
 		goto finish;
@@ -392,13 +405,12 @@ int cmd_record(int argc, char **argv)
 			rc = EXIT_FAIL;
 			break;
 		}
-		ret = ibsp_capture__drain(cap, write_record, w);
-		if (!ret)
-			ret = ibsp_perf_writer__finish_round(w);
-		if (ret) {
+		if (drain_round(cap, w)) {
 			rc = EXIT_FAIL;
 			break;
 		}
+		if (!ibsp_capture__alive(cap))
+			break; /* every task of the target exited */
 		if (env.duration_s > 0 && now_s() - t0 >= env.duration_s)
 			break;
 		if (wl.pid > 0 && waitpid(wl.pid, &wl_status, WNOHANG) == wl.pid) {
@@ -408,7 +420,7 @@ int cmd_record(int argc, char **argv)
 	}
 finish:
 	ibsp_capture__disable(cap);
-	if (ibsp_capture__drain(cap, write_record, w) || ibsp_perf_writer__finish_round(w))
+	if (drain_round(cap, w))
 		rc = EXIT_FAIL;
 	{
 		const struct ibsp_capture_stats *st = ibsp_capture__stats(cap);

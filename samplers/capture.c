@@ -11,6 +11,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +30,7 @@
 #include "capture_internal.h"
 #include "log_internal.h"
 
-#define DEFAULT_PAGES	  128u
-#define CGROUP_REFRESH_NS 1000000000ULL
+#define DEFAULT_PAGES 128u
 
 struct ibsp_capture {
 	struct perf_evlist *evlist;
@@ -40,7 +40,9 @@ struct ibsp_capture {
 	uint32_t nr;
 	struct perf_cpu_map *cpus;
 	struct perf_thread_map *threads;
-	struct cg_capture *cg; /* IBSP_TARGET_CGROUP: events opened without libperf */
+	struct ibsp_cgroup_capture *cg; /* IBSP_TARGET_CGROUP: events opened without libperf */
+	bool opened;		/* perf_evlist__open() succeeded: there is something to disable */
+	uint32_t first_sampler; /* the first event with a period (not a counting group leader) */
 	struct ibsp_capture_stats st;
 };
 
@@ -58,12 +60,14 @@ void ibsp_capture__delete(struct ibsp_capture *c)
 	if (!c)
 		return;
 	if (c->evlist) {
-		perf_evlist__disable(c->evlist);
+		/* libperf 6.1's disable dereferences fd arrays that a failed open freed */
+		if (c->opened)
+			perf_evlist__disable(c->evlist);
 		perf_evlist__munmap(c->evlist);
 		perf_evlist__close(c->evlist);
 		perf_evlist__delete(c->evlist); /* deletes its evsels */
 	}
-	cg_capture__close(c->cg);
+	ibsp_cgroup_capture__close(c->cg);
 	perf_cpu_map__put(c->cpus);
 	perf_thread_map__put(c->threads);
 	free(c->evsels);
@@ -192,6 +196,8 @@ int ibsp_capture__new(struct ibsp_event_desc *events, const int *group_leader, u
 		goto err;
 	}
 	memcpy(c->leader, group_leader, nr * sizeof(*c->leader));
+	while (c->first_sampler + 1 < nr && !events[c->first_sampler].attr.sample_period)
+		c->first_sampler++; /* skip a counting group leader such as mem-loads-aux */
 	for (uint32_t i = 0; i < nr; i++)
 		grouped |= group_leader[i] >= 0;
 	for (uint32_t i = 0; i < nr; i++) {
@@ -217,11 +223,12 @@ int ibsp_capture__new(struct ibsp_event_desc *events, const int *group_leader, u
 	}
 
 	if (o->target == IBSP_TARGET_CGROUP) {
-		ret = cg_capture__open(events, c->attrs, c->leader, nr,
-				       o->cgroup_path ? o->cgroup_path : "", pages, &c->cg);
+		ret =
+		    ibsp_cgroup_capture__open(events, c->attrs, c->leader, nr,
+					      o->cgroup_path ? o->cgroup_path : "", pages, &c->cg);
 		if (ret)
 			goto err;
-		c->st.nr_cpus = cg_capture__nr_cpus(c->cg);
+		c->st.nr_cpus = ibsp_cgroup_capture__nr_cpus(c->cg);
 		*out = c;
 		return 0;
 	}
@@ -262,6 +269,7 @@ int ibsp_capture__new(struct ibsp_event_desc *events, const int *group_leader, u
 		       open_hint(ret, events[0].kind, o->target));
 		goto err;
 	}
+	c->opened = true;
 	ret = read_ids(c, events);
 	if (ret)
 		goto err;
@@ -285,7 +293,7 @@ err:
 void ibsp_capture__enable(struct ibsp_capture *c)
 {
 	if (c->cg)
-		cg_capture__enable(c->cg, c->leader);
+		ibsp_cgroup_capture__enable(c->cg, c->leader);
 	else
 		perf_evlist__enable(c->evlist);
 }
@@ -293,7 +301,7 @@ void ibsp_capture__enable(struct ibsp_capture *c)
 void ibsp_capture__disable(struct ibsp_capture *c)
 {
 	if (c->cg)
-		cg_capture__disable(c->cg, c->leader);
+		ibsp_cgroup_capture__disable(c->cg, c->leader);
 	else
 		perf_evlist__disable(c->evlist);
 }
@@ -303,10 +311,18 @@ int ibsp_capture__poll(struct ibsp_capture *c, int timeout_ms)
 	int ret;
 
 	if (c->cg)
-		return cg_capture__poll(c->cg, timeout_ms);
+		return ibsp_cgroup_capture__poll(c->cg, timeout_ms);
 	ret = perf_evlist__poll(c->evlist, timeout_ms);
-
 	return ret < 0 ? -errno : ret;
+}
+
+int ibsp_capture__alive(struct ibsp_capture *c)
+{
+	/* A target task that exited leaves its fds in POLLHUP; stop polling them (perf record
+	 * does the same). Their rings stay mapped, so a later drain still reads them. */
+	if (c->cg)
+		return 1; /* a cgroup outlives its tasks */
+	return perf_evlist__filter_pollfd(c->evlist, POLLERR | POLLHUP);
 }
 
 static void count(struct ibsp_capture_stats *st, const struct perf_event_header *h)
@@ -363,20 +379,16 @@ int ibsp_capture__drain(struct ibsp_capture *c, ibsp_record_fn fn, void *ctx)
 	int ret = 0;
 
 	if (c->cg)
-		return cg_capture__drain(c->cg, counted, &cf);
+		return ibsp_cgroup_capture__drain(c->cg, counted, &cf);
 	perf_evlist__for_each_mmap(c->evlist, map, false)
 	{
 		union perf_event *ev;
-		int r = perf_mmap__read_init(map);
-
-		if (r == -EAGAIN)
-			c->st.overruns++;
-		if (r < 0)
-			continue;
-		while (!ret && (ev = perf_mmap__read_event(map))) {
+		if (perf_mmap__read_init(map) < 0)
+			continue; /* empty, or unmapped after POLLHUP */
+		while (!ret && (ev = perf_mmap__read_event(map)))
 			ret = counted(&ev->header, &cf);
-			perf_mmap__consume(map);
-		}
+		/* one data_tail store per ring, not per record: perf record does the same */
+		perf_mmap__consume(map);
 		perf_mmap__read_done(map);
 		if (ret)
 			break;
@@ -391,22 +403,19 @@ const struct ibsp_capture_stats *ibsp_capture__stats(const struct ibsp_capture *
 
 double ibsp_capture__running_ratio(struct ibsp_capture *c)
 {
-	uint32_t first = 0;
 	uint64_t ena = 0, run = 0;
 	int ncpu, nthr;
 
 	if (c->cg)
-		return cg_capture__running_ratio(c->cg);
+		return ibsp_cgroup_capture__running_ratio(c->cg, c->first_sampler);
 	ncpu = perf_cpu_map__nr(c->cpus);
 	nthr = perf_thread_map__nr(c->threads);
 
-	while (first + 1 < c->nr && !c->attrs[first].sample_period)
-		first++; /* skip a counting group leader such as mem-loads-aux */
 	for (int cpu = 0; cpu < ncpu; cpu++)
 		for (int t = 0; t < nthr; t++) {
 			struct perf_counts_values v;
 
-			if (!perf_evsel__read(c->evsels[first], cpu, t, &v)) {
+			if (!perf_evsel__read(c->evsels[c->first_sampler], cpu, t, &v)) {
 				ena += v.ena;
 				run += v.run;
 			}

@@ -33,19 +33,18 @@ struct cg_ring {
 	uint64_t start, end; /* read_init: [tail, head) */
 };
 
-struct cg_capture {
+struct ibsp_cgroup_capture {
 	uint32_t nr_events, nr_cpus;
 	int *cpus;	       /* online CPU numbers */
 	int *fds;	       /* [cpu][event] */
 	struct cg_ring *rings; /* [cpu] */
 	struct pollfd *pfd;
-	uint8_t *copy;	   /* a record that wraps the ring end, reassembled */
-	int first_sampler; /* event index whose times tell the running ratio */
+	uint8_t *copy; /* a record that wraps the ring end, reassembled */
 };
 
 static int collect_cpu(int cpu, void *ctx)
 {
-	struct cg_capture *c = ctx;
+	struct ibsp_cgroup_capture *c = ctx;
 	int *n = reallocarray(c->cpus, c->nr_cpus + 1, sizeof(*n));
 
 	if (!n)
@@ -55,7 +54,7 @@ static int collect_cpu(int cpu, void *ctx)
 	return 0;
 }
 
-void cg_capture__close(struct cg_capture *c)
+void ibsp_cgroup_capture__close(struct ibsp_cgroup_capture *c)
 {
 	if (!c)
 		return;
@@ -73,13 +72,13 @@ void cg_capture__close(struct cg_capture *c)
 	free(c);
 }
 
-int cg_capture__open(struct ibsp_event_desc *ev, const struct perf_event_attr *attrs,
-		     const int *leader, uint32_t nr, const char *cgroup_path, uint32_t pages,
-		     struct cg_capture **out)
+int ibsp_cgroup_capture__open(struct ibsp_event_desc *ev, const struct perf_event_attr *attrs,
+			      const int *leader, uint32_t nr, const char *cgroup_path,
+			      uint32_t pages, struct ibsp_cgroup_capture **out)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	char buf[4096];
-	struct cg_capture *c;
+	struct ibsp_cgroup_capture *c;
 	int cgfd, ret;
 
 	cgfd = open(cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -94,9 +93,6 @@ int cg_capture__open(struct ibsp_event_desc *ev, const struct perf_event_attr *a
 		return -ENOMEM;
 	}
 	c->nr_events = nr;
-	c->first_sampler = 0;
-	while ((uint32_t)c->first_sampler + 1 < nr && !attrs[c->first_sampler].sample_period)
-		c->first_sampler++;
 	ret = ibsp_read_file_str("/sys/devices/system/cpu/online", buf, sizeof(buf));
 	if (ret < 0 || ibsp_cpulist__parse(buf, collect_cpu, c) || !c->nr_cpus) {
 		pr_err("/sys/devices/system/cpu/online: cannot read the online CPUs\n");
@@ -175,17 +171,17 @@ int cg_capture__open(struct ibsp_event_desc *ev, const struct perf_event_attr *a
 	return 0;
 err:
 	close(cgfd);
-	cg_capture__close(c);
+	ibsp_cgroup_capture__close(c);
 	return ret;
 }
 
-uint32_t cg_capture__nr_cpus(const struct cg_capture *c)
+uint32_t ibsp_cgroup_capture__nr_cpus(const struct ibsp_cgroup_capture *c)
 {
 	return c->nr_cpus;
 }
 
 /* Enable or disable the group leaders (members follow them). */
-static void ioctl_all(struct cg_capture *c, const int *leader, unsigned long req)
+static void ioctl_all(struct ibsp_cgroup_capture *c, const int *leader, unsigned long req)
 {
 	for (uint32_t k = 0; k < c->nr_cpus; k++)
 		for (uint32_t e = 0; e < c->nr_events; e++)
@@ -193,17 +189,17 @@ static void ioctl_all(struct cg_capture *c, const int *leader, unsigned long req
 				ioctl(c->fds[k * c->nr_events + e], req, 0);
 }
 
-void cg_capture__enable(struct cg_capture *c, const int *leader)
+void ibsp_cgroup_capture__enable(struct ibsp_cgroup_capture *c, const int *leader)
 {
 	ioctl_all(c, leader, PERF_EVENT_IOC_ENABLE);
 }
 
-void cg_capture__disable(struct cg_capture *c, const int *leader)
+void ibsp_cgroup_capture__disable(struct ibsp_cgroup_capture *c, const int *leader)
 {
 	ioctl_all(c, leader, PERF_EVENT_IOC_DISABLE);
 }
 
-int cg_capture__poll(struct cg_capture *c, int timeout_ms)
+int ibsp_cgroup_capture__poll(struct ibsp_cgroup_capture *c, int timeout_ms)
 {
 	int ret = poll(c->pfd, c->nr_cpus, timeout_ms);
 
@@ -247,8 +243,8 @@ static void ring_read_done(struct cg_ring *r)
 	__atomic_store_n(&r->pg->data_tail, r->start, __ATOMIC_RELEASE);
 }
 
-int cg_capture__drain(struct cg_capture *c, int (*fn)(const struct perf_event_header *, void *),
-		      void *ctx)
+int ibsp_cgroup_capture__drain(struct ibsp_cgroup_capture *c,
+			       int (*fn)(const struct perf_event_header *, void *), void *ctx)
 {
 	int ret = 0;
 
@@ -264,15 +260,14 @@ int cg_capture__drain(struct cg_capture *c, int (*fn)(const struct perf_event_he
 	return ret;
 }
 
-double cg_capture__running_ratio(struct cg_capture *c)
+double ibsp_cgroup_capture__running_ratio(struct ibsp_cgroup_capture *c, uint32_t ev)
 {
 	uint64_t ena = 0, run = 0;
 
 	for (uint32_t k = 0; k < c->nr_cpus; k++) {
 		uint64_t v[4]; /* value, time_enabled, time_running, id */
 
-		if (read(c->fds[k * c->nr_events + (uint32_t)c->first_sampler], v, sizeof(v)) ==
-		    (ssize_t)sizeof(v)) {
+		if (read(c->fds[k * c->nr_events + ev], v, sizeof(v)) == (ssize_t)sizeof(v)) {
 			ena += v[1];
 			run += v[2];
 		}

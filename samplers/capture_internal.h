@@ -8,19 +8,19 @@
 
 #include "ibsp/perf_file.h"
 
-struct cg_capture;
+struct ibsp_cgroup_capture;
 
 /* Open @attrs on every online CPU for the tasks of @cgroup_path; fills the events' ids. */
-int cg_capture__open(struct ibsp_event_desc *ev, const struct perf_event_attr *attrs,
-		     const int *leader, uint32_t nr, const char *cgroup_path, uint32_t pages,
-		     struct cg_capture **out);
-void cg_capture__close(struct cg_capture *c);
-uint32_t cg_capture__nr_cpus(const struct cg_capture *c);
-void cg_capture__enable(struct cg_capture *c, const int *leader);
-void cg_capture__disable(struct cg_capture *c, const int *leader);
-int cg_capture__poll(struct cg_capture *c, int timeout_ms);
-int cg_capture__drain(struct cg_capture *c, int (*fn)(const struct perf_event_header *, void *),
-		      void *ctx);
-double cg_capture__running_ratio(struct cg_capture *c);
+int ibsp_cgroup_capture__open(struct ibsp_event_desc *ev, const struct perf_event_attr *attrs,
+			      const int *leader, uint32_t nr, const char *cgroup_path,
+			      uint32_t pages, struct ibsp_cgroup_capture **out);
+void ibsp_cgroup_capture__close(struct ibsp_cgroup_capture *c);
+uint32_t ibsp_cgroup_capture__nr_cpus(const struct ibsp_cgroup_capture *c);
+void ibsp_cgroup_capture__enable(struct ibsp_cgroup_capture *c, const int *leader);
+void ibsp_cgroup_capture__disable(struct ibsp_cgroup_capture *c, const int *leader);
+int ibsp_cgroup_capture__poll(struct ibsp_cgroup_capture *c, int timeout_ms);
+int ibsp_cgroup_capture__drain(struct ibsp_cgroup_capture *c,
+			       int (*fn)(const struct perf_event_header *, void *), void *ctx);
+double ibsp_cgroup_capture__running_ratio(struct ibsp_cgroup_capture *c, uint32_t ev);
 
 #endif

@@ -232,8 +232,12 @@ static int build_pebs(struct evbuild *b, const struct ibsp_sampler_opts *o,
 			return ret;
 		ev->attr.sample_period = 0;
 		ev->attr.precise_ip = 0;
-		ev->attr.disabled = 1;
-		ev->attr.read_format = PERF_FORMAT_ID;
+		/* The same sample_type and sample_id_all as its members: a recording's attrs must
+		 * agree on where the sample id is (perf's evlist__valid_sample_type). */
+		ev->attr.sample_type = PEBS_TYPE;
+		common_attr(&ev->attr);
+		ev->attr.comm = 1;
+		ev->attr.task = 1;
 		leader = (int)b->nr - 1;
 	}
 	snprintf(str, sizeof(str), "%s:ldlat=%u:precise=2", m->load, ldlat);
@@ -246,10 +250,8 @@ static int build_pebs(struct evbuild *b, const struct ibsp_sampler_opts *o,
 	ev->attr.sample_type = PEBS_TYPE;
 	common_attr(&ev->attr);
 	/* Large PEBS needs a watermark wakeup, not wakeup_events (set by the capture). */
-	ev->attr.comm = 1;
-	ev->attr.task = 1;
-	if (leader >= 0)
-		ev->attr.disabled = 0; /* group members follow their leader */
+	ev->attr.comm = leader < 0;
+	ev->attr.task = leader < 0;
 	if (!o->pebs_no_stores && m->store) {
 		ev = ev_add(b, m->store, -1);
 		if (!ev)

@@ -417,3 +417,74 @@ Test(live, cgroup_target_keeps_only_that_cgroup)
 	free(err);
 	free(s);
 }
+
+/* A --pid target that exits ends the recording (its fds hang up): no busy loop, no flood. */
+Test(live, pid_target_that_exits_ends_the_recording)
+{
+	const char *data = tmp_path("gone.data");
+	const struct perf_event_header *h;
+	struct ibsp_perf_reader *r;
+	char cmd[512], *out, *err;
+	uint64_t records = 0;
+	pid_t sleeper;
+	int ret;
+
+	need_live_capture();
+	sleeper = fork();
+	cr_assert_geq(sleeper, 0);
+	if (sleeper == 0) {
+		execl("/bin/sleep", "sleep", "0.3", (char *)NULL);
+		_exit(127);
+	}
+	snprintf(cmd, sizeof(cmd), IBSP_CLI " record -o %s --sampler=soft --pid %d -d 20", data,
+		 (int)sleeper);
+	ret = run_cmd(cmd, &out, &err);
+	waitpid(sleeper, NULL, 0);
+	cr_assert_eq(ret, 0, "record: %s", err);
+	cr_assert(!strstr(err, "in 20."), "record ran for its whole --duration: %s", err);
+	cr_assert_eq(ibsp_perf_reader__open(data, NULL, &r), 0);
+	while ((ret = ibsp_perf_reader__next_record(r, &h, NULL)) == 1)
+		records++;
+	cr_assert_eq(ret, 0);
+	/* a spinning loop would have written a FINISHED_ROUND per wakeup: millions */
+	cr_assert_lt(records, 1000, "%llu records for a sleeping process",
+		     (unsigned long long)records);
+	ibsp_perf_reader__close(r);
+	free(out);
+	free(err);
+}
+
+/* A failed open (here: a zombie has no mm to sample) is an error naming the pid, not a crash. */
+Test(live, failed_open_names_the_pid)
+{
+	char cmd[512], *out, *err;
+	pid_t parent, zombie;
+	int fds[2], ret;
+
+	need_live_capture();
+	cr_assert_eq(pipe(fds), 0);
+	parent = fork();
+	cr_assert_geq(parent, 0);
+	if (parent == 0) {
+		/* a parent that never reaps its exited child */
+		pid_t child = fork();
+
+		if (child == 0)
+			_exit(0);
+		if (write(fds[1], &child, sizeof(child)) != sizeof(child))
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	cr_assert_eq(read(fds[0], &zombie, sizeof(zombie)), (ssize_t)sizeof(zombie));
+	usleep(100 * 1000);
+	snprintf(cmd, sizeof(cmd), IBSP_CLI " record -o %s --sampler=soft --pid %d -d 1",
+		 tmp_path("zombie.data"), (int)zombie);
+	ret = run_cmd(cmd, &out, &err);
+	kill(parent, SIGKILL);
+	waitpid(parent, NULL, 0);
+	cr_assert_eq(ret, 1, "exit %d (139 is a crash): %s", ret, err);
+	cr_assert(strstr(err, "pid"), "stderr: %s", err);
+	free(out);
+	free(err);
+}

@@ -73,6 +73,9 @@ static void check_pebs_model(const struct pebs_row *row)
 			     row->pmu, i);
 		cr_assert_eq(a->sample_period, row->ev[i].period);
 		cr_assert_eq(leader[i], row->ev[i].leader);
+		/* every attr of a recording puts the sample id first and has sample_id_all */
+		cr_assert(a->sample_type & PERF_SAMPLE_IDENTIFIER, "%s event %u", row->pmu, i);
+		cr_assert(a->sample_id_all, "%s event %u", row->pmu, i);
 		if (a->sample_period) {
 			uint64_t want = PERF_SAMPLE_ADDR | PERF_SAMPLE_PHYS_ADDR |
 					PERF_SAMPLE_DATA_SRC | PERF_SAMPLE_WEIGHT_STRUCT |
@@ -543,4 +546,37 @@ Test(ibs, drop_reasons_and_optional_registers)
 		if (!rows[i].ret)
 			cr_assert_eq(s.vaddr, 0x7f0000001000ULL);
 	}
+}
+
+/* A Sapphire Rapids recording (aux leader + loads + stores) must be readable: one id position. */
+Test(pebs, sapphire_rapids_recording_reads_back)
+{
+	struct ibsp_sampler_opts o = { .sz = sizeof(o), .kind = IBSP_SAMPLER_PEBS };
+	struct ibsp_recording_info info = { .hostname = "spr", .arch = "x86_64" };
+	const char *path = tmp_path("spr.data");
+	struct ibsp_perf_writer *w;
+	struct ibsp_perf_reader *r;
+	struct ibsp_host_caps caps;
+	struct ibsp_event_desc *ev;
+	int *leader;
+	uint32_t nr;
+
+	setenv("LIBPFM_FORCE_PMU", "spr", 1);
+	ibsp_host_caps__read("/sys", &caps);
+	cr_assert_eq(ibsp_sampler__events(&o, &caps, &ev, &leader, &nr), 0);
+	cr_assert_eq(nr, 3);
+	for (uint32_t i = 0; i < nr; i++) {
+		ev[i].ids = calloc(1, sizeof(uint64_t));
+		ev[i].ids[0] = 100 + i;
+		ev[i].nr_ids = 1;
+	}
+	cr_assert_eq(ibsp_perf_writer__new(path, &info, ev, nr, &w), 0);
+	cr_assert_eq(ibsp_perf_writer__close(w), 0);
+	log_capture_start();
+	cr_assert_eq(ibsp_perf_reader__open(path, NULL, &r), 0, "%s", log_captured());
+	cr_assert_eq(ibsp_perf_reader__nr_events(r), 3);
+	for (uint32_t i = 1; i < 3; i++)
+		cr_assert_eq(ibsp_perf_reader__event(r, i)->kind, IBSP_SAMPLER_PEBS, "event %u", i);
+	ibsp_perf_reader__close(r);
+	ibsp_sampler__free_events(ev, leader, nr);
 }

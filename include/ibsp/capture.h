@@ -40,7 +40,6 @@ struct ibsp_capture_stats {
 	uint64_t lost_samples; /* PERF_RECORD_LOST_SAMPLES counts */
 	uint64_t throttle;     /* PERF_RECORD_THROTTLE records */
 	uint64_t unthrottle;   /* PERF_RECORD_UNTHROTTLE records */
-	uint64_t overruns;     /* rings where libperf skipped an overrun (-EAGAIN) */
 	uint32_t nr_cpus;      /* CPUs the events are open on */
 };
 
@@ -69,6 +68,14 @@ void ibsp_capture__disable(struct ibsp_capture *c);
  * (-EINTR when a signal arrived).
  */
 int ibsp_capture__poll(struct ibsp_capture *c, int timeout_ms);
+
+/**
+ * ibsp_capture__alive() - stop polling events whose task exited (POLLHUP)
+ *
+ * Call after a drain. Return: the number of events still pollable; 0 when
+ * the whole target is gone (a --pid target that exited).
+ */
+int ibsp_capture__alive(struct ibsp_capture *c);
 
 typedef int (*ibsp_record_fn)(const struct perf_event_header *rec, void *ctx);
 

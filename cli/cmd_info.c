@@ -125,9 +125,9 @@ static json_t *info_json(const char *path, const struct ibsp_perf_reader *r)
 					    json_integer((json_int_t)st->nr_dropped[d]));
 		json_object_set_new(root, "invalid_by_reason", drops);
 	}
-	json_object_set_new(root, "lost_records", json_integer((json_int_t)st->nr_lost_records));
-	json_object_set_new(root, "lost", json_integer((json_int_t)st->nr_lost));
-	json_object_set_new(root, "throttle", json_integer((json_int_t)st->nr_throttle));
+	json_object_set_new(root, "lost_records", json_integer((json_int_t)st->loss.lost_records));
+	json_object_set_new(root, "lost", json_integer((json_int_t)st->loss.lost));
+	json_object_set_new(root, "throttle", json_integer((json_int_t)st->loss.throttle));
 	json_object_set_new(root, "records", json_integer((json_int_t)st->nr_records));
 	return root;
 }
@@ -207,7 +207,7 @@ static void info_text(const char *path, const struct ibsp_perf_reader *r)
 	printf("\n");
 	printf("lost:        %" PRIu64 " records in %" PRIu64 " LOST records; %" PRIu64
 	       " throttle events\n",
-	       st->nr_lost, st->nr_lost_records, st->nr_throttle);
+	       st->loss.lost, st->loss.lost_records, st->loss.throttle);
 }
 
 int cmd_info(int argc, char **argv)

@@ -433,8 +433,8 @@ finish:
 		fprintf(stderr,
 			"ibs-promote record: %" PRIu64 " samples (%" PRIu64 " bytes) from %u CPUs "
 			"in %.1f s to %s; lost %" PRIu64 " records, %" PRIu64 " throttles%s\n",
-			st->samples, bytes, st->nr_cpus, now_s() - t0, env.output, st->lost,
-			st->throttle, stop_signal ? " (stopped by a signal)" : "");
+			st->samples, bytes, st->nr_cpus, now_s() - t0, env.output, st->loss.lost,
+			st->loss.throttle, stop_signal ? " (stopped by a signal)" : "");
 		/* Only CPU-wide hardware events can be squeezed out by another PMU user. */
 		if (sopts.kind != IBSP_SAMPLER_SOFT && env.target != IBSP_TARGET_PID &&
 		    ratio < 0.99)

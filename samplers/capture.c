@@ -29,6 +29,7 @@
 #include "ibsp/capture.h"
 #include "capture_internal.h"
 #include "log_internal.h"
+#include "util.h"
 
 #define DEFAULT_PAGES 128u
 
@@ -166,16 +167,19 @@ static const char *target_name(const struct ibsp_capture_opts *o, char *buf, siz
 }
 
 int ibsp_capture__new(struct ibsp_event_desc *events, const int *group_leader, uint32_t nr,
-		      const struct ibsp_capture_opts *o, struct ibsp_capture **out)
+		      const struct ibsp_capture_opts *user_opts, struct ibsp_capture **out)
 {
 	static int libperf_ready;
-	uint32_t pages = o->mmap_pages ? o->mmap_pages : DEFAULT_PAGES;
+	struct ibsp_capture_opts opts, *o = &opts;
+	uint32_t pages;
 	long page = sysconf(_SC_PAGESIZE);
 	struct ibsp_capture *c;
 	bool grouped = false;
 	char tname[PATH_MAX + 32];
 	int ret;
 
+	IBSP_OPTS_COPY(opts, user_opts);
+	pages = o->mmap_pages ? o->mmap_pages : DEFAULT_PAGES;
 	if (!libperf_ready) {
 		libperf_init(libperf_print);
 		libperf_ready = 1;
@@ -325,38 +329,6 @@ int ibsp_capture__alive(struct ibsp_capture *c)
 	return perf_evlist__filter_pollfd(c->evlist, POLLERR | POLLHUP);
 }
 
-static void count(struct ibsp_capture_stats *st, const struct perf_event_header *h)
-{
-	uint64_t v[2];
-
-	switch (h->type) {
-	case PERF_RECORD_SAMPLE:
-		st->samples++;
-		break;
-	case PERF_RECORD_LOST:
-		st->lost_records++;
-		if (h->size >= sizeof(*h) + 16) {
-			memcpy(v, h + 1, 16);
-			st->lost += v[1];
-		}
-		break;
-	case PERF_RECORD_LOST_SAMPLES:
-		if (h->size >= sizeof(*h) + 8) {
-			memcpy(v, h + 1, 8);
-			st->lost_samples += v[0];
-		}
-		break;
-	case PERF_RECORD_THROTTLE:
-		st->throttle++;
-		break;
-	case PERF_RECORD_UNTHROTTLE:
-		st->unthrottle++;
-		break;
-	default:
-		break;
-	}
-}
-
 struct counted_fn {
 	struct ibsp_capture *c;
 	ibsp_record_fn fn;
@@ -367,7 +339,10 @@ static int counted(const struct perf_event_header *h, void *arg)
 {
 	struct counted_fn *cf = arg;
 
-	count(&cf->c->st, h);
+	if (h->type == PERF_RECORD_SAMPLE)
+		cf->c->st.samples++;
+	else
+		ibsp_loss_stats__count(&cf->c->st.loss, h);
 	cf->c->st.records++;
 	return cf->fn(h, cf->ctx);
 }

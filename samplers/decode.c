@@ -117,7 +117,7 @@ void ibsp_decode_common(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
 }
 
 /* Addresses as the kernel reported them: ADDR and PHYS_ADDR, 0 meaning "not known". */
-static void take_addrs(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
+void ibsp_decode_addrs(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
 {
 	if (rs->type & PERF_SAMPLE_ADDR) {
 		s->vaddr = rs->addr;
@@ -137,14 +137,14 @@ int ibsp_decode_soft(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
 {
 	s->kind = IBSP_SAMPLER_SOFT;
 	s->flags |= IBSP_S_COARSE;
-	take_addrs(rs, s);
+	ibsp_decode_addrs(rs, s);
 	return 0;
 }
 
 int ibsp_decode_generic(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
 {
 	s->kind = IBSP_SAMPLER_NONE;
-	take_addrs(rs, s);
+	ibsp_decode_addrs(rs, s);
 	return 0;
 }
 

@@ -74,15 +74,7 @@ enum ibsp_mem_src ibsp_mem_src_from_data_src(uint64_t ds, uint16_t *flags)
 int ibsp_decode_pebs(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
 {
 	s->kind = IBSP_SAMPLER_PEBS;
-	if (rs->type & PERF_SAMPLE_ADDR) {
-		s->vaddr = rs->addr;
-		s->flags |= IBSP_S_VADDR_VALID;
-	}
-	/* Generic perf_virt_to_phys(): 0 when the page was not present or GUP-fast failed. */
-	if ((rs->type & PERF_SAMPLE_PHYS_ADDR) && rs->phys_addr) {
-		s->paddr = rs->phys_addr;
-		s->flags |= IBSP_S_PADDR_VALID;
-	}
+	ibsp_decode_addrs(rs, s); /* PHYS_ADDR: the generic perf_virt_to_phys() page walk */
 	if (rs->type & PERF_SAMPLE_DATA_SRC)
 		s->src = (uint8_t)ibsp_mem_src_from_data_src(rs->data_src, &s->flags);
 	if ((rs->type & (PERF_SAMPLE_WEIGHT | PERF_SAMPLE_WEIGHT_STRUCT)) && rs->weight) {

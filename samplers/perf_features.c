@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * perf.data feature sections: parse and write.
+ * perf.data feature sections: parsing (writing: perf_features_write.c).
  *
  * Payload layouts: Linux 6.1 tools/perf/util/header.c (write_* / process_*),
  * summarized in docs/perf-data.md. Strings are { u32 len; char s[len]; }
@@ -237,12 +237,28 @@ static int parse_mem_topology(struct fcur *c, struct ibsp_recording_info *info)
 			if ((ret = ibsp_topo_node__set_cpulist(n, "")))
 				return ret;
 		}
-		for (uint64_t b = 0; b < nbits; b++) {
+		/* Walk runs of set bits a word at a time: zero words cost nothing. */
+		for (uint64_t wi = 0; wi < words; wi++) {
 			uint64_t w;
 
-			memcpy(&w, bm + (b / 64) * 8, 8);
-			if (((w >> (b % 64)) & 1) && (ret = ibsp_topo_node__add_block(n, b)))
-				return ret == -EINVAL ? fbad(c, "bitmap", "repeats a block") : ret;
+			memcpy(&w, bm + wi * 8, 8);
+			if (wi == words - 1 && nbits % 64)
+				w &= (1ULL << (nbits % 64)) - 1; /* bits past nbits are padding */
+			while (w) {
+				unsigned int lo = (unsigned int)__builtin_ctzll(w);
+				uint64_t rest = ~(w >> lo);
+				unsigned int run =
+				    rest ? (unsigned int)__builtin_ctzll(rest) : 64 - lo;
+
+				ret = ibsp_topo_node__add_range(n, wi * 64 + lo, run);
+				if (ret == -E2BIG)
+					return fbad(c, "bitmap",
+						    "has more memory ranges than a host can");
+				if (ret)
+					return ret == -EINVAL ? fbad(c, "bitmap", "repeats a block")
+							      : ret;
+				w = run + lo >= 64 ? 0 : w & ~(((1ULL << run) - 1) << lo);
+			}
 		}
 	}
 	t->block_size_bytes = bsize;
@@ -477,268 +493,5 @@ int ibsp_features_parse(const char *path, int fd, uint64_t file_size,
 		ret = parse_one(&c, bits[i], info, ev, nr_events);
 		free(buf);
 	}
-	return ret;
-}
-
-/* ---- writing ---------------------------------------------------------------------------- */
-
-struct wbuf {
-	uint8_t *p;
-	size_t len, cap;
-	int err;
-};
-
-static void w_put(struct wbuf *b, const void *data, size_t n)
-{
-	if (b->err)
-		return;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		uint8_t *np;
-
-		while (cap < b->len + n)
-			cap *= 2;
-		np = realloc(b->p, cap);
-		if (!np) {
-			b->err = -ENOMEM;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-}
-
-static void w_u32(struct wbuf *b, uint32_t v)
-{
-	w_put(b, &v, 4);
-}
-
-static void w_u64(struct wbuf *b, uint64_t v)
-{
-	w_put(b, &v, 8);
-}
-
-static void w_str(struct wbuf *b, const char *s)
-{
-	static const uint8_t zeros[PERF_NAME_ALIGN];
-	size_t n = strlen(s) + 1;
-	size_t len = (n + PERF_NAME_ALIGN - 1) / PERF_NAME_ALIGN * PERF_NAME_ALIGN;
-
-	w_u32(b, (uint32_t)len);
-	w_put(b, s, n - 1);
-	w_put(b, zeros, len - (n - 1));
-}
-
-static void build_numa(struct wbuf *b, const struct ibsp_topology *t)
-{
-	w_u32(b, t->nr_nodes);
-	for (uint32_t i = 0; i < t->nr_nodes; i++) {
-		const struct ibsp_topo_node *n = &t->nodes[i];
-
-		w_u32(b, (uint32_t)n->node.id);
-		w_u64(b, n->mem_total_kb);
-		w_u64(b, n->mem_free_kb);
-		w_str(b, n->cpulist ? n->cpulist : "");
-	}
-}
-
-static void build_mem_topology(struct wbuf *b, const struct ibsp_topology *t)
-{
-	w_u64(b, 1);
-	w_u64(b, t->block_size_bytes);
-	w_u64(b, t->nr_nodes);
-	for (uint32_t i = 0; i < t->nr_nodes; i++) {
-		const struct ibsp_topo_node *n = &t->nodes[i];
-		uint64_t nbits = 0, words;
-
-		if (n->nr_ranges) {
-			const struct ibsp_block_range *last = &n->ranges[n->nr_ranges - 1];
-
-			nbits = last->first + last->nr;
-		}
-		words = (nbits + 63) / 64;
-		w_u64(b, (uint64_t)n->node.id);
-		w_u64(b, nbits);
-		w_u64(b, nbits);
-		for (uint64_t w = 0; w < words; w++) {
-			uint64_t word = 0;
-
-			for (uint32_t r = 0; r < n->nr_ranges; r++) {
-				const struct ibsp_block_range *rg = &n->ranges[r];
-				uint64_t lo = rg->first, hi = rg->first + rg->nr; /* [lo, hi) */
-
-				for (uint64_t bit = lo > w * 64 ? lo : w * 64;
-				     bit < hi && bit < (w + 1) * 64; bit++)
-					word |= 1ULL << (bit % 64);
-			}
-			w_u64(b, word);
-		}
-	}
-}
-
-static void build_event_desc(struct wbuf *b, const struct ibsp_event_desc *ev, uint32_t nr)
-{
-	w_u32(b, nr);
-	w_u32(b, IBSP_WRITE_ATTR_SIZE);
-	for (uint32_t i = 0; i < nr; i++) {
-		struct perf_event_attr a = ev[i].attr;
-
-		a.size = IBSP_WRITE_ATTR_SIZE;
-		w_put(b, &a, IBSP_WRITE_ATTR_SIZE);
-		w_u32(b, ev[i].nr_ids);
-		w_str(b, ev[i].name ? ev[i].name : "unknown");
-		for (uint32_t k = 0; k < ev[i].nr_ids; k++)
-			w_u64(b, ev[i].ids[k]);
-	}
-}
-
-/* Build the payload of feature @bit; returns 1 if the feature is written, 0 if skipped. */
-static int build_one(struct wbuf *b, unsigned int bit, const struct ibsp_recording_info *info,
-		     const struct ibsp_event_desc *ev, uint32_t nr_events)
-{
-	switch (bit) {
-	case HEADER_HOSTNAME:
-		/* Always written: perf uses it to detect a u32-swapped feature bitmap. */
-		w_str(b, info->hostname ? info->hostname : "");
-		return 1;
-	case HEADER_OSRELEASE:
-		if (!info->osrelease)
-			return 0;
-		w_str(b, info->osrelease);
-		return 1;
-	case HEADER_ARCH:
-		if (!info->arch)
-			return 0;
-		w_str(b, info->arch);
-		return 1;
-	case HEADER_NRCPUS:
-		if (!info->nr_cpus_avail)
-			return 0;
-		w_u32(b, info->nr_cpus_avail);
-		w_u32(b, info->nr_cpus_online);
-		return 1;
-	case HEADER_CPUDESC:
-		if (!info->cpudesc)
-			return 0;
-		w_str(b, info->cpudesc);
-		return 1;
-	case HEADER_CPUID:
-		if (!info->cpuid)
-			return 0;
-		w_str(b, info->cpuid);
-		return 1;
-	case HEADER_TOTAL_MEM:
-		if (!info->total_mem_kb)
-			return 0;
-		w_u64(b, info->total_mem_kb);
-		return 1;
-	case HEADER_CMDLINE:
-		if (!info->nr_cmdline)
-			return 0;
-		w_u32(b, info->nr_cmdline);
-		for (uint32_t i = 0; i < info->nr_cmdline; i++)
-			w_str(b, info->cmdline[i]);
-		return 1;
-	case HEADER_EVENT_DESC:
-		build_event_desc(b, ev, nr_events);
-		return 1;
-	case HEADER_NUMA_TOPOLOGY:
-		if (!info->topo)
-			return 0;
-		build_numa(b, info->topo);
-		return 1;
-	case HEADER_PMU_MAPPINGS:
-		if (!info->nr_pmus)
-			return 0;
-		w_u32(b, info->nr_pmus);
-		for (uint32_t i = 0; i < info->nr_pmus; i++) {
-			w_u32(b, info->pmus[i].type);
-			w_str(b, info->pmus[i].name);
-		}
-		return 1;
-	case HEADER_SAMPLE_TIME:
-		if (!info->has_sample_time)
-			return 0;
-		w_u64(b, info->first_sample_ns);
-		w_u64(b, info->last_sample_ns);
-		return 1;
-	case HEADER_MEM_TOPOLOGY:
-		if (!info->topo || !info->topo->has_block_map)
-			return 0;
-		build_mem_topology(b, info->topo);
-		return 1;
-	case HEADER_PMU_CAPS:
-		if (!info->ibs_zen4)
-			return 0;
-		w_u32(b, 1);
-		w_u32(b, 1);
-		w_str(b, "zen4_ibs_extensions");
-		w_str(b, "1");
-		w_str(b, "ibs_op");
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-static int pwrite_all(int fd, const void *p, size_t n, uint64_t off)
-{
-	const uint8_t *c = p;
-
-	while (n) {
-		ssize_t w = pwrite(fd, c, n, (off_t)off);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		c += w;
-		n -= (size_t)w;
-		off += (uint64_t)w;
-	}
-	return 0;
-}
-
-int ibsp_features_write(int fd, uint64_t idx_off, const struct ibsp_recording_info *info,
-			const struct ibsp_event_desc *ev, uint32_t nr_events, uint64_t features[4])
-{
-	static const unsigned int order[] = {
-		HEADER_HOSTNAME,     HEADER_OSRELEASE,	   HEADER_ARCH,		HEADER_NRCPUS,
-		HEADER_CPUDESC,	     HEADER_CPUID,	   HEADER_TOTAL_MEM,	HEADER_CMDLINE,
-		HEADER_EVENT_DESC,   HEADER_NUMA_TOPOLOGY, HEADER_PMU_MAPPINGS, HEADER_SAMPLE_TIME,
-		HEADER_MEM_TOPOLOGY, HEADER_PMU_CAPS,
-	};
-	struct perf_file_section sec[IBSP_ARRAY_SIZE(order)];
-	struct wbuf payload = { 0 };
-	unsigned int nr = 0;
-	uint64_t off;
-	int ret;
-
-	memset(features, 0, 4 * sizeof(uint64_t));
-	/* The index must list sections in ascending bit order; order[] is ascending. */
-	for (unsigned int i = 0; i < IBSP_ARRAY_SIZE(order); i++) {
-		size_t start = payload.len;
-
-		if (build_one(&payload, order[i], info, ev, nr_events)) {
-			sec[nr].offset = start; /* relative for now */
-			sec[nr].size = payload.len - start;
-			nr++;
-			features[order[i] / 64] |= 1ULL << (order[i] % 64);
-		}
-	}
-	if (payload.err) {
-		free(payload.p);
-		return payload.err;
-	}
-	off = idx_off + nr * sizeof(sec[0]);
-	for (unsigned int i = 0; i < nr; i++)
-		sec[i].offset += off;
-	ret = pwrite_all(fd, sec, nr * sizeof(sec[0]), idx_off);
-	if (!ret)
-		ret = pwrite_all(fd, payload.p, payload.len, off);
-	free(payload.p);
 	return ret;
 }

@@ -24,19 +24,14 @@
 #include "log_internal.h"
 #include "perf_abi.h"
 #include "perf_features.h"
+#include "ordered_events.h"
 #include "perf_sample.h"
+#include "util.h"
 
 #define DEFAULT_WINDOW	  (16ULL << 20)
 #define MIN_WINDOW	  (256ULL << 10) /* > 2 x the largest record (u16 size) */
 #define MAX_IDS		  (1u << 22)	 /* 4 Mi: far above CPUs x threads x events */
 #define DEFAULT_MAX_QUEUE (1u << 20)
-
-struct oe_entry {
-	uint64_t ts;
-	uint64_t seq;
-	int is_sample; /* else a non-sample record or an invalid sample: only its time counts */
-	struct ibsp_sample s;
-};
 
 struct id_map {
 	uint64_t id;
@@ -69,13 +64,7 @@ struct ibsp_perf_reader {
 
 	/* ordered events */
 	int ordered;
-	uint32_t max_queue;
-	struct oe_entry *q;
-	size_t q_len, q_cap;
-	size_t q_ready; /* entries [q_head, q_ready) are sorted and ready to deliver */
-	size_t q_head;
-	uint64_t q_max_ts; /* newest timestamp in the queue (its tail) */
-	uint64_t max_timestamp, next_flush, last_flush;
+	struct ibsp_ordered_events oe;
 	uint64_t seq;
 	int at_end;
 	int err;		/* sticky: a malformed record ends the stream */
@@ -126,7 +115,7 @@ void ibsp_perf_reader__close(struct ibsp_perf_reader *r)
 	}
 	free(r->events);
 	free(r->ids);
-	free(r->q);
+	ibsp_oe__exit(&r->oe);
 	free(r->stats.samples_per_event);
 	free(r->stats.samples_per_cpu);
 	ibsp_recording_info__free(&r->info);
@@ -238,6 +227,14 @@ static int read_attrs(struct ibsp_perf_reader *r)
 			       r->path, off + asz, i, ids.offset, ids.size);
 			return -EINVAL;
 		}
+		/* Attrs may share one ids region; cap the total before allocating. */
+		if (ids.size / 8 > MAX_IDS - r->nr_ids) {
+			pr_err("%s: offset %#" PRIx64 ": attr %" PRIu64
+			       ": field 'ids': more than %u "
+			       "sample ids in all\n",
+			       r->path, off + asz, i, MAX_IDS);
+			return -EINVAL;
+		}
 		ev->nr_ids = (uint32_t)(ids.size / 8);
 		ev->ids = calloc(ev->nr_ids ? ev->nr_ids : 1, 8);
 		if (!ev->ids)
@@ -246,14 +243,6 @@ static int read_attrs(struct ibsp_perf_reader *r)
 		    pread(r->fd, ev->ids, ids.size, (off_t)ids.offset) != (ssize_t)ids.size)
 			return -EIO;
 		r->nr_ids += ev->nr_ids;
-		/* Attrs may share one ids region; cap the total so memory stays bounded. */
-		if (r->nr_ids > MAX_IDS) {
-			pr_err("%s: offset %#" PRIx64 ": attr %" PRIu64
-			       ": field 'ids': more than %u "
-			       "sample ids in all\n",
-			       r->path, off + asz, i, MAX_IDS);
-			return -EINVAL;
-		}
 		if (ev->attr.sample_type & ~IBSP_SAMPLE_KNOWN_MASK) {
 			uint64_t bad = ev->attr.sample_type & ~IBSP_SAMPLE_KNOWN_MASK;
 
@@ -299,9 +288,10 @@ static void name_and_route_events(struct ibsp_perf_reader *r)
 	}
 }
 
-int ibsp_perf_reader__open(const char *path, const struct ibsp_perf_reader_opts *opts,
+int ibsp_perf_reader__open(const char *path, const struct ibsp_perf_reader_opts *user_opts,
 			   struct ibsp_perf_reader **out)
 {
+	struct ibsp_perf_reader_opts o;
 	struct ibsp_perf_reader *r;
 	struct stat st;
 	int ret;
@@ -312,17 +302,12 @@ int ibsp_perf_reader__open(const char *path, const struct ibsp_perf_reader_opts 
 	r->fd = -1;
 	r->page = (size_t)sysconf(_SC_PAGESIZE);
 	r->path = strdup(path);
-	r->ordered = 1;
-	r->window = DEFAULT_WINDOW;
-	r->max_queue = DEFAULT_MAX_QUEUE;
-	if (opts && opts->sz >= sizeof(*opts)) {
-		r->ordered = !opts->unordered;
-		if (opts->window_bytes)
-			r->window =
-			    opts->window_bytes < MIN_WINDOW ? MIN_WINDOW : opts->window_bytes;
-		if (opts->max_queue)
-			r->max_queue = opts->max_queue;
-	}
+	IBSP_OPTS_COPY(o, user_opts);
+	r->ordered = !o.unordered;
+	r->window = !o.window_bytes		  ? DEFAULT_WINDOW
+		    : o.window_bytes < MIN_WINDOW ? MIN_WINDOW
+						  : o.window_bytes;
+	ibsp_oe__init(&r->oe, o.max_queue ? o.max_queue : DEFAULT_MAX_QUEUE);
 	r->window = (r->window + r->page - 1) / r->page * r->page;
 	if (!r->path) {
 		ret = -ENOMEM;
@@ -529,71 +514,6 @@ static int count_cpu(struct ibsp_perf_stats *st, const struct ibsp_sample *s)
 	return 0;
 }
 
-static int q_push(struct ibsp_perf_reader *r, uint64_t ts, int is_sample,
-		  const struct ibsp_sample *s)
-{
-	struct oe_entry *e;
-
-	if (r->q_len == r->q_cap) {
-		size_t cap = r->q_cap ? r->q_cap * 2 : 1024;
-
-		e = reallocarray(r->q, cap, sizeof(*e));
-		if (!e)
-			return -ENOMEM;
-		r->q = e;
-		r->q_cap = cap;
-	}
-	if (ts < r->last_flush)
-		r->stats.nr_out_of_order++;
-	/* perf's queue_event(): max_timestamp follows events appended at the tail. */
-	if (r->q_len == r->q_head || ts >= r->q_max_ts) {
-		r->max_timestamp = ts;
-		r->q_max_ts = ts;
-	}
-	e = &r->q[r->q_len++];
-	e->ts = ts;
-	e->seq = r->seq++;
-	e->is_sample = is_sample;
-	if (is_sample)
-		e->s = *s;
-	return 0;
-}
-
-static int cmp_oe(const void *a, const void *b)
-{
-	const struct oe_entry *x = a, *y = b;
-
-	if (x->ts != y->ts)
-		return x->ts < y->ts ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* Deliver every queued entry with ts <= limit (perf's do_flush). */
-static void q_flush(struct ibsp_perf_reader *r, uint64_t limit)
-{
-	size_t i;
-
-	if (r->q_head) { /* drop what was delivered, keep the rest */
-		memmove(r->q, r->q + r->q_head, (r->q_len - r->q_head) * sizeof(*r->q));
-		r->q_len -= r->q_head;
-		r->q_head = 0;
-	}
-	r->q_ready = 0;
-	if (!limit || !r->q_len)
-		return;
-	qsort(r->q, r->q_len, sizeof(*r->q), cmp_oe);
-	for (i = 0; i < r->q_len && r->q[i].ts <= limit; i++)
-		;
-	r->q_ready = i;
-	if (i)
-		r->last_flush = r->q[i - 1].ts;
-}
-
-static int queue_full(struct ibsp_perf_reader *r)
-{
-	return r->q_len - r->q_head >= r->max_queue;
-}
-
 static int handle_sample(struct ibsp_perf_reader *r, const struct perf_event_header *h,
 			 uint64_t off)
 {
@@ -635,35 +555,16 @@ static int handle_sample(struct ibsp_perf_reader *r, const struct perf_event_hea
 		}
 		return 0;
 	}
-	return q_push(r, rs.time, valid, &s);
+	return ibsp_oe__queue(&r->oe, rs.time, valid ? &s : NULL);
 }
 
 static int handle_other(struct ibsp_perf_reader *r, const struct perf_event_header *h, uint64_t off)
 {
-	uint64_t v[2];
 	uint32_t idx;
 	int ret;
 
+	ibsp_loss_stats__count(&r->stats.loss, h);
 	switch (h->type) {
-	case PERF_RECORD_LOST:
-		if (h->size >= sizeof(*h) + 16) {
-			memcpy(v, h + 1, 16);
-			r->stats.nr_lost += v[1];
-		}
-		r->stats.nr_lost_records++;
-		break;
-	case PERF_RECORD_LOST_SAMPLES:
-		if (h->size >= sizeof(*h) + 8) {
-			memcpy(v, h + 1, 8);
-			r->stats.nr_lost_samples += v[0];
-		}
-		break;
-	case PERF_RECORD_THROTTLE:
-		r->stats.nr_throttle++;
-		break;
-	case PERF_RECORD_UNTHROTTLE:
-		r->stats.nr_unthrottle++;
-		break;
 	case PERF_RECORD_COMPRESSED:
 		pr_err("%s: offset %#" PRIx64 ": a PERF_RECORD_COMPRESSED record (perf record -z), "
 		       "which this reader does not support; record without -z\n",
@@ -673,8 +574,7 @@ static int handle_other(struct ibsp_perf_reader *r, const struct perf_event_head
 		r->stats.nr_rounds++;
 		if (r->ordered) {
 			/* perf: flush up to the previous round's newest, then remember this one's. */
-			q_flush(r, r->next_flush);
-			r->next_flush = r->max_timestamp;
+			ibsp_oe__round(&r->oe);
 		}
 		return 0;
 	default:
@@ -698,7 +598,7 @@ static int handle_other(struct ibsp_perf_reader *r, const struct perf_event_head
 			return -EINVAL;
 		}
 		if (has_time && ts && ts != ~0ULL)
-			return q_push(r, ts, 0, NULL);
+			return ibsp_oe__queue(&r->oe, ts, NULL);
 	}
 	return 0;
 }
@@ -756,7 +656,7 @@ int ibsp_perf_reader__next_record(struct ibsp_perf_reader *r, const struct perf_
 /* Process records until something is ready to deliver or the data ends. */
 static int pump(struct ibsp_perf_reader *r)
 {
-	while (!r->have_imm && r->q_head == r->q_ready && !r->at_end) {
+	while (!r->have_imm && !ibsp_oe__has_ready(&r->oe) && !r->at_end) {
 		const struct perf_event_header *h;
 		uint64_t off;
 		int ret = ibsp_perf_reader__next_record(r, &h, &off);
@@ -765,7 +665,7 @@ static int pump(struct ibsp_perf_reader *r)
 			return ret;
 		if (ret == 0) {
 			r->at_end = 1;
-			q_flush(r, UINT64_MAX); /* OE_FLUSH__FINAL */
+			ibsp_oe__final(&r->oe);
 			break;
 		}
 		if (h->type == PERF_RECORD_SAMPLE)
@@ -774,14 +674,7 @@ static int pump(struct ibsp_perf_reader *r)
 			ret = handle_other(r, h, off);
 		if (ret)
 			return ret;
-		if (r->q_head == r->q_ready && queue_full(r)) {
-			/* perf's OE_FLUSH__HALF when its queue is over budget. */
-			uint64_t first = UINT64_MAX;
-
-			for (size_t i = r->q_head; i < r->q_len; i++)
-				first = r->q[i].ts < first ? r->q[i].ts : first;
-			q_flush(r, first + (r->q_max_ts - first) / 2);
-		}
+		ibsp_oe__bound(&r->oe);
 	}
 	return 0;
 }
@@ -795,6 +688,7 @@ int ibsp_perf_reader__read(struct ibsp_perf_reader *r, struct ibsp_sample *buf, 
 
 		if (ret) {
 			r->err = ret;
+			r->stats.nr_out_of_order = r->oe.nr_out_of_order;
 			return n ? (int)n : ret;
 		}
 		if (r->have_imm) {
@@ -803,8 +697,8 @@ int ibsp_perf_reader__read(struct ibsp_perf_reader *r, struct ibsp_sample *buf, 
 			r->stats.nr_decoded++;
 			continue;
 		}
-		if (r->q_head < r->q_ready) {
-			const struct oe_entry *e = &r->q[r->q_head++];
+		if (ibsp_oe__has_ready(&r->oe)) {
+			const struct ibsp_oe_entry *e = ibsp_oe__next(&r->oe);
 
 			if (e->is_sample) {
 				buf[n++] = e->s;
@@ -814,5 +708,6 @@ int ibsp_perf_reader__read(struct ibsp_perf_reader *r, struct ibsp_sample *buf, 
 		}
 		break; /* at the end */
 	}
+	r->stats.nr_out_of_order = r->oe.nr_out_of_order;
 	return (int)n;
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "ibsp/perf_file.h"
 #include "perf_sample.h"
 
 struct cursor {
@@ -281,4 +282,33 @@ int ibsp_parse_id_trailer(uint64_t t, const void *rec, size_t size, uint64_t *ti
 		*has_time = 1;
 	}
 	return 0;
+}
+
+int ibsp_loss_stats__count(struct ibsp_loss_stats *st, const struct perf_event_header *h)
+{
+	uint64_t v[2];
+
+	switch (h->type) {
+	case PERF_RECORD_LOST: /* { u64 id; u64 lost; sample_id } */
+		st->lost_records++;
+		if (h->size >= sizeof(*h) + 16) {
+			memcpy(v, h + 1, 16);
+			st->lost += v[1];
+		}
+		return 1;
+	case PERF_RECORD_LOST_SAMPLES: /* { u64 lost; sample_id } */
+		if (h->size >= sizeof(*h) + 8) {
+			memcpy(v, h + 1, 8);
+			st->lost_samples += v[0];
+		}
+		return 1;
+	case PERF_RECORD_THROTTLE:
+		st->throttle++;
+		return 1;
+	case PERF_RECORD_UNTHROTTLE:
+		st->unthrottle++;
+		return 1;
+	default:
+		return 0;
+	}
 }

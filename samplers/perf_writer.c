@@ -19,6 +19,7 @@
 #include "perf_abi.h"
 #include "perf_features.h"
 #include "perf_sample.h"
+#include "util.h"
 
 #define WBUF_BYTES (256u << 10)
 
@@ -38,31 +39,10 @@ struct ibsp_perf_writer {
 	int have_time;
 };
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const uint8_t *c = p;
-
-	while (n) {
-		ssize_t w = write(fd, c, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Rewrite the file header in place. Return 0 on success. */
+/* Rewrite the file header in place. */
 static int write_header(struct ibsp_perf_writer *w)
 {
-	uint8_t raw[sizeof(struct perf_file_header)];
-
-	memcpy(raw, &w->hdr, sizeof(raw));
-	return pwrite(w->fd, raw, sizeof(raw), 0) != (ssize_t)sizeof(raw);
+	return ibsp_pwrite_all(w->fd, &w->hdr, sizeof(w->hdr), 0);
 }
 
 static int flush_buf(struct ibsp_perf_writer *w)
@@ -71,9 +51,10 @@ static int flush_buf(struct ibsp_perf_writer *w)
 
 	if (w->err)
 		return w->err;
-	ret = write_all(w->fd, w->buf, w->buf_len);
+	ret = ibsp_pwrite_all(w->fd, w->buf, w->buf_len,
+			      w->hdr.data.offset + w->data_bytes - w->buf_len);
 	if (ret) {
-		pr_err("%s: write failed at data offset %" PRIu64 ": %s\n", w->path,
+		pr_err("%s: write failed at offset %" PRIu64 ": %s\n", w->path,
 		       w->hdr.data.offset + w->data_bytes - w->buf_len, strerror(-ret));
 		w->err = ret;
 	}
@@ -139,36 +120,32 @@ int ibsp_perf_writer__new(const char *path, const struct ibsp_recording_info *in
 	w->hdr.size = sizeof(w->hdr);
 	w->hdr.attr_size = IBSP_WRITE_ATTR_SIZE + sizeof(struct perf_file_section);
 	off = sizeof(w->hdr);
-	if (lseek(w->fd, (off_t)off, SEEK_SET) < 0)
-		goto io_err;
-	for (uint32_t i = 0; i < nr_events; i++) {
-		ret = write_all(w->fd, w->events[i].ids, w->events[i].nr_ids * 8ULL);
-		if (ret)
-			goto io_err;
-	}
-	w->hdr.attrs.offset = off + 0;
+	w->hdr.attrs.offset = off;
 	for (uint32_t i = 0; i < nr_events; i++)
 		w->hdr.attrs.offset += w->events[i].nr_ids * 8ULL;
 	w->hdr.attrs.size = nr_events * w->hdr.attr_size;
 	for (uint32_t i = 0; i < nr_events; i++) {
 		struct perf_file_section ids = { .offset = off,
 						 .size = w->events[i].nr_ids * 8ULL };
+		uint64_t at = w->hdr.attrs.offset + i * w->hdr.attr_size;
 
-		ret = write_all(w->fd, &w->events[i].attr, IBSP_WRITE_ATTR_SIZE);
+		ret = ibsp_pwrite_all(w->fd, w->events[i].ids, ids.size, off);
 		if (!ret)
-			ret = write_all(w->fd, &ids, sizeof(ids));
+			ret = ibsp_pwrite_all(w->fd, &w->events[i].attr, IBSP_WRITE_ATTR_SIZE, at);
+		if (!ret)
+			ret = ibsp_pwrite_all(w->fd, &ids, sizeof(ids), at + IBSP_WRITE_ATTR_SIZE);
 		if (ret)
 			goto io_err;
 		off += ids.size;
 	}
 	w->hdr.data.offset = w->hdr.attrs.offset + w->hdr.attrs.size;
 	/* A header with data.size 0 marks the file as unterminated until close. */
-	if (write_header(w))
+	ret = write_header(w);
+	if (ret)
 		goto io_err;
 	*out = w;
 	return 0;
 io_err:
-	ret = ret && ret != -ENOMEM ? ret : -EIO;
 	pr_err("%s: write failed: %s\n", path, strerror(-ret));
 err:
 	if (w->fd >= 0)
@@ -247,8 +224,8 @@ int ibsp_perf_writer__close(struct ibsp_perf_writer *w)
 		w->hdr.data.size = w->data_bytes;
 		ret = ibsp_features_write(w->fd, w->hdr.data.offset + w->hdr.data.size, &info,
 					  w->events, w->nr_events, w->hdr.adds_features);
-		if (!ret && write_header(w))
-			ret = -EIO;
+		if (!ret)
+			ret = write_header(w);
 		if (ret)
 			pr_err("%s: cannot write the feature sections or header: %s\n", w->path,
 			       strerror(-ret));

@@ -21,7 +21,14 @@ int ibsp_pmu_format__parse(const char *text, struct ibsp_pmu_format *f)
 	if (sscanf(text, "%15[a-z0-9]:%u%n", which, &lo, &n) != 2)
 		return -EINVAL;
 	hi = lo;
-	if (text[n] == '-' && sscanf(text + n + 1, "%u", &hi) != 1)
+	if (text[n] == '-') {
+		int m;
+
+		if (sscanf(text + n + 1, "%u%n", &hi, &m) != 1)
+			return -EINVAL;
+		n += 1 + m;
+	}
+	if (text[n] && text[n] != '\n')
 		return -EINVAL;
 	if (hi < lo || hi > 63)
 		return -EINVAL;

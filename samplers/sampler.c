@@ -19,6 +19,7 @@
 #include "log_internal.h"
 #include "pfm_encode.h"
 #include "pmu.h"
+#include "util.h"
 
 #define SOFT_TYPE                                                                       \
 	(PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | \
@@ -291,12 +292,15 @@ void ibsp_sampler__free_events(struct ibsp_event_desc *events, int *group_leader
 	free(group_leader);
 }
 
-int ibsp_sampler__events(const struct ibsp_sampler_opts *o, const struct ibsp_host_caps *caps,
-			 struct ibsp_event_desc **events, int **group_leader, uint32_t *nr)
+int ibsp_sampler__events(const struct ibsp_sampler_opts *user_opts,
+			 const struct ibsp_host_caps *caps, struct ibsp_event_desc **events,
+			 int **group_leader, uint32_t *nr)
 {
+	struct ibsp_sampler_opts opts, *o = &opts;
 	struct evbuild b = { 0 };
 	int ret;
 
+	IBSP_OPTS_COPY(opts, user_opts);
 	switch (o->kind) {
 	case IBSP_SAMPLER_IBS:
 		ret = build_ibs(&b, o, caps);
@@ -371,8 +375,7 @@ int ibsp_sampler__probe(enum ibsp_sampler_kind kind, const struct ibsp_sampler_o
 	ibsp_print_fn_t saved;
 	int ret;
 
-	if (opts)
-		o = *opts;
+	IBSP_OPTS_COPY(o, opts);
 	o.kind = kind;
 	memset(st, 0, sizeof(*st));
 	st->kind = kind;

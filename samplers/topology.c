@@ -157,25 +157,38 @@ int ibsp_topo_node__set_cpulist(struct ibsp_topo_node *n, const char *list)
 	return 0;
 }
 
-int ibsp_topo_node__add_block(struct ibsp_topo_node *n, uint64_t block)
+int ibsp_topo_node__add_range(struct ibsp_topo_node *n, uint64_t first, uint64_t nr)
 {
 	struct ibsp_block_range *r;
 
+	if (!nr || first + nr < first)
+		return -EINVAL;
 	if (n->nr_ranges) {
 		r = &n->ranges[n->nr_ranges - 1];
-		if (block == r->first + r->nr) {
-			r->nr++;
+		if (first < r->first + r->nr)
+			return -EINVAL; /* callers add blocks in ascending order */
+		if (first == r->first + r->nr) {
+			r->nr += nr;
 			return 0;
 		}
-		if (block < r->first + r->nr)
-			return -EINVAL; /* callers add blocks in ascending order */
 	}
-	r = reallocarray(n->ranges, n->nr_ranges + 1, sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	n->ranges = r;
-	n->ranges[n->nr_ranges++] = (struct ibsp_block_range){ .first = block, .nr = 1 };
+	if (n->nr_ranges >= IBSP_TOPO_MAX_RANGES)
+		return -E2BIG;
+	/* capacity doubles at powers of two, so n additions cost O(n) */
+	if (!(n->nr_ranges & (n->nr_ranges - 1))) {
+		r = reallocarray(n->ranges, n->nr_ranges ? 2 * (size_t)n->nr_ranges : 1,
+				 sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		n->ranges = r;
+	}
+	n->ranges[n->nr_ranges++] = (struct ibsp_block_range){ .first = first, .nr = nr };
 	return 0;
+}
+
+int ibsp_topo_node__add_block(struct ibsp_topo_node *n, uint64_t block)
+{
+	return ibsp_topo_node__add_range(n, block, 1);
 }
 
 static int cmp_u64(const void *a, const void *b)

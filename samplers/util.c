@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -32,4 +33,23 @@ int ibsp_read_file_str(const char *path, char *buf, size_t size)
 	close(fd);
 	buf[len] = '\0';
 	return (int)len;
+}
+
+int ibsp_pwrite_all(int fd, const void *p, size_t n, uint64_t off)
+{
+	const uint8_t *c = p;
+
+	while (n) {
+		ssize_t w = pwrite(fd, c, n, (off_t)off);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		c += w;
+		n -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
 }

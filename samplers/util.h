@@ -5,15 +5,37 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "ibsp/topology.h"
 
 #define IBSP_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * Copy caller options that start with `size_t sz` into a zeroed full struct
+ * (libbpf's OPTS habit): a caller built against an older, smaller struct gets
+ * the defaults (zero) for the fields it does not know. @src may be NULL.
+ */
+#define IBSP_OPTS_COPY(dst, src)                                                                  \
+	do {                                                                                      \
+		memset(&(dst), 0, sizeof(dst));                                                   \
+		if (src)                                                                          \
+			memcpy(&(dst), (src), (src)->sz < sizeof(dst) ? (src)->sz : sizeof(dst)); \
+		(dst).sz = sizeof(dst);                                                           \
+	} while (0)
+
 /* Read a small text file into @buf (NUL-terminated, trailing newline kept). Return length or -errno. */
 int ibsp_read_file_str(const char *path, char *buf, size_t size);
 
+/* Write all @n bytes at file offset @off, retrying short writes and EINTR. Return 0 or -errno. */
+int ibsp_pwrite_all(int fd, const void *p, size_t n, uint64_t off);
+
 int ibsp_topo_node__set_cpulist(struct ibsp_topo_node *n, const char *list);
+/* A node's block ranges are few on real hosts (holes in the map); more means a hostile file. */
+#define IBSP_TOPO_MAX_RANGES (1u << 16)
+
+/* Append blocks in ascending order, merging with the last range. -EINVAL out of order, -E2BIG. */
+int ibsp_topo_node__add_range(struct ibsp_topo_node *n, uint64_t first, uint64_t nr);
 int ibsp_topo_node__add_block(struct ibsp_topo_node *n, uint64_t block);
 
 #endif

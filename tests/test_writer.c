@@ -396,3 +396,55 @@ Test(writer, refuses_no_events_and_bad_path)
 	cr_assert_eq(ibsp_perf_writer__new("/nonexistent-dir/x.data", &info, &ev, 1, &w), -ENOENT);
 	cr_assert(strstr(log_captured(), "/nonexistent-dir/x.data"), "log: %s", log_captured());
 }
+
+/* PERF_RECORD_LOST and THROTTLE records (with sample_id trailers) are counted, not skipped. */
+Test(writer, lost_and_throttle_are_counted)
+{
+	static uint64_t ids[] = { 11 };
+	struct ibsp_recording_info info = { .hostname = "h" };
+	struct ibsp_event_desc ev = { 0 };
+	const char *path = tmp_path("lost.data");
+	struct ibsp_perf_writer *w;
+	struct ibsp_perf_reader *r;
+	struct ibsp_sample s[4];
+	struct rec rc;
+
+	ev.attr.type = PERF_TYPE_SOFTWARE;
+	ev.attr.config = PERF_COUNT_SW_PAGE_FAULTS;
+	ev.attr.sample_period = 1;
+	ev.attr.sample_type = PF_TYPE;
+	ev.attr.sample_id_all = 1;
+	ev.nr_ids = 1;
+	ev.ids = ids;
+	cr_assert_eq(ibsp_perf_writer__new(path, &info, &ev, 1, &w), 0);
+	for (int i = 0; i < 2; i++) {
+		/* { u64 id; u64 lost; sample_id: TID, TIME, CPU, IDENTIFIER } */
+		rc.len = sizeof(struct perf_event_header);
+		put64(&rc, 11);
+		put64(&rc, 7 + (uint64_t)i);
+		put32x2(&rc, 1, 1);
+		put64(&rc, 500 + (uint64_t)i);
+		put32x2(&rc, 0, 0);
+		put64(&rc, 11);
+		cr_assert_eq(ibsp_perf_writer__write(w, finish(&rc, PERF_RECORD_LOST, 0)), 0);
+	}
+	/* { u64 time; u64 id; u64 stream_id; sample_id } */
+	rc.len = sizeof(struct perf_event_header);
+	put64(&rc, 600);
+	put64(&rc, 11);
+	put64(&rc, 11);
+	put32x2(&rc, 1, 1);
+	put64(&rc, 600);
+	put32x2(&rc, 0, 0);
+	put64(&rc, 11);
+	cr_assert_eq(ibsp_perf_writer__write(w, finish(&rc, PERF_RECORD_THROTTLE, 0)), 0);
+	cr_assert_eq(ibsp_perf_writer__write(w, sample(&rc, 0, 11, 1, 700, 0x1000, 0, 0)), 0);
+	cr_assert_eq(ibsp_perf_writer__close(w), 0);
+
+	cr_assert_eq(ibsp_perf_reader__open(path, NULL, &r), 0);
+	cr_assert_eq(ibsp_perf_reader__read(r, s, 4), 1);
+	cr_assert_eq(ibsp_perf_reader__stats(r)->loss.lost_records, 2);
+	cr_assert_eq(ibsp_perf_reader__stats(r)->loss.lost, 15);
+	cr_assert_eq(ibsp_perf_reader__stats(r)->loss.throttle, 1);
+	ibsp_perf_reader__close(r);
+}

@@ -33,14 +33,10 @@ struct ibsp_capture_opts {
 
 /** struct ibsp_capture_stats - what the drain loop has seen */
 struct ibsp_capture_stats {
-	uint64_t records;      /* records handed to the callback */
-	uint64_t samples;      /* PERF_RECORD_SAMPLE among them */
-	uint64_t lost_records; /* PERF_RECORD_LOST records */
-	uint64_t lost;	       /* records the kernel dropped (sum of their counts) */
-	uint64_t lost_samples; /* PERF_RECORD_LOST_SAMPLES counts */
-	uint64_t throttle;     /* PERF_RECORD_THROTTLE records */
-	uint64_t unthrottle;   /* PERF_RECORD_UNTHROTTLE records */
-	uint32_t nr_cpus;      /* CPUs the events are open on */
+	uint64_t records;	     /* records handed to the callback */
+	uint64_t samples;	     /* PERF_RECORD_SAMPLE among them */
+	struct ibsp_loss_stats loss; /* LOST, LOST_SAMPLES, THROTTLE records */
+	uint32_t nr_cpus;	     /* CPUs the events are open on */
 };
 
 struct ibsp_capture;

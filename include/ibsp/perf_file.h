@@ -69,6 +69,18 @@ struct ibsp_event_desc {
 	enum ibsp_sampler_kind kind; /* the decoder its samples go to */
 };
 
+/** struct ibsp_loss_stats - what the kernel says it dropped or throttled */
+struct ibsp_loss_stats {
+	uint64_t lost_records; /* PERF_RECORD_LOST records */
+	uint64_t lost;	       /* records the kernel dropped (sum of their counts) */
+	uint64_t lost_samples; /* sum of PERF_RECORD_LOST_SAMPLES counts */
+	uint64_t throttle;     /* PERF_RECORD_THROTTLE records */
+	uint64_t unthrottle;   /* PERF_RECORD_UNTHROTTLE records */
+};
+
+/** ibsp_loss_stats__count() - count @rec if it is one of the loss records; return 1 if so */
+int ibsp_loss_stats__count(struct ibsp_loss_stats *st, const struct perf_event_header *rec);
+
 /** struct ibsp_perf_stats - what a reader has seen so far */
 struct ibsp_perf_stats {
 	uint64_t nr_records;
@@ -76,11 +88,7 @@ struct ibsp_perf_stats {
 	uint64_t nr_decoded; /* samples handed out as struct ibsp_sample */
 	uint64_t nr_invalid; /* samples a decoder refused (invalid op, no address) */
 	uint64_t nr_dropped[IBSP_DROP__MAX]; /* the same, by enum ibsp_drop_reason */
-	uint64_t nr_lost;		     /* sum of PERF_RECORD_LOST lost counts */
-	uint64_t nr_lost_records;	     /* PERF_RECORD_LOST records */
-	uint64_t nr_lost_samples;	     /* sum of PERF_RECORD_LOST_SAMPLES counts */
-	uint64_t nr_throttle;		     /* PERF_RECORD_THROTTLE records */
-	uint64_t nr_unthrottle;		     /* PERF_RECORD_UNTHROTTLE records */
+	struct ibsp_loss_stats loss;	     /* LOST, LOST_SAMPLES, THROTTLE records */
 	uint64_t nr_rounds;		     /* PERF_RECORD_FINISHED_ROUND records */
 	uint64_t nr_out_of_order;	     /* samples older than an already flushed round */
 	uint64_t *samples_per_event;	     /* [nr_events] */

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+/*
+ * perf's ordered-events queue, Linux 6.1 tools/perf/util/ordered-events.c:
+ *  - queue_event(): max_timestamp follows the records appended at the tail
+ *    (and is reset by the first record into an empty queue);
+ *  - FINISHED_ROUND (OE_FLUSH__ROUND): deliver everything with time <=
+ *    next_flush, in time order with ties in arrival order, then
+ *    next_flush = max_timestamp (next_flush 0 delivers nothing);
+ *  - end of data (OE_FLUSH__FINAL): deliver everything.
+ * A sorted array replaces perf's list: records arrive nearly sorted per round.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ordered_events.h"
+
+void ibsp_oe__init(struct ibsp_ordered_events *oe, uint32_t max_queue)
+{
+	memset(oe, 0, sizeof(*oe));
+	oe->max_queue = max_queue;
+}
+
+void ibsp_oe__exit(struct ibsp_ordered_events *oe)
+{
+	free(oe->q);
+	oe->q = NULL;
+}
+
+int ibsp_oe__queue(struct ibsp_ordered_events *oe, uint64_t ts, const struct ibsp_sample *s)
+{
+	struct ibsp_oe_entry *e;
+
+	if (oe->len == oe->cap) {
+		size_t cap = oe->cap ? oe->cap * 2 : 1024;
+
+		e = reallocarray(oe->q, cap, sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		oe->q = e;
+		oe->cap = cap;
+	}
+	if (ts < oe->last_flush)
+		oe->nr_out_of_order++;
+	if (oe->len == oe->head || ts >= oe->tail_ts) {
+		oe->max_timestamp = ts;
+		oe->tail_ts = ts;
+	}
+	e = &oe->q[oe->len++];
+	e->ts = ts;
+	e->seq = oe->seq++;
+	e->is_sample = s != NULL;
+	if (s)
+		e->s = *s;
+	return 0;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct ibsp_oe_entry *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Ready every queued entry with ts <= limit (perf's do_flush). */
+static void flush(struct ibsp_ordered_events *oe, uint64_t limit)
+{
+	size_t i;
+
+	if (oe->head) { /* drop what was delivered, keep the rest */
+		memmove(oe->q, oe->q + oe->head, (oe->len - oe->head) * sizeof(*oe->q));
+		oe->len -= oe->head;
+		oe->head = 0;
+	}
+	oe->ready = 0;
+	if (!limit || !oe->len)
+		return;
+	qsort(oe->q, oe->len, sizeof(*oe->q), cmp_entry);
+	for (i = 0; i < oe->len && oe->q[i].ts <= limit; i++)
+		;
+	oe->ready = i;
+	if (i)
+		oe->last_flush = oe->q[i - 1].ts;
+}
+
+void ibsp_oe__round(struct ibsp_ordered_events *oe)
+{
+	flush(oe, oe->next_flush);
+	oe->next_flush = oe->max_timestamp;
+}
+
+void ibsp_oe__final(struct ibsp_ordered_events *oe)
+{
+	flush(oe, UINT64_MAX);
+}
+
+void ibsp_oe__bound(struct ibsp_ordered_events *oe)
+{
+	uint64_t first = UINT64_MAX;
+
+	/*
+	 * Modelled on perf's OE_FLUSH__HALF. perf script's queue is unbounded by
+	 * default, so past max_queue entries in one round our order may differ.
+	 */
+	if (ibsp_oe__has_ready(oe) || oe->len - oe->head < oe->max_queue)
+		return;
+	for (size_t i = oe->head; i < oe->len; i++)
+		first = oe->q[i].ts < first ? oe->q[i].ts : first;
+	flush(oe, first + (oe->tail_ts - first) / 2);
+}
+
+const struct ibsp_oe_entry *ibsp_oe__next(struct ibsp_ordered_events *oe)
+{
+	return ibsp_oe__has_ready(oe) ? &oe->q[oe->head++] : NULL;
+}

@@ -378,8 +378,12 @@ int ibsp_perf_reader__open(const char *path, const struct ibsp_perf_reader_opts 
 	if (ret)
 		goto err;
 	r->data_off = r->hdr.data.offset;
-	if (r->hdr.data.size == 0) {
-		/* An unterminated recording (killed writer): read records to EOF, no features. */
+	/*
+	 * data.size 0 with no feature bits: the writer never closed the file (perf and we
+	 * write both at close). With feature bits it is a finished, empty recording.
+	 */
+	if (r->hdr.data.size == 0 && !(r->hdr.adds_features[0] | r->hdr.adds_features[1] |
+				       r->hdr.adds_features[2] | r->hdr.adds_features[3])) {
 		pr_warn(
 		    "%s: data size is 0 (was the recording terminated properly?); reading to the "
 		    "end of the file and ignoring feature sections\n",

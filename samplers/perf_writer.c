@@ -197,8 +197,13 @@ int ibsp_perf_writer__write(struct ibsp_perf_writer *w, const struct perf_event_
 int ibsp_perf_writer__finish_round(struct ibsp_perf_writer *w)
 {
 	struct perf_event_header h = { .type = PERF_RECORD_FINISHED_ROUND, .size = sizeof(h) };
+	int ret = append(w, &h, sizeof(h));
 
-	return append(w, &h, sizeof(h));
+	/*
+	 * Write the round out: if the writer is killed (SIGKILL, OOM) before close,
+	 * the file still holds every finished round, readable as "unterminated".
+	 */
+	return ret ? ret : flush_buf(w);
 }
 
 uint64_t ibsp_perf_writer__bytes(const struct ibsp_perf_writer *w)

@@ -23,6 +23,7 @@
 #include "helpers.h"
 #include "decode.h"
 #include "ibs_bits.h"
+#include "pmu.h"
 #include "ibsp/sampler.h"
 
 /* ---- PEBS encodings ---------------------------------------------------------------------- */
@@ -579,4 +580,38 @@ Test(pebs, sapphire_rapids_recording_reads_back)
 		cr_assert_eq(ibsp_perf_reader__event(r, i)->kind, IBSP_SAMPLER_PEBS, "event %u", i);
 	ibsp_perf_reader__close(r);
 	ibsp_sampler__free_events(ev, leader, nr);
+}
+
+/* sysfs format descriptions: single ranges only, nothing after them. */
+Test(ibs, format_field_parsing)
+{
+	static const struct {
+		const char *text;
+		int ret;
+		uint8_t config, lo, hi;
+	} rows[] = {
+		{ "config:19\n", 0, 0, 19, 19 },
+		{ "config:0-15", 0, 0, 0, 15 },
+		{ "config1:0-11\n", 0, 1, 0, 11 },
+		{ "config2:0", 0, 2, 0, 0 },
+		{ "config:0-7,32-35", -EINVAL, 0, 0, 0 },
+		{ "config:3junk", -EINVAL, 0, 0, 0 },
+		{ "config:7-3", -EINVAL, 0, 0, 0 },
+		{ "config:64", -EINVAL, 0, 0, 0 },
+		{ "config3:1", -EINVAL, 0, 0, 0 },
+		{ "cfg:1", -EINVAL, 0, 0, 0 },
+		{ "config:", -EINVAL, 0, 0, 0 },
+		{ "config:1-", -EINVAL, 0, 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct ibsp_pmu_format f = { 0 };
+
+		cr_assert_eq(ibsp_pmu_format__parse(rows[i].text, &f), rows[i].ret, "'%s'",
+			     rows[i].text);
+		if (!rows[i].ret)
+			cr_assert(f.config == rows[i].config && f.lo == rows[i].lo &&
+				      f.hi == rows[i].hi,
+				  "'%s' -> config%u:%u-%u", rows[i].text, f.config, f.lo, f.hi);
+	}
 }

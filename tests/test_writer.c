@@ -12,10 +12,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "helpers.h"
 #include "perf_abi.h"
+#include "util.h"
 
 static struct ibsp_event_desc *copy_events(const struct ibsp_perf_reader *r, uint32_t *nr)
 {
@@ -447,4 +451,89 @@ Test(writer, lost_and_throttle_are_counted)
 	cr_assert_eq(ibsp_perf_reader__stats(r)->loss.lost, 15);
 	cr_assert_eq(ibsp_perf_reader__stats(r)->loss.throttle, 1);
 	ibsp_perf_reader__close(r);
+}
+
+/* A MEM_TOPOLOGY bitmap of alternating bits (a range per block) is refused past the cap, fast. */
+Test(writer, mem_topology_with_too_many_ranges_is_refused)
+{
+	static uint64_t ids[] = { 1 };
+	const uint32_t nr_ranges = IBSP_TOPO_MAX_RANGES + 1;
+	struct ibsp_recording_info info = { .hostname = "h" };
+	struct ibsp_event_desc ev = { 0 };
+	const char *path = tmp_path("ranges.data");
+	struct ibsp_perf_writer *w;
+	struct ibsp_perf_reader *r;
+	struct ibsp_topology *t = ibsp_topology__new(1);
+
+	cr_assert(t);
+	t->block_size_bytes = 0x8000000;
+	t->has_block_map = true;
+	t->nodes[0].cpulist = strdup("0");
+	t->nodes[0].nr_cpus = 1;
+	t->nodes[0].ranges = calloc(nr_ranges, sizeof(*t->nodes[0].ranges));
+	t->nodes[0].nr_ranges = nr_ranges;
+	for (uint32_t i = 0; i < nr_ranges; i++)
+		t->nodes[0].ranges[i] = (struct ibsp_block_range){ .first = 2ULL * i, .nr = 1 };
+	info.topo = t;
+	ev.attr.type = PERF_TYPE_SOFTWARE;
+	ev.attr.sample_type = PF_TYPE;
+	ev.nr_ids = 1;
+	ev.ids = ids;
+	cr_assert_eq(ibsp_perf_writer__new(path, &info, &ev, 1, &w), 0);
+	cr_assert_eq(ibsp_perf_writer__close(w), 0);
+	ibsp_topology__delete(t);
+
+	log_capture_start();
+	cr_assert_eq(ibsp_perf_reader__open(path, NULL, &r), -EINVAL);
+	cr_assert(
+	    strstr(log_captured(), "feature MEM_TOPOLOGY: field 'bitmap' has more memory ranges"),
+	    "log: %s", log_captured());
+}
+
+/* A writer killed before close: every finished round is in the file and still readable. */
+Test(writer, killed_writer_leaves_readable_rounds)
+{
+	static uint64_t ids[] = { 11 };
+	struct ibsp_recording_info info = { .hostname = "h" };
+	struct ibsp_event_desc ev = { 0 };
+	const char *path = tmp_path("killed.data");
+	struct ibsp_sample *s;
+	size_t n;
+	int status, e;
+	pid_t pid;
+
+	ev.attr.type = PERF_TYPE_SOFTWARE;
+	ev.attr.config = PERF_COUNT_SW_PAGE_FAULTS;
+	ev.attr.sample_type = PF_TYPE;
+	ev.attr.sample_id_all = 1;
+	ev.nr_ids = 1;
+	ev.ids = ids;
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct ibsp_perf_writer *w;
+		struct rec rc;
+
+		if (ibsp_perf_writer__new(path, &info, &ev, 1, &w))
+			_exit(1);
+		for (int i = 0; i < 10; i++)
+			if (ibsp_perf_writer__write(w, sample(&rc, 0, 11, 1, 100 + (uint64_t)i,
+							      0x1000 * (uint64_t)(i + 1), 0, 0)))
+				_exit(1);
+		if (ibsp_perf_writer__finish_round(w))
+			_exit(1);
+		/* one more sample, not in a finished round: it may be lost */
+		ibsp_perf_writer__write(w, sample(&rc, 0, 11, 1, 200, 0xb000, 0, 0));
+		kill(getpid(), SIGKILL);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status), "the writer child was not killed: %#x", status);
+	log_capture_start();
+	n = read_all_samples(path, &s, &e);
+	cr_assert_eq(e, 0, "%s", log_captured());
+	cr_assert(strstr(log_captured(), "data size is 0"), "no warning: %s", log_captured());
+	cr_assert_eq(n, 10);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(s[i].vaddr, 0x1000 * (i + 1));
+	free(s);
 }

@@ -173,7 +173,10 @@ int ibsp_perf_writer__new(const char *path, const struct ibsp_recording_info *in
 /** ibsp_perf_writer__write() - append one ring-buffer record verbatim (rec->size bytes) */
 int ibsp_perf_writer__write(struct ibsp_perf_writer *w, const struct perf_event_header *rec);
 
-/** ibsp_perf_writer__finish_round() - append PERF_RECORD_FINISHED_ROUND: all earlier records may be sorted */
+/**
+ * ibsp_perf_writer__finish_round() - append PERF_RECORD_FINISHED_ROUND (all earlier
+ * records may be sorted) and write the buffered records to the file
+ */
 int ibsp_perf_writer__finish_round(struct ibsp_perf_writer *w);
 
 /** ibsp_perf_writer__bytes() - bytes of records written so far */

@@ -590,18 +590,12 @@ Test(ibs, format_field_parsing)
 		int ret;
 		uint8_t config, lo, hi;
 	} rows[] = {
-		{ "config:19\n", 0, 0, 19, 19 },
-		{ "config:0-15", 0, 0, 0, 15 },
-		{ "config1:0-11\n", 0, 1, 0, 11 },
-		{ "config2:0", 0, 2, 0, 0 },
-		{ "config:0-7,32-35", -EINVAL, 0, 0, 0 },
-		{ "config:3junk", -EINVAL, 0, 0, 0 },
-		{ "config:7-3", -EINVAL, 0, 0, 0 },
-		{ "config:64", -EINVAL, 0, 0, 0 },
-		{ "config3:1", -EINVAL, 0, 0, 0 },
-		{ "cfg:1", -EINVAL, 0, 0, 0 },
-		{ "config:", -EINVAL, 0, 0, 0 },
-		{ "config:1-", -EINVAL, 0, 0, 0 },
+		{ "config:19\n", 0, 0, 19, 19 },	  { "config:0-15", 0, 0, 0, 15 },
+		{ "config1:0-11\n", 0, 1, 0, 11 },	  { "config2:0", 0, 2, 0, 0 },
+		{ "config:0-7,32-35", -EINVAL, 0, 0, 0 }, { "config:3junk", -EINVAL, 0, 0, 0 },
+		{ "config:7-3", -EINVAL, 0, 0, 0 },	  { "config:64", -EINVAL, 0, 0, 0 },
+		{ "config3:1", -EINVAL, 0, 0, 0 },	  { "cfg:1", -EINVAL, 0, 0, 0 },
+		{ "config:", -EINVAL, 0, 0, 0 },	  { "config:1-", -EINVAL, 0, 0, 0 },
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {

@@ -392,3 +392,63 @@ Test(topology, real_sysfs)
 	free(cpulist);
 	ibsp_topology__delete(t);
 }
+
+/*
+ * The 3-node CXL-like topology written into a recording: perf's own header
+ * decoder shows the same nodes (node2 CPU-less), memory and block lists.
+ */
+Test(topology, fake_cxl_host_recorded_and_read_by_perf, .fini = cleanup)
+{
+	static uint64_t ids[] = { 1 };
+	struct ibsp_recording_info info = { .hostname = "cxl-host", .arch = "x86_64" };
+	struct ibsp_event_desc ev = { 0 };
+	const char *perf = perf_path(), *path = tmp_path("cxl.data");
+	struct ibsp_perf_writer *w;
+	struct ibsp_perf_reader *r;
+	struct ibsp_topology *t;
+	char cmd[1024], *out, *err;
+
+	make_fake_sysfs();
+	cr_assert_eq(ibsp_topology__from_sysfs(root, &t), 0);
+	info.topo = t;
+	ev.attr.type = PERF_TYPE_SOFTWARE;
+	ev.attr.config = PERF_COUNT_SW_PAGE_FAULTS;
+	ev.attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_ADDR;
+	ev.name = "page-faults";
+	ev.nr_ids = 1;
+	ev.ids = ids;
+	cr_assert_eq(ibsp_perf_writer__new(path, &info, &ev, 1, &w), 0);
+	{
+		/* one sample: TID, TIME, ADDR (perf warns about a recording without data) */
+		uint64_t rec[4] = { 0, 7 | 7ULL << 32, 1000, 0x7f0000001000ULL };
+		struct perf_event_header h = { .type = PERF_RECORD_SAMPLE, .size = sizeof(rec) };
+
+		memcpy(rec, &h, sizeof(h));
+		cr_assert_eq(ibsp_perf_writer__write(w, (const struct perf_event_header *)rec), 0);
+	}
+	cr_assert_eq(ibsp_perf_writer__close(w), 0);
+
+	/* our reader: the same topology, and physical addresses resolve to node2 offline */
+	cr_assert_eq(ibsp_perf_reader__open(path, NULL, &r), 0);
+	cr_assert_eq(ibsp_perf_reader__info(r)->topo->nr_nodes, 3);
+	cr_assert_eq(ibsp_topology__node_of_paddr(ibsp_perf_reader__info(r)->topo, 32 * BLOCK), 2);
+	cr_assert_eq(ibsp_topology__node_of_paddr(ibsp_perf_reader__info(r)->topo, 49 * BLOCK + 5),
+		     2);
+	cr_assert_eq(ibsp_topology__node_of_paddr(ibsp_perf_reader__info(r)->topo, 9 * BLOCK), 1);
+	ibsp_perf_reader__close(r);
+	if (!perf) {
+		ibsp_topology__delete(t);
+		remove(path);
+		cr_skip_test("perf is not installed (apt-get install linux-perf)");
+	}
+	snprintf(cmd, sizeof(cmd), "%s report --header-only -I -i %s", perf, path);
+	cr_assert_eq(run_cmd(cmd, &out, &err), 0, "perf report: %s", err);
+	cr_assert_str_empty(err, "perf report warned: %s", err);
+	check_topology_vs_perf_header(t, out);
+	cr_assert(strstr(out, "# node2 cpu list : -1\n"), "CPU-less node2 as perf shows it: %s",
+		  out);
+	ibsp_topology__delete(t);
+	remove(path);
+	free(out);
+	free(err);
+}

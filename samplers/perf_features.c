@@ -435,6 +435,23 @@ static int parse_one(struct fcur *c, unsigned int bit, struct ibsp_recording_inf
 	}
 }
 
+int ibsp_feature_parse_payload(const char *path, unsigned int bit, const uint8_t *buf, size_t len,
+			       uint64_t file_off, struct ibsp_recording_info *info,
+			       struct ibsp_event_desc *ev, uint32_t nr_events)
+{
+	struct fcur c = { .p = buf, .len = len, .path = path, .file_off = file_off };
+
+	if (bit >= HEADER_LAST_FEATURE || !(PARSED_FEATURES & (1ULL << bit)))
+		return 0; /* perf skips unknown features too */
+	if (len > FEAT_MAX_BYTES) {
+		pr_err("%s: offset %#" PRIx64 ": feature %s: size %zu is absurd\n", path, file_off,
+		       ibsp_feature_name(bit), len);
+		return -EINVAL;
+	}
+	c.feat = ibsp_feature_name(bit);
+	return parse_one(&c, bit, info, ev, nr_events);
+}
+
 int ibsp_features_parse(const char *path, int fd, uint64_t file_size,
 			const struct perf_file_header *hdr, struct ibsp_recording_info *info,
 			struct ibsp_event_desc *ev, uint32_t nr_events)
@@ -487,10 +504,8 @@ int ibsp_features_parse(const char *path, int fd, uint64_t file_size,
 			free(buf);
 			return -EIO;
 		}
-		c.p = buf;
-		c.len = s->size;
-		c.file_off = s->offset;
-		ret = parse_one(&c, bits[i], info, ev, nr_events);
+		ret = ibsp_feature_parse_payload(path, bits[i], buf, s->size, s->offset, info, ev,
+						 nr_events);
 		free(buf);
 	}
 	return ret;

@@ -19,6 +19,14 @@ int ibsp_features_parse(const char *path, int fd, uint64_t file_size,
 			struct ibsp_event_desc *ev, uint32_t nr_events);
 
 /*
+ * Parse the payload of feature @bit held in @buf (pipe mode carries it in a
+ * HEADER_FEATURE record); @file_off is where it starts, for messages.
+ */
+int ibsp_feature_parse_payload(const char *path, unsigned int bit, const uint8_t *buf, size_t len,
+			       uint64_t file_off, struct ibsp_recording_info *info,
+			       struct ibsp_event_desc *ev, uint32_t nr_events);
+
+/*
  * Write the feature index at @idx_off followed by the payloads; @features
  * receives the bitmap to put in the file header. Return 0 or -errno.
  */

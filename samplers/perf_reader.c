@@ -25,53 +25,9 @@
 #include "perf_abi.h"
 #include "perf_features.h"
 #include "ordered_events.h"
+#include "perf_reader_internal.h"
 #include "perf_sample.h"
 #include "util.h"
-
-#define DEFAULT_WINDOW	  (16ULL << 20)
-#define MIN_WINDOW	  (256ULL << 10) /* > 2 x the largest record (u16 size) */
-#define MAX_IDS		  (1u << 22)	 /* 4 Mi: far above CPUs x threads x events */
-#define DEFAULT_MAX_QUEUE (1u << 20)
-
-struct id_map {
-	uint64_t id;
-	uint32_t idx;
-};
-
-struct ibsp_perf_reader {
-	char *path;
-	int fd;
-	uint64_t file_size;
-	size_t page;
-	struct perf_file_header hdr;
-	struct ibsp_recording_info info;
-	struct ibsp_decode_ctx dctx;
-
-	uint32_t nr_events;
-	struct ibsp_event_desc *events;
-	struct id_map *ids; /* sorted by id */
-	size_t nr_ids;
-	int sample_id_pos;  /* u64 index of the id in a sample, -1 if none */
-	int trailer_id_pos; /* u64 index of the id counted from a record's end, -1 if none */
-
-	struct ibsp_perf_stats stats;
-
-	/* data section and window */
-	uint64_t data_off, data_end, pos;
-	uint64_t window;
-	uint8_t *win;
-	uint64_t win_off, win_len;
-
-	/* ordered events */
-	int ordered;
-	struct ibsp_ordered_events oe;
-	uint64_t seq;
-	int at_end;
-	int err;		/* sticky: a malformed record ends the stream */
-	struct ibsp_sample imm; /* a sample perf delivers without queueing (no timestamp) */
-	int have_imm;
-	uint64_t bounce[(UINT16_MAX + 1) / 8]; /* a record not 8-aligned in the file, copied */
-};
 
 const struct ibsp_recording_info *ibsp_perf_reader__info(const struct ibsp_perf_reader *r)
 {
@@ -121,171 +77,6 @@ void ibsp_perf_reader__close(struct ibsp_perf_reader *r)
 	ibsp_recording_info__free(&r->info);
 	free(r->path);
 	free(r);
-}
-
-static int cmp_id(const void *a, const void *b)
-{
-	const struct id_map *x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-/* Position of the id in samples and trailers; it must be the same for every attr (as in perf). */
-static int id_positions(struct ibsp_perf_reader *r)
-{
-	for (uint32_t i = 0; i < r->nr_events; i++) {
-		uint64_t t = r->events[i].attr.sample_type;
-		int spos = -1, tpos = -1;
-
-		if (t & PERF_SAMPLE_IDENTIFIER) {
-			spos = 0;
-			tpos = 1;
-		} else if (t & PERF_SAMPLE_ID) {
-			spos = !!(t & PERF_SAMPLE_IP) + !!(t & PERF_SAMPLE_TID) +
-			       !!(t & PERF_SAMPLE_TIME) + !!(t & PERF_SAMPLE_ADDR);
-			tpos = 1 + !!(t & PERF_SAMPLE_CPU) + !!(t & PERF_SAMPLE_STREAM_ID);
-		}
-		if (i == 0) {
-			r->sample_id_pos = spos;
-			r->trailer_id_pos = tpos;
-		} else if (r->nr_events > 1 &&
-			   (spos != r->sample_id_pos || tpos != r->trailer_id_pos)) {
-			pr_err("%s: attr %u: sample_type %#" PRIx64 " puts the sample id elsewhere "
-			       "than attr 0 does; samples cannot be told apart\n",
-			       r->path, i, t);
-			return -EINVAL;
-		}
-		if (r->events[i].attr.sample_id_all != r->events[0].attr.sample_id_all) {
-			pr_err("%s: attr %u: sample_id_all differs from attr 0\n", r->path, i);
-			return -EINVAL;
-		}
-	}
-	if (r->nr_events > 1 && r->sample_id_pos < 0) {
-		pr_err("%s: %u attrs but their samples carry no id (PERF_SAMPLE_ID/IDENTIFIER)\n",
-		       r->path, r->nr_events);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int read_attrs(struct ibsp_perf_reader *r)
-{
-	const struct perf_file_header *h = &r->hdr;
-	uint64_t n;
-
-	if (h->attr_size < PERF_ATTR_SIZE_VER0 + sizeof(struct perf_file_section)) {
-		pr_err("%s: offset 0x10: field 'attr_size' = %" PRIu64 " is too small\n", r->path,
-		       h->attr_size);
-		return -EINVAL;
-	}
-	if (h->attrs.offset > r->file_size || h->attrs.size > r->file_size - h->attrs.offset) {
-		pr_err("%s: offset 0x18: field 'attrs' {offset %#" PRIx64 ", size %" PRIu64
-		       "} runs past the end of the file (size %" PRIu64 ")\n",
-		       r->path, h->attrs.offset, h->attrs.size, r->file_size);
-		return -EINVAL;
-	}
-	n = h->attrs.size / h->attr_size;
-	if (!n || n > UINT16_MAX) {
-		pr_err("%s: offset 0x18: field 'attrs' holds %" PRIu64 " attrs\n", r->path, n);
-		return -EINVAL;
-	}
-	r->events = calloc(n, sizeof(*r->events));
-	r->stats.samples_per_event = calloc(n, sizeof(uint64_t));
-	if (!r->events || !r->stats.samples_per_event)
-		return -ENOMEM;
-	r->nr_events = (uint32_t)n;
-
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t off = h->attrs.offset + i * h->attr_size;
-		struct ibsp_event_desc *ev = &r->events[i];
-		struct perf_file_section ids;
-		uint32_t asz;
-
-		if (pread(r->fd, &asz, 4, (off_t)off + 4) != 4)
-			return -EIO;
-		if (!asz)
-			asz = PERF_ATTR_SIZE_VER0;
-		/* Entries are attr.size + 16 bytes; attr_size only gives the count (perf does the same). */
-		if (asz + sizeof(ids) > h->attr_size) {
-			pr_err("%s: offset %#" PRIx64 ": attr %" PRIu64
-			       ": field 'size' = %u does not fit "
-			       "attr_size %" PRIu64 "\n",
-			       r->path, off + 4, i, asz, h->attr_size);
-			return -EINVAL;
-		}
-		size_t take = asz < sizeof(ev->attr) ? asz : sizeof(ev->attr);
-
-		if (pread(r->fd, &ev->attr, take, (off_t)off) != (ssize_t)take ||
-		    pread(r->fd, &ids, sizeof(ids), (off_t)(off + asz)) != sizeof(ids))
-			return -EIO;
-		ev->attr.size = asz;
-		if (ids.size % 8 || ids.offset > r->file_size ||
-		    ids.size > r->file_size - ids.offset || ids.size / 8 > UINT32_MAX) {
-			pr_err("%s: offset %#" PRIx64 ": attr %" PRIu64
-			       ": field 'ids' {offset %#" PRIx64 ", size %" PRIu64
-			       "} lies outside the file\n",
-			       r->path, off + asz, i, ids.offset, ids.size);
-			return -EINVAL;
-		}
-		/* Attrs may share one ids region; cap the total before allocating. */
-		if (ids.size / 8 > MAX_IDS - r->nr_ids) {
-			pr_err("%s: offset %#" PRIx64 ": attr %" PRIu64
-			       ": field 'ids': more than %u "
-			       "sample ids in all\n",
-			       r->path, off + asz, i, MAX_IDS);
-			return -EINVAL;
-		}
-		ev->nr_ids = (uint32_t)(ids.size / 8);
-		ev->ids = calloc(ev->nr_ids ? ev->nr_ids : 1, 8);
-		if (!ev->ids)
-			return -ENOMEM;
-		if (ids.size &&
-		    pread(r->fd, ev->ids, ids.size, (off_t)ids.offset) != (ssize_t)ids.size)
-			return -EIO;
-		r->nr_ids += ev->nr_ids;
-		if (ev->attr.sample_type & ~IBSP_SAMPLE_KNOWN_MASK) {
-			uint64_t bad = ev->attr.sample_type & ~IBSP_SAMPLE_KNOWN_MASK;
-
-			pr_err("%s: offset %#" PRIx64 ": attr %" PRIu64
-			       ": field 'sample_type' has unknown "
-			       "bit(s) %#" PRIx64 "\n",
-			       r->path, off + 24, i, bad);
-			return -EINVAL;
-		}
-	}
-	r->ids = calloc(r->nr_ids ? r->nr_ids : 1, sizeof(*r->ids));
-	if (!r->ids)
-		return -ENOMEM;
-	size_t k = 0;
-
-	for (uint32_t i = 0; i < r->nr_events; i++)
-		for (uint32_t j = 0; j < r->events[i].nr_ids; j++)
-			r->ids[k++] = (struct id_map){ .id = r->events[i].ids[j], .idx = i };
-	qsort(r->ids, r->nr_ids, sizeof(*r->ids), cmp_id);
-	return id_positions(r);
-}
-
-static void name_and_route_events(struct ibsp_perf_reader *r)
-{
-	for (uint32_t i = 0; i < r->nr_events; i++) {
-		struct ibsp_event_desc *ev = &r->events[i];
-		const char *pmu = ibsp_recording_info__pmu_name(&r->info, ev->attr.type);
-
-		ev->kind = ibsp_classify_event(&ev->attr, pmu);
-		if (!ev->name) {
-			char buf[96];
-
-			if (ev->kind == IBSP_SAMPLER_SOFT)
-				snprintf(buf, sizeof(buf), "page-faults");
-			else if (pmu)
-				snprintf(buf, sizeof(buf), "%s/config=%#llx/", pmu,
-					 (unsigned long long)ev->attr.config);
-			else
-				snprintf(buf, sizeof(buf), "type%u/config=%#llx/", ev->attr.type,
-					 (unsigned long long)ev->attr.config);
-			ev->name = strdup(buf);
-		}
-	}
 }
 
 int ibsp_perf_reader__open(const char *path, const struct ibsp_perf_reader_opts *user_opts,
@@ -350,53 +141,56 @@ int ibsp_perf_reader__open(const char *path, const struct ibsp_perf_reader_opts 
 		goto err;
 	}
 	if (r->hdr.size == sizeof(struct perf_pipe_file_header)) {
-		ret = -EPROTONOSUPPORT;
-		pr_err(
-		    "%s: offset 8: field 'size' = 16: this is a pipe-mode perf.data (perf record "
-		    "-o -); convert it first with: perf inject -i %s -o FILE\n",
-		    path, path);
-		goto err;
-	}
-	if (r->hdr.size != sizeof(r->hdr) || r->file_size < sizeof(r->hdr) ||
-	    pread(r->fd, &r->hdr, sizeof(r->hdr), 0) != sizeof(r->hdr)) {
-		ret = -EINVAL;
-		pr_err("%s: offset 8: field 'size' = %" PRIu64
-		       " (expected %zu) or the file (%" PRIu64
-		       " bytes) is shorter than the header\n",
-		       path, r->hdr.size, sizeof(r->hdr), r->file_size);
-		goto err;
-	}
-	if (r->hdr.data.offset > r->file_size ||
-	    r->hdr.data.size > r->file_size - r->hdr.data.offset) {
-		ret = -EINVAL;
-		pr_err("%s: offset 0x28: field 'data' {offset %#" PRIx64 ", size %" PRIu64
-		       "} runs past the end of the file (size %" PRIu64 ")\n",
-		       path, r->hdr.data.offset, r->hdr.data.size, r->file_size);
-		goto err;
-	}
-	ret = read_attrs(r);
-	if (ret)
-		goto err;
-	r->data_off = r->hdr.data.offset;
-	/*
-	 * data.size 0 with no feature bits: the writer never closed the file (perf and we
-	 * write both at close). With feature bits it is a finished, empty recording.
-	 */
-	if (r->hdr.data.size == 0 && !(r->hdr.adds_features[0] | r->hdr.adds_features[1] |
-				       r->hdr.adds_features[2] | r->hdr.adds_features[3])) {
-		pr_warn(
-		    "%s: data size is 0 (was the recording terminated properly?); reading to the "
-		    "end of the file and ignoring feature sections\n",
-		    path);
+		/* pipe mode (perf record -o -): attrs and features come as records */
+		r->pipe = 1;
+		r->data_off = sizeof(struct perf_pipe_file_header);
 		r->data_end = r->file_size;
-	} else {
-		r->data_end = r->data_off + r->hdr.data.size;
-		ret = ibsp_features_parse(path, r->fd, r->file_size, &r->hdr, &r->info, r->events,
-					  r->nr_events);
+		r->pos = r->data_off;
+		ret = ibsp_reader__read_attrs(r);
 		if (ret)
 			goto err;
+	} else {
+		if (r->hdr.size != sizeof(r->hdr) || r->file_size < sizeof(r->hdr) ||
+		    pread(r->fd, &r->hdr, sizeof(r->hdr), 0) != sizeof(r->hdr)) {
+			ret = -EINVAL;
+			pr_err("%s: offset 8: field 'size' = %" PRIu64
+			       " (expected %zu) or the file (%" PRIu64
+			       " bytes) is shorter than the header\n",
+			       path, r->hdr.size, sizeof(r->hdr), r->file_size);
+			goto err;
+		}
+		if (r->hdr.data.offset > r->file_size ||
+		    r->hdr.data.size > r->file_size - r->hdr.data.offset) {
+			ret = -EINVAL;
+			pr_err("%s: offset 0x28: field 'data' {offset %#" PRIx64 ", size %" PRIu64
+			       "} runs past the end of the file (size %" PRIu64 ")\n",
+			       path, r->hdr.data.offset, r->hdr.data.size, r->file_size);
+			goto err;
+		}
+		ret = ibsp_reader__read_attrs(r);
+		if (ret)
+			goto err;
+		r->data_off = r->hdr.data.offset;
+		/*
+		 * data.size 0 with no feature bits: the writer never closed the file (perf and we
+		 * write both at close). With feature bits it is a finished, empty recording.
+		 */
+		if (r->hdr.data.size == 0 && !(r->hdr.adds_features[0] | r->hdr.adds_features[1] |
+					       r->hdr.adds_features[2] | r->hdr.adds_features[3])) {
+			pr_warn("%s: data size is 0 (was the recording terminated properly?); "
+				"reading to the "
+				"end of the file and ignoring feature sections\n",
+				path);
+			r->data_end = r->file_size;
+		} else {
+			r->data_end = r->data_off + r->hdr.data.size;
+			ret = ibsp_features_parse(path, r->fd, r->file_size, &r->hdr, &r->info,
+						  r->events, r->nr_events);
+			if (ret)
+				goto err;
+		}
 	}
-	if (r->hdr.adds_features[HEADER_COMPRESSED / 64] & (1ULL << (HEADER_COMPRESSED % 64))) {
+	if (r->info.features[HEADER_COMPRESSED / 64] & (1ULL << (HEADER_COMPRESSED % 64))) {
 		ret = -EPROTONOSUPPORT;
 		pr_err(
 		    "%s: offset 0x48: field 'adds_features' has COMPRESSED: the records are "
@@ -405,7 +199,7 @@ int ibsp_perf_reader__open(const char *path, const struct ibsp_perf_reader_opts 
 		    path);
 		goto err;
 	}
-	name_and_route_events(r);
+	ibsp_reader__name_and_route(r);
 	ibsp_decode_ctx__from_cpuid(&r->dctx, r->info.cpuid);
 	r->dctx.ibs_zen4 = r->info.ibs_zen4 ? 1 : -1;
 	r->pos = r->data_off;

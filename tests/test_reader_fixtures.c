@@ -2,7 +2,8 @@
 /*
  * The reader on real recordings made on this machine with stock perf:
  *   perf record -e page-faults -c 1 -d --phys-data --sample-cpu [-a] -- faulter 32
- * The expected tuples are perf script -F cpu,tid,addr,phys_addr output of the
+ * (and the same with -o -, pipe mode). The expected tuples are perf script
+ * -F cpu,tid,addr,phys_addr output of the
  * same files (tests/fixtures/NAME.perf-script.txt), and the expected topology is
  * perf report --header-only -I output (NAME.perf-header.txt).
  */
@@ -66,6 +67,20 @@ Test(reader_fixtures, task_mode_matches_perf_script)
 Test(reader_fixtures, system_wide_matches_perf_script)
 {
 	check_fixture(FIXTURE("pf-system.data"), FIXTURE("pf-system.perf-script.txt"));
+}
+
+/* perf record -a -o - (pipe mode: attrs, features and names arrive as records), saved to a file */
+Test(reader_fixtures, pipe_mode_matches_perf_script)
+{
+	struct ibsp_perf_reader *r;
+
+	check_fixture(FIXTURE("pf-pipe.data"), FIXTURE("pf-pipe.perf-script.txt"));
+	cr_assert_eq(ibsp_perf_reader__open(FIXTURE("pf-pipe.data"), NULL, &r), 0);
+	cr_assert_str_eq(ibsp_perf_reader__event(r, 0)->name, "page-faults");
+	cr_assert(ibsp_perf_reader__info(r)->topo, "HEADER_FEATURE NUMA_TOPOLOGY not read");
+	cr_assert(ibsp_perf_reader__info(r)->topo->has_block_map);
+	cr_assert_str_eq(ibsp_perf_reader__info(r)->cpuid, "AuthenticAMD,25,17,1");
+	ibsp_perf_reader__close(r);
 }
 
 static void check_header(const char *data, const char *header_txt)

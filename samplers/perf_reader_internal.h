@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/* The perf.data reader's state, shared by perf_reader.c and perf_reader_attrs.c. */
+#ifndef IBSP_PERF_READER_INTERNAL_H
+#define IBSP_PERF_READER_INTERNAL_H
+
+#include <stdint.h>
+
+#include "decode.h"
+#include "ibsp/perf_file.h"
+#include "ordered_events.h"
+#include "perf_abi.h"
+
+#define DEFAULT_WINDOW	  (16ULL << 20)
+#define MIN_WINDOW	  (256ULL << 10) /* > 2 x the largest record (u16 size) */
+#define MAX_IDS		  (1u << 22)	 /* 4 Mi: far above CPUs x threads x events */
+#define DEFAULT_MAX_QUEUE (1u << 20)
+
+struct id_map {
+	uint64_t id;
+	uint32_t idx;
+};
+
+struct ibsp_perf_reader {
+	char *path;
+	int fd;
+	uint64_t file_size;
+	int pipe; /* pipe-mode perf.data (perf record -o -) saved to a file */
+	size_t page;
+	struct perf_file_header hdr;
+	struct ibsp_recording_info info;
+	struct ibsp_decode_ctx dctx;
+
+	uint32_t nr_events;
+	struct ibsp_event_desc *events;
+	struct id_map *ids; /* sorted by id */
+	size_t nr_ids;
+	int sample_id_pos;  /* u64 index of the id in a sample, -1 if none */
+	int trailer_id_pos; /* u64 index of the id counted from a record's end, -1 if none */
+
+	struct ibsp_perf_stats stats;
+
+	/* data section and window */
+	uint64_t data_off, data_end, pos;
+	uint64_t window;
+	uint8_t *win;
+	uint64_t win_off, win_len;
+
+	/* ordered events */
+	int ordered;
+	struct ibsp_ordered_events oe;
+	uint64_t seq;
+	int at_end;
+	int err;		/* sticky: a malformed record ends the stream */
+	struct ibsp_sample imm; /* a sample perf delivers without queueing (no timestamp) */
+	int have_imm;
+	uint64_t bounce[(UINT16_MAX + 1) / 8]; /* a record not 8-aligned in the file, copied */
+};
+
+/* Read the attrs (file mode) or the leading HEADER_ATTR/FEATURE records (pipe mode). */
+int ibsp_reader__read_attrs(struct ibsp_perf_reader *r);
+
+/* Name every event and pick its decoder. */
+void ibsp_reader__name_and_route(struct ibsp_perf_reader *r);
+
+#endif

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "ibsp/perf_file.h"
+#include "ibsp/topology.h"
 
 #define BATCH 4096
 
@@ -47,7 +48,7 @@ static char *json_quote(const char *s)
 
 /* One output line, built by hand: stdio's format parsing was most of dump's time. */
 struct line {
-	char b[1024]; /* the longest line: a 200-byte name, all escaped, plus 17 fields */
+	char b[1024]; /* the longest line: a 200-byte name, all escaped, plus 19 fields */
 	size_t n;
 };
 
@@ -96,7 +97,24 @@ static void put_field(struct line *l, const char *key, int valid)
 		put(l, "null");
 }
 
-static void print_sample(FILE *f, const struct ibsp_sample *s, char *const *event_json)
+/* What resolution knows about a recording: the page's node and the accessor's node. */
+struct dump_nodes {
+	const struct ibsp_topology *topo;
+	int *cpu_node;
+	uint32_t nr_cpus;
+};
+
+static void put_node(struct line *l, const char *key, int node)
+{
+	put(l, key);
+	if (node < 0)
+		put(l, "null");
+	else
+		put_u64(l, (uint64_t)node);
+}
+
+static void print_sample(FILE *f, const struct ibsp_sample *s, char *const *event_json,
+			 const struct dump_nodes *dn)
 {
 	struct line l = { .n = 0 };
 	uint16_t fl = s->flags;
@@ -137,6 +155,13 @@ static void print_sample(FILE *f, const struct ibsp_sample *s, char *const *even
 	put_field(&l, ",\"ip\":", fl & IBSP_S_IP_VALID);
 	if (fl & IBSP_S_IP_VALID)
 		put_hex(&l, s->ip);
+	put_node(&l, ",\"node\":",
+		 (fl & IBSP_S_PADDR_VALID) && dn->topo
+		     ? ibsp_topology__node_of_paddr(dn->topo, s->paddr)
+		     : -1);
+	put_node(&l, ",\"cpu_node\":",
+		 (fl & IBSP_S_CPU_VALID) && (uint32_t)s->cpu < dn->nr_cpus ? dn->cpu_node[s->cpu]
+									   : -1);
 	put(&l, ",\"period\":");
 	put_u64(&l, s->period);
 	put(&l, (fl & IBSP_S_REMOTE) ? ",\"remote\":true" : ",\"remote\":false");
@@ -156,6 +181,7 @@ int cmd_dump(int argc, char **argv)
 	struct ibsp_perf_reader_opts ropts = { .sz = sizeof(ropts) };
 	struct ibsp_perf_reader *r = NULL;
 	struct ibsp_sample *buf = NULL;
+	struct dump_nodes dn = { 0 };
 	char **event_json = NULL;
 	uint64_t limit = UINT64_MAX, done = 0;
 	uint32_t nr_events = 0;
@@ -195,6 +221,16 @@ int cmd_dump(int argc, char **argv)
 	if (ret)
 		return cli_exit_code(ret);
 	nr_events = ibsp_perf_reader__nr_events(r);
+	dn.topo = ibsp_perf_reader__info(r)->topo;
+	dn.nr_cpus = ibsp_perf_reader__info(r)->nr_cpus_avail;
+	if (!dn.nr_cpus)
+		dn.nr_cpus = 4096; /* no NRCPUS feature: cover any real host */
+	if (dn.topo && ibsp_topology__cpu_node_map(dn.topo, dn.nr_cpus, &dn.cpu_node)) {
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	if (!dn.topo)
+		dn.nr_cpus = 0;
 	event_json = calloc(nr_events, sizeof(char *));
 	buf = malloc(BATCH * sizeof(*buf));
 	if (!event_json || !buf) {
@@ -215,7 +251,7 @@ int cmd_dump(int argc, char **argv)
 		if (ret <= 0)
 			break;
 		for (int i = 0; i < ret; i++)
-			print_sample(stdout, &buf[i], event_json);
+			print_sample(stdout, &buf[i], event_json, &dn);
 		done += (uint64_t)ret;
 	}
 	if (ret < 0)
@@ -225,6 +261,7 @@ int cmd_dump(int argc, char **argv)
 		rc = EXIT_FAIL;
 	}
 out:
+	free(dn.cpu_node);
 	for (uint32_t i = 0; event_json && i < nr_events; i++)
 		free(event_json[i]);
 	free(event_json);

@@ -93,53 +93,6 @@ static int count_cb(int cpu, void *ctx)
 	return 0;
 }
 
-struct find_cpu {
-	int cpu;
-};
-
-static int find_cb(int cpu, void *ctx)
-{
-	return cpu == ((struct find_cpu *)ctx)->cpu;
-}
-
-int ibsp_topology__node_of_cpu(const struct ibsp_topology *t, int cpu)
-{
-	struct find_cpu f = { .cpu = cpu };
-
-	for (uint32_t i = 0; i < t->nr_nodes; i++) {
-		if (t->nodes[i].cpulist &&
-		    ibsp_cpulist__parse(t->nodes[i].cpulist, find_cb, &f) == 1)
-			return t->nodes[i].node.id;
-	}
-	return -ENOENT;
-}
-
-int ibsp_topology__node_of_paddr(const struct ibsp_topology *t, uint64_t paddr)
-{
-	uint64_t block;
-
-	if (!t->has_block_map || !t->block_size_bytes)
-		return -ENODATA;
-	block = paddr / t->block_size_bytes;
-	for (uint32_t i = 0; i < t->nr_nodes; i++) {
-		const struct ibsp_topo_node *n = &t->nodes[i];
-		uint32_t lo = 0, hi = n->nr_ranges;
-
-		while (lo < hi) {
-			uint32_t mid = lo + (hi - lo) / 2;
-			const struct ibsp_block_range *r = &n->ranges[mid];
-
-			if (block < r->first)
-				hi = mid;
-			else if (block >= r->first + r->nr)
-				lo = mid + 1;
-			else
-				return n->node.id;
-		}
-	}
-	return -ENOENT;
-}
-
 int ibsp_topo_node__set_cpulist(struct ibsp_topo_node *n, const char *list)
 {
 	size_t len = strcspn(list, "\n");

@@ -413,14 +413,20 @@ Test(topology, fake_cxl_host_recorded_and_read_by_perf, .fini = cleanup)
 	info.topo = t;
 	ev.attr.type = PERF_TYPE_SOFTWARE;
 	ev.attr.config = PERF_COUNT_SW_PAGE_FAULTS;
-	ev.attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_ADDR;
+	ev.attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_ADDR |
+			      PERF_SAMPLE_CPU | PERF_SAMPLE_PHYS_ADDR;
 	ev.name = "page-faults";
 	ev.nr_ids = 1;
 	ev.ids = ids;
 	cr_assert_eq(ibsp_perf_writer__new(path, &info, &ev, 1, &w), 0);
 	{
-		/* one sample: TID, TIME, ADDR (perf warns about a recording without data) */
-		uint64_t rec[4] = { 0, 7 | 7ULL << 32, 1000, 0x7f0000001000ULL };
+		/*
+		 * one sample (perf warns about a recording without data): TID, TIME, ADDR,
+		 * CPU 2 (node1), PHYS_ADDR in block 33 (the CPU-less node2)
+		 */
+		uint64_t rec[6] = {
+			0, 7 | 7ULL << 32, 1000, 0x7f0000001000ULL, 2, 33 * BLOCK + 0x40
+		};
 		struct perf_event_header h = { .type = PERF_RECORD_SAMPLE, .size = sizeof(rec) };
 
 		memcpy(rec, &h, sizeof(h));
@@ -436,6 +442,12 @@ Test(topology, fake_cxl_host_recorded_and_read_by_perf, .fini = cleanup)
 		     2);
 	cr_assert_eq(ibsp_topology__node_of_paddr(ibsp_perf_reader__info(r)->topo, 9 * BLOCK), 1);
 	ibsp_perf_reader__close(r);
+	/* dump resolves the page to node2 and the accessing CPU to node1, offline */
+	snprintf(cmd, sizeof(cmd), IBSP_CLI " dump %s", path);
+	cr_assert_eq(run_cmd(cmd, &out, &err), 0, "dump: %s", err);
+	cr_assert(strstr(out, "\"node\":2,\"cpu_node\":1,"), "dump: %s", out);
+	free(out);
+	free(err);
 	if (!perf) {
 		ibsp_topology__delete(t);
 		remove(path);

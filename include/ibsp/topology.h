@@ -72,6 +72,16 @@ int ibsp_topology__node_of_paddr(const struct ibsp_topology *topo, uint64_t padd
 int ibsp_topology__node_of_cpu(const struct ibsp_topology *topo, int cpu);
 
 /**
+ * ibsp_topology__cpu_node_map() - a CPU -> node array for CPUs 0..@nr_cpus-1
+ * @out: receives a malloc'd array; -1 for a CPU no node lists
+ *
+ * For per-sample lookups: ibsp_topology__node_of_cpu() parses cpulists.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int ibsp_topology__cpu_node_map(const struct ibsp_topology *topo, uint32_t nr_cpus, int **out);
+
+/**
  * ibsp_cpulist__parse() - parse kernel cpulist syntax ("0-3,8,10-11")
  * @list: the text; "" or "\n" is an empty list
  * @cb: called once per CPU in ascending text order; a non-zero return stops the walk

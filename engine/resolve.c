@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Resolution: which NUMA node holds a physical address, and which node a CPU
+ * belongs to, from a topology (the host's, or a recording's NUMA_TOPOLOGY and
+ * MEM_TOPOLOGY features, so recordings resolve offline). The topology model
+ * itself comes from samplers/topology.c, upstream in the data flow.
+ *
+ * Memory blocks: Documentation/admin-guide/mm/memory-hotplug.rst; a block
+ * index is the physical address divided by block_size_bytes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "ibsp/topology.h"
+
+struct find_cpu {
+	int cpu;
+};
+
+static int find_cb(int cpu, void *ctx)
+{
+	return cpu == ((struct find_cpu *)ctx)->cpu;
+}
+
+int ibsp_topology__node_of_cpu(const struct ibsp_topology *t, int cpu)
+{
+	struct find_cpu f = { .cpu = cpu };
+
+	for (uint32_t i = 0; i < t->nr_nodes; i++) {
+		if (t->nodes[i].cpulist &&
+		    ibsp_cpulist__parse(t->nodes[i].cpulist, find_cb, &f) == 1)
+			return t->nodes[i].node.id;
+	}
+	return -ENOENT;
+}
+
+int ibsp_topology__node_of_paddr(const struct ibsp_topology *t, uint64_t paddr)
+{
+	uint64_t block;
+
+	if (!t->has_block_map || !t->block_size_bytes)
+		return -ENODATA;
+	block = paddr / t->block_size_bytes;
+	for (uint32_t i = 0; i < t->nr_nodes; i++) {
+		const struct ibsp_topo_node *n = &t->nodes[i];
+		uint32_t lo = 0, hi = n->nr_ranges;
+
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			const struct ibsp_block_range *r = &n->ranges[mid];
+
+			if (block < r->first)
+				hi = mid;
+			else if (block >= r->first + r->nr)
+				lo = mid + 1;
+			else
+				return n->node.id;
+		}
+	}
+	return -ENOENT;
+}
+
+static int fill_cb(int cpu, void *ctx)
+{
+	struct {
+		int *map;
+		uint32_t nr;
+		int node;
+	} *f = ctx;
+
+	if ((uint32_t)cpu < f->nr)
+		f->map[cpu] = f->node;
+	return 0;
+}
+
+int ibsp_topology__cpu_node_map(const struct ibsp_topology *t, uint32_t nr_cpus, int **out)
+{
+	struct {
+		int *map;
+		uint32_t nr;
+		int node;
+	} f = { .nr = nr_cpus };
+
+	f.map = malloc((nr_cpus ? nr_cpus : 1) * sizeof(int));
+	if (!f.map)
+		return -ENOMEM;
+	for (uint32_t c = 0; c < nr_cpus; c++)
+		f.map[c] = -1;
+	for (uint32_t i = 0; i < t->nr_nodes; i++) {
+		f.node = t->nodes[i].node.id;
+		if (t->nodes[i].cpulist)
+			ibsp_cpulist__parse(t->nodes[i].cpulist, fill_cb, &f);
+	}
+	*out = f.map;
+	return 0;
+}

@@ -15,13 +15,14 @@
 #define BATCH 4096
 
 static const char dump_usage[] =
-    "Usage: ibs-promote dump [--limit N] [--unordered] FILE\n"
+    "Usage: ibs-promote dump [--limit N] [--unordered] [--invalid] FILE\n"
     "\n"
     "Print one JSON object per decoded sample of the perf.data FILE, in the order\n"
     "'perf script' prints them. Fields are described in docs/dump-format.md.\n"
     "\n"
     "  -n, --limit N    stop after N samples\n"
     "  -u, --unordered  file order instead of perf's time order (faster, no queue)\n"
+    "  -i, --invalid    also print the samples a decoder refused, with \"drop\" set to why\n"
     "\n"
     "Example:\n"
     "  ibs-promote dump --limit 3 tests/fixtures/pf-system.data\n";
@@ -48,7 +49,7 @@ static char *json_quote(const char *s)
 
 /* One output line, built by hand: stdio's format parsing was most of dump's time. */
 struct line {
-	char b[1024]; /* the longest line: a 200-byte name, all escaped, plus 19 fields */
+	char b[1024]; /* the longest line: a 200-byte name, all escaped, plus 20 fields */
 	size_t n;
 };
 
@@ -166,7 +167,14 @@ static void print_sample(FILE *f, const struct ibsp_sample *s, char *const *even
 	put_u64(&l, s->period);
 	put(&l, (fl & IBSP_S_REMOTE) ? ",\"remote\":true" : ",\"remote\":false");
 	put(&l, (fl & IBSP_S_COARSE) ? ",\"coarse\":true" : ",\"coarse\":false");
-	put(&l, (fl & IBSP_S_DTLB_MISS) ? ",\"dtlb_miss\":true}\n" : ",\"dtlb_miss\":false}\n");
+	put(&l, (fl & IBSP_S_DTLB_MISS) ? ",\"dtlb_miss\":true" : ",\"dtlb_miss\":false");
+	if (s->drop) {
+		put(&l, ",\"drop\":\"");
+		put(&l, ibsp_drop_reason__name((enum ibsp_drop_reason)s->drop));
+		put(&l, "\"}\n");
+	} else {
+		put(&l, ",\"drop\":null}\n");
+	}
 	fwrite(l.b, 1, l.n, f);
 }
 
@@ -175,6 +183,7 @@ int cmd_dump(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "limit", required_argument, NULL, 'n' },
 		{ "unordered", no_argument, NULL, 'u' },
+		{ "invalid", no_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -188,7 +197,7 @@ int cmd_dump(int argc, char **argv)
 	int c, ret, rc = EXIT_OK;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:uh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:uih", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': {
 			char *end;
@@ -203,6 +212,9 @@ int cmd_dump(int argc, char **argv)
 		}
 		case 'u':
 			ropts.unordered = true;
+			break;
+		case 'i':
+			ropts.include_invalid = true;
 			break;
 		case 'h':
 			fputs(dump_usage, stdout);

@@ -94,14 +94,7 @@ int ibsp_decode_ibs(const struct ibsp_decode_ctx *ctx, const struct ibsp_raw_sam
 	d2 = reg(rs, IBS_REG_OPDATA2);
 	d3 = reg(rs, IBS_REG_OPDATA3);
 
-	/* perf's decoder accepts a sample only with OpEn and OpVal set. */
-	if ((ctl & (IBS_OPCTL_OPEN | IBS_OPCTL_OPVAL)) != (IBS_OPCTL_OPEN | IBS_OPCTL_OPVAL))
-		return drop(s, IBSP_DROP_OP_INVALID);
-	if ((caps & IBS_CAPS_RIPINVALIDCHK) && (data & IBS_OPDATA_RIPINVALID))
-		return drop(s, IBSP_DROP_RIP_INVALID);
-	if (!(d3 & (IBS_OPDATA3_DCLINADDRVALID | IBS_OPDATA3_DCPHYADDRVALID)))
-		return drop(s, IBSP_DROP_NO_ADDR);
-
+	/* Decode everything first: a refused sample can still be inspected (dump --invalid). */
 	s->ip = reg(rs, IBS_REG_OPRIP);
 	s->flags |= IBSP_S_IP_VALID | IBSP_S_EXACT_IP;
 	if (d3 & IBS_OPDATA3_DCLINADDRVALID) {
@@ -157,5 +150,13 @@ int ibsp_decode_ibs(const struct ibsp_decode_ctx *ctx, const struct ibsp_raw_sam
 		if (remote && code != IBS_DS_NONE)
 			s->flags |= IBSP_S_REMOTE;
 	}
+
+	/* perf's decoder accepts a sample only with OpEn and OpVal set. */
+	if ((ctl & (IBS_OPCTL_OPEN | IBS_OPCTL_OPVAL)) != (IBS_OPCTL_OPEN | IBS_OPCTL_OPVAL))
+		return drop(s, IBSP_DROP_OP_INVALID);
+	if ((caps & IBS_CAPS_RIPINVALIDCHK) && (data & IBS_OPDATA_RIPINVALID))
+		return drop(s, IBSP_DROP_RIP_INVALID);
+	if (!(d3 & (IBS_OPDATA3_DCLINADDRVALID | IBS_OPDATA3_DCPHYADDRVALID)))
+		return drop(s, IBSP_DROP_NO_ADDR);
 	return 0;
 }

@@ -95,6 +95,7 @@ int ibsp_perf_reader__open(const char *path, const struct ibsp_perf_reader_opts 
 	r->path = strdup(path);
 	IBSP_OPTS_COPY(o, user_opts);
 	r->ordered = !o.unordered;
+	r->include_invalid = o.include_invalid;
 	r->window = !o.window_bytes		  ? DEFAULT_WINDOW
 		    : o.window_bytes < MIN_WINDOW ? MIN_WINDOW
 						  : o.window_bytes;
@@ -345,6 +346,7 @@ static int handle_sample(struct ibsp_perf_reader *r, const struct perf_event_hea
 	} else if ((ret = count_cpu(&r->stats, &s)))
 		return ret;
 
+	valid |= r->include_invalid; /* handed out with s.drop set */
 	/* perf's ordered_events__queue(): timestamp 0 or ~0 is delivered at once (-ETIME). */
 	if (!r->ordered || !(rs.type & PERF_SAMPLE_TIME) || !rs.time || rs.time == ~0ULL) {
 		if (valid) {

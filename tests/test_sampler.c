@@ -412,15 +412,22 @@ static long long field_after(const char *line, const char *name)
 	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
 }
 
+/*
+ * Every sample perf's decoder prints (OpEn and OpVal set) is compared, the ones
+ * we refuse for having no valid address included: the reader hands them out
+ * with include_invalid, decoded as far as they go and with drop set.
+ */
 Test(ibs, decoder_matches_perf_report_dump)
 {
 	const char *perf = perf_path();
 	const char *path = tmp_path("ibs.data");
-	struct ibsp_perf_reader_opts o = { .sz = sizeof(o), .unordered = true };
+	struct ibsp_perf_reader_opts o = { .sz = sizeof(o),
+					   .unordered = true,
+					   .include_invalid = true };
 	struct ibsp_perf_reader *r;
 	struct ibsp_sample s[NR_IBS];
 	char cmd[1024], *out, *err, *line;
-	unsigned int ours = 0, compared = 0;
+	unsigned int compared = 0, dropped_compared = 0;
 	int n;
 
 	if (!perf)
@@ -428,20 +435,26 @@ Test(ibs, decoder_matches_perf_report_dump)
 	write_ibs_file(path);
 	cr_assert_eq(ibsp_perf_reader__open(path, &o, &r), 0);
 	n = ibsp_perf_reader__read(r, s, NR_IBS);
-	cr_assert_gt(n, 0);
+	cr_assert_eq(n, NR_IBS, "with include_invalid every sample is handed out");
 	snprintf(cmd, sizeof(cmd), "%s report -D -i %s", perf, path);
 	cr_assert_eq(run_cmd(cmd, &out, &err), 0, "perf report -D failed: %s", err);
 
 	/* Walk perf's dump in file order next to our samples (also file order). */
 	line = out;
 	for (unsigned int i = 0; i < NR_IBS; i++) {
+		const struct ibsp_sample *x = &s[i];
 		uint64_t regs[7];
 		int keeps, prints;
 		char *d3, *lin, *phys, *next;
 
 		ibs_regs(i, regs, &keeps, &prints);
-		if (!prints)
+		cr_assert_eq(x->drop != IBSP_DROP_NONE, !keeps, "sample %u drop %s", i,
+			     ibsp_drop_reason__name((enum ibsp_drop_reason)x->drop));
+		if (!prints) {
+			/* perf skips it as "Invalid raw IBS Op MSR data"; we count why */
+			cr_assert_eq(x->drop, IBSP_DROP_OP_INVALID, "sample %u", i);
 			continue;
+		}
 		d3 = strstr(line, "ibs_op_data3:");
 		cr_assert(d3, "perf -D printed no ibs_op_data3 for sample %u", i);
 		next = strstr(d3 + 1, "ibs_op_ctl:"); /* the next sample's dump, if any */
@@ -452,10 +465,6 @@ Test(ibs, decoder_matches_perf_report_dump)
 		if (next && phys > next)
 			phys = NULL;
 		line = next ? next : d3 + 1;
-		if (!keeps)
-			continue;
-		cr_assert_lt(ours, (unsigned int)n);
-		const struct ibsp_sample *x = &s[ours++];
 
 		cr_assert_eq(field_after(d3, "LdOp"), !!(x->flags & IBSP_S_LOAD), "sample %u LdOp",
 			     i);
@@ -468,7 +477,7 @@ Test(ibs, decoder_matches_perf_report_dump)
 		if (x->flags & IBSP_S_LAT_VALID)
 			cr_assert_eq(field_after(d3, "DcMissLat"), x->latency_cycles,
 				     "sample %u DcMissLat", i);
-		else
+		else /* not a load that missed: perf prints the raw field, we call it unknown */
 			cr_assert_eq(field_after(d3, "DcMissLat"),
 				     (long long)((regs[IBS_REG_OPDATA3] >> 32) & 0xffff));
 		cr_assert_eq(!!lin, !!(x->flags & IBSP_S_VADDR_VALID), "sample %u IbsDCLinAd", i);
@@ -480,16 +489,34 @@ Test(ibs, decoder_matches_perf_report_dump)
 			cr_assert_eq(strtoull(phys + strlen("IbsDCPhysAd:"), NULL, 16), x->paddr,
 				     "sample %u IbsDCPhysAd", i);
 		compared++;
+		dropped_compared += !keeps;
 	}
-	cr_assert_eq(ours, (unsigned int)n, "we decoded %d samples, compared %u", n, ours);
-	cr_assert_geq(compared, 30);
-	/* the op_val=0 sample and the ones with no valid address are counted, not handed out */
-	cr_assert_eq(ibsp_perf_reader__stats(r)->nr_invalid, NR_IBS - (unsigned int)n);
-	/* sample 11 has OpVal clear; samples 4, 9, ... (i % 5 == 4) with i % 4 == 3 have no address */
+	cr_assert_eq(compared, NR_IBS - 1, "perf prints all but the OpVal=0 sample");
+	cr_assert_eq(dropped_compared, 2, "the two no-address samples are compared too");
+	/* sample 11 has OpVal clear; samples 19 and 39 (i % 5 == 4, i % 4 == 3) have no address */
+	cr_assert_eq(ibsp_perf_reader__stats(r)->nr_invalid, 3);
 	cr_assert_eq(ibsp_perf_reader__stats(r)->nr_dropped[IBSP_DROP_OP_INVALID], 1);
-	cr_assert_eq(ibsp_perf_reader__stats(r)->nr_dropped[IBSP_DROP_NO_ADDR],
-		     NR_IBS - (unsigned int)n - 1);
+	cr_assert_eq(ibsp_perf_reader__stats(r)->nr_dropped[IBSP_DROP_NO_ADDR], 2);
 	ibsp_perf_reader__close(r);
+	free(out);
+	free(err);
+
+	/* without include_invalid they are counted but not handed out */
+	o.include_invalid = false;
+	cr_assert_eq(ibsp_perf_reader__open(path, &o, &r), 0);
+	cr_assert_eq(ibsp_perf_reader__read(r, s, NR_IBS), NR_IBS - 3);
+	ibsp_perf_reader__close(r);
+
+	/* the same through the command: dump and dump --invalid */
+	snprintf(cmd, sizeof(cmd), IBSP_CLI " dump %s | grep -c '\"sampler\":\"ibs\"'", path);
+	cr_assert_eq(run_cmd(cmd, &out, &err), 0);
+	cr_assert_eq(atoi(out), NR_IBS - 3, "dump printed %s", out);
+	free(out);
+	free(err);
+	snprintf(cmd, sizeof(cmd),
+		 IBSP_CLI " dump --invalid %s | grep -c '\"drop\":\"no_address\"'", path);
+	cr_assert_eq(run_cmd(cmd, &out, &err), 0);
+	cr_assert_eq(atoi(out), 2, "dump --invalid printed %s", out);
 	free(out);
 	free(err);
 }

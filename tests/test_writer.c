@@ -401,17 +401,11 @@ Test(writer, refuses_no_events_and_bad_path)
 	cr_assert(strstr(log_captured(), "/nonexistent-dir/x.data"), "log: %s", log_captured());
 }
 
-/* PERF_RECORD_LOST and THROTTLE records (with sample_id trailers) are counted, not skipped. */
-Test(writer, lost_and_throttle_are_counted)
+/* A page-fault event with sample type PF_TYPE and the one sample id 11. */
+static struct ibsp_event_desc pf_event(void)
 {
-	static uint64_t ids[] = { 11 };
-	struct ibsp_recording_info info = { .hostname = "h" };
+	static uint64_t id11 = 11;
 	struct ibsp_event_desc ev = { 0 };
-	const char *path = tmp_path("lost.data");
-	struct ibsp_perf_writer *w;
-	struct ibsp_perf_reader *r;
-	struct ibsp_sample s[4];
-	struct rec rc;
 
 	ev.attr.type = PERF_TYPE_SOFTWARE;
 	ev.attr.config = PERF_COUNT_SW_PAGE_FAULTS;
@@ -419,7 +413,21 @@ Test(writer, lost_and_throttle_are_counted)
 	ev.attr.sample_type = PF_TYPE;
 	ev.attr.sample_id_all = 1;
 	ev.nr_ids = 1;
-	ev.ids = ids;
+	ev.ids = &id11;
+	return ev;
+}
+
+/* PERF_RECORD_LOST and THROTTLE records (with sample_id trailers) are counted, not skipped. */
+Test(writer, lost_and_throttle_are_counted)
+{
+	struct ibsp_recording_info info = { .hostname = "h" };
+	struct ibsp_event_desc ev = pf_event();
+	const char *path = tmp_path("lost.data");
+	struct ibsp_perf_writer *w;
+	struct ibsp_perf_reader *r;
+	struct ibsp_sample s[4];
+	struct rec rc;
+
 	cr_assert_eq(ibsp_perf_writer__new(path, &info, &ev, 1, &w), 0);
 	for (int i = 0; i < 2; i++) {
 		/* { u64 id; u64 lost; sample_id: TID, TIME, CPU, IDENTIFIER } */
@@ -493,21 +501,14 @@ Test(writer, mem_topology_with_too_many_ranges_is_refused)
 /* A writer killed before close: every finished round is in the file and still readable. */
 Test(writer, killed_writer_leaves_readable_rounds)
 {
-	static uint64_t ids[] = { 11 };
 	struct ibsp_recording_info info = { .hostname = "h" };
-	struct ibsp_event_desc ev = { 0 };
+	struct ibsp_event_desc ev = pf_event();
 	const char *path = tmp_path("killed.data");
 	struct ibsp_sample *s;
 	size_t n;
 	int status, e;
 	pid_t pid;
 
-	ev.attr.type = PERF_TYPE_SOFTWARE;
-	ev.attr.config = PERF_COUNT_SW_PAGE_FAULTS;
-	ev.attr.sample_type = PF_TYPE;
-	ev.attr.sample_id_all = 1;
-	ev.nr_ids = 1;
-	ev.ids = ids;
 	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {

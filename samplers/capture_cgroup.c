@@ -42,18 +42,6 @@ struct ibsp_cgroup_capture {
 	uint8_t *copy; /* a record that wraps the ring end, reassembled */
 };
 
-static int collect_cpu(int cpu, void *ctx)
-{
-	struct ibsp_cgroup_capture *c = ctx;
-	int *n = reallocarray(c->cpus, c->nr_cpus + 1, sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	c->cpus = n;
-	c->cpus[c->nr_cpus++] = cpu;
-	return 0;
-}
-
 void ibsp_cgroup_capture__close(struct ibsp_cgroup_capture *c)
 {
 	if (!c)
@@ -94,7 +82,7 @@ int ibsp_cgroup_capture__open(struct ibsp_event_desc *ev, const struct perf_even
 	}
 	c->nr_events = nr;
 	ret = ibsp_read_file_str("/sys/devices/system/cpu/online", buf, sizeof(buf));
-	if (ret < 0 || ibsp_cpulist__parse(buf, collect_cpu, c) || !c->nr_cpus) {
+	if (ret < 0 || ibsp_cpulist__to_array(buf, &c->cpus, &c->nr_cpus) || !c->nr_cpus) {
 		pr_err("/sys/devices/system/cpu/online: cannot read the online CPUs\n");
 		ret = ret < 0 ? ret : -EINVAL;
 		goto err;

@@ -213,14 +213,14 @@ static int read_meminfo(const char *path, struct ibsp_topo_node *n)
 	return 0;
 }
 
-struct node_collect {
+struct list_collect {
 	int *ids;
 	uint32_t nr;
 };
 
 static int collect_cb(int id, void *ctx)
 {
-	struct node_collect *c = ctx;
+	struct list_collect *c = ctx;
 	int *n = reallocarray(c->ids, c->nr + 1, sizeof(*n));
 
 	if (!n)
@@ -230,9 +230,23 @@ static int collect_cb(int id, void *ctx)
 	return 0;
 }
 
+int ibsp_cpulist__to_array(const char *list, int **ids, uint32_t *nr)
+{
+	struct list_collect c = { 0 };
+	int ret = ibsp_cpulist__parse(list, collect_cb, &c);
+
+	if (ret) {
+		free(c.ids);
+		return ret;
+	}
+	*ids = c.ids;
+	*nr = c.nr;
+	return 0;
+}
+
 int ibsp_topology__from_sysfs(const char *root, struct ibsp_topology **out)
 {
-	struct node_collect nodes = { 0 };
+	struct list_collect nodes = { 0 };
 	struct ibsp_topology *t = NULL;
 	char path[PATH_MAX], buf[4096];
 	int ret;
@@ -243,7 +257,7 @@ int ibsp_topology__from_sysfs(const char *root, struct ibsp_topology **out)
 		pr_err("%s: cannot read: %s\n", path, strerror(-ret));
 		return ret;
 	}
-	ret = ibsp_cpulist__parse(buf, collect_cb, &nodes);
+	ret = ibsp_cpulist__to_array(buf, &nodes.ids, &nodes.nr);
 	if (ret) {
 		pr_err("%s: malformed node list '%s'\n", path, buf);
 		goto err;

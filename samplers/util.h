@@ -30,6 +30,9 @@ int ibsp_read_file_str(const char *path, char *buf, size_t size);
 /* Write all @n bytes at file offset @off, retrying short writes and EINTR. Return 0 or -errno. */
 int ibsp_pwrite_all(int fd, const void *p, size_t n, uint64_t off);
 
+/* Every number of a cpulist-syntax @list, in text order, in a malloc'd array. 0 or -errno. */
+int ibsp_cpulist__to_array(const char *list, int **ids, uint32_t *nr);
+
 int ibsp_topo_node__set_cpulist(struct ibsp_topo_node *n, const char *list);
 /* A node's block ranges are few on real hosts (holes in the map); more means a hostile file. */
 #define IBSP_TOPO_MAX_RANGES (1u << 16)

@@ -9,9 +9,11 @@
  * index is the physical address divided by block_size_bytes.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "ibsp/topology.h"
+#include "log_internal.h"
 
 struct find_cpu {
 	int cpu;
@@ -92,5 +94,72 @@ int ibsp_topology__cpu_node_map(const struct ibsp_topology *t, uint32_t nr_cpus,
 			ibsp_cpulist__parse(t->nodes[i].cpulist, fill_cb, &f);
 	}
 	*out = f.map;
+	return 0;
+}
+
+int ibsp_topology__index_of(const struct ibsp_topology *t, int node_id)
+{
+	for (uint32_t i = 0; i < t->nr_nodes; i++) {
+		if (t->nodes[i].node.id == node_id)
+			return (int)i;
+	}
+	return -ENOENT;
+}
+
+uint32_t ibsp_topology__distance(const struct ibsp_topology *t, uint32_t a, uint32_t b)
+{
+	if (a >= t->nr_nodes || b >= t->nr_nodes)
+		return UINT32_MAX;
+	if (t->distance)
+		return t->distance[a * t->nr_nodes + b];
+	if (a == b)
+		return 10;
+	return t->nodes[a].nr_cpus && t->nodes[b].nr_cpus ? 20 : 30;
+}
+
+struct top_mark {
+	struct ibsp_topology *t;
+	int bad;
+};
+
+static int top_mark_cb(int node, void *ctx)
+{
+	struct top_mark *m = ctx;
+	int idx = ibsp_topology__index_of(m->t, node);
+
+	if (idx < 0) {
+		m->bad = node;
+		return 1;
+	}
+	m->t->nodes[idx].top_tier = true;
+	return 0;
+}
+
+int ibsp_topology__set_top_tier(struct ibsp_topology *t, const char *nodelist)
+{
+	struct top_mark m = { .t = t, .bad = -1 };
+	uint32_t nr_top = 0;
+	int ret;
+
+	for (uint32_t i = 0; i < t->nr_nodes; i++)
+		t->nodes[i].top_tier = !nodelist && t->nodes[i].nr_cpus > 0;
+	if (nodelist) {
+		ret = ibsp_cpulist__parse(nodelist, top_mark_cb, &m);
+		if (ret < 0) {
+			pr_err("top tier: malformed node list '%s'\n", nodelist);
+			return -EINVAL;
+		}
+		if (ret == 1) {
+			pr_err("top tier: node %d is not a NUMA node of this topology\n", m.bad);
+			return -EINVAL;
+		}
+	}
+	for (uint32_t i = 0; i < t->nr_nodes; i++)
+		nr_top += t->nodes[i].top_tier;
+	if (!nr_top) {
+		pr_err("top tier: no node qualifies (%s)\n",
+		       nodelist ? "the list is empty" : "no node has CPUs");
+		return -EINVAL;
+	}
 	return 0;
 }

@@ -33,6 +33,8 @@ struct ibsp_topology *ibsp_topology__new(uint32_t nr_nodes)
 			return NULL;
 		}
 	}
+	for (uint32_t i = 0; i < nr_nodes; i++)
+		t->nodes[i].tier = -1;
 	t->nr_nodes = nr_nodes;
 	return t;
 }
@@ -46,6 +48,7 @@ void ibsp_topology__delete(struct ibsp_topology *t)
 		free(t->nodes[i].ranges);
 	}
 	free(t->nodes);
+	free(t->distance);
 	free(t);
 }
 
@@ -107,6 +110,7 @@ int ibsp_topo_node__set_cpulist(struct ibsp_topo_node *n, const char *list)
 	if (!n->cpulist)
 		return -ENOMEM;
 	n->nr_cpus = nr;
+	n->top_tier = nr > 0; /* the default; ibsp_topology__set_top_tier() overrides */
 	return 0;
 }
 

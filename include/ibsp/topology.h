@@ -31,6 +31,8 @@ struct ibsp_topo_node {
 	uint32_t nr_cpus;      /* number of CPUs in @cpulist */
 	uint32_t nr_ranges;    /* entries in @ranges, sorted by first block */
 	struct ibsp_block_range *ranges;
+	int32_t tier;  /* kernel memory tier (N of memory_tierN, lower is faster); -1 unknown */
+	bool top_tier; /* a promotion destination; see ibsp_topology__set_top_tier() */
 };
 
 /** struct ibsp_topology - all NUMA nodes of a host, sorted by node id */
@@ -39,6 +41,12 @@ struct ibsp_topology {
 	struct ibsp_topo_node *nodes;
 	uint64_t block_size_bytes; /* memory block size; 0 when the block map is unknown */
 	bool has_block_map;	   /* the nodes' @ranges are filled */
+	/*
+	 * SLIT distances by node *index* (position in @nodes, not node id):
+	 * distance[a * nr_nodes + b]. NULL when unknown; use
+	 * ibsp_topology__distance(), which falls back to defaults.
+	 */
+	uint32_t *distance;
 };
 
 /**
@@ -80,6 +88,33 @@ int ibsp_topology__node_of_cpu(const struct ibsp_topology *topo, int cpu);
  * Return: 0 or -ENOMEM.
  */
 int ibsp_topology__cpu_node_map(const struct ibsp_topology *topo, uint32_t nr_cpus, int **out);
+
+/**
+ * ibsp_topology__index_of() - position of node @node_id in @topo->nodes
+ *
+ * Return: the index, or -ENOENT.
+ */
+int ibsp_topology__index_of(const struct ibsp_topology *topo, int node_id);
+
+/**
+ * ibsp_topology__distance() - SLIT distance between the nodes at indices @a and @b
+ *
+ * Without a distance matrix (perf's own recordings carry none) it returns
+ * 10 for a == b, 20 between two nodes that both have CPUs, and 30 when one
+ * of them is CPU-less (the values QEMU and most firmware use).
+ */
+uint32_t ibsp_topology__distance(const struct ibsp_topology *topo, uint32_t a, uint32_t b);
+
+/**
+ * ibsp_topology__set_top_tier() - choose the promotion destinations
+ * @nodelist: node list syntax ("0-1,3"), or NULL for the default: every
+ *            node that has CPUs. Memory tiers are not used for the default:
+ *            Linux 6.1 puts CPU-less CXL RAM in the DRAM tier.
+ *
+ * Return: 0, or -EINVAL when @nodelist is malformed, names a node @topo does
+ * not have, or leaves no top-tier node (logged, naming the node).
+ */
+int ibsp_topology__set_top_tier(struct ibsp_topology *topo, const char *nodelist);
 
 /**
  * ibsp_cpulist__parse() - parse kernel cpulist syntax ("0-3,8,10-11")

@@ -11,6 +11,7 @@
 
 #include "helpers.h"
 #include "ibsp/log.h"
+#include "util.h"
 
 static char logbuf[16384];
 static size_t loglen;
@@ -265,4 +266,39 @@ void check_topology_vs_perf_header(const struct ibsp_topology *t, const char *hd
 				  n->node.id);
 		}
 	}
+}
+
+struct ibsp_topology *make_topo(uint32_t nr, const char *const *cpus, const uint32_t *mem_gib,
+				const uint32_t *free_gib, const uint32_t *dist)
+{
+	struct ibsp_topology *t = ibsp_topology__new(nr);
+	uint64_t block = 0;
+
+	cr_assert(t);
+	t->block_size_bytes = 1ULL << 30;
+	t->has_block_map = true;
+	for (uint32_t i = 0; i < nr; i++) {
+		struct ibsp_topo_node *n = &t->nodes[i];
+
+		n->node.id = (int)i;
+		cr_assert_eq(ibsp_topo_node__set_cpulist(n, cpus[i]), 0);
+		n->mem_total_kb = (uint64_t)mem_gib[i] << 20;
+		n->mem_free_kb = (uint64_t)free_gib[i] << 20;
+		cr_assert_eq(ibsp_topo_node__add_range(n, block, mem_gib[i]), 0);
+		block += mem_gib[i];
+	}
+	if (dist) {
+		t->distance = malloc(sizeof(uint32_t) * nr * nr);
+		cr_assert(t->distance);
+		memcpy(t->distance, dist, sizeof(uint32_t) * nr * nr);
+	}
+	return t;
+}
+
+uint64_t topo_node_base(const struct ibsp_topology *t, int node)
+{
+	int i = ibsp_topology__index_of(t, node);
+
+	cr_assert_geq(i, 0);
+	return t->nodes[i].ranges[0].first * t->block_size_bytes;
 }

@@ -43,3 +43,14 @@ int run_cmd(const char *cmd, char **out, char **err);
 void check_topology_vs_perf_header(const struct ibsp_topology *t, const char *hdr);
 
 #endif
+
+/*
+ * A hand-built topology for engine tests: node i has id i, CPUs @cpus[i]
+ * ("" for none), @mem_gib[i] GiB of which @free_gib[i] are free, laid out
+ * in 1 GiB memory blocks one node after another (node 0 from address 0),
+ * and the SLIT matrix @dist (nr * nr values) when not NULL.
+ */
+struct ibsp_topology *make_topo(uint32_t nr, const char *const *cpus, const uint32_t *mem_gib,
+				const uint32_t *free_gib, const uint32_t *dist);
+/* First physical address of node @node in a make_topo() topology. */
+uint64_t topo_node_base(const struct ibsp_topology *t, int node);

@@ -1,0 +1,534 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The engine: resolution of each sample to a page key, the page's node and
+ * the accessor's node, and the heat it adds. Tables for the per-sample path
+ * (CPU -> accessor slot, memory block -> node) are built once, so a sample
+ * costs two array reads and one hash probe: no allocation, no syscall.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+#include "log_internal.h"
+#include "util.h"
+
+/* The default heat-table bound: 64 MiB of slots at 3/4 occupancy. */
+#define DEFAULT_MAX_PAGES ((64ULL << 20) / sizeof(struct heat_entry) * 3 / 4)
+/* Bound on the block map: 16 Mi blocks (2 PiB at 128 MiB blocks). */
+#define MAX_BLOCKS (16ULL << 20)
+
+static const char *const unres_names[IBSP_UNRES__MAX] = {
+	[IBSP_UNRES_INVALID] = "invalid",	[IBSP_UNRES_NO_CPU] = "no_cpu",
+	[IBSP_UNRES_NO_ADDRESS] = "no_address", [IBSP_UNRES_PADDR_UNMAPPED] = "paddr_unmapped",
+	[IBSP_UNRES_KERNEL] = "kernel",
+};
+
+static const char *const skip_names[IBSP_SKIP__MAX] = {
+	[IBSP_SKIP_BELOW_THRESHOLD] = "below_threshold",
+	[IBSP_SKIP_PINGPONG] = "pingpong",
+	[IBSP_SKIP_BUDGET] = "budget",
+	[IBSP_SKIP_CAPACITY] = "capacity",
+	[IBSP_SKIP_NODE_UNKNOWN] = "node_unknown",
+	[IBSP_SKIP_NO_MAJORITY] = "no_majority",
+	[IBSP_SKIP_NO_MAPPING] = "no_mapping",
+};
+
+static const char *const reason_names[IBSP_REASON__MAX] = {
+	[IBSP_REASON_MAJORITY] = "majority",
+	[IBSP_REASON_NEAREST] = "nearest",
+	[IBSP_REASON_CAPACITY_NEXT] = "capacity_next",
+	[IBSP_REASON_LAST_ACCESSOR] = "last_accessor",
+	[IBSP_REASON_FIXED] = "fixed",
+	[IBSP_REASON_REBALANCE] = "rebalance",
+};
+
+const char *ibsp_unresolved__name(enum ibsp_unresolved why)
+{
+	return (unsigned)why < IBSP_UNRES__MAX ? unres_names[why] : "?";
+}
+
+const char *ibsp_skip__name(enum ibsp_skip why)
+{
+	return (unsigned)why < IBSP_SKIP__MAX ? skip_names[why] : "?";
+}
+
+const char *ibsp_reason__name(enum ibsp_reason why)
+{
+	return (unsigned)why < IBSP_REASON__MAX ? reason_names[why] : "?";
+}
+
+int ibsp_policy__parse(const char *text, enum ibsp_policy_kind *kind, int *fixed_node)
+{
+	static const char fixed[] = "fixed-node:";
+
+	*fixed_node = -1;
+	if (!strcmp(text, "locality")) {
+		*kind = IBSP_POLICY_LOCALITY;
+	} else if (!strcmp(text, "last-accessor")) {
+		*kind = IBSP_POLICY_LAST_ACCESSOR;
+	} else if (!strcmp(text, "none")) {
+		*kind = IBSP_POLICY_NONE;
+	} else if (!strncmp(text, fixed, sizeof(fixed) - 1)) {
+		const char *p = text + sizeof(fixed) - 1;
+		char *end;
+		long n;
+
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		n = strtol(p, &end, 10);
+		if (*end || n > 1023)
+			return -EINVAL;
+		*kind = IBSP_POLICY_FIXED_NODE;
+		*fixed_node = (int)n;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const char *ibsp_policy__name(enum ibsp_policy_kind kind, int fixed_node, char *buf, size_t len)
+{
+	switch (kind) {
+	case IBSP_POLICY_LOCALITY:
+		snprintf(buf, len, "locality");
+		break;
+	case IBSP_POLICY_LAST_ACCESSOR:
+		snprintf(buf, len, "last-accessor");
+		break;
+	case IBSP_POLICY_FIXED_NODE:
+		snprintf(buf, len, "fixed-node:%d", fixed_node);
+		break;
+	default:
+		snprintf(buf, len, "none");
+		break;
+	}
+	return buf;
+}
+
+static int cpu_slot_cb(int cpu, void *ctx)
+{
+	struct ibsp_engine *e = ((void **)ctx)[0];
+	int slot = *(int *)((void **)ctx)[1];
+
+	if ((uint32_t)cpu < e->nr_cpu_slots)
+		e->cpu_slot[cpu] = (int8_t)slot;
+	return 0;
+}
+
+static int max_cpu_cb(int cpu, void *ctx)
+{
+	uint32_t *max = ctx;
+
+	if ((uint32_t)cpu + 1 > *max)
+		*max = (uint32_t)cpu + 1;
+	return 0;
+}
+
+static int build_maps(struct ibsp_engine *e)
+{
+	const struct ibsp_topology *t = e->topo;
+
+	if (t->nr_nodes > 127) {
+		pr_err("engine: %u NUMA nodes; at most 127 are supported\n", t->nr_nodes);
+		return -EINVAL;
+	}
+	memset(e->node_slot, -1, sizeof(e->node_slot));
+	for (uint32_t i = 0; i < t->nr_nodes; i++) {
+		if (!t->nodes[i].nr_cpus)
+			continue;
+		if (e->nr_acc == IBSP_MAX_ACC_NODES) {
+			pr_err("engine: more than %d nodes have CPUs (node %d); the heat table "
+			       "tracks at most %d accessor nodes\n",
+			       IBSP_MAX_ACC_NODES, t->nodes[i].node.id, IBSP_MAX_ACC_NODES);
+			return -EINVAL;
+		}
+		e->acc_node[e->nr_acc] = (int8_t)i;
+		e->node_slot[i] = (int8_t)e->nr_acc++;
+		ibsp_cpulist__parse(t->nodes[i].cpulist, max_cpu_cb, &e->nr_cpu_slots);
+	}
+	if (!e->nr_acc) {
+		pr_err("engine: no NUMA node has CPUs, so no access can be attributed\n");
+		return -EINVAL;
+	}
+	e->cpu_slot = malloc(e->nr_cpu_slots);
+	if (!e->cpu_slot)
+		return -ENOMEM;
+	memset(e->cpu_slot, -1, e->nr_cpu_slots);
+	for (uint32_t s = 0; s < e->nr_acc; s++) {
+		int slot = (int)s;
+		void *ctx[2] = { e, &slot };
+
+		ibsp_cpulist__parse(t->nodes[e->acc_node[s]].cpulist, cpu_slot_cb, ctx);
+	}
+
+	if (t->has_block_map && t->block_size_bytes) {
+		uint64_t end = 0;
+
+		for (uint32_t i = 0; i < t->nr_nodes; i++) {
+			const struct ibsp_topo_node *n = &t->nodes[i];
+
+			if (n->nr_ranges) {
+				const struct ibsp_block_range *r = &n->ranges[n->nr_ranges - 1];
+
+				if (r->first + r->nr > end)
+					end = r->first + r->nr;
+			}
+		}
+		if (end > MAX_BLOCKS) {
+			pr_err("engine: the memory block map spans %llu blocks; at most %llu are "
+			       "supported\n",
+			       (unsigned long long)end, (unsigned long long)MAX_BLOCKS);
+			return -EINVAL;
+		}
+		e->block_node = malloc(end ? end : 1);
+		if (!e->block_node)
+			return -ENOMEM;
+		memset(e->block_node, -1, end ? end : 1);
+		for (uint32_t i = 0; i < t->nr_nodes; i++) {
+			const struct ibsp_topo_node *n = &t->nodes[i];
+
+			for (uint32_t r = 0; r < n->nr_ranges; r++) {
+				memset(e->block_node + n->ranges[r].first, (int)i, n->ranges[r].nr);
+			}
+		}
+		e->nr_blocks = end;
+		e->block_size = t->block_size_bytes;
+	}
+	return 0;
+}
+
+static void fill_defaults(struct ibsp_engine_opts *o)
+{
+	if (!o->interval_ms)
+		o->interval_ms = 1000;
+	if (!o->min_share_bp)
+		o->min_share_bp = 6000;
+	if (!o->min_heat)
+		o->min_heat = 2;
+	if (!o->decay_shift)
+		o->decay_shift = 1;
+	if (!o->pingpong_intervals)
+		o->pingpong_intervals = 10;
+	if (!o->watermark_bp)
+		o->watermark_bp = 200;
+	if (!o->max_pages)
+		o->max_pages = DEFAULT_MAX_PAGES;
+}
+
+struct ibsp_engine *ibsp_engine__new(const struct ibsp_topology *topo,
+				     const struct ibsp_engine_opts *opts)
+{
+	struct ibsp_engine *e = calloc(1, sizeof(*e));
+	int ret = -ENOMEM;
+
+	if (!e)
+		goto err;
+	e->topo = topo;
+	IBSP_OPTS_COPY(e->opts, opts);
+	fill_defaults(&e->opts);
+	if (e->opts.min_share_bp > 10000 || e->opts.decay_shift > 31 ||
+	    e->opts.watermark_bp >= 10000 || e->opts.policy > IBSP_POLICY_NONE) {
+		pr_err("engine: option out of range (min_share_bp %u, decay_shift %u, "
+		       "watermark_bp %u)\n",
+		       e->opts.min_share_bp, e->opts.decay_shift, e->opts.watermark_bp);
+		ret = -EINVAL;
+		goto err;
+	}
+	ret = build_maps(e);
+	if (ret)
+		goto err;
+	e->fixed_idx = -1;
+	if (e->opts.policy == IBSP_POLICY_FIXED_NODE) {
+		e->fixed_idx = ibsp_topology__index_of(topo, e->opts.fixed_node);
+		if (e->fixed_idx < 0) {
+			pr_err("engine: fixed-node:%d: node %d is not in the topology\n",
+			       e->opts.fixed_node, e->opts.fixed_node);
+			ret = -EINVAL;
+			goto err;
+		}
+	}
+	ret = -ENOMEM;
+	e->free_bytes = calloc(topo->nr_nodes ? topo->nr_nodes : 1, sizeof(uint64_t));
+	e->total_bytes = calloc(topo->nr_nodes ? topo->nr_nodes : 1, sizeof(uint64_t));
+	if (!e->free_bytes || !e->total_bytes)
+		goto err;
+	for (uint32_t i = 0; i < topo->nr_nodes; i++) {
+		e->free_bytes[i] = topo->nodes[i].mem_free_kb << 10;
+		e->total_bytes[i] = topo->nodes[i].mem_total_kb << 10;
+	}
+	ret = heat_table__init(&e->ht, e->opts.max_pages);
+	if (ret) {
+		if (ret == -EINVAL)
+			pr_err("engine: max_pages %llu is out of range\n",
+			       (unsigned long long)e->opts.max_pages);
+		goto err;
+	}
+	return e;
+err:
+	ibsp_engine__delete(e);
+	errno = -ret;
+	return NULL;
+}
+
+void ibsp_engine__delete(struct ibsp_engine *e)
+{
+	if (!e)
+		return;
+	heat_table__exit(&e->ht);
+	moved_map__exit(&e->moved);
+	free(e->cpu_slot);
+	free(e->block_node);
+	free(e->free_bytes);
+	free(e->total_bytes);
+	free(e->cand);
+	free(e->unres);
+	free(e->plan);
+	free(e);
+}
+
+/* Key and node of a sample; returns 0, or an enum ibsp_unresolved + 1. */
+static int resolve(const struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t *key,
+		   int *node, int *slot)
+{
+	bool huge = s->page_shift == PAGE_SHIFT_2M;
+
+	if (s->drop)
+		return IBSP_UNRES_INVALID + 1;
+	if (!(s->flags & IBSP_S_CPU_VALID) || (uint32_t)s->cpu >= e->nr_cpu_slots ||
+	    e->cpu_slot[s->cpu] < 0)
+		return IBSP_UNRES_NO_CPU + 1;
+	*slot = e->cpu_slot[s->cpu];
+	*node = -1;
+	if ((s->flags & IBSP_S_PADDR_VALID) && e->nr_blocks) {
+		uint64_t b = s->paddr / e->block_size;
+
+		if (b < e->nr_blocks && e->block_node[b] >= 0) {
+			uint64_t pfn = s->paddr >> PAGE_SHIFT_4K;
+
+			*node = e->block_node[b];
+			*key = huge ? KEY_PFN | KEY_HUGE | (pfn & ~511ULL) : KEY_PFN | pfn;
+			return 0;
+		}
+		if (!(s->flags & IBSP_S_VADDR_VALID))
+			return IBSP_UNRES_PADDR_UNMAPPED + 1;
+	}
+	if ((s->flags & (IBSP_S_VADDR_VALID | IBSP_S_TID_VALID)) ==
+	    (IBSP_S_VADDR_VALID | IBSP_S_TID_VALID)) {
+		uint64_t vpn = s->vaddr >> PAGE_SHIFT_4K;
+
+		if (s->vaddr >= USER_VA_END || s->pid >= KEY_PID_MAX)
+			return IBSP_UNRES_KERNEL + 1;
+		if (huge)
+			vpn &= ~511ULL;
+		*key = KEY_VIRT | (huge ? KEY_HUGE : 0) | (uint64_t)s->pid << KEY_PID_SHIFT | vpn;
+		return 0;
+	}
+	return IBSP_UNRES_NO_ADDRESS + 1;
+}
+
+/* The key the moved map uses for @he: its own in simulation, (pid, vpn) live. */
+static uint64_t moved_key(const struct ibsp_engine *e, const struct heat_entry *he)
+{
+	uint64_t vpn;
+
+	if (e->opts.simulate || !(he->key & KEY_PFN))
+		return he->key;
+	if (!(he->flags & HE_ALIAS))
+		return 0;
+	vpn = he->vaddr >> PAGE_SHIFT_4K;
+	return KEY_VIRT | (he->key & KEY_HUGE) | (uint64_t)he->pid << KEY_PID_SHIFT | vpn;
+}
+
+static void init_entry(struct ibsp_engine *e, struct heat_entry *he, const struct ibsp_sample *s,
+		       int node)
+{
+	const struct moved_rec *r;
+	uint64_t mk;
+
+	he->node = (int8_t)node;
+	he->prev_node = -1;
+	if ((s->flags & (IBSP_S_VADDR_VALID | IBSP_S_TID_VALID)) ==
+		(IBSP_S_VADDR_VALID | IBSP_S_TID_VALID) &&
+	    s->vaddr < USER_VA_END) {
+		uint64_t mask = he->key & KEY_HUGE ? (1ULL << PAGE_SHIFT_2M) - 1 : 4095;
+
+		he->vaddr = s->vaddr & ~mask;
+		he->pid = s->pid;
+		he->flags |= HE_ALIAS;
+	}
+	mk = moved_key(e, he);
+	if (mk && e->moved.count && (r = moved_map__find(&e->moved, mk))) {
+		he->last_move = r->last_move;
+		he->prev_node = r->prev_node;
+		he->nr_moves = r->nr_moves;
+		if (e->opts.simulate) {
+			he->node = r->node;
+			he->flags |= HE_MOVED;
+		}
+	}
+}
+
+void ibsp_engine__add(struct ibsp_engine *e, const struct ibsp_sample *s, size_t nr)
+{
+	struct ibsp_engine_stats *st = &e->st;
+
+	st->samples += nr;
+	for (size_t i = 0; i < nr; i++, s++) {
+		struct heat_entry *he;
+		int node, slot, why;
+		uint64_t key = 0;
+		bool is_new;
+		uint32_t h;
+
+		why = resolve(e, s, &key, &node, &slot);
+		if (why) {
+			st->unresolved[why - 1]++;
+			continue;
+		}
+		st->accesses++;
+		he = heat_table__get(&e->ht, key, &is_new);
+		if (is_new) {
+			init_entry(e, he, s, node);
+		} else {
+			if (node >= 0 && !(he->flags & HE_MOVED))
+				he->node = (int8_t)node;
+			if ((s->flags & IBSP_S_TID_VALID) && (s->flags & IBSP_S_VADDR_VALID) &&
+			    s->pid != he->pid && s->vaddr < USER_VA_END) {
+				/* The latest accessor's mapping: the likeliest to still exist. */
+				uint64_t mask =
+				    he->key & KEY_HUGE ? (1ULL << PAGE_SHIFT_2M) - 1 : 4095;
+
+				he->pid = s->pid;
+				he->vaddr = s->vaddr & ~mask;
+				he->flags |= HE_ALIAS;
+			}
+		}
+		h = he->heat[slot] + IBSP_HEAT_ONE;
+		he->heat[slot] = h < he->heat[slot] ? UINT32_MAX : h;
+		he->last_acc = (uint8_t)slot;
+		if (he->node >= 0) {
+			st->placed_accesses++;
+			st->local_accesses += he->node == e->acc_node[slot];
+		}
+	}
+	st->pages_tracked = e->ht.count;
+	st->evictions = e->ht.evictions;
+}
+
+int ibsp_engine__page_node(const struct ibsp_engine *e, const struct ibsp_sample *s)
+{
+	const struct heat_entry *he;
+	int node, slot;
+	uint64_t key;
+
+	if (resolve(e, s, &key, &node, &slot))
+		return -ENOENT;
+	he = heat_table__find((struct heat_table *)&e->ht, key);
+	if (he && he->node >= 0)
+		node = he->node;
+	return node >= 0 ? e->topo->nodes[node].node.id : -ENOENT;
+}
+
+void ibsp_engine__note_move(struct ibsp_engine *e, struct heat_entry *he, int dst_idx)
+{
+	struct moved_rec rec;
+
+	if (he->nr_moves && dst_idx == he->prev_node)
+		e->st.pingpong++;
+	he->prev_node = he->node;
+	he->node = (int8_t)dst_idx;
+	he->last_move = e->interval;
+	if (he->nr_moves < UINT16_MAX)
+		he->nr_moves++;
+	if (e->opts.simulate)
+		he->flags |= HE_MOVED;
+	rec = (struct moved_rec){ .key = moved_key(e, he),
+				  .last_move = he->last_move,
+				  .node = he->node,
+				  .prev_node = he->prev_node,
+				  .nr_moves = he->nr_moves };
+	/* Out of memory only weakens the guard for this page; the move stands. */
+	if (rec.key)
+		(void)moved_map__put(&e->moved, &rec);
+}
+
+long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp_migration **plan)
+{
+	long n = ibsp_policy__tick(e, now_ns);
+
+	*plan = e->plan;
+	e->st.pages_tracked = e->ht.count;
+	e->st.evictions = e->ht.evictions;
+	return n;
+}
+
+void ibsp_engine__complete(struct ibsp_engine *e, const struct ibsp_migration *m, int final_node)
+{
+	int src = ibsp_topology__index_of(e->topo, m->src_node);
+	int dst = ibsp_topology__index_of(e->topo, m->dst_node);
+	int fin = final_node >= 0 ? ibsp_topology__index_of(e->topo, final_node) : -1;
+	struct heat_entry *he = heat_table__find(&e->ht, m->key);
+
+	if (fin == dst)
+		return;
+	/* Undo the planned accounting, then apply what really happened. */
+	if (src >= 0 && dst >= 0) {
+		e->free_bytes[dst] += m->bytes;
+		e->free_bytes[src] -= e->free_bytes[src] >= m->bytes ? m->bytes : 0;
+	}
+	if (fin < 0) {
+		e->st.failed++;
+		fin = src;
+	} else if (src >= 0) {
+		e->free_bytes[src] += m->bytes;
+		e->free_bytes[fin] -= e->free_bytes[fin] >= m->bytes ? m->bytes : 0;
+	}
+	if (he && fin >= 0)
+		he->node = (int8_t)fin;
+}
+
+int ibsp_engine__set_free(struct ibsp_engine *e, int node_id, uint64_t free_bytes)
+{
+	int i = ibsp_topology__index_of(e->topo, node_id);
+
+	if (i < 0)
+		return -ENOENT;
+	e->free_bytes[i] = free_bytes;
+	return 0;
+}
+
+uint64_t ibsp_engine__free_bytes(const struct ibsp_engine *e, int node_id)
+{
+	int i = ibsp_topology__index_of(e->topo, node_id);
+
+	return i < 0 ? 0 : e->free_bytes[i];
+}
+
+uint64_t ibsp_engine__watermark_bytes(const struct ibsp_engine *e, int node_id)
+{
+	int i = ibsp_topology__index_of(e->topo, node_id);
+
+	return i < 0 ? 0 : e->total_bytes[i] / 10000 * e->opts.watermark_bp;
+}
+
+int ibsp_engine__acc_node(const struct ibsp_engine *e, uint32_t slot)
+{
+	return slot < e->nr_acc ? e->topo->nodes[e->acc_node[slot]].node.id : -1;
+}
+
+uint32_t ibsp_engine__nr_acc(const struct ibsp_engine *e)
+{
+	return e->nr_acc;
+}
+
+const struct ibsp_engine_stats *ibsp_engine__stats(const struct ibsp_engine *e)
+{
+	return &e->st;
+}
+
+const struct ibsp_engine_opts *ibsp_engine__opts(const struct ibsp_engine *e)
+{
+	return &e->opts;
+}

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The promotion engine: resolution of samples to (page, page node, accessor
+ * node), a bounded heat table that keeps each page's decayed access count
+ * per accessor node, and the policy that runs once per interval and plans
+ * migrations.
+ *
+ * Data flow: samples -> ibsp_engine__add() (resolve, heat) -> once per
+ * interval ibsp_engine__tick() (policy: candidates, destination, capacity,
+ * budget, ping-pong guard) -> planned migrations -> the caller moves pages
+ * (live) or applies them to a simulated placement (replay), and reports each
+ * outcome with ibsp_engine__complete().
+ *
+ * Nothing here allocates per sample. See docs/policy.md for the rules.
+ */
+#ifndef IBSP_ENGINE_H
+#define IBSP_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ibsp/sample.h"
+#include "ibsp/topology.h"
+
+/* Accessor nodes (nodes with CPUs) one heat entry can tell apart. */
+#define IBSP_MAX_ACC_NODES 8
+
+/** enum ibsp_policy_kind - how the destination node is chosen */
+enum ibsp_policy_kind {
+	IBSP_POLICY_LOCALITY = 0,      /* majority of decayed accesses, distance fallback */
+	IBSP_POLICY_LAST_ACCESSOR = 1, /* the node of the CPU that touched the page last */
+	IBSP_POLICY_FIXED_NODE = 2,    /* one static node (A-bit scanners, DAMON migrate_hot) */
+	IBSP_POLICY_NONE = 3,	       /* never migrate */
+};
+
+/**
+ * ibsp_policy__parse() - parse "locality", "last-accessor", "fixed-node:N" or "none"
+ *
+ * Return: 0, or -EINVAL (nothing is logged; the caller names the option).
+ */
+int ibsp_policy__parse(const char *text, enum ibsp_policy_kind *kind, int *fixed_node);
+
+/** ibsp_policy__name() - "locality", "last-accessor", "fixed-node:N" or "none" into @buf */
+const char *ibsp_policy__name(enum ibsp_policy_kind kind, int fixed_node, char *buf, size_t len);
+
+/** enum ibsp_unresolved - why a sample did not count toward any page's heat */
+enum ibsp_unresolved {
+	IBSP_UNRES_INVALID = 0,	   /* the decoder refused it (see enum ibsp_drop_reason) */
+	IBSP_UNRES_NO_CPU = 1,	   /* no CPU field, or a CPU no node lists */
+	IBSP_UNRES_NO_ADDRESS = 2, /* neither a physical address nor (pid, vaddr) */
+	IBSP_UNRES_PADDR_UNMAPPED = 3, /* physical address outside every memory block, no vaddr */
+	IBSP_UNRES_KERNEL = 4,	   /* a kernel address without a physical one: not movable */
+	IBSP_UNRES__MAX
+};
+
+/** ibsp_unresolved__name() - "invalid", "no_cpu", "no_address", "paddr_unmapped", "kernel" */
+const char *ibsp_unresolved__name(enum ibsp_unresolved why);
+
+/** enum ibsp_skip - why a hot page was not planned for migration in an interval */
+enum ibsp_skip {
+	IBSP_SKIP_BELOW_THRESHOLD = 0, /* heat under the (adaptive) threshold */
+	IBSP_SKIP_PINGPONG = 1,	       /* migrated within the last pingpong_intervals */
+	IBSP_SKIP_BUDGET = 2,	       /* the interval's byte budget was spent */
+	IBSP_SKIP_CAPACITY = 3,	       /* every acceptable destination is at its watermark */
+	IBSP_SKIP_NODE_UNKNOWN = 4,    /* the page's node could not be resolved */
+	IBSP_SKIP_NO_MAJORITY = 5,     /* --rebalance: no accessor node holds min_share */
+	IBSP_SKIP_NO_MAPPING = 6,      /* known only by PFN: no (pid, vaddr) to move it by */
+	IBSP_SKIP__MAX
+};
+
+/** ibsp_skip__name() - "below_threshold", "pingpong", "budget", "capacity", ... */
+const char *ibsp_skip__name(enum ibsp_skip why);
+
+/** enum ibsp_reason - why a destination was chosen */
+enum ibsp_reason {
+	IBSP_REASON_MAJORITY = 0,      /* one accessor node holds >= min_share of the heat */
+	IBSP_REASON_NEAREST = 1,       /* no majority: nearest to the weighted accessors */
+	IBSP_REASON_CAPACITY_NEXT = 2, /* the first choice was full; the next nearest */
+	IBSP_REASON_LAST_ACCESSOR = 3, /* last-accessor policy */
+	IBSP_REASON_FIXED = 4,	       /* fixed-node policy */
+	IBSP_REASON_REBALANCE = 5,     /* --rebalance: a remote top-tier page to its majority */
+	IBSP_REASON__MAX
+};
+
+/** ibsp_reason__name() - "majority", "nearest", "capacity_next", ... */
+const char *ibsp_reason__name(enum ibsp_reason why);
+
+/**
+ * struct ibsp_migration - one planned migration
+ *
+ * The heat is the page's decayed sample count per accessor node, in
+ * 1/IBSP_HEAT_ONE samples, indexed like ibsp_engine__acc_node().
+ */
+struct ibsp_migration {
+	uint64_t time_ns;   /* end of the interval that planned it (recording clock) */
+	uint64_t vaddr;	    /* page-aligned virtual address in @pid */
+	uint64_t pfn;	    /* page frame number; valid if @has_pfn */
+	uint64_t key;	    /* heat-table key, for ibsp_engine__complete() */
+	uint32_t pid;	    /* the process whose mapping move_pages() acts on */
+	uint32_t bytes;	    /* 4096, or 2 MiB for a huge-page entry */
+	int16_t src_node;   /* node id the page is on */
+	int16_t dst_node;   /* node id it should move to */
+	uint8_t reason;	    /* enum ibsp_reason */
+	bool has_pfn;	    /* the page was keyed by its PFN */
+	uint8_t nr_acc;	    /* entries used in @heat */
+	uint32_t heat[IBSP_MAX_ACC_NODES];
+};
+
+#define IBSP_HEAT_ONE 16 /* heat units per sample: 4 fraction bits survive decay */
+
+/**
+ * struct ibsp_resolver_ops - live node resolution for pages that have no
+ * physical address (move_pages(2) with nodes == NULL)
+ * @query: fill @status[i] with the node of @vaddrs[i] in @pid, or a negative
+ *         errno per page; return 0 or a negative errno for the whole call
+ *         (-ESRCH: the process is gone).
+ */
+struct ibsp_resolver_ops {
+	int (*query)(void *ctx, uint32_t pid, uint32_t nr, const uint64_t *vaddrs, int *status);
+	void *ctx;
+};
+
+/** struct ibsp_engine_opts - engine and policy settings; start with sz = sizeof */
+struct ibsp_engine_opts {
+	size_t sz;
+	enum ibsp_policy_kind policy;
+	int fixed_node;		   /* node id for IBSP_POLICY_FIXED_NODE */
+	uint32_t interval_ms;	   /* policy interval; 0 = 1000 */
+	uint64_t rate_bytes_per_s; /* migration budget; 0 = unlimited */
+	uint32_t min_share_bp;	   /* majority share, basis points; 0 = 6000 */
+	uint32_t min_heat;	   /* threshold floor, samples (decayed); 0 = 2 */
+	uint32_t decay_shift;	   /* heat -= heat >> decay_shift per interval; 0 = 1 */
+	uint32_t pingpong_intervals; /* no second move within this many intervals; 0 = 10 */
+	uint32_t watermark_bp;	   /* keep this share of a node's memory free; 0 = 200 */
+	uint64_t max_pages;	   /* heat-table bound; 0 = the default (fits 64 MiB) */
+	bool rebalance;		   /* remote top-tier pages are candidates too */
+	bool simulate;		   /* replay: planned moves take effect at once, and the
+				    * recorded placement of a moved page is ignored */
+	const struct ibsp_resolver_ops *resolver; /* live only; NULL offline */
+};
+
+/** struct ibsp_engine_stats - counters since the engine was created */
+struct ibsp_engine_stats {
+	uint64_t samples;			  /* samples offered */
+	uint64_t accesses;			  /* samples that added heat */
+	uint64_t unresolved[IBSP_UNRES__MAX];	  /* samples that did not, by reason */
+	uint64_t local_accesses;		  /* accesses whose page was on the accessor's node */
+	uint64_t placed_accesses;		  /* accesses whose page node was known */
+	uint64_t pages_tracked;			  /* entries in the heat table now */
+	uint64_t evictions;			  /* entries evicted to make room */
+	uint64_t intervals;			  /* ticks run */
+	uint64_t threshold;			  /* last effective threshold, in heat units */
+	uint64_t planned;			  /* migrations planned */
+	uint64_t planned_bytes;			  /* their bytes */
+	uint64_t failed;			  /* reported failed by ibsp_engine__complete() */
+	uint64_t pingpong;			  /* moves back to the node a page last left */
+	uint64_t skips[IBSP_SKIP__MAX];		  /* candidate-intervals skipped, by reason */
+	uint64_t resolve_failed;		  /* live node queries that failed */
+	uint64_t interval_planned_bytes;	  /* bytes planned by the last tick */
+	uint64_t interval_budget_bytes;		  /* the last tick's budget (0 = unlimited) */
+};
+
+struct ibsp_engine;
+
+/**
+ * ibsp_engine__new() - an engine for @topo
+ * @topo: the topology (with its top tier chosen); the engine keeps a pointer,
+ *        so it must outlive the engine
+ *
+ * Return: the engine, or NULL with errno set (EINVAL: bad options or a
+ * topology the engine cannot serve, logged with the reason).
+ */
+struct ibsp_engine *ibsp_engine__new(const struct ibsp_topology *topo,
+				     const struct ibsp_engine_opts *opts);
+
+/** ibsp_engine__delete() - free the engine; NULL is accepted */
+void ibsp_engine__delete(struct ibsp_engine *e);
+
+/**
+ * ibsp_engine__add() - account @nr samples (resolution and heat)
+ *
+ * Samples are expected in time order; call ibsp_engine__tick() whenever the
+ * clock passes an interval boundary.
+ */
+void ibsp_engine__add(struct ibsp_engine *e, const struct ibsp_sample *s, size_t nr);
+
+/**
+ * ibsp_engine__tick() - run the policy once: decay, choose, plan
+ * @now_ns: the end of the interval (recording clock in replay)
+ * @plan: receives a pointer to this interval's migrations, valid until the
+ *        next tick, hottest first
+ *
+ * Return: the number of planned migrations, or a negative errno.
+ */
+long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp_migration **plan);
+
+/**
+ * ibsp_engine__complete() - report where a planned page really ended up
+ * @final_node: the node from move_pages' status, or a negative errno
+ *
+ * In simulate mode ticks already applied the moves; this is for live runs.
+ */
+void ibsp_engine__complete(struct ibsp_engine *e, const struct ibsp_migration *m, int final_node);
+
+/** ibsp_engine__set_free() - the current free bytes of node @node_id (live refresh) */
+int ibsp_engine__set_free(struct ibsp_engine *e, int node_id, uint64_t free_bytes);
+
+/** ibsp_engine__free_bytes() - the engine's view of node @node_id's free memory */
+uint64_t ibsp_engine__free_bytes(const struct ibsp_engine *e, int node_id);
+
+/** ibsp_engine__watermark_bytes() - the free memory a destination must keep */
+uint64_t ibsp_engine__watermark_bytes(const struct ibsp_engine *e, int node_id);
+
+/** ibsp_engine__acc_node() - the node id of accessor slot @slot (heat index) */
+int ibsp_engine__acc_node(const struct ibsp_engine *e, uint32_t slot);
+
+/** ibsp_engine__nr_acc() - number of accessor slots (nodes with CPUs) */
+uint32_t ibsp_engine__nr_acc(const struct ibsp_engine *e);
+
+/** ibsp_engine__stats() - counters so far */
+const struct ibsp_engine_stats *ibsp_engine__stats(const struct ibsp_engine *e);
+
+/** ibsp_engine__opts() - the options in effect (defaults filled in) */
+const struct ibsp_engine_opts *ibsp_engine__opts(const struct ibsp_engine *e);
+
+/**
+ * ibsp_engine__page_node() - the engine's view of where the page of @s lives
+ *
+ * For tests and the evaluation: resolves @s like ibsp_engine__add() without
+ * adding heat. Return: a node id, or -ENOENT when unknown.
+ */
+int ibsp_engine__page_node(const struct ibsp_engine *e, const struct ibsp_sample *s);
+
+#endif /* IBSP_ENGINE_H */

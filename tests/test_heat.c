@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The heat table and the per-sample path: keys (PFN vs pid+vpage, 2 MiB
+ * aggregation), decay, eviction, backward-shift deletion, unresolved
+ * samples by reason, local-access accounting and live node resolution.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+
+#include "engine_fixtures.h"
+#include "engine_internal.h"
+
+/* Random inserts and deletes: every live key stays findable, no dead one is. */
+Test(heat, backward_shift_deletion)
+{
+	enum { N = 6000 };
+	static uint64_t keys[N];
+	static bool live[N];
+	struct heat_table t;
+	uint64_t x = 88172645463325252ULL, count = 0;
+
+	cr_assert_eq(heat_table__init(&t, N), 0);
+	cr_assert_eq(t.mask + 1, 8192, "6000 entries at <= 3/4 load need 8192 slots");
+	for (int i = 0; i < N; i++) {
+		bool is_new;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		keys[i] = (x | 1) & ~(1ULL << 63);
+		cr_assert(heat_table__get(&t, keys[i], &is_new));
+		cr_assert(is_new);
+		live[i] = true;
+		count++;
+	}
+	for (int i = 0; i < N; i += 3) {
+		heat_table__del(&t, heat_table__find(&t, keys[i]));
+		live[i] = false;
+		count--;
+	}
+	cr_assert_eq(t.count, count);
+	for (int i = 0; i < N; i++) {
+		struct heat_entry *e = heat_table__find(&t, keys[i]);
+
+		cr_assert_eq(e != NULL, live[i], "key %d live %d", i, live[i]);
+		if (e)
+			cr_assert_eq(e->key, keys[i]);
+	}
+	cr_assert_eq(t.evictions, 0);
+	heat_table__exit(&t);
+}
+
+/* A full table evicts the coldest entry near the new key's slot, never a hot one. */
+Test(heat, eviction_takes_the_coldest)
+{
+	struct heat_table t;
+	bool is_new;
+
+	cr_assert_eq(heat_table__init(&t, 11), 0); /* 16 slots: the window sees them all */
+	cr_assert_eq(t.mask + 1, 16);
+	for (uint64_t k = 1; k <= 11; k++) {
+		struct heat_entry *e = heat_table__get(&t, k, &is_new);
+
+		e->heat[0] = k == 5 ? 1 : 1000 + (uint32_t)k;
+	}
+	cr_assert(heat_table__get(&t, 99, &is_new));
+	cr_assert(is_new);
+	cr_expect_eq(t.count, 11);
+	cr_expect_eq(t.evictions, 1);
+	cr_expect_null(heat_table__find(&t, 5), "the coldest (key 5) went");
+	for (uint64_t k = 1; k <= 11; k++) {
+		if (k != 5)
+			cr_expect(heat_table__find(&t, k), "key %llu stays", (unsigned long long)k);
+	}
+	heat_table__exit(&t);
+}
+
+/* One frame mapped by two processes is one page; the same vaddr without a frame is two. */
+Test(heat, keys_pfn_and_virtual)
+{
+	struct ibsp_topology *t = topo_2s_cxl();
+	struct ibsp_engine_opts o = { .sz = sizeof(o) };
+	struct ibsp_engine *e = ibsp_engine__new(t, &o);
+	struct ibsp_sample a = smp(t, 0, 2, 5, 100), b = smp(t, 2, 2, 5, 200);
+
+	cr_assert(e);
+	b.vaddr = 0x500000ULL + 8; /* another process maps the same frame elsewhere */
+	ibsp_engine__add(e, &a, 1);
+	ibsp_engine__add(e, &b, 1);
+	cr_expect_eq(ibsp_engine__stats(e)->pages_tracked, 1);
+
+	a.flags &= ~IBSP_S_PADDR_VALID;
+	b.flags &= ~IBSP_S_PADDR_VALID;
+	b.vaddr = a.vaddr;
+	ibsp_engine__add(e, &a, 1);
+	ibsp_engine__add(e, &b, 1);
+	cr_expect_eq(ibsp_engine__stats(e)->pages_tracked, 3, "pid 100 and 200 pages differ");
+	cr_expect_eq(ibsp_engine__stats(e)->accesses, 4);
+	ibsp_engine__delete(e);
+	ibsp_topology__delete(t);
+}
+
+/* Samples with a 2M page-size hint anywhere in one 2 MiB range make one 2 MiB entry. */
+Test(heat, huge_pages_aggregate)
+{
+	struct ibsp_topology *t = topo_2s_cxl();
+	struct ibsp_engine_opts o = { .sz = sizeof(o) };
+	struct ibsp_engine *e = ibsp_engine__new(t, &o);
+	const struct ibsp_migration *plan;
+
+	cr_assert(e);
+	for (uint64_t off = 0; off < 512; off += 37) {
+		struct ibsp_sample s = smp(t, 1, 2, 1024 + off, 100);
+
+		s.page_shift = 21;
+		ibsp_engine__add(e, &s, 1);
+	}
+	cr_expect_eq(ibsp_engine__stats(e)->pages_tracked, 1);
+	cr_assert_eq(ibsp_engine__tick(e, 1, &plan), 1);
+	cr_expect_eq(plan[0].bytes, 2u << 20);
+	cr_expect_eq(plan[0].vaddr, UVA_BASE + 1024 * 4096);
+	cr_expect_eq(plan[0].pfn % 512, 0);
+	cr_expect_eq(plan[0].dst_node, 0);
+	ibsp_engine__delete(e);
+	ibsp_topology__delete(t);
+}
+
+/* Decay per interval, integer math: heat -= heat >> shift. */
+Test(heat, decay_table)
+{
+	static const struct {
+		uint32_t shift;
+		unsigned int samples;
+		uint32_t want[4]; /* heat after ticks 1..4 */
+	} rows[] = {
+		{ 1, 10, { 80, 40, 20, 10 } },
+		{ 2, 10, { 120, 90, 68, 51 } },
+		{ 1, 1, { 8, 4, 2, 0 } }, /* 1 -> 0: a last unit would never decay */
+	};
+
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct ibsp_topology *t = topo_2s_cxl();
+		struct ibsp_engine_opts o = { .sz = sizeof(o),
+					      .decay_shift = rows[r].shift,
+					      .policy = IBSP_POLICY_NONE };
+		struct ibsp_engine *e = ibsp_engine__new(t, &o);
+		const struct ibsp_migration *plan;
+		struct ibsp_sample s = smp(t, 2, 2, 9, 100);
+
+		cr_assert(e);
+		feed(e, t, 2, 2, 9, rows[r].samples);
+		for (int k = 0; k < 4; k++) {
+			uint64_t key = KEY_PFN | (s.paddr >> 12);
+			struct heat_entry *he;
+
+			cr_assert_eq(ibsp_engine__tick(e, 1, &plan), 0);
+			he = heat_table__find(&e->ht, key);
+			cr_assert(he);
+			cr_expect_eq(he->heat[1], rows[r].want[k], "row %zu tick %d: %u", r, k + 1,
+				     he->heat[1]);
+			cr_expect_eq(he->heat[0], 0);
+		}
+		ibsp_engine__delete(e);
+		ibsp_topology__delete(t);
+	}
+}
+
+Test(heat, unresolved_by_reason)
+{
+	struct ibsp_topology *t = topo_2s_cxl();
+	struct ibsp_engine_opts o = { .sz = sizeof(o) };
+	struct ibsp_engine *e = ibsp_engine__new(t, &o);
+	static const struct {
+		const char *name;
+		uint16_t clear; /* flags removed */
+		int cpu;	/* replaces the CPU when >= -1 */
+		uint64_t vaddr; /* replaces the vaddr when non-zero */
+		uint64_t paddr; /* replaces the paddr when non-zero */
+		uint8_t drop;
+		int want; /* enum ibsp_unresolved, or -1 for resolved */
+	} rows[] = {
+		{ "valid", 0, -2, 0, 0, 0, -1 },
+		{ "refused by the decoder", 0, -2, 0, 0, IBSP_DROP_NO_ADDR, IBSP_UNRES_INVALID },
+		{ "no CPU field", IBSP_S_CPU_VALID, -2, 0, 0, 0, IBSP_UNRES_NO_CPU },
+		{ "CPU 9 is on no node", 0, 9, 0, 0, 0, IBSP_UNRES_NO_CPU },
+		{ "no address at all", IBSP_S_PADDR_VALID | IBSP_S_VADDR_VALID, -2, 0, 0, 0,
+		  IBSP_UNRES_NO_ADDRESS },
+		{ "vaddr without a pid", IBSP_S_PADDR_VALID | IBSP_S_TID_VALID, -2, 0, 0, 0,
+		  IBSP_UNRES_NO_ADDRESS },
+		{ "paddr beyond memory, no vaddr", IBSP_S_VADDR_VALID, -2, 0, 1ULL << 40, 0,
+		  IBSP_UNRES_PADDR_UNMAPPED },
+		{ "paddr beyond memory, vaddr: keyed by vaddr", 0, -2, 0, 1ULL << 40, 0, -1 },
+		{ "kernel vaddr, no paddr", IBSP_S_PADDR_VALID, -2, 0xffff888000001000ULL, 0, 0,
+		  IBSP_UNRES_KERNEL },
+		{ "kernel vaddr with a paddr: keyed by the frame", 0, -2, 0xffff888000001000ULL, 0,
+		  0, -1 },
+	};
+	uint64_t want[IBSP_UNRES__MAX] = { 0 }, resolved = 0;
+
+	cr_assert(e);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct ibsp_sample s = smp(t, 1, 2, i, 100);
+
+		s.flags &= (uint16_t)~rows[i].clear;
+		if (rows[i].cpu >= -1)
+			s.cpu = rows[i].cpu;
+		if (rows[i].vaddr)
+			s.vaddr = rows[i].vaddr;
+		if (rows[i].paddr)
+			s.paddr = rows[i].paddr;
+		s.drop = rows[i].drop;
+		ibsp_engine__add(e, &s, 1);
+		if (rows[i].want >= 0)
+			want[rows[i].want]++;
+		else
+			resolved++;
+	}
+	for (int r = 0; r < IBSP_UNRES__MAX; r++)
+		cr_expect_eq(ibsp_engine__stats(e)->unresolved[r], want[r], "%s",
+			     ibsp_unresolved__name((enum ibsp_unresolved)r));
+	cr_expect_eq(ibsp_engine__stats(e)->accesses, resolved);
+	cr_expect_eq(ibsp_engine__stats(e)->samples, sizeof(rows) / sizeof(rows[0]));
+	ibsp_engine__delete(e);
+	ibsp_topology__delete(t);
+}
+
+/* Local accesses: the page's node is the accessing CPU's node. */
+Test(heat, local_accounting)
+{
+	struct ibsp_topology *t = topo_2s_cxl();
+	struct ibsp_engine_opts o = { .sz = sizeof(o) };
+	struct ibsp_engine *e = ibsp_engine__new(t, &o);
+
+	cr_assert(e);
+	feed(e, t, 0, 0, 1, 3); /* node0 page, node0 CPU: local */
+	feed(e, t, 3, 0, 1, 2); /* node0 page, node1 CPU: remote */
+	feed(e, t, 1, 2, 2, 4); /* CXL page: never local */
+	cr_expect_eq(ibsp_engine__stats(e)->placed_accesses, 9);
+	cr_expect_eq(ibsp_engine__stats(e)->local_accesses, 3);
+	cr_expect_eq(ibsp_engine__page_node(e, &(struct ibsp_sample){ 0 }), -ENOENT);
+	ibsp_engine__delete(e);
+	ibsp_topology__delete(t);
+}
+
+struct fake_resolver {
+	int node; /* what every query answers */
+	int calls;
+	uint32_t last_pid;
+	uint32_t last_nr;
+};
+
+static int fake_query(void *ctx, uint32_t pid, uint32_t nr, const uint64_t *vaddrs, int *status)
+{
+	struct fake_resolver *f = ctx;
+
+	f->calls++;
+	f->last_pid = pid;
+	f->last_nr = nr;
+	for (uint32_t i = 0; i < nr; i++) {
+		cr_assert_eq(vaddrs[i] % 4096, 0);
+		status[i] = f->node;
+	}
+	return 0;
+}
+
+/* Live: hot pages without a physical address are located with one query per pid. */
+Test(heat, live_resolution)
+{
+	static const struct {
+		int answer;
+		long planned;
+		uint64_t failed;
+	} rows[] = { { 2, 6, 0 }, { 0, 0, 0 }, { -ENOENT, 0, 6 } };
+
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct ibsp_topology *t = topo_2s_cxl();
+		struct fake_resolver f = { .node = rows[r].answer };
+		struct ibsp_resolver_ops ops = { .query = fake_query, .ctx = &f };
+		struct ibsp_engine_opts o = { .sz = sizeof(o), .resolver = &ops };
+		struct ibsp_engine *e = ibsp_engine__new(t, &o);
+		const struct ibsp_migration *plan;
+		long n;
+
+		cr_assert(e);
+		for (int p = 0; p < 6; p++) {
+			struct ibsp_sample s = smp(t, 3, 2, (uint64_t)p, 4242);
+
+			s.flags &= ~IBSP_S_PADDR_VALID;
+			for (int k = 0; k < 10; k++)
+				ibsp_engine__add(e, &s, 1);
+		}
+		n = ibsp_engine__tick(e, 1, &plan);
+		cr_expect_eq(n, rows[r].planned, "answer %d: %ld", rows[r].answer, n);
+		cr_expect_eq(f.calls, 1);
+		cr_expect_eq(f.last_pid, 4242);
+		cr_expect_eq(f.last_nr, 6);
+		cr_expect_eq(ibsp_engine__stats(e)->resolve_failed, rows[r].failed);
+		for (long i = 0; i < n; i++) {
+			cr_expect_eq(plan[i].dst_node, 1);
+			cr_expect_eq(plan[i].src_node, 2);
+			cr_expect_not(plan[i].has_pfn);
+		}
+		ibsp_engine__delete(e);
+		ibsp_topology__delete(t);
+	}
+}
+
+/* Nearly full: the interval scan trims the coldest entries, keeping every hotter one. */
+Test(heat, trim_keeps_the_hottest)
+{
+	struct ibsp_topology *t = topo_2s_cxl();
+	struct ibsp_engine_opts o = { .sz = sizeof(o),
+				      .max_pages = 100,
+				      .policy = IBSP_POLICY_NONE };
+	struct ibsp_engine *e = ibsp_engine__new(t, &o);
+	const struct ibsp_migration *plan;
+	uint64_t kept_min = UINT64_MAX;
+	int gone_max = -1;
+
+	cr_assert(e);
+	for (int p = 0; p < 98; p++)
+		feed(e, t, 0, 2, (uint64_t)p, (unsigned int)p + 1);
+	cr_assert_eq(ibsp_engine__stats(e)->pages_tracked, 98);
+	cr_assert_eq(ibsp_engine__tick(e, 1, &plan), 0);
+	cr_expect_leq(ibsp_engine__stats(e)->pages_tracked, 88);
+	cr_expect_geq(ibsp_engine__stats(e)->pages_tracked, 70);
+	for (int p = 0; p < 98; p++) {
+		struct ibsp_sample s = smp(t, 0, 2, (uint64_t)p, 100);
+
+		if (heat_table__find(&e->ht, KEY_PFN | (s.paddr >> 12)))
+			kept_min = kept_min < (uint64_t)p ? kept_min : (uint64_t)p;
+		else
+			gone_max = p;
+	}
+	cr_expect_lt((uint64_t)gone_max, kept_min, "evicted up to %d, kept from %llu", gone_max,
+		     (unsigned long long)kept_min);
+	ibsp_engine__delete(e);
+	ibsp_topology__delete(t);
+}

@@ -1,0 +1,547 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The policy rules, table-driven: candidates, destination (majority,
+ * nearest by weighted SLIT distance, capacity fallback), the baselines,
+ * the byte budget with its adaptive threshold, the watermark and the
+ * ping-pong guard.
+ *
+ *   2s-cxl:   [node0: cpu0-1]--21--[node1: cpu2-3]
+ *                  \24                /34
+ *                   [node2: CXL, no CPUs]
+ *
+ *   4s-2cxl:  sockets 0-3 (21 apart), node4 off socket 0 (24), node5 off socket 2 (24)
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+
+#include "engine_fixtures.h"
+
+enum { T2, T4 };
+
+static const struct dest_row {
+	const char *name;
+	int topo;
+	const char *policy;
+	bool rebalance;
+	int page_node;
+	unsigned int counts[4]; /* samples per socket (CPU 2*socket) */
+	int last_cpu;		/* one extra sample from this CPU, last; -1 none */
+	unsigned int full;	/* bit mask of nodes with no free memory */
+	int want_dst;		/* -1: nothing planned */
+	enum ibsp_reason want_reason;
+	int want_skip; /* enum ibsp_skip counted, or -1 */
+} dest_rows[] = {
+	{ "majority to socket 0",
+	  T2,
+	  "locality",
+	  0,
+	  2,
+	  { 10, 0 },
+	  -1,
+	  0,
+	  0,
+	  IBSP_REASON_MAJORITY,
+	  -1 },
+	{ "70% majority to socket 1",
+	  T2,
+	  "locality",
+	  0,
+	  2,
+	  { 3, 7 },
+	  -1,
+	  0,
+	  1,
+	  IBSP_REASON_MAJORITY,
+	  -1 },
+	{ "exactly 60% is a majority",
+	  T2,
+	  "locality",
+	  0,
+	  2,
+	  { 4, 6 },
+	  -1,
+	  0,
+	  1,
+	  IBSP_REASON_MAJORITY,
+	  -1 },
+	{ "55% is not: nearest by weighted distance",
+	  T2,
+	  "locality",
+	  0,
+	  2,
+	  { 11, 9 },
+	  -1,
+	  0,
+	  0,
+	  IBSP_REASON_NEAREST,
+	  -1 },
+	{ "even split: tie goes to the socket nearer the page (24 < 34)",
+	  T2,
+	  "locality",
+	  0,
+	  2,
+	  { 5, 5 },
+	  -1,
+	  0,
+	  0,
+	  IBSP_REASON_NEAREST,
+	  -1 },
+	{ "majority node full: next nearest",
+	  T2,
+	  "locality",
+	  0,
+	  2,
+	  { 10, 0 },
+	  -1,
+	  1 << 0,
+	  1,
+	  IBSP_REASON_CAPACITY_NEXT,
+	  -1 },
+	{ "both sockets full: skipped",
+	  T2,
+	  "locality",
+	  0,
+	  2,
+	  { 10, 0 },
+	  -1,
+	  3,
+	  -1,
+	  0,
+	  IBSP_SKIP_CAPACITY },
+	{ "top-tier page is not a candidate without rebalance",
+	  T2,
+	  "locality",
+	  0,
+	  0,
+	  { 0, 10 },
+	  -1,
+	  0,
+	  -1,
+	  0,
+	  -1 },
+	{ "rebalance moves a remote top-tier page to its majority",
+	  T2,
+	  "locality",
+	  1,
+	  0,
+	  { 0, 10 },
+	  -1,
+	  0,
+	  1,
+	  IBSP_REASON_REBALANCE,
+	  -1 },
+	{ "rebalance leaves a shared top-tier page",
+	  T2,
+	  "locality",
+	  1,
+	  1,
+	  { 5, 5 },
+	  -1,
+	  0,
+	  -1,
+	  0,
+	  IBSP_SKIP_NO_MAJORITY },
+	{ "one sample decays below the threshold",
+	  T2,
+	  "locality",
+	  0,
+	  2,
+	  { 1, 0 },
+	  -1,
+	  0,
+	  -1,
+	  0,
+	  IBSP_SKIP_BELOW_THRESHOLD },
+	{ "4s: majority to socket 2",
+	  T4,
+	  "locality",
+	  0,
+	  4,
+	  { 0, 0, 10, 0 },
+	  -1,
+	  0,
+	  2,
+	  IBSP_REASON_MAJORITY,
+	  -1 },
+	{ "4s: split 0/2, tie goes to socket 2 (near node5)",
+	  T4,
+	  "locality",
+	  0,
+	  5,
+	  { 5, 0, 5, 0 },
+	  -1,
+	  0,
+	  2,
+	  IBSP_REASON_NEAREST,
+	  -1 },
+	{ "4s: split four ways from node4: socket 0",
+	  T4,
+	  "locality",
+	  0,
+	  4,
+	  { 3, 3, 3, 3 },
+	  -1,
+	  0,
+	  0,
+	  IBSP_REASON_NEAREST,
+	  -1 },
+	{ "4s: 1/2/3 majority 3 (50%) is not: nearest",
+	  T4,
+	  "locality",
+	  0,
+	  4,
+	  { 0, 2, 3, 5 },
+	  -1,
+	  0,
+	  3,
+	  IBSP_REASON_NEAREST,
+	  -1 },
+	{ "last-accessor follows the last CPU",
+	  T2,
+	  "last-accessor",
+	  0,
+	  2,
+	  { 10, 0 },
+	  2,
+	  0,
+	  1,
+	  IBSP_REASON_LAST_ACCESSOR,
+	  -1 },
+	{ "last-accessor moves top-tier pages too",
+	  T2,
+	  "last-accessor",
+	  0,
+	  0,
+	  { 0, 10 },
+	  -1,
+	  0,
+	  1,
+	  IBSP_REASON_LAST_ACCESSOR,
+	  -1 },
+	{ "last-accessor does not fall back",
+	  T2,
+	  "last-accessor",
+	  0,
+	  2,
+	  { 0, 10 },
+	  -1,
+	  1 << 1,
+	  -1,
+	  0,
+	  IBSP_SKIP_CAPACITY },
+	{ "fixed-node:0 ignores the accessors",
+	  T2,
+	  "fixed-node:0",
+	  0,
+	  2,
+	  { 0, 10 },
+	  -1,
+	  0,
+	  0,
+	  IBSP_REASON_FIXED,
+	  -1 },
+	{ "fixed-node:0 full: skipped",
+	  T2,
+	  "fixed-node:0",
+	  0,
+	  2,
+	  { 0, 10 },
+	  -1,
+	  1,
+	  -1,
+	  0,
+	  IBSP_SKIP_CAPACITY },
+	{ "fixed-node leaves top-tier pages",
+	  T2,
+	  "fixed-node:1",
+	  0,
+	  0,
+	  { 0, 10 },
+	  -1,
+	  0,
+	  -1,
+	  0,
+	  -1 },
+	{ "none plans nothing", T2, "none", 0, 2, { 10, 0 }, -1, 0, -1, 0, -1 },
+};
+
+static struct ibsp_engine *engine_for(const struct ibsp_topology *t, const char *policy,
+				      bool rebalance)
+{
+	struct ibsp_engine_opts o = { .sz = sizeof(o), .rebalance = rebalance, .simulate = true };
+	struct ibsp_engine *e;
+
+	cr_assert_eq(ibsp_policy__parse(policy, &o.policy, &o.fixed_node), 0, "%s", policy);
+	e = ibsp_engine__new(t, &o);
+	cr_assert(e, "engine for %s", policy);
+	return e;
+}
+
+Test(policy, destination_table)
+{
+	for (size_t r = 0; r < sizeof(dest_rows) / sizeof(dest_rows[0]); r++) {
+		const struct dest_row *w = &dest_rows[r];
+		struct ibsp_topology *t = w->topo == T2 ? topo_2s_cxl() : topo_4s_2cxl();
+		struct ibsp_engine *e = engine_for(t, w->policy, w->rebalance);
+		const struct ibsp_migration *plan;
+		long n;
+
+		for (int s = 0; s < 4; s++)
+			feed(e, t, 2 * s, w->page_node, 7, w->counts[s]);
+		if (w->last_cpu >= 0)
+			feed(e, t, w->last_cpu, w->page_node, 7, 1);
+		for (int node = 0; node < 6; node++) {
+			if (w->full & (1u << node))
+				cr_assert_eq(ibsp_engine__set_free(e, node, 0), 0);
+		}
+		n = ibsp_engine__tick(e, 1000, &plan);
+		if (w->want_dst < 0) {
+			cr_expect_eq(n, 0, "%s: planned %ld", w->name, n);
+		} else {
+			cr_assert_eq(n, 1, "%s: planned %ld", w->name, n);
+			cr_expect_eq(plan[0].dst_node, w->want_dst, "%s: dst %d", w->name,
+				     plan[0].dst_node);
+			cr_expect_eq(plan[0].src_node, w->page_node, "%s", w->name);
+			cr_expect_eq(plan[0].reason, w->want_reason, "%s: reason %s", w->name,
+				     ibsp_reason__name(plan[0].reason));
+			cr_expect_eq(plan[0].bytes, 4096u, "%s", w->name);
+			cr_expect_eq(plan[0].pid, 100u, "%s", w->name);
+			cr_expect_eq(plan[0].vaddr, UVA_BASE + 7 * 4096, "%s", w->name);
+			cr_expect(plan[0].has_pfn, "%s", w->name);
+			cr_expect_eq(plan[0].pfn, (topo_node_base(t, w->page_node) >> 12) + 7, "%s",
+				     w->name);
+		}
+		if (w->want_skip >= 0)
+			cr_expect_eq(ibsp_engine__stats(e)->skips[w->want_skip], 1, "%s: %s skips",
+				     w->name, ibsp_skip__name((enum ibsp_skip)w->want_skip));
+		ibsp_engine__delete(e);
+		ibsp_topology__delete(t);
+	}
+}
+
+Test(policy, parse_names)
+{
+	static const struct {
+		const char *text;
+		int ret;
+		enum ibsp_policy_kind kind;
+		int node;
+	} rows[] = {
+		{ "locality", 0, IBSP_POLICY_LOCALITY, -1 },
+		{ "last-accessor", 0, IBSP_POLICY_LAST_ACCESSOR, -1 },
+		{ "fixed-node:3", 0, IBSP_POLICY_FIXED_NODE, 3 },
+		{ "none", 0, IBSP_POLICY_NONE, -1 },
+		{ "fixed-node:", -EINVAL, 0, -1 },
+		{ "fixed-node:-1", -EINVAL, 0, -1 },
+		{ "fixed-node:2x", -EINVAL, 0, -1 },
+		{ "Locality", -EINVAL, 0, -1 },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		enum ibsp_policy_kind k = 0;
+		int node = 0;
+		char buf[32];
+
+		cr_expect_eq(ibsp_policy__parse(rows[i].text, &k, &node), rows[i].ret, "%s",
+			     rows[i].text);
+		if (rows[i].ret)
+			continue;
+		cr_expect_eq(k, rows[i].kind, "%s", rows[i].text);
+		cr_expect_eq(node, rows[i].node, "%s", rows[i].text);
+		cr_expect_str_eq(ibsp_policy__name(k, node, buf, sizeof(buf)), rows[i].text);
+	}
+}
+
+Test(policy, fixed_node_must_exist)
+{
+	struct ibsp_topology *t = topo_2s_cxl();
+	struct ibsp_engine_opts o = { .sz = sizeof(o),
+				      .policy = IBSP_POLICY_FIXED_NODE,
+				      .fixed_node = 7 };
+
+	log_capture_start();
+	cr_expect_null(ibsp_engine__new(t, &o));
+	cr_expect_eq(errno, EINVAL);
+	cr_expect(strstr(log_captured(), "node 7"), "%s", log_captured());
+	ibsp_topology__delete(t);
+}
+
+/*
+ * Budget: 100 pages on CXL, page i sampled i+4 times per interval, a budget of 10 pages
+ * per interval. Each interval plans exactly the 10 hottest remaining pages
+ * and never more bytes than the budget.
+ */
+Test(policy, budget_hottest_first)
+{
+	struct ibsp_topology *t = topo_2s_cxl();
+	struct ibsp_engine_opts o = { .sz = sizeof(o),
+				      .rate_bytes_per_s = 10 * 4096,
+				      .interval_ms = 1000,
+				      .simulate = true };
+	struct ibsp_engine *e = ibsp_engine__new(t, &o);
+	const struct ibsp_migration *plan;
+	bool moved[100] = { 0 };
+	uint64_t total = 0;
+
+	cr_assert(e);
+	for (int tick = 0; tick < 12; tick++) {
+		long n;
+
+		for (int p = 0; p < 100; p++) {
+			if (!moved[p])
+				feed(e, t, 0, 2, (uint64_t)p, (unsigned int)p + 4);
+		}
+		n = ibsp_engine__tick(e, (uint64_t)tick * 1000000000, &plan);
+		cr_assert_leq(ibsp_engine__stats(e)->interval_planned_bytes, 10 * 4096);
+		cr_assert_eq(ibsp_engine__stats(e)->interval_budget_bytes, 10 * 4096);
+		if (tick < 10)
+			cr_assert_eq(n, 10, "tick %d planned %ld", tick, n);
+		for (long i = 0; i < n; i++) {
+			int page = (int)((plan[i].vaddr - UVA_BASE) / 4096);
+
+			/* Hottest first: the pages 99-10k ... 90-10k of tick k. */
+			cr_expect_eq(page, 99 - 10 * tick - i, "tick %d slot %ld: page %d", tick, i,
+				     page);
+			moved[page] = true;
+			total++;
+		}
+	}
+	cr_expect_eq(total, 100);
+	cr_expect_gt(ibsp_engine__stats(e)->skips[IBSP_SKIP_BELOW_THRESHOLD], 0,
+		     "the adaptive threshold held pages back");
+	ibsp_engine__delete(e);
+	ibsp_topology__delete(t);
+}
+
+/* A 2 MiB entry that does not fit the budget is skipped; 4 KiB pages behind it go. */
+Test(policy, budget_skips_what_does_not_fit)
+{
+	struct ibsp_topology *t = topo_2s_cxl();
+	struct ibsp_engine_opts o = { .sz = sizeof(o), .rate_bytes_per_s = 1 << 20 };
+	struct ibsp_engine *e = ibsp_engine__new(t, &o);
+	struct ibsp_sample huge = smp(t, 0, 2, 512 * 9, 100);
+	const struct ibsp_migration *plan;
+	long n;
+
+	cr_assert(e);
+	huge.page_shift = 21;
+	for (int i = 0; i < 50; i++)
+		ibsp_engine__add(e, &huge, 1);
+	for (int p = 0; p < 4; p++)
+		feed(e, t, 2, 2, (uint64_t)p, 10);
+	n = ibsp_engine__tick(e, 1, &plan);
+	cr_assert_eq(n, 4);
+	for (long i = 0; i < n; i++) {
+		cr_expect_eq(plan[i].bytes, 4096u);
+		cr_expect_eq(plan[i].dst_node, 1);
+	}
+	cr_expect_eq(ibsp_engine__stats(e)->skips[IBSP_SKIP_BUDGET], 1);
+	ibsp_engine__delete(e);
+	ibsp_topology__delete(t);
+}
+
+/* Destinations never go below their watermark; the rest go to the next nearest. */
+Test(policy, watermark)
+{
+	struct ibsp_topology *t = topo_2s_cxl();
+	struct ibsp_engine_opts o = { .sz = sizeof(o), .watermark_bp = 500 };
+	struct ibsp_engine *e = ibsp_engine__new(t, &o);
+	const struct ibsp_migration *plan;
+	uint64_t wmark;
+	int to0 = 0, to1 = 0;
+	long n;
+
+	cr_assert(e);
+	wmark = ibsp_engine__watermark_bytes(e, 0);
+	cr_assert_eq(wmark, (16ULL << 30) / 10000 * 500);
+	cr_assert_eq(ibsp_engine__set_free(e, 0, wmark + 5 * 4096 + 100), 0);
+	for (int p = 0; p < 20; p++)
+		feed(e, t, 1, 2, (uint64_t)p, 10);
+	n = ibsp_engine__tick(e, 1, &plan);
+	cr_assert_eq(n, 20);
+	for (long i = 0; i < n; i++) {
+		to0 += plan[i].dst_node == 0;
+		to1 += plan[i].dst_node == 1;
+		if (plan[i].dst_node == 1)
+			cr_expect_eq(plan[i].reason, IBSP_REASON_CAPACITY_NEXT);
+	}
+	cr_expect_eq(to0, 5);
+	cr_expect_eq(to1, 15);
+	cr_expect_geq(ibsp_engine__free_bytes(e, 0), wmark);
+	ibsp_engine__delete(e);
+	ibsp_topology__delete(t);
+}
+
+/*
+ * Stationary pattern for 40 intervals: 50 pages private to socket 0, 50 to
+ * socket 1 and 50 shared evenly (accessed alternately, so the last accessor
+ * flips). Locality moves each page once and never back: ping-pong 0.
+ * Last-accessor bounces the shared pages whenever its guard allows.
+ */
+static void stationary(struct ibsp_engine *e, const struct ibsp_topology *t)
+{
+	const struct ibsp_migration *plan;
+
+	for (int tick = 0; tick < 40; tick++) {
+		for (int p = 0; p < 150; p++) {
+			int cls = p / 50;
+
+			for (int k = 0; k < 4; k++) {
+				int cpu = cls == 0 ? 0 : cls == 1 ? 2 : ((k + tick + p) & 1) * 2;
+
+				feed(e, t, cpu, 2, (uint64_t)p, 1);
+			}
+		}
+		cr_assert_geq(ibsp_engine__tick(e, (uint64_t)tick, &plan), 0);
+	}
+}
+
+Test(policy, no_pingpong_when_stationary)
+{
+	struct ibsp_topology *t = topo_2s_cxl();
+	struct ibsp_engine *loc = engine_for(t, "locality", false);
+	struct ibsp_engine *last = engine_for(t, "last-accessor", false);
+	const struct ibsp_engine_stats *sl, *sa;
+
+	stationary(loc, t);
+	stationary(last, t);
+	sl = ibsp_engine__stats(loc);
+	sa = ibsp_engine__stats(last);
+	cr_expect_eq(sl->pingpong, 0);
+	cr_expect_eq(sl->planned, 150, "each page once: %llu", (unsigned long long)sl->planned);
+	cr_expect_gt(sa->pingpong, 0, "last-accessor bounces shared pages");
+	cr_expect_gt(sa->planned, 150);
+	cr_expect_gt(sa->skips[IBSP_SKIP_PINGPONG], 0, "its guard held some back");
+	ibsp_engine__delete(loc);
+	ibsp_engine__delete(last);
+	ibsp_topology__delete(t);
+}
+
+/* The guard: a page moved in interval i is not moved again before i + N. */
+Test(policy, pingpong_guard_window)
+{
+	struct ibsp_topology *t = topo_2s_cxl();
+	struct ibsp_engine_opts o = { .sz = sizeof(o),
+				      .policy = IBSP_POLICY_LAST_ACCESSOR,
+				      .pingpong_intervals = 5,
+				      .simulate = true };
+	struct ibsp_engine *e = ibsp_engine__new(t, &o);
+	const struct ibsp_migration *plan;
+	int moves_at[16], nr = 0;
+
+	cr_assert(e);
+	for (int tick = 1; tick <= 16; tick++) {
+		/* The accessor flips every interval. */
+		feed(e, t, (tick & 1) * 2, 2, 3, 8);
+		if (ibsp_engine__tick(e, (uint64_t)tick, &plan) == 1)
+			moves_at[nr++] = tick;
+	}
+	cr_assert_eq(nr, 4, "moves: %d", nr);
+	for (int i = 1; i < nr; i++)
+		cr_expect_geq(moves_at[i] - moves_at[i - 1], 5, "moves %d and %d", moves_at[i - 1],
+			      moves_at[i]);
+	/* 2->1, 1->0, 0->1 (back: ping-pong), 1->0 (back again). */
+	cr_expect_eq(ibsp_engine__stats(e)->pingpong, 2);
+	ibsp_engine__delete(e);
+	ibsp_topology__delete(t);
+}

@@ -73,6 +73,7 @@ static const char usage[] =
     "  record -o FILE     sample memory accesses live into a perf.data recording\n"
     "  info FILE          host, NUMA topology, events and sample counts of a perf.data recording\n"
     "  dump FILE          decoded samples of a recording as JSON Lines (one object per sample)\n"
+    "  replay FILE        run the promotion policy over a recording; --evaluate scores it\n"
     "  help               this text\n"
     "  version            the version\n"
     "\n"
@@ -84,6 +85,7 @@ static const char usage[] =
     "  ibs-promote record -o pf.data --sampler=soft -- ./workload\n"
     "  ibs-promote info tests/fixtures/pf-system.data\n"
     "  ibs-promote dump --limit 5 tests/fixtures/pf-system.data\n"
+    "  ibs-promote replay --evaluate tests/fixtures/example-2s-cxl.data\n"
     "  perf record -e page-faults -c 1 -d --phys-data --sample-cpu -a -o pf.data -- sleep 1\n"
     "  ibs-promote dump pf.data | jq -r .vaddr\n"
     "\n"
@@ -127,6 +129,8 @@ int main(int argc, char **argv)
 		return cmd_dump(argc - i, argv + i);
 	if (!strcmp(argv[i], "probe"))
 		return cmd_probe(argc - i, argv + i);
+	if (!strcmp(argv[i], "replay"))
+		return cmd_replay(argc - i, argv + i);
 	if (!strcmp(argv[i], "record"))
 		return cmd_record(argc - i, argv + i);
 	if (!strcmp(argv[i], "help")) {

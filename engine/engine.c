@@ -288,9 +288,8 @@ void ibsp_engine__delete(struct ibsp_engine *e)
 	free(e);
 }
 
-/* Key and node of a sample; returns 0, or an enum ibsp_unresolved + 1. */
-static int resolve(const struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t *key,
-		   int *node, int *slot)
+int ibsp_engine__resolve(const struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t *key,
+			 int *node, int *slot)
 {
 	bool huge = s->page_shift == PAGE_SHIFT_2M;
 
@@ -382,7 +381,7 @@ void ibsp_engine__add(struct ibsp_engine *e, const struct ibsp_sample *s, size_t
 		bool is_new;
 		uint32_t h;
 
-		why = resolve(e, s, &key, &node, &slot);
+		why = ibsp_engine__resolve(e, s, &key, &node, &slot);
 		if (why) {
 			st->unresolved[why - 1]++;
 			continue;
@@ -423,7 +422,7 @@ int ibsp_engine__page_node(const struct ibsp_engine *e, const struct ibsp_sample
 	int node, slot;
 	uint64_t key;
 
-	if (resolve(e, s, &key, &node, &slot))
+	if (ibsp_engine__resolve(e, s, &key, &node, &slot))
 		return -ENOENT;
 	he = heat_table__find((struct heat_table *)&e->ht, key);
 	if (he && he->node >= 0)

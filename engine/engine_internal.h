@@ -146,6 +146,16 @@ struct ibsp_engine {
 /* policy/policy.c */
 long ibsp_policy__tick(struct ibsp_engine *e, uint64_t now_ns);
 
+/*
+ * Key, page node index (-1 unknown) and accessor slot of @s.
+ * Return: 0, or an enum ibsp_unresolved + 1.
+ */
+int ibsp_engine__resolve(const struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t *key,
+			 int *node, int *slot);
+
+/* Double the slots of @t (and its bound); for tables that must not evict. */
+int heat_table__grow(struct heat_table *t);
+
 /* engine/engine.c, for the policy */
 void ibsp_engine__note_move(struct ibsp_engine *e, struct heat_entry *he, int dst_idx);
 

@@ -56,6 +56,31 @@ void heat_table__exit(struct heat_table *t)
 	t->slots = NULL;
 }
 
+int heat_table__grow(struct heat_table *t)
+{
+	uint64_t n = (t->mask + 1) * 2;
+	struct heat_entry *slots = calloc(n, sizeof(*slots));
+	uint32_t bits = t->bits + 1;
+
+	if (!slots)
+		return -ENOMEM;
+	for (uint64_t i = 0; i <= t->mask; i++) {
+		uint64_t j;
+
+		if (!t->slots[i].key)
+			continue;
+		for (j = heat_hash(t->slots[i].key, bits); slots[j].key; j = (j + 1) & (n - 1))
+			;
+		slots[j] = t->slots[i];
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->mask = n - 1;
+	t->bits = bits;
+	t->max *= 2;
+	return 0;
+}
+
 struct heat_entry *heat_table__find(struct heat_table *t, uint64_t key)
 {
 	uint64_t i = heat_hash(key, t->bits);

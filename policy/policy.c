@@ -2,15 +2,16 @@
 /*
  * The policy, run once per interval over the whole heat table:
  *
- *  1. Decay: heat -= heat >> decay_shift, per accessor node (integer math).
- *  2. Candidates: pages on a lower-tier node with heat >= min_heat (and,
+ *  1. Candidates: pages on a lower-tier node with heat >= min_heat (and,
  *     with rebalance, top-tier pages whose majority accessor node is another
  *     node); last-accessor also takes any page that is not on its last
  *     accessor's node, as NUMA balancing does. A page moved within the last
  *     pingpong_intervals is not a candidate.
- *  3. Budget: the threshold adapts (a heat histogram, as Memtis does) so
+ *  2. Budget: the threshold adapts (a heat histogram, as Memtis does) so
  *     the planned bytes fit rate x interval, hottest pages first.
- *  4. Destination (policy/destination.c) within each node's watermark.
+ *  3. Destination (policy/destination.c) within each node's watermark.
+ *  4. Decay, after the decisions: heat -= heat >> decay_shift per accessor node
+ *     (integer math), so an interval's samples count in full once.
  *
  * See docs/policy.md.
  */
@@ -234,33 +235,42 @@ static int resolve_unknown(struct ibsp_engine *e)
 	return 0;
 }
 
-/* Trim the table to 7/8 of its bound, coldest first, when it is nearly full. */
-static void trim(struct ibsp_engine *e, const uint64_t *hist)
+/*
+ * End of the interval: decay every entry, and when the table is nearly
+ * full, first drop the coldest (by this interval's heat, @hist) down to 7/8
+ * of its bound.
+ */
+static void age(struct ibsp_engine *e, const uint64_t *hist)
 {
-	uint64_t target = e->ht.max - e->ht.max / 8, excess, sum = 0, cut;
+	uint64_t target = e->ht.max - e->ht.max / 8, excess = 0, sum = 0, cut = 0;
 	unsigned int b;
 
-	if (e->ht.count <= e->ht.max - e->ht.max / 16)
-		return;
-	excess = e->ht.count - target;
-	for (b = 0; b < NR_BUCKETS && sum < excess; b++)
-		sum += hist[b];
-	if (b == NR_BUCKETS)
-		return;
-	cut = bucket_floor(b); /* entries in buckets below b go */
-	/* Walk down so backward shifts move entries into slots already seen. */
+	if (e->ht.count > e->ht.max - e->ht.max / 16) {
+		excess = e->ht.count - target;
+		for (b = 0; b < NR_BUCKETS && sum < excess; b++)
+			sum += hist[b];
+		cut = b < NR_BUCKETS ? bucket_floor(b) : 0; /* buckets below b go */
+	}
+	/* Walk down, so backward shifts move entries into slots already seen. */
 	for (uint64_t i = e->ht.mask + 1; i-- > 0;) {
 		struct heat_entry *he = &e->ht.slots[i];
-		uint64_t total = 0;
 
 		if (!he->key)
 			continue;
-		for (uint32_t s = 0; s < e->nr_acc; s++)
-			total += he->heat[s];
-		if (total < cut) {
-			heat_table__del(&e->ht, he);
-			e->ht.evictions++;
+		if (cut) {
+			uint64_t total = 0;
+
+			for (uint32_t s = 0; s < e->nr_acc; s++)
+				total += he->heat[s];
+			if (total < cut) {
+				heat_table__del(&e->ht, he);
+				e->ht.evictions++;
+				/* Slot i now holds an entry from above, already aged
+				 * (at the wrap-around, one that skips this aging). */
+				continue;
+			}
 		}
+		decay(he, e->nr_acc, e->opts.decay_shift);
 	}
 }
 
@@ -336,7 +346,9 @@ long ibsp_policy__tick(struct ibsp_engine *e, uint64_t now_ns)
 
 		if (!he->key)
 			continue;
-		total = decay(he, e->nr_acc, o->decay_shift);
+		total = 0;
+		for (uint32_t s = 0; s < e->nr_acc; s++)
+			total += he->heat[s];
 		hist[bucket_of(total)]++;
 		if (o->policy == IBSP_POLICY_NONE || !total)
 			continue;
@@ -407,6 +419,6 @@ long ibsp_policy__tick(struct ibsp_engine *e, uint64_t now_ns)
 	e->st.planned_bytes += planned_bytes;
 	e->st.interval_planned_bytes = planned_bytes;
 	e->st.interval_budget_bytes = o->rate_bytes_per_s ? budget : 0;
-	trim(e, hist);
+	age(e, hist);
 	return nr_plan;
 }

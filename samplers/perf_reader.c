@@ -57,6 +57,11 @@ void ibsp_perf_reader__data_range(const struct ibsp_perf_reader *r, uint64_t *of
 	*size = r->data_end - r->data_off;
 }
 
+uint64_t ibsp_perf_reader__pos(const struct ibsp_perf_reader *r)
+{
+	return r->pos;
+}
+
 void ibsp_perf_reader__close(struct ibsp_perf_reader *r)
 {
 	if (!r)

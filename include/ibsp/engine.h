@@ -46,11 +46,11 @@ const char *ibsp_policy__name(enum ibsp_policy_kind kind, int fixed_node, char *
 
 /** enum ibsp_unresolved - why a sample did not count toward any page's heat */
 enum ibsp_unresolved {
-	IBSP_UNRES_INVALID = 0,	   /* the decoder refused it (see enum ibsp_drop_reason) */
-	IBSP_UNRES_NO_CPU = 1,	   /* no CPU field, or a CPU no node lists */
-	IBSP_UNRES_NO_ADDRESS = 2, /* neither a physical address nor (pid, vaddr) */
+	IBSP_UNRES_INVALID = 0,	       /* the decoder refused it (see enum ibsp_drop_reason) */
+	IBSP_UNRES_NO_CPU = 1,	       /* no CPU field, or a CPU no node lists */
+	IBSP_UNRES_NO_ADDRESS = 2,     /* neither a physical address nor (pid, vaddr) */
 	IBSP_UNRES_PADDR_UNMAPPED = 3, /* physical address outside every memory block, no vaddr */
-	IBSP_UNRES_KERNEL = 4,	   /* a kernel address without a physical one: not movable */
+	IBSP_UNRES_KERNEL = 4,	       /* a kernel address without a physical one: not movable */
 	IBSP_UNRES__MAX
 };
 
@@ -93,17 +93,17 @@ const char *ibsp_reason__name(enum ibsp_reason why);
  * 1/IBSP_HEAT_ONE samples, indexed like ibsp_engine__acc_node().
  */
 struct ibsp_migration {
-	uint64_t time_ns;   /* end of the interval that planned it (recording clock) */
-	uint64_t vaddr;	    /* page-aligned virtual address in @pid */
-	uint64_t pfn;	    /* page frame number; valid if @has_pfn */
-	uint64_t key;	    /* heat-table key, for ibsp_engine__complete() */
-	uint32_t pid;	    /* the process whose mapping move_pages() acts on */
-	uint32_t bytes;	    /* 4096, or 2 MiB for a huge-page entry */
-	int16_t src_node;   /* node id the page is on */
-	int16_t dst_node;   /* node id it should move to */
-	uint8_t reason;	    /* enum ibsp_reason */
-	bool has_pfn;	    /* the page was keyed by its PFN */
-	uint8_t nr_acc;	    /* entries used in @heat */
+	uint64_t time_ns; /* end of the interval that planned it (recording clock) */
+	uint64_t vaddr;	  /* page-aligned virtual address in @pid */
+	uint64_t pfn;	  /* page frame number; valid if @has_pfn */
+	uint64_t key;	  /* heat-table key, for ibsp_engine__complete() */
+	uint32_t pid;	  /* the process whose mapping move_pages() acts on */
+	uint32_t bytes;	  /* 4096, or 2 MiB for a huge-page entry */
+	int16_t src_node; /* node id the page is on */
+	int16_t dst_node; /* node id it should move to */
+	uint8_t reason;	  /* enum ibsp_reason */
+	bool has_pfn;	  /* the page was keyed by its PFN */
+	uint8_t nr_acc;	  /* entries used in @heat */
 	uint32_t heat[IBSP_MAX_ACC_NODES];
 };
 
@@ -125,40 +125,40 @@ struct ibsp_resolver_ops {
 struct ibsp_engine_opts {
 	size_t sz;
 	enum ibsp_policy_kind policy;
-	int fixed_node;		   /* node id for IBSP_POLICY_FIXED_NODE */
-	uint32_t interval_ms;	   /* policy interval; 0 = 1000 */
-	uint64_t rate_bytes_per_s; /* migration budget; 0 = unlimited */
-	uint32_t min_share_bp;	   /* majority share, basis points; 0 = 6000 */
-	uint32_t min_heat;	   /* threshold floor, samples (decayed); 0 = 2 */
-	uint32_t decay_shift;	   /* heat -= heat >> decay_shift per interval; 0 = 1 */
+	int fixed_node;		     /* node id for IBSP_POLICY_FIXED_NODE */
+	uint32_t interval_ms;	     /* policy interval; 0 = 1000 */
+	uint64_t rate_bytes_per_s;   /* migration budget; 0 = unlimited */
+	uint32_t min_share_bp;	     /* majority share, basis points; 0 = 6000 */
+	uint32_t min_heat;	     /* threshold floor, samples (decayed); 0 = 2 */
+	uint32_t decay_shift;	     /* heat -= heat >> decay_shift per interval; 0 = 1 */
 	uint32_t pingpong_intervals; /* no second move within this many intervals; 0 = 10 */
-	uint32_t watermark_bp;	   /* keep this share of a node's memory free; 0 = 200 */
-	uint64_t max_pages;	   /* heat-table bound; 0 = the default (fits 64 MiB) */
-	bool rebalance;		   /* remote top-tier pages are candidates too */
-	bool simulate;		   /* replay: planned moves take effect at once, and the
+	uint32_t watermark_bp;	     /* keep this share of a node's memory free; 0 = 200 */
+	uint64_t max_pages;	     /* heat-table bound; 0 = the default (fits 64 MiB) */
+	bool rebalance;		     /* remote top-tier pages are candidates too */
+	bool simulate;		     /* replay: planned moves take effect at once, and the
 				    * recorded placement of a moved page is ignored */
 	const struct ibsp_resolver_ops *resolver; /* live only; NULL offline */
 };
 
 /** struct ibsp_engine_stats - counters since the engine was created */
 struct ibsp_engine_stats {
-	uint64_t samples;			  /* samples offered */
-	uint64_t accesses;			  /* samples that added heat */
-	uint64_t unresolved[IBSP_UNRES__MAX];	  /* samples that did not, by reason */
-	uint64_t local_accesses;		  /* accesses whose page was on the accessor's node */
-	uint64_t placed_accesses;		  /* accesses whose page node was known */
-	uint64_t pages_tracked;			  /* entries in the heat table now */
-	uint64_t evictions;			  /* entries evicted to make room */
-	uint64_t intervals;			  /* ticks run */
-	uint64_t threshold;			  /* last effective threshold, in heat units */
-	uint64_t planned;			  /* migrations planned */
-	uint64_t planned_bytes;			  /* their bytes */
-	uint64_t failed;			  /* reported failed by ibsp_engine__complete() */
-	uint64_t pingpong;			  /* moves back to the node a page last left */
-	uint64_t skips[IBSP_SKIP__MAX];		  /* candidate-intervals skipped, by reason */
-	uint64_t resolve_failed;		  /* live node queries that failed */
-	uint64_t interval_planned_bytes;	  /* bytes planned by the last tick */
-	uint64_t interval_budget_bytes;		  /* the last tick's budget (0 = unlimited) */
+	uint64_t samples;		      /* samples offered */
+	uint64_t accesses;		      /* samples that added heat */
+	uint64_t unresolved[IBSP_UNRES__MAX]; /* samples that did not, by reason */
+	uint64_t local_accesses;	      /* accesses whose page was on the accessor's node */
+	uint64_t placed_accesses;	      /* accesses whose page node was known */
+	uint64_t pages_tracked;		      /* entries in the heat table now */
+	uint64_t evictions;		      /* entries evicted to make room */
+	uint64_t intervals;		      /* ticks run */
+	uint64_t threshold;		      /* last effective threshold, in heat units */
+	uint64_t planned;		      /* migrations planned */
+	uint64_t planned_bytes;		      /* their bytes */
+	uint64_t failed;		      /* reported failed by ibsp_engine__complete() */
+	uint64_t pingpong;		      /* moves back to the node a page last left */
+	uint64_t skips[IBSP_SKIP__MAX];	      /* candidate-intervals skipped, by reason */
+	uint64_t resolve_failed;	      /* live node queries that failed */
+	uint64_t interval_planned_bytes;      /* bytes planned by the last tick */
+	uint64_t interval_budget_bytes;	      /* the last tick's budget (0 = unlimited) */
 };
 
 struct ibsp_engine;

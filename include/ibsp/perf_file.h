@@ -137,6 +137,9 @@ const struct ibsp_perf_stats *ibsp_perf_reader__stats(const struct ibsp_perf_rea
 void ibsp_perf_reader__data_range(const struct ibsp_perf_reader *r, uint64_t *offset,
 				  uint64_t *size);
 
+/** ibsp_perf_reader__pos() - file offset of the next record to read (for progress) */
+uint64_t ibsp_perf_reader__pos(const struct ibsp_perf_reader *r);
+
 /**
  * ibsp_perf_reader__read() - decode the next samples
  * @buf: room for @cap samples

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+/* Policy options shared by `replay` and `run`: parsing and checking only. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy_opts.h"
+
+#define DEFAULT_RATE_MIB_S 256
+
+const char cli_policy_help[] =
+    "Policy options:\n"
+    "  --policy P           locality (default), last-accessor, fixed-node:N or none\n"
+    "  --interval MS        policy interval in milliseconds (default 1000)\n"
+    "  --rate MIB_S         migration budget in MiB/s, 0 = unlimited (default 256)\n"
+    "  --min-share PCT      share of the heat that makes a node the majority (default 60)\n"
+    "  --min-heat N         threshold floor: decayed samples a page needs (default 2)\n"
+    "  --pingpong N         intervals before a moved page may move again (default 10)\n"
+    "  --watermark PCT      free memory a destination keeps, % of its total (default 2)\n"
+    "  --max-pages N        heat-table bound in pages (default 786432: 64 MiB)\n"
+    "  --decay-shift N      heat -= heat >> N once per interval (default 1: halve)\n"
+    "  --top-tier NODES     promotion targets (default: the nodes with CPUs)\n"
+    "  --rebalance          also move remote top-tier pages to their majority node\n";
+
+void cli_policy__init(struct cli_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->eng.sz = sizeof(p->eng);
+	p->eng.policy = IBSP_POLICY_LOCALITY;
+	p->eng.fixed_node = -1;
+	p->eng.rate_bytes_per_s = (uint64_t)DEFAULT_RATE_MIB_S << 20;
+}
+
+static int uint_arg(const char *cmd, const char *opt, const char *arg, uint64_t lo, uint64_t hi,
+		    uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (!*arg || *end || arg[0] == '-' || errno || v < lo || v > hi) {
+		fprintf(stderr,
+			"ibs-promote %s: --%s: '%s' is not a whole number in [%llu, %llu]\n", cmd,
+			opt, arg, (unsigned long long)lo, (unsigned long long)hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int pct_arg(const char *cmd, const char *opt, const char *arg, double lo, double hi,
+		   uint32_t *bp)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (!*arg || *end || errno || !(v >= lo && v <= hi)) {
+		fprintf(stderr, "ibs-promote %s: --%s: '%s' is not a percentage in [%g, %g]\n", cmd,
+			opt, arg, lo, hi);
+		return -1;
+	}
+	*bp = (uint32_t)lround(v * 100);
+	return 0;
+}
+
+int cli_policy__opt(struct cli_policy *p, int c, const char *arg, const char *cmd)
+{
+	uint64_t v;
+
+	switch (c) {
+	case POPT_POLICY:
+		if (ibsp_policy__parse(arg, &p->eng.policy, &p->eng.fixed_node)) {
+			fprintf(stderr,
+				"ibs-promote %s: --policy: '%s' is not locality, last-accessor, "
+				"fixed-node:N or none\n",
+				cmd, arg);
+			return -1;
+		}
+		return 1;
+	case POPT_INTERVAL:
+		if (uint_arg(cmd, "interval", arg, 1, 3600000, &v))
+			return -1;
+		p->eng.interval_ms = (uint32_t)v;
+		return 1;
+	case POPT_RATE:
+		if (uint_arg(cmd, "rate", arg, 0, 1 << 24, &v))
+			return -1;
+		p->eng.rate_bytes_per_s = v << 20;
+		return 1;
+	case POPT_MIN_SHARE:
+		/* 50% would let two nodes both be "the" majority. */
+		if (pct_arg(cmd, "min-share", arg, 50.01, 100, &p->eng.min_share_bp))
+			return -1;
+		return 1;
+	case POPT_MIN_HEAT:
+		if (uint_arg(cmd, "min-heat", arg, 1, 1 << 20, &v))
+			return -1;
+		p->eng.min_heat = (uint32_t)v;
+		return 1;
+	case POPT_PINGPONG:
+		if (uint_arg(cmd, "pingpong", arg, 1, 1 << 20, &v))
+			return -1;
+		p->eng.pingpong_intervals = (uint32_t)v;
+		return 1;
+	case POPT_WATERMARK:
+		if (pct_arg(cmd, "watermark", arg, 0.01, 99, &p->eng.watermark_bp))
+			return -1;
+		return 1;
+	case POPT_MAX_PAGES:
+		if (uint_arg(cmd, "max-pages", arg, 16, 1ULL << 31, &v))
+			return -1;
+		p->eng.max_pages = v;
+		return 1;
+	case POPT_DECAY_SHIFT:
+		if (uint_arg(cmd, "decay-shift", arg, 1, 16, &v))
+			return -1;
+		p->eng.decay_shift = (uint32_t)v;
+		return 1;
+	case POPT_TOP_TIER:
+		p->top_tier = arg;
+		return 1;
+	case POPT_REBALANCE:
+		p->eng.rebalance = true;
+		return 1;
+	default:
+		return 0;
+	}
+}

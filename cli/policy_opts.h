@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* Policy options shared by `replay` and `run`. */
+#ifndef IBSP_CLI_POLICY_OPTS_H
+#define IBSP_CLI_POLICY_OPTS_H
+
+#include <getopt.h>
+
+#include "ibsp/engine.h"
+
+/* Long-option codes; start above any short option character. */
+enum {
+	POPT_POLICY = 1000,
+	POPT_INTERVAL,
+	POPT_RATE,
+	POPT_MIN_SHARE,
+	POPT_MIN_HEAT,
+	POPT_PINGPONG,
+	POPT_WATERMARK,
+	POPT_MAX_PAGES,
+	POPT_TOP_TIER,
+	POPT_REBALANCE,
+	POPT_DECAY_SHIFT,
+	POPT__END,
+};
+
+/* The getopt_long entries, to be placed in a command's option table. */
+#define CLI_POLICY_OPTIONS                                               \
+	{ "policy", required_argument, NULL, POPT_POLICY },              \
+	    { "interval", required_argument, NULL, POPT_INTERVAL },      \
+	    { "rate", required_argument, NULL, POPT_RATE },              \
+	    { "min-share", required_argument, NULL, POPT_MIN_SHARE },    \
+	    { "min-heat", required_argument, NULL, POPT_MIN_HEAT },      \
+	    { "pingpong", required_argument, NULL, POPT_PINGPONG },      \
+	    { "watermark", required_argument, NULL, POPT_WATERMARK },    \
+	    { "max-pages", required_argument, NULL, POPT_MAX_PAGES },    \
+	    { "top-tier", required_argument, NULL, POPT_TOP_TIER },      \
+	    { "rebalance", no_argument, NULL, POPT_REBALANCE },          \
+	{                                                                \
+		"decay-shift", required_argument, NULL, POPT_DECAY_SHIFT \
+	}
+
+/* The help text of those options. */
+extern const char cli_policy_help[];
+
+struct cli_policy {
+	struct ibsp_engine_opts eng;
+	const char *top_tier; /* NULL: the nodes with CPUs */
+};
+
+/* Defaults for a command-line run (rate 256 MiB/s; the rest the engine's). */
+void cli_policy__init(struct cli_policy *p);
+
+/*
+ * Handle option @c with @arg for command @cmd. Return 1 if it was a policy
+ * option, 0 if not, or -1 after printing an error naming the option.
+ */
+int cli_policy__opt(struct cli_policy *p, int c, const char *arg, const char *cmd);
+
+#endif

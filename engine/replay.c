@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Replay: a recording's samples, in perf's time order, drive one engine per
+ * policy in simulate mode. Interval boundaries follow the recording's clock
+ * (first sample + k * interval_ms), so a replay is deterministic and as
+ * fast as the reader. With evaluate, a first unordered pass feeds the
+ * hindsight oracle, and the main pass scores every policy's placement.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+#include "ibsp/replay.h"
+#include "log_internal.h"
+#include "oracle.h"
+#include "util.h"
+
+#define BATCH		  4096
+#define MAX_GAP_INTERVALS 1000 /* longer gaps are collapsed */
+#define GAP_TICKS	  64   /* enough to decay any heat to 0 */
+
+struct run {
+	const struct ibsp_replay_opts *o;
+	struct ibsp_replay_result *res;
+	const struct ibsp_topology *topo;
+	uint32_t nr_eng;
+	struct ibsp_engine *eng[IBSP_EVAL_MAX];
+	struct oracle *oracle;
+	uint32_t oracle_row; /* IBSP_EVAL_MAX if none */
+	struct ibsp_replay_interval iv;
+	struct ibsp_engine_stats prev[IBSP_EVAL_MAX];
+	uint64_t interval_ns, boundary;
+	bool started, dirty;
+};
+
+static int add_engine(struct run *run, enum ibsp_policy_kind kind, int fixed)
+{
+	struct ibsp_engine_opts eo = run->o->engine;
+	struct ibsp_engine *e;
+	char name[32];
+
+	eo.sz = sizeof(eo);
+	eo.policy = kind;
+	eo.fixed_node = fixed;
+	eo.simulate = true;
+	eo.resolver = NULL;
+	for (uint32_t i = 0; i < run->nr_eng; i++) {
+		const struct ibsp_engine_opts *have = ibsp_engine__opts(run->eng[i]);
+
+		if (have->policy == kind &&
+		    (kind != IBSP_POLICY_FIXED_NODE || have->fixed_node == fixed))
+			return 0;
+	}
+	e = ibsp_engine__new(run->topo, &eo);
+	if (!e)
+		return -errno;
+	ibsp_policy__name(kind, fixed, name, sizeof(name));
+	snprintf(run->res->eval_name[run->nr_eng], sizeof(run->res->eval_name[0]), "%s", name);
+	run->eng[run->nr_eng++] = e;
+	return 0;
+}
+
+static void feed(struct run *run, const struct ibsp_sample *s, size_t n)
+{
+	if (!n)
+		return;
+	for (uint32_t i = 0; i < run->nr_eng; i++)
+		ibsp_engine__add(run->eng[i], s, n);
+	if (run->oracle)
+		oracle__score(run->oracle, s, n, &run->iv.eval[run->oracle_row]);
+	run->iv.samples += n;
+	run->dirty = true;
+}
+
+static int tick(struct run *run)
+{
+	struct ibsp_replay_result *res = run->res;
+	struct ibsp_replay_interval *iv = &run->iv;
+	int ret = 0;
+
+	iv->end_ns = run->boundary;
+	iv->start_ns = run->boundary - run->interval_ns;
+	for (uint32_t k = 0; k < run->nr_eng; k++) {
+		const struct ibsp_engine_stats *st;
+		const struct ibsp_migration *plan;
+		long n = ibsp_engine__tick(run->eng[k], run->boundary, &plan);
+
+		if (n < 0)
+			return (int)n;
+		st = ibsp_engine__stats(run->eng[k]);
+		if (k == 0) {
+			iv->planned = n;
+			iv->planned_bytes = st->interval_planned_bytes;
+			iv->budget_bytes = st->interval_budget_bytes;
+			iv->threshold = st->threshold;
+			for (long i = 0; i < n; i++) {
+				int s = ibsp_topology__index_of(run->topo, plan[i].src_node);
+				int d = ibsp_topology__index_of(run->topo, plan[i].dst_node);
+
+				res->moves_pages[s * res->nr_nodes + d]++;
+				res->moves_bytes[s * res->nr_nodes + d] += plan[i].bytes;
+				if (!ret && run->o->on_decision)
+					ret = run->o->on_decision(run->o->ctx, &plan[i]);
+			}
+		}
+		if (run->nr_eng + !!run->oracle > 1) {
+			iv->eval[k].local = st->local_accesses - run->prev[k].local_accesses;
+			iv->eval[k].placed = st->placed_accesses - run->prev[k].placed_accesses;
+			iv->eval[k].migrated_bytes = st->planned_bytes - run->prev[k].planned_bytes;
+			iv->eval[k].migrations = st->planned - run->prev[k].planned;
+		}
+		run->prev[k] = *st;
+	}
+	iv->nr_eval = res->nr_eval;
+	for (uint32_t k = 0; k < res->nr_eval; k++) {
+		res->eval[k].local += iv->eval[k].local;
+		res->eval[k].placed += iv->eval[k].placed;
+		res->eval[k].migrated_bytes += iv->eval[k].migrated_bytes;
+		res->eval[k].migrations += iv->eval[k].migrations;
+	}
+	if (!ret && run->o->on_interval)
+		ret = run->o->on_interval(run->o->ctx, iv);
+	res->intervals++;
+	memset(iv, 0, sizeof(*iv));
+	iv->index = res->intervals;
+	run->boundary += run->interval_ns;
+	run->dirty = false;
+	return ret;
+}
+
+/* Run the intervals that end at or before @t. */
+static int close_intervals(struct run *run, uint64_t t)
+{
+	int ret;
+
+	if ((t - run->boundary) / run->interval_ns > MAX_GAP_INTERVALS) {
+		uint64_t skip;
+
+		for (int i = 0; i < GAP_TICKS; i++) {
+			ret = tick(run);
+			if (ret)
+				return ret;
+		}
+		skip = (t - run->boundary) / run->interval_ns;
+		run->boundary += skip * run->interval_ns;
+		run->res->idle_intervals += skip;
+		run->res->intervals += skip;
+		run->iv.index = run->res->intervals;
+	}
+	while (t >= run->boundary) {
+		ret = tick(run);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int open_reader(const char *path, bool unordered, struct ibsp_perf_reader **r)
+{
+	struct ibsp_perf_reader_opts ro = { .sz = sizeof(ro), .unordered = unordered };
+
+	return ibsp_perf_reader__open(path, &ro, r);
+}
+
+static int oracle_pass(struct run *run, const char *path, struct ibsp_sample *buf)
+{
+	struct ibsp_perf_reader *r;
+	uint64_t *free_bytes;
+	int ret;
+	long n;
+
+	ret = open_reader(path, true, &r);
+	if (ret)
+		return ret;
+	while ((n = ibsp_perf_reader__read(r, buf, BATCH)) > 0) {
+		ret = oracle__count(run->oracle, buf, (size_t)n);
+		if (ret)
+			break;
+	}
+	ibsp_perf_reader__close(r);
+	if (n < 0)
+		return (int)n;
+	if (ret)
+		return ret;
+	free_bytes = malloc(run->topo->nr_nodes * sizeof(*free_bytes));
+	if (!free_bytes)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < run->topo->nr_nodes; i++)
+		free_bytes[i] = run->topo->nodes[i].mem_free_kb << 10;
+	ret = oracle__place(run->oracle, free_bytes);
+	free(free_bytes);
+	return ret;
+}
+
+static int setup(struct run *run, const char *path, struct ibsp_topology *topo)
+{
+	const struct ibsp_replay_opts *o = run->o;
+	struct ibsp_replay_result *res = run->res;
+	int ret;
+
+	ret = ibsp_topology__set_top_tier(topo, o->top_tier);
+	if (ret)
+		return ret;
+	if (!topo->has_block_map)
+		pr_warn("%s: no MEM_TOPOLOGY feature: physical addresses cannot be placed on "
+			"nodes, so no page has a known node\n",
+			path);
+	res->nr_nodes = topo->nr_nodes;
+	res->node_ids = calloc(topo->nr_nodes, sizeof(int));
+	res->moves_pages = calloc((size_t)topo->nr_nodes * topo->nr_nodes, sizeof(uint64_t));
+	res->moves_bytes = calloc((size_t)topo->nr_nodes * topo->nr_nodes, sizeof(uint64_t));
+	if (!res->node_ids || !res->moves_pages || !res->moves_bytes)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < topo->nr_nodes; i++)
+		res->node_ids[i] = topo->nodes[i].node.id;
+
+	ret = add_engine(run, o->engine.policy, o->engine.fixed_node);
+	if (ret)
+		return ret;
+	res->opts = *ibsp_engine__opts(run->eng[0]);
+	res->opts.resolver = NULL;
+	res->nr_acc = ibsp_engine__nr_acc(run->eng[0]);
+	for (uint32_t s = 0; s < res->nr_acc; s++)
+		res->acc_node_ids[s] = ibsp_engine__acc_node(run->eng[0], s);
+	if (!o->evaluate)
+		return 0;
+	if ((ret = add_engine(run, IBSP_POLICY_LAST_ACCESSOR, -1)) ||
+	    (ret = add_engine(run, IBSP_POLICY_FIXED_NODE, o->baseline_fixed_node)) ||
+	    (ret = add_engine(run, IBSP_POLICY_NONE, -1)))
+		return ret;
+	run->oracle = oracle__new(run->eng[0]);
+	if (!run->oracle)
+		return -ENOMEM;
+	run->oracle_row = run->nr_eng;
+	snprintf(res->eval_name[run->oracle_row], sizeof(res->eval_name[0]), "oracle");
+	res->nr_eval = run->nr_eng + 1;
+	return 0;
+}
+
+static void finish(struct run *run)
+{
+	struct ibsp_replay_result *res = run->res;
+
+	res->st = *ibsp_engine__stats(run->eng[0]);
+	for (uint32_t k = 0; k < run->nr_eng && res->nr_eval; k++)
+		res->eval_pingpong[k] = ibsp_engine__stats(run->eng[k])->pingpong;
+	if (run->oracle) {
+		uint64_t bytes, pages;
+
+		oracle__moved(run->oracle, &bytes, &pages);
+		res->eval[run->oracle_row].migrated_bytes = bytes;
+		res->eval[run->oracle_row].migrations = pages;
+	}
+}
+
+int ibsp_replay__run(const char *path, const struct ibsp_replay_opts *opts,
+		     struct ibsp_replay_result *res)
+{
+	struct ibsp_replay_opts o;
+	struct run run = { .o = &o, .res = res, .oracle_row = IBSP_EVAL_MAX };
+	struct ibsp_perf_reader *r = NULL;
+	struct ibsp_topology *topo;
+	struct ibsp_sample *buf;
+	uint64_t data_off, data_len, batches = 0;
+	int ret;
+	long n;
+
+	IBSP_OPTS_COPY(o, opts);
+	memset(res, 0, sizeof(*res));
+	buf = malloc(BATCH * sizeof(*buf));
+	if (!buf)
+		return -ENOMEM;
+	ret = open_reader(path, false, &r);
+	if (ret)
+		goto out;
+	topo = ibsp_perf_reader__info(r)->topo;
+	if (!topo || !topo->nr_nodes) {
+		pr_err("%s: no NUMA_TOPOLOGY feature: replay needs the recording host's nodes\n",
+		       path);
+		ret = -EINVAL;
+		goto out;
+	}
+	run.topo = topo;
+	run.interval_ns = (uint64_t)(o.engine.interval_ms ? o.engine.interval_ms : 1000) * 1000000;
+	ret = setup(&run, path, topo);
+	if (ret)
+		goto out;
+	if (run.oracle) {
+		ret = oracle_pass(&run, path, buf);
+		if (ret)
+			goto out;
+	}
+	ibsp_perf_reader__data_range(r, &data_off, &data_len);
+	while ((n = ibsp_perf_reader__read(r, buf, BATCH)) > 0) {
+		size_t start = 0;
+
+		for (size_t i = 0; i < (size_t)n; i++) {
+			uint64_t t = buf[i].time_ns;
+
+			if (!(buf[i].flags & IBSP_S_TIME_VALID))
+				continue;
+			if (!run.started) {
+				run.started = true;
+				res->first_ns = t;
+				run.boundary = t + run.interval_ns;
+			}
+			if (t >= run.boundary) {
+				feed(&run, buf + start, i - start);
+				start = i;
+				ret = close_intervals(&run, t);
+				if (ret)
+					goto out;
+			}
+			res->last_ns = t;
+		}
+		feed(&run, buf + start, (size_t)n - start);
+		res->samples += (uint64_t)n;
+		if (o.on_progress && !(++batches % 64))
+			o.on_progress(o.ctx, ibsp_perf_reader__pos(r) - data_off, data_len);
+	}
+	if (n < 0) {
+		ret = (int)n;
+		goto out;
+	}
+	if (run.dirty && run.started)
+		ret = tick(&run);
+	if (o.on_progress)
+		o.on_progress(o.ctx, data_len, data_len);
+	finish(&run);
+out:
+	if (r)
+		res->reader = *ibsp_perf_reader__stats(r);
+	/* The per-event/per-CPU arrays belong to the reader, which is going away. */
+	res->reader.samples_per_event = NULL;
+	res->reader.samples_per_cpu = NULL;
+	res->reader.nr_cpu_slots = 0;
+	for (uint32_t k = 0; k < run.nr_eng; k++)
+		ibsp_engine__delete(run.eng[k]);
+	oracle__delete(run.oracle);
+	ibsp_perf_reader__close(r);
+	free(buf);
+	return ret;
+}
+
+void ibsp_replay_result__free(struct ibsp_replay_result *res)
+{
+	free(res->node_ids);
+	free(res->moves_pages);
+	free(res->moves_bytes);
+	res->node_ids = NULL;
+	res->moves_pages = res->moves_bytes = NULL;
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Replay: run the engine over a recording in recorded time, and optionally
+ * evaluate placement: the chosen policy, the baselines (last-accessor,
+ * fixed-node:F, none) and a hindsight oracle, each on its own simulated
+ * placement that starts from the recorded one. See docs/evaluation.md.
+ */
+#ifndef IBSP_REPLAY_H
+#define IBSP_REPLAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ibsp/engine.h"
+#include "ibsp/perf_file.h"
+
+#define IBSP_EVAL_MAX 6 /* chosen policy, last-accessor, fixed-node, none, oracle */
+
+/** struct ibsp_eval_counts - one policy's placement score over some span */
+struct ibsp_eval_counts {
+	uint64_t local;		 /* sampled accesses served from the accessor's own node */
+	uint64_t placed;	 /* sampled accesses whose page node was known */
+	uint64_t migrated_bytes; /* bytes this policy moved */
+	uint64_t migrations;	 /* pages this policy moved */
+};
+
+/** struct ibsp_replay_interval - what one interval did (for the callback) */
+struct ibsp_replay_interval {
+	uint64_t index;	   /* 0-based */
+	uint64_t start_ns; /* recording clock */
+	uint64_t end_ns;
+	uint64_t samples; /* samples in the interval */
+	long planned;	  /* the chosen policy's migrations */
+	uint64_t planned_bytes;
+	uint64_t budget_bytes;			     /* 0 = unlimited */
+	uint64_t threshold;			     /* the chosen policy's threshold, heat units */
+	uint32_t nr_eval;			     /* entries in @eval (0 without evaluate) */
+	struct ibsp_eval_counts eval[IBSP_EVAL_MAX]; /* this interval only */
+};
+
+/** struct ibsp_replay_opts - start with sz = sizeof(opts) */
+struct ibsp_replay_opts {
+	size_t sz;
+	struct ibsp_engine_opts engine; /* the chosen policy; simulate is forced on */
+	const char *top_tier;		/* node list, or NULL for the nodes with CPUs */
+	bool evaluate;			/* run the baselines and the oracle too */
+	int baseline_fixed_node;	/* the fixed-node baseline's node (default 0) */
+	/* Called for every planned migration of the chosen policy, in order. */
+	int (*on_decision)(void *ctx, const struct ibsp_migration *m);
+	/* Called at the end of every interval. */
+	int (*on_interval)(void *ctx, const struct ibsp_replay_interval *iv);
+	/* Called now and then with the file offset reached. */
+	void (*on_progress)(void *ctx, uint64_t done, uint64_t total);
+	void *ctx;
+};
+
+/** struct ibsp_replay_result - the whole replay */
+struct ibsp_replay_result {
+	uint64_t samples;		      /* samples read */
+	uint64_t first_ns, last_ns;	      /* sample clock span */
+	uint64_t intervals;		      /* intervals run */
+	uint64_t idle_intervals;	      /* long gaps collapsed (see docs/evaluation.md) */
+	struct ibsp_engine_stats st;	      /* the chosen policy's engine */
+	struct ibsp_engine_opts opts;	      /* its options, defaults filled in */
+	uint32_t nr_nodes;		      /* the recording's topology */
+	int *node_ids;			      /* [nr_nodes] */
+	uint32_t nr_acc;		      /* accessor nodes (with CPUs): the heat index */
+	int acc_node_ids[IBSP_MAX_ACC_NODES]; /* set before the first callback */
+	uint64_t *moves_pages;		      /* [src * nr_nodes + dst], by node index */
+	uint64_t *moves_bytes;		      /* same shape */
+	uint32_t nr_eval;		      /* 0 without evaluate */
+	char eval_name[IBSP_EVAL_MAX][32];
+	struct ibsp_eval_counts eval[IBSP_EVAL_MAX]; /* whole recording */
+	uint64_t eval_pingpong[IBSP_EVAL_MAX];
+	struct ibsp_perf_stats reader; /* the reader's counters (copied) */
+};
+
+/**
+ * ibsp_replay__run() - replay @path
+ * @res: receives the result; free it with ibsp_replay_result__free()
+ *
+ * Return: 0, a negative errno (logged, naming the file), or the first
+ * non-zero value a callback returned.
+ */
+int ibsp_replay__run(const char *path, const struct ibsp_replay_opts *opts,
+		     struct ibsp_replay_result *res);
+
+/** ibsp_replay_result__free() - free what @res points to */
+void ibsp_replay_result__free(struct ibsp_replay_result *res);
+
+#endif /* IBSP_REPLAY_H */

@@ -63,14 +63,14 @@ struct region {
 	long npages;
 	void **pages;	       /* one pointer per page, for move_pages */
 	int *status;	       /* node per page, or -errno */
-	atomic_int touch_node; /* node of the CPU that touches it (from getcpu) */
+	atomic_int touch_node; /* node of its toucher (getcpu); -1 not pinned, -2 not yet */
 	atomic_long passes;    /* full passes over the region */
 	pthread_t thread;
 };
 
 static struct region reg[NREG];
 static long page_size;
-static atomic_int stop;
+static atomic_int started, stop;
 
 static const char usage[] =
     "usage: numa_regions [options]\n"
@@ -198,6 +198,10 @@ static void *toucher(void *arg)
 	/* getcpu, not sched_getcpu: the node is what the locality policy goes by. */
 	if (syscall(SYS_getcpu, &cpu, &node, NULL) == 0)
 		r->touch_node = (int)node;
+	else
+		r->touch_node = -1;
+	while (!atomic_load(&started) && !atomic_load(&stop))
+		usleep(1000);
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
 		for (long i = 0; i < r->npages; i++)
 			((volatile char *)r->base)[i * page_size]++;
@@ -391,11 +395,26 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &go, NULL);
 	sigprocmask(SIG_BLOCK, &stop_set, NULL);
 
-	for (int i = 0; i < NREG; i++)
+	for (int i = 0; i < NREG; i++) {
 		if (region_setup(&reg[i]))
 			return 2;
-	printf("numa_regions: pid %d, %ld MiB x 2 bound to node %d, A on cpu %d, B on cpu %d\n",
-	       (int)getpid(), env.size_mib, env.bind_node, env.cpu[REG_A], env.cpu[REG_B]);
+		reg[i].touch_node = -2;
+	}
+	/* The threads exist (pinned, idle) before the pid is printed, so a mover that attaches to
+	 * the threads listed in /proc/PID/task then sees every toucher. */
+	for (int i = 0; i < NREG; i++)
+		if (pthread_create(&reg[i].thread, NULL, toucher, &reg[i])) {
+			fprintf(stderr, "numa_regions: cannot start a thread\n");
+			return 2;
+		}
+	while (reg[REG_A].touch_node == -2 || reg[REG_B].touch_node == -2)
+		usleep(1000);
+	if (reg[REG_A].touch_node < 0 || reg[REG_B].touch_node < 0)
+		return 2;
+	printf("numa_regions: pid %d, %ld MiB x 2 bound to node %d, A on cpu %d (node %d), B on "
+	       "cpu %d (node %d)\n",
+	       (int)getpid(), env.size_mib, env.bind_node, env.cpu[REG_A], reg[REG_A].touch_node,
+	       env.cpu[REG_B], reg[REG_B].touch_node);
 	if (env.wait_go) {
 		int sig;
 
@@ -409,21 +428,13 @@ int main(int argc, char **argv)
 	}
 	t0 = now_ms();
 	deadline = t0 + env.duration_ms;
-	for (int i = 0; i < NREG; i++)
-		if (pthread_create(&reg[i].thread, NULL, toucher, &reg[i])) {
-			fprintf(stderr, "numa_regions: cannot start a thread\n");
-			return 2;
-		}
+	atomic_store(&started, 1);
 	/* The first full pass places every page (on the bind node). */
 	while ((atomic_load(&reg[REG_A].passes) < 1 || atomic_load(&reg[REG_B].passes) < 1) &&
-	       reg[REG_A].touch_node >= 0 && reg[REG_B].touch_node >= 0 && now_ms() < deadline)
+	       now_ms() < deadline)
 		usleep(1000);
-	printf("numa_regions: first touch done after %ld ms; A touched from node %d, B from node "
-	       "%d\n",
-	       now_ms() - t0, reg[REG_A].touch_node, reg[REG_B].touch_node);
-	if (reg[REG_A].touch_node < 0 || reg[REG_B].touch_node < 0)
-		ret = 2;
-	if (!ret && env.self_move)
+	printf("numa_regions: first touch done after %ld ms\n", now_ms() - t0);
+	if (env.self_move)
 		ret = self_move();
 	if (!ret)
 		wait_signal(&stop_set, deadline);

@@ -53,6 +53,11 @@ initrd=$work/initramfs.cpio.gz
 }
 echo "guest: initramfs $initrd, $(($(wc -c <"$initrd") / 1024)) KiB ($(elapsed) s)"
 
+# A killed test (ctest's timeout, ^C) takes its guest along.
+_pid=""
+trap '[ -z "$_pid" ] || kill "$_pid" 2>/dev/null || true' EXIT
+trap 'exit 1' INT TERM
+
 # Boot once with ACCEL and CPU; the serial console goes to $log. Returns 0
 # when the guest reached /init (qemu's own status in $qrc), 2 when it did not
 # within BOOT_S seconds (the guest is killed then).
@@ -84,12 +89,14 @@ boot() {
 		if [ "$_ticks" -gt $((_boot_s * 10)) ]; then
 			kill "$_pid" 2>/dev/null || true
 			wait "$_pid" || true
+			_pid=""
 			return 2
 		fi
 		sleep 0.1
 	done
 	qrc=0
 	wait "$_pid" || qrc=$?
+	_pid=""
 	grep -q 'IBSP-GUEST: init' "$log" || return 2
 	return 0
 }

@@ -1,0 +1,58 @@
+#!/bin/sh
+# Pack the guest test's initramfs: a static busybox, /init (init.sh), the
+# scenario script, the static workload, and ibs-promote with the exact shared
+# libraries and loader that ldd lists (it is dynamically linked; see
+# docs/guest-test.md for why not static). No kernel modules: everything the
+# test uses is built into Debian's kernel.
+# Usage: mkinitramfs.sh BUILD_DIR OUT.cpio.gz
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:?usage: mkinitramfs.sh BUILD_DIR OUT.cpio.gz}
+out=${2:?usage: mkinitramfs.sh BUILD_DIR OUT.cpio.gz}
+cli=$build/ibs-promote
+workload=$build/tests/numa_regions
+
+busybox=$(command -v busybox || true)
+if [ -z "$busybox" ] || ldd "$busybox" >/dev/null 2>&1; then
+	echo "mkinitramfs: need a static busybox (apt-get install busybox-static)" >&2
+	exit 77
+fi
+for f in "$cli" "$workload"; do
+	if [ ! -x "$f" ]; then
+		echo "mkinitramfs: $f is missing: build first" >&2
+		exit 1
+	fi
+done
+if ldd "$workload" >/dev/null 2>&1; then
+	echo "mkinitramfs: $workload must be static" >&2
+	exit 1
+fi
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp"
+cp "$busybox" "$root/bin/busybox"
+cp "$here/init.sh" "$root/init"
+cp "$here/scenario.sh" "$root/scenario.sh"
+cp "$workload" "$root/bin/numa_regions"
+cp "$cli" "$root/bin/ibs-promote"
+chmod 755 "$root/init" "$root/scenario.sh"
+
+# "libx.so.1 => /lib/.../libx.so.1 (0x...)", "/lib64/ld-linux-x86-64.so.2 (0x...)";
+# linux-vdso has no path. Each goes to the same path in the guest (symlinks resolved).
+libs=$(ldd "$cli") || {
+	echo "mkinitramfs: ldd $cli failed" >&2
+	exit 1
+}
+if echo "$libs" | grep -q 'not found'; then
+	echo "mkinitramfs: $cli has unresolved libraries:" >&2
+	echo "$libs" >&2
+	exit 1
+fi
+for lib in $(echo "$libs" | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (0x.*/\1/p'); do
+	mkdir -p "$root$(dirname "$lib")"
+	cp -L "$lib" "$root$lib"
+done
+
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) >"$out.tmp"
+mv "$out.tmp" "$out"

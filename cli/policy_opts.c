@@ -116,6 +116,11 @@ int cli_policy__opt(struct cli_policy *p, int c, const char *arg, const char *cm
 			return -1;
 		p->eng.max_pages = v;
 		return 1;
+	case POPT_FALLBACK_HEAT:
+		if (uint_arg(cmd, "fallback-heat", arg, 1, 1 << 20, &v))
+			return -1;
+		p->eng.fallback_heat = (uint32_t)v;
+		return 1;
 	case POPT_DECAY_SHIFT:
 		if (uint_arg(cmd, "decay-shift", arg, 1, 16, &v))
 			return -1;

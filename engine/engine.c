@@ -33,6 +33,7 @@ static const char *const skip_names[IBSP_SKIP__MAX] = {
 	[IBSP_SKIP_NODE_UNKNOWN] = "node_unknown",
 	[IBSP_SKIP_NO_MAJORITY] = "no_majority",
 	[IBSP_SKIP_NO_MAPPING] = "no_mapping",
+	[IBSP_SKIP_UNDECIDED] = "undecided",
 };
 
 static const char *const reason_names[IBSP_REASON__MAX] = {
@@ -207,6 +208,8 @@ static void fill_defaults(struct ibsp_engine_opts *o)
 		o->min_share_bp = 6000;
 	if (!o->min_heat)
 		o->min_heat = 2;
+	if (!o->fallback_heat)
+		o->fallback_heat = 4 * o->min_heat;
 	if (!o->decay_shift)
 		o->decay_shift = 1;
 	if (!o->pingpong_intervals)

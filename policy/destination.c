@@ -12,6 +12,11 @@
  * last-accessor: the node of the CPU of the latest sample (NUMA balancing,
  * pghot "precise"). fixed-node:N: node N (A-bit scanners, DAMON
  * migrate_hot). Neither falls back when its node is full.
+ *
+ * A page without a majority goes to the nearest node only once it has
+ * fallback_heat samples: with two or three samples, a 1:1 split says more
+ * about sampling noise than about sharing, and a wrong guess would stay
+ * (top-tier pages move again only with rebalance).
  */
 #include "policy_internal.h"
 
@@ -62,10 +67,25 @@ static int nearest(const struct ibsp_engine *e, const struct heat_entry *he, int
 	return best;
 }
 
+static bool has_majority(const struct ibsp_engine *e, const struct heat_entry *he, uint64_t total)
+{
+	for (uint32_t s = 0; s < e->nr_acc; s++) {
+		if ((uint64_t)he->heat[s] * 10000 >= total * e->opts.min_share_bp &&
+		    e->topo->nodes[e->acc_node[s]].top_tier)
+			return true;
+	}
+	return false;
+}
+
 int ibsp_policy__destination(const struct ibsp_engine *e, const struct heat_entry *he,
 			     uint64_t total, bool rebalance, uint32_t bytes,
 			     enum ibsp_reason *reason)
 {
+	if (e->opts.policy == IBSP_POLICY_LOCALITY && !rebalance &&
+	    total < (uint64_t)e->opts.fallback_heat * IBSP_HEAT_ONE &&
+	    !has_majority(e, he, total))
+		return DEST_UNDECIDED;
+
 	int first, next;
 
 	switch (e->opts.policy) {

@@ -15,9 +15,12 @@
  * @bytes: the page size
  * @reason: receives why the node was chosen
  *
- * Return: a node index with room for @bytes above its watermark, or -1
- * when every acceptable node is full.
+ * Return: a node index with room for @bytes above its watermark, -1 when
+ * every acceptable node is full, or DEST_UNDECIDED when the page has no
+ * majority and too few samples to choose by distance.
  */
+#define DEST_UNDECIDED (-2)
+
 int ibsp_policy__destination(const struct ibsp_engine *e, const struct heat_entry *he,
 			     uint64_t total, bool rebalance, uint32_t bytes,
 			     enum ibsp_reason *reason);

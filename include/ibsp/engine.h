@@ -66,6 +66,7 @@ enum ibsp_skip {
 	IBSP_SKIP_NODE_UNKNOWN = 4,    /* the page's node could not be resolved */
 	IBSP_SKIP_NO_MAJORITY = 5,     /* --rebalance: no accessor node holds min_share */
 	IBSP_SKIP_NO_MAPPING = 6,      /* known only by PFN: no (pid, vaddr) to move it by */
+	IBSP_SKIP_UNDECIDED = 7,       /* no majority yet, and too few samples for the fallback */
 	IBSP_SKIP__MAX
 };
 
@@ -130,6 +131,8 @@ struct ibsp_engine_opts {
 	uint64_t rate_bytes_per_s;   /* migration budget; 0 = unlimited */
 	uint32_t min_share_bp;	     /* majority share, basis points; 0 = 6000 */
 	uint32_t min_heat;	     /* threshold floor, samples (decayed); 0 = 2 */
+	uint32_t fallback_heat; /* samples before a page with no majority goes to the nearest
+				 * node; 0 = 4 * min_heat */
 	uint32_t decay_shift;	     /* heat -= heat >> decay_shift per interval; 0 = 1 */
 	uint32_t pingpong_intervals; /* no second move within this many intervals; 0 = 10 */
 	uint32_t watermark_bp;	     /* keep this share of a node's memory free; 0 = 200 */

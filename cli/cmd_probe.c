@@ -82,7 +82,7 @@ int cmd_probe(int argc, char **argv)
 		hw |= st[i].available && kinds[i] != IBSP_SAMPLER_SOFT;
 		any |= st[i].available;
 	}
-	if (ibsp_topology__from_sysfs("/sys", &topo))
+	if (ibsp_topology__from_host("/sys", &topo))
 		topo = NULL;
 
 	if (as_json) {

@@ -2,7 +2,8 @@
 /*
  * Live topology discovery (ibsp_topology__from_host): SLIT distances from
  * nodeN/distance and from hwloc, memory tiers from memory_tiering, free
- * memory through libnuma.
+ * memory through libnuma; and distances and tiers through a recording
+ * (HEADER_IBSP_TOPOLOGY) that perf still reads without a word.
  *
  * The fake tree is a 3-node CXL-like host: node0 and node1 with CPUs, node2
  * CPU-less and far, in the DRAM tier 4 and dax-kmem tier 22 as Linux 6.1
@@ -23,6 +24,7 @@
 
 #include "helpers.h"
 #include "ibsp/topology.h"
+#include "perf_abi.h"
 #include "util.h"
 
 struct file {
@@ -388,4 +390,99 @@ Test(topology_host, refresh_free_reads_the_host)
 	cr_assert(strstr(log_captured(), "node 1000: libnuma cannot read"), "log: %s",
 		  log_captured());
 	ibsp_topology__delete(t);
+}
+
+/* A page-fault recording of @t with one sample; perf warns about one without data. */
+static void write_recording(const char *path, struct ibsp_topology *t)
+{
+	static uint64_t ids[] = { 1 };
+	struct ibsp_recording_info info = { .hostname = "cxl-host", .arch = "x86_64", .topo = t };
+	struct ibsp_event_desc ev = { 0 };
+	struct ibsp_perf_writer *w;
+	/* TID, TIME, ADDR, CPU 2, PHYS_ADDR */
+	uint64_t rec[6] = { 0, 7 | 7ULL << 32, 1000, 0x7f0000001000ULL, 2, 0x40 };
+	struct perf_event_header h = { .type = PERF_RECORD_SAMPLE, .size = sizeof(rec) };
+
+	ev.attr.type = PERF_TYPE_SOFTWARE;
+	ev.attr.config = PERF_COUNT_SW_PAGE_FAULTS;
+	ev.attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_ADDR |
+			      PERF_SAMPLE_CPU | PERF_SAMPLE_PHYS_ADDR;
+	ev.name = "page-faults";
+	ev.nr_ids = 1;
+	ev.ids = ids;
+	memcpy(rec, &h, sizeof(h));
+	cr_assert_eq(ibsp_perf_writer__new(path, &info, &ev, 1, &w), 0);
+	cr_assert_eq(ibsp_perf_writer__write(w, (const struct perf_event_header *)rec), 0);
+	cr_assert_eq(ibsp_perf_writer__close(w), 0);
+}
+
+/* perf script prints the sample with nothing on stderr; perf report shows the header quietly. */
+static void perf_reads_quietly(const char *path)
+{
+	const char *perf = perf_path();
+	char cmd[1024], *out, *err;
+
+	if (!perf)
+		cr_skip_test("perf is not installed (apt-get install linux-perf)");
+	snprintf(cmd, sizeof(cmd), "%s script -i %s -F cpu,tid,addr", perf, path);
+	cr_assert_eq(run_cmd(cmd, &out, &err), 0, "perf script: %s", err);
+	cr_assert_str_empty(err, "perf script warned: %s", err);
+	cr_assert(strstr(out, "7 [002]     7f0000001000"), "perf script: '%s'", out);
+	free(out);
+	free(err);
+	snprintf(cmd, sizeof(cmd), "%s report --header-only -I -i %s", perf, path);
+	cr_assert_eq(run_cmd(cmd, &out, &err), 0, "perf report: %s", err);
+	cr_assert_str_empty(err, "perf report warned: %s", err);
+	cr_assert(strstr(out, "# node2 cpu list : -1\n"), "perf report: %s", out);
+	free(out);
+	free(err);
+}
+
+/* Distances and tiers, both, tiers only, or neither: what goes in comes out. */
+Test(topology_host, recording_round_trip_and_perf_reads_it)
+{
+	static const struct {
+		const char *name;
+		bool distance, tiers;
+	} rows[] = {
+		{ "both.data", true, true },
+		{ "tiers.data", false, true },
+		{ "distance.data", true, false },
+		{ "neither.data", false, false },
+	};
+
+	make_tree();
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *path = tmp_path(rows[i].name);
+		const struct ibsp_topology *got;
+		struct ibsp_topology *t = NULL;
+		struct ibsp_perf_reader *r;
+		bool want_bit = rows[i].distance || rows[i].tiers;
+
+		cr_assert_eq(ibsp_topology__from_host(root, &t), 0, "%s", log_captured());
+		if (!rows[i].distance) {
+			free(t->distance);
+			t->distance = NULL;
+		}
+		for (uint32_t k = 0; !rows[i].tiers && k < t->nr_nodes; k++)
+			t->nodes[k].tier = -1;
+		write_recording(path, t);
+		cr_assert_eq(ibsp_perf_reader__open(path, NULL, &r), 0, "%s", log_captured());
+		got = ibsp_perf_reader__info(r)->topo;
+		cr_assert_eq(!!(ibsp_perf_reader__info(r)->features[HEADER_IBSP_TOPOLOGY / 64] &
+				(1ULL << (HEADER_IBSP_TOPOLOGY % 64))),
+			     want_bit, "%s: feature bit", rows[i].name);
+		cr_assert_eq(got->nr_nodes, 3);
+		if (rows[i].distance)
+			assert_matrix(got, cxl_distance, rows[i].name);
+		else
+			cr_assert_null(got->distance, "%s", rows[i].name);
+		for (uint32_t k = 0; k < 3; k++)
+			cr_assert_eq(got->nodes[k].tier, rows[i].tiers ? cxl_tier[k] : -1,
+				     "%s: node%u", rows[i].name, k);
+		ibsp_perf_reader__close(r);
+		ibsp_topology__delete(t);
+		perf_reads_quietly(path);
+		remove(path);
+	}
 }

@@ -15,6 +15,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <ftw.h>
+#include <jansson.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -438,6 +439,50 @@ static void perf_reads_quietly(const char *path)
 	free(err);
 }
 
+/* ibs-promote info, text and --json, shows the recording's distances and tiers. */
+static void info_shows(const char *path, bool distance, bool tiers)
+{
+	char cmd[1024], *out, *err;
+	json_t *j, *d, *nodes;
+
+	snprintf(cmd, sizeof(cmd), IBSP_CLI " info %s", path);
+	cr_assert_eq(run_cmd(cmd, &out, &err), 0, "info: %s", err);
+	cr_assert(strstr(out, distance ? "  node distances:\n  node    0    1    2\n"
+					 "     0   10   21   30\n     1   21   10   30\n"
+					 "     2   30   30   10\n"
+				       : "  node distances: not recorded\n"),
+		  "info: %s", out);
+	cr_assert_eq(!!strstr(out, "  node 2: cpus none (CPU-less), memory 4194304 kB total, "
+				   "4194000 kB free, memory tier 22\n"),
+		     tiers, "info: %s", out);
+	free(out);
+	free(err);
+	snprintf(cmd, sizeof(cmd), IBSP_CLI " info --json %s", path);
+	cr_assert_eq(run_cmd(cmd, &out, &err), 0, "info --json: %s", err);
+	j = json_loads(out, 0, NULL);
+	cr_assert(j, "info --json: %s", out);
+	d = json_object_get(j, "distance");
+	nodes = json_object_get(j, "nodes");
+	cr_assert_eq(json_array_size(nodes), 3);
+	cr_assert_eq(json_is_null(d), !distance, "distance: %s", out);
+	for (size_t a = 0; distance && a < 3; a++)
+		for (size_t b = 0; b < 3; b++)
+			cr_assert_eq(json_integer_value(json_array_get(json_array_get(d, a), b)),
+				     cxl_distance[a * 3 + b]);
+	for (size_t k = 0; k < 3; k++) {
+		json_t *tier = json_object_get(json_array_get(nodes, k), "tier");
+
+		cr_assert(tier, "node %zu has no tier field", k);
+		if (tiers)
+			cr_assert_eq(json_integer_value(tier), cxl_tier[k]);
+		else
+			cr_assert(json_is_null(tier));
+	}
+	json_decref(j);
+	free(out);
+	free(err);
+}
+
 /* Distances and tiers, both, tiers only, or neither: what goes in comes out. */
 Test(topology_host, recording_round_trip_and_perf_reads_it)
 {
@@ -482,6 +527,7 @@ Test(topology_host, recording_round_trip_and_perf_reads_it)
 				     "%s: node%u", rows[i].name, k);
 		ibsp_perf_reader__close(r);
 		ibsp_topology__delete(t);
+		info_shows(path, rows[i].distance, rows[i].tiers);
 		perf_reads_quietly(path);
 		remove(path);
 	}

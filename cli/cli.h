@@ -3,6 +3,10 @@
 #ifndef IBSP_CLI_H
 #define IBSP_CLI_H
 
+#include <jansson.h>
+
+#include "ibsp/topology.h"
+
 /* Exit codes (documented in --help and docs/cli.md). */
 enum {
 	EXIT_OK = 0,
@@ -26,5 +30,14 @@ int cli_json_opts(int argc, char **argv, const char *usage, int nr_args, int *as
 
 /* Map a library error to an exit code: -EINVAL/-EPROTONOSUPPORT mean bad data. */
 int cli_exit_code(int err);
+
+/*
+ * Topology parts info and probe share (cli/topo_print.c). JSON: "distance" is
+ * an array of rows by node position (the order of "nodes"), or null when
+ * unknown; a node's "tier" is its kernel memory tier, or null.
+ */
+void cli_topo_print_distances(const struct ibsp_topology *t);
+json_t *cli_topo_distance_json(const struct ibsp_topology *t);
+json_t *cli_topo_tier_json(const struct ibsp_topo_node *n);
 
 #endif

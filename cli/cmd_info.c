@@ -13,8 +13,9 @@
 static const char info_usage[] =
     "Usage: ibs-promote info [--json] FILE\n"
     "\n"
-    "Show the host, NUMA topology (nodes, CPUs, memory ranges), events and sample\n"
-    "counts per event and per CPU of the perf.data FILE.\n"
+    "Show the host, NUMA topology (nodes, CPUs, memory ranges; memory tiers and node\n"
+    "distances when recorded), events and sample counts per event and per CPU of the\n"
+    "perf.data FILE.\n"
     "\n"
     "  -j, --json   one JSON object instead of text\n"
     "\n"
@@ -70,6 +71,7 @@ static json_t *info_json(const char *path, const struct ibsp_perf_reader *r)
 					    json_integer((json_int_t)n->mem_total_kb));
 			json_object_set_new(jn, "mem_free_kb",
 					    json_integer((json_int_t)n->mem_free_kb));
+			json_object_set_new(jn, "tier", cli_topo_tier_json(n));
 			for (uint32_t k = 0; t->has_block_map && k < n->nr_ranges; k++) {
 				char buf[64];
 
@@ -87,6 +89,7 @@ static json_t *info_json(const char *path, const struct ibsp_perf_reader *r)
 				    json_integer((json_int_t)t->block_size_bytes));
 	}
 	json_object_set_new(root, "nodes", nodes);
+	json_object_set_new(root, "distance", cli_topo_distance_json(in->topo));
 
 	for (uint32_t i = 0; i < ibsp_perf_reader__nr_events(r); i++) {
 		const struct ibsp_event_desc *ev = ibsp_perf_reader__event(r, i);
@@ -166,9 +169,12 @@ static void info_text(const char *path, const struct ibsp_perf_reader *r)
 			const struct ibsp_topo_node *n = &t->nodes[i];
 
 			printf("  node %d: cpus %s, memory %" PRIu64 " kB total, %" PRIu64
-			       " kB free\n",
+			       " kB free",
 			       n->node.id, n->nr_cpus ? n->cpulist : "none (CPU-less)",
 			       n->mem_total_kb, n->mem_free_kb);
+			if (n->tier >= 0)
+				printf(", memory tier %d", n->tier);
+			printf("\n");
 			for (uint32_t k = 0; t->has_block_map && k < n->nr_ranges; k++)
 				printf("    phys 0x%012" PRIx64 "-0x%012" PRIx64 "\n",
 				       n->ranges[k].first * t->block_size_bytes,
@@ -176,6 +182,7 @@ static void info_text(const char *path, const struct ibsp_perf_reader *r)
 					       t->block_size_bytes -
 					   1);
 		}
+		cli_topo_print_distances(t);
 	}
 	printf("events:      %u\n", ibsp_perf_reader__nr_events(r));
 	for (uint32_t i = 0; i < ibsp_perf_reader__nr_events(r); i++) {

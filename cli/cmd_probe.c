@@ -15,7 +15,8 @@ static const char probe_usage[] =
     "Usage: ibs-promote probe [--json]\n"
     "\n"
     "List the samplers this host can run (IBS-op, PEBS, soft) and why each missing one\n"
-    "is missing, the NUMA topology, and the capabilities this process holds.\n"
+    "is missing, the NUMA topology (with node distances and memory tiers), and the\n"
+    "capabilities this process holds.\n"
     "\n"
     "  -j, --json   one JSON object instead of text\n"
     "\n"
@@ -61,6 +62,9 @@ static json_t *topo_json(const struct ibsp_topology *t)
 		json_object_set_new(n, "cpu_less", json_boolean(!t->nodes[i].nr_cpus));
 		json_object_set_new(n, "mem_total_kb",
 				    json_integer((json_int_t)t->nodes[i].mem_total_kb));
+		json_object_set_new(n, "mem_free_kb",
+				    json_integer((json_int_t)t->nodes[i].mem_free_kb));
+		json_object_set_new(n, "tier", cli_topo_tier_json(&t->nodes[i]));
 		json_array_append_new(nodes, n);
 	}
 	return nodes;
@@ -82,7 +86,7 @@ int cmd_probe(int argc, char **argv)
 		hw |= st[i].available && kinds[i] != IBSP_SAMPLER_SOFT;
 		any |= st[i].available;
 	}
-	if (ibsp_topology__from_sysfs("/sys", &topo))
+	if (ibsp_topology__from_host("/sys", &topo))
 		topo = NULL;
 
 	if (as_json) {
@@ -103,6 +107,7 @@ int cmd_probe(int argc, char **argv)
 		}
 		json_object_set_new(root, "samplers", samplers);
 		json_object_set_new(root, "nodes", topo_json(topo));
+		json_object_set_new(root, "distance", cli_topo_distance_json(topo));
 		json_object_set_new(root, "host", caps_json(&caps));
 		json_dumpf(root, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
@@ -114,11 +119,18 @@ int cmd_probe(int argc, char **argv)
 			       st[i].available ? "available" : "unavailable",
 			       st[i].available ? st[i].detail : st[i].reason);
 		printf("topology:\n");
-		for (uint32_t i = 0; topo && i < topo->nr_nodes; i++)
-			printf("  node %d: cpus %s, %" PRIu64 " kB%s\n", topo->nodes[i].node.id,
-			       topo->nodes[i].nr_cpus ? topo->nodes[i].cpulist : "none",
-			       topo->nodes[i].mem_total_kb,
-			       topo->nodes[i].nr_cpus ? "" : " (CPU-less: a lower tier)");
+		for (uint32_t i = 0; topo && i < topo->nr_nodes; i++) {
+			const struct ibsp_topo_node *n = &topo->nodes[i];
+
+			printf("  node %d: cpus %s, %" PRIu64 " kB, %" PRIu64 " kB free",
+			       n->node.id, n->nr_cpus ? n->cpulist : "none", n->mem_total_kb,
+			       n->mem_free_kb);
+			if (n->tier >= 0)
+				printf(", memory tier %d", n->tier);
+			printf("%s\n", n->nr_cpus ? "" : " (CPU-less)");
+		}
+		if (topo)
+			cli_topo_print_distances(topo);
 		printf("host:\n");
 		printf("  cpu: %s family %#x model %#x stepping %u%s\n", caps.vendor, caps.family,
 		       caps.model, caps.stepping, caps.hypervisor ? ", in a VM" : "");

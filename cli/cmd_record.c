@@ -369,7 +369,7 @@ int cmd_record(int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto out;
 	}
-	if (ibsp_topology__from_sysfs("/sys", &topo) ||
+	if (ibsp_topology__from_host("/sys", &topo) ||
 	    ibsp_recording_info__from_host(&info, topo, argc + 1, argv - 1)) {
 		rc = EXIT_FAIL;
 		goto out;

@@ -73,6 +73,21 @@ enum {
 	HEADER_FEAT_BITS = 256,
 };
 
+/*
+ * Our private feature: SLIT distances and memory tiers, for which perf.data has
+ * no feature (payload: docs/perf-data.md). perf 6.1 sizes the feature index by
+ * every set bit of the 256 but processes only bits below HEADER_LAST_FEATURE,
+ * in ascending order (tools/perf/util/header.c perf_header__process_sections),
+ * so this section's index entry comes last and perf never reads it. Bit 192
+ * (word 3) stays clear of the features perf adds one at a time (32 in 6.1).
+ * Written in file mode only: perf warns about unknown features in pipe mode.
+ */
+enum { HEADER_IBSP_TOPOLOGY = 192 };
+
+/* HEADER_IBSP_TOPOLOGY payload version and flags. */
+#define IBSP_TOPO_FEAT_VERSION	    1u
+#define IBSP_TOPO_FEAT_HAS_DISTANCE (1u << 0) /* the nr*nr distance matrix follows the tiers */
+
 /* perf's own (user) record types, >= PERF_RECORD_USER_TYPE_START. */
 enum {
 	PERF_RECORD_USER_TYPE_START = 64,

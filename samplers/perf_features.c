@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,8 +64,17 @@ static const char *const feat_names[HEADER_LAST_FEATURE] = {
 	[HEADER_PMU_CAPS] = "PMU_CAPS",
 };
 
+/* Whether this reader parses feature @bit (the rest are skipped, as perf does). */
+static bool feature_parsed(unsigned int bit)
+{
+	return (bit < HEADER_LAST_FEATURE && (PARSED_FEATURES & (1ULL << bit))) ||
+	       bit == HEADER_IBSP_TOPOLOGY;
+}
+
 const char *ibsp_feature_name(unsigned int bit)
 {
+	if (bit == HEADER_IBSP_TOPOLOGY)
+		return "IBSP_TOPOLOGY";
 	if (bit < HEADER_LAST_FEATURE && feat_names[bit])
 		return feat_names[bit];
 	return "unknown";
@@ -266,6 +276,90 @@ static int parse_mem_topology(struct fcur *c, struct ibsp_recording_info *info)
 	return 0;
 }
 
+/*
+ * HEADER_IBSP_TOPOLOGY: { u32 version; u32 nr_nodes; u32 flags; u32 node[nr];
+ * s32 tier[nr]; u32 distance[nr * nr] if flags has HAS_DISTANCE }. It comes
+ * after NUMA_TOPOLOGY (bit 192 > 14) and must list the same nodes in order.
+ */
+static int parse_ibsp_topology(struct fcur *c, struct ibsp_recording_info *info)
+{
+	struct ibsp_topology *t = info->topo;
+	uint32_t version, nr, flags, *dist = NULL;
+	int32_t *tier = NULL;
+	uint64_t need;
+	char why[160];
+	int ret;
+
+	if ((ret = f_u32(c, "version", &version)))
+		return ret;
+	if (version != IBSP_TOPO_FEAT_VERSION)
+		return fbad(c, "version", "is not 1");
+	if ((ret = f_u32(c, "nr_nodes", &nr)))
+		return ret;
+	if (!t)
+		return fbad(c, "nr_nodes", "comes without a NUMA_TOPOLOGY feature before it");
+	if (nr != t->nr_nodes) {
+		snprintf(why, sizeof(why), "is %u; NUMA_TOPOLOGY has %u nodes", nr, t->nr_nodes);
+		return fbad(c, "nr_nodes", why);
+	}
+	if ((ret = f_u32(c, "flags", &flags)))
+		return ret;
+	if (flags & ~IBSP_TOPO_FEAT_HAS_DISTANCE)
+		return fbad(c, "flags", "has unknown bits");
+	/* nr is bounded by NUMA_TOPOLOGY's section size, so nr * nr * 4 cannot wrap. */
+	need = (uint64_t)nr * 8 + (flags & IBSP_TOPO_FEAT_HAS_DISTANCE ? (uint64_t)nr * nr * 4 : 0);
+	if (need != c->len - c->pos) {
+		snprintf(why, sizeof(why),
+			 "and flags need %" PRIu64 " more bytes, the section has %zu", need,
+			 c->len - c->pos);
+		return fbad(c, "nr_nodes", why);
+	}
+	for (uint32_t i = 0; i < nr; i++) {
+		uint32_t id;
+
+		if ((ret = f_u32(c, "node", &id)))
+			return ret;
+		if (id != (uint32_t)t->nodes[i].node.id) {
+			snprintf(why, sizeof(why),
+				 "is %u; NUMA_TOPOLOGY has node %d at position %u", id,
+				 t->nodes[i].node.id, i);
+			return fbad(c, "node", why);
+		}
+	}
+	tier = calloc(nr ? nr : 1, sizeof(*tier));
+	if (!tier)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < nr; i++) {
+		if ((ret = f_u32(c, "tier", (uint32_t *)&tier[i])))
+			goto out;
+		if (tier[i] < -1) {
+			ret = fbad(c, "tier", "is below -1 (unknown)");
+			goto out;
+		}
+	}
+	if (flags & IBSP_TOPO_FEAT_HAS_DISTANCE) {
+		const uint8_t *p;
+
+		dist = malloc(nr ? (size_t)nr * nr * 4 : 1);
+		if (!dist) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		if ((ret = f_take(c, "distance", (size_t)nr * nr * 4, &p)))
+			goto out;
+		memcpy(dist, p, (size_t)nr * nr * 4);
+		free(t->distance);
+		t->distance = dist;
+		dist = NULL;
+	}
+	for (uint32_t i = 0; i < nr; i++)
+		t->nodes[i].tier = tier[i];
+out:
+	free(tier);
+	free(dist);
+	return ret;
+}
+
 static int parse_pmu_mappings(struct fcur *c, struct ibsp_recording_info *info)
 {
 	uint32_t nr;
@@ -430,6 +524,8 @@ static int parse_one(struct fcur *c, unsigned int bit, struct ibsp_recording_inf
 		return 0;
 	case HEADER_PMU_CAPS:
 		return parse_pmu_caps(c, info);
+	case HEADER_IBSP_TOPOLOGY:
+		return parse_ibsp_topology(c, info);
 	default:
 		return 0; /* not needed: skipped */
 	}
@@ -441,7 +537,7 @@ int ibsp_feature_parse_payload(const char *path, unsigned int bit, const uint8_t
 {
 	struct fcur c = { .p = buf, .len = len, .path = path, .file_off = file_off };
 
-	if (bit >= HEADER_LAST_FEATURE || !(PARSED_FEATURES & (1ULL << bit)))
+	if (!feature_parsed(bit))
 		return 0; /* perf skips unknown features too */
 	if (len > FEAT_MAX_BYTES) {
 		pr_err("%s: offset %#" PRIx64 ": feature %s: size %zu is absurd\n", path, file_off,
@@ -484,7 +580,7 @@ int ibsp_features_parse(const char *path, int fd, uint64_t file_size,
 		struct fcur c = { .path = path, .feat = ibsp_feature_name(bits[i]) };
 		uint8_t *buf;
 
-		if (bits[i] >= HEADER_LAST_FEATURE)
+		if (bits[i] >= HEADER_LAST_FEATURE && bits[i] != HEADER_IBSP_TOPOLOGY)
 			continue; /* perf skips unknown bits too */
 		if (s->offset > file_size || s->size > file_size - s->offset ||
 		    s->size > FEAT_MAX_BYTES) {
@@ -493,7 +589,7 @@ int ibsp_features_parse(const char *path, int fd, uint64_t file_size,
 			       path, ioff, c.feat, s->offset, s->size, file_size);
 			return -EINVAL;
 		}
-		if (!(PARSED_FEATURES & (1ULL << bits[i])))
+		if (!feature_parsed(bits[i]))
 			continue; /* not needed: skipped without reading */
 		buf = malloc(s->size ? s->size : 1);
 		if (!buf)

@@ -4,6 +4,7 @@
  * tools/perf/util/header.c writes them (write_*); perf_features.c reads them.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,6 +124,27 @@ static void build_event_desc(struct wbuf *b, const struct ibsp_event_desc *ev, u
 	}
 }
 
+/* Distances and tiers (docs/perf-data.md); 0 when neither is known. */
+static int build_ibsp_topology(struct wbuf *b, const struct ibsp_topology *t)
+{
+	bool any_tier = false;
+
+	for (uint32_t i = 0; i < t->nr_nodes; i++)
+		any_tier |= t->nodes[i].tier >= 0;
+	if (!t->distance && !any_tier)
+		return 0;
+	w_u32(b, IBSP_TOPO_FEAT_VERSION);
+	w_u32(b, t->nr_nodes);
+	w_u32(b, t->distance ? IBSP_TOPO_FEAT_HAS_DISTANCE : 0);
+	for (uint32_t i = 0; i < t->nr_nodes; i++)
+		w_u32(b, (uint32_t)t->nodes[i].node.id);
+	for (uint32_t i = 0; i < t->nr_nodes; i++)
+		w_u32(b, (uint32_t)t->nodes[i].tier);
+	if (t->distance)
+		w_put(b, t->distance, (size_t)t->nr_nodes * t->nr_nodes * sizeof(*t->distance));
+	return 1;
+}
+
 /* Build the payload of feature @bit; returns 1 if the feature is written, 0 if skipped. */
 static int build_one(struct wbuf *b, unsigned int bit, const struct ibsp_recording_info *info,
 		     const struct ibsp_event_desc *ev, uint32_t nr_events)
@@ -207,6 +229,8 @@ static int build_one(struct wbuf *b, unsigned int bit, const struct ibsp_recordi
 		w_str(b, "1");
 		w_str(b, "ibs_op");
 		return 1;
+	case HEADER_IBSP_TOPOLOGY:
+		return info->topo ? build_ibsp_topology(b, info->topo) : 0;
 	default:
 		return 0;
 	}
@@ -216,10 +240,10 @@ int ibsp_features_write(int fd, uint64_t idx_off, const struct ibsp_recording_in
 			const struct ibsp_event_desc *ev, uint32_t nr_events, uint64_t features[4])
 {
 	static const unsigned int order[] = {
-		HEADER_HOSTNAME,     HEADER_OSRELEASE,	   HEADER_ARCH,		HEADER_NRCPUS,
-		HEADER_CPUDESC,	     HEADER_CPUID,	   HEADER_TOTAL_MEM,	HEADER_CMDLINE,
-		HEADER_EVENT_DESC,   HEADER_NUMA_TOPOLOGY, HEADER_PMU_MAPPINGS, HEADER_SAMPLE_TIME,
-		HEADER_MEM_TOPOLOGY, HEADER_PMU_CAPS,
+		HEADER_HOSTNAME,     HEADER_OSRELEASE,	   HEADER_ARCH,		 HEADER_NRCPUS,
+		HEADER_CPUDESC,	     HEADER_CPUID,	   HEADER_TOTAL_MEM,	 HEADER_CMDLINE,
+		HEADER_EVENT_DESC,   HEADER_NUMA_TOPOLOGY, HEADER_PMU_MAPPINGS,	 HEADER_SAMPLE_TIME,
+		HEADER_MEM_TOPOLOGY, HEADER_PMU_CAPS,	   HEADER_IBSP_TOPOLOGY,
 	};
 	struct perf_file_section sec[IBSP_ARRAY_SIZE(order)];
 	struct wbuf payload = { 0 };

@@ -188,7 +188,8 @@ static int read_node_blocks(const char *dir, struct ibsp_topo_node *n)
 		}
 		blocks[nr++] = m;
 	}
-	qsort(blocks, nr, sizeof(*blocks), cmp_u64);
+	if (nr) /* a memory-less node has no blocks, and qsort(NULL, 0) is undefined */
+		qsort(blocks, nr, sizeof(*blocks), cmp_u64);
 	for (uint64_t i = 0; i < nr && !ret; i++)
 		ret = ibsp_topo_node__add_block(n, blocks[i]);
 out:

@@ -41,4 +41,11 @@ int ibsp_topo_node__set_cpulist(struct ibsp_topo_node *n, const char *list);
 int ibsp_topo_node__add_range(struct ibsp_topo_node *n, uint64_t first, uint64_t nr);
 int ibsp_topo_node__add_block(struct ibsp_topo_node *n, uint64_t block);
 
+/*
+ * The SLIT matrix from hwloc (which honours HWLOC_FSROOT; tests use that) into
+ * @t->distance, mapping hwloc's objects to @t's nodes by os_index. -ENODATA
+ * when hwloc has none or its nodes are not @t's (logged), -ENOMEM.
+ */
+int ibsp_topology__distance_from_hwloc(struct ibsp_topology *t);
+
 #endif

@@ -4,6 +4,7 @@
  * exit codes, and errors that name the file, offset and field.
  */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,41 @@ Test(cli, dump_limit_and_fields)
 	cr_assert(strstr(out, "\"sampler\":\"soft\"") && strstr(out, "\"coarse\":true") &&
 		      strstr(out, "\"event\":\"page-faults\""),
 		  "dump: %s", out);
+	free(out);
+	free(err);
+}
+
+/* probe --json: this host's nodes with free memory and tier, and the distance matrix. */
+Test(cli, probe_json_topology)
+{
+	struct ibsp_topology *t = NULL;
+	json_t *j, *nodes, *d;
+	char *out, *err;
+	int rc = cli("probe --json", &out, &err);
+
+	cr_assert(rc == 0 || rc == 4, "probe exited %d: %s", rc, err);
+	j = json_loads(out, 0, NULL);
+	cr_assert(j, "probe --json: %s", out);
+	cr_assert_eq(ibsp_topology__from_host("/sys", &t), 0);
+	nodes = json_object_get(j, "nodes");
+	d = json_object_get(j, "distance");
+	cr_assert_eq(json_array_size(nodes), t->nr_nodes);
+	cr_assert_eq(json_array_size(d), t->nr_nodes, "distance: %s", out);
+	for (uint32_t a = 0; a < t->nr_nodes; a++) {
+		json_t *n = json_array_get(nodes, a), *tier = json_object_get(n, "tier");
+
+		cr_assert_eq(json_integer_value(json_object_get(n, "node")), t->nodes[a].node.id);
+		cr_assert(json_integer_value(json_object_get(n, "mem_free_kb")) > 0);
+		if (t->nodes[a].tier < 0)
+			cr_assert(json_is_null(tier));
+		else
+			cr_assert_eq(json_integer_value(tier), t->nodes[a].tier);
+		for (uint32_t b = 0; b < t->nr_nodes; b++)
+			cr_assert_eq(json_integer_value(json_array_get(json_array_get(d, a), b)),
+				     ibsp_topology__distance(t, a, b));
+	}
+	json_decref(j);
+	ibsp_topology__delete(t);
 	free(out);
 	free(err);
 }

@@ -9,6 +9,7 @@
  *   - records with header.size < 8 (no endless loop) or running past the data section;
  *   - feature sections: absurd sizes, counts or lengths larger than their section (including
  *     EVENT_DESC attr_size and MEM_TOPOLOGY bit counts that overflow), a 2^31-CPU cpulist;
+ *     our IBSP_TOPOLOGY section with a wrong version, size, flags, node id or tier;
  *   - samples whose header.size disagrees with their attr, behind a 13-byte record that leaves
  *     them unaligned (synthetic file from the writer);
  *   - a sample whose id matches no attr in a two-attr file.
@@ -331,24 +332,83 @@ static const struct feat_case {
 	/* clang-format on */
 };
 
-Test(hostile, feature_sections_absurd)
+static void run_feat_cases(const struct fx *x, const struct feat_case *cases, size_t n)
 {
-	struct fx x = load(FIXTURE("pf-task.data"));
-
-	for (size_t i = 0; i < sizeof(feat_cases) / sizeof(feat_cases[0]); i++) {
-		const struct feat_case *c = &feat_cases[i];
-		uint64_t e = feat_entry(&x, c->bit), base = c->idx ? e : get(x.d, e, 8);
-		uint8_t *d = fx_copy(&x);
+	for (size_t i = 0; i < n; i++) {
+		const struct feat_case *c = &cases[i];
+		uint64_t e = feat_entry(x, c->bit), base = c->idx ? e : get(x->d, e, 8);
+		uint8_t *d = fx_copy(x);
 
 		put(d, base + c->at, c->val, c->width);
 		if (c->at2)
 			put(d, base + c->at2, c->val2, 8);
-		expect_bad("feat.data", d, x.len, -EINVAL,
+		expect_bad("feat.data", d, x->len, -EINVAL,
 			   f("offset %#" PRIx64 ": feature %s: ", base + c->err_at,
 			     ibsp_feature_name(c->bit)),
 			   c->why, NULL);
 		free(d);
 	}
+}
+
+Test(hostile, feature_sections_absurd)
+{
+	struct fx x = load(FIXTURE("pf-task.data"));
+
+	run_feat_cases(&x, feat_cases, sizeof(feat_cases) / sizeof(feat_cases[0]));
+	free(x.d);
+}
+
+/*
+ * Our private IBSP_TOPOLOGY section (bit 192) of a 2-node file (nodes 0 and 2): payload
+ * version @0, nr_nodes @4, flags @8, node[2] @12, tier[2] @20, distance[4] @28, 44 bytes.
+ */
+static const struct feat_case topo_cases[] = {
+	/* clang-format off */
+	{ HEADER_IBSP_TOPOLOGY, false, 0, 2, 4, 0, 0, 4, "field 'version' is not 1" },
+	{ HEADER_IBSP_TOPOLOGY, false, 4, 3, 4, 0, 0, 8,
+	  "field 'nr_nodes' is 3; NUMA_TOPOLOGY has 2 nodes" },
+	{ HEADER_IBSP_TOPOLOGY, false, 8, 3, 4, 0, 0, 12, "field 'flags' has unknown bits" },
+	/* no distance flag, but the matrix is still there */
+	{ HEADER_IBSP_TOPOLOGY, false, 8, 0, 4, 0, 0, 12,
+	  "field 'nr_nodes' and flags need 16 more bytes, the section has 32" },
+	{ HEADER_IBSP_TOPOLOGY, false, 16, 1, 4, 0, 0, 20,
+	  "field 'node' is 1; NUMA_TOPOLOGY has node 2 at position 1" },
+	{ HEADER_IBSP_TOPOLOGY, false, 20, (uint32_t)-5, 4, 0, 0, 24,
+	  "field 'tier' is below -1 (unknown)" },
+	/* clang-format on */
+};
+
+Test(hostile, ibsp_topology_feature_bad)
+{
+	static const uint32_t dist[4] = { 10, 30, 30, 10 };
+	struct ibsp_recording_info info = { .hostname = "h" };
+	struct ibsp_topology *t = ibsp_topology__new(2);
+	struct ibsp_event_desc ev = { 0 };
+	const char *path = tmp_path("topo.data");
+	struct ibsp_perf_writer *w;
+	uint64_t id = 1;
+	struct fx x;
+
+	cr_assert(t && (t->distance = malloc(sizeof(dist))));
+	memcpy(t->distance, dist, sizeof(dist));
+	t->nodes[0] = (struct ibsp_topo_node){
+		.node.id = 0, .cpulist = strdup("0-1"), .nr_cpus = 2, .tier = 4
+	};
+	t->nodes[1] = (struct ibsp_topo_node){ .node.id = 2, .cpulist = strdup(""), .tier = 22 };
+	info.topo = t;
+	ev.attr.type = PERF_TYPE_SOFTWARE;
+	ev.attr.config = PERF_COUNT_SW_PAGE_FAULTS;
+	ev.attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_ADDR;
+	ev.nr_ids = 1;
+	ev.ids = &id;
+	cr_assert_eq(ibsp_perf_writer__new(path, &info, &ev, 1, &w), 0);
+	cr_assert_eq(ibsp_perf_writer__close(w), 0);
+	ibsp_topology__delete(t);
+	x = load(path);
+	cr_assert_eq(get(x.d, feat_entry(&x, HEADER_IBSP_TOPOLOGY) + 8, 8), 44);
+	/* the section is last in the index: perf 6.1 never reaches it */
+	cr_assert_eq(x.bits[x.nr_feat - 1], HEADER_IBSP_TOPOLOGY);
+	run_feat_cases(&x, topo_cases, sizeof(topo_cases) / sizeof(topo_cases[0]));
 	free(x.d);
 }
 

@@ -3,13 +3,15 @@
  * The perf.data writer:
  *  - writer -> reader round trip of a real recording (same samples, same host facts);
  *  - perf script and perf report --header-only -I accept our files without a
- *    warning and show the same samples and topology (when perf is installed);
+ *    warning and show the same samples and topology (when perf is installed),
+ *    also with our private IBSP_TOPOLOGY section (distances, tiers) in them;
  *  - a synthetic two-attr file (page faults + a PEBS load-latency event) with
  *    sample_id_all trailers and FINISHED_ROUND records: samples are routed to
  *    the right attr and come out in perf's order, which perf script confirms.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -32,18 +34,34 @@ static struct ibsp_event_desc *copy_events(const struct ibsp_perf_reader *r, uin
 	return ev;
 }
 
-/* Copy every record of @in into a new file @out written by our writer. */
-static void rewrite(const char *in, const char *out)
+/*
+ * Copy every record of @in into a new file @out written by our writer; with @topo_ext, the
+ * topology gains a distance matrix (10 local, 20 remote) and tier 4 on every node, which
+ * the writer stores in our private IBSP_TOPOLOGY section.
+ */
+static void rewrite_ext(const char *in, const char *out, bool topo_ext)
 {
 	struct ibsp_perf_reader *r;
 	struct ibsp_perf_writer *w;
 	const struct perf_event_header *h;
 	struct ibsp_event_desc *ev;
+	struct ibsp_topology *t;
 	uint32_t nr;
 	int ret;
 
 	cr_assert_eq(ibsp_perf_reader__open(in, NULL, &r), 0);
 	ev = copy_events(r, &nr);
+	t = ibsp_perf_reader__info(r)->topo;
+	if (topo_ext) {
+		cr_assert(t && !t->distance);
+		t->distance = calloc((size_t)t->nr_nodes * t->nr_nodes, sizeof(*t->distance));
+		cr_assert(t->distance);
+		for (uint32_t a = 0; a < t->nr_nodes; a++) {
+			t->nodes[a].tier = 4;
+			for (uint32_t b = 0; b < t->nr_nodes; b++)
+				t->distance[a * t->nr_nodes + b] = a == b ? 10 : 20;
+		}
+	}
 	cr_assert_eq(ibsp_perf_writer__new(out, ibsp_perf_reader__info(r), ev, nr, &w), 0);
 	while ((ret = ibsp_perf_reader__next_record(r, &h, NULL)) == 1)
 		cr_assert_eq(ibsp_perf_writer__write(w, h), 0);
@@ -51,6 +69,11 @@ static void rewrite(const char *in, const char *out)
 	cr_assert_eq(ibsp_perf_writer__close(w), 0);
 	free(ev);
 	ibsp_perf_reader__close(r);
+}
+
+static void rewrite(const char *in, const char *out)
+{
+	rewrite_ext(in, out, false);
 }
 
 static void assert_same_topology(const struct ibsp_topology *a, const struct ibsp_topology *b)
@@ -184,6 +207,26 @@ Test(writer, perf_script_reads_rewritten_recording)
 	perf_header_shows_topology(out);
 }
 
+/* Our private section (bit 192) comes last in the feature index; perf 6.1 never reads it. */
+Test(writer, perf_ignores_our_topology_section)
+{
+	const char *out = tmp_path("rt3.data");
+	const struct ibsp_topology *t;
+	struct ibsp_perf_reader *r;
+
+	rewrite_ext(FIXTURE("pf-system.data"), out, true);
+	cr_assert_eq(ibsp_perf_reader__open(out, NULL, &r), 0);
+	t = ibsp_perf_reader__info(r)->topo;
+	cr_assert(ibsp_perf_reader__info(r)->features[HEADER_IBSP_TOPOLOGY / 64] &
+		  (1ULL << (HEADER_IBSP_TOPOLOGY % 64)));
+	cr_assert(t->distance);
+	cr_assert_eq(t->distance[0], 10);
+	cr_assert_eq(t->nodes[0].tier, 4);
+	ibsp_perf_reader__close(r);
+	perf_script_agrees(out, NULL);
+	perf_header_shows_topology(out);
+}
+
 /* ---- a synthetic two-attr recording ------------------------------------------------------- */
 
 struct rec {
@@ -290,7 +333,7 @@ static void write_synthetic(const char *path)
 	ev[1].nr_ids = 1;
 	ev[1].ids = pebs_ids;
 
-	cr_assert_eq(ibsp_topology__from_sysfs("/sys", &topo), 0);
+	cr_assert_eq(ibsp_topology__from_host("/sys", &topo), 0);
 	cr_assert_eq(ibsp_recording_info__from_host(&info, topo, 2, argv), 0);
 	cr_assert_eq(ibsp_perf_writer__new(path, &info, ev, 2, &w), 0);
 	cr_assert_eq(ibsp_perf_writer__write(w, comm(&r, 100, "synthetic", 50)), 0);
@@ -359,6 +402,9 @@ Test(writer, two_attrs_route_and_order_like_perf)
 	cr_assert(ibsp_perf_reader__info(r)->has_sample_time);
 	cr_assert_eq(ibsp_perf_reader__info(r)->first_sample_ns, 100);
 	cr_assert_eq(ibsp_perf_reader__info(r)->last_sample_ns, 300);
+	/* the host's distances (from_host has them on every Linux host) came through */
+	cr_assert(ibsp_perf_reader__info(r)->topo->distance);
+	cr_assert_eq(ibsp_perf_reader__info(r)->topo->distance[0], 10);
 	ibsp_perf_reader__close(r);
 	free(s);
 

@@ -58,6 +58,37 @@ struct ibsp_topology {
  */
 int ibsp_topology__from_sysfs(const char *sysfs_root, struct ibsp_topology **out);
 
+/**
+ * ibsp_topology__from_host() - read the running host's topology for the live policy
+ * @sysfs_root: "/sys" for the running host; tests point it at a fake tree
+ * @out: receives the new topology
+ *
+ * ibsp_topology__from_sysfs(), plus:
+ *  - the SLIT distance matrix: from hwloc when @sysfs_root is "/sys" (hwloc
+ *    records none for a single node), otherwise or then from the nodeN/distance
+ *    files (one value per online node, in the order of the online list);
+ *  - each node's memory tier from devices/virtual/memory_tiering/memory_tierN/
+ *    nodelist (tier N) when that directory exists; -1 otherwise;
+ *  - total and free memory per node through libnuma for the running host.
+ *
+ * Return: 0, or a negative errno; a malformed distance line or tier node list
+ * is -EINVAL, logged naming the file.
+ */
+int ibsp_topology__from_host(const char *sysfs_root, struct ibsp_topology **out);
+
+/**
+ * ibsp_topology__refresh_free() - re-read every node's free memory (libnuma)
+ * @topo: the running host's topology, from ibsp_topology__from_host("/sys")
+ *
+ * For the live policy's capacity check before it promotes: mem_free_kb from
+ * discovery time goes stale. Only meaningful for the running host: libnuma
+ * reads the host's own nodes, whatever a recording's topology says.
+ *
+ * Return: 0, -ENOSYS without NUMA support, or -ENOENT for a node the host
+ * does not have (logged, naming the node).
+ */
+int ibsp_topology__refresh_free(struct ibsp_topology *topo);
+
 /** ibsp_topology__new() - an empty topology with room for @nr_nodes nodes; NULL+errno on failure */
 struct ibsp_topology *ibsp_topology__new(uint32_t nr_nodes);
 

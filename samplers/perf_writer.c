@@ -37,6 +37,8 @@ struct ibsp_perf_writer {
 	int err;
 	uint64_t first_ns, last_ns;
 	int have_time;
+	ibsp_write_sink_fn sink; /* NULL: pwrite() here */
+	void *sink_ctx;
 };
 
 /* Rewrite the file header in place. */
@@ -51,8 +53,14 @@ static int flush_buf(struct ibsp_perf_writer *w)
 
 	if (w->err)
 		return w->err;
-	ret = ibsp_pwrite_all(w->fd, w->buf, w->buf_len,
+	if (!w->buf_len)
+		return 0;
+	if (w->sink)
+		ret = w->sink(w->sink_ctx, w->fd, w->buf, w->buf_len,
 			      w->hdr.data.offset + w->data_bytes - w->buf_len);
+	else
+		ret = ibsp_pwrite_all(w->fd, w->buf, w->buf_len,
+				      w->hdr.data.offset + w->data_bytes - w->buf_len);
 	if (ret) {
 		pr_err("%s: write failed at offset %" PRIu64 ": %s\n", w->path,
 		       w->hdr.data.offset + w->data_bytes - w->buf_len, strerror(-ret));
@@ -204,6 +212,12 @@ int ibsp_perf_writer__finish_round(struct ibsp_perf_writer *w)
 	 * the file still holds every finished round, readable as "unterminated".
 	 */
 	return ret ? ret : flush_buf(w);
+}
+
+void ibsp_perf_writer__set_sink(struct ibsp_perf_writer *w, ibsp_write_sink_fn fn, void *ctx)
+{
+	w->sink = fn;
+	w->sink_ctx = ctx;
 }
 
 uint64_t ibsp_perf_writer__bytes(const struct ibsp_perf_writer *w)

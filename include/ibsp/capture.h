@@ -104,4 +104,41 @@ double ibsp_capture__running_ratio(struct ibsp_capture *c);
 int ibsp_synthesize_comms(pid_t pid, const struct perf_event_attr *attr, uint64_t id,
 			  ibsp_record_fn fn, void *ctx);
 
+/** struct ibsp_live_stats - what a live decoder has seen */
+struct ibsp_live_stats {
+	uint64_t samples;		  /* PERF_RECORD_SAMPLE records offered */
+	uint64_t decoded;		  /* handed out */
+	uint64_t by_kind[4];		  /* decoded, by enum ibsp_sampler_kind */
+	uint64_t dropped[IBSP_DROP__MAX]; /* refused by a decoder, by reason */
+	uint64_t unknown_event;		  /* an id none of the events has */
+	uint64_t malformed;		  /* records the parser refused */
+};
+
+struct ibsp_live_decoder;
+
+/**
+ * ibsp_live_decoder__new() - decode ring records of @events (kinds and ids
+ * filled, as ibsp_sampler__events() and ibsp_capture__new() leave them)
+ * @cpu_family: @cpu_model: the host's, for IBS errata
+ *
+ * @events must outlive the decoder. Return: NULL with errno on failure.
+ */
+struct ibsp_live_decoder *ibsp_live_decoder__new(const struct ibsp_event_desc *events, uint32_t nr,
+						 unsigned int cpu_family, unsigned int cpu_model);
+
+/** ibsp_live_decoder__delete() - free; NULL is accepted */
+void ibsp_live_decoder__delete(struct ibsp_live_decoder *d);
+
+/**
+ * ibsp_live_decoder__decode() - decode @rec
+ *
+ * Return: 1 with @out filled; 0 when @rec is not a sample, or a sample that
+ * was refused (counted by reason in the stats).
+ */
+int ibsp_live_decoder__decode(struct ibsp_live_decoder *d, const struct perf_event_header *rec,
+			      struct ibsp_sample *out);
+
+/** ibsp_live_decoder__stats() - counters so far */
+const struct ibsp_live_stats *ibsp_live_decoder__stats(const struct ibsp_live_decoder *d);
+
 #endif /* IBSP_CAPTURE_H */

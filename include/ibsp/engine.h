@@ -131,7 +131,7 @@ struct ibsp_engine_opts {
 	uint64_t rate_bytes_per_s;   /* migration budget; 0 = unlimited */
 	uint32_t min_share_bp;	     /* majority share, basis points; 0 = 6000 */
 	uint32_t min_heat;	     /* threshold floor, samples (decayed); 0 = 2 */
-	uint32_t fallback_heat; /* samples before a page with no majority goes to the nearest
+	uint32_t fallback_heat;	     /* samples before a page with no majority goes to the nearest
 				 * node; 0 = 4 * min_heat */
 	uint32_t decay_shift;	     /* heat -= heat >> decay_shift per interval; 0 = 1 */
 	uint32_t pingpong_intervals; /* no second move within this many intervals; 0 = 10 */

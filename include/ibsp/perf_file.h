@@ -184,6 +184,22 @@ int ibsp_perf_writer__write(struct ibsp_perf_writer *w, const struct perf_event_
  */
 int ibsp_perf_writer__finish_round(struct ibsp_perf_writer *w);
 
+/**
+ * typedef ibsp_write_sink_fn - where the writer's data buffers go instead of pwrite()
+ *
+ * Called with a buffer that is reused on return: a sink that writes later
+ * (io_uring) copies it. Return 0 or a negative errno (the writer then fails).
+ */
+typedef int (*ibsp_write_sink_fn)(void *ctx, int fd, const void *buf, size_t len, uint64_t off);
+
+/**
+ * ibsp_perf_writer__set_sink() - send data buffers to @fn (NULL: back to pwrite)
+ *
+ * The header and the feature sections are written by close, synchronously:
+ * set the sink back to NULL, and wait for the sink's writes, before closing.
+ */
+void ibsp_perf_writer__set_sink(struct ibsp_perf_writer *w, ibsp_write_sink_fn fn, void *ctx);
+
 /** ibsp_perf_writer__bytes() - bytes of records written so far */
 uint64_t ibsp_perf_writer__bytes(const struct ibsp_perf_writer *w);
 

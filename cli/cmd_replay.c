@@ -237,13 +237,13 @@ static json_t *summary_json(const char *path, const char *policy,
 	json_t *unres = json_object(), *drops = json_object(), *settings;
 
 	settings = json_pack(
-	    "{s:i, s:I, s:f, s:i, s:i, s:f, s:I, s:i, s:b, s:s?}", "interval_ms",
+	    "{s:i, s:I, s:f, s:i, s:i, s:i, s:f, s:I, s:i, s:b, s:s?}", "interval_ms",
 	    (int)r->opts.interval_ms, "rate_bytes_per_s", (json_int_t)r->opts.rate_bytes_per_s,
 	    "min_share_pct", r->opts.min_share_bp / 100.0, "min_heat", (int)r->opts.min_heat,
-			     "fallback_heat", (int)r->opts.fallback_heat,
-	    "pingpong_intervals", (int)r->opts.pingpong_intervals, "watermark_pct",
-	    r->opts.watermark_bp / 100.0, "max_pages", (json_int_t)r->opts.max_pages, "decay_shift",
-	    (int)r->opts.decay_shift, "rebalance", r->opts.rebalance, "top_tier", p->top_tier);
+	    "fallback_heat", (int)r->opts.fallback_heat, "pingpong_intervals",
+	    (int)r->opts.pingpong_intervals, "watermark_pct", r->opts.watermark_bp / 100.0,
+	    "max_pages", (json_int_t)r->opts.max_pages, "decay_shift", (int)r->opts.decay_shift,
+	    "rebalance", r->opts.rebalance, "top_tier", p->top_tier);
 	for (uint32_t s = 0; s < r->nr_nodes; s++) {
 		for (uint32_t d = 0; d < r->nr_nodes; d++) {
 			uint64_t n = r->moves_pages[s * r->nr_nodes + d];

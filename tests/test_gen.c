@@ -20,8 +20,8 @@
 
 /* The command docs/generator.md gives for tests/fixtures/example-2s-cxl.{data,truth.jsonl}. */
 #define EXAMPLE_ARGS                                                                     \
-	"--topology 2s-cxl --pattern private:50,shared:20,cold:20,zipf:10 --pages 4000 " \
-	"--samples 30000 --duration-ms 30000 --seed 1"
+	"--topology 2s-cxl --pattern private:50,shared:20,cold:20,zipf:10 --pages 320 " \
+	"--samples 36000 --duration-ms 60000 --thp 0.5 --seed 1"
 
 struct tpage {
 	uint32_t pid;

@@ -22,24 +22,28 @@ struct gen_case {
 };
 
 static const struct gen_case cases[] = {
-	{ "2s-cxl", "--topology 2s-cxl --pattern private:50,shared:20,cold:20,zipf:10 --pages 3000 "
-		    "--samples 300000 --duration-ms 30000 --seed 11",
+	{ "2s-cxl",
+	  "--topology 2s-cxl --pattern private:50,shared:20,cold:20,zipf:10 --pages 3000 "
+	  "--samples 300000 --duration-ms 30000 --seed 11",
 	  "" },
-	{ "4s-2cxl", "--topology 4s-2cxl --pattern private:50,shared:20,cold:20,zipf:10 --pages "
-		     "3000 --samples 300000 --duration-ms 30000 --seed 12",
+	{ "4s-2cxl",
+	  "--topology 4s-2cxl --pattern private:50,shared:20,cold:20,zipf:10 --pages "
+	  "3000 --samples 300000 --duration-ms 30000 --seed 12",
 	  "" },
-	{ "phase", "--topology 2s-cxl --pattern phase:70,shared:10,cold:20 --pages 3000 --samples "
-		   "300000 --duration-ms 30000 --seed 13",
+	{ "phase",
+	  "--topology 2s-cxl --pattern phase:70,shared:10,cold:20 --pages 3000 --samples "
+	  "300000 --duration-ms 30000 --seed 13",
 	  "" },
-	{ "shared", "--topology 2s-cxl --pattern shared --pages 2000 --samples 200000 "
-		    "--duration-ms 30000 --seed 14",
+	{ "shared",
+	  "--topology 2s-cxl --pattern shared --pages 2000 --samples 200000 "
+	  "--duration-ms 30000 --seed 14",
 	  "" },
 };
 
 /* Generate @c into files named after it; return the recording's path. */
 static const char *generate(const struct gen_case *c, const char **truth)
 {
-	static char data[320], tr[320];
+	static char data[320], tr[340];
 	char cmd[2048], *out, *err;
 
 	snprintf(data, sizeof(data), "%s", tmp_path(c->name));
@@ -116,8 +120,8 @@ static size_t load_truth(const char *path, struct owner **out)
 			if (n == cap)
 				o = realloc(o, (cap *= 2) * sizeof(*o));
 			o[n].pid = (uint32_t)json_integer_value(json_object_get(j, "pid"));
-			o[n].vaddr = strtoull(json_string_value(json_object_get(j, "vaddr")), NULL,
-					      16);
+			o[n].vaddr =
+			    strtoull(json_string_value(json_object_get(j, "vaddr")), NULL, 16);
 			o[n].owner = (int)json_integer_value(json_object_get(j, "owner"));
 			o[n].hot = json_is_true(json_object_get(j, "hot"));
 			n++;
@@ -129,8 +133,7 @@ static size_t load_truth(const char *path, struct owner **out)
 	return n;
 }
 
-static const struct owner *find_owner(const struct owner *o, size_t n, uint32_t pid,
-				      uint64_t vaddr)
+static const struct owner *find_owner(const struct owner *o, size_t n, uint32_t pid, uint64_t vaddr)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (o[i].pid == pid && o[i].vaddr == vaddr)
@@ -210,11 +213,21 @@ Test(replay, against_baselines, .timeout = 240)
 		if (!strcmp(cases[i].name, "shared"))
 			cr_expect_lt(migrated(s, "locality"), migrated(s, "last-accessor"),
 				     "shared pages: strictly fewer bytes");
-		cr_expect_geq(loc, fixed + 0.10, "%s: locality %.4f vs fixed-node:0 %.4f",
-			      cases[i].name, loc, fixed);
+		/*
+		 * Only pages with a dominant accessor node can be placed better than
+		 * on one fixed socket: on evenly shared pages every choice serves half
+		 * the accesses, so there locality only has to match fixed-node.
+		 */
+		if (strcmp(cases[i].name, "shared"))
+			cr_expect_geq(loc, fixed + 0.10, "%s: locality %.4f vs fixed-node:0 %.4f",
+				      cases[i].name, loc, fixed);
+		else
+			cr_expect_geq(loc, fixed - 0.01, "%s: locality %.4f vs fixed-node:0 %.4f",
+				      cases[i].name, loc, fixed);
 		cr_expect_eq(none, 0.0, "%s: every page starts on CXL", cases[i].name);
-		cr_expect_eq(json_integer_value(json_object_get(policy_row(s, "locality"), "pingpong")),
-			     0, "%s: locality ping-pong", cases[i].name);
+		cr_expect_eq(
+		    json_integer_value(json_object_get(policy_row(s, "locality"), "pingpong")), 0,
+		    "%s: locality ping-pong", cases[i].name);
 		cr_expect_leq(loc, lf(s, "oracle") + 1e-9, "%s", cases[i].name);
 		json_decref(s);
 	}

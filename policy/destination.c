@@ -82,8 +82,7 @@ int ibsp_policy__destination(const struct ibsp_engine *e, const struct heat_entr
 			     enum ibsp_reason *reason)
 {
 	if (e->opts.policy == IBSP_POLICY_LOCALITY && !rebalance &&
-	    total < (uint64_t)e->opts.fallback_heat * IBSP_HEAT_ONE &&
-	    !has_majority(e, he, total))
+	    total < (uint64_t)e->opts.fallback_heat * IBSP_HEAT_ONE && !has_majority(e, he, total))
 		return DEST_UNDECIDED;
 
 	int first, next;

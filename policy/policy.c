@@ -391,7 +391,8 @@ long ibsp_policy__tick(struct ibsp_engine *e, uint64_t now_ns)
 		dst = ibsp_policy__destination(e, he, e->cand[i].total, e->cand[i].rebalance, bytes,
 					       &reason);
 		if (dst < 0) {
-			e->st.skips[dst == DEST_UNDECIDED ? IBSP_SKIP_UNDECIDED : IBSP_SKIP_CAPACITY]++;
+			e->st.skips[dst == DEST_UNDECIDED ? IBSP_SKIP_UNDECIDED
+							  : IBSP_SKIP_CAPACITY]++;
 			continue;
 		}
 		if (dst == he->node)

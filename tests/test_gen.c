@@ -19,7 +19,7 @@
 #define MAX_NODES 8
 
 /* The command docs/generator.md gives for tests/fixtures/example-2s-cxl.{data,truth.jsonl}. */
-#define EXAMPLE_ARGS                                                                     \
+#define EXAMPLE_ARGS                                                                    \
 	"--topology 2s-cxl --pattern private:50,shared:20,cold:20,zipf:10 --pages 320 " \
 	"--samples 36000 --duration-ms 60000 --thp 0.5 --seed 1"
 

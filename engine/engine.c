@@ -372,48 +372,72 @@ static void init_entry(struct ibsp_engine *e, struct heat_entry *he, const struc
 	}
 }
 
+/* Samples resolved ahead of their table updates, so the slots can be prefetched. */
+#define ADD_CHUNK 32
+
+static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t key, int node,
+		    int slot)
+{
+	struct ibsp_engine_stats *st = &e->st;
+	struct heat_entry *he;
+	bool is_new;
+	uint32_t h;
+
+	he = heat_table__get(&e->ht, key, &is_new);
+	if (is_new) {
+		init_entry(e, he, s, node);
+	} else {
+		if (node >= 0 && !(he->flags & HE_MOVED))
+			he->node = (int8_t)node;
+		if ((s->flags & IBSP_S_TID_VALID) && (s->flags & IBSP_S_VADDR_VALID) &&
+		    s->pid != he->pid && s->vaddr < USER_VA_END) {
+			/* The latest accessor's mapping: the likeliest to still exist. */
+			uint64_t mask = he->key & KEY_HUGE ? (1ULL << PAGE_SHIFT_2M) - 1 : 4095;
+
+			he->pid = s->pid;
+			he->vaddr = s->vaddr & ~mask;
+			he->flags |= HE_ALIAS;
+		}
+	}
+	h = he->heat[slot] + IBSP_HEAT_ONE;
+	he->heat[slot] = h < he->heat[slot] ? UINT32_MAX : h;
+	he->last_acc = (uint8_t)slot;
+	if (he->node >= 0) {
+		st->placed_accesses++;
+		st->local_accesses += he->node == e->acc_node[slot];
+	}
+}
+
 void ibsp_engine__add(struct ibsp_engine *e, const struct ibsp_sample *s, size_t nr)
 {
 	struct ibsp_engine_stats *st = &e->st;
+	uint64_t keys[ADD_CHUNK];
+	int8_t nodes[ADD_CHUNK], slots[ADD_CHUNK];
+	uint32_t idx[ADD_CHUNK];
 
 	st->samples += nr;
-	for (size_t i = 0; i < nr; i++, s++) {
-		struct heat_entry *he;
-		int node, slot, why;
-		uint64_t key = 0;
-		bool is_new;
-		uint32_t h;
+	for (size_t base = 0; base < nr; base += ADD_CHUNK) {
+		size_t end = nr - base < ADD_CHUNK ? nr : base + ADD_CHUNK;
+		uint32_t n = 0;
 
-		why = ibsp_engine__resolve(e, s, &key, &node, &slot);
-		if (why) {
-			st->unresolved[why - 1]++;
-			continue;
-		}
-		st->accesses++;
-		he = heat_table__get(&e->ht, key, &is_new);
-		if (is_new) {
-			init_entry(e, he, s, node);
-		} else {
-			if (node >= 0 && !(he->flags & HE_MOVED))
-				he->node = (int8_t)node;
-			if ((s->flags & IBSP_S_TID_VALID) && (s->flags & IBSP_S_VADDR_VALID) &&
-			    s->pid != he->pid && s->vaddr < USER_VA_END) {
-				/* The latest accessor's mapping: the likeliest to still exist. */
-				uint64_t mask =
-				    he->key & KEY_HUGE ? (1ULL << PAGE_SHIFT_2M) - 1 : 4095;
+		for (size_t i = base; i < end; i++) {
+			int node, slot, why;
+			uint64_t key = 0;
 
-				he->pid = s->pid;
-				he->vaddr = s->vaddr & ~mask;
-				he->flags |= HE_ALIAS;
+			why = ibsp_engine__resolve(e, &s[i], &key, &node, &slot);
+			if (why) {
+				st->unresolved[why - 1]++;
+				continue;
 			}
+			__builtin_prefetch(&e->ht.slots[heat_hash(key, e->ht.bits)], 1);
+			keys[n] = key;
+			nodes[n] = (int8_t)node;
+			slots[n] = (int8_t)slot;
+			idx[n++] = (uint32_t)(i - base);
 		}
-		h = he->heat[slot] + IBSP_HEAT_ONE;
-		he->heat[slot] = h < he->heat[slot] ? UINT32_MAX : h;
-		he->last_acc = (uint8_t)slot;
-		if (he->node >= 0) {
-			st->placed_accesses++;
-			st->local_accesses += he->node == e->acc_node[slot];
-		}
+		st->accesses += n;
+		for (uint32_t k = 0; k < n; k++)
+			add_one(e, &s[base + idx[k]], keys[k], nodes[k], slots[k]);
 	}
 	st->pages_tracked = e->ht.count;
 	st->evictions = e->ht.evictions;

@@ -77,7 +77,11 @@ static void flush(struct ibsp_ordered_events *oe, uint64_t limit)
 	oe->ready = 0;
 	if (!limit || !oe->len)
 		return;
-	qsort(oe->q, oe->len, sizeof(*oe->q), cmp_entry);
+	/* Most rounds arrive sorted (one CPU's ring, or a sorted writer): check first. */
+	for (i = 1; i < oe->len && cmp_entry(&oe->q[i - 1], &oe->q[i]) <= 0; i++)
+		;
+	if (i < oe->len)
+		qsort(oe->q, oe->len, sizeof(*oe->q), cmp_entry);
 	for (i = 0; i < oe->len && oe->q[i].ts <= limit; i++)
 		;
 	oe->ready = i;

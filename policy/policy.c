@@ -373,7 +373,8 @@ long ibsp_policy__tick(struct ibsp_engine *e, uint64_t now_ns)
 		return -ENOMEM;
 
 	e->st.threshold = fit_budget(e, budget, floor_heat);
-	qsort(e->cand, e->nr_cand, sizeof(*e->cand), cmp_cand);
+	if (e->nr_cand > 1)
+		qsort(e->cand, e->nr_cand, sizeof(*e->cand), cmp_cand);
 	if (grow((void **)&e->plan, &e->cap_plan, e->nr_cand + 1, sizeof(*e->plan)))
 		return -ENOMEM;
 

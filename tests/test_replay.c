@@ -181,7 +181,7 @@ static void check_accuracy(const struct gen_case *c, const char *data, const cha
 	json_decref(s);
 }
 
-Test(replay, destination_accuracy, .timeout = 240)
+Test(replay, destination_accuracy)
 {
 	for (size_t i = 0; i < 3; i++) {
 		const char *truth, *data = generate(&cases[i], &truth);
@@ -196,7 +196,7 @@ Test(replay, destination_accuracy, .timeout = 240)
  * local fraction while migrating no more bytes (strictly fewer on shared
  * pages), and never ping-pongs.
  */
-Test(replay, against_baselines, .timeout = 240)
+Test(replay, against_baselines)
 {
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *truth, *data = generate(&cases[i], &truth);
@@ -246,7 +246,7 @@ Test(replay, bundled_example_vs_oracle)
 }
 
 /* Every interval plans within the byte budget; node 0 never drops below its watermark. */
-Test(replay, budget_and_watermark, .timeout = 120)
+Test(replay, budget_and_watermark)
 {
 	static const struct gen_case c = {
 		"budget",

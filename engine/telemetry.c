@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: MIT
+/*
+ * JSON telemetry lines (docs/telemetry.md), built with jansson. The last
+ * stage of the data flow: it only reads counters the daemon collected.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ibsp/telemetry.h"
+#include "ibsp/topology.h"
+
+static const char *const mig_err_names[IBSP_MIG_ERR__MAX] = {
+	[IBSP_MIG_EBUSY] = "ebusy",   [IBSP_MIG_EACCES] = "eacces",
+	[IBSP_MIG_ENOENT] = "enoent", [IBSP_MIG_EFAULT] = "efault",
+	[IBSP_MIG_ENOMEM] = "enomem", [IBSP_MIG_ESRCH] = "esrch",
+	[IBSP_MIG_EPERM] = "eperm",   [IBSP_MIG_NOT_MIGRATED] = "not_migrated",
+	[IBSP_MIG_OTHER] = "other",
+};
+
+const char *ibsp_mig_err__name(enum ibsp_mig_err e)
+{
+	return (unsigned)e < IBSP_MIG_ERR__MAX ? mig_err_names[e] : "?";
+}
+
+enum ibsp_mig_err ibsp_mig_err__from_errno(int err)
+{
+	switch (err) {
+	case EBUSY:
+		return IBSP_MIG_EBUSY;
+	case EACCES:
+		return IBSP_MIG_EACCES;
+	case ENOENT:
+		return IBSP_MIG_ENOENT;
+	case EFAULT:
+		return IBSP_MIG_EFAULT;
+	case ENOMEM:
+		return IBSP_MIG_ENOMEM;
+	case ESRCH:
+		return IBSP_MIG_ESRCH;
+	case EPERM:
+		return IBSP_MIG_EPERM;
+	default:
+		return IBSP_MIG_OTHER;
+	}
+}
+
+struct ibsp_telemetry {
+	const struct ibsp_topology *topo;
+	char sampler[8];
+	bool dry_run;
+	uint64_t seq;
+	double last_time_s;
+	struct ibsp_telemetry_counts cur, prev;
+};
+
+static int alloc_arrays(struct ibsp_telemetry_counts *c, uint32_t nr)
+{
+	size_t routes = nr ? (size_t)nr * nr : 1, nodes = nr ? nr : 1;
+
+	c->route_planned = calloc(routes, sizeof(uint64_t));
+	c->route_done = calloc(routes, sizeof(uint64_t));
+	c->route_failed = calloc(routes, sizeof(uint64_t));
+	c->free_bytes = calloc(nodes, sizeof(uint64_t));
+	c->total_bytes = calloc(nodes, sizeof(uint64_t));
+	return c->route_planned && c->route_done && c->route_failed && c->free_bytes &&
+		       c->total_bytes
+		   ? 0
+		   : -ENOMEM;
+}
+
+static void free_arrays(struct ibsp_telemetry_counts *c)
+{
+	free(c->route_planned);
+	free(c->route_done);
+	free(c->route_failed);
+	free(c->free_bytes);
+	free(c->total_bytes);
+}
+
+/* Copy @src into @dst, arrays included (both sized for @nr nodes). */
+static void copy_counts(struct ibsp_telemetry_counts *dst, const struct ibsp_telemetry_counts *src,
+			uint32_t nr)
+{
+	struct ibsp_telemetry_counts keep = *dst;
+	size_t routes = (size_t)nr * nr * sizeof(uint64_t);
+
+	*dst = *src;
+	dst->route_planned = keep.route_planned;
+	dst->route_done = keep.route_done;
+	dst->route_failed = keep.route_failed;
+	dst->free_bytes = keep.free_bytes;
+	dst->total_bytes = keep.total_bytes;
+	memcpy(dst->route_planned, src->route_planned, routes);
+	memcpy(dst->route_done, src->route_done, routes);
+	memcpy(dst->route_failed, src->route_failed, routes);
+	memcpy(dst->free_bytes, src->free_bytes, nr * sizeof(uint64_t));
+	memcpy(dst->total_bytes, src->total_bytes, nr * sizeof(uint64_t));
+}
+
+struct ibsp_telemetry *ibsp_telemetry__new(const struct ibsp_topology *topo, const char *sampler,
+					   bool dry_run)
+{
+	struct ibsp_telemetry *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->topo = topo;
+	snprintf(t->sampler, sizeof(t->sampler), "%s", sampler);
+	t->dry_run = dry_run;
+	if (alloc_arrays(&t->cur, topo->nr_nodes) || alloc_arrays(&t->prev, topo->nr_nodes)) {
+		ibsp_telemetry__delete(t);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return t;
+}
+
+void ibsp_telemetry__delete(struct ibsp_telemetry *t)
+{
+	if (!t)
+		return;
+	free_arrays(&t->cur);
+	free_arrays(&t->prev);
+	free(t);
+}
+
+struct ibsp_telemetry_counts *ibsp_telemetry__counts(struct ibsp_telemetry *t)
+{
+	return &t->cur;
+}
+
+/* A counter as it goes out: the change since the last line, or the total. */
+#define D(field) json_integer((json_int_t)(c->field - (p ? p->field : 0)))
+
+static json_t *by_names(const uint64_t *cur, const uint64_t *prev, int n, const char *(*name)(int),
+			int first)
+{
+	json_t *o = json_object();
+
+	for (int i = first; i < n; i++)
+		json_object_set_new(o, name(i),
+				    json_integer((json_int_t)(cur[i] - (prev ? prev[i] : 0))));
+	return o;
+}
+
+static const char *drop_name(int i)
+{
+	return ibsp_drop_reason__name((enum ibsp_drop_reason)i);
+}
+
+static const char *unres_name(int i)
+{
+	return ibsp_unresolved__name((enum ibsp_unresolved)i);
+}
+
+static const char *skip_name(int i)
+{
+	return ibsp_skip__name((enum ibsp_skip)i);
+}
+
+static const char *err_name(int i)
+{
+	return ibsp_mig_err__name((enum ibsp_mig_err)i);
+}
+
+static const char *sampler_name(int i)
+{
+	return ibsp_sampler_kind__name((enum ibsp_sampler_kind)i);
+}
+
+static json_t *sampling_json(const struct ibsp_telemetry *t, const struct ibsp_telemetry_counts *c,
+			     const struct ibsp_telemetry_counts *p)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "sampler", json_string(t->sampler));
+	json_object_set_new(o, "coarse", json_boolean(!strcmp(t->sampler, "soft")));
+	json_object_set_new(o, "samples", D(samples));
+	json_object_set_new(o, "decoded", D(decoded));
+	json_object_set_new(o, "by_sampler",
+			    by_names(c->by_sampler, p ? p->by_sampler : NULL, 4, sampler_name, 1));
+	json_object_set_new(o, "lost_records", D(lost_records));
+	json_object_set_new(o, "lost", D(lost));
+	json_object_set_new(o, "throttled", D(throttled));
+	json_object_set_new(
+	    o, "dropped",
+	    by_names(c->dropped, p ? p->dropped : NULL, IBSP_DROP__MAX, drop_name, 1));
+	json_object_set_new(
+	    o, "unresolved",
+	    by_names(c->unresolved, p ? p->unresolved : NULL, IBSP_UNRES__MAX, unres_name, 0));
+	return o;
+}
+
+static json_t *promotions_json(const struct ibsp_telemetry *t,
+			       const struct ibsp_telemetry_counts *c,
+			       const struct ibsp_telemetry_counts *p)
+{
+	const struct ibsp_topology *topo = t->topo;
+	uint32_t nr = topo->nr_nodes;
+	json_t *o = json_object(), *routes = json_array();
+
+	json_object_set_new(o, "dry_run", json_boolean(t->dry_run));
+	json_object_set_new(o, "planned", D(planned));
+	json_object_set_new(o, "planned_bytes", D(planned_bytes));
+	json_object_set_new(o, "done", D(done));
+	json_object_set_new(o, "done_bytes", D(done_bytes));
+	json_object_set_new(o, "failed", D(failed));
+	for (uint32_t s = 0; s < nr; s++) {
+		for (uint32_t d = 0; d < nr; d++) {
+			size_t k = (size_t)s * nr + d;
+			uint64_t pl = c->route_planned[k] - (p ? p->route_planned[k] : 0);
+			uint64_t dn = c->route_done[k] - (p ? p->route_done[k] : 0);
+			uint64_t fl = c->route_failed[k] - (p ? p->route_failed[k] : 0);
+
+			if (!pl && !dn && !fl)
+				continue;
+			json_array_append_new(
+			    routes,
+			    json_pack("{s:i, s:i, s:I, s:I, s:I}", "src", topo->nodes[s].node.id,
+				      "dst", topo->nodes[d].node.id, "planned", (json_int_t)pl,
+				      "done", (json_int_t)dn, "failed", (json_int_t)fl));
+		}
+	}
+	json_object_set_new(o, "by_route", routes);
+	json_object_set_new(
+	    o, "by_errno",
+	    by_names(c->by_errno, p ? p->by_errno : NULL, IBSP_MIG_ERR__MAX, err_name, 0));
+	json_object_set_new(o, "rate_limited", D(rate_limited));
+	json_object_set_new(o, "queue_full", D(queue_full));
+	json_object_set_new(o, "skips",
+			    by_names(c->skips, p ? p->skips : NULL, IBSP_SKIP__MAX, skip_name, 0));
+	return o;
+}
+
+char *ibsp_telemetry__line(struct ibsp_telemetry *t, enum ibsp_telemetry_kind kind, double time_s,
+			   const char *end_reason, bool complete)
+{
+	static const char *const kinds[] = { "interval", "snapshot", "summary" };
+	const struct ibsp_telemetry_counts *c = &t->cur;
+	const struct ibsp_telemetry_counts *p = kind == IBSP_TELE_SUMMARY ? NULL : &t->prev;
+	json_t *o = json_object(), *nodes = json_array(), *heat;
+	struct timespec now;
+	char wall[40], *line;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	strftime(wall, sizeof(wall), "%Y-%m-%dT%H:%M:%S", gmtime(&now.tv_sec));
+	snprintf(wall + strlen(wall), sizeof(wall) - strlen(wall), ".%03ldZ",
+		 now.tv_nsec / 1000000);
+	json_object_set_new(o, "schema", json_integer(IBSP_TELEMETRY_SCHEMA));
+	json_object_set_new(o, "type", json_string(kinds[kind]));
+	json_object_set_new(o, "seq", json_integer((json_int_t)t->seq++));
+	json_object_set_new(o, "time_s", json_real(time_s));
+	json_object_set_new(o, "span_s", json_real(p ? time_s - t->last_time_s : time_s));
+	json_object_set_new(o, "wall_time", json_string(wall));
+	json_object_set_new(o, "sampling", sampling_json(t, c, p));
+	heat = json_pack("{s:I, s:I, s:f}", "pages_tracked", (json_int_t)c->pages_tracked,
+			 "evictions", (json_int_t)(c->evictions - (p ? p->evictions : 0)),
+			 "threshold_samples", (double)c->threshold / IBSP_HEAT_ONE);
+	json_object_set_new(o, "heat", heat);
+	json_object_set_new(o, "promotions", promotions_json(t, c, p));
+	for (uint32_t i = 0; i < t->topo->nr_nodes; i++)
+		json_array_append_new(nodes, json_pack("{s:i, s:b, s:I, s:I}", "node",
+						       t->topo->nodes[i].node.id, "top_tier",
+						       t->topo->nodes[i].top_tier, "free_bytes",
+						       (json_int_t)c->free_bytes[i], "total_bytes",
+						       (json_int_t)c->total_bytes[i]));
+	json_object_set_new(o, "nodes", nodes);
+	json_object_set_new(o, "cpu",
+			    json_pack("{s:f, s:f}", "user_s",
+				      c->cpu_user_s - (p ? p->cpu_user_s : 0), "sys_s",
+				      c->cpu_sys_s - (p ? p->cpu_sys_s : 0)));
+	if (kind == IBSP_TELE_SUMMARY) {
+		json_object_set_new(o, "complete", json_boolean(complete));
+		json_object_set_new(o, "end_reason",
+				    json_string(end_reason ? end_reason : "error"));
+	}
+	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (line) {
+		size_t n = strlen(line);
+		char *l2 = realloc(line, n + 2);
+
+		if (!l2) {
+			free(line);
+			return NULL;
+		}
+		l2[n] = '\n';
+		l2[n + 1] = 0;
+		line = l2;
+	}
+	if (p) {
+		copy_counts(&t->prev, c, t->topo->nr_nodes);
+		t->last_time_s = time_s;
+	}
+	return line;
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * JSON telemetry of the daemon: one JSON Lines object per interval, on
+ * demand (SIGUSR1) and a final summary, each with "schema". The schema is
+ * docs/telemetry.md; tests check real output against it.
+ *
+ * The caller fills struct ibsp_telemetry_counts with cumulative counters;
+ * interval and snapshot lines carry the change since the previous line,
+ * the summary carries the totals.
+ */
+#ifndef IBSP_TELEMETRY_H
+#define IBSP_TELEMETRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ibsp/engine.h"
+#include "ibsp/sample.h"
+
+#define IBSP_TELEMETRY_SCHEMA 1
+
+/** enum ibsp_mig_err - how a page migration can end, for accounting */
+enum ibsp_mig_err {
+	IBSP_MIG_EBUSY = 0,	   /* the page could not be isolated (in use, under I/O) */
+	IBSP_MIG_EACCES = 1,	   /* mapped by several processes (needs MPOL_MF_MOVE_ALL) */
+	IBSP_MIG_ENOENT = 2,	   /* not present any more */
+	IBSP_MIG_EFAULT = 3,	   /* no VMA, or a VMA that cannot migrate */
+	IBSP_MIG_ENOMEM = 4,	   /* the destination had no free page */
+	IBSP_MIG_ESRCH = 5,	   /* the process is gone */
+	IBSP_MIG_EPERM = 6,	   /* no ptrace-read access to the process */
+	IBSP_MIG_NOT_MIGRATED = 7, /* move_pages returned a positive count for its batch */
+	IBSP_MIG_OTHER = 8,
+	IBSP_MIG_ERR__MAX
+};
+
+/** ibsp_mig_err__name() - "ebusy", "eacces", ... "not_migrated", "other" */
+const char *ibsp_mig_err__name(enum ibsp_mig_err e);
+
+/** ibsp_mig_err__from_errno() - the class of a (positive) errno value */
+enum ibsp_mig_err ibsp_mig_err__from_errno(int err);
+
+/** struct ibsp_telemetry_counts - cumulative counters since the start */
+struct ibsp_telemetry_counts {
+	/* sampling */
+	uint64_t samples;	/* PERF_RECORD_SAMPLE records */
+	uint64_t decoded;	/* samples a decoder accepted */
+	uint64_t by_sampler[4]; /* decoded, by enum ibsp_sampler_kind */
+	uint64_t dropped[IBSP_DROP__MAX];
+	uint64_t lost_records; /* PERF_RECORD_LOST records */
+	uint64_t lost;	       /* records the kernel dropped */
+	uint64_t throttled;    /* PERF_RECORD_THROTTLE records */
+	uint64_t unresolved[IBSP_UNRES__MAX];
+	/* heat table: levels, not counters */
+	uint64_t pages_tracked;
+	uint64_t evictions;
+	uint64_t threshold; /* heat units */
+	/* promotions */
+	uint64_t planned, planned_bytes;
+	uint64_t done, done_bytes; /* pages that reached their destination */
+	uint64_t failed;
+	uint64_t by_errno[IBSP_MIG_ERR__MAX];
+	uint64_t rate_limited; /* times the token bucket made the worker wait */
+	uint64_t queue_full;   /* requests dropped because the worker's queue was full */
+	uint64_t skips[IBSP_SKIP__MAX];
+	/* [src_idx * nr_nodes + dst_idx], node indices of the topology */
+	uint64_t *route_planned, *route_done, *route_failed;
+	/* per node index: levels */
+	uint64_t *free_bytes, *total_bytes;
+	/* the daemon's own CPU time, s */
+	double cpu_user_s, cpu_sys_s;
+};
+
+struct ibsp_telemetry;
+
+/**
+ * ibsp_telemetry__new() - telemetry for a host with @topo (kept, must outlive it)
+ * @sampler: "ibs", "pebs" or "soft"
+ * @dry_run: the daemon decides without moving
+ */
+struct ibsp_telemetry *ibsp_telemetry__new(const struct ibsp_topology *topo, const char *sampler,
+					   bool dry_run);
+void ibsp_telemetry__delete(struct ibsp_telemetry *t);
+
+/** ibsp_telemetry__counts() - the counters to fill before each line (zeroed, arrays sized) */
+struct ibsp_telemetry_counts *ibsp_telemetry__counts(struct ibsp_telemetry *t);
+
+enum ibsp_telemetry_kind {
+	IBSP_TELE_INTERVAL = 0, /* end of a policy interval: changes since the last line */
+	IBSP_TELE_SNAPSHOT = 1, /* SIGUSR1: the same, now */
+	IBSP_TELE_SUMMARY = 2,	/* the end: totals */
+};
+
+/**
+ * ibsp_telemetry__line() - one JSON object, one line, '\n'-terminated
+ * @time_s: seconds since the daemon started (monotonic)
+ * @end_reason: for the summary: "duration", "signal", "target_exit", "error"
+ * @complete: for the summary: the daemon drained and flushed everything
+ *
+ * Return: a malloc'd string (free() it), or NULL on ENOMEM.
+ */
+char *ibsp_telemetry__line(struct ibsp_telemetry *t, enum ibsp_telemetry_kind kind, double time_s,
+			   const char *end_reason, bool complete);
+
+#endif /* IBSP_TELEMETRY_H */

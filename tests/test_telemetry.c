@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Telemetry lines against docs/telemetry.md: every emitted field is listed
+ * there with the same JSON type, and every listed field is emitted (summary
+ * fields in the summary only). Also the interval/summary arithmetic.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_fixtures.h"
+#include "ibsp/telemetry.h"
+
+#define DOC	   IBSP_FIXTURE_DIR "/../../docs/telemetry.md"
+#define MAX_FIELDS 128
+
+struct field {
+	char path[96];
+	char type[16];
+	bool summary_only;
+	bool seen;
+};
+
+static size_t load_doc(struct field *f)
+{
+	size_t len, n = 0;
+	char *doc = (char *)slurp(DOC, &len), *line, *save = NULL;
+
+	for (line = strtok_r(doc, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char path[96], type[16];
+
+		if (strncmp(line, "| `", 3) ||
+		    sscanf(line, "| `%95[^`]` | %15[a-z] |", path, type) != 2)
+			continue;
+		cr_assert_lt(n, MAX_FIELDS);
+		snprintf(f[n].path, sizeof(f[n].path), "%s", path);
+		snprintf(f[n].type, sizeof(f[n].type), "%s", type);
+		f[n].summary_only = strstr(line, "summary only") != NULL;
+		f[n].seen = false;
+		n++;
+	}
+	free(doc);
+	cr_assert_gt(n, 40, "docs/telemetry.md lists %zu fields", n);
+	return n;
+}
+
+static const char *type_of(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "object";
+	case JSON_ARRAY:
+		return "array";
+	case JSON_STRING:
+		return "string";
+	case JSON_INTEGER:
+		return "integer";
+	case JSON_REAL:
+		return "number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "boolean";
+	default:
+		return "null";
+	}
+}
+
+static struct field *lookup(struct field *f, size_t n, const char *path)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(f[i].path, path))
+			return &f[i];
+	}
+	return NULL;
+}
+
+/* Maps documented with {name} hold one type for every key. */
+static void walk(struct field *f, size_t n, const char *path, json_t *v)
+{
+	struct field *d = lookup(f, n, path);
+	char sub[160];
+
+	if (*path) { /* the line itself is the root object */
+		cr_assert(d, "emitted field '%s' is not in docs/telemetry.md", path);
+		cr_expect_str_eq(type_of(v), d->type, "field '%s': emitted %s, documented %s", path,
+				 type_of(v), d->type);
+		d->seen = true;
+	}
+	if (json_is_object(v)) {
+		const char *key;
+		json_t *val;
+
+		json_object_foreach(v, key, val)
+		{
+			snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", key);
+			if (!lookup(f, n, sub)) {
+				/* a map: "path.{...}" */
+				for (size_t i = 0; i < n; i++) {
+					size_t pl = strlen(path);
+
+					if (!strncmp(f[i].path, path, pl) && f[i].path[pl] == '.' &&
+					    f[i].path[pl + 1] == '{') {
+						memcpy(sub, f[i].path, sizeof(f[i].path));
+						break;
+					}
+				}
+			}
+			walk(f, n, sub, val);
+		}
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *el;
+
+		json_array_foreach(v, i, el)
+		{
+			const char *key;
+			json_t *val;
+
+			cr_assert(json_is_object(el), "'%s' holds objects", path);
+			json_object_foreach(el, key, val)
+			{
+				snprintf(sub, sizeof(sub), "%s[].%s", path, key);
+				walk(f, n, sub, val);
+			}
+		}
+	}
+}
+
+static json_t *parse_line(char *line)
+{
+	json_error_t err;
+	json_t *j;
+
+	cr_assert(line);
+	cr_assert_eq(line[strlen(line) - 1], '\n', "one line, newline-terminated");
+	cr_assert_null(strchr(line, '\n') == line + strlen(line) - 1 ? NULL : line,
+		       "no newline inside");
+	j = json_loads(line, 0, &err);
+	cr_assert(j, "%s: %s", err.text, line);
+	free(line);
+	return j;
+}
+
+static void fill(struct ibsp_telemetry_counts *c, uint64_t k)
+{
+	c->samples = 100 * k;
+	c->decoded = 90 * k;
+	c->by_sampler[IBSP_SAMPLER_IBS] = 90 * k;
+	c->dropped[IBSP_DROP_OP_INVALID] = 10 * k;
+	c->lost_records = k;
+	c->lost = 3 * k;
+	c->unresolved[IBSP_UNRES_NO_CPU] = k;
+	c->pages_tracked = 1000 + k;
+	c->threshold = 32;
+	c->planned = 20 * k;
+	c->planned_bytes = 20 * 4096 * k;
+	c->done = 15 * k;
+	c->done_bytes = 15 * 4096 * k;
+	c->failed = 5 * k;
+	c->by_errno[IBSP_MIG_EBUSY] = 4 * k;
+	c->by_errno[IBSP_MIG_ESRCH] = k;
+	c->route_planned[2 * 3 + 0] = 20 * k;
+	c->route_done[2 * 3 + 0] = 15 * k;
+	c->route_failed[2 * 3 + 0] = 5 * k;
+	c->skips[IBSP_SKIP_BUDGET] = 2 * k;
+	for (int i = 0; i < 3; i++) {
+		c->free_bytes[i] = (uint64_t)(i + 1) << 30;
+		c->total_bytes[i] = (uint64_t)(i + 2) << 30;
+	}
+	c->cpu_user_s = 0.5 * (double)k;
+}
+
+Test(telemetry, lines_match_the_doc)
+{
+	struct ibsp_topology *topo = topo_2s_cxl();
+	struct ibsp_telemetry *t = ibsp_telemetry__new(topo, "ibs", false);
+	static struct field f[MAX_FIELDS];
+	size_t n = load_doc(f);
+	json_t *iv, *sum;
+
+	cr_assert(t);
+	fill(ibsp_telemetry__counts(t), 1);
+	iv = parse_line(ibsp_telemetry__line(t, IBSP_TELE_INTERVAL, 1.0, NULL, false));
+	walk(f, n, "", iv);
+	for (size_t i = 0; i < n; i++)
+		cr_expect(f[i].seen || f[i].summary_only, "documented '%s' not in an interval line",
+			  f[i].path);
+	cr_expect_null(json_object_get(iv, "complete"));
+	fill(ibsp_telemetry__counts(t), 3);
+	sum = parse_line(ibsp_telemetry__line(t, IBSP_TELE_SUMMARY, 3.0, "signal", true));
+	walk(f, n, "", sum);
+	for (size_t i = 0; i < n; i++)
+		cr_expect(f[i].seen, "documented '%s' never emitted", f[i].path);
+	json_decref(iv);
+	json_decref(sum);
+	ibsp_telemetry__delete(t);
+	ibsp_topology__delete(topo);
+}
+
+/* Interval lines count the change since the previous line; the summary counts totals. */
+Test(telemetry, deltas_and_totals)
+{
+	struct ibsp_topology *topo = topo_2s_cxl();
+	struct ibsp_telemetry *t = ibsp_telemetry__new(topo, "soft", true);
+	json_t *a, *b, *s, *route;
+
+	cr_assert(t);
+	fill(ibsp_telemetry__counts(t), 1);
+	a = parse_line(ibsp_telemetry__line(t, IBSP_TELE_INTERVAL, 1.0, NULL, false));
+	fill(ibsp_telemetry__counts(t), 4);
+	b = parse_line(ibsp_telemetry__line(t, IBSP_TELE_SNAPSHOT, 2.5, NULL, false));
+	s = parse_line(ibsp_telemetry__line(t, IBSP_TELE_SUMMARY, 3.0, "duration", false));
+
+	cr_expect_eq(json_integer_value(json_object_get(a, "seq")), 0);
+	cr_expect_eq(json_integer_value(json_object_get(b, "seq")), 1);
+	cr_expect_str_eq(json_string_value(json_object_get(b, "type")), "snapshot");
+	cr_expect_eq(json_integer_value(json_object_get(json_object_get(a, "sampling"), "samples")),
+		     100);
+	cr_expect_eq(json_integer_value(json_object_get(json_object_get(b, "sampling"), "samples")),
+		     300);
+	cr_expect_eq(json_integer_value(json_object_get(json_object_get(s, "sampling"), "samples")),
+		     400);
+	cr_expect(json_is_true(json_object_get(json_object_get(a, "sampling"), "coarse")));
+	cr_expect(json_is_true(json_object_get(json_object_get(a, "promotions"), "dry_run")));
+	cr_expect_eq(json_real_value(json_object_get(b, "span_s")), 1.5);
+	route = json_array_get(json_object_get(json_object_get(b, "promotions"), "by_route"), 0);
+	cr_expect_eq(json_integer_value(json_object_get(route, "src")), 2);
+	cr_expect_eq(json_integer_value(json_object_get(route, "dst")), 0);
+	cr_expect_eq(json_integer_value(json_object_get(route, "planned")), 60);
+	cr_expect_eq(json_integer_value(json_object_get(route, "failed")), 15);
+	cr_expect_eq(json_integer_value(json_object_get(
+			 json_object_get(json_object_get(s, "promotions"), "by_errno"), "ebusy")),
+		     16);
+	cr_expect_eq(
+	    json_integer_value(json_object_get(json_object_get(b, "heat"), "pages_tracked")), 1004,
+	    "a level, not a change");
+	cr_expect(json_is_false(json_object_get(s, "complete")));
+	cr_expect_str_eq(json_string_value(json_object_get(s, "end_reason")), "duration");
+	json_decref(a);
+	json_decref(b);
+	json_decref(s);
+	ibsp_telemetry__delete(t);
+	ibsp_topology__delete(topo);
+}
+
+Test(telemetry, errno_classes)
+{
+	static const struct {
+		int err;
+		enum ibsp_mig_err want;
+		const char *name;
+	} rows[] = {
+		{ EBUSY, IBSP_MIG_EBUSY, "ebusy" },    { EACCES, IBSP_MIG_EACCES, "eacces" },
+		{ ENOENT, IBSP_MIG_ENOENT, "enoent" }, { EFAULT, IBSP_MIG_EFAULT, "efault" },
+		{ ENOMEM, IBSP_MIG_ENOMEM, "enomem" }, { ESRCH, IBSP_MIG_ESRCH, "esrch" },
+		{ EPERM, IBSP_MIG_EPERM, "eperm" },    { EIO, IBSP_MIG_OTHER, "other" },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		cr_expect_eq(ibsp_mig_err__from_errno(rows[i].err), rows[i].want, "%s",
+			     rows[i].name);
+		cr_expect_str_eq(ibsp_mig_err__name(rows[i].want), rows[i].name);
+	}
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The migration worker: a thread that moves planned pages with move_pages(2)
+ * (libnuma's numa_move_pages), fed by a bounded queue. Submitting never
+ * blocks: a full queue is counted. Requests are grouped per pid and moved in
+ * batches; a token bucket bounds the bytes per second; every page is
+ * accounted by outcome, and nothing is retried (a page that stays hot is
+ * planned again by the policy, after its guard).
+ *
+ * The engine is single-threaded: the worker never touches it. The daemon
+ * reaps outcomes and reports them with ibsp_engine__complete().
+ */
+#ifndef IBSP_MIGRATE_H
+#define IBSP_MIGRATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ibsp/engine.h"
+#include "ibsp/telemetry.h"
+
+/** struct ibsp_migrator_opts - start with sz = sizeof(opts) */
+struct ibsp_migrator_opts {
+	size_t sz;
+	uint32_t queue_len;	   /* requests; 0 = 65536 */
+	uint64_t rate_bytes_per_s; /* 0 = unlimited */
+	uint64_t burst_bytes;	   /* bucket size; 0 = one second of rate (at least 2 MiB) */
+	uint32_t batch;		   /* pages per move_pages call; 0 = 512 */
+	bool dry_run;		   /* account, never call move_pages */
+	int flags;		   /* move_pages flags; 0 = MPOL_MF_MOVE */
+	/* For tests: replaces numa_move_pages (same contract). */
+	long (*move_pages)(int pid, unsigned long count, void **pages, const int *nodes,
+			   int *status, int flags);
+};
+
+/** struct ibsp_migration_result - one request's outcome */
+struct ibsp_migration_result {
+	struct ibsp_migration m;
+	int final_node; /* the node move_pages reported, or a negative errno */
+};
+
+/** struct ibsp_migrator_stats - counters since creation */
+struct ibsp_migrator_stats {
+	uint64_t submitted;  /* requests queued */
+	uint64_t queue_full; /* requests refused: the queue was full */
+	uint64_t syscalls;   /* move_pages calls */
+	uint64_t moved;	     /* pages now on their destination */
+	uint64_t moved_bytes;
+	uint64_t moved_elsewhere; /* pages the kernel put on another node */
+	uint64_t failed;	  /* pages that did not move */
+	uint64_t by_err[IBSP_MIG_ERR__MAX];
+	uint64_t rate_limited; /* times the bucket made the worker wait */
+	uint64_t dry_run;      /* requests accounted without moving */
+};
+
+struct ibsp_migrator;
+
+/** ibsp_migrator__new() - start the worker; NULL with errno on failure */
+struct ibsp_migrator *ibsp_migrator__new(const struct ibsp_migrator_opts *opts);
+
+/** ibsp_migrator__delete() - stop the worker (dropping what is queued); NULL is accepted */
+void ibsp_migrator__delete(struct ibsp_migrator *mg);
+
+/** ibsp_migrator__submit() - queue @n requests; never blocks. Return: how many were queued */
+size_t ibsp_migrator__submit(struct ibsp_migrator *mg, const struct ibsp_migration *m, size_t n);
+
+/** ibsp_migrator__reap() - up to @cap finished requests, oldest first; never blocks */
+size_t ibsp_migrator__reap(struct ibsp_migrator *mg, struct ibsp_migration_result *out, size_t cap);
+
+/** ibsp_migrator__flush() - wait until the queue is empty; 0, or -ETIMEDOUT */
+int ibsp_migrator__flush(struct ibsp_migrator *mg, int timeout_ms);
+
+/** ibsp_migrator__stats() - a consistent copy of the counters */
+void ibsp_migrator__stats(struct ibsp_migrator *mg, struct ibsp_migrator_stats *st);
+
+#endif /* IBSP_MIGRATE_H */

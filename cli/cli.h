@@ -21,6 +21,7 @@ int cmd_dump(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 /*
  * Options of a command that takes only --json and --help, then @nr_args

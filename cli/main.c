@@ -73,6 +73,7 @@ static const char usage[] =
     "  record -o FILE     sample memory accesses live into a perf.data recording\n"
     "  info FILE          host, NUMA topology, events and sample counts of a perf.data recording\n"
     "  dump FILE          decoded samples of a recording as JSON Lines (one object per sample)\n"
+    "  run                the daemon: sample, decide and move hot pages (telemetry: --json)\n"
     "  replay FILE        run the promotion policy over a recording; --evaluate scores it\n"
     "  help               this text\n"
     "  version            the version\n"
@@ -129,6 +130,8 @@ int main(int argc, char **argv)
 		return cmd_dump(argc - i, argv + i);
 	if (!strcmp(argv[i], "probe"))
 		return cmd_probe(argc - i, argv + i);
+	if (!strcmp(argv[i], "run"))
+		return cmd_run(argc - i, argv + i);
 	if (!strcmp(argv[i], "replay"))
 		return cmd_replay(argc - i, argv + i);
 	if (!strcmp(argv[i], "record"))

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The daemon's I/O on liburing: reads of its signalfd and timerfds, and the
+ * writes of the recording and the telemetry, so that sampling never waits
+ * on disk. Writes are copied and queued per file descriptor: a telemetry
+ * file (no offsets, O_APPEND or a pipe) gets one write in flight at a time,
+ * in order; a recording (explicit offsets) may have several.
+ *
+ * Back-pressure: above AIO_MAX_INFLIGHT bytes queued, a write first waits
+ * for completions (counted as a stall) rather than grow without bound.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aio.h"
+
+#define AIO_MAX_INFLIGHT (64u << 20)
+
+struct aio_req {
+	enum { REQ_READ, REQ_WRITE } kind;
+	struct aio_stream *stream; /* writes */
+	uint64_t tag;		   /* reads */
+	int fd;
+	uint8_t *buf;
+	size_t len, done;
+	int64_t off; /* -1: the file position */
+	struct aio_req *next;
+};
+
+int aio__init(struct aio *a, unsigned int entries)
+{
+	int ret;
+
+	memset(a, 0, sizeof(*a));
+	ret = io_uring_queue_init(entries, &a->ring, 0);
+	return ret;
+}
+
+void aio__exit(struct aio *a)
+{
+	io_uring_queue_exit(&a->ring);
+}
+
+static struct io_uring_sqe *get_sqe(struct aio *a)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&a->ring);
+
+	if (!sqe) {
+		io_uring_submit(&a->ring);
+		sqe = io_uring_get_sqe(&a->ring);
+	}
+	return sqe;
+}
+
+int aio__read(struct aio *a, int fd, void *buf, size_t len, uint64_t tag)
+{
+	struct aio_req *r = calloc(1, sizeof(*r));
+	struct io_uring_sqe *sqe;
+
+	if (!r)
+		return -ENOMEM;
+	sqe = get_sqe(a);
+	if (!sqe) {
+		free(r);
+		return -EBUSY;
+	}
+	r->kind = REQ_READ;
+	r->tag = tag;
+	r->fd = fd;
+	io_uring_prep_read(sqe, fd, buf, (unsigned int)len, 0);
+	io_uring_sqe_set_data(sqe, r);
+	a->pending++;
+	return io_uring_submit(&a->ring) < 0 ? -EIO : 0;
+}
+
+static int submit_write(struct aio *a, struct aio_req *r)
+{
+	struct io_uring_sqe *sqe = get_sqe(a);
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_write(sqe, r->fd, r->buf + r->done, (unsigned int)(r->len - r->done),
+			    r->off < 0 ? (uint64_t)-1 : (uint64_t)r->off + r->done);
+	io_uring_sqe_set_data(sqe, r);
+	a->pending++;
+	return io_uring_submit(&a->ring) < 0 ? -EIO : 0;
+}
+
+/* Complete one CQE; a read's tag and result go to @ev. Returns 1 for a read. */
+static int complete(struct aio *a, struct io_uring_cqe *cqe, struct aio_event *ev)
+{
+	struct aio_req *r = io_uring_cqe_get_data(cqe);
+	int res = cqe->res;
+
+	io_uring_cqe_seen(&a->ring, cqe);
+	a->pending--;
+	if (r->kind == REQ_READ) {
+		ev->tag = r->tag;
+		ev->res = res;
+		free(r);
+		return 1;
+	}
+	if (res > 0 && r->done + (size_t)res < r->len) { /* short write: the rest */
+		r->done += (size_t)res;
+		if (!submit_write(a, r))
+			return 0;
+		res = -EIO;
+	}
+	if (res < 0 || (res == 0 && r->len)) {
+		a->write_errors++;
+		if (!r->stream->err)
+			r->stream->err = res < 0 ? res : -EIO;
+	} else {
+		a->bytes_written += r->len;
+	}
+	a->inflight_bytes -= r->len;
+	r->stream->inflight--;
+	if (r->stream->ordered && r->stream->head) { /* the next of this stream */
+		struct aio_req *n = r->stream->head;
+
+		r->stream->head = n->next;
+		if (!r->stream->head)
+			r->stream->tail = NULL;
+		r->stream->inflight++;
+		if (submit_write(a, n)) {
+			a->write_errors++;
+			r->stream->inflight--;
+		}
+	}
+	free(r->buf);
+	free(r);
+	return 0;
+}
+
+int aio__wait(struct aio *a, struct aio_event *ev)
+{
+	if (a->nr_deferred) {
+		*ev = a->deferred[0];
+		memmove(a->deferred, a->deferred + 1, --a->nr_deferred * sizeof(*ev));
+		return 0;
+	}
+	for (;;) {
+		struct io_uring_cqe *cqe;
+		int ret = io_uring_wait_cqe(&a->ring, &cqe);
+
+		if (ret == -EINTR)
+			continue;
+		if (ret)
+			return ret;
+		if (complete(a, cqe, ev))
+			return 0;
+	}
+}
+
+/* Wait for one completion; a read is kept for aio__wait(). */
+static int wait_one(struct aio *a)
+{
+	struct io_uring_cqe *cqe;
+	struct aio_event ev;
+	int ret = io_uring_wait_cqe(&a->ring, &cqe);
+
+	if (ret)
+		return ret;
+	if (complete(a, cqe, &ev)) {
+		if (a->nr_deferred == AIO_MAX_DEFERRED)
+			return -EOVERFLOW;
+		a->deferred[a->nr_deferred++] = ev;
+	}
+	return 0;
+}
+
+int aio__write(struct aio *a, struct aio_stream *s, const void *buf, size_t len, int64_t off)
+{
+	struct aio_req *r;
+
+	if (s->err)
+		return s->err;
+	while (a->inflight_bytes + len > AIO_MAX_INFLIGHT && a->inflight_bytes) {
+		int ret = wait_one(a);
+
+		a->stalls++;
+		if (ret)
+			return ret;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->buf = malloc(len ? len : 1);
+	if (!r->buf) {
+		free(r);
+		return -ENOMEM;
+	}
+	memcpy(r->buf, buf, len);
+	r->kind = REQ_WRITE;
+	r->stream = s;
+	r->fd = s->fd;
+	r->len = len;
+	r->off = off;
+	a->inflight_bytes += len;
+	if (s->ordered && s->inflight) {
+		if (s->tail)
+			s->tail->next = r;
+		else
+			s->head = r;
+		s->tail = r;
+		return 0;
+	}
+	s->inflight++;
+	return submit_write(a, r);
+}
+
+int aio__drain(struct aio *a, struct aio_stream *s)
+{
+	while (s->inflight || s->head) {
+		int ret = wait_one(a);
+
+		if (ret)
+			return ret;
+	}
+	return s->err;
+}

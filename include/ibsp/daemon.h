@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The live daemon behind `ibs-promote run`: samplers -> engine -> policy ->
+ * migration worker -> telemetry, driven by one io_uring loop (signalfd, the
+ * policy timerfd, a ring-drain timerfd, and the writes of the recording and
+ * the telemetry). See docs/daemon.md.
+ */
+#ifndef IBSP_DAEMON_H
+#define IBSP_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ibsp/capture.h"
+#include "ibsp/engine.h"
+#include "ibsp/sampler.h"
+
+/** struct ibsp_daemon_opts - start with sz = sizeof(opts) */
+struct ibsp_daemon_opts {
+	size_t sz;
+	struct ibsp_engine_opts engine;	  /* the policy (resolver and simulate are set here) */
+	const char *top_tier;		  /* node list, or NULL */
+	struct ibsp_sampler_opts sampler; /* kind resolved (not auto) */
+	struct ibsp_capture_opts capture; /* the target */
+	double duration_s;		  /* 0: until a signal or the target exits */
+	bool dry_run;			  /* decide, never move */
+	const char *record_path;	  /* also write the samples as perf.data */
+	const char *json_path;		  /* telemetry: a file, "-" for stdout, NULL for none */
+	uint32_t drain_ms;		  /* ring-buffer drain period; 0 = 10 */
+	int argc;			  /* the command line, for the recording */
+	char *const *argv;
+};
+
+/** struct ibsp_daemon_result - how it ended */
+struct ibsp_daemon_result {
+	const char *end_reason; /* "duration", "signal", "target_exit", "error" */
+	bool complete;		/* drained and flushed everything */
+	uint64_t samples, planned, moved, failed;
+	int signal; /* the signal that stopped it, or 0 */
+};
+
+/**
+ * ibsp_daemon__run() - run until --duration, a signal (SIGINT, SIGTERM) or
+ * the target's exit. SIGHUP reopens the telemetry file; SIGUSR1 writes a
+ * snapshot line at once.
+ *
+ * Return: 0, or a negative errno (logged, naming the pid, node or file).
+ */
+int ibsp_daemon__run(const struct ibsp_daemon_opts *opts, struct ibsp_daemon_result *res);
+
+#endif /* IBSP_DAEMON_H */

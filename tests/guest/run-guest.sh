@@ -9,14 +9,14 @@
 # Exit: 0 pass, 1 fail (guest output printed), 77 skip (the reason printed).
 # Environment:
 #   IBSP_GUEST_SCENARIOS  policies to run, comma-separated (default locality,fixed-node:0)
-#   IBSP_GUEST_MOVER      self (stand-in, default), ibs-promote, or none (negative control: must fail)
+#   IBSP_GUEST_MOVER      ibs-promote (default), self (the workload moves its own pages), or none (negative control: must fail)
 #   IBSP_GUEST_ACCEL      auto (default: KVM only when it really boots), tcg or kvm
 #   IBSP_GUEST_TIMEOUT_S  limit for one boot (default 240)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-build}" && pwd)
 scenarios=${IBSP_GUEST_SCENARIOS:-locality,fixed-node:0}
-mover=${IBSP_GUEST_MOVER:-self}
+mover=${IBSP_GUEST_MOVER:-ibs-promote}
 accel=${IBSP_GUEST_ACCEL:-auto}
 limit_s=${IBSP_GUEST_TIMEOUT_S:-240}
 work=$build/guest

@@ -46,12 +46,13 @@ ibs-promote)
 	pid=$!
 	# ---- the mover: ibs-promote run (the one line to adjust once `run` lands) ----
 	/bin/ibs-promote run --sampler=soft --pid "$pid" --policy="$policy" \
-		--interval=100ms --duration="${duration_s}s" &
+		--interval 200 --duration "$duration_s" --mmap-pages 1024 --json /tmp/telemetry.jsonl &
 	mpid=$!
 	sleep 1 # let it attach
 	kill -USR1 "$pid"
 	wait "$mpid"
 	mrc=$?
+	echo "IBSP-TELEMETRY $policy $(tail -n 1 /tmp/telemetry.jsonl)"
 	kill -TERM "$pid" 2>/dev/null
 	wait "$pid"
 	rc=$?

@@ -194,6 +194,7 @@ static void fill_counts(struct daemon *d)
 	c->pages_tracked = es->pages_tracked;
 	c->evictions = es->evictions;
 	c->threshold = es->threshold;
+	c->considered = es->considered;
 	c->planned = es->planned;
 	c->planned_bytes = es->planned_bytes;
 	c->done = ms.moved;

@@ -203,6 +203,7 @@ static json_t *promotions_json(const struct ibsp_telemetry *t,
 	json_t *o = json_object(), *routes = json_array();
 
 	json_object_set_new(o, "dry_run", json_boolean(t->dry_run));
+	json_object_set_new(o, "considered", D(considered));
 	json_object_set_new(o, "planned", D(planned));
 	json_object_set_new(o, "planned_bytes", D(planned_bytes));
 	json_object_set_new(o, "done", D(done));

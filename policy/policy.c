@@ -228,6 +228,7 @@ static int resolve_unknown(struct ibsp_engine *e)
 			continue;
 		for (uint32_t s = 0; s < e->nr_acc; s++)
 			total += he->heat[s];
+		e->st.considered++;
 		v = classify(e, he, total);
 		if (v != NOT_CANDIDATE && add_cand(e, he, total, v))
 			return -ENOMEM;
@@ -365,6 +366,8 @@ long ibsp_policy__tick(struct ibsp_engine *e, uint64_t now_ns)
 			e->unres[e->nr_unres++] = (uint32_t)i;
 			continue;
 		}
+		if (total >= floor_heat)
+			e->st.considered++;
 		v = classify(e, he, total);
 		if (v != NOT_CANDIDATE && add_cand(e, he, total, v))
 			return -ENOMEM;

@@ -153,6 +153,7 @@ struct ibsp_engine_stats {
 	uint64_t pages_tracked;		      /* entries in the heat table now */
 	uint64_t evictions;		      /* entries evicted to make room */
 	uint64_t intervals;		      /* ticks run */
+	uint64_t considered;		      /* hot pages with a known node a tick looked at (summed) */
 	uint64_t threshold;		      /* last effective threshold, in heat units */
 	uint64_t planned;		      /* migrations planned */
 	uint64_t planned_bytes;		      /* their bytes */

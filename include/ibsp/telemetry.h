@@ -56,6 +56,7 @@ struct ibsp_telemetry_counts {
 	uint64_t evictions;
 	uint64_t threshold; /* heat units */
 	/* promotions */
+	uint64_t considered; /* hot pages the policy looked at, summed over its passes */
 	uint64_t planned, planned_bytes;
 	uint64_t done, done_bytes; /* pages that reached their destination */
 	uint64_t failed;

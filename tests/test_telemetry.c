@@ -357,3 +357,33 @@ Test(telemetry, sigint_leaves_a_summary)
 	free(out);
 	free(err);
 }
+
+/* SIGUSR1 writes a snapshot at once; SIGHUP reopens the file (rotation). */
+Test(telemetry, usr1_snapshot_and_hup_reopen)
+{
+	const char *path = tmp_path("tele.jsonl");
+	char cmd[1536], *out, *err, rotated[400];
+	size_t len1, len2;
+	char *a, *b;
+	int rc;
+
+	snprintf(rotated, sizeof(rotated), "%s.1", path);
+	snprintf(cmd, sizeof(cmd),
+		 "%s run --sampler=soft -a --dry-run --interval 5000 --duration 3 --json %s & "
+		 "p=$!; sleep 1; kill -USR1 $p; sleep 0.3; mv %s %s; kill -HUP $p; wait $p",
+		 IBSP_CLI, path, path, rotated);
+	rc = run_cmd(cmd, &out, &err);
+	if (rc && strstr(err, "Permission denied"))
+		cr_skip_test("software perf events are not permitted here: %s", err);
+	cr_assert_eq(rc, 0, "%s", err);
+	a = (char *)slurp(rotated, &len1);
+	b = (char *)slurp(path, &len2);
+	cr_expect(strstr(a, "\"type\":\"snapshot\""), "rotated file: %s", a);
+	cr_expect_null(strstr(a, "\"type\":\"summary\""));
+	cr_expect(strstr(b, "\"type\":\"summary\""), "new file: %s", b);
+	cr_expect_null(strstr(b, "\"type\":\"snapshot\""));
+	free(a);
+	free(b);
+	free(out);
+	free(err);
+}

@@ -387,3 +387,42 @@ Test(telemetry, usr1_snapshot_and_hup_reopen)
 	free(out);
 	free(err);
 }
+
+/* --record: the samples the daemon saw, as a perf.data file perf and replay both read. */
+Test(telemetry, run_record_replays)
+{
+	const char *rec = tmp_path("run.data");
+	char cmd[1024], *out, *err;
+	int rc, n_perf = 0;
+	size_t n;
+	struct ibsp_sample *s;
+
+	snprintf(cmd, sizeof(cmd),
+		 "(%s 50000 >/dev/null 2>&1 &) ; %s run --sampler=soft -a --dry-run --duration 1.5 "
+		 "--record %s",
+		 IBSP_FAULTER, IBSP_CLI, rec);
+	rc = run_cmd(cmd, &out, &err);
+	if (rc && strstr(err, "Permission denied"))
+		cr_skip_test("software perf events are not permitted here: %s", err);
+	cr_assert_eq(rc, 0, "%s", err);
+	free(out);
+	free(err);
+	n = read_all_samples(rec, &s, &rc);
+	cr_assert_eq(rc, 0);
+	cr_assert_gt(n, 1000, "%zu samples recorded", n);
+	free(s);
+	if (perf_path()) {
+		snprintf(cmd, sizeof(cmd), "%s script -F cpu,tid,addr -i %s", perf_path(), rec);
+		cr_assert_eq(run_cmd(cmd, &out, &err), 0, "%s", err);
+		for (char *p = out; (p = strchr(p, '\n')); p++)
+			n_perf++;
+		cr_expect_eq((size_t)n_perf, n, "perf script %d lines, we read %zu", n_perf, n);
+		free(out);
+		free(err);
+	}
+	snprintf(cmd, sizeof(cmd), "%s replay --no-progress --json - %s", IBSP_CLI, rec);
+	cr_assert_eq(run_cmd(cmd, &out, &err), 0, "%s", err);
+	cr_expect(strstr(out, "\"complete\": true"), "%s", out);
+	free(out);
+	free(err);
+}

@@ -24,9 +24,29 @@ struct aio_req {
 	int fd;
 	uint8_t *buf;
 	size_t len, done;
-	int64_t off; /* -1: the file position */
-	struct aio_req *next;
+	int64_t off;			       /* -1: the file position */
+	struct aio_req *next;		       /* a stream's queue */
+	struct aio_req *live_prev, *live_next; /* every request not yet finished */
 };
+
+static void live_add(struct aio *a, struct aio_req *r)
+{
+	r->live_prev = NULL;
+	r->live_next = a->live;
+	if (a->live)
+		a->live->live_prev = r;
+	a->live = r;
+}
+
+static void live_del(struct aio *a, struct aio_req *r)
+{
+	if (r->live_prev)
+		r->live_prev->live_next = r->live_next;
+	else
+		a->live = r->live_next;
+	if (r->live_next)
+		r->live_next->live_prev = r->live_prev;
+}
 
 int aio__init(struct aio *a, unsigned int entries)
 {
@@ -39,7 +59,15 @@ int aio__init(struct aio *a, unsigned int entries)
 
 void aio__exit(struct aio *a)
 {
+	/* The ring goes first: then the kernel writes into no buffer of ours. */
 	io_uring_queue_exit(&a->ring);
+	while (a->live) {
+		struct aio_req *r = a->live;
+
+		live_del(a, r);
+		free(r->buf);
+		free(r);
+	}
 }
 
 static struct io_uring_sqe *get_sqe(struct aio *a)
@@ -68,6 +96,7 @@ int aio__read(struct aio *a, int fd, void *buf, size_t len, uint64_t tag)
 	r->kind = REQ_READ;
 	r->tag = tag;
 	r->fd = fd;
+	live_add(a, r);
 	io_uring_prep_read(sqe, fd, buf, (unsigned int)len, 0);
 	io_uring_sqe_set_data(sqe, r);
 	a->pending++;
@@ -98,6 +127,7 @@ static int complete(struct aio *a, struct io_uring_cqe *cqe, struct aio_event *e
 	if (r->kind == REQ_READ) {
 		ev->tag = r->tag;
 		ev->res = res;
+		live_del(a, r);
 		free(r);
 		return 1;
 	}
@@ -128,6 +158,7 @@ static int complete(struct aio *a, struct io_uring_cqe *cqe, struct aio_event *e
 			r->stream->inflight--;
 		}
 	}
+	live_del(a, r);
 	free(r->buf);
 	free(r);
 	return 0;
@@ -197,6 +228,7 @@ int aio__write(struct aio *a, struct aio_stream *s, const void *buf, size_t len,
 	r->fd = s->fd;
 	r->len = len;
 	r->off = off;
+	live_add(a, r);
 	a->inflight_bytes += len;
 	if (s->ordered && s->inflight) {
 		if (s->tail)

@@ -36,6 +36,7 @@ struct aio {
 	uint64_t stalls; /* writes that waited for the disk (back-pressure) */
 	struct aio_event deferred[AIO_MAX_DEFERRED];
 	uint32_t nr_deferred;
+	struct aio_req *live; /* requests not finished: freed by aio__exit() */
 };
 
 int aio__init(struct aio *a, unsigned int entries);

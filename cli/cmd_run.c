@@ -58,22 +58,6 @@ enum {
 	OPT_DRAIN_MS,
 };
 
-static int parse_uint(const char *opt, const char *arg, uint64_t lo, uint64_t hi, uint64_t *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoull(arg, &end, 10);
-	if (!*arg || *end || arg[0] == '-' || errno || *v < lo || *v > hi) {
-		fprintf(stderr,
-			"ibs-promote run: --%s: '%s' is not a whole number in [%" PRIu64
-			", %" PRIu64 "]\n",
-			opt, arg, lo, hi);
-		return -1;
-	}
-	return 0;
-}
-
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -119,7 +103,7 @@ int cmd_run(int argc, char **argv)
 			o.capture.target = IBSP_TARGET_ALL_CPUS;
 			break;
 		case 'p':
-			if (parse_uint("pid", optarg, 1, 0x3fffffff, &v))
+			if (cli_uint_arg("run", "pid", optarg, 1, 0x3fffffff, &v))
 				return EXIT_USAGE;
 			o.capture.target = IBSP_TARGET_PID;
 			o.capture.pid = (pid_t)v;
@@ -146,7 +130,7 @@ int cmd_run(int argc, char **argv)
 			}
 			break;
 		case OPT_PERIOD:
-			if (parse_uint("period", optarg, 1, UINT32_MAX, &v))
+			if (cli_uint_arg("run", "period", optarg, 1, UINT32_MAX, &v))
 				return EXIT_USAGE;
 			o.sampler.period = v;
 			break;
@@ -173,18 +157,18 @@ int cmd_run(int argc, char **argv)
 			o.record_path = optarg;
 			break;
 		case OPT_MMAP_PAGES:
-			if (parse_uint("mmap-pages", optarg, 1, 1 << 20, &v) || (v & (v - 1))) {
-				if (v & (v - 1))
-					fprintf(stderr,
-						"ibs-promote run: --mmap-pages: %s is not a "
-						"power of two\n",
-						optarg);
+			if (cli_uint_arg("run", "mmap-pages", optarg, 1, 1 << 20, &v))
+				return EXIT_USAGE;
+			if (v & (v - 1)) {
+				fprintf(stderr,
+					"ibs-promote run: --mmap-pages: %s is not a power of two\n",
+					optarg);
 				return EXIT_USAGE;
 			}
 			o.capture.mmap_pages = (uint32_t)v;
 			break;
 		case OPT_DRAIN_MS:
-			if (parse_uint("drain-ms", optarg, 1, 10000, &v))
+			if (cli_uint_arg("run", "drain-ms", optarg, 1, 10000, &v))
 				return EXIT_USAGE;
 			o.drain_ms = (uint32_t)v;
 			break;

@@ -33,8 +33,8 @@ void cli_policy__init(struct cli_policy *p)
 	p->eng.rate_bytes_per_s = (uint64_t)DEFAULT_RATE_MIB_S << 20;
 }
 
-static int uint_arg(const char *cmd, const char *opt, const char *arg, uint64_t lo, uint64_t hi,
-		    uint64_t *out)
+int cli_uint_arg(const char *cmd, const char *opt, const char *arg, uint64_t lo, uint64_t hi,
+		 uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
@@ -83,12 +83,12 @@ int cli_policy__opt(struct cli_policy *p, int c, const char *arg, const char *cm
 		}
 		return 1;
 	case POPT_INTERVAL:
-		if (uint_arg(cmd, "interval", arg, 1, 3600000, &v))
+		if (cli_uint_arg(cmd, "interval", arg, 1, 3600000, &v))
 			return -1;
 		p->eng.interval_ms = (uint32_t)v;
 		return 1;
 	case POPT_RATE:
-		if (uint_arg(cmd, "rate", arg, 0, 1 << 24, &v))
+		if (cli_uint_arg(cmd, "rate", arg, 0, 1 << 24, &v))
 			return -1;
 		p->eng.rate_bytes_per_s = v << 20;
 		return 1;
@@ -98,12 +98,12 @@ int cli_policy__opt(struct cli_policy *p, int c, const char *arg, const char *cm
 			return -1;
 		return 1;
 	case POPT_MIN_HEAT:
-		if (uint_arg(cmd, "min-heat", arg, 1, 1 << 20, &v))
+		if (cli_uint_arg(cmd, "min-heat", arg, 1, 1 << 20, &v))
 			return -1;
 		p->eng.min_heat = (uint32_t)v;
 		return 1;
 	case POPT_PINGPONG:
-		if (uint_arg(cmd, "pingpong", arg, 1, 1 << 20, &v))
+		if (cli_uint_arg(cmd, "pingpong", arg, 1, 1 << 20, &v))
 			return -1;
 		p->eng.pingpong_intervals = (uint32_t)v;
 		return 1;
@@ -112,17 +112,17 @@ int cli_policy__opt(struct cli_policy *p, int c, const char *arg, const char *cm
 			return -1;
 		return 1;
 	case POPT_MAX_PAGES:
-		if (uint_arg(cmd, "max-pages", arg, 16, 1ULL << 31, &v))
+		if (cli_uint_arg(cmd, "max-pages", arg, 16, 1ULL << 31, &v))
 			return -1;
 		p->eng.max_pages = v;
 		return 1;
 	case POPT_FALLBACK_HEAT:
-		if (uint_arg(cmd, "fallback-heat", arg, 1, 1 << 20, &v))
+		if (cli_uint_arg(cmd, "fallback-heat", arg, 1, 1 << 20, &v))
 			return -1;
 		p->eng.fallback_heat = (uint32_t)v;
 		return 1;
 	case POPT_DECAY_SHIFT:
-		if (uint_arg(cmd, "decay-shift", arg, 1, 16, &v))
+		if (cli_uint_arg(cmd, "decay-shift", arg, 1, 16, &v))
 			return -1;
 		p->eng.decay_shift = (uint32_t)v;
 		return 1;

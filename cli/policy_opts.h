@@ -4,6 +4,7 @@
 #define IBSP_CLI_POLICY_OPTS_H
 
 #include <getopt.h>
+#include <stdint.h>
 
 #include "ibsp/engine.h"
 
@@ -56,5 +57,12 @@ void cli_policy__init(struct cli_policy *p);
  * option, 0 if not, or -1 after printing an error naming the option.
  */
 int cli_policy__opt(struct cli_policy *p, int c, const char *arg, const char *cmd);
+
+/*
+ * Parse a whole number for option --@opt of command @cmd within [@lo, @hi].
+ * Return 0, or -1 after printing an error naming the option and the value.
+ */
+int cli_uint_arg(const char *cmd, const char *opt, const char *arg, uint64_t lo, uint64_t hi,
+		 uint64_t *out);
 
 #endif

@@ -225,6 +225,17 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static void free_migrator(struct ibsp_migrator *mg)
+{
+	free(mg->req);
+	free(mg->res);
+	free(mg->work_buf);
+	free(mg->pages);
+	free(mg->nodes);
+	free(mg->status);
+	free(mg);
+}
+
 struct ibsp_migrator *ibsp_migrator__new(const struct ibsp_migrator_opts *opts)
 {
 	struct ibsp_migrator *mg = calloc(1, sizeof(*mg));
@@ -268,13 +279,7 @@ struct ibsp_migrator *ibsp_migrator__new(const struct ibsp_migrator_opts *opts)
 	}
 	return mg;
 err:
-	free(mg->req);
-	free(mg->res);
-	free(mg->work_buf);
-	free(mg->pages);
-	free(mg->nodes);
-	free(mg->status);
-	free(mg);
+	free_migrator(mg);
 	errno = ret;
 	return NULL;
 }
@@ -291,13 +296,7 @@ void ibsp_migrator__delete(struct ibsp_migrator *mg)
 	pthread_mutex_destroy(&mg->lock);
 	pthread_cond_destroy(&mg->work);
 	pthread_cond_destroy(&mg->idle);
-	free(mg->req);
-	free(mg->res);
-	free(mg->work_buf);
-	free(mg->pages);
-	free(mg->nodes);
-	free(mg->status);
-	free(mg);
+	free_migrator(mg);
 }
 
 size_t ibsp_migrator__submit(struct ibsp_migrator *mg, const struct ibsp_migration *m, size_t n)

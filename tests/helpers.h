@@ -20,6 +20,9 @@ void spit(const char *path, const void *data, size_t len);
 /* A path under the test's temp dir; static storage, valid for the next 255 calls. */
 const char *tmp_path(const char *name);
 
+/* Remove @path and everything under it (fake sysfs trees); 0 or nftw's -1. */
+int rm_tree(const char *path);
+
 /* Read all samples of a file (ordered); returns the count, stores -errno in *err. */
 size_t read_all_samples(const char *path, struct ibsp_sample **out, int *err);
 

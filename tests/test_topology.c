@@ -13,7 +13,6 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,18 +178,10 @@ static void make_fake_sysfs(void)
 	make_dir("devices/system/node/node0/memoryX");
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void remove_fake_sysfs(void)
 {
 	if (root)
-		nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		rm_tree(root);
 	root = NULL;
 }
 

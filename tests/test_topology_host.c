@@ -14,7 +14,6 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -89,18 +88,10 @@ static void make_tree(void)
 		put(cxl_tree[i].rel, cxl_tree[i].text);
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void remove_tree(void)
 {
 	if (root[0])
-		nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		rm_tree(root);
 }
 
 /* After each test: the tree, and tmp_path()'s directory when nothing else is left in it. */
@@ -183,7 +174,7 @@ Test(topology_host, no_tiering_dir_and_no_distance_files)
 		put(path, NULL);
 	}
 	snprintf(path, sizeof(path), "%s/devices/virtual/memory_tiering", root);
-	cr_assert_eq(nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+	cr_assert_eq(rm_tree(path), 0);
 	log_capture_start();
 	cr_assert_eq(ibsp_topology__from_host(root, &t), 0, "%s", log_captured());
 	cr_assert_null(t->distance);

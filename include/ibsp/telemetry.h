@@ -16,29 +16,10 @@
 #include <stdint.h>
 
 #include "ibsp/engine.h"
+#include "ibsp/migrate.h"
 #include "ibsp/sample.h"
 
 #define IBSP_TELEMETRY_SCHEMA 1
-
-/** enum ibsp_mig_err - how a page migration can end, for accounting */
-enum ibsp_mig_err {
-	IBSP_MIG_EBUSY = 0,	   /* the page could not be isolated (in use, under I/O) */
-	IBSP_MIG_EACCES = 1,	   /* mapped by several processes (needs MPOL_MF_MOVE_ALL) */
-	IBSP_MIG_ENOENT = 2,	   /* not present any more */
-	IBSP_MIG_EFAULT = 3,	   /* no VMA, or a VMA that cannot migrate */
-	IBSP_MIG_ENOMEM = 4,	   /* the destination had no free page */
-	IBSP_MIG_ESRCH = 5,	   /* the process is gone */
-	IBSP_MIG_EPERM = 6,	   /* no ptrace-read access to the process */
-	IBSP_MIG_NOT_MIGRATED = 7, /* move_pages returned a positive count for its batch */
-	IBSP_MIG_OTHER = 8,
-	IBSP_MIG_ERR__MAX
-};
-
-/** ibsp_mig_err__name() - "ebusy", "eacces", ... "not_migrated", "other" */
-const char *ibsp_mig_err__name(enum ibsp_mig_err e);
-
-/** ibsp_mig_err__from_errno() - the class of a (positive) errno value */
-enum ibsp_mig_err ibsp_mig_err__from_errno(int err);
 
 /** struct ibsp_telemetry_counts - cumulative counters since the start */
 struct ibsp_telemetry_counts {

@@ -16,7 +16,7 @@
 
 #include "ibs_bits.h"
 #include "ibsp/sampler.h"
-#include "log_internal.h"
+#include "log_print.h"
 #include "pfm_encode.h"
 #include "pmu.h"
 #include "util.h"

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "ibsp/topology.h"
-#include "log_internal.h"
+#include "log_print.h"
 #include "util.h"
 
 int ibsp_topology__distance_from_hwloc(struct ibsp_topology *t)

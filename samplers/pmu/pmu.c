@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log_internal.h"
+#include "log_print.h"
 #include "pmu.h"
 #include "util.h"
 

@@ -10,8 +10,9 @@
 #include <string.h>
 
 #include "decode.h"
+#include "perf_sample.h"
 #include "ibsp/capture.h"
-#include "log_internal.h"
+#include "log_print.h"
 
 struct ibsp_live_decoder {
 	const struct ibsp_event_desc *events;

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log_internal.h"
+#include "log_print.h"
 #include "perf_features.h"
 #include "perf_reader_internal.h"
 #include "perf_sample.h"

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "ibsp/topology.h"
-#include "log_internal.h"
+#include "log_print.h"
 #include "util.h"
 
 struct ibsp_topology *ibsp_topology__new(uint32_t nr_nodes)

@@ -13,7 +13,7 @@
 
 #include "engine_internal.h"
 #include "ibsp/replay.h"
-#include "log_internal.h"
+#include "log_print.h"
 #include "oracle.h"
 #include "util.h"
 

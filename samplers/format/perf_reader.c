@@ -21,7 +21,7 @@
 
 #include "decode.h"
 #include "ibsp/perf_file.h"
-#include "log_internal.h"
+#include "log_print.h"
 #include "perf_abi.h"
 #include "perf_features.h"
 #include "ordered_events.h"

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "ibsp/perf_file.h"
-#include "log_internal.h"
+#include "log_print.h"
 #include "perf_abi.h"
 #include "perf_features.h"
 #include "perf_sample.h"

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log_internal.h"
+#include "log_print.h"
 #include "perf_abi.h"
 #include "perf_features.h"
 #include "util.h"

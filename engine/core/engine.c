@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
-#include "log_internal.h"
+#include "log_print.h"
 #include "util.h"
 
 /* The default heat-table bound: 64 MiB of slots at 3/4 occupancy. */

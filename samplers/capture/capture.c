@@ -28,7 +28,7 @@
 
 #include "ibsp/capture.h"
 #include "capture_internal.h"
-#include "log_internal.h"
+#include "log_print.h"
 #include "util.h"
 
 #define DEFAULT_PAGES 128u

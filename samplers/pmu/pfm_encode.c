@@ -5,7 +5,7 @@
 
 #include <perfmon/pfmlib_perf_event.h>
 
-#include "log_internal.h"
+#include "log_print.h"
 #include "pfm_encode.h"
 
 int ibsp_pfm_encode(const char *event_str, struct ibsp_pfm_encoding *enc)

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "capture_internal.h"
-#include "log_internal.h"
+#include "log_print.h"
 #include "util.h"
 
 struct cg_ring {

@@ -7,7 +7,7 @@
 #include <linux/perf_event.h>
 
 #include "ibsp/sample.h"
-#include "perf_sample.h"
+#include "raw_sample.h"
 
 /** struct ibsp_decode_ctx - facts about the recording host a decoder may need */
 struct ibsp_decode_ctx {

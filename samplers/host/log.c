@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "ibsp/log.h"
-#include "log_internal.h"
+#include "log_print.h"
 
 static void default_print(enum ibsp_log_level level, const char *fmt, va_list ap)
 {

@@ -11,32 +11,10 @@
 #include <stdint.h>
 #include <linux/perf_event.h>
 
+#include "raw_sample.h"
+
 /* Every sample_type bit this parser knows (decodes or skips exactly). */
 #define IBSP_SAMPLE_KNOWN_MASK ((uint64_t)PERF_SAMPLE_MAX - 1)
-
-/** struct ibsp_raw_sample - the fields of one PERF_RECORD_SAMPLE; valid per @type */
-struct ibsp_raw_sample {
-	uint64_t type; /* the attr's sample_type */
-	uint64_t id;   /* IDENTIFIER or ID */
-	uint64_t ip;
-	uint32_t pid, tid;
-	uint64_t time;
-	uint64_t addr;
-	uint64_t stream_id;
-	uint32_t cpu;
-	uint64_t period;
-	uint32_t raw_size;
-	const uint8_t *raw; /* points into the record */
-	uint64_t weight;    /* WEIGHT, or WEIGHT_STRUCT var1_dw */
-	uint16_t weight_var2, weight_var3;
-	uint64_t data_src;
-	uint64_t transaction;
-	uint64_t phys_addr;
-	uint64_t cgroup;
-	uint64_t data_page_size;
-	uint64_t code_page_size;
-	uint16_t misc; /* header misc */
-};
 
 /** struct ibsp_parse_err - where and why a parse failed */
 struct ibsp_parse_err {

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 
 #include "ibsp/topology.h"
-#include "log_internal.h"
+#include "log_print.h"
 
 struct find_cpu {
 	int cpu;

@@ -29,7 +29,7 @@
 #include "ibsp/migrate.h"
 #include "ibsp/perf_file.h"
 #include "ibsp/telemetry.h"
-#include "log_internal.h"
+#include "log_print.h"
 #include "util.h"
 
 enum { TAG_SIGNAL = 1, TAG_TICK = 2, TAG_DRAIN = 3 };

@@ -4,10 +4,11 @@
 # and apt is not touched at all when nothing is missing.
 set -eu
 
-# build-essential also brings libc6-dev's static libc, which the test workloads link.
+# build-essential also brings libc6-dev's static libc, which the test workloads link,
+# and binutils' nm, which cmake/check-calls.py runs; python3 runs cmake/check-*.py.
 # The guest test (docs/guest-test.md) boots QEMU (which pulls in SeaBIOS) with a
 # static busybox in a cpio initramfs; its kernel is fetched by the test itself.
-PKGS="build-essential cmake pkg-config xz-utils clang-format git
+PKGS="build-essential cmake pkg-config xz-utils clang-format git python3
 libpfm4-dev libnuma-dev libhwloc-dev liburing-dev libcriterion-dev libjansson-dev
 linux-source-6.1 linux-perf
 qemu-system-x86 busybox-static cpio"

@@ -79,7 +79,7 @@ void ibsp_perf_reader__close(struct ibsp_perf_reader *r)
 	ibsp_oe__exit(&r->oe);
 	free(r->stats.samples_per_event);
 	free(r->stats.samples_per_cpu);
-	ibsp_recording_info__free(&r->info);
+	ibsp_recording_info__exit(&r->info);
 	free(r->path);
 	free(r);
 }

@@ -82,9 +82,9 @@ static int append(struct ibsp_perf_writer *w, const void *p, size_t n)
 	return 0;
 }
 
-int ibsp_perf_writer__new(const char *path, const struct ibsp_recording_info *info,
-			  const struct ibsp_event_desc *events, uint32_t nr_events,
-			  struct ibsp_perf_writer **out)
+int ibsp_perf_writer__open(const char *path, const struct ibsp_recording_info *info,
+			   const struct ibsp_event_desc *events, uint32_t nr_events,
+			   struct ibsp_perf_writer **out)
 {
 	struct ibsp_perf_writer *w;
 	uint64_t off;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The perf.data reader's state, shared by perf_reader.c and perf_reader_attrs.c. */
+/* The perf.data reader's state, shared by perf_reader{,_attrs,_records}.c. */
 #ifndef IBSP_PERF_READER_INTERNAL_H
 #define IBSP_PERF_READER_INTERNAL_H
 

@@ -75,7 +75,7 @@ void ibsp_perf_reader__close(struct ibsp_perf_reader *r)
 		free(r->events[i].ids);
 	}
 	free(r->events);
-	free(r->ids);
+	ibsp_id_index__exit(&r->ids);
 	ibsp_oe__exit(&r->oe);
 	free(r->stats.samples_per_event);
 	free(r->stats.samples_per_cpu);
@@ -223,7 +223,6 @@ static int find_event(struct ibsp_perf_reader *r, const struct perf_event_header
 		      uint32_t *idx)
 {
 	uint64_t id;
-	size_t lo = 0, hi = r->nr_ids;
 
 	if (r->nr_events == 1) {
 		*idx = 0;
@@ -251,18 +250,8 @@ static int find_event(struct ibsp_perf_reader *r, const struct perf_event_header
 		*idx = 0;
 		return 0;
 	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (r->ids[mid].id < id)
-			lo = mid + 1;
-		else if (r->ids[mid].id > id)
-			hi = mid;
-		else {
-			*idx = r->ids[mid].idx;
-			return 0;
-		}
-	}
+	if (!ibsp_id_index__find(&r->ids, id, idx))
+		return 0;
 	pr_err("%s: offset %#" PRIx64 ": record type %u: field 'id' = %" PRIu64
 	       " belongs to no attr\n",
 	       r->path, off, h->type, id);

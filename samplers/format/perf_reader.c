@@ -84,17 +84,14 @@ void ibsp_perf_reader__close(struct ibsp_perf_reader *r)
 	free(r);
 }
 
-int ibsp_perf_reader__open(const char *path, const struct ibsp_perf_reader_opts *user_opts,
-			   struct ibsp_perf_reader **out)
+static struct ibsp_perf_reader *reader_new(const char *path,
+					   const struct ibsp_perf_reader_opts *user_opts)
 {
 	struct ibsp_perf_reader_opts o;
-	struct ibsp_perf_reader *r;
-	struct stat st;
-	int ret;
+	struct ibsp_perf_reader *r = calloc(1, sizeof(*r));
 
-	r = calloc(1, sizeof(*r));
 	if (!r)
-		return -ENOMEM;
+		return NULL;
 	r->fd = -1;
 	r->page = (size_t)sysconf(_SC_PAGESIZE);
 	r->path = strdup(path);
@@ -106,104 +103,114 @@ int ibsp_perf_reader__open(const char *path, const struct ibsp_perf_reader_opts 
 						  : o.window_bytes;
 	ibsp_oe__init(&r->oe, o.max_queue ? o.max_queue : DEFAULT_MAX_QUEUE);
 	r->window = (r->window + r->page - 1) / r->page * r->page;
-	if (!r->path) {
-		ret = -ENOMEM;
-		goto err;
-	}
+	return r;
+}
+
+/* Open the file and check the 16 bytes every perf.data starts with: magic and header size. */
+static int open_and_check_magic(struct ibsp_perf_reader *r)
+{
+	const char *path = r->path;
+	struct stat st;
+
 	r->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (r->fd < 0 || fstat(r->fd, &st)) {
-		ret = -errno;
+		int ret = -errno;
+
 		pr_err("%s: cannot open: %s\n", path, strerror(errno));
-		goto err;
+		return ret;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		ret = -EINVAL;
 		pr_err(
 		    "%s: not a regular file; to read perf's pipe output, save it to a file first\n",
 		    path);
-		goto err;
+		return -EINVAL;
 	}
 	r->file_size = (uint64_t)st.st_size;
 	if (r->file_size < 16 || pread(r->fd, &r->hdr, 16, 0) != 16) {
-		ret = -EINVAL;
 		pr_err("%s: offset 0: file is %" PRIu64
 		       " bytes, too short for a perf.data header\n",
 		       path, r->file_size);
-		goto err;
+		return -EINVAL;
 	}
 	if (r->hdr.magic == PERF_MAGIC2_SW) {
-		ret = -EPROTONOSUPPORT;
 		pr_err(
 		    "%s: offset 0: field 'magic': the file was written by an opposite-endian host; "
 		    "not supported\n",
 		    path);
-		goto err;
+		return -EPROTONOSUPPORT;
 	}
 	if (r->hdr.magic != PERF_MAGIC2) {
-		ret = -EINVAL;
 		pr_err("%s: offset 0: field 'magic' is %#018" PRIx64 ", not \"PERFILE2\"%s\n", path,
 		       r->hdr.magic,
 		       r->hdr.magic == PERF_MAGIC1 ? " (legacy v1 format, not supported)" : "");
-		goto err;
+		return -EINVAL;
 	}
-	if (r->hdr.size == sizeof(struct perf_pipe_file_header)) {
-		/* pipe mode (perf record -o -): attrs and features come as records */
-		r->pipe = 1;
-		r->data_off = sizeof(struct perf_pipe_file_header);
+	return 0;
+}
+
+/* Pipe mode (perf record -o -): attrs and features come as records before the samples. */
+static int read_pipe_header(struct ibsp_perf_reader *r)
+{
+	r->pipe = 1;
+	r->data_off = sizeof(struct perf_pipe_file_header);
+	r->data_end = r->file_size;
+	r->pos = r->data_off;
+	return ibsp_reader__read_attrs(r);
+}
+
+/* File mode: the full header, the attrs section, the data section and the feature sections. */
+static int read_file_header(struct ibsp_perf_reader *r)
+{
+	const char *path = r->path;
+	int ret;
+
+	if (r->hdr.size != sizeof(r->hdr) || r->file_size < sizeof(r->hdr) ||
+	    pread(r->fd, &r->hdr, sizeof(r->hdr), 0) != sizeof(r->hdr)) {
+		pr_err("%s: offset 8: field 'size' = %" PRIu64
+		       " (expected %zu) or the file (%" PRIu64
+		       " bytes) is shorter than the header\n",
+		       path, r->hdr.size, sizeof(r->hdr), r->file_size);
+		return -EINVAL;
+	}
+	if (r->hdr.data.offset > r->file_size ||
+	    r->hdr.data.size > r->file_size - r->hdr.data.offset) {
+		pr_err("%s: offset 0x28: field 'data' {offset %#" PRIx64 ", size %" PRIu64
+		       "} runs past the end of the file (size %" PRIu64 ")\n",
+		       path, r->hdr.data.offset, r->hdr.data.size, r->file_size);
+		return -EINVAL;
+	}
+	ret = ibsp_reader__read_attrs(r);
+	if (ret)
+		return ret;
+	r->data_off = r->hdr.data.offset;
+	/*
+	 * data.size 0 with no feature bits: the writer never closed the file (perf and we
+	 * write both at close). With feature bits it is a finished, empty recording.
+	 */
+	if (r->hdr.data.size == 0 && !(r->hdr.adds_features[0] | r->hdr.adds_features[1] |
+				       r->hdr.adds_features[2] | r->hdr.adds_features[3])) {
+		pr_warn("%s: data size is 0 (was the recording terminated properly?); "
+			"reading to the "
+			"end of the file and ignoring feature sections\n",
+			path);
 		r->data_end = r->file_size;
-		r->pos = r->data_off;
-		ret = ibsp_reader__read_attrs(r);
-		if (ret)
-			goto err;
-	} else {
-		if (r->hdr.size != sizeof(r->hdr) || r->file_size < sizeof(r->hdr) ||
-		    pread(r->fd, &r->hdr, sizeof(r->hdr), 0) != sizeof(r->hdr)) {
-			ret = -EINVAL;
-			pr_err("%s: offset 8: field 'size' = %" PRIu64
-			       " (expected %zu) or the file (%" PRIu64
-			       " bytes) is shorter than the header\n",
-			       path, r->hdr.size, sizeof(r->hdr), r->file_size);
-			goto err;
-		}
-		if (r->hdr.data.offset > r->file_size ||
-		    r->hdr.data.size > r->file_size - r->hdr.data.offset) {
-			ret = -EINVAL;
-			pr_err("%s: offset 0x28: field 'data' {offset %#" PRIx64 ", size %" PRIu64
-			       "} runs past the end of the file (size %" PRIu64 ")\n",
-			       path, r->hdr.data.offset, r->hdr.data.size, r->file_size);
-			goto err;
-		}
-		ret = ibsp_reader__read_attrs(r);
-		if (ret)
-			goto err;
-		r->data_off = r->hdr.data.offset;
-		/*
-		 * data.size 0 with no feature bits: the writer never closed the file (perf and we
-		 * write both at close). With feature bits it is a finished, empty recording.
-		 */
-		if (r->hdr.data.size == 0 && !(r->hdr.adds_features[0] | r->hdr.adds_features[1] |
-					       r->hdr.adds_features[2] | r->hdr.adds_features[3])) {
-			pr_warn("%s: data size is 0 (was the recording terminated properly?); "
-				"reading to the "
-				"end of the file and ignoring feature sections\n",
-				path);
-			r->data_end = r->file_size;
-		} else {
-			r->data_end = r->data_off + r->hdr.data.size;
-			ret = ibsp_features_parse(path, r->fd, r->file_size, &r->hdr, &r->info,
-						  r->events, r->nr_events);
-			if (ret)
-				goto err;
-		}
+		return 0;
 	}
+	r->data_end = r->data_off + r->hdr.data.size;
+	return ibsp_features_parse(path, r->fd, r->file_size, &r->hdr, &r->info, r->events,
+				   r->nr_events);
+}
+
+/* Name and route the events, take the decoders' host facts, and settle the sample order. */
+static int prepare_to_read(struct ibsp_perf_reader *r)
+{
 	if (r->info.features[HEADER_COMPRESSED / 64] & (1ULL << (HEADER_COMPRESSED % 64))) {
-		ret = -EPROTONOSUPPORT;
 		pr_err(
 		    "%s: offset 0x48: field 'adds_features' has COMPRESSED: the records are "
 		    "zstd-compressed (perf record -z), which this reader does not support; record "
 		    "without -z\n",
-		    path);
-		goto err;
+		    r->path);
+		return -EPROTONOSUPPORT;
 	}
 	ibsp_reader__name_and_route(r);
 	ibsp_decode_ctx__from_cpuid(&r->dctx, r->info.cpuid);
@@ -212,6 +219,30 @@ int ibsp_perf_reader__open(const char *path, const struct ibsp_perf_reader_opts 
 	/* perf falls back to file order when attr 0 lacks sample_id_all (session.c). */
 	if (!r->events[0].attr.sample_id_all)
 		r->ordered = 0;
+	return 0;
+}
+
+int ibsp_perf_reader__open(const char *path, const struct ibsp_perf_reader_opts *user_opts,
+			   struct ibsp_perf_reader **out)
+{
+	struct ibsp_perf_reader *r = reader_new(path, user_opts);
+	int ret;
+
+	if (!r)
+		return -ENOMEM;
+	if (!r->path) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	ret = open_and_check_magic(r);
+	if (!ret && r->hdr.size == sizeof(struct perf_pipe_file_header))
+		ret = read_pipe_header(r);
+	else if (!ret)
+		ret = read_file_header(r);
+	if (!ret)
+		ret = prepare_to_read(r);
+	if (ret)
+		goto err;
 	*out = r;
 	return 0;
 err:

@@ -76,7 +76,7 @@ void ibsp_perf_reader__close(struct ibsp_perf_reader *r)
 	}
 	free(r->events);
 	ibsp_id_index__exit(&r->ids);
-	ibsp_oe__exit(&r->oe);
+	ibsp_ordered_events__exit(&r->oe);
 	free(r->stats.samples_per_event);
 	free(r->stats.samples_per_cpu);
 	ibsp_recording_info__exit(&r->info);
@@ -101,7 +101,7 @@ static struct ibsp_perf_reader *reader_new(const char *path,
 	r->window = !o.window_bytes		  ? DEFAULT_WINDOW
 		    : o.window_bytes < MIN_WINDOW ? MIN_WINDOW
 						  : o.window_bytes;
-	ibsp_oe__init(&r->oe, o.max_queue ? o.max_queue : DEFAULT_MAX_QUEUE);
+	ibsp_ordered_events__init(&r->oe, o.max_queue ? o.max_queue : DEFAULT_MAX_QUEUE);
 	r->window = (r->window + r->page - 1) / r->page * r->page;
 	return r;
 }
@@ -155,7 +155,7 @@ static int read_pipe_header(struct ibsp_perf_reader *r)
 	r->data_off = sizeof(struct perf_pipe_file_header);
 	r->data_end = r->file_size;
 	r->pos = r->data_off;
-	return ibsp_reader__read_attrs(r);
+	return ibsp_perf_reader__read_attrs(r);
 }
 
 /* File mode: the full header, the attrs section, the data section and the feature sections. */
@@ -179,7 +179,7 @@ static int read_file_header(struct ibsp_perf_reader *r)
 		       path, r->hdr.data.offset, r->hdr.data.size, r->file_size);
 		return -EINVAL;
 	}
-	ret = ibsp_reader__read_attrs(r);
+	ret = ibsp_perf_reader__read_attrs(r);
 	if (ret)
 		return ret;
 	r->data_off = r->hdr.data.offset;
@@ -212,7 +212,7 @@ static int prepare_to_read(struct ibsp_perf_reader *r)
 		    r->path);
 		return -EPROTONOSUPPORT;
 	}
-	ibsp_reader__name_and_route(r);
+	ibsp_perf_reader__name_and_route(r);
 	ibsp_decode_ctx__from_cpuid(&r->dctx, r->info.cpuid);
 	r->dctx.ibs_zen4 = r->info.ibs_zen4 ? 1 : -1;
 	r->pos = r->data_off;
@@ -356,7 +356,7 @@ static int handle_sample(struct ibsp_perf_reader *r, const struct perf_event_hea
 		}
 		return 0;
 	}
-	return ibsp_oe__queue(&r->oe, rs.time, valid ? &s : NULL);
+	return ibsp_ordered_events__queue(&r->oe, rs.time, valid ? &s : NULL);
 }
 
 static int handle_other(struct ibsp_perf_reader *r, const struct perf_event_header *h, uint64_t off)
@@ -375,7 +375,7 @@ static int handle_other(struct ibsp_perf_reader *r, const struct perf_event_head
 		r->stats.nr_rounds++;
 		if (r->ordered) {
 			/* perf: flush up to the previous round's newest, then remember this one's. */
-			ibsp_oe__round(&r->oe);
+			ibsp_ordered_events__round(&r->oe);
 		}
 		return 0;
 	default:
@@ -399,7 +399,7 @@ static int handle_other(struct ibsp_perf_reader *r, const struct perf_event_head
 			return -EINVAL;
 		}
 		if (has_time && ts && ts != ~0ULL)
-			return ibsp_oe__queue(&r->oe, ts, NULL);
+			return ibsp_ordered_events__queue(&r->oe, ts, NULL);
 	}
 	return 0;
 }
@@ -407,7 +407,7 @@ static int handle_other(struct ibsp_perf_reader *r, const struct perf_event_head
 /* Process records until something is ready to deliver or the data ends. */
 static int pump(struct ibsp_perf_reader *r)
 {
-	while (!r->have_imm && !ibsp_oe__has_ready(&r->oe) && !r->at_end) {
+	while (!r->have_imm && !ibsp_ordered_events__has_ready(&r->oe) && !r->at_end) {
 		const struct perf_event_header *h;
 		uint64_t off;
 		int ret = ibsp_perf_reader__next_record(r, &h, &off);
@@ -416,7 +416,7 @@ static int pump(struct ibsp_perf_reader *r)
 			return ret;
 		if (ret == 0) {
 			r->at_end = 1;
-			ibsp_oe__final(&r->oe);
+			ibsp_ordered_events__final(&r->oe);
 			break;
 		}
 		if (h->type == PERF_RECORD_SAMPLE)
@@ -425,7 +425,7 @@ static int pump(struct ibsp_perf_reader *r)
 			ret = handle_other(r, h, off);
 		if (ret)
 			return ret;
-		ibsp_oe__bound(&r->oe);
+		ibsp_ordered_events__bound(&r->oe);
 	}
 	return 0;
 }
@@ -448,8 +448,8 @@ int ibsp_perf_reader__read(struct ibsp_perf_reader *r, struct ibsp_sample *buf, 
 			r->stats.nr_decoded++;
 			continue;
 		}
-		if (ibsp_oe__has_ready(&r->oe)) {
-			const struct ibsp_oe_entry *e = ibsp_oe__next(&r->oe);
+		if (ibsp_ordered_events__has_ready(&r->oe)) {
+			const struct ibsp_ordered_event *e = ibsp_ordered_events__next(&r->oe);
 
 			if (e->is_sample) {
 				buf[n++] = e->s;

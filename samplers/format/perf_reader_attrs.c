@@ -268,7 +268,7 @@ static int read_pipe_attrs(struct ibsp_perf_reader *r)
 	return 0;
 }
 
-int ibsp_reader__read_attrs(struct ibsp_perf_reader *r)
+int ibsp_perf_reader__read_attrs(struct ibsp_perf_reader *r)
 {
 	int ret = r->pipe ? read_pipe_attrs(r) : read_file_attrs(r);
 
@@ -280,7 +280,7 @@ int ibsp_reader__read_attrs(struct ibsp_perf_reader *r)
 	return id_positions(r);
 }
 
-void ibsp_reader__name_and_route(struct ibsp_perf_reader *r)
+void ibsp_perf_reader__name_and_route(struct ibsp_perf_reader *r)
 {
 	for (uint32_t i = 0; i < r->nr_events; i++) {
 		struct ibsp_event_desc *ev = &r->events[i];

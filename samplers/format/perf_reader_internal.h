@@ -54,9 +54,9 @@ struct ibsp_perf_reader {
 };
 
 /* Read the attrs (file mode) or the leading HEADER_ATTR/FEATURE records (pipe mode). */
-int ibsp_reader__read_attrs(struct ibsp_perf_reader *r);
+int ibsp_perf_reader__read_attrs(struct ibsp_perf_reader *r);
 
 /* Name every event and pick its decoder. */
-void ibsp_reader__name_and_route(struct ibsp_perf_reader *r);
+void ibsp_perf_reader__name_and_route(struct ibsp_perf_reader *r);
 
 #endif

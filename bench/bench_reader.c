@@ -59,7 +59,7 @@ static int write_file(const char *path, uint64_t n)
 	ev.name = "page-faults";
 	if ((ret = ibsp_topology__from_sysfs("/sys", &topo)) ||
 	    (ret = ibsp_recording_info__from_host(&info, topo, 1, argv)) ||
-	    (ret = ibsp_perf_writer__new(path, &info, &ev, 1, &w)))
+	    (ret = ibsp_perf_writer__open(path, &info, &ev, 1, &w)))
 		return ret;
 	for (uint64_t i = 0; i < n && !ret; i++) {
 		/* two CPUs' buffers drained one after the other: times interleave across rounds */
@@ -80,7 +80,7 @@ static int write_file(const char *path, uint64_t n)
 			ret = ibsp_perf_writer__finish_round(w);
 	}
 	ret = ibsp_perf_writer__close(w) ?: ret;
-	ibsp_recording_info__free(&info);
+	ibsp_recording_info__exit(&info);
 	return ret;
 }
 

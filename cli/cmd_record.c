@@ -375,7 +375,7 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 	topo = NULL; /* owned by info now */
-	if (ibsp_perf_writer__new(env.output, &info, events, nr, &w)) {
+	if (ibsp_perf_writer__open(env.output, &info, events, nr, &w)) {
 		rc = EXIT_FAIL;
 		goto out;
 	}
@@ -452,7 +452,7 @@ out:
 	}
 	ibsp_perf_writer__close(w);
 	ibsp_capture__delete(cap);
-	ibsp_recording_info__free(&info);
+	ibsp_recording_info__exit(&info);
 	ibsp_topology__delete(topo);
 	ibsp_sampler__free_events(events, leader, nr);
 	return rc;

@@ -146,7 +146,7 @@ Test(decode, mem_src_from_data_src)
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		uint16_t flags = 0;
-		enum ibsp_mem_src src = ibsp_mem_src_from_data_src(rows[i].ds, &flags);
+		enum ibsp_mem_src src = ibsp_mem_src__from_data_src(rows[i].ds, &flags);
 
 		cr_assert_eq(src, rows[i].want, "%s (%#llx): %s, want %s", rows[i].name,
 			     (unsigned long long)rows[i].ds, ibsp_mem_src__name(src),

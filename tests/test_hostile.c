@@ -401,7 +401,7 @@ Test(hostile, ibsp_topology_feature_bad)
 	ev.attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_ADDR;
 	ev.nr_ids = 1;
 	ev.ids = &id;
-	cr_assert_eq(ibsp_perf_writer__new(path, &info, &ev, 1, &w), 0);
+	cr_assert_eq(ibsp_perf_writer__open(path, &info, &ev, 1, &w), 0);
 	cr_assert_eq(ibsp_perf_writer__close(w), 0);
 	ibsp_topology__delete(t);
 	x = load(path);
@@ -468,7 +468,7 @@ static void check_size_mismatch(int delta, const char *field, uint64_t field_at,
 	ev.name = "page-faults";
 	ev.nr_ids = 1;
 	ev.ids = &id;
-	cr_assert_eq(ibsp_perf_writer__new(path, &info, &ev, 1, &w), 0);
+	cr_assert_eq(ibsp_perf_writer__open(path, &info, &ev, 1, &w), 0);
 	cr_assert_eq(ibsp_perf_writer__write(w, odd), 0);
 	syn_sample(w, 0, 1000);
 	syn_sample(w, 0, 2000);

@@ -8,7 +8,8 @@
  *    the recording round-trips through dump and perf script reads it;
  *  - record is flushed (a complete, readable file) on SIGINT;
  *  - record --cgroup keeps the cgroup's tasks only (PERF_FLAG_PID_CGROUP);
- *  - --sampler=auto without IBS or PEBS fails with what it found and how to go on.
+ *  - --sampler=auto without IBS or PEBS fails with what it found and how to go on;
+ *  - the live decoder routes each sample to its event by the sample id.
  * Live capture needs perf_event_open with physical addresses: tests that
  * cannot get it skip themselves and say why.
  */
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "ibsp/capture.h"
 #include "ibsp/sampler.h"
 
 static int pmu_present(const char *name)
@@ -487,4 +489,62 @@ Test(live, failed_open_names_the_pid)
 	cr_assert(strstr(err, "pid"), "stderr: %s", err);
 	free(out);
 	free(err);
+}
+
+/* A soft-fault sample in the ring layout of IDENTIFIER | ADDR. */
+struct soft_rec {
+	struct perf_event_header h;
+	uint64_t id, addr;
+};
+
+static struct soft_rec soft_rec(uint64_t id, uint64_t addr)
+{
+	return (struct soft_rec){
+		.h = { .type = PERF_RECORD_SAMPLE, .size = sizeof(struct soft_rec) },
+		.id = id,
+		.addr = addr,
+	};
+}
+
+Test(live, decoder_routes_samples_by_id)
+{
+	uint64_t ids0[] = { 9, 5 }, ids1[] = { 3, 7, 11 };
+	struct ibsp_event_desc ev[2] = { 0 };
+	const struct ibsp_live_stats *st;
+	struct ibsp_live_decoder *d;
+	struct ibsp_sample s;
+
+	for (int i = 0; i < 2; i++) {
+		ev[i].attr.type = PERF_TYPE_SOFTWARE;
+		ev[i].attr.config = PERF_COUNT_SW_PAGE_FAULTS;
+		ev[i].attr.sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_ADDR;
+		ev[i].attr.sample_period = 100 + i;
+		ev[i].kind = IBSP_SAMPLER_SOFT;
+	}
+	ev[0].ids = ids0;
+	ev[0].nr_ids = 2;
+	ev[1].ids = ids1;
+	ev[1].nr_ids = 3;
+	d = ibsp_live_decoder__new(ev, 2, 25, 17);
+	cr_assert_not_null(d);
+
+	uint64_t want[][2] = { { 9, 0 }, { 3, 1 }, { 5, 0 }, { 11, 1 }, { 7, 1 } };
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		struct soft_rec r = soft_rec(want[i][0], 0x1000 * (i + 1));
+
+		cr_assert_eq(ibsp_live_decoder__decode(d, &r.h, &s), 1, "id %lu",
+			     (unsigned long)want[i][0]);
+		cr_assert_eq(s.event_idx, want[i][1], "id %lu went to event %u",
+			     (unsigned long)want[i][0], s.event_idx);
+		cr_assert_eq(s.period, 100 + want[i][1]);
+		cr_assert_eq(s.vaddr, 0x1000 * (i + 1));
+	}
+	struct soft_rec stray = soft_rec(4, 0x1000);
+	cr_assert_eq(ibsp_live_decoder__decode(d, &stray.h, &s), 0);
+	st = ibsp_live_decoder__stats(d);
+	cr_assert_eq(st->samples, 6);
+	cr_assert_eq(st->decoded, 5);
+	cr_assert_eq(st->by_kind[IBSP_SAMPLER_SOFT], 5);
+	cr_assert_eq(st->unknown_event, 1);
+	ibsp_live_decoder__delete(d);
 }

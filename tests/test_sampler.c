@@ -364,7 +364,7 @@ static void write_ibs_file(const char *path)
 	ev.name = "ibs_op//";
 	ev.nr_ids = 1;
 	ev.ids = ids;
-	cr_assert_eq(ibsp_perf_writer__new(path, &info, &ev, 1, &w), 0);
+	cr_assert_eq(ibsp_perf_writer__open(path, &info, &ev, 1, &w), 0);
 	for (unsigned int i = 0; i < NR_IBS; i++) {
 		/* kernel order: IDENTIFIER IP TID TIME ADDR CPU PERIOD RAW WEIGHT DATA_SRC PHYS_ADDR */
 		uint64_t rec[24] = { 0 }, regs[7];
@@ -598,7 +598,7 @@ Test(pebs, sapphire_rapids_recording_reads_back)
 		ev[i].ids[0] = 100 + i;
 		ev[i].nr_ids = 1;
 	}
-	cr_assert_eq(ibsp_perf_writer__new(path, &info, ev, nr, &w), 0);
+	cr_assert_eq(ibsp_perf_writer__open(path, &info, ev, nr, &w), 0);
 	cr_assert_eq(ibsp_perf_writer__close(w), 0);
 	log_capture_start();
 	cr_assert_eq(ibsp_perf_reader__open(path, NULL, &r), 0, "%s", log_captured());

@@ -409,7 +409,7 @@ Test(topology, fake_cxl_host_recorded_and_read_by_perf, .fini = cleanup)
 	ev.name = "page-faults";
 	ev.nr_ids = 1;
 	ev.ids = ids;
-	cr_assert_eq(ibsp_perf_writer__new(path, &info, &ev, 1, &w), 0);
+	cr_assert_eq(ibsp_perf_writer__open(path, &info, &ev, 1, &w), 0);
 	{
 		/*
 		 * one sample (perf warns about a recording without data): TID, TIME, ADDR,

@@ -403,7 +403,7 @@ static void write_recording(const char *path, struct ibsp_topology *t)
 	ev.nr_ids = 1;
 	ev.ids = ids;
 	memcpy(rec, &h, sizeof(h));
-	cr_assert_eq(ibsp_perf_writer__new(path, &info, &ev, 1, &w), 0);
+	cr_assert_eq(ibsp_perf_writer__open(path, &info, &ev, 1, &w), 0);
 	cr_assert_eq(ibsp_perf_writer__write(w, (const struct perf_event_header *)rec), 0);
 	cr_assert_eq(ibsp_perf_writer__close(w), 0);
 }

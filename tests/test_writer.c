@@ -62,7 +62,7 @@ static void rewrite_ext(const char *in, const char *out, bool topo_ext)
 				t->distance[a * t->nr_nodes + b] = a == b ? 10 : 20;
 		}
 	}
-	cr_assert_eq(ibsp_perf_writer__new(out, ibsp_perf_reader__info(r), ev, nr, &w), 0);
+	cr_assert_eq(ibsp_perf_writer__open(out, ibsp_perf_reader__info(r), ev, nr, &w), 0);
 	while ((ret = ibsp_perf_reader__next_record(r, &h, NULL)) == 1)
 		cr_assert_eq(ibsp_perf_writer__write(w, h), 0);
 	cr_assert_eq(ret, 0);
@@ -335,7 +335,7 @@ static void write_synthetic(const char *path)
 
 	cr_assert_eq(ibsp_topology__from_host("/sys", &topo), 0);
 	cr_assert_eq(ibsp_recording_info__from_host(&info, topo, 2, argv), 0);
-	cr_assert_eq(ibsp_perf_writer__new(path, &info, ev, 2, &w), 0);
+	cr_assert_eq(ibsp_perf_writer__open(path, &info, ev, 2, &w), 0);
 	cr_assert_eq(ibsp_perf_writer__write(w, comm(&r, 100, "synthetic", 50)), 0);
 	/* round 1: out of order across CPUs, as per-CPU ring buffers deliver them */
 	cr_assert_eq(ibsp_perf_writer__write(w, sample(&r, 0, 11, 100, 300, 0x7f0000003000, 1, 0)),
@@ -354,7 +354,7 @@ static void write_synthetic(const char *path)
 	cr_assert_eq(ibsp_perf_writer__write(w, sample(&r, 0, 11, 100, 250, 0x7f0000002500, 1, 0)),
 		     0);
 	cr_assert_eq(ibsp_perf_writer__close(w), 0);
-	ibsp_recording_info__free(&info);
+	ibsp_recording_info__exit(&info);
 }
 
 Test(writer, two_attrs_route_and_order_like_perf)
@@ -442,8 +442,8 @@ Test(writer, refuses_no_events_and_bad_path)
 	struct ibsp_perf_writer *w;
 
 	log_capture_start();
-	cr_assert_eq(ibsp_perf_writer__new(tmp_path("none.data"), &info, &ev, 0, &w), -EINVAL);
-	cr_assert_eq(ibsp_perf_writer__new("/nonexistent-dir/x.data", &info, &ev, 1, &w), -ENOENT);
+	cr_assert_eq(ibsp_perf_writer__open(tmp_path("none.data"), &info, &ev, 0, &w), -EINVAL);
+	cr_assert_eq(ibsp_perf_writer__open("/nonexistent-dir/x.data", &info, &ev, 1, &w), -ENOENT);
 	cr_assert(strstr(log_captured(), "/nonexistent-dir/x.data"), "log: %s", log_captured());
 }
 
@@ -474,7 +474,7 @@ Test(writer, lost_and_throttle_are_counted)
 	struct ibsp_sample s[4];
 	struct rec rc;
 
-	cr_assert_eq(ibsp_perf_writer__new(path, &info, &ev, 1, &w), 0);
+	cr_assert_eq(ibsp_perf_writer__open(path, &info, &ev, 1, &w), 0);
 	for (int i = 0; i < 2; i++) {
 		/* { u64 id; u64 lost; sample_id: TID, TIME, CPU, IDENTIFIER } */
 		rc.len = sizeof(struct perf_event_header);
@@ -533,7 +533,7 @@ Test(writer, mem_topology_with_too_many_ranges_is_refused)
 	ev.attr.sample_type = PF_TYPE;
 	ev.nr_ids = 1;
 	ev.ids = ids;
-	cr_assert_eq(ibsp_perf_writer__new(path, &info, &ev, 1, &w), 0);
+	cr_assert_eq(ibsp_perf_writer__open(path, &info, &ev, 1, &w), 0);
 	cr_assert_eq(ibsp_perf_writer__close(w), 0);
 	ibsp_topology__delete(t);
 
@@ -561,7 +561,7 @@ Test(writer, killed_writer_leaves_readable_rounds)
 		struct ibsp_perf_writer *w;
 		struct rec rc;
 
-		if (ibsp_perf_writer__new(path, &info, &ev, 1, &w))
+		if (ibsp_perf_writer__open(path, &info, &ev, 1, &w))
 			_exit(1);
 		for (int i = 0; i < 10; i++)
 			if (ibsp_perf_writer__write(w, sample(&rc, 0, 11, 1, 100 + (uint64_t)i,

@@ -339,7 +339,7 @@ int gen_emit(const struct gen_opts *o, struct gen_model *m, struct gen_rng *rng,
 	e.rec.raw_size = 4 + 8 * NR_REGS;
 	e.rec.caps = o->zen3 ? CAPS_ZEN3 : CAPS_ZEN4;
 
-	ret = ibsp_perf_writer__new(o->out_path, &info, &ev, 1, &e.w);
+	ret = ibsp_perf_writer__open(o->out_path, &info, &ev, 1, &e.w);
 	free(ids);
 	if (ret)
 		return ret;

@@ -362,8 +362,8 @@ static int setup(struct daemon *d, sigset_t *mask)
 		ret = ibsp_recording_info__from_host(&d->info, rt, d->o.argc, d->o.argv);
 		if (ret)
 			return ret;
-		ret = ibsp_perf_writer__new(d->o.record_path, &d->info, d->events, d->nr_events,
-					    &d->w);
+		ret = ibsp_perf_writer__open(d->o.record_path, &d->info, d->events, d->nr_events,
+					     &d->w);
 		if (ret)
 			return ret;
 		ibsp_perf_writer__set_sink(d->w, rec_sink, d);
@@ -523,7 +523,7 @@ int ibsp_daemon__run(const struct ibsp_daemon_opts *opts, struct ibsp_daemon_res
 	}
 	ibsp_migrator__delete(d->mig);
 	ibsp_perf_writer__close(d->w);
-	ibsp_recording_info__free(&d->info);
+	ibsp_recording_info__exit(&d->info);
 	ibsp_telemetry__delete(d->tele);
 	ibsp_live_decoder__delete(d->dec);
 	ibsp_engine__delete(d->eng);

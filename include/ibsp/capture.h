@@ -73,8 +73,6 @@ int ibsp_capture__poll(struct ibsp_capture *c, int timeout_ms);
  */
 int ibsp_capture__alive(struct ibsp_capture *c);
 
-typedef int (*ibsp_record_fn)(const struct perf_event_header *rec, void *ctx);
-
 /**
  * ibsp_capture__drain() - hand every pending record of every ring to @fn
  *
@@ -89,20 +87,6 @@ const struct ibsp_capture_stats *ibsp_capture__stats(const struct ibsp_capture *
 
 /** ibsp_capture__running_ratio() - time_running/time_enabled of the first sampling event (1.0 = it always ran) */
 double ibsp_capture__running_ratio(struct ibsp_capture *c);
-
-/**
- * ibsp_synthesize_comms() - PERF_RECORD_COMM records for running tasks
- * @pid: one process (its threads), or -1 for every task in /proc
- * @attr: the first event's attr (its sample_id trailer layout is used)
- * @id: the sample id to put in the trailer
- *
- * The kernel reports only execs that happen while recording; these name
- * the tasks that were already running, for perf script and perf report.
- *
- * Return: 0, or @fn's error, or a negative errno.
- */
-int ibsp_synthesize_comms(pid_t pid, const struct perf_event_attr *attr, uint64_t id,
-			  ibsp_record_fn fn, void *ctx);
 
 /** struct ibsp_live_stats - what a live decoder has seen */
 struct ibsp_live_stats {

@@ -12,16 +12,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <linux/perf_event.h>
 
+#include "ibsp/host.h"
 #include "ibsp/sample.h"
+#include "ibsp/sampler.h"
 #include "ibsp/topology.h"
-
-/** struct ibsp_pmu_mapping - a PMU's dynamic perf type and its sysfs name */
-struct ibsp_pmu_mapping {
-	uint32_t type;
-	char *name;
-};
 
 /**
  * struct ibsp_recording_info - what a recording says about its host
@@ -54,20 +51,11 @@ struct ibsp_recording_info {
 int ibsp_recording_info__from_host(struct ibsp_recording_info *info, struct ibsp_topology *topo,
 				   int argc, char *const argv[]);
 
-/** ibsp_recording_info__free() - free what @info points to (not @info itself) */
-void ibsp_recording_info__free(struct ibsp_recording_info *info);
+/** ibsp_recording_info__exit() - free what @info points to (not @info itself) */
+void ibsp_recording_info__exit(struct ibsp_recording_info *info);
 
 /** ibsp_recording_info__pmu_name() - the PMU name of perf type @type, or NULL */
 const char *ibsp_recording_info__pmu_name(const struct ibsp_recording_info *info, uint32_t type);
-
-/** struct ibsp_event_desc - one event (perf attr) of a recording */
-struct ibsp_event_desc {
-	struct perf_event_attr attr; /* attr.size says how much the file held */
-	char *name;		     /* EVENT_DESC name, or one we made up */
-	uint32_t nr_ids;
-	uint64_t *ids;
-	enum ibsp_sampler_kind kind; /* the decoder its samples go to */
-};
 
 /** struct ibsp_loss_stats - what the kernel says it dropped or throttled */
 struct ibsp_loss_stats {
@@ -164,16 +152,16 @@ int ibsp_perf_reader__next_record(struct ibsp_perf_reader *r, const struct perf_
 struct ibsp_perf_writer;
 
 /**
- * ibsp_perf_writer__new() - create a perf.data file
+ * ibsp_perf_writer__open() - create a perf.data file
  * @path: the file; it is created or truncated
  * @info: host facts written as feature sections (copied)
  * @events: the events; their ids must already be known (copied)
  *
  * Return: 0 or a negative errno (logged).
  */
-int ibsp_perf_writer__new(const char *path, const struct ibsp_recording_info *info,
-			  const struct ibsp_event_desc *events, uint32_t nr_events,
-			  struct ibsp_perf_writer **out);
+int ibsp_perf_writer__open(const char *path, const struct ibsp_recording_info *info,
+			   const struct ibsp_event_desc *events, uint32_t nr_events,
+			   struct ibsp_perf_writer **out);
 
 /** ibsp_perf_writer__write() - append one ring-buffer record verbatim (rec->size bytes) */
 int ibsp_perf_writer__write(struct ibsp_perf_writer *w, const struct perf_event_header *rec);
@@ -210,5 +198,26 @@ uint64_t ibsp_perf_writer__bytes(const struct ibsp_perf_writer *w);
  * Return: 0 or a negative errno (logged).
  */
 int ibsp_perf_writer__close(struct ibsp_perf_writer *w);
+
+/**
+ * typedef ibsp_record_fn - receives one record (ring-buffer layout, rec->size bytes)
+ *
+ * Return: 0 to go on, or an error that stops the caller and is returned by it.
+ */
+typedef int (*ibsp_record_fn)(const struct perf_event_header *rec, void *ctx);
+
+/**
+ * ibsp_synthesize_comms() - PERF_RECORD_COMM records for running tasks
+ * @pid: one process (its threads), or -1 for every task in /proc
+ * @attr: the first event's attr (its sample_id trailer layout is used)
+ * @id: the sample id to put in the trailer
+ *
+ * The kernel reports only execs that happen while recording; these name
+ * the tasks that were already running, for perf script and perf report.
+ *
+ * Return: 0, or @fn's error, or a negative errno.
+ */
+int ibsp_synthesize_comms(pid_t pid, const struct perf_event_attr *attr, uint64_t id,
+			  ibsp_record_fn fn, void *ctx);
 
 #endif /* IBSP_PERF_FILE_H */

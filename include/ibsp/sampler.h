@@ -16,30 +16,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ibsp/perf_file.h"
+#include <linux/perf_event.h>
+
+#include "ibsp/host.h"
 #include "ibsp/sample.h"
 
-/** struct ibsp_host_caps - what the running host and process allow */
-struct ibsp_host_caps {
-	int perf_event_paranoid; /* /proc/sys/kernel/perf_event_paranoid; INT_MIN if unreadable */
-	bool cap_sys_admin;	 /* effective capabilities of this process */
-	bool cap_perfmon;
-	bool cap_sys_ptrace;
-	bool cap_sys_nice;
-	bool cap_ipc_lock;
-	bool hypervisor; /* CPUID.1:ECX[31]: running in a VM */
-	bool core_pmu;	 /* /sys/bus/event_source/devices/cpu (or cpu_core) exists */
-	char vendor[16]; /* CPUID vendor string */
-	unsigned int family, model, stepping;
-	uint32_t ibs_caps; /* CPUID Fn8000_001B EAX on AMD; 0 elsewhere */
-	char pfm_pmu[32];  /* the libpfm4 core PMU model detected ("icx", "spr", ...), or "" */
+/** struct ibsp_event_desc - one perf event: its attr, name, sample ids and decoder */
+struct ibsp_event_desc {
+	struct perf_event_attr attr; /* attr.size says how much the file held */
+	char *name;		     /* EVENT_DESC name, or one we made up */
+	uint32_t nr_ids;
+	uint64_t *ids;
+	enum ibsp_sampler_kind kind; /* the decoder its samples go to */
 };
-
-/** ibsp_host_caps__read() - fill @caps for the running host; @sysfs_root is "/sys" normally */
-int ibsp_host_caps__read(const char *sysfs_root, struct ibsp_host_caps *caps);
-
-/** ibsp_host_caps__may_sample_cpus() - CPU-wide events with physical addresses are allowed */
-bool ibsp_host_caps__may_sample_cpus(const struct ibsp_host_caps *caps);
 
 /** struct ibsp_sampler_opts - how to configure a sampler; start with sz = sizeof(opts) */
 struct ibsp_sampler_opts {

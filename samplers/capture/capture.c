@@ -68,7 +68,7 @@ void ibsp_capture__delete(struct ibsp_capture *c)
 		perf_evlist__close(c->evlist);
 		perf_evlist__delete(c->evlist); /* deletes its evsels */
 	}
-	ibsp_cgroup_capture__close(c->cg);
+	ibsp_cgroup_capture__delete(c->cg);
 	perf_cpu_map__put(c->cpus);
 	perf_thread_map__put(c->threads);
 	free(c->evsels);
@@ -166,45 +166,37 @@ static const char *target_name(const struct ibsp_capture_opts *o, char *buf, siz
 	return buf;
 }
 
-int ibsp_capture__new(struct ibsp_event_desc *events, const int *group_leader, uint32_t nr,
-		      const struct ibsp_capture_opts *user_opts, struct ibsp_capture **out)
+static struct ibsp_capture *capture_alloc(const struct ibsp_event_desc *events,
+					  const int *group_leader, uint32_t nr)
 {
-	static int libperf_ready;
-	struct ibsp_capture_opts opts, *o = &opts;
-	uint32_t pages;
-	long page = sysconf(_SC_PAGESIZE);
-	struct ibsp_capture *c;
-	bool grouped = false;
-	char tname[PATH_MAX + 32];
-	int ret;
+	struct ibsp_capture *c = calloc(1, sizeof(*c));
 
-	IBSP_OPTS_COPY(opts, user_opts);
-	pages = o->mmap_pages ? o->mmap_pages : DEFAULT_PAGES;
-	if (!libperf_ready) {
-		libperf_init(libperf_print);
-		libperf_ready = 1;
-	}
-	if (!nr || (pages & (pages - 1))) {
-		pr_err("capture: %s\n", nr ? "mmap pages must be a power of two" : "no events");
-		return -EINVAL;
-	}
-	c = calloc(1, sizeof(*c));
 	if (!c)
-		return -ENOMEM;
+		return NULL;
 	c->nr = nr;
 	c->evsels = calloc(nr, sizeof(*c->evsels));
 	c->attrs = calloc(nr, sizeof(*c->attrs));
 	c->leader = calloc(nr, sizeof(*c->leader));
 	if (!c->evsels || !c->attrs || !c->leader) {
-		ret = -ENOMEM;
-		goto err;
+		ibsp_capture__delete(c);
+		return NULL;
 	}
 	memcpy(c->leader, group_leader, nr * sizeof(*c->leader));
 	while (c->first_sampler + 1 < nr && !events[c->first_sampler].attr.sample_period)
 		c->first_sampler++; /* skip a counting group leader such as mem-loads-aux */
-	for (uint32_t i = 0; i < nr; i++)
-		grouped |= group_leader[i] >= 0;
-	for (uint32_t i = 0; i < nr; i++) {
+	return c;
+}
+
+/* The attrs as opened: the sampler's, with wakeups, inheritance and group enabling set. */
+static void attrs_to_open(struct ibsp_capture *c, const struct ibsp_event_desc *events,
+			  const struct ibsp_capture_opts *o, uint32_t pages)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	bool grouped = false;
+
+	for (uint32_t i = 0; i < c->nr; i++)
+		grouped |= c->leader[i] >= 0;
+	for (uint32_t i = 0; i < c->nr; i++) {
 		struct perf_event_attr *a = &c->attrs[i];
 
 		*a = events[i].attr;
@@ -222,61 +214,61 @@ int ibsp_capture__new(struct ibsp_event_desc *events, const int *group_leader, u
 		}
 		/* Members follow their leader. libperf 6.1 can only make one group of the whole
 		 * list (perf_evlist__set_leader), so there every event after the first is one. */
-		if (o->target == IBSP_TARGET_CGROUP ? group_leader[i] >= 0 : grouped && i > 0)
+		if (o->target == IBSP_TARGET_CGROUP ? c->leader[i] >= 0 : grouped && i > 0)
 			a->disabled = 0;
 	}
+}
 
-	if (o->target == IBSP_TARGET_CGROUP) {
-		ret =
-		    ibsp_cgroup_capture__open(events, c->attrs, c->leader, nr,
-					      o->cgroup_path ? o->cgroup_path : "", pages, &c->cg);
-		if (ret)
-			goto err;
-		c->st.nr_cpus = ibsp_cgroup_capture__nr_cpus(c->cg);
-		*out = c;
-		return 0;
-	}
+/* The evlist of c->attrs over the online CPUs and the target's threads. */
+static int build_evlist(struct ibsp_capture *c, const struct ibsp_capture_opts *o)
+{
+	bool grouped = false;
 
 	c->evlist = perf_evlist__new();
 	c->cpus = perf_cpu_map__new(NULL); /* online CPUs only */
 	if (o->target == IBSP_TARGET_PID) {
 		c->threads = threads_of(o->pid);
 		if (!c->threads) {
-			ret = -ESRCH;
 			pr_err("pid %d: no such process (cannot list /proc/%d/task)\n", (int)o->pid,
 			       (int)o->pid);
-			goto err;
+			return -ESRCH;
 		}
 	} else {
 		c->threads = perf_thread_map__new_dummy();
 	}
-	if (!c->evlist || !c->cpus || !c->threads) {
-		ret = -ENOMEM;
-		goto err;
-	}
-	for (uint32_t i = 0; i < nr; i++) {
+	if (!c->evlist || !c->cpus || !c->threads)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < c->nr; i++) {
 		c->evsels[i] = perf_evsel__new(&c->attrs[i]);
-		if (!c->evsels[i]) {
-			ret = -ENOMEM;
-			goto err;
-		}
+		if (!c->evsels[i])
+			return -ENOMEM;
 		perf_evlist__add(c->evlist, c->evsels[i]);
+		grouped |= c->leader[i] >= 0;
 	}
 	if (grouped)
 		perf_evlist__set_leader(c->evlist);
 	perf_evlist__set_maps(c->evlist, c->cpus, c->threads);
-	ret = perf_evlist__open(c->evlist);
+	return 0;
+}
+
+/* Open the evlist, read the events' ids and map the rings. */
+static int open_evlist(struct ibsp_capture *c, struct ibsp_event_desc *events,
+		       const struct ibsp_capture_opts *o, uint32_t pages)
+{
+	char tname[PATH_MAX + 32];
+	int ret = perf_evlist__open(c->evlist);
+
 	if (ret) {
 		pr_err("cannot open %s on %s: %s%s\n",
-		       nr == 1 ? events[0].name : "the sampler's events",
+		       c->nr == 1 ? events[0].name : "the sampler's events",
 		       target_name(o, tname, sizeof(tname)), strerror(-ret),
 		       open_hint(ret, events[0].kind, o->target));
-		goto err;
+		return ret;
 	}
 	c->opened = true;
 	ret = read_ids(c, events);
 	if (ret)
-		goto err;
+		return ret;
 	ret = perf_evlist__mmap(c->evlist, (int)pages);
 	if (ret) {
 		pr_err("cannot map %u-page ring buffers on %d CPUs: %s%s\n", pages,
@@ -284,14 +276,51 @@ int ibsp_capture__new(struct ibsp_event_desc *events, const int *group_leader, u
 		       ret == -EPERM ? " (over the perf_event_mlock_kb budget: use fewer pages, or "
 				       "CAP_IPC_LOCK)"
 				     : "");
-		goto err;
+		return ret;
 	}
 	c->st.nr_cpus = (uint32_t)perf_cpu_map__nr(c->cpus);
+	return 0;
+}
+
+int ibsp_capture__new(struct ibsp_event_desc *events, const int *group_leader, uint32_t nr,
+		      const struct ibsp_capture_opts *user_opts, struct ibsp_capture **out)
+{
+	static int libperf_ready;
+	struct ibsp_capture_opts o;
+	struct ibsp_capture *c;
+	uint32_t pages;
+	int ret;
+
+	IBSP_OPTS_COPY(o, user_opts);
+	pages = o.mmap_pages ? o.mmap_pages : DEFAULT_PAGES;
+	if (!libperf_ready) {
+		libperf_init(libperf_print);
+		libperf_ready = 1;
+	}
+	if (!nr || (pages & (pages - 1))) {
+		pr_err("capture: %s\n", nr ? "mmap pages must be a power of two" : "no events");
+		return -EINVAL;
+	}
+	c = capture_alloc(events, group_leader, nr);
+	if (!c)
+		return -ENOMEM;
+	attrs_to_open(c, events, &o, pages);
+	if (o.target == IBSP_TARGET_CGROUP) {
+		ret = ibsp_cgroup_capture__new(events, c->attrs, c->leader, nr,
+					       o.cgroup_path ? o.cgroup_path : "", pages, &c->cg);
+		if (!ret)
+			c->st.nr_cpus = ibsp_cgroup_capture__nr_cpus(c->cg);
+	} else {
+		ret = build_evlist(c, &o);
+		if (!ret)
+			ret = open_evlist(c, events, &o, pages);
+	}
+	if (ret) {
+		ibsp_capture__delete(c);
+		return ret;
+	}
 	*out = c;
 	return 0;
-err:
-	ibsp_capture__delete(c);
-	return ret;
 }
 
 void ibsp_capture__enable(struct ibsp_capture *c)

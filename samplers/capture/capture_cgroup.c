@@ -42,7 +42,7 @@ struct ibsp_cgroup_capture {
 	uint8_t *copy; /* a record that wraps the ring end, reassembled */
 };
 
-void ibsp_cgroup_capture__close(struct ibsp_cgroup_capture *c)
+void ibsp_cgroup_capture__delete(struct ibsp_cgroup_capture *c)
 {
 	if (!c)
 		return;
@@ -60,13 +60,117 @@ void ibsp_cgroup_capture__close(struct ibsp_cgroup_capture *c)
 	free(c);
 }
 
-int ibsp_cgroup_capture__open(struct ibsp_event_desc *ev, const struct perf_event_attr *attrs,
-			      const int *leader, uint32_t nr, const char *cgroup_path,
-			      uint32_t pages, struct ibsp_cgroup_capture **out)
+/* The object for @nr events on every online CPU, no fd open yet. */
+static int cg_alloc(uint32_t nr, struct ibsp_cgroup_capture **out)
+{
+	char buf[4096];
+	struct ibsp_cgroup_capture *c = calloc(1, sizeof(*c));
+	int ret;
+
+	if (!c)
+		return -ENOMEM;
+	*out = c;
+	c->nr_events = nr;
+	ret = ibsp_read_file_str("/sys/devices/system/cpu/online", buf, sizeof(buf));
+	if (ret < 0 || ibsp_cpulist__to_array(buf, &c->cpus, &c->nr_cpus) || !c->nr_cpus) {
+		pr_err("/sys/devices/system/cpu/online: cannot read the online CPUs\n");
+		return ret < 0 ? ret : -EINVAL;
+	}
+	c->fds = malloc(sizeof(int) * c->nr_cpus * nr);
+	c->rings = calloc(c->nr_cpus, sizeof(*c->rings));
+	c->pfd = calloc(c->nr_cpus, sizeof(*c->pfd));
+	c->copy = malloc(UINT16_MAX + 1);
+	for (uint32_t i = 0; c->fds && i < c->nr_cpus * nr; i++)
+		c->fds[i] = -1; /* before any error: delete closes what is not -1 */
+	if (!c->fds || !c->rings || !c->pfd || !c->copy)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Open every event on CPU slot @k for the cgroup @cgfd, all writing into the first one's ring. */
+static int open_cpu_events(struct ibsp_cgroup_capture *c, uint32_t k,
+			   const struct ibsp_event_desc *ev, const struct perf_event_attr *attrs,
+			   const int *leader, int cgfd, const char *cgroup_path)
+{
+	int *fd = &c->fds[k * c->nr_events];
+
+	for (uint32_t e = 0; e < c->nr_events; e++) {
+		int gfd = leader[e] >= 0 ? fd[leader[e]] : -1;
+
+		fd[e] = (int)syscall(SYS_perf_event_open, &attrs[e], cgfd, c->cpus[k], gfd,
+				     PERF_FLAG_PID_CGROUP | PERF_FLAG_FD_CLOEXEC);
+		if (fd[e] < 0) {
+			int ret = -errno;
+
+			pr_err("cannot open %s for cgroup %s on CPU %d: %s\n", ev[e].name,
+			       cgroup_path, c->cpus[k], strerror(errno));
+			return ret;
+		}
+		/* One ring per CPU: the CPU's other events write into the first one's. */
+		if (e > 0 && ioctl(fd[e], PERF_EVENT_IOC_SET_OUTPUT, fd[0])) {
+			int ret = -errno;
+
+			pr_err("event %s, CPU %d: PERF_EVENT_IOC_SET_OUTPUT: %s\n", ev[e].name,
+			       c->cpus[k], strerror(errno));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* Map the ring of CPU slot @k: one metadata page and @pages data pages. */
+static int map_ring(struct ibsp_cgroup_capture *c, uint32_t k, uint32_t pages)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	char buf[4096];
-	struct ibsp_cgroup_capture *c;
+	struct cg_ring *r = &c->rings[k];
+	int fd0 = c->fds[k * c->nr_events];
+
+	r->fd = fd0;
+	r->map_len = (size_t)(pages + 1) * (size_t)page;
+	/* PROT_WRITE: a non-overwrite ring that we acknowledge through data_tail */
+	r->pg = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd0, 0);
+	if (r->pg == MAP_FAILED) {
+		int ret = -errno;
+
+		r->pg = NULL;
+		pr_err("CPU %d: cannot map a %u-page ring: %s\n", c->cpus[k], pages,
+		       strerror(errno));
+		return ret;
+	}
+	r->data = (uint8_t *)r->pg + page;
+	r->mask = (uint64_t)pages * (uint64_t)page - 1;
+	c->pfd[k] = (struct pollfd){ .fd = fd0, .events = POLLIN };
+	return 0;
+}
+
+/* The ids that route samples to their attr, as perf_evsel__read() gives them. */
+static int read_ids(struct ibsp_cgroup_capture *c, struct ibsp_event_desc *ev)
+{
+	uint32_t nr = c->nr_events;
+
+	for (uint32_t e = 0; e < nr; e++) {
+		free(ev[e].ids);
+		ev[e].ids = calloc(c->nr_cpus, sizeof(uint64_t));
+		if (!ev[e].ids)
+			return -ENOMEM;
+		ev[e].nr_ids = c->nr_cpus;
+		for (uint32_t k = 0; k < c->nr_cpus; k++)
+			if (ioctl(c->fds[k * nr + e], PERF_EVENT_IOC_ID, &ev[e].ids[k])) {
+				int ret = -errno;
+
+				pr_err("event %s: PERF_EVENT_IOC_ID: %s\n", ev[e].name,
+				       strerror(errno));
+				return ret;
+			}
+	}
+	return 0;
+}
+
+int ibsp_cgroup_capture__new(struct ibsp_event_desc *ev, const struct perf_event_attr *attrs,
+			     const int *leader, uint32_t nr, const char *cgroup_path,
+			     uint32_t pages, struct ibsp_cgroup_capture **out)
+{
+	struct ibsp_cgroup_capture *c = NULL;
 	int cgfd, ret;
 
 	cgfd = open(cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -75,92 +179,21 @@ int ibsp_cgroup_capture__open(struct ibsp_event_desc *ev, const struct perf_even
 		pr_err("%s: cannot open the cgroup directory: %s\n", cgroup_path, strerror(errno));
 		return ret;
 	}
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		close(cgfd);
-		return -ENOMEM;
+	ret = cg_alloc(nr, &c);
+	for (uint32_t k = 0; !ret && k < c->nr_cpus; k++) {
+		ret = open_cpu_events(c, k, ev, attrs, leader, cgfd, cgroup_path);
+		if (!ret)
+			ret = map_ring(c, k, pages);
 	}
-	c->nr_events = nr;
-	ret = ibsp_read_file_str("/sys/devices/system/cpu/online", buf, sizeof(buf));
-	if (ret < 0 || ibsp_cpulist__to_array(buf, &c->cpus, &c->nr_cpus) || !c->nr_cpus) {
-		pr_err("/sys/devices/system/cpu/online: cannot read the online CPUs\n");
-		ret = ret < 0 ? ret : -EINVAL;
-		goto err;
-	}
-	c->fds = malloc(sizeof(int) * c->nr_cpus * nr);
-	c->rings = calloc(c->nr_cpus, sizeof(*c->rings));
-	c->pfd = calloc(c->nr_cpus, sizeof(*c->pfd));
-	c->copy = malloc(UINT16_MAX + 1);
-	if (!c->fds || !c->rings || !c->pfd || !c->copy) {
-		ret = -ENOMEM;
-		goto err;
-	}
-	for (uint32_t i = 0; i < c->nr_cpus * nr; i++)
-		c->fds[i] = -1;
-
-	for (uint32_t k = 0; k < c->nr_cpus; k++) {
-		int *fd = &c->fds[k * nr];
-
-		for (uint32_t e = 0; e < nr; e++) {
-			int gfd = leader[e] >= 0 ? fd[leader[e]] : -1;
-
-			fd[e] = (int)syscall(SYS_perf_event_open, &attrs[e], cgfd, c->cpus[k], gfd,
-					     PERF_FLAG_PID_CGROUP | PERF_FLAG_FD_CLOEXEC);
-			if (fd[e] < 0) {
-				ret = -errno;
-				pr_err("cannot open %s for cgroup %s on CPU %d: %s\n", ev[e].name,
-				       cgroup_path, c->cpus[k], strerror(errno));
-				goto err;
-			}
-			/* One ring per CPU: the CPU's other events write into the first one's. */
-			if (e > 0 && ioctl(fd[e], PERF_EVENT_IOC_SET_OUTPUT, fd[0])) {
-				ret = -errno;
-				pr_err("event %s, CPU %d: PERF_EVENT_IOC_SET_OUTPUT: %s\n",
-				       ev[e].name, c->cpus[k], strerror(errno));
-				goto err;
-			}
-		}
-		struct cg_ring *r = &c->rings[k];
-
-		r->fd = fd[0];
-		r->map_len = (size_t)(pages + 1) * (size_t)page;
-		/* PROT_WRITE: a non-overwrite ring that we acknowledge through data_tail */
-		r->pg = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd[0], 0);
-		if (r->pg == MAP_FAILED) {
-			ret = -errno;
-			r->pg = NULL;
-			pr_err("CPU %d: cannot map a %u-page ring: %s\n", c->cpus[k], pages,
-			       strerror(errno));
-			goto err;
-		}
-		r->data = (uint8_t *)r->pg + page;
-		r->mask = (uint64_t)pages * (uint64_t)page - 1;
-		c->pfd[k] = (struct pollfd){ .fd = fd[0], .events = POLLIN };
-	}
-	/* the ids that route samples to their attr, as perf_evsel__read() gives them */
-	for (uint32_t e = 0; e < nr; e++) {
-		free(ev[e].ids);
-		ev[e].ids = calloc(c->nr_cpus, sizeof(uint64_t));
-		if (!ev[e].ids) {
-			ret = -ENOMEM;
-			goto err;
-		}
-		ev[e].nr_ids = c->nr_cpus;
-		for (uint32_t k = 0; k < c->nr_cpus; k++)
-			if (ioctl(c->fds[k * nr + e], PERF_EVENT_IOC_ID, &ev[e].ids[k])) {
-				ret = -errno;
-				pr_err("event %s: PERF_EVENT_IOC_ID: %s\n", ev[e].name,
-				       strerror(errno));
-				goto err;
-			}
-	}
+	if (!ret)
+		ret = read_ids(c, ev);
 	close(cgfd);
+	if (ret) {
+		ibsp_cgroup_capture__delete(c);
+		return ret;
+	}
 	*out = c;
 	return 0;
-err:
-	close(cgfd);
-	ibsp_cgroup_capture__close(c);
-	return ret;
 }
 
 uint32_t ibsp_cgroup_capture__nr_cpus(const struct ibsp_cgroup_capture *c)

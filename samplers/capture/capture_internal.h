@@ -11,10 +11,10 @@
 struct ibsp_cgroup_capture;
 
 /* Open @attrs on every online CPU for the tasks of @cgroup_path; fills the events' ids. */
-int ibsp_cgroup_capture__open(struct ibsp_event_desc *ev, const struct perf_event_attr *attrs,
-			      const int *leader, uint32_t nr, const char *cgroup_path,
-			      uint32_t pages, struct ibsp_cgroup_capture **out);
-void ibsp_cgroup_capture__close(struct ibsp_cgroup_capture *c);
+int ibsp_cgroup_capture__new(struct ibsp_event_desc *ev, const struct perf_event_attr *attrs,
+			     const int *leader, uint32_t nr, const char *cgroup_path,
+			     uint32_t pages, struct ibsp_cgroup_capture **out);
+void ibsp_cgroup_capture__delete(struct ibsp_cgroup_capture *c);
 uint32_t ibsp_cgroup_capture__nr_cpus(const struct ibsp_cgroup_capture *c);
 void ibsp_cgroup_capture__enable(struct ibsp_cgroup_capture *c, const int *leader);
 void ibsp_cgroup_capture__disable(struct ibsp_cgroup_capture *c, const int *leader);

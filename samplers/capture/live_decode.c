@@ -10,13 +10,15 @@
 #include <string.h>
 
 #include "decode.h"
-#include "perf_sample.h"
 #include "ibsp/capture.h"
+#include "id_index.h"
 #include "log_print.h"
+#include "perf_sample.h"
 
 struct ibsp_live_decoder {
 	const struct ibsp_event_desc *events;
 	uint32_t nr;
+	struct ibsp_id_index ids; /* sample id -> event, the reader's lookup */
 	struct ibsp_decode_ctx dctx;
 	struct ibsp_live_stats st;
 };
@@ -25,6 +27,7 @@ struct ibsp_live_decoder *ibsp_live_decoder__new(const struct ibsp_event_desc *e
 						 unsigned int cpu_family, unsigned int cpu_model)
 {
 	struct ibsp_live_decoder *d;
+	int ret;
 
 	if (!nr) {
 		errno = EINVAL;
@@ -38,11 +41,20 @@ struct ibsp_live_decoder *ibsp_live_decoder__new(const struct ibsp_event_desc *e
 	d->dctx.cpu_family = cpu_family;
 	d->dctx.cpu_model = cpu_model;
 	d->dctx.ibs_zen4 = -1; /* the caps word in each IBS sample says */
+	ret = ibsp_id_index__init(&d->ids, events, nr);
+	if (ret) {
+		free(d);
+		errno = -ret;
+		return NULL;
+	}
 	return d;
 }
 
 void ibsp_live_decoder__delete(struct ibsp_live_decoder *d)
 {
+	if (!d)
+		return;
+	ibsp_id_index__exit(&d->ids);
 	free(d);
 }
 
@@ -58,15 +70,7 @@ static int find_event(const struct ibsp_live_decoder *d, const struct perf_event
 	if (h->size < sizeof(*h) + 8 || !(d->events[0].attr.sample_type & PERF_SAMPLE_IDENTIFIER))
 		return -EINVAL;
 	memcpy(&id, h + 1, 8);
-	for (uint32_t e = 0; e < d->nr; e++) {
-		for (uint32_t i = 0; i < d->events[e].nr_ids; i++) {
-			if (d->events[e].ids[i] == id) {
-				*idx = e;
-				return 0;
-			}
-		}
-	}
-	return -ENOENT;
+	return ibsp_id_index__find(&d->ids, id, idx);
 }
 
 int ibsp_live_decoder__decode(struct ibsp_live_decoder *d, const struct perf_event_header *rec,

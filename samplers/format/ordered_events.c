@@ -15,21 +15,22 @@
 
 #include "ordered_events.h"
 
-void ibsp_oe__init(struct ibsp_ordered_events *oe, uint32_t max_queue)
+void ibsp_ordered_events__init(struct ibsp_ordered_events *oe, uint32_t max_queue)
 {
 	memset(oe, 0, sizeof(*oe));
 	oe->max_queue = max_queue;
 }
 
-void ibsp_oe__exit(struct ibsp_ordered_events *oe)
+void ibsp_ordered_events__exit(struct ibsp_ordered_events *oe)
 {
 	free(oe->q);
 	oe->q = NULL;
 }
 
-int ibsp_oe__queue(struct ibsp_ordered_events *oe, uint64_t ts, const struct ibsp_sample *s)
+int ibsp_ordered_events__queue(struct ibsp_ordered_events *oe, uint64_t ts,
+			       const struct ibsp_sample *s)
 {
-	struct ibsp_oe_entry *e;
+	struct ibsp_ordered_event *e;
 
 	if (oe->len == oe->cap) {
 		size_t cap = oe->cap ? oe->cap * 2 : 1024;
@@ -57,7 +58,7 @@ int ibsp_oe__queue(struct ibsp_ordered_events *oe, uint64_t ts, const struct ibs
 
 static int cmp_entry(const void *a, const void *b)
 {
-	const struct ibsp_oe_entry *x = a, *y = b;
+	const struct ibsp_ordered_event *x = a, *y = b;
 
 	if (x->ts != y->ts)
 		return x->ts < y->ts ? -1 : 1;
@@ -89,18 +90,18 @@ static void flush(struct ibsp_ordered_events *oe, uint64_t limit)
 		oe->last_flush = oe->q[i - 1].ts;
 }
 
-void ibsp_oe__round(struct ibsp_ordered_events *oe)
+void ibsp_ordered_events__round(struct ibsp_ordered_events *oe)
 {
 	flush(oe, oe->next_flush);
 	oe->next_flush = oe->max_timestamp;
 }
 
-void ibsp_oe__final(struct ibsp_ordered_events *oe)
+void ibsp_ordered_events__final(struct ibsp_ordered_events *oe)
 {
 	flush(oe, UINT64_MAX);
 }
 
-void ibsp_oe__bound(struct ibsp_ordered_events *oe)
+void ibsp_ordered_events__bound(struct ibsp_ordered_events *oe)
 {
 	uint64_t first = UINT64_MAX;
 
@@ -108,14 +109,14 @@ void ibsp_oe__bound(struct ibsp_ordered_events *oe)
 	 * Modelled on perf's OE_FLUSH__HALF. perf script's queue is unbounded by
 	 * default, so past max_queue entries in one round our order may differ.
 	 */
-	if (ibsp_oe__has_ready(oe) || oe->len - oe->head < oe->max_queue)
+	if (ibsp_ordered_events__has_ready(oe) || oe->len - oe->head < oe->max_queue)
 		return;
 	for (size_t i = oe->head; i < oe->len; i++)
 		first = oe->q[i].ts < first ? oe->q[i].ts : first;
 	flush(oe, first + (oe->tail_ts - first) / 2);
 }
 
-const struct ibsp_oe_entry *ibsp_oe__next(struct ibsp_ordered_events *oe)
+const struct ibsp_ordered_event *ibsp_ordered_events__next(struct ibsp_ordered_events *oe)
 {
-	return ibsp_oe__has_ready(oe) ? &oe->q[oe->head++] : NULL;
+	return ibsp_ordered_events__has_ready(oe) ? &oe->q[oe->head++] : NULL;
 }

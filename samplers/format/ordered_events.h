@@ -11,7 +11,7 @@
 
 #include "ibsp/sample.h"
 
-struct ibsp_oe_entry {
+struct ibsp_ordered_event {
 	uint64_t ts;
 	uint64_t seq;  /* arrival order: ties keep it */
 	int is_sample; /* else a non-sample record or an invalid sample: only its time counts */
@@ -19,7 +19,7 @@ struct ibsp_oe_entry {
 };
 
 struct ibsp_ordered_events {
-	struct ibsp_oe_entry *q;
+	struct ibsp_ordered_event *q;
 	size_t len, cap;
 	size_t head, ready;	/* entries [head, ready) are sorted and ready to deliver */
 	uint64_t tail_ts;	/* newest timestamp in the queue */
@@ -31,25 +31,26 @@ struct ibsp_ordered_events {
 	uint64_t nr_out_of_order; /* entries older than an already delivered one */
 };
 
-void ibsp_oe__init(struct ibsp_ordered_events *oe, uint32_t max_queue);
-void ibsp_oe__exit(struct ibsp_ordered_events *oe);
+void ibsp_ordered_events__init(struct ibsp_ordered_events *oe, uint32_t max_queue);
+void ibsp_ordered_events__exit(struct ibsp_ordered_events *oe);
 
 /* Queue a record of time @ts; @s is the decoded sample, or NULL. Return 0 or -ENOMEM. */
-int ibsp_oe__queue(struct ibsp_ordered_events *oe, uint64_t ts, const struct ibsp_sample *s);
+int ibsp_ordered_events__queue(struct ibsp_ordered_events *oe, uint64_t ts,
+			       const struct ibsp_sample *s);
 
 /* PERF_RECORD_FINISHED_ROUND: ready what is not newer than the previous round's newest. */
-void ibsp_oe__round(struct ibsp_ordered_events *oe);
+void ibsp_ordered_events__round(struct ibsp_ordered_events *oe);
 
 /* End of data: ready everything. */
-void ibsp_oe__final(struct ibsp_ordered_events *oe);
+void ibsp_ordered_events__final(struct ibsp_ordered_events *oe);
 
 /* Past max_queue entries with nothing ready: ready the older half (our memory bound). */
-void ibsp_oe__bound(struct ibsp_ordered_events *oe);
+void ibsp_ordered_events__bound(struct ibsp_ordered_events *oe);
 
 /* The next ready entry, or NULL when none is ready. */
-const struct ibsp_oe_entry *ibsp_oe__next(struct ibsp_ordered_events *oe);
+const struct ibsp_ordered_event *ibsp_ordered_events__next(struct ibsp_ordered_events *oe);
 
-static inline int ibsp_oe__has_ready(const struct ibsp_ordered_events *oe)
+static inline int ibsp_ordered_events__has_ready(const struct ibsp_ordered_events *oe)
 {
 	return oe->head < oe->ready;
 }

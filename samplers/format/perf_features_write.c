@@ -145,69 +145,64 @@ static int build_ibsp_topology(struct wbuf *b, const struct ibsp_topology *t)
 	return 1;
 }
 
-/* Build the payload of feature @bit; returns 1 if the feature is written, 0 if skipped. */
-static int build_one(struct wbuf *b, unsigned int bit, const struct ibsp_recording_info *info,
-		     const struct ibsp_event_desc *ev, uint32_t nr_events)
+/* A string feature: written when @str is known. */
+static int build_string(struct wbuf *b, const char *str)
+{
+	if (!str)
+		return 0;
+	w_str(b, str);
+	return 1;
+}
+
+static int build_cmdline(struct wbuf *b, const struct ibsp_recording_info *info)
+{
+	if (!info->nr_cmdline)
+		return 0;
+	w_u32(b, info->nr_cmdline);
+	for (uint32_t i = 0; i < info->nr_cmdline; i++)
+		w_str(b, info->cmdline[i]);
+	return 1;
+}
+
+static int build_pmu_mappings(struct wbuf *b, const struct ibsp_recording_info *info)
+{
+	if (!info->nr_pmus)
+		return 0;
+	w_u32(b, info->nr_pmus);
+	for (uint32_t i = 0; i < info->nr_pmus; i++) {
+		w_u32(b, info->pmus[i].type);
+		w_str(b, info->pmus[i].name);
+	}
+	return 1;
+}
+
+/* PMU_CAPS: only ibs_op's zen4_ibs_extensions=1, the one capability the decoder reads. */
+static int build_pmu_caps(struct wbuf *b, const struct ibsp_recording_info *info)
+{
+	if (!info->ibs_zen4)
+		return 0;
+	w_u32(b, 1);
+	w_u32(b, 1);
+	w_str(b, "zen4_ibs_extensions");
+	w_str(b, "1");
+	w_str(b, "ibs_op");
+	return 1;
+}
+
+/* The features of numbers: NRCPUS, TOTAL_MEM, SAMPLE_TIME; written when known. */
+static int build_numbers(struct wbuf *b, unsigned int bit, const struct ibsp_recording_info *info)
 {
 	switch (bit) {
-	case HEADER_HOSTNAME:
-		/* Always written: perf uses it to detect a u32-swapped feature bitmap. */
-		w_str(b, info->hostname ? info->hostname : "");
-		return 1;
-	case HEADER_OSRELEASE:
-		if (!info->osrelease)
-			return 0;
-		w_str(b, info->osrelease);
-		return 1;
-	case HEADER_ARCH:
-		if (!info->arch)
-			return 0;
-		w_str(b, info->arch);
-		return 1;
 	case HEADER_NRCPUS:
 		if (!info->nr_cpus_avail)
 			return 0;
 		w_u32(b, info->nr_cpus_avail);
 		w_u32(b, info->nr_cpus_online);
 		return 1;
-	case HEADER_CPUDESC:
-		if (!info->cpudesc)
-			return 0;
-		w_str(b, info->cpudesc);
-		return 1;
-	case HEADER_CPUID:
-		if (!info->cpuid)
-			return 0;
-		w_str(b, info->cpuid);
-		return 1;
 	case HEADER_TOTAL_MEM:
 		if (!info->total_mem_kb)
 			return 0;
 		w_u64(b, info->total_mem_kb);
-		return 1;
-	case HEADER_CMDLINE:
-		if (!info->nr_cmdline)
-			return 0;
-		w_u32(b, info->nr_cmdline);
-		for (uint32_t i = 0; i < info->nr_cmdline; i++)
-			w_str(b, info->cmdline[i]);
-		return 1;
-	case HEADER_EVENT_DESC:
-		build_event_desc(b, ev, nr_events);
-		return 1;
-	case HEADER_NUMA_TOPOLOGY:
-		if (!info->topo)
-			return 0;
-		build_numa(b, info->topo);
-		return 1;
-	case HEADER_PMU_MAPPINGS:
-		if (!info->nr_pmus)
-			return 0;
-		w_u32(b, info->nr_pmus);
-		for (uint32_t i = 0; i < info->nr_pmus; i++) {
-			w_u32(b, info->pmus[i].type);
-			w_str(b, info->pmus[i].name);
-		}
 		return 1;
 	case HEADER_SAMPLE_TIME:
 		if (!info->has_sample_time)
@@ -215,24 +210,52 @@ static int build_one(struct wbuf *b, unsigned int bit, const struct ibsp_recordi
 		w_u64(b, info->first_sample_ns);
 		w_u64(b, info->last_sample_ns);
 		return 1;
-	case HEADER_MEM_TOPOLOGY:
-		if (!info->topo || !info->topo->has_block_map)
-			return 0;
-		build_mem_topology(b, info->topo);
-		return 1;
-	case HEADER_PMU_CAPS:
-		if (!info->ibs_zen4)
-			return 0;
-		w_u32(b, 1);
-		w_u32(b, 1);
-		w_str(b, "zen4_ibs_extensions");
-		w_str(b, "1");
-		w_str(b, "ibs_op");
-		return 1;
-	case HEADER_IBSP_TOPOLOGY:
-		return info->topo ? build_ibsp_topology(b, info->topo) : 0;
 	default:
 		return 0;
+	}
+}
+
+/* Build the payload of feature @bit; returns 1 if the feature is written, 0 if skipped. */
+static int build_one(struct wbuf *b, unsigned int bit, const struct ibsp_recording_info *info,
+		     const struct ibsp_event_desc *ev, uint32_t nr_events)
+{
+	const struct ibsp_topology *topo = info->topo;
+
+	switch (bit) {
+	case HEADER_HOSTNAME:
+		/* Always written: perf uses it to detect a u32-swapped feature bitmap. */
+		return build_string(b, info->hostname ? info->hostname : "");
+	case HEADER_OSRELEASE:
+		return build_string(b, info->osrelease);
+	case HEADER_ARCH:
+		return build_string(b, info->arch);
+	case HEADER_CPUDESC:
+		return build_string(b, info->cpudesc);
+	case HEADER_CPUID:
+		return build_string(b, info->cpuid);
+	case HEADER_CMDLINE:
+		return build_cmdline(b, info);
+	case HEADER_EVENT_DESC:
+		build_event_desc(b, ev, nr_events);
+		return 1;
+	case HEADER_NUMA_TOPOLOGY:
+		if (!topo)
+			return 0;
+		build_numa(b, topo);
+		return 1;
+	case HEADER_PMU_MAPPINGS:
+		return build_pmu_mappings(b, info);
+	case HEADER_MEM_TOPOLOGY:
+		if (!topo || !topo->has_block_map)
+			return 0;
+		build_mem_topology(b, topo);
+		return 1;
+	case HEADER_PMU_CAPS:
+		return build_pmu_caps(b, info);
+	case HEADER_IBSP_TOPOLOGY:
+		return topo ? build_ibsp_topology(b, topo) : 0;
+	default:
+		return build_numbers(b, bit, info);
 	}
 }
 

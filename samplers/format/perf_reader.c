@@ -75,26 +75,23 @@ void ibsp_perf_reader__close(struct ibsp_perf_reader *r)
 		free(r->events[i].ids);
 	}
 	free(r->events);
-	free(r->ids);
-	ibsp_oe__exit(&r->oe);
+	ibsp_id_index__exit(&r->ids);
+	ibsp_ordered_events__exit(&r->oe);
 	free(r->stats.samples_per_event);
 	free(r->stats.samples_per_cpu);
-	ibsp_recording_info__free(&r->info);
+	ibsp_recording_info__exit(&r->info);
 	free(r->path);
 	free(r);
 }
 
-int ibsp_perf_reader__open(const char *path, const struct ibsp_perf_reader_opts *user_opts,
-			   struct ibsp_perf_reader **out)
+static struct ibsp_perf_reader *reader_new(const char *path,
+					   const struct ibsp_perf_reader_opts *user_opts)
 {
 	struct ibsp_perf_reader_opts o;
-	struct ibsp_perf_reader *r;
-	struct stat st;
-	int ret;
+	struct ibsp_perf_reader *r = calloc(1, sizeof(*r));
 
-	r = calloc(1, sizeof(*r));
 	if (!r)
-		return -ENOMEM;
+		return NULL;
 	r->fd = -1;
 	r->page = (size_t)sysconf(_SC_PAGESIZE);
 	r->path = strdup(path);
@@ -104,114 +101,148 @@ int ibsp_perf_reader__open(const char *path, const struct ibsp_perf_reader_opts 
 	r->window = !o.window_bytes		  ? DEFAULT_WINDOW
 		    : o.window_bytes < MIN_WINDOW ? MIN_WINDOW
 						  : o.window_bytes;
-	ibsp_oe__init(&r->oe, o.max_queue ? o.max_queue : DEFAULT_MAX_QUEUE);
+	ibsp_ordered_events__init(&r->oe, o.max_queue ? o.max_queue : DEFAULT_MAX_QUEUE);
 	r->window = (r->window + r->page - 1) / r->page * r->page;
-	if (!r->path) {
-		ret = -ENOMEM;
-		goto err;
-	}
+	return r;
+}
+
+/* Open the file and check the 16 bytes every perf.data starts with: magic and header size. */
+static int open_and_check_magic(struct ibsp_perf_reader *r)
+{
+	const char *path = r->path;
+	struct stat st;
+
 	r->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (r->fd < 0 || fstat(r->fd, &st)) {
-		ret = -errno;
+		int ret = -errno;
+
 		pr_err("%s: cannot open: %s\n", path, strerror(errno));
-		goto err;
+		return ret;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		ret = -EINVAL;
 		pr_err(
 		    "%s: not a regular file; to read perf's pipe output, save it to a file first\n",
 		    path);
-		goto err;
+		return -EINVAL;
 	}
 	r->file_size = (uint64_t)st.st_size;
 	if (r->file_size < 16 || pread(r->fd, &r->hdr, 16, 0) != 16) {
-		ret = -EINVAL;
 		pr_err("%s: offset 0: file is %" PRIu64
 		       " bytes, too short for a perf.data header\n",
 		       path, r->file_size);
-		goto err;
+		return -EINVAL;
 	}
 	if (r->hdr.magic == PERF_MAGIC2_SW) {
-		ret = -EPROTONOSUPPORT;
 		pr_err(
 		    "%s: offset 0: field 'magic': the file was written by an opposite-endian host; "
 		    "not supported\n",
 		    path);
-		goto err;
+		return -EPROTONOSUPPORT;
 	}
 	if (r->hdr.magic != PERF_MAGIC2) {
-		ret = -EINVAL;
 		pr_err("%s: offset 0: field 'magic' is %#018" PRIx64 ", not \"PERFILE2\"%s\n", path,
 		       r->hdr.magic,
 		       r->hdr.magic == PERF_MAGIC1 ? " (legacy v1 format, not supported)" : "");
-		goto err;
+		return -EINVAL;
 	}
-	if (r->hdr.size == sizeof(struct perf_pipe_file_header)) {
-		/* pipe mode (perf record -o -): attrs and features come as records */
-		r->pipe = 1;
-		r->data_off = sizeof(struct perf_pipe_file_header);
+	return 0;
+}
+
+/* Pipe mode (perf record -o -): attrs and features come as records before the samples. */
+static int read_pipe_header(struct ibsp_perf_reader *r)
+{
+	r->pipe = 1;
+	r->data_off = sizeof(struct perf_pipe_file_header);
+	r->data_end = r->file_size;
+	r->pos = r->data_off;
+	return ibsp_perf_reader__read_attrs(r);
+}
+
+/* File mode: the full header, the attrs section, the data section and the feature sections. */
+static int read_file_header(struct ibsp_perf_reader *r)
+{
+	const char *path = r->path;
+	int ret;
+
+	if (r->hdr.size != sizeof(r->hdr) || r->file_size < sizeof(r->hdr) ||
+	    pread(r->fd, &r->hdr, sizeof(r->hdr), 0) != sizeof(r->hdr)) {
+		pr_err("%s: offset 8: field 'size' = %" PRIu64
+		       " (expected %zu) or the file (%" PRIu64
+		       " bytes) is shorter than the header\n",
+		       path, r->hdr.size, sizeof(r->hdr), r->file_size);
+		return -EINVAL;
+	}
+	if (r->hdr.data.offset > r->file_size ||
+	    r->hdr.data.size > r->file_size - r->hdr.data.offset) {
+		pr_err("%s: offset 0x28: field 'data' {offset %#" PRIx64 ", size %" PRIu64
+		       "} runs past the end of the file (size %" PRIu64 ")\n",
+		       path, r->hdr.data.offset, r->hdr.data.size, r->file_size);
+		return -EINVAL;
+	}
+	ret = ibsp_perf_reader__read_attrs(r);
+	if (ret)
+		return ret;
+	r->data_off = r->hdr.data.offset;
+	/*
+	 * data.size 0 with no feature bits: the writer never closed the file (perf and we
+	 * write both at close). With feature bits it is a finished, empty recording.
+	 */
+	if (r->hdr.data.size == 0 && !(r->hdr.adds_features[0] | r->hdr.adds_features[1] |
+				       r->hdr.adds_features[2] | r->hdr.adds_features[3])) {
+		pr_warn("%s: data size is 0 (was the recording terminated properly?); "
+			"reading to the "
+			"end of the file and ignoring feature sections\n",
+			path);
 		r->data_end = r->file_size;
-		r->pos = r->data_off;
-		ret = ibsp_reader__read_attrs(r);
-		if (ret)
-			goto err;
-	} else {
-		if (r->hdr.size != sizeof(r->hdr) || r->file_size < sizeof(r->hdr) ||
-		    pread(r->fd, &r->hdr, sizeof(r->hdr), 0) != sizeof(r->hdr)) {
-			ret = -EINVAL;
-			pr_err("%s: offset 8: field 'size' = %" PRIu64
-			       " (expected %zu) or the file (%" PRIu64
-			       " bytes) is shorter than the header\n",
-			       path, r->hdr.size, sizeof(r->hdr), r->file_size);
-			goto err;
-		}
-		if (r->hdr.data.offset > r->file_size ||
-		    r->hdr.data.size > r->file_size - r->hdr.data.offset) {
-			ret = -EINVAL;
-			pr_err("%s: offset 0x28: field 'data' {offset %#" PRIx64 ", size %" PRIu64
-			       "} runs past the end of the file (size %" PRIu64 ")\n",
-			       path, r->hdr.data.offset, r->hdr.data.size, r->file_size);
-			goto err;
-		}
-		ret = ibsp_reader__read_attrs(r);
-		if (ret)
-			goto err;
-		r->data_off = r->hdr.data.offset;
-		/*
-		 * data.size 0 with no feature bits: the writer never closed the file (perf and we
-		 * write both at close). With feature bits it is a finished, empty recording.
-		 */
-		if (r->hdr.data.size == 0 && !(r->hdr.adds_features[0] | r->hdr.adds_features[1] |
-					       r->hdr.adds_features[2] | r->hdr.adds_features[3])) {
-			pr_warn("%s: data size is 0 (was the recording terminated properly?); "
-				"reading to the "
-				"end of the file and ignoring feature sections\n",
-				path);
-			r->data_end = r->file_size;
-		} else {
-			r->data_end = r->data_off + r->hdr.data.size;
-			ret = ibsp_features_parse(path, r->fd, r->file_size, &r->hdr, &r->info,
-						  r->events, r->nr_events);
-			if (ret)
-				goto err;
-		}
+		return 0;
 	}
+	r->data_end = r->data_off + r->hdr.data.size;
+	return ibsp_features_parse(path, r->fd, r->file_size, &r->hdr, &r->info, r->events,
+				   r->nr_events);
+}
+
+/* Name and route the events, take the decoders' host facts, and settle the sample order. */
+static int prepare_to_read(struct ibsp_perf_reader *r)
+{
 	if (r->info.features[HEADER_COMPRESSED / 64] & (1ULL << (HEADER_COMPRESSED % 64))) {
-		ret = -EPROTONOSUPPORT;
 		pr_err(
 		    "%s: offset 0x48: field 'adds_features' has COMPRESSED: the records are "
 		    "zstd-compressed (perf record -z), which this reader does not support; record "
 		    "without -z\n",
-		    path);
-		goto err;
+		    r->path);
+		return -EPROTONOSUPPORT;
 	}
-	ibsp_reader__name_and_route(r);
+	ibsp_perf_reader__name_and_route(r);
 	ibsp_decode_ctx__from_cpuid(&r->dctx, r->info.cpuid);
 	r->dctx.ibs_zen4 = r->info.ibs_zen4 ? 1 : -1;
 	r->pos = r->data_off;
 	/* perf falls back to file order when attr 0 lacks sample_id_all (session.c). */
 	if (!r->events[0].attr.sample_id_all)
 		r->ordered = 0;
+	return 0;
+}
+
+int ibsp_perf_reader__open(const char *path, const struct ibsp_perf_reader_opts *user_opts,
+			   struct ibsp_perf_reader **out)
+{
+	struct ibsp_perf_reader *r = reader_new(path, user_opts);
+	int ret;
+
+	if (!r)
+		return -ENOMEM;
+	if (!r->path) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	ret = open_and_check_magic(r);
+	if (!ret && r->hdr.size == sizeof(struct perf_pipe_file_header))
+		ret = read_pipe_header(r);
+	else if (!ret)
+		ret = read_file_header(r);
+	if (!ret)
+		ret = prepare_to_read(r);
+	if (ret)
+		goto err;
 	*out = r;
 	return 0;
 err:
@@ -219,35 +250,10 @@ err:
 	return ret;
 }
 
-/* Make [off, off+len) readable through the window; return a pointer to it. */
-static const uint8_t *window_get(struct ibsp_perf_reader *r, uint64_t off, size_t len)
-{
-	if (!r->win || off < r->win_off || off + len > r->win_off + r->win_len) {
-		uint64_t start = off / r->page * r->page;
-		uint64_t wlen = r->window;
-
-		if (r->win)
-			munmap(r->win, r->win_len);
-		r->win = NULL;
-		if (start + wlen > r->file_size)
-			wlen = r->file_size - start;
-		void *p = mmap(NULL, wlen, PROT_READ, MAP_PRIVATE, r->fd, (off_t)start);
-
-		if (p == MAP_FAILED)
-			return NULL;
-		madvise(p, wlen, MADV_SEQUENTIAL);
-		r->win = p;
-		r->win_off = start;
-		r->win_len = wlen;
-	}
-	return r->win + (off - r->win_off);
-}
-
 static int find_event(struct ibsp_perf_reader *r, const struct perf_event_header *h, uint64_t off,
 		      uint32_t *idx)
 {
 	uint64_t id;
-	size_t lo = 0, hi = r->nr_ids;
 
 	if (r->nr_events == 1) {
 		*idx = 0;
@@ -275,18 +281,8 @@ static int find_event(struct ibsp_perf_reader *r, const struct perf_event_header
 		*idx = 0;
 		return 0;
 	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (r->ids[mid].id < id)
-			lo = mid + 1;
-		else if (r->ids[mid].id > id)
-			hi = mid;
-		else {
-			*idx = r->ids[mid].idx;
-			return 0;
-		}
-	}
+	if (!ibsp_id_index__find(&r->ids, id, idx))
+		return 0;
 	pr_err("%s: offset %#" PRIx64 ": record type %u: field 'id' = %" PRIu64
 	       " belongs to no attr\n",
 	       r->path, off, h->type, id);
@@ -360,7 +356,7 @@ static int handle_sample(struct ibsp_perf_reader *r, const struct perf_event_hea
 		}
 		return 0;
 	}
-	return ibsp_oe__queue(&r->oe, rs.time, valid ? &s : NULL);
+	return ibsp_ordered_events__queue(&r->oe, rs.time, valid ? &s : NULL);
 }
 
 static int handle_other(struct ibsp_perf_reader *r, const struct perf_event_header *h, uint64_t off)
@@ -379,7 +375,7 @@ static int handle_other(struct ibsp_perf_reader *r, const struct perf_event_head
 		r->stats.nr_rounds++;
 		if (r->ordered) {
 			/* perf: flush up to the previous round's newest, then remember this one's. */
-			ibsp_oe__round(&r->oe);
+			ibsp_ordered_events__round(&r->oe);
 		}
 		return 0;
 	default:
@@ -403,65 +399,15 @@ static int handle_other(struct ibsp_perf_reader *r, const struct perf_event_head
 			return -EINVAL;
 		}
 		if (has_time && ts && ts != ~0ULL)
-			return ibsp_oe__queue(&r->oe, ts, NULL);
+			return ibsp_ordered_events__queue(&r->oe, ts, NULL);
 	}
 	return 0;
-}
-
-int ibsp_perf_reader__next_record(struct ibsp_perf_reader *r, const struct perf_event_header **rec,
-				  uint64_t *offset)
-{
-	const struct perf_event_header *h;
-	struct perf_event_header hh;
-	const uint8_t *p;
-	uint64_t off = r->pos;
-
-	if (off >= r->data_end)
-		return 0;
-	if (r->data_end - off < sizeof(*h)) {
-		pr_err("%s: offset %#" PRIx64 ": record header truncated (%" PRIu64
-		       " bytes left in the data section)\n",
-		       r->path, off, r->data_end - off);
-		return -EINVAL;
-	}
-	p = window_get(r, off, sizeof(hh));
-	if (!p)
-		return -errno;
-	/* Records need not be 8-aligned (perf record -z, or a hostile data.offset): copy them. */
-	memcpy(&hh, p, sizeof(hh));
-	if (hh.size < sizeof(hh)) {
-		pr_err("%s: offset %#" PRIx64 ": record type %u: field 'size' = %u is smaller than "
-		       "the header\n",
-		       r->path, off, hh.type, hh.size);
-		return -EINVAL;
-	}
-	if (hh.size > r->data_end - off) {
-		pr_err("%s: offset %#" PRIx64
-		       ": record type %u: field 'size' = %u runs past the end "
-		       "of the data section (%" PRIu64 " bytes left)\n",
-		       r->path, off, hh.type, hh.size, r->data_end - off);
-		return -EINVAL;
-	}
-	p = window_get(r, off, hh.size);
-	if (!p)
-		return -errno;
-	if ((uintptr_t)p % 8) {
-		memcpy(r->bounce, p, hh.size);
-		p = (const uint8_t *)r->bounce;
-	}
-	h = (const void *)p;
-	r->pos = off + h->size;
-	r->stats.nr_records++;
-	*rec = h;
-	if (offset)
-		*offset = off;
-	return 1;
 }
 
 /* Process records until something is ready to deliver or the data ends. */
 static int pump(struct ibsp_perf_reader *r)
 {
-	while (!r->have_imm && !ibsp_oe__has_ready(&r->oe) && !r->at_end) {
+	while (!r->have_imm && !ibsp_ordered_events__has_ready(&r->oe) && !r->at_end) {
 		const struct perf_event_header *h;
 		uint64_t off;
 		int ret = ibsp_perf_reader__next_record(r, &h, &off);
@@ -470,7 +416,7 @@ static int pump(struct ibsp_perf_reader *r)
 			return ret;
 		if (ret == 0) {
 			r->at_end = 1;
-			ibsp_oe__final(&r->oe);
+			ibsp_ordered_events__final(&r->oe);
 			break;
 		}
 		if (h->type == PERF_RECORD_SAMPLE)
@@ -479,7 +425,7 @@ static int pump(struct ibsp_perf_reader *r)
 			ret = handle_other(r, h, off);
 		if (ret)
 			return ret;
-		ibsp_oe__bound(&r->oe);
+		ibsp_ordered_events__bound(&r->oe);
 	}
 	return 0;
 }
@@ -502,8 +448,8 @@ int ibsp_perf_reader__read(struct ibsp_perf_reader *r, struct ibsp_sample *buf, 
 			r->stats.nr_decoded++;
 			continue;
 		}
-		if (ibsp_oe__has_ready(&r->oe)) {
-			const struct ibsp_oe_entry *e = ibsp_oe__next(&r->oe);
+		if (ibsp_ordered_events__has_ready(&r->oe)) {
+			const struct ibsp_ordered_event *e = ibsp_ordered_events__next(&r->oe);
 
 			if (e->is_sample) {
 				buf[n++] = e->s;

@@ -17,13 +17,6 @@
 #include "perf_reader_internal.h"
 #include "perf_sample.h"
 
-static int cmp_id(const void *a, const void *b)
-{
-	const struct id_map *x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
 /* Position of the id in samples and trailers; it must be the same for every attr (as in perf). */
 static int id_positions(struct ibsp_perf_reader *r)
 {
@@ -275,25 +268,19 @@ static int read_pipe_attrs(struct ibsp_perf_reader *r)
 	return 0;
 }
 
-int ibsp_reader__read_attrs(struct ibsp_perf_reader *r)
+int ibsp_perf_reader__read_attrs(struct ibsp_perf_reader *r)
 {
-	size_t k = 0;
 	int ret = r->pipe ? read_pipe_attrs(r) : read_file_attrs(r);
 
 	if (ret)
 		return ret;
 	r->stats.samples_per_event = calloc(r->nr_events, sizeof(uint64_t));
-	r->ids = calloc(r->nr_ids ? r->nr_ids : 1, sizeof(*r->ids));
-	if (!r->stats.samples_per_event || !r->ids)
+	if (!r->stats.samples_per_event || ibsp_id_index__init(&r->ids, r->events, r->nr_events))
 		return -ENOMEM;
-	for (uint32_t i = 0; i < r->nr_events; i++)
-		for (uint32_t j = 0; j < r->events[i].nr_ids; j++)
-			r->ids[k++] = (struct id_map){ .id = r->events[i].ids[j], .idx = i };
-	qsort(r->ids, r->nr_ids, sizeof(*r->ids), cmp_id);
 	return id_positions(r);
 }
 
-void ibsp_reader__name_and_route(struct ibsp_perf_reader *r)
+void ibsp_perf_reader__name_and_route(struct ibsp_perf_reader *r)
 {
 	for (uint32_t i = 0; i < r->nr_events; i++) {
 		struct ibsp_event_desc *ev = &r->events[i];

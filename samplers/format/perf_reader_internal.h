@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The perf.data reader's state, shared by perf_reader.c and perf_reader_attrs.c. */
+/* The perf.data reader's state, shared by perf_reader{,_attrs,_records}.c. */
 #ifndef IBSP_PERF_READER_INTERNAL_H
 #define IBSP_PERF_READER_INTERNAL_H
 
@@ -7,6 +7,7 @@
 
 #include "decode.h"
 #include "ibsp/perf_file.h"
+#include "id_index.h"
 #include "ordered_events.h"
 #include "perf_abi.h"
 
@@ -14,11 +15,6 @@
 #define MIN_WINDOW	  (256ULL << 10) /* > 2 x the largest record (u16 size) */
 #define MAX_IDS		  (1u << 22)	 /* 4 Mi: far above CPUs x threads x events */
 #define DEFAULT_MAX_QUEUE (1u << 20)
-
-struct id_map {
-	uint64_t id;
-	uint32_t idx;
-};
 
 struct ibsp_perf_reader {
 	char *path;
@@ -32,10 +28,10 @@ struct ibsp_perf_reader {
 
 	uint32_t nr_events;
 	struct ibsp_event_desc *events;
-	struct id_map *ids; /* sorted by id */
-	size_t nr_ids;
-	int sample_id_pos;  /* u64 index of the id in a sample, -1 if none */
-	int trailer_id_pos; /* u64 index of the id counted from a record's end, -1 if none */
+	struct ibsp_id_index ids; /* sample id -> event */
+	size_t nr_ids;		  /* ids of all events so far (at most MAX_IDS) */
+	int sample_id_pos;	  /* u64 index of the id in a sample, -1 if none */
+	int trailer_id_pos;	  /* u64 index of the id counted from a record's end, -1 if none */
 
 	struct ibsp_perf_stats stats;
 
@@ -58,9 +54,9 @@ struct ibsp_perf_reader {
 };
 
 /* Read the attrs (file mode) or the leading HEADER_ATTR/FEATURE records (pipe mode). */
-int ibsp_reader__read_attrs(struct ibsp_perf_reader *r);
+int ibsp_perf_reader__read_attrs(struct ibsp_perf_reader *r);
 
 /* Name every event and pick its decoder. */
-void ibsp_reader__name_and_route(struct ibsp_perf_reader *r);
+void ibsp_perf_reader__name_and_route(struct ibsp_perf_reader *r);
 
 #endif

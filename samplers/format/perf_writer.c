@@ -82,12 +82,70 @@ static int append(struct ibsp_perf_writer *w, const void *p, size_t n)
 	return 0;
 }
 
-int ibsp_perf_writer__new(const char *path, const struct ibsp_recording_info *info,
-			  const struct ibsp_event_desc *events, uint32_t nr_events,
-			  struct ibsp_perf_writer **out)
+/* Free @w and its copies; the file is closed by the caller. */
+static void writer_free(struct ibsp_perf_writer *w)
+{
+	for (uint32_t i = 0; w->events && i < w->nr_events; i++) {
+		free(w->events[i].name);
+		free(w->events[i].ids);
+	}
+	free(w->events);
+	free(w->buf);
+	free(w->path);
+	free(w);
+}
+
+/* Copy the events (names and ids too) as they will be written. */
+static int copy_events(struct ibsp_perf_writer *w, const struct ibsp_event_desc *events)
+{
+	for (uint32_t i = 0; i < w->nr_events; i++) {
+		w->events[i] = events[i];
+		w->events[i].name = events[i].name ? strdup(events[i].name) : NULL;
+		w->events[i].ids = calloc(events[i].nr_ids ? events[i].nr_ids : 1, 8);
+		if (!w->events[i].ids || (events[i].name && !w->events[i].name))
+			return -ENOMEM;
+		if (events[i].nr_ids)
+			memcpy(w->events[i].ids, events[i].ids, events[i].nr_ids * 8);
+		w->events[i].attr.size = IBSP_WRITE_ATTR_SIZE;
+	}
+	return 0;
+}
+
+/* Lay out and write the ids of every attr, then the attrs that point at them. */
+static int write_attrs(struct ibsp_perf_writer *w)
+{
+	uint64_t off = sizeof(w->hdr);
+
+	w->hdr.magic = PERF_MAGIC2;
+	w->hdr.size = sizeof(w->hdr);
+	w->hdr.attr_size = IBSP_WRITE_ATTR_SIZE + sizeof(struct perf_file_section);
+	w->hdr.attrs.offset = off;
+	for (uint32_t i = 0; i < w->nr_events; i++)
+		w->hdr.attrs.offset += w->events[i].nr_ids * 8ULL;
+	w->hdr.attrs.size = w->nr_events * w->hdr.attr_size;
+	for (uint32_t i = 0; i < w->nr_events; i++) {
+		struct perf_file_section ids = { .offset = off,
+						 .size = w->events[i].nr_ids * 8ULL };
+		uint64_t at = w->hdr.attrs.offset + i * w->hdr.attr_size;
+		int ret = ibsp_pwrite_all(w->fd, w->events[i].ids, ids.size, off);
+
+		if (!ret)
+			ret = ibsp_pwrite_all(w->fd, &w->events[i].attr, IBSP_WRITE_ATTR_SIZE, at);
+		if (!ret)
+			ret = ibsp_pwrite_all(w->fd, &ids, sizeof(ids), at + IBSP_WRITE_ATTR_SIZE);
+		if (ret)
+			return ret;
+		off += ids.size;
+	}
+	w->hdr.data.offset = w->hdr.attrs.offset + w->hdr.attrs.size;
+	return 0;
+}
+
+int ibsp_perf_writer__open(const char *path, const struct ibsp_recording_info *info,
+			   const struct ibsp_event_desc *events, uint32_t nr_events,
+			   struct ibsp_perf_writer **out)
 {
 	struct ibsp_perf_writer *w;
-	uint64_t off;
 	int ret = -ENOMEM;
 
 	if (!nr_events) {
@@ -101,71 +159,31 @@ int ibsp_perf_writer__new(const char *path, const struct ibsp_recording_info *in
 	w->path = strdup(path);
 	w->buf = malloc(WBUF_BYTES);
 	w->events = calloc(nr_events, sizeof(*w->events));
-	if (!w->path || !w->buf || !w->events)
-		goto err;
-	w->info = *info;
 	w->nr_events = nr_events;
-	for (uint32_t i = 0; i < nr_events; i++) {
-		w->events[i] = events[i];
-		w->events[i].name = events[i].name ? strdup(events[i].name) : NULL;
-		w->events[i].ids = calloc(events[i].nr_ids ? events[i].nr_ids : 1, 8);
-		if (!w->events[i].ids || (events[i].name && !w->events[i].name))
-			goto err;
-		if (events[i].nr_ids)
-			memcpy(w->events[i].ids, events[i].ids, events[i].nr_ids * 8);
-		w->events[i].attr.size = IBSP_WRITE_ATTR_SIZE;
-	}
-
+	w->info = *info;
+	if (!w->path || !w->buf || !w->events || copy_events(w, events))
+		goto err;
 	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (w->fd < 0) {
 		ret = -errno;
 		pr_err("%s: cannot create: %s\n", path, strerror(errno));
 		goto err;
 	}
-
 	/* ids first, then the attrs that point at them, then the data */
-	w->hdr.magic = PERF_MAGIC2;
-	w->hdr.size = sizeof(w->hdr);
-	w->hdr.attr_size = IBSP_WRITE_ATTR_SIZE + sizeof(struct perf_file_section);
-	off = sizeof(w->hdr);
-	w->hdr.attrs.offset = off;
-	for (uint32_t i = 0; i < nr_events; i++)
-		w->hdr.attrs.offset += w->events[i].nr_ids * 8ULL;
-	w->hdr.attrs.size = nr_events * w->hdr.attr_size;
-	for (uint32_t i = 0; i < nr_events; i++) {
-		struct perf_file_section ids = { .offset = off,
-						 .size = w->events[i].nr_ids * 8ULL };
-		uint64_t at = w->hdr.attrs.offset + i * w->hdr.attr_size;
-
-		ret = ibsp_pwrite_all(w->fd, w->events[i].ids, ids.size, off);
-		if (!ret)
-			ret = ibsp_pwrite_all(w->fd, &w->events[i].attr, IBSP_WRITE_ATTR_SIZE, at);
-		if (!ret)
-			ret = ibsp_pwrite_all(w->fd, &ids, sizeof(ids), at + IBSP_WRITE_ATTR_SIZE);
-		if (ret)
-			goto io_err;
-		off += ids.size;
-	}
-	w->hdr.data.offset = w->hdr.attrs.offset + w->hdr.attrs.size;
+	ret = write_attrs(w);
 	/* A header with data.size 0 marks the file as unterminated until close. */
-	ret = write_header(w);
-	if (ret)
-		goto io_err;
+	if (!ret)
+		ret = write_header(w);
+	if (ret) {
+		pr_err("%s: write failed: %s\n", path, strerror(-ret));
+		goto err;
+	}
 	*out = w;
 	return 0;
-io_err:
-	pr_err("%s: write failed: %s\n", path, strerror(-ret));
 err:
 	if (w->fd >= 0)
 		close(w->fd);
-	for (uint32_t i = 0; w->events && i < nr_events; i++) {
-		free(w->events[i].name);
-		free(w->events[i].ids);
-	}
-	free(w->events);
-	free(w->buf);
-	free(w->path);
-	free(w);
+	writer_free(w);
 	return ret;
 }
 
@@ -253,13 +271,6 @@ int ibsp_perf_writer__close(struct ibsp_perf_writer *w)
 		ret = -errno;
 		pr_err("%s: close failed: %s\n", w->path, strerror(errno));
 	}
-	for (uint32_t i = 0; i < w->nr_events; i++) {
-		free(w->events[i].name);
-		free(w->events[i].ids);
-	}
-	free(w->events);
-	free(w->buf);
-	free(w->path);
-	free(w);
+	writer_free(w);
 	return ret;
 }

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ibsp/capture.h"
+#include "ibsp/perf_file.h"
 #include "util.h"
 
 struct comm_rec {

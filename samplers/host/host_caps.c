@@ -18,7 +18,7 @@
 
 #include <perfmon/pfmlib.h>
 
-#include "ibsp/sampler.h"
+#include "ibsp/host.h"
 #include "util.h"
 
 #ifndef CAP_PERFMON

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Routing of samples to decoders, the generic fields, and the soft/generic decoders. */
+/* Names, the routing of samples to decoders, and the soft/generic decoders. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -82,55 +82,6 @@ enum ibsp_sampler_kind ibsp_classify_event(const struct perf_event_attr *attr, c
 	    (attr->type == PERF_TYPE_RAW || is_core_pmu(pmu_name)))
 		return IBSP_SAMPLER_PEBS;
 	return IBSP_SAMPLER_NONE;
-}
-
-void ibsp_decode_common(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
-{
-	uint64_t t = rs->type;
-
-	memset(s, 0, sizeof(*s));
-	s->cpu = -1;
-	if (t & PERF_SAMPLE_TIME) {
-		s->time_ns = rs->time;
-		s->flags |= IBSP_S_TIME_VALID;
-	}
-	if (t & PERF_SAMPLE_TID) {
-		s->pid = rs->pid;
-		s->tid = rs->tid;
-		s->flags |= IBSP_S_TID_VALID;
-	}
-	if (t & PERF_SAMPLE_CPU) {
-		s->cpu = (int32_t)rs->cpu;
-		s->flags |= IBSP_S_CPU_VALID;
-	}
-	if (t & PERF_SAMPLE_IP) {
-		s->ip = rs->ip;
-		s->flags |= IBSP_S_IP_VALID;
-		if (rs->misc & PERF_RECORD_MISC_EXACT_IP)
-			s->flags |= IBSP_S_EXACT_IP;
-	}
-	if (t & PERF_SAMPLE_PERIOD)
-		s->period = rs->period;
-	if ((t & PERF_SAMPLE_DATA_PAGE_SIZE) && rs->data_page_size &&
-	    !(rs->data_page_size & (rs->data_page_size - 1)))
-		s->page_shift = (uint8_t)__builtin_ctzll(rs->data_page_size);
-}
-
-/* Addresses as the kernel reported them: ADDR and PHYS_ADDR, 0 meaning "not known". */
-void ibsp_decode_addrs(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
-{
-	if (rs->type & PERF_SAMPLE_ADDR) {
-		s->vaddr = rs->addr;
-		s->flags |= IBSP_S_VADDR_VALID;
-	}
-	/*
-	 * perf_virt_to_phys() writes 0 when the page is not present (always the
-	 * case on a first-touch fault), so 0 means "unknown", not PFN 0.
-	 */
-	if ((rs->type & PERF_SAMPLE_PHYS_ADDR) && rs->phys_addr) {
-		s->paddr = rs->phys_addr;
-		s->flags |= IBSP_S_PADDR_VALID;
-	}
 }
 
 int ibsp_decode_soft(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)

@@ -44,7 +44,7 @@ int ibsp_decode_generic(const struct ibsp_raw_sample *rs, struct ibsp_sample *ou
 int ibsp_decode(enum ibsp_sampler_kind kind, const struct ibsp_decode_ctx *ctx,
 		const struct ibsp_raw_sample *rs, struct ibsp_sample *out);
 
-/** ibsp_mem_src_from_data_src() - classify a perf_mem_data_src value; sets IBSP_S_* bits in *flags */
-enum ibsp_mem_src ibsp_mem_src_from_data_src(uint64_t data_src, uint16_t *flags);
+/** ibsp_mem_src__from_data_src() - classify a perf_mem_data_src value; sets IBSP_S_* bits in *flags */
+enum ibsp_mem_src ibsp_mem_src__from_data_src(uint64_t data_src, uint16_t *flags);
 
 #endif

@@ -74,27 +74,9 @@ static int drop(struct ibsp_sample *s, enum ibsp_drop_reason why)
 	return -EINVAL;
 }
 
-int ibsp_decode_ibs(const struct ibsp_decode_ctx *ctx, const struct ibsp_raw_sample *rs,
-		    struct ibsp_sample *s)
+/* The access itself, from IbsOpData3: addresses, load/store, TLB, page size, miss latency. */
+static void decode_access(const struct ibsp_raw_sample *rs, uint64_t d3, struct ibsp_sample *s)
 {
-	uint64_t ctl, data, d2, d3;
-	uint32_t caps;
-	int zen4, erratum_1293;
-
-	s->kind = IBSP_SAMPLER_IBS;
-	if (!rs->raw || rs->raw_size < 4 + 8 * IBS_REG_NR_BASE)
-		return drop(s, IBSP_DROP_SHORT_RAW);
-	memcpy(&caps, rs->raw, 4);
-	/* The optional registers follow the 7 base ones: IbsBrTarget, then IbsOpData4. */
-	if (rs->raw_size <
-	    4u + 8u * (IBS_REG_NR_BASE + !!(caps & IBS_CAPS_BRNTRGT) + !!(caps & IBS_CAPS_OPDATA4)))
-		return drop(s, IBSP_DROP_SHORT_RAW);
-	ctl = reg(rs, IBS_REG_OPCTL);
-	data = reg(rs, IBS_REG_OPDATA);
-	d2 = reg(rs, IBS_REG_OPDATA2);
-	d3 = reg(rs, IBS_REG_OPDATA3);
-
-	/* Decode everything first: a refused sample can still be inspected (dump --invalid). */
 	s->ip = reg(rs, IBS_REG_OPRIP);
 	s->flags |= IBSP_S_IP_VALID | IBSP_S_EXACT_IP;
 	if (d3 & IBS_OPDATA3_DCLINADDRVALID) {
@@ -124,11 +106,16 @@ int ibsp_decode_ibs(const struct ibsp_decode_ctx *ctx, const struct ibsp_raw_sam
 		    (uint32_t)((d3 >> IBS_OPDATA3_DCMISSLAT_SHIFT) & IBS_OPDATA3_DCMISSLAT_MASK);
 		s->flags |= IBSP_S_LAT_VALID;
 	}
+}
 
-	zen4 = ctx && ctx->ibs_zen4 >= 0 ? ctx->ibs_zen4 : !!(caps & IBS_CAPS_ZEN4);
+/* Where the data came from: the cache level from IbsOpData3, the source from IbsOpData2. */
+static void decode_source(const struct ibsp_decode_ctx *ctx, uint32_t caps, uint64_t d2,
+			  uint64_t d3, struct ibsp_sample *s)
+{
+	int zen4 = ctx && ctx->ibs_zen4 >= 0 ? ctx->ibs_zen4 : !!(caps & IBS_CAPS_ZEN4);
 	/* Erratum #1293 (family 19h models <= 0x0f): L2Miss and OpData2 are unreliable here. */
-	erratum_1293 = ctx && ctx->cpu_family == 0x19 && ctx->cpu_model <= 0x0f &&
-		       (d3 & (IBS_OPDATA3_SWPF | IBS_OPDATA3_DCMISSNOMABALLOC));
+	int erratum_1293 = ctx && ctx->cpu_family == 0x19 && ctx->cpu_model <= 0x0f &&
+			   (d3 & (IBS_OPDATA3_SWPF | IBS_OPDATA3_DCMISSNOMABALLOC));
 
 	if ((d3 & IBS_OPDATA3_DCUCMEMACC) && !(d3 & IBS_OPDATA3_DCWCMEMACC)) {
 		s->src = IBSP_SRC_IO;
@@ -150,6 +137,29 @@ int ibsp_decode_ibs(const struct ibsp_decode_ctx *ctx, const struct ibsp_raw_sam
 		if (remote && code != IBS_DS_NONE)
 			s->flags |= IBSP_S_REMOTE;
 	}
+}
+
+int ibsp_decode_ibs(const struct ibsp_decode_ctx *ctx, const struct ibsp_raw_sample *rs,
+		    struct ibsp_sample *s)
+{
+	uint64_t ctl, data, d3;
+	uint32_t caps;
+
+	s->kind = IBSP_SAMPLER_IBS;
+	if (!rs->raw || rs->raw_size < 4 + 8 * IBS_REG_NR_BASE)
+		return drop(s, IBSP_DROP_SHORT_RAW);
+	memcpy(&caps, rs->raw, 4);
+	/* The optional registers follow the 7 base ones: IbsBrTarget, then IbsOpData4. */
+	if (rs->raw_size <
+	    4u + 8u * (IBS_REG_NR_BASE + !!(caps & IBS_CAPS_BRNTRGT) + !!(caps & IBS_CAPS_OPDATA4)))
+		return drop(s, IBSP_DROP_SHORT_RAW);
+	ctl = reg(rs, IBS_REG_OPCTL);
+	data = reg(rs, IBS_REG_OPDATA);
+	d3 = reg(rs, IBS_REG_OPDATA3);
+
+	/* Decode everything first: a refused sample can still be inspected (dump --invalid). */
+	decode_access(rs, d3, s);
+	decode_source(ctx, caps, reg(rs, IBS_REG_OPDATA2), d3, s);
 
 	/* perf's decoder accepts a sample only with OpEn and OpVal set. */
 	if ((ctl & (IBS_OPCTL_OPEN | IBS_OPCTL_OPVAL)) != (IBS_OPCTL_OPEN | IBS_OPCTL_OPVAL))

@@ -9,7 +9,7 @@
 
 #define DS_FIELD(v, shift, bits) (((v) >> (shift)) & ((1ULL << (bits)) - 1))
 
-enum ibsp_mem_src ibsp_mem_src_from_data_src(uint64_t ds, uint16_t *flags)
+enum ibsp_mem_src ibsp_mem_src__from_data_src(uint64_t ds, uint16_t *flags)
 {
 	uint64_t op = DS_FIELD(ds, PERF_MEM_OP_SHIFT, 5);
 	uint64_t lvl = DS_FIELD(ds, PERF_MEM_LVL_SHIFT, 14);
@@ -76,7 +76,7 @@ int ibsp_decode_pebs(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
 	s->kind = IBSP_SAMPLER_PEBS;
 	ibsp_decode_addrs(rs, s); /* PHYS_ADDR: the generic perf_virt_to_phys() page walk */
 	if (rs->type & PERF_SAMPLE_DATA_SRC)
-		s->src = (uint8_t)ibsp_mem_src_from_data_src(rs->data_src, &s->flags);
+		s->src = (uint8_t)ibsp_mem_src__from_data_src(rs->data_src, &s->flags);
 	if ((rs->type & (PERF_SAMPLE_WEIGHT | PERF_SAMPLE_WEIGHT_STRUCT)) && rs->weight) {
 		s->latency_cycles = rs->weight > UINT32_MAX ? UINT32_MAX : (uint32_t)rs->weight;
 		s->flags |= IBSP_S_LAT_VALID;

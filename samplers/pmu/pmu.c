@@ -109,7 +109,7 @@ static int add_cap(struct ibsp_pmu *pmu, const char *name, const char *text)
 	return 0;
 }
 
-int ibsp_pmu__load(const char *root, const char *name, struct ibsp_pmu **out)
+int ibsp_pmu__from_sysfs(const char *root, const char *name, struct ibsp_pmu **out)
 {
 	char dir[PATH_MAX - 64], path[PATH_MAX], buf[64];
 	struct ibsp_pmu *pmu;

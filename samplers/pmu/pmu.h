@@ -34,7 +34,7 @@ struct ibsp_pmu {
  * Load PMU @name from @sysfs_root ("/sys"). Return 0, -ENOENT when the PMU
  * is absent, or another -errno (logged with the path).
  */
-int ibsp_pmu__load(const char *sysfs_root, const char *name, struct ibsp_pmu **out);
+int ibsp_pmu__from_sysfs(const char *sysfs_root, const char *name, struct ibsp_pmu **out);
 void ibsp_pmu__delete(struct ibsp_pmu *pmu);
 
 /* The format field @name, or NULL. */

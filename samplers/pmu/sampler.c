@@ -165,7 +165,7 @@ static int build_ibs(struct evbuild *b, const struct ibsp_sampler_opts *o,
 	uint64_t period = o->period ? o->period : IBSP_IBS_DEFAULT_PERIOD;
 	int ret;
 
-	ret = ibsp_pmu__load(sysfs(o), "ibs_op", &pmu);
+	ret = ibsp_pmu__from_sysfs(sysfs(o), "ibs_op", &pmu);
 	if (ret) {
 		if (ret == -ENOENT)
 			pr_err("%s/bus/event_source/devices/ibs_op: no IBS-op PMU on this host\n",
@@ -383,7 +383,7 @@ int ibsp_sampler__probe(enum ibsp_sampler_kind kind, const struct ibsp_sampler_o
 	if (kind == IBSP_SAMPLER_IBS) {
 		struct ibsp_pmu *pmu;
 
-		ret = ibsp_pmu__load(sysfs(&o), "ibs_op", &pmu);
+		ret = ibsp_pmu__from_sysfs(sysfs(&o), "ibs_op", &pmu);
 		if (ret) {
 			snprintf(st->reason, sizeof(st->reason),
 				 "no ibs_op PMU in %s/bus/event_source/devices (%s)", sysfs(&o),

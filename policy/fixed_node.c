@@ -41,6 +41,12 @@ static int fixed_node_start(const struct ibsp_policy_view *v)
 	return 0;
 }
 
+static enum ibsp_scope fixed_node_scope(const struct ibsp_policy_view *v)
+{
+	(void)v;
+	return IBSP_SCOPE_LOWER_TIER;
+}
+
 static enum ibsp_pick fixed_node_select(const struct ibsp_policy_view *v,
 					const struct ibsp_page_view *pg, enum ibsp_skip *skip)
 {
@@ -68,6 +74,7 @@ const struct ibsp_policy_ops ibsp_policy_fixed_node = {
 	.priv_size = sizeof(struct fixed_node),
 	.parse = fixed_node_parse,
 	.start = fixed_node_start,
+	.scope = fixed_node_scope,
 	.select = fixed_node_select,
 	.decide = fixed_node_decide,
 };

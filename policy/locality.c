@@ -154,8 +154,15 @@ static void locality_decide(const struct ibsp_policy_view *v, const struct ibsp_
 	}
 }
 
+/* Top-tier pages are candidates only with rebalance. */
+static enum ibsp_scope locality_scope(const struct ibsp_policy_view *v)
+{
+	return v->opts->rebalance ? IBSP_SCOPE_ALL : IBSP_SCOPE_LOWER_TIER;
+}
+
 const struct ibsp_policy_ops ibsp_policy_locality = {
 	.name = "locality",
+	.scope = locality_scope,
 	.select = locality_select,
 	.decide = locality_decide,
 };

@@ -234,7 +234,14 @@ static int start_policy(struct ibsp_engine *e)
 		if (!e->view.priv)
 			return -ENOMEM;
 	}
-	return ops->start ? ops->start(&e->view) : 0;
+	if (ops->start) {
+		int ret = ops->start(&e->view);
+
+		if (ret)
+			return ret;
+	}
+	e->lower_tier_only = ops->scope && ops->scope(&e->view) == IBSP_SCOPE_LOWER_TIER;
+	return 0;
 }
 
 struct ibsp_engine *ibsp_engine__new(const struct ibsp_topology *topo,

@@ -142,6 +142,7 @@ struct ibsp_engine {
 	/* The policy and its view of the above (opts.policy.ops may be NULL). */
 	const struct ibsp_policy_ops *ops;
 	struct ibsp_policy_view view;
+	bool lower_tier_only; /* the policy's scope: pages on lower-tier nodes only */
 
 	/* Per-tick scratch, reused. */
 	struct ibsp_cand *cand;

@@ -5,7 +5,7 @@
  * engine does the rest:
  *
  *  1. Candidates: the policy's select() on every page with a known node and
- *     some heat (live, the hot pages of unknown node are located first, in
+ *     some heat, within the policy's scope (live, the hot pages of unknown node are located first, in
  *     batches per pid); then the engine's own checks: the min_heat floor,
  *     the ping-pong guard (no page moved within pingpong_intervals), and a
  *     mapping to move the page by.
@@ -102,6 +102,12 @@ static void page_view(const struct ibsp_heat_entry *he, uint64_t total, enum ibs
 	pg->pick = pick;
 }
 
+/* Outside the policy's scope, @he (on a known node) is not a candidate. */
+static inline bool out_of_scope(const struct ibsp_engine *e, const struct ibsp_heat_entry *he)
+{
+	return e->lower_tier_only && e->topo->nodes[he->node].top_tier;
+}
+
 /*
  * Step 1 for @he, on a known node: the policy's select(), then the engine's
  * checks. Counts the skips that follow from the page itself (not from the
@@ -174,6 +180,8 @@ static int scan(struct ibsp_engine *e, uint64_t *hist)
 		}
 		if (total >= floor_heat)
 			e->st.considered++;
+		if (out_of_scope(e, he))
+			continue;
 		if (consider(e, he, total))
 			return -ENOMEM;
 	}
@@ -235,7 +243,7 @@ static int resolve_unknown(struct ibsp_engine *e)
 		if (he->node < 0)
 			continue;
 		e->st.considered++;
-		if (consider(e, he, entry_total(he, e->nr_acc)))
+		if (!out_of_scope(e, he) && consider(e, he, entry_total(he, e->nr_acc)))
 			return -ENOMEM;
 	}
 	return 0;

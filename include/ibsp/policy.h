@@ -76,6 +76,12 @@ enum ibsp_pick {
 	/* IBSP_PICK_DEMOTE: cold top-tier pages of a node at its watermark (to come). */
 };
 
+/** enum ibsp_scope - which pages select() is asked about */
+enum ibsp_scope {
+	IBSP_SCOPE_ALL = 0,	   /* every page with a known node and some heat */
+	IBSP_SCOPE_LOWER_TIER = 1, /* only those on a lower-tier node; no other is a candidate */
+};
+
 /** enum ibsp_move_kind - the direction of a decision */
 enum ibsp_move_kind {
 	IBSP_MOVE_PROMOTE = 0, /* to a faster node, or within the top tier */
@@ -140,6 +146,8 @@ struct ibsp_decision {
  *         policy takes no argument (and then a name with one is refused)
  * @start: check the argument against the topology and fill @priv, once, when
  *         the engine is created: 0 or a negative errno (logged); may be NULL
+ * @scope: which pages select() needs to see, asked once after @start; the
+ *         engine leaves the others out of the scan. NULL: IBSP_SCOPE_ALL
  * @select: is @pg a candidate this interval? For IBSP_PICK_SKIP, set *@skip.
  *          NULL: never (the engine then does not look for candidates at all)
  * @decide: where candidate @pg should go; called hottest first, @d->dst -1
@@ -151,6 +159,7 @@ struct ibsp_policy_ops {
 	size_t priv_size;
 	int (*parse)(const char *text, int *arg);
 	int (*start)(const struct ibsp_policy_view *v);
+	enum ibsp_scope (*scope)(const struct ibsp_policy_view *v);
 	enum ibsp_pick (*select)(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
 				 enum ibsp_skip *skip);
 	void (*decide)(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,

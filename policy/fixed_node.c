@@ -5,10 +5,10 @@
  * when N is full.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "ibsp/policies.h"
-#include "log_print.h"
 
 struct fixed_node {
 	int idx; /* node index of N */
@@ -29,13 +29,14 @@ static int fixed_node_parse(const char *text, int *arg)
 	return 0;
 }
 
-static int fixed_node_start(const struct ibsp_policy_view *v)
+static int fixed_node_start(const struct ibsp_policy_view *v, char *why, size_t why_len)
 {
 	struct fixed_node *f = v->priv;
 
 	f->idx = ibsp_topology__index_of(v->topo, v->arg);
 	if (f->idx < 0) {
-		pr_err("engine: fixed-node:%d: node %d is not in the topology\n", v->arg, v->arg);
+		snprintf(why, why_len, "fixed-node:%d: node %d is not in the topology", v->arg,
+			 v->arg);
 		return -EINVAL;
 	}
 	return 0;

@@ -235,10 +235,13 @@ static int start_policy(struct ibsp_engine *e)
 			return -ENOMEM;
 	}
 	if (ops->start) {
-		int ret = ops->start(&e->view);
+		char why[128] = "";
+		int ret = ops->start(&e->view, why, sizeof(why));
 
-		if (ret)
+		if (ret) {
+			pr_err("engine: %s\n", why[0] ? why : ops->name);
 			return ret;
+		}
 	}
 	e->lower_tier_only = ops->scope && ops->scope(&e->view) == IBSP_SCOPE_LOWER_TIER;
 	return 0;

@@ -145,7 +145,8 @@ struct ibsp_decision {
  * @parse: the ARG of "name:ARG" into *@arg: 0 or -EINVAL; NULL when the
  *         policy takes no argument (and then a name with one is refused)
  * @start: check the argument against the topology and fill @priv, once, when
- *         the engine is created: 0 or a negative errno (logged); may be NULL
+ *         the engine is created: 0, or a negative errno with the reason in
+ *         @why (the engine logs it; a policy never prints); may be NULL
  * @scope: which pages select() needs to see, asked once after @start; the
  *         engine leaves the others out of the scan. NULL: IBSP_SCOPE_ALL
  * @select: is @pg a candidate this interval? For IBSP_PICK_SKIP, set *@skip.
@@ -158,7 +159,7 @@ struct ibsp_policy_ops {
 	const char *name;
 	size_t priv_size;
 	int (*parse)(const char *text, int *arg);
-	int (*start)(const struct ibsp_policy_view *v);
+	int (*start)(const struct ibsp_policy_view *v, char *why, size_t why_len);
 	enum ibsp_scope (*scope)(const struct ibsp_policy_view *v);
 	enum ibsp_pick (*select)(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
 				 enum ibsp_skip *skip);

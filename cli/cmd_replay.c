@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ibsp/policies.h"
 #include "ibsp/replay.h"
 #include "policy_opts.h"
 
@@ -414,7 +415,7 @@ int cmd_replay(int argc, char **argv)
 	ret = ibsp_replay__run(argv[optind], &ro, &res);
 	if (c.progress && c.last_pct >= 0 && c.last_pct < 100)
 		fputs("\r\033[K", stderr);
-	ibsp_policy__name(p.eng.policy, p.eng.fixed_node, policy, sizeof(policy));
+	ibsp_policy__name(&p.eng.policy, policy, sizeof(policy));
 	if (ret && ret != -EINTR) {
 		rc = ret == -EIO ? EXIT_FAIL : cli_exit_code(ret);
 		if (ret == -EIO)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ibsp/policies.h"
 #include "policy_opts.h"
 
 #define DEFAULT_RATE_MIB_S 256
@@ -28,8 +29,7 @@ void cli_policy__init(struct cli_policy *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->eng.sz = sizeof(p->eng);
-	p->eng.policy = IBSP_POLICY_LOCALITY;
-	p->eng.fixed_node = -1;
+	p->eng.policy = (struct ibsp_policy){ .ops = &ibsp_policy_locality, .arg = -1 };
 	p->eng.rate_bytes_per_s = (uint64_t)DEFAULT_RATE_MIB_S << 20;
 }
 
@@ -74,7 +74,7 @@ int cli_policy__opt(struct cli_policy *p, int c, const char *arg, const char *cm
 
 	switch (c) {
 	case POPT_POLICY:
-		if (ibsp_policy__parse(arg, &p->eng.policy, &p->eng.fixed_node)) {
+		if (ibsp_policy__find(arg, &p->eng.policy)) {
 			fprintf(stderr,
 				"ibs-promote %s: --policy: '%s' is not locality, last-accessor, "
 				"fixed-node:N or none\n",

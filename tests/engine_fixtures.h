@@ -8,8 +8,18 @@
 
 #include "helpers.h"
 #include "ibsp/engine.h"
+#include "ibsp/policies.h"
 
 #define UVA_BASE 0x7f0000000000ULL
+
+/* The policy named @spec ("locality", "fixed-node:0", ...), for struct ibsp_engine_opts. */
+static inline struct ibsp_policy policy_of(const char *spec)
+{
+	struct ibsp_policy p = { 0 };
+
+	cr_assert_eq(ibsp_policy__find(spec, &p), 0, "%s", spec);
+	return p;
+}
 
 /* 2 sockets (CPUs 0-1, 2-3) + a CPU-less CXL node 2 attached to socket 0. */
 static inline struct ibsp_topology *topo_2s_cxl(void)

@@ -17,68 +17,70 @@ Test(heat, backward_shift_deletion)
 	enum { N = 6000 };
 	static uint64_t keys[N];
 	static bool live[N];
-	struct heat_table t;
+	struct ibsp_heat_table *t = ibsp_heat_table__new(N);
 	uint64_t x = 88172645463325252ULL, count = 0;
 
-	cr_assert_eq(heat_table__init(&t, N), 0);
-	cr_assert_eq(t.mask + 1, 8192, "6000 entries at <= 3/4 load need 8192 slots");
+	cr_assert(t);
+	cr_assert_eq(t->mask + 1, 8192, "6000 entries at <= 3/4 load need 8192 slots");
 	for (int i = 0; i < N; i++) {
 		bool is_new;
 
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 		keys[i] = (x | 1) & ~(1ULL << 63);
-		cr_assert(heat_table__get(&t, keys[i], &is_new));
+		cr_assert(ibsp_heat_table__get(t, keys[i], &is_new));
 		cr_assert(is_new);
 		live[i] = true;
 		count++;
 	}
 	for (int i = 0; i < N; i += 3) {
-		heat_table__del(&t, heat_table__find(&t, keys[i]));
+		ibsp_heat_table__del(t, ibsp_heat_table__find(t, keys[i]));
 		live[i] = false;
 		count--;
 	}
-	cr_assert_eq(t.count, count);
+	cr_assert_eq(t->count, count);
 	for (int i = 0; i < N; i++) {
-		struct heat_entry *e = heat_table__find(&t, keys[i]);
+		struct ibsp_heat_entry *e = ibsp_heat_table__find(t, keys[i]);
 
 		cr_assert_eq(e != NULL, live[i], "key %d live %d", i, live[i]);
 		if (e)
 			cr_assert_eq(e->key, keys[i]);
 	}
-	cr_assert_eq(t.evictions, 0);
-	heat_table__exit(&t);
+	cr_assert_eq(t->evictions, 0);
+	ibsp_heat_table__delete(t);
 }
 
 /* A full table evicts the coldest entry near the new key's slot, never a hot one. */
 Test(heat, eviction_takes_the_coldest)
 {
-	struct heat_table t;
+	struct ibsp_heat_table *t =
+	    ibsp_heat_table__new(11); /* 16 slots: the window sees them all */
 	bool is_new;
 
-	cr_assert_eq(heat_table__init(&t, 11), 0); /* 16 slots: the window sees them all */
-	cr_assert_eq(t.mask + 1, 16);
+	cr_assert(t);
+	cr_assert_eq(t->mask + 1, 16);
 	for (uint64_t k = 1; k <= 11; k++) {
-		struct heat_entry *e = heat_table__get(&t, k, &is_new);
+		struct ibsp_heat_entry *e = ibsp_heat_table__get(t, k, &is_new);
 
 		e->heat[0] = k == 5 ? 1 : 1000 + (uint32_t)k;
 	}
-	cr_assert(heat_table__get(&t, 99, &is_new));
+	cr_assert(ibsp_heat_table__get(t, 99, &is_new));
 	cr_assert(is_new);
-	cr_expect_eq(t.count, 11);
-	cr_expect_eq(t.evictions, 1);
-	cr_expect_null(heat_table__find(&t, 5), "the coldest (key 5) went");
+	cr_expect_eq(t->count, 11);
+	cr_expect_eq(t->evictions, 1);
+	cr_expect_null(ibsp_heat_table__find(t, 5), "the coldest (key 5) went");
 	for (uint64_t k = 1; k <= 11; k++) {
 		if (k != 5)
-			cr_expect(heat_table__find(&t, k), "key %llu stays", (unsigned long long)k);
+			cr_expect(ibsp_heat_table__find(t, k), "key %llu stays",
+				  (unsigned long long)k);
 	}
-	heat_table__exit(&t);
+	ibsp_heat_table__delete(t);
 }
 
 /* One frame mapped by two processes is one page; the same vaddr without a frame is two. */
 Test(heat, keys_pfn_and_virtual)
 {
 	struct ibsp_topology *t = topo_2s_cxl();
-	struct ibsp_engine_opts o = { .sz = sizeof(o) };
+	struct ibsp_engine_opts o = { .sz = sizeof(o), .policy = policy_of("locality") };
 	struct ibsp_engine *e = ibsp_engine__new(t, &o);
 	struct ibsp_sample a = smp(t, 0, 2, 5, 100), b = smp(t, 2, 2, 5, 200);
 
@@ -103,7 +105,7 @@ Test(heat, keys_pfn_and_virtual)
 Test(heat, huge_pages_aggregate)
 {
 	struct ibsp_topology *t = topo_2s_cxl();
-	struct ibsp_engine_opts o = { .sz = sizeof(o) };
+	struct ibsp_engine_opts o = { .sz = sizeof(o), .policy = policy_of("locality") };
 	struct ibsp_engine *e = ibsp_engine__new(t, &o);
 	const struct ibsp_migration *plan;
 
@@ -141,7 +143,7 @@ Test(heat, decay_table)
 		struct ibsp_topology *t = topo_2s_cxl();
 		struct ibsp_engine_opts o = { .sz = sizeof(o),
 					      .decay_shift = rows[r].shift,
-					      .policy = IBSP_POLICY_NONE };
+					      .policy = policy_of("none") };
 		struct ibsp_engine *e = ibsp_engine__new(t, &o);
 		const struct ibsp_migration *plan;
 		struct ibsp_sample s = smp(t, 2, 2, 9, 100);
@@ -150,10 +152,10 @@ Test(heat, decay_table)
 		feed(e, t, 2, 2, 9, rows[r].samples);
 		for (int k = 0; k < 4; k++) {
 			uint64_t key = KEY_PFN | (s.paddr >> 12);
-			struct heat_entry *he;
+			struct ibsp_heat_entry *he;
 
 			cr_assert_eq(ibsp_engine__tick(e, 1, &plan), 0);
-			he = heat_table__find(&e->ht, key);
+			he = ibsp_heat_table__find(e->ht, key);
 			cr_assert(he);
 			cr_expect_eq(he->heat[1], rows[r].want[k], "row %zu tick %d: %u", r, k + 1,
 				     he->heat[1]);
@@ -167,7 +169,7 @@ Test(heat, decay_table)
 Test(heat, unresolved_by_reason)
 {
 	struct ibsp_topology *t = topo_2s_cxl();
-	struct ibsp_engine_opts o = { .sz = sizeof(o) };
+	struct ibsp_engine_opts o = { .sz = sizeof(o), .policy = policy_of("locality") };
 	struct ibsp_engine *e = ibsp_engine__new(t, &o);
 	static const struct {
 		const char *name;
@@ -227,7 +229,7 @@ Test(heat, unresolved_by_reason)
 Test(heat, local_accounting)
 {
 	struct ibsp_topology *t = topo_2s_cxl();
-	struct ibsp_engine_opts o = { .sz = sizeof(o) };
+	struct ibsp_engine_opts o = { .sz = sizeof(o), .policy = policy_of("locality") };
 	struct ibsp_engine *e = ibsp_engine__new(t, &o);
 
 	cr_assert(e);
@@ -275,7 +277,9 @@ Test(heat, live_resolution)
 		struct ibsp_topology *t = topo_2s_cxl();
 		struct fake_resolver f = { .node = rows[r].answer };
 		struct ibsp_resolver_ops ops = { .query = fake_query, .ctx = &f };
-		struct ibsp_engine_opts o = { .sz = sizeof(o), .resolver = &ops };
+		struct ibsp_engine_opts o = { .sz = sizeof(o),
+					      .policy = policy_of("locality"),
+					      .resolver = &ops };
 		struct ibsp_engine *e = ibsp_engine__new(t, &o);
 		const struct ibsp_migration *plan;
 		long n;
@@ -310,7 +314,7 @@ Test(heat, trim_keeps_the_hottest)
 	struct ibsp_topology *t = topo_2s_cxl();
 	struct ibsp_engine_opts o = { .sz = sizeof(o),
 				      .max_pages = 100,
-				      .policy = IBSP_POLICY_NONE };
+				      .policy = policy_of("none") };
 	struct ibsp_engine *e = ibsp_engine__new(t, &o);
 	const struct ibsp_migration *plan;
 	uint64_t kept_min = UINT64_MAX;
@@ -326,7 +330,7 @@ Test(heat, trim_keeps_the_hottest)
 	for (int p = 0; p < 98; p++) {
 		struct ibsp_sample s = smp(t, 0, 2, (uint64_t)p, 100);
 
-		if (heat_table__find(&e->ht, KEY_PFN | (s.paddr >> 12)))
+		if (ibsp_heat_table__find(e->ht, KEY_PFN | (s.paddr >> 12)))
 			kept_min = kept_min < (uint64_t)p ? kept_min : (uint64_t)p;
 		else
 			gone_max = p;

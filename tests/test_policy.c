@@ -293,7 +293,7 @@ static struct ibsp_engine *engine_for(const struct ibsp_topology *t, const char 
 	struct ibsp_engine_opts o = { .sz = sizeof(o), .rebalance = rebalance, .simulate = true };
 	struct ibsp_engine *e;
 
-	cr_assert_eq(ibsp_policy__parse(policy, &o.policy, &o.fixed_node), 0, "%s", policy);
+	cr_assert_eq(ibsp_policy__find(policy, &o.policy), 0, "%s", policy);
 	e = ibsp_engine__new(t, &o);
 	cr_assert(e, "engine for %s", policy);
 	return e;
@@ -346,40 +346,36 @@ Test(policy, parse_names)
 	static const struct {
 		const char *text;
 		int ret;
-		enum ibsp_policy_kind kind;
+		const struct ibsp_policy_ops *kind;
 		int node;
 	} rows[] = {
-		{ "locality", 0, IBSP_POLICY_LOCALITY, -1 },
-		{ "last-accessor", 0, IBSP_POLICY_LAST_ACCESSOR, -1 },
-		{ "fixed-node:3", 0, IBSP_POLICY_FIXED_NODE, 3 },
-		{ "none", 0, IBSP_POLICY_NONE, -1 },
-		{ "fixed-node:", -EINVAL, 0, -1 },
-		{ "fixed-node:-1", -EINVAL, 0, -1 },
-		{ "fixed-node:2x", -EINVAL, 0, -1 },
-		{ "Locality", -EINVAL, 0, -1 },
+		{ "locality", 0, &ibsp_policy_locality, -1 },
+		{ "last-accessor", 0, &ibsp_policy_last_accessor, -1 },
+		{ "fixed-node:3", 0, &ibsp_policy_fixed_node, 3 },
+		{ "none", 0, &ibsp_policy_none, -1 },
+		{ "fixed-node:", -EINVAL, NULL, -1 },
+		{ "fixed-node:-1", -EINVAL, NULL, -1 },
+		{ "fixed-node:2x", -EINVAL, NULL, -1 },
+		{ "Locality", -EINVAL, NULL, -1 },
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		enum ibsp_policy_kind k = 0;
-		int node = 0;
+		struct ibsp_policy p = { 0 };
 		char buf[32];
 
-		cr_expect_eq(ibsp_policy__parse(rows[i].text, &k, &node), rows[i].ret, "%s",
-			     rows[i].text);
+		cr_expect_eq(ibsp_policy__find(rows[i].text, &p), rows[i].ret, "%s", rows[i].text);
 		if (rows[i].ret)
 			continue;
-		cr_expect_eq(k, rows[i].kind, "%s", rows[i].text);
-		cr_expect_eq(node, rows[i].node, "%s", rows[i].text);
-		cr_expect_str_eq(ibsp_policy__name(k, node, buf, sizeof(buf)), rows[i].text);
+		cr_expect_eq(p.ops, rows[i].kind, "%s", rows[i].text);
+		cr_expect_eq(p.arg, rows[i].node, "%s", rows[i].text);
+		cr_expect_str_eq(ibsp_policy__name(&p, buf, sizeof(buf)), rows[i].text);
 	}
 }
 
 Test(policy, fixed_node_must_exist)
 {
 	struct ibsp_topology *t = topo_2s_cxl();
-	struct ibsp_engine_opts o = { .sz = sizeof(o),
-				      .policy = IBSP_POLICY_FIXED_NODE,
-				      .fixed_node = 7 };
+	struct ibsp_engine_opts o = { .sz = sizeof(o), .policy = { &ibsp_policy_fixed_node, 7 } };
 
 	log_capture_start();
 	cr_expect_null(ibsp_engine__new(t, &o));
@@ -397,6 +393,7 @@ Test(policy, budget_hottest_first)
 {
 	struct ibsp_topology *t = topo_2s_cxl();
 	struct ibsp_engine_opts o = { .sz = sizeof(o),
+				      .policy = policy_of("locality"),
 				      .rate_bytes_per_s = 10 * 4096,
 				      .interval_ms = 1000,
 				      .simulate = true };
@@ -439,7 +436,9 @@ Test(policy, budget_hottest_first)
 Test(policy, budget_skips_what_does_not_fit)
 {
 	struct ibsp_topology *t = topo_2s_cxl();
-	struct ibsp_engine_opts o = { .sz = sizeof(o), .rate_bytes_per_s = 1 << 20 };
+	struct ibsp_engine_opts o = { .sz = sizeof(o),
+				      .policy = policy_of("locality"),
+				      .rate_bytes_per_s = 1 << 20 };
 	struct ibsp_engine *e = ibsp_engine__new(t, &o);
 	struct ibsp_sample huge = smp(t, 0, 2, 512 * 9, 100);
 	const struct ibsp_migration *plan;
@@ -466,7 +465,9 @@ Test(policy, budget_skips_what_does_not_fit)
 Test(policy, watermark)
 {
 	struct ibsp_topology *t = topo_2s_cxl();
-	struct ibsp_engine_opts o = { .sz = sizeof(o), .watermark_bp = 500 };
+	struct ibsp_engine_opts o = { .sz = sizeof(o),
+				      .policy = policy_of("locality"),
+				      .watermark_bp = 500 };
 	struct ibsp_engine *e = ibsp_engine__new(t, &o);
 	const struct ibsp_migration *plan;
 	uint64_t wmark;
@@ -544,7 +545,7 @@ Test(policy, pingpong_guard_window)
 {
 	struct ibsp_topology *t = topo_2s_cxl();
 	struct ibsp_engine_opts o = { .sz = sizeof(o),
-				      .policy = IBSP_POLICY_LAST_ACCESSOR,
+				      .policy = policy_of("last-accessor"),
 				      .pingpong_intervals = 5,
 				      .simulate = true };
 	struct ibsp_engine *e = ibsp_engine__new(t, &o);

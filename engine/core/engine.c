@@ -15,7 +15,7 @@
 #include "util.h"
 
 /* The default heat-table bound: 64 MiB of slots at 3/4 occupancy. */
-#define DEFAULT_MAX_PAGES ((64ULL << 20) / sizeof(struct heat_entry) * 3 / 4)
+#define DEFAULT_MAX_PAGES ((64ULL << 20) / sizeof(struct ibsp_heat_entry) * 3 / 4)
 /* Bound on the block map: 16 Mi blocks (2 PiB at 128 MiB blocks). */
 #define MAX_BLOCKS (16ULL << 20)
 
@@ -60,54 +60,6 @@ const char *ibsp_reason__name(enum ibsp_reason why)
 	return (unsigned)why < IBSP_REASON__MAX ? reason_names[why] : "?";
 }
 
-int ibsp_policy__parse(const char *text, enum ibsp_policy_kind *kind, int *fixed_node)
-{
-	static const char fixed[] = "fixed-node:";
-
-	*fixed_node = -1;
-	if (!strcmp(text, "locality")) {
-		*kind = IBSP_POLICY_LOCALITY;
-	} else if (!strcmp(text, "last-accessor")) {
-		*kind = IBSP_POLICY_LAST_ACCESSOR;
-	} else if (!strcmp(text, "none")) {
-		*kind = IBSP_POLICY_NONE;
-	} else if (!strncmp(text, fixed, sizeof(fixed) - 1)) {
-		const char *p = text + sizeof(fixed) - 1;
-		char *end;
-		long n;
-
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		n = strtol(p, &end, 10);
-		if (*end || n > 1023)
-			return -EINVAL;
-		*kind = IBSP_POLICY_FIXED_NODE;
-		*fixed_node = (int)n;
-	} else {
-		return -EINVAL;
-	}
-	return 0;
-}
-
-const char *ibsp_policy__name(enum ibsp_policy_kind kind, int fixed_node, char *buf, size_t len)
-{
-	switch (kind) {
-	case IBSP_POLICY_LOCALITY:
-		snprintf(buf, len, "locality");
-		break;
-	case IBSP_POLICY_LAST_ACCESSOR:
-		snprintf(buf, len, "last-accessor");
-		break;
-	case IBSP_POLICY_FIXED_NODE:
-		snprintf(buf, len, "fixed-node:%d", fixed_node);
-		break;
-	default:
-		snprintf(buf, len, "none");
-		break;
-	}
-	return buf;
-}
-
 static int cpu_slot_cb(int cpu, void *ctx)
 {
 	struct ibsp_engine *e = ((void **)ctx)[0];
@@ -127,7 +79,8 @@ static int max_cpu_cb(int cpu, void *ctx)
 	return 0;
 }
 
-static int build_maps(struct ibsp_engine *e)
+/* Accessor slots (nodes with CPUs) and the CPU -> slot array. */
+static int build_cpu_map(struct ibsp_engine *e)
 {
 	const struct ibsp_topology *t = e->topo;
 
@@ -135,7 +88,6 @@ static int build_maps(struct ibsp_engine *e)
 		pr_err("engine: %u NUMA nodes; at most 127 are supported\n", t->nr_nodes);
 		return -EINVAL;
 	}
-	memset(e->node_slot, -1, sizeof(e->node_slot));
 	for (uint32_t i = 0; i < t->nr_nodes; i++) {
 		if (!t->nodes[i].nr_cpus)
 			continue;
@@ -145,8 +97,7 @@ static int build_maps(struct ibsp_engine *e)
 			       IBSP_MAX_ACC_NODES, t->nodes[i].node.id, IBSP_MAX_ACC_NODES);
 			return -EINVAL;
 		}
-		e->acc_node[e->nr_acc] = (int8_t)i;
-		e->node_slot[i] = (int8_t)e->nr_acc++;
+		e->acc_node[e->nr_acc++] = (int8_t)i;
 		ibsp_cpulist__parse(t->nodes[i].cpulist, max_cpu_cb, &e->nr_cpu_slots);
 	}
 	if (!e->nr_acc) {
@@ -163,40 +114,46 @@ static int build_maps(struct ibsp_engine *e)
 
 		ibsp_cpulist__parse(t->nodes[e->acc_node[s]].cpulist, cpu_slot_cb, ctx);
 	}
+	return 0;
+}
 
-	if (t->has_block_map && t->block_size_bytes) {
-		uint64_t end = 0;
+/* The memory block -> node array, when the topology has a block map. */
+static int build_block_map(struct ibsp_engine *e)
+{
+	const struct ibsp_topology *t = e->topo;
+	uint64_t end = 0;
 
-		for (uint32_t i = 0; i < t->nr_nodes; i++) {
-			const struct ibsp_topo_node *n = &t->nodes[i];
+	if (!t->has_block_map || !t->block_size_bytes)
+		return 0;
+	for (uint32_t i = 0; i < t->nr_nodes; i++) {
+		const struct ibsp_topo_node *n = &t->nodes[i];
 
-			if (n->nr_ranges) {
-				const struct ibsp_block_range *r = &n->ranges[n->nr_ranges - 1];
+		if (n->nr_ranges) {
+			const struct ibsp_block_range *r = &n->ranges[n->nr_ranges - 1];
 
-				if (r->first + r->nr > end)
-					end = r->first + r->nr;
-			}
+			if (r->first + r->nr > end)
+				end = r->first + r->nr;
 		}
-		if (end > MAX_BLOCKS) {
-			pr_err("engine: the memory block map spans %llu blocks; at most %llu are "
-			       "supported\n",
-			       (unsigned long long)end, (unsigned long long)MAX_BLOCKS);
-			return -EINVAL;
-		}
-		e->block_node = malloc(end ? end : 1);
-		if (!e->block_node)
-			return -ENOMEM;
-		memset(e->block_node, -1, end ? end : 1);
-		for (uint32_t i = 0; i < t->nr_nodes; i++) {
-			const struct ibsp_topo_node *n = &t->nodes[i];
-
-			for (uint32_t r = 0; r < n->nr_ranges; r++) {
-				memset(e->block_node + n->ranges[r].first, (int)i, n->ranges[r].nr);
-			}
-		}
-		e->nr_blocks = end;
-		e->block_size = t->block_size_bytes;
 	}
+	if (end > MAX_BLOCKS) {
+		pr_err("engine: the memory block map spans %llu blocks; at most %llu are "
+		       "supported\n",
+		       (unsigned long long)end, (unsigned long long)MAX_BLOCKS);
+		return -EINVAL;
+	}
+	e->block_node = malloc(end ? end : 1);
+	if (!e->block_node)
+		return -ENOMEM;
+	memset(e->block_node, -1, end ? end : 1);
+	for (uint32_t i = 0; i < t->nr_nodes; i++) {
+		const struct ibsp_topo_node *n = &t->nodes[i];
+
+		for (uint32_t r = 0; r < n->nr_ranges; r++) {
+			memset(e->block_node + n->ranges[r].first, (int)i, n->ranges[r].nr);
+		}
+	}
+	e->nr_blocks = end;
+	e->block_size = t->block_size_bytes;
 	return 0;
 }
 
@@ -220,6 +177,76 @@ static void fill_defaults(struct ibsp_engine_opts *o)
 		o->max_pages = DEFAULT_MAX_PAGES;
 }
 
+static int check_opts(const struct ibsp_engine_opts *o)
+{
+	const struct ibsp_policy_ops *ops = o->policy.ops;
+
+	if (o->min_share_bp > 10000 || o->decay_shift > 31 || o->watermark_bp >= 10000) {
+		pr_err("engine: option out of range (min_share_bp %u, decay_shift %u, "
+		       "watermark_bp %u)\n",
+		       o->min_share_bp, o->decay_shift, o->watermark_bp);
+		return -EINVAL;
+	}
+	if (ops && ops->select && !ops->decide) {
+		pr_err("engine: policy %s selects pages but has no decide()\n",
+		       ops->name ? ops->name : "?");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Free memory and watermarks per node index, from the topology. */
+static int init_capacity(struct ibsp_engine *e)
+{
+	const struct ibsp_topology *topo = e->topo;
+	uint32_t n = topo->nr_nodes ? topo->nr_nodes : 1;
+
+	e->free_bytes = calloc(n, sizeof(uint64_t));
+	e->wmark_bytes = calloc(n, sizeof(uint64_t));
+	if (!e->free_bytes || !e->wmark_bytes)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < topo->nr_nodes; i++) {
+		uint64_t total = topo->nodes[i].mem_total_kb << 10;
+
+		e->free_bytes[i] = topo->nodes[i].mem_free_kb << 10;
+		e->wmark_bytes[i] = total / 10000 * e->opts.watermark_bp;
+	}
+	return 0;
+}
+
+/* The policy's view of the engine, its state, and its start(). */
+static int start_policy(struct ibsp_engine *e)
+{
+	const struct ibsp_policy_ops *ops = e->opts.policy.ops;
+
+	e->ops = ops;
+	e->view = (struct ibsp_policy_view){ .topo = e->topo,
+					     .free_bytes = e->free_bytes,
+					     .watermark_bytes = e->wmark_bytes,
+					     .nr_acc = e->nr_acc,
+					     .acc_node = e->acc_node,
+					     .opts = &e->opts,
+					     .arg = e->opts.policy.arg };
+	if (!ops)
+		return 0;
+	if (ops->priv_size) {
+		e->view.priv = calloc(1, ops->priv_size);
+		if (!e->view.priv)
+			return -ENOMEM;
+	}
+	if (ops->start) {
+		char why[128] = "";
+		int ret = ops->start(&e->view, why, sizeof(why));
+
+		if (ret) {
+			pr_err("engine: %s\n", why[0] ? why : ops->name);
+			return ret;
+		}
+	}
+	e->lower_tier_only = ops->scope && ops->scope(&e->view) == IBSP_SCOPE_LOWER_TIER;
+	return 0;
+}
+
 struct ibsp_engine *ibsp_engine__new(const struct ibsp_topology *topo,
 				     const struct ibsp_engine_opts *opts)
 {
@@ -231,43 +258,27 @@ struct ibsp_engine *ibsp_engine__new(const struct ibsp_topology *topo,
 	e->topo = topo;
 	IBSP_OPTS_COPY(e->opts, opts);
 	fill_defaults(&e->opts);
-	if (e->opts.min_share_bp > 10000 || e->opts.decay_shift > 31 ||
-	    e->opts.watermark_bp >= 10000 || e->opts.policy > IBSP_POLICY_NONE) {
-		pr_err("engine: option out of range (min_share_bp %u, decay_shift %u, "
-		       "watermark_bp %u)\n",
-		       e->opts.min_share_bp, e->opts.decay_shift, e->opts.watermark_bp);
-		ret = -EINVAL;
-		goto err;
-	}
-	ret = build_maps(e);
+	ret = check_opts(&e->opts);
+	if (!ret)
+		ret = build_cpu_map(e);
+	if (!ret)
+		ret = build_block_map(e);
+	if (!ret)
+		ret = init_capacity(e);
+	if (!ret)
+		ret = start_policy(e);
 	if (ret)
 		goto err;
-	e->fixed_idx = -1;
-	if (e->opts.policy == IBSP_POLICY_FIXED_NODE) {
-		e->fixed_idx = ibsp_topology__index_of(topo, e->opts.fixed_node);
-		if (e->fixed_idx < 0) {
-			pr_err("engine: fixed-node:%d: node %d is not in the topology\n",
-			       e->opts.fixed_node, e->opts.fixed_node);
-			ret = -EINVAL;
-			goto err;
-		}
-	}
 	ret = -ENOMEM;
-	e->free_bytes = calloc(topo->nr_nodes ? topo->nr_nodes : 1, sizeof(uint64_t));
-	e->total_bytes = calloc(topo->nr_nodes ? topo->nr_nodes : 1, sizeof(uint64_t));
-	if (!e->free_bytes || !e->total_bytes)
-		goto err;
-	for (uint32_t i = 0; i < topo->nr_nodes; i++) {
-		e->free_bytes[i] = topo->nodes[i].mem_free_kb << 10;
-		e->total_bytes[i] = topo->nodes[i].mem_total_kb << 10;
+	e->moved = ibsp_moved_map__new();
+	e->ht = ibsp_heat_table__new(e->opts.max_pages);
+	if (!e->ht && errno == EINVAL) {
+		pr_err("engine: max_pages %llu is out of range\n",
+		       (unsigned long long)e->opts.max_pages);
+		ret = -EINVAL;
 	}
-	ret = heat_table__init(&e->ht, e->opts.max_pages);
-	if (ret) {
-		if (ret == -EINVAL)
-			pr_err("engine: max_pages %llu is out of range\n",
-			       (unsigned long long)e->opts.max_pages);
+	if (!e->ht || !e->moved)
 		goto err;
-	}
 	return e;
 err:
 	ibsp_engine__delete(e);
@@ -279,20 +290,25 @@ void ibsp_engine__delete(struct ibsp_engine *e)
 {
 	if (!e)
 		return;
-	heat_table__exit(&e->ht);
-	moved_map__exit(&e->moved);
+	ibsp_heat_table__delete(e->ht);
+	ibsp_moved_map__delete(e->moved);
+	free(e->view.priv);
 	free(e->cpu_slot);
 	free(e->block_node);
 	free(e->free_bytes);
-	free(e->total_bytes);
+	free(e->wmark_bytes);
 	free(e->cand);
 	free(e->unres);
 	free(e->plan);
 	free(e);
 }
 
-int ibsp_engine__resolve(const struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t *key,
-			 int *node, int *slot)
+/*
+ * Key, page node index (-1 unknown) and accessor slot of @s.
+ * Return: 0, or an enum ibsp_unresolved + 1.
+ */
+static int resolve(const struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t *key,
+		   int *node, int *slot)
 {
 	bool huge = s->page_shift == PAGE_SHIFT_2M;
 
@@ -330,23 +346,25 @@ int ibsp_engine__resolve(const struct ibsp_engine *e, const struct ibsp_sample *
 	return IBSP_UNRES_NO_ADDRESS + 1;
 }
 
-/* The key the moved map uses for @he: its own in simulation, (pid, vpn) live. */
-static uint64_t moved_key(const struct ibsp_engine *e, const struct heat_entry *he)
+int ibsp_engine__resolve(const struct ibsp_engine *e, const struct ibsp_sample *s,
+			 struct ibsp_page_ref *ref)
 {
-	uint64_t vpn;
+	int node, slot;
+	uint64_t key;
 
-	if (e->opts.simulate || !(he->key & KEY_PFN))
-		return he->key;
-	if (!(he->flags & HE_ALIAS))
-		return 0;
-	vpn = he->vaddr >> PAGE_SHIFT_4K;
-	return KEY_VIRT | (he->key & KEY_HUGE) | (uint64_t)he->pid << KEY_PID_SHIFT | vpn;
+	if (resolve(e, s, &key, &node, &slot))
+		return -ENOENT;
+	ref->key = key;
+	ref->bytes = key & KEY_HUGE ? 1U << PAGE_SHIFT_2M : 1U << PAGE_SHIFT_4K;
+	ref->node = node;
+	ref->acc = (uint32_t)slot;
+	return 0;
 }
 
-static void init_entry(struct ibsp_engine *e, struct heat_entry *he, const struct ibsp_sample *s,
-		       int node)
+static void init_entry(struct ibsp_engine *e, struct ibsp_heat_entry *he,
+		       const struct ibsp_sample *s, int node)
 {
-	const struct moved_rec *r;
+	const struct ibsp_moved_rec *r;
 	uint64_t mk;
 
 	he->node = (int8_t)node;
@@ -360,8 +378,8 @@ static void init_entry(struct ibsp_engine *e, struct heat_entry *he, const struc
 		he->pid = s->pid;
 		he->flags |= HE_ALIAS;
 	}
-	mk = moved_key(e, he);
-	if (mk && e->moved.count && (r = moved_map__find(&e->moved, mk))) {
+	mk = ibsp_engine__moved_key(e, he);
+	if (mk && e->moved->count && (r = ibsp_moved_map__find(e->moved, mk))) {
 		he->last_move = r->last_move;
 		he->prev_node = r->prev_node;
 		he->nr_moves = r->nr_moves;
@@ -379,11 +397,11 @@ static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t
 		    int slot)
 {
 	struct ibsp_engine_stats *st = &e->st;
-	struct heat_entry *he;
+	struct ibsp_heat_entry *he;
 	bool is_new;
 	uint32_t h;
 
-	he = heat_table__get(&e->ht, key, &is_new);
+	he = ibsp_heat_table__get(e->ht, key, &is_new);
 	if (is_new) {
 		init_entry(e, he, s, node);
 	} else {
@@ -424,12 +442,12 @@ void ibsp_engine__add(struct ibsp_engine *e, const struct ibsp_sample *s, size_t
 			int node, slot, why;
 			uint64_t key = 0;
 
-			why = ibsp_engine__resolve(e, &s[i], &key, &node, &slot);
+			why = resolve(e, &s[i], &key, &node, &slot);
 			if (why) {
 				st->unresolved[why - 1]++;
 				continue;
 			}
-			__builtin_prefetch(&e->ht.slots[heat_hash(key, e->ht.bits)], 1);
+			__builtin_prefetch(&e->ht->slots[ibsp_heat_hash(key, e->ht->bits)], 1);
 			keys[n] = key;
 			nodes[n] = (int8_t)node;
 			slots[n] = (int8_t)slot;
@@ -439,55 +457,22 @@ void ibsp_engine__add(struct ibsp_engine *e, const struct ibsp_sample *s, size_t
 		for (uint32_t k = 0; k < n; k++)
 			add_one(e, &s[base + idx[k]], keys[k], nodes[k], slots[k]);
 	}
-	st->pages_tracked = e->ht.count;
-	st->evictions = e->ht.evictions;
+	st->pages_tracked = e->ht->count;
+	st->evictions = e->ht->evictions;
 }
 
 int ibsp_engine__page_node(const struct ibsp_engine *e, const struct ibsp_sample *s)
 {
-	const struct heat_entry *he;
+	const struct ibsp_heat_entry *he;
 	int node, slot;
 	uint64_t key;
 
-	if (ibsp_engine__resolve(e, s, &key, &node, &slot))
+	if (resolve(e, s, &key, &node, &slot))
 		return -ENOENT;
-	he = heat_table__find((struct heat_table *)&e->ht, key);
+	he = ibsp_heat_table__find(e->ht, key);
 	if (he && he->node >= 0)
 		node = he->node;
 	return node >= 0 ? e->topo->nodes[node].node.id : -ENOENT;
-}
-
-void ibsp_engine__note_move(struct ibsp_engine *e, struct heat_entry *he, int dst_idx)
-{
-	struct moved_rec rec;
-
-	if (he->nr_moves && dst_idx == he->prev_node)
-		e->st.pingpong++;
-	he->prev_node = he->node;
-	he->node = (int8_t)dst_idx;
-	he->last_move = e->interval;
-	if (he->nr_moves < UINT16_MAX)
-		he->nr_moves++;
-	if (e->opts.simulate)
-		he->flags |= HE_MOVED;
-	rec = (struct moved_rec){ .key = moved_key(e, he),
-				  .last_move = he->last_move,
-				  .node = he->node,
-				  .prev_node = he->prev_node,
-				  .nr_moves = he->nr_moves };
-	/* Out of memory only weakens the guard for this page; the move stands. */
-	if (rec.key)
-		(void)moved_map__put(&e->moved, &rec);
-}
-
-long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp_migration **plan)
-{
-	long n = ibsp_policy__tick(e, now_ns);
-
-	*plan = e->plan;
-	e->st.pages_tracked = e->ht.count;
-	e->st.evictions = e->ht.evictions;
-	return n;
 }
 
 void ibsp_engine__complete(struct ibsp_engine *e, const struct ibsp_migration *m, int final_node)
@@ -495,7 +480,7 @@ void ibsp_engine__complete(struct ibsp_engine *e, const struct ibsp_migration *m
 	int src = ibsp_topology__index_of(e->topo, m->src_node);
 	int dst = ibsp_topology__index_of(e->topo, m->dst_node);
 	int fin = final_node >= 0 ? ibsp_topology__index_of(e->topo, final_node) : -1;
-	struct heat_entry *he = heat_table__find(&e->ht, m->key);
+	struct ibsp_heat_entry *he = ibsp_heat_table__find(e->ht, m->key);
 
 	if (fin == dst)
 		return;
@@ -536,7 +521,7 @@ uint64_t ibsp_engine__watermark_bytes(const struct ibsp_engine *e, int node_id)
 {
 	int i = ibsp_topology__index_of(e->topo, node_id);
 
-	return i < 0 ? 0 : e->total_bytes[i] / 10000 * e->opts.watermark_bp;
+	return i < 0 ? 0 : e->wmark_bytes[i];
 }
 
 int ibsp_engine__acc_node(const struct ibsp_engine *e, uint32_t slot)

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Engine internals shared by engine/ (resolution, heat table) and policy/
- * (the per-interval decisions). Layouts here are free to change.
+ * Engine internals, private to engine/core: resolution and the per-sample
+ * path (engine.c), the heat table and the moved map (heat.c), and the
+ * interval pass that runs the policy (tick.c). Policies see none of this,
+ * only the views of ibsp/policy.h. Layouts here are free to change.
  */
 #ifndef IBSP_ENGINE_INTERNAL_H
 #define IBSP_ENGINE_INTERNAL_H
@@ -29,18 +31,18 @@
 #define PAGE_SHIFT_4K 12
 #define PAGE_SHIFT_2M 21
 
-/* heat_entry.flags */
+/* ibsp_heat_entry.flags */
 #define HE_MOVED (1u << 0) /* simulate: placed by a planned move, not by the recording */
 #define HE_ALIAS (1u << 1) /* @pid/@vaddr name a mapping move_pages() can use */
 
 /**
- * struct heat_entry - one page (4 KiB or 2 MiB), one cache line
+ * struct ibsp_heat_entry - one page (4 KiB or 2 MiB), one cache line
  *
  * @heat is in IBSP_HEAT_ONE units per sample, indexed by accessor slot,
  * decayed once per interval. Node fields are node *indices* into the
  * topology, -1 when unknown.
  */
-struct heat_entry {
+struct ibsp_heat_entry {
 	uint64_t key;			   /* KEY_*; 0 = empty */
 	uint64_t vaddr;			   /* page-aligned vaddr of the alias mapping */
 	uint32_t pid;			   /* process of the alias mapping */
@@ -54,11 +56,11 @@ struct heat_entry {
 	uint16_t pad;
 };
 
-_Static_assert(sizeof(struct heat_entry) == 64, "a heat entry is one cache line");
+_Static_assert(sizeof(struct ibsp_heat_entry) == 64, "a heat entry is one cache line");
 
-/** struct heat_table - open addressing, linear probing, backward-shift deletion */
-struct heat_table {
-	struct heat_entry *slots;
+/** struct ibsp_heat_table - open addressing, linear probing, backward-shift deletion */
+struct ibsp_heat_table {
+	struct ibsp_heat_entry *slots;
 	uint64_t mask;	/* nr slots - 1 (a power of two) */
 	uint32_t bits;	/* log2(nr slots) */
 	uint64_t count; /* occupied slots */
@@ -66,23 +68,26 @@ struct heat_table {
 	uint64_t evictions;
 };
 
-int heat_table__init(struct heat_table *t, uint64_t max_entries);
-void heat_table__exit(struct heat_table *t);
+/* A table for @max_entries pages, or NULL with errno set (EINVAL: out of range). */
+struct ibsp_heat_table *ibsp_heat_table__new(uint64_t max_entries);
+void ibsp_heat_table__delete(struct ibsp_heat_table *t);
 /* The entry for @key, or NULL. */
-struct heat_entry *heat_table__find(struct heat_table *t, uint64_t key);
+struct ibsp_heat_entry *ibsp_heat_table__find(struct ibsp_heat_table *t, uint64_t key);
 /* The entry for @key, inserted zeroed (key set) when new; *@is_new says which. */
-struct heat_entry *heat_table__get(struct heat_table *t, uint64_t key, bool *is_new);
-void heat_table__del(struct heat_table *t, struct heat_entry *e);
+struct ibsp_heat_entry *ibsp_heat_table__get(struct ibsp_heat_table *t, uint64_t key, bool *is_new);
+void ibsp_heat_table__del(struct ibsp_heat_table *t, struct ibsp_heat_entry *e);
+/* Double the slots of @t (and its bound); for tables that must not evict. */
+int ibsp_heat_table__grow(struct ibsp_heat_table *t);
 /* Slot count needed for @max_entries (for sizing the default). */
-uint64_t heat_table__slots_for(uint64_t max_entries);
+uint64_t ibsp_heat_table__slots_for(uint64_t max_entries);
 
-static inline uint64_t heat_hash(uint64_t key, uint32_t bits)
+static inline uint64_t ibsp_heat_hash(uint64_t key, uint32_t bits)
 {
 	return (key * 0x9E3779B97F4A7C15ULL) >> (64 - bits);
 }
 
-/** struct moved_rec - where a moved page went, kept past heat-table eviction */
-struct moved_rec {
+/** struct ibsp_moved_rec - where a moved page went, kept past heat-table eviction */
+struct ibsp_moved_rec {
 	uint64_t key;
 	uint32_t last_move;
 	int8_t node;
@@ -90,24 +95,26 @@ struct moved_rec {
 	uint16_t nr_moves;
 };
 
-/** struct moved_map - growable open-addressing map of struct moved_rec */
-struct moved_map {
-	struct moved_rec *slots;
+/** struct ibsp_moved_map - growable open-addressing map of struct ibsp_moved_rec */
+struct ibsp_moved_map {
+	struct ibsp_moved_rec *slots;
 	uint64_t mask;
 	uint32_t bits;
 	uint64_t count;
 };
 
-int moved_map__put(struct moved_map *m, const struct moved_rec *rec);
-const struct moved_rec *moved_map__find(const struct moved_map *m, uint64_t key);
-void moved_map__exit(struct moved_map *m);
+/* An empty map (slots come with the first record), or NULL. */
+struct ibsp_moved_map *ibsp_moved_map__new(void);
+void ibsp_moved_map__delete(struct ibsp_moved_map *m);
+int ibsp_moved_map__put(struct ibsp_moved_map *m, const struct ibsp_moved_rec *rec);
+const struct ibsp_moved_rec *ibsp_moved_map__find(const struct ibsp_moved_map *m, uint64_t key);
 
-/** struct cand - a candidate of one tick */
-struct cand {
+/** struct ibsp_cand - a candidate of one tick */
+struct ibsp_cand {
 	uint64_t total; /* decayed heat over all accessor slots */
 	uint64_t key;	/* for a deterministic order among equal heat */
 	uint32_t idx;	/* heat-table slot */
-	uint8_t rebalance;
+	uint8_t pick;	/* enum ibsp_pick */
 };
 
 struct ibsp_engine {
@@ -123,19 +130,22 @@ struct ibsp_engine {
 	uint64_t block_size;
 	uint32_t nr_acc;
 	int8_t acc_node[IBSP_MAX_ACC_NODES]; /* accessor slot -> node index */
-	int8_t node_slot[128];		     /* node index -> accessor slot, -1 */
-	int fixed_idx;			     /* node index of the fixed-node policy */
 
 	/* Capacity, per node index, bytes. */
 	uint64_t *free_bytes;
-	uint64_t *total_bytes;
+	uint64_t *wmark_bytes; /* total * watermark_bp / 10000: what a destination keeps */
 
-	struct heat_table ht;
-	struct moved_map moved;
+	struct ibsp_heat_table *ht;
+	struct ibsp_moved_map *moved;
 	uint32_t interval; /* ticks so far; a move's stamp */
 
+	/* The policy and its view of the above (opts.policy.ops may be NULL). */
+	const struct ibsp_policy_ops *ops;
+	struct ibsp_policy_view view;
+	bool lower_tier_only; /* the policy's scope: pages on lower-tier nodes only */
+
 	/* Per-tick scratch, reused. */
-	struct cand *cand;
+	struct ibsp_cand *cand;
 	uint64_t nr_cand, cap_cand;
 	uint32_t *unres;
 	uint64_t nr_unres, cap_unres;
@@ -143,20 +153,23 @@ struct ibsp_engine {
 	uint64_t cap_plan;
 };
 
-/* policy/policy.c */
-long ibsp_policy__tick(struct ibsp_engine *e, uint64_t now_ns);
+/* The key the moved map uses for @he: its own in simulation, (pid, vpn) live. */
+static inline uint64_t ibsp_engine__moved_key(const struct ibsp_engine *e,
+					      const struct ibsp_heat_entry *he)
+{
+	uint64_t vpn;
 
-/*
- * Key, page node index (-1 unknown) and accessor slot of @s.
- * Return: 0, or an enum ibsp_unresolved + 1.
- */
-int ibsp_engine__resolve(const struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t *key,
-			 int *node, int *slot);
+	if (e->opts.simulate || !(he->key & KEY_PFN))
+		return he->key;
+	if (!(he->flags & HE_ALIAS))
+		return 0;
+	vpn = he->vaddr >> PAGE_SHIFT_4K;
+	return KEY_VIRT | (he->key & KEY_HUGE) | (uint64_t)he->pid << KEY_PID_SHIFT | vpn;
+}
 
-/* Double the slots of @t (and its bound); for tables that must not evict. */
-int heat_table__grow(struct heat_table *t);
-
-/* engine/engine.c, for the policy */
-void ibsp_engine__note_move(struct ibsp_engine *e, struct heat_entry *he, int dst_idx);
+static inline uint32_t ibsp_heat_entry__bytes(const struct ibsp_heat_entry *he)
+{
+	return he->key & KEY_HUGE ? 1U << PAGE_SHIFT_2M : 1U << PAGE_SHIFT_4K;
+}
 
 #endif /* IBSP_ENGINE_INTERNAL_H */

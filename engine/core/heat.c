@@ -8,8 +8,8 @@
  * When the table is full, an insert evicts the coldest entry among the 16
  * slots that follow the new key's home slot (sampled eviction): an exact
  * global minimum would need an ordered index updated on every sample. The
- * policy's interval scan then trims the table back to 15/16 of its bound,
- * coldest first (policy/policy.c), so inserts rarely need to evict.
+ * engine's interval scan then trims the table back to 7/8 of its bound,
+ * coldest first (engine/core/tick.c), so inserts rarely need to evict.
  *
  * The moved map remembers where moved pages went, keyed like the heat table
  * (simulation) or by (pid, virtual page) (live, where the PFN changes with
@@ -24,7 +24,7 @@
 
 #define EVICT_WINDOW 16
 
-uint64_t heat_table__slots_for(uint64_t max_entries)
+uint64_t ibsp_heat_table__slots_for(uint64_t max_entries)
 {
 	uint64_t need = max_entries + max_entries / 3 + 1, slots = 16;
 
@@ -33,33 +33,42 @@ uint64_t heat_table__slots_for(uint64_t max_entries)
 	return slots;
 }
 
-int heat_table__init(struct heat_table *t, uint64_t max_entries)
+struct ibsp_heat_table *ibsp_heat_table__new(uint64_t max_entries)
 {
-	uint64_t slots = heat_table__slots_for(max_entries);
+	uint64_t slots = ibsp_heat_table__slots_for(max_entries);
+	struct ibsp_heat_table *t;
 
-	memset(t, 0, sizeof(*t));
-	if (max_entries < 1 || slots > (1ULL << 32))
-		return -EINVAL;
+	if (max_entries < 1 || slots > (1ULL << 32)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
 	/* calloc: untouched slots stay on the shared zero page until used. */
 	t->slots = calloc(slots, sizeof(*t->slots));
-	if (!t->slots)
-		return -ENOMEM;
+	if (!t->slots) {
+		free(t);
+		return NULL;
+	}
 	t->mask = slots - 1;
 	t->bits = (uint32_t)__builtin_ctzll(slots);
 	t->max = max_entries;
-	return 0;
+	return t;
 }
 
-void heat_table__exit(struct heat_table *t)
+void ibsp_heat_table__delete(struct ibsp_heat_table *t)
 {
+	if (!t)
+		return;
 	free(t->slots);
-	t->slots = NULL;
+	free(t);
 }
 
-int heat_table__grow(struct heat_table *t)
+int ibsp_heat_table__grow(struct ibsp_heat_table *t)
 {
 	uint64_t n = (t->mask + 1) * 2;
-	struct heat_entry *slots = calloc(n, sizeof(*slots));
+	struct ibsp_heat_entry *slots = calloc(n, sizeof(*slots));
 	uint32_t bits = t->bits + 1;
 
 	if (!slots)
@@ -69,7 +78,7 @@ int heat_table__grow(struct heat_table *t)
 
 		if (!t->slots[i].key)
 			continue;
-		for (j = heat_hash(t->slots[i].key, bits); slots[j].key; j = (j + 1) & (n - 1))
+		for (j = ibsp_heat_hash(t->slots[i].key, bits); slots[j].key; j = (j + 1) & (n - 1))
 			;
 		slots[j] = t->slots[i];
 	}
@@ -81,12 +90,12 @@ int heat_table__grow(struct heat_table *t)
 	return 0;
 }
 
-struct heat_entry *heat_table__find(struct heat_table *t, uint64_t key)
+struct ibsp_heat_entry *ibsp_heat_table__find(struct ibsp_heat_table *t, uint64_t key)
 {
-	uint64_t i = heat_hash(key, t->bits);
+	uint64_t i = ibsp_heat_hash(key, t->bits);
 
 	for (;;) {
-		struct heat_entry *e = &t->slots[i];
+		struct ibsp_heat_entry *e = &t->slots[i];
 
 		if (e->key == key)
 			return e;
@@ -96,7 +105,7 @@ struct heat_entry *heat_table__find(struct heat_table *t, uint64_t key)
 	}
 }
 
-static uint64_t entry_heat(const struct heat_entry *e)
+static uint64_t entry_heat(const struct ibsp_heat_entry *e)
 {
 	uint64_t sum = 0;
 
@@ -105,7 +114,7 @@ static uint64_t entry_heat(const struct heat_entry *e)
 	return sum;
 }
 
-void heat_table__del(struct heat_table *t, struct heat_entry *victim)
+void ibsp_heat_table__del(struct ibsp_heat_table *t, struct ibsp_heat_entry *victim)
 {
 	uint64_t i = (uint64_t)(victim - t->slots), j = i;
 
@@ -115,7 +124,7 @@ void heat_table__del(struct heat_table *t, struct heat_entry *victim)
 		j = (j + 1) & t->mask;
 		if (!t->slots[j].key)
 			break;
-		home = heat_hash(t->slots[j].key, t->bits);
+		home = ibsp_heat_hash(t->slots[j].key, t->bits);
 		/* Move j back to i unless its home lies cyclically in (i, j]. */
 		if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
 			continue;
@@ -126,13 +135,13 @@ void heat_table__del(struct heat_table *t, struct heat_entry *victim)
 	t->count--;
 }
 
-static void evict_near(struct heat_table *t, uint64_t home)
+static void evict_near(struct ibsp_heat_table *t, uint64_t home)
 {
-	struct heat_entry *victim = NULL;
+	struct ibsp_heat_entry *victim = NULL;
 	uint64_t best = UINT64_MAX;
 
 	for (uint64_t k = 0; k < EVICT_WINDOW || !victim; k++) {
-		struct heat_entry *e = &t->slots[(home + k) & t->mask];
+		struct ibsp_heat_entry *e = &t->slots[(home + k) & t->mask];
 		uint64_t h;
 
 		if (!e->key)
@@ -143,16 +152,16 @@ static void evict_near(struct heat_table *t, uint64_t home)
 			victim = e;
 		}
 	}
-	heat_table__del(t, victim);
+	ibsp_heat_table__del(t, victim);
 	t->evictions++;
 }
 
-struct heat_entry *heat_table__get(struct heat_table *t, uint64_t key, bool *is_new)
+struct ibsp_heat_entry *ibsp_heat_table__get(struct ibsp_heat_table *t, uint64_t key, bool *is_new)
 {
-	uint64_t home = heat_hash(key, t->bits), i = home;
+	uint64_t home = ibsp_heat_hash(key, t->bits), i = home;
 
 	for (;;) {
-		struct heat_entry *e = &t->slots[i];
+		struct ibsp_heat_entry *e = &t->slots[i];
 
 		if (e->key == key) {
 			*is_new = false;
@@ -174,21 +183,21 @@ struct heat_entry *heat_table__get(struct heat_table *t, uint64_t key, bool *is_
 	return &t->slots[i];
 }
 
-static struct moved_rec *moved_slot(struct moved_rec *slots, uint64_t mask, uint32_t bits,
-				    uint64_t key)
+static struct ibsp_moved_rec *moved_slot(struct ibsp_moved_rec *slots, uint64_t mask, uint32_t bits,
+					 uint64_t key)
 {
-	uint64_t i = heat_hash(key, bits);
+	uint64_t i = ibsp_heat_hash(key, bits);
 
 	while (slots[i].key && slots[i].key != key)
 		i = (i + 1) & mask;
 	return &slots[i];
 }
 
-static int moved_grow(struct moved_map *m)
+static int moved_grow(struct ibsp_moved_map *m)
 {
 	uint32_t bits = m->bits ? m->bits + 1 : 10;
 	uint64_t n = 1ULL << bits;
-	struct moved_rec *slots = calloc(n, sizeof(*slots));
+	struct ibsp_moved_rec *slots = calloc(n, sizeof(*slots));
 
 	if (!slots)
 		return -ENOMEM;
@@ -203,9 +212,9 @@ static int moved_grow(struct moved_map *m)
 	return 0;
 }
 
-int moved_map__put(struct moved_map *m, const struct moved_rec *rec)
+int ibsp_moved_map__put(struct ibsp_moved_map *m, const struct ibsp_moved_rec *rec)
 {
-	struct moved_rec *r;
+	struct ibsp_moved_rec *r;
 
 	if ((m->count + 1) * 4 > (m->slots ? m->mask + 1 : 0) * 3) {
 		int ret = moved_grow(m);
@@ -220,9 +229,9 @@ int moved_map__put(struct moved_map *m, const struct moved_rec *rec)
 	return 0;
 }
 
-const struct moved_rec *moved_map__find(const struct moved_map *m, uint64_t key)
+const struct ibsp_moved_rec *ibsp_moved_map__find(const struct ibsp_moved_map *m, uint64_t key)
 {
-	const struct moved_rec *r;
+	const struct ibsp_moved_rec *r;
 
 	if (!m->slots)
 		return NULL;
@@ -230,8 +239,15 @@ const struct moved_rec *moved_map__find(const struct moved_map *m, uint64_t key)
 	return r->key ? r : NULL;
 }
 
-void moved_map__exit(struct moved_map *m)
+struct ibsp_moved_map *ibsp_moved_map__new(void)
 {
+	return calloc(1, sizeof(struct ibsp_moved_map));
+}
+
+void ibsp_moved_map__delete(struct ibsp_moved_map *m)
+{
+	if (!m)
+		return;
 	free(m->slots);
-	memset(m, 0, sizeof(*m));
+	free(m);
 }

@@ -7,62 +7,123 @@
  * watermark (a full node passes the page to its next-best node). This is
  * the best *static* placement; a policy that follows phase changes can beat
  * it on recordings that have them (docs/evaluation.md).
+ *
+ * Pages are keyed as the engine keys them (ibsp_engine__resolve()), in a
+ * growable open-addressing table of their own: nothing is ever evicted.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine_internal.h"
+#include "ibsp/engine.h"
 #include "oracle.h"
 
-struct oracle {
-	const struct ibsp_engine *e; /* resolution tables and capacity */
-	struct heat_table t;	     /* heat[] = raw counts; node = recorded; prev_node = placed */
+#define FIRST_BITS 17 /* 128 Ki slots to start with */
+
+/* One page: its counts, where it was recorded and where the oracle puts it. */
+struct opage {
+	uint64_t key; /* the engine's page key; 0 = empty slot */
+	uint32_t count[IBSP_MAX_ACC_NODES];
+	uint32_t bytes;
+	int8_t node;   /* node index, as recorded */
+	int8_t placed; /* node index, as placed */
+};
+
+struct ibsp_oracle {
+	const struct ibsp_engine *e; /* resolution tables */
+	const struct ibsp_topology *topo;
+	uint32_t nr_acc;
+	int acc_node[IBSP_MAX_ACC_NODES]; /* accessor slot -> node index */
+	uint64_t *wmark;		  /* per node index: what a destination keeps free */
+	struct opage *slots;
+	uint64_t mask, count;
+	uint32_t bits;
 	uint64_t moved_bytes;
 	uint64_t moved_pages;
 };
 
-struct oracle *oracle__new(const struct ibsp_engine *e)
+static uint64_t slot_of(uint64_t key, uint32_t bits)
 {
-	struct oracle *o = calloc(1, sizeof(*o));
+	return (key * 0x9E3779B97F4A7C15ULL) >> (64 - bits);
+}
+
+static struct opage *probe(struct opage *slots, uint64_t mask, uint32_t bits, uint64_t key)
+{
+	uint64_t i = slot_of(key, bits);
+
+	while (slots[i].key && slots[i].key != key)
+		i = (i + 1) & mask;
+	return &slots[i];
+}
+
+static int rehash(struct ibsp_oracle *o, uint32_t bits)
+{
+	uint64_t n = 1ULL << bits;
+	struct opage *slots = calloc(n, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (uint64_t i = 0; o->slots && i <= o->mask; i++) {
+		if (o->slots[i].key)
+			*probe(slots, n - 1, bits, o->slots[i].key) = o->slots[i];
+	}
+	free(o->slots);
+	o->slots = slots;
+	o->mask = n - 1;
+	o->bits = bits;
+	return 0;
+}
+
+struct ibsp_oracle *ibsp_oracle__new(const struct ibsp_engine *e, const struct ibsp_topology *topo)
+{
+	struct ibsp_oracle *o = calloc(1, sizeof(*o));
 
 	if (!o)
 		return NULL;
 	o->e = e;
-	if (heat_table__init(&o->t, 1 << 16)) {
-		free(o);
+	o->topo = topo;
+	o->nr_acc = ibsp_engine__nr_acc(e);
+	for (uint32_t s = 0; s < o->nr_acc; s++)
+		o->acc_node[s] = ibsp_topology__index_of(topo, ibsp_engine__acc_node(e, s));
+	o->wmark = calloc(topo->nr_nodes ? topo->nr_nodes : 1, sizeof(*o->wmark));
+	if (!o->wmark || rehash(o, FIRST_BITS)) {
+		ibsp_oracle__delete(o);
 		return NULL;
 	}
+	for (uint32_t i = 0; i < topo->nr_nodes; i++)
+		o->wmark[i] = ibsp_engine__watermark_bytes(e, topo->nodes[i].node.id);
 	return o;
 }
 
-void oracle__delete(struct oracle *o)
+void ibsp_oracle__delete(struct ibsp_oracle *o)
 {
 	if (!o)
 		return;
-	heat_table__exit(&o->t);
+	free(o->slots);
+	free(o->wmark);
 	free(o);
 }
 
-int oracle__count(struct oracle *o, const struct ibsp_sample *s, size_t nr)
+int ibsp_oracle__count(struct ibsp_oracle *o, const struct ibsp_sample *s, size_t nr)
 {
 	for (size_t i = 0; i < nr; i++, s++) {
-		struct heat_entry *he;
-		int node, slot;
-		uint64_t key;
-		bool is_new;
+		struct ibsp_page_ref ref;
+		struct opage *p;
 
-		if (ibsp_engine__resolve(o->e, s, &key, &node, &slot) || node < 0)
+		if (ibsp_engine__resolve(o->e, s, &ref) || ref.node < 0)
 			continue;
-		if (o->t.count >= o->t.max && heat_table__grow(&o->t))
+		if ((o->count + 1) * 4 > (o->mask + 1) * 3 && rehash(o, o->bits + 1))
 			return -ENOMEM;
-		he = heat_table__get(&o->t, key, &is_new);
-		if (is_new) {
-			he->node = (int8_t)node;
-			he->prev_node = (int8_t)node;
+		p = probe(o->slots, o->mask, o->bits, ref.key);
+		if (!p->key) {
+			p->key = ref.key;
+			p->bytes = ref.bytes;
+			p->node = (int8_t)ref.node;
+			p->placed = (int8_t)ref.node;
+			o->count++;
 		}
-		if (he->heat[slot] < UINT32_MAX)
-			he->heat[slot]++;
+		if (p->count[ref.acc] < UINT32_MAX)
+			p->count[ref.acc]++;
 	}
 	return 0;
 }
@@ -70,7 +131,7 @@ int oracle__count(struct oracle *o, const struct ibsp_sample *s, size_t nr)
 struct rank {
 	uint64_t total;
 	uint64_t key;
-	uint32_t idx;
+	uint64_t idx;
 };
 
 static int cmp_rank(const void *a, const void *b)
@@ -82,85 +143,81 @@ static int cmp_rank(const void *a, const void *b)
 	return x->key < y->key ? -1 : x->key > y->key;
 }
 
-int oracle__place(struct oracle *o, uint64_t *free_bytes)
+/* Accessor nodes of @p by their count, best first; the first with room takes it. */
+static void place_one(struct ibsp_oracle *o, struct opage *p, uint64_t *free_bytes)
 {
-	const struct ibsp_engine *e = o->e;
-	const struct ibsp_topology *topo = e->topo;
-	struct rank *r = malloc((o->t.count ? o->t.count : 1) * sizeof(*r));
+	bool tried[IBSP_MAX_ACC_NODES] = { 0 };
+
+	for (uint32_t round = 0; round < o->nr_acc; round++) {
+		int best = -1, idx;
+
+		for (uint32_t s = 0; s < o->nr_acc; s++) {
+			if (tried[s] || !p->count[s] || !o->topo->nodes[o->acc_node[s]].top_tier)
+				continue;
+			if (best < 0 || p->count[s] > p->count[best])
+				best = (int)s;
+		}
+		if (best < 0)
+			return;
+		tried[best] = true;
+		idx = o->acc_node[best];
+		if (idx == p->node) {
+			p->placed = (int8_t)idx;
+			return;
+		}
+		if (free_bytes[idx] < o->wmark[idx] + p->bytes)
+			continue;
+		free_bytes[idx] -= p->bytes;
+		free_bytes[p->node] += p->bytes;
+		p->placed = (int8_t)idx;
+		o->moved_bytes += p->bytes;
+		o->moved_pages++;
+		return;
+	}
+}
+
+int ibsp_oracle__place(struct ibsp_oracle *o, uint64_t *free_bytes)
+{
+	struct rank *r = malloc((o->count ? o->count : 1) * sizeof(*r));
 	uint64_t n = 0;
 
 	if (!r)
 		return -ENOMEM;
-	for (uint64_t i = 0; i <= o->t.mask; i++) {
-		const struct heat_entry *he = &o->t.slots[i];
+	for (uint64_t i = 0; i <= o->mask; i++) {
+		const struct opage *p = &o->slots[i];
 		uint64_t total = 0;
 
-		if (!he->key)
+		if (!p->key)
 			continue;
-		for (uint32_t s = 0; s < e->nr_acc; s++)
-			total += he->heat[s];
-		r[n++] = (struct rank){ .total = total, .key = he->key, .idx = (uint32_t)i };
+		for (uint32_t s = 0; s < o->nr_acc; s++)
+			total += p->count[s];
+		r[n++] = (struct rank){ .total = total, .key = p->key, .idx = i };
 	}
 	qsort(r, n, sizeof(*r), cmp_rank);
-	for (uint64_t i = 0; i < n; i++) {
-		struct heat_entry *he = &o->t.slots[r[i].idx];
-		uint32_t bytes = he->key & KEY_HUGE ? 1U << PAGE_SHIFT_2M : 1U << PAGE_SHIFT_4K;
-		bool tried[IBSP_MAX_ACC_NODES] = { 0 };
-
-		/* Accessor nodes by their count, best first; the first with room wins. */
-		for (uint32_t round = 0; round < e->nr_acc; round++) {
-			int best = -1, idx;
-			uint64_t wmark;
-
-			for (uint32_t s = 0; s < e->nr_acc; s++) {
-				if (tried[s] || !he->heat[s] ||
-				    !topo->nodes[e->acc_node[s]].top_tier)
-					continue;
-				if (best < 0 || he->heat[s] > he->heat[best])
-					best = (int)s;
-			}
-			if (best < 0)
-				break;
-			tried[best] = true;
-			idx = e->acc_node[best];
-			if (idx == he->node) {
-				he->prev_node = (int8_t)idx;
-				break;
-			}
-			wmark = e->total_bytes[idx] / 10000 * e->opts.watermark_bp;
-			if (free_bytes[idx] < wmark + bytes)
-				continue;
-			free_bytes[idx] -= bytes;
-			free_bytes[he->node] += bytes;
-			he->prev_node = (int8_t)idx;
-			o->moved_bytes += bytes;
-			o->moved_pages++;
-			break;
-		}
-	}
+	for (uint64_t i = 0; i < n; i++)
+		place_one(o, &o->slots[r[i].idx], free_bytes);
 	free(r);
 	return 0;
 }
 
-void oracle__score(const struct oracle *o, const struct ibsp_sample *s, size_t nr,
-		   struct ibsp_eval_counts *c)
+void ibsp_oracle__score(const struct ibsp_oracle *o, const struct ibsp_sample *s, size_t nr,
+			struct ibsp_eval_counts *c)
 {
 	for (size_t i = 0; i < nr; i++, s++) {
-		const struct heat_entry *he;
-		int node, slot;
-		uint64_t key;
+		const struct opage *p;
+		struct ibsp_page_ref ref;
 
-		if (ibsp_engine__resolve(o->e, s, &key, &node, &slot) || node < 0)
+		if (ibsp_engine__resolve(o->e, s, &ref) || ref.node < 0)
 			continue;
-		he = heat_table__find((struct heat_table *)&o->t, key);
-		if (!he)
+		p = probe(o->slots, o->mask, o->bits, ref.key);
+		if (!p->key)
 			continue;
 		c->placed++;
-		c->local += he->prev_node == o->e->acc_node[slot];
+		c->local += p->placed == o->acc_node[ref.acc];
 	}
 }
 
-void oracle__moved(const struct oracle *o, uint64_t *bytes, uint64_t *pages)
+void ibsp_oracle__moved(const struct ibsp_oracle *o, uint64_t *bytes, uint64_t *pages)
 {
 	*bytes = o->moved_bytes;
 	*pages = o->moved_pages;

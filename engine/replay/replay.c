@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine_internal.h"
+#include "ibsp/policies.h"
 #include "ibsp/replay.h"
 #include "log_print.h"
 #include "oracle.h"
@@ -27,7 +27,7 @@ struct run {
 	const struct ibsp_topology *topo;
 	uint32_t nr_eng;
 	struct ibsp_engine *eng[IBSP_EVAL_MAX];
-	struct oracle *oracle;
+	struct ibsp_oracle *oracle;
 	uint32_t oracle_row; /* IBSP_EVAL_MAX if none */
 	struct ibsp_replay_interval iv;
 	struct ibsp_engine_stats prev[IBSP_EVAL_MAX];
@@ -35,28 +35,30 @@ struct run {
 	bool started, dirty;
 };
 
-static int add_engine(struct run *run, enum ibsp_policy_kind kind, int fixed)
+/* The same policy: the same operations, and the same argument if it takes one. */
+static bool same_policy(const struct ibsp_policy *a, const struct ibsp_policy *b)
+{
+	return a->ops == b->ops && (!a->ops || !a->ops->parse || a->arg == b->arg);
+}
+
+static int add_engine(struct run *run, const struct ibsp_policy *policy)
 {
 	struct ibsp_engine_opts eo = run->o->engine;
 	struct ibsp_engine *e;
 	char name[32];
 
 	eo.sz = sizeof(eo);
-	eo.policy = kind;
-	eo.fixed_node = fixed;
+	eo.policy = *policy;
 	eo.simulate = true;
 	eo.resolver = NULL;
 	for (uint32_t i = 0; i < run->nr_eng; i++) {
-		const struct ibsp_engine_opts *have = ibsp_engine__opts(run->eng[i]);
-
-		if (have->policy == kind &&
-		    (kind != IBSP_POLICY_FIXED_NODE || have->fixed_node == fixed))
+		if (same_policy(&ibsp_engine__opts(run->eng[i])->policy, &eo.policy))
 			return 0;
 	}
 	e = ibsp_engine__new(run->topo, &eo);
 	if (!e)
 		return -errno;
-	ibsp_policy__name(kind, fixed, name, sizeof(name));
+	ibsp_policy__name(&eo.policy, name, sizeof(name));
 	snprintf(run->res->eval_name[run->nr_eng], sizeof(run->res->eval_name[0]), "%s", name);
 	run->eng[run->nr_eng++] = e;
 	return 0;
@@ -69,7 +71,7 @@ static void feed(struct run *run, const struct ibsp_sample *s, size_t n)
 	for (uint32_t i = 0; i < run->nr_eng; i++)
 		ibsp_engine__add(run->eng[i], s, n);
 	if (run->oracle)
-		oracle__score(run->oracle, s, n, &run->iv.eval[run->oracle_row]);
+		ibsp_oracle__score(run->oracle, s, n, &run->iv.eval[run->oracle_row]);
 	run->iv.samples += n;
 	run->dirty = true;
 }
@@ -175,7 +177,7 @@ static int oracle_pass(struct run *run, const char *path, struct ibsp_sample *bu
 	if (ret)
 		return ret;
 	while ((n = ibsp_perf_reader__read(r, buf, BATCH)) > 0) {
-		ret = oracle__count(run->oracle, buf, (size_t)n);
+		ret = ibsp_oracle__count(run->oracle, buf, (size_t)n);
 		if (ret)
 			break;
 	}
@@ -189,7 +191,7 @@ static int oracle_pass(struct run *run, const char *path, struct ibsp_sample *bu
 		return -ENOMEM;
 	for (uint32_t i = 0; i < run->topo->nr_nodes; i++)
 		free_bytes[i] = run->topo->nodes[i].mem_free_kb << 10;
-	ret = oracle__place(run->oracle, free_bytes);
+	ret = ibsp_oracle__place(run->oracle, free_bytes);
 	free(free_bytes);
 	return ret;
 }
@@ -216,7 +218,7 @@ static int setup(struct run *run, const char *path, struct ibsp_topology *topo)
 	for (uint32_t i = 0; i < topo->nr_nodes; i++)
 		res->node_ids[i] = topo->nodes[i].node.id;
 
-	ret = add_engine(run, o->engine.policy, o->engine.fixed_node);
+	ret = add_engine(run, &o->engine.policy);
 	if (ret)
 		return ret;
 	res->opts = *ibsp_engine__opts(run->eng[0]);
@@ -226,11 +228,12 @@ static int setup(struct run *run, const char *path, struct ibsp_topology *topo)
 		res->acc_node_ids[s] = ibsp_engine__acc_node(run->eng[0], s);
 	if (!o->evaluate)
 		return 0;
-	if ((ret = add_engine(run, IBSP_POLICY_LAST_ACCESSOR, -1)) ||
-	    (ret = add_engine(run, IBSP_POLICY_FIXED_NODE, o->baseline_fixed_node)) ||
-	    (ret = add_engine(run, IBSP_POLICY_NONE, -1)))
+	if ((ret = add_engine(run, &(struct ibsp_policy){ &ibsp_policy_last_accessor, -1 })) ||
+	    (ret = add_engine(
+		 run, &(struct ibsp_policy){ &ibsp_policy_fixed_node, o->baseline_fixed_node })) ||
+	    (ret = add_engine(run, &(struct ibsp_policy){ &ibsp_policy_none, -1 })))
 		return ret;
-	run->oracle = oracle__new(run->eng[0]);
+	run->oracle = ibsp_oracle__new(run->eng[0], run->topo);
 	if (!run->oracle)
 		return -ENOMEM;
 	run->oracle_row = run->nr_eng;
@@ -249,10 +252,67 @@ static void finish(struct run *run)
 	if (run->oracle) {
 		uint64_t bytes, pages;
 
-		oracle__moved(run->oracle, &bytes, &pages);
+		ibsp_oracle__moved(run->oracle, &bytes, &pages);
 		res->eval[run->oracle_row].migrated_bytes = bytes;
 		res->eval[run->oracle_row].migrations = pages;
 	}
+}
+
+/* Feed one batch, closing the intervals that its samples' times pass. */
+static int replay_batch(struct run *run, const struct ibsp_sample *buf, size_t n)
+{
+	struct ibsp_replay_result *res = run->res;
+	size_t start = 0;
+	int ret;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t t = buf[i].time_ns;
+
+		if (!(buf[i].flags & IBSP_S_TIME_VALID))
+			continue;
+		if (!run->started) {
+			run->started = true;
+			res->first_ns = t;
+			run->boundary = t + run->interval_ns;
+		}
+		if (t >= run->boundary) {
+			feed(run, buf + start, i - start);
+			start = i;
+			ret = close_intervals(run, t);
+			if (ret)
+				return ret;
+		}
+		res->last_ns = t;
+	}
+	feed(run, buf + start, n - start);
+	res->samples += (uint64_t)n;
+	return 0;
+}
+
+/* The main pass: every sample, in time order, through the engines; then the totals. */
+static int main_pass(struct run *run, struct ibsp_perf_reader *r, struct ibsp_sample *buf)
+{
+	const struct ibsp_replay_opts *o = run->o;
+	uint64_t data_off, data_len, batches = 0;
+	int ret = 0;
+	long n;
+
+	ibsp_perf_reader__data_range(r, &data_off, &data_len);
+	while ((n = ibsp_perf_reader__read(r, buf, BATCH)) > 0) {
+		ret = replay_batch(run, buf, (size_t)n);
+		if (ret)
+			return ret;
+		if (o->on_progress && !(++batches % 64))
+			o->on_progress(o->ctx, ibsp_perf_reader__pos(r) - data_off, data_len);
+	}
+	if (n < 0)
+		return (int)n;
+	if (run->dirty && run->started)
+		ret = tick(run);
+	if (o->on_progress)
+		o->on_progress(o->ctx, data_len, data_len);
+	finish(run);
+	return ret;
 }
 
 int ibsp_replay__run(const char *path, const struct ibsp_replay_opts *opts,
@@ -263,9 +323,7 @@ int ibsp_replay__run(const char *path, const struct ibsp_replay_opts *opts,
 	struct ibsp_perf_reader *r = NULL;
 	struct ibsp_topology *topo;
 	struct ibsp_sample *buf;
-	uint64_t data_off, data_len, batches = 0;
 	int ret;
-	long n;
 
 	IBSP_OPTS_COPY(o, opts);
 	memset(res, 0, sizeof(*res));
@@ -285,50 +343,10 @@ int ibsp_replay__run(const char *path, const struct ibsp_replay_opts *opts,
 	run.topo = topo;
 	run.interval_ns = (uint64_t)(o.engine.interval_ms ? o.engine.interval_ms : 1000) * 1000000;
 	ret = setup(&run, path, topo);
-	if (ret)
-		goto out;
-	if (run.oracle) {
+	if (!ret && run.oracle)
 		ret = oracle_pass(&run, path, buf);
-		if (ret)
-			goto out;
-	}
-	ibsp_perf_reader__data_range(r, &data_off, &data_len);
-	while ((n = ibsp_perf_reader__read(r, buf, BATCH)) > 0) {
-		size_t start = 0;
-
-		for (size_t i = 0; i < (size_t)n; i++) {
-			uint64_t t = buf[i].time_ns;
-
-			if (!(buf[i].flags & IBSP_S_TIME_VALID))
-				continue;
-			if (!run.started) {
-				run.started = true;
-				res->first_ns = t;
-				run.boundary = t + run.interval_ns;
-			}
-			if (t >= run.boundary) {
-				feed(&run, buf + start, i - start);
-				start = i;
-				ret = close_intervals(&run, t);
-				if (ret)
-					goto out;
-			}
-			res->last_ns = t;
-		}
-		feed(&run, buf + start, (size_t)n - start);
-		res->samples += (uint64_t)n;
-		if (o.on_progress && !(++batches % 64))
-			o.on_progress(o.ctx, ibsp_perf_reader__pos(r) - data_off, data_len);
-	}
-	if (n < 0) {
-		ret = (int)n;
-		goto out;
-	}
-	if (run.dirty && run.started)
-		ret = tick(&run);
-	if (o.on_progress)
-		o.on_progress(o.ctx, data_len, data_len);
-	finish(&run);
+	if (!ret)
+		ret = main_pass(&run, r, buf);
 out:
 	if (r)
 		res->reader = *ibsp_perf_reader__stats(r);
@@ -338,7 +356,7 @@ out:
 	res->reader.nr_cpu_slots = 0;
 	for (uint32_t k = 0; k < run.nr_eng; k++)
 		ibsp_engine__delete(run.eng[k]);
-	oracle__delete(run.oracle);
+	ibsp_oracle__delete(run.oracle);
 	ibsp_perf_reader__close(r);
 	free(buf);
 	return ret;

@@ -2,14 +2,15 @@
 /*
  * The promotion engine: resolution of samples to (page, page node, accessor
  * node), a bounded heat table that keeps each page's decayed access count
- * per accessor node, and the policy that runs once per interval and plans
- * migrations.
+ * per accessor node, and the interval pass that runs a policy (the
+ * interface: ibsp/policy.h) and plans migrations.
  *
  * Data flow: samples -> ibsp_engine__add() (resolve, heat) -> once per
- * interval ibsp_engine__tick() (policy: candidates, destination, capacity,
- * budget, ping-pong guard) -> planned migrations -> the caller moves pages
- * (live) or applies them to a simulated placement (replay), and reports each
- * outcome with ibsp_engine__complete().
+ * interval ibsp_engine__tick() (the policy's candidates and destinations;
+ * the engine's threshold, budget, capacity and ping-pong guard) -> planned
+ * migrations -> the caller moves pages (live) or applies them to a
+ * simulated placement (replay), and reports each outcome with
+ * ibsp_engine__complete().
  *
  * Nothing here allocates per sample. See docs/policy.md for the rules.
  */
@@ -20,29 +21,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ibsp/policy.h"
 #include "ibsp/sample.h"
 #include "ibsp/topology.h"
 
 /* Accessor nodes (nodes with CPUs) one heat entry can tell apart. */
 #define IBSP_MAX_ACC_NODES 8
-
-/** enum ibsp_policy_kind - how the destination node is chosen */
-enum ibsp_policy_kind {
-	IBSP_POLICY_LOCALITY = 0,      /* majority of decayed accesses, distance fallback */
-	IBSP_POLICY_LAST_ACCESSOR = 1, /* the node of the CPU that touched the page last */
-	IBSP_POLICY_FIXED_NODE = 2,    /* one static node (A-bit scanners, DAMON migrate_hot) */
-	IBSP_POLICY_NONE = 3,	       /* never migrate */
-};
-
-/**
- * ibsp_policy__parse() - parse "locality", "last-accessor", "fixed-node:N" or "none"
- *
- * Return: 0, or -EINVAL (nothing is logged; the caller names the option).
- */
-int ibsp_policy__parse(const char *text, enum ibsp_policy_kind *kind, int *fixed_node);
-
-/** ibsp_policy__name() - "locality", "last-accessor", "fixed-node:N" or "none" into @buf */
-const char *ibsp_policy__name(enum ibsp_policy_kind kind, int fixed_node, char *buf, size_t len);
 
 /** enum ibsp_unresolved - why a sample did not count toward any page's heat */
 enum ibsp_unresolved {
@@ -56,36 +40,6 @@ enum ibsp_unresolved {
 
 /** ibsp_unresolved__name() - "invalid", "no_cpu", "no_address", "paddr_unmapped", "kernel" */
 const char *ibsp_unresolved__name(enum ibsp_unresolved why);
-
-/** enum ibsp_skip - why a hot page was not planned for migration in an interval */
-enum ibsp_skip {
-	IBSP_SKIP_BELOW_THRESHOLD = 0, /* heat under the (adaptive) threshold */
-	IBSP_SKIP_PINGPONG = 1,	       /* migrated within the last pingpong_intervals */
-	IBSP_SKIP_BUDGET = 2,	       /* the interval's byte budget was spent */
-	IBSP_SKIP_CAPACITY = 3,	       /* every acceptable destination is at its watermark */
-	IBSP_SKIP_NODE_UNKNOWN = 4,    /* the page's node could not be resolved */
-	IBSP_SKIP_NO_MAJORITY = 5,     /* --rebalance: no accessor node holds min_share */
-	IBSP_SKIP_NO_MAPPING = 6,      /* known only by PFN: no (pid, vaddr) to move it by */
-	IBSP_SKIP_UNDECIDED = 7,       /* no majority yet, and too few samples for the fallback */
-	IBSP_SKIP__MAX
-};
-
-/** ibsp_skip__name() - "below_threshold", "pingpong", "budget", "capacity", ... */
-const char *ibsp_skip__name(enum ibsp_skip why);
-
-/** enum ibsp_reason - why a destination was chosen */
-enum ibsp_reason {
-	IBSP_REASON_MAJORITY = 0,      /* one accessor node holds >= min_share of the heat */
-	IBSP_REASON_NEAREST = 1,       /* no majority: nearest to the weighted accessors */
-	IBSP_REASON_CAPACITY_NEXT = 2, /* the first choice was full; the next nearest */
-	IBSP_REASON_LAST_ACCESSOR = 3, /* last-accessor policy */
-	IBSP_REASON_FIXED = 4,	       /* fixed-node policy */
-	IBSP_REASON_REBALANCE = 5,     /* --rebalance: a remote top-tier page to its majority */
-	IBSP_REASON__MAX
-};
-
-/** ibsp_reason__name() - "majority", "nearest", "capacity_next", ... */
-const char *ibsp_reason__name(enum ibsp_reason why);
 
 /**
  * struct ibsp_migration - one planned migration
@@ -125,8 +79,7 @@ struct ibsp_resolver_ops {
 /** struct ibsp_engine_opts - engine and policy settings; start with sz = sizeof */
 struct ibsp_engine_opts {
 	size_t sz;
-	enum ibsp_policy_kind policy;
-	int fixed_node;		     /* node id for IBSP_POLICY_FIXED_NODE */
+	struct ibsp_policy policy;   /* from ibsp_policy__find() (policies.h); no ops: none */
 	uint32_t interval_ms;	     /* policy interval; 0 = 1000 */
 	uint64_t rate_bytes_per_s;   /* migration budget; 0 = unlimited */
 	uint32_t min_share_bp;	     /* majority share, basis points; 0 = 6000 */
@@ -227,6 +180,23 @@ const struct ibsp_engine_stats *ibsp_engine__stats(const struct ibsp_engine *e);
 
 /** ibsp_engine__opts() - the options in effect (defaults filled in) */
 const struct ibsp_engine_opts *ibsp_engine__opts(const struct ibsp_engine *e);
+
+/** struct ibsp_page_ref - the page a sample touched, as the engine keys it */
+struct ibsp_page_ref {
+	uint64_t key;	/* heat-table key: the PFN, or (pid, virtual page); never 0 */
+	uint32_t bytes; /* 4096, or 2 MiB for a huge-page entry */
+	int node;	/* node index (position in the topology) the sample places it on; -1 */
+	uint32_t acc;	/* accessor slot of the sample's CPU (heat index) */
+};
+
+/**
+ * ibsp_engine__resolve() - the page @s touched, resolved like ibsp_engine__add() does
+ *
+ * For the evaluation's oracle: nothing is counted. Return: 0, or -ENOENT
+ * when the sample would add no heat (ibsp_engine__add() counts why).
+ */
+int ibsp_engine__resolve(const struct ibsp_engine *e, const struct ibsp_sample *s,
+			 struct ibsp_page_ref *ref);
 
 /**
  * ibsp_engine__page_node() - the engine's view of where the page of @s lives

@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The interval pass, once per interval over the whole heat table. The
+ * policy (ibsp/policy.h) only selects and decides, on read-only views; the
+ * engine does the rest:
+ *
+ *  1. Candidates: the policy's select() on every page with a known node and
+ *     some heat, within the policy's scope (live, the hot pages of unknown node are located first, in
+ *     batches per pid); then the engine's own checks: the min_heat floor,
+ *     the ping-pong guard (no page moved within pingpong_intervals), and a
+ *     mapping to move the page by.
+ *  2. Budget: the threshold adapts (a heat histogram, as Memtis does) so
+ *     the planned bytes fit rate x interval, hottest pages first.
+ *  3. Destination: the policy's decide(), one page at a time; the engine
+ *     holds every destination to its watermark and applies each move (free
+ *     memory, moved map, ping-pong count, the plan) before the next.
+ *  4. Decay, after the decisions: heat -= heat >> decay_shift per accessor
+ *     node (integer math), so an interval's samples count in full once; a
+ *     nearly full table is trimmed, coldest first.
+ *
+ * See docs/policy.md.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+/*
+ * Heat histogram: bucket = 4 * floor(log2(h)) + the next two bits, so each
+ * power of two is split in four (~19% wide buckets). 64 * 4 buckets cover u64.
+ */
+#define NR_BUCKETS 256
+
+static unsigned int bucket_of(uint64_t h)
+{
+	unsigned int msb;
+
+	if (h < 4)
+		return (unsigned int)h;
+	msb = 63 - (unsigned int)__builtin_clzll(h);
+	return msb * 4 + (unsigned int)((h >> (msb - 2)) & 3);
+}
+
+/* The smallest heat that falls in bucket @b. */
+static uint64_t bucket_floor(unsigned int b)
+{
+	unsigned int msb = b / 4;
+
+	if (b < 4)
+		return b;
+	return (1ULL << msb) | ((uint64_t)(b & 3) << (msb - 2));
+}
+
+static int grow(void **p, uint64_t *cap, uint64_t need, size_t size)
+{
+	uint64_t n = *cap ? *cap : 1024;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	q = realloc(*p, n * size);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+static uint64_t entry_total(const struct ibsp_heat_entry *he, uint32_t nr_acc)
+{
+	uint64_t total = 0;
+
+	for (uint32_t s = 0; s < nr_acc; s++)
+		total += he->heat[s];
+	return total;
+}
+
+static void decay(struct ibsp_heat_entry *he, uint32_t nr_acc, uint32_t shift)
+{
+	for (uint32_t s = 0; s < nr_acc; s++) {
+		he->heat[s] -= he->heat[s] >> shift;
+		/* A single remaining unit would never decay to 0 with shift >= 1. */
+		if (he->heat[s] == 1)
+			he->heat[s] = 0;
+	}
+}
+
+static void page_view(const struct ibsp_heat_entry *he, uint64_t total, enum ibsp_pick pick,
+		      struct ibsp_page_view *pg)
+{
+	pg->heat = he->heat;
+	pg->total = total;
+	pg->bytes = ibsp_heat_entry__bytes(he);
+	pg->node = he->node;
+	pg->prev_node = he->prev_node;
+	pg->last_acc = he->last_acc;
+	pg->last_move = he->last_move;
+	pg->nr_moves = he->nr_moves;
+	pg->pick = pick;
+}
+
+/* Outside the policy's scope, @he (on a known node) is not a candidate. */
+static inline bool out_of_scope(const struct ibsp_engine *e, const struct ibsp_heat_entry *he)
+{
+	return e->lower_tier_only && e->topo->nodes[he->node].top_tier;
+}
+
+/*
+ * Step 1 for @he, on a known node: the policy's select(), then the engine's
+ * checks. Counts the skips that follow from the page itself (not from the
+ * budget or capacity); a candidate joins e->cand.
+ */
+static int consider(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t total)
+{
+	const struct ibsp_engine_opts *o = &e->opts;
+	enum ibsp_skip skip = IBSP_SKIP__MAX;
+	struct ibsp_page_view pg;
+	enum ibsp_pick pick;
+	struct ibsp_cand *c;
+
+	page_view(he, total, IBSP_PICK_NONE, &pg);
+	pick = e->ops->select(&e->view, &pg, &skip);
+	if (pick == IBSP_PICK_SKIP && (unsigned int)skip < IBSP_SKIP__MAX)
+		e->st.skips[skip]++;
+	if (pick < IBSP_PICK_PROMOTE)
+		return 0;
+	if (total < (uint64_t)o->min_heat * IBSP_HEAT_ONE) {
+		e->st.skips[IBSP_SKIP_BELOW_THRESHOLD]++;
+		return 0;
+	}
+	if (he->last_move && e->interval - he->last_move < o->pingpong_intervals) {
+		e->st.skips[IBSP_SKIP_PINGPONG]++;
+		return 0;
+	}
+	if (!(he->flags & HE_ALIAS)) {
+		e->st.skips[IBSP_SKIP_NO_MAPPING]++;
+		return 0;
+	}
+	if (grow((void **)&e->cand, &e->cap_cand, e->nr_cand + 1, sizeof(*e->cand)))
+		return -ENOMEM;
+	c = &e->cand[e->nr_cand++];
+	c->total = total;
+	c->key = he->key;
+	c->idx = (uint32_t)(he - e->ht->slots);
+	c->pick = (uint8_t)pick;
+	return 0;
+}
+
+/* Step 1: every page's heat into @hist; candidates, and hot pages of unknown node. */
+static int scan(struct ibsp_engine *e, uint64_t *hist)
+{
+	uint64_t floor_heat = (uint64_t)e->opts.min_heat * IBSP_HEAT_ONE;
+	bool selects = e->ops && e->ops->select;
+
+	for (uint64_t i = 0; i <= e->ht->mask; i++) {
+		const struct ibsp_heat_entry *he = &e->ht->slots[i];
+		uint64_t total;
+
+		if (!he->key)
+			continue;
+		total = entry_total(he, e->nr_acc);
+		hist[bucket_of(total)]++;
+		if (!selects || !total)
+			continue;
+		if (he->node < 0) {
+			if (total < floor_heat)
+				continue;
+			if (!e->opts.resolver) {
+				e->st.skips[IBSP_SKIP_NODE_UNKNOWN]++;
+				continue;
+			}
+			if (grow((void **)&e->unres, &e->cap_unres, e->nr_unres + 1,
+				 sizeof(*e->unres)))
+				return -ENOMEM;
+			e->unres[e->nr_unres++] = (uint32_t)i;
+			continue;
+		}
+		if (total >= floor_heat)
+			e->st.considered++;
+		if (out_of_scope(e, he))
+			continue;
+		if (consider(e, he, total))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int cmp_unres(const void *a, const void *b, void *ctx)
+{
+	const struct ibsp_heat_entry *slots = ctx;
+	const struct ibsp_heat_entry *x = &slots[*(const uint32_t *)a],
+				     *y = &slots[*(const uint32_t *)b];
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
+}
+
+/* Live: ask where the pages e->unres[@i...] of one pid live (up to a batch); return how many. */
+static uint32_t locate_batch(struct ibsp_engine *e, uint64_t i)
+{
+	const struct ibsp_resolver_ops *ops = e->opts.resolver;
+	enum { BATCH = 512 };
+	uint32_t pid = e->ht->slots[e->unres[i]].pid, n = 0;
+	uint64_t vaddrs[BATCH];
+	int status[BATCH];
+	int ret;
+
+	while (i + n < e->nr_unres && n < BATCH && e->ht->slots[e->unres[i + n]].pid == pid) {
+		vaddrs[n] = e->ht->slots[e->unres[i + n]].vaddr;
+		n++;
+	}
+	ret = ops->query(ops->ctx, pid, n, vaddrs, status);
+	for (uint32_t k = 0; k < n; k++) {
+		struct ibsp_heat_entry *he = &e->ht->slots[e->unres[i + k]];
+		int idx = ret		   ? -1
+			  : status[k] >= 0 ? ibsp_topology__index_of(e->topo, status[k])
+					   : -1;
+
+		if (idx < 0) {
+			e->st.resolve_failed++;
+			e->st.skips[IBSP_SKIP_NODE_UNKNOWN]++;
+			continue;
+		}
+		he->node = (int8_t)idx;
+	}
+	return n;
+}
+
+/* Live: locate the hot pages without a physical address, per pid, and consider them. */
+static int resolve_unknown(struct ibsp_engine *e)
+{
+	qsort_r(e->unres, e->nr_unres, sizeof(*e->unres), cmp_unres, e->ht->slots);
+	for (uint64_t i = 0; i < e->nr_unres;)
+		i += locate_batch(e, i);
+	/* Now consider the located ones like the rest. */
+	for (uint64_t i = 0; i < e->nr_unres; i++) {
+		const struct ibsp_heat_entry *he = &e->ht->slots[e->unres[i]];
+
+		if (he->node < 0)
+			continue;
+		e->st.considered++;
+		if (!out_of_scope(e, he) && consider(e, he, entry_total(he, e->nr_acc)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int cmp_cand(const void *a, const void *b)
+{
+	const struct ibsp_cand *x = a, *y = b;
+
+	if (x->total != y->total)
+		return x->total > y->total ? -1 : 1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* Step 2: keep the hottest candidates whose bytes just cover @budget; return the threshold. */
+static uint64_t fit_budget(struct ibsp_engine *e, uint64_t budget, uint64_t floor_heat)
+{
+	uint64_t bytes[NR_BUCKETS] = { 0 }, total = 0, cum = 0, thr;
+	uint64_t kept = 0;
+	int b;
+
+	for (uint64_t i = 0; i < e->nr_cand; i++) {
+		uint32_t sz = ibsp_heat_entry__bytes(&e->ht->slots[e->cand[i].idx]);
+
+		/* A page larger than the whole budget can never go: not a peer in the race. */
+		if (sz > budget) {
+			e->st.skips[IBSP_SKIP_BUDGET]++;
+			continue;
+		}
+		bytes[bucket_of(e->cand[i].total)] += sz;
+		total += sz;
+		e->cand[kept++] = e->cand[i];
+	}
+	e->nr_cand = kept;
+	kept = 0;
+	if (total <= budget)
+		return floor_heat;
+	for (b = NR_BUCKETS - 1; b > 0; b--) {
+		cum += bytes[b];
+		if (cum >= budget)
+			break;
+	}
+	thr = bucket_floor((unsigned int)b);
+	if (thr < floor_heat)
+		thr = floor_heat;
+	for (uint64_t i = 0; i < e->nr_cand; i++) {
+		if (e->cand[i].total >= thr)
+			e->cand[kept++] = e->cand[i];
+		else
+			e->st.skips[IBSP_SKIP_BELOW_THRESHOLD]++;
+	}
+	e->nr_cand = kept;
+	return thr;
+}
+
+/* Record @he's move to node index @dst: its entry, the moved map, the ping-pong count. */
+static void note_move(struct ibsp_engine *e, struct ibsp_heat_entry *he, int dst)
+{
+	struct ibsp_moved_rec rec;
+
+	if (he->nr_moves && dst == he->prev_node)
+		e->st.pingpong++;
+	he->prev_node = he->node;
+	he->node = (int8_t)dst;
+	he->last_move = e->interval;
+	if (he->nr_moves < UINT16_MAX)
+		he->nr_moves++;
+	if (e->opts.simulate)
+		he->flags |= HE_MOVED;
+	rec = (struct ibsp_moved_rec){ .key = ibsp_engine__moved_key(e, he),
+				       .last_move = he->last_move,
+				       .node = he->node,
+				       .prev_node = he->prev_node,
+				       .nr_moves = he->nr_moves };
+	/* Out of memory only weakens the guard for this page; the move stands. */
+	if (rec.key)
+		(void)ibsp_moved_map__put(e->moved, &rec);
+}
+
+/* Step 3, applied: plan @he's move to @d->dst into @m and account for it. */
+static void apply(struct ibsp_engine *e, struct ibsp_heat_entry *he, const struct ibsp_decision *d,
+		  uint64_t now_ns, struct ibsp_migration *m)
+{
+	uint32_t bytes = ibsp_heat_entry__bytes(he);
+
+	memset(m, 0, sizeof(*m));
+	m->time_ns = now_ns;
+	m->vaddr = he->vaddr;
+	m->pid = he->pid;
+	m->key = he->key;
+	m->has_pfn = he->key & KEY_PFN;
+	m->pfn = m->has_pfn ? he->key & ~(KEY_PFN | KEY_HUGE) : 0;
+	m->bytes = bytes;
+	m->src_node = (int16_t)e->topo->nodes[he->node].node.id;
+	m->dst_node = (int16_t)e->topo->nodes[d->dst].node.id;
+	m->reason = (uint8_t)d->reason;
+	m->nr_acc = (uint8_t)e->nr_acc;
+	memcpy(m->heat, he->heat, sizeof(m->heat));
+	e->free_bytes[d->dst] -= bytes;
+	e->free_bytes[he->node] += bytes;
+	note_move(e, he, d->dst);
+}
+
+/*
+ * The engine's word on @d for @he: true to apply it. A skip is counted; a
+ * destination at its watermark is refused whatever the policy says; a
+ * demotion (to come) and a node out of range are not applied.
+ */
+static bool accept(struct ibsp_engine *e, const struct ibsp_heat_entry *he,
+		   const struct ibsp_decision *d)
+{
+	if (d->dst < 0) {
+		e->st
+		    .skips[(unsigned int)d->skip < IBSP_SKIP__MAX ? d->skip : IBSP_SKIP_CAPACITY]++;
+		return false;
+	}
+	if (d->dst == he->node || d->dst >= (int)e->topo->nr_nodes || d->kind != IBSP_MOVE_PROMOTE)
+		return false;
+	if (!ibsp_policy_view__has_room(&e->view, d->dst, ibsp_heat_entry__bytes(he))) {
+		e->st.skips[IBSP_SKIP_CAPACITY]++;
+		return false;
+	}
+	return true;
+}
+
+/* Step 3: the policy's destination for each candidate, hottest first, within @budget. */
+static long plan_moves(struct ibsp_engine *e, uint64_t now_ns, uint64_t budget,
+		       uint64_t *planned_bytes)
+{
+	long nr_plan = 0;
+
+	for (uint64_t i = 0; i < e->nr_cand; i++) {
+		struct ibsp_heat_entry *he = &e->ht->slots[e->cand[i].idx];
+		uint32_t bytes = ibsp_heat_entry__bytes(he);
+		struct ibsp_page_view pg;
+		struct ibsp_decision d = { .dst = -1, .kind = IBSP_MOVE_PROMOTE };
+
+		if (*planned_bytes + bytes > budget) {
+			e->st.skips[IBSP_SKIP_BUDGET]++;
+			continue;
+		}
+		page_view(he, e->cand[i].total, (enum ibsp_pick)e->cand[i].pick, &pg);
+		d.skip = IBSP_SKIP_CAPACITY;
+		e->ops->decide(&e->view, &pg, &d);
+		if (!accept(e, he, &d))
+			continue;
+		apply(e, he, &d, now_ns, &e->plan[nr_plan++]);
+		*planned_bytes += bytes;
+	}
+	return nr_plan;
+}
+
+/*
+ * Step 4: decay every entry, and when the table is nearly full, first drop
+ * the coldest (by this interval's heat, @hist) down to 7/8 of its bound.
+ */
+static void age(struct ibsp_engine *e, const uint64_t *hist)
+{
+	struct ibsp_heat_table *t = e->ht;
+	uint64_t target = t->max - t->max / 8, excess = 0, sum = 0, cut = 0;
+	unsigned int b;
+
+	if (t->count > t->max - t->max / 16) {
+		excess = t->count - target;
+		for (b = 0; b < NR_BUCKETS && sum < excess; b++)
+			sum += hist[b];
+		cut = b < NR_BUCKETS ? bucket_floor(b) : 0; /* buckets below b go */
+	}
+	/* Walk down, so backward shifts move entries into slots already seen. */
+	for (uint64_t i = t->mask + 1; i-- > 0;) {
+		struct ibsp_heat_entry *he = &t->slots[i];
+
+		if (!he->key)
+			continue;
+		if (cut && entry_total(he, e->nr_acc) < cut) {
+			ibsp_heat_table__del(t, he);
+			t->evictions++;
+			/* Slot i now holds an entry from above, already aged
+			 * (at the wrap-around, one that skips this aging). */
+			continue;
+		}
+		decay(he, e->nr_acc, e->opts.decay_shift);
+	}
+}
+
+/* Steps 1 to 3; return the number of planned migrations or -ENOMEM. */
+static long run_interval(struct ibsp_engine *e, uint64_t now_ns, uint64_t *hist)
+{
+	const struct ibsp_engine_opts *o = &e->opts;
+	uint64_t budget = UINT64_MAX, planned_bytes = 0;
+	long nr_plan;
+
+	if (o->rate_bytes_per_s)
+		budget = o->rate_bytes_per_s * o->interval_ms / 1000;
+	if (scan(e, hist) || (e->nr_unres && resolve_unknown(e)))
+		return -ENOMEM;
+	e->st.threshold = fit_budget(e, budget, (uint64_t)o->min_heat * IBSP_HEAT_ONE);
+	if (e->nr_cand > 1)
+		qsort(e->cand, e->nr_cand, sizeof(*e->cand), cmp_cand);
+	if (grow((void **)&e->plan, &e->cap_plan, e->nr_cand + 1, sizeof(*e->plan)))
+		return -ENOMEM;
+	nr_plan = plan_moves(e, now_ns, budget, &planned_bytes);
+	e->st.planned += (uint64_t)nr_plan;
+	e->st.planned_bytes += planned_bytes;
+	e->st.interval_planned_bytes = planned_bytes;
+	e->st.interval_budget_bytes = o->rate_bytes_per_s ? budget : 0;
+	return nr_plan;
+}
+
+long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp_migration **plan)
+{
+	uint64_t hist[NR_BUCKETS] = { 0 };
+	long n;
+
+	e->interval++;
+	e->view.interval = e->interval;
+	e->st.intervals++;
+	e->nr_cand = 0;
+	e->nr_unres = 0;
+	n = run_interval(e, now_ns, hist);
+	if (n >= 0)
+		age(e, hist);
+	*plan = e->plan;
+	e->st.pages_tracked = e->ht->count;
+	e->st.evictions = e->ht->evictions;
+	return n;
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The policy interface. The engine defines it and runs it, as DAMON's core
+ * runs a struct damon_operations: a policy is a set of operations that look
+ * at a read-only view of the pages and the nodes and say which pages are
+ * candidates and where each should go. The engine owns every piece of
+ * state and does everything else: resolution, the heat table and its decay
+ * and eviction, the live node lookup, the moved map and the ping-pong
+ * guard, the byte budget, free memory, the plan and the statistics.
+ *
+ * One interval (ibsp_engine__tick()):
+ *
+ *  1. For every tracked page with a known node and some heat, select():
+ *     not a candidate, a skip (counted under the reason it sets), or a
+ *     candidate of some kind (the pick). The engine then drops candidates
+ *     under the min_heat floor, moved within pingpong_intervals, or with no
+ *     mapping to move them by.
+ *  2. The engine fits the candidates to the byte budget (an adaptive heat
+ *     threshold) and orders them hottest first.
+ *  3. For each, while the budget lasts, decide(): a destination and a
+ *     reason, or a skip reason. The engine checks the destination against
+ *     its watermark and applies the move before it asks about the next
+ *     page, so the view's free memory always counts the moves planned.
+ *  4. The engine decays every page's heat and trims the table.
+ *
+ * A policy is found by name (include/ibsp/policies.h) and handed to the
+ * engine in struct ibsp_engine_opts; docs/policy.md says how to add one.
+ */
+#ifndef IBSP_POLICY_H
+#define IBSP_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ibsp/topology.h"
+
+struct ibsp_engine_opts;
+
+/** enum ibsp_skip - why a hot page was not planned for migration in an interval */
+enum ibsp_skip {
+	IBSP_SKIP_BELOW_THRESHOLD = 0, /* heat under the (adaptive) threshold */
+	IBSP_SKIP_PINGPONG = 1,	       /* migrated within the last pingpong_intervals */
+	IBSP_SKIP_BUDGET = 2,	       /* the interval's byte budget was spent */
+	IBSP_SKIP_CAPACITY = 3,	       /* every acceptable destination is at its watermark */
+	IBSP_SKIP_NODE_UNKNOWN = 4,    /* the page's node could not be resolved */
+	IBSP_SKIP_NO_MAJORITY = 5,     /* --rebalance: no accessor node holds min_share */
+	IBSP_SKIP_NO_MAPPING = 6,      /* known only by PFN: no (pid, vaddr) to move it by */
+	IBSP_SKIP_UNDECIDED = 7,       /* no majority yet, and too few samples for the fallback */
+	IBSP_SKIP__MAX
+};
+
+/** ibsp_skip__name() - "below_threshold", "pingpong", "budget", "capacity", ... */
+const char *ibsp_skip__name(enum ibsp_skip why);
+
+/** enum ibsp_reason - why a destination was chosen */
+enum ibsp_reason {
+	IBSP_REASON_MAJORITY = 0,      /* one accessor node holds >= min_share of the heat */
+	IBSP_REASON_NEAREST = 1,       /* no majority: nearest to the weighted accessors */
+	IBSP_REASON_CAPACITY_NEXT = 2, /* the first choice was full; the next nearest */
+	IBSP_REASON_LAST_ACCESSOR = 3, /* last-accessor policy */
+	IBSP_REASON_FIXED = 4,	       /* fixed-node policy */
+	IBSP_REASON_REBALANCE = 5,     /* --rebalance: a remote top-tier page to its majority */
+	IBSP_REASON__MAX
+};
+
+/** ibsp_reason__name() - "majority", "nearest", "capacity_next", ... */
+const char *ibsp_reason__name(enum ibsp_reason why);
+
+/** enum ibsp_pick - what select() makes of a page */
+enum ibsp_pick {
+	IBSP_PICK_NONE = 0,	 /* not a candidate; nothing is counted */
+	IBSP_PICK_SKIP = 1,	 /* not a candidate; counted under the reason select() set */
+	IBSP_PICK_PROMOTE = 2,	 /* a candidate (a lower-tier page, for most policies) */
+	IBSP_PICK_REBALANCE = 3, /* a candidate: a top-tier page to move within the top tier */
+	/* IBSP_PICK_DEMOTE: cold top-tier pages of a node at its watermark (to come). */
+};
+
+/** enum ibsp_scope - which pages select() is asked about */
+enum ibsp_scope {
+	IBSP_SCOPE_ALL = 0,	   /* every page with a known node and some heat */
+	IBSP_SCOPE_LOWER_TIER = 1, /* only those on a lower-tier node; no other is a candidate */
+};
+
+/** enum ibsp_move_kind - the direction of a decision */
+enum ibsp_move_kind {
+	IBSP_MOVE_PROMOTE = 0, /* to a faster node, or within the top tier */
+	IBSP_MOVE_DEMOTE = 1,  /* reserved for demotion; the engine does not apply it yet */
+};
+
+/**
+ * struct ibsp_page_view - one page, as a policy sees it (read-only)
+ *
+ * Node fields are node *indices* into the topology (struct ibsp_topology's
+ * @nodes), -1 when unknown; accessor slots index @heat (see
+ * struct ibsp_policy_view's @acc_node).
+ */
+struct ibsp_page_view {
+	const uint32_t *heat; /* [nr_acc] decayed accesses per accessor slot, IBSP_HEAT_ONE units */
+	uint64_t total;	      /* the sum of @heat */
+	uint32_t bytes;	      /* 4096, or 2 MiB for a huge-page entry */
+	int node;	      /* where it is (always known to select() and decide()) */
+	int prev_node;	      /* where it was before its last move; -1 */
+	int last_acc;	      /* accessor slot of its latest sample */
+	uint32_t last_move;   /* interval of its last move; 0 = never */
+	uint32_t nr_moves;    /* moves planned for it so far */
+	enum ibsp_pick pick;  /* for decide(): what select() said */
+};
+
+/**
+ * struct ibsp_policy_view - the engine, as a policy sees it (read-only but
+ * for @priv): the nodes, the settings, the policy's argument and state
+ */
+struct ibsp_policy_view {
+	const struct ibsp_topology *topo;    /* ids, top tier, distances, by node index */
+	const uint64_t *free_bytes;	     /* [node index] free memory, planned moves counted */
+	const uint64_t *watermark_bytes;     /* [node index] what a destination must keep free */
+	uint32_t nr_acc;		     /* accessor slots: nodes with CPUs */
+	const int8_t *acc_node;		     /* [slot] node index */
+	const struct ibsp_engine_opts *opts; /* thresholds, shares, rebalance */
+	uint32_t interval;		     /* intervals so far, this one included */
+	int arg;			     /* the parsed argument of "name:ARG"; -1 */
+	void *priv;			     /* ops->priv_size bytes, zeroed at the start */
+};
+
+/** ibsp_policy_view__has_room() - can node index @idx take @bytes above its watermark? */
+static inline bool ibsp_policy_view__has_room(const struct ibsp_policy_view *v, int idx,
+					      uint64_t bytes)
+{
+	return v->free_bytes[idx] >= v->watermark_bytes[idx] + bytes;
+}
+
+/** struct ibsp_decision - where decide() sends a page */
+struct ibsp_decision {
+	int dst;		  /* node index, or -1: not moved, counted under @skip */
+	enum ibsp_move_kind kind; /* promote (the engine sets it before decide()) */
+	enum ibsp_reason reason;  /* why @dst */
+	enum ibsp_skip skip;	  /* why not, when @dst < 0 */
+};
+
+/**
+ * struct ibsp_policy_ops - a policy
+ * @name: what ibsp_policy__find() matches: "locality", "fixed-node"
+ * @priv_size: bytes of state the engine keeps for the policy (@priv), zeroed
+ * @parse: the ARG of "name:ARG" into *@arg: 0 or -EINVAL; NULL when the
+ *         policy takes no argument (and then a name with one is refused)
+ * @start: check the argument against the topology and fill @priv, once, when
+ *         the engine is created: 0, or a negative errno with the reason in
+ *         @why (the engine logs it; a policy never prints); may be NULL
+ * @scope: which pages select() needs to see, asked once after @start; the
+ *         engine leaves the others out of the scan. NULL: IBSP_SCOPE_ALL
+ * @select: is @pg a candidate this interval? For IBSP_PICK_SKIP, set *@skip.
+ *          NULL: never (the engine then does not look for candidates at all)
+ * @decide: where candidate @pg should go; called hottest first, @d->dst -1
+ *          and @d->kind IBSP_MOVE_PROMOTE on entry. A destination equal to
+ *          the page's node means "stay" and is not counted.
+ */
+struct ibsp_policy_ops {
+	const char *name;
+	size_t priv_size;
+	int (*parse)(const char *text, int *arg);
+	int (*start)(const struct ibsp_policy_view *v, char *why, size_t why_len);
+	enum ibsp_scope (*scope)(const struct ibsp_policy_view *v);
+	enum ibsp_pick (*select)(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
+				 enum ibsp_skip *skip);
+	void (*decide)(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
+		       struct ibsp_decision *d);
+};
+
+/** struct ibsp_policy - a chosen policy: its operations and its argument */
+struct ibsp_policy {
+	const struct ibsp_policy_ops *ops; /* NULL: no policy, nothing is ever planned */
+	int arg;			   /* from @ops->parse, e.g. fixed-node's node id; -1 */
+};
+
+#endif /* IBSP_POLICY_H */

@@ -438,6 +438,7 @@ static long run_interval(struct ibsp_engine *e, uint64_t now_ns, uint64_t *hist)
 
 	if (o->rate_bytes_per_s)
 		budget = o->rate_bytes_per_s * o->interval_ms / 1000;
+	ibsp_engine__fold_aliases(e);
 	if (scan(e, hist) || (e->nr_unres && resolve_unknown(e)))
 		return -ENOMEM;
 	e->st.threshold = fit_budget(e, budget, (uint64_t)o->min_heat * IBSP_HEAT_ONE);

@@ -51,7 +51,7 @@ static const char usage[] =
     "  1  system error (I/O, memory, permission)\n"
     "  2  bad command line\n"
     "  3  malformed or unsupported input file (the message names file, offset and field)\n"
-    "  4  no hardware sampler available (probe; record --sampler=auto)\n";
+    "  4  no hardware sampler available (probe; record and run with --sampler=auto)\n";
 
 int main(int argc, char **argv)
 {

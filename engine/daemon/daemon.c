@@ -190,10 +190,10 @@ static int start_sampling(struct daemon *d)
 {
 	sigset_t pending;
 
+	d->t_enabled = ibsp_daemon_mono_s();
 	sigpending(&pending);
 	if (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM))
 		return 0; /* interrupted while setting up: never start, just finish */
-	d->t_enabled = ibsp_daemon_mono_s();
 	if (!d->o.capture.enable_on_exec)
 		ibsp_capture__enable(d->cap);
 	return d->o.on_enabled ? d->o.on_enabled(d->o.ctx) : 0;
@@ -312,7 +312,7 @@ static int finish(struct daemon *d, int err)
 			complete = false;
 		d->w = NULL;
 	}
-	if (d->t_enabled > 0)
+	if (d->t_enabled > 0) /* 0: the loop never started */
 		d->res->sampled_s = ibsp_daemon_mono_s() - d->t_enabled;
 	d->res->complete = complete;
 	return err;

@@ -32,18 +32,10 @@ static json_t *jstr(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-static json_t *info_json(const char *path, const struct ibsp_perf_reader *r)
+static json_t *host_json(const struct ibsp_recording_info *in)
 {
-	const struct ibsp_recording_info *in = ibsp_perf_reader__info(r);
-	const struct ibsp_perf_stats *st = ibsp_perf_reader__stats(r);
-	json_t *root = json_object(), *host = json_object(), *nodes = json_array();
-	json_t *events = json_array(), *cpus = json_object(), *cmd = json_array();
-	uint64_t doff, dsize;
+	json_t *host = json_object(), *cmd = json_array();
 
-	ibsp_perf_reader__data_range(r, &doff, &dsize);
-	json_object_set_new(root, "file", json_string(path));
-	json_object_set_new(root, "data_offset", json_integer((json_int_t)doff));
-	json_object_set_new(root, "data_size", json_integer((json_int_t)dsize));
 	json_object_set_new(host, "hostname", jstr(in->hostname));
 	json_object_set_new(host, "os_release", jstr(in->osrelease));
 	json_object_set_new(host, "arch", jstr(in->arch));
@@ -55,41 +47,34 @@ static json_t *info_json(const char *path, const struct ibsp_perf_reader *r)
 	for (uint32_t i = 0; i < in->nr_cmdline; i++)
 		json_array_append_new(cmd, json_string(in->cmdline[i]));
 	json_object_set_new(host, "cmdline", cmd);
-	json_object_set_new(root, "host", host);
+	return host;
+}
 
-	if (in->topo) {
-		const struct ibsp_topology *t = in->topo;
+static json_t *node_json(const struct ibsp_topology *t, const struct ibsp_topo_node *n)
+{
+	json_t *jn = json_object(), *ranges = json_array();
 
-		for (uint32_t i = 0; i < t->nr_nodes; i++) {
-			const struct ibsp_topo_node *n = &t->nodes[i];
-			json_t *jn = json_object(), *ranges = json_array();
+	json_object_set_new(jn, "node", json_integer(n->node.id));
+	json_object_set_new(jn, "cpus", json_string(n->cpulist ? n->cpulist : ""));
+	json_object_set_new(jn, "nr_cpus", json_integer(n->nr_cpus));
+	json_object_set_new(jn, "mem_total_kb", json_integer((json_int_t)n->mem_total_kb));
+	json_object_set_new(jn, "mem_free_kb", json_integer((json_int_t)n->mem_free_kb));
+	json_object_set_new(jn, "tier", cli_topo_tier_json(n));
+	for (uint32_t k = 0; t->has_block_map && k < n->nr_ranges; k++) {
+		char buf[64];
 
-			json_object_set_new(jn, "node", json_integer(n->node.id));
-			json_object_set_new(jn, "cpus", json_string(n->cpulist ? n->cpulist : ""));
-			json_object_set_new(jn, "nr_cpus", json_integer(n->nr_cpus));
-			json_object_set_new(jn, "mem_total_kb",
-					    json_integer((json_int_t)n->mem_total_kb));
-			json_object_set_new(jn, "mem_free_kb",
-					    json_integer((json_int_t)n->mem_free_kb));
-			json_object_set_new(jn, "tier", cli_topo_tier_json(n));
-			for (uint32_t k = 0; t->has_block_map && k < n->nr_ranges; k++) {
-				char buf[64];
-
-				snprintf(buf, sizeof(buf), "%#" PRIx64 "-%#" PRIx64,
-					 n->ranges[k].first * t->block_size_bytes,
-					 (n->ranges[k].first + n->ranges[k].nr) *
-						 t->block_size_bytes -
-					     1);
-				json_array_append_new(ranges, json_string(buf));
-			}
-			json_object_set_new(jn, "memory_ranges", ranges);
-			json_array_append_new(nodes, jn);
-		}
-		json_object_set_new(root, "memory_block_size",
-				    json_integer((json_int_t)t->block_size_bytes));
+		snprintf(buf, sizeof(buf), "%#" PRIx64 "-%#" PRIx64,
+			 n->ranges[k].first * t->block_size_bytes,
+			 (n->ranges[k].first + n->ranges[k].nr) * t->block_size_bytes - 1);
+		json_array_append_new(ranges, json_string(buf));
 	}
-	json_object_set_new(root, "nodes", nodes);
-	json_object_set_new(root, "distance", cli_topo_distance_json(in->topo));
+	json_object_set_new(jn, "memory_ranges", ranges);
+	return jn;
+}
+
+static json_t *events_json(const struct ibsp_perf_reader *r, const struct ibsp_perf_stats *st)
+{
+	json_t *events = json_array();
 
 	for (uint32_t i = 0; i < ibsp_perf_reader__nr_events(r); i++) {
 		const struct ibsp_event_desc *ev = ibsp_perf_reader__event(r, i);
@@ -107,7 +92,14 @@ static json_t *info_json(const char *path, const struct ibsp_perf_reader *r)
 				    json_integer((json_int_t)st->samples_per_event[i]));
 		json_array_append_new(events, je);
 	}
-	json_object_set_new(root, "events", events);
+	return events;
+}
+
+/* The sample counts: per CPU, decoded, invalid by reason, lost. */
+static void counts_json(json_t *root, const struct ibsp_perf_stats *st)
+{
+	json_t *cpus = json_object(), *drops = json_object();
+
 	for (uint32_t c = 0; c < st->nr_cpu_slots; c++) {
 		char key[16];
 
@@ -120,70 +112,70 @@ static json_t *info_json(const char *path, const struct ibsp_perf_reader *r)
 	json_object_set_new(root, "samples", json_integer((json_int_t)st->nr_samples));
 	json_object_set_new(root, "samples_decoded", json_integer((json_int_t)st->nr_decoded));
 	json_object_set_new(root, "samples_invalid", json_integer((json_int_t)st->nr_invalid));
-	{
-		json_t *drops = json_object();
-
-		for (int d = IBSP_DROP_NONE + 1; d < IBSP_DROP__MAX; d++)
-			json_object_set_new(drops, ibsp_drop_reason__name((enum ibsp_drop_reason)d),
-					    json_integer((json_int_t)st->nr_dropped[d]));
-		json_object_set_new(root, "invalid_by_reason", drops);
-	}
+	for (int d = IBSP_DROP_NONE + 1; d < IBSP_DROP__MAX; d++)
+		json_object_set_new(drops, ibsp_drop_reason__name((enum ibsp_drop_reason)d),
+				    json_integer((json_int_t)st->nr_dropped[d]));
+	json_object_set_new(root, "invalid_by_reason", drops);
 	json_object_set_new(root, "lost_records", json_integer((json_int_t)st->loss.lost_records));
 	json_object_set_new(root, "lost", json_integer((json_int_t)st->loss.lost));
 	json_object_set_new(root, "throttle", json_integer((json_int_t)st->loss.throttle));
 	json_object_set_new(root, "records", json_integer((json_int_t)st->nr_records));
-	return root;
 }
 
-static void info_text(const char *path, const struct ibsp_perf_reader *r)
+static json_t *info_json(const char *path, const struct ibsp_perf_reader *r)
 {
 	const struct ibsp_recording_info *in = ibsp_perf_reader__info(r);
 	const struct ibsp_perf_stats *st = ibsp_perf_reader__stats(r);
+	json_t *root = json_object(), *nodes = json_array();
 	uint64_t doff, dsize;
 
 	ibsp_perf_reader__data_range(r, &doff, &dsize);
-	printf("file:        %s (data %" PRIu64 " bytes at %#" PRIx64 ")\n", path, dsize, doff);
-	printf("host:        %s\n", or_unknown(in->hostname));
-	printf("os release:  %s\n", or_unknown(in->osrelease));
-	printf("arch:        %s\n", or_unknown(in->arch));
-	printf("cpu:         %s [%s]\n", or_unknown(in->cpudesc), or_unknown(in->cpuid));
-	printf("cpus:        %u online, %u available\n", in->nr_cpus_online, in->nr_cpus_avail);
-	if (in->total_mem_kb)
-		printf("memory:      %" PRIu64 " kB\n", in->total_mem_kb);
-	if (in->nr_cmdline) {
-		printf("cmdline:    ");
-		for (uint32_t i = 0; i < in->nr_cmdline; i++)
-			printf(" %s", in->cmdline[i]);
-		printf("\n");
+	json_object_set_new(root, "file", json_string(path));
+	json_object_set_new(root, "data_offset", json_integer((json_int_t)doff));
+	json_object_set_new(root, "data_size", json_integer((json_int_t)dsize));
+	json_object_set_new(root, "host", host_json(in));
+	if (in->topo) {
+		for (uint32_t i = 0; i < in->topo->nr_nodes; i++)
+			json_array_append_new(nodes, node_json(in->topo, &in->topo->nodes[i]));
+		json_object_set_new(root, "memory_block_size",
+				    json_integer((json_int_t)in->topo->block_size_bytes));
 	}
-	if (!in->topo) {
+	json_object_set_new(root, "nodes", nodes);
+	json_object_set_new(root, "distance", cli_topo_distance_json(in->topo));
+	json_object_set_new(root, "events", events_json(r, st));
+	counts_json(root, st);
+	return root;
+}
+
+static void topo_text(const struct ibsp_topology *t)
+{
+	if (!t) {
 		printf("topology:    none recorded (no NUMA_TOPOLOGY feature)\n");
-	} else {
-		const struct ibsp_topology *t = in->topo;
-
-		printf("topology:    %u node(s)", t->nr_nodes);
-		if (t->has_block_map)
-			printf(", memory block size %#" PRIx64, t->block_size_bytes);
-		printf("\n");
-		for (uint32_t i = 0; i < t->nr_nodes; i++) {
-			const struct ibsp_topo_node *n = &t->nodes[i];
-
-			printf("  node %d: cpus %s, memory %" PRIu64 " kB total, %" PRIu64
-			       " kB free",
-			       n->node.id, n->nr_cpus ? n->cpulist : "none (CPU-less)",
-			       n->mem_total_kb, n->mem_free_kb);
-			if (n->tier >= 0)
-				printf(", memory tier %d", n->tier);
-			printf("\n");
-			for (uint32_t k = 0; t->has_block_map && k < n->nr_ranges; k++)
-				printf("    phys 0x%012" PRIx64 "-0x%012" PRIx64 "\n",
-				       n->ranges[k].first * t->block_size_bytes,
-				       (n->ranges[k].first + n->ranges[k].nr) *
-					       t->block_size_bytes -
-					   1);
-		}
-		cli_topo_print_distances(t);
+		return;
 	}
+	printf("topology:    %u node(s)", t->nr_nodes);
+	if (t->has_block_map)
+		printf(", memory block size %#" PRIx64, t->block_size_bytes);
+	printf("\n");
+	for (uint32_t i = 0; i < t->nr_nodes; i++) {
+		const struct ibsp_topo_node *n = &t->nodes[i];
+
+		printf("  node %d: cpus %s, memory %" PRIu64 " kB total, %" PRIu64 " kB free",
+		       n->node.id, n->nr_cpus ? n->cpulist : "none (CPU-less)", n->mem_total_kb,
+		       n->mem_free_kb);
+		if (n->tier >= 0)
+			printf(", memory tier %d", n->tier);
+		printf("\n");
+		for (uint32_t k = 0; t->has_block_map && k < n->nr_ranges; k++)
+			printf("    phys 0x%012" PRIx64 "-0x%012" PRIx64 "\n",
+			       n->ranges[k].first * t->block_size_bytes,
+			       (n->ranges[k].first + n->ranges[k].nr) * t->block_size_bytes - 1);
+	}
+	cli_topo_print_distances(t);
+}
+
+static void counts_text(const struct ibsp_perf_reader *r, const struct ibsp_perf_stats *st)
+{
 	printf("events:      %u\n", ibsp_perf_reader__nr_events(r));
 	for (uint32_t i = 0; i < ibsp_perf_reader__nr_events(r); i++) {
 		const struct ibsp_event_desc *ev = ibsp_perf_reader__event(r, i);
@@ -215,6 +207,30 @@ static void info_text(const char *path, const struct ibsp_perf_reader *r)
 	printf("lost:        %" PRIu64 " records in %" PRIu64 " LOST records; %" PRIu64
 	       " throttle events\n",
 	       st->loss.lost, st->loss.lost_records, st->loss.throttle);
+}
+
+static void info_text(const char *path, const struct ibsp_perf_reader *r)
+{
+	const struct ibsp_recording_info *in = ibsp_perf_reader__info(r);
+	uint64_t doff, dsize;
+
+	ibsp_perf_reader__data_range(r, &doff, &dsize);
+	printf("file:        %s (data %" PRIu64 " bytes at %#" PRIx64 ")\n", path, dsize, doff);
+	printf("host:        %s\n", or_unknown(in->hostname));
+	printf("os release:  %s\n", or_unknown(in->osrelease));
+	printf("arch:        %s\n", or_unknown(in->arch));
+	printf("cpu:         %s [%s]\n", or_unknown(in->cpudesc), or_unknown(in->cpuid));
+	printf("cpus:        %u online, %u available\n", in->nr_cpus_online, in->nr_cpus_avail);
+	if (in->total_mem_kb)
+		printf("memory:      %" PRIu64 " kB\n", in->total_mem_kb);
+	if (in->nr_cmdline) {
+		printf("cmdline:    ");
+		for (uint32_t i = 0; i < in->nr_cmdline; i++)
+			printf(" %s", in->cmdline[i]);
+		printf("\n");
+	}
+	topo_text(in->topo);
+	counts_text(r, ibsp_perf_reader__stats(r));
 }
 
 int cmd_info(int argc, char **argv)

@@ -208,8 +208,7 @@ static void locality_demote(const struct ibsp_policy_view *v, const struct ibsp_
 	for (uint32_t k = 0; k < v->topo->nr_nodes; k++) {
 		uint32_t dist;
 
-		if (v->topo->nodes[k].top_tier ||
-		    !ibsp_policy_view__has_room(v, (int)k, pg->bytes))
+		if (v->topo->nodes[k].top_tier || !ibsp_policy_view__has_room(v, (int)k, pg->bytes))
 			continue;
 		dist = ibsp_topology__distance(v->topo, (uint32_t)pg->node, k);
 		if (dist < best_dist) {

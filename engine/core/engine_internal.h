@@ -134,7 +134,7 @@ struct ibsp_engine {
 
 	/* Capacity, per node index, bytes. */
 	uint64_t *free_bytes;
-	uint64_t *wmark_bytes; /* total * watermark_bp / 10000: what a destination keeps */
+	uint64_t *wmark_bytes;	 /* total * watermark_bp / 10000: what a destination keeps */
 	uint64_t *reclaim_bytes; /* cold pages' bytes the tick may demote, per node index */
 
 	struct ibsp_heat_table *ht;

@@ -170,7 +170,8 @@ static int add_cold(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uin
 	if (grow((void **)&e->cold, &e->cap_cold, e->nr_cold + 1, sizeof(*e->cold)))
 		return -ENOMEM;
 	c = &e->cold[e->nr_cold++];
-	*c = (struct ibsp_cand){ .total = total, .key = he->key,
+	*c = (struct ibsp_cand){ .total = total,
+				 .key = he->key,
 				 .idx = (uint32_t)(he - e->ht->slots) };
 	e->reclaim_bytes[he->node] += ibsp_heat_entry__bytes(he);
 	return 0;
@@ -406,7 +407,8 @@ static bool make_room(struct ibsp_engine *e, int node, uint64_t bytes, uint64_t 
 {
 	for (uint64_t i = e->next_cold; i < e->nr_cold; i++) {
 		struct ibsp_heat_entry *he = &e->ht->slots[e->cold[i].idx];
-		struct ibsp_decision d = { .dst = -1, .kind = IBSP_MOVE_DEMOTE,
+		struct ibsp_decision d = { .dst = -1,
+					   .kind = IBSP_MOVE_DEMOTE,
 					   .reason = IBSP_REASON_DEMOTE };
 		uint32_t sz = ibsp_heat_entry__bytes(he);
 		struct ibsp_page_view pg;
@@ -419,7 +421,8 @@ static bool make_room(struct ibsp_engine *e, int node, uint64_t bytes, uint64_t 
 			return false;
 		page_view(he, e->cold[i].total, IBSP_PICK_NONE, &pg);
 		e->ops->demote(&e->view, &pg, &d);
-		if (d.dst < 0 || d.dst >= (int)e->topo->nr_nodes || e->topo->nodes[d.dst].top_tier ||
+		if (d.dst < 0 || d.dst >= (int)e->topo->nr_nodes ||
+		    e->topo->nodes[d.dst].top_tier ||
 		    !ibsp_policy_view__has_room(&e->view, d.dst, sz))
 			continue;
 		e->reclaim_bytes[node] -= sz;

@@ -95,8 +95,8 @@ struct ibsp_engine_opts {
 	bool simulate;		     /* replay: planned moves take effect at once, and the
 				    * recorded placement of a moved page is ignored */
 	const struct ibsp_resolver_ops *resolver; /* live only; NULL offline */
-	bool no_demote;			    /* never demote cold pages to make room */
-	uint32_t demote_idle_intervals;	    /* a page is cold after this many intervals
+	bool no_demote;				  /* never demote cold pages to make room */
+	uint32_t demote_idle_intervals;		  /* a page is cold after this many intervals
 					     * without a sample; 0 = 4 */
 };
 

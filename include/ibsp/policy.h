@@ -72,10 +72,10 @@ const char *ibsp_reason__name(enum ibsp_reason why);
 
 /** enum ibsp_pick - what select() makes of a page */
 enum ibsp_pick {
-	IBSP_PICK_NONE = 0,	 /* not a candidate; nothing is counted */
-	IBSP_PICK_SKIP = 1,	 /* not a candidate; counted under the reason select() set */
-	IBSP_PICK_PROMOTE = 2,	 /* a candidate (a lower-tier page, for most policies) */
-	IBSP_PICK_FOLLOW = 3,	 /* a candidate: a top-tier page to move within the top tier */
+	IBSP_PICK_NONE = 0,    /* not a candidate; nothing is counted */
+	IBSP_PICK_SKIP = 1,    /* not a candidate; counted under the reason select() set */
+	IBSP_PICK_PROMOTE = 2, /* a candidate (a lower-tier page, for most policies) */
+	IBSP_PICK_FOLLOW = 3,  /* a candidate: a top-tier page to move within the top tier */
 };
 
 /** enum ibsp_scope - which pages select() is asked about */

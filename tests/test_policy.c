@@ -443,24 +443,27 @@ Test(policy, a_moved_page_needs_more_to_move_again)
 }
 
 /*
- * Demotion: socket 0 is full (free memory at its watermark). A cold page on
- * it (no sample for demote_idle_intervals) goes to the CXL node so that a
- * hot CXL page used by socket 0 can come in; with --no-demote the hot page
- * goes to the next node instead (capacity_next), and a page that is not
- * cold yet is never demoted. No node ends below its watermark.
+ * Demotion: socket 0 is full (free memory at its watermark). A page on it
+ * goes to the CXL node so that a hot CXL page used by socket 0 can come in,
+ * when it is cold (no sample for demote_idle_intervals) or the newcomer has
+ * at least 4 times its heat; with --no-demote, or when the page there is
+ * still warm, the hot page goes to the next node instead (capacity_next).
+ * No node ends below its watermark.
  */
 Test(policy, demotion_makes_room)
 {
 	static const struct {
 		bool no_demote;
-		unsigned int idle; /* intervals the page on socket 0 has had no sample */
+		unsigned int idle;   /* intervals the page on socket 0 has had no sample */
+		unsigned int warmth; /* its samples before that (the newcomer has 10) */
 		int want_n;
 		int want_first_dst, want_first_reason;
 	} rows[] = {
-		{ false, 4, 2, 2, IBSP_REASON_DEMOTE },
-		{ false, 8, 2, 2, IBSP_REASON_DEMOTE },
-		{ true, 4, 1, 1, IBSP_REASON_CAPACITY_NEXT },
-		{ false, 3, 1, 1, IBSP_REASON_CAPACITY_NEXT },
+		{ false, 4, 30, 2, 2, IBSP_REASON_DEMOTE },	   /* cold */
+		{ false, 8, 30, 2, 2, IBSP_REASON_DEMOTE },	   /* cold */
+		{ false, 1, 1, 2, 2, IBSP_REASON_DEMOTE },	   /* 12 vs 160: 4x colder */
+		{ false, 3, 30, 1, 1, IBSP_REASON_CAPACITY_NEXT }, /* 202 vs 160: warm */
+		{ true, 4, 30, 1, 1, IBSP_REASON_CAPACITY_NEXT },  /* --no-demote */
 	};
 
 	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
@@ -475,8 +478,8 @@ Test(policy, demotion_makes_room)
 		long n;
 
 		cr_assert(e);
-		/* The cold page: page 3 on socket 0, touched once by socket 0. */
-		feed(e, t, 0, 0, 3, 4);
+		/* The page already there: page 3 on socket 0, used by socket 0 once. */
+		feed(e, t, 0, 0, 3, rows[r].warmth);
 		cr_assert_eq(ibsp_engine__tick(e, k++ * 1000, &plan), 0);
 		for (unsigned int i = 1; i < rows[r].idle; i++)
 			cr_assert_eq(ibsp_engine__tick(e, k++ * 1000, &plan), 0);

@@ -208,7 +208,8 @@ static int init_capacity(struct ibsp_engine *e)
 	e->free_bytes = calloc(n, sizeof(uint64_t));
 	e->wmark_bytes = calloc(n, sizeof(uint64_t));
 	e->reclaim_bytes = calloc(n, sizeof(uint64_t));
-	if (!e->free_bytes || !e->wmark_bytes || !e->reclaim_bytes)
+	e->pressure = calloc(n, sizeof(bool));
+	if (!e->free_bytes || !e->wmark_bytes || !e->reclaim_bytes || !e->pressure)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < topo->nr_nodes; i++) {
 		uint64_t total = topo->nodes[i].mem_total_kb << 10;
@@ -305,6 +306,7 @@ void ibsp_engine__delete(struct ibsp_engine *e)
 	free(e->free_bytes);
 	free(e->wmark_bytes);
 	free(e->reclaim_bytes);
+	free(e->pressure);
 	free(e->cand);
 	free(e->cold);
 	free(e->unres);

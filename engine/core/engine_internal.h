@@ -155,7 +155,9 @@ struct ibsp_engine {
 	struct ibsp_migration *plan;
 	uint64_t cap_plan;
 	struct ibsp_cand *cold; /* demotable pages of this tick, coldest first */
-	uint64_t nr_cold, cap_cold, next_cold;
+	uint64_t nr_cold, cap_cold;
+	bool *pressure;	   /* per node index: a top-tier node short of room this tick */
+	bool any_pressure; /* some node is */
 };
 
 /* The key the moved map uses for @he: its own in simulation, (pid, vpn) live. */

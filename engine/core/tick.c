@@ -152,14 +152,14 @@ static int consider(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uin
 }
 
 /*
- * A page the engine may demote to make room: on a top-tier node, movable
- * (a mapping), without a sample for demote_idle_intervals, and not moved
- * within the ping-pong window.
+ * A page the engine may demote to make room: on a top-tier node that is
+ * short of room (e->pressure), movable (a mapping), and not moved within the
+ * ping-pong window. Whether it goes depends on the page that needs the room
+ * (make_room()).
  */
-static bool is_cold(const struct ibsp_engine *e, const struct ibsp_heat_entry *he)
+static bool is_demotable(const struct ibsp_engine *e, const struct ibsp_heat_entry *he)
 {
-	return he->node >= 0 && e->topo->nodes[he->node].top_tier && (he->flags & HE_ALIAS) &&
-	       he->idle >= e->opts.demote_idle_intervals &&
+	return he->node >= 0 && e->pressure[he->node] && (he->flags & HE_ALIAS) &&
 	       !(he->last_move && e->interval - he->last_move < e->opts.pingpong_intervals);
 }
 
@@ -191,7 +191,7 @@ static int scan(struct ibsp_engine *e, uint64_t *hist)
 			continue;
 		total = entry_total(he, e->nr_acc);
 		hist[bucket_of(total)]++;
-		if (e->demotes && is_cold(e, he) && add_cold(e, he, total))
+		if (e->any_pressure && is_demotable(e, he) && add_cold(e, he, total))
 			return -ENOMEM;
 		if (!selects || !total)
 			continue;
@@ -398,14 +398,27 @@ static void apply(struct ibsp_engine *e, struct ibsp_heat_entry *he, const struc
 }
 
 /*
- * Make room for @bytes on node index @node by demoting its coldest pages,
- * as the policy's demote() directs, within what is left of @budget. Return
- * true when the node has room; the demotions stand either way.
+ * Can @victim make room for a page of heat @hot? When it has had no sample
+ * for demote_idle_intervals, or when @hot is at least DEMOTE_RATIO times
+ * its heat: a clear gain, so two warm pages do not swap places on noise.
  */
-static bool make_room(struct ibsp_engine *e, int node, uint64_t bytes, uint64_t now_ns,
-		      uint64_t budget, uint64_t *planned_bytes, long *nr_plan)
+#define DEMOTE_RATIO 4
+
+static bool colder(const struct ibsp_engine *e, const struct ibsp_cand *victim, uint64_t hot)
 {
-	for (uint64_t i = e->next_cold; i < e->nr_cold; i++) {
+	return e->ht->slots[victim->idx].idle >= e->opts.demote_idle_intervals ||
+	       victim->total * DEMOTE_RATIO <= hot;
+}
+
+/*
+ * Make room for @bytes of heat @hot on node index @node by demoting its
+ * coldest pages, as the policy's demote() directs, within what is left of
+ * @budget. Return true when the node has room; the demotions stand either way.
+ */
+static bool make_room(struct ibsp_engine *e, int node, uint64_t bytes, uint64_t hot,
+		      uint64_t now_ns, uint64_t budget, uint64_t *planned_bytes, long *nr_plan)
+{
+	for (uint64_t i = 0; i < e->nr_cold; i++) {
 		struct ibsp_heat_entry *he = &e->ht->slots[e->cold[i].idx];
 		struct ibsp_decision d = { .dst = -1,
 					   .kind = IBSP_MOVE_DEMOTE,
@@ -417,6 +430,8 @@ static bool make_room(struct ibsp_engine *e, int node, uint64_t bytes, uint64_t 
 			return true;
 		if (he->node != node || he->last_move == e->interval)
 			continue;
+		if (!colder(e, &e->cold[i], hot))
+			break; /* coldest first: no page further on qualifies */
 		if (*planned_bytes + sz + bytes > budget)
 			return false;
 		page_view(he, e->cold[i].total, IBSP_PICK_NONE, &pg);
@@ -437,7 +452,7 @@ static bool make_room(struct ibsp_engine *e, int node, uint64_t bytes, uint64_t 
  * destination at its watermark is refused whatever the policy says, unless
  * demoting cold pages there makes room; a node out of range is not applied.
  */
-static bool accept(struct ibsp_engine *e, const struct ibsp_heat_entry *he,
+static bool accept(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t hot,
 		   const struct ibsp_decision *d, uint64_t now_ns, uint64_t budget,
 		   uint64_t *planned_bytes, long *nr_plan)
 {
@@ -452,9 +467,15 @@ static bool accept(struct ibsp_engine *e, const struct ibsp_heat_entry *he,
 		return false;
 	if (ibsp_policy_view__has_room(&e->view, d->dst, bytes))
 		return true;
-	if (e->demotes && e->reclaim_bytes[d->dst] &&
-	    make_room(e, d->dst, bytes, now_ns, budget, planned_bytes, nr_plan))
+	if (e->reclaim_bytes[d->dst] &&
+	    make_room(e, d->dst, bytes, hot, now_ns, budget, planned_bytes, nr_plan))
 		return true;
+	if (e->reclaim_bytes[d->dst]) {
+		/* Nothing there is cold enough for this page: ask the policy again
+		 * without counting on that node (its next choice, if any). */
+		e->reclaim_bytes[d->dst] = 0;
+		return false;
+	}
 	e->st.skips[IBSP_SKIP_CAPACITY]++;
 	return false;
 }
@@ -480,8 +501,18 @@ static long plan_moves(struct ibsp_engine *e, uint64_t now_ns, uint64_t budget,
 		page_view(he, e->cand[i].total, (enum ibsp_pick)e->cand[i].pick, &pg);
 		d.skip = IBSP_SKIP_CAPACITY;
 		e->ops->decide(&e->view, &pg, &d);
-		if (!accept(e, he, &d, now_ns, budget, planned_bytes, &nr_plan))
-			continue;
+		if (!accept(e, he, pg.total, &d, now_ns, budget, planned_bytes, &nr_plan)) {
+			if (d.dst < 0 || d.dst == he->node || e->reclaim_bytes[d.dst] ||
+			    ibsp_policy_view__has_room(&e->view, d.dst, bytes))
+				continue;
+			/* accept() gave up reclaiming on d.dst: one more decide(). */
+			d = (struct ibsp_decision){ .dst = -1,
+						    .kind = IBSP_MOVE_PROMOTE,
+						    .skip = IBSP_SKIP_CAPACITY };
+			e->ops->decide(&e->view, &pg, &d);
+			if (!accept(e, he, pg.total, &d, now_ns, budget, planned_bytes, &nr_plan))
+				continue;
+		}
 		apply(e, he, &d, now_ns, &e->plan[nr_plan++]);
 		*planned_bytes += bytes;
 	}
@@ -523,6 +554,23 @@ static void age(struct ibsp_engine *e, const uint64_t *hist)
 	}
 }
 
+/*
+ * The top-tier nodes short of room: less free above the watermark than one
+ * interval's budget (or 1% of the node when the budget is unlimited). Only
+ * their pages are demotion candidates, so a host with room pays nothing.
+ */
+static void note_pressure(struct ibsp_engine *e, uint64_t budget)
+{
+	e->any_pressure = false;
+	for (uint32_t i = 0; i < e->topo->nr_nodes; i++) {
+		uint64_t want = budget != UINT64_MAX ? budget : e->wmark_bytes[i] / 2;
+
+		e->pressure[i] = e->demotes && e->topo->nodes[i].top_tier &&
+				 e->free_bytes[i] < e->wmark_bytes[i] + want;
+		e->any_pressure |= e->pressure[i];
+	}
+}
+
 /* Steps 1 to 3; return the number of planned migrations or -ENOMEM. */
 static long run_interval(struct ibsp_engine *e, uint64_t now_ns, uint64_t *hist)
 {
@@ -532,6 +580,7 @@ static long run_interval(struct ibsp_engine *e, uint64_t now_ns, uint64_t *hist)
 
 	if (o->rate_bytes_per_s)
 		budget = o->rate_bytes_per_s * o->interval_ms / 1000;
+	note_pressure(e, budget);
 	if (scan(e, hist) || (e->nr_unres && resolve_unknown(e)))
 		return -ENOMEM;
 	if (e->nr_cold > 1)
@@ -560,7 +609,6 @@ long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp
 	e->nr_cand = 0;
 	e->nr_unres = 0;
 	e->nr_cold = 0;
-	e->next_cold = 0;
 	memset(e->reclaim_bytes, 0, e->topo->nr_nodes * sizeof(*e->reclaim_bytes));
 	n = run_interval(e, now_ns, hist);
 	if (n >= 0)

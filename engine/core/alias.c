@@ -10,8 +10,9 @@
  * entries, each PFN entry's alias (the pid and page-aligned vaddr of its
  * latest accessor, HE_ALIAS) names the KEY_VIRT key the same page would
  * have without its PFN: that entry, when present, is folded into the PFN
- * entry (heat added per accessor node, the latest accessor kept from the
- * hotter side, the move history from the later move) and deleted.
+ * entry (heat added per accessor node, the latest accessor and the idle
+ * count from the side sampled last, the move history from the later move)
+ * and deleted.
  *
  * The limit: a PFN entry remembers only its latest accessor's mapping, so a
  * frame that several processes map (or one process at two addresses) takes
@@ -52,9 +53,15 @@ static uint64_t heat_total(const struct ibsp_heat_entry *he, uint32_t nr_acc)
 /* Add @v's heat and history to @p. */
 static void fold_into(struct ibsp_heat_entry *p, const struct ibsp_heat_entry *v, uint32_t nr_acc)
 {
-	/* No sample times: the side with more heat likely holds the latest sample. */
-	if (heat_total(v, nr_acc) > heat_total(p, nr_acc))
+	/*
+	 * The side sampled in a later interval holds the latest sample; within
+	 * one interval (no sample times here) the side with more heat likely does.
+	 */
+	if (v->idle < p->idle ||
+	    (v->idle == p->idle && heat_total(v, nr_acc) > heat_total(p, nr_acc)))
 		p->last_acc = v->last_acc;
+	if (v->idle < p->idle)
+		p->idle = v->idle;
 	for (uint32_t s = 0; s < nr_acc; s++) {
 		uint32_t h = p->heat[s] + v->heat[s];
 
@@ -64,6 +71,7 @@ static void fold_into(struct ibsp_heat_entry *p, const struct ibsp_heat_entry *v
 	if (v->last_move > p->last_move) {
 		p->last_move = v->last_move;
 		p->prev_node = v->prev_node;
+		p->last_reason = v->last_reason;
 	}
 	if (v->nr_moves > p->nr_moves)
 		p->nr_moves = v->nr_moves;

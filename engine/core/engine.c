@@ -34,6 +34,7 @@ static const char *const skip_names[IBSP_SKIP__MAX] = {
 	[IBSP_SKIP_NO_MAJORITY] = "no_majority",
 	[IBSP_SKIP_NO_MAPPING] = "no_mapping",
 	[IBSP_SKIP_UNDECIDED] = "undecided",
+	[IBSP_SKIP_HYSTERESIS] = "hysteresis",
 };
 
 static const char *const reason_names[IBSP_REASON__MAX] = {
@@ -42,7 +43,8 @@ static const char *const reason_names[IBSP_REASON__MAX] = {
 	[IBSP_REASON_CAPACITY_NEXT] = "capacity_next",
 	[IBSP_REASON_LAST_ACCESSOR] = "last_accessor",
 	[IBSP_REASON_FIXED] = "fixed",
-	[IBSP_REASON_REBALANCE] = "rebalance",
+	[IBSP_REASON_FOLLOW] = "follow",
+	[IBSP_REASON_DEMOTE] = "demote",
 };
 
 const char *ibsp_unresolved__name(enum ibsp_unresolved why)
@@ -168,7 +170,9 @@ static void fill_defaults(struct ibsp_engine_opts *o)
 	if (!o->fallback_heat)
 		o->fallback_heat = 4 * o->min_heat;
 	if (!o->decay_shift)
-		o->decay_shift = 1;
+		o->decay_shift = 2;
+	if (!o->demote_idle_intervals)
+		o->demote_idle_intervals = 4;
 	if (!o->pingpong_intervals)
 		o->pingpong_intervals = 10;
 	if (!o->watermark_bp)
@@ -203,7 +207,9 @@ static int init_capacity(struct ibsp_engine *e)
 
 	e->free_bytes = calloc(n, sizeof(uint64_t));
 	e->wmark_bytes = calloc(n, sizeof(uint64_t));
-	if (!e->free_bytes || !e->wmark_bytes)
+	e->reclaim_bytes = calloc(n, sizeof(uint64_t));
+	e->pressure = calloc(n, sizeof(bool));
+	if (!e->free_bytes || !e->wmark_bytes || !e->reclaim_bytes || !e->pressure)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < topo->nr_nodes; i++) {
 		uint64_t total = topo->nodes[i].mem_total_kb << 10;
@@ -223,12 +229,14 @@ static int start_policy(struct ibsp_engine *e)
 	e->view = (struct ibsp_policy_view){ .topo = e->topo,
 					     .free_bytes = e->free_bytes,
 					     .watermark_bytes = e->wmark_bytes,
+					     .reclaimable_bytes = e->reclaim_bytes,
 					     .nr_acc = e->nr_acc,
 					     .acc_node = e->acc_node,
 					     .opts = &e->opts,
 					     .arg = e->opts.policy.arg };
 	if (!ops)
 		return 0;
+	e->demotes = ops->demote && !e->opts.no_demote;
 	if (ops->priv_size) {
 		e->view.priv = calloc(1, ops->priv_size);
 		if (!e->view.priv)
@@ -298,7 +306,10 @@ void ibsp_engine__delete(struct ibsp_engine *e)
 	free(e->block_node);
 	free(e->free_bytes);
 	free(e->wmark_bytes);
+	free(e->reclaim_bytes);
+	free(e->pressure);
 	free(e->cand);
+	free(e->cold);
 	free(e->unres);
 	free(e->plan);
 	free(e);
@@ -421,6 +432,7 @@ static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t
 	h = he->heat[slot] + IBSP_HEAT_ONE;
 	he->heat[slot] = h < he->heat[slot] ? UINT32_MAX : h;
 	he->last_acc = (uint8_t)slot;
+	he->idle = 0;
 	if (he->node >= 0) {
 		st->placed_accesses++;
 		st->local_accesses += he->node == e->acc_node[slot];

@@ -314,16 +314,19 @@ Test(policy, destination_table)
 			feed(e, t, w->last_cpu, w->page_node, 7, 1);
 		for (int node = 0; node < 6; node++) {
 			if (w->full & (1u << node))
-				cr_assert_eq(ibsp_engine__set_free(e, node, 0), 0);
+				cr_assert_eq(
+				    ibsp_engine__set_free(
+					e, ibsp_topology__index_of(t, ibsp_node_id(node)), 0),
+				    0);
 		}
 		n = ibsp_engine__tick(e, 1000, &plan);
 		if (w->want_dst < 0) {
 			cr_expect_eq(n, 0, "%s: planned %ld", w->name, n);
 		} else {
 			cr_assert_eq(n, 1, "%s: planned %ld", w->name, n);
-			cr_expect_eq(plan[0].dst_node, w->want_dst, "%s: dst %d", w->name,
-				     plan[0].dst_node);
-			cr_expect_eq(plan[0].src_node, w->page_node, "%s", w->name);
+			cr_expect_eq(plan[0].dst_node.id, w->want_dst, "%s: dst %d", w->name,
+				     plan[0].dst_node.id);
+			cr_expect_eq(plan[0].src_node.id, w->page_node, "%s", w->name);
 			cr_expect_eq(plan[0].reason, w->want_reason, "%s: reason %s", w->name,
 				     ibsp_reason__name(plan[0].reason));
 			cr_expect_eq(plan[0].bytes, 4096u, "%s", w->name);
@@ -454,7 +457,7 @@ Test(policy, budget_skips_what_does_not_fit)
 	cr_assert_eq(n, 4);
 	for (long i = 0; i < n; i++) {
 		cr_expect_eq(plan[i].bytes, 4096u);
-		cr_expect_eq(plan[i].dst_node, 1);
+		cr_expect_eq(plan[i].dst_node.id, 1);
 	}
 	cr_expect_eq(ibsp_engine__stats(e)->skips[IBSP_SKIP_BUDGET], 1);
 	ibsp_engine__delete(e);
@@ -470,27 +473,28 @@ Test(policy, watermark)
 				      .watermark_bp = 500 };
 	struct ibsp_engine *e = ibsp_engine__new(t, &o);
 	const struct ibsp_migration *plan;
+	struct ibsp_node_idx node0 = ibsp_topology__index_of(t, ibsp_node_id(0));
 	uint64_t wmark;
 	int to0 = 0, to1 = 0;
 	long n;
 
 	cr_assert(e);
-	wmark = ibsp_engine__watermark_bytes(e, 0);
+	wmark = ibsp_engine__watermark_bytes(e, node0);
 	cr_assert_eq(wmark, (16ULL << 30) / 10000 * 500);
-	cr_assert_eq(ibsp_engine__set_free(e, 0, wmark + 5 * 4096 + 100), 0);
+	cr_assert_eq(ibsp_engine__set_free(e, node0, wmark + 5 * 4096 + 100), 0);
 	for (int p = 0; p < 20; p++)
 		feed(e, t, 1, 2, (uint64_t)p, 10);
 	n = ibsp_engine__tick(e, 1, &plan);
 	cr_assert_eq(n, 20);
 	for (long i = 0; i < n; i++) {
-		to0 += plan[i].dst_node == 0;
-		to1 += plan[i].dst_node == 1;
-		if (plan[i].dst_node == 1)
+		to0 += plan[i].dst_node.id == 0;
+		to1 += plan[i].dst_node.id == 1;
+		if (plan[i].dst_node.id == 1)
 			cr_expect_eq(plan[i].reason, IBSP_REASON_CAPACITY_NEXT);
 	}
 	cr_expect_eq(to0, 5);
 	cr_expect_eq(to1, 15);
-	cr_expect_geq(ibsp_engine__free_bytes(e, 0), wmark);
+	cr_expect_geq(ibsp_engine__free_bytes(e, node0), wmark);
 	ibsp_engine__delete(e);
 	ibsp_topology__delete(t);
 }

@@ -94,8 +94,8 @@ static void page_view(const struct ibsp_heat_entry *he, uint64_t total, enum ibs
 	pg->heat = he->heat;
 	pg->total = total;
 	pg->bytes = ibsp_heat_entry__bytes(he);
-	pg->node = he->node;
-	pg->prev_node = he->prev_node;
+	pg->node = ibsp_node_idx(he->node);
+	pg->prev_node = ibsp_node_idx(he->prev_node);
 	pg->last_acc = he->last_acc;
 	pg->last_move = he->last_move;
 	pg->nr_moves = he->nr_moves;
@@ -105,7 +105,7 @@ static void page_view(const struct ibsp_heat_entry *he, uint64_t total, enum ibs
 /* Outside the policy's scope, @he (on a known node) is not a candidate. */
 static inline bool out_of_scope(const struct ibsp_engine *e, const struct ibsp_heat_entry *he)
 {
-	return e->lower_tier_only && e->topo->nodes[he->node].top_tier;
+	return e->lower_tier_only && ibsp_topology__is_top_tier(e->topo, ibsp_node_idx(he->node));
 }
 
 /*
@@ -216,16 +216,17 @@ static uint32_t locate_batch(struct ibsp_engine *e, uint64_t i)
 	ret = ops->query(ops->ctx, pid, n, vaddrs, status);
 	for (uint32_t k = 0; k < n; k++) {
 		struct ibsp_heat_entry *he = &e->ht->slots[e->unres[i + k]];
-		int idx = ret		   ? -1
-			  : status[k] >= 0 ? ibsp_topology__index_of(e->topo, status[k])
-					   : -1;
+		struct ibsp_node_idx idx = IBSP_NODE_IDX_NONE;
 
-		if (idx < 0) {
+		/* move_pages' status is a node id: the one conversion on this path. */
+		if (!ret && status[k] >= 0)
+			idx = ibsp_topology__index_of(e->topo, ibsp_node_id(status[k]));
+		if (!ibsp_node_idx__valid(idx)) {
 			e->st.resolve_failed++;
 			e->st.skips[IBSP_SKIP_NODE_UNKNOWN]++;
 			continue;
 		}
-		he->node = (int8_t)idx;
+		he->node = (int8_t)idx.idx;
 	}
 	return n;
 }
@@ -337,14 +338,16 @@ static void apply(struct ibsp_engine *e, struct ibsp_heat_entry *he, const struc
 	m->has_pfn = he->key & KEY_PFN;
 	m->pfn = m->has_pfn ? he->key & ~(KEY_PFN | KEY_HUGE) : 0;
 	m->bytes = bytes;
-	m->src_node = (int16_t)e->topo->nodes[he->node].node.id;
-	m->dst_node = (int16_t)e->topo->nodes[d->dst].node.id;
+	m->src_idx = ibsp_node_idx(he->node);
+	m->dst_idx = d->dst;
+	m->src_node = ibsp_topology__node_id(e->topo, m->src_idx);
+	m->dst_node = ibsp_topology__node_id(e->topo, m->dst_idx);
 	m->reason = (uint8_t)d->reason;
 	m->nr_acc = (uint8_t)e->nr_acc;
 	memcpy(m->heat, he->heat, sizeof(m->heat));
-	e->free_bytes[d->dst] -= bytes;
+	e->free_bytes[d->dst.idx] -= bytes;
 	e->free_bytes[he->node] += bytes;
-	note_move(e, he, d->dst);
+	note_move(e, he, d->dst.idx);
 }
 
 /*
@@ -355,12 +358,13 @@ static void apply(struct ibsp_engine *e, struct ibsp_heat_entry *he, const struc
 static bool accept(struct ibsp_engine *e, const struct ibsp_heat_entry *he,
 		   const struct ibsp_decision *d)
 {
-	if (d->dst < 0) {
+	if (!ibsp_node_idx__valid(d->dst)) {
 		e->st
 		    .skips[(unsigned int)d->skip < IBSP_SKIP__MAX ? d->skip : IBSP_SKIP_CAPACITY]++;
 		return false;
 	}
-	if (d->dst == he->node || d->dst >= (int)e->topo->nr_nodes || d->kind != IBSP_MOVE_PROMOTE)
+	if (d->dst.idx == he->node || d->dst.idx >= (int)ibsp_topology__nr_nodes(e->topo) ||
+	    d->kind != IBSP_MOVE_PROMOTE)
 		return false;
 	if (!ibsp_policy_view__has_room(&e->view, d->dst, ibsp_heat_entry__bytes(he))) {
 		e->st.skips[IBSP_SKIP_CAPACITY]++;
@@ -379,7 +383,7 @@ static long plan_moves(struct ibsp_engine *e, uint64_t now_ns, uint64_t budget,
 		struct ibsp_heat_entry *he = &e->ht->slots[e->cand[i].idx];
 		uint32_t bytes = ibsp_heat_entry__bytes(he);
 		struct ibsp_page_view pg;
-		struct ibsp_decision d = { .dst = -1, .kind = IBSP_MOVE_PROMOTE };
+		struct ibsp_decision d = { .dst = IBSP_NODE_IDX_NONE, .kind = IBSP_MOVE_PROMOTE };
 
 		if (*planned_bytes + bytes > budget) {
 			e->st.skips[IBSP_SKIP_BUDGET]++;

@@ -152,23 +152,20 @@ static bool in_scope(const struct daemon *d, const struct ibsp_migration *m)
 static void reap(struct daemon *d)
 {
 	struct ibsp_telemetry_counts *c = ibsp_telemetry__counts(d->tele);
-	uint32_t nr = d->topo->nr_nodes;
+	uint32_t nr = ibsp_topology__nr_nodes(d->topo);
 	size_t n;
 
 	while ((n = ibsp_migrator__reap(d->mig, d->reaped, REAP_MAX)) > 0) {
 		for (size_t i = 0; i < n; i++) {
 			const struct ibsp_migration_result *r = &d->reaped[i];
-			int s = ibsp_topology__index_of(d->topo, r->m.src_node);
-			int t = ibsp_topology__index_of(d->topo, r->m.dst_node);
+			size_t s = (size_t)r->m.src_idx.idx, t = (size_t)r->m.dst_idx.idx;
 
 			if (!d->o.dry_run)
-				ibsp_engine__complete(d->eng, &r->m, r->final_node);
-			if (s < 0 || t < 0)
-				continue;
-			if (r->final_node == r->m.dst_node)
-				c->route_done[(size_t)s * nr + (size_t)t]++;
+				ibsp_engine__complete(d->eng, &r->m, ibsp_node_id(r->final_node));
+			if (r->final_node == r->m.dst_node.id)
+				c->route_done[s * nr + t]++;
 			else if (r->final_node < 0 && !d->o.dry_run)
-				c->route_failed[(size_t)s * nr + (size_t)t]++;
+				c->route_failed[s * nr + t]++;
 		}
 	}
 }
@@ -204,9 +201,10 @@ static void fill_counts(struct daemon *d)
 	c->rate_limited = ms.rate_limited;
 	c->queue_full = ms.queue_full;
 	memcpy(c->skips, es->skips, sizeof(c->skips));
-	for (uint32_t i = 0; i < d->topo->nr_nodes; i++) {
-		c->free_bytes[i] = ibsp_engine__free_bytes(d->eng, d->topo->nodes[i].node.id);
-		c->total_bytes[i] = d->topo->nodes[i].mem_total_kb << 10;
+	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(d->topo); i++) {
+		c->free_bytes[i] = ibsp_engine__free_bytes(d->eng, ibsp_node_idx((int)i));
+		c->total_bytes[i] = ibsp_topology__mem_total_kb(d->topo, ibsp_node_idx((int)i))
+				    << 10;
 	}
 	getrusage(RUSAGE_SELF, &ru);
 	c->cpu_user_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
@@ -233,7 +231,7 @@ static int emit(struct daemon *d, enum ibsp_telemetry_kind kind, const char *rea
 static int policy_tick(struct daemon *d)
 {
 	struct ibsp_telemetry_counts *c = ibsp_telemetry__counts(d->tele);
-	uint32_t nr = d->topo->nr_nodes;
+	uint32_t nr = ibsp_topology__nr_nodes(d->topo);
 	const struct ibsp_migration *plan;
 	long n;
 	int ret;
@@ -244,20 +242,19 @@ static int policy_tick(struct daemon *d)
 	reap(d);
 	if (!d->o.dry_run && !ibsp_topology__refresh_free(d->topo)) {
 		for (uint32_t i = 0; i < nr; i++)
-			ibsp_engine__set_free(d->eng, d->topo->nodes[i].node.id,
-					      d->topo->nodes[i].mem_free_kb << 10);
+			ibsp_engine__set_free(
+			    d->eng, ibsp_node_idx((int)i),
+			    ibsp_topology__mem_free_kb(d->topo, ibsp_node_idx((int)i)) << 10);
 	}
 	n = ibsp_engine__tick(d->eng, (uint64_t)((mono_s() - d->t0) * 1e9), &plan);
 	if (n < 0)
 		return (int)n;
 	for (long i = 0; i < n; i++) {
-		int s = ibsp_topology__index_of(d->topo, plan[i].src_node);
-		int t = ibsp_topology__index_of(d->topo, plan[i].dst_node);
+		size_t s = (size_t)plan[i].src_idx.idx, t = (size_t)plan[i].dst_idx.idx;
 
 		if (!in_scope(d, &plan[i]))
 			continue;
-		if (s >= 0 && t >= 0)
-			c->route_planned[(size_t)s * nr + (size_t)t]++;
+		c->route_planned[s * nr + t]++;
 		ibsp_migrator__submit(d->mig, &plan[i], 1);
 	}
 	return emit(d, IBSP_TELE_INTERVAL, NULL, false);

@@ -33,8 +33,8 @@ struct ibsp_oracle {
 	const struct ibsp_engine *e; /* resolution tables */
 	const struct ibsp_topology *topo;
 	uint32_t nr_acc;
-	int acc_node[IBSP_MAX_ACC_NODES]; /* accessor slot -> node index */
-	uint64_t *wmark;		  /* per node index: what a destination keeps free */
+	struct ibsp_node_idx acc_node[IBSP_MAX_ACC_NODES]; /* accessor slot -> node */
+	uint64_t *wmark; /* per node index: what a destination keeps free */
 	struct opage *slots;
 	uint64_t mask, count;
 	uint32_t bits;
@@ -77,6 +77,7 @@ static int rehash(struct ibsp_oracle *o, uint32_t bits)
 struct ibsp_oracle *ibsp_oracle__new(const struct ibsp_engine *e, const struct ibsp_topology *topo)
 {
 	struct ibsp_oracle *o = calloc(1, sizeof(*o));
+	uint32_t nr_nodes;
 
 	if (!o)
 		return NULL;
@@ -84,14 +85,15 @@ struct ibsp_oracle *ibsp_oracle__new(const struct ibsp_engine *e, const struct i
 	o->topo = topo;
 	o->nr_acc = ibsp_engine__nr_acc(e);
 	for (uint32_t s = 0; s < o->nr_acc; s++)
-		o->acc_node[s] = ibsp_topology__index_of(topo, ibsp_engine__acc_node(e, s));
-	o->wmark = calloc(topo->nr_nodes ? topo->nr_nodes : 1, sizeof(*o->wmark));
+		o->acc_node[s] = ibsp_engine__acc_node(e, s);
+	nr_nodes = ibsp_topology__nr_nodes(topo);
+	o->wmark = calloc(nr_nodes ? nr_nodes : 1, sizeof(*o->wmark));
 	if (!o->wmark || rehash(o, FIRST_BITS)) {
 		ibsp_oracle__delete(o);
 		return NULL;
 	}
-	for (uint32_t i = 0; i < topo->nr_nodes; i++)
-		o->wmark[i] = ibsp_engine__watermark_bytes(e, topo->nodes[i].node.id);
+	for (uint32_t i = 0; i < nr_nodes; i++)
+		o->wmark[i] = ibsp_engine__watermark_bytes(e, ibsp_node_idx((int)i));
 	return o;
 }
 
@@ -110,7 +112,7 @@ int ibsp_oracle__count(struct ibsp_oracle *o, const struct ibsp_sample *s, size_
 		struct ibsp_page_ref ref;
 		struct opage *p;
 
-		if (ibsp_engine__resolve(o->e, s, &ref) || ref.node < 0)
+		if (ibsp_engine__resolve(o->e, s, &ref) || !ibsp_node_idx__valid(ref.node))
 			continue;
 		if ((o->count + 1) * 4 > (o->mask + 1) * 3 && rehash(o, o->bits + 1))
 			return -ENOMEM;
@@ -118,8 +120,8 @@ int ibsp_oracle__count(struct ibsp_oracle *o, const struct ibsp_sample *s, size_
 		if (!p->key) {
 			p->key = ref.key;
 			p->bytes = ref.bytes;
-			p->node = (int8_t)ref.node;
-			p->placed = (int8_t)ref.node;
+			p->node = (int8_t)ref.node.idx;
+			p->placed = (int8_t)ref.node.idx;
 			o->count++;
 		}
 		if (p->count[ref.acc] < UINT32_MAX)
@@ -152,7 +154,8 @@ static void place_one(struct ibsp_oracle *o, struct opage *p, uint64_t *free_byt
 		int best = -1, idx;
 
 		for (uint32_t s = 0; s < o->nr_acc; s++) {
-			if (tried[s] || !p->count[s] || !o->topo->nodes[o->acc_node[s]].top_tier)
+			if (tried[s] || !p->count[s] ||
+			    !ibsp_topology__is_top_tier(o->topo, o->acc_node[s]))
 				continue;
 			if (best < 0 || p->count[s] > p->count[best])
 				best = (int)s;
@@ -160,7 +163,7 @@ static void place_one(struct ibsp_oracle *o, struct opage *p, uint64_t *free_byt
 		if (best < 0)
 			return;
 		tried[best] = true;
-		idx = o->acc_node[best];
+		idx = o->acc_node[best].idx;
 		if (idx == p->node) {
 			p->placed = (int8_t)idx;
 			return;
@@ -207,13 +210,13 @@ void ibsp_oracle__score(const struct ibsp_oracle *o, const struct ibsp_sample *s
 		const struct opage *p;
 		struct ibsp_page_ref ref;
 
-		if (ibsp_engine__resolve(o->e, s, &ref) || ref.node < 0)
+		if (ibsp_engine__resolve(o->e, s, &ref) || !ibsp_node_idx__valid(ref.node))
 			continue;
 		p = probe(o->slots, o->mask, o->bits, ref.key);
 		if (!p->key)
 			continue;
 		c->placed++;
-		c->local += p->placed == o->acc_node[ref.acc];
+		c->local += p->placed == o->acc_node[ref.acc].idx;
 	}
 }
 

@@ -26,10 +26,11 @@ int cmd_run(int argc, char **argv);
 /*
  * Options of a command that takes only --json and --help, then @nr_args
  * arguments. Returns -1 to go on (with *as_json set), or the exit code.
+ * (cli/options.c)
  */
 int cli_json_opts(int argc, char **argv, const char *usage, int nr_args, int *as_json);
 
-/* Map a library error to an exit code: -EINVAL/-EPROTONOSUPPORT mean bad data. */
+/* Map a library error to an exit code: -EINVAL/-EPROTONOSUPPORT mean bad data. (cli/exit.c) */
 int cli_exit_code(int err);
 
 /*

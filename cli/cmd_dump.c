@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* ibs-promote dump: decoded samples of a recording as JSON Lines. Fields: docs/dump-format.md. */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -178,7 +179,15 @@ static void print_sample(FILE *f, const struct ibsp_sample *s, char *const *even
 	fwrite(l.b, 1, l.n, f);
 }
 
-int cmd_dump(int argc, char **argv)
+/** struct dump_env - everything `dump` does, defaults first, then the command line */
+struct dump_env {
+	struct ibsp_perf_reader_opts ropts; /* --unordered, --invalid */
+	uint64_t limit;			    /* --limit; UINT64_MAX: all */
+	const char *file;
+};
+
+/* Fill @env from the command line. Return -1 to go on, or the exit code. */
+static int parse_args(int argc, char **argv, struct dump_env *env)
 {
 	static const struct option opts[] = {
 		{ "limit", required_argument, NULL, 'n' },
@@ -187,34 +196,25 @@ int cmd_dump(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct ibsp_perf_reader_opts ropts = { .sz = sizeof(ropts) };
-	struct ibsp_perf_reader *r = NULL;
-	struct ibsp_sample *buf = NULL;
-	struct dump_nodes dn = { 0 };
-	char **event_json = NULL;
-	uint64_t limit = UINT64_MAX, done = 0;
-	uint32_t nr_events = 0;
-	int c, ret, rc = EXIT_OK;
+	char *end;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "n:uih", opts, NULL)) != -1) {
 		switch (c) {
-		case 'n': {
-			char *end;
-
-			limit = strtoull(optarg, &end, 10);
+		case 'n':
+			env->limit = strtoull(optarg, &end, 10);
 			if (!*optarg || *end || optarg[0] == '-') {
 				fprintf(stderr, "ibs-promote dump: --limit: '%s' is not a count\n",
 					optarg);
 				return EXIT_USAGE;
 			}
 			break;
-		}
 		case 'u':
-			ropts.unordered = true;
+			env->ropts.unordered = true;
 			break;
 		case 'i':
-			ropts.include_invalid = true;
+			env->ropts.include_invalid = true;
 			break;
 		case 'h':
 			fputs(dump_usage, stdout);
@@ -228,34 +228,51 @@ int cmd_dump(int argc, char **argv)
 		fputs(dump_usage, stderr);
 		return EXIT_USAGE;
 	}
-	setvbuf(stdout, NULL, _IOFBF, 1 << 20);
-	ret = ibsp_perf_reader__open(argv[optind], &ropts, &r);
-	if (ret)
-		return cli_exit_code(ret);
-	nr_events = ibsp_perf_reader__nr_events(r);
-	dn.topo = ibsp_perf_reader__info(r)->topo;
-	dn.nr_cpus = ibsp_perf_reader__info(r)->nr_cpus_avail;
-	if (!dn.nr_cpus)
-		dn.nr_cpus = 4096; /* no NRCPUS feature: cover any real host */
-	if (dn.topo && ibsp_topology__cpu_node_map(dn.topo, dn.nr_cpus, &dn.cpu_node)) {
-		rc = EXIT_FAIL;
-		goto out;
-	}
-	if (!dn.topo)
-		dn.nr_cpus = 0;
-	event_json = calloc(nr_events, sizeof(char *));
-	buf = malloc(BATCH * sizeof(*buf));
-	if (!event_json || !buf) {
-		rc = EXIT_FAIL;
-		goto out;
-	}
-	for (uint32_t i = 0; i < nr_events; i++) {
+	env->file = argv[optind];
+	return -1;
+}
+
+/* The recording's CPU -> node map (none without a topology). Return 0 or -ENOMEM. */
+static int nodes_init(struct dump_nodes *dn, struct ibsp_perf_reader *r)
+{
+	dn->topo = ibsp_perf_reader__info(r)->topo;
+	dn->nr_cpus = ibsp_perf_reader__info(r)->nr_cpus_avail;
+	if (!dn->nr_cpus)
+		dn->nr_cpus = 4096; /* no NRCPUS feature: cover any real host */
+	if (dn->topo && ibsp_topology__cpu_node_map(dn->topo, dn->nr_cpus, &dn->cpu_node))
+		return -ENOMEM;
+	if (!dn->topo)
+		dn->nr_cpus = 0;
+	return 0;
+}
+
+/* The event names, quoted for JSON once; NULL when out of memory. */
+static char **events_json(struct ibsp_perf_reader *r, uint32_t nr_events)
+{
+	char **event_json = calloc(nr_events, sizeof(char *));
+
+	for (uint32_t i = 0; event_json && i < nr_events; i++) {
 		event_json[i] = json_quote(ibsp_perf_reader__event(r, i)->name);
 		if (!event_json[i]) {
-			rc = EXIT_FAIL;
-			goto out;
+			while (i--)
+				free(event_json[i]);
+			free(event_json);
+			return NULL;
 		}
 	}
+	return event_json;
+}
+
+/* Print up to @limit samples. Return the exit code. */
+static int print_samples(struct ibsp_perf_reader *r, uint64_t limit, char **event_json,
+			 const struct dump_nodes *dn)
+{
+	struct ibsp_sample *buf = malloc(BATCH * sizeof(*buf));
+	uint64_t done = 0;
+	int ret = 0, rc = EXIT_OK;
+
+	if (!buf)
+		return EXIT_FAIL;
 	while (done < limit) {
 		size_t want = limit - done < BATCH ? (size_t)(limit - done) : BATCH;
 
@@ -263,21 +280,46 @@ int cmd_dump(int argc, char **argv)
 		if (ret <= 0)
 			break;
 		for (int i = 0; i < ret; i++)
-			print_sample(stdout, &buf[i], event_json, &dn);
+			print_sample(stdout, &buf[i], event_json, dn);
 		done += (uint64_t)ret;
 	}
+	free(buf);
 	if (ret < 0)
 		rc = cli_exit_code(ret);
 	if (fflush(stdout) || ferror(stdout)) {
 		perror("ibs-promote dump: stdout");
 		rc = EXIT_FAIL;
 	}
-out:
+	return rc;
+}
+
+static int dump(const struct dump_env *env)
+{
+	struct ibsp_perf_reader *r = NULL;
+	struct dump_nodes dn = { 0 };
+	char **event_json = NULL;
+	uint32_t nr_events;
+	int ret, rc = EXIT_FAIL;
+
+	setvbuf(stdout, NULL, _IOFBF, 1 << 20);
+	ret = ibsp_perf_reader__open(env->file, &env->ropts, &r);
+	if (ret)
+		return cli_exit_code(ret);
+	nr_events = ibsp_perf_reader__nr_events(r);
+	if (!nodes_init(&dn, r) && (event_json = events_json(r, nr_events)))
+		rc = print_samples(r, env->limit, event_json, &dn);
 	free(dn.cpu_node);
 	for (uint32_t i = 0; event_json && i < nr_events; i++)
 		free(event_json[i]);
 	free(event_json);
-	free(buf);
 	ibsp_perf_reader__close(r);
 	return rc;
+}
+
+int cmd_dump(int argc, char **argv)
+{
+	struct dump_env env = { .ropts = { .sz = sizeof(env.ropts) }, .limit = UINT64_MAX };
+	int rc = parse_args(argc, argv, &env);
+
+	return rc >= 0 ? rc : dump(&env);
 }

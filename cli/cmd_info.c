@@ -32,54 +32,10 @@ static json_t *jstr(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-/* The physical address range of block range @r: first and last byte. */
-static void range_bytes(const struct ibsp_topology *t, const struct ibsp_block_range *r,
-			uint64_t *first, uint64_t *last)
+static json_t *host_json(const struct ibsp_recording_info *in)
 {
-	uint64_t bs = ibsp_topology__block_size_bytes(t);
+	json_t *host = json_object(), *cmd = json_array();
 
-	*first = r->first * bs;
-	*last = (r->first + r->nr) * bs - 1;
-}
-
-static json_t *node_json(const struct ibsp_topology *t, struct ibsp_node_idx n)
-{
-	const struct ibsp_block_range *r = ibsp_topology__ranges(t, n);
-	uint32_t nr_ranges = ibsp_topology__has_block_map(t) ? ibsp_topology__nr_ranges(t, n) : 0;
-	json_t *jn = json_object(), *ranges = json_array();
-
-	json_object_set_new(jn, "node", json_integer(ibsp_topology__node_id(t, n).id));
-	json_object_set_new(jn, "cpus", json_string(ibsp_topology__cpulist(t, n)));
-	json_object_set_new(jn, "nr_cpus", json_integer(ibsp_topology__nr_cpus(t, n)));
-	json_object_set_new(jn, "mem_total_kb",
-			    json_integer((json_int_t)ibsp_topology__mem_total_kb(t, n)));
-	json_object_set_new(jn, "mem_free_kb",
-			    json_integer((json_int_t)ibsp_topology__mem_free_kb(t, n)));
-	json_object_set_new(jn, "tier", cli_topo_tier_json(t, n));
-	for (uint32_t k = 0; k < nr_ranges; k++) {
-		uint64_t first, last;
-		char buf[64];
-
-		range_bytes(t, &r[k], &first, &last);
-		snprintf(buf, sizeof(buf), "%#" PRIx64 "-%#" PRIx64, first, last);
-		json_array_append_new(ranges, json_string(buf));
-	}
-	json_object_set_new(jn, "memory_ranges", ranges);
-	return jn;
-}
-
-static json_t *info_json(const char *path, const struct ibsp_perf_reader *r)
-{
-	const struct ibsp_recording_info *in = ibsp_perf_reader__info(r);
-	const struct ibsp_perf_stats *st = ibsp_perf_reader__stats(r);
-	json_t *root = json_object(), *host = json_object(), *nodes = json_array();
-	json_t *events = json_array(), *cpus = json_object(), *cmd = json_array();
-	uint64_t doff, dsize;
-
-	ibsp_perf_reader__data_range(r, &doff, &dsize);
-	json_object_set_new(root, "file", json_string(path));
-	json_object_set_new(root, "data_offset", json_integer((json_int_t)doff));
-	json_object_set_new(root, "data_size", json_integer((json_int_t)dsize));
 	json_object_set_new(host, "hostname", jstr(in->hostname));
 	json_object_set_new(host, "os_release", jstr(in->osrelease));
 	json_object_set_new(host, "arch", jstr(in->arch));
@@ -91,18 +47,53 @@ static json_t *info_json(const char *path, const struct ibsp_perf_reader *r)
 	for (uint32_t i = 0; i < in->nr_cmdline; i++)
 		json_array_append_new(cmd, json_string(in->cmdline[i]));
 	json_object_set_new(host, "cmdline", cmd);
-	json_object_set_new(root, "host", host);
+	return host;
+}
 
-	if (in->topo) {
-		const struct ibsp_topology *t = in->topo;
+/* The physical address range of block range @r: first and last byte. */
+static void range_bytes(const struct ibsp_topology *t, const struct ibsp_block_range *r,
+			uint64_t *first, uint64_t *last)
+{
+	uint64_t bs = ibsp_topology__block_size_bytes(t);
 
-		for (uint32_t i = 0; i < ibsp_topology__nr_nodes(t); i++)
-			json_array_append_new(nodes, node_json(t, ibsp_node_idx((int)i)));
-		json_object_set_new(root, "memory_block_size",
-				    json_integer((json_int_t)ibsp_topology__block_size_bytes(t)));
+	*first = r->first * bs;
+	*last = (r->first + r->nr) * bs - 1;
+}
+
+/* The node's block ranges, none when the recording has no block map. */
+static uint32_t nr_ranges(const struct ibsp_topology *t, struct ibsp_node_idx n)
+{
+	return ibsp_topology__has_block_map(t) ? ibsp_topology__nr_ranges(t, n) : 0;
+}
+
+static json_t *node_json(const struct ibsp_topology *t, struct ibsp_node_idx n)
+{
+	const struct ibsp_block_range *r = ibsp_topology__ranges(t, n);
+	json_t *jn = json_object(), *ranges = json_array();
+
+	json_object_set_new(jn, "node", json_integer(ibsp_topology__node_id(t, n).id));
+	json_object_set_new(jn, "cpus", json_string(ibsp_topology__cpulist(t, n)));
+	json_object_set_new(jn, "nr_cpus", json_integer(ibsp_topology__nr_cpus(t, n)));
+	json_object_set_new(jn, "mem_total_kb",
+			    json_integer((json_int_t)ibsp_topology__mem_total_kb(t, n)));
+	json_object_set_new(jn, "mem_free_kb",
+			    json_integer((json_int_t)ibsp_topology__mem_free_kb(t, n)));
+	json_object_set_new(jn, "tier", cli_topo_tier_json(t, n));
+	for (uint32_t k = 0; k < nr_ranges(t, n); k++) {
+		uint64_t first, last;
+		char buf[64];
+
+		range_bytes(t, &r[k], &first, &last);
+		snprintf(buf, sizeof(buf), "%#" PRIx64 "-%#" PRIx64, first, last);
+		json_array_append_new(ranges, json_string(buf));
 	}
-	json_object_set_new(root, "nodes", nodes);
-	json_object_set_new(root, "distance", cli_topo_distance_json(in->topo));
+	json_object_set_new(jn, "memory_ranges", ranges);
+	return jn;
+}
+
+static json_t *events_json(const struct ibsp_perf_reader *r, const struct ibsp_perf_stats *st)
+{
+	json_t *events = json_array();
 
 	for (uint32_t i = 0; i < ibsp_perf_reader__nr_events(r); i++) {
 		const struct ibsp_event_desc *ev = ibsp_perf_reader__event(r, i);
@@ -120,7 +111,14 @@ static json_t *info_json(const char *path, const struct ibsp_perf_reader *r)
 				    json_integer((json_int_t)st->samples_per_event[i]));
 		json_array_append_new(events, je);
 	}
-	json_object_set_new(root, "events", events);
+	return events;
+}
+
+/* The sample counts: per CPU, decoded, invalid by reason, lost. */
+static void counts_json(json_t *root, const struct ibsp_perf_stats *st)
+{
+	json_t *cpus = json_object(), *drops = json_object();
+
 	for (uint32_t c = 0; c < st->nr_cpu_slots; c++) {
 		char key[16];
 
@@ -133,25 +131,45 @@ static json_t *info_json(const char *path, const struct ibsp_perf_reader *r)
 	json_object_set_new(root, "samples", json_integer((json_int_t)st->nr_samples));
 	json_object_set_new(root, "samples_decoded", json_integer((json_int_t)st->nr_decoded));
 	json_object_set_new(root, "samples_invalid", json_integer((json_int_t)st->nr_invalid));
-	{
-		json_t *drops = json_object();
-
-		for (int d = IBSP_DROP_NONE + 1; d < IBSP_DROP__MAX; d++)
-			json_object_set_new(drops, ibsp_drop_reason__name((enum ibsp_drop_reason)d),
-					    json_integer((json_int_t)st->nr_dropped[d]));
-		json_object_set_new(root, "invalid_by_reason", drops);
-	}
+	for (int d = IBSP_DROP_NONE + 1; d < IBSP_DROP__MAX; d++)
+		json_object_set_new(drops, ibsp_drop_reason__name((enum ibsp_drop_reason)d),
+				    json_integer((json_int_t)st->nr_dropped[d]));
+	json_object_set_new(root, "invalid_by_reason", drops);
 	json_object_set_new(root, "lost_records", json_integer((json_int_t)st->loss.lost_records));
 	json_object_set_new(root, "lost", json_integer((json_int_t)st->loss.lost));
 	json_object_set_new(root, "throttle", json_integer((json_int_t)st->loss.throttle));
 	json_object_set_new(root, "records", json_integer((json_int_t)st->nr_records));
+}
+
+static json_t *info_json(const char *path, const struct ibsp_perf_reader *r)
+{
+	const struct ibsp_recording_info *in = ibsp_perf_reader__info(r);
+	const struct ibsp_perf_stats *st = ibsp_perf_reader__stats(r);
+	json_t *root = json_object(), *nodes = json_array();
+	uint64_t doff, dsize;
+
+	ibsp_perf_reader__data_range(r, &doff, &dsize);
+	json_object_set_new(root, "file", json_string(path));
+	json_object_set_new(root, "data_offset", json_integer((json_int_t)doff));
+	json_object_set_new(root, "data_size", json_integer((json_int_t)dsize));
+	json_object_set_new(root, "host", host_json(in));
+	if (in->topo) {
+		for (uint32_t i = 0; i < ibsp_topology__nr_nodes(in->topo); i++)
+			json_array_append_new(nodes, node_json(in->topo, ibsp_node_idx((int)i)));
+		json_object_set_new(
+		    root, "memory_block_size",
+		    json_integer((json_int_t)ibsp_topology__block_size_bytes(in->topo)));
+	}
+	json_object_set_new(root, "nodes", nodes);
+	json_object_set_new(root, "distance", cli_topo_distance_json(in->topo));
+	json_object_set_new(root, "events", events_json(r, st));
+	counts_json(root, st);
 	return root;
 }
 
-static void print_node(const struct ibsp_topology *t, struct ibsp_node_idx n)
+static void node_text(const struct ibsp_topology *t, struct ibsp_node_idx n)
 {
 	const struct ibsp_block_range *r = ibsp_topology__ranges(t, n);
-	uint32_t nr_ranges = ibsp_topology__has_block_map(t) ? ibsp_topology__nr_ranges(t, n) : 0;
 	int32_t tier = ibsp_topology__tier(t, n);
 
 	printf("  node %d: cpus %s, memory %" PRIu64 " kB total, %" PRIu64 " kB free",
@@ -161,7 +179,7 @@ static void print_node(const struct ibsp_topology *t, struct ibsp_node_idx n)
 	if (tier >= 0)
 		printf(", memory tier %d", tier);
 	printf("\n");
-	for (uint32_t k = 0; k < nr_ranges; k++) {
+	for (uint32_t k = 0; k < nr_ranges(t, n); k++) {
 		uint64_t first, last;
 
 		range_bytes(t, &r[k], &first, &last);
@@ -169,40 +187,23 @@ static void print_node(const struct ibsp_topology *t, struct ibsp_node_idx n)
 	}
 }
 
-static void info_text(const char *path, const struct ibsp_perf_reader *r)
+static void topo_text(const struct ibsp_topology *t)
 {
-	const struct ibsp_recording_info *in = ibsp_perf_reader__info(r);
-	const struct ibsp_perf_stats *st = ibsp_perf_reader__stats(r);
-	uint64_t doff, dsize;
-
-	ibsp_perf_reader__data_range(r, &doff, &dsize);
-	printf("file:        %s (data %" PRIu64 " bytes at %#" PRIx64 ")\n", path, dsize, doff);
-	printf("host:        %s\n", or_unknown(in->hostname));
-	printf("os release:  %s\n", or_unknown(in->osrelease));
-	printf("arch:        %s\n", or_unknown(in->arch));
-	printf("cpu:         %s [%s]\n", or_unknown(in->cpudesc), or_unknown(in->cpuid));
-	printf("cpus:        %u online, %u available\n", in->nr_cpus_online, in->nr_cpus_avail);
-	if (in->total_mem_kb)
-		printf("memory:      %" PRIu64 " kB\n", in->total_mem_kb);
-	if (in->nr_cmdline) {
-		printf("cmdline:    ");
-		for (uint32_t i = 0; i < in->nr_cmdline; i++)
-			printf(" %s", in->cmdline[i]);
-		printf("\n");
-	}
-	if (!in->topo) {
+	if (!t) {
 		printf("topology:    none recorded (no NUMA_TOPOLOGY feature)\n");
-	} else {
-		const struct ibsp_topology *t = in->topo;
-
-		printf("topology:    %u node(s)", ibsp_topology__nr_nodes(t));
-		if (ibsp_topology__has_block_map(t))
-			printf(", memory block size %#" PRIx64, ibsp_topology__block_size_bytes(t));
-		printf("\n");
-		for (uint32_t i = 0; i < ibsp_topology__nr_nodes(t); i++)
-			print_node(t, ibsp_node_idx((int)i));
-		cli_topo_print_distances(t);
+		return;
 	}
+	printf("topology:    %u node(s)", ibsp_topology__nr_nodes(t));
+	if (ibsp_topology__has_block_map(t))
+		printf(", memory block size %#" PRIx64, ibsp_topology__block_size_bytes(t));
+	printf("\n");
+	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(t); i++)
+		node_text(t, ibsp_node_idx((int)i));
+	cli_topo_print_distances(t);
+}
+
+static void counts_text(const struct ibsp_perf_reader *r, const struct ibsp_perf_stats *st)
+{
 	printf("events:      %u\n", ibsp_perf_reader__nr_events(r));
 	for (uint32_t i = 0; i < ibsp_perf_reader__nr_events(r); i++) {
 		const struct ibsp_event_desc *ev = ibsp_perf_reader__event(r, i);
@@ -234,6 +235,30 @@ static void info_text(const char *path, const struct ibsp_perf_reader *r)
 	printf("lost:        %" PRIu64 " records in %" PRIu64 " LOST records; %" PRIu64
 	       " throttle events\n",
 	       st->loss.lost, st->loss.lost_records, st->loss.throttle);
+}
+
+static void info_text(const char *path, const struct ibsp_perf_reader *r)
+{
+	const struct ibsp_recording_info *in = ibsp_perf_reader__info(r);
+	uint64_t doff, dsize;
+
+	ibsp_perf_reader__data_range(r, &doff, &dsize);
+	printf("file:        %s (data %" PRIu64 " bytes at %#" PRIx64 ")\n", path, dsize, doff);
+	printf("host:        %s\n", or_unknown(in->hostname));
+	printf("os release:  %s\n", or_unknown(in->osrelease));
+	printf("arch:        %s\n", or_unknown(in->arch));
+	printf("cpu:         %s [%s]\n", or_unknown(in->cpudesc), or_unknown(in->cpuid));
+	printf("cpus:        %u online, %u available\n", in->nr_cpus_online, in->nr_cpus_avail);
+	if (in->total_mem_kb)
+		printf("memory:      %" PRIu64 " kB\n", in->total_mem_kb);
+	if (in->nr_cmdline) {
+		printf("cmdline:    ");
+		for (uint32_t i = 0; i < in->nr_cmdline; i++)
+			printf(" %s", in->cmdline[i]);
+		printf("\n");
+	}
+	topo_text(in->topo);
+	counts_text(r, ibsp_perf_reader__stats(r));
 }
 
 int cmd_info(int argc, char **argv)

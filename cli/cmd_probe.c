@@ -71,88 +71,108 @@ static json_t *topo_json(const struct ibsp_topology *t)
 	return nodes;
 }
 
+/* What probe found. */
+struct probe {
+	struct ibsp_sampler_status st[3]; /* by kinds[] */
+	struct ibsp_host_caps caps;
+	struct ibsp_topology *topo; /* NULL when unreadable */
+	int hw;			    /* a hardware sampler is available */
+};
+
+static void print_json(const struct probe *p)
+{
+	json_t *root = json_object(), *samplers = json_array();
+
+	for (int i = 0; i < 3; i++) {
+		json_t *s = json_object();
+
+		json_object_set_new(s, "sampler", json_string(ibsp_sampler_kind__name(kinds[i])));
+		json_object_set_new(s, "available", json_boolean(p->st[i].available));
+		json_object_set_new(s, "coarse", json_boolean(kinds[i] == IBSP_SAMPLER_SOFT));
+		json_object_set_new(s, "detail", json_string(p->st[i].detail));
+		json_object_set_new(
+		    s, "reason", p->st[i].available ? json_null() : json_string(p->st[i].reason));
+		json_array_append_new(samplers, s);
+	}
+	json_object_set_new(root, "samplers", samplers);
+	json_object_set_new(root, "nodes", topo_json(p->topo));
+	json_object_set_new(root, "distance", cli_topo_distance_json(p->topo));
+	json_object_set_new(root, "host", caps_json(&p->caps));
+	json_dumpf(root, stdout, JSON_INDENT(2));
+	fputc('\n', stdout);
+	json_decref(root);
+}
+
+static void print_topo(const struct ibsp_topology *topo)
+{
+	printf("topology:\n");
+	for (uint32_t i = 0; topo && i < ibsp_topology__nr_nodes(topo); i++) {
+		struct ibsp_node_idx n = ibsp_node_idx((int)i);
+		bool cpus = ibsp_topology__nr_cpus(topo, n);
+
+		printf("  node %d: cpus %s, %" PRIu64 " kB, %" PRIu64 " kB free",
+		       ibsp_topology__node_id(topo, n).id,
+		       cpus ? ibsp_topology__cpulist(topo, n) : "none",
+		       ibsp_topology__mem_total_kb(topo, n), ibsp_topology__mem_free_kb(topo, n));
+		if (ibsp_topology__tier(topo, n) >= 0)
+			printf(", memory tier %d", ibsp_topology__tier(topo, n));
+		printf("%s\n", cpus ? "" : " (CPU-less)");
+	}
+	if (topo)
+		cli_topo_print_distances(topo);
+}
+
+static void print_host(const struct ibsp_host_caps *caps)
+{
+	printf("host:\n");
+	printf("  cpu: %s family %#x model %#x stepping %u%s\n", caps->vendor, caps->family,
+	       caps->model, caps->stepping, caps->hypervisor ? ", in a VM" : "");
+	printf("  core PMU: %s; libpfm4 PMU: %s; IBS caps: %#x\n",
+	       caps->core_pmu ? "present" : "absent", caps->pfm_pmu[0] ? caps->pfm_pmu : "none",
+	       caps->ibs_caps);
+	printf("  perf_event_paranoid: %d\n", caps->perf_event_paranoid);
+	printf("  capabilities: CAP_SYS_ADMIN %s, CAP_PERFMON %s, CAP_SYS_PTRACE %s, "
+	       "CAP_SYS_NICE %s, CAP_IPC_LOCK %s\n",
+	       caps->cap_sys_admin ? "yes" : "no", caps->cap_perfmon ? "yes" : "no",
+	       caps->cap_sys_ptrace ? "yes" : "no", caps->cap_sys_nice ? "yes" : "no",
+	       caps->cap_ipc_lock ? "yes" : "no");
+}
+
+static void print_text(const struct probe *p)
+{
+	printf("samplers:\n");
+	for (int i = 0; i < 3; i++)
+		printf("  %-5s %-13s %s\n", ibsp_sampler_kind__name(kinds[i]),
+		       p->st[i].available ? "available" : "unavailable",
+		       p->st[i].available ? p->st[i].detail : p->st[i].reason);
+	print_topo(p->topo);
+	print_host(&p->caps);
+	if (!p->hw)
+		printf("\nno hardware sampler: use 'record --sampler=soft' (coarse) or replay "
+		       "a recording\n");
+}
+
 int cmd_probe(int argc, char **argv)
 {
-	struct ibsp_sampler_status st[3];
-	struct ibsp_host_caps caps;
-	struct ibsp_topology *topo = NULL;
-	int c, as_json = 0, hw = 0, any = 0, rc;
+	struct probe p = { 0 };
+	int c, as_json = 0, any = 0, rc;
 
 	c = cli_json_opts(argc, argv, probe_usage, 0, &as_json);
 	if (c >= 0)
 		return c;
-	ibsp_host_caps__read("/sys", &caps);
+	ibsp_host_caps__read("/sys", &p.caps);
 	for (int i = 0; i < 3; i++) {
-		ibsp_sampler__probe(kinds[i], NULL, &caps, &st[i]);
-		hw |= st[i].available && kinds[i] != IBSP_SAMPLER_SOFT;
-		any |= st[i].available;
+		ibsp_sampler__probe(kinds[i], NULL, &p.caps, &p.st[i]);
+		p.hw |= p.st[i].available && kinds[i] != IBSP_SAMPLER_SOFT;
+		any |= p.st[i].available;
 	}
-	if (ibsp_topology__from_host("/sys", &topo))
-		topo = NULL;
-
-	if (as_json) {
-		json_t *root = json_object(), *samplers = json_array();
-
-		for (int i = 0; i < 3; i++) {
-			json_t *s = json_object();
-
-			json_object_set_new(s, "sampler",
-					    json_string(ibsp_sampler_kind__name(kinds[i])));
-			json_object_set_new(s, "available", json_boolean(st[i].available));
-			json_object_set_new(s, "coarse",
-					    json_boolean(kinds[i] == IBSP_SAMPLER_SOFT));
-			json_object_set_new(s, "detail", json_string(st[i].detail));
-			json_object_set_new(
-			    s, "reason", st[i].available ? json_null() : json_string(st[i].reason));
-			json_array_append_new(samplers, s);
-		}
-		json_object_set_new(root, "samplers", samplers);
-		json_object_set_new(root, "nodes", topo_json(topo));
-		json_object_set_new(root, "distance", cli_topo_distance_json(topo));
-		json_object_set_new(root, "host", caps_json(&caps));
-		json_dumpf(root, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
-		json_decref(root);
-	} else {
-		printf("samplers:\n");
-		for (int i = 0; i < 3; i++)
-			printf("  %-5s %-13s %s\n", ibsp_sampler_kind__name(kinds[i]),
-			       st[i].available ? "available" : "unavailable",
-			       st[i].available ? st[i].detail : st[i].reason);
-		printf("topology:\n");
-		for (uint32_t i = 0; topo && i < ibsp_topology__nr_nodes(topo); i++) {
-			struct ibsp_node_idx n = ibsp_node_idx((int)i);
-			bool cpus = ibsp_topology__nr_cpus(topo, n);
-
-			printf("  node %d: cpus %s, %" PRIu64 " kB, %" PRIu64 " kB free",
-			       ibsp_topology__node_id(topo, n).id,
-			       cpus ? ibsp_topology__cpulist(topo, n) : "none",
-			       ibsp_topology__mem_total_kb(topo, n),
-			       ibsp_topology__mem_free_kb(topo, n));
-			if (ibsp_topology__tier(topo, n) >= 0)
-				printf(", memory tier %d", ibsp_topology__tier(topo, n));
-			printf("%s\n", cpus ? "" : " (CPU-less)");
-		}
-		if (topo)
-			cli_topo_print_distances(topo);
-		printf("host:\n");
-		printf("  cpu: %s family %#x model %#x stepping %u%s\n", caps.vendor, caps.family,
-		       caps.model, caps.stepping, caps.hypervisor ? ", in a VM" : "");
-		printf("  core PMU: %s; libpfm4 PMU: %s; IBS caps: %#x\n",
-		       caps.core_pmu ? "present" : "absent",
-		       caps.pfm_pmu[0] ? caps.pfm_pmu : "none", caps.ibs_caps);
-		printf("  perf_event_paranoid: %d\n", caps.perf_event_paranoid);
-		printf("  capabilities: CAP_SYS_ADMIN %s, CAP_PERFMON %s, CAP_SYS_PTRACE %s, "
-		       "CAP_SYS_NICE %s, CAP_IPC_LOCK %s\n",
-		       caps.cap_sys_admin ? "yes" : "no", caps.cap_perfmon ? "yes" : "no",
-		       caps.cap_sys_ptrace ? "yes" : "no", caps.cap_sys_nice ? "yes" : "no",
-		       caps.cap_ipc_lock ? "yes" : "no");
-		if (!hw)
-			printf(
-			    "\nno hardware sampler: use 'record --sampler=soft' (coarse) or replay "
-			    "a recording\n");
-	}
-	ibsp_topology__delete(topo);
-	rc = hw ? EXIT_OK : any ? EXIT_NOHW : EXIT_FAIL;
+	if (ibsp_topology__from_host("/sys", &p.topo))
+		p.topo = NULL;
+	if (as_json)
+		print_json(&p);
+	else
+		print_text(&p);
+	ibsp_topology__delete(p.topo);
+	rc = p.hw ? EXIT_OK : any ? EXIT_NOHW : EXIT_FAIL;
 	return fflush(stdout) ? EXIT_FAIL : rc;
 }

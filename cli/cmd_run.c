@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
-/* ibs-promote run: the live daemon. Options and messages only; engine/daemon.c does the work. */
-#include <errno.h>
-#include <getopt.h>
+/*
+ * ibs-promote run: the live daemon. Parse -> env -> run: the options fill a
+ * struct run_env, and run() hands it to engine/daemon, which does the work.
+ */
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "ibsp/daemon.h"
+#include "options.h"
 #include "policy_opts.h"
 
 static const char usage[] =
@@ -25,15 +26,12 @@ static const char usage[] =
     "  -G, --cgroup PATH    the processes of a cgroup v2 directory\n"
     "\n"
     "Options:\n"
-    "  --sampler KIND       auto (default: IBS-op, then PEBS), ibs, pebs, soft\n"
-    "  --period N           sampling period (sampler units; default per sampler)\n"
-    "  --duration S         stop after S seconds (decimals allowed)\n"
     "  --dry-run            decide and report, move nothing\n"
     "  --json FILE|-        telemetry as JSON Lines (docs/telemetry.md)\n"
     "  --record FILE        also write the samples as perf.data, for replay\n"
-    "  --mmap-pages N       ring-buffer data pages per CPU (power of two; default 128)\n"
-    "  --drain-ms MS        how often the ring buffers are drained (default 10)\n"
     "  -h, --help           this text\n"
+    "\n"
+    "%s"
     "\n"
     "%s"
     "\n"
@@ -48,161 +46,103 @@ static const char usage[] =
     "(CAP_SYS_PTRACE) to move their pages: docs/daemon.md.\n";
 
 enum {
-	OPT_SAMPLER = POPT__END + 1,
-	OPT_PERIOD,
-	OPT_DURATION,
-	OPT_DRY_RUN,
+	OPT_DRY_RUN = POPT__END + 1,
 	OPT_JSON,
 	OPT_RECORD,
-	OPT_MMAP_PAGES,
-	OPT_DRAIN_MS,
 };
 
-int cmd_run(int argc, char **argv)
+/** struct run_env - everything `run` does, defaults first, then the command line */
+struct run_env {
+	struct cli_sampling s; /* target (default -a), sampler, capture, --duration */
+	struct cli_policy p;   /* the policy and the engine's settings */
+	bool dry_run;
+	const char *json_path;	 /* --json */
+	const char *record_path; /* --record */
+	int argc;		 /* the command line, for the recording's header */
+	char **argv;
+};
+
+static void env_init(struct run_env *env, int argc, char **argv)
+{
+	memset(env, 0, sizeof(*env));
+	cli_sampling__init(&env->s);
+	cli_policy__init(&env->p);
+	env->argc = argc;
+	env->argv = argv;
+}
+
+/* The options only `run` has. 1: taken, 0: not one. */
+static int own_opt(struct run_env *env, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_DRY_RUN:
+		env->dry_run = true;
+		return 1;
+	case OPT_JSON:
+		env->json_path = arg;
+		return 1;
+	case OPT_RECORD:
+		env->record_path = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Fill @env from the command line. Return -1 to go on, or the exit code. */
+static int parse_args(int argc, char **argv, struct run_env *env)
 {
 	static const struct option opts[] = {
 		CLI_POLICY_OPTIONS,
-		{ "all-cpus", no_argument, NULL, 'a' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "cgroup", required_argument, NULL, 'G' },
-		{ "sampler", required_argument, NULL, OPT_SAMPLER },
-		{ "period", required_argument, NULL, OPT_PERIOD },
-		{ "duration", required_argument, NULL, OPT_DURATION },
+		CLI_SAMPLING_OPTIONS,
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "json", required_argument, NULL, OPT_JSON },
 		{ "record", required_argument, NULL, OPT_RECORD },
-		{ "mmap-pages", required_argument, NULL, OPT_MMAP_PAGES },
-		{ "drain-ms", required_argument, NULL, OPT_DRAIN_MS },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct ibsp_daemon_opts o = { .sz = sizeof(o), .argc = argc, .argv = argv };
-	struct ibsp_daemon_result res;
-	struct ibsp_host_caps caps;
-	struct cli_policy p;
-	bool min_heat_set = false;
-	uint64_t v;
-	int c, ret;
+	int c;
 
-	cli_policy__init(&p);
-	o.sampler.sz = sizeof(o.sampler);
-	o.capture.sz = sizeof(o.capture);
-	o.capture.target = IBSP_TARGET_ALL_CPUS;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "ap:G:h", opts, NULL)) != -1) {
-		int h = cli_policy__opt(&p, c, optarg, "run");
+	while ((c = getopt_long(argc, argv, "h" CLI_SAMPLING_SHORT, opts, NULL)) != -1) {
+		int h = cli_policy__opt(&env->p, c, optarg, "run");
 
+		if (!h)
+			h = cli_sampling__opt(&env->s, c, optarg, "run");
+		if (!h)
+			h = own_opt(env, c, optarg);
 		if (h < 0)
 			return EXIT_USAGE;
-		if (h) {
-			min_heat_set |= c == POPT_MIN_HEAT;
+		if (h)
 			continue;
-		}
-		switch (c) {
-		case 'a':
-			o.capture.target = IBSP_TARGET_ALL_CPUS;
-			break;
-		case 'p':
-			if (cli_uint_arg("run", "pid", optarg, 1, 0x3fffffff, &v))
-				return EXIT_USAGE;
-			o.capture.target = IBSP_TARGET_PID;
-			o.capture.pid = (pid_t)v;
-			break;
-		case 'G':
-			o.capture.target = IBSP_TARGET_CGROUP;
-			o.capture.cgroup_path = optarg;
-			break;
-		case OPT_SAMPLER:
-			if (!strcmp(optarg, "auto"))
-				o.sampler.kind = IBSP_SAMPLER_NONE;
-			else if (!strcmp(optarg, "ibs"))
-				o.sampler.kind = IBSP_SAMPLER_IBS;
-			else if (!strcmp(optarg, "pebs"))
-				o.sampler.kind = IBSP_SAMPLER_PEBS;
-			else if (!strcmp(optarg, "soft"))
-				o.sampler.kind = IBSP_SAMPLER_SOFT;
-			else {
-				fprintf(stderr,
-					"ibs-promote run: --sampler: '%s' is not auto, ibs, "
-					"pebs or soft\n",
-					optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case OPT_PERIOD:
-			if (cli_uint_arg("run", "period", optarg, 1, UINT32_MAX, &v))
-				return EXIT_USAGE;
-			o.sampler.period = v;
-			break;
-		case OPT_DURATION: {
-			char *end;
-
-			o.duration_s = strtod(optarg, &end);
-			if (!*optarg || *end || !(o.duration_s > 0)) {
-				fprintf(stderr,
-					"ibs-promote run: --duration: '%s' is not a positive "
-					"number of seconds\n",
-					optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		}
-		case OPT_DRY_RUN:
-			o.dry_run = true;
-			break;
-		case OPT_JSON:
-			o.json_path = optarg;
-			break;
-		case OPT_RECORD:
-			o.record_path = optarg;
-			break;
-		case OPT_MMAP_PAGES:
-			if (cli_uint_arg("run", "mmap-pages", optarg, 1, 1 << 20, &v))
-				return EXIT_USAGE;
-			if (v & (v - 1)) {
-				fprintf(stderr,
-					"ibs-promote run: --mmap-pages: %s is not a power of two\n",
-					optarg);
-				return EXIT_USAGE;
-			}
-			o.capture.mmap_pages = (uint32_t)v;
-			break;
-		case OPT_DRAIN_MS:
-			if (cli_uint_arg("run", "drain-ms", optarg, 1, 10000, &v))
-				return EXIT_USAGE;
-			o.drain_ms = (uint32_t)v;
-			break;
-		case 'h':
-			printf(usage, cli_policy_help);
+		if (c == 'h') {
+			printf(usage, cli_sampling_help, cli_policy_help);
 			return EXIT_OK;
-		default:
-			fprintf(stderr, "ibs-promote run: see 'ibs-promote run --help'\n");
-			return EXIT_USAGE;
 		}
+		return cli_usage_error("run");
 	}
 	if (optind != argc) {
 		fprintf(stderr, "ibs-promote run: unexpected argument '%s'\n", argv[optind]);
-		return EXIT_USAGE;
+		return cli_usage_error("run");
 	}
-	ibsp_host_caps__read("/sys", &caps);
-	if (o.sampler.kind == IBSP_SAMPLER_NONE) {
-		char why[1024];
+	return cli_sampling__check(&env->s, "run") ? cli_usage_error("run") : -1;
+}
 
-		o.sampler.kind = ibsp_sampler__auto(&o.sampler, &caps, why, sizeof(why));
-		if (o.sampler.kind == IBSP_SAMPLER_NONE) {
-			fprintf(stderr, "ibs-promote run: %s\n", why);
-			return EXIT_NOHW;
-		}
-	}
-	if (o.sampler.kind == IBSP_SAMPLER_SOFT) {
-		/* One fault per page: one sample is all the evidence there will be. */
-		if (!min_heat_set)
-			p.eng.min_heat = 1;
-		fprintf(stderr, "ibs-promote run: the soft sampler is coarse: it sees first "
-				"touches and NUMA hinting faults, not every access\n");
-	}
-	o.engine = p.eng;
-	o.top_tier = p.top_tier;
+static int run(const struct run_env *env)
+{
+	struct ibsp_daemon_opts o = { .sz = sizeof(o), .argc = env->argc, .argv = env->argv };
+	struct ibsp_daemon_result res;
+	int ret;
+
+	o.sampler = env->s.sampler;
+	o.capture = env->s.capture;
+	o.duration_s = env->s.duration_s;
+	o.drain_ms = env->s.drain_ms;
+	o.engine = env->p.eng;
+	o.top_tier = env->p.top_tier;
+	o.dry_run = env->dry_run;
+	o.json_path = env->json_path;
+	o.record_path = env->record_path;
 	ret = ibsp_daemon__run(&o, &res);
 	fprintf(stderr,
 		"ibs-promote run: %s: %" PRIu64 " samples, %" PRIu64 " pages planned, %" PRIu64
@@ -212,4 +152,21 @@ int cmd_run(int argc, char **argv)
 	if (ret)
 		return cli_exit_code(ret);
 	return res.complete ? EXIT_OK : EXIT_FAIL;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_env env;
+	int rc;
+
+	env_init(&env, argc, argv);
+	rc = parse_args(argc, argv, &env);
+	if (rc >= 0)
+		return rc;
+	rc = cli_sampling__resolve(&env.s, "run");
+	if (rc >= 0)
+		return rc;
+	if (env.s.sampler.kind == IBSP_SAMPLER_SOFT)
+		cli_policy__for_soft_sampler(&env.p);
+	return run(&env);
 }

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: MIT
 /* ibs-promote: entry point and subcommand dispatch. */
-#include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,51 +14,6 @@ static void cli_print(enum ibsp_log_level level, const char *fmt, va_list ap)
 		return;
 	fputs("ibs-promote: ", stderr);
 	vfprintf(stderr, fmt, ap);
-}
-
-int cli_exit_code(int err)
-{
-	switch (err) {
-	case 0:
-		return EXIT_OK;
-	case -EINVAL:
-	case -EPROTONOSUPPORT:
-	case -ENODATA:
-		return EXIT_BADDATA;
-	default:
-		return EXIT_FAIL;
-	}
-}
-
-int cli_json_opts(int argc, char **argv, const char *usage, int nr_args, int *as_json)
-{
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int c;
-
-	*as_json = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			*as_json = 1;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (argc - optind != nr_args) {
-		fputs(usage, stderr);
-		return EXIT_USAGE;
-	}
-	return -1;
 }
 
 static const char usage[] =
@@ -98,7 +51,7 @@ static const char usage[] =
     "  1  system error (I/O, memory, permission)\n"
     "  2  bad command line\n"
     "  3  malformed or unsupported input file (the message names file, offset and field)\n"
-    "  4  no hardware sampler available (probe; record --sampler=auto)\n";
+    "  4  no hardware sampler available (probe; record and run with --sampler=auto)\n";
 
 int main(int argc, char **argv)
 {

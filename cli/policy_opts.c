@@ -33,24 +33,6 @@ void cli_policy__init(struct cli_policy *p)
 	p->eng.rate_bytes_per_s = (uint64_t)DEFAULT_RATE_MIB_S << 20;
 }
 
-int cli_uint_arg(const char *cmd, const char *opt, const char *arg, uint64_t lo, uint64_t hi,
-		 uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(arg, &end, 10);
-	if (!*arg || *end || arg[0] == '-' || errno || v < lo || v > hi) {
-		fprintf(stderr,
-			"ibs-promote %s: --%s: '%s' is not a whole number in [%llu, %llu]\n", cmd,
-			opt, arg, (unsigned long long)lo, (unsigned long long)hi);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
 static int pct_arg(const char *cmd, const char *opt, const char *arg, double lo, double hi,
 		   uint32_t *bp)
 {
@@ -101,6 +83,7 @@ int cli_policy__opt(struct cli_policy *p, int c, const char *arg, const char *cm
 		if (cli_uint_arg(cmd, "min-heat", arg, 1, 1 << 20, &v))
 			return -1;
 		p->eng.min_heat = (uint32_t)v;
+		p->min_heat_set = true;
 		return 1;
 	case POPT_PINGPONG:
 		if (cli_uint_arg(cmd, "pingpong", arg, 1, 1 << 20, &v))
@@ -135,4 +118,16 @@ int cli_policy__opt(struct cli_policy *p, int c, const char *arg, const char *cm
 	default:
 		return 0;
 	}
+}
+
+void cli_policy__for_soft_sampler(struct cli_policy *p)
+{
+	/* One fault per page: one sample is all the evidence there will be. */
+	if (!p->min_heat_set)
+		p->eng.min_heat = 1;
+}
+
+void cli_policy__name(const struct cli_policy *p, char *buf, size_t len)
+{
+	ibsp_policy__name(&p->eng.policy, buf, len);
 }

@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* Policy options shared by `replay` and `run`. */
+/*
+ * Policy options shared by `replay` and `run`. Every call into the policy
+ * library the command line makes (parse, name) is in policy_opts.c.
+ */
 #ifndef IBSP_CLI_POLICY_OPTS_H
 #define IBSP_CLI_POLICY_OPTS_H
 
 #include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ibsp/engine.h"
+#include "options.h"
 
 /* Long-option codes; start above any short option character. */
 enum {
@@ -47,6 +53,7 @@ extern const char cli_policy_help[];
 struct cli_policy {
 	struct ibsp_engine_opts eng;
 	const char *top_tier; /* NULL: the nodes with CPUs */
+	bool min_heat_set;    /* --min-heat was given */
 };
 
 /* Defaults for a command-line run (rate 256 MiB/s; the rest the engine's). */
@@ -58,11 +65,10 @@ void cli_policy__init(struct cli_policy *p);
  */
 int cli_policy__opt(struct cli_policy *p, int c, const char *arg, const char *cmd);
 
-/*
- * Parse a whole number for option --@opt of command @cmd within [@lo, @hi].
- * Return 0, or -1 after printing an error naming the option and the value.
- */
-int cli_uint_arg(const char *cmd, const char *opt, const char *arg, uint64_t lo, uint64_t hi,
-		 uint64_t *out);
+/* The soft sampler (one fault per page): --min-heat defaults to 1 unless given. */
+void cli_policy__for_soft_sampler(struct cli_policy *p);
+
+/* The policy's name as the summaries print it ("locality", "fixed-node:1"). */
+void cli_policy__name(const struct cli_policy *p, char *buf, size_t len);
 
 #endif

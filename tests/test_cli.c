@@ -15,7 +15,8 @@ static int cli(const char *args, char **out, char **err)
 {
 	char cmd[1024];
 
-	snprintf(cmd, sizeof(cmd), IBSP_CLI " %s", args);
+	/* bounded: a command line that were wrongly accepted would sample until stopped */
+	snprintf(cmd, sizeof(cmd), "timeout -s INT 20 " IBSP_CLI " %s", args);
 	return run_cmd(cmd, out, err);
 }
 
@@ -145,6 +146,145 @@ Test(cli, probe_json_topology)
 	}
 	json_decref(j);
 	ibsp_topology__delete(t);
+	free(out);
+	free(err);
+}
+
+/* @s with every "record" replaced by "run" (the command names in the messages), malloc'd. */
+static char *as_run(const char *s)
+{
+	char *out = malloc(strlen(s) + 1), *o = out;
+
+	cr_assert(out);
+	while (*s) {
+		if (!strncmp(s, "record", 6)) {
+			memcpy(o, "run", 3);
+			o += 3;
+			s += 6;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * The sampling options are one table: record and run reject the same values
+ * with the same message (their own name in it) and exit 2. A row that were
+ * accepted would sample: `timeout` bounds it.
+ */
+Test(cli, record_and_run_reject_the_same_sampling_values)
+{
+	static const struct {
+		const char *args;
+		const char *in_err;
+	} bad[] = {
+		{ "--duration nan", "--duration: 'nan' is not a positive number of seconds" },
+		{ "--duration inf", "--duration: 'inf' is not a positive" },
+		{ "--duration 1e999", "--duration: '1e999' is not a positive" },
+		{ "--duration -1", "--duration: '-1' is not a positive" },
+		{ "--duration 0", "--duration: '0' is not a positive" },
+		{ "-d 2x", "--duration: '2x' is not a positive" },
+		{ "--duration", "requires an argument" },
+		{ "-a --pid 1", "give only one of -a, --pid, --cgroup" },
+		{ "-a --cgroup /sys/fs/cgroup", "give only one of -a, --pid, --cgroup" },
+		{ "--pid 1 -G /sys/fs/cgroup", "give only one of -a, --pid, --cgroup" },
+		{ "--pid 0", "--pid: '0' is not a whole number in [1, 1073741823]" },
+		{ "-p -5", "--pid: '-5' is not a whole number" },
+		{ "--pid 12x", "--pid: '12x' is not a whole number" },
+		{ "--period 0", "--period: '0' is not a whole number in [1, 4294967295]" },
+		{ "-c 4294967296", "--period: '4294967296' is not a whole number" },
+		{ "-c 0x", "--period: '0x' is not a whole number" },
+		{ "--sampler nope", "--sampler: 'nope' is not auto, ibs, pebs or soft" },
+		{ "-s IBS", "--sampler: 'IBS' is not auto" },
+		{ "--mmap-pages 3", "--mmap-pages: 3 is not a power of two" },
+		{ "--mmap-pages 0", "--mmap-pages: '0' is not a whole number in [1, 1048576]" },
+		{ "--ldlat 0", "--ldlat: '0' is not a whole number in [1, 65535]" },
+		{ "--ldlat 65536", "--ldlat: '65536' is not a whole number" },
+		{ "--wakeup-bytes 0", "--wakeup-bytes: '0' is not a whole number" },
+		{ "--drain-ms 10001", "--drain-ms: '10001' is not a whole number in [1, 10000]" },
+		{ "--bogus", "unrecognized option '--bogus'" },
+		{ "-x", "invalid option -- 'x'" },
+	};
+	char args[512], *out, *rec_err, *run_err, *want;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc_rec, rc_run;
+
+		snprintf(args, sizeof(args), "record -o %s %s", tmp_path("never.data"),
+			 bad[i].args);
+		rc_rec = cli(args, &out, &rec_err);
+		free(out);
+		snprintf(args, sizeof(args), "run %s", bad[i].args);
+		rc_run = cli(args, &out, &run_err);
+		free(out);
+		cr_expect_eq(rc_rec, 2, "record %s: exit %d: %s", bad[i].args, rc_rec, rec_err);
+		cr_expect_eq(rc_run, 2, "run %s: exit %d: %s", bad[i].args, rc_run, run_err);
+		cr_expect(strstr(rec_err, bad[i].in_err), "record %s: stderr lacks '%s': %s",
+			  bad[i].args, bad[i].in_err, rec_err);
+		want = as_run(rec_err);
+		cr_expect_str_eq(run_err, want, "'%s': record and run say different things",
+				 bad[i].args);
+		free(want);
+		free(rec_err);
+		free(run_err);
+	}
+}
+
+/* The policy options are one table too: run and replay reject the same values alike. */
+Test(cli, run_and_replay_reject_the_same_policy_values)
+{
+	static const char *const bad[] = {
+		"--policy nearest", "--interval 0",   "--rate -1",	 "--min-share 40",
+		"--min-heat 0",	    "--pingpong 0x",  "--watermark 100", "--max-pages 15",
+		"--decay-shift 17", "--interval 1.5",
+	};
+	char args[512], *out, *run_err, *replay_err;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc_run, rc_replay;
+		const char *a, *b;
+
+		snprintf(args, sizeof(args), "run %s", bad[i]);
+		rc_run = cli(args, &out, &run_err);
+		free(out);
+		snprintf(args, sizeof(args), "replay %s " IBSP_FIXTURE_DIR "/example-2s-cxl.data",
+			 bad[i]);
+		rc_replay = cli(args, &out, &replay_err);
+		free(out);
+		cr_expect_eq(rc_run, 2, "run %s: exit %d: %s", bad[i], rc_run, run_err);
+		cr_expect_eq(rc_replay, 2, "replay %s: exit %d: %s", bad[i], rc_replay, replay_err);
+		/* the same words after the command's name */
+		a = strstr(run_err, "run: ");
+		b = strstr(replay_err, "replay: ");
+		cr_assert(a && b, "%s: %s / %s", bad[i], run_err, replay_err);
+		cr_expect_str_eq(a + 5, b + 8, "'%s': run and replay say different things", bad[i]);
+		free(run_err);
+		free(replay_err);
+	}
+}
+
+/* The same good sampling options (short ones included) are accepted by both. */
+Test(cli, record_and_run_accept_the_same_sampling_values)
+{
+	static const char opts[] = "--sampler=soft -a -d 0.3 -c 0x1 --mmap-pages 8 "
+				   "--drain-ms 20 --wakeup-bytes 4096";
+	char args[512], *out, *err;
+	int rc;
+
+	snprintf(args, sizeof(args), "record -o %s %s", tmp_path("good.data"), opts);
+	rc = cli(args, &out, &err);
+	if (rc == 1 && strstr(err, "ermission"))
+		cr_skip_test("software perf events are not permitted here: %s", err);
+	cr_expect_eq(rc, 0, "record %s: exit %d: %s", opts, rc, err);
+	cr_expect(strstr(err, "samples ("), "no summary line: %s", err);
+	free(out);
+	free(err);
+	snprintf(args, sizeof(args), "run --dry-run %s", opts);
+	rc = cli(args, &out, &err);
+	cr_expect_eq(rc, 0, "run %s: exit %d: %s", opts, rc, err);
+	cr_expect(strstr(err, "ibs-promote run: duration:"), "run did not end at -d: %s", err);
 	free(out);
 	free(err);
 }

@@ -9,7 +9,10 @@
  *  - record is flushed (a complete, readable file) on SIGINT;
  *  - record --cgroup keeps the cgroup's tasks only (PERF_FLAG_PID_CGROUP);
  *  - --sampler=auto without IBS or PEBS fails with what it found and how to go on;
- *  - the live decoder routes each sample to its event by the sample id.
+ *  - the live decoder routes each sample to its event by the sample id;
+ *  - record -a -- CMD ends when CMD exits; a CMD that cannot run still leaves a
+ *    finished file (record runs on the daemon's loop: engine/daemon);
+ *  - --sampler=auto without IBS or PEBS fails with what it found and how to go on.
  * Live capture needs perf_event_open with physical addresses: tests that
  * cannot get it skip themselves and say why.
  */
@@ -547,4 +550,49 @@ Test(live, decoder_routes_samples_by_id)
 	cr_assert_eq(st->by_kind[IBSP_SAMPLER_SOFT], 5);
 	cr_assert_eq(st->unknown_event, 1);
 	ibsp_live_decoder__delete(d);
+}
+
+/* -a -- CMD: the whole system, until the command exits (watched by the daemon's loop). */
+Test(live, all_cpus_with_a_command_ends_with_it)
+{
+	const char *data = tmp_path("a-cmd.data");
+	char cmd[512], *out, *err;
+	struct ibsp_sample *s;
+	size_t n;
+	int rc, e;
+
+	need_live_capture();
+	snprintf(cmd, sizeof(cmd),
+		 IBSP_CLI " record -o %s --sampler=soft -a -d 30 -- " IBSP_FAULTER " 16", data);
+	rc = run_cmd(cmd, &out, &err);
+	cr_assert_eq(rc, 0, "record: %s", err);
+	cr_assert(!strstr(err, "in 30."), "record ran for its whole --duration: %s", err);
+	cr_assert(strstr(err, "samples ("), "no summary line: %s", err);
+	n = read_all_samples(data, &s, &e);
+	cr_assert_eq(e, 0);
+	cr_assert_geq(n, 3 * 16, "only %zu samples", n);
+	free(s);
+	free(out);
+	free(err);
+}
+
+/* A command that cannot run: exit 1, said so, and the file is still finished. */
+Test(live, command_that_cannot_run_still_finishes_the_file)
+{
+	const char *data = tmp_path("nocmd.data");
+	struct ibsp_perf_reader *r;
+	char cmd[512], *out, *err;
+	int rc;
+
+	need_live_capture();
+	snprintf(cmd, sizeof(cmd), IBSP_CLI " record -o %s --sampler=soft -- /nonexistent/cmd",
+		 data);
+	rc = run_cmd(cmd, &out, &err);
+	cr_assert_eq(rc, 1, "exit %d: %s", rc, err);
+	cr_assert(strstr(err, "cannot run '/nonexistent/cmd'"), "stderr: %s", err);
+	cr_assert(strstr(err, "0 samples ("), "no summary line: %s", err);
+	cr_assert_eq(ibsp_perf_reader__open(data, NULL, &r), 0);
+	ibsp_perf_reader__close(r);
+	free(out);
+	free(err);
 }

@@ -426,3 +426,30 @@ Test(telemetry, run_record_replays)
 	free(out);
 	free(err);
 }
+
+/* A --pid target that exits ends the run (its events hang up), long before --duration. */
+Test(telemetry, pid_target_exit_ends_the_run)
+{
+	char cmd[1024], *out, *err;
+	json_t *lines[64];
+	size_t n;
+	int rc;
+
+	snprintf(cmd, sizeof(cmd),
+		 "sleep 0.5 & %s run --sampler=soft --pid $! --dry-run --interval 200 "
+		 "--duration 30 --json -",
+		 IBSP_CLI);
+	rc = run_cmd(cmd, &out, &err);
+	if (rc && strstr(err, "Permission denied"))
+		cr_skip_test("software perf events are not permitted here: %s", err);
+	cr_assert_eq(rc, 0, "run exited %d: %s", rc, err);
+	n = split_lines(out, lines, 64);
+	cr_assert_geq(n, 1);
+	cr_expect_str_eq(json_string_value(json_object_get(lines[n - 1], "end_reason")),
+			 "target_exit", "%s", err);
+	cr_expect_lt(json_real_value(json_object_get(lines[n - 1], "time_s")), 20.0);
+	for (size_t i = 0; i < n; i++)
+		json_decref(lines[i]);
+	free(out);
+	free(err);
+}

@@ -17,19 +17,19 @@
 
 #define AIO_MAX_INFLIGHT (64u << 20)
 
-struct aio_req {
+struct ibsp_aio_req {
 	enum { REQ_READ, REQ_WRITE } kind;
-	struct aio_stream *stream; /* writes */
-	uint64_t tag;		   /* reads */
+	struct ibsp_aio_stream *stream; /* writes */
+	uint64_t tag;			/* reads */
 	int fd;
 	uint8_t *buf;
 	size_t len, done;
-	int64_t off;			       /* -1: the file position */
-	struct aio_req *next;		       /* a stream's queue */
-	struct aio_req *live_prev, *live_next; /* every request not yet finished */
+	int64_t off;				    /* -1: the file position */
+	struct ibsp_aio_req *next;		    /* a stream's queue */
+	struct ibsp_aio_req *live_prev, *live_next; /* every request not yet finished */
 };
 
-static void live_add(struct aio *a, struct aio_req *r)
+static void live_add(struct ibsp_aio *a, struct ibsp_aio_req *r)
 {
 	r->live_prev = NULL;
 	r->live_next = a->live;
@@ -38,7 +38,7 @@ static void live_add(struct aio *a, struct aio_req *r)
 	a->live = r;
 }
 
-static void live_del(struct aio *a, struct aio_req *r)
+static void live_del(struct ibsp_aio *a, struct ibsp_aio_req *r)
 {
 	if (r->live_prev)
 		r->live_prev->live_next = r->live_next;
@@ -48,7 +48,7 @@ static void live_del(struct aio *a, struct aio_req *r)
 		r->live_next->live_prev = r->live_prev;
 }
 
-int aio__init(struct aio *a, unsigned int entries)
+int ibsp_aio__init(struct ibsp_aio *a, unsigned int entries)
 {
 	int ret;
 
@@ -57,12 +57,12 @@ int aio__init(struct aio *a, unsigned int entries)
 	return ret;
 }
 
-void aio__exit(struct aio *a)
+void ibsp_aio__exit(struct ibsp_aio *a)
 {
 	/* The ring goes first: then the kernel writes into no buffer of ours. */
 	io_uring_queue_exit(&a->ring);
 	while (a->live) {
-		struct aio_req *r = a->live;
+		struct ibsp_aio_req *r = a->live;
 
 		live_del(a, r);
 		free(r->buf);
@@ -70,7 +70,7 @@ void aio__exit(struct aio *a)
 	}
 }
 
-static struct io_uring_sqe *get_sqe(struct aio *a)
+static struct io_uring_sqe *get_sqe(struct ibsp_aio *a)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&a->ring);
 
@@ -81,9 +81,9 @@ static struct io_uring_sqe *get_sqe(struct aio *a)
 	return sqe;
 }
 
-int aio__read(struct aio *a, int fd, void *buf, size_t len, uint64_t tag)
+int ibsp_aio__read(struct ibsp_aio *a, int fd, void *buf, size_t len, uint64_t tag)
 {
-	struct aio_req *r = calloc(1, sizeof(*r));
+	struct ibsp_aio_req *r = calloc(1, sizeof(*r));
 	struct io_uring_sqe *sqe;
 
 	if (!r)
@@ -103,7 +103,7 @@ int aio__read(struct aio *a, int fd, void *buf, size_t len, uint64_t tag)
 	return io_uring_submit(&a->ring) < 0 ? -EIO : 0;
 }
 
-static int submit_write(struct aio *a, struct aio_req *r)
+static int submit_write(struct ibsp_aio *a, struct ibsp_aio_req *r)
 {
 	struct io_uring_sqe *sqe = get_sqe(a);
 
@@ -117,9 +117,9 @@ static int submit_write(struct aio *a, struct aio_req *r)
 }
 
 /* Complete one CQE; a read's tag and result go to @ev. Returns 1 for a read. */
-static int complete(struct aio *a, struct io_uring_cqe *cqe, struct aio_event *ev)
+static int complete(struct ibsp_aio *a, struct io_uring_cqe *cqe, struct ibsp_aio_event *ev)
 {
-	struct aio_req *r = io_uring_cqe_get_data(cqe);
+	struct ibsp_aio_req *r = io_uring_cqe_get_data(cqe);
 	int res = cqe->res;
 
 	io_uring_cqe_seen(&a->ring, cqe);
@@ -147,7 +147,7 @@ static int complete(struct aio *a, struct io_uring_cqe *cqe, struct aio_event *e
 	a->inflight_bytes -= r->len;
 	r->stream->inflight--;
 	if (r->stream->ordered && r->stream->head) { /* the next of this stream */
-		struct aio_req *n = r->stream->head;
+		struct ibsp_aio_req *n = r->stream->head;
 
 		r->stream->head = n->next;
 		if (!r->stream->head)
@@ -164,7 +164,7 @@ static int complete(struct aio *a, struct io_uring_cqe *cqe, struct aio_event *e
 	return 0;
 }
 
-int aio__wait(struct aio *a, struct aio_event *ev)
+int ibsp_aio__wait(struct ibsp_aio *a, struct ibsp_aio_event *ev)
 {
 	if (a->nr_deferred) {
 		*ev = a->deferred[0];
@@ -184,26 +184,27 @@ int aio__wait(struct aio *a, struct aio_event *ev)
 	}
 }
 
-/* Wait for one completion; a read is kept for aio__wait(). */
-static int wait_one(struct aio *a)
+/* Wait for one completion; a read is kept for ibsp_aio__wait(). */
+static int wait_one(struct ibsp_aio *a)
 {
 	struct io_uring_cqe *cqe;
-	struct aio_event ev;
+	struct ibsp_aio_event ev;
 	int ret = io_uring_wait_cqe(&a->ring, &cqe);
 
 	if (ret)
 		return ret;
 	if (complete(a, cqe, &ev)) {
-		if (a->nr_deferred == AIO_MAX_DEFERRED)
+		if (a->nr_deferred == IBSP_AIO_MAX_DEFERRED)
 			return -EOVERFLOW;
 		a->deferred[a->nr_deferred++] = ev;
 	}
 	return 0;
 }
 
-int aio__write(struct aio *a, struct aio_stream *s, const void *buf, size_t len, int64_t off)
+int ibsp_aio__write(struct ibsp_aio *a, struct ibsp_aio_stream *s, const void *buf, size_t len,
+		    int64_t off)
 {
-	struct aio_req *r;
+	struct ibsp_aio_req *r;
 
 	if (s->err)
 		return s->err;
@@ -242,7 +243,7 @@ int aio__write(struct aio *a, struct aio_stream *s, const void *buf, size_t len,
 	return submit_write(a, r);
 }
 
-int aio__drain(struct aio *a, struct aio_stream *s)
+int ibsp_aio__drain(struct ibsp_aio *a, struct ibsp_aio_stream *s)
 {
 	while (s->inflight || s->head) {
 		int ret = wait_one(a);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The daemon's io_uring I/O (engine/aio.c). */
+/* The daemon's io_uring I/O (engine/daemon/aio.c). */
 #ifndef IBSP_AIO_H
 #define IBSP_AIO_H
 
@@ -8,46 +8,47 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AIO_MAX_DEFERRED 8
+#define IBSP_AIO_MAX_DEFERRED 8
 
-struct aio_req;
+struct ibsp_aio_req;
 
-/** struct aio_event - a finished read */
-struct aio_event {
+/** struct ibsp_aio_event - a finished read */
+struct ibsp_aio_event {
 	uint64_t tag;
 	int res; /* bytes read, or a negative errno */
 };
 
-/** struct aio_stream - one file written through the ring */
-struct aio_stream {
+/** struct ibsp_aio_stream - one file written through the ring */
+struct ibsp_aio_stream {
 	int fd;
 	bool ordered; /* one write in flight at a time, in order (no offsets) */
 	int err;      /* the first write error, sticky */
 	uint32_t inflight;
-	struct aio_req *head, *tail; /* queued behind the one in flight (ordered) */
+	struct ibsp_aio_req *head, *tail; /* queued behind the one in flight (ordered) */
 };
 
-struct aio {
+struct ibsp_aio {
 	struct io_uring ring;
 	uint32_t pending; /* SQEs submitted, not completed */
 	uint64_t inflight_bytes;
 	uint64_t bytes_written;
 	uint64_t write_errors;
 	uint64_t stalls; /* writes that waited for the disk (back-pressure) */
-	struct aio_event deferred[AIO_MAX_DEFERRED];
+	struct ibsp_aio_event deferred[IBSP_AIO_MAX_DEFERRED];
 	uint32_t nr_deferred;
-	struct aio_req *live; /* requests not finished: freed by aio__exit() */
+	struct ibsp_aio_req *live; /* requests not finished: freed by ibsp_aio__exit() */
 };
 
-int aio__init(struct aio *a, unsigned int entries);
-void aio__exit(struct aio *a);
-/* Queue a read of @fd into @buf; its completion comes back from aio__wait() with @tag. */
-int aio__read(struct aio *a, int fd, void *buf, size_t len, uint64_t tag);
+int ibsp_aio__init(struct ibsp_aio *a, unsigned int entries);
+void ibsp_aio__exit(struct ibsp_aio *a);
+/* Queue a read of @fd into @buf; its completion comes back from ibsp_aio__wait() with @tag. */
+int ibsp_aio__read(struct ibsp_aio *a, int fd, void *buf, size_t len, uint64_t tag);
 /* Copy @buf and write it to @s at @off (-1: the file position). */
-int aio__write(struct aio *a, struct aio_stream *s, const void *buf, size_t len, int64_t off);
+int ibsp_aio__write(struct ibsp_aio *a, struct ibsp_aio_stream *s, const void *buf, size_t len,
+		    int64_t off);
 /* Wait for the next finished read, completing writes on the way. */
-int aio__wait(struct aio *a, struct aio_event *ev);
+int ibsp_aio__wait(struct ibsp_aio *a, struct ibsp_aio_event *ev);
 /* Wait until every write of @s is done; its first error, or 0. */
-int aio__drain(struct aio *a, struct aio_stream *s);
+int ibsp_aio__drain(struct ibsp_aio *a, struct ibsp_aio_stream *s);
 
 #endif

@@ -3,7 +3,8 @@
  * The live daemon behind `ibs-promote run`: samplers -> engine -> policy ->
  * migration worker -> telemetry, driven by one io_uring loop (signalfd, the
  * policy timerfd, a ring-drain timerfd, and the writes of the recording and
- * the telemetry). See docs/daemon.md.
+ * the telemetry). With record_only the same loop only records: `ibs-promote
+ * record`. See docs/daemon.md.
  */
 #ifndef IBSP_DAEMON_H
 #define IBSP_DAEMON_H
@@ -11,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ibsp/capture.h"
 #include "ibsp/engine.h"
@@ -23,27 +25,38 @@ struct ibsp_daemon_opts {
 	const char *top_tier;		  /* node list, or NULL */
 	struct ibsp_sampler_opts sampler; /* kind resolved (not auto) */
 	struct ibsp_capture_opts capture; /* the target */
-	double duration_s;		  /* 0: until a signal or the target exits */
-	bool dry_run;			  /* decide, never move */
-	const char *record_path;	  /* also write the samples as perf.data */
-	const char *json_path;		  /* telemetry: a file, "-" for stdout, NULL for none */
-	uint32_t drain_ms;		  /* ring-buffer drain period; 0 = 10 */
-	int argc;			  /* the command line, for the recording */
+	double duration_s; /* from enabling the events; 0: until a signal or the target exits */
+	bool dry_run;	   /* decide, never move */
+	const char *record_path; /* also write the samples as perf.data */
+	const char *json_path;	 /* telemetry: a file, "-" for stdout, NULL for none */
+	uint32_t drain_ms;	 /* ring-buffer drain period; 0 = 10 */
+	int argc;		 /* the command line, for the recording */
 	char *const *argv;
+	bool record_only; /* no engine, worker or telemetry: the samples go to record_path only */
+	pid_t workload;	  /* > 0: a child of the caller; its exit ends the run (not reaped) */
+	/* Called once the events are enabled (or armed for the exec); non-zero ends the run. */
+	int (*on_enabled)(void *ctx);
+	void *ctx;
 };
 
 /** struct ibsp_daemon_result - how it ended */
 struct ibsp_daemon_result {
-	const char *end_reason; /* "duration", "signal", "target_exit", "error" */
-	bool complete;		/* drained and flushed everything */
-	uint64_t samples, planned, moved, failed;
-	int signal; /* the signal that stopped it, or 0 */
+	const char *end_reason;			  /* "duration", "signal", "target_exit", "error" */
+	bool complete;				  /* drained and flushed everything */
+	uint64_t samples, planned, moved, failed; /* the engine's and the worker's */
+	int signal;				  /* the signal that stopped it, or 0 */
+	struct ibsp_capture_stats capture;	  /* what the rings delivered */
+	double running_ratio;  /* of the first event; below 1 when another PMU user shared it */
+	double sampled_s;      /* from enabling the events to the end */
+	bool recorded;	       /* record_path was created (and is finished, unless !complete) */
+	uint64_t record_bytes; /* of records written to it */
 };
 
 /**
  * ibsp_daemon__run() - run until --duration, a signal (SIGINT, SIGTERM) or
- * the target's exit. SIGHUP reopens the telemetry file; SIGUSR1 writes a
- * snapshot line at once.
+ * the target's (or the workload's) exit. SIGHUP reopens the telemetry file;
+ * SIGUSR1 writes a snapshot line at once. A SIGINT or SIGTERM that comes
+ * during the setup ends it before the events are enabled.
  *
  * Return: 0, or a negative errno (logged, naming the pid, node or file).
  */

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: MIT
+/* What `replay` prints: the text summary and the JSON one (replay_out.h, docs/replay.md). */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "replay_out.h"
+
+static void fmt_bytes(uint64_t b, char *buf, size_t len)
+{
+	if (b >= 1ULL << 30)
+		snprintf(buf, len, "%.1f GiB", (double)b / (1ULL << 30));
+	else if (b >= 1ULL << 20)
+		snprintf(buf, len, "%.1f MiB", (double)b / (1ULL << 20));
+	else
+		snprintf(buf, len, "%.1f KiB", (double)b / 1024);
+}
+
+void cli_replay_print_text(FILE *f, const char *path, const char *policy,
+			   const struct ibsp_replay_result *r)
+{
+	const struct ibsp_engine_stats *st = &r->st;
+	uint64_t pages = 0, bytes = 0, unres = 0;
+	char b[32];
+
+	fprintf(f,
+		"replay %s: %" PRIu64 " samples, %.1f s, %" PRIu64
+		" intervals of %u ms; policy %s\n",
+		path, r->samples, (double)(r->last_ns - r->first_ns) / 1e9, r->intervals,
+		r->opts.interval_ms, policy);
+	fprintf(f, "  promotions        pages        bytes\n");
+	for (uint32_t s = 0; s < r->nr_nodes; s++) {
+		for (uint32_t d = 0; d < r->nr_nodes; d++) {
+			uint64_t n = r->moves_pages[s * r->nr_nodes + d];
+			char route[32];
+
+			if (!n)
+				continue;
+			snprintf(route, sizeof(route), "node%d->node%d", r->node_ids[s],
+				 r->node_ids[d]);
+			fmt_bytes(r->moves_bytes[s * r->nr_nodes + d], b, sizeof(b));
+			fprintf(f, "  %-16s %6" PRIu64 " %12s\n", route, n, b);
+			pages += n;
+			bytes += r->moves_bytes[s * r->nr_nodes + d];
+		}
+	}
+	fmt_bytes(bytes, b, sizeof(b));
+	fprintf(f, "  %-16s %6" PRIu64 " %12s   ping-pong %" PRIu64 "\n", "total", pages, b,
+		st->pingpong);
+	fprintf(f, "  skipped (page-intervals):");
+	for (int k = 0; k < IBSP_SKIP__MAX; k++)
+		fprintf(f, "%s %s %" PRIu64, k ? "," : "", ibsp_skip__name((enum ibsp_skip)k),
+			st->skips[k]);
+	fputc('\n', f);
+	for (int k = 0; k < IBSP_UNRES__MAX; k++)
+		unres += st->unresolved[k];
+	fprintf(f, "  unresolved samples: %" PRIu64, unres);
+	for (int k = 0; k < IBSP_UNRES__MAX && unres; k++) {
+		if (st->unresolved[k])
+			fprintf(f, " (%s %" PRIu64 ")",
+				ibsp_unresolved__name((enum ibsp_unresolved)k), st->unresolved[k]);
+	}
+	fputc('\n', f);
+	fprintf(f,
+		"  heat table: %" PRIu64 " pages, %" PRIu64
+		" evicted, last threshold %.1f samples\n",
+		st->pages_tracked, st->evictions, (double)st->threshold / IBSP_HEAT_ONE);
+	if (!r->nr_eval)
+		return;
+	fprintf(f, "\nevaluate: sampled accesses served from the accessing CPU's own node\n");
+	fprintf(f, "  %-16s %7s %10s %12s %8s %10s\n", "policy", "local", "of oracle", "migrated",
+		"pages", "ping-pong");
+	for (uint32_t k = 0; k < r->nr_eval; k++) {
+		const struct ibsp_eval_counts *c = &r->eval[k];
+		const struct ibsp_eval_counts *o = &r->eval[r->nr_eval - 1];
+		double lf = cli_frac(c->local, c->placed), of = cli_frac(o->local, o->placed);
+
+		fmt_bytes(c->migrated_bytes, b, sizeof(b));
+		fprintf(f, "  %-16s %6.1f%% %9.1f%% %12s %8" PRIu64, r->eval_name[k], lf * 100,
+			of > 0 ? lf / of * 100 : 0.0, b, c->migrations);
+		if (k + 1 < r->nr_eval)
+			fprintf(f, " %10" PRIu64 "\n", r->eval_pingpong[k]);
+		else
+			fprintf(f, " %10s\n", "-");
+	}
+}
+
+static json_t *settings_json(const struct ibsp_replay_result *r, const struct cli_policy *p)
+{
+	return json_pack(
+	    "{s:i, s:I, s:f, s:i, s:i, s:i, s:f, s:I, s:i, s:b, s:s?}", "interval_ms",
+	    (int)r->opts.interval_ms, "rate_bytes_per_s", (json_int_t)r->opts.rate_bytes_per_s,
+	    "min_share_pct", r->opts.min_share_bp / 100.0, "min_heat", (int)r->opts.min_heat,
+	    "fallback_heat", (int)r->opts.fallback_heat, "pingpong_intervals",
+	    (int)r->opts.pingpong_intervals, "watermark_pct", r->opts.watermark_bp / 100.0,
+	    "max_pages", (json_int_t)r->opts.max_pages, "decay_shift", (int)r->opts.decay_shift,
+	    "rebalance", r->opts.rebalance, "top_tier", p->top_tier);
+}
+
+/* Promotions by route, as [{src, dst, pages, bytes}]. */
+static json_t *moves_json(const struct ibsp_replay_result *r)
+{
+	json_t *moves = json_array();
+
+	for (uint32_t s = 0; s < r->nr_nodes; s++) {
+		for (uint32_t d = 0; d < r->nr_nodes; d++) {
+			uint64_t n = r->moves_pages[s * r->nr_nodes + d];
+
+			if (n)
+				json_array_append_new(
+				    moves,
+				    json_pack("{s:i, s:i, s:I, s:I}", "src", r->node_ids[s], "dst",
+					      r->node_ids[d], "pages", (json_int_t)n, "bytes",
+					      (json_int_t)r->moves_bytes[s * r->nr_nodes + d]));
+		}
+	}
+	return moves;
+}
+
+/* The --evaluate part: a row per policy, the oracle last, and the intervals. */
+static json_t *evaluate_json(const struct ibsp_replay_result *r, json_t *intervals)
+{
+	json_t *ev = json_object(), *pols = json_array();
+	const struct ibsp_eval_counts *orc = &r->eval[r->nr_eval - 1];
+	double of = cli_frac(orc->local, orc->placed);
+
+	for (uint32_t k = 0; k < r->nr_eval; k++) {
+		const struct ibsp_eval_counts *c = &r->eval[k];
+		double lf = cli_frac(c->local, c->placed);
+		json_t *row = json_pack(
+		    "{s:s, s:f, s:f, s:I, s:I, s:I, s:I}", "policy", r->eval_name[k],
+		    "local_fraction", lf, "of_oracle", of > 0 ? lf / of : 0.0, "local_accesses",
+		    (json_int_t)c->local, "placed_accesses", (json_int_t)c->placed,
+		    "migrated_bytes", (json_int_t)c->migrated_bytes, "migrations",
+		    (json_int_t)c->migrations);
+
+		if (k + 1 < r->nr_eval)
+			json_object_set_new(row, "pingpong",
+					    json_integer((json_int_t)r->eval_pingpong[k]));
+		json_array_append_new(pols, row);
+	}
+	json_object_set_new(ev, "policies", pols);
+	if (intervals)
+		json_object_set(ev, "intervals", intervals);
+	return ev;
+}
+
+/* The skips by reason (page-intervals). */
+static json_t *skips_json(const struct ibsp_engine_stats *st)
+{
+	json_t *skips = json_object();
+
+	for (int k = 0; k < IBSP_SKIP__MAX; k++)
+		json_object_set_new(skips, ibsp_skip__name((enum ibsp_skip)k),
+				    json_integer((json_int_t)st->skips[k]));
+	return skips;
+}
+
+/* Samples the engine could not resolve, by reason. */
+static json_t *unresolved_json(const struct ibsp_engine_stats *st)
+{
+	json_t *unres = json_object();
+
+	for (int k = 0; k < IBSP_UNRES__MAX; k++)
+		json_object_set_new(unres, ibsp_unresolved__name((enum ibsp_unresolved)k),
+				    json_integer((json_int_t)st->unresolved[k]));
+	return unres;
+}
+
+/* Records the reader dropped, by reason. */
+static json_t *dropped_json(const struct ibsp_replay_result *r)
+{
+	json_t *drops = json_object();
+
+	for (int k = 1; k < IBSP_DROP__MAX; k++)
+		json_object_set_new(drops, ibsp_drop_reason__name((enum ibsp_drop_reason)k),
+				    json_integer((json_int_t)r->reader.nr_dropped[k]));
+	return drops;
+}
+
+json_t *cli_replay_summary_json(const char *path, const char *policy,
+				const struct ibsp_replay_result *r, const struct cli_policy *p,
+				json_t *intervals, bool complete)
+{
+	const struct ibsp_engine_stats *st = &r->st;
+	json_t *o = json_object();
+
+	json_object_set_new(o, "schema", json_integer(1));
+	json_object_set_new(o, "file", json_string(path));
+	json_object_set_new(o, "complete", json_boolean(complete));
+	json_object_set_new(o, "policy", json_string(policy));
+	json_object_set_new(o, "settings", settings_json(r, p));
+	json_object_set_new(o, "samples", json_integer((json_int_t)r->samples));
+	json_object_set_new(o, "first_ns", json_integer((json_int_t)r->first_ns));
+	json_object_set_new(o, "last_ns", json_integer((json_int_t)r->last_ns));
+	json_object_set_new(o, "intervals", json_integer((json_int_t)r->intervals));
+	json_object_set_new(o, "idle_intervals", json_integer((json_int_t)r->idle_intervals));
+	json_object_set_new(o, "dropped", dropped_json(r));
+	json_object_set_new(o, "unresolved", unresolved_json(st));
+	json_object_set_new(o, "lost_records", json_integer((json_int_t)r->reader.loss.lost));
+	json_object_set_new(o, "heat",
+			    json_pack("{s:I, s:I, s:f}", "pages_tracked",
+				      (json_int_t)st->pages_tracked, "evictions",
+				      (json_int_t)st->evictions, "threshold_samples",
+				      (double)st->threshold / IBSP_HEAT_ONE));
+	json_object_set_new(o, "promotions", moves_json(r));
+	json_object_set_new(o, "planned_pages", json_integer((json_int_t)st->planned));
+	json_object_set_new(o, "planned_bytes", json_integer((json_int_t)st->planned_bytes));
+	json_object_set_new(o, "pingpong", json_integer((json_int_t)st->pingpong));
+	json_object_set_new(o, "skips", skips_json(st));
+	if (r->nr_eval)
+		json_object_set_new(o, "evaluate", evaluate_json(r, intervals));
+	return o;
+}

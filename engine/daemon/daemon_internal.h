@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's state, shared by its loop (daemon.c: events, capture,
+ * recording) and its promotion half (promote.c: decoder, engine, migration
+ * worker, telemetry). daemon.c calls promote.c, never the other way round.
+ */
+#ifndef IBSP_DAEMON_INTERNAL_H
+#define IBSP_DAEMON_INTERNAL_H
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <time.h>
+
+#include "aio.h"
+#include "ibsp/daemon.h"
+#include "ibsp/migrate.h"
+#include "ibsp/perf_file.h"
+#include "ibsp/telemetry.h"
+
+#define IBSP_DAEMON_BATCH    1024
+#define IBSP_DAEMON_REAP_MAX 4096
+
+struct daemon {
+	struct ibsp_daemon_opts o;
+	struct ibsp_daemon_result *res;
+	struct ibsp_host_caps caps;
+	struct ibsp_event_desc *events;
+	int *leader;
+	uint32_t nr_events;
+	struct ibsp_capture *cap;
+	struct ibsp_recording_info info;
+	struct ibsp_perf_writer *w;
+	struct ibsp_aio aio;
+	bool aio_up;
+	struct ibsp_aio_stream rec, tel;
+	int sfd, tick_fd, drain_fd;
+	struct signalfd_siginfo si;
+	uint64_t tick_buf, drain_buf;
+	uint32_t self;
+	double t0;	  /* the daemon's start: the telemetry clock */
+	double t_enabled; /* the events were enabled: --duration counts from here */
+	/* The promotion half (promote.c); all NULL with record_only. */
+	struct ibsp_topology *topo;
+	struct ibsp_engine *eng;
+	struct ibsp_migrator *mig;
+	struct ibsp_live_decoder *dec;
+	struct ibsp_telemetry *tele;
+	struct ibsp_resolver_ops resolver;
+	struct ibsp_sample batch[IBSP_DAEMON_BATCH];
+	size_t nb;
+	struct ibsp_migration_result reaped[IBSP_DAEMON_REAP_MAX];
+};
+
+static inline double ibsp_daemon_mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Topology, engine, migration worker, decoder and telemetry (file opened). */
+int ibsp_promote__setup(struct daemon *d);
+/* Decode one drained record into the engine's batch (our own samples dropped). */
+void ibsp_promote__add(struct daemon *d, const struct perf_event_header *rec);
+/* Hand the batch to the engine. */
+void ibsp_promote__flush(struct daemon *d);
+/* Take the worker's outcomes into the engine and the route counters. */
+void ibsp_promote__reap(struct daemon *d);
+/* One policy interval, after a drain: reap, refresh free memory, tick, submit, telemetry. */
+int ibsp_promote__tick(struct daemon *d);
+/* A telemetry line of @kind now (snapshot, or the summary with @reason). */
+int ibsp_promote__emit(struct daemon *d, enum ibsp_telemetry_kind kind, const char *reason,
+		       bool complete);
+/* SIGHUP: reopen the telemetry file (log rotation). */
+int ibsp_promote__reopen_telemetry(struct daemon *d);
+/*
+ * At the end, after the last drain: let the worker finish (bounded), write
+ * the summary line and wait for the telemetry writes. Clears *@complete when
+ * something was left undone.
+ */
+void ibsp_promote__finish(struct daemon *d, int err, bool *complete);
+/* Counters into the result, then free the promotion half. */
+void ibsp_promote__delete(struct daemon *d);
+
+#endif

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The daemon's promotion half (daemon_internal.h): drained records are
+ * decoded and batched into the engine; each policy interval reaps the
+ * migration worker's outcomes, refreshes free memory per node, ticks the
+ * policy, submits the in-scope plan to the worker and writes a telemetry
+ * line through the daemon's io_uring.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <numa.h>
+#include <numaif.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "daemon_internal.h"
+#include "log_print.h"
+
+#define FLUSH_MAX_MS 5000
+
+/* Live node of pages without a physical address: move_pages(nodes = NULL). */
+static int query_nodes(void *ctx, uint32_t pid, uint32_t nr, const uint64_t *vaddrs, int *status)
+{
+	void *pages[512];
+
+	(void)ctx;
+	for (uint32_t base = 0; base < nr; base += 512) {
+		uint32_t k = nr - base < 512 ? nr - base : 512;
+
+		for (uint32_t i = 0; i < k; i++)
+			pages[i] = (void *)(uintptr_t)vaddrs[base + i];
+		if (numa_move_pages((int)pid, k, pages, NULL, status + base, 0) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static int open_telemetry(struct daemon *d)
+{
+	d->tel.ordered = true;
+	d->tel.fd = -1;
+	if (d->o.json_path && !strcmp(d->o.json_path, "-")) {
+		d->tel.fd = STDOUT_FILENO;
+	} else if (d->o.json_path) {
+		d->tel.fd = open(d->o.json_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (d->tel.fd < 0) {
+			pr_err("%s: cannot open: %s\n", d->o.json_path, strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+int ibsp_promote__setup(struct daemon *d)
+{
+	struct ibsp_migrator_opts mo = { .sz = sizeof(mo),
+					 .rate_bytes_per_s = d->o.engine.rate_bytes_per_s,
+					 .dry_run = d->o.dry_run };
+	int ret;
+
+	ret = ibsp_topology__from_host("/sys", &d->topo);
+	if (ret)
+		return ret;
+	ret = ibsp_topology__set_top_tier(d->topo, d->o.top_tier);
+	if (ret)
+		return ret;
+	d->resolver = (struct ibsp_resolver_ops){ .query = query_nodes, .ctx = d };
+	d->o.engine.sz = sizeof(d->o.engine);
+	d->o.engine.resolver = &d->resolver;
+	d->o.engine.simulate = false;
+	d->eng = ibsp_engine__new(d->topo, &d->o.engine);
+	if (!d->eng)
+		return -errno;
+	d->mig = ibsp_migrator__new(&mo);
+	if (!d->mig)
+		return -errno;
+	d->dec = ibsp_live_decoder__new(d->events, d->nr_events, d->caps.family, d->caps.model);
+	d->tele =
+	    ibsp_telemetry__new(d->topo, ibsp_sampler_kind__name(d->o.sampler.kind), d->o.dry_run);
+	if (!d->dec || !d->tele)
+		return -ENOMEM;
+	return open_telemetry(d);
+}
+
+void ibsp_promote__flush(struct daemon *d)
+{
+	if (d->nb)
+		ibsp_engine__add(d->eng, d->batch, d->nb);
+	d->nb = 0;
+}
+
+void ibsp_promote__add(struct daemon *d, const struct perf_event_header *rec)
+{
+	struct ibsp_sample *s = &d->batch[d->nb];
+
+	if (ibsp_live_decoder__decode(d->dec, rec, s) != 1)
+		return;
+	if ((s->flags & IBSP_S_TID_VALID) && s->pid == d->self)
+		return; /* our own accesses (-a): never our business */
+	if (++d->nb == IBSP_DAEMON_BATCH)
+		ibsp_promote__flush(d);
+}
+
+/* Only processes in scope are moved: the --pid target (threads share its pid). */
+static bool in_scope(const struct daemon *d, const struct ibsp_migration *m)
+{
+	if (m->pid == d->self)
+		return false;
+	if (d->o.capture.target == IBSP_TARGET_PID)
+		return m->pid == (uint32_t)d->o.capture.pid;
+	return true;
+}
+
+static void count_outcome(struct daemon *d, const struct ibsp_migration_result *r)
+{
+	struct ibsp_telemetry_counts *c = ibsp_telemetry__counts(d->tele);
+	size_t nr = ibsp_topology__nr_nodes(d->topo);
+	size_t s = (size_t)r->m.src_idx.idx, t = (size_t)r->m.dst_idx.idx;
+
+	if (!d->o.dry_run)
+		ibsp_engine__complete(d->eng, &r->m, ibsp_node_id(r->final_node));
+	if (r->final_node == r->m.dst_node.id)
+		c->route_done[s * nr + t]++;
+	else if (r->final_node < 0 && !d->o.dry_run)
+		c->route_failed[s * nr + t]++;
+}
+
+void ibsp_promote__reap(struct daemon *d)
+{
+	size_t n;
+
+	while ((n = ibsp_migrator__reap(d->mig, d->reaped, IBSP_DAEMON_REAP_MAX)) > 0) {
+		for (size_t i = 0; i < n; i++)
+			count_outcome(d, &d->reaped[i]);
+	}
+}
+
+/* The sampling and engine counters of a telemetry line. */
+static void fill_engine_counts(struct daemon *d, struct ibsp_telemetry_counts *c)
+{
+	const struct ibsp_capture_stats *cs = ibsp_capture__stats(d->cap);
+	const struct ibsp_live_stats *ls = ibsp_live_decoder__stats(d->dec);
+	const struct ibsp_engine_stats *es = ibsp_engine__stats(d->eng);
+
+	c->samples = ls->samples;
+	c->decoded = ls->decoded;
+	memcpy(c->by_sampler, ls->by_kind, sizeof(c->by_sampler));
+	memcpy(c->dropped, ls->dropped, sizeof(c->dropped));
+	c->lost_records = cs->loss.lost_records;
+	c->lost = cs->loss.lost;
+	c->throttled = cs->loss.throttle;
+	memcpy(c->unresolved, es->unresolved, sizeof(c->unresolved));
+	c->pages_tracked = es->pages_tracked;
+	c->evictions = es->evictions;
+	c->threshold = es->threshold;
+	c->considered = es->considered;
+	c->planned = es->planned;
+	c->planned_bytes = es->planned_bytes;
+	memcpy(c->skips, es->skips, sizeof(c->skips));
+}
+
+/* The worker's, the nodes' and our own CPU time. */
+static void fill_counts(struct daemon *d)
+{
+	struct ibsp_telemetry_counts *c = ibsp_telemetry__counts(d->tele);
+	struct ibsp_migrator_stats ms;
+	struct rusage ru;
+
+	fill_engine_counts(d, c);
+	ibsp_migrator__stats(d->mig, &ms);
+	c->done = ms.moved;
+	c->done_bytes = ms.moved_bytes;
+	c->failed = ms.failed;
+	memcpy(c->by_errno, ms.by_err, sizeof(c->by_errno));
+	c->rate_limited = ms.rate_limited;
+	c->queue_full = ms.queue_full;
+	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(d->topo); i++) {
+		c->free_bytes[i] = ibsp_engine__free_bytes(d->eng, ibsp_node_idx((int)i));
+		c->total_bytes[i] = ibsp_topology__mem_total_kb(d->topo, ibsp_node_idx((int)i))
+				    << 10;
+	}
+	getrusage(RUSAGE_SELF, &ru);
+	c->cpu_user_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+	c->cpu_sys_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+int ibsp_promote__emit(struct daemon *d, enum ibsp_telemetry_kind kind, const char *reason,
+		       bool complete)
+{
+	char *line;
+	int ret = 0;
+
+	fill_counts(d);
+	line = ibsp_telemetry__line(d->tele, kind, ibsp_daemon_mono_s() - d->t0, reason, complete);
+	if (!line)
+		return -ENOMEM;
+	if (d->tel.fd >= 0)
+		ret = ibsp_aio__write(&d->aio, &d->tel, line, strlen(line), -1);
+	free(line);
+	if (ret)
+		pr_err("%s: telemetry write failed: %s\n", d->o.json_path, strerror(-ret));
+	return ret;
+}
+
+/* Submit the in-scope moves of @plan to the worker, counted by route. */
+static void submit_plan(struct daemon *d, const struct ibsp_migration *plan, long n)
+{
+	struct ibsp_telemetry_counts *c = ibsp_telemetry__counts(d->tele);
+	size_t nr = ibsp_topology__nr_nodes(d->topo);
+
+	for (long i = 0; i < n; i++) {
+		size_t s = (size_t)plan[i].src_idx.idx, t = (size_t)plan[i].dst_idx.idx;
+
+		if (!in_scope(d, &plan[i]))
+			continue;
+		c->route_planned[s * nr + t]++;
+		ibsp_migrator__submit(d->mig, &plan[i], 1);
+	}
+}
+
+int ibsp_promote__tick(struct daemon *d)
+{
+	uint32_t nr = ibsp_topology__nr_nodes(d->topo);
+	const struct ibsp_migration *plan;
+	long n;
+
+	ibsp_promote__reap(d);
+	if (!d->o.dry_run && !ibsp_topology__refresh_free(d->topo)) {
+		for (uint32_t i = 0; i < nr; i++) {
+			struct ibsp_node_idx k = ibsp_node_idx((int)i);
+
+			ibsp_engine__set_free(d->eng, k,
+					      ibsp_topology__mem_free_kb(d->topo, k) << 10);
+		}
+	}
+	n = ibsp_engine__tick(d->eng, (uint64_t)((ibsp_daemon_mono_s() - d->t0) * 1e9), &plan);
+	if (n < 0)
+		return (int)n;
+	submit_plan(d, plan, n);
+	return ibsp_promote__emit(d, IBSP_TELE_INTERVAL, NULL, false);
+}
+
+int ibsp_promote__reopen_telemetry(struct daemon *d)
+{
+	int fd;
+
+	if (!d->o.json_path || !strcmp(d->o.json_path, "-"))
+		return 0;
+	ibsp_aio__drain(&d->aio, &d->tel);
+	fd = open(d->o.json_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		pr_err("%s: cannot reopen: %s\n", d->o.json_path, strerror(errno));
+		return -errno;
+	}
+	close(d->tel.fd);
+	d->tel.fd = fd;
+	d->tel.err = 0;
+	return 0;
+}
+
+void ibsp_promote__finish(struct daemon *d, int err, bool *complete)
+{
+	double deadline = ibsp_daemon_mono_s() + FLUSH_MAX_MS / 1000.0;
+	int ret;
+
+	if (d->mig) {
+		while (ibsp_migrator__flush(d->mig, 100) && ibsp_daemon_mono_s() < deadline)
+			ibsp_promote__reap(d);
+		if (ibsp_migrator__flush(d->mig, 0))
+			*complete = false;
+		ibsp_promote__reap(d);
+	}
+	if (d->tele && d->eng && d->cap && d->aio_up) {
+		ret = ibsp_promote__emit(d, IBSP_TELE_SUMMARY, err ? "error" : d->res->end_reason,
+					 *complete);
+		if (!ret && d->tel.fd >= 0)
+			ret = ibsp_aio__drain(&d->aio, &d->tel);
+		if (ret)
+			*complete = false;
+	}
+}
+
+void ibsp_promote__delete(struct daemon *d)
+{
+	if (d->eng) {
+		const struct ibsp_engine_stats *st = ibsp_engine__stats(d->eng);
+
+		d->res->samples = st->samples;
+		d->res->planned = st->planned;
+	}
+	if (d->mig) {
+		struct ibsp_migrator_stats ms;
+
+		ibsp_migrator__stats(d->mig, &ms);
+		d->res->moved = ms.moved;
+		d->res->failed = ms.failed;
+	}
+	ibsp_migrator__delete(d->mig);
+	ibsp_telemetry__delete(d->tele);
+	ibsp_live_decoder__delete(d->dec);
+	ibsp_engine__delete(d->eng);
+	ibsp_topology__delete(d->topo);
+	if (d->tel.fd > STDOUT_FILENO)
+		close(d->tel.fd);
+	d->mig = NULL;
+	d->tele = NULL;
+	d->dec = NULL;
+	d->eng = NULL;
+	d->topo = NULL;
+	d->tel.fd = -1;
+}

@@ -87,13 +87,14 @@ void cli_replay_print_text(FILE *f, const char *path, const char *policy,
 static json_t *settings_json(const struct ibsp_replay_result *r, const struct cli_policy *p)
 {
 	return json_pack(
-	    "{s:i, s:I, s:f, s:i, s:i, s:i, s:f, s:I, s:i, s:b, s:s?}", "interval_ms",
+	    "{s:i, s:I, s:f, s:i, s:i, s:i, s:f, s:I, s:i, s:b, s:b, s:i, s:s?}", "interval_ms",
 	    (int)r->opts.interval_ms, "rate_bytes_per_s", (json_int_t)r->opts.rate_bytes_per_s,
 	    "min_share_pct", r->opts.min_share_bp / 100.0, "min_heat", (int)r->opts.min_heat,
 	    "fallback_heat", (int)r->opts.fallback_heat, "pingpong_intervals",
 	    (int)r->opts.pingpong_intervals, "watermark_pct", r->opts.watermark_bp / 100.0,
 	    "max_pages", (json_int_t)r->opts.max_pages, "decay_shift", (int)r->opts.decay_shift,
-	    "rebalance", r->opts.rebalance, "top_tier", p->top_tier);
+	    "follow", !r->opts.no_follow, "demote", !r->opts.no_demote, "demote_idle_intervals",
+	    (int)r->opts.demote_idle_intervals, "top_tier", p->top_tier);
 }
 
 /* Promotions by route, as [{src, dst, pages, bytes}]. */

@@ -34,6 +34,7 @@ static const char *const skip_names[IBSP_SKIP__MAX] = {
 	[IBSP_SKIP_NO_MAJORITY] = "no_majority",
 	[IBSP_SKIP_NO_MAPPING] = "no_mapping",
 	[IBSP_SKIP_UNDECIDED] = "undecided",
+	[IBSP_SKIP_HYSTERESIS] = "hysteresis",
 };
 
 static const char *const reason_names[IBSP_REASON__MAX] = {
@@ -42,7 +43,8 @@ static const char *const reason_names[IBSP_REASON__MAX] = {
 	[IBSP_REASON_CAPACITY_NEXT] = "capacity_next",
 	[IBSP_REASON_LAST_ACCESSOR] = "last_accessor",
 	[IBSP_REASON_FIXED] = "fixed",
-	[IBSP_REASON_REBALANCE] = "rebalance",
+	[IBSP_REASON_FOLLOW] = "follow",
+	[IBSP_REASON_DEMOTE] = "demote",
 };
 
 const char *ibsp_unresolved__name(enum ibsp_unresolved why)
@@ -175,7 +177,9 @@ static void fill_defaults(struct ibsp_engine_opts *o)
 	if (!o->fallback_heat)
 		o->fallback_heat = 4 * o->min_heat;
 	if (!o->decay_shift)
-		o->decay_shift = 1;
+		o->decay_shift = 2;
+	if (!o->demote_idle_intervals)
+		o->demote_idle_intervals = 4;
 	if (!o->pingpong_intervals)
 		o->pingpong_intervals = 10;
 	if (!o->watermark_bp)
@@ -207,10 +211,13 @@ static int init_capacity(struct ibsp_engine *e)
 {
 	const struct ibsp_topology *topo = e->topo;
 	uint32_t nr_nodes = ibsp_topology__nr_nodes(topo);
+	uint32_t n = nr_nodes ? nr_nodes : 1;
 
-	e->free_bytes = calloc(nr_nodes ? nr_nodes : 1, sizeof(uint64_t));
-	e->wmark_bytes = calloc(nr_nodes ? nr_nodes : 1, sizeof(uint64_t));
-	if (!e->free_bytes || !e->wmark_bytes)
+	e->free_bytes = calloc(n, sizeof(uint64_t));
+	e->wmark_bytes = calloc(n, sizeof(uint64_t));
+	e->reclaim_bytes = calloc(n, sizeof(uint64_t));
+	e->pressure = calloc(n, sizeof(bool));
+	if (!e->free_bytes || !e->wmark_bytes || !e->reclaim_bytes || !e->pressure)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < nr_nodes; i++) {
 		uint64_t total = ibsp_topology__mem_total_kb(topo, ibsp_node_idx((int)i)) << 10;
@@ -230,12 +237,14 @@ static int start_policy(struct ibsp_engine *e)
 	e->view = (struct ibsp_policy_view){ .topo = e->topo,
 					     .free_bytes = e->free_bytes,
 					     .watermark_bytes = e->wmark_bytes,
+					     .reclaimable_bytes = e->reclaim_bytes,
 					     .nr_acc = e->nr_acc,
 					     .acc_node = e->acc_node,
 					     .opts = &e->opts,
 					     .arg = e->opts.policy.arg };
 	if (!ops)
 		return 0;
+	e->demotes = ops->demote && !e->opts.no_demote;
 	if (ops->priv_size) {
 		e->view.priv = calloc(1, ops->priv_size);
 		if (!e->view.priv)
@@ -304,7 +313,10 @@ void ibsp_engine__delete(struct ibsp_engine *e)
 	free(e->block_node);
 	free(e->free_bytes);
 	free(e->wmark_bytes);
+	free(e->reclaim_bytes);
+	free(e->pressure);
 	free(e->cand);
+	free(e->cold);
 	free(e->unres);
 	free(e->plan);
 	free(e);
@@ -427,6 +439,7 @@ static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t
 	h = he->heat[slot] + IBSP_HEAT_ONE;
 	he->heat[slot] = h < he->heat[slot] ? UINT32_MAX : h;
 	he->last_acc = (uint8_t)slot;
+	he->idle = 0;
 	if (he->node >= 0) {
 		st->placed_accesses++;
 		st->local_accesses += he->node == e->acc_node[slot].idx;
@@ -487,6 +500,7 @@ void ibsp_engine__complete(struct ibsp_engine *e, const struct ibsp_migration *m
 			   struct ibsp_node_id final_node)
 {
 	int src = m->src_idx.idx, dst = m->dst_idx.idx;
+	/* move_pages' status is a node id: the one conversion here. */
 	int fin = final_node.id >= 0 ? ibsp_topology__index_of(e->topo, final_node).idx : -1;
 	struct ibsp_heat_entry *he = ibsp_heat_table__find(e->ht, m->key);
 

@@ -53,7 +53,8 @@ struct ibsp_heat_entry {
 	uint8_t last_acc;		   /* accessor slot of the latest sample */
 	uint8_t flags;			   /* HE_* */
 	uint16_t nr_moves;		   /* planned moves of this page */
-	uint16_t pad;
+	uint8_t idle;			   /* intervals since the latest sample (saturates) */
+	uint8_t last_reason;		   /* enum ibsp_reason of the last move + 1; 0 = none */
 };
 
 _Static_assert(sizeof(struct ibsp_heat_entry) == 64, "a heat entry is one cache line");
@@ -133,7 +134,8 @@ struct ibsp_engine {
 
 	/* Capacity, per node index, bytes. */
 	uint64_t *free_bytes;
-	uint64_t *wmark_bytes; /* total * watermark_bp / 10000: what a destination keeps */
+	uint64_t *wmark_bytes;	 /* total * watermark_bp / 10000: what a destination keeps */
+	uint64_t *reclaim_bytes; /* cold pages' bytes the tick may demote, per node index */
 
 	struct ibsp_heat_table *ht;
 	struct ibsp_moved_map *moved;
@@ -143,6 +145,7 @@ struct ibsp_engine {
 	const struct ibsp_policy_ops *ops;
 	struct ibsp_policy_view view;
 	bool lower_tier_only; /* the policy's scope: pages on lower-tier nodes only */
+	bool demotes;	      /* the policy demotes and no_demote is off */
 
 	/* Per-tick scratch, reused. */
 	struct ibsp_cand *cand;
@@ -151,6 +154,10 @@ struct ibsp_engine {
 	uint64_t nr_unres, cap_unres;
 	struct ibsp_migration *plan;
 	uint64_t cap_plan;
+	struct ibsp_cand *cold; /* demotable pages of this tick, coldest first */
+	uint64_t nr_cold, cap_cold;
+	bool *pressure;	   /* per node index: a top-tier node short of room this tick */
+	bool any_pressure; /* some node is */
 };
 
 /* The key the moved map uses for @he: its own in simulation, (pid, vpn) live. */

@@ -99,6 +99,8 @@ static void page_view(const struct ibsp_heat_entry *he, uint64_t total, enum ibs
 	pg->last_acc = he->last_acc;
 	pg->last_move = he->last_move;
 	pg->nr_moves = he->nr_moves;
+	pg->idle = he->idle;
+	pg->last_reason = he->last_reason ? he->last_reason - 1 : -1;
 	pg->pick = pick;
 }
 
@@ -149,7 +151,33 @@ static int consider(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uin
 	return 0;
 }
 
-/* Step 1: every page's heat into @hist; candidates, and hot pages of unknown node. */
+/*
+ * A page the engine may demote to make room: on a top-tier node that is
+ * short of room (e->pressure), movable (a mapping), and not moved within the
+ * ping-pong window. Whether it goes depends on the page that needs the room
+ * (make_room()).
+ */
+static bool is_demotable(const struct ibsp_engine *e, const struct ibsp_heat_entry *he)
+{
+	return he->node >= 0 && e->pressure[he->node] && (he->flags & HE_ALIAS) &&
+	       !(he->last_move && e->interval - he->last_move < e->opts.pingpong_intervals);
+}
+
+static int add_cold(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t total)
+{
+	struct ibsp_cand *c;
+
+	if (grow((void **)&e->cold, &e->cap_cold, e->nr_cold + 1, sizeof(*e->cold)))
+		return -ENOMEM;
+	c = &e->cold[e->nr_cold++];
+	*c = (struct ibsp_cand){ .total = total,
+				 .key = he->key,
+				 .idx = (uint32_t)(he - e->ht->slots) };
+	e->reclaim_bytes[he->node] += ibsp_heat_entry__bytes(he);
+	return 0;
+}
+
+/* Step 1: every page's heat into @hist; candidates, hot pages of unknown node, cold pages. */
 static int scan(struct ibsp_engine *e, uint64_t *hist)
 {
 	uint64_t floor_heat = (uint64_t)e->opts.min_heat * IBSP_HEAT_ONE;
@@ -163,6 +191,8 @@ static int scan(struct ibsp_engine *e, uint64_t *hist)
 			continue;
 		total = entry_total(he, e->nr_acc);
 		hist[bucket_of(total)]++;
+		if (e->any_pressure && is_demotable(e, he) && add_cold(e, he, total))
+			return -ENOMEM;
 		if (!selects || !total)
 			continue;
 		if (he->node < 0) {
@@ -216,11 +246,11 @@ static uint32_t locate_batch(struct ibsp_engine *e, uint64_t i)
 	ret = ops->query(ops->ctx, pid, n, vaddrs, status);
 	for (uint32_t k = 0; k < n; k++) {
 		struct ibsp_heat_entry *he = &e->ht->slots[e->unres[i + k]];
-		struct ibsp_node_idx idx = IBSP_NODE_IDX_NONE;
+		struct ibsp_node_idx idx = /* move_pages' status: a node id */
+		    ret || status[k] < 0
+			? IBSP_NODE_IDX_NONE
+			: ibsp_topology__index_of(e->topo, ibsp_node_id(status[k]));
 
-		/* move_pages' status is a node id: the one conversion on this path. */
-		if (!ret && status[k] >= 0)
-			idx = ibsp_topology__index_of(e->topo, ibsp_node_id(status[k]));
 		if (!ibsp_node_idx__valid(idx)) {
 			e->st.resolve_failed++;
 			e->st.skips[IBSP_SKIP_NODE_UNKNOWN]++;
@@ -256,6 +286,20 @@ static int cmp_cand(const void *a, const void *b)
 
 	if (x->total != y->total)
 		return x->total > y->total ? -1 : 1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* Coldest first: least heat, then the longest idle, then the key. */
+static int cmp_cold(const void *a, const void *b, void *ctx)
+{
+	const struct ibsp_heat_entry *slots = ctx;
+	const struct ibsp_cand *x = a, *y = b;
+	uint8_t ix = slots[x->idx].idle, iy = slots[y->idx].idle;
+
+	if (x->total != y->total)
+		return x->total < y->total ? -1 : 1;
+	if (ix != iy)
+		return ix > iy ? -1 : 1;
 	return x->key < y->key ? -1 : x->key > y->key;
 }
 
@@ -301,7 +345,8 @@ static uint64_t fit_budget(struct ibsp_engine *e, uint64_t budget, uint64_t floo
 }
 
 /* Record @he's move to node index @dst: its entry, the moved map, the ping-pong count. */
-static void note_move(struct ibsp_engine *e, struct ibsp_heat_entry *he, int dst)
+static void note_move(struct ibsp_engine *e, struct ibsp_heat_entry *he, int dst,
+		      enum ibsp_reason reason)
 {
 	struct ibsp_moved_rec rec;
 
@@ -310,6 +355,7 @@ static void note_move(struct ibsp_engine *e, struct ibsp_heat_entry *he, int dst
 	he->prev_node = he->node;
 	he->node = (int8_t)dst;
 	he->last_move = e->interval;
+	he->last_reason = (uint8_t)(reason + 1);
 	if (he->nr_moves < UINT16_MAX)
 		he->nr_moves++;
 	if (e->opts.simulate)
@@ -347,17 +393,76 @@ static void apply(struct ibsp_engine *e, struct ibsp_heat_entry *he, const struc
 	memcpy(m->heat, he->heat, sizeof(m->heat));
 	e->free_bytes[d->dst.idx] -= bytes;
 	e->free_bytes[he->node] += bytes;
-	note_move(e, he, d->dst.idx);
+	note_move(e, he, d->dst.idx, d->reason);
+	if (d->kind == IBSP_MOVE_DEMOTE) {
+		e->st.demoted++;
+		e->st.demoted_bytes += bytes;
+	}
+}
+
+/*
+ * Can @victim make room for a page of heat @hot? When it has had no sample
+ * for demote_idle_intervals, or when @hot is at least DEMOTE_RATIO times
+ * its heat: a clear gain, so two warm pages do not swap places on noise.
+ */
+#define DEMOTE_RATIO 4
+
+static bool colder(const struct ibsp_engine *e, const struct ibsp_cand *victim, uint64_t hot)
+{
+	return e->ht->slots[victim->idx].idle >= e->opts.demote_idle_intervals ||
+	       victim->total * DEMOTE_RATIO <= hot;
+}
+
+/*
+ * Make room for @bytes of heat @hot on the node at @node by demoting its
+ * coldest pages, as the policy's demote() directs, within what is left of
+ * @budget. Return true when the node has room; the demotions stand either way.
+ */
+static bool make_room(struct ibsp_engine *e, struct ibsp_node_idx node, uint64_t bytes,
+		      uint64_t hot, uint64_t now_ns, uint64_t budget, uint64_t *planned_bytes,
+		      long *nr_plan)
+{
+	for (uint64_t i = 0; i < e->nr_cold; i++) {
+		struct ibsp_heat_entry *he = &e->ht->slots[e->cold[i].idx];
+		struct ibsp_decision d = { .dst = IBSP_NODE_IDX_NONE,
+					   .kind = IBSP_MOVE_DEMOTE,
+					   .reason = IBSP_REASON_DEMOTE };
+		uint32_t sz = ibsp_heat_entry__bytes(he);
+		struct ibsp_page_view pg;
+
+		if (ibsp_policy_view__has_room(&e->view, node, bytes))
+			return true;
+		if (he->node != node.idx || he->last_move == e->interval)
+			continue;
+		if (!colder(e, &e->cold[i], hot))
+			break; /* coldest first: no page further on qualifies */
+		if (*planned_bytes + sz + bytes > budget)
+			return false;
+		page_view(he, e->cold[i].total, IBSP_PICK_NONE, &pg);
+		e->ops->demote(&e->view, &pg, &d);
+		if (!ibsp_node_idx__valid(d.dst) ||
+		    d.dst.idx >= (int)ibsp_topology__nr_nodes(e->topo) ||
+		    ibsp_topology__is_top_tier(e->topo, d.dst) ||
+		    !ibsp_policy_view__has_room(&e->view, d.dst, sz))
+			continue;
+		e->reclaim_bytes[node.idx] -= sz;
+		apply(e, he, &d, now_ns, &e->plan[(*nr_plan)++]);
+		*planned_bytes += sz;
+	}
+	return ibsp_policy_view__has_room(&e->view, node, bytes);
 }
 
 /*
  * The engine's word on @d for @he: true to apply it. A skip is counted; a
- * destination at its watermark is refused whatever the policy says; a
- * demotion (to come) and a node out of range are not applied.
+ * destination at its watermark is refused whatever the policy says, unless
+ * demoting cold pages there makes room; a node out of range is not applied.
  */
-static bool accept(struct ibsp_engine *e, const struct ibsp_heat_entry *he,
-		   const struct ibsp_decision *d)
+static bool accept(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t hot,
+		   const struct ibsp_decision *d, uint64_t now_ns, uint64_t budget,
+		   uint64_t *planned_bytes, long *nr_plan)
 {
+	uint32_t bytes = ibsp_heat_entry__bytes(he);
+
 	if (!ibsp_node_idx__valid(d->dst)) {
 		e->st
 		    .skips[(unsigned int)d->skip < IBSP_SKIP__MAX ? d->skip : IBSP_SKIP_CAPACITY]++;
@@ -366,11 +471,19 @@ static bool accept(struct ibsp_engine *e, const struct ibsp_heat_entry *he,
 	if (d->dst.idx == he->node || d->dst.idx >= (int)ibsp_topology__nr_nodes(e->topo) ||
 	    d->kind != IBSP_MOVE_PROMOTE)
 		return false;
-	if (!ibsp_policy_view__has_room(&e->view, d->dst, ibsp_heat_entry__bytes(he))) {
-		e->st.skips[IBSP_SKIP_CAPACITY]++;
+	if (ibsp_policy_view__has_room(&e->view, d->dst, bytes))
+		return true;
+	if (e->reclaim_bytes[d->dst.idx] &&
+	    make_room(e, d->dst, bytes, hot, now_ns, budget, planned_bytes, nr_plan))
+		return true;
+	if (e->reclaim_bytes[d->dst.idx]) {
+		/* Nothing there is cold enough for this page: ask the policy again
+		 * without counting on that node (its next choice, if any). */
+		e->reclaim_bytes[d->dst.idx] = 0;
 		return false;
 	}
-	return true;
+	e->st.skips[IBSP_SKIP_CAPACITY]++;
+	return false;
 }
 
 /* Step 3: the policy's destination for each candidate, hottest first, within @budget. */
@@ -389,11 +502,24 @@ static long plan_moves(struct ibsp_engine *e, uint64_t now_ns, uint64_t budget,
 			e->st.skips[IBSP_SKIP_BUDGET]++;
 			continue;
 		}
+		if (he->last_move == e->interval)
+			continue; /* demoted this interval to make room */
 		page_view(he, e->cand[i].total, (enum ibsp_pick)e->cand[i].pick, &pg);
 		d.skip = IBSP_SKIP_CAPACITY;
 		e->ops->decide(&e->view, &pg, &d);
-		if (!accept(e, he, &d))
-			continue;
+		if (!accept(e, he, pg.total, &d, now_ns, budget, planned_bytes, &nr_plan)) {
+			if (!ibsp_node_idx__valid(d.dst) || d.dst.idx == he->node ||
+			    e->reclaim_bytes[d.dst.idx] ||
+			    ibsp_policy_view__has_room(&e->view, d.dst, bytes))
+				continue;
+			/* accept() gave up reclaiming on d.dst: one more decide(). */
+			d = (struct ibsp_decision){ .dst = IBSP_NODE_IDX_NONE,
+						    .kind = IBSP_MOVE_PROMOTE,
+						    .skip = IBSP_SKIP_CAPACITY };
+			e->ops->decide(&e->view, &pg, &d);
+			if (!accept(e, he, pg.total, &d, now_ns, budget, planned_bytes, &nr_plan))
+				continue;
+		}
 		apply(e, he, &d, now_ns, &e->plan[nr_plan++]);
 		*planned_bytes += bytes;
 	}
@@ -430,6 +556,26 @@ static void age(struct ibsp_engine *e, const uint64_t *hist)
 			continue;
 		}
 		decay(he, e->nr_acc, e->opts.decay_shift);
+		if (he->idle < UINT8_MAX)
+			he->idle++;
+	}
+}
+
+/*
+ * The top-tier nodes short of room: less free above the watermark than one
+ * interval's budget (or 1% of the node when the budget is unlimited). Only
+ * their pages are demotion candidates, so a host with room pays nothing.
+ */
+static void note_pressure(struct ibsp_engine *e, uint64_t budget)
+{
+	e->any_pressure = false;
+	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(e->topo); i++) {
+		uint64_t want = budget != UINT64_MAX ? budget : e->wmark_bytes[i] / 2;
+
+		e->pressure[i] = e->demotes &&
+				 ibsp_topology__is_top_tier(e->topo, ibsp_node_idx((int)i)) &&
+				 e->free_bytes[i] < e->wmark_bytes[i] + want;
+		e->any_pressure |= e->pressure[i];
 	}
 }
 
@@ -442,12 +588,15 @@ static long run_interval(struct ibsp_engine *e, uint64_t now_ns, uint64_t *hist)
 
 	if (o->rate_bytes_per_s)
 		budget = o->rate_bytes_per_s * o->interval_ms / 1000;
+	note_pressure(e, budget);
 	if (scan(e, hist) || (e->nr_unres && resolve_unknown(e)))
 		return -ENOMEM;
+	if (e->nr_cold > 1)
+		qsort_r(e->cold, e->nr_cold, sizeof(*e->cold), cmp_cold, e->ht->slots);
 	e->st.threshold = fit_budget(e, budget, (uint64_t)o->min_heat * IBSP_HEAT_ONE);
 	if (e->nr_cand > 1)
 		qsort(e->cand, e->nr_cand, sizeof(*e->cand), cmp_cand);
-	if (grow((void **)&e->plan, &e->cap_plan, e->nr_cand + 1, sizeof(*e->plan)))
+	if (grow((void **)&e->plan, &e->cap_plan, e->nr_cand + e->nr_cold + 1, sizeof(*e->plan)))
 		return -ENOMEM;
 	nr_plan = plan_moves(e, now_ns, budget, &planned_bytes);
 	e->st.planned += (uint64_t)nr_plan;
@@ -467,6 +616,8 @@ long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp
 	e->st.intervals++;
 	e->nr_cand = 0;
 	e->nr_unres = 0;
+	e->nr_cold = 0;
+	memset(e->reclaim_bytes, 0, ibsp_topology__nr_nodes(e->topo) * sizeof(*e->reclaim_bytes));
 	n = run_interval(e, now_ns, hist);
 	if (n >= 0)
 		age(e, hist);

@@ -158,6 +158,8 @@ static void fill_engine_counts(struct daemon *d, struct ibsp_telemetry_counts *c
 	c->considered = es->considered;
 	c->planned = es->planned;
 	c->planned_bytes = es->planned_bytes;
+	c->demoted = es->demoted;
+	c->demoted_bytes = es->demoted_bytes;
 	memcpy(c->skips, es->skips, sizeof(c->skips));
 }
 

@@ -172,6 +172,8 @@ static json_t *promotions_json(const struct ibsp_telemetry *t,
 	json_object_set_new(o, "considered", D(considered));
 	json_object_set_new(o, "planned", D(planned));
 	json_object_set_new(o, "planned_bytes", D(planned_bytes));
+	json_object_set_new(o, "demoted", D(demoted));
+	json_object_set_new(o, "demoted_bytes", D(demoted_bytes));
 	json_object_set_new(o, "done", D(done));
 	json_object_set_new(o, "done_bytes", D(done_bytes));
 	json_object_set_new(o, "failed", D(failed));

@@ -88,14 +88,18 @@ struct ibsp_engine_opts {
 	uint32_t min_heat;	     /* threshold floor, samples (decayed); 0 = 2 */
 	uint32_t fallback_heat;	     /* samples before a page with no majority goes to the nearest
 				 * node; 0 = 4 * min_heat */
-	uint32_t decay_shift;	     /* heat -= heat >> decay_shift per interval; 0 = 1 */
+	uint32_t decay_shift;	     /* heat -= heat >> decay_shift per interval; 0 = 2 */
 	uint32_t pingpong_intervals; /* no second move within this many intervals; 0 = 10 */
 	uint32_t watermark_bp;	     /* keep this share of a node's memory free; 0 = 200 */
 	uint64_t max_pages;	     /* heat-table bound; 0 = the default (fits 64 MiB) */
-	bool rebalance;		     /* remote top-tier pages are candidates too */
+	bool no_follow;		     /* top-tier pages on another node than their accessors'
+				      * stay (they follow them by default) */
 	bool simulate;		     /* replay: planned moves take effect at once, and the
 				    * recorded placement of a moved page is ignored */
 	const struct ibsp_resolver_ops *resolver; /* live only; NULL offline */
+	bool no_demote;				  /* never demote cold pages to make room */
+	uint32_t demote_idle_intervals;		  /* a page is cold after this many intervals
+					     * without a sample; 0 = 4 */
 };
 
 /** struct ibsp_engine_stats - counters since the engine was created */
@@ -118,6 +122,8 @@ struct ibsp_engine_stats {
 	uint64_t resolve_failed;	 /* live node queries that failed */
 	uint64_t interval_planned_bytes; /* bytes planned by the last tick */
 	uint64_t interval_budget_bytes;	 /* the last tick's budget (0 = unlimited) */
+	uint64_t demoted;		 /* demotions planned (included in @planned) */
+	uint64_t demoted_bytes;		 /* their bytes (included in @planned_bytes) */
 };
 
 struct ibsp_engine;

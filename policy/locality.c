@@ -87,7 +87,8 @@ static enum ibsp_pick follow_select(const struct ibsp_policy_view *v,
 	int cur = ibsp_policy_view__slot_of(v, pg->node);
 	uint64_t a = pg->heat[m], b = cur >= 0 ? pg->heat[cur] : 0;
 
-	if (v->acc_node[m] == pg->node || !v->topo->nodes[v->acc_node[m]].top_tier)
+	if (ibsp_node_idx__eq(v->acc_node[m], pg->node) ||
+	    !ibsp_topology__is_top_tier(v->topo, v->acc_node[m]))
 		return IBSP_PICK_NONE;
 	if (pg->total < (uint64_t)o->min_heat * IBSP_HEAT_ONE)
 		return IBSP_PICK_NONE;
@@ -106,7 +107,7 @@ static enum ibsp_pick follow_select(const struct ibsp_policy_view *v,
 static enum ibsp_pick locality_select(const struct ibsp_policy_view *v,
 				      const struct ibsp_page_view *pg, enum ibsp_skip *skip)
 {
-	if (!v->topo->nodes[pg->node].top_tier)
+	if (!ibsp_topology__is_top_tier(v->topo, pg->node))
 		return IBSP_PICK_PROMOTE;
 	if (v->opts->no_follow)
 		return IBSP_PICK_NONE;
@@ -114,86 +115,91 @@ static enum ibsp_pick locality_select(const struct ibsp_policy_view *v,
 }
 
 static uint64_t weighted_distance(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
-				  uint32_t k)
+				  struct ibsp_node_idx k)
 {
 	uint64_t cost = 0;
 
 	for (uint32_t s = 0; s < v->nr_acc; s++) {
 		if (pg->heat[s])
 			cost += (uint64_t)pg->heat[s] *
-				ibsp_topology__distance(v->topo, (uint32_t)v->acc_node[s], k);
+				ibsp_topology__distance(v->topo, v->acc_node[s], k);
 	}
 	return cost;
 }
 
 /* The nearest top-tier node to the weighted accessors, skipping @skip; -1 if none. */
-static int nearest(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg, int skip,
-		   bool need_room)
+static struct ibsp_node_idx nearest(const struct ibsp_policy_view *v,
+				    const struct ibsp_page_view *pg, struct ibsp_node_idx skip,
+				    bool need_room)
 {
+	uint32_t nr_nodes = ibsp_topology__nr_nodes(v->topo);
 	uint64_t best_cost = UINT64_MAX;
 	uint32_t best_tie = UINT32_MAX;
-	int best = -1;
+	struct ibsp_node_idx best = IBSP_NODE_IDX_NONE;
 
-	for (uint32_t k = 0; k < v->topo->nr_nodes; k++) {
+	for (uint32_t i = 0; i < nr_nodes; i++) {
+		struct ibsp_node_idx k = ibsp_node_idx((int)i);
 		uint64_t cost;
 		uint32_t tie;
 
-		if (!v->topo->nodes[k].top_tier || (int)k == skip)
+		if (!ibsp_topology__is_top_tier(v->topo, k) || ibsp_node_idx__eq(k, skip))
 			continue;
-		if (need_room && !ibsp_policy_view__has_room(v, (int)k, pg->bytes))
+		if (need_room && !ibsp_policy_view__has_room(v, k, pg->bytes))
 			continue;
 		cost = weighted_distance(v, pg, k);
-		tie = pg->node >= 0 ? ibsp_topology__distance(v->topo, k, (uint32_t)pg->node) : 0;
+		tie = ibsp_node_idx__valid(pg->node) ? ibsp_topology__distance(v->topo, k, pg->node)
+						     : 0;
 		if (cost < best_cost || (cost == best_cost && tie < best_tie)) {
 			best_cost = cost;
 			best_tie = tie;
-			best = (int)k;
+			best = k;
 		}
 	}
 	return best;
 }
 
 /* The top-tier node of an accessor slot holding min_share of the heat; -1 if none. */
-static int majority_node(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg)
+static struct ibsp_node_idx majority_node(const struct ibsp_policy_view *v,
+					  const struct ibsp_page_view *pg)
 {
 	uint32_t m;
 
 	if (!pg->total)
-		return -1;
+		return IBSP_NODE_IDX_NONE;
 	m = majority_slot(pg, v->nr_acc);
 	if ((uint64_t)pg->heat[m] * 10000 >= pg->total * v->opts->min_share_bp &&
-	    v->topo->nodes[v->acc_node[m]].top_tier)
+	    ibsp_topology__is_top_tier(v->topo, v->acc_node[m]))
 		return v->acc_node[m];
-	return -1;
+	return IBSP_NODE_IDX_NONE;
 }
 
 static void locality_decide(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
 			    struct ibsp_decision *d)
 {
-	int first = majority_node(v, pg), next;
+	struct ibsp_node_idx first = majority_node(v, pg), next;
 
 	d->skip = IBSP_SKIP_CAPACITY;
 	if (pg->pick == IBSP_PICK_FOLLOW) {
 		d->reason = IBSP_REASON_FOLLOW;
-		if (first >= 0 && ibsp_policy_view__can_take(v, first, pg->bytes))
+		if (ibsp_node_idx__valid(first) && ibsp_policy_view__can_take(v, first, pg->bytes))
 			d->dst = first;
 		return;
 	}
 	d->reason = IBSP_REASON_MAJORITY;
-	if (first < 0) {
+	if (!ibsp_node_idx__valid(first)) {
 		if (pg->total < (uint64_t)v->opts->fallback_heat * IBSP_HEAT_ONE) {
 			d->skip = IBSP_SKIP_UNDECIDED;
 			return;
 		}
-		first = nearest(v, pg, -1, false);
+		first = nearest(v, pg, IBSP_NODE_IDX_NONE, false);
 		d->reason = IBSP_REASON_NEAREST;
 	}
-	if (first >= 0 && ibsp_policy_view__can_take(v, first, pg->bytes)) {
+	if (ibsp_node_idx__valid(first) && ibsp_policy_view__can_take(v, first, pg->bytes)) {
 		d->dst = first;
 		return;
 	}
 	next = nearest(v, pg, first, true);
-	if (next >= 0) {
+	if (ibsp_node_idx__valid(next)) {
 		d->dst = next;
 		d->reason = IBSP_REASON_CAPACITY_NEXT;
 	}
@@ -203,17 +209,19 @@ static void locality_decide(const struct ibsp_policy_view *v, const struct ibsp_
 static void locality_demote(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
 			    struct ibsp_decision *d)
 {
-	uint32_t best_dist = UINT32_MAX;
+	uint32_t nr_nodes = ibsp_topology__nr_nodes(v->topo), best_dist = UINT32_MAX;
 
-	for (uint32_t k = 0; k < v->topo->nr_nodes; k++) {
+	for (uint32_t i = 0; i < nr_nodes; i++) {
+		struct ibsp_node_idx k = ibsp_node_idx((int)i);
 		uint32_t dist;
 
-		if (v->topo->nodes[k].top_tier || !ibsp_policy_view__has_room(v, (int)k, pg->bytes))
+		if (ibsp_topology__is_top_tier(v->topo, k) ||
+		    !ibsp_policy_view__has_room(v, k, pg->bytes))
 			continue;
-		dist = ibsp_topology__distance(v->topo, (uint32_t)pg->node, k);
+		dist = ibsp_topology__distance(v->topo, pg->node, k);
 		if (dist < best_dist) {
 			best_dist = dist;
-			d->dst = (int)k;
+			d->dst = k;
 		}
 	}
 }

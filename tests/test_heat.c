@@ -121,7 +121,7 @@ Test(heat, huge_pages_aggregate)
 	cr_expect_eq(plan[0].bytes, 2u << 20);
 	cr_expect_eq(plan[0].vaddr, UVA_BASE + 1024 * 4096);
 	cr_expect_eq(plan[0].pfn % 512, 0);
-	cr_expect_eq(plan[0].dst_node, 0);
+	cr_expect_eq(plan[0].dst_node.id, 0);
 	ibsp_engine__delete(e);
 	ibsp_topology__delete(t);
 }
@@ -238,7 +238,7 @@ Test(heat, local_accounting)
 	feed(e, t, 1, 2, 2, 4); /* CXL page: never local */
 	cr_expect_eq(ibsp_engine__stats(e)->placed_accesses, 9);
 	cr_expect_eq(ibsp_engine__stats(e)->local_accesses, 3);
-	cr_expect_eq(ibsp_engine__page_node(e, &(struct ibsp_sample){ 0 }), -ENOENT);
+	cr_expect_eq(ibsp_engine__page_node(e, &(struct ibsp_sample){ 0 }).id, -ENOENT);
 	ibsp_engine__delete(e);
 	ibsp_topology__delete(t);
 }
@@ -307,8 +307,8 @@ Test(heat, live_resolution)
 		cr_expect_eq(f.last_nr, 6);
 		cr_expect_eq(ibsp_engine__stats(e)->resolve_failed, rows[r].failed);
 		for (long i = 0; i < n; i++) {
-			cr_expect_eq(plan[i].dst_node, 1);
-			cr_expect_eq(plan[i].src_node, rows[r].answer);
+			cr_expect_eq(plan[i].dst_node.id, 1);
+			cr_expect_eq(plan[i].src_node.id, rows[r].answer);
 			cr_expect_not(plan[i].has_pfn);
 		}
 		ibsp_engine__delete(e);
@@ -436,7 +436,7 @@ Test(heat, alias_fold_table)
 		cr_expect_eq(ibsp_engine__stats(e)->skips[IBSP_SKIP_NODE_UNKNOWN], 0, "%s",
 			     rows[r].name);
 		if (n == 1) {
-			cr_expect_eq(plan[0].dst_node, rows[r].dst, "%s", rows[r].name);
+			cr_expect_eq(plan[0].dst_node.id, rows[r].dst, "%s", rows[r].name);
 			cr_expect(plan[0].has_pfn, "%s", rows[r].name);
 			cr_expect_eq(plan[0].heat[0], rows[r].heat[0], "%s", rows[r].name);
 			cr_expect_eq(plan[0].heat[1], rows[r].heat[1], "%s", rows[r].name);

@@ -314,16 +314,16 @@ Test(policy, destination_table)
 			feed(e, t, w->last_cpu, w->page_node, 7, 1);
 		for (int node = 0; node < 6; node++) {
 			if (w->full & (1u << node))
-				cr_assert_eq(ibsp_engine__set_free(e, node, 0), 0);
+				cr_assert_eq(ibsp_engine__set_free(e, node_at(t, node), 0), 0);
 		}
 		n = ibsp_engine__tick(e, 1000, &plan);
 		if (w->want_dst < 0) {
 			cr_expect_eq(n, 0, "%s: planned %ld", w->name, n);
 		} else {
 			cr_assert_eq(n, 1, "%s: planned %ld", w->name, n);
-			cr_expect_eq(plan[0].dst_node, w->want_dst, "%s: dst %d", w->name,
-				     plan[0].dst_node);
-			cr_expect_eq(plan[0].src_node, w->page_node, "%s", w->name);
+			cr_expect_eq(plan[0].dst_node.id, w->want_dst, "%s: dst %d", w->name,
+				     plan[0].dst_node.id);
+			cr_expect_eq(plan[0].src_node.id, w->page_node, "%s", w->name);
 			cr_expect_eq(plan[0].reason, w->want_reason, "%s: reason %s", w->name,
 				     ibsp_reason__name(plan[0].reason));
 			cr_expect_eq(plan[0].bytes, 4096u, "%s", w->name);
@@ -379,7 +379,7 @@ Test(policy, follow_needs_clear_evidence)
 			cr_expect_eq(n, 0, "row %zu: planned %ld", r, n);
 		} else {
 			cr_assert_eq(n, 1, "row %zu: planned %ld", r, n);
-			cr_expect_eq(plan[0].dst_node, rows[r].want_dst, "row %zu", r);
+			cr_expect_eq(plan[0].dst_node.id, rows[r].want_dst, "row %zu", r);
 			cr_expect_eq(plan[0].reason, IBSP_REASON_FOLLOW, "row %zu", r);
 		}
 		if (rows[r].want_skip >= 0)
@@ -423,7 +423,7 @@ Test(policy, a_moved_page_needs_more_to_move_again)
 		cr_assert_eq(n, 1, "row %zu: first move", r);
 		cr_assert_eq(plan[0].reason,
 			     rows[r].shared ? IBSP_REASON_NEAREST : IBSP_REASON_MAJORITY);
-		cr_assert_eq(plan[0].dst_node, 0);
+		cr_assert_eq(plan[0].dst_node.id, 0);
 		/* Then socket 1 only, for the ping-pong window and 10 intervals more. */
 		for (int k = 2; k <= 21 && !followed; k++) {
 			feed(e, t, 2, 2, 7, rows[r].later1);
@@ -431,8 +431,8 @@ Test(policy, a_moved_page_needs_more_to_move_again)
 			if (n)
 				cr_assert_geq(k, 11, "row %zu: moved within the ping-pong window",
 					      r);
-			followed =
-			    n == 1 && plan[0].dst_node == 1 && plan[0].reason == IBSP_REASON_FOLLOW;
+			followed = n == 1 && plan[0].dst_node.id == 1 &&
+				   plan[0].reason == IBSP_REASON_FOLLOW;
 			if (n)
 				cr_assert(followed, "row %zu: unexpected move", r);
 		}
@@ -483,25 +483,27 @@ Test(policy, demotion_makes_room)
 		cr_assert_eq(ibsp_engine__tick(e, k++ * 1000, &plan), 0);
 		for (unsigned int i = 1; i < rows[r].idle; i++)
 			cr_assert_eq(ibsp_engine__tick(e, k++ * 1000, &plan), 0);
-		cr_assert_eq(ibsp_engine__set_free(e, 0, ibsp_engine__watermark_bytes(e, 0)), 0);
+		cr_assert_eq(ibsp_engine__set_free(e, node_at(t, 0),
+						   ibsp_engine__watermark_bytes(e, node_at(t, 0))),
+			     0);
 		/* The hot page: page 9 on CXL, used by socket 0. */
 		feed(e, t, 0, 2, 9, 10);
 		n = ibsp_engine__tick(e, k * 1000, &plan);
 		cr_assert_eq(n, rows[r].want_n, "row %zu: planned %ld", r, n);
-		cr_expect_eq(plan[0].dst_node, rows[r].want_first_dst, "row %zu", r);
+		cr_expect_eq(plan[0].dst_node.id, rows[r].want_first_dst, "row %zu", r);
 		cr_expect_eq(plan[0].reason, rows[r].want_first_reason, "row %zu: %s", r,
 			     ibsp_reason__name(plan[0].reason));
 		if (n == 2) {
-			cr_expect_eq(plan[0].src_node, 0, "row %zu", r);
+			cr_expect_eq(plan[0].src_node.id, 0, "row %zu", r);
 			cr_expect_eq(plan[0].vaddr, UVA_BASE + 3 * 4096, "row %zu", r);
-			cr_expect_eq(plan[1].dst_node, 0, "row %zu", r);
+			cr_expect_eq(plan[1].dst_node.id, 0, "row %zu", r);
 			cr_expect_eq(plan[1].reason, IBSP_REASON_MAJORITY, "row %zu", r);
 			cr_expect_eq(ibsp_engine__stats(e)->demoted, 1, "row %zu", r);
 		}
 		for (int node = 0; node < 3; node++)
-			cr_expect_geq(ibsp_engine__free_bytes(e, node),
-				      ibsp_engine__watermark_bytes(e, node), "row %zu: node %d", r,
-				      node);
+			cr_expect_geq(ibsp_engine__free_bytes(e, node_at(t, node)),
+				      ibsp_engine__watermark_bytes(e, node_at(t, node)),
+				      "row %zu: node %d", r, node);
 		ibsp_engine__delete(e);
 		ibsp_topology__delete(t);
 	}
@@ -620,7 +622,7 @@ Test(policy, budget_skips_what_does_not_fit)
 	cr_assert_eq(n, 4);
 	for (long i = 0; i < n; i++) {
 		cr_expect_eq(plan[i].bytes, 4096u);
-		cr_expect_eq(plan[i].dst_node, 1);
+		cr_expect_eq(plan[i].dst_node.id, 1);
 	}
 	cr_expect_eq(ibsp_engine__stats(e)->skips[IBSP_SKIP_BUDGET], 1);
 	ibsp_engine__delete(e);
@@ -636,27 +638,28 @@ Test(policy, watermark)
 				      .watermark_bp = 500 };
 	struct ibsp_engine *e = ibsp_engine__new(t, &o);
 	const struct ibsp_migration *plan;
+	struct ibsp_node_idx node0 = node_at(t, 0);
 	uint64_t wmark;
 	int to0 = 0, to1 = 0;
 	long n;
 
 	cr_assert(e);
-	wmark = ibsp_engine__watermark_bytes(e, 0);
+	wmark = ibsp_engine__watermark_bytes(e, node0);
 	cr_assert_eq(wmark, (16ULL << 30) / 10000 * 500);
-	cr_assert_eq(ibsp_engine__set_free(e, 0, wmark + 5 * 4096 + 100), 0);
+	cr_assert_eq(ibsp_engine__set_free(e, node0, wmark + 5 * 4096 + 100), 0);
 	for (int p = 0; p < 20; p++)
 		feed(e, t, 1, 2, (uint64_t)p, 10);
 	n = ibsp_engine__tick(e, 1, &plan);
 	cr_assert_eq(n, 20);
 	for (long i = 0; i < n; i++) {
-		to0 += plan[i].dst_node == 0;
-		to1 += plan[i].dst_node == 1;
-		if (plan[i].dst_node == 1)
+		to0 += plan[i].dst_node.id == 0;
+		to1 += plan[i].dst_node.id == 1;
+		if (plan[i].dst_node.id == 1)
 			cr_expect_eq(plan[i].reason, IBSP_REASON_CAPACITY_NEXT);
 	}
 	cr_expect_eq(to0, 5);
 	cr_expect_eq(to1, 15);
-	cr_expect_geq(ibsp_engine__free_bytes(e, 0), wmark);
+	cr_expect_geq(ibsp_engine__free_bytes(e, node0), wmark);
 	ibsp_engine__delete(e);
 	ibsp_topology__delete(t);
 }

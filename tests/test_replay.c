@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "topology_build.h"
 #include "ibsp/policies.h"
 #include "ibsp/replay.h"
 
@@ -426,7 +427,11 @@ static struct ibsp_topology *tiny_topo(const int room[2])
 		uint64_t wmark_kb = ((1ULL << 30) / 10000 * 200 + 1023) / 1024;
 
 		if (room[n] >= 0)
-			t->nodes[n].mem_free_kb = wmark_kb + 4 * (uint64_t)room[n];
+			cr_assert_eq(ibsp_topology__set_mem_kb(
+					 t, ibsp_node_idx(n),
+					 ibsp_topology__mem_total_kb(t, ibsp_node_idx(n)),
+					 wmark_kb + 4 * (uint64_t)room[n]),
+				     0);
 	}
 	return t;
 }

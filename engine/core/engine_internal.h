@@ -132,7 +132,7 @@ struct ibsp_engine {
 	uint64_t nr_blocks;
 	uint64_t block_size;
 	uint32_t nr_acc;
-	int8_t acc_node[IBSP_MAX_ACC_NODES]; /* accessor slot -> node index */
+	struct ibsp_node_idx acc_node[IBSP_MAX_ACC_NODES]; /* accessor slot -> node */
 
 	/* Capacity, per node index, bytes. */
 	uint64_t *free_bytes;

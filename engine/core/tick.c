@@ -94,8 +94,8 @@ static void page_view(const struct ibsp_heat_entry *he, uint64_t total, enum ibs
 	pg->heat = he->heat;
 	pg->total = total;
 	pg->bytes = ibsp_heat_entry__bytes(he);
-	pg->node = he->node;
-	pg->prev_node = he->prev_node;
+	pg->node = ibsp_node_idx(he->node);
+	pg->prev_node = ibsp_node_idx(he->prev_node);
 	pg->last_acc = he->last_acc;
 	pg->last_move = he->last_move;
 	pg->nr_moves = he->nr_moves;
@@ -107,7 +107,7 @@ static void page_view(const struct ibsp_heat_entry *he, uint64_t total, enum ibs
 /* Outside the policy's scope, @he (on a known node) is not a candidate. */
 static inline bool out_of_scope(const struct ibsp_engine *e, const struct ibsp_heat_entry *he)
 {
-	return e->lower_tier_only && e->topo->nodes[he->node].top_tier;
+	return e->lower_tier_only && ibsp_topology__is_top_tier(e->topo, ibsp_node_idx(he->node));
 }
 
 /*
@@ -246,16 +246,17 @@ static uint32_t locate_batch(struct ibsp_engine *e, uint64_t i)
 	ret = ops->query(ops->ctx, pid, n, vaddrs, status);
 	for (uint32_t k = 0; k < n; k++) {
 		struct ibsp_heat_entry *he = &e->ht->slots[e->unres[i + k]];
-		int idx = ret		   ? -1
-			  : status[k] >= 0 ? ibsp_topology__index_of(e->topo, status[k])
-					   : -1;
+		struct ibsp_node_idx idx = /* move_pages' status: a node id */
+		    ret || status[k] < 0
+			? IBSP_NODE_IDX_NONE
+			: ibsp_topology__index_of(e->topo, ibsp_node_id(status[k]));
 
-		if (idx < 0) {
+		if (!ibsp_node_idx__valid(idx)) {
 			e->st.resolve_failed++;
 			e->st.skips[IBSP_SKIP_NODE_UNKNOWN]++;
 			continue;
 		}
-		he->node = (int8_t)idx;
+		he->node = (int8_t)idx.idx;
 	}
 	return n;
 }
@@ -383,14 +384,16 @@ static void apply(struct ibsp_engine *e, struct ibsp_heat_entry *he, const struc
 	m->has_pfn = he->key & KEY_PFN;
 	m->pfn = m->has_pfn ? he->key & ~(KEY_PFN | KEY_HUGE) : 0;
 	m->bytes = bytes;
-	m->src_node = (int16_t)e->topo->nodes[he->node].node.id;
-	m->dst_node = (int16_t)e->topo->nodes[d->dst].node.id;
+	m->src_idx = ibsp_node_idx(he->node);
+	m->dst_idx = d->dst;
+	m->src_node = ibsp_topology__node_id(e->topo, m->src_idx);
+	m->dst_node = ibsp_topology__node_id(e->topo, m->dst_idx);
 	m->reason = (uint8_t)d->reason;
 	m->nr_acc = (uint8_t)e->nr_acc;
 	memcpy(m->heat, he->heat, sizeof(m->heat));
-	e->free_bytes[d->dst] -= bytes;
+	e->free_bytes[d->dst.idx] -= bytes;
 	e->free_bytes[he->node] += bytes;
-	note_move(e, he, d->dst, d->reason);
+	note_move(e, he, d->dst.idx, d->reason);
 	if (d->kind == IBSP_MOVE_DEMOTE) {
 		e->st.demoted++;
 		e->st.demoted_bytes += bytes;
@@ -411,16 +414,17 @@ static bool colder(const struct ibsp_engine *e, const struct ibsp_cand *victim, 
 }
 
 /*
- * Make room for @bytes of heat @hot on node index @node by demoting its
+ * Make room for @bytes of heat @hot on the node at @node by demoting its
  * coldest pages, as the policy's demote() directs, within what is left of
  * @budget. Return true when the node has room; the demotions stand either way.
  */
-static bool make_room(struct ibsp_engine *e, int node, uint64_t bytes, uint64_t hot,
-		      uint64_t now_ns, uint64_t budget, uint64_t *planned_bytes, long *nr_plan)
+static bool make_room(struct ibsp_engine *e, struct ibsp_node_idx node, uint64_t bytes,
+		      uint64_t hot, uint64_t now_ns, uint64_t budget, uint64_t *planned_bytes,
+		      long *nr_plan)
 {
 	for (uint64_t i = 0; i < e->nr_cold; i++) {
 		struct ibsp_heat_entry *he = &e->ht->slots[e->cold[i].idx];
-		struct ibsp_decision d = { .dst = -1,
+		struct ibsp_decision d = { .dst = IBSP_NODE_IDX_NONE,
 					   .kind = IBSP_MOVE_DEMOTE,
 					   .reason = IBSP_REASON_DEMOTE };
 		uint32_t sz = ibsp_heat_entry__bytes(he);
@@ -428,7 +432,7 @@ static bool make_room(struct ibsp_engine *e, int node, uint64_t bytes, uint64_t 
 
 		if (ibsp_policy_view__has_room(&e->view, node, bytes))
 			return true;
-		if (he->node != node || he->last_move == e->interval)
+		if (he->node != node.idx || he->last_move == e->interval)
 			continue;
 		if (!colder(e, &e->cold[i], hot))
 			break; /* coldest first: no page further on qualifies */
@@ -436,11 +440,12 @@ static bool make_room(struct ibsp_engine *e, int node, uint64_t bytes, uint64_t 
 			return false;
 		page_view(he, e->cold[i].total, IBSP_PICK_NONE, &pg);
 		e->ops->demote(&e->view, &pg, &d);
-		if (d.dst < 0 || d.dst >= (int)e->topo->nr_nodes ||
-		    e->topo->nodes[d.dst].top_tier ||
+		if (!ibsp_node_idx__valid(d.dst) ||
+		    d.dst.idx >= (int)ibsp_topology__nr_nodes(e->topo) ||
+		    ibsp_topology__is_top_tier(e->topo, d.dst) ||
 		    !ibsp_policy_view__has_room(&e->view, d.dst, sz))
 			continue;
-		e->reclaim_bytes[node] -= sz;
+		e->reclaim_bytes[node.idx] -= sz;
 		apply(e, he, &d, now_ns, &e->plan[(*nr_plan)++]);
 		*planned_bytes += sz;
 	}
@@ -458,22 +463,23 @@ static bool accept(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint
 {
 	uint32_t bytes = ibsp_heat_entry__bytes(he);
 
-	if (d->dst < 0) {
+	if (!ibsp_node_idx__valid(d->dst)) {
 		e->st
 		    .skips[(unsigned int)d->skip < IBSP_SKIP__MAX ? d->skip : IBSP_SKIP_CAPACITY]++;
 		return false;
 	}
-	if (d->dst == he->node || d->dst >= (int)e->topo->nr_nodes || d->kind != IBSP_MOVE_PROMOTE)
+	if (d->dst.idx == he->node || d->dst.idx >= (int)ibsp_topology__nr_nodes(e->topo) ||
+	    d->kind != IBSP_MOVE_PROMOTE)
 		return false;
 	if (ibsp_policy_view__has_room(&e->view, d->dst, bytes))
 		return true;
-	if (e->reclaim_bytes[d->dst] &&
+	if (e->reclaim_bytes[d->dst.idx] &&
 	    make_room(e, d->dst, bytes, hot, now_ns, budget, planned_bytes, nr_plan))
 		return true;
-	if (e->reclaim_bytes[d->dst]) {
+	if (e->reclaim_bytes[d->dst.idx]) {
 		/* Nothing there is cold enough for this page: ask the policy again
 		 * without counting on that node (its next choice, if any). */
-		e->reclaim_bytes[d->dst] = 0;
+		e->reclaim_bytes[d->dst.idx] = 0;
 		return false;
 	}
 	e->st.skips[IBSP_SKIP_CAPACITY]++;
@@ -490,7 +496,7 @@ static long plan_moves(struct ibsp_engine *e, uint64_t now_ns, uint64_t budget,
 		struct ibsp_heat_entry *he = &e->ht->slots[e->cand[i].idx];
 		uint32_t bytes = ibsp_heat_entry__bytes(he);
 		struct ibsp_page_view pg;
-		struct ibsp_decision d = { .dst = -1, .kind = IBSP_MOVE_PROMOTE };
+		struct ibsp_decision d = { .dst = IBSP_NODE_IDX_NONE, .kind = IBSP_MOVE_PROMOTE };
 
 		if (*planned_bytes + bytes > budget) {
 			e->st.skips[IBSP_SKIP_BUDGET]++;
@@ -502,11 +508,12 @@ static long plan_moves(struct ibsp_engine *e, uint64_t now_ns, uint64_t budget,
 		d.skip = IBSP_SKIP_CAPACITY;
 		e->ops->decide(&e->view, &pg, &d);
 		if (!accept(e, he, pg.total, &d, now_ns, budget, planned_bytes, &nr_plan)) {
-			if (d.dst < 0 || d.dst == he->node || e->reclaim_bytes[d.dst] ||
+			if (!ibsp_node_idx__valid(d.dst) || d.dst.idx == he->node ||
+			    e->reclaim_bytes[d.dst.idx] ||
 			    ibsp_policy_view__has_room(&e->view, d.dst, bytes))
 				continue;
 			/* accept() gave up reclaiming on d.dst: one more decide(). */
-			d = (struct ibsp_decision){ .dst = -1,
+			d = (struct ibsp_decision){ .dst = IBSP_NODE_IDX_NONE,
 						    .kind = IBSP_MOVE_PROMOTE,
 						    .skip = IBSP_SKIP_CAPACITY };
 			e->ops->decide(&e->view, &pg, &d);
@@ -562,10 +569,11 @@ static void age(struct ibsp_engine *e, const uint64_t *hist)
 static void note_pressure(struct ibsp_engine *e, uint64_t budget)
 {
 	e->any_pressure = false;
-	for (uint32_t i = 0; i < e->topo->nr_nodes; i++) {
+	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(e->topo); i++) {
 		uint64_t want = budget != UINT64_MAX ? budget : e->wmark_bytes[i] / 2;
 
-		e->pressure[i] = e->demotes && e->topo->nodes[i].top_tier &&
+		e->pressure[i] = e->demotes &&
+				 ibsp_topology__is_top_tier(e->topo, ibsp_node_idx((int)i)) &&
 				 e->free_bytes[i] < e->wmark_bytes[i] + want;
 		e->any_pressure |= e->pressure[i];
 	}
@@ -610,7 +618,7 @@ long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp
 	e->nr_cand = 0;
 	e->nr_unres = 0;
 	e->nr_cold = 0;
-	memset(e->reclaim_bytes, 0, e->topo->nr_nodes * sizeof(*e->reclaim_bytes));
+	memset(e->reclaim_bytes, 0, ibsp_topology__nr_nodes(e->topo) * sizeof(*e->reclaim_bytes));
 	n = run_interval(e, now_ns, hist);
 	if (n >= 0)
 		age(e, hist);

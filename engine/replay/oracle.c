@@ -32,7 +32,7 @@ size_t ibsp_oracle__resolve(const struct ibsp_engine *e, const struct ibsp_sampl
 	size_t n = 0;
 
 	for (size_t i = 0; i < nr; i++) {
-		if (!ibsp_engine__resolve(e, &s[i], &refs[n]) && refs[n].node >= 0)
+		if (!ibsp_engine__resolve(e, &s[i], &refs[n]) && ibsp_node_idx__valid(refs[n].node))
 			n++;
 	}
 	return n;

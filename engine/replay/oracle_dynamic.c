@@ -37,7 +37,7 @@ struct ibsp_oracle_dyn *ibsp_oracle_dyn__new(const struct ibsp_engine *e,
 					     const uint64_t *free_bytes)
 {
 	struct ibsp_oracle_dyn *d = calloc(1, sizeof(*d));
-	size_t n = topo->nr_nodes ? topo->nr_nodes : 1;
+	size_t n = ibsp_topology__nr_nodes(topo) ? ibsp_topology__nr_nodes(topo) : 1;
 
 	if (!d)
 		return NULL;
@@ -48,7 +48,7 @@ struct ibsp_oracle_dyn *ibsp_oracle_dyn__new(const struct ibsp_engine *e,
 		ibsp_oracle_dyn__delete(d);
 		return NULL;
 	}
-	memcpy(d->free_bytes, free_bytes, topo->nr_nodes * sizeof(*d->free_bytes));
+	memcpy(d->free_bytes, free_bytes, ibsp_topology__nr_nodes(topo) * sizeof(*d->free_bytes));
 	return d;
 }
 

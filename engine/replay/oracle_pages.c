@@ -68,8 +68,8 @@ struct ibsp_opage *ibsp_opage_table__get(struct ibsp_opage_table *t,
 	if (!p->key) {
 		p->key = ref->key;
 		p->bytes = ref->bytes;
-		p->node = (int8_t)ref->node;
-		p->placed[0] = p->placed[1] = (int8_t)ref->node;
+		p->node = (int8_t)ref->node.idx;
+		p->placed[0] = p->placed[1] = (int8_t)ref->node.idx;
 		t->count++;
 	}
 	return p;
@@ -111,12 +111,13 @@ int ibsp_oracle_rules__init(struct ibsp_oracle_rules *r, const struct ibsp_engin
 {
 	*r = (struct ibsp_oracle_rules){ .topo = topo, .nr_acc = ibsp_engine__nr_acc(e) };
 	for (uint32_t s = 0; s < r->nr_acc; s++)
-		r->acc_node[s] = ibsp_topology__index_of(topo, ibsp_engine__acc_node(e, s));
-	r->wmark = calloc(topo->nr_nodes ? topo->nr_nodes : 1, sizeof(*r->wmark));
+		r->acc_node[s] = ibsp_engine__acc_node(e, s).idx;
+	r->wmark = calloc(ibsp_topology__nr_nodes(topo) ? ibsp_topology__nr_nodes(topo) : 1,
+			  sizeof(*r->wmark));
 	if (!r->wmark)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < topo->nr_nodes; i++)
-		r->wmark[i] = ibsp_engine__watermark_bytes(e, topo->nodes[i].node.id);
+	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(topo); i++)
+		r->wmark[i] = ibsp_engine__watermark_bytes(e, ibsp_node_idx((int)i));
 	return 0;
 }
 
@@ -135,7 +136,8 @@ int ibsp_opage__choose(const struct ibsp_oracle_rules *r, const struct ibsp_opag
 		int best = -1, idx;
 
 		for (uint32_t s = 0; s < r->nr_acc; s++) {
-			if (tried[s] || !p->count[s] || !r->topo->nodes[r->acc_node[s]].top_tier)
+			if (tried[s] || !p->count[s] ||
+			    !ibsp_topology__is_top_tier(r->topo, ibsp_node_idx(r->acc_node[s])))
 				continue;
 			if (best < 0 || p->count[s] > p->count[best])
 				best = (int)s;

@@ -107,8 +107,7 @@ static int tick(struct run *run)
 			iv->budget_bytes = st->interval_budget_bytes;
 			iv->threshold = st->threshold;
 			for (long i = 0; i < n; i++) {
-				int s = ibsp_topology__index_of(run->topo, plan[i].src_node);
-				int d = ibsp_topology__index_of(run->topo, plan[i].dst_node);
+				int s = plan[i].src_idx.idx, d = plan[i].dst_idx.idx;
 
 				res->moves_pages[s * res->nr_nodes + d]++;
 				res->moves_bytes[s * res->nr_nodes + d] += plan[i].bytes;
@@ -187,6 +186,7 @@ static int oracle_pass(struct run *run, const char *path, struct ibsp_sample *bu
 {
 	struct ibsp_perf_reader *r;
 	uint64_t *free_bytes;
+	uint32_t nr_nodes;
 	int ret;
 	long n;
 
@@ -205,11 +205,12 @@ static int oracle_pass(struct run *run, const char *path, struct ibsp_sample *bu
 		return (int)n;
 	if (ret)
 		return ret;
-	free_bytes = malloc((run->topo->nr_nodes + 1) * sizeof(*free_bytes));
+	nr_nodes = ibsp_topology__nr_nodes(run->topo);
+	free_bytes = malloc((nr_nodes + 1) * sizeof(*free_bytes));
 	if (!free_bytes)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < run->topo->nr_nodes; i++)
-		free_bytes[i] = run->topo->nodes[i].mem_free_kb << 10;
+	for (uint32_t i = 0; i < nr_nodes; i++)
+		free_bytes[i] = ibsp_topology__mem_free_kb(run->topo, ibsp_node_idx((int)i)) << 10;
 	run->dyn = ibsp_oracle_dyn__new(run->eng[0], run->topo, free_bytes);
 	ret = run->dyn ? ibsp_oracle__place(run->oracle, free_bytes) : -ENOMEM;
 	free(free_bytes);
@@ -231,18 +232,20 @@ static int setup(struct run *run, const char *path, struct ibsp_topology *topo)
 	ret = ibsp_topology__set_top_tier(topo, o->top_tier);
 	if (ret)
 		return ret;
-	if (!topo->has_block_map)
+	uint32_t nr = ibsp_topology__nr_nodes(topo);
+
+	if (!ibsp_topology__has_block_map(topo))
 		pr_warn("%s: no MEM_TOPOLOGY feature: physical addresses cannot be placed on "
 			"nodes, so no page has a known node\n",
 			path);
-	res->nr_nodes = topo->nr_nodes;
-	res->node_ids = calloc(topo->nr_nodes, sizeof(int));
-	res->moves_pages = calloc((size_t)topo->nr_nodes * topo->nr_nodes, sizeof(uint64_t));
-	res->moves_bytes = calloc((size_t)topo->nr_nodes * topo->nr_nodes, sizeof(uint64_t));
+	res->nr_nodes = nr;
+	res->node_ids = calloc(nr, sizeof(int));
+	res->moves_pages = calloc((size_t)nr * nr, sizeof(uint64_t));
+	res->moves_bytes = calloc((size_t)nr * nr, sizeof(uint64_t));
 	if (!res->node_ids || !res->moves_pages || !res->moves_bytes)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < topo->nr_nodes; i++)
-		res->node_ids[i] = topo->nodes[i].node.id;
+	for (uint32_t i = 0; i < nr; i++)
+		res->node_ids[i] = ibsp_topology__node_id(topo, ibsp_node_idx((int)i)).id;
 
 	ret = add_engine(run, &o->engine.policy);
 	if (ret)
@@ -251,7 +254,8 @@ static int setup(struct run *run, const char *path, struct ibsp_topology *topo)
 	res->opts.resolver = NULL;
 	res->nr_acc = ibsp_engine__nr_acc(run->eng[0]);
 	for (uint32_t s = 0; s < res->nr_acc; s++)
-		res->acc_node_ids[s] = ibsp_engine__acc_node(run->eng[0], s);
+		res->acc_node_ids[s] =
+		    ibsp_topology__node_id(topo, ibsp_engine__acc_node(run->eng[0], s)).id;
 	if (!o->evaluate)
 		return 0;
 	if ((ret = add_engine(run, &(struct ibsp_policy){ &ibsp_policy_last_accessor, -1 })) ||
@@ -377,7 +381,7 @@ int ibsp_replay__run(const char *path, const struct ibsp_replay_opts *opts,
 	if (ret)
 		goto out;
 	topo = ibsp_perf_reader__info(r)->topo;
-	if (!topo || !topo->nr_nodes) {
+	if (!topo || !ibsp_topology__nr_nodes(topo)) {
 		pr_err("%s: no NUMA_TOPOLOGY feature: replay needs the recording host's nodes\n",
 		       path);
 		ret = -EINVAL;

@@ -93,22 +93,21 @@ enum ibsp_move_kind {
 /**
  * struct ibsp_page_view - one page, as a policy sees it (read-only)
  *
- * Node fields are node *indices* into the topology (struct ibsp_topology's
- * @nodes), -1 when unknown; accessor slots index @heat (see
- * struct ibsp_policy_view's @acc_node).
+ * Nodes are node indices into the topology, -1 when unknown; accessor slots
+ * index @heat (see struct ibsp_policy_view's @acc_node).
  */
 struct ibsp_page_view {
 	const uint32_t *heat; /* [nr_acc] decayed accesses per accessor slot, IBSP_HEAT_ONE units */
 	uint64_t total;	      /* the sum of @heat */
 	uint32_t bytes;	      /* 4096, or 2 MiB for a huge-page entry */
-	int node;	      /* where it is (always known to select() and decide()) */
-	int prev_node;	      /* where it was before its last move; -1 */
-	int last_acc;	      /* accessor slot of its latest sample */
-	uint32_t last_move;   /* interval of its last move; 0 = never */
-	uint32_t nr_moves;    /* moves planned for it so far */
-	uint32_t idle;	      /* intervals since its latest sample (saturates at 255) */
-	int last_reason;      /* enum ibsp_reason of its last move; -1 = never moved */
-	enum ibsp_pick pick;  /* for decide(): what select() said */
+	struct ibsp_node_idx node;	/* where it is (always known to select() and decide()) */
+	struct ibsp_node_idx prev_node; /* where it was before its last move; -1 */
+	int last_acc;			/* accessor slot of its latest sample */
+	uint32_t last_move;		/* interval of its last move; 0 = never */
+	uint32_t nr_moves;		/* moves planned for it so far */
+	uint32_t idle;			/* intervals since its latest sample (saturates at 255) */
+	int last_reason;		/* enum ibsp_reason of its last move; -1 = never moved */
+	enum ibsp_pick pick;		/* for decide(): what select() said */
 };
 
 /**
@@ -116,41 +115,43 @@ struct ibsp_page_view {
  * for @priv): the nodes, the settings, the policy's argument and state
  */
 struct ibsp_policy_view {
-	const struct ibsp_topology *topo;    /* ids, top tier, distances, by node index */
-	const uint64_t *free_bytes;	     /* [node index] free memory, planned moves counted */
-	const uint64_t *watermark_bytes;     /* [node index] what a destination must keep free */
-	const uint64_t *reclaimable_bytes;   /* [node index] bytes of cold pages the engine may
+	const struct ibsp_topology *topo;     /* ids, top tier, distances, by node index */
+	const uint64_t *free_bytes;	      /* [node index] free memory, planned moves counted */
+	const uint64_t *watermark_bytes;      /* [node index] what a destination must keep free */
+	const uint64_t *reclaimable_bytes;    /* [node index] bytes of cold pages the engine may
 					      * demote there to make room (0 without demotion) */
-	uint32_t nr_acc;		     /* accessor slots: nodes with CPUs */
-	const int8_t *acc_node;		     /* [slot] node index */
-	const struct ibsp_engine_opts *opts; /* thresholds, shares, rebalance */
-	uint32_t interval;		     /* intervals so far, this one included */
-	int arg;			     /* the parsed argument of "name:ARG"; -1 */
-	void *priv;			     /* ops->priv_size bytes, zeroed at the start */
+	uint32_t nr_acc;		      /* accessor slots: nodes with CPUs */
+	const struct ibsp_node_idx *acc_node; /* [slot] the accessor's node */
+	const struct ibsp_engine_opts *opts;  /* thresholds, shares, rebalance */
+	uint32_t interval;		      /* intervals so far, this one included */
+	int arg;			      /* the parsed argument of "name:ARG"; -1 */
+	void *priv;			      /* ops->priv_size bytes, zeroed at the start */
 };
 
-/** ibsp_policy_view__has_room() - can node index @idx take @bytes above its watermark? */
-static inline bool ibsp_policy_view__has_room(const struct ibsp_policy_view *v, int idx,
-					      uint64_t bytes)
+/** ibsp_policy_view__has_room() - can the node at @i take @bytes above its watermark? */
+static inline bool ibsp_policy_view__has_room(const struct ibsp_policy_view *v,
+					      struct ibsp_node_idx i, uint64_t bytes)
 {
-	return v->free_bytes[idx] >= v->watermark_bytes[idx] + bytes;
+	return v->free_bytes[i.idx] >= v->watermark_bytes[i.idx] + bytes;
 }
 
 /**
- * ibsp_policy_view__can_take() - has node index @idx room for @bytes, now or
+ * ibsp_policy_view__can_take() - has the node at @i room for @bytes, now or
  * once the engine has demoted some of its cold pages?
  */
-static inline bool ibsp_policy_view__can_take(const struct ibsp_policy_view *v, int idx,
-					      uint64_t bytes)
+static inline bool ibsp_policy_view__can_take(const struct ibsp_policy_view *v,
+					      struct ibsp_node_idx i, uint64_t bytes)
 {
-	return v->free_bytes[idx] + v->reclaimable_bytes[idx] >= v->watermark_bytes[idx] + bytes;
+	return v->free_bytes[i.idx] + v->reclaimable_bytes[i.idx] >=
+	       v->watermark_bytes[i.idx] + bytes;
 }
 
-/** ibsp_policy_view__slot_of() - the accessor slot of node index @idx, or -1 (no CPUs) */
-static inline int ibsp_policy_view__slot_of(const struct ibsp_policy_view *v, int idx)
+/** ibsp_policy_view__slot_of() - the accessor slot of the node at @i, or -1 (no CPUs) */
+static inline int ibsp_policy_view__slot_of(const struct ibsp_policy_view *v,
+					    struct ibsp_node_idx i)
 {
 	for (uint32_t s = 0; s < v->nr_acc; s++) {
-		if (v->acc_node[s] == idx)
+		if (ibsp_node_idx__eq(v->acc_node[s], i))
 			return (int)s;
 	}
 	return -1;
@@ -158,7 +159,7 @@ static inline int ibsp_policy_view__slot_of(const struct ibsp_policy_view *v, in
 
 /** struct ibsp_decision - where decide() sends a page */
 struct ibsp_decision {
-	int dst;		  /* node index, or -1: not moved, counted under @skip */
+	struct ibsp_node_idx dst; /* where, or -1: not moved, counted under @skip */
 	enum ibsp_move_kind kind; /* promote (the engine sets it before decide()) */
 	enum ibsp_reason reason;  /* why @dst */
 	enum ibsp_skip skip;	  /* why not, when @dst < 0 */

@@ -107,7 +107,7 @@ static void page_view(const struct ibsp_heat_entry *he, uint64_t total, enum ibs
 /* Outside the policy's scope, @he (on a known node) is not a candidate. */
 static inline bool out_of_scope(const struct ibsp_engine *e, const struct ibsp_heat_entry *he)
 {
-	return e->lower_tier_only && ibsp_topology__is_top_tier(e->topo, ibsp_node_idx(he->node));
+	return e->lower_tier_only && e->top_tier[he->node];
 }
 
 /*
@@ -441,8 +441,7 @@ static bool make_room(struct ibsp_engine *e, struct ibsp_node_idx node, uint64_t
 		page_view(he, e->cold[i].total, IBSP_PICK_NONE, &pg);
 		e->ops->demote(&e->view, &pg, &d);
 		if (!ibsp_node_idx__valid(d.dst) ||
-		    d.dst.idx >= (int)ibsp_topology__nr_nodes(e->topo) ||
-		    ibsp_topology__is_top_tier(e->topo, d.dst) ||
+		    d.dst.idx >= (int)ibsp_topology__nr_nodes(e->topo) || e->top_tier[d.dst.idx] ||
 		    !ibsp_policy_view__has_room(&e->view, d.dst, sz))
 			continue;
 		e->reclaim_bytes[node.idx] -= sz;
@@ -572,9 +571,8 @@ static void note_pressure(struct ibsp_engine *e, uint64_t budget)
 	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(e->topo); i++) {
 		uint64_t want = budget != UINT64_MAX ? budget : e->wmark_bytes[i] / 2;
 
-		e->pressure[i] = e->demotes &&
-				 ibsp_topology__is_top_tier(e->topo, ibsp_node_idx((int)i)) &&
-				 e->free_bytes[i] < e->wmark_bytes[i] + want;
+		e->pressure[i] =
+		    e->demotes && e->top_tier[i] && e->free_bytes[i] < e->wmark_bytes[i] + want;
 		e->any_pressure |= e->pressure[i];
 	}
 }

@@ -299,6 +299,7 @@ struct ibsp_engine *ibsp_engine__new(const struct ibsp_topology *topo,
 	}
 	if (!e->ht || !e->moved)
 		goto err;
+	e->moved->st = &e->st;
 	return e;
 err:
 	ibsp_engine__delete(e);

@@ -67,6 +67,7 @@ struct ibsp_heat_table {
 	uint64_t count; /* occupied slots */
 	uint64_t max;	/* occupancy bound (<= 3/4 of the slots) */
 	uint64_t evictions;
+	uint64_t nr_virt; /* entries keyed KEY_VIRT (see ibsp_engine__fold_aliases()) */
 };
 
 /* A table for @max_entries pages, or NULL with errno set (EINVAL: out of range). */
@@ -102,6 +103,7 @@ struct ibsp_moved_map {
 	uint64_t mask;
 	uint32_t bits;
 	uint64_t count;
+	struct ibsp_engine_stats *st; /* counts pages_moved and moved_twice; may be NULL */
 };
 
 /* An empty map (slots come with the first record), or NULL. */
@@ -161,6 +163,13 @@ struct ibsp_engine {
 	bool *pressure;	   /* per node index: a top-tier node short of room this tick */
 	bool any_pressure; /* some node is */
 };
+
+/*
+ * One page, one entry: fold every KEY_VIRT entry whose (pid, virtual page)
+ * is the alias of a PFN entry into that entry (alias.c). The interval pass
+ * calls it first; it does nothing while the table holds no KEY_VIRT entry.
+ */
+void ibsp_engine__fold_aliases(struct ibsp_engine *e);
 
 /* The key the moved map uses for @he: its own in simulation, (pid, vpn) live. */
 static inline uint64_t ibsp_engine__moved_key(const struct ibsp_engine *e,

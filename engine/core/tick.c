@@ -24,25 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine_internal.h"
+#include "tick_internal.h"
 
-/*
- * Heat histogram: bucket = 4 * floor(log2(h)) + the next two bits, so each
- * power of two is split in four (~19% wide buckets). 64 * 4 buckets cover u64.
- */
-#define NR_BUCKETS 256
-
-static unsigned int bucket_of(uint64_t h)
-{
-	unsigned int msb;
-
-	if (h < 4)
-		return (unsigned int)h;
-	msb = 63 - (unsigned int)__builtin_clzll(h);
-	return msb * 4 + (unsigned int)((h >> (msb - 2)) & 3);
-}
-
-/* The smallest heat that falls in bucket @b. */
 static uint64_t bucket_floor(unsigned int b)
 {
 	unsigned int msb = b / 4;
@@ -50,32 +33,6 @@ static uint64_t bucket_floor(unsigned int b)
 	if (b < 4)
 		return b;
 	return (1ULL << msb) | ((uint64_t)(b & 3) << (msb - 2));
-}
-
-static int grow(void **p, uint64_t *cap, uint64_t need, size_t size)
-{
-	uint64_t n = *cap ? *cap : 1024;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	q = realloc(*p, n * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = n;
-	return 0;
-}
-
-static uint64_t entry_total(const struct ibsp_heat_entry *he, uint32_t nr_acc)
-{
-	uint64_t total = 0;
-
-	for (uint32_t s = 0; s < nr_acc; s++)
-		total += he->heat[s];
-	return total;
 }
 
 static void decay(struct ibsp_heat_entry *he, uint32_t nr_acc, uint32_t shift)
@@ -86,198 +43,6 @@ static void decay(struct ibsp_heat_entry *he, uint32_t nr_acc, uint32_t shift)
 		if (he->heat[s] == 1)
 			he->heat[s] = 0;
 	}
-}
-
-static void page_view(const struct ibsp_heat_entry *he, uint64_t total, enum ibsp_pick pick,
-		      struct ibsp_page_view *pg)
-{
-	pg->heat = he->heat;
-	pg->total = total;
-	pg->bytes = ibsp_heat_entry__bytes(he);
-	pg->node = ibsp_node_idx(he->node);
-	pg->prev_node = ibsp_node_idx(he->prev_node);
-	pg->last_acc = he->last_acc;
-	pg->last_move = he->last_move;
-	pg->nr_moves = he->nr_moves;
-	pg->idle = he->idle;
-	pg->last_reason = he->last_reason ? he->last_reason - 1 : -1;
-	pg->pick = pick;
-}
-
-/* Outside the policy's scope, @he (on a known node) is not a candidate. */
-static inline bool out_of_scope(const struct ibsp_engine *e, const struct ibsp_heat_entry *he)
-{
-	return e->lower_tier_only && e->top_tier[he->node];
-}
-
-/*
- * Step 1 for @he, on a known node: the policy's select(), then the engine's
- * checks. Counts the skips that follow from the page itself (not from the
- * budget or capacity); a candidate joins e->cand.
- */
-static int consider(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t total)
-{
-	const struct ibsp_engine_opts *o = &e->opts;
-	enum ibsp_skip skip = IBSP_SKIP__MAX;
-	struct ibsp_page_view pg;
-	enum ibsp_pick pick;
-	struct ibsp_cand *c;
-
-	page_view(he, total, IBSP_PICK_NONE, &pg);
-	pick = e->ops->select(&e->view, &pg, &skip);
-	if (pick == IBSP_PICK_SKIP && (unsigned int)skip < IBSP_SKIP__MAX)
-		e->st.skips[skip]++;
-	if (pick < IBSP_PICK_PROMOTE)
-		return 0;
-	if (total < (uint64_t)o->min_heat * IBSP_HEAT_ONE) {
-		e->st.skips[IBSP_SKIP_BELOW_THRESHOLD]++;
-		return 0;
-	}
-	if (he->last_move && e->interval - he->last_move < o->pingpong_intervals) {
-		e->st.skips[IBSP_SKIP_PINGPONG]++;
-		return 0;
-	}
-	if (!(he->flags & HE_ALIAS)) {
-		e->st.skips[IBSP_SKIP_NO_MAPPING]++;
-		return 0;
-	}
-	if (grow((void **)&e->cand, &e->cap_cand, e->nr_cand + 1, sizeof(*e->cand)))
-		return -ENOMEM;
-	c = &e->cand[e->nr_cand++];
-	c->total = total;
-	c->key = he->key;
-	c->idx = (uint32_t)(he - e->ht->slots);
-	c->pick = (uint8_t)pick;
-	return 0;
-}
-
-/*
- * A page the engine may demote to make room: on a top-tier node that is
- * short of room (e->pressure), movable (a mapping), and not moved within the
- * ping-pong window. Whether it goes depends on the page that needs the room
- * (make_room()).
- */
-static bool is_demotable(const struct ibsp_engine *e, const struct ibsp_heat_entry *he)
-{
-	return he->node >= 0 && e->pressure[he->node] && (he->flags & HE_ALIAS) &&
-	       !(he->last_move && e->interval - he->last_move < e->opts.pingpong_intervals);
-}
-
-static int add_cold(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t total)
-{
-	struct ibsp_cand *c;
-
-	if (grow((void **)&e->cold, &e->cap_cold, e->nr_cold + 1, sizeof(*e->cold)))
-		return -ENOMEM;
-	c = &e->cold[e->nr_cold++];
-	*c = (struct ibsp_cand){ .total = total,
-				 .key = he->key,
-				 .idx = (uint32_t)(he - e->ht->slots) };
-	e->reclaim_bytes[he->node] += ibsp_heat_entry__bytes(he);
-	return 0;
-}
-
-/* Step 1: every page's heat into @hist; candidates, hot pages of unknown node, cold pages. */
-static int scan(struct ibsp_engine *e, uint64_t *hist)
-{
-	uint64_t floor_heat = (uint64_t)e->opts.min_heat * IBSP_HEAT_ONE;
-	bool selects = e->ops && e->ops->select;
-
-	for (uint64_t i = 0; i <= e->ht->mask; i++) {
-		const struct ibsp_heat_entry *he = &e->ht->slots[i];
-		uint64_t total;
-
-		if (!he->key)
-			continue;
-		total = entry_total(he, e->nr_acc);
-		hist[bucket_of(total)]++;
-		if (e->any_pressure && is_demotable(e, he) && add_cold(e, he, total))
-			return -ENOMEM;
-		if (!selects || !total)
-			continue;
-		if (he->node < 0) {
-			if (total < floor_heat)
-				continue;
-			if (!e->opts.resolver) {
-				e->st.skips[IBSP_SKIP_NODE_UNKNOWN]++;
-				continue;
-			}
-			if (grow((void **)&e->unres, &e->cap_unres, e->nr_unres + 1,
-				 sizeof(*e->unres)))
-				return -ENOMEM;
-			e->unres[e->nr_unres++] = (uint32_t)i;
-			continue;
-		}
-		if (total >= floor_heat)
-			e->st.considered++;
-		if (out_of_scope(e, he))
-			continue;
-		if (consider(e, he, total))
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-static int cmp_unres(const void *a, const void *b, void *ctx)
-{
-	const struct ibsp_heat_entry *slots = ctx;
-	const struct ibsp_heat_entry *x = &slots[*(const uint32_t *)a],
-				     *y = &slots[*(const uint32_t *)b];
-
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
-}
-
-/* Live: ask where the pages e->unres[@i...] of one pid live (up to a batch); return how many. */
-static uint32_t locate_batch(struct ibsp_engine *e, uint64_t i)
-{
-	const struct ibsp_resolver_ops *ops = e->opts.resolver;
-	enum { BATCH = 512 };
-	uint32_t pid = e->ht->slots[e->unres[i]].pid, n = 0;
-	uint64_t vaddrs[BATCH];
-	int status[BATCH];
-	int ret;
-
-	while (i + n < e->nr_unres && n < BATCH && e->ht->slots[e->unres[i + n]].pid == pid) {
-		vaddrs[n] = e->ht->slots[e->unres[i + n]].vaddr;
-		n++;
-	}
-	ret = ops->query(ops->ctx, pid, n, vaddrs, status);
-	for (uint32_t k = 0; k < n; k++) {
-		struct ibsp_heat_entry *he = &e->ht->slots[e->unres[i + k]];
-		struct ibsp_node_idx idx = /* move_pages' status: a node id */
-		    ret || status[k] < 0
-			? IBSP_NODE_IDX_NONE
-			: ibsp_topology__index_of(e->topo, ibsp_node_id(status[k]));
-
-		if (!ibsp_node_idx__valid(idx)) {
-			e->st.resolve_failed++;
-			e->st.skips[IBSP_SKIP_NODE_UNKNOWN]++;
-			continue;
-		}
-		he->node = (int8_t)idx.idx;
-	}
-	return n;
-}
-
-/* Live: locate the hot pages without a physical address, per pid, and consider them. */
-static int resolve_unknown(struct ibsp_engine *e)
-{
-	qsort_r(e->unres, e->nr_unres, sizeof(*e->unres), cmp_unres, e->ht->slots);
-	for (uint64_t i = 0; i < e->nr_unres;)
-		i += locate_batch(e, i);
-	/* Now consider the located ones like the rest. */
-	for (uint64_t i = 0; i < e->nr_unres; i++) {
-		const struct ibsp_heat_entry *he = &e->ht->slots[e->unres[i]];
-
-		if (he->node < 0)
-			continue;
-		e->st.considered++;
-		if (!out_of_scope(e, he) && consider(e, he, entry_total(he, e->nr_acc)))
-			return -ENOMEM;
-	}
-	return 0;
 }
 
 static int cmp_cand(const void *a, const void *b)
@@ -560,23 +325,6 @@ static void age(struct ibsp_engine *e, const uint64_t *hist)
 	}
 }
 
-/*
- * The top-tier nodes short of room: less free above the watermark than one
- * interval's budget (or 1% of the node when the budget is unlimited). Only
- * their pages are demotion candidates, so a host with room pays nothing.
- */
-static void note_pressure(struct ibsp_engine *e, uint64_t budget)
-{
-	e->any_pressure = false;
-	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(e->topo); i++) {
-		uint64_t want = budget != UINT64_MAX ? budget : e->wmark_bytes[i] / 2;
-
-		e->pressure[i] =
-		    e->demotes && e->top_tier[i] && e->free_bytes[i] < e->wmark_bytes[i] + want;
-		e->any_pressure |= e->pressure[i];
-	}
-}
-
 /* Steps 1 to 3; return the number of planned migrations or -ENOMEM. */
 static long run_interval(struct ibsp_engine *e, uint64_t now_ns, uint64_t *hist)
 {
@@ -586,8 +334,9 @@ static long run_interval(struct ibsp_engine *e, uint64_t now_ns, uint64_t *hist)
 
 	if (o->rate_bytes_per_s)
 		budget = o->rate_bytes_per_s * o->interval_ms / 1000;
-	note_pressure(e, budget);
-	if (scan(e, hist) || (e->nr_unres && resolve_unknown(e)))
+	ibsp_engine__fold_aliases(e);
+	ibsp_engine__note_pressure(e, budget);
+	if (ibsp_engine__scan(e, hist) || (e->nr_unres && ibsp_engine__resolve_unknown(e)))
 		return -ENOMEM;
 	if (e->nr_cold > 1)
 		qsort_r(e->cold, e->nr_cold, sizeof(*e->cold), cmp_cold, e->ht->slots);

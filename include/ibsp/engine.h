@@ -124,6 +124,11 @@ struct ibsp_engine_stats {
 	uint64_t interval_budget_bytes;	 /* the last tick's budget (0 = unlimited) */
 	uint64_t demoted;		 /* demotions planned (included in @planned) */
 	uint64_t demoted_bytes;		 /* their bytes (included in @planned_bytes) */
+	uint64_t pages_moved;		 /* distinct pages moved (simulate: by page key; live: by
+				  * mapping) */
+	uint64_t moved_twice;		 /* of those, pages moved more than once */
+	uint64_t alias_merges;		 /* entries keyed without a PFN folded into their page's
+				  * PFN entry (one page, one entry) */
 };
 
 struct ibsp_engine;

@@ -62,7 +62,7 @@ static inline void page_view(const struct ibsp_heat_entry *he, uint64_t total, e
 /* Outside the policy's scope, @he (on a known node) is not a candidate. */
 static inline bool out_of_scope(const struct ibsp_engine *e, const struct ibsp_heat_entry *he)
 {
-	return e->lower_tier_only && ibsp_topology__is_top_tier(e->topo, ibsp_node_idx(he->node));
+	return e->lower_tier_only && e->top_tier[he->node];
 }
 
 /* scan.c: step 1 of the interval pass, and the nodes short of room. */

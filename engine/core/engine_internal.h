@@ -62,10 +62,11 @@ _Static_assert(sizeof(struct ibsp_heat_entry) == 64, "a heat entry is one cache 
 /** struct ibsp_heat_table - open addressing, linear probing, backward-shift deletion */
 struct ibsp_heat_table {
 	struct ibsp_heat_entry *slots;
-	uint64_t mask;	/* nr slots - 1 (a power of two) */
-	uint32_t bits;	/* log2(nr slots) */
-	uint64_t count; /* occupied slots */
-	uint64_t max;	/* occupancy bound (<= 3/4 of the slots) */
+	uint64_t mask;	    /* nr slots - 1 (a power of two) */
+	uint32_t bits;	    /* log2(nr slots) */
+	uint64_t count;	    /* occupied slots */
+	uint64_t max;	    /* occupancy bound (<= 3/4 of max_slots) */
+	uint64_t max_slots; /* the slots max needs: the table grows up to these */
 	uint64_t evictions;
 	uint64_t nr_virt; /* entries keyed KEY_VIRT (see ibsp_engine__fold_aliases()) */
 };

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * The heat table: a fixed-size open-addressing hash table of struct
- * heat_entry (linear probing, Knuth's backward-shift deletion, so there are
- * no tombstones and lookups stay short). Occupancy is held at or below 3/4
- * of the slots: expected probes are ~2.5 for a hit and ~8.5 for a miss.
+ * The heat table: an open-addressing hash table of struct heat_entry
+ * (linear probing, Knuth's backward-shift deletion, so there are no
+ * tombstones and lookups stay short). Occupancy is held at or below 3/4 of
+ * the slots: expected probes are ~2.5 for a hit and ~8.5 for a miss.
+ *
+ * The table starts small and doubles as pages come in, up to the slots its
+ * bound needs: the interval scan walks every slot, so a table sized for the
+ * bound from the start made every tick cost the bound (a 48 MiB walk, and a
+ * first tick that faulted all of it in) however few pages were tracked.
  *
  * When the table is full, an insert evicts the coldest entry among the 16
  * slots that follow the new key's home slot (sampled eviction): an exact
@@ -24,6 +29,7 @@
 #include "engine_internal.h"
 
 #define EVICT_WINDOW 16
+#define START_SLOTS  4096
 
 uint64_t ibsp_heat_table__slots_for(uint64_t max_entries)
 {
@@ -46,7 +52,9 @@ struct ibsp_heat_table *ibsp_heat_table__new(uint64_t max_entries)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
-	/* calloc: untouched slots stay on the shared zero page until used. */
+	t->max_slots = slots;
+	if (slots > START_SLOTS)
+		slots = START_SLOTS;
 	t->slots = calloc(slots, sizeof(*t->slots));
 	if (!t->slots) {
 		free(t);
@@ -87,8 +95,17 @@ int ibsp_heat_table__grow(struct ibsp_heat_table *t)
 	t->slots = slots;
 	t->mask = n - 1;
 	t->bits = bits;
-	t->max *= 2;
 	return 0;
+}
+
+/* Room for one more entry within 3/4 of the slots, doubling while below the bound's size. */
+static bool full(struct ibsp_heat_table *t)
+{
+	if ((t->count + 1) * 4 <= (t->mask + 1) * 3 && t->count < t->max)
+		return false;
+	if (t->count < t->max && t->mask + 1 < t->max_slots && !ibsp_heat_table__grow(t))
+		return false;
+	return t->count >= t->max || (t->count + 1) * 4 > (t->mask + 1) * 3;
 }
 
 struct ibsp_heat_entry *ibsp_heat_table__find(struct ibsp_heat_table *t, uint64_t key)
@@ -162,25 +179,21 @@ static void evict_near(struct ibsp_heat_table *t, uint64_t home)
 
 struct ibsp_heat_entry *ibsp_heat_table__get(struct ibsp_heat_table *t, uint64_t key, bool *is_new)
 {
-	uint64_t home = ibsp_heat_hash(key, t->bits), i = home;
+	struct ibsp_heat_entry *found = ibsp_heat_table__find(t, key);
+	uint64_t home, i;
 
-	for (;;) {
-		struct ibsp_heat_entry *e = &t->slots[i];
-
-		if (e->key == key) {
-			*is_new = false;
-			return e;
-		}
-		if (!e->key)
-			break;
-		i = (i + 1) & t->mask;
+	if (found) {
+		*is_new = false;
+		return found;
 	}
-	if (t->count >= t->max) {
+	/* A full table (or no memory to grow) evicts; a grown one has a new home for the key. */
+	if (full(t)) {
+		home = ibsp_heat_hash(key, t->bits);
 		evict_near(t, home);
 		/* The deletion may have shifted entries: probe again. */
-		for (i = home; t->slots[i].key; i = (i + 1) & t->mask)
-			;
 	}
+	for (i = ibsp_heat_hash(key, t->bits); t->slots[i].key; i = (i + 1) & t->mask)
+		;
 	t->slots[i].key = key;
 	t->count++;
 	if (key & KEY_VIRT)

@@ -57,8 +57,17 @@ int ibsp_promote__setup(struct daemon *d)
 {
 	struct ibsp_migrator_opts mo = { .sz = sizeof(mo),
 					 .rate_bytes_per_s = d->o.engine.rate_bytes_per_s,
-					 .dry_run = d->o.dry_run };
+					 .dry_run = d->o.dry_run,
+					 .check_pid = ibsp_daemon_targets__check,
+					 .check_ctx = &d->targets };
 	int ret;
+
+	/* Pages mapped by several processes move only with MPOL_MF_MOVE_ALL, which needs
+	 * CAP_SYS_NICE; without it they fail with EACCES (counted, and said once here). */
+	mo.flags = d->caps.cap_sys_nice ? MPOL_MF_MOVE_ALL : MPOL_MF_MOVE;
+	if (!d->caps.cap_sys_nice && !d->o.dry_run)
+		pr_warn("no CAP_SYS_NICE: pages shared by several processes cannot move "
+			"(MPOL_MF_MOVE_ALL); they fail with eacces\n");
 
 	ret = ibsp_topology__from_host("/sys", &d->topo);
 	if (ret)
@@ -103,13 +112,13 @@ void ibsp_promote__add(struct daemon *d, const struct perf_event_header *rec)
 		ibsp_promote__flush(d);
 }
 
-/* Only processes in scope are moved: the --pid target (threads share its pid). */
+/* Only processes in scope are moved: the --pid targets (threads share their pid). */
 static bool in_scope(const struct daemon *d, const struct ibsp_migration *m)
 {
 	if (m->pid == d->self)
 		return false;
 	if (d->o.capture.target == IBSP_TARGET_PID)
-		return m->pid == (uint32_t)d->o.capture.pid;
+		return ibsp_daemon_targets__index(&d->targets, m->pid) >= 0;
 	return true;
 }
 
@@ -154,6 +163,10 @@ static void fill_engine_counts(struct daemon *d, struct ibsp_telemetry_counts *c
 	c->lost_records = cs->loss.lost_records;
 	c->lost = cs->loss.lost;
 	c->throttled = cs->loss.throttle;
+	if (d->scan) {
+		c->scans = ibsp_hint_scan__stats(d->scan)->scans;
+		c->scan_s = ibsp_hint_scan__stats(d->scan)->busy_s;
+	}
 	memcpy(c->unresolved, es->unresolved, sizeof(c->unresolved));
 	c->pages_tracked = es->pages_tracked;
 	c->evictions = es->evictions;
@@ -180,9 +193,15 @@ static void fill_counts(struct daemon *d)
 	c->rate_limited = ms.rate_limited;
 	c->queue_full = ms.queue_full;
 	for (uint32_t i = 0; i < d->topo->nr_nodes; i++) {
-		c->free_bytes[i] = ibsp_engine__free_bytes(d->eng, d->topo->nodes[i].node.id);
+		int id = d->topo->nodes[i].node.id;
+
+		c->free_bytes[i] = ibsp_engine__free_bytes(d->eng, id);
 		c->total_bytes[i] = d->topo->nodes[i].mem_total_kb << 10;
+		c->watermark_bytes[i] = ibsp_engine__watermark_bytes(d->eng, id);
 	}
+	c->move_all = d->caps.cap_sys_nice;
+	c->targets = d->targets.nr;
+	c->targets_exited = d->targets.nr_exited;
 	getrusage(RUSAGE_SELF, &ru);
 	c->cpu_user_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
 	c->cpu_sys_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;

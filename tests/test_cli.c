@@ -192,7 +192,7 @@ Test(cli, record_and_run_reject_the_same_sampling_values)
 		{ "--period 0", "--period: '0' is not a whole number in [1, 4294967295]" },
 		{ "-c 4294967296", "--period: '4294967296' is not a whole number" },
 		{ "-c 0x", "--period: '0x' is not a whole number" },
-		{ "--sampler nope", "--sampler: 'nope' is not auto, ibs, pebs or soft" },
+		{ "--sampler nope", "--sampler: 'nope' is not auto, ibs, pebs, soft or hint" },
 		{ "-s IBS", "--sampler: 'IBS' is not auto" },
 		{ "--mmap-pages 3", "--mmap-pages: 3 is not a power of two" },
 		{ "--mmap-pages 0", "--mmap-pages: '0' is not a whole number in [1, 1048576]" },

@@ -40,6 +40,6 @@ int cli_exit_code(int err);
  */
 void cli_topo_print_distances(const struct ibsp_topology *t);
 json_t *cli_topo_distance_json(const struct ibsp_topology *t);
-json_t *cli_topo_tier_json(const struct ibsp_topo_node *n);
+json_t *cli_topo_tier_json(const struct ibsp_topology *t, struct ibsp_node_idx i);
 
 #endif

@@ -102,17 +102,17 @@ static void put_field(struct line *l, const char *key, int valid)
 /* What resolution knows about a recording: the page's node and the accessor's node. */
 struct dump_nodes {
 	const struct ibsp_topology *topo;
-	int *cpu_node;
+	struct ibsp_node_id *cpu_node;
 	uint32_t nr_cpus;
 };
 
-static void put_node(struct line *l, const char *key, int node)
+static void put_node(struct line *l, const char *key, struct ibsp_node_id node)
 {
 	put(l, key);
-	if (node < 0)
+	if (node.id < 0)
 		put(l, "null");
 	else
-		put_u64(l, (uint64_t)node);
+		put_u64(l, (uint64_t)node.id);
 }
 
 static void print_sample(FILE *f, const struct ibsp_sample *s, char *const *event_json,
@@ -160,10 +160,10 @@ static void print_sample(FILE *f, const struct ibsp_sample *s, char *const *even
 	put_node(&l, ",\"node\":",
 		 (fl & IBSP_S_PADDR_VALID) && dn->topo
 		     ? ibsp_topology__node_of_paddr(dn->topo, s->paddr)
-		     : -1);
+		     : ibsp_node_id(-1));
 	put_node(&l, ",\"cpu_node\":",
 		 (fl & IBSP_S_CPU_VALID) && (uint32_t)s->cpu < dn->nr_cpus ? dn->cpu_node[s->cpu]
-									   : -1);
+									   : ibsp_node_id(-1));
 	put(&l, ",\"period\":");
 	put_u64(&l, s->period);
 	put(&l, (fl & IBSP_S_REMOTE) ? ",\"remote\":true" : ",\"remote\":false");

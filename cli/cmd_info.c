@@ -50,22 +50,41 @@ static json_t *host_json(const struct ibsp_recording_info *in)
 	return host;
 }
 
-static json_t *node_json(const struct ibsp_topology *t, const struct ibsp_topo_node *n)
+/* The physical address range of block range @r: first and last byte. */
+static void range_bytes(const struct ibsp_topology *t, const struct ibsp_block_range *r,
+			uint64_t *first, uint64_t *last)
 {
+	uint64_t bs = ibsp_topology__block_size_bytes(t);
+
+	*first = r->first * bs;
+	*last = (r->first + r->nr) * bs - 1;
+}
+
+/* The node's block ranges, none when the recording has no block map. */
+static uint32_t nr_ranges(const struct ibsp_topology *t, struct ibsp_node_idx n)
+{
+	return ibsp_topology__has_block_map(t) ? ibsp_topology__nr_ranges(t, n) : 0;
+}
+
+static json_t *node_json(const struct ibsp_topology *t, struct ibsp_node_idx n)
+{
+	const struct ibsp_block_range *r = ibsp_topology__ranges(t, n);
 	json_t *jn = json_object(), *ranges = json_array();
 
-	json_object_set_new(jn, "node", json_integer(n->node.id));
-	json_object_set_new(jn, "cpus", json_string(n->cpulist ? n->cpulist : ""));
-	json_object_set_new(jn, "nr_cpus", json_integer(n->nr_cpus));
-	json_object_set_new(jn, "mem_total_kb", json_integer((json_int_t)n->mem_total_kb));
-	json_object_set_new(jn, "mem_free_kb", json_integer((json_int_t)n->mem_free_kb));
-	json_object_set_new(jn, "tier", cli_topo_tier_json(n));
-	for (uint32_t k = 0; t->has_block_map && k < n->nr_ranges; k++) {
+	json_object_set_new(jn, "node", json_integer(ibsp_topology__node_id(t, n).id));
+	json_object_set_new(jn, "cpus", json_string(ibsp_topology__cpulist(t, n)));
+	json_object_set_new(jn, "nr_cpus", json_integer(ibsp_topology__nr_cpus(t, n)));
+	json_object_set_new(jn, "mem_total_kb",
+			    json_integer((json_int_t)ibsp_topology__mem_total_kb(t, n)));
+	json_object_set_new(jn, "mem_free_kb",
+			    json_integer((json_int_t)ibsp_topology__mem_free_kb(t, n)));
+	json_object_set_new(jn, "tier", cli_topo_tier_json(t, n));
+	for (uint32_t k = 0; k < nr_ranges(t, n); k++) {
+		uint64_t first, last;
 		char buf[64];
 
-		snprintf(buf, sizeof(buf), "%#" PRIx64 "-%#" PRIx64,
-			 n->ranges[k].first * t->block_size_bytes,
-			 (n->ranges[k].first + n->ranges[k].nr) * t->block_size_bytes - 1);
+		range_bytes(t, &r[k], &first, &last);
+		snprintf(buf, sizeof(buf), "%#" PRIx64 "-%#" PRIx64, first, last);
 		json_array_append_new(ranges, json_string(buf));
 	}
 	json_object_set_new(jn, "memory_ranges", ranges);
@@ -135,10 +154,11 @@ static json_t *info_json(const char *path, const struct ibsp_perf_reader *r)
 	json_object_set_new(root, "data_size", json_integer((json_int_t)dsize));
 	json_object_set_new(root, "host", host_json(in));
 	if (in->topo) {
-		for (uint32_t i = 0; i < in->topo->nr_nodes; i++)
-			json_array_append_new(nodes, node_json(in->topo, &in->topo->nodes[i]));
-		json_object_set_new(root, "memory_block_size",
-				    json_integer((json_int_t)in->topo->block_size_bytes));
+		for (uint32_t i = 0; i < ibsp_topology__nr_nodes(in->topo); i++)
+			json_array_append_new(nodes, node_json(in->topo, ibsp_node_idx((int)i)));
+		json_object_set_new(
+		    root, "memory_block_size",
+		    json_integer((json_int_t)ibsp_topology__block_size_bytes(in->topo)));
 	}
 	json_object_set_new(root, "nodes", nodes);
 	json_object_set_new(root, "distance", cli_topo_distance_json(in->topo));
@@ -147,30 +167,38 @@ static json_t *info_json(const char *path, const struct ibsp_perf_reader *r)
 	return root;
 }
 
+static void node_text(const struct ibsp_topology *t, struct ibsp_node_idx n)
+{
+	const struct ibsp_block_range *r = ibsp_topology__ranges(t, n);
+	int32_t tier = ibsp_topology__tier(t, n);
+
+	printf("  node %d: cpus %s, memory %" PRIu64 " kB total, %" PRIu64 " kB free",
+	       ibsp_topology__node_id(t, n).id,
+	       ibsp_topology__nr_cpus(t, n) ? ibsp_topology__cpulist(t, n) : "none (CPU-less)",
+	       ibsp_topology__mem_total_kb(t, n), ibsp_topology__mem_free_kb(t, n));
+	if (tier >= 0)
+		printf(", memory tier %d", tier);
+	printf("\n");
+	for (uint32_t k = 0; k < nr_ranges(t, n); k++) {
+		uint64_t first, last;
+
+		range_bytes(t, &r[k], &first, &last);
+		printf("    phys 0x%012" PRIx64 "-0x%012" PRIx64 "\n", first, last);
+	}
+}
+
 static void topo_text(const struct ibsp_topology *t)
 {
 	if (!t) {
 		printf("topology:    none recorded (no NUMA_TOPOLOGY feature)\n");
 		return;
 	}
-	printf("topology:    %u node(s)", t->nr_nodes);
-	if (t->has_block_map)
-		printf(", memory block size %#" PRIx64, t->block_size_bytes);
+	printf("topology:    %u node(s)", ibsp_topology__nr_nodes(t));
+	if (ibsp_topology__has_block_map(t))
+		printf(", memory block size %#" PRIx64, ibsp_topology__block_size_bytes(t));
 	printf("\n");
-	for (uint32_t i = 0; i < t->nr_nodes; i++) {
-		const struct ibsp_topo_node *n = &t->nodes[i];
-
-		printf("  node %d: cpus %s, memory %" PRIu64 " kB total, %" PRIu64 " kB free",
-		       n->node.id, n->nr_cpus ? n->cpulist : "none (CPU-less)", n->mem_total_kb,
-		       n->mem_free_kb);
-		if (n->tier >= 0)
-			printf(", memory tier %d", n->tier);
-		printf("\n");
-		for (uint32_t k = 0; t->has_block_map && k < n->nr_ranges; k++)
-			printf("    phys 0x%012" PRIx64 "-0x%012" PRIx64 "\n",
-			       n->ranges[k].first * t->block_size_bytes,
-			       (n->ranges[k].first + n->ranges[k].nr) * t->block_size_bytes - 1);
-	}
+	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(t); i++)
+		node_text(t, ibsp_node_idx((int)i));
 	cli_topo_print_distances(t);
 }
 

@@ -69,17 +69,18 @@ static json_t *topo_json(const struct ibsp_topology *t)
 {
 	json_t *nodes = json_array();
 
-	for (uint32_t i = 0; t && i < t->nr_nodes; i++) {
+	for (uint32_t i = 0; t && i < ibsp_topology__nr_nodes(t); i++) {
+		struct ibsp_node_idx k = ibsp_node_idx((int)i);
 		json_t *n = json_object();
 
-		json_object_set_new(n, "node", json_integer(t->nodes[i].node.id));
-		json_object_set_new(n, "cpus", json_string(t->nodes[i].cpulist));
-		json_object_set_new(n, "cpu_less", json_boolean(!t->nodes[i].nr_cpus));
+		json_object_set_new(n, "node", json_integer(ibsp_topology__node_id(t, k).id));
+		json_object_set_new(n, "cpus", json_string(ibsp_topology__cpulist(t, k)));
+		json_object_set_new(n, "cpu_less", json_boolean(!ibsp_topology__nr_cpus(t, k)));
 		json_object_set_new(n, "mem_total_kb",
-				    json_integer((json_int_t)t->nodes[i].mem_total_kb));
+				    json_integer((json_int_t)ibsp_topology__mem_total_kb(t, k)));
 		json_object_set_new(n, "mem_free_kb",
-				    json_integer((json_int_t)t->nodes[i].mem_free_kb));
-		json_object_set_new(n, "tier", cli_topo_tier_json(&t->nodes[i]));
+				    json_integer((json_int_t)ibsp_topology__mem_free_kb(t, k)));
+		json_object_set_new(n, "tier", cli_topo_tier_json(t, k));
 		json_array_append_new(nodes, n);
 	}
 	return nodes;
@@ -126,14 +127,17 @@ static void print_json(const struct probe *p)
 static void print_topo(const struct ibsp_topology *topo)
 {
 	printf("topology:\n");
-	for (uint32_t i = 0; topo && i < topo->nr_nodes; i++) {
-		const struct ibsp_topo_node *n = &topo->nodes[i];
+	for (uint32_t i = 0; topo && i < ibsp_topology__nr_nodes(topo); i++) {
+		struct ibsp_node_idx n = ibsp_node_idx((int)i);
+		bool cpus = ibsp_topology__nr_cpus(topo, n);
 
-		printf("  node %d: cpus %s, %" PRIu64 " kB, %" PRIu64 " kB free", n->node.id,
-		       n->nr_cpus ? n->cpulist : "none", n->mem_total_kb, n->mem_free_kb);
-		if (n->tier >= 0)
-			printf(", memory tier %d", n->tier);
-		printf("%s\n", n->nr_cpus ? "" : " (CPU-less)");
+		printf("  node %d: cpus %s, %" PRIu64 " kB, %" PRIu64 " kB free",
+		       ibsp_topology__node_id(topo, n).id,
+		       cpus ? ibsp_topology__cpulist(topo, n) : "none",
+		       ibsp_topology__mem_total_kb(topo, n), ibsp_topology__mem_free_kb(topo, n));
+		if (ibsp_topology__tier(topo, n) >= 0)
+			printf(", memory tier %d", ibsp_topology__tier(topo, n));
+		printf("%s\n", cpus ? "" : " (CPU-less)");
 	}
 	if (topo)
 		cli_topo_print_distances(topo);

@@ -92,7 +92,7 @@ static int on_decision(void *ctx, const struct ibsp_migration *m)
 	o = json_pack("{s:I, s:i, s:s, s:o, s:i, s:i, s:i, s:s, s:o}", "time_ns",
 		      (json_int_t)m->time_ns, "pid", (int)m->pid, "vaddr", vaddr, "pfn",
 		      m->has_pfn ? json_integer((json_int_t)m->pfn) : json_null(), "bytes",
-		      (int)m->bytes, "src", m->src_node, "dst", m->dst_node, "reason",
+		      (int)m->bytes, "src", m->src_node.id, "dst", m->dst_node.id, "reason",
 		      ibsp_reason__name(m->reason), "heat", heat);
 	if (!o)
 		return -ENOMEM;

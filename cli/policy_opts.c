@@ -18,12 +18,18 @@ const char cli_policy_help[] =
     "  --rate MIB_S         migration budget in MiB/s, 0 = unlimited (default 256)\n"
     "  --min-share PCT      share of the heat that makes a node the majority (default 60)\n"
     "  --min-heat N         threshold floor: decayed samples a page needs (default 2)\n"
+    "  --fallback-heat N    samples before a page with no majority goes to the nearest\n"
+    "                       node (default 4 x min-heat)\n"
     "  --pingpong N         intervals before a moved page may move again (default 10)\n"
     "  --watermark PCT      free memory a destination keeps, % of its total (default 2)\n"
     "  --max-pages N        heat-table bound in pages (default 786432: 64 MiB)\n"
-    "  --decay-shift N      heat -= heat >> N once per interval (default 1: halve)\n"
+    "  --decay-shift N      heat -= heat >> N once per interval (default 2: x 3/4)\n"
     "  --top-tier NODES     promotion targets (default: the nodes with CPUs)\n"
-    "  --rebalance          also move remote top-tier pages to their majority node\n";
+    "  --no-follow          leave top-tier pages where they are, even when their\n"
+    "                       accessors are on another top-tier node\n"
+    "  --no-demote          never demote cold pages to make room on a full node\n"
+    "  --demote-idle N      intervals without a sample before a page counts as cold\n"
+    "                       (default 4)\n";
 
 void cli_policy__init(struct cli_policy *p)
 {
@@ -112,8 +118,16 @@ int cli_policy__opt(struct cli_policy *p, int c, const char *arg, const char *cm
 	case POPT_TOP_TIER:
 		p->top_tier = arg;
 		return 1;
-	case POPT_REBALANCE:
-		p->eng.rebalance = true;
+	case POPT_NO_FOLLOW:
+		p->eng.no_follow = true;
+		return 1;
+	case POPT_NO_DEMOTE:
+		p->eng.no_demote = true;
+		return 1;
+	case POPT_DEMOTE_IDLE:
+		if (cli_uint_arg(cmd, "demote-idle", arg, 1, 255, &v))
+			return -1;
+		p->eng.demote_idle_intervals = (uint32_t)v;
 		return 1;
 	default:
 		return 0;

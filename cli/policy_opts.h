@@ -25,26 +25,31 @@ enum {
 	POPT_WATERMARK,
 	POPT_MAX_PAGES,
 	POPT_TOP_TIER,
-	POPT_REBALANCE,
+	POPT_NO_FOLLOW,
 	POPT_DECAY_SHIFT,
 	POPT_FALLBACK_HEAT,
+	POPT_NO_DEMOTE,
+	POPT_DEMOTE_IDLE,
 	POPT__END,
 };
 
 /* The getopt_long entries, to be placed in a command's option table. */
-#define CLI_POLICY_OPTIONS                                               \
-	{ "policy", required_argument, NULL, POPT_POLICY },              \
-	    { "interval", required_argument, NULL, POPT_INTERVAL },      \
-	    { "rate", required_argument, NULL, POPT_RATE },              \
-	    { "min-share", required_argument, NULL, POPT_MIN_SHARE },    \
-	    { "min-heat", required_argument, NULL, POPT_MIN_HEAT },      \
-	    { "pingpong", required_argument, NULL, POPT_PINGPONG },      \
-	    { "watermark", required_argument, NULL, POPT_WATERMARK },    \
-	    { "max-pages", required_argument, NULL, POPT_MAX_PAGES },    \
-	    { "top-tier", required_argument, NULL, POPT_TOP_TIER },      \
-	    { "rebalance", no_argument, NULL, POPT_REBALANCE },          \
-	{                                                                \
-		"decay-shift", required_argument, NULL, POPT_DECAY_SHIFT \
+#define CLI_POLICY_OPTIONS                                                    \
+	{ "policy", required_argument, NULL, POPT_POLICY },                   \
+	    { "interval", required_argument, NULL, POPT_INTERVAL },           \
+	    { "rate", required_argument, NULL, POPT_RATE },                   \
+	    { "min-share", required_argument, NULL, POPT_MIN_SHARE },         \
+	    { "min-heat", required_argument, NULL, POPT_MIN_HEAT },           \
+	    { "pingpong", required_argument, NULL, POPT_PINGPONG },           \
+	    { "watermark", required_argument, NULL, POPT_WATERMARK },         \
+	    { "max-pages", required_argument, NULL, POPT_MAX_PAGES },         \
+	    { "top-tier", required_argument, NULL, POPT_TOP_TIER },           \
+	    { "no-follow", no_argument, NULL, POPT_NO_FOLLOW },               \
+	    { "fallback-heat", required_argument, NULL, POPT_FALLBACK_HEAT }, \
+	    { "no-demote", no_argument, NULL, POPT_NO_DEMOTE },               \
+	    { "demote-idle", required_argument, NULL, POPT_DEMOTE_IDLE },     \
+	{                                                                     \
+		"decay-shift", required_argument, NULL, POPT_DECAY_SHIFT      \
 	}
 
 /* The help text of those options. */

@@ -15,6 +15,48 @@ static void fmt_bytes(uint64_t b, char *buf, size_t len)
 		snprintf(buf, len, "%.1f KiB", (double)b / 1024);
 }
 
+/* Row @k's local fraction as a share of oracle @kind's (0 when that one is 0). */
+static double of_oracle(const struct ibsp_replay_result *r, uint32_t k, enum ibsp_oracle_kind kind)
+{
+	const struct ibsp_eval_counts *o = &r->eval[r->nr_policies + (uint32_t)kind];
+	double of = cli_frac(o->local, o->placed);
+
+	return of > 0 ? cli_frac(r->eval[k].local, r->eval[k].placed) / of : 0.0;
+}
+
+/* --evaluate's table: a row per policy, then the oracles. */
+static void print_evaluate(FILE *f, const struct ibsp_replay_result *r)
+{
+	char b[32], mpp[16], pp[24];
+
+	fprintf(f, "\nevaluate: sampled accesses served from the accessing CPU's own node\n");
+	fprintf(f, "  %-16s %7s %10s %12s %11s %12s %8s %11s %9s %10s\n", "policy", "local",
+		"of oracle", "of capacity", "of dynamic", "migrated", "pages", "moves/page",
+		"moved >1", "ping-pong");
+	for (uint32_t k = 0; k < r->nr_eval; k++) {
+		const struct ibsp_eval_counts *c = &r->eval[k];
+
+		fmt_bytes(c->migrated_bytes, b, sizeof(b));
+		if (r->eval_pages_moved[k])
+			snprintf(mpp, sizeof(mpp), "%.2f",
+				 cli_frac(c->migrations, r->eval_pages_moved[k]));
+		else
+			snprintf(mpp, sizeof(mpp), "-");
+		if (k < r->nr_policies)
+			snprintf(pp, sizeof(pp), "%" PRIu64, r->eval_pingpong[k]);
+		else
+			snprintf(pp, sizeof(pp), "-");
+		fprintf(f,
+			"  %-16s %6.1f%% %9.1f%% %11.1f%% %10.1f%% %12s %8" PRIu64 " %11s %9" PRIu64
+			" %10s\n",
+			r->eval_name[k], cli_frac(c->local, c->placed) * 100,
+			of_oracle(r, k, IBSP_ORACLE_STATIC) * 100,
+			of_oracle(r, k, IBSP_ORACLE_CAPACITY) * 100,
+			of_oracle(r, k, IBSP_ORACLE_DYNAMIC) * 100, b, c->migrations, mpp,
+			r->eval_moved_twice[k], pp);
+	}
+}
+
 void cli_replay_print_text(FILE *f, const char *path, const char *policy,
 			   const struct ibsp_replay_result *r)
 {
@@ -64,36 +106,21 @@ void cli_replay_print_text(FILE *f, const char *path, const char *policy,
 		"  heat table: %" PRIu64 " pages, %" PRIu64
 		" evicted, last threshold %.1f samples\n",
 		st->pages_tracked, st->evictions, (double)st->threshold / IBSP_HEAT_ONE);
-	if (!r->nr_eval)
-		return;
-	fprintf(f, "\nevaluate: sampled accesses served from the accessing CPU's own node\n");
-	fprintf(f, "  %-16s %7s %10s %12s %8s %10s\n", "policy", "local", "of oracle", "migrated",
-		"pages", "ping-pong");
-	for (uint32_t k = 0; k < r->nr_eval; k++) {
-		const struct ibsp_eval_counts *c = &r->eval[k];
-		const struct ibsp_eval_counts *o = &r->eval[r->nr_eval - 1];
-		double lf = cli_frac(c->local, c->placed), of = cli_frac(o->local, o->placed);
-
-		fmt_bytes(c->migrated_bytes, b, sizeof(b));
-		fprintf(f, "  %-16s %6.1f%% %9.1f%% %12s %8" PRIu64, r->eval_name[k], lf * 100,
-			of > 0 ? lf / of * 100 : 0.0, b, c->migrations);
-		if (k + 1 < r->nr_eval)
-			fprintf(f, " %10" PRIu64 "\n", r->eval_pingpong[k]);
-		else
-			fprintf(f, " %10s\n", "-");
-	}
+	if (r->nr_eval)
+		print_evaluate(f, r);
 }
 
 static json_t *settings_json(const struct ibsp_replay_result *r, const struct cli_policy *p)
 {
 	return json_pack(
-	    "{s:i, s:I, s:f, s:i, s:i, s:i, s:f, s:I, s:i, s:b, s:s?}", "interval_ms",
+	    "{s:i, s:I, s:f, s:i, s:i, s:i, s:f, s:I, s:i, s:b, s:b, s:i, s:s?}", "interval_ms",
 	    (int)r->opts.interval_ms, "rate_bytes_per_s", (json_int_t)r->opts.rate_bytes_per_s,
 	    "min_share_pct", r->opts.min_share_bp / 100.0, "min_heat", (int)r->opts.min_heat,
 	    "fallback_heat", (int)r->opts.fallback_heat, "pingpong_intervals",
 	    (int)r->opts.pingpong_intervals, "watermark_pct", r->opts.watermark_bp / 100.0,
 	    "max_pages", (json_int_t)r->opts.max_pages, "decay_shift", (int)r->opts.decay_shift,
-	    "rebalance", r->opts.rebalance, "top_tier", p->top_tier);
+	    "follow", !r->opts.no_follow, "demote", !r->opts.no_demote, "demote_idle_intervals",
+	    (int)r->opts.demote_idle_intervals, "top_tier", p->top_tier);
 }
 
 /* Promotions by route, as [{src, dst, pages, bytes}]. */
@@ -116,24 +143,26 @@ static json_t *moves_json(const struct ibsp_replay_result *r)
 	return moves;
 }
 
-/* The --evaluate part: a row per policy, the oracle last, and the intervals. */
+/* The --evaluate part: a row per policy, the oracles last, and the intervals. */
 static json_t *evaluate_json(const struct ibsp_replay_result *r, json_t *intervals)
 {
 	json_t *ev = json_object(), *pols = json_array();
-	const struct ibsp_eval_counts *orc = &r->eval[r->nr_eval - 1];
-	double of = cli_frac(orc->local, orc->placed);
 
 	for (uint32_t k = 0; k < r->nr_eval; k++) {
 		const struct ibsp_eval_counts *c = &r->eval[k];
-		double lf = cli_frac(c->local, c->placed);
 		json_t *row = json_pack(
-		    "{s:s, s:f, s:f, s:I, s:I, s:I, s:I}", "policy", r->eval_name[k],
-		    "local_fraction", lf, "of_oracle", of > 0 ? lf / of : 0.0, "local_accesses",
-		    (json_int_t)c->local, "placed_accesses", (json_int_t)c->placed,
-		    "migrated_bytes", (json_int_t)c->migrated_bytes, "migrations",
-		    (json_int_t)c->migrations);
+		    "{s:s, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:f, s:I, s:I}", "policy",
+		    r->eval_name[k], "local_fraction", cli_frac(c->local, c->placed), "of_oracle",
+		    of_oracle(r, k, IBSP_ORACLE_STATIC), "of_capacity_oracle",
+		    of_oracle(r, k, IBSP_ORACLE_CAPACITY), "of_dynamic_oracle",
+		    of_oracle(r, k, IBSP_ORACLE_DYNAMIC), "local_accesses", (json_int_t)c->local,
+		    "placed_accesses", (json_int_t)c->placed, "migrated_bytes",
+		    (json_int_t)c->migrated_bytes, "migrations", (json_int_t)c->migrations,
+		    "moves_per_page", cli_frac(c->migrations, r->eval_pages_moved[k]),
+		    "pages_moved", (json_int_t)r->eval_pages_moved[k], "moved_twice",
+		    (json_int_t)r->eval_moved_twice[k]);
 
-		if (k + 1 < r->nr_eval)
+		if (k < r->nr_policies)
 			json_object_set_new(row, "pingpong",
 					    json_integer((json_int_t)r->eval_pingpong[k]));
 		json_array_append_new(pols, row);

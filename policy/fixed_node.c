@@ -11,7 +11,7 @@
 #include "ibsp/policies.h"
 
 struct fixed_node {
-	int idx; /* node index of N */
+	struct ibsp_node_idx idx; /* where N is */
 };
 
 /* N: a node id, 0 to 1023, digits only. */
@@ -33,8 +33,8 @@ static int fixed_node_start(const struct ibsp_policy_view *v, char *why, size_t 
 {
 	struct fixed_node *f = v->priv;
 
-	f->idx = ibsp_topology__index_of(v->topo, v->arg);
-	if (f->idx < 0) {
+	f->idx = ibsp_topology__index_of(v->topo, ibsp_node_id(v->arg));
+	if (!ibsp_node_idx__valid(f->idx)) {
 		snprintf(why, why_len, "fixed-node:%d: node %d is not in the topology", v->arg,
 			 v->arg);
 		return -EINVAL;
@@ -54,7 +54,7 @@ static enum ibsp_pick fixed_node_select(const struct ibsp_policy_view *v,
 	const struct fixed_node *f = v->priv;
 
 	(void)skip;
-	if (v->topo->nodes[pg->node].top_tier || pg->node == f->idx)
+	if (ibsp_topology__is_top_tier(v->topo, pg->node) || ibsp_node_idx__eq(pg->node, f->idx))
 		return IBSP_PICK_NONE;
 	return IBSP_PICK_PROMOTE;
 }

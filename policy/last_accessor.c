@@ -10,13 +10,14 @@ static enum ibsp_pick last_accessor_select(const struct ibsp_policy_view *v,
 					   const struct ibsp_page_view *pg, enum ibsp_skip *skip)
 {
 	(void)skip;
-	return v->acc_node[pg->last_acc] == pg->node ? IBSP_PICK_NONE : IBSP_PICK_PROMOTE;
+	return ibsp_node_idx__eq(v->acc_node[pg->last_acc], pg->node) ? IBSP_PICK_NONE
+								      : IBSP_PICK_PROMOTE;
 }
 
 static void last_accessor_decide(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
 				 struct ibsp_decision *d)
 {
-	int node = v->acc_node[pg->last_acc];
+	struct ibsp_node_idx node = v->acc_node[pg->last_acc];
 
 	d->reason = IBSP_REASON_LAST_ACCESSOR;
 	d->skip = IBSP_SKIP_CAPACITY;

@@ -1,25 +1,41 @@
 // SPDX-License-Identifier: MIT
 /*
- * locality: pages on a lower-tier node go to the top-tier node whose CPUs
- * contribute the most decayed heat, when its share is at least
- * min_share_bp (reason majority). Otherwise, once the page has
- * fallback_heat samples, to the top-tier node nearest the weighted
- * accessors: argmin over k of sum_s heat[s] * distance(node(s), k), ties
- * going to the node nearer the page's current node, then to the lower node
- * index (nearest). When the first choice is at its watermark, the next by
- * the same weighted distance (capacity_next).
+ * locality: every page should sit on the top-tier node whose CPUs use it.
  *
- * A page without a majority waits for fallback_heat samples (undecided):
- * with two or three samples, a 1:1 split says more about sampling noise
- * than about sharing, and a wrong guess would stay (top-tier pages move
- * again only with rebalance).
+ * Promotion (a page on a lower-tier node): to the top-tier node whose CPUs
+ * contribute the most decayed heat, when its share is at least min_share_bp
+ * (majority). Otherwise, once the page has fallback_heat samples, to the
+ * top-tier node nearest the weighted accessors: argmin over k of
+ * sum_s heat[s] * distance(node(s), k), ties going to the node nearer the
+ * page, then to the lower node index (nearest). A page without a majority
+ * waits for fallback_heat samples first (undecided): a 1:1 split of two
+ * samples says more about sampling noise than about sharing. When the first
+ * choice is full, the engine demotes cold pages there if it can
+ * (can_take()); otherwise the next node by the same weighted distance
+ * (capacity_next).
  *
- * With rebalance, a top-tier page whose majority accessor node (>=
- * min_share_bp) is another top-tier node is a candidate too, and goes there
- * only (rebalance); one with no majority is counted as no_majority.
+ * Following (a page on a top-tier node that is not its majority node's):
+ * a move between two fast nodes risks more than a promotion out of slow
+ * memory (the page is already fast for someone), so it needs more evidence
+ * and a gain worth the move (hysteresis):
+ *  - the new node holds min_share_bp of the heat;
+ *  - its heat beats the current node's by a z-score
+ *    (a - b) / sqrt(a + b) >= FOLLOW_Z (in samples): a page that was never
+ *    moved (it started on the wrong node) needs 2.5, a page the engine
+ *    already moved needs 3.0, and a page placed as shared (nearest) twice
+ *    that, so a shared page does not bounce on sampling noise;
+ *  - the heat it gains, a - b, is at least FOLLOW_GAIN x min_heat samples
+ *    (4 KiB) or 4 x that for a 2 MiB page, which costs 512 times the copy.
+ *
+ * Demotion (demote()): a cold page leaves a full top-tier node for the
+ * lower-tier node nearest to it that has room.
  */
 #include "ibsp/engine.h"
 #include "ibsp/policies.h"
+
+#define FOLLOW_Z_X10	   25 /* a never-moved page: z >= 2.5 */
+#define FOLLOW_Z_MOVED_X10 30 /* a page already moved: z >= 3.0 */
+#define FOLLOW_GAIN	   2  /* x min_heat samples of heat gained */
 
 /* The accessor slot with the most heat (the first of equals). */
 static uint32_t majority_slot(const struct ibsp_page_view *pg, uint32_t nr_acc)
@@ -33,131 +49,187 @@ static uint32_t majority_slot(const struct ibsp_page_view *pg, uint32_t nr_acc)
 	return best;
 }
 
-static enum ibsp_pick locality_select(const struct ibsp_policy_view *v,
-				      const struct ibsp_page_view *pg, enum ibsp_skip *skip)
+/*
+ * Is heat @a (IBSP_HEAT_ONE units) above @b by z_x10/10 standard deviations,
+ * taking the counts as Poisson: (A - B)^2 >= z^2 (A + B) in samples, that is
+ * (a - b)^2 * 100 >= z_x10^2 * IBSP_HEAT_ONE * (a + b) in heat units.
+ */
+static bool clearly_above(uint64_t a, uint64_t b, uint64_t z_x10)
+{
+	if (a <= b)
+		return false;
+	return (a - b) * (a - b) * 100 >= z_x10 * z_x10 * IBSP_HEAT_ONE * (a + b);
+}
+
+/* The z-score a move within the top tier needs for @pg, in tenths. */
+static uint64_t follow_z(const struct ibsp_page_view *pg)
+{
+	uint64_t z = pg->nr_moves ? FOLLOW_Z_MOVED_X10 : FOLLOW_Z_X10;
+
+	if (pg->last_reason == IBSP_REASON_NEAREST)
+		z *= 2;
+	return z;
+}
+
+/* The heat a move within the top tier must gain, in heat units. */
+static uint64_t follow_gain(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg)
+{
+	uint64_t gain = (uint64_t)FOLLOW_GAIN * v->opts->min_heat * IBSP_HEAT_ONE;
+
+	return pg->bytes > 4096 ? 4 * gain : gain;
+}
+
+static enum ibsp_pick follow_select(const struct ibsp_policy_view *v,
+				    const struct ibsp_page_view *pg, enum ibsp_skip *skip)
 {
 	const struct ibsp_engine_opts *o = v->opts;
-	uint32_t m, share;
+	uint32_t m = majority_slot(pg, v->nr_acc), share;
+	int cur = ibsp_policy_view__slot_of(v, pg->node);
+	uint64_t a = pg->heat[m], b = cur >= 0 ? pg->heat[cur] : 0;
 
-	if (!v->topo->nodes[pg->node].top_tier)
-		return IBSP_PICK_PROMOTE;
-	if (!o->rebalance)
+	if (ibsp_node_idx__eq(v->acc_node[m], pg->node) ||
+	    !ibsp_topology__is_top_tier(v->topo, v->acc_node[m]))
 		return IBSP_PICK_NONE;
-	m = majority_slot(pg, v->nr_acc);
-	if (v->acc_node[m] == pg->node)
+	if (pg->total < (uint64_t)o->min_heat * IBSP_HEAT_ONE)
 		return IBSP_PICK_NONE;
-	share = pg->total ? (uint32_t)(pg->heat[m] * 10000ULL / pg->total) : 0;
+	share = (uint32_t)(a * 10000ULL / pg->total);
 	if (share < o->min_share_bp) {
-		if (pg->total < (uint64_t)o->min_heat * IBSP_HEAT_ONE)
-			return IBSP_PICK_NONE;
 		*skip = IBSP_SKIP_NO_MAJORITY;
 		return IBSP_PICK_SKIP;
 	}
-	return IBSP_PICK_REBALANCE;
+	if (!clearly_above(a, b, follow_z(pg)) || a - b < follow_gain(v, pg)) {
+		*skip = IBSP_SKIP_HYSTERESIS;
+		return IBSP_PICK_SKIP;
+	}
+	return IBSP_PICK_FOLLOW;
+}
+
+static enum ibsp_pick locality_select(const struct ibsp_policy_view *v,
+				      const struct ibsp_page_view *pg, enum ibsp_skip *skip)
+{
+	if (!ibsp_topology__is_top_tier(v->topo, pg->node))
+		return IBSP_PICK_PROMOTE;
+	if (v->opts->no_follow)
+		return IBSP_PICK_NONE;
+	return follow_select(v, pg, skip);
 }
 
 static uint64_t weighted_distance(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
-				  uint32_t k)
+				  struct ibsp_node_idx k)
 {
 	uint64_t cost = 0;
 
 	for (uint32_t s = 0; s < v->nr_acc; s++) {
 		if (pg->heat[s])
 			cost += (uint64_t)pg->heat[s] *
-				ibsp_topology__distance(v->topo, (uint32_t)v->acc_node[s], k);
+				ibsp_topology__distance(v->topo, v->acc_node[s], k);
 	}
 	return cost;
 }
 
 /* The nearest top-tier node to the weighted accessors, skipping @skip; -1 if none. */
-static int nearest(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg, int skip,
-		   bool need_room)
+static struct ibsp_node_idx nearest(const struct ibsp_policy_view *v,
+				    const struct ibsp_page_view *pg, struct ibsp_node_idx skip,
+				    bool need_room)
 {
+	uint32_t nr_nodes = ibsp_topology__nr_nodes(v->topo);
 	uint64_t best_cost = UINT64_MAX;
 	uint32_t best_tie = UINT32_MAX;
-	int best = -1;
+	struct ibsp_node_idx best = IBSP_NODE_IDX_NONE;
 
-	for (uint32_t k = 0; k < v->topo->nr_nodes; k++) {
+	for (uint32_t i = 0; i < nr_nodes; i++) {
+		struct ibsp_node_idx k = ibsp_node_idx((int)i);
 		uint64_t cost;
 		uint32_t tie;
 
-		if (!v->topo->nodes[k].top_tier || (int)k == skip)
+		if (!ibsp_topology__is_top_tier(v->topo, k) || ibsp_node_idx__eq(k, skip))
 			continue;
-		if (need_room && !ibsp_policy_view__has_room(v, (int)k, pg->bytes))
+		if (need_room && !ibsp_policy_view__has_room(v, k, pg->bytes))
 			continue;
 		cost = weighted_distance(v, pg, k);
-		tie = pg->node >= 0 ? ibsp_topology__distance(v->topo, k, (uint32_t)pg->node) : 0;
+		tie = ibsp_node_idx__valid(pg->node) ? ibsp_topology__distance(v->topo, k, pg->node)
+						     : 0;
 		if (cost < best_cost || (cost == best_cost && tie < best_tie)) {
 			best_cost = cost;
 			best_tie = tie;
-			best = (int)k;
+			best = k;
 		}
 	}
 	return best;
 }
 
 /* The top-tier node of an accessor slot holding min_share of the heat; -1 if none. */
-static int majority_node(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg)
+static struct ibsp_node_idx majority_node(const struct ibsp_policy_view *v,
+					  const struct ibsp_page_view *pg)
 {
 	uint32_t m;
 
 	if (!pg->total)
-		return -1;
+		return IBSP_NODE_IDX_NONE;
 	m = majority_slot(pg, v->nr_acc);
 	if ((uint64_t)pg->heat[m] * 10000 >= pg->total * v->opts->min_share_bp &&
-	    v->topo->nodes[v->acc_node[m]].top_tier)
+	    ibsp_topology__is_top_tier(v->topo, v->acc_node[m]))
 		return v->acc_node[m];
-	return -1;
-}
-
-static bool has_majority(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg)
-{
-	for (uint32_t s = 0; s < v->nr_acc; s++) {
-		if ((uint64_t)pg->heat[s] * 10000 >= pg->total * v->opts->min_share_bp &&
-		    v->topo->nodes[v->acc_node[s]].top_tier)
-			return true;
-	}
-	return false;
+	return IBSP_NODE_IDX_NONE;
 }
 
 static void locality_decide(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
 			    struct ibsp_decision *d)
 {
-	bool rebalance = pg->pick == IBSP_PICK_REBALANCE;
-	int first, next;
+	struct ibsp_node_idx first = majority_node(v, pg), next;
 
-	if (!rebalance && pg->total < (uint64_t)v->opts->fallback_heat * IBSP_HEAT_ONE &&
-	    !has_majority(v, pg)) {
-		d->skip = IBSP_SKIP_UNDECIDED;
-		return;
-	}
 	d->skip = IBSP_SKIP_CAPACITY;
-	first = majority_node(v, pg);
-	d->reason = rebalance ? IBSP_REASON_REBALANCE : IBSP_REASON_MAJORITY;
-	if (rebalance) {
-		if (first >= 0 && ibsp_policy_view__has_room(v, first, pg->bytes))
+	if (pg->pick == IBSP_PICK_FOLLOW) {
+		d->reason = IBSP_REASON_FOLLOW;
+		if (ibsp_node_idx__valid(first) && ibsp_policy_view__can_take(v, first, pg->bytes))
 			d->dst = first;
 		return;
 	}
-	if (first < 0) {
-		first = nearest(v, pg, -1, false);
+	d->reason = IBSP_REASON_MAJORITY;
+	if (!ibsp_node_idx__valid(first)) {
+		if (pg->total < (uint64_t)v->opts->fallback_heat * IBSP_HEAT_ONE) {
+			d->skip = IBSP_SKIP_UNDECIDED;
+			return;
+		}
+		first = nearest(v, pg, IBSP_NODE_IDX_NONE, false);
 		d->reason = IBSP_REASON_NEAREST;
 	}
-	if (first >= 0 && ibsp_policy_view__has_room(v, first, pg->bytes)) {
+	if (ibsp_node_idx__valid(first) && ibsp_policy_view__can_take(v, first, pg->bytes)) {
 		d->dst = first;
 		return;
 	}
 	next = nearest(v, pg, first, true);
-	if (next >= 0) {
+	if (ibsp_node_idx__valid(next)) {
 		d->dst = next;
 		d->reason = IBSP_REASON_CAPACITY_NEXT;
 	}
 }
 
-/* Top-tier pages are candidates only with rebalance. */
+/* The lower-tier node nearest to the page's node with room for it. */
+static void locality_demote(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
+			    struct ibsp_decision *d)
+{
+	uint32_t nr_nodes = ibsp_topology__nr_nodes(v->topo), best_dist = UINT32_MAX;
+
+	for (uint32_t i = 0; i < nr_nodes; i++) {
+		struct ibsp_node_idx k = ibsp_node_idx((int)i);
+		uint32_t dist;
+
+		if (ibsp_topology__is_top_tier(v->topo, k) ||
+		    !ibsp_policy_view__has_room(v, k, pg->bytes))
+			continue;
+		dist = ibsp_topology__distance(v->topo, pg->node, k);
+		if (dist < best_dist) {
+			best_dist = dist;
+			d->dst = k;
+		}
+	}
+}
+
+/* Top-tier pages are candidates only when they may follow their accessors. */
 static enum ibsp_scope locality_scope(const struct ibsp_policy_view *v)
 {
-	return v->opts->rebalance ? IBSP_SCOPE_ALL : IBSP_SCOPE_LOWER_TIER;
+	return v->opts->no_follow ? IBSP_SCOPE_LOWER_TIER : IBSP_SCOPE_ALL;
 }
 
 const struct ibsp_policy_ops ibsp_policy_locality = {
@@ -165,4 +237,5 @@ const struct ibsp_policy_ops ibsp_policy_locality = {
 	.scope = locality_scope,
 	.select = locality_select,
 	.decide = locality_decide,
+	.demote = locality_demote,
 };

@@ -48,6 +48,12 @@ static inline struct ibsp_topology *topo_4s_2cxl(void)
 	return make_topo(6, cpus, mem, fre, dist);
 }
 
+/* The index of node @id in @t (the engine's per-node calls take indices). */
+static inline struct ibsp_node_idx node_at(const struct ibsp_topology *t, int id)
+{
+	return ibsp_topology__index_of(t, ibsp_node_id(id));
+}
+
 /* A load of page @page (4 KiB index) of pid @pid, placed on @node, by @cpu. */
 static inline struct ibsp_sample smp(const struct ibsp_topology *t, int cpu, int node,
 				     uint64_t page, uint32_t pid)

@@ -12,6 +12,7 @@
 
 #include "helpers.h"
 #include "ibsp/log.h"
+#include "topology_build.h"
 #include "util.h"
 
 static char logbuf[16384];
@@ -217,35 +218,39 @@ void check_topology_vs_perf_header(const struct ibsp_topology *t, const char *hd
 	const char *p;
 
 	cr_assert(t, "no topology read");
-	for (uint32_t i = 0; i < t->nr_nodes; i++) {
-		const struct ibsp_topo_node *n = &t->nodes[i];
+	uint32_t nr = ibsp_topology__nr_nodes(t);
+
+	for (uint32_t i = 0; i < nr; i++) {
+		struct ibsp_node_idx n = ibsp_node_idx((int)i);
+		int id = ibsp_topology__node_id(t, n).id;
 		char want[256];
 
 		snprintf(want, sizeof(want),
-			 "# node%d meminfo  : total = %llu kB, free = %llu kB\n", n->node.id,
-			 (unsigned long long)n->mem_total_kb, (unsigned long long)n->mem_free_kb);
+			 "# node%d meminfo  : total = %llu kB, free = %llu kB\n", id,
+			 (unsigned long long)ibsp_topology__mem_total_kb(t, n),
+			 (unsigned long long)ibsp_topology__mem_free_kb(t, n));
 		cr_assert(strstr(hdr, want), "perf header lacks '%s'", want);
-		snprintf(want, sizeof(want), "# node%d cpu list : %s\n", n->node.id,
-			 n->nr_cpus ? n->cpulist : "-1");
+		snprintf(want, sizeof(want), "# node%d cpu list : %s\n", id,
+			 ibsp_topology__nr_cpus(t, n) ? ibsp_topology__cpulist(t, n) : "-1");
 		cr_assert(strstr(hdr, want), "perf header lacks '%s'", want);
 	}
 	for (p = hdr; (p = strstr(p, " meminfo  : total")); p++)
 		seen_nodes++;
-	cr_assert_eq(seen_nodes, t->nr_nodes, "perf shows %u nodes, we read %u", seen_nodes,
-		     t->nr_nodes);
-	if (t->has_block_map) {
+	cr_assert_eq(seen_nodes, nr, "perf shows %u nodes, we read %u", seen_nodes, nr);
+	if (ibsp_topology__has_block_map(t)) {
 		char want[128];
 
-		snprintf(want, sizeof(want), "# memory nodes (nr %u, block size %#llx):\n",
-			 t->nr_nodes, (unsigned long long)t->block_size_bytes);
+		snprintf(want, sizeof(want), "# memory nodes (nr %u, block size %#llx):\n", nr,
+			 (unsigned long long)ibsp_topology__block_size_bytes(t));
 		cr_assert(strstr(hdr, want), "perf header lacks '%s'", want);
-		for (uint32_t i = 0; i < t->nr_nodes; i++) {
-			const struct ibsp_topo_node *n = &t->nodes[i];
+		for (uint32_t i = 0; i < nr; i++) {
+			struct ibsp_node_idx n = ibsp_node_idx((int)i);
+			const struct ibsp_block_range *ranges = ibsp_topology__ranges(t, n);
 			char list[1024] = "", *q;
 			size_t used = 0;
 
-			for (uint32_t k = 0; k < n->nr_ranges; k++) {
-				const struct ibsp_block_range *r = &n->ranges[k];
+			for (uint32_t k = 0; k < ibsp_topology__nr_ranges(t, n); k++) {
+				const struct ibsp_block_range *r = &ranges[k];
 
 				if (r->nr == 1)
 					used += (size_t)snprintf(list + used, sizeof(list) - used,
@@ -264,7 +269,7 @@ void check_topology_vs_perf_header(const struct ibsp_topology *t, const char *hd
 			snprintf(line, sizeof(line), "]: %s\n", list);
 			q = strstr(hdr, line);
 			cr_assert(q, "perf header lacks the block list '%s' of node %d", list,
-				  n->node.id);
+				  ibsp_topology__node_id(t, n).id);
 		}
 	}
 }
@@ -276,32 +281,29 @@ struct ibsp_topology *make_topo(uint32_t nr, const char *const *cpus, const uint
 	uint64_t block = 0;
 
 	cr_assert(t);
-	t->block_size_bytes = 1ULL << 30;
-	t->has_block_map = true;
+	ibsp_topology__set_block_size(t, 1ULL << 30);
 	for (uint32_t i = 0; i < nr; i++) {
-		struct ibsp_topo_node *n = &t->nodes[i];
+		struct ibsp_node_idx n = ibsp_node_idx((int)i);
 
-		n->node.id = (int)i;
-		cr_assert_eq(ibsp_topo_node__set_cpulist(n, cpus[i]), 0);
-		n->mem_total_kb = (uint64_t)mem_gib[i] << 20;
-		n->mem_free_kb = (uint64_t)free_gib[i] << 20;
-		cr_assert_eq(ibsp_topo_node__add_range(n, block, mem_gib[i]), 0);
+		cr_assert_eq(ibsp_topology__set_node_id(t, n, ibsp_node_id((int)i)), 0);
+		cr_assert_eq(ibsp_topology__set_cpulist(t, n, cpus[i]), 0);
+		cr_assert_eq(ibsp_topology__set_mem_kb(t, n, (uint64_t)mem_gib[i] << 20,
+						       (uint64_t)free_gib[i] << 20),
+			     0);
+		cr_assert_eq(ibsp_topology__add_range(t, n, block, mem_gib[i]), 0);
 		block += mem_gib[i];
 	}
-	if (dist) {
-		t->distance = malloc(sizeof(uint32_t) * nr * nr);
-		cr_assert(t->distance);
-		memcpy(t->distance, dist, sizeof(uint32_t) * nr * nr);
-	}
+	if (dist)
+		cr_assert_eq(ibsp_topology__set_distances(t, dist), 0);
 	return t;
 }
 
 uint64_t topo_node_base(const struct ibsp_topology *t, int node)
 {
-	int i = ibsp_topology__index_of(t, node);
+	struct ibsp_node_idx i = ibsp_topology__index_of(t, ibsp_node_id(node));
 
-	cr_assert_geq(i, 0);
-	return t->nodes[i].ranges[0].first * t->block_size_bytes;
+	cr_assert_geq(i.idx, 0);
+	return ibsp_topology__ranges(t, i)[0].first * ibsp_topology__block_size_bytes(t);
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)

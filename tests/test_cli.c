@@ -125,20 +125,24 @@ Test(cli, probe_json_topology)
 	cr_assert_eq(ibsp_topology__from_host("/sys", &t), 0);
 	nodes = json_object_get(j, "nodes");
 	d = json_object_get(j, "distance");
-	cr_assert_eq(json_array_size(nodes), t->nr_nodes);
-	cr_assert_eq(json_array_size(d), t->nr_nodes, "distance: %s", out);
-	for (uint32_t a = 0; a < t->nr_nodes; a++) {
-		json_t *n = json_array_get(nodes, a), *tier = json_object_get(n, "tier");
+	uint32_t nr = ibsp_topology__nr_nodes(t);
 
-		cr_assert_eq(json_integer_value(json_object_get(n, "node")), t->nodes[a].node.id);
+	cr_assert_eq(json_array_size(nodes), nr);
+	cr_assert_eq(json_array_size(d), nr, "distance: %s", out);
+	for (uint32_t a = 0; a < nr; a++) {
+		json_t *n = json_array_get(nodes, a), *tier = json_object_get(n, "tier");
+		struct ibsp_node_idx ia = ibsp_node_idx((int)a);
+
+		cr_assert_eq(json_integer_value(json_object_get(n, "node")),
+			     ibsp_topology__node_id(t, ia).id);
 		cr_assert(json_integer_value(json_object_get(n, "mem_free_kb")) > 0);
-		if (t->nodes[a].tier < 0)
+		if (ibsp_topology__tier(t, ia) < 0)
 			cr_assert(json_is_null(tier));
 		else
-			cr_assert_eq(json_integer_value(tier), t->nodes[a].tier);
-		for (uint32_t b = 0; b < t->nr_nodes; b++)
+			cr_assert_eq(json_integer_value(tier), ibsp_topology__tier(t, ia));
+		for (uint32_t b = 0; b < nr; b++)
 			cr_assert_eq(json_integer_value(json_array_get(json_array_get(d, a), b)),
-				     ibsp_topology__distance(t, a, b));
+				     ibsp_topology__distance(t, ia, ibsp_node_idx((int)b)));
 	}
 	json_decref(j);
 	ibsp_topology__delete(t);

@@ -157,7 +157,7 @@ static void count_samples(const char *name, struct truth *t, const struct ibsp_s
 {
 	struct ibsp_perf_reader *r;
 	const struct ibsp_topology *topo;
-	int *cpu_node;
+	struct ibsp_node_id *cpu_node;
 
 	cr_assert_eq(ibsp_perf_reader__open(tmp_path(name), NULL, &r), 0);
 	topo = ibsp_perf_reader__info(r)->topo;
@@ -170,10 +170,10 @@ static void count_samples(const char *name, struct truth *t, const struct ibsp_s
 		cr_assert(s[i].flags & IBSP_S_VADDR_VALID, "sample %zu has no linear address", i);
 		cr_assert(p, "sample %zu: pid %u vaddr %#llx is on no page of the truth", i,
 			  s[i].pid, (unsigned long long)s[i].vaddr);
-		cr_assert(s[i].cpu >= 0 && s[i].cpu < 256 && cpu_node[s[i].cpu] >= 0);
-		p->got[cpu_node[s[i].cpu]]++;
+		cr_assert(s[i].cpu >= 0 && s[i].cpu < 256 && cpu_node[s[i].cpu].id >= 0);
+		p->got[cpu_node[s[i].cpu].id]++;
 		if (s[i].flags & IBSP_S_PADDR_VALID) {
-			cr_assert_eq(ibsp_topology__node_of_paddr(topo, s[i].paddr), p->node,
+			cr_assert_eq(ibsp_topology__node_of_paddr(topo, s[i].paddr).id, p->node,
 				     "sample %zu: paddr %#llx", i, (unsigned long long)s[i].paddr);
 			cr_assert_eq(s[i].paddr - p->pfn * 4096, s[i].vaddr - p->vaddr);
 		}

@@ -30,6 +30,7 @@
 #include "helpers.h"
 #include "perf_abi.h"
 #include "perf_features.h"
+#include "topology_build.h"
 
 /* printf into one of a few rotating static buffers */
 static const char *f(const char *fmt, ...)
@@ -389,12 +390,13 @@ Test(hostile, ibsp_topology_feature_bad)
 	uint64_t id = 1;
 	struct fx x;
 
-	cr_assert(t && (t->distance = malloc(sizeof(dist))));
-	memcpy(t->distance, dist, sizeof(dist));
-	t->nodes[0] = (struct ibsp_topo_node){
-		.node.id = 0, .cpulist = strdup("0-1"), .nr_cpus = 2, .tier = 4
-	};
-	t->nodes[1] = (struct ibsp_topo_node){ .node.id = 2, .cpulist = strdup(""), .tier = 22 };
+	cr_assert(t);
+	cr_assert_eq(ibsp_topology__set_distances(t, dist), 0);
+	cr_assert_eq(ibsp_topology__set_cpulist(t, ibsp_node_idx(0), "0-1"), 0);
+	cr_assert_eq(ibsp_topology__set_tier(t, ibsp_node_idx(0), 4), 0);
+	cr_assert_eq(ibsp_topology__set_node_id(t, ibsp_node_idx(1), ibsp_node_id(2)), 0);
+	cr_assert_eq(ibsp_topology__set_cpulist(t, ibsp_node_idx(1), ""), 0);
+	cr_assert_eq(ibsp_topology__set_tier(t, ibsp_node_idx(1), 22), 0);
 	info.topo = t;
 	ev.attr.type = PERF_TYPE_SOFTWARE;
 	ev.attr.config = PERF_COUNT_SW_PAGE_FAULTS;

@@ -52,8 +52,8 @@ static struct ibsp_migration req(uint32_t pid, uint64_t page, int dst)
 	return (struct ibsp_migration){ .pid = pid,
 					.vaddr = page * 4096,
 					.bytes = 4096,
-					.src_node = 2,
-					.dst_node = (int16_t)dst };
+					.src_node = ibsp_node_id(2),
+					.dst_node = ibsp_node_id(dst) };
 }
 
 static size_t reap_all(struct ibsp_migrator *mg, struct ibsp_migration_result *out, size_t want)

@@ -22,7 +22,7 @@ static const struct dest_row {
 	const char *name;
 	int topo;
 	const char *policy;
-	bool rebalance;
+	bool follow; /* top-tier pages may follow their accessors (else --no-follow) */
 	int page_node;
 	unsigned int counts[4]; /* samples per socket (CPU 2*socket) */
 	int last_cpu;		/* one extra sample from this CPU, last; -1 none */
@@ -130,7 +130,7 @@ static const struct dest_row {
 	  -1,
 	  0,
 	  IBSP_SKIP_CAPACITY },
-	{ "top-tier page is not a candidate without rebalance",
+	{ "with --no-follow a top-tier page stays",
 	  T2,
 	  "locality",
 	  0,
@@ -141,7 +141,7 @@ static const struct dest_row {
 	  -1,
 	  0,
 	  -1 },
-	{ "rebalance moves a remote top-tier page to its majority",
+	{ "a remote top-tier page follows its majority",
 	  T2,
 	  "locality",
 	  1,
@@ -150,9 +150,9 @@ static const struct dest_row {
 	  -1,
 	  0,
 	  1,
-	  IBSP_REASON_REBALANCE,
+	  IBSP_REASON_FOLLOW,
 	  -1 },
-	{ "rebalance leaves a shared top-tier page",
+	{ "a shared top-tier page stays",
 	  T2,
 	  "locality",
 	  1,
@@ -288,9 +288,9 @@ static const struct dest_row {
 };
 
 static struct ibsp_engine *engine_for(const struct ibsp_topology *t, const char *policy,
-				      bool rebalance)
+				      bool follow)
 {
-	struct ibsp_engine_opts o = { .sz = sizeof(o), .rebalance = rebalance, .simulate = true };
+	struct ibsp_engine_opts o = { .sz = sizeof(o), .no_follow = !follow, .simulate = true };
 	struct ibsp_engine *e;
 
 	cr_assert_eq(ibsp_policy__find(policy, &o.policy), 0, "%s", policy);
@@ -304,7 +304,7 @@ Test(policy, destination_table)
 	for (size_t r = 0; r < sizeof(dest_rows) / sizeof(dest_rows[0]); r++) {
 		const struct dest_row *w = &dest_rows[r];
 		struct ibsp_topology *t = w->topo == T2 ? topo_2s_cxl() : topo_4s_2cxl();
-		struct ibsp_engine *e = engine_for(t, w->policy, w->rebalance);
+		struct ibsp_engine *e = engine_for(t, w->policy, w->follow);
 		const struct ibsp_migration *plan;
 		long n;
 
@@ -314,16 +314,16 @@ Test(policy, destination_table)
 			feed(e, t, w->last_cpu, w->page_node, 7, 1);
 		for (int node = 0; node < 6; node++) {
 			if (w->full & (1u << node))
-				cr_assert_eq(ibsp_engine__set_free(e, node, 0), 0);
+				cr_assert_eq(ibsp_engine__set_free(e, node_at(t, node), 0), 0);
 		}
 		n = ibsp_engine__tick(e, 1000, &plan);
 		if (w->want_dst < 0) {
 			cr_expect_eq(n, 0, "%s: planned %ld", w->name, n);
 		} else {
 			cr_assert_eq(n, 1, "%s: planned %ld", w->name, n);
-			cr_expect_eq(plan[0].dst_node, w->want_dst, "%s: dst %d", w->name,
-				     plan[0].dst_node);
-			cr_expect_eq(plan[0].src_node, w->page_node, "%s", w->name);
+			cr_expect_eq(plan[0].dst_node.id, w->want_dst, "%s: dst %d", w->name,
+				     plan[0].dst_node.id);
+			cr_expect_eq(plan[0].src_node.id, w->page_node, "%s", w->name);
 			cr_expect_eq(plan[0].reason, w->want_reason, "%s: reason %s", w->name,
 				     ibsp_reason__name(plan[0].reason));
 			cr_expect_eq(plan[0].bytes, 4096u, "%s", w->name);
@@ -336,6 +336,174 @@ Test(policy, destination_table)
 		if (w->want_skip >= 0)
 			cr_expect_eq(ibsp_engine__stats(e)->skips[w->want_skip], 1, "%s: %s skips",
 				     w->name, ibsp_skip__name((enum ibsp_skip)w->want_skip));
+		ibsp_engine__delete(e);
+		ibsp_topology__delete(t);
+	}
+}
+
+/*
+ * Hysteresis and confidence for a page already on a socket (never moved):
+ * it follows its accessors only when the new node holds min_share of the
+ * heat, beats the current node by z >= 2.5 ((a - b) / sqrt(a + b), samples)
+ * and gains at least 2 x min_heat samples. One interval's samples each.
+ */
+Test(policy, follow_needs_clear_evidence)
+{
+	static const struct {
+		unsigned int on0, on1; /* samples from socket 0 and socket 1; page on node 0 */
+		int want_dst;
+		int want_skip;
+	} rows[] = {
+		{ 0, 10, 1, -1 },		     /* z = 3.16 */
+		{ 0, 7, 1, -1 },		     /* z = 2.65 */
+		{ 0, 6, -1, IBSP_SKIP_HYSTERESIS },  /* z = 2.45 */
+		{ 1, 9, 1, -1 },		     /* z = 2.53 */
+		{ 3, 9, -1, IBSP_SKIP_HYSTERESIS },  /* z = 1.73 */
+		{ 2, 4, -1, IBSP_SKIP_HYSTERESIS },  /* z = 0.82 */
+		{ 5, 5, -1, -1 },		     /* a tie goes to the node it is on */
+		{ 4, 6, -1, IBSP_SKIP_HYSTERESIS },  /* 60% is a majority, but z = 0.63 */
+		{ 3, 4, -1, IBSP_SKIP_NO_MAJORITY }, /* 57% */
+		{ 10, 0, -1, -1 },		     /* already home */
+	};
+
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct ibsp_topology *t = topo_2s_cxl();
+		struct ibsp_engine *e = engine_for(t, "locality", true);
+		const struct ibsp_migration *plan;
+		long n;
+
+		feed(e, t, 0, 0, 7, rows[r].on0);
+		feed(e, t, 2, 0, 7, rows[r].on1);
+		n = ibsp_engine__tick(e, 1000, &plan);
+		if (rows[r].want_dst < 0) {
+			cr_expect_eq(n, 0, "row %zu: planned %ld", r, n);
+		} else {
+			cr_assert_eq(n, 1, "row %zu: planned %ld", r, n);
+			cr_expect_eq(plan[0].dst_node.id, rows[r].want_dst, "row %zu", r);
+			cr_expect_eq(plan[0].reason, IBSP_REASON_FOLLOW, "row %zu", r);
+		}
+		if (rows[r].want_skip >= 0)
+			cr_expect_eq(ibsp_engine__stats(e)->skips[rows[r].want_skip], 1,
+				     "row %zu: %s skips", r,
+				     ibsp_skip__name((enum ibsp_skip)rows[r].want_skip));
+		ibsp_engine__delete(e);
+		ibsp_topology__delete(t);
+	}
+}
+
+/*
+ * A page the engine moved needs more (z >= 3.0) to move again, and one it
+ * placed as shared (nearest) twice that: a page promoted to socket 0, then
+ * used from socket 1 only, with the ping-pong window over.
+ */
+Test(policy, a_moved_page_needs_more_to_move_again)
+{
+	static const struct {
+		unsigned int shared; /* 1: first placed with no majority (nearest) */
+		unsigned int later1; /* samples from socket 1 per interval afterwards */
+		bool want_follow;
+	} rows[] = {
+		{ 0, 3, true },	 /* heat builds up past z = 3 */
+		{ 0, 1, false }, /* 1 sample/interval x 4 intervals of decayed heat: z < 3 */
+		{ 1, 3, false }, /* placed as shared: z >= 6 needed */
+		{ 1, 12, true },
+	};
+
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct ibsp_topology *t = topo_2s_cxl();
+		struct ibsp_engine *e = engine_for(t, "locality", true);
+		const struct ibsp_migration *plan;
+		bool followed = false;
+		long n;
+
+		/* Interval 1: promoted from CXL, by majority or as shared. */
+		feed(e, t, 0, 2, 7, rows[r].shared ? 8 : 6);
+		feed(e, t, 2, 2, 7, rows[r].shared ? 8 : 0);
+		n = ibsp_engine__tick(e, 1000, &plan);
+		cr_assert_eq(n, 1, "row %zu: first move", r);
+		cr_assert_eq(plan[0].reason,
+			     rows[r].shared ? IBSP_REASON_NEAREST : IBSP_REASON_MAJORITY);
+		cr_assert_eq(plan[0].dst_node.id, 0);
+		/* Then socket 1 only, for the ping-pong window and 10 intervals more. */
+		for (int k = 2; k <= 21 && !followed; k++) {
+			feed(e, t, 2, 2, 7, rows[r].later1);
+			n = ibsp_engine__tick(e, (uint64_t)k * 1000, &plan);
+			if (n)
+				cr_assert_geq(k, 11, "row %zu: moved within the ping-pong window",
+					      r);
+			followed = n == 1 && plan[0].dst_node.id == 1 &&
+				   plan[0].reason == IBSP_REASON_FOLLOW;
+			if (n)
+				cr_assert(followed, "row %zu: unexpected move", r);
+		}
+		cr_expect_eq(followed, rows[r].want_follow, "row %zu", r);
+		ibsp_engine__delete(e);
+		ibsp_topology__delete(t);
+	}
+}
+
+/*
+ * Demotion: socket 0 is full (free memory at its watermark). A page on it
+ * goes to the CXL node so that a hot CXL page used by socket 0 can come in,
+ * when it is cold (no sample for demote_idle_intervals) or the newcomer has
+ * at least 4 times its heat; with --no-demote, or when the page there is
+ * still warm, the hot page goes to the next node instead (capacity_next).
+ * No node ends below its watermark.
+ */
+Test(policy, demotion_makes_room)
+{
+	static const struct {
+		bool no_demote;
+		unsigned int idle;   /* intervals the page on socket 0 has had no sample */
+		unsigned int warmth; /* its samples before that (the newcomer has 10) */
+		int want_n;
+		int want_first_dst, want_first_reason;
+	} rows[] = {
+		{ false, 4, 30, 2, 2, IBSP_REASON_DEMOTE },	   /* cold */
+		{ false, 8, 30, 2, 2, IBSP_REASON_DEMOTE },	   /* cold */
+		{ false, 1, 1, 2, 2, IBSP_REASON_DEMOTE },	   /* 12 vs 160: 4x colder */
+		{ false, 3, 30, 1, 1, IBSP_REASON_CAPACITY_NEXT }, /* 202 vs 160: warm */
+		{ true, 4, 30, 1, 1, IBSP_REASON_CAPACITY_NEXT },  /* --no-demote */
+	};
+
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct ibsp_topology *t = topo_2s_cxl();
+		struct ibsp_engine_opts o = { .sz = sizeof(o),
+					      .policy = policy_of("locality"),
+					      .no_demote = rows[r].no_demote,
+					      .simulate = true };
+		struct ibsp_engine *e = ibsp_engine__new(t, &o);
+		const struct ibsp_migration *plan;
+		uint64_t k = 1;
+		long n;
+
+		cr_assert(e);
+		/* The page already there: page 3 on socket 0, used by socket 0 once. */
+		feed(e, t, 0, 0, 3, rows[r].warmth);
+		cr_assert_eq(ibsp_engine__tick(e, k++ * 1000, &plan), 0);
+		for (unsigned int i = 1; i < rows[r].idle; i++)
+			cr_assert_eq(ibsp_engine__tick(e, k++ * 1000, &plan), 0);
+		cr_assert_eq(ibsp_engine__set_free(e, node_at(t, 0),
+						   ibsp_engine__watermark_bytes(e, node_at(t, 0))),
+			     0);
+		/* The hot page: page 9 on CXL, used by socket 0. */
+		feed(e, t, 0, 2, 9, 10);
+		n = ibsp_engine__tick(e, k * 1000, &plan);
+		cr_assert_eq(n, rows[r].want_n, "row %zu: planned %ld", r, n);
+		cr_expect_eq(plan[0].dst_node.id, rows[r].want_first_dst, "row %zu", r);
+		cr_expect_eq(plan[0].reason, rows[r].want_first_reason, "row %zu: %s", r,
+			     ibsp_reason__name(plan[0].reason));
+		if (n == 2) {
+			cr_expect_eq(plan[0].src_node.id, 0, "row %zu", r);
+			cr_expect_eq(plan[0].vaddr, UVA_BASE + 3 * 4096, "row %zu", r);
+			cr_expect_eq(plan[1].dst_node.id, 0, "row %zu", r);
+			cr_expect_eq(plan[1].reason, IBSP_REASON_MAJORITY, "row %zu", r);
+			cr_expect_eq(ibsp_engine__stats(e)->demoted, 1, "row %zu", r);
+		}
+		for (int node = 0; node < 3; node++)
+			cr_expect_geq(ibsp_engine__free_bytes(e, node_at(t, node)),
+				      ibsp_engine__watermark_bytes(e, node_at(t, node)),
+				      "row %zu: node %d", r, node);
 		ibsp_engine__delete(e);
 		ibsp_topology__delete(t);
 	}
@@ -454,7 +622,7 @@ Test(policy, budget_skips_what_does_not_fit)
 	cr_assert_eq(n, 4);
 	for (long i = 0; i < n; i++) {
 		cr_expect_eq(plan[i].bytes, 4096u);
-		cr_expect_eq(plan[i].dst_node, 1);
+		cr_expect_eq(plan[i].dst_node.id, 1);
 	}
 	cr_expect_eq(ibsp_engine__stats(e)->skips[IBSP_SKIP_BUDGET], 1);
 	ibsp_engine__delete(e);
@@ -470,27 +638,28 @@ Test(policy, watermark)
 				      .watermark_bp = 500 };
 	struct ibsp_engine *e = ibsp_engine__new(t, &o);
 	const struct ibsp_migration *plan;
+	struct ibsp_node_idx node0 = node_at(t, 0);
 	uint64_t wmark;
 	int to0 = 0, to1 = 0;
 	long n;
 
 	cr_assert(e);
-	wmark = ibsp_engine__watermark_bytes(e, 0);
+	wmark = ibsp_engine__watermark_bytes(e, node0);
 	cr_assert_eq(wmark, (16ULL << 30) / 10000 * 500);
-	cr_assert_eq(ibsp_engine__set_free(e, 0, wmark + 5 * 4096 + 100), 0);
+	cr_assert_eq(ibsp_engine__set_free(e, node0, wmark + 5 * 4096 + 100), 0);
 	for (int p = 0; p < 20; p++)
 		feed(e, t, 1, 2, (uint64_t)p, 10);
 	n = ibsp_engine__tick(e, 1, &plan);
 	cr_assert_eq(n, 20);
 	for (long i = 0; i < n; i++) {
-		to0 += plan[i].dst_node == 0;
-		to1 += plan[i].dst_node == 1;
-		if (plan[i].dst_node == 1)
+		to0 += plan[i].dst_node.id == 0;
+		to1 += plan[i].dst_node.id == 1;
+		if (plan[i].dst_node.id == 1)
 			cr_expect_eq(plan[i].reason, IBSP_REASON_CAPACITY_NEXT);
 	}
 	cr_expect_eq(to0, 5);
 	cr_expect_eq(to1, 15);
-	cr_expect_geq(ibsp_engine__free_bytes(e, 0), wmark);
+	cr_expect_geq(ibsp_engine__free_bytes(e, node0), wmark);
 	ibsp_engine__delete(e);
 	ibsp_topology__delete(t);
 }

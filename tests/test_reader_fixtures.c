@@ -78,7 +78,7 @@ Test(reader_fixtures, pipe_mode_matches_perf_script)
 	cr_assert_eq(ibsp_perf_reader__open(FIXTURE("pf-pipe.data"), NULL, &r), 0);
 	cr_assert_str_eq(ibsp_perf_reader__event(r, 0)->name, "page-faults");
 	cr_assert(ibsp_perf_reader__info(r)->topo, "HEADER_FEATURE NUMA_TOPOLOGY not read");
-	cr_assert(ibsp_perf_reader__info(r)->topo->has_block_map);
+	cr_assert(ibsp_topology__has_block_map(ibsp_perf_reader__info(r)->topo));
 	cr_assert_str_eq(ibsp_perf_reader__info(r)->cpuid, "AuthenticAMD,25,17,1");
 	ibsp_perf_reader__close(r);
 }

@@ -203,29 +203,30 @@ Test(topology, fake_cxl_host)
 
 	make_fake_sysfs();
 	cr_assert_eq(ibsp_topology__from_sysfs(root, &t), 0);
-	cr_assert_eq(t->nr_nodes, 3);
-	cr_assert_eq(t->block_size_bytes, BLOCK);
-	cr_assert(t->has_block_map);
+	cr_assert_eq(ibsp_topology__nr_nodes(t), 3);
+	cr_assert_eq(ibsp_topology__block_size_bytes(t), BLOCK);
+	cr_assert(ibsp_topology__has_block_map(t));
 	for (uint32_t i = 0; i < 3; i++) {
-		const struct ibsp_topo_node *n = &t->nodes[i];
+		struct ibsp_node_idx n = ibsp_node_idx((int)i);
+		const char *cpulist = ibsp_topology__cpulist(t, n);
+		const struct ibsp_block_range *ranges = ibsp_topology__ranges(t, n);
+		uint32_t nr_ranges = ibsp_topology__nr_ranges(t, n);
 		const struct fake_node *f = &fake[i];
 
-		cr_assert_eq(n->node.id, f->id);
-		cr_assert_eq(strncmp(n->cpulist, f->cpulist, strcspn(f->cpulist, "\n")), 0,
-			     "node%d cpulist '%s'", f->id, n->cpulist);
-		cr_assert_eq(strlen(n->cpulist), strcspn(f->cpulist, "\n"));
-		cr_assert_eq(n->nr_cpus, f->id == 2 ? 0 : 2);
-		cr_assert_eq(n->mem_total_kb, f->total_kb);
-		cr_assert_eq(n->mem_free_kb, f->free_kb);
-		cr_assert_eq(n->nr_ranges, f->nr2 ? 2 : 1, "node%d: %u ranges", f->id,
-			     n->nr_ranges);
-		cr_assert(
-		    n->ranges[0].first == (uint64_t)f->first && n->ranges[0].nr == (uint64_t)f->nr,
-		    "node%d range [%llu +%llu]", f->id, (unsigned long long)n->ranges[0].first,
-		    (unsigned long long)n->ranges[0].nr);
+		cr_assert_eq(ibsp_topology__node_id(t, n).id, f->id);
+		cr_assert_eq(strncmp(cpulist, f->cpulist, strcspn(f->cpulist, "\n")), 0,
+			     "node%d cpulist '%s'", f->id, cpulist);
+		cr_assert_eq(strlen(cpulist), strcspn(f->cpulist, "\n"));
+		cr_assert_eq(ibsp_topology__nr_cpus(t, n), f->id == 2 ? 0 : 2);
+		cr_assert_eq(ibsp_topology__mem_total_kb(t, n), f->total_kb);
+		cr_assert_eq(ibsp_topology__mem_free_kb(t, n), f->free_kb);
+		cr_assert_eq(nr_ranges, f->nr2 ? 2 : 1, "node%d: %u ranges", f->id, nr_ranges);
+		cr_assert(ranges[0].first == (uint64_t)f->first && ranges[0].nr == (uint64_t)f->nr,
+			  "node%d range [%llu +%llu]", f->id, (unsigned long long)ranges[0].first,
+			  (unsigned long long)ranges[0].nr);
 		if (f->nr2)
-			cr_assert(n->ranges[1].first == (uint64_t)f->first2 &&
-				  n->ranges[1].nr == (uint64_t)f->nr2);
+			cr_assert(ranges[1].first == (uint64_t)f->first2 &&
+				  ranges[1].nr == (uint64_t)f->nr2);
 	}
 
 	static const struct {
@@ -246,13 +247,13 @@ Test(topology, fake_cxl_host)
 		{ ~0ULL, -ENOENT },
 	};
 	for (size_t i = 0; i < sizeof(paddrs) / sizeof(paddrs[0]); i++)
-		cr_assert_eq(ibsp_topology__node_of_paddr(t, paddrs[i].paddr), paddrs[i].node,
+		cr_assert_eq(ibsp_topology__node_of_paddr(t, paddrs[i].paddr).id, paddrs[i].node,
 			     "paddr %#llx", (unsigned long long)paddrs[i].paddr);
 
 	static const int cpus[][2] = { { 0, 0 },       { 1, 0 },       { 2, 1 },       { 3, 1 },
 				       { 4, -ENOENT }, { 9, -ENOENT }, { -1, -ENOENT } };
 	for (size_t i = 0; i < sizeof(cpus) / sizeof(cpus[0]); i++)
-		cr_assert_eq(ibsp_topology__node_of_cpu(t, cpus[i][0]), cpus[i][1], "cpu %d",
+		cr_assert_eq(ibsp_topology__node_of_cpu(t, cpus[i][0]).id, cpus[i][1], "cpu %d",
 			     cpus[i][0]);
 	ibsp_topology__delete(t);
 }
@@ -264,11 +265,12 @@ Test(topology, sparse_node_ids)
 	make_fake_sysfs();
 	put_file("devices/system/node/online", "0,2\n");
 	cr_assert_eq(ibsp_topology__from_sysfs(root, &t), 0);
-	cr_assert_eq(t->nr_nodes, 2);
-	cr_assert(t->nodes[0].node.id == 0 && t->nodes[1].node.id == 2);
-	cr_assert_eq(ibsp_topology__node_of_paddr(t, BLOCK * 8), -ENOENT);
-	cr_assert_eq(ibsp_topology__node_of_paddr(t, BLOCK * 33), 2);
-	cr_assert_eq(ibsp_topology__node_of_cpu(t, 2), -ENOENT);
+	cr_assert_eq(ibsp_topology__nr_nodes(t), 2);
+	cr_assert(ibsp_topology__node_id(t, ibsp_node_idx(0)).id == 0 &&
+		  ibsp_topology__node_id(t, ibsp_node_idx(1)).id == 2);
+	cr_assert_eq(ibsp_topology__node_of_paddr(t, BLOCK * 8).id, -ENOENT);
+	cr_assert_eq(ibsp_topology__node_of_paddr(t, BLOCK * 33).id, 2);
+	cr_assert_eq(ibsp_topology__node_of_cpu(t, 2).id, -ENOENT);
 	ibsp_topology__delete(t);
 }
 
@@ -288,10 +290,10 @@ Test(topology, no_block_map)
 			cr_assert_eq(unlink(path), 0);
 		log_capture_start();
 		cr_assert_eq(ibsp_topology__from_sysfs(root, &t), 0, "size %s", sizes[i]);
-		cr_assert_not(t->has_block_map);
-		cr_assert_eq(t->nodes[0].nr_ranges, 0);
-		cr_assert_eq(ibsp_topology__node_of_paddr(t, 0), -ENODATA);
-		cr_assert_eq(ibsp_topology__node_of_cpu(t, 3), 1);
+		cr_assert_not(ibsp_topology__has_block_map(t));
+		cr_assert_eq(ibsp_topology__nr_ranges(t, ibsp_node_idx(0)), 0);
+		cr_assert_eq(ibsp_topology__node_of_paddr(t, 0).id, -ENODATA);
+		cr_assert_eq(ibsp_topology__node_of_cpu(t, 3).id, 1);
 		if (sizes[i])
 			cr_assert(strstr(log_captured(), path), "log: %s", log_captured());
 		ibsp_topology__delete(t);
@@ -358,26 +360,28 @@ Test(topology, real_sysfs)
 	struct cpus online = { 0 };
 	char *online_text, *cpulist;
 	uint32_t nr_cpus = 0;
+	const struct ibsp_node_idx n0 = ibsp_node_idx(0);
 
 	if (access(online_path, R_OK))
 		cr_skip_test("no %s on this host", online_path);
 	online_text = read_text(online_path);
 	cr_assert_eq(ibsp_cpulist__parse(online_text, collect, &online), 0);
 	cr_assert_eq(ibsp_topology__from_sysfs("/sys", &t), 0, "%s", log_captured());
-	cr_assert_eq(t->nr_nodes, (uint32_t)online.nr);
+	cr_assert_eq(ibsp_topology__nr_nodes(t), (uint32_t)online.nr);
 	for (int i = 0; i < online.nr; i++)
-		cr_assert_eq(t->nodes[i].node.id, online.cpu[i]);
+		cr_assert_eq(ibsp_topology__node_id(t, ibsp_node_idx(i)).id, online.cpu[i]);
 
 	cpulist = read_text("/sys/devices/system/node/node0/cpulist");
-	cr_assert_str_eq(t->nodes[0].cpulist, cpulist);
+	cr_assert_str_eq(ibsp_topology__cpulist(t, n0), cpulist);
 	cr_assert_eq(ibsp_cpulist__parse(cpulist, count_cpu, &nr_cpus), 0);
-	cr_assert_eq(t->nodes[0].nr_cpus, nr_cpus);
-	cr_assert_gt(t->nodes[0].mem_total_kb, 0);
-	cr_assert_eq(ibsp_topology__node_of_cpu(t, 0), 0);
-	if (t->has_block_map && t->nodes[0].nr_ranges) {
-		uint64_t first = t->nodes[0].ranges[0].first * t->block_size_bytes;
+	cr_assert_eq(ibsp_topology__nr_cpus(t, n0), nr_cpus);
+	cr_assert_gt(ibsp_topology__mem_total_kb(t, n0), 0);
+	cr_assert_eq(ibsp_topology__node_of_cpu(t, 0).id, 0);
+	if (ibsp_topology__has_block_map(t) && ibsp_topology__nr_ranges(t, n0)) {
+		uint64_t first =
+		    ibsp_topology__ranges(t, n0)[0].first * ibsp_topology__block_size_bytes(t);
 
-		cr_assert_eq(ibsp_topology__node_of_paddr(t, first), 0);
+		cr_assert_eq(ibsp_topology__node_of_paddr(t, first).id, 0);
 	}
 	free(online_text);
 	free(cpulist);
@@ -427,11 +431,12 @@ Test(topology, fake_cxl_host_recorded_and_read_by_perf, .fini = cleanup)
 
 	/* our reader: the same topology, and physical addresses resolve to node2 offline */
 	cr_assert_eq(ibsp_perf_reader__open(path, NULL, &r), 0);
-	cr_assert_eq(ibsp_perf_reader__info(r)->topo->nr_nodes, 3);
-	cr_assert_eq(ibsp_topology__node_of_paddr(ibsp_perf_reader__info(r)->topo, 32 * BLOCK), 2);
-	cr_assert_eq(ibsp_topology__node_of_paddr(ibsp_perf_reader__info(r)->topo, 49 * BLOCK + 5),
-		     2);
-	cr_assert_eq(ibsp_topology__node_of_paddr(ibsp_perf_reader__info(r)->topo, 9 * BLOCK), 1);
+	const struct ibsp_topology *rt = ibsp_perf_reader__info(r)->topo;
+
+	cr_assert_eq(ibsp_topology__nr_nodes(rt), 3);
+	cr_assert_eq(ibsp_topology__node_of_paddr(rt, 32 * BLOCK).id, 2);
+	cr_assert_eq(ibsp_topology__node_of_paddr(rt, 49 * BLOCK + 5).id, 2);
+	cr_assert_eq(ibsp_topology__node_of_paddr(rt, 9 * BLOCK).id, 1);
 	ibsp_perf_reader__close(r);
 	/* dump resolves the page to node2 and the accessing CPU to node1, offline */
 	snprintf(cmd, sizeof(cmd), IBSP_CLI " dump %s", path);

@@ -25,6 +25,8 @@
 #include "helpers.h"
 #include "ibsp/topology.h"
 #include "perf_abi.h"
+#include "topology_build.h"
+#include "topology_internal.h" /* ibsp_topology__distance_from_hwloc() */
 #include "util.h"
 
 struct file {
@@ -107,12 +109,25 @@ static void cleanup(void)
 
 TestSuite(topology_host, .fini = cleanup);
 
+static struct ibsp_node_idx ix(uint32_t i)
+{
+	return ibsp_node_idx((int)i);
+}
+
+static uint32_t dist(const struct ibsp_topology *t, uint32_t a, uint32_t b)
+{
+	return ibsp_topology__distance(t, ix(a), ix(b));
+}
+
 static void assert_matrix(const struct ibsp_topology *t, const uint32_t *want, const char *what)
 {
-	cr_assert(t->distance, "%s: no distance matrix", what);
-	for (uint32_t k = 0; k < t->nr_nodes * t->nr_nodes; k++)
-		cr_assert_eq(t->distance[k], want[k], "%s: distance[%u][%u] = %u, expected %u",
-			     what, k / t->nr_nodes, k % t->nr_nodes, t->distance[k], want[k]);
+	uint32_t nr = ibsp_topology__nr_nodes(t);
+
+	cr_assert(ibsp_topology__has_distances(t), "%s: no distance matrix", what);
+	for (uint32_t k = 0; k < nr * nr; k++)
+		cr_assert_eq(dist(t, k / nr, k % nr), want[k],
+			     "%s: distance[%u][%u] = %u, expected %u", what, k / nr, k % nr,
+			     dist(t, k / nr, k % nr), want[k]);
 }
 
 Test(topology_host, cxl_distances_and_tiers)
@@ -121,22 +136,23 @@ Test(topology_host, cxl_distances_and_tiers)
 
 	make_tree();
 	cr_assert_eq(ibsp_topology__from_host(root, &t), 0, "%s", log_captured());
-	cr_assert_eq(t->nr_nodes, 3);
+	cr_assert_eq(ibsp_topology__nr_nodes(t), 3);
 	assert_matrix(t, cxl_distance, "fake CXL host");
 	for (uint32_t i = 0; i < 3; i++)
-		cr_assert_eq(t->nodes[i].tier, cxl_tier[i], "node%u tier %d", i, t->nodes[i].tier);
-	cr_assert_eq(ibsp_topology__distance(t, 2, 0), 30);
-	cr_assert_eq(ibsp_topology__distance(t, 0, 1), 21);
+		cr_assert_eq(ibsp_topology__tier(t, ix(i)), cxl_tier[i], "node%u tier %d", i,
+			     ibsp_topology__tier(t, ix(i)));
+	cr_assert_eq(dist(t, 2, 0), 30);
+	cr_assert_eq(dist(t, 0, 1), 21);
 	/* a fake root: sizes from its meminfo, not the running host's (libnuma) */
-	cr_assert_eq(t->nodes[2].mem_total_kb, 4194304);
-	cr_assert_eq(t->nodes[1].mem_free_kb, 786432);
+	cr_assert_eq(ibsp_topology__mem_total_kb(t, ix(2)), 4194304);
+	cr_assert_eq(ibsp_topology__mem_free_kb(t, ix(1)), 786432);
 	/* no memoryM entries in this tree: a block map without blocks */
-	cr_assert(t->has_block_map);
-	cr_assert_eq(t->nodes[0].nr_ranges, 0);
+	cr_assert(ibsp_topology__has_block_map(t));
+	cr_assert_eq(ibsp_topology__nr_ranges(t, ix(0)), 0);
 	/* from_sysfs stays the plain reader */
 	cr_assert_eq(ibsp_topology__from_sysfs(root, &s), 0);
-	cr_assert_null(s->distance);
-	cr_assert_eq(s->nodes[2].tier, -1);
+	cr_assert_not(ibsp_topology__has_distances(s));
+	cr_assert_eq(ibsp_topology__tier(s, ix(2)), -1);
 	ibsp_topology__delete(t);
 	ibsp_topology__delete(s);
 }
@@ -152,12 +168,12 @@ Test(topology_host, sparse_node_ids_index_by_position)
 	put("devices/system/node/node0/distance", "10 30\n");
 	put("devices/system/node/node2/distance", "30 10\n");
 	cr_assert_eq(ibsp_topology__from_host(root, &t), 0, "%s", log_captured());
-	cr_assert_eq(t->nr_nodes, 2);
-	cr_assert_eq(t->nodes[1].node.id, 2);
+	cr_assert_eq(ibsp_topology__nr_nodes(t), 2);
+	cr_assert_eq(ibsp_topology__node_id(t, ix(1)).id, 2);
 	assert_matrix(t, want, "sparse");
 	/* memory_tier4 lists node1, which is not online: ignored */
-	cr_assert_eq(t->nodes[0].tier, 4);
-	cr_assert_eq(t->nodes[1].tier, 22);
+	cr_assert_eq(ibsp_topology__tier(t, ix(0)), 4);
+	cr_assert_eq(ibsp_topology__tier(t, ix(1)), 22);
 	ibsp_topology__delete(t);
 }
 
@@ -177,14 +193,14 @@ Test(topology_host, no_tiering_dir_and_no_distance_files)
 	cr_assert_eq(rm_tree(path), 0);
 	log_capture_start();
 	cr_assert_eq(ibsp_topology__from_host(root, &t), 0, "%s", log_captured());
-	cr_assert_null(t->distance);
+	cr_assert_not(ibsp_topology__has_distances(t));
 	for (uint32_t i = 0; i < 3; i++)
-		cr_assert_eq(t->nodes[i].tier, -1);
+		cr_assert_eq(ibsp_topology__tier(t, ix(i)), -1);
 	snprintf(path, sizeof(path), "%s/devices/system/node/node0/distance: missing", root);
 	cr_assert(strstr(log_captured(), path), "log: %s", log_captured());
 	/* without a matrix, the defaults: 20 between CPU nodes, 30 to the CPU-less one */
-	cr_assert_eq(ibsp_topology__distance(t, 0, 1), 20);
-	cr_assert_eq(ibsp_topology__distance(t, 1, 2), 30);
+	cr_assert_eq(dist(t, 0, 1), 20);
+	cr_assert_eq(dist(t, 1, 2), 30);
 	ibsp_topology__delete(t);
 }
 
@@ -251,7 +267,7 @@ Test(topology_host, hwloc_matrix_equals_sysfs_on_fake_tree)
 	put("devices/system/node/online", "0-2\n");
 	log_capture_start();
 	cr_assert_eq(ibsp_topology__distance_from_hwloc(two), -ENODATA);
-	cr_assert_null(two->distance);
+	cr_assert_not(ibsp_topology__has_distances(two));
 	cr_assert(strstr(log_captured(), "matrix of 3 NUMA nodes, sysfs has 2"), "log: %s",
 		  log_captured());
 	ibsp_topology__delete(t);
@@ -285,27 +301,32 @@ Test(topology_host, real_host_matches_sysfs)
 	if (access("/sys/devices/system/node/online", R_OK))
 		cr_skip_test("no /sys/devices/system/node on this host");
 	cr_assert_eq(ibsp_topology__from_host("/sys", &t), 0, "%s", log_captured());
-	cr_assert(t->distance, "the host has distance files, but no matrix");
-	for (uint32_t a = 0; a < t->nr_nodes; a++) {
+	uint32_t nr_nodes = ibsp_topology__nr_nodes(t);
+
+	cr_assert(ibsp_topology__has_distances(t), "the host has distance files, but no matrix");
+	for (uint32_t a = 0; a < nr_nodes; a++) {
 		uint32_t row[256];
 
-		cr_assert_eq(read_row(t->nodes[a].node.id, row, 256), t->nr_nodes);
-		for (uint32_t b = 0; b < t->nr_nodes; b++)
-			cr_assert_eq(t->distance[a * t->nr_nodes + b], row[b], "[%u][%u]", a, b);
+		cr_assert_eq(read_row(ibsp_topology__node_id(t, ix(a)).id, row, 256), nr_nodes);
+		for (uint32_t b = 0; b < nr_nodes; b++)
+			cr_assert_eq(dist(t, a, b), row[b], "[%u][%u]", a, b);
 	}
-	if (t->nr_nodes == 1)
-		cr_assert_eq(t->distance[0], 10);
+	if (nr_nodes == 1)
+		cr_assert_eq(dist(t, 0, 0), 10);
 	/* hwloc itself: one node gives no matrix (-ENODATA); several must equal sysfs */
 	cr_assert_eq(ibsp_topology__from_sysfs("/sys", &h), 0);
 	ret = ibsp_topology__distance_from_hwloc(h);
-	if (t->nr_nodes > 1) {
+	if (nr_nodes > 1) {
 		cr_assert_eq(ret, 0, "%s", log_captured());
-		cr_assert_eq(memcmp(h->distance, t->distance, t->nr_nodes * t->nr_nodes * 4), 0);
+		for (uint32_t k = 0; k < nr_nodes * nr_nodes; k++)
+			cr_assert_eq(dist(h, k / nr_nodes, k % nr_nodes),
+				     dist(t, k / nr_nodes, k % nr_nodes));
 	} else {
-		cr_assert(ret == -ENODATA || (ret == 0 && h->distance[0] == 10), "hwloc: %d", ret);
+		cr_assert(ret == -ENODATA || (ret == 0 && dist(h, 0, 0) == 10), "hwloc: %d", ret);
 	}
 	/* tiers: what memory_tiering says, node by node */
-	for (uint32_t i = 0; i < t->nr_nodes; i++) {
+	for (uint32_t i = 0; i < nr_nodes; i++) {
+		int id = ibsp_topology__node_id(t, ix(i)).id;
 		int32_t want = -1;
 
 		for (int tier = 0; tier < 64 && want < 0; tier++) {
@@ -319,12 +340,12 @@ Test(topology_host, real_host_matches_sysfs)
 				continue;
 			cr_assert_eq(ibsp_cpulist__to_array(buf, &ids, &nr), 0);
 			for (uint32_t k = 0; k < nr; k++)
-				if (ids[k] == t->nodes[i].node.id)
+				if (ids[k] == id)
 					want = tier;
 			free(ids);
 		}
-		cr_assert_eq(t->nodes[i].tier, want, "node%d tier %d, sysfs %d",
-			     t->nodes[i].node.id, t->nodes[i].tier, want);
+		cr_assert_eq(ibsp_topology__tier(t, ix(i)), want, "node%d tier %d, sysfs %d", id,
+			     ibsp_topology__tier(t, ix(i)), want);
 	}
 	ibsp_topology__delete(t);
 	ibsp_topology__delete(h);
@@ -356,27 +377,31 @@ Test(topology_host, refresh_free_reads_the_host)
 	if (access("/sys/devices/system/node/node0/meminfo", R_OK))
 		cr_skip_test("no NUMA nodes in /sys on this host");
 	cr_assert_eq(ibsp_topology__from_host("/sys", &t), 0, "%s", log_captured());
-	for (uint32_t i = 0; i < t->nr_nodes; i++) {
+	uint32_t nr = ibsp_topology__nr_nodes(t);
+
+	for (uint32_t i = 0; i < nr; i++) {
+		uint64_t total_kb = ibsp_topology__mem_total_kb(t, ix(i));
+
 		/* libnuma's total is MemTotal, which does not move */
-		cr_assert_eq(t->nodes[i].mem_total_kb, meminfo_kb(t->nodes[i].node.id, "MemTotal"));
-		t->nodes[i].mem_free_kb = 0;
+		cr_assert_eq(total_kb, meminfo_kb(ibsp_topology__node_id(t, ix(i)).id, "MemTotal"));
+		cr_assert_eq(ibsp_topology__set_mem_kb(t, ix(i), total_kb, 0), 0);
 	}
 	cr_assert_eq(ibsp_topology__refresh_free(t), 0, "%s", log_captured());
-	for (uint32_t i = 0; i < t->nr_nodes; i++) {
-		const struct ibsp_topo_node *n = &t->nodes[i];
-		uint64_t now = meminfo_kb(n->node.id, "MemFree");
-		uint64_t diff = now > n->mem_free_kb ? now - n->mem_free_kb : n->mem_free_kb - now;
+	for (uint32_t i = 0; i < nr; i++) {
+		int id = ibsp_topology__node_id(t, ix(i)).id;
+		uint64_t free_kb = ibsp_topology__mem_free_kb(t, ix(i));
+		uint64_t total_kb = ibsp_topology__mem_total_kb(t, ix(i));
+		uint64_t now = meminfo_kb(id, "MemFree");
+		uint64_t diff = now > free_kb ? now - free_kb : free_kb - now;
 
-		cr_assert(n->mem_free_kb > 0 && n->mem_free_kb <= n->mem_total_kb,
-			  "node%d free %llu of %llu kB", n->node.id,
-			  (unsigned long long)n->mem_free_kb, (unsigned long long)n->mem_total_kb);
+		cr_assert(free_kb > 0 && free_kb <= total_kb, "node%d free %llu of %llu kB", id,
+			  (unsigned long long)free_kb, (unsigned long long)total_kb);
 		/* free memory moves between the two reads; not by an eighth of the node */
-		cr_assert_lt(diff, n->mem_total_kb / 8, "node%d: libnuma %llu kB, sysfs %llu kB",
-			     n->node.id, (unsigned long long)n->mem_free_kb,
-			     (unsigned long long)now);
+		cr_assert_lt(diff, total_kb / 8, "node%d: libnuma %llu kB, sysfs %llu kB", id,
+			     (unsigned long long)free_kb, (unsigned long long)now);
 	}
 	/* a node this host does not have is an error naming it */
-	t->nodes[t->nr_nodes - 1].node.id = 1000;
+	cr_assert_eq(ibsp_topology__set_node_id(t, ix(nr - 1), ibsp_node_id(1000)), 0);
 	log_capture_start();
 	cr_assert_eq(ibsp_topology__refresh_free(t), -ENOENT);
 	cr_assert(strstr(log_captured(), "node 1000: libnuma cannot read"), "log: %s",
@@ -496,26 +521,25 @@ Test(topology_host, recording_round_trip_and_perf_reads_it)
 		bool want_bit = rows[i].distance || rows[i].tiers;
 
 		cr_assert_eq(ibsp_topology__from_host(root, &t), 0, "%s", log_captured());
-		if (!rows[i].distance) {
-			free(t->distance);
-			t->distance = NULL;
-		}
-		for (uint32_t k = 0; !rows[i].tiers && k < t->nr_nodes; k++)
-			t->nodes[k].tier = -1;
+		if (!rows[i].distance)
+			cr_assert_eq(ibsp_topology__set_distances(t, NULL), 0);
+		for (uint32_t k = 0; !rows[i].tiers && k < ibsp_topology__nr_nodes(t); k++)
+			cr_assert_eq(ibsp_topology__set_tier(t, ix(k), -1), 0);
 		write_recording(path, t);
 		cr_assert_eq(ibsp_perf_reader__open(path, NULL, &r), 0, "%s", log_captured());
 		got = ibsp_perf_reader__info(r)->topo;
 		cr_assert_eq(!!(ibsp_perf_reader__info(r)->features[HEADER_IBSP_TOPOLOGY / 64] &
 				(1ULL << (HEADER_IBSP_TOPOLOGY % 64))),
 			     want_bit, "%s: feature bit", rows[i].name);
-		cr_assert_eq(got->nr_nodes, 3);
+		cr_assert_eq(ibsp_topology__nr_nodes(got), 3);
 		if (rows[i].distance)
 			assert_matrix(got, cxl_distance, rows[i].name);
 		else
-			cr_assert_null(got->distance, "%s", rows[i].name);
+			cr_assert_not(ibsp_topology__has_distances(got), "%s", rows[i].name);
 		for (uint32_t k = 0; k < 3; k++)
-			cr_assert_eq(got->nodes[k].tier, rows[i].tiers ? cxl_tier[k] : -1,
-				     "%s: node%u", rows[i].name, k);
+			cr_assert_eq(ibsp_topology__tier(got, ix(k)),
+				     rows[i].tiers ? cxl_tier[k] : -1, "%s: node%u", rows[i].name,
+				     k);
 		ibsp_perf_reader__close(r);
 		ibsp_topology__delete(t);
 		info_shows(path, rows[i].distance, rows[i].tiers);

@@ -21,6 +21,8 @@
 
 #include "helpers.h"
 #include "perf_abi.h"
+#include "topology_build.h"
+#include "topology_internal.h"
 #include "util.h"
 
 static struct ibsp_event_desc *copy_events(const struct ibsp_perf_reader *r, uint32_t *nr)
@@ -53,14 +55,18 @@ static void rewrite_ext(const char *in, const char *out, bool topo_ext)
 	ev = copy_events(r, &nr);
 	t = ibsp_perf_reader__info(r)->topo;
 	if (topo_ext) {
-		cr_assert(t && !t->distance);
-		t->distance = calloc((size_t)t->nr_nodes * t->nr_nodes, sizeof(*t->distance));
-		cr_assert(t->distance);
-		for (uint32_t a = 0; a < t->nr_nodes; a++) {
-			t->nodes[a].tier = 4;
-			for (uint32_t b = 0; b < t->nr_nodes; b++)
-				t->distance[a * t->nr_nodes + b] = a == b ? 10 : 20;
+		uint32_t n = t ? ibsp_topology__nr_nodes(t) : 0;
+		uint32_t *dist = calloc((size_t)n * n + 1, sizeof(*dist));
+
+		cr_assert(t && !ibsp_topology__has_distances(t));
+		cr_assert(dist);
+		for (uint32_t a = 0; a < n; a++) {
+			cr_assert_eq(ibsp_topology__set_tier(t, ibsp_node_idx((int)a), 4), 0);
+			for (uint32_t b = 0; b < n; b++)
+				dist[a * n + b] = a == b ? 10 : 20;
 		}
+		cr_assert_eq(ibsp_topology__set_distances(t, dist), 0);
+		free(dist);
 	}
 	cr_assert_eq(ibsp_perf_writer__open(out, ibsp_perf_reader__info(r), ev, nr, &w), 0);
 	while ((ret = ibsp_perf_reader__next_record(r, &h, NULL)) == 1)
@@ -79,18 +85,22 @@ static void rewrite(const char *in, const char *out)
 static void assert_same_topology(const struct ibsp_topology *a, const struct ibsp_topology *b)
 {
 	cr_assert(a && b);
-	cr_assert_eq(a->nr_nodes, b->nr_nodes);
-	cr_assert_eq(a->block_size_bytes, b->block_size_bytes);
-	cr_assert_eq(a->has_block_map, b->has_block_map);
-	for (uint32_t i = 0; i < a->nr_nodes; i++) {
-		cr_assert_eq(a->nodes[i].node.id, b->nodes[i].node.id);
-		cr_assert_str_eq(a->nodes[i].cpulist, b->nodes[i].cpulist);
-		cr_assert_eq(a->nodes[i].mem_total_kb, b->nodes[i].mem_total_kb);
-		cr_assert_eq(a->nodes[i].mem_free_kb, b->nodes[i].mem_free_kb);
-		cr_assert_eq(a->nodes[i].nr_ranges, b->nodes[i].nr_ranges);
-		for (uint32_t k = 0; k < a->nodes[i].nr_ranges; k++) {
-			cr_assert_eq(a->nodes[i].ranges[k].first, b->nodes[i].ranges[k].first);
-			cr_assert_eq(a->nodes[i].ranges[k].nr, b->nodes[i].ranges[k].nr);
+	cr_assert_eq(ibsp_topology__nr_nodes(a), ibsp_topology__nr_nodes(b));
+	cr_assert_eq(ibsp_topology__block_size_bytes(a), ibsp_topology__block_size_bytes(b));
+	cr_assert_eq(ibsp_topology__has_block_map(a), ibsp_topology__has_block_map(b));
+	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(a); i++) {
+		struct ibsp_node_idx n = ibsp_node_idx((int)i);
+		const struct ibsp_block_range *ra = ibsp_topology__ranges(a, n);
+		const struct ibsp_block_range *rb = ibsp_topology__ranges(b, n);
+
+		cr_assert_eq(ibsp_topology__node_id(a, n).id, ibsp_topology__node_id(b, n).id);
+		cr_assert_str_eq(ibsp_topology__cpulist(a, n), ibsp_topology__cpulist(b, n));
+		cr_assert_eq(ibsp_topology__mem_total_kb(a, n), ibsp_topology__mem_total_kb(b, n));
+		cr_assert_eq(ibsp_topology__mem_free_kb(a, n), ibsp_topology__mem_free_kb(b, n));
+		cr_assert_eq(ibsp_topology__nr_ranges(a, n), ibsp_topology__nr_ranges(b, n));
+		for (uint32_t k = 0; k < ibsp_topology__nr_ranges(a, n); k++) {
+			cr_assert_eq(ra[k].first, rb[k].first);
+			cr_assert_eq(ra[k].nr, rb[k].nr);
 		}
 	}
 }
@@ -219,9 +229,9 @@ Test(writer, perf_ignores_our_topology_section)
 	t = ibsp_perf_reader__info(r)->topo;
 	cr_assert(ibsp_perf_reader__info(r)->features[HEADER_IBSP_TOPOLOGY / 64] &
 		  (1ULL << (HEADER_IBSP_TOPOLOGY % 64)));
-	cr_assert(t->distance);
-	cr_assert_eq(t->distance[0], 10);
-	cr_assert_eq(t->nodes[0].tier, 4);
+	cr_assert(ibsp_topology__has_distances(t));
+	cr_assert_eq(ibsp_topology__distance(t, ibsp_node_idx(0), ibsp_node_idx(0)), 10);
+	cr_assert_eq(ibsp_topology__tier(t, ibsp_node_idx(0)), 4);
 	ibsp_perf_reader__close(r);
 	perf_script_agrees(out, NULL);
 	perf_header_shows_topology(out);
@@ -403,8 +413,10 @@ Test(writer, two_attrs_route_and_order_like_perf)
 	cr_assert_eq(ibsp_perf_reader__info(r)->first_sample_ns, 100);
 	cr_assert_eq(ibsp_perf_reader__info(r)->last_sample_ns, 300);
 	/* the host's distances (from_host has them on every Linux host) came through */
-	cr_assert(ibsp_perf_reader__info(r)->topo->distance);
-	cr_assert_eq(ibsp_perf_reader__info(r)->topo->distance[0], 10);
+	cr_assert(ibsp_topology__has_distances(ibsp_perf_reader__info(r)->topo));
+	cr_assert_eq(ibsp_topology__distance(ibsp_perf_reader__info(r)->topo, ibsp_node_idx(0),
+					     ibsp_node_idx(0)),
+		     10);
 	ibsp_perf_reader__close(r);
 	free(s);
 
@@ -520,10 +532,9 @@ Test(writer, mem_topology_with_too_many_ranges_is_refused)
 	struct ibsp_topology *t = ibsp_topology__new(1);
 
 	cr_assert(t);
-	t->block_size_bytes = 0x8000000;
-	t->has_block_map = true;
-	t->nodes[0].cpulist = strdup("0");
-	t->nodes[0].nr_cpus = 1;
+	ibsp_topology__set_block_size(t, 0x8000000);
+	cr_assert_eq(ibsp_topology__set_cpulist(t, ibsp_node_idx(0), "0"), 0);
+	/* More ranges than ibsp_topology__add_range() allows: only the layout can say it. */
 	t->nodes[0].ranges = calloc(nr_ranges, sizeof(*t->nodes[0].ranges));
 	t->nodes[0].nr_ranges = nr_ranges;
 	for (uint32_t i = 0; i < nr_ranges; i++)

@@ -154,7 +154,7 @@ static int emit_sample(struct emitter *e, uint64_t t_ns, uint64_t idx)
 	m->counts[idx * m->nr_top + pos]++;
 
 	bits = gen_rng_next(e->rng); /* 16 bits load/store, 16 bits TLB, 6 bits latency jitter */
-	dist = ibsp_topology__distance(m->topo, acc, pg->node);
+	dist = ibsp_topology__distance(m->topo, ibsp_node_idx((int)acc), ibsp_node_idx(pg->node));
 	lat = LAT_PER_DISTANCE * dist + ((bits >> 32) & 63);
 	/* RmtNode: DRAM of another socket, or CXL memory hanging off another socket. */
 	remote = m->attach[pg->node] != acc;
@@ -308,8 +308,8 @@ int gen_emit(const struct gen_opts *o, struct gen_model *m, struct gen_rng *rng,
 	uint64_t *ids;
 	int ret;
 
-	for (uint32_t i = 0; i < m->topo->nr_nodes; i++)
-		info.total_mem_kb += m->topo->nodes[i].mem_total_kb;
+	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(m->topo); i++)
+		info.total_mem_kb += ibsp_topology__mem_total_kb(m->topo, ibsp_node_idx((int)i));
 	/* perf record -a: one event per CPU, each with its own id */
 	ids = calloc(m->nr_cpus_total, sizeof(*ids));
 	if (!ids)

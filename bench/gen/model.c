@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "gen.h"
+#include "topology_build.h"
 #include "util.h"
 
 #define GIB (1ULL << 30)
@@ -131,66 +132,86 @@ static int fail(char *err, size_t len, const char *fmt, ...)
 	return -EINVAL;
 }
 
+/* Node @i of @d into m->topo (id i, its CPUs, memory and one block range) and the model. */
+static int build_node(const struct topo_def *d, uint32_t i, uint64_t base, struct gen_model *m)
+{
+	struct ibsp_node_idx n = ibsp_node_idx((int)i);
+	struct ibsp_topology *t = m->topo;
+	char cpus[32] = "";
+	int ret;
+
+	ibsp_topology__set_node_id(t, n, ibsp_node_id((int)i));
+	ibsp_topology__set_mem_kb(t, n, d->node[i].mem_gib * GIB / 1024,
+				  d->node[i].free_gib * GIB / 1024);
+	if (d->node[i].nr_cpus)
+		snprintf(cpus, sizeof(cpus), "%u-%u", d->node[i].first_cpu,
+			 d->node[i].first_cpu + d->node[i].nr_cpus - 1);
+	ret = ibsp_topology__set_cpulist(t, n, cpus);
+	if (!ret)
+		ret = ibsp_topology__add_range(t, n, base / GEN_BLOCK_BYTES,
+					       d->node[i].mem_gib * GIB / GEN_BLOCK_BYTES);
+	if (ret)
+		return ret;
+	m->node_base[i] = base;
+	m->node_bytes[i] = d->node[i].mem_gib * GIB;
+	m->first_cpu[i] = d->node[i].first_cpu;
+	m->nr_cpus[i] = d->node[i].nr_cpus;
+	m->nr_cpus_total += d->node[i].nr_cpus;
+	return 0;
+}
+
+/* --free-mib: the free memory of the nodes it names. */
+static int set_free_mib(const struct gen_opts *o, const struct topo_def *d, struct ibsp_topology *t,
+			char *err, size_t err_len)
+{
+	for (uint32_t f = 0; f < o->nr_free; f++) {
+		struct ibsp_node_idx idx =
+		    ibsp_topology__index_of(t, ibsp_node_id(o->free_mib[f].node));
+		uint64_t total_kb = ibsp_topology__mem_total_kb(t, idx);
+
+		if (!ibsp_node_idx__valid(idx))
+			return fail(err, err_len, "--free-mib: topology %s has no node %d", d->name,
+				    o->free_mib[f].node);
+		if (o->free_mib[f].mib * 1024 > total_kb)
+			return fail(err, err_len,
+				    "--free-mib: %" PRIu64
+				    " MiB free on node %d is more than its %" PRIu64 " MiB",
+				    o->free_mib[f].mib, o->free_mib[f].node, total_kb / 1024);
+		ibsp_topology__set_mem_kb(t, idx, total_kb, o->free_mib[f].mib * 1024);
+	}
+	return 0;
+}
+
 static int build_topology(const struct gen_opts *o, const struct topo_def *d, struct gen_model *m,
 			  char *err, size_t err_len)
 {
 	struct ibsp_topology *t = ibsp_topology__new(d->nr_nodes);
+	uint32_t dist[GEN_MAX_NODES * GEN_MAX_NODES];
 	uint64_t base = 0;
 	int ret;
 
 	if (!t)
 		return -ENOMEM;
 	m->topo = t;
-	t->block_size_bytes = GEN_BLOCK_BYTES;
-	t->has_block_map = true;
-	t->distance = calloc((size_t)d->nr_nodes * d->nr_nodes, sizeof(*t->distance));
-	if (!t->distance)
-		return -ENOMEM;
+	ibsp_topology__set_block_size(t, GEN_BLOCK_BYTES);
 	for (uint32_t i = 0; i < d->nr_nodes; i++) {
-		struct ibsp_topo_node *n = &t->nodes[i];
-		char cpus[32] = "";
-
-		n->node.id = (int)i;
-		n->mem_total_kb = d->node[i].mem_gib * GIB / 1024;
-		n->mem_free_kb = d->node[i].free_gib * GIB / 1024;
-		if (d->node[i].nr_cpus)
-			snprintf(cpus, sizeof(cpus), "%u-%u", d->node[i].first_cpu,
-				 d->node[i].first_cpu + d->node[i].nr_cpus - 1);
-		ret = ibsp_topo_node__set_cpulist(n, cpus);
-		if (!ret)
-			ret = ibsp_topo_node__add_range(n, base / GEN_BLOCK_BYTES,
-							d->node[i].mem_gib * GIB / GEN_BLOCK_BYTES);
+		ret = build_node(d, i, base, m);
 		if (ret)
 			return ret;
-		m->node_base[i] = base;
-		m->node_bytes[i] = d->node[i].mem_gib * GIB;
-		m->first_cpu[i] = d->node[i].first_cpu;
-		m->nr_cpus[i] = d->node[i].nr_cpus;
-		m->nr_cpus_total += d->node[i].nr_cpus;
 		base += m->node_bytes[i];
 		for (uint32_t k = 0; k < d->nr_nodes; k++)
-			t->distance[i * d->nr_nodes + k] = d->dist[i][k];
+			dist[i * d->nr_nodes + k] = d->dist[i][k];
 	}
-	for (uint32_t f = 0; f < o->nr_free; f++) {
-		int idx = ibsp_topology__index_of(t, o->free_mib[f].node);
-
-		if (idx < 0)
-			return fail(err, err_len, "--free-mib: topology %s has no node %d", d->name,
-				    o->free_mib[f].node);
-		if (o->free_mib[f].mib * 1024 > t->nodes[idx].mem_total_kb)
-			return fail(err, err_len,
-				    "--free-mib: %" PRIu64
-				    " MiB free on node %d is more than its %" PRIu64 " MiB",
-				    o->free_mib[f].mib, o->free_mib[f].node,
-				    t->nodes[idx].mem_total_kb / 1024);
-		t->nodes[idx].mem_free_kb = o->free_mib[f].mib * 1024;
-	}
-	ret = ibsp_topology__set_top_tier(t, NULL);
+	ret = ibsp_topology__set_distances(t, dist);
+	if (!ret)
+		ret = set_free_mib(o, d, t, err, err_len);
+	if (!ret)
+		ret = ibsp_topology__set_top_tier(t, NULL);
 	if (ret)
 		return ret;
 	memset(m->top_pos, -1, sizeof(m->top_pos));
 	for (uint32_t i = 0; i < d->nr_nodes; i++) {
-		if (t->nodes[i].top_tier) {
+		if (ibsp_topology__is_top_tier(t, ibsp_node_idx((int)i))) {
 			m->top_pos[i] = (int8_t)m->nr_top;
 			m->top[m->nr_top++] = (uint8_t)i;
 		} else {
@@ -350,7 +371,7 @@ static int place_pages(const struct gen_opts *o, struct gen_rng *rng, struct gen
 		else
 			pg->node = m->lower[next_lower++ % m->nr_lower];
 	}
-	for (uint32_t k = 0; k < m->topo->nr_nodes; k++)
+	for (uint32_t k = 0; k < ibsp_topology__nr_nodes(m->topo); k++)
 		cursor[k] = m->node_base[k] + GEN_NODE_SKIP;
 	for (int thp = 1; thp >= 0; thp--)
 		for (uint64_t i = 0; i < m->nr_pages; i++) {
@@ -361,7 +382,7 @@ static int place_pages(const struct gen_opts *o, struct gen_rng *rng, struct gen
 			pg->paddr = cursor[pg->node];
 			cursor[pg->node] += page_bytes(pg);
 		}
-	for (uint32_t k = 0; k < m->topo->nr_nodes; k++)
+	for (uint32_t k = 0; k < ibsp_topology__nr_nodes(m->topo); k++)
 		if (cursor[k] > m->node_base[k] + m->node_bytes[k])
 			return fail(
 			    err, err_len,

@@ -70,9 +70,16 @@ static void put_pattern(struct line *l, const struct gen_opts *o)
 	}
 }
 
+/* The id of the node at index @i. */
+static uint64_t node_id(const struct gen_model *m, uint32_t i)
+{
+	return (uint64_t)ibsp_topology__node_id(m->topo, ibsp_node_idx((int)i)).id;
+}
+
 static void meta_line(FILE *f, const struct gen_opts *o, const struct gen_model *m)
 {
 	const struct ibsp_topology *t = m->topo;
+	uint32_t nr = ibsp_topology__nr_nodes(t);
 	struct line l = { .len = 0 };
 
 	put_s(&l, "{\"type\":\"meta\",\"topology\":\"");
@@ -104,17 +111,19 @@ static void meta_line(FILE *f, const struct gen_opts *o, const struct gen_model 
 	put_s(&l, ",\"period\":");
 	put_u(&l, GEN_IBS_PERIOD);
 	put_s(&l, ",\"nodes\":[");
-	for (uint32_t i = 0; i < t->nr_nodes; i++) {
+	for (uint32_t i = 0; i < nr; i++) {
+		struct ibsp_node_idx n = ibsp_node_idx((int)i);
+
 		put_s(&l, i ? ",{\"id\":" : "{\"id\":");
-		put_u(&l, (uint64_t)t->nodes[i].node.id);
+		put_u(&l, node_id(m, i));
 		put_s(&l, ",\"cpus\":\"");
-		put_s(&l, t->nodes[i].cpulist);
+		put_s(&l, ibsp_topology__cpulist(t, n));
 		put_s(&l, "\",\"top_tier\":");
-		put_s(&l, t->nodes[i].top_tier ? "true" : "false");
+		put_s(&l, ibsp_topology__is_top_tier(t, n) ? "true" : "false");
 		put_s(&l, ",\"mem_total_kb\":");
-		put_u(&l, t->nodes[i].mem_total_kb);
+		put_u(&l, ibsp_topology__mem_total_kb(t, n));
 		put_s(&l, ",\"mem_free_kb\":");
-		put_u(&l, t->nodes[i].mem_free_kb);
+		put_u(&l, ibsp_topology__mem_free_kb(t, n));
 		put_s(&l, ",\"phys_start\":\"");
 		put_x(&l, m->node_base[i]);
 		put_s(&l, "\",\"phys_end\":\"");
@@ -122,12 +131,13 @@ static void meta_line(FILE *f, const struct gen_opts *o, const struct gen_model 
 		put_s(&l, "\"}");
 	}
 	put_s(&l, "],\"distance\":[");
-	for (uint32_t i = 0; i < t->nr_nodes; i++) {
+	for (uint32_t i = 0; i < nr; i++) {
 		put_s(&l, i ? ",[" : "[");
-		for (uint32_t k = 0; k < t->nr_nodes; k++) {
+		for (uint32_t k = 0; k < nr; k++) {
 			if (k)
 				put_s(&l, ",");
-			put_u(&l, ibsp_topology__distance(t, i, k));
+			put_u(&l, ibsp_topology__distance(t, ibsp_node_idx((int)i),
+							  ibsp_node_idx((int)k)));
 		}
 		put_s(&l, "]");
 	}
@@ -151,17 +161,17 @@ static void page_line(FILE *f, const struct gen_opts *o, const struct gen_model 
 	put_s(&l, "\",\"pfn\":");
 	put_u(&l, pg->paddr / GEN_PAGE_BYTES);
 	put_s(&l, pg->thp ? ",\"size\":2097152,\"node\":" : ",\"size\":4096,\"node\":");
-	put_u(&l, (uint64_t)m->topo->nodes[pg->node].node.id);
+	put_u(&l, node_id(m, pg->node));
 	put_s(&l, ",\"class\":\"");
 	put_s(&l, gen_class_name(pg->cls));
 	put_s(&l, "\",\"owner\":");
 	if (pg->cls == GEN_SHARED) {
 		put_s(&l, "-1");
 	} else {
-		put_u(&l, (uint64_t)m->topo->nodes[m->top[pg->owner]].node.id);
+		put_u(&l, node_id(m, m->top[pg->owner]));
 		if (pg->cls == GEN_PHASE && o->phase_swap) {
 			put_s(&l, ",\"owner2\":");
-			put_u(&l, (uint64_t)m->topo->nodes[m->top[pg->owner2]].node.id);
+			put_u(&l, node_id(m, m->top[pg->owner2]));
 		}
 	}
 	if (pg->cls == GEN_PHASE && !o->phase_swap)
@@ -172,7 +182,7 @@ static void page_line(FILE *f, const struct gen_opts *o, const struct gen_model 
 	put_s(&l, ",\"per_node\":{");
 	for (uint32_t k = 0; k < m->nr_top; k++) {
 		put_s(&l, k ? ",\"" : "\"");
-		put_u(&l, (uint64_t)m->topo->nodes[m->top[k]].node.id);
+		put_u(&l, node_id(m, m->top[k]));
 		put_s(&l, "\":");
 		put_u(&l, cnt[k]);
 	}

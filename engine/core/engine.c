@@ -34,6 +34,7 @@ static const char *const skip_names[IBSP_SKIP__MAX] = {
 	[IBSP_SKIP_NO_MAJORITY] = "no_majority",
 	[IBSP_SKIP_NO_MAPPING] = "no_mapping",
 	[IBSP_SKIP_UNDECIDED] = "undecided",
+	[IBSP_SKIP_HYSTERESIS] = "hysteresis",
 };
 
 static const char *const reason_names[IBSP_REASON__MAX] = {
@@ -42,7 +43,8 @@ static const char *const reason_names[IBSP_REASON__MAX] = {
 	[IBSP_REASON_CAPACITY_NEXT] = "capacity_next",
 	[IBSP_REASON_LAST_ACCESSOR] = "last_accessor",
 	[IBSP_REASON_FIXED] = "fixed",
-	[IBSP_REASON_REBALANCE] = "rebalance",
+	[IBSP_REASON_FOLLOW] = "follow",
+	[IBSP_REASON_DEMOTE] = "demote",
 };
 
 const char *ibsp_unresolved__name(enum ibsp_unresolved why)
@@ -83,22 +85,26 @@ static int max_cpu_cb(int cpu, void *ctx)
 static int build_cpu_map(struct ibsp_engine *e)
 {
 	const struct ibsp_topology *t = e->topo;
+	uint32_t nr_nodes = ibsp_topology__nr_nodes(t);
 
-	if (t->nr_nodes > 127) {
-		pr_err("engine: %u NUMA nodes; at most 127 are supported\n", t->nr_nodes);
+	if (nr_nodes > 127) {
+		pr_err("engine: %u NUMA nodes; at most 127 are supported\n", nr_nodes);
 		return -EINVAL;
 	}
-	for (uint32_t i = 0; i < t->nr_nodes; i++) {
-		if (!t->nodes[i].nr_cpus)
+	for (uint32_t i = 0; i < nr_nodes; i++) {
+		struct ibsp_node_idx n = ibsp_node_idx((int)i);
+
+		if (!ibsp_topology__nr_cpus(t, n))
 			continue;
 		if (e->nr_acc == IBSP_MAX_ACC_NODES) {
 			pr_err("engine: more than %d nodes have CPUs (node %d); the heat table "
 			       "tracks at most %d accessor nodes\n",
-			       IBSP_MAX_ACC_NODES, t->nodes[i].node.id, IBSP_MAX_ACC_NODES);
+			       IBSP_MAX_ACC_NODES, ibsp_topology__node_id(t, n).id,
+			       IBSP_MAX_ACC_NODES);
 			return -EINVAL;
 		}
-		e->acc_node[e->nr_acc++] = (int8_t)i;
-		ibsp_cpulist__parse(t->nodes[i].cpulist, max_cpu_cb, &e->nr_cpu_slots);
+		e->acc_node[e->nr_acc++] = n;
+		ibsp_cpulist__parse(ibsp_topology__cpulist(t, n), max_cpu_cb, &e->nr_cpu_slots);
 	}
 	if (!e->nr_acc) {
 		pr_err("engine: no NUMA node has CPUs, so no access can be attributed\n");
@@ -112,7 +118,7 @@ static int build_cpu_map(struct ibsp_engine *e)
 		int slot = (int)s;
 		void *ctx[2] = { e, &slot };
 
-		ibsp_cpulist__parse(t->nodes[e->acc_node[s]].cpulist, cpu_slot_cb, ctx);
+		ibsp_cpulist__parse(ibsp_topology__cpulist(t, e->acc_node[s]), cpu_slot_cb, ctx);
 	}
 	return 0;
 }
@@ -121,15 +127,17 @@ static int build_cpu_map(struct ibsp_engine *e)
 static int build_block_map(struct ibsp_engine *e)
 {
 	const struct ibsp_topology *t = e->topo;
+	uint32_t nr_nodes = ibsp_topology__nr_nodes(t);
 	uint64_t end = 0;
 
-	if (!t->has_block_map || !t->block_size_bytes)
+	if (!ibsp_topology__has_block_map(t) || !ibsp_topology__block_size_bytes(t))
 		return 0;
-	for (uint32_t i = 0; i < t->nr_nodes; i++) {
-		const struct ibsp_topo_node *n = &t->nodes[i];
+	for (uint32_t i = 0; i < nr_nodes; i++) {
+		uint32_t nr = ibsp_topology__nr_ranges(t, ibsp_node_idx((int)i));
 
-		if (n->nr_ranges) {
-			const struct ibsp_block_range *r = &n->ranges[n->nr_ranges - 1];
+		if (nr) {
+			const struct ibsp_block_range *r =
+			    &ibsp_topology__ranges(t, ibsp_node_idx((int)i))[nr - 1];
 
 			if (r->first + r->nr > end)
 				end = r->first + r->nr;
@@ -145,15 +153,16 @@ static int build_block_map(struct ibsp_engine *e)
 	if (!e->block_node)
 		return -ENOMEM;
 	memset(e->block_node, -1, end ? end : 1);
-	for (uint32_t i = 0; i < t->nr_nodes; i++) {
-		const struct ibsp_topo_node *n = &t->nodes[i];
+	for (uint32_t i = 0; i < nr_nodes; i++) {
+		const struct ibsp_block_range *ranges =
+		    ibsp_topology__ranges(t, ibsp_node_idx((int)i));
+		uint32_t nr = ibsp_topology__nr_ranges(t, ibsp_node_idx((int)i));
 
-		for (uint32_t r = 0; r < n->nr_ranges; r++) {
-			memset(e->block_node + n->ranges[r].first, (int)i, n->ranges[r].nr);
-		}
+		for (uint32_t r = 0; r < nr; r++)
+			memset(e->block_node + ranges[r].first, (int)i, ranges[r].nr);
 	}
 	e->nr_blocks = end;
-	e->block_size = t->block_size_bytes;
+	e->block_size = ibsp_topology__block_size_bytes(t);
 	return 0;
 }
 
@@ -168,7 +177,9 @@ static void fill_defaults(struct ibsp_engine_opts *o)
 	if (!o->fallback_heat)
 		o->fallback_heat = 4 * o->min_heat;
 	if (!o->decay_shift)
-		o->decay_shift = 1;
+		o->decay_shift = 2;
+	if (!o->demote_idle_intervals)
+		o->demote_idle_intervals = 4;
 	if (!o->pingpong_intervals)
 		o->pingpong_intervals = 10;
 	if (!o->watermark_bp)
@@ -199,16 +210,19 @@ static int check_opts(const struct ibsp_engine_opts *o)
 static int init_capacity(struct ibsp_engine *e)
 {
 	const struct ibsp_topology *topo = e->topo;
-	uint32_t n = topo->nr_nodes ? topo->nr_nodes : 1;
+	uint32_t nr_nodes = ibsp_topology__nr_nodes(topo);
+	uint32_t n = nr_nodes ? nr_nodes : 1;
 
 	e->free_bytes = calloc(n, sizeof(uint64_t));
 	e->wmark_bytes = calloc(n, sizeof(uint64_t));
-	if (!e->free_bytes || !e->wmark_bytes)
+	e->reclaim_bytes = calloc(n, sizeof(uint64_t));
+	e->pressure = calloc(n, sizeof(bool));
+	if (!e->free_bytes || !e->wmark_bytes || !e->reclaim_bytes || !e->pressure)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < topo->nr_nodes; i++) {
-		uint64_t total = topo->nodes[i].mem_total_kb << 10;
+	for (uint32_t i = 0; i < nr_nodes; i++) {
+		uint64_t total = ibsp_topology__mem_total_kb(topo, ibsp_node_idx((int)i)) << 10;
 
-		e->free_bytes[i] = topo->nodes[i].mem_free_kb << 10;
+		e->free_bytes[i] = ibsp_topology__mem_free_kb(topo, ibsp_node_idx((int)i)) << 10;
 		e->wmark_bytes[i] = total / 10000 * e->opts.watermark_bp;
 	}
 	return 0;
@@ -223,12 +237,14 @@ static int start_policy(struct ibsp_engine *e)
 	e->view = (struct ibsp_policy_view){ .topo = e->topo,
 					     .free_bytes = e->free_bytes,
 					     .watermark_bytes = e->wmark_bytes,
+					     .reclaimable_bytes = e->reclaim_bytes,
 					     .nr_acc = e->nr_acc,
 					     .acc_node = e->acc_node,
 					     .opts = &e->opts,
 					     .arg = e->opts.policy.arg };
 	if (!ops)
 		return 0;
+	e->demotes = ops->demote && !e->opts.no_demote;
 	if (ops->priv_size) {
 		e->view.priv = calloc(1, ops->priv_size);
 		if (!e->view.priv)
@@ -279,6 +295,7 @@ struct ibsp_engine *ibsp_engine__new(const struct ibsp_topology *topo,
 	}
 	if (!e->ht || !e->moved)
 		goto err;
+	e->moved->st = &e->st;
 	return e;
 err:
 	ibsp_engine__delete(e);
@@ -297,7 +314,10 @@ void ibsp_engine__delete(struct ibsp_engine *e)
 	free(e->block_node);
 	free(e->free_bytes);
 	free(e->wmark_bytes);
+	free(e->reclaim_bytes);
+	free(e->pressure);
 	free(e->cand);
+	free(e->cold);
 	free(e->unres);
 	free(e->plan);
 	free(e);
@@ -356,7 +376,7 @@ int ibsp_engine__resolve(const struct ibsp_engine *e, const struct ibsp_sample *
 		return -ENOENT;
 	ref->key = key;
 	ref->bytes = key & KEY_HUGE ? 1U << PAGE_SHIFT_2M : 1U << PAGE_SHIFT_4K;
-	ref->node = node;
+	ref->node = ibsp_node_idx(node);
 	ref->acc = (uint32_t)slot;
 	return 0;
 }
@@ -420,9 +440,10 @@ static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t
 	h = he->heat[slot] + IBSP_HEAT_ONE;
 	he->heat[slot] = h < he->heat[slot] ? UINT32_MAX : h;
 	he->last_acc = (uint8_t)slot;
+	he->idle = 0;
 	if (he->node >= 0) {
 		st->placed_accesses++;
-		st->local_accesses += he->node == e->acc_node[slot];
+		st->local_accesses += he->node == e->acc_node[slot].idx;
 	}
 }
 
@@ -461,25 +482,27 @@ void ibsp_engine__add(struct ibsp_engine *e, const struct ibsp_sample *s, size_t
 	st->evictions = e->ht->evictions;
 }
 
-int ibsp_engine__page_node(const struct ibsp_engine *e, const struct ibsp_sample *s)
+struct ibsp_node_id ibsp_engine__page_node(const struct ibsp_engine *e, const struct ibsp_sample *s)
 {
 	const struct ibsp_heat_entry *he;
 	int node, slot;
 	uint64_t key;
 
 	if (resolve(e, s, &key, &node, &slot))
-		return -ENOENT;
+		return ibsp_node_id(-ENOENT);
 	he = ibsp_heat_table__find(e->ht, key);
 	if (he && he->node >= 0)
 		node = he->node;
-	return node >= 0 ? e->topo->nodes[node].node.id : -ENOENT;
+	return node >= 0 ? ibsp_topology__node_id(e->topo, ibsp_node_idx(node))
+			 : ibsp_node_id(-ENOENT);
 }
 
-void ibsp_engine__complete(struct ibsp_engine *e, const struct ibsp_migration *m, int final_node)
+void ibsp_engine__complete(struct ibsp_engine *e, const struct ibsp_migration *m,
+			   struct ibsp_node_id final_node)
 {
-	int src = ibsp_topology__index_of(e->topo, m->src_node);
-	int dst = ibsp_topology__index_of(e->topo, m->dst_node);
-	int fin = final_node >= 0 ? ibsp_topology__index_of(e->topo, final_node) : -1;
+	int src = m->src_idx.idx, dst = m->dst_idx.idx;
+	/* move_pages' status is a node id: the one conversion here. */
+	int fin = final_node.id >= 0 ? ibsp_topology__index_of(e->topo, final_node).idx : -1;
 	struct ibsp_heat_entry *he = ibsp_heat_table__find(e->ht, m->key);
 
 	if (fin == dst)
@@ -500,33 +523,32 @@ void ibsp_engine__complete(struct ibsp_engine *e, const struct ibsp_migration *m
 		he->node = (int8_t)fin;
 }
 
-int ibsp_engine__set_free(struct ibsp_engine *e, int node_id, uint64_t free_bytes)
+static bool node_in_range(const struct ibsp_engine *e, struct ibsp_node_idx i)
 {
-	int i = ibsp_topology__index_of(e->topo, node_id);
+	return i.idx >= 0 && (uint32_t)i.idx < ibsp_topology__nr_nodes(e->topo);
+}
 
-	if (i < 0)
+int ibsp_engine__set_free(struct ibsp_engine *e, struct ibsp_node_idx i, uint64_t free_bytes)
+{
+	if (!node_in_range(e, i))
 		return -ENOENT;
-	e->free_bytes[i] = free_bytes;
+	e->free_bytes[i.idx] = free_bytes;
 	return 0;
 }
 
-uint64_t ibsp_engine__free_bytes(const struct ibsp_engine *e, int node_id)
+uint64_t ibsp_engine__free_bytes(const struct ibsp_engine *e, struct ibsp_node_idx i)
 {
-	int i = ibsp_topology__index_of(e->topo, node_id);
-
-	return i < 0 ? 0 : e->free_bytes[i];
+	return node_in_range(e, i) ? e->free_bytes[i.idx] : 0;
 }
 
-uint64_t ibsp_engine__watermark_bytes(const struct ibsp_engine *e, int node_id)
+uint64_t ibsp_engine__watermark_bytes(const struct ibsp_engine *e, struct ibsp_node_idx i)
 {
-	int i = ibsp_topology__index_of(e->topo, node_id);
-
-	return i < 0 ? 0 : e->wmark_bytes[i];
+	return node_in_range(e, i) ? e->wmark_bytes[i.idx] : 0;
 }
 
-int ibsp_engine__acc_node(const struct ibsp_engine *e, uint32_t slot)
+struct ibsp_node_idx ibsp_engine__acc_node(const struct ibsp_engine *e, uint32_t slot)
 {
-	return slot < e->nr_acc ? e->topo->nodes[e->acc_node[slot]].node.id : -1;
+	return slot < e->nr_acc ? e->acc_node[slot] : IBSP_NODE_IDX_NONE;
 }
 
 uint32_t ibsp_engine__nr_acc(const struct ibsp_engine *e)

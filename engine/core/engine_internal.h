@@ -53,7 +53,8 @@ struct ibsp_heat_entry {
 	uint8_t last_acc;		   /* accessor slot of the latest sample */
 	uint8_t flags;			   /* HE_* */
 	uint16_t nr_moves;		   /* planned moves of this page */
-	uint16_t pad;
+	uint8_t idle;			   /* intervals since the latest sample (saturates) */
+	uint8_t last_reason;		   /* enum ibsp_reason of the last move + 1; 0 = none */
 };
 
 _Static_assert(sizeof(struct ibsp_heat_entry) == 64, "a heat entry is one cache line");
@@ -66,6 +67,7 @@ struct ibsp_heat_table {
 	uint64_t count; /* occupied slots */
 	uint64_t max;	/* occupancy bound (<= 3/4 of the slots) */
 	uint64_t evictions;
+	uint64_t nr_virt; /* entries keyed KEY_VIRT (see ibsp_engine__fold_aliases()) */
 };
 
 /* A table for @max_entries pages, or NULL with errno set (EINVAL: out of range). */
@@ -101,6 +103,7 @@ struct ibsp_moved_map {
 	uint64_t mask;
 	uint32_t bits;
 	uint64_t count;
+	struct ibsp_engine_stats *st; /* counts pages_moved and moved_twice; may be NULL */
 };
 
 /* An empty map (slots come with the first record), or NULL. */
@@ -129,11 +132,12 @@ struct ibsp_engine {
 	uint64_t nr_blocks;
 	uint64_t block_size;
 	uint32_t nr_acc;
-	int8_t acc_node[IBSP_MAX_ACC_NODES]; /* accessor slot -> node index */
+	struct ibsp_node_idx acc_node[IBSP_MAX_ACC_NODES]; /* accessor slot -> node */
 
 	/* Capacity, per node index, bytes. */
 	uint64_t *free_bytes;
-	uint64_t *wmark_bytes; /* total * watermark_bp / 10000: what a destination keeps */
+	uint64_t *wmark_bytes;	 /* total * watermark_bp / 10000: what a destination keeps */
+	uint64_t *reclaim_bytes; /* cold pages' bytes the tick may demote, per node index */
 
 	struct ibsp_heat_table *ht;
 	struct ibsp_moved_map *moved;
@@ -143,6 +147,7 @@ struct ibsp_engine {
 	const struct ibsp_policy_ops *ops;
 	struct ibsp_policy_view view;
 	bool lower_tier_only; /* the policy's scope: pages on lower-tier nodes only */
+	bool demotes;	      /* the policy demotes and no_demote is off */
 
 	/* Per-tick scratch, reused. */
 	struct ibsp_cand *cand;
@@ -151,7 +156,18 @@ struct ibsp_engine {
 	uint64_t nr_unres, cap_unres;
 	struct ibsp_migration *plan;
 	uint64_t cap_plan;
+	struct ibsp_cand *cold; /* demotable pages of this tick, coldest first */
+	uint64_t nr_cold, cap_cold;
+	bool *pressure;	   /* per node index: a top-tier node short of room this tick */
+	bool any_pressure; /* some node is */
 };
+
+/*
+ * One page, one entry: fold every KEY_VIRT entry whose (pid, virtual page)
+ * is the alias of a PFN entry into that entry (alias.c). The interval pass
+ * calls it first; it does nothing while the table holds no KEY_VIRT entry.
+ */
+void ibsp_engine__fold_aliases(struct ibsp_engine *e);
 
 /* The key the moved map uses for @he: its own in simulation, (pid, vpn) live. */
 static inline uint64_t ibsp_engine__moved_key(const struct ibsp_engine *e,

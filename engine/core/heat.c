@@ -14,7 +14,8 @@
  * The moved map remembers where moved pages went, keyed like the heat table
  * (simulation) or by (pid, virtual page) (live, where the PFN changes with
  * the move), so the ping-pong guard and the simulated placement survive
- * eviction.
+ * eviction. Its records also count the distinct pages moved, and those
+ * moved more than once, into the engine's stats.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -118,6 +119,9 @@ void ibsp_heat_table__del(struct ibsp_heat_table *t, struct ibsp_heat_entry *vic
 {
 	uint64_t i = (uint64_t)(victim - t->slots), j = i;
 
+	if (victim->key & KEY_VIRT)
+		t->nr_virt--;
+
 	for (;;) {
 		uint64_t home;
 
@@ -179,6 +183,8 @@ struct ibsp_heat_entry *ibsp_heat_table__get(struct ibsp_heat_table *t, uint64_t
 	}
 	t->slots[i].key = key;
 	t->count++;
+	if (key & KEY_VIRT)
+		t->nr_virt++;
 	*is_new = true;
 	return &t->slots[i];
 }
@@ -223,6 +229,11 @@ int ibsp_moved_map__put(struct ibsp_moved_map *m, const struct ibsp_moved_rec *r
 			return ret;
 	}
 	r = moved_slot(m->slots, m->mask, m->bits, rec->key);
+	if (m->st) {
+		/* A record per moved page: its first put is its first move. */
+		m->st->pages_moved += !r->key && rec->nr_moves;
+		m->st->moved_twice += rec->nr_moves > 1 && (!r->key || r->nr_moves < 2);
+	}
 	if (!r->key)
 		m->count++;
 	*r = *rec;

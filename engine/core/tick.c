@@ -24,25 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine_internal.h"
+#include "tick_internal.h"
 
-/*
- * Heat histogram: bucket = 4 * floor(log2(h)) + the next two bits, so each
- * power of two is split in four (~19% wide buckets). 64 * 4 buckets cover u64.
- */
-#define NR_BUCKETS 256
-
-static unsigned int bucket_of(uint64_t h)
-{
-	unsigned int msb;
-
-	if (h < 4)
-		return (unsigned int)h;
-	msb = 63 - (unsigned int)__builtin_clzll(h);
-	return msb * 4 + (unsigned int)((h >> (msb - 2)) & 3);
-}
-
-/* The smallest heat that falls in bucket @b. */
 static uint64_t bucket_floor(unsigned int b)
 {
 	unsigned int msb = b / 4;
@@ -50,32 +33,6 @@ static uint64_t bucket_floor(unsigned int b)
 	if (b < 4)
 		return b;
 	return (1ULL << msb) | ((uint64_t)(b & 3) << (msb - 2));
-}
-
-static int grow(void **p, uint64_t *cap, uint64_t need, size_t size)
-{
-	uint64_t n = *cap ? *cap : 1024;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	q = realloc(*p, n * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = n;
-	return 0;
-}
-
-static uint64_t entry_total(const struct ibsp_heat_entry *he, uint32_t nr_acc)
-{
-	uint64_t total = 0;
-
-	for (uint32_t s = 0; s < nr_acc; s++)
-		total += he->heat[s];
-	return total;
 }
 
 static void decay(struct ibsp_heat_entry *he, uint32_t nr_acc, uint32_t shift)
@@ -88,173 +45,26 @@ static void decay(struct ibsp_heat_entry *he, uint32_t nr_acc, uint32_t shift)
 	}
 }
 
-static void page_view(const struct ibsp_heat_entry *he, uint64_t total, enum ibsp_pick pick,
-		      struct ibsp_page_view *pg)
-{
-	pg->heat = he->heat;
-	pg->total = total;
-	pg->bytes = ibsp_heat_entry__bytes(he);
-	pg->node = he->node;
-	pg->prev_node = he->prev_node;
-	pg->last_acc = he->last_acc;
-	pg->last_move = he->last_move;
-	pg->nr_moves = he->nr_moves;
-	pg->pick = pick;
-}
-
-/* Outside the policy's scope, @he (on a known node) is not a candidate. */
-static inline bool out_of_scope(const struct ibsp_engine *e, const struct ibsp_heat_entry *he)
-{
-	return e->lower_tier_only && e->topo->nodes[he->node].top_tier;
-}
-
-/*
- * Step 1 for @he, on a known node: the policy's select(), then the engine's
- * checks. Counts the skips that follow from the page itself (not from the
- * budget or capacity); a candidate joins e->cand.
- */
-static int consider(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t total)
-{
-	const struct ibsp_engine_opts *o = &e->opts;
-	enum ibsp_skip skip = IBSP_SKIP__MAX;
-	struct ibsp_page_view pg;
-	enum ibsp_pick pick;
-	struct ibsp_cand *c;
-
-	page_view(he, total, IBSP_PICK_NONE, &pg);
-	pick = e->ops->select(&e->view, &pg, &skip);
-	if (pick == IBSP_PICK_SKIP && (unsigned int)skip < IBSP_SKIP__MAX)
-		e->st.skips[skip]++;
-	if (pick < IBSP_PICK_PROMOTE)
-		return 0;
-	if (total < (uint64_t)o->min_heat * IBSP_HEAT_ONE) {
-		e->st.skips[IBSP_SKIP_BELOW_THRESHOLD]++;
-		return 0;
-	}
-	if (he->last_move && e->interval - he->last_move < o->pingpong_intervals) {
-		e->st.skips[IBSP_SKIP_PINGPONG]++;
-		return 0;
-	}
-	if (!(he->flags & HE_ALIAS)) {
-		e->st.skips[IBSP_SKIP_NO_MAPPING]++;
-		return 0;
-	}
-	if (grow((void **)&e->cand, &e->cap_cand, e->nr_cand + 1, sizeof(*e->cand)))
-		return -ENOMEM;
-	c = &e->cand[e->nr_cand++];
-	c->total = total;
-	c->key = he->key;
-	c->idx = (uint32_t)(he - e->ht->slots);
-	c->pick = (uint8_t)pick;
-	return 0;
-}
-
-/* Step 1: every page's heat into @hist; candidates, and hot pages of unknown node. */
-static int scan(struct ibsp_engine *e, uint64_t *hist)
-{
-	uint64_t floor_heat = (uint64_t)e->opts.min_heat * IBSP_HEAT_ONE;
-	bool selects = e->ops && e->ops->select;
-
-	for (uint64_t i = 0; i <= e->ht->mask; i++) {
-		const struct ibsp_heat_entry *he = &e->ht->slots[i];
-		uint64_t total;
-
-		if (!he->key)
-			continue;
-		total = entry_total(he, e->nr_acc);
-		hist[bucket_of(total)]++;
-		if (!selects || !total)
-			continue;
-		if (he->node < 0) {
-			if (total < floor_heat)
-				continue;
-			if (!e->opts.resolver) {
-				e->st.skips[IBSP_SKIP_NODE_UNKNOWN]++;
-				continue;
-			}
-			if (grow((void **)&e->unres, &e->cap_unres, e->nr_unres + 1,
-				 sizeof(*e->unres)))
-				return -ENOMEM;
-			e->unres[e->nr_unres++] = (uint32_t)i;
-			continue;
-		}
-		if (total >= floor_heat)
-			e->st.considered++;
-		if (out_of_scope(e, he))
-			continue;
-		if (consider(e, he, total))
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-static int cmp_unres(const void *a, const void *b, void *ctx)
-{
-	const struct ibsp_heat_entry *slots = ctx;
-	const struct ibsp_heat_entry *x = &slots[*(const uint32_t *)a],
-				     *y = &slots[*(const uint32_t *)b];
-
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
-}
-
-/* Live: ask where the pages e->unres[@i...] of one pid live (up to a batch); return how many. */
-static uint32_t locate_batch(struct ibsp_engine *e, uint64_t i)
-{
-	const struct ibsp_resolver_ops *ops = e->opts.resolver;
-	enum { BATCH = 512 };
-	uint32_t pid = e->ht->slots[e->unres[i]].pid, n = 0;
-	uint64_t vaddrs[BATCH];
-	int status[BATCH];
-	int ret;
-
-	while (i + n < e->nr_unres && n < BATCH && e->ht->slots[e->unres[i + n]].pid == pid) {
-		vaddrs[n] = e->ht->slots[e->unres[i + n]].vaddr;
-		n++;
-	}
-	ret = ops->query(ops->ctx, pid, n, vaddrs, status);
-	for (uint32_t k = 0; k < n; k++) {
-		struct ibsp_heat_entry *he = &e->ht->slots[e->unres[i + k]];
-		int idx = ret		   ? -1
-			  : status[k] >= 0 ? ibsp_topology__index_of(e->topo, status[k])
-					   : -1;
-
-		if (idx < 0) {
-			e->st.resolve_failed++;
-			e->st.skips[IBSP_SKIP_NODE_UNKNOWN]++;
-			continue;
-		}
-		he->node = (int8_t)idx;
-	}
-	return n;
-}
-
-/* Live: locate the hot pages without a physical address, per pid, and consider them. */
-static int resolve_unknown(struct ibsp_engine *e)
-{
-	qsort_r(e->unres, e->nr_unres, sizeof(*e->unres), cmp_unres, e->ht->slots);
-	for (uint64_t i = 0; i < e->nr_unres;)
-		i += locate_batch(e, i);
-	/* Now consider the located ones like the rest. */
-	for (uint64_t i = 0; i < e->nr_unres; i++) {
-		const struct ibsp_heat_entry *he = &e->ht->slots[e->unres[i]];
-
-		if (he->node < 0)
-			continue;
-		e->st.considered++;
-		if (!out_of_scope(e, he) && consider(e, he, entry_total(he, e->nr_acc)))
-			return -ENOMEM;
-	}
-	return 0;
-}
-
 static int cmp_cand(const void *a, const void *b)
 {
 	const struct ibsp_cand *x = a, *y = b;
 
 	if (x->total != y->total)
 		return x->total > y->total ? -1 : 1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* Coldest first: least heat, then the longest idle, then the key. */
+static int cmp_cold(const void *a, const void *b, void *ctx)
+{
+	const struct ibsp_heat_entry *slots = ctx;
+	const struct ibsp_cand *x = a, *y = b;
+	uint8_t ix = slots[x->idx].idle, iy = slots[y->idx].idle;
+
+	if (x->total != y->total)
+		return x->total < y->total ? -1 : 1;
+	if (ix != iy)
+		return ix > iy ? -1 : 1;
 	return x->key < y->key ? -1 : x->key > y->key;
 }
 
@@ -300,7 +110,8 @@ static uint64_t fit_budget(struct ibsp_engine *e, uint64_t budget, uint64_t floo
 }
 
 /* Record @he's move to node index @dst: its entry, the moved map, the ping-pong count. */
-static void note_move(struct ibsp_engine *e, struct ibsp_heat_entry *he, int dst)
+static void note_move(struct ibsp_engine *e, struct ibsp_heat_entry *he, int dst,
+		      enum ibsp_reason reason)
 {
 	struct ibsp_moved_rec rec;
 
@@ -309,6 +120,7 @@ static void note_move(struct ibsp_engine *e, struct ibsp_heat_entry *he, int dst
 	he->prev_node = he->node;
 	he->node = (int8_t)dst;
 	he->last_move = e->interval;
+	he->last_reason = (uint8_t)(reason + 1);
 	if (he->nr_moves < UINT16_MAX)
 		he->nr_moves++;
 	if (e->opts.simulate)
@@ -337,36 +149,106 @@ static void apply(struct ibsp_engine *e, struct ibsp_heat_entry *he, const struc
 	m->has_pfn = he->key & KEY_PFN;
 	m->pfn = m->has_pfn ? he->key & ~(KEY_PFN | KEY_HUGE) : 0;
 	m->bytes = bytes;
-	m->src_node = (int16_t)e->topo->nodes[he->node].node.id;
-	m->dst_node = (int16_t)e->topo->nodes[d->dst].node.id;
+	m->src_idx = ibsp_node_idx(he->node);
+	m->dst_idx = d->dst;
+	m->src_node = ibsp_topology__node_id(e->topo, m->src_idx);
+	m->dst_node = ibsp_topology__node_id(e->topo, m->dst_idx);
 	m->reason = (uint8_t)d->reason;
 	m->nr_acc = (uint8_t)e->nr_acc;
 	memcpy(m->heat, he->heat, sizeof(m->heat));
-	e->free_bytes[d->dst] -= bytes;
+	e->free_bytes[d->dst.idx] -= bytes;
 	e->free_bytes[he->node] += bytes;
-	note_move(e, he, d->dst);
+	note_move(e, he, d->dst.idx, d->reason);
+	if (d->kind == IBSP_MOVE_DEMOTE) {
+		e->st.demoted++;
+		e->st.demoted_bytes += bytes;
+	}
+}
+
+/*
+ * Can @victim make room for a page of heat @hot? When it has had no sample
+ * for demote_idle_intervals, or when @hot is at least DEMOTE_RATIO times
+ * its heat: a clear gain, so two warm pages do not swap places on noise.
+ */
+#define DEMOTE_RATIO 4
+
+static bool colder(const struct ibsp_engine *e, const struct ibsp_cand *victim, uint64_t hot)
+{
+	return e->ht->slots[victim->idx].idle >= e->opts.demote_idle_intervals ||
+	       victim->total * DEMOTE_RATIO <= hot;
+}
+
+/*
+ * Make room for @bytes of heat @hot on the node at @node by demoting its
+ * coldest pages, as the policy's demote() directs, within what is left of
+ * @budget. Return true when the node has room; the demotions stand either way.
+ */
+static bool make_room(struct ibsp_engine *e, struct ibsp_node_idx node, uint64_t bytes,
+		      uint64_t hot, uint64_t now_ns, uint64_t budget, uint64_t *planned_bytes,
+		      long *nr_plan)
+{
+	for (uint64_t i = 0; i < e->nr_cold; i++) {
+		struct ibsp_heat_entry *he = &e->ht->slots[e->cold[i].idx];
+		struct ibsp_decision d = { .dst = IBSP_NODE_IDX_NONE,
+					   .kind = IBSP_MOVE_DEMOTE,
+					   .reason = IBSP_REASON_DEMOTE };
+		uint32_t sz = ibsp_heat_entry__bytes(he);
+		struct ibsp_page_view pg;
+
+		if (ibsp_policy_view__has_room(&e->view, node, bytes))
+			return true;
+		if (he->node != node.idx || he->last_move == e->interval)
+			continue;
+		if (!colder(e, &e->cold[i], hot))
+			break; /* coldest first: no page further on qualifies */
+		if (*planned_bytes + sz + bytes > budget)
+			return false;
+		page_view(he, e->cold[i].total, IBSP_PICK_NONE, &pg);
+		e->ops->demote(&e->view, &pg, &d);
+		if (!ibsp_node_idx__valid(d.dst) ||
+		    d.dst.idx >= (int)ibsp_topology__nr_nodes(e->topo) ||
+		    ibsp_topology__is_top_tier(e->topo, d.dst) ||
+		    !ibsp_policy_view__has_room(&e->view, d.dst, sz))
+			continue;
+		e->reclaim_bytes[node.idx] -= sz;
+		apply(e, he, &d, now_ns, &e->plan[(*nr_plan)++]);
+		*planned_bytes += sz;
+	}
+	return ibsp_policy_view__has_room(&e->view, node, bytes);
 }
 
 /*
  * The engine's word on @d for @he: true to apply it. A skip is counted; a
- * destination at its watermark is refused whatever the policy says; a
- * demotion (to come) and a node out of range are not applied.
+ * destination at its watermark is refused whatever the policy says, unless
+ * demoting cold pages there makes room; a node out of range is not applied.
  */
-static bool accept(struct ibsp_engine *e, const struct ibsp_heat_entry *he,
-		   const struct ibsp_decision *d)
+static bool accept(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t hot,
+		   const struct ibsp_decision *d, uint64_t now_ns, uint64_t budget,
+		   uint64_t *planned_bytes, long *nr_plan)
 {
-	if (d->dst < 0) {
+	uint32_t bytes = ibsp_heat_entry__bytes(he);
+
+	if (!ibsp_node_idx__valid(d->dst)) {
 		e->st
 		    .skips[(unsigned int)d->skip < IBSP_SKIP__MAX ? d->skip : IBSP_SKIP_CAPACITY]++;
 		return false;
 	}
-	if (d->dst == he->node || d->dst >= (int)e->topo->nr_nodes || d->kind != IBSP_MOVE_PROMOTE)
+	if (d->dst.idx == he->node || d->dst.idx >= (int)ibsp_topology__nr_nodes(e->topo) ||
+	    d->kind != IBSP_MOVE_PROMOTE)
 		return false;
-	if (!ibsp_policy_view__has_room(&e->view, d->dst, ibsp_heat_entry__bytes(he))) {
-		e->st.skips[IBSP_SKIP_CAPACITY]++;
+	if (ibsp_policy_view__has_room(&e->view, d->dst, bytes))
+		return true;
+	if (e->reclaim_bytes[d->dst.idx] &&
+	    make_room(e, d->dst, bytes, hot, now_ns, budget, planned_bytes, nr_plan))
+		return true;
+	if (e->reclaim_bytes[d->dst.idx]) {
+		/* Nothing there is cold enough for this page: ask the policy again
+		 * without counting on that node (its next choice, if any). */
+		e->reclaim_bytes[d->dst.idx] = 0;
 		return false;
 	}
-	return true;
+	e->st.skips[IBSP_SKIP_CAPACITY]++;
+	return false;
 }
 
 /* Step 3: the policy's destination for each candidate, hottest first, within @budget. */
@@ -379,17 +261,30 @@ static long plan_moves(struct ibsp_engine *e, uint64_t now_ns, uint64_t budget,
 		struct ibsp_heat_entry *he = &e->ht->slots[e->cand[i].idx];
 		uint32_t bytes = ibsp_heat_entry__bytes(he);
 		struct ibsp_page_view pg;
-		struct ibsp_decision d = { .dst = -1, .kind = IBSP_MOVE_PROMOTE };
+		struct ibsp_decision d = { .dst = IBSP_NODE_IDX_NONE, .kind = IBSP_MOVE_PROMOTE };
 
 		if (*planned_bytes + bytes > budget) {
 			e->st.skips[IBSP_SKIP_BUDGET]++;
 			continue;
 		}
+		if (he->last_move == e->interval)
+			continue; /* demoted this interval to make room */
 		page_view(he, e->cand[i].total, (enum ibsp_pick)e->cand[i].pick, &pg);
 		d.skip = IBSP_SKIP_CAPACITY;
 		e->ops->decide(&e->view, &pg, &d);
-		if (!accept(e, he, &d))
-			continue;
+		if (!accept(e, he, pg.total, &d, now_ns, budget, planned_bytes, &nr_plan)) {
+			if (!ibsp_node_idx__valid(d.dst) || d.dst.idx == he->node ||
+			    e->reclaim_bytes[d.dst.idx] ||
+			    ibsp_policy_view__has_room(&e->view, d.dst, bytes))
+				continue;
+			/* accept() gave up reclaiming on d.dst: one more decide(). */
+			d = (struct ibsp_decision){ .dst = IBSP_NODE_IDX_NONE,
+						    .kind = IBSP_MOVE_PROMOTE,
+						    .skip = IBSP_SKIP_CAPACITY };
+			e->ops->decide(&e->view, &pg, &d);
+			if (!accept(e, he, pg.total, &d, now_ns, budget, planned_bytes, &nr_plan))
+				continue;
+		}
 		apply(e, he, &d, now_ns, &e->plan[nr_plan++]);
 		*planned_bytes += bytes;
 	}
@@ -426,6 +321,8 @@ static void age(struct ibsp_engine *e, const uint64_t *hist)
 			continue;
 		}
 		decay(he, e->nr_acc, e->opts.decay_shift);
+		if (he->idle < UINT8_MAX)
+			he->idle++;
 	}
 }
 
@@ -438,12 +335,16 @@ static long run_interval(struct ibsp_engine *e, uint64_t now_ns, uint64_t *hist)
 
 	if (o->rate_bytes_per_s)
 		budget = o->rate_bytes_per_s * o->interval_ms / 1000;
-	if (scan(e, hist) || (e->nr_unres && resolve_unknown(e)))
+	ibsp_engine__fold_aliases(e);
+	ibsp_engine__note_pressure(e, budget);
+	if (ibsp_engine__scan(e, hist) || (e->nr_unres && ibsp_engine__resolve_unknown(e)))
 		return -ENOMEM;
+	if (e->nr_cold > 1)
+		qsort_r(e->cold, e->nr_cold, sizeof(*e->cold), cmp_cold, e->ht->slots);
 	e->st.threshold = fit_budget(e, budget, (uint64_t)o->min_heat * IBSP_HEAT_ONE);
 	if (e->nr_cand > 1)
 		qsort(e->cand, e->nr_cand, sizeof(*e->cand), cmp_cand);
-	if (grow((void **)&e->plan, &e->cap_plan, e->nr_cand + 1, sizeof(*e->plan)))
+	if (grow((void **)&e->plan, &e->cap_plan, e->nr_cand + e->nr_cold + 1, sizeof(*e->plan)))
 		return -ENOMEM;
 	nr_plan = plan_moves(e, now_ns, budget, &planned_bytes);
 	e->st.planned += (uint64_t)nr_plan;
@@ -463,6 +364,8 @@ long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp
 	e->st.intervals++;
 	e->nr_cand = 0;
 	e->nr_unres = 0;
+	e->nr_cold = 0;
+	memset(e->reclaim_bytes, 0, ibsp_topology__nr_nodes(e->topo) * sizeof(*e->reclaim_bytes));
 	n = run_interval(e, now_ns, hist);
 	if (n >= 0)
 		age(e, hist);

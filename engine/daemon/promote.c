@@ -125,18 +125,15 @@ static bool in_scope(const struct daemon *d, const struct ibsp_migration *m)
 static void count_outcome(struct daemon *d, const struct ibsp_migration_result *r)
 {
 	struct ibsp_telemetry_counts *c = ibsp_telemetry__counts(d->tele);
-	uint32_t nr = d->topo->nr_nodes;
-	int s = ibsp_topology__index_of(d->topo, r->m.src_node);
-	int t = ibsp_topology__index_of(d->topo, r->m.dst_node);
+	size_t nr = ibsp_topology__nr_nodes(d->topo);
+	size_t s = (size_t)r->m.src_idx.idx, t = (size_t)r->m.dst_idx.idx;
 
 	if (!d->o.dry_run)
-		ibsp_engine__complete(d->eng, &r->m, r->final_node);
-	if (s < 0 || t < 0)
-		return;
-	if (r->final_node == r->m.dst_node)
-		c->route_done[(size_t)s * nr + (size_t)t]++;
+		ibsp_engine__complete(d->eng, &r->m, ibsp_node_id(r->final_node));
+	if (r->final_node == r->m.dst_node.id)
+		c->route_done[s * nr + t]++;
 	else if (r->final_node < 0 && !d->o.dry_run)
-		c->route_failed[(size_t)s * nr + (size_t)t]++;
+		c->route_failed[s * nr + t]++;
 }
 
 void ibsp_promote__reap(struct daemon *d)
@@ -174,6 +171,8 @@ static void fill_engine_counts(struct daemon *d, struct ibsp_telemetry_counts *c
 	c->considered = es->considered;
 	c->planned = es->planned;
 	c->planned_bytes = es->planned_bytes;
+	c->demoted = es->demoted;
+	c->demoted_bytes = es->demoted_bytes;
 	memcpy(c->skips, es->skips, sizeof(c->skips));
 }
 
@@ -192,12 +191,12 @@ static void fill_counts(struct daemon *d)
 	memcpy(c->by_errno, ms.by_err, sizeof(c->by_errno));
 	c->rate_limited = ms.rate_limited;
 	c->queue_full = ms.queue_full;
-	for (uint32_t i = 0; i < d->topo->nr_nodes; i++) {
-		int id = d->topo->nodes[i].node.id;
+	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(d->topo); i++) {
+		struct ibsp_node_idx n = ibsp_node_idx((int)i);
 
-		c->free_bytes[i] = ibsp_engine__free_bytes(d->eng, id);
-		c->total_bytes[i] = d->topo->nodes[i].mem_total_kb << 10;
-		c->watermark_bytes[i] = ibsp_engine__watermark_bytes(d->eng, id);
+		c->free_bytes[i] = ibsp_engine__free_bytes(d->eng, n);
+		c->total_bytes[i] = ibsp_topology__mem_total_kb(d->topo, n) << 10;
+		c->watermark_bytes[i] = ibsp_engine__watermark_bytes(d->eng, n);
 	}
 	c->move_all = d->caps.cap_sys_nice;
 	c->targets = d->targets.nr;
@@ -229,31 +228,32 @@ int ibsp_promote__emit(struct daemon *d, enum ibsp_telemetry_kind kind, const ch
 static void submit_plan(struct daemon *d, const struct ibsp_migration *plan, long n)
 {
 	struct ibsp_telemetry_counts *c = ibsp_telemetry__counts(d->tele);
-	uint32_t nr = d->topo->nr_nodes;
+	size_t nr = ibsp_topology__nr_nodes(d->topo);
 
 	for (long i = 0; i < n; i++) {
-		int s = ibsp_topology__index_of(d->topo, plan[i].src_node);
-		int t = ibsp_topology__index_of(d->topo, plan[i].dst_node);
+		size_t s = (size_t)plan[i].src_idx.idx, t = (size_t)plan[i].dst_idx.idx;
 
 		if (!in_scope(d, &plan[i]))
 			continue;
-		if (s >= 0 && t >= 0)
-			c->route_planned[(size_t)s * nr + (size_t)t]++;
+		c->route_planned[s * nr + t]++;
 		ibsp_migrator__submit(d->mig, &plan[i], 1);
 	}
 }
 
 int ibsp_promote__tick(struct daemon *d)
 {
-	uint32_t nr = d->topo->nr_nodes;
+	uint32_t nr = ibsp_topology__nr_nodes(d->topo);
 	const struct ibsp_migration *plan;
 	long n;
 
 	ibsp_promote__reap(d);
 	if (!d->o.dry_run && !ibsp_topology__refresh_free(d->topo)) {
-		for (uint32_t i = 0; i < nr; i++)
-			ibsp_engine__set_free(d->eng, d->topo->nodes[i].node.id,
-					      d->topo->nodes[i].mem_free_kb << 10);
+		for (uint32_t i = 0; i < nr; i++) {
+			struct ibsp_node_idx k = ibsp_node_idx((int)i);
+
+			ibsp_engine__set_free(d->eng, k,
+					      ibsp_topology__mem_free_kb(d->topo, k) << 10);
+		}
 	}
 	n = ibsp_engine__tick(d->eng, (uint64_t)((ibsp_daemon_mono_s() - d->t0) * 1e9), &plan);
 	if (n < 0)

@@ -151,7 +151,7 @@ static void account(struct ibsp_migrator *mg, const struct ibsp_migration *m, in
 	if (mg->o.dry_run) {
 		st->dry_run++;
 	} else if (final >= 0) {
-		if (final == m->dst_node) {
+		if (final == m->dst_node.id) {
 			st->moved++;
 			st->moved_bytes += m->bytes;
 		} else {
@@ -180,7 +180,7 @@ static void move_pid(struct ibsp_migrator *mg, const struct ibsp_migration *m, u
 
 		for (uint32_t i = 0; i < k; i++) {
 			mg->pages[i] = (void *)(uintptr_t)m[base + i].vaddr;
-			mg->nodes[i] = m[base + i].dst_node;
+			mg->nodes[i] = m[base + i].dst_node.id;
 			mg->status[i] = STATUS_UNTOUCHED;
 			bytes += m[base + i].bytes;
 		}

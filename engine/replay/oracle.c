@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * The hindsight oracle of `replay --evaluate`: from a first pass over the
- * whole recording it knows every page's accesses per accessor node, and
- * places each page, once, on the top-tier node that serves most of them.
- * Hottest pages go first, within each node's free memory above its
- * watermark (a full node passes the page to its next-best node). This is
- * the best *static* placement; a policy that follows phase changes can beat
- * it on recordings that have them (docs/evaluation.md).
- *
- * Pages are keyed as the engine keys them (ibsp_engine__resolve()), in a
- * growable open-addressing table of their own: nothing is ever evicted.
+ * The static hindsight oracles of `replay --evaluate`: from a first pass
+ * over the whole recording they know every page's accesses per accessor
+ * node, and place each page, once, on the top-tier node that serves most of
+ * them, hottest pages first. `oracle` ignores capacity: it is the best
+ * static placement there is. `oracle-capacity` keeps every destination at
+ * its watermark, the engine's rule (a full node passes the page to its
+ * next-best node): the best static placement the engine may reach. A
+ * policy that follows phase changes can beat both on recordings that have
+ * them (docs/evaluation.md).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,61 +16,26 @@
 
 #include "ibsp/engine.h"
 #include "oracle.h"
+#include "oracle_pages.h"
 
-#define FIRST_BITS 17 /* 128 Ki slots to start with */
-
-/* One page: its counts, where it was recorded and where the oracle puts it. */
-struct opage {
-	uint64_t key; /* the engine's page key; 0 = empty slot */
-	uint32_t count[IBSP_MAX_ACC_NODES];
-	uint32_t bytes;
-	int8_t node;   /* node index, as recorded */
-	int8_t placed; /* node index, as placed */
-};
+enum { UNBOUNDED, CAPACITY, NR_PLACEMENTS };
 
 struct ibsp_oracle {
-	const struct ibsp_engine *e; /* resolution tables */
-	const struct ibsp_topology *topo;
-	uint32_t nr_acc;
-	int acc_node[IBSP_MAX_ACC_NODES]; /* accessor slot -> node index */
-	uint64_t *wmark;		  /* per node index: what a destination keeps free */
-	struct opage *slots;
-	uint64_t mask, count;
-	uint32_t bits;
-	uint64_t moved_bytes;
-	uint64_t moved_pages;
+	struct ibsp_oracle_rules rules;
+	struct ibsp_opage_table pages;
+	struct ibsp_oracle_moves moved[NR_PLACEMENTS];
 };
 
-static uint64_t slot_of(uint64_t key, uint32_t bits)
+size_t ibsp_oracle__resolve(const struct ibsp_engine *e, const struct ibsp_sample *s, size_t nr,
+			    struct ibsp_page_ref *refs)
 {
-	return (key * 0x9E3779B97F4A7C15ULL) >> (64 - bits);
-}
+	size_t n = 0;
 
-static struct opage *probe(struct opage *slots, uint64_t mask, uint32_t bits, uint64_t key)
-{
-	uint64_t i = slot_of(key, bits);
-
-	while (slots[i].key && slots[i].key != key)
-		i = (i + 1) & mask;
-	return &slots[i];
-}
-
-static int rehash(struct ibsp_oracle *o, uint32_t bits)
-{
-	uint64_t n = 1ULL << bits;
-	struct opage *slots = calloc(n, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (uint64_t i = 0; o->slots && i <= o->mask; i++) {
-		if (o->slots[i].key)
-			*probe(slots, n - 1, bits, o->slots[i].key) = o->slots[i];
+	for (size_t i = 0; i < nr; i++) {
+		if (!ibsp_engine__resolve(e, &s[i], &refs[n]) && ibsp_node_idx__valid(refs[n].node))
+			n++;
 	}
-	free(o->slots);
-	o->slots = slots;
-	o->mask = n - 1;
-	o->bits = bits;
-	return 0;
+	return n;
 }
 
 struct ibsp_oracle *ibsp_oracle__new(const struct ibsp_engine *e, const struct ibsp_topology *topo)
@@ -80,18 +44,10 @@ struct ibsp_oracle *ibsp_oracle__new(const struct ibsp_engine *e, const struct i
 
 	if (!o)
 		return NULL;
-	o->e = e;
-	o->topo = topo;
-	o->nr_acc = ibsp_engine__nr_acc(e);
-	for (uint32_t s = 0; s < o->nr_acc; s++)
-		o->acc_node[s] = ibsp_topology__index_of(topo, ibsp_engine__acc_node(e, s));
-	o->wmark = calloc(topo->nr_nodes ? topo->nr_nodes : 1, sizeof(*o->wmark));
-	if (!o->wmark || rehash(o, FIRST_BITS)) {
+	if (ibsp_oracle_rules__init(&o->rules, e, topo) || ibsp_opage_table__init(&o->pages)) {
 		ibsp_oracle__delete(o);
 		return NULL;
 	}
-	for (uint32_t i = 0; i < topo->nr_nodes; i++)
-		o->wmark[i] = ibsp_engine__watermark_bytes(e, topo->nodes[i].node.id);
 	return o;
 }
 
@@ -99,126 +55,80 @@ void ibsp_oracle__delete(struct ibsp_oracle *o)
 {
 	if (!o)
 		return;
-	free(o->slots);
-	free(o->wmark);
+	ibsp_opage_table__fini(&o->pages);
+	ibsp_oracle_rules__fini(&o->rules);
 	free(o);
 }
 
-int ibsp_oracle__count(struct ibsp_oracle *o, const struct ibsp_sample *s, size_t nr)
+int ibsp_oracle__count(struct ibsp_oracle *o, const struct ibsp_page_ref *refs, size_t nr)
 {
-	for (size_t i = 0; i < nr; i++, s++) {
-		struct ibsp_page_ref ref;
-		struct opage *p;
+	for (size_t i = 0; i < nr; i++) {
+		struct ibsp_opage *p = ibsp_opage_table__get(&o->pages, &refs[i]);
 
-		if (ibsp_engine__resolve(o->e, s, &ref) || ref.node < 0)
-			continue;
-		if ((o->count + 1) * 4 > (o->mask + 1) * 3 && rehash(o, o->bits + 1))
+		if (!p)
 			return -ENOMEM;
-		p = probe(o->slots, o->mask, o->bits, ref.key);
-		if (!p->key) {
-			p->key = ref.key;
-			p->bytes = ref.bytes;
-			p->node = (int8_t)ref.node;
-			p->placed = (int8_t)ref.node;
-			o->count++;
-		}
-		if (p->count[ref.acc] < UINT32_MAX)
-			p->count[ref.acc]++;
+		if (p->count[refs[i].acc] < UINT32_MAX)
+			p->count[refs[i].acc]++;
 	}
 	return 0;
 }
 
-struct rank {
-	uint64_t total;
-	uint64_t key;
-	uint64_t idx;
-};
-
-static int cmp_rank(const void *a, const void *b)
+/* Place @p by placement @k (NULL @free_bytes: unbounded) and count the move. */
+static void place(struct ibsp_oracle *o, struct ibsp_opage *p, int k, uint64_t *free_bytes)
 {
-	const struct rank *x = a, *y = b;
+	int dst = ibsp_opage__choose(&o->rules, p, p->node, free_bytes);
 
-	if (x->total != y->total)
-		return x->total > y->total ? -1 : 1;
-	return x->key < y->key ? -1 : x->key > y->key;
-}
-
-/* Accessor nodes of @p by their count, best first; the first with room takes it. */
-static void place_one(struct ibsp_oracle *o, struct opage *p, uint64_t *free_bytes)
-{
-	bool tried[IBSP_MAX_ACC_NODES] = { 0 };
-
-	for (uint32_t round = 0; round < o->nr_acc; round++) {
-		int best = -1, idx;
-
-		for (uint32_t s = 0; s < o->nr_acc; s++) {
-			if (tried[s] || !p->count[s] || !o->topo->nodes[o->acc_node[s]].top_tier)
-				continue;
-			if (best < 0 || p->count[s] > p->count[best])
-				best = (int)s;
-		}
-		if (best < 0)
-			return;
-		tried[best] = true;
-		idx = o->acc_node[best];
-		if (idx == p->node) {
-			p->placed = (int8_t)idx;
-			return;
-		}
-		if (free_bytes[idx] < o->wmark[idx] + p->bytes)
-			continue;
-		free_bytes[idx] -= p->bytes;
-		free_bytes[p->node] += p->bytes;
-		p->placed = (int8_t)idx;
-		o->moved_bytes += p->bytes;
-		o->moved_pages++;
+	p->placed[k] = (int8_t)dst;
+	if (dst == p->node)
 		return;
-	}
+	o->moved[k].bytes += p->bytes;
+	o->moved[k].moves++;
+	o->moved[k].pages++;
 }
 
 int ibsp_oracle__place(struct ibsp_oracle *o, uint64_t *free_bytes)
 {
-	struct rank *r = malloc((o->count ? o->count : 1) * sizeof(*r));
+	const struct ibsp_opage_table *t = &o->pages;
+	struct ibsp_opage_rank *r = malloc((t->count ? t->count : 1) * sizeof(*r));
 	uint64_t n = 0;
 
 	if (!r)
 		return -ENOMEM;
-	for (uint64_t i = 0; i <= o->mask; i++) {
-		const struct opage *p = &o->slots[i];
-		uint64_t total = 0;
+	for (uint64_t i = 0; i <= t->mask; i++) {
+		struct ibsp_opage *p = &t->slots[i];
 
-		if (!p->key)
-			continue;
-		for (uint32_t s = 0; s < o->nr_acc; s++)
-			total += p->count[s];
-		r[n++] = (struct rank){ .total = total, .key = p->key, .idx = i };
+		if (p->key)
+			r[n++] = (struct ibsp_opage_rank){ .total = ibsp_opage__total(
+							       p, o->rules.nr_acc),
+							   .key = p->key,
+							   .p = p };
 	}
-	qsort(r, n, sizeof(*r), cmp_rank);
-	for (uint64_t i = 0; i < n; i++)
-		place_one(o, &o->slots[r[i].idx], free_bytes);
+	ibsp_opage_rank__sort(r, n);
+	for (uint64_t i = 0; i < n; i++) {
+		place(o, r[i].p, UNBOUNDED, NULL);
+		place(o, r[i].p, CAPACITY, free_bytes);
+	}
 	free(r);
 	return 0;
 }
 
-void ibsp_oracle__score(const struct ibsp_oracle *o, const struct ibsp_sample *s, size_t nr,
-			struct ibsp_eval_counts *c)
+void ibsp_oracle__score(const struct ibsp_oracle *o, const struct ibsp_page_ref *refs, size_t nr,
+			struct ibsp_eval_counts c[2])
 {
-	for (size_t i = 0; i < nr; i++, s++) {
-		const struct opage *p;
-		struct ibsp_page_ref ref;
+	for (size_t i = 0; i < nr; i++) {
+		const struct ibsp_opage *p = ibsp_opage_table__find(&o->pages, refs[i].key);
+		int acc = o->rules.acc_node[refs[i].acc];
 
-		if (ibsp_engine__resolve(o->e, s, &ref) || ref.node < 0)
+		if (!p)
 			continue;
-		p = probe(o->slots, o->mask, o->bits, ref.key);
-		if (!p->key)
-			continue;
-		c->placed++;
-		c->local += p->placed == o->acc_node[ref.acc];
+		for (int k = 0; k < NR_PLACEMENTS; k++) {
+			c[k].placed++;
+			c[k].local += p->placed[k] == acc;
+		}
 	}
 }
 
-void ibsp_oracle__moved(const struct ibsp_oracle *o, uint64_t *bytes, uint64_t *pages)
+void ibsp_oracle__moved(const struct ibsp_oracle *o, int capacity, struct ibsp_oracle_moves *m)
 {
-	*bytes = o->moved_bytes;
-	*pages = o->moved_pages;
+	*m = o->moved[capacity ? CAPACITY : UNBOUNDED];
 }

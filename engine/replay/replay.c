@@ -4,7 +4,9 @@
  * policy in simulate mode. Interval boundaries follow the recording's clock
  * (first sample + k * interval_ms), so a replay is deterministic and as
  * fast as the reader. With evaluate, a first unordered pass feeds the
- * hindsight oracle, and the main pass scores every policy's placement.
+ * static hindsight oracles, and the main pass scores every policy's
+ * placement, the oracles' and the dynamic oracle's, which places each
+ * interval's pages when the interval closes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,7 +30,9 @@ struct run {
 	uint32_t nr_eng;
 	struct ibsp_engine *eng[IBSP_EVAL_MAX];
 	struct ibsp_oracle *oracle;
-	uint32_t oracle_row; /* IBSP_EVAL_MAX if none */
+	struct ibsp_oracle_dyn *dyn;
+	uint32_t oracle_row;	    /* the first oracle row; IBSP_EVAL_MAX if none */
+	struct ibsp_page_ref *refs; /* a batch's samples, resolved for the oracles */
 	struct ibsp_replay_interval iv;
 	struct ibsp_engine_stats prev[IBSP_EVAL_MAX];
 	uint64_t interval_ns, boundary;
@@ -64,16 +68,21 @@ static int add_engine(struct run *run, const struct ibsp_policy *policy)
 	return 0;
 }
 
-static void feed(struct run *run, const struct ibsp_sample *s, size_t n)
+static int feed(struct run *run, const struct ibsp_sample *s, size_t n)
 {
 	if (!n)
-		return;
+		return 0;
 	for (uint32_t i = 0; i < run->nr_eng; i++)
 		ibsp_engine__add(run->eng[i], s, n);
-	if (run->oracle)
-		ibsp_oracle__score(run->oracle, s, n, &run->iv.eval[run->oracle_row]);
 	run->iv.samples += n;
 	run->dirty = true;
+	if (run->oracle) {
+		size_t m = ibsp_oracle__resolve(run->eng[0], s, n, run->refs);
+
+		ibsp_oracle__score(run->oracle, run->refs, m, &run->iv.eval[run->oracle_row]);
+		return ibsp_oracle_dyn__add(run->dyn, run->refs, m);
+	}
+	return 0;
 }
 
 static int tick(struct run *run)
@@ -98,8 +107,7 @@ static int tick(struct run *run)
 			iv->budget_bytes = st->interval_budget_bytes;
 			iv->threshold = st->threshold;
 			for (long i = 0; i < n; i++) {
-				int s = ibsp_topology__index_of(run->topo, plan[i].src_node);
-				int d = ibsp_topology__index_of(run->topo, plan[i].dst_node);
+				int s = plan[i].src_idx.idx, d = plan[i].dst_idx.idx;
 
 				res->moves_pages[s * res->nr_nodes + d]++;
 				res->moves_bytes[s * res->nr_nodes + d] += plan[i].bytes;
@@ -114,6 +122,13 @@ static int tick(struct run *run)
 			iv->eval[k].migrations = st->planned - run->prev[k].planned;
 		}
 		run->prev[k] = *st;
+	}
+	if (run->dyn) {
+		int err = ibsp_oracle_dyn__close(run->dyn,
+						 &iv->eval[run->oracle_row + IBSP_ORACLE_DYNAMIC]);
+
+		if (err)
+			return err;
 	}
 	iv->nr_eval = res->nr_eval;
 	for (uint32_t k = 0; k < res->nr_eval; k++) {
@@ -166,10 +181,12 @@ static int open_reader(const char *path, bool unordered, struct ibsp_perf_reader
 	return ibsp_perf_reader__open(path, &ro, r);
 }
 
+/* The oracles' first pass: count, place the static oracles; start the dynamic one. */
 static int oracle_pass(struct run *run, const char *path, struct ibsp_sample *buf)
 {
 	struct ibsp_perf_reader *r;
 	uint64_t *free_bytes;
+	uint32_t nr_nodes;
 	int ret;
 	long n;
 
@@ -177,7 +194,9 @@ static int oracle_pass(struct run *run, const char *path, struct ibsp_sample *bu
 	if (ret)
 		return ret;
 	while ((n = ibsp_perf_reader__read(r, buf, BATCH)) > 0) {
-		ret = ibsp_oracle__count(run->oracle, buf, (size_t)n);
+		size_t m = ibsp_oracle__resolve(run->eng[0], buf, (size_t)n, run->refs);
+
+		ret = ibsp_oracle__count(run->oracle, run->refs, m);
 		if (ret)
 			break;
 	}
@@ -186,15 +205,23 @@ static int oracle_pass(struct run *run, const char *path, struct ibsp_sample *bu
 		return (int)n;
 	if (ret)
 		return ret;
-	free_bytes = malloc(run->topo->nr_nodes * sizeof(*free_bytes));
+	nr_nodes = ibsp_topology__nr_nodes(run->topo);
+	free_bytes = malloc((nr_nodes + 1) * sizeof(*free_bytes));
 	if (!free_bytes)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < run->topo->nr_nodes; i++)
-		free_bytes[i] = run->topo->nodes[i].mem_free_kb << 10;
-	ret = ibsp_oracle__place(run->oracle, free_bytes);
+	for (uint32_t i = 0; i < nr_nodes; i++)
+		free_bytes[i] = ibsp_topology__mem_free_kb(run->topo, ibsp_node_idx((int)i)) << 10;
+	run->dyn = ibsp_oracle_dyn__new(run->eng[0], run->topo, free_bytes);
+	ret = run->dyn ? ibsp_oracle__place(run->oracle, free_bytes) : -ENOMEM;
 	free(free_bytes);
 	return ret;
 }
+
+static const char *const oracle_names[IBSP_ORACLE__MAX] = {
+	[IBSP_ORACLE_STATIC] = "oracle",
+	[IBSP_ORACLE_CAPACITY] = "oracle-capacity",
+	[IBSP_ORACLE_DYNAMIC] = "oracle-dynamic",
+};
 
 static int setup(struct run *run, const char *path, struct ibsp_topology *topo)
 {
@@ -205,18 +232,20 @@ static int setup(struct run *run, const char *path, struct ibsp_topology *topo)
 	ret = ibsp_topology__set_top_tier(topo, o->top_tier);
 	if (ret)
 		return ret;
-	if (!topo->has_block_map)
+	uint32_t nr = ibsp_topology__nr_nodes(topo);
+
+	if (!ibsp_topology__has_block_map(topo))
 		pr_warn("%s: no MEM_TOPOLOGY feature: physical addresses cannot be placed on "
 			"nodes, so no page has a known node\n",
 			path);
-	res->nr_nodes = topo->nr_nodes;
-	res->node_ids = calloc(topo->nr_nodes, sizeof(int));
-	res->moves_pages = calloc((size_t)topo->nr_nodes * topo->nr_nodes, sizeof(uint64_t));
-	res->moves_bytes = calloc((size_t)topo->nr_nodes * topo->nr_nodes, sizeof(uint64_t));
+	res->nr_nodes = nr;
+	res->node_ids = calloc(nr, sizeof(int));
+	res->moves_pages = calloc((size_t)nr * nr, sizeof(uint64_t));
+	res->moves_bytes = calloc((size_t)nr * nr, sizeof(uint64_t));
 	if (!res->node_ids || !res->moves_pages || !res->moves_bytes)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < topo->nr_nodes; i++)
-		res->node_ids[i] = topo->nodes[i].node.id;
+	for (uint32_t i = 0; i < nr; i++)
+		res->node_ids[i] = ibsp_topology__node_id(topo, ibsp_node_idx((int)i)).id;
 
 	ret = add_engine(run, &o->engine.policy);
 	if (ret)
@@ -225,7 +254,8 @@ static int setup(struct run *run, const char *path, struct ibsp_topology *topo)
 	res->opts.resolver = NULL;
 	res->nr_acc = ibsp_engine__nr_acc(run->eng[0]);
 	for (uint32_t s = 0; s < res->nr_acc; s++)
-		res->acc_node_ids[s] = ibsp_engine__acc_node(run->eng[0], s);
+		res->acc_node_ids[s] =
+		    ibsp_topology__node_id(topo, ibsp_engine__acc_node(run->eng[0], s)).id;
 	if (!o->evaluate)
 		return 0;
 	if ((ret = add_engine(run, &(struct ibsp_policy){ &ibsp_policy_last_accessor, -1 })) ||
@@ -234,11 +264,14 @@ static int setup(struct run *run, const char *path, struct ibsp_topology *topo)
 	    (ret = add_engine(run, &(struct ibsp_policy){ &ibsp_policy_none, -1 })))
 		return ret;
 	run->oracle = ibsp_oracle__new(run->eng[0], run->topo);
-	if (!run->oracle)
+	run->refs = malloc(BATCH * sizeof(*run->refs));
+	if (!run->oracle || !run->refs)
 		return -ENOMEM;
-	run->oracle_row = run->nr_eng;
-	snprintf(res->eval_name[run->oracle_row], sizeof(res->eval_name[0]), "oracle");
-	res->nr_eval = run->nr_eng + 1;
+	run->oracle_row = res->nr_policies = run->nr_eng;
+	for (int k = 0; k < IBSP_ORACLE__MAX; k++)
+		snprintf(res->eval_name[run->oracle_row + k], sizeof(res->eval_name[0]), "%s",
+			 oracle_names[k]);
+	res->nr_eval = run->nr_eng + IBSP_ORACLE__MAX;
 	return 0;
 }
 
@@ -247,14 +280,28 @@ static void finish(struct run *run)
 	struct ibsp_replay_result *res = run->res;
 
 	res->st = *ibsp_engine__stats(run->eng[0]);
-	for (uint32_t k = 0; k < run->nr_eng && res->nr_eval; k++)
-		res->eval_pingpong[k] = ibsp_engine__stats(run->eng[k])->pingpong;
-	if (run->oracle) {
-		uint64_t bytes, pages;
+	for (uint32_t k = 0; k < run->nr_eng && res->nr_eval; k++) {
+		const struct ibsp_engine_stats *st = ibsp_engine__stats(run->eng[k]);
 
-		ibsp_oracle__moved(run->oracle, &bytes, &pages);
-		res->eval[run->oracle_row].migrated_bytes = bytes;
-		res->eval[run->oracle_row].migrations = pages;
+		res->eval_pingpong[k] = st->pingpong;
+		res->eval_pages_moved[k] = st->pages_moved;
+		res->eval_moved_twice[k] = st->moved_twice;
+	}
+	if (run->oracle) {
+		struct ibsp_oracle_moves m[IBSP_ORACLE__MAX];
+
+		ibsp_oracle__moved(run->oracle, 0, &m[IBSP_ORACLE_STATIC]);
+		ibsp_oracle__moved(run->oracle, 1, &m[IBSP_ORACLE_CAPACITY]);
+		ibsp_oracle_dyn__moved(run->dyn, &m[IBSP_ORACLE_DYNAMIC]);
+		for (int k = 0; k < IBSP_ORACLE__MAX; k++) {
+			uint32_t row = run->oracle_row + (uint32_t)k;
+
+			/* The static placements apply once, outside the intervals. */
+			res->eval[row].migrated_bytes = m[k].bytes;
+			res->eval[row].migrations = m[k].moves;
+			res->eval_pages_moved[row] = m[k].pages;
+			res->eval_moved_twice[row] = m[k].twice;
+		}
 	}
 }
 
@@ -276,17 +323,17 @@ static int replay_batch(struct run *run, const struct ibsp_sample *buf, size_t n
 			run->boundary = t + run->interval_ns;
 		}
 		if (t >= run->boundary) {
-			feed(run, buf + start, i - start);
+			ret = feed(run, buf + start, i - start);
 			start = i;
-			ret = close_intervals(run, t);
+			if (!ret)
+				ret = close_intervals(run, t);
 			if (ret)
 				return ret;
 		}
 		res->last_ns = t;
 	}
-	feed(run, buf + start, n - start);
 	res->samples += (uint64_t)n;
-	return 0;
+	return feed(run, buf + start, n - start);
 }
 
 /* The main pass: every sample, in time order, through the engines; then the totals. */
@@ -334,7 +381,7 @@ int ibsp_replay__run(const char *path, const struct ibsp_replay_opts *opts,
 	if (ret)
 		goto out;
 	topo = ibsp_perf_reader__info(r)->topo;
-	if (!topo || !topo->nr_nodes) {
+	if (!topo || !ibsp_topology__nr_nodes(topo)) {
 		pr_err("%s: no NUMA_TOPOLOGY feature: replay needs the recording host's nodes\n",
 		       path);
 		ret = -EINVAL;
@@ -357,6 +404,8 @@ out:
 	for (uint32_t k = 0; k < run.nr_eng; k++)
 		ibsp_engine__delete(run.eng[k]);
 	ibsp_oracle__delete(run.oracle);
+	ibsp_oracle_dyn__delete(run.dyn);
+	free(run.refs);
 	ibsp_perf_reader__close(r);
 	free(buf);
 	return ret;

@@ -79,7 +79,8 @@ struct ibsp_telemetry *ibsp_telemetry__new(const struct ibsp_topology *topo, con
 	t->topo = topo;
 	snprintf(t->sampler, sizeof(t->sampler), "%s", sampler);
 	t->dry_run = dry_run;
-	if (alloc_arrays(&t->cur, topo->nr_nodes) || alloc_arrays(&t->prev, topo->nr_nodes)) {
+	if (alloc_arrays(&t->cur, ibsp_topology__nr_nodes(topo)) ||
+	    alloc_arrays(&t->prev, ibsp_topology__nr_nodes(topo))) {
 		ibsp_telemetry__delete(t);
 		errno = ENOMEM;
 		return NULL;
@@ -172,7 +173,7 @@ static json_t *promotions_json(const struct ibsp_telemetry *t,
 			       const struct ibsp_telemetry_counts *p)
 {
 	const struct ibsp_topology *topo = t->topo;
-	uint32_t nr = topo->nr_nodes;
+	uint32_t nr = ibsp_topology__nr_nodes(topo);
 	json_t *o = json_object(), *routes = json_array();
 
 	json_object_set_new(o, "dry_run", json_boolean(t->dry_run));
@@ -180,6 +181,8 @@ static json_t *promotions_json(const struct ibsp_telemetry *t,
 	json_object_set_new(o, "considered", D(considered));
 	json_object_set_new(o, "planned", D(planned));
 	json_object_set_new(o, "planned_bytes", D(planned_bytes));
+	json_object_set_new(o, "demoted", D(demoted));
+	json_object_set_new(o, "demoted_bytes", D(demoted_bytes));
 	json_object_set_new(o, "done", D(done));
 	json_object_set_new(o, "done_bytes", D(done_bytes));
 	json_object_set_new(o, "failed", D(failed));
@@ -194,9 +197,11 @@ static json_t *promotions_json(const struct ibsp_telemetry *t,
 				continue;
 			json_array_append_new(
 			    routes,
-			    json_pack("{s:i, s:i, s:I, s:I, s:I}", "src", topo->nodes[s].node.id,
-				      "dst", topo->nodes[d].node.id, "planned", (json_int_t)pl,
-				      "done", (json_int_t)dn, "failed", (json_int_t)fl));
+			    json_pack("{s:i, s:i, s:I, s:I, s:I}", "src",
+				      ibsp_topology__node_id(topo, ibsp_node_idx((int)s)).id, "dst",
+				      ibsp_topology__node_id(topo, ibsp_node_idx((int)d)).id,
+				      "planned", (json_int_t)pl, "done", (json_int_t)dn, "failed",
+				      (json_int_t)fl));
 		}
 	}
 	json_object_set_new(o, "by_route", routes);
@@ -236,13 +241,17 @@ char *ibsp_telemetry__line(struct ibsp_telemetry *t, enum ibsp_telemetry_kind ki
 			 "threshold_samples", (double)c->threshold / IBSP_HEAT_ONE);
 	json_object_set_new(o, "heat", heat);
 	json_object_set_new(o, "promotions", promotions_json(t, c, p));
-	for (uint32_t i = 0; i < t->topo->nr_nodes; i++)
+	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(t->topo); i++) {
+		struct ibsp_node_idx n = ibsp_node_idx((int)i);
+
 		json_array_append_new(
-		    nodes, json_pack("{s:i, s:b, s:I, s:I, s:I}", "node", t->topo->nodes[i].node.id,
-				     "top_tier", t->topo->nodes[i].top_tier, "free_bytes",
+		    nodes, json_pack("{s:i, s:b, s:I, s:I, s:I}", "node",
+				     ibsp_topology__node_id(t->topo, n).id, "top_tier",
+				     (int)ibsp_topology__is_top_tier(t->topo, n), "free_bytes",
 				     (json_int_t)c->free_bytes[i], "total_bytes",
 				     (json_int_t)c->total_bytes[i], "watermark_bytes",
 				     (json_int_t)c->watermark_bytes[i]));
+	}
 	json_object_set_new(o, "nodes", nodes);
 	json_object_set_new(
 	    o, "targets",
@@ -271,7 +280,7 @@ char *ibsp_telemetry__line(struct ibsp_telemetry *t, enum ibsp_telemetry_kind ki
 		line = l2;
 	}
 	if (p) {
-		copy_counts(&t->prev, c, t->topo->nr_nodes);
+		copy_counts(&t->prev, c, ibsp_topology__nr_nodes(t->topo));
 		t->last_time_s = time_s;
 	}
 	return line;

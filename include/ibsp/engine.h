@@ -48,17 +48,19 @@ const char *ibsp_unresolved__name(enum ibsp_unresolved why);
  * 1/IBSP_HEAT_ONE samples, indexed like ibsp_engine__acc_node().
  */
 struct ibsp_migration {
-	uint64_t time_ns; /* end of the interval that planned it (recording clock) */
-	uint64_t vaddr;	  /* page-aligned virtual address in @pid */
-	uint64_t pfn;	  /* page frame number; valid if @has_pfn */
-	uint64_t key;	  /* heat-table key, for ibsp_engine__complete() */
-	uint32_t pid;	  /* the process whose mapping move_pages() acts on */
-	uint32_t bytes;	  /* 4096, or 2 MiB for a huge-page entry */
-	int16_t src_node; /* node id the page is on */
-	int16_t dst_node; /* node id it should move to */
-	uint8_t reason;	  /* enum ibsp_reason */
-	bool has_pfn;	  /* the page was keyed by its PFN */
-	uint8_t nr_acc;	  /* entries used in @heat */
+	uint64_t time_ns;	      /* end of the interval that planned it (recording clock) */
+	uint64_t vaddr;		      /* page-aligned virtual address in @pid */
+	uint64_t pfn;		      /* page frame number; valid if @has_pfn */
+	uint64_t key;		      /* heat-table key, for ibsp_engine__complete() */
+	uint32_t pid;		      /* the process whose mapping move_pages() acts on */
+	uint32_t bytes;		      /* 4096, or 2 MiB for a huge-page entry */
+	struct ibsp_node_id src_node; /* the node the page is on */
+	struct ibsp_node_id dst_node; /* the node it should move to (move_pages' nodes[]) */
+	struct ibsp_node_idx src_idx; /* @src_node's index in the engine's topology */
+	struct ibsp_node_idx dst_idx; /* @dst_node's index */
+	uint8_t reason;		      /* enum ibsp_reason */
+	bool has_pfn;		      /* the page was keyed by its PFN */
+	uint8_t nr_acc;		      /* entries used in @heat */
 	uint32_t heat[IBSP_MAX_ACC_NODES];
 };
 
@@ -86,14 +88,18 @@ struct ibsp_engine_opts {
 	uint32_t min_heat;	     /* threshold floor, samples (decayed); 0 = 2 */
 	uint32_t fallback_heat;	     /* samples before a page with no majority goes to the nearest
 				 * node; 0 = 4 * min_heat */
-	uint32_t decay_shift;	     /* heat -= heat >> decay_shift per interval; 0 = 1 */
+	uint32_t decay_shift;	     /* heat -= heat >> decay_shift per interval; 0 = 2 */
 	uint32_t pingpong_intervals; /* no second move within this many intervals; 0 = 10 */
 	uint32_t watermark_bp;	     /* keep this share of a node's memory free; 0 = 200 */
 	uint64_t max_pages;	     /* heat-table bound; 0 = the default (fits 64 MiB) */
-	bool rebalance;		     /* remote top-tier pages are candidates too */
+	bool no_follow;		     /* top-tier pages on another node than their accessors'
+				      * stay (they follow them by default) */
 	bool simulate;		     /* replay: planned moves take effect at once, and the
 				    * recorded placement of a moved page is ignored */
 	const struct ibsp_resolver_ops *resolver; /* live only; NULL offline */
+	bool no_demote;				  /* never demote cold pages to make room */
+	uint32_t demote_idle_intervals;		  /* a page is cold after this many intervals
+					     * without a sample; 0 = 4 */
 };
 
 /** struct ibsp_engine_stats - counters since the engine was created */
@@ -116,6 +122,13 @@ struct ibsp_engine_stats {
 	uint64_t resolve_failed;	 /* live node queries that failed */
 	uint64_t interval_planned_bytes; /* bytes planned by the last tick */
 	uint64_t interval_budget_bytes;	 /* the last tick's budget (0 = unlimited) */
+	uint64_t demoted;		 /* demotions planned (included in @planned) */
+	uint64_t demoted_bytes;		 /* their bytes (included in @planned_bytes) */
+	uint64_t pages_moved;		 /* distinct pages moved (simulate: by page key; live: by
+				  * mapping) */
+	uint64_t moved_twice;		 /* of those, pages moved more than once */
+	uint64_t alias_merges;		 /* entries keyed without a PFN folded into their page's
+				  * PFN entry (one page, one entry) */
 };
 
 struct ibsp_engine;
@@ -154,23 +167,29 @@ long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp
 
 /**
  * ibsp_engine__complete() - report where a planned page really ended up
- * @final_node: the node from move_pages' status, or a negative errno
+ * @final_node: the node from move_pages' status, or a negative errno (in .id)
  *
  * In simulate mode ticks already applied the moves; this is for live runs.
  */
-void ibsp_engine__complete(struct ibsp_engine *e, const struct ibsp_migration *m, int final_node);
+void ibsp_engine__complete(struct ibsp_engine *e, const struct ibsp_migration *m,
+			   struct ibsp_node_id final_node);
 
-/** ibsp_engine__set_free() - the current free bytes of node @node_id (live refresh) */
-int ibsp_engine__set_free(struct ibsp_engine *e, int node_id, uint64_t free_bytes);
+/*
+ * Per-node state, by node index (the topology's): ibsp_topology__nr_nodes()
+ * nodes, and ibsp_topology__node_id() names them.
+ */
 
-/** ibsp_engine__free_bytes() - the engine's view of node @node_id's free memory */
-uint64_t ibsp_engine__free_bytes(const struct ibsp_engine *e, int node_id);
+/** ibsp_engine__set_free() - the current free bytes of the node at @i (live refresh); -ENOENT */
+int ibsp_engine__set_free(struct ibsp_engine *e, struct ibsp_node_idx i, uint64_t free_bytes);
 
-/** ibsp_engine__watermark_bytes() - the free memory a destination must keep */
-uint64_t ibsp_engine__watermark_bytes(const struct ibsp_engine *e, int node_id);
+/** ibsp_engine__free_bytes() - the engine's view of the free memory of the node at @i */
+uint64_t ibsp_engine__free_bytes(const struct ibsp_engine *e, struct ibsp_node_idx i);
 
-/** ibsp_engine__acc_node() - the node id of accessor slot @slot (heat index) */
-int ibsp_engine__acc_node(const struct ibsp_engine *e, uint32_t slot);
+/** ibsp_engine__watermark_bytes() - the free memory a destination at @i must keep */
+uint64_t ibsp_engine__watermark_bytes(const struct ibsp_engine *e, struct ibsp_node_idx i);
+
+/** ibsp_engine__acc_node() - the node index of accessor slot @slot (heat index); -1 */
+struct ibsp_node_idx ibsp_engine__acc_node(const struct ibsp_engine *e, uint32_t slot);
 
 /** ibsp_engine__nr_acc() - number of accessor slots (nodes with CPUs) */
 uint32_t ibsp_engine__nr_acc(const struct ibsp_engine *e);
@@ -183,10 +202,10 @@ const struct ibsp_engine_opts *ibsp_engine__opts(const struct ibsp_engine *e);
 
 /** struct ibsp_page_ref - the page a sample touched, as the engine keys it */
 struct ibsp_page_ref {
-	uint64_t key;	/* heat-table key: the PFN, or (pid, virtual page); never 0 */
-	uint32_t bytes; /* 4096, or 2 MiB for a huge-page entry */
-	int node;	/* node index (position in the topology) the sample places it on; -1 */
-	uint32_t acc;	/* accessor slot of the sample's CPU (heat index) */
+	uint64_t key;		   /* heat-table key: the PFN, or (pid, virtual page); never 0 */
+	uint32_t bytes;		   /* 4096, or 2 MiB for a huge-page entry */
+	struct ibsp_node_idx node; /* the node the sample places it on; -1 */
+	uint32_t acc;		   /* accessor slot of the sample's CPU (heat index) */
 };
 
 /**
@@ -202,8 +221,9 @@ int ibsp_engine__resolve(const struct ibsp_engine *e, const struct ibsp_sample *
  * ibsp_engine__page_node() - the engine's view of where the page of @s lives
  *
  * For tests and the evaluation: resolves @s like ibsp_engine__add() without
- * adding heat. Return: a node id, or -ENOENT when unknown.
+ * adding heat. Return: a node id, or -ENOENT (in .id) when unknown.
  */
-int ibsp_engine__page_node(const struct ibsp_engine *e, const struct ibsp_sample *s);
+struct ibsp_node_id ibsp_engine__page_node(const struct ibsp_engine *e,
+					   const struct ibsp_sample *s);
 
 #endif /* IBSP_ENGINE_H */

@@ -44,9 +44,11 @@ enum ibsp_skip {
 	IBSP_SKIP_BUDGET = 2,	       /* the interval's byte budget was spent */
 	IBSP_SKIP_CAPACITY = 3,	       /* every acceptable destination is at its watermark */
 	IBSP_SKIP_NODE_UNKNOWN = 4,    /* the page's node could not be resolved */
-	IBSP_SKIP_NO_MAJORITY = 5,     /* --rebalance: no accessor node holds min_share */
+	IBSP_SKIP_NO_MAJORITY = 5,     /* a top-tier page: no accessor node holds min_share */
 	IBSP_SKIP_NO_MAPPING = 6,      /* known only by PFN: no (pid, vaddr) to move it by */
 	IBSP_SKIP_UNDECIDED = 7,       /* no majority yet, and too few samples for the fallback */
+	IBSP_SKIP_HYSTERESIS = 8,      /* a top-tier page whose new majority is not yet clear
+					* enough, or not worth a move */
 	IBSP_SKIP__MAX
 };
 
@@ -60,7 +62,8 @@ enum ibsp_reason {
 	IBSP_REASON_CAPACITY_NEXT = 2, /* the first choice was full; the next nearest */
 	IBSP_REASON_LAST_ACCESSOR = 3, /* last-accessor policy */
 	IBSP_REASON_FIXED = 4,	       /* fixed-node policy */
-	IBSP_REASON_REBALANCE = 5,     /* --rebalance: a remote top-tier page to its majority */
+	IBSP_REASON_FOLLOW = 5,	       /* a top-tier page follows its accessors to another node */
+	IBSP_REASON_DEMOTE = 6,	       /* a cold top-tier page makes room for a hotter one */
 	IBSP_REASON__MAX
 };
 
@@ -69,11 +72,10 @@ const char *ibsp_reason__name(enum ibsp_reason why);
 
 /** enum ibsp_pick - what select() makes of a page */
 enum ibsp_pick {
-	IBSP_PICK_NONE = 0,	 /* not a candidate; nothing is counted */
-	IBSP_PICK_SKIP = 1,	 /* not a candidate; counted under the reason select() set */
-	IBSP_PICK_PROMOTE = 2,	 /* a candidate (a lower-tier page, for most policies) */
-	IBSP_PICK_REBALANCE = 3, /* a candidate: a top-tier page to move within the top tier */
-	/* IBSP_PICK_DEMOTE: cold top-tier pages of a node at its watermark (to come). */
+	IBSP_PICK_NONE = 0,    /* not a candidate; nothing is counted */
+	IBSP_PICK_SKIP = 1,    /* not a candidate; counted under the reason select() set */
+	IBSP_PICK_PROMOTE = 2, /* a candidate (a lower-tier page, for most policies) */
+	IBSP_PICK_FOLLOW = 3,  /* a candidate: a top-tier page to move within the top tier */
 };
 
 /** enum ibsp_scope - which pages select() is asked about */
@@ -85,26 +87,27 @@ enum ibsp_scope {
 /** enum ibsp_move_kind - the direction of a decision */
 enum ibsp_move_kind {
 	IBSP_MOVE_PROMOTE = 0, /* to a faster node, or within the top tier */
-	IBSP_MOVE_DEMOTE = 1,  /* reserved for demotion; the engine does not apply it yet */
+	IBSP_MOVE_DEMOTE = 1,  /* to a lower tier, to make room (only through @demote) */
 };
 
 /**
  * struct ibsp_page_view - one page, as a policy sees it (read-only)
  *
- * Node fields are node *indices* into the topology (struct ibsp_topology's
- * @nodes), -1 when unknown; accessor slots index @heat (see
- * struct ibsp_policy_view's @acc_node).
+ * Nodes are node indices into the topology, -1 when unknown; accessor slots
+ * index @heat (see struct ibsp_policy_view's @acc_node).
  */
 struct ibsp_page_view {
 	const uint32_t *heat; /* [nr_acc] decayed accesses per accessor slot, IBSP_HEAT_ONE units */
 	uint64_t total;	      /* the sum of @heat */
 	uint32_t bytes;	      /* 4096, or 2 MiB for a huge-page entry */
-	int node;	      /* where it is (always known to select() and decide()) */
-	int prev_node;	      /* where it was before its last move; -1 */
-	int last_acc;	      /* accessor slot of its latest sample */
-	uint32_t last_move;   /* interval of its last move; 0 = never */
-	uint32_t nr_moves;    /* moves planned for it so far */
-	enum ibsp_pick pick;  /* for decide(): what select() said */
+	struct ibsp_node_idx node;	/* where it is (always known to select() and decide()) */
+	struct ibsp_node_idx prev_node; /* where it was before its last move; -1 */
+	int last_acc;			/* accessor slot of its latest sample */
+	uint32_t last_move;		/* interval of its last move; 0 = never */
+	uint32_t nr_moves;		/* moves planned for it so far */
+	uint32_t idle;			/* intervals since its latest sample (saturates at 255) */
+	int last_reason;		/* enum ibsp_reason of its last move; -1 = never moved */
+	enum ibsp_pick pick;		/* for decide(): what select() said */
 };
 
 /**
@@ -112,27 +115,51 @@ struct ibsp_page_view {
  * for @priv): the nodes, the settings, the policy's argument and state
  */
 struct ibsp_policy_view {
-	const struct ibsp_topology *topo;    /* ids, top tier, distances, by node index */
-	const uint64_t *free_bytes;	     /* [node index] free memory, planned moves counted */
-	const uint64_t *watermark_bytes;     /* [node index] what a destination must keep free */
-	uint32_t nr_acc;		     /* accessor slots: nodes with CPUs */
-	const int8_t *acc_node;		     /* [slot] node index */
-	const struct ibsp_engine_opts *opts; /* thresholds, shares, rebalance */
-	uint32_t interval;		     /* intervals so far, this one included */
-	int arg;			     /* the parsed argument of "name:ARG"; -1 */
-	void *priv;			     /* ops->priv_size bytes, zeroed at the start */
+	const struct ibsp_topology *topo;     /* ids, top tier, distances, by node index */
+	const uint64_t *free_bytes;	      /* [node index] free memory, planned moves counted */
+	const uint64_t *watermark_bytes;      /* [node index] what a destination must keep free */
+	const uint64_t *reclaimable_bytes;    /* [node index] bytes of cold pages the engine may
+					      * demote there to make room (0 without demotion) */
+	uint32_t nr_acc;		      /* accessor slots: nodes with CPUs */
+	const struct ibsp_node_idx *acc_node; /* [slot] the accessor's node */
+	const struct ibsp_engine_opts *opts;  /* thresholds, shares, rebalance */
+	uint32_t interval;		      /* intervals so far, this one included */
+	int arg;			      /* the parsed argument of "name:ARG"; -1 */
+	void *priv;			      /* ops->priv_size bytes, zeroed at the start */
 };
 
-/** ibsp_policy_view__has_room() - can node index @idx take @bytes above its watermark? */
-static inline bool ibsp_policy_view__has_room(const struct ibsp_policy_view *v, int idx,
-					      uint64_t bytes)
+/** ibsp_policy_view__has_room() - can the node at @i take @bytes above its watermark? */
+static inline bool ibsp_policy_view__has_room(const struct ibsp_policy_view *v,
+					      struct ibsp_node_idx i, uint64_t bytes)
 {
-	return v->free_bytes[idx] >= v->watermark_bytes[idx] + bytes;
+	return v->free_bytes[i.idx] >= v->watermark_bytes[i.idx] + bytes;
+}
+
+/**
+ * ibsp_policy_view__can_take() - has the node at @i room for @bytes, now or
+ * once the engine has demoted some of its cold pages?
+ */
+static inline bool ibsp_policy_view__can_take(const struct ibsp_policy_view *v,
+					      struct ibsp_node_idx i, uint64_t bytes)
+{
+	return v->free_bytes[i.idx] + v->reclaimable_bytes[i.idx] >=
+	       v->watermark_bytes[i.idx] + bytes;
+}
+
+/** ibsp_policy_view__slot_of() - the accessor slot of the node at @i, or -1 (no CPUs) */
+static inline int ibsp_policy_view__slot_of(const struct ibsp_policy_view *v,
+					    struct ibsp_node_idx i)
+{
+	for (uint32_t s = 0; s < v->nr_acc; s++) {
+		if (ibsp_node_idx__eq(v->acc_node[s], i))
+			return (int)s;
+	}
+	return -1;
 }
 
 /** struct ibsp_decision - where decide() sends a page */
 struct ibsp_decision {
-	int dst;		  /* node index, or -1: not moved, counted under @skip */
+	struct ibsp_node_idx dst; /* where, or -1: not moved, counted under @skip */
 	enum ibsp_move_kind kind; /* promote (the engine sets it before decide()) */
 	enum ibsp_reason reason;  /* why @dst */
 	enum ibsp_skip skip;	  /* why not, when @dst < 0 */
@@ -153,7 +180,13 @@ struct ibsp_decision {
  *          NULL: never (the engine then does not look for candidates at all)
  * @decide: where candidate @pg should go; called hottest first, @d->dst -1
  *          and @d->kind IBSP_MOVE_PROMOTE on entry. A destination equal to
- *          the page's node means "stay" and is not counted.
+ *          the page's node means "stay" and is not counted. A destination
+ *          without room but with enough reclaimable bytes (can_take()) makes
+ *          the engine demote cold pages there first.
+ * @demote: where cold top-tier page @pg goes when the engine makes room on
+ *          its node (kind IBSP_MOVE_DEMOTE, reason IBSP_REASON_DEMOTE on
+ *          entry): a lower-tier node with room, or -1. NULL: the policy
+ *          never demotes (and the engine never reclaims for it)
  */
 struct ibsp_policy_ops {
 	const char *name;
@@ -164,6 +197,8 @@ struct ibsp_policy_ops {
 	enum ibsp_pick (*select)(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
 				 enum ibsp_skip *skip);
 	void (*decide)(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
+		       struct ibsp_decision *d);
+	void (*demote)(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
 		       struct ibsp_decision *d);
 };
 

@@ -2,8 +2,9 @@
 /*
  * Replay: run the engine over a recording in recorded time, and optionally
  * evaluate placement: the chosen policy, the baselines (last-accessor,
- * fixed-node:F, none) and a hindsight oracle, each on its own simulated
- * placement that starts from the recorded one. See docs/evaluation.md.
+ * fixed-node:F, none) and three hindsight oracles (static, static within
+ * capacity, dynamic), each on its own simulated placement that starts from
+ * the recorded one. See docs/evaluation.md.
  */
 #ifndef IBSP_REPLAY_H
 #define IBSP_REPLAY_H
@@ -15,7 +16,16 @@
 #include "ibsp/engine.h"
 #include "ibsp/perf_file.h"
 
-#define IBSP_EVAL_MAX 6 /* chosen policy, last-accessor, fixed-node, none, oracle */
+/* chosen policy, last-accessor, fixed-node, none, then the oracles */
+#define IBSP_EVAL_MAX 8
+
+/** enum ibsp_oracle_kind - the oracle rows, in order after the policies' */
+enum ibsp_oracle_kind {
+	IBSP_ORACLE_STATIC = 0,	  /* "oracle": each page once, on its best top-tier node */
+	IBSP_ORACLE_CAPACITY = 1, /* "oracle-capacity": the same within capacity */
+	IBSP_ORACLE_DYNAMIC = 2,  /* "oracle-dynamic": each interval's best, within capacity */
+	IBSP_ORACLE__MAX
+};
 
 /** struct ibsp_eval_counts - one policy's placement score over some span */
 struct ibsp_eval_counts {
@@ -44,7 +54,7 @@ struct ibsp_replay_opts {
 	size_t sz;
 	struct ibsp_engine_opts engine; /* the chosen policy; simulate is forced on */
 	const char *top_tier;		/* node list, or NULL for the nodes with CPUs */
-	bool evaluate;			/* run the baselines and the oracle too */
+	bool evaluate;			/* run the baselines and the oracles too */
 	int baseline_fixed_node;	/* the fixed-node baseline's node (default 0) */
 	/* Called for every planned migration of the chosen policy, in order. */
 	int (*on_decision)(void *ctx, const struct ibsp_migration *m);
@@ -74,6 +84,10 @@ struct ibsp_replay_result {
 	struct ibsp_eval_counts eval[IBSP_EVAL_MAX]; /* whole recording */
 	uint64_t eval_pingpong[IBSP_EVAL_MAX];
 	struct ibsp_perf_stats reader; /* the reader's counters (copied) */
+	/* With evaluate: rows [0, nr_policies) are engines, row nr_policies + k oracle k. */
+	uint32_t nr_policies;
+	uint64_t eval_pages_moved[IBSP_EVAL_MAX]; /* distinct pages each row moved */
+	uint64_t eval_moved_twice[IBSP_EVAL_MAX]; /* of those, pages moved more than once */
 };
 
 /**

@@ -41,6 +41,7 @@ struct ibsp_telemetry_counts {
 	/* promotions */
 	uint64_t considered; /* hot pages the policy looked at, summed over its passes */
 	uint64_t planned, planned_bytes;
+	uint64_t demoted, demoted_bytes; /* of @planned: cold pages moved down to make room */
 	uint64_t done, done_bytes; /* pages that reached their destination */
 	uint64_t failed;
 	uint64_t by_errno[IBSP_MIG_ERR__MAX];

@@ -11,10 +11,48 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/** struct ibsp_node_id - a Linux NUMA node id, kept apart from array indices */
+/*
+ * A node is named two ways, and the compiler keeps them apart (as libperf's
+ * struct perf_cpu keeps a CPU number apart from a map index): a node *id* is
+ * Linux's (node2, move_pages' nodes[]); a node *index* is its position in a
+ * topology, which the engine's per-node arrays use. Convert with
+ * ibsp_topology__index_of() and ibsp_topology__node_id(), once, where a value
+ * enters or leaves: ids at the edges (the kernel, files, the user), indices
+ * inside.
+ */
+
+/** struct ibsp_node_id - a Linux NUMA node id; negative: none (a negative errno) */
 struct ibsp_node_id {
 	int id;
 };
+
+/** struct ibsp_node_idx - a node's position in a topology; negative: none */
+struct ibsp_node_idx {
+	int idx;
+};
+
+static inline struct ibsp_node_id ibsp_node_id(int id)
+{
+	return (struct ibsp_node_id){ .id = id };
+}
+
+static inline struct ibsp_node_idx ibsp_node_idx(int idx)
+{
+	return (struct ibsp_node_idx){ .idx = idx };
+}
+
+/* "No node": a decision without a destination, a page of unknown node. */
+#define IBSP_NODE_IDX_NONE ((struct ibsp_node_idx){ .idx = -1 })
+
+static inline bool ibsp_node_idx__valid(struct ibsp_node_idx i)
+{
+	return i.idx >= 0;
+}
+
+static inline bool ibsp_node_idx__eq(struct ibsp_node_idx a, struct ibsp_node_idx b)
+{
+	return a.idx == b.idx;
+}
 
 /** struct ibsp_block_range - @nr memory blocks starting at block index @first */
 struct ibsp_block_range {
@@ -22,32 +60,12 @@ struct ibsp_block_range {
 	uint64_t nr;
 };
 
-/** struct ibsp_topo_node - one NUMA node */
-struct ibsp_topo_node {
-	struct ibsp_node_id node;
-	uint64_t mem_total_kb; /* MemTotal of the node, kB */
-	uint64_t mem_free_kb;  /* MemFree of the node at discovery/recording time, kB */
-	char *cpulist;	       /* kernel cpulist syntax ("0-3,8"); "" for a CPU-less node */
-	uint32_t nr_cpus;      /* number of CPUs in @cpulist */
-	uint32_t nr_ranges;    /* entries in @ranges, sorted by first block */
-	struct ibsp_block_range *ranges;
-	int32_t tier;  /* kernel memory tier (N of memory_tierN, lower is faster); -1 unknown */
-	bool top_tier; /* a promotion destination; see ibsp_topology__set_top_tier() */
-};
-
-/** struct ibsp_topology - all NUMA nodes of a host, sorted by node id */
-struct ibsp_topology {
-	uint32_t nr_nodes;
-	struct ibsp_topo_node *nodes;
-	uint64_t block_size_bytes; /* memory block size; 0 when the block map is unknown */
-	bool has_block_map;	   /* the nodes' @ranges are filled */
-	/*
-	 * SLIT distances by node *index* (position in @nodes, not node id):
-	 * distance[a * nr_nodes + b]. NULL when unknown; use
-	 * ibsp_topology__distance(), which falls back to defaults.
-	 */
-	uint32_t *distance;
-};
+/*
+ * struct ibsp_topology - all NUMA nodes of a host, sorted by node id. Its
+ * layout is private to samplers/host; read it with the accessors below and
+ * build one with samplers/host/topology_build.h.
+ */
+struct ibsp_topology;
 
 /**
  * ibsp_topology__from_sysfs() - read the topology of the running host
@@ -89,52 +107,102 @@ int ibsp_topology__from_host(const char *sysfs_root, struct ibsp_topology **out)
  */
 int ibsp_topology__refresh_free(struct ibsp_topology *topo);
 
-/** ibsp_topology__new() - an empty topology with room for @nr_nodes nodes; NULL+errno on failure */
-struct ibsp_topology *ibsp_topology__new(uint32_t nr_nodes);
-
 /** ibsp_topology__delete() - free a topology; NULL is accepted */
 void ibsp_topology__delete(struct ibsp_topology *topo);
 
-/**
- * ibsp_topology__node_of_paddr() - the node that holds physical address @paddr
- *
- * Return: the node id, or -ENOENT when no block covers @paddr, or -ENODATA
- * when the topology has no block map.
- */
-int ibsp_topology__node_of_paddr(const struct ibsp_topology *topo, uint64_t paddr);
+/** ibsp_topology__nr_nodes() - number of nodes; indices run from 0 to this - 1 */
+uint32_t ibsp_topology__nr_nodes(const struct ibsp_topology *topo);
+
+/** ibsp_topology__node_id() - the id of the node at index @i; -ENOENT out of range */
+struct ibsp_node_id ibsp_topology__node_id(const struct ibsp_topology *topo,
+					   struct ibsp_node_idx i);
 
 /**
- * ibsp_topology__node_of_cpu() - the node whose cpulist holds @cpu
+ * ibsp_topology__index_of() - the index of node @id
  *
- * Return: the node id, or -ENOENT.
+ * Return: the index, or -ENOENT (in .idx) when @topo has no node @id.
  */
-int ibsp_topology__node_of_cpu(const struct ibsp_topology *topo, int cpu);
+struct ibsp_node_idx ibsp_topology__index_of(const struct ibsp_topology *topo,
+					     struct ibsp_node_id id);
+
+/*
+ * What a topology knows of the node at index @i. Out of range, each says
+ * "nothing": 0, "", NULL, -1 or false.
+ */
+
+/** ibsp_topology__cpulist() - its CPUs in kernel cpulist syntax ("0-3,8"); "" when CPU-less */
+const char *ibsp_topology__cpulist(const struct ibsp_topology *topo, struct ibsp_node_idx i);
+
+/** ibsp_topology__nr_cpus() - number of CPUs in its cpulist */
+uint32_t ibsp_topology__nr_cpus(const struct ibsp_topology *topo, struct ibsp_node_idx i);
+
+/** ibsp_topology__mem_total_kb() - its MemTotal, kB */
+uint64_t ibsp_topology__mem_total_kb(const struct ibsp_topology *topo, struct ibsp_node_idx i);
+
+/** ibsp_topology__mem_free_kb() - its MemFree at discovery, recording or last refresh, kB */
+uint64_t ibsp_topology__mem_free_kb(const struct ibsp_topology *topo, struct ibsp_node_idx i);
+
+/** ibsp_topology__tier() - its kernel memory tier (N of memory_tierN, lower is faster); -1 unknown */
+int32_t ibsp_topology__tier(const struct ibsp_topology *topo, struct ibsp_node_idx i);
+
+/** ibsp_topology__is_top_tier() - a promotion destination? See ibsp_topology__set_top_tier() */
+bool ibsp_topology__is_top_tier(const struct ibsp_topology *topo, struct ibsp_node_idx i);
+
+/** ibsp_topology__nr_ranges() - entries of ibsp_topology__ranges() */
+uint32_t ibsp_topology__nr_ranges(const struct ibsp_topology *topo, struct ibsp_node_idx i);
+
+/** ibsp_topology__ranges() - its memory blocks, sorted by first block and disjoint */
+const struct ibsp_block_range *ibsp_topology__ranges(const struct ibsp_topology *topo,
+						     struct ibsp_node_idx i);
+
+/** ibsp_topology__has_block_map() - the nodes' memory block ranges are known */
+bool ibsp_topology__has_block_map(const struct ibsp_topology *topo);
+
+/** ibsp_topology__block_size_bytes() - the memory block size; 0 when unknown */
+uint64_t ibsp_topology__block_size_bytes(const struct ibsp_topology *topo);
 
 /**
- * ibsp_topology__cpu_node_map() - a CPU -> node array for CPUs 0..@nr_cpus-1
- * @out: receives a malloc'd array; -1 for a CPU no node lists
- *
- * For per-sample lookups: ibsp_topology__node_of_cpu() parses cpulists.
- *
- * Return: 0 or -ENOMEM.
+ * ibsp_topology__has_distances() - the SLIT distance matrix is known (from the
+ * host or the recording); without it ibsp_topology__distance() gives defaults
  */
-int ibsp_topology__cpu_node_map(const struct ibsp_topology *topo, uint32_t nr_cpus, int **out);
-
-/**
- * ibsp_topology__index_of() - position of node @node_id in @topo->nodes
- *
- * Return: the index, or -ENOENT.
- */
-int ibsp_topology__index_of(const struct ibsp_topology *topo, int node_id);
+bool ibsp_topology__has_distances(const struct ibsp_topology *topo);
 
 /**
  * ibsp_topology__distance() - SLIT distance between the nodes at indices @a and @b
  *
  * Without a distance matrix (perf's own recordings carry none) it returns
  * 10 for a == b, 20 between two nodes that both have CPUs, and 30 when one
- * of them is CPU-less (the values QEMU and most firmware use).
+ * of them is CPU-less (the values QEMU and most firmware use). UINT32_MAX
+ * for an index out of range.
  */
-uint32_t ibsp_topology__distance(const struct ibsp_topology *topo, uint32_t a, uint32_t b);
+uint32_t ibsp_topology__distance(const struct ibsp_topology *topo, struct ibsp_node_idx a,
+				 struct ibsp_node_idx b);
+
+/**
+ * ibsp_topology__node_of_paddr() - the node that holds physical address @paddr
+ *
+ * Return: the node id, or (in .id) -ENOENT when no block covers @paddr, or
+ * -ENODATA when the topology has no block map.
+ */
+struct ibsp_node_id ibsp_topology__node_of_paddr(const struct ibsp_topology *topo, uint64_t paddr);
+
+/**
+ * ibsp_topology__node_of_cpu() - the node whose cpulist holds @cpu
+ *
+ * Return: the node id, or -ENOENT (in .id).
+ */
+struct ibsp_node_id ibsp_topology__node_of_cpu(const struct ibsp_topology *topo, int cpu);
+
+/**
+ * ibsp_topology__cpu_node_map() - a CPU -> node id array for CPUs 0..@nr_cpus-1
+ * @out: receives a malloc'd array; id -1 for a CPU no node lists
+ *
+ * For per-sample lookups: ibsp_topology__node_of_cpu() parses cpulists.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int ibsp_topology__cpu_node_map(const struct ibsp_topology *topo, uint32_t nr_cpus,
+				struct ibsp_node_id **out);
 
 /**
  * ibsp_topology__set_top_tier() - choose the promotion destinations

@@ -12,15 +12,7 @@
 
 #include "perf_abi.h"
 #include "perf_features_internal.h"
-#include "util.h"
-
-static struct ibsp_topo_node *topo_find(struct ibsp_topology *t, int id)
-{
-	for (uint32_t i = 0; i < t->nr_nodes; i++)
-		if (t->nodes[i].node.id == id)
-			return &t->nodes[i];
-	return NULL;
-}
+#include "topology_build.h"
 
 int ibsp_feature_parse_numa(struct ibsp_fcur *c, struct ibsp_recording_info *info)
 {
@@ -35,13 +27,14 @@ int ibsp_feature_parse_numa(struct ibsp_fcur *c, struct ibsp_recording_info *inf
 	if (!t)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < nr; i++) {
-		struct ibsp_topo_node *n = &t->nodes[i];
+		struct ibsp_node_idx idx = ibsp_node_idx((int)i);
+		uint64_t total_kb, free_kb;
 		uint32_t id;
 		char *list = NULL;
 
 		if ((ret = ibsp_fcur__u32(c, "node", &id)) ||
-		    (ret = ibsp_fcur__u64(c, "mem_total", &n->mem_total_kb)) ||
-		    (ret = ibsp_fcur__u64(c, "mem_free", &n->mem_free_kb)) ||
+		    (ret = ibsp_fcur__u64(c, "mem_total", &total_kb)) ||
+		    (ret = ibsp_fcur__u64(c, "mem_free", &free_kb)) ||
 		    (ret = ibsp_fcur__str(c, "cpulist", &list)))
 			goto err;
 		if (id > INT32_MAX) {
@@ -49,8 +42,9 @@ int ibsp_feature_parse_numa(struct ibsp_fcur *c, struct ibsp_recording_info *inf
 			ret = ibsp_fcur__bad(c, "node", "is not a valid node id");
 			goto err;
 		}
-		n->node.id = (int)id;
-		ret = ibsp_topo_node__set_cpulist(n, list);
+		ibsp_topology__set_node_id(t, idx, ibsp_node_id((int)id));
+		ibsp_topology__set_mem_kb(t, idx, total_kb, free_kb);
+		ret = ibsp_topology__set_cpulist(t, idx, list);
 		free(list);
 		if (ret) {
 			ret = ibsp_fcur__bad(c, "cpulist", "is not a CPU list");
@@ -67,27 +61,15 @@ err:
 }
 
 /* The node of id @id, added CPU-less when NUMA_TOPOLOGY did not list it (memory-only). */
-static struct ibsp_topo_node *node_or_new(struct ibsp_topology *t, int id, int *err)
+static int node_or_new(struct ibsp_topology *t, struct ibsp_node_id id, struct ibsp_node_idx *idx)
 {
-	struct ibsp_topo_node *n = topo_find(t, id), *nn;
-
-	if (n)
-		return n;
-	nn = reallocarray(t->nodes, t->nr_nodes + 1, sizeof(*t->nodes));
-	*err = -ENOMEM;
-	if (!nn)
-		return NULL;
-	t->nodes = nn;
-	n = &t->nodes[t->nr_nodes++];
-	memset(n, 0, sizeof(*n));
-	n->node.id = id;
-	*err = ibsp_topo_node__set_cpulist(n, "");
-	return *err ? NULL : n;
+	*idx = ibsp_topology__index_of(t, id);
+	return ibsp_node_idx__valid(*idx) ? 0 : ibsp_topology__add_node(t, id, idx);
 }
 
 /* The set bits of a node's block bitmap (@words u64s, @nbits valid) as block ranges. */
-static int add_block_bits(struct ibsp_fcur *c, struct ibsp_topo_node *n, const uint8_t *bm,
-			  uint64_t words, uint64_t nbits)
+static int add_block_bits(struct ibsp_fcur *c, struct ibsp_topology *t, struct ibsp_node_idx n,
+			  const uint8_t *bm, uint64_t words, uint64_t nbits)
 {
 	/* Walk runs of set bits a word at a time: zero words cost nothing. */
 	for (uint64_t wi = 0; wi < words; wi++) {
@@ -100,7 +82,7 @@ static int add_block_bits(struct ibsp_fcur *c, struct ibsp_topo_node *n, const u
 			unsigned int lo = (unsigned int)__builtin_ctzll(w);
 			uint64_t rest = ~(w >> lo);
 			unsigned int run = rest ? (unsigned int)__builtin_ctzll(rest) : 64 - lo;
-			int ret = ibsp_topo_node__add_range(n, wi * 64 + lo, run);
+			int ret = ibsp_topology__add_range(t, n, wi * 64 + lo, run);
 
 			if (ret == -E2BIG)
 				return ibsp_fcur__bad(c, "bitmap",
@@ -138,7 +120,7 @@ int ibsp_feature_parse_mem_topology(struct ibsp_fcur *c, struct ibsp_recording_i
 	}
 	for (uint64_t i = 0; i < nr; i++) {
 		uint64_t node, nbits, nbits2, words;
-		struct ibsp_topo_node *n;
+		struct ibsp_node_idx n;
 		const uint8_t *bm;
 
 		if ((ret = ibsp_fcur__u64(c, "node", &node)) ||
@@ -153,14 +135,11 @@ int ibsp_feature_parse_mem_topology(struct ibsp_fcur *c, struct ibsp_recording_i
 		if ((ret = ibsp_fcur__count(c, "bitmap", words, 8)) ||
 		    (ret = ibsp_fcur__take(c, "bitmap", (size_t)words * 8, &bm)))
 			return ret;
-		n = node_or_new(t, (int)node, &ret);
-		if (!n)
-			return ret;
-		if ((ret = add_block_bits(c, n, bm, words, nbits)))
+		if ((ret = node_or_new(t, ibsp_node_id((int)node), &n)) ||
+		    (ret = add_block_bits(c, t, n, bm, words, nbits)))
 			return ret;
 	}
-	t->block_size_bytes = bsize;
-	t->has_block_map = true;
+	ibsp_topology__set_block_size(t, bsize);
 	return 0;
 }
 
@@ -172,13 +151,13 @@ static int check_node_ids(struct ibsp_fcur *c, const struct ibsp_topology *t, ui
 
 	for (uint32_t i = 0; i < nr; i++) {
 		uint32_t id;
+		int want = ibsp_topology__node_id(t, ibsp_node_idx((int)i)).id;
 
 		if ((ret = ibsp_fcur__u32(c, "node", &id)))
 			return ret;
-		if (id != (uint32_t)t->nodes[i].node.id) {
+		if (id != (uint32_t)want) {
 			snprintf(why, sizeof(why),
-				 "is %u; NUMA_TOPOLOGY has node %d at position %u", id,
-				 t->nodes[i].node.id, i);
+				 "is %u; NUMA_TOPOLOGY has node %d at position %u", id, want, i);
 			return ibsp_fcur__bad(c, "node", why);
 		}
 	}
@@ -203,8 +182,9 @@ static int read_ibsp_topo_header(struct ibsp_fcur *c, const struct ibsp_topology
 	if (!t)
 		return ibsp_fcur__bad(c, "nr_nodes",
 				      "comes without a NUMA_TOPOLOGY feature before it");
-	if (nr != t->nr_nodes) {
-		snprintf(why, sizeof(why), "is %u; NUMA_TOPOLOGY has %u nodes", nr, t->nr_nodes);
+	if (nr != ibsp_topology__nr_nodes(t)) {
+		snprintf(why, sizeof(why), "is %u; NUMA_TOPOLOGY has %u nodes", nr,
+			 ibsp_topology__nr_nodes(t));
 		return ibsp_fcur__bad(c, "nr_nodes", why);
 	}
 	if ((ret = ibsp_fcur__u32(c, "flags", flags)))
@@ -236,7 +216,7 @@ static int read_tiers(struct ibsp_fcur *c, int32_t *tier, uint32_t nr)
 	return 0;
 }
 
-/* The nr x nr distance matrix into t->distance. */
+/* The nr x nr distance matrix into @t. */
 static int read_distances(struct ibsp_fcur *c, struct ibsp_topology *t, uint32_t nr)
 {
 	uint32_t *dist = malloc(nr ? (size_t)nr * nr * 4 : 1);
@@ -245,14 +225,13 @@ static int read_distances(struct ibsp_fcur *c, struct ibsp_topology *t, uint32_t
 
 	if (!dist)
 		return -ENOMEM;
-	if ((ret = ibsp_fcur__take(c, "distance", (size_t)nr * nr * 4, &p))) {
-		free(dist);
-		return ret;
+	ret = ibsp_fcur__take(c, "distance", (size_t)nr * nr * 4, &p);
+	if (!ret) {
+		memcpy(dist, p, (size_t)nr * nr * 4); /* the section need not be aligned */
+		ret = ibsp_topology__set_distances(t, dist);
 	}
-	memcpy(dist, p, (size_t)nr * nr * 4);
-	free(t->distance);
-	t->distance = dist;
-	return 0;
+	free(dist);
+	return ret;
 }
 
 /*
@@ -269,7 +248,7 @@ int ibsp_feature_parse_ibsp_topology(struct ibsp_fcur *c, struct ibsp_recording_
 
 	if ((ret = read_ibsp_topo_header(c, t, &flags)))
 		return ret;
-	nr = t->nr_nodes;
+	nr = ibsp_topology__nr_nodes(t);
 	if ((ret = check_node_ids(c, t, nr)))
 		return ret;
 	tier = calloc(nr ? nr : 1, sizeof(*tier));
@@ -279,7 +258,7 @@ int ibsp_feature_parse_ibsp_topology(struct ibsp_fcur *c, struct ibsp_recording_
 	if (!ret && (flags & IBSP_TOPO_FEAT_HAS_DISTANCE))
 		ret = read_distances(c, t, nr);
 	for (uint32_t i = 0; !ret && i < nr; i++)
-		t->nodes[i].tier = tier[i];
+		ibsp_topology__set_tier(t, ibsp_node_idx((int)i), tier[i]);
 	free(tier);
 	return ret;
 }

@@ -63,41 +63,47 @@ static void w_str(struct wbuf *b, const char *s)
 
 static void build_numa(struct wbuf *b, const struct ibsp_topology *t)
 {
-	w_u32(b, t->nr_nodes);
-	for (uint32_t i = 0; i < t->nr_nodes; i++) {
-		const struct ibsp_topo_node *n = &t->nodes[i];
+	uint32_t nr = ibsp_topology__nr_nodes(t);
 
-		w_u32(b, (uint32_t)n->node.id);
-		w_u64(b, n->mem_total_kb);
-		w_u64(b, n->mem_free_kb);
-		w_str(b, n->cpulist ? n->cpulist : "");
+	w_u32(b, nr);
+	for (uint32_t i = 0; i < nr; i++) {
+		struct ibsp_node_idx n = ibsp_node_idx((int)i);
+
+		w_u32(b, (uint32_t)ibsp_topology__node_id(t, n).id);
+		w_u64(b, ibsp_topology__mem_total_kb(t, n));
+		w_u64(b, ibsp_topology__mem_free_kb(t, n));
+		w_str(b, ibsp_topology__cpulist(t, n));
 	}
 }
 
 static void build_mem_topology(struct wbuf *b, const struct ibsp_topology *t)
 {
+	uint32_t nr = ibsp_topology__nr_nodes(t);
+
 	w_u64(b, 1);
-	w_u64(b, t->block_size_bytes);
-	w_u64(b, t->nr_nodes);
-	for (uint32_t i = 0; i < t->nr_nodes; i++) {
-		const struct ibsp_topo_node *n = &t->nodes[i];
+	w_u64(b, ibsp_topology__block_size_bytes(t));
+	w_u64(b, nr);
+	for (uint32_t i = 0; i < nr; i++) {
+		struct ibsp_node_idx n = ibsp_node_idx((int)i);
+		const struct ibsp_block_range *ranges = ibsp_topology__ranges(t, n);
+		uint32_t nr_ranges = ibsp_topology__nr_ranges(t, n);
 		uint64_t nbits = 0, words;
 
-		if (n->nr_ranges) {
-			const struct ibsp_block_range *last = &n->ranges[n->nr_ranges - 1];
+		if (nr_ranges) {
+			const struct ibsp_block_range *last = &ranges[nr_ranges - 1];
 
 			nbits = last->first + last->nr;
 		}
 		words = (nbits + 63) / 64;
-		w_u64(b, (uint64_t)n->node.id);
+		w_u64(b, (uint64_t)ibsp_topology__node_id(t, n).id);
 		w_u64(b, nbits);
 		w_u64(b, nbits);
 		/* ranges are sorted and disjoint: one pass over them fills the words in order */
 		uint64_t word = 0, wi = 0;
 
-		for (uint32_t r = 0; r < n->nr_ranges; r++) {
-			for (uint64_t bit = n->ranges[r].first;
-			     bit < n->ranges[r].first + n->ranges[r].nr; bit++) {
+		for (uint32_t r = 0; r < nr_ranges; r++) {
+			for (uint64_t bit = ranges[r].first; bit < ranges[r].first + ranges[r].nr;
+			     bit++) {
 				for (; wi < bit / 64; wi++, word = 0)
 					w_u64(b, word);
 				word |= 1ULL << (bit % 64);
@@ -127,21 +133,25 @@ static void build_event_desc(struct wbuf *b, const struct ibsp_event_desc *ev, u
 /* Distances and tiers (docs/perf-data.md); 0 when neither is known. */
 static int build_ibsp_topology(struct wbuf *b, const struct ibsp_topology *t)
 {
-	bool any_tier = false;
+	uint32_t nr = ibsp_topology__nr_nodes(t);
+	bool dist = ibsp_topology__has_distances(t), any_tier = false;
 
-	for (uint32_t i = 0; i < t->nr_nodes; i++)
-		any_tier |= t->nodes[i].tier >= 0;
-	if (!t->distance && !any_tier)
+	for (uint32_t i = 0; i < nr; i++)
+		any_tier |= ibsp_topology__tier(t, ibsp_node_idx((int)i)) >= 0;
+	if (!dist && !any_tier)
 		return 0;
 	w_u32(b, IBSP_TOPO_FEAT_VERSION);
-	w_u32(b, t->nr_nodes);
-	w_u32(b, t->distance ? IBSP_TOPO_FEAT_HAS_DISTANCE : 0);
-	for (uint32_t i = 0; i < t->nr_nodes; i++)
-		w_u32(b, (uint32_t)t->nodes[i].node.id);
-	for (uint32_t i = 0; i < t->nr_nodes; i++)
-		w_u32(b, (uint32_t)t->nodes[i].tier);
-	if (t->distance)
-		w_put(b, t->distance, (size_t)t->nr_nodes * t->nr_nodes * sizeof(*t->distance));
+	w_u32(b, nr);
+	w_u32(b, dist ? IBSP_TOPO_FEAT_HAS_DISTANCE : 0);
+	for (uint32_t i = 0; i < nr; i++)
+		w_u32(b, (uint32_t)ibsp_topology__node_id(t, ibsp_node_idx((int)i)).id);
+	for (uint32_t i = 0; i < nr; i++)
+		w_u32(b, (uint32_t)ibsp_topology__tier(t, ibsp_node_idx((int)i)));
+	for (uint32_t a = 0; dist && a < nr; a++) {
+		for (uint32_t k = 0; k < nr; k++)
+			w_u32(b, ibsp_topology__distance(t, ibsp_node_idx((int)a),
+							 ibsp_node_idx((int)k)));
+	}
 	return 1;
 }
 
@@ -246,7 +256,7 @@ static int build_one(struct wbuf *b, unsigned int bit, const struct ibsp_recordi
 	case HEADER_PMU_MAPPINGS:
 		return build_pmu_mappings(b, info);
 	case HEADER_MEM_TOPOLOGY:
-		if (!topo || !topo->has_block_map)
+		if (!topo || !ibsp_topology__has_block_map(topo))
 			return 0;
 		build_mem_topology(b, topo);
 		return 1;

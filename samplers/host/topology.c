@@ -16,8 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ibsp/topology.h"
 #include "log_print.h"
+#include "topology_build.h"
+#include "topology_internal.h"
 #include "util.h"
 
 struct ibsp_topology *ibsp_topology__new(uint32_t nr_nodes)
@@ -96,7 +97,12 @@ static int count_cb(int cpu, void *ctx)
 	return 0;
 }
 
-int ibsp_topo_node__set_cpulist(struct ibsp_topo_node *n, const char *list)
+static struct ibsp_topo_node *node_at(struct ibsp_topology *t, struct ibsp_node_idx i)
+{
+	return i.idx >= 0 && (uint32_t)i.idx < t->nr_nodes ? &t->nodes[i.idx] : NULL;
+}
+
+static int node_set_cpulist(struct ibsp_topo_node *n, const char *list)
 {
 	size_t len = strcspn(list, "\n");
 	uint32_t nr = 0;
@@ -114,7 +120,14 @@ int ibsp_topo_node__set_cpulist(struct ibsp_topo_node *n, const char *list)
 	return 0;
 }
 
-int ibsp_topo_node__add_range(struct ibsp_topo_node *n, uint64_t first, uint64_t nr)
+int ibsp_topology__set_cpulist(struct ibsp_topology *t, struct ibsp_node_idx i, const char *list)
+{
+	struct ibsp_topo_node *n = node_at(t, i);
+
+	return n ? node_set_cpulist(n, list) : -ENOENT;
+}
+
+static int node_add_range(struct ibsp_topo_node *n, uint64_t first, uint64_t nr)
 {
 	struct ibsp_block_range *r;
 
@@ -143,9 +156,87 @@ int ibsp_topo_node__add_range(struct ibsp_topo_node *n, uint64_t first, uint64_t
 	return 0;
 }
 
-int ibsp_topo_node__add_block(struct ibsp_topo_node *n, uint64_t block)
+int ibsp_topology__add_range(struct ibsp_topology *t, struct ibsp_node_idx i, uint64_t first,
+			     uint64_t nr)
 {
-	return ibsp_topo_node__add_range(n, block, 1);
+	struct ibsp_topo_node *n = node_at(t, i);
+
+	return n ? node_add_range(n, first, nr) : -ENOENT;
+}
+
+int ibsp_topology__add_node(struct ibsp_topology *t, struct ibsp_node_id id,
+			    struct ibsp_node_idx *out)
+{
+	struct ibsp_topo_node *nn = reallocarray(t->nodes, t->nr_nodes + 1, sizeof(*t->nodes));
+	struct ibsp_topo_node *n;
+
+	if (!nn)
+		return -ENOMEM;
+	t->nodes = nn;
+	n = &t->nodes[t->nr_nodes];
+	*n = (struct ibsp_topo_node){ .node = id, .tier = -1 };
+	if (node_set_cpulist(n, ""))
+		return -ENOMEM;
+	/* The distance matrix, if any, is for the old count; forget it. */
+	free(t->distance);
+	t->distance = NULL;
+	*out = ibsp_node_idx((int)t->nr_nodes++);
+	return 0;
+}
+
+int ibsp_topology__set_node_id(struct ibsp_topology *t, struct ibsp_node_idx i,
+			       struct ibsp_node_id id)
+{
+	struct ibsp_topo_node *n = node_at(t, i);
+
+	if (!n)
+		return -ENOENT;
+	n->node = id;
+	return 0;
+}
+
+int ibsp_topology__set_mem_kb(struct ibsp_topology *t, struct ibsp_node_idx i, uint64_t total_kb,
+			      uint64_t free_kb)
+{
+	struct ibsp_topo_node *n = node_at(t, i);
+
+	if (!n)
+		return -ENOENT;
+	n->mem_total_kb = total_kb;
+	n->mem_free_kb = free_kb;
+	return 0;
+}
+
+int ibsp_topology__set_tier(struct ibsp_topology *t, struct ibsp_node_idx i, int32_t tier)
+{
+	struct ibsp_topo_node *n = node_at(t, i);
+
+	if (!n)
+		return -ENOENT;
+	n->tier = tier;
+	return 0;
+}
+
+void ibsp_topology__set_block_size(struct ibsp_topology *t, uint64_t bytes)
+{
+	t->block_size_bytes = bytes;
+	t->has_block_map = bytes != 0;
+}
+
+int ibsp_topology__set_distances(struct ibsp_topology *t, const uint32_t *dist)
+{
+	size_t size = (size_t)t->nr_nodes * t->nr_nodes * sizeof(*dist);
+	uint32_t *m = NULL;
+
+	if (dist) {
+		m = malloc(size ? size : 1);
+		if (!m)
+			return -ENOMEM;
+		memcpy(m, dist, size);
+	}
+	free(t->distance);
+	t->distance = m;
+	return 0;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -191,7 +282,7 @@ static int read_node_blocks(const char *dir, struct ibsp_topo_node *n)
 	if (nr) /* a memory-less node has no blocks, and qsort(NULL, 0) is undefined */
 		qsort(blocks, nr, sizeof(*blocks), cmp_u64);
 	for (uint64_t i = 0; i < nr && !ret; i++)
-		ret = ibsp_topo_node__add_block(n, blocks[i]);
+		ret = node_add_range(n, blocks[i], 1);
 out:
 	closedir(d);
 	free(blocks);
@@ -296,7 +387,7 @@ int ibsp_topology__from_sysfs(const char *root, struct ibsp_topology **out)
 			pr_err("%s: cannot read: %s\n", path, strerror(-ret));
 			goto err;
 		}
-		ret = ibsp_topo_node__set_cpulist(n, buf);
+		ret = node_set_cpulist(n, buf);
 		if (ret) {
 			pr_err("%s: malformed cpulist '%s'\n", path, buf);
 			goto err;

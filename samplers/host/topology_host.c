@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ibsp/topology.h"
 #include "log_print.h"
+#include "topology_internal.h"
 #include "util.h"
 
 int ibsp_topology__distance_from_hwloc(struct ibsp_topology *t)
@@ -59,14 +59,15 @@ int ibsp_topology__distance_from_hwloc(struct ibsp_topology *t)
 	}
 	/* d->objs is not in os_index order: map each object to our node index. */
 	for (unsigned int i = 0; i < d->nbobjs; i++) {
-		int k = ibsp_topology__index_of(t, (int)d->objs[i]->os_index);
+		struct ibsp_node_idx k =
+		    ibsp_topology__index_of(t, ibsp_node_id((int)d->objs[i]->os_index));
 
-		if (k < 0) {
+		if (!ibsp_node_idx__valid(k)) {
 			pr_warn("hwloc: NUMA node %u is not online in sysfs; using sysfs\n",
 				d->objs[i]->os_index);
 			goto out;
 		}
-		idx[i] = (uint32_t)k;
+		idx[i] = (uint32_t)k.idx;
 	}
 	for (unsigned int i = 0; i < d->nbobjs; i++) {
 		for (unsigned int j = 0; j < d->nbobjs; j++) {
@@ -173,16 +174,18 @@ struct tier_mark {
 static int tier_mark_cb(int node, void *ctx)
 {
 	struct tier_mark *tm = ctx;
-	int k = ibsp_topology__index_of(tm->t, node);
+	struct ibsp_node_idx k = ibsp_topology__index_of(tm->t, ibsp_node_id(node));
+	struct ibsp_topo_node *n;
 
-	if (k < 0)
+	if (!ibsp_node_idx__valid(k))
 		return 0; /* not online: tiers list memory nodes, which are */
-	if (tm->t->nodes[k].tier >= 0) {
+	n = &tm->t->nodes[k.idx];
+	if (n->tier >= 0) {
 		tm->dup = node;
-		tm->dup_tier = tm->t->nodes[k].tier;
+		tm->dup_tier = n->tier;
 		return 1;
 	}
-	tm->t->nodes[k].tier = tm->tier;
+	n->tier = tm->tier;
 	return 0;
 }
 

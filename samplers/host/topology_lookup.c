@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "ibsp/topology.h"
 #include "log_print.h"
+#include "topology_internal.h"
 
 struct find_cpu {
 	int cpu;
@@ -24,24 +24,24 @@ static int find_cb(int cpu, void *ctx)
 	return cpu == ((struct find_cpu *)ctx)->cpu;
 }
 
-int ibsp_topology__node_of_cpu(const struct ibsp_topology *t, int cpu)
+struct ibsp_node_id ibsp_topology__node_of_cpu(const struct ibsp_topology *t, int cpu)
 {
 	struct find_cpu f = { .cpu = cpu };
 
 	for (uint32_t i = 0; i < t->nr_nodes; i++) {
 		if (t->nodes[i].cpulist &&
 		    ibsp_cpulist__parse(t->nodes[i].cpulist, find_cb, &f) == 1)
-			return t->nodes[i].node.id;
+			return t->nodes[i].node;
 	}
-	return -ENOENT;
+	return ibsp_node_id(-ENOENT);
 }
 
-int ibsp_topology__node_of_paddr(const struct ibsp_topology *t, uint64_t paddr)
+struct ibsp_node_id ibsp_topology__node_of_paddr(const struct ibsp_topology *t, uint64_t paddr)
 {
 	uint64_t block;
 
 	if (!t->has_block_map || !t->block_size_bytes)
-		return -ENODATA;
+		return ibsp_node_id(-ENODATA);
 	block = paddr / t->block_size_bytes;
 	for (uint32_t i = 0; i < t->nr_nodes; i++) {
 		const struct ibsp_topo_node *n = &t->nodes[i];
@@ -56,18 +56,18 @@ int ibsp_topology__node_of_paddr(const struct ibsp_topology *t, uint64_t paddr)
 			else if (block >= r->first + r->nr)
 				lo = mid + 1;
 			else
-				return n->node.id;
+				return n->node;
 		}
 	}
-	return -ENOENT;
+	return ibsp_node_id(-ENOENT);
 }
 
 static int fill_cb(int cpu, void *ctx)
 {
 	struct {
-		int *map;
+		struct ibsp_node_id *map;
 		uint32_t nr;
-		int node;
+		struct ibsp_node_id node;
 	} *f = ctx;
 
 	if ((uint32_t)cpu < f->nr)
@@ -75,21 +75,22 @@ static int fill_cb(int cpu, void *ctx)
 	return 0;
 }
 
-int ibsp_topology__cpu_node_map(const struct ibsp_topology *t, uint32_t nr_cpus, int **out)
+int ibsp_topology__cpu_node_map(const struct ibsp_topology *t, uint32_t nr_cpus,
+				struct ibsp_node_id **out)
 {
 	struct {
-		int *map;
+		struct ibsp_node_id *map;
 		uint32_t nr;
-		int node;
+		struct ibsp_node_id node;
 	} f = { .nr = nr_cpus };
 
-	f.map = malloc((nr_cpus ? nr_cpus : 1) * sizeof(int));
+	f.map = malloc((nr_cpus ? nr_cpus : 1) * sizeof(*f.map));
 	if (!f.map)
 		return -ENOMEM;
 	for (uint32_t c = 0; c < nr_cpus; c++)
-		f.map[c] = -1;
+		f.map[c] = ibsp_node_id(-1);
 	for (uint32_t i = 0; i < t->nr_nodes; i++) {
-		f.node = t->nodes[i].node.id;
+		f.node = t->nodes[i].node;
 		if (t->nodes[i].cpulist)
 			ibsp_cpulist__parse(t->nodes[i].cpulist, fill_cb, &f);
 	}
@@ -97,17 +98,20 @@ int ibsp_topology__cpu_node_map(const struct ibsp_topology *t, uint32_t nr_cpus,
 	return 0;
 }
 
-int ibsp_topology__index_of(const struct ibsp_topology *t, int node_id)
+struct ibsp_node_idx ibsp_topology__index_of(const struct ibsp_topology *t, struct ibsp_node_id id)
 {
 	for (uint32_t i = 0; i < t->nr_nodes; i++) {
-		if (t->nodes[i].node.id == node_id)
-			return (int)i;
+		if (t->nodes[i].node.id == id.id)
+			return ibsp_node_idx((int)i);
 	}
-	return -ENOENT;
+	return ibsp_node_idx(-ENOENT);
 }
 
-uint32_t ibsp_topology__distance(const struct ibsp_topology *t, uint32_t a, uint32_t b)
+uint32_t ibsp_topology__distance(const struct ibsp_topology *t, struct ibsp_node_idx ia,
+				 struct ibsp_node_idx ib)
 {
+	uint32_t a = (uint32_t)ia.idx, b = (uint32_t)ib.idx;
+
 	if (a >= t->nr_nodes || b >= t->nr_nodes)
 		return UINT32_MAX;
 	if (t->distance)
@@ -125,13 +129,13 @@ struct top_mark {
 static int top_mark_cb(int node, void *ctx)
 {
 	struct top_mark *m = ctx;
-	int idx = ibsp_topology__index_of(m->t, node);
+	struct ibsp_node_idx idx = ibsp_topology__index_of(m->t, ibsp_node_id(node));
 
-	if (idx < 0) {
+	if (!ibsp_node_idx__valid(idx)) {
 		m->bad = node;
 		return 1;
 	}
-	m->t->nodes[idx].top_tier = true;
+	m->t->nodes[idx.idx].top_tier = true;
 	return 0;
 }
 

@@ -33,19 +33,4 @@ int ibsp_pwrite_all(int fd, const void *p, size_t n, uint64_t off);
 /* Every number of a cpulist-syntax @list, in text order, in a malloc'd array. 0 or -errno. */
 int ibsp_cpulist__to_array(const char *list, int **ids, uint32_t *nr);
 
-int ibsp_topo_node__set_cpulist(struct ibsp_topo_node *n, const char *list);
-/* A node's block ranges are few on real hosts (holes in the map); more means a hostile file. */
-#define IBSP_TOPO_MAX_RANGES (1u << 16)
-
-/* Append blocks in ascending order, merging with the last range. -EINVAL out of order, -E2BIG. */
-int ibsp_topo_node__add_range(struct ibsp_topo_node *n, uint64_t first, uint64_t nr);
-int ibsp_topo_node__add_block(struct ibsp_topo_node *n, uint64_t block);
-
-/*
- * The SLIT matrix from hwloc (which honours HWLOC_FSROOT; tests use that) into
- * @t->distance, mapping hwloc's objects to @t's nodes by os_index. -ENODATA
- * when hwloc has none or its nodes are not @t's (logged), -ENOMEM.
- */
-int ibsp_topology__distance_from_hwloc(struct ibsp_topology *t);
-
 #endif

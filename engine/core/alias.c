@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+/*
+ * One page, one entry. A sample with a physical address heats the page's
+ * PFN entry; a sample of the same page without one (IBS drops
+ * DcPhyAddrValid now and then, a page-fault sample has none) can only be
+ * keyed by (pid, virtual page), KEY_VIRT, and would heat a second entry
+ * that has no node in a recording and splits the page's heat live.
+ *
+ * At the start of every interval pass, while the table holds KEY_VIRT
+ * entries, each PFN entry's alias (the pid and page-aligned vaddr of its
+ * latest accessor, HE_ALIAS) names the KEY_VIRT key the same page would
+ * have without its PFN: that entry, when present, is folded into the PFN
+ * entry (heat added per accessor node, the latest accessor and the idle
+ * count from the side sampled last, the move history from the later move)
+ * and deleted.
+ *
+ * The limit: a PFN entry remembers only its latest accessor's mapping, so a
+ * frame that several processes map (or one process at two addresses) takes
+ * in the KEY_VIRT entry of that mapping only; the others stay apart until
+ * one of their samples with a physical address makes them the alias.
+ * Entries of different page sizes (a 2 MiB entry, a 4 KiB virtual one) are
+ * not folded either: their keys differ as the samples' page sizes do.
+ */
+#include <stdlib.h>
+
+#include "engine_internal.h"
+
+/* A KEY_VIRT entry and the PFN entry it folds into, by key: deletions move slots. */
+struct fold {
+	uint64_t pfn_key;
+	uint64_t virt_key;
+};
+
+/* The KEY_VIRT key of @he's alias mapping, or 0 when it has none. */
+static uint64_t alias_key(const struct ibsp_heat_entry *he)
+{
+	if (!(he->key & KEY_PFN) || !(he->flags & HE_ALIAS) || he->pid >= KEY_PID_MAX ||
+	    he->vaddr >= USER_VA_END)
+		return 0;
+	return KEY_VIRT | (he->key & KEY_HUGE) | (uint64_t)he->pid << KEY_PID_SHIFT |
+	       ((he->vaddr >> PAGE_SHIFT_4K) & KEY_VPN_MASK);
+}
+
+static uint64_t heat_total(const struct ibsp_heat_entry *he, uint32_t nr_acc)
+{
+	uint64_t total = 0;
+
+	for (uint32_t s = 0; s < nr_acc; s++)
+		total += he->heat[s];
+	return total;
+}
+
+/* Add @v's heat and history to @p. */
+static void fold_into(struct ibsp_heat_entry *p, const struct ibsp_heat_entry *v, uint32_t nr_acc)
+{
+	/*
+	 * The side sampled in a later interval holds the latest sample; within
+	 * one interval (no sample times here) the side with more heat likely does.
+	 */
+	if (v->idle < p->idle ||
+	    (v->idle == p->idle && heat_total(v, nr_acc) > heat_total(p, nr_acc)))
+		p->last_acc = v->last_acc;
+	if (v->idle < p->idle)
+		p->idle = v->idle;
+	for (uint32_t s = 0; s < nr_acc; s++) {
+		uint32_t h = p->heat[s] + v->heat[s];
+
+		p->heat[s] = h < p->heat[s] ? UINT32_MAX : h;
+	}
+	/* Live, a located KEY_VIRT entry may have been moved by its mapping. */
+	if (v->last_move > p->last_move) {
+		p->last_move = v->last_move;
+		p->prev_node = v->prev_node;
+		p->last_reason = v->last_reason;
+	}
+	if (v->nr_moves > p->nr_moves)
+		p->nr_moves = v->nr_moves;
+}
+
+/* The pairs to fold, found without changing the table; NULL on no memory. */
+static struct fold *collect(struct ibsp_heat_table *t, uint64_t *nr)
+{
+	uint64_t cap = t->nr_virt < 1024 ? t->nr_virt : 1024, n = 0;
+	struct fold *f = malloc(cap * sizeof(*f));
+
+	if (!f)
+		return NULL;
+	for (uint64_t i = 0; i <= t->mask; i++) {
+		uint64_t vk = alias_key(&t->slots[i]);
+
+		if (!vk || !ibsp_heat_table__find(t, vk))
+			continue;
+		if (n == cap) {
+			struct fold *g = realloc(f, 2 * cap * sizeof(*f));
+
+			if (!g)
+				break;
+			f = g;
+			cap *= 2;
+		}
+		f[n++] = (struct fold){ .pfn_key = t->slots[i].key, .virt_key = vk };
+	}
+	*nr = n;
+	return f;
+}
+
+void ibsp_engine__fold_aliases(struct ibsp_engine *e)
+{
+	struct ibsp_heat_table *t = e->ht;
+	struct fold *f;
+	uint64_t n = 0;
+
+	if (!t->nr_virt)
+		return;
+	/* Out of memory: the entries stay apart for one more interval. */
+	f = collect(t, &n);
+	if (!f)
+		return;
+	for (uint64_t i = 0; i < n; i++) {
+		struct ibsp_heat_entry *v = ibsp_heat_table__find(t, f[i].virt_key), *p;
+
+		/* Two PFN entries with one alias (a process remapped the address): the first took it. */
+		if (!v)
+			continue;
+		p = ibsp_heat_table__find(t, f[i].pfn_key);
+		fold_into(p, v, e->nr_acc);
+		ibsp_heat_table__del(t, v);
+		e->st.alias_merges++;
+	}
+	free(f);
+}

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Step 1 of the interval pass (tick.c): every page's heat into the
+ * histogram, the policy's select() and the engine's checks on each page,
+ * live node lookups for hot pages without a physical address, and the pages
+ * the engine may demote on nodes short of room.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tick_internal.h"
+
+/*
+ * The top-tier nodes short of room: less free above the watermark than one
+ * interval's budget (or 1% of the node when the budget is unlimited). Only
+ * their pages are demotion candidates, so a host with room pays nothing.
+ */
+void ibsp_engine__note_pressure(struct ibsp_engine *e, uint64_t budget)
+{
+	e->any_pressure = false;
+	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(e->topo); i++) {
+		uint64_t want = budget != UINT64_MAX ? budget : e->wmark_bytes[i] / 2;
+
+		e->pressure[i] = e->demotes &&
+				 ibsp_topology__is_top_tier(e->topo, ibsp_node_idx((int)i)) &&
+				 e->free_bytes[i] < e->wmark_bytes[i] + want;
+		e->any_pressure |= e->pressure[i];
+	}
+}
+
+/*
+ * Step 1 for @he, on a known node: the policy's select(), then the engine's
+ * checks. Counts the skips that follow from the page itself (not from the
+ * budget or capacity); a candidate joins e->cand.
+ */
+static int consider(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t total)
+{
+	const struct ibsp_engine_opts *o = &e->opts;
+	enum ibsp_skip skip = IBSP_SKIP__MAX;
+	struct ibsp_page_view pg;
+	enum ibsp_pick pick;
+	struct ibsp_cand *c;
+
+	page_view(he, total, IBSP_PICK_NONE, &pg);
+	pick = e->ops->select(&e->view, &pg, &skip);
+	if (pick == IBSP_PICK_SKIP && (unsigned int)skip < IBSP_SKIP__MAX)
+		e->st.skips[skip]++;
+	if (pick < IBSP_PICK_PROMOTE)
+		return 0;
+	if (total < (uint64_t)o->min_heat * IBSP_HEAT_ONE) {
+		e->st.skips[IBSP_SKIP_BELOW_THRESHOLD]++;
+		return 0;
+	}
+	if (he->last_move && e->interval - he->last_move < o->pingpong_intervals) {
+		e->st.skips[IBSP_SKIP_PINGPONG]++;
+		return 0;
+	}
+	if (!(he->flags & HE_ALIAS)) {
+		e->st.skips[IBSP_SKIP_NO_MAPPING]++;
+		return 0;
+	}
+	if (grow((void **)&e->cand, &e->cap_cand, e->nr_cand + 1, sizeof(*e->cand)))
+		return -ENOMEM;
+	c = &e->cand[e->nr_cand++];
+	c->total = total;
+	c->key = he->key;
+	c->idx = (uint32_t)(he - e->ht->slots);
+	c->pick = (uint8_t)pick;
+	return 0;
+}
+
+/*
+ * A page the engine may demote to make room: on a top-tier node that is
+ * short of room (e->pressure), movable (a mapping), and not moved within the
+ * ping-pong window. Whether it goes depends on the page that needs the room
+ * (make_room()).
+ */
+static bool is_demotable(const struct ibsp_engine *e, const struct ibsp_heat_entry *he)
+{
+	return he->node >= 0 && e->pressure[he->node] && (he->flags & HE_ALIAS) &&
+	       !(he->last_move && e->interval - he->last_move < e->opts.pingpong_intervals);
+}
+
+static int add_cold(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t total)
+{
+	struct ibsp_cand *c;
+
+	if (grow((void **)&e->cold, &e->cap_cold, e->nr_cold + 1, sizeof(*e->cold)))
+		return -ENOMEM;
+	c = &e->cold[e->nr_cold++];
+	*c = (struct ibsp_cand){ .total = total,
+				 .key = he->key,
+				 .idx = (uint32_t)(he - e->ht->slots) };
+	e->reclaim_bytes[he->node] += ibsp_heat_entry__bytes(he);
+	return 0;
+}
+
+/* Step 1: every page's heat into @hist; candidates, hot pages of unknown node, cold pages. */
+int ibsp_engine__scan(struct ibsp_engine *e, uint64_t *hist)
+{
+	uint64_t floor_heat = (uint64_t)e->opts.min_heat * IBSP_HEAT_ONE;
+	bool selects = e->ops && e->ops->select;
+
+	for (uint64_t i = 0; i <= e->ht->mask; i++) {
+		const struct ibsp_heat_entry *he = &e->ht->slots[i];
+		uint64_t total;
+
+		if (!he->key)
+			continue;
+		total = entry_total(he, e->nr_acc);
+		hist[bucket_of(total)]++;
+		if (e->any_pressure && is_demotable(e, he) && add_cold(e, he, total))
+			return -ENOMEM;
+		if (!selects || !total)
+			continue;
+		if (he->node < 0) {
+			if (total < floor_heat)
+				continue;
+			if (!e->opts.resolver) {
+				e->st.skips[IBSP_SKIP_NODE_UNKNOWN]++;
+				continue;
+			}
+			if (grow((void **)&e->unres, &e->cap_unres, e->nr_unres + 1,
+				 sizeof(*e->unres)))
+				return -ENOMEM;
+			e->unres[e->nr_unres++] = (uint32_t)i;
+			continue;
+		}
+		if (total >= floor_heat)
+			e->st.considered++;
+		if (out_of_scope(e, he))
+			continue;
+		if (consider(e, he, total))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int cmp_unres(const void *a, const void *b, void *ctx)
+{
+	const struct ibsp_heat_entry *slots = ctx;
+	const struct ibsp_heat_entry *x = &slots[*(const uint32_t *)a],
+				     *y = &slots[*(const uint32_t *)b];
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
+}
+
+/* Live: ask where the pages e->unres[@i...] of one pid live (up to a batch); return how many. */
+static uint32_t locate_batch(struct ibsp_engine *e, uint64_t i)
+{
+	const struct ibsp_resolver_ops *ops = e->opts.resolver;
+	enum { BATCH = 512 };
+	uint32_t pid = e->ht->slots[e->unres[i]].pid, n = 0;
+	uint64_t vaddrs[BATCH] = { 0 }; /* n >= 1 always; GCC cannot tell */
+	int status[BATCH];
+	int ret;
+
+	while (i + n < e->nr_unres && n < BATCH && e->ht->slots[e->unres[i + n]].pid == pid) {
+		vaddrs[n] = e->ht->slots[e->unres[i + n]].vaddr;
+		n++;
+	}
+	ret = ops->query(ops->ctx, pid, n, vaddrs, status);
+	for (uint32_t k = 0; k < n; k++) {
+		struct ibsp_heat_entry *he = &e->ht->slots[e->unres[i + k]];
+		struct ibsp_node_idx idx = /* move_pages' status: a node id */
+		    ret || status[k] < 0
+			? IBSP_NODE_IDX_NONE
+			: ibsp_topology__index_of(e->topo, ibsp_node_id(status[k]));
+
+		if (!ibsp_node_idx__valid(idx)) {
+			e->st.resolve_failed++;
+			e->st.skips[IBSP_SKIP_NODE_UNKNOWN]++;
+			continue;
+		}
+		he->node = (int8_t)idx.idx;
+	}
+	return n;
+}
+
+/* Live: locate the hot pages without a physical address, per pid, and consider them. */
+int ibsp_engine__resolve_unknown(struct ibsp_engine *e)
+{
+	qsort_r(e->unres, e->nr_unres, sizeof(*e->unres), cmp_unres, e->ht->slots);
+	for (uint64_t i = 0; i < e->nr_unres;)
+		i += locate_batch(e, i);
+	/* Now consider the located ones like the rest. */
+	for (uint64_t i = 0; i < e->nr_unres; i++) {
+		const struct ibsp_heat_entry *he = &e->ht->slots[e->unres[i]];
+
+		if (he->node < 0)
+			continue;
+		e->st.considered++;
+		if (!out_of_scope(e, he) && consider(e, he, entry_total(he, e->nr_acc)))
+			return -ENOMEM;
+	}
+	return 0;
+}

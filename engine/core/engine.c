@@ -217,7 +217,8 @@ static int init_capacity(struct ibsp_engine *e)
 	e->wmark_bytes = calloc(n, sizeof(uint64_t));
 	e->reclaim_bytes = calloc(n, sizeof(uint64_t));
 	e->pressure = calloc(n, sizeof(bool));
-	if (!e->free_bytes || !e->wmark_bytes || !e->reclaim_bytes || !e->pressure)
+	e->cold_next = calloc(n, sizeof(uint64_t));
+	if (!e->free_bytes || !e->wmark_bytes || !e->reclaim_bytes || !e->pressure || !e->cold_next)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < nr_nodes; i++) {
 		uint64_t total = ibsp_topology__mem_total_kb(topo, ibsp_node_idx((int)i)) << 10;
@@ -315,6 +316,7 @@ void ibsp_engine__delete(struct ibsp_engine *e)
 	free(e->free_bytes);
 	free(e->wmark_bytes);
 	free(e->reclaim_bytes);
+	free(e->cold_next);
 	free(e->pressure);
 	free(e->cand);
 	free(e->cold);
@@ -425,7 +427,7 @@ static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t
 	if (is_new) {
 		init_entry(e, he, s, node);
 	} else {
-		if (node >= 0 && !(he->flags & HE_MOVED))
+		if (node >= 0 && !(he->flags & (HE_MOVED | HE_INFLIGHT)))
 			he->node = (int8_t)node;
 		if ((s->flags & IBSP_S_TID_VALID) && (s->flags & IBSP_S_VADDR_VALID) &&
 		    s->pid != he->pid && s->vaddr < USER_VA_END) {
@@ -505,6 +507,8 @@ void ibsp_engine__complete(struct ibsp_engine *e, const struct ibsp_migration *m
 	int fin = final_node.id >= 0 ? ibsp_topology__index_of(e->topo, final_node).idx : -1;
 	struct ibsp_heat_entry *he = ibsp_heat_table__find(e->ht, m->key);
 
+	if (he)
+		he->flags &= (uint8_t)~HE_INFLIGHT;
 	if (fin == dst)
 		return;
 	/* Undo the planned accounting, then apply what really happened. */

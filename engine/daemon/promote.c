@@ -128,12 +128,68 @@ static void count_outcome(struct daemon *d, const struct ibsp_migration_result *
 	size_t nr = ibsp_topology__nr_nodes(d->topo);
 	size_t s = (size_t)r->m.src_idx.idx, t = (size_t)r->m.dst_idx.idx;
 
-	if (!d->o.dry_run)
-		ibsp_engine__complete(d->eng, &r->m, ibsp_node_id(r->final_node));
-	if (r->final_node == r->m.dst_node.id)
+	/* A dry run decides as if the moves were made. */
+	ibsp_engine__complete(d->eng, &r->m,
+			      d->o.dry_run ? r->m.dst_node : ibsp_node_id(r->final_node));
+	if (d->o.dry_run)
+		return;
+	if (r->final_node == r->m.dst_node.id) {
 		c->route_done[s * nr + t]++;
-	else if (r->final_node < 0 && !d->o.dry_run)
+		d->out.done++;
+		d->out.done_bytes += r->m.bytes;
+	} else if (r->final_node < 0) {
 		c->route_failed[s * nr + t]++;
+		d->out.failed++;
+		d->out
+		    .by_err[r->final_node == -EAGAIN ? IBSP_MIG_NOT_MIGRATED
+						     : ibsp_mig_err__from_errno(-r->final_node)]++;
+	}
+}
+
+/* Pages of one pid whose outcome is unknown, to be located in one query. */
+struct unsettled {
+	uint32_t pid, nr;
+	size_t idx[512];
+	uint64_t vaddrs[512];
+	int status[512];
+};
+
+static void settle_batch(struct daemon *d, struct ibsp_migration_result *r, struct unsettled *u)
+{
+	if (u->nr && !query_nodes(d, u->pid, u->nr, u->vaddrs, u->status)) {
+		for (uint32_t k = 0; k < u->nr; k++) {
+			struct ibsp_migration_result *x = &r[u->idx[k]];
+
+			if (u->status[k] < 0)
+				continue;
+			x->final_node = u->status[k];
+			d->out.recovered += x->final_node == x->m.dst_node.id;
+		}
+	}
+	u->nr = 0;
+}
+
+/*
+ * A move_pages call that returns a positive count stores no status for its
+ * batch (Linux 6.1 move_pages_and_store_status), though the pages it did
+ * migrate have moved: the worker reports them all not migrated (-EAGAIN).
+ * Ask where each one is now, so that the engine and the counts see what
+ * happened (telemetry: promotions.recovered).
+ */
+static void settle_unknown(struct daemon *d, struct ibsp_migration_result *r, size_t n)
+{
+	struct unsettled u = { .nr = 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].final_node != -EAGAIN)
+			continue;
+		if (u.nr && (u.pid != r[i].m.pid || u.nr == 512))
+			settle_batch(d, r, &u);
+		u.pid = r[i].m.pid;
+		u.idx[u.nr] = i;
+		u.vaddrs[u.nr++] = r[i].m.vaddr;
+	}
+	settle_batch(d, r, &u);
 }
 
 void ibsp_promote__reap(struct daemon *d)
@@ -141,6 +197,7 @@ void ibsp_promote__reap(struct daemon *d)
 	size_t n;
 
 	while ((n = ibsp_migrator__reap(d->mig, d->reaped, IBSP_DAEMON_REAP_MAX)) > 0) {
+		settle_unknown(d, d->reaped, n);
 		for (size_t i = 0; i < n; i++)
 			count_outcome(d, &d->reaped[i]);
 	}
@@ -185,10 +242,12 @@ static void fill_counts(struct daemon *d)
 
 	fill_engine_counts(d, c);
 	ibsp_migrator__stats(d->mig, &ms);
-	c->done = ms.moved;
-	c->done_bytes = ms.moved_bytes;
-	c->failed = ms.failed;
-	memcpy(c->by_errno, ms.by_err, sizeof(c->by_errno));
+	/* The outcomes as reaped (and settled), so that the counts and the routes agree. */
+	c->done = d->out.done;
+	c->done_bytes = d->out.done_bytes;
+	c->failed = d->out.failed;
+	memcpy(c->by_errno, d->out.by_err, sizeof(c->by_errno));
+	c->recovered = d->out.recovered;
 	c->rate_limited = ms.rate_limited;
 	c->queue_full = ms.queue_full;
 	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(d->topo); i++) {
@@ -233,10 +292,14 @@ static void submit_plan(struct daemon *d, const struct ibsp_migration *plan, lon
 	for (long i = 0; i < n; i++) {
 		size_t s = (size_t)plan[i].src_idx.idx, t = (size_t)plan[i].dst_idx.idx;
 
-		if (!in_scope(d, &plan[i]))
+		/* Every plan ends in a complete(): one not submitted stays where it is. */
+		if (!in_scope(d, &plan[i])) {
+			ibsp_engine__complete(d->eng, &plan[i], plan[i].src_node);
 			continue;
+		}
 		c->route_planned[s * nr + t]++;
-		ibsp_migrator__submit(d->mig, &plan[i], 1);
+		if (!ibsp_migrator__submit(d->mig, &plan[i], 1))
+			ibsp_engine__complete(d->eng, &plan[i], plan[i].src_node); /* queue full */
 	}
 }
 
@@ -310,13 +373,8 @@ void ibsp_promote__delete(struct daemon *d)
 		d->res->samples = st->samples;
 		d->res->planned = st->planned;
 	}
-	if (d->mig) {
-		struct ibsp_migrator_stats ms;
-
-		ibsp_migrator__stats(d->mig, &ms);
-		d->res->moved = ms.moved;
-		d->res->failed = ms.failed;
-	}
+	d->res->moved = d->out.done; /* as the telemetry counts them */
+	d->res->failed = d->out.failed;
 	ibsp_migrator__delete(d->mig);
 	ibsp_telemetry__delete(d->tele);
 	ibsp_live_decoder__delete(d->dec);

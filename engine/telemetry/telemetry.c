@@ -185,6 +185,7 @@ static json_t *promotions_json(const struct ibsp_telemetry *t,
 	json_object_set_new(o, "demoted_bytes", D(demoted_bytes));
 	json_object_set_new(o, "done", D(done));
 	json_object_set_new(o, "done_bytes", D(done_bytes));
+	json_object_set_new(o, "recovered", D(recovered));
 	json_object_set_new(o, "failed", D(failed));
 	for (uint32_t s = 0; s < nr; s++) {
 		for (uint32_t d = 0; d < nr; d++) {

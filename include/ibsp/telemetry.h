@@ -42,7 +42,8 @@ struct ibsp_telemetry_counts {
 	uint64_t considered; /* hot pages the policy looked at, summed over its passes */
 	uint64_t planned, planned_bytes;
 	uint64_t demoted, demoted_bytes; /* of @planned: cold pages moved down to make room */
-	uint64_t done, done_bytes; /* pages that reached their destination */
+	uint64_t done, done_bytes;	 /* pages that reached their destination */
+	uint64_t recovered; /* of @done: reported not migrated, found on their destination */
 	uint64_t failed;
 	uint64_t by_errno[IBSP_MIG_ERR__MAX];
 	uint64_t rate_limited; /* times the token bucket made the worker wait */

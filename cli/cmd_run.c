@@ -35,7 +35,8 @@ static const char usage[] =
     "\n"
     "%s"
     "\n"
-    "With --sampler=soft or hint (page faults: coarse), --min-heat defaults to 1.\n"
+    "With --sampler=soft or hint (page faults: coarse), --min-heat defaults to 1; with\n"
+    "hint (one sample per written page and scan), --decay-shift defaults to 4.\n"
     "\n"
     "Examples:\n"
     "  ibs-promote run -a --dry-run --duration 10 --json -\n"
@@ -168,7 +169,9 @@ int cmd_run(int argc, char **argv)
 	rc = cli_sampling__resolve(&env.s, "run");
 	if (rc >= 0)
 		return rc;
-	if (env.s.sampler.kind == IBSP_SAMPLER_SOFT || env.s.sampler.kind == IBSP_SAMPLER_HINT)
+	if (env.s.sampler.kind == IBSP_SAMPLER_SOFT)
 		cli_policy__for_soft_sampler(&env.p);
+	else if (env.s.sampler.kind == IBSP_SAMPLER_HINT)
+		cli_policy__for_hint_sampler(&env.p);
 	return run(&env);
 }

@@ -97,16 +97,22 @@ int ibsp_decode_soft(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
 
 /*
  * A hint fault: the page-faults event while the targets' PTEs are
- * write-protected (soft-dirty). A fault on a present page (a physical
- * address) is a write to it; first touches come without one.
+ * write-protected (soft-dirty). A fault on a present page (the kernel
+ * found a physical address) is a write to it. The others are dropped
+ * (no_address): first touches, and faults on a page under migration (its
+ * PTE is a migration entry), which would key the page by (pid, address),
+ * apart from its frame's entry, seeing one process's accesses only.
  */
 int ibsp_decode_hint(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
 {
 	s->kind = IBSP_SAMPLER_HINT;
 	s->flags |= IBSP_S_COARSE;
 	ibsp_decode_addrs(rs, s);
-	if (s->flags & IBSP_S_PADDR_VALID)
-		s->flags |= IBSP_S_STORE;
+	if (!(s->flags & IBSP_S_PADDR_VALID)) {
+		s->drop = IBSP_DROP_NO_ADDR;
+		return -EINVAL;
+	}
+	s->flags |= IBSP_S_STORE;
 	return 0;
 }
 

@@ -93,14 +93,6 @@ wait_placed() {
 	done
 }
 
-# The daemon's option that lets top-tier pages follow their accessors, when
-# this build needs one (before policy v2 it was --rebalance; v2 follows by default).
-follow_opt() {
-	if /bin/ibs-promote run --help 2>&1 | grep -q -- '--rebalance'; then
-		echo --rebalance
-	fi
-}
-
 # start_daemon ARGS...: ibs-promote run --sampler=hint on CPU 1, telemetry in $dir/tele.jsonl.
 start_daemon() {
 	/bin/taskset 0x2 /bin/ibs-promote run --sampler=hint --json "$dir/tele.jsonl" \

@@ -14,7 +14,8 @@ scenario_steady() {
 		enough "$P_n2" "$P_pages"
 		check "${w}_starts_on_node2" $? "$P_n2/$P_pages" ">=95%"
 	done
-	start_daemon --pid "$pid_A,$pid_B" --interval 250 $(follow_opt) --duration 400
+	# the hint sampler's defaults: a scan and a policy interval a second, --decay-shift 4
+	start_daemon --pid "$pid_A,$pid_B" --duration 400
 	wait_placed A 0 120
 	check A_to_node0 $? "$P_n0/$P_pages after ${W_ms}ms" ">=95% on node 0"
 	wait_placed B 1 120
@@ -59,8 +60,7 @@ scenario_shared() {
 	enough "$P_n2" "$P_pages"
 	check starts_on_node2 $? "$P_n2/$P_pages" ">=95%"
 	# fallback after 2 samples: each scan brings one from each writer
-	start_daemon --pid "$pid_S,$pid_S2" --interval 250 --fallback-heat 2 $(follow_opt) \
-		--duration 400
+	start_daemon --pid "$pid_S,$pid_S2" --fallback-heat 2 --duration 400
 	t0=$(now_ms)
 	while place S && [ "$(placed_node)" -lt 0 ] && [ $(($(now_ms) - t0)) -lt 120000 ]; do
 		sleep 1
@@ -68,10 +68,17 @@ scenario_shared() {
 	first=$(placed_node)
 	[ "$first" -ge 0 ]
 	check placed_once $? "$P_line after $(($(now_ms) - t0))ms" ">=95% on node 0 or 1"
-	sleep 6 # 24 intervals: time enough for a second move, which must not come
-	place S
+	# past the ping-pong guard (10 intervals): a second move, which must not come, would
+	# show; S asks where its pages are every second (moves of a page are >= 10 s apart)
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+		place S
+		sleep 1
+	done
 	[ "$first" -ge 0 ] && enough "$(on_node "$first")" "$P_pages"
 	check stays $? "$P_line" ">=95% still on node $first"
+	twice=$(echo "$P_line" | sed 's/.* moved2=\([0-9]*\).*/\1/')
+	[ "$twice" = 0 ]
+	check no_page_moved_twice $? "moved2=$twice (seen every second)" 0
 	kill -TERM "$pid_S" "$pid_S2"
 	wait "$pid_S"
 	while [ -d "/proc/$pid_S2" ] && ! grep -q '^State:.*Z' "/proc/$pid_S2/status"; do usleep 100000; done
@@ -82,16 +89,15 @@ scenario_shared() {
 	eacces=$(json_int "$(json_obj "$SUMMARY" by_errno)" eacces)
 	[ "${eacces:-1}" = 0 ]
 	check no_eacces $? "eacces=$eacces" 0
-	# The kernel's count of pages it migrated (nothing else moves pages here; a few
-	# compaction moves are allowed for): each shared page once at most. The daemon's
-	# own route counts are printed too (a page planned again while its first move is
-	# still queued is counted done twice: docs/guest-test.md).
+	# The telemetry's count against the kernel's (pgmigrate_success: nothing else moves
+	# pages here): every page of the mapping once, plus a few private pages of the two
+	# processes (stacks, arrays), which follow their own CPU.
 	moved=$(($(migrated) - MIGRATED0))
 	again=$(echo "$SUMMARY" | grep -o '"src":[01],"dst":[0-9]*,"planned":[0-9]*,"done":[0-9]*' |
 		sed 's/.*"done"://' | awk '{ s += $1 } END { print s + 0 }')
-	[ "$moved" -le $((P_pages + P_pages / 100)) ] && [ "$again" = 0 ]
-	check moved_at_most_once $? "kernel migrated $moved pages of $P_pages, daemon done $(json_int "$prom" done), $again from a top-tier node" \
-		"<= $P_pages (+1%), 0 from a top-tier node"
+	[ "$moved" -le $((P_pages + 64)) ] && [ "$moved" = "$(json_int "$prom" done)" ]
+	check moved_once_by_the_counts $? "kernel migrated $moved, daemon done $(json_int "$prom" done) ($again from a top-tier node: private pages)" \
+		"<= $P_pages + 64, the same"
 	skips=$(json_obj "$SUMMARY" skips)
 	nm=$(json_int "$skips" no_majority)
 	hy=$(json_int "$skips" hysteresis)
@@ -139,20 +145,29 @@ scenario_exit() {
 node0_free() { sed -n 's/.*MemFree: *\([0-9]*\) kB/\1/p' /sys/devices/system/node/node0/meminfo | awk '{ print $1 * 1024 }'; }
 
 # c. Fast-tier pressure (its own boot: DRAM nodes of IBSP_GUEST_MEM, smaller
-# than what the processes hold): a cold filler F holds node 0 down to 48 MiB
-# above what is left; a hot writer H (128 MiB on node 2) writes from CPU 0.
-# H's pages fit on node 0 only if F's cold pages are demoted to node 2.
+# than what the processes hold): a filler F holds node 0 down to 48 MiB free;
+# it writes its pages once (so the daemon knows them), then they go cold.
+# Then a hot writer H (128 MiB on node 2) writes from CPU 0: its pages fit on
+# node 0 only if F's cold pages are demoted to node 2.
 scenario_pressure() {
 	total=$(sed -n 's/.*MemTotal: *\([0-9]*\) kB/\1/p' /sys/devices/system/node/node0/meminfo)
 	say "node 0: $((total / 1024)) MiB, $(($(node0_free) >> 20)) MiB free"
 	start_writer F --idle --fill-node 0 --leave-mib 48 --cpu 0 ||
 		{ failed="filler F did not start"; return; }
-	start_writer H --size-mib 128 --bind-node 2 --cpu 0 || { failed="writer H did not start"; return; }
+	start_writer H --size-mib 128 --bind-node 2 --cpu 0 --wait-go ||
+		{ failed="writer H did not start"; return; }
 	place F
 	say "F holds $((P_pages / 256)) MiB on node 0; node 0 has $(($(node0_free) >> 20)) MiB free"
-	start_daemon --pid "$pid_F,$pid_H" --interval 250 --mmap-pages 256 $(follow_opt) --duration 400
-	sleep 1
+	# F's pass is a burst of one fault per page: rings of 8 MiB per CPU hold it. A 5%
+	# watermark (19 MiB here) stays above node 0's ZONE_DMA (16 MiB), whose free pages
+	# count as free but which a migration cannot use (its moves would fail with enomem).
+	start_daemon --pid "$pid_F,$pid_H" --mmap-pages 2048 --watermark 5 --duration 400
+	sleep 2
 	kill -USR2 "$pid_F" # one write pass: the engine learns F's pages, which then go cold
+	wait_line F "TOUCHED F" 120 || { failed="F's write pass did not end"; return; }
+	sleep 6 # cold: 4 intervals (--demote-idle) without a sample, and a margin
+	kill -USR2 "$pid_H"
+	wait_line H "GO H" 30 || { failed="H did not start writing"; return; }
 	min_free=$(node0_free)
 	t0=$(now_ms)
 	while place H && ! enough "$P_n0" "$P_pages" && [ $(($(now_ms) - t0)) -lt 90000 ]; do
@@ -186,41 +201,60 @@ scenario_pressure() {
 	check daemon_exit "$D_rc" "$D_rc" 0
 }
 
-# What the hint sampler costs its target: a writer's pages written per second
-# alone, with the sampler at the default scan period, at the floor (100 ms),
-# and alone again; and the faults per second the target takes.
+# What the hint sampler costs its target: a writer (64 MiB on its own node)
+# rewrites its pages; its pages written per second with the daemon stopped
+# (SIGSTOP: no scans, so no faults) and running (a scan a second, the
+# default), alternately, three times; then once with scans at the floor
+# (100 ms). And the faults per scan the target takes: at most one per page.
+rate_window() { # RW: the writer's pages written per second over 3 s
+	place W
+	sleep 3
+	place W
+	RW=$(echo "$P_line" | sed 's/.* rate=\([0-9]*\).*/\1/')
+}
+
+# median of three
+median3() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+
 scenario_hintcost() {
 	start_writer W --size-mib 64 --bind-node 0 --cpu 0 || { failed="writer W did not start"; return; }
 	pages=$(sed -n 's/.* pages=\([0-9]*\).*/\1/p' "$dir/W.out" | head -n 1)
-	rate_window() { # RESULT: the writer's rate over 4 s
-		place W
-		sleep 4
-		place W
-		echo "$P_line" | sed 's/.* rate=\([0-9]*\).*/\1/'
-	}
-	off1=$(rate_window)
-	for scan in 1000 100; do
-		start_daemon --pid "$pid_W" --dry-run --scan-ms "$scan" --interval 1000 --duration 6
-		sleep 1
-		eval "on_$scan=\$(rate_window)"
-		stop_daemon
-		samples=$(json_int "$SUMMARY" samples)
-		scans=$(json_int "$SUMMARY" scans)
-		eval "faults_$scan=\$((samples / 6)) scans_$scan=$scans"
+	start_daemon --pid "$pid_W" --dry-run --duration 400
+	sleep 2
+	offs="" ons=""
+	for r in 1 2 3; do
+		kill -STOP "$dpid"
+		sleep 1 # the last scan's faults pass
+		rate_window
+		offs="$offs $RW"
+		kill -CONT "$dpid"
+		usleep 200000
+		rate_window
+		ons="$ons $RW"
 	done
-	off2=$(rate_window)
+	kill -TERM "$dpid"
+	stop_daemon
+	per_scan=$(($(json_int "$SUMMARY" samples) / $(json_int "$SUMMARY" scans)))
+	scan_s=$(echo "$SUMMARY" | grep -o '"scan_s":[0-9.e+-]*' | sed 's/.*://')
+	start_daemon --pid "$pid_W" --dry-run --scan-ms 100 --duration 400
+	sleep 1
+	rate_window
+	floor=$RW
+	kill -TERM "$dpid"
+	stop_daemon
+	floor_scans=$(json_int "$SUMMARY" scans)
+	floor_span=$(echo "$SUMMARY" | grep -o '"time_s":[0-9.]*' | sed 's/.*://')
+	floor_per_scan=$(($(json_int "$SUMMARY" samples) / floor_scans))
 	kill -TERM "$pid_W"
 	wait "$pid_W"
-	off=$(((off1 + off2) / 2))
-	echo "IBSP-COST pages=$pages rate_off=$off1,$off2 rate_1000ms=$on_1000 rate_100ms=$on_100" \
-		"faults_per_s_1000ms=$faults_1000 faults_per_s_100ms=$faults_100" \
-		"scans=$scans_1000,$scans_100" \
-		"slowdown_1000ms=$(awk "BEGIN { printf \"%.3f\", $off / ($on_1000 + 0.001) }")" \
-		"slowdown_100ms=$(awk "BEGIN { printf \"%.3f\", $off / ($on_100 + 0.001) }")"
-	# a written page faults at most once per scan: the scan period bounds the fault rate
-	[ "$faults_1000" -le $((pages * 6 / 5 + 200)) ] && [ "$faults_1000" -gt 0 ]
-	check faults_bounded_by_period $? "$faults_1000/s at 1000 ms, $pages pages" \
-		"0 < x <= one per page and scan"
-	[ "$faults_100" -gt "$faults_1000" ]
-	check faults_follow_the_period $? "$faults_100/s at 100 ms" "> $faults_1000/s at 1000 ms"
+	off=$(median3 $offs)
+	on=$(median3 $ons)
+	echo "IBSP-COST pages=$pages writes_per_s_off=[$offs ] on_1000ms=[$ons ]" \
+		"median_off=$off median_on=$on slowdown=$(awk "BEGIN { printf \"%.3f\", $off / ($on + 0.001) }")" \
+		"faults_per_scan=$per_scan scan_s_total=$scan_s" \
+		"floor_100ms: writes_per_s=$floor slowdown=$(awk "BEGIN { printf \"%.3f\", $off / ($floor + 0.001) }")" \
+		"scans=$floor_scans in ${floor_span}s faults_per_scan=$floor_per_scan"
+	# a written page faults at most once per scan (the writer's own arrays add a few)
+	[ "$per_scan" -le $((pages + 64)) ] && [ "$per_scan" -ge $((pages / 2)) ]
+	check faults_per_scan $? "$per_scan per scan" "$pages/2 <= x <= $pages + 64 (one per written page)"
 }

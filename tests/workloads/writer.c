@@ -9,11 +9,15 @@
  * (taskset -p moves it: it is single-threaded). Signals:
  *   SIGUSR1  print a PLACE line: where every page is now (move_pages with
  *            nodes = NULL) and the pages written per second since the last
- *   SIGUSR2  --idle: write every page once more, then idle again
+ *   SIGUSR2  --idle: write every page once more (then a TOUCHED line), then idle
+ *            again; --wait-go: start writing (a GO line)
  *   SIGTERM  print the last PLACE line and a DONE line, exit 0
  * Lines (line-buffered, one write each):
  *   WRITER label pid=P cpu=C pages=N bound=B
- *   PLACE label pid=P pages=N node0=.. node1=.. node2=.. other=.. err=.. rate=R cpu=C
+ *   PLACE label pid=P pages=N node0=.. node1=.. node2=.. other=.. err=.. moved1=.. moved2=..
+ *         rate=R cpu=C
+ *   (moved1/moved2: pages seen on another node than at the previous PLACE, at
+ *   least once / at least twice since the start: ask often enough to see each move)
  *   DONE label pid=P written=W seconds=S rate=R
  *
  * Built static, without sanitizers: it runs in the guest's initramfs. Raw
@@ -42,16 +46,19 @@ static struct {
 	int cpu;
 	int fork_cpu; /* --shared-fork: the second process's CPU; -1: none */
 	int idle;
+	int wait_go;   /* idle until SIGUSR2, then a writer */
 	int fill_node; /* --fill-node: size from that node's free memory */
 	long leave_mib;
 	long duration_ms;
 	const char *label;
-} opt = { 64, 2, 0, -1, 0, -1, 0, 600000, "W" };
+} opt = { 64, 2, 0, -1, 0, 0, -1, 0, 600000, "W" };
 
 static char *base;
 static long npages, page_size;
 static void **pages;
 static int *status;
+static signed char *last_node; /* per page: where the previous PLACE saw it; -1 unknown */
+static unsigned char *changes; /* per page: node changes seen between PLACE lines */
 static volatile sig_atomic_t want_place, want_touch, want_stop;
 static long written, written_at_place;
 static double t_start, t_place;
@@ -79,8 +86,8 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: writer [--size-mib N] [--bind-node N] [--cpu N] [--shared-fork CPU]\n"
-		"              [--idle] [--fill-node N --leave-mib M] [--duration-ms N]\n"
-		"              [--label L]\n");
+		"              [--idle | --wait-go] [--fill-node N --leave-mib M]\n"
+		"              [--duration-ms N] [--label L]\n");
 	return 2;
 }
 
@@ -89,8 +96,8 @@ static int parse(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if (!strcmp(o, "--idle")) {
-			opt.idle = 1;
+		if (!strcmp(o, "--idle") || !strcmp(o, "--wait-go")) {
+			*(o[2] == 'i' ? &opt.idle : &opt.wait_go) = 1;
 			continue;
 		}
 		if (!v)
@@ -170,8 +177,11 @@ static int setup(void)
 		    (opt.fork_cpu >= 0 ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS, -1, 0);
 	pages = calloc((size_t)npages, sizeof(*pages));
 	status = calloc((size_t)npages, sizeof(*status));
-	if (base == MAP_FAILED || !pages || !status)
+	last_node = malloc((size_t)npages);
+	changes = calloc((size_t)npages, 1);
+	if (base == MAP_FAILED || !pages || !status || !last_node || !changes)
 		return -1;
+	memset(last_node, -1, (size_t)npages);
 	for (long i = 0; i < npages; i++)
 		pages[i] = base + i * page_size;
 	madvise(base, len, MADV_NOHUGEPAGE); /* 4K pages: placement counted per page */
@@ -193,9 +203,25 @@ static int current_cpu(void)
 	return (int)cpu;
 }
 
+/* Count the pages seen on another node than at the last PLACE: moved1/moved2 (once, twice+). */
+static void count_changes(long *moved1, long *moved2)
+{
+	for (long i = 0; i < npages; i++) {
+		int s = status[i];
+
+		if (s < 0 || s >= MAX_NODES)
+			continue;
+		if (last_node[i] >= 0 && last_node[i] != s && changes[i] < 255)
+			changes[i]++;
+		last_node[i] = (signed char)s;
+		*moved1 += changes[i] >= 1;
+		*moved2 += changes[i] >= 2;
+	}
+}
+
 static void place(void)
 {
-	long node[MAX_NODES] = { 0 }, other = 0, err = 0;
+	long node[MAX_NODES] = { 0 }, other = 0, err = 0, moved1 = 0, moved2 = 0;
 	double t = now_s();
 	char line[512];
 	int n;
@@ -211,12 +237,14 @@ static void place(void)
 			else
 				other++;
 		}
+		count_changes(&moved1, &moved2);
 	}
 	n = snprintf(line, sizeof(line), "PLACE %s pid=%d pages=%ld", label, (int)getpid(), npages);
 	for (int i = 0; i < 3; i++)
 		n += snprintf(line + n, sizeof(line) - (size_t)n, " node%d=%ld", i, node[i]);
-	snprintf(line + n, sizeof(line) - (size_t)n, " other=%ld err=%ld rate=%.0f cpu=%d\n", other,
-		 err, (double)(written - written_at_place) / (t - t_place), current_cpu());
+	snprintf(line + n, sizeof(line) - (size_t)n,
+		 " other=%ld err=%ld moved1=%ld moved2=%ld rate=%.0f cpu=%d\n", other, err, moved1,
+		 moved2, (double)(written - written_at_place) / (t - t_place), current_cpu());
 	fputs(line, stdout);
 	written_at_place = written;
 	t_place = t;
@@ -246,9 +274,15 @@ static void run(void)
 			want_place = 0;
 			place();
 		}
-		if (opt.idle && want_touch) {
+		if (opt.wait_go && want_touch) { /* go: from now on a writer */
+			want_touch = 0;
+			opt.wait_go = opt.idle = 0;
+			sigprocmask(SIG_SETMASK, &none, NULL);
+			printf("GO %s pid=%d\n", label, (int)getpid());
+		} else if (opt.idle && want_touch) {
 			want_touch = 0;
 			one_pass(pass++);
+			printf("TOUCHED %s pid=%d pages=%ld\n", label, (int)getpid(), npages);
 		} else if (opt.idle) {
 			struct timespec tick = { 0, 100000000 };
 
@@ -277,6 +311,7 @@ int main(int argc, char **argv)
 	sigaddset(&block, SIGUSR1);
 	sigaddset(&block, SIGUSR2);
 	sigaddset(&block, SIGTERM);
+	opt.idle |= opt.wait_go;
 	if (opt.idle)
 		sigprocmask(SIG_BLOCK, &block, NULL);
 	sigaction(SIGUSR1, &sa, NULL);

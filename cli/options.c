@@ -29,7 +29,7 @@ const char cli_sampling_help[] =
     "                          are drained every --drain-ms regardless\n"
     "      --drain-ms MS       how often the ring buffers are drained (default 10)\n"
     "      --scan-ms MS        hint: how often the targets are write-protected (default\n"
-    "                          1000, at least 100): each written page faults once a scan\n";
+    "                          1000, at least 250): each written page faults once a scan\n";
 
 int cli_uint_arg(const char *cmd, const char *opt, const char *arg, uint64_t lo, uint64_t hi,
 		 uint64_t *out)
@@ -119,8 +119,8 @@ static int pid_list(struct cli_sampling *s, const char *arg, const char *cmd)
 	uint32_t n = 0;
 	uint64_t v;
 
-	if (snprintf(buf, sizeof(buf), "%s", arg) >= (int)sizeof(buf) || !*arg ||
-	    arg[strlen(arg) - 1] == ',') {
+	if (snprintf(buf, sizeof(buf), "%s", arg) >= (int)sizeof(buf) || !*arg || *arg == ',' ||
+	    arg[strlen(arg) - 1] == ',' || strstr(arg, ",,")) {
 		fprintf(stderr, "ibs-promote %s: --pid: '%s' is not a list of pids (P[,P...])\n",
 			cmd, arg);
 		return -1;

@@ -204,6 +204,10 @@ Test(cli, record_and_run_reject_the_same_sampling_values)
 		{ "--ldlat 65536", "--ldlat: '65536' is not a whole number" },
 		{ "--wakeup-bytes 0", "--wakeup-bytes: '0' is not a whole number" },
 		{ "--drain-ms 10001", "--drain-ms: '10001' is not a whole number in [1, 10000]" },
+		{ "--scan-ms 100", "--scan-ms: '100' is not a whole number in [250, 3600000]" },
+		{ "--pid 1,,2", "--pid: '1,,2' is not a list of pids (P[,P...])" },
+		{ "--pid 1,x", "--pid: 'x' is not a whole number" },
+		{ "--pid 7,7", "--pid: 7 is listed twice" },
 		{ "--bogus", "unrecognized option '--bogus'" },
 		{ "-x", "invalid option -- 'x'" },
 	};

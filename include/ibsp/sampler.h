@@ -55,7 +55,7 @@ struct ibsp_sampler_opts {
 	"page-faults software event after soft-dirty write-protection of the targets (coarse: " \
 	"writes only, one per page and scan)"
 #define IBSP_HINT_SCAN_MS_DEFAULT 1000u /* how often the targets are write-protected */
-#define IBSP_HINT_SCAN_MS_MIN	  100u	/* the floor: bounds the faults a target takes */
+#define IBSP_HINT_SCAN_MS_MIN	  250u	/* the floor: bounds the faults a target takes */
 
 #define IBSP_IBS_PERIOD_UNIT	 16u	    /* IbsOpMaxCnt counts in units of 16 */
 #define IBSP_IBS_PERIOD_MIN	 0x10u	    /* kernel perf_ibs_init() */

@@ -205,7 +205,7 @@ scenario_pressure() {
 # rewrites its pages; its pages written per second with the daemon stopped
 # (SIGSTOP: no scans, so no faults) and running (a scan a second, the
 # default), alternately, three times; then once with scans at the floor
-# (100 ms). And the faults per scan the target takes: at most one per page.
+# (250 ms). And the faults per scan the target takes: at most one per page.
 rate_window() { # RW: the writer's pages written per second over 3 s
 	place W
 	sleep 3
@@ -236,7 +236,7 @@ scenario_hintcost() {
 	stop_daemon
 	per_scan=$(($(json_int "$SUMMARY" samples) / $(json_int "$SUMMARY" scans)))
 	scan_s=$(echo "$SUMMARY" | grep -o '"scan_s":[0-9.e+-]*' | sed 's/.*://')
-	start_daemon --pid "$pid_W" --dry-run --scan-ms 100 --duration 400
+	start_daemon --pid "$pid_W" --dry-run --scan-ms 250 --duration 400
 	sleep 1
 	rate_window
 	floor=$RW
@@ -252,7 +252,7 @@ scenario_hintcost() {
 	echo "IBSP-COST pages=$pages writes_per_s_off=[$offs ] on_1000ms=[$ons ]" \
 		"median_off=$off median_on=$on slowdown=$(awk "BEGIN { printf \"%.3f\", $off / ($on + 0.001) }")" \
 		"faults_per_scan=$per_scan scan_s_total=$scan_s" \
-		"floor_100ms: writes_per_s=$floor slowdown=$(awk "BEGIN { printf \"%.3f\", $off / ($floor + 0.001) }")" \
+		"floor_250ms: writes_per_s=$floor slowdown=$(awk "BEGIN { printf \"%.3f\", $off / ($floor + 0.001) }")" \
 		"scans=$floor_scans in ${floor_span}s faults_per_scan=$floor_per_scan"
 	# a written page faults at most once per scan (the writer's own arrays add a few)
 	[ "$per_scan" -le $((pages + 64)) ] && [ "$per_scan" -ge $((pages / 2)) ]

@@ -54,7 +54,7 @@ static enum ibsp_pick fixed_node_select(const struct ibsp_policy_view *v,
 	const struct fixed_node *f = v->priv;
 
 	(void)skip;
-	if (ibsp_topology__is_top_tier(v->topo, pg->node) || ibsp_node_idx__eq(pg->node, f->idx))
+	if (ibsp_policy_view__is_top_tier(v, pg->node) || ibsp_node_idx__eq(pg->node, f->idx))
 		return IBSP_PICK_NONE;
 	return IBSP_PICK_PROMOTE;
 }

@@ -88,7 +88,7 @@ static enum ibsp_pick follow_select(const struct ibsp_policy_view *v,
 	uint64_t a = pg->heat[m], b = cur >= 0 ? pg->heat[cur] : 0;
 
 	if (ibsp_node_idx__eq(v->acc_node[m], pg->node) ||
-	    !ibsp_topology__is_top_tier(v->topo, v->acc_node[m]))
+	    !ibsp_policy_view__is_top_tier(v, v->acc_node[m]))
 		return IBSP_PICK_NONE;
 	if (pg->total < (uint64_t)o->min_heat * IBSP_HEAT_ONE)
 		return IBSP_PICK_NONE;
@@ -107,7 +107,7 @@ static enum ibsp_pick follow_select(const struct ibsp_policy_view *v,
 static enum ibsp_pick locality_select(const struct ibsp_policy_view *v,
 				      const struct ibsp_page_view *pg, enum ibsp_skip *skip)
 {
-	if (!ibsp_topology__is_top_tier(v->topo, pg->node))
+	if (!ibsp_policy_view__is_top_tier(v, pg->node))
 		return IBSP_PICK_PROMOTE;
 	if (v->opts->no_follow)
 		return IBSP_PICK_NONE;
@@ -142,7 +142,7 @@ static struct ibsp_node_idx nearest(const struct ibsp_policy_view *v,
 		uint64_t cost;
 		uint32_t tie;
 
-		if (!ibsp_topology__is_top_tier(v->topo, k) || ibsp_node_idx__eq(k, skip))
+		if (!ibsp_policy_view__is_top_tier(v, k) || ibsp_node_idx__eq(k, skip))
 			continue;
 		if (need_room && !ibsp_policy_view__has_room(v, k, pg->bytes))
 			continue;
@@ -168,7 +168,7 @@ static struct ibsp_node_idx majority_node(const struct ibsp_policy_view *v,
 		return IBSP_NODE_IDX_NONE;
 	m = majority_slot(pg, v->nr_acc);
 	if ((uint64_t)pg->heat[m] * 10000 >= pg->total * v->opts->min_share_bp &&
-	    ibsp_topology__is_top_tier(v->topo, v->acc_node[m]))
+	    ibsp_policy_view__is_top_tier(v, v->acc_node[m]))
 		return v->acc_node[m];
 	return IBSP_NODE_IDX_NONE;
 }
@@ -215,7 +215,7 @@ static void locality_demote(const struct ibsp_policy_view *v, const struct ibsp_
 		struct ibsp_node_idx k = ibsp_node_idx((int)i);
 		uint32_t dist;
 
-		if (ibsp_topology__is_top_tier(v->topo, k) ||
+		if (ibsp_policy_view__is_top_tier(v, k) ||
 		    !ibsp_policy_view__has_room(v, k, pg->bytes))
 			continue;
 		dist = ibsp_topology__distance(v->topo, pg->node, k);

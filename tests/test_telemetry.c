@@ -270,9 +270,11 @@ static char *run_daemon(const char *extra, int sigint_after_ms, int *rc, char **
 {
 	char cmd[1024], *out;
 
+	/* The faulter is killed when the daemon is done: a 3.2 GB faulter left running
+	 * would load every test after this one. */
 	snprintf(cmd, sizeof(cmd),
-		 "(%s 400000 >/dev/null 2>&1 &) ; %s run --sampler=soft -a --dry-run --json - "
-		 "--interval 500 %s %s",
+		 "%s 400000 >/dev/null 2>&1 & f=$!; %s run --sampler=soft -a --dry-run --json - "
+		 "--interval 500 %s %s; r=$?; kill $f 2>/dev/null; wait $f 2>/dev/null; exit $r",
 		 IBSP_FAULTER, IBSP_CLI, extra,
 		 sigint_after_ms ? "& p=$!; sleep 1.5; kill -INT $p; wait $p" : "");
 	*rc = run_cmd(cmd, &out, err);
@@ -397,10 +399,11 @@ Test(telemetry, run_record_replays)
 	size_t n;
 	struct ibsp_sample *s;
 
-	snprintf(cmd, sizeof(cmd),
-		 "(%s 50000 >/dev/null 2>&1 &) ; %s run --sampler=soft -a --dry-run --duration 1.5 "
-		 "--record %s",
-		 IBSP_FAULTER, IBSP_CLI, rec);
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "%s 50000 >/dev/null 2>&1 & f=$!; %s run --sampler=soft -a --dry-run --duration 1.5 "
+	    "--record %s; r=$?; kill $f 2>/dev/null; wait $f 2>/dev/null; exit $r",
+	    IBSP_FAULTER, IBSP_CLI, rec);
 	rc = run_cmd(cmd, &out, &err);
 	if (rc && strstr(err, "Permission denied"))
 		cr_skip_test("software perf events are not permitted here: %s", err);

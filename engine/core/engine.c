@@ -103,7 +103,8 @@ static int build_cpu_map(struct ibsp_engine *e)
 			       IBSP_MAX_ACC_NODES);
 			return -EINVAL;
 		}
-		e->acc_node[e->nr_acc++] = n;
+		e->acc_idx[e->nr_acc] = n;
+		e->acc_node[e->nr_acc++] = (int8_t)i;
 		ibsp_cpulist__parse(ibsp_topology__cpulist(t, n), max_cpu_cb, &e->nr_cpu_slots);
 	}
 	if (!e->nr_acc) {
@@ -118,7 +119,7 @@ static int build_cpu_map(struct ibsp_engine *e)
 		int slot = (int)s;
 		void *ctx[2] = { e, &slot };
 
-		ibsp_cpulist__parse(ibsp_topology__cpulist(t, e->acc_node[s]), cpu_slot_cb, ctx);
+		ibsp_cpulist__parse(ibsp_topology__cpulist(t, e->acc_idx[s]), cpu_slot_cb, ctx);
 	}
 	return 0;
 }
@@ -218,12 +219,15 @@ static int init_capacity(struct ibsp_engine *e)
 	e->reclaim_bytes = calloc(n, sizeof(uint64_t));
 	e->pressure = calloc(n, sizeof(bool));
 	e->cold_next = calloc(n, sizeof(uint64_t));
-	if (!e->free_bytes || !e->wmark_bytes || !e->reclaim_bytes || !e->pressure || !e->cold_next)
+	e->top_tier = calloc(n, sizeof(bool));
+	if (!e->free_bytes || !e->wmark_bytes || !e->reclaim_bytes || !e->pressure ||
+	    !e->cold_next || !e->top_tier)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < nr_nodes; i++) {
 		uint64_t total = ibsp_topology__mem_total_kb(topo, ibsp_node_idx((int)i)) << 10;
 
 		e->free_bytes[i] = ibsp_topology__mem_free_kb(topo, ibsp_node_idx((int)i)) << 10;
+		e->top_tier[i] = ibsp_topology__is_top_tier(topo, ibsp_node_idx((int)i));
 		e->wmark_bytes[i] = total / 10000 * e->opts.watermark_bp;
 	}
 	return 0;
@@ -239,8 +243,9 @@ static int start_policy(struct ibsp_engine *e)
 					     .free_bytes = e->free_bytes,
 					     .watermark_bytes = e->wmark_bytes,
 					     .reclaimable_bytes = e->reclaim_bytes,
+					     .top_tier = e->top_tier,
 					     .nr_acc = e->nr_acc,
-					     .acc_node = e->acc_node,
+					     .acc_node = e->acc_idx,
 					     .opts = &e->opts,
 					     .arg = e->opts.policy.arg };
 	if (!ops)
@@ -318,6 +323,7 @@ void ibsp_engine__delete(struct ibsp_engine *e)
 	free(e->reclaim_bytes);
 	free(e->cold_next);
 	free(e->pressure);
+	free(e->top_tier);
 	free(e->cand);
 	free(e->cold);
 	free(e->unres);
@@ -445,7 +451,7 @@ static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t
 	he->idle = 0;
 	if (he->node >= 0) {
 		st->placed_accesses++;
-		st->local_accesses += he->node == e->acc_node[slot].idx;
+		st->local_accesses += he->node == e->acc_node[slot];
 	}
 }
 
@@ -552,7 +558,7 @@ uint64_t ibsp_engine__watermark_bytes(const struct ibsp_engine *e, struct ibsp_n
 
 struct ibsp_node_idx ibsp_engine__acc_node(const struct ibsp_engine *e, uint32_t slot)
 {
-	return slot < e->nr_acc ? e->acc_node[slot] : IBSP_NODE_IDX_NONE;
+	return slot < e->nr_acc ? e->acc_idx[slot] : IBSP_NODE_IDX_NONE;
 }
 
 uint32_t ibsp_engine__nr_acc(const struct ibsp_engine *e)

@@ -135,12 +135,14 @@ struct ibsp_engine {
 	uint64_t nr_blocks;
 	uint64_t block_size;
 	uint32_t nr_acc;
-	struct ibsp_node_idx acc_node[IBSP_MAX_ACC_NODES]; /* accessor slot -> node */
+	int8_t acc_node[IBSP_MAX_ACC_NODES]; /* accessor slot -> node index, per sample */
+	struct ibsp_node_idx acc_idx[IBSP_MAX_ACC_NODES]; /* the same, for the views */
 
 	/* Capacity, per node index, bytes. */
 	uint64_t *free_bytes;
 	uint64_t *wmark_bytes;	 /* total * watermark_bp / 10000: what a destination keeps */
 	uint64_t *reclaim_bytes; /* cold pages' bytes the tick may demote, per node index */
+	bool *top_tier;		 /* per node index: a promotion destination (the topology's) */
 
 	struct ibsp_heat_table *ht;
 	struct ibsp_moved_map *moved;

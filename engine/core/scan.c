@@ -22,9 +22,8 @@ void ibsp_engine__note_pressure(struct ibsp_engine *e, uint64_t budget)
 	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(e->topo); i++) {
 		uint64_t want = budget != UINT64_MAX ? budget : e->wmark_bytes[i] / 2;
 
-		e->pressure[i] = e->demotes &&
-				 ibsp_topology__is_top_tier(e->topo, ibsp_node_idx((int)i)) &&
-				 e->free_bytes[i] < e->wmark_bytes[i] + want;
+		e->pressure[i] =
+		    e->demotes && e->top_tier[i] && e->free_bytes[i] < e->wmark_bytes[i] + want;
 		e->any_pressure |= e->pressure[i];
 	}
 }

@@ -210,8 +210,7 @@ static bool make_room(struct ibsp_engine *e, struct ibsp_node_idx node, uint64_t
 		page_view(he, e->cold[i].total, IBSP_PICK_NONE, &pg);
 		e->ops->demote(&e->view, &pg, &d);
 		if (!ibsp_node_idx__valid(d.dst) ||
-		    d.dst.idx >= (int)ibsp_topology__nr_nodes(e->topo) ||
-		    ibsp_topology__is_top_tier(e->topo, d.dst) ||
+		    d.dst.idx >= (int)ibsp_topology__nr_nodes(e->topo) || e->top_tier[d.dst.idx] ||
 		    !ibsp_policy_view__has_room(&e->view, d.dst, sz))
 			continue;
 		e->reclaim_bytes[node.idx] -= sz;

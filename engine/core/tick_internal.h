@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "engine_internal.h"
+#include "util.h"
 
 /*
  * Heat histogram: bucket = 4 * floor(log2(h)) + the next two bits, so each
@@ -27,23 +28,10 @@ static inline unsigned int bucket_of(uint64_t h)
 	return msb * 4 + (unsigned int)((h >> (msb - 2)) & 3);
 }
 
-/* The smallest heat that falls in bucket @b. */
-
+/* Per-tick scratch arrays start at 1024 entries. */
 static inline int grow(void **p, uint64_t *cap, uint64_t need, size_t size)
 {
-	uint64_t n = *cap ? *cap : 1024;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	q = realloc(*p, n * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = n;
-	return 0;
+	return ibsp_array_grow(p, cap, need, size, 1024);
 }
 
 static inline uint64_t entry_total(const struct ibsp_heat_entry *he, uint32_t nr_acc)
@@ -74,7 +62,7 @@ static inline void page_view(const struct ibsp_heat_entry *he, uint64_t total, e
 /* Outside the policy's scope, @he (on a known node) is not a candidate. */
 static inline bool out_of_scope(const struct ibsp_engine *e, const struct ibsp_heat_entry *he)
 {
-	return e->lower_tier_only && ibsp_topology__is_top_tier(e->topo, ibsp_node_idx(he->node));
+	return e->lower_tier_only && e->top_tier[he->node];
 }
 
 /* scan.c: step 1 of the interval pass, and the nodes short of room. */

@@ -19,6 +19,7 @@
 
 #include "oracle.h"
 #include "oracle_pages.h"
+#include "util.h"
 
 struct ibsp_oracle_dyn {
 	struct ibsp_oracle_rules rules;
@@ -66,19 +67,7 @@ void ibsp_oracle_dyn__delete(struct ibsp_oracle_dyn *d)
 
 static int grow(void **p, size_t *cap, size_t need, size_t size)
 {
-	size_t n = *cap ? *cap : 4096;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	q = realloc(*p, n * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = n;
-	return 0;
+	return ibsp_array_grow(p, cap, need, size, 4096);
 }
 
 int ibsp_oracle_dyn__add(struct ibsp_oracle_dyn *d, const struct ibsp_page_ref *refs, size_t nr)

@@ -115,11 +115,12 @@ struct ibsp_page_view {
  * for @priv): the nodes, the settings, the policy's argument and state
  */
 struct ibsp_policy_view {
-	const struct ibsp_topology *topo;     /* ids, top tier, distances, by node index */
+	const struct ibsp_topology *topo;     /* ids, distances, tiers, by node index */
 	const uint64_t *free_bytes;	      /* [node index] free memory, planned moves counted */
 	const uint64_t *watermark_bytes;      /* [node index] what a destination must keep free */
 	const uint64_t *reclaimable_bytes;    /* [node index] bytes of cold pages the engine may
 					      * demote there to make room (0 without demotion) */
+	const bool *top_tier;		      /* [node index] a promotion destination */
 	uint32_t nr_acc;		      /* accessor slots: nodes with CPUs */
 	const struct ibsp_node_idx *acc_node; /* [slot] the accessor's node */
 	const struct ibsp_engine_opts *opts;  /* thresholds, shares, rebalance */
@@ -133,6 +134,13 @@ static inline bool ibsp_policy_view__has_room(const struct ibsp_policy_view *v,
 					      struct ibsp_node_idx i, uint64_t bytes)
 {
 	return v->free_bytes[i.idx] >= v->watermark_bytes[i.idx] + bytes;
+}
+
+/** ibsp_policy_view__is_top_tier() - is the node at @i a promotion destination? */
+static inline bool ibsp_policy_view__is_top_tier(const struct ibsp_policy_view *v,
+						 struct ibsp_node_idx i)
+{
+	return v->top_tier[i.idx];
 }
 
 /**

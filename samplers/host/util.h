@@ -3,7 +3,9 @@
 #ifndef IBSP_UTIL_H
 #define IBSP_UTIL_H
 
+#include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -23,6 +25,28 @@
 			memcpy(&(dst), (src), (src)->sz < sizeof(dst) ? (src)->sz : sizeof(dst)); \
 		(dst).sz = sizeof(dst);                                                           \
 	} while (0)
+
+/*
+ * Grow the array *@p of *@cap elements of @size bytes to hold @need, doubling
+ * from @first: 0, or -ENOMEM with the array untouched. For per-interval
+ * scratch arrays that are reused, so growth is rare.
+ */
+static inline int ibsp_array_grow(void **p, size_t *cap, size_t need, size_t size, size_t first)
+{
+	size_t n = *cap ? *cap : first;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	q = realloc(*p, n * size);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = n;
+	return 0;
+}
 
 /* Read a small text file into @buf (NUL-terminated, trailing newline kept). Return length or -errno. */
 int ibsp_read_file_str(const char *path, char *buf, size_t size);

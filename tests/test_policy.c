@@ -771,6 +771,15 @@ Test(policy, a_move_under_way_is_not_planned_again)
 	ibsp_engine__complete(e, &first, ibsp_node_id(-EBUSY));
 	feed(e, t, 0, 2, 7, 4);
 	cr_expect_eq(ibsp_engine__tick(e, 12, &plan), 1, "planned again once reported");
+	first = plan[0];
+	/* This time it moves: its old frame's entry goes, so a late sample of that frame (a
+	 * fault taken before the move) starts afresh, below the threshold after one decay,
+	 * instead of putting the page back on node 2 with the heat it had. */
+	ibsp_engine__complete(e, &first, first.dst_node);
+	feed(e, t, 0, 2, 7, 1);
+	for (int tick = 13; tick < 20; tick++)
+		cr_expect_eq(ibsp_engine__tick(e, (uint64_t)tick, &plan), 0,
+			     "tick %d: a moved page planned again from its old frame", tick);
 	ibsp_engine__delete(e);
 	ibsp_topology__delete(t);
 }

@@ -515,6 +515,16 @@ void ibsp_engine__complete(struct ibsp_engine *e, const struct ibsp_migration *m
 
 	if (he)
 		he->flags &= (uint8_t)~HE_INFLIGHT;
+	/*
+	 * A page that moved left its frame: its PFN entry names nothing now, and a
+	 * late sample of that frame (a fault taken before the move) must not put
+	 * it back on the old node with the heat it had. The next samples make the
+	 * entry of its new frame, which inherits the move history by its mapping.
+	 */
+	if (he && (he->key & KEY_PFN) && fin >= 0 && fin != src && !e->opts.simulate) {
+		ibsp_heat_table__del(e->ht, he);
+		he = NULL;
+	}
 	if (fin == dst)
 		return;
 	/* Undo the planned accounting, then apply what really happened. */

@@ -265,11 +265,14 @@ static int on_drain(struct daemon *d)
 		ibsp_promote__reap(d);
 	if (ret)
 		return ret;
-	/* A zero-timeout poll sets the POLLHUP of a target that exited, for _alive(). */
+	/* A zero-timeout poll sets the POLLHUP of a target that exited, for _alive(). The
+	 * events hang up early in a task's exit, before its pidfd says so: where every
+	 * target has a pidfd, those end the run (on_target_exit), so that every exit is
+	 * counted first. */
 	ret = ibsp_capture__poll(d->cap, 0);
 	if (ret < 0 && ret != -EINTR)
 		return ret;
-	if (!ibsp_capture__alive(d->cap) || workload_exited(d)) {
+	if ((!ibsp_capture__alive(d->cap) && !d->targets.all_pidfds) || workload_exited(d)) {
 		d->res->end_reason = "target_exit";
 		return 1;
 	}

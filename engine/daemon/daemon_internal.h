@@ -33,6 +33,7 @@ struct ibsp_daemon_targets {
 	uint64_t *start; /* /proc/PID/stat starttime at setup; 0 unknown */
 	bool *exited;	 /* the loop saw its pidfd readable */
 	uint32_t nr_exited;
+	bool all_pidfds; /* every target has one: their pidfds alone tell when the run ends */
 };
 
 /* Open a pidfd per --pid target of @o (none for other targets). 0, -ESRCH, -ENOMEM. */

@@ -72,6 +72,7 @@ int ibsp_daemon_targets__open(struct ibsp_daemon_targets *t, const struct ibsp_c
 	if (!t->pids || !t->pidfds || !t->start || !t->exited)
 		return -ENOMEM;
 	t->nr = o->nr_pids;
+	t->all_pidfds = true;
 	for (uint32_t i = 0; i < t->nr; i++) {
 		t->pids[i] = o->pids[i];
 		t->start[i] = start_ticks(o->pids[i]);
@@ -80,9 +81,11 @@ int ibsp_daemon_targets__open(struct ibsp_daemon_targets *t, const struct ibsp_c
 			pr_err("pid %d: no such process\n", (int)o->pids[i]);
 			return -ESRCH;
 		}
-		if (t->pidfds[i] < 0)
+		if (t->pidfds[i] < 0) {
 			pr_debug("pid %d: no pidfd (%s): its start time is compared instead\n",
 				 (int)o->pids[i], strerror(errno));
+			t->all_pidfds = false;
+		}
 	}
 	return 0;
 }

@@ -698,3 +698,41 @@ Test(live, hint_scanner_writes_clear_refs_per_target)
 	cr_expect_eq(st->errors, 0);
 	ibsp_hint_scan__delete(s);
 }
+
+/* --cgroup: the scanner writes clear_refs for the processes of cgroup.procs, read at each scan. */
+Test(live, hint_scanner_follows_the_cgroup)
+{
+	const char *root = cgroup2_root();
+	char cg[512], procs[600];
+	struct ibsp_capture_opts o = { .sz = sizeof(o), .target = IBSP_TARGET_CGROUP };
+	struct ibsp_hint_scan *s = NULL;
+	FILE *f;
+	pid_t kid;
+
+	if (!root)
+		cr_skip_test("no cgroup v2 hierarchy is mounted");
+	snprintf(cg, sizeof(cg), "%s/ibsp-hint-%d", root, (int)getpid());
+	if (mkdir(cg, 0755))
+		cr_skip_test("cannot create a cgroup under %s: %s", root, strerror(errno));
+	o.cgroup_path = cg;
+	cr_assert_eq(ibsp_hint_scan__new(&o, &s), 0);
+	cr_expect_eq(ibsp_hint_scan__scan(s), 0, "an empty cgroup");
+	kid = fork();
+	if (!kid) {
+		pause();
+		_exit(0);
+	}
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+	f = fopen(procs, "w");
+	cr_assert(f);
+	fprintf(f, "%d\n", (int)kid);
+	cr_assert_eq(fclose(f), 0, "moving pid %d into %s", (int)kid, cg);
+	cr_expect_eq(ibsp_hint_scan__scan(s), 1, "the process that joined");
+	kill(kid, SIGKILL);
+	waitpid(kid, NULL, 0);
+	cr_expect_eq(ibsp_hint_scan__scan(s), 0, "it left with its exit");
+	cr_expect_eq(ibsp_hint_scan__stats(s)->writes, 1);
+	cr_expect_eq(ibsp_hint_scan__stats(s)->errors, 0);
+	ibsp_hint_scan__delete(s);
+	rmdir(cg);
+}

@@ -14,17 +14,32 @@
 static const char probe_usage[] =
     "Usage: ibs-promote probe [--json]\n"
     "\n"
-    "List the samplers this host can run (IBS-op, PEBS, soft) and why each missing one\n"
-    "is missing, the NUMA topology (with node distances and memory tiers), and the\n"
-    "capabilities this process holds.\n"
+    "List the samplers this host can run (IBS-op, PEBS, soft, hint) and why each missing\n"
+    "one is missing, which one --sampler=auto takes, the NUMA topology (with node\n"
+    "distances and memory tiers), and the capabilities this process holds. The hint\n"
+    "sampler is tested for real: a page of probe's own is write-protected through\n"
+    "/proc/self/clear_refs and its soft-dirty bit (pagemap bit 55) watched.\n"
     "\n"
     "  -j, --json   one JSON object instead of text\n"
     "\n"
     "Exit status: 0 a hardware sampler (IBS or PEBS) is available; 4 only the software\n"
-    "sampler is; 1 no sampler can run (or an error).\n";
+    "samplers (soft, hint) are; 1 no sampler can run (or an error).\n";
 
-static const enum ibsp_sampler_kind kinds[] = { IBSP_SAMPLER_IBS, IBSP_SAMPLER_PEBS,
-						IBSP_SAMPLER_SOFT };
+#define NR_KINDS 4
+static const enum ibsp_sampler_kind kinds[NR_KINDS] = { IBSP_SAMPLER_IBS, IBSP_SAMPLER_PEBS,
+							IBSP_SAMPLER_SOFT, IBSP_SAMPLER_HINT };
+
+/* What a sampler cannot see, for the coarse ones. */
+static const char *limits_of(enum ibsp_sampler_kind k)
+{
+	if (k == IBSP_SAMPLER_SOFT)
+		return "first touches and NUMA hinting faults only";
+	if (k == IBSP_SAMPLER_HINT)
+		return "writes only, at most one per page and scan (--scan-ms); needs process "
+		       "targets; resets the targets' soft-dirty bits for the whole process "
+		       "(disturbs CRIU and other users)";
+	return NULL;
+}
 
 static json_t *caps_json(const struct ibsp_host_caps *c)
 {
@@ -73,7 +88,8 @@ static json_t *topo_json(const struct ibsp_topology *t)
 
 /* What probe found. */
 struct probe {
-	struct ibsp_sampler_status st[3]; /* by kinds[] */
+	struct ibsp_sampler_status st[NR_KINDS]; /* by kinds[] */
+	enum ibsp_sampler_kind auto_kind;	 /* what --sampler=auto takes for process targets */
 	struct ibsp_host_caps caps;
 	struct ibsp_topology *topo; /* NULL when unreadable */
 	int hw;			    /* a hardware sampler is available */
@@ -83,18 +99,23 @@ static void print_json(const struct probe *p)
 {
 	json_t *root = json_object(), *samplers = json_array();
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < NR_KINDS; i++) {
 		json_t *s = json_object();
+		const char *lim = limits_of(kinds[i]);
 
 		json_object_set_new(s, "sampler", json_string(ibsp_sampler_kind__name(kinds[i])));
 		json_object_set_new(s, "available", json_boolean(p->st[i].available));
-		json_object_set_new(s, "coarse", json_boolean(kinds[i] == IBSP_SAMPLER_SOFT));
+		json_object_set_new(s, "coarse", json_boolean(lim != NULL));
+		json_object_set_new(s, "limits", lim ? json_string(lim) : json_null());
 		json_object_set_new(s, "detail", json_string(p->st[i].detail));
 		json_object_set_new(
 		    s, "reason", p->st[i].available ? json_null() : json_string(p->st[i].reason));
 		json_array_append_new(samplers, s);
 	}
 	json_object_set_new(root, "samplers", samplers);
+	json_object_set_new(root, "auto",
+			    p->auto_kind ? json_string(ibsp_sampler_kind__name(p->auto_kind))
+					 : json_null());
 	json_object_set_new(root, "nodes", topo_json(p->topo));
 	json_object_set_new(root, "distance", cli_topo_distance_json(p->topo));
 	json_object_set_new(root, "host", caps_json(&p->caps));
@@ -141,15 +162,21 @@ static void print_host(const struct ibsp_host_caps *caps)
 static void print_text(const struct probe *p)
 {
 	printf("samplers:\n");
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < NR_KINDS; i++) {
 		printf("  %-5s %-13s %s\n", ibsp_sampler_kind__name(kinds[i]),
 		       p->st[i].available ? "available" : "unavailable",
 		       p->st[i].available ? p->st[i].detail : p->st[i].reason);
+		if (p->st[i].available && limits_of(kinds[i]))
+			printf("  %-5s %-13s limits: %s\n", "", "", limits_of(kinds[i]));
+	}
+	printf("  auto: %s\n", p->auto_kind ? ibsp_sampler_kind__name(p->auto_kind)
+					    : "none (no IBS, PEBS or hint faults)");
 	print_topo(p->topo);
 	print_host(&p->caps);
 	if (!p->hw)
-		printf("\nno hardware sampler: use 'record --sampler=soft' (coarse) or replay "
-		       "a recording\n");
+		printf("\nno hardware sampler: use 'run --sampler=hint --pid P' (writes only, "
+		       "where available), '--sampler=soft' (first touches), or replay a "
+		       "recording\n");
 }
 
 int cmd_probe(int argc, char **argv)
@@ -161,10 +188,13 @@ int cmd_probe(int argc, char **argv)
 	if (c >= 0)
 		return c;
 	ibsp_host_caps__read("/sys", &p.caps);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < NR_KINDS; i++) {
 		ibsp_sampler__probe(kinds[i], NULL, &p.caps, &p.st[i]);
-		p.hw |= p.st[i].available && kinds[i] != IBSP_SAMPLER_SOFT;
+		p.hw |= p.st[i].available && !limits_of(kinds[i]);
 		any |= p.st[i].available;
+		/* auto's order: IBS, PEBS, then hint; soft only when asked for */
+		if (p.st[i].available && !p.auto_kind && kinds[i] != IBSP_SAMPLER_SOFT)
+			p.auto_kind = kinds[i];
 	}
 	if (ibsp_topology__from_host("/sys", &p.topo))
 		p.topo = NULL;

@@ -17,7 +17,8 @@
 #include "workload.h"
 
 static const char usage[] =
-    "Usage: ibs-promote record -o FILE [-a | --pid PID | --cgroup PATH] [OPTIONS] [-- CMD [ARGS]]\n"
+    "Usage: ibs-promote record -o FILE [-a | --pid PID[,PID...] | --cgroup PATH] [OPTIONS]\n"
+    "                          [-- CMD [ARGS]]\n"
     "\n"
     "Sample memory accesses on every online CPU and write them to FILE (perf.data; perf\n"
     "script and perf report read it). With CMD, run it and record its process tree (or\n"
@@ -25,7 +26,7 @@ static const char usage[] =
     "\n"
     "  -o, --output FILE       the recording (required)\n"
     "  -a, --all-cpus          every task on every online CPU\n"
-    "  -p, --pid PID           one process, its threads and their children\n"
+    "  -p, --pid PID[,PID...]  processes, their threads and their children\n"
     "  -G, --cgroup PATH       the tasks of one cgroup v2 directory and its descendants\n"
     "  -h, --help              this text\n"
     "\n"
@@ -58,12 +59,13 @@ static void env_init(struct record_env *env, int argc, char **argv)
 }
 
 /* What the options say together: a file, and one thing to record. -1: fine. */
-static int check_args(const struct record_env *env)
+static int check_args(struct record_env *env)
 {
 	if (!env->output) {
 		fprintf(stderr, "ibs-promote record: -o FILE is required\n");
 		return cli_usage_error("record");
 	}
+	env->s.has_command = env->cmd != NULL;
 	if (cli_sampling__check(&env->s, "record"))
 		return cli_usage_error("record");
 	if (!env->s.nr_targets && !env->cmd) {
@@ -156,6 +158,7 @@ static void daemon_opts(const struct record_env *env, struct ibsp_daemon_opts *o
 	o->capture = env->s.capture;
 	o->duration_s = env->s.duration_s;
 	o->drain_ms = env->s.drain_ms;
+	o->scan_ms = env->s.scan_ms;
 	o->record_path = env->output;
 	o->record_only = true;
 	o->argc = env->argc;
@@ -176,7 +179,8 @@ static int fork_workload(struct record_run *r, struct ibsp_daemon_opts *o)
 	o->ctx = r;
 	if (!r->env->s.all_cpus) {
 		o->capture.target = IBSP_TARGET_PID;
-		o->capture.pid = r->wl.pid;
+		o->capture.pids = &r->wl.pid;
+		o->capture.nr_pids = 1;
 		o->capture.enable_on_exec = true;
 	}
 	return 0;

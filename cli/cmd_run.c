@@ -13,16 +13,16 @@
 #include "policy_opts.h"
 
 static const char usage[] =
-    "Usage: ibs-promote run [-a | --pid PID | --cgroup PATH] [OPTIONS]\n"
+    "Usage: ibs-promote run [-a | --pid PID[,PID...] | --cgroup PATH] [OPTIONS]\n"
     "\n"
     "Sample memory accesses, decide per page which node should hold it, and move hot pages\n"
     "there with move_pages(2), within the rate limit. Only pages of the target's processes\n"
-    "are moved. Stops at --duration, on SIGINT/SIGTERM, or when the --pid target exits;\n"
+    "are moved. Stops at --duration, on SIGINT/SIGTERM, or when the last --pid target exits;\n"
     "SIGHUP reopens the --json file, SIGUSR1 writes a telemetry snapshot at once.\n"
     "\n"
     "Target (default -a):\n"
     "  -a, --all-cpus       every process\n"
-    "  -p, --pid PID        one process and its threads\n"
+    "  -p, --pid PID[,PID]  processes and their threads (up to 64, comma-separated)\n"
     "  -G, --cgroup PATH    the processes of a cgroup v2 directory\n"
     "\n"
     "Options:\n"
@@ -35,12 +35,14 @@ static const char usage[] =
     "\n"
     "%s"
     "\n"
-    "With --sampler=soft (page faults: first touches only, coarse), --min-heat defaults to 1.\n"
+    "With --sampler=soft or hint (page faults: coarse), --min-heat defaults to 1; with\n"
+    "hint (one sample per written page and scan), --decay-shift defaults to 4.\n"
     "\n"
     "Examples:\n"
     "  ibs-promote run -a --dry-run --duration 10 --json -\n"
     "  ibs-promote run --pid 4242 --rate 64 --json /var/log/ibs-promote.jsonl\n"
     "  ibs-promote run --sampler=soft --pid 4242 --policy=fixed-node:0 --interval 200\n"
+    "  ibs-promote run --sampler=hint --pid 4242,4243 --scan-ms 500 --json -\n"
     "\n"
     "Needs CAP_PERFMON (or CAP_SYS_ADMIN) to sample, and ptrace-read access to the targets\n"
     "(CAP_SYS_PTRACE) to move their pages: docs/daemon.md.\n";
@@ -138,6 +140,7 @@ static int run(const struct run_env *env)
 	o.capture = env->s.capture;
 	o.duration_s = env->s.duration_s;
 	o.drain_ms = env->s.drain_ms;
+	o.scan_ms = env->s.scan_ms;
 	o.engine = env->p.eng;
 	o.top_tier = env->p.top_tier;
 	o.dry_run = env->dry_run;
@@ -168,5 +171,7 @@ int cmd_run(int argc, char **argv)
 		return rc;
 	if (env.s.sampler.kind == IBSP_SAMPLER_SOFT)
 		cli_policy__for_soft_sampler(&env.p);
+	else if (env.s.sampler.kind == IBSP_SAMPLER_HINT)
+		cli_policy__for_hint_sampler(&env.p);
 	return run(&env);
 }

@@ -12,8 +12,11 @@
 
 const char cli_sampling_help[] =
     "Sampling options:\n"
-    "  -s, --sampler NAME      auto (IBS, then PEBS; default), ibs, pebs, or soft (coarse\n"
-    "                          page faults: first touches and hinting faults only)\n"
+    "  -s, --sampler NAME      auto (IBS, then PEBS, then hint; default), ibs, pebs, soft\n"
+    "                          (coarse page faults: first touches and hinting faults only)\n"
+    "                          or hint (page faults after soft-dirty write-protection of\n"
+    "                          the targets every --scan-ms: coarse, writes only; needs\n"
+    "                          --pid, --cgroup or a command, and CONFIG_MEM_SOFT_DIRTY)\n"
     "  -c, --period N          events per sample: IBS ops (or cycles), a multiple of 16 in\n"
     "                          [16, 1048560] (more with OpCntExt); PEBS loads; page faults\n"
     "  -d, --duration SECONDS  stop after this long, counted from the start of sampling\n"
@@ -24,7 +27,9 @@ const char cli_sampling_help[] =
     "      --mmap-pages N      ring buffer data pages per CPU, a power of two (default 128)\n"
     "      --wakeup-bytes N    ring wakeup watermark (default a quarter ring); the rings\n"
     "                          are drained every --drain-ms regardless\n"
-    "      --drain-ms MS       how often the ring buffers are drained (default 10)\n";
+    "      --drain-ms MS       how often the ring buffers are drained (default 10)\n"
+    "      --scan-ms MS        hint: how often the targets are write-protected (default\n"
+    "                          1000, at least 250): each written page faults once a scan\n";
 
 int cli_uint_arg(const char *cmd, const char *opt, const char *arg, uint64_t lo, uint64_t hi,
 		 uint64_t *out)
@@ -70,10 +75,9 @@ static int sampler_arg(const char *cmd, const char *arg, enum ibsp_sampler_kind 
 		const char *name;
 		enum ibsp_sampler_kind kind;
 	} names[] = {
-		{ "auto", IBSP_SAMPLER_NONE },
-		{ "ibs", IBSP_SAMPLER_IBS },
-		{ "pebs", IBSP_SAMPLER_PEBS },
-		{ "soft", IBSP_SAMPLER_SOFT },
+		{ "auto", IBSP_SAMPLER_NONE }, { "ibs", IBSP_SAMPLER_IBS },
+		{ "pebs", IBSP_SAMPLER_PEBS }, { "soft", IBSP_SAMPLER_SOFT },
+		{ "hint", IBSP_SAMPLER_HINT },
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -82,8 +86,8 @@ static int sampler_arg(const char *cmd, const char *arg, enum ibsp_sampler_kind 
 			return 0;
 		}
 	}
-	fprintf(stderr, "ibs-promote %s: --sampler: '%s' is not auto, ibs, pebs or soft\n", cmd,
-		arg);
+	fprintf(stderr, "ibs-promote %s: --sampler: '%s' is not auto, ibs, pebs, soft or hint\n",
+		cmd, arg);
 	return -1;
 }
 
@@ -108,20 +112,51 @@ void cli_sampling__init(struct cli_sampling *s)
 	s->capture.target = IBSP_TARGET_ALL_CPUS;
 }
 
+/* --pid P[,P...]: every pid once, at most CLI_MAX_PIDS. 0, or -1 after printing why not. */
+static int pid_list(struct cli_sampling *s, const char *arg, const char *cmd)
+{
+	char buf[CLI_MAX_PIDS * 12], *save = NULL, *tok;
+	uint32_t n = 0;
+	uint64_t v;
+
+	if (snprintf(buf, sizeof(buf), "%s", arg) >= (int)sizeof(buf) || !*arg || *arg == ',' ||
+	    arg[strlen(arg) - 1] == ',' || strstr(arg, ",,")) {
+		fprintf(stderr, "ibs-promote %s: --pid: '%s' is not a list of pids (P[,P...])\n",
+			cmd, arg);
+		return -1;
+	}
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (cli_uint_arg(cmd, "pid", tok, 1, 0x3fffffff, &v))
+			return -1;
+		for (uint32_t i = 0; i < n; i++)
+			if (s->pids[i] == (pid_t)v) {
+				fprintf(stderr, "ibs-promote %s: --pid: %s is listed twice\n", cmd,
+					tok);
+				return -1;
+			}
+		if (n == CLI_MAX_PIDS) {
+			fprintf(stderr, "ibs-promote %s: --pid: more than %d pids\n", cmd,
+				CLI_MAX_PIDS);
+			return -1;
+		}
+		s->pids[n++] = (pid_t)v;
+	}
+	s->capture.target = IBSP_TARGET_PID;
+	s->capture.pids = s->pids;
+	s->capture.nr_pids = n;
+	return 0;
+}
+
 /* -a, --pid, --cgroup. */
 static int target_opt(struct cli_sampling *s, int c, const char *arg, const char *cmd)
 {
-	uint64_t v;
-
 	switch (c) {
 	case 'a':
 		s->all_cpus = true;
 		break;
 	case 'p':
-		if (cli_uint_arg(cmd, "pid", arg, 1, 0x3fffffff, &v))
+		if (pid_list(s, arg, cmd))
 			return -1;
-		s->capture.target = IBSP_TARGET_PID;
-		s->capture.pid = (pid_t)v;
 		break;
 	case 'G':
 		s->capture.target = IBSP_TARGET_CGROUP;
@@ -162,6 +197,11 @@ static int number_opt(struct cli_sampling *s, int c, const char *arg, const char
 			return -1;
 		s->drain_ms = (uint32_t)v;
 		return 1;
+	case SOPT_SCAN_MS:
+		if (cli_uint_arg(cmd, "scan-ms", arg, IBSP_HINT_SCAN_MS_MIN, 3600000, &v))
+			return -1;
+		s->scan_ms = (uint32_t)v;
+		return 1;
 	default:
 		return 0;
 	}
@@ -197,7 +237,29 @@ int cli_sampling__check(const struct cli_sampling *s, const char *cmd)
 		fprintf(stderr, "ibs-promote %s: give only one of -a, --pid, --cgroup\n", cmd);
 		return -1;
 	}
+	if (s->sampler.kind == IBSP_SAMPLER_HINT &&
+	    (s->all_cpus || (!s->nr_targets && !s->has_command))) {
+		fprintf(stderr,
+			"ibs-promote %s: --sampler=hint needs process targets (--pid, --cgroup%s): "
+			"it write-protects one process at a time through /proc/PID/clear_refs, "
+			"and -a would do it to every process on the host\n",
+			cmd, strcmp(cmd, "record") ? "" : " or -- CMD");
+		return -1;
+	}
 	return 0;
+}
+
+/* An explicit --sampler=hint: can it run here? -1 yes, or EXIT_NOHW after saying why not. */
+static int check_hint(const struct cli_sampling *s, const struct ibsp_host_caps *caps,
+		      const char *cmd)
+{
+	struct ibsp_sampler_status st;
+
+	ibsp_sampler__probe(IBSP_SAMPLER_HINT, &s->sampler, caps, &st);
+	if (st.available)
+		return -1;
+	fprintf(stderr, "ibs-promote %s: hint unavailable: %s\n", cmd, st.reason);
+	return EXIT_NOHW;
 }
 
 int cli_sampling__resolve(struct cli_sampling *s, const char *cmd)
@@ -205,20 +267,37 @@ int cli_sampling__resolve(struct cli_sampling *s, const char *cmd)
 	struct ibsp_host_caps caps;
 
 	ibsp_host_caps__read("/sys", &caps);
+	s->sampler.auto_no_hint = s->all_cpus || (!s->nr_targets && !s->has_command);
 	if (s->sampler.kind == IBSP_SAMPLER_NONE) {
-		char why[1024];
+		char why[1536];
 
 		s->sampler.kind = ibsp_sampler__auto(&s->sampler, &caps, why, sizeof(why));
 		if (s->sampler.kind == IBSP_SAMPLER_NONE) {
 			fprintf(stderr, "ibs-promote %s: %s\n", cmd, why);
 			return EXIT_NOHW;
 		}
+		if (s->sampler.kind == IBSP_SAMPLER_HINT)
+			fprintf(stderr,
+				"ibs-promote %s: --sampler=auto: no IBS or PEBS here; "
+				"using hint faults\n",
+				cmd);
+	} else if (s->sampler.kind == IBSP_SAMPLER_HINT) {
+		int rc = check_hint(s, &caps, cmd);
+
+		if (rc >= 0)
+			return rc;
 	}
 	if (s->sampler.kind == IBSP_SAMPLER_SOFT)
 		fprintf(stderr,
 			"ibs-promote %s: the soft sampler is coarse: it sees first touches "
 			"and NUMA hinting faults, not every access\n",
 			cmd);
+	if (s->sampler.kind == IBSP_SAMPLER_HINT)
+		fprintf(stderr,
+			"ibs-promote %s: the hint sampler is coarse: it sees writes only, at most "
+			"one per page every %u ms, and resets the targets' soft-dirty bits (CRIU "
+			"and other users of them are disturbed)\n",
+			cmd, s->scan_ms ? s->scan_ms : IBSP_HINT_SCAN_MS_DEFAULT);
 	return -1;
 }
 

@@ -23,7 +23,11 @@ enum {
 	SOPT_MMAP_PAGES,
 	SOPT_WAKEUP_BYTES,
 	SOPT_DRAIN_MS,
+	SOPT_SCAN_MS,
 };
+
+/* --pid takes a comma-separated list of at most this many processes. */
+#define CLI_MAX_PIDS 64
 
 /* The short sampling options, for a command's getopt string. */
 #define CLI_SAMPLING_SHORT "ap:G:s:c:d:"
@@ -40,8 +44,9 @@ enum {
 	    { "l3-miss", no_argument, NULL, SOPT_L3_MISS },                              \
 	    { "mmap-pages", required_argument, NULL, SOPT_MMAP_PAGES },                  \
 	    { "wakeup-bytes", required_argument, NULL, SOPT_WAKEUP_BYTES },              \
+	    { "drain-ms", required_argument, NULL, SOPT_DRAIN_MS },                      \
 	{                                                                                \
-		"drain-ms", required_argument, NULL, SOPT_DRAIN_MS                       \
+		"scan-ms", required_argument, NULL, SOPT_SCAN_MS                         \
 	}
 
 /* The help text of the sampler and capture options (not the targets). */
@@ -51,9 +56,12 @@ extern const char cli_sampling_help[];
 struct cli_sampling {
 	struct ibsp_sampler_opts sampler; /* kind IBSP_SAMPLER_NONE: auto */
 	struct ibsp_capture_opts capture; /* the target; ALL_CPUS unless --pid or --cgroup */
+	pid_t pids[CLI_MAX_PIDS];	  /* --pid's list; capture.pids points here */
 	double duration_s;		  /* 0: no limit */
 	uint32_t drain_ms;		  /* 0: the daemon's default (10) */
+	uint32_t scan_ms;		  /* --scan-ms; 0: the daemon's default (1000) */
 	bool all_cpus;			  /* -a was given */
+	bool has_command;		  /* record -- CMD: the command is a process target */
 	unsigned int nr_targets;	  /* how many of -a, --pid, --cgroup were given */
 };
 
@@ -65,12 +73,17 @@ void cli_sampling__init(struct cli_sampling *s);
  */
 int cli_sampling__opt(struct cli_sampling *s, int c, const char *arg, const char *cmd);
 
-/* After the options: at most one target. Return 0, or -1 after printing why not. */
+/*
+ * After the options: at most one target, and process targets for the hint
+ * sampler (set has_command first). Return 0, or -1 after printing why not.
+ */
 int cli_sampling__check(const struct cli_sampling *s, const char *cmd);
 
 /*
- * Resolve --sampler=auto on this host and say when the sampler is the coarse
- * soft one. Return -1 to go on, or EXIT_NOHW after printing what was found.
+ * Resolve --sampler=auto on this host (IBS, PEBS, then hint where the
+ * targets are processes), check that the hint sampler can run (soft-dirty),
+ * and say when the sampler is a coarse one. Return -1 to go on, or
+ * EXIT_NOHW after printing what was found.
  */
 int cli_sampling__resolve(struct cli_sampling *s, const char *cmd);
 

@@ -114,6 +114,7 @@ int cli_policy__opt(struct cli_policy *p, int c, const char *arg, const char *cm
 		if (cli_uint_arg(cmd, "decay-shift", arg, 1, 16, &v))
 			return -1;
 		p->eng.decay_shift = (uint32_t)v;
+		p->decay_set = true;
 		return 1;
 	case POPT_TOP_TIER:
 		p->top_tier = arg;
@@ -139,6 +140,15 @@ void cli_policy__for_soft_sampler(struct cli_policy *p)
 	/* One fault per page: one sample is all the evidence there will be. */
 	if (!p->min_heat_set)
 		p->eng.min_heat = 1;
+}
+
+void cli_policy__for_hint_sampler(struct cli_policy *p)
+{
+	cli_policy__for_soft_sampler(p);
+	/* heat -= heat/16 per interval: at one sample per scan and interval, ~16 in steady
+	 * state, enough for a move within the top tier (z >= 3: 9 samples, docs/policy.md) */
+	if (!p->decay_set)
+		p->eng.decay_shift = 4;
 }
 
 void cli_policy__name(const struct cli_policy *p, char *buf, size_t len)

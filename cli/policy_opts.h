@@ -59,6 +59,7 @@ struct cli_policy {
 	struct ibsp_engine_opts eng;
 	const char *top_tier; /* NULL: the nodes with CPUs */
 	bool min_heat_set;    /* --min-heat was given */
+	bool decay_set;	      /* --decay-shift was given */
 };
 
 /* Defaults for a command-line run (rate 256 MiB/s; the rest the engine's). */
@@ -72,6 +73,13 @@ int cli_policy__opt(struct cli_policy *p, int c, const char *arg, const char *cm
 
 /* The soft sampler (one fault per page): --min-heat defaults to 1 unless given. */
 void cli_policy__for_soft_sampler(struct cli_policy *p);
+
+/*
+ * The hint sampler (one fault per written page and scan): --min-heat
+ * defaults to 1 and --decay-shift to 4 unless given, so that a page's heat
+ * holds ~16 scans' samples: following a page to another top-tier node needs 9.
+ */
+void cli_policy__for_hint_sampler(struct cli_policy *p);
 
 /* The policy's name as the summaries print it ("locality", "fixed-node:1"). */
 void cli_policy__name(const struct cli_policy *p, char *buf, size_t len);

@@ -395,3 +395,39 @@ Test(decode, soft)
 		cr_assert_eq(s.src, IBSP_SRC_UNKNOWN, "row %zu", i);
 	}
 }
+
+/*
+ * hint: the same event; a fault on a present page (a physical address) is a
+ * write; one without (a first touch, a page under migration) is dropped.
+ */
+Test(decode, hint)
+{
+	static const struct {
+		uint64_t addr, phys;
+		uint16_t flags;
+		int ret;
+	} rows[] = {
+		{ 0x7f0000001000, 0, IBSP_S_COARSE | IBSP_S_VADDR_VALID, -EINVAL },
+		{ 0x7f0000001000, 0x1234000,
+		  IBSP_S_COARSE | IBSP_S_VADDR_VALID | IBSP_S_PADDR_VALID | IBSP_S_STORE, 0 },
+	};
+	static const struct perf_event_attr hint_attr = { .type = PERF_TYPE_SOFTWARE,
+							  .config = PERF_COUNT_SW_PAGE_FAULTS };
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct ibsp_raw_sample rs = { .type = PERF_SAMPLE_ADDR | PERF_SAMPLE_PHYS_ADDR,
+					      .addr = rows[i].addr,
+					      .phys_addr = rows[i].phys };
+		struct ibsp_sample s;
+
+		cr_assert_eq(ibsp_decode(IBSP_SAMPLER_HINT, NULL, &rs, &s), rows[i].ret, "row %zu",
+			     i);
+		cr_assert_eq(s.kind, IBSP_SAMPLER_HINT, "row %zu", i);
+		cr_assert_eq(s.flags, rows[i].flags, "row %zu: flags %#x", i, s.flags);
+		cr_assert_eq(s.drop, rows[i].ret ? IBSP_DROP_NO_ADDR : IBSP_DROP_NONE, "row %zu",
+			     i);
+	}
+	cr_expect_str_eq(ibsp_sampler_kind__name(IBSP_SAMPLER_HINT), "hint");
+	/* By its attr alone, a recording's hint event is a page-faults event: its name tells. */
+	cr_expect_eq(ibsp_classify_event(&hint_attr, NULL), IBSP_SAMPLER_SOFT);
+}

@@ -24,12 +24,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "helpers.h"
 #include "ibsp/capture.h"
+#include "ibsp/host.h"
 #include "ibsp/sampler.h"
 
 static int pmu_present(const char *name)
@@ -595,4 +597,142 @@ Test(live, command_that_cannot_run_still_finishes_the_file)
 	ibsp_perf_reader__close(r);
 	free(out);
 	free(err);
+}
+
+/* What this kernel's config says about soft-dirty: 1 built in, 0 not, -1 unknown. */
+static int config_soft_dirty(void)
+{
+	char path[256], line[256];
+	struct utsname u;
+	int v = -1;
+	FILE *f;
+
+	uname(&u);
+	snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strcmp(line, "CONFIG_MEM_SOFT_DIRTY=y\n"))
+			v = 1;
+		else if (!strcmp(line, "# CONFIG_MEM_SOFT_DIRTY is not set\n"))
+			v = 0;
+	}
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* The hint sampler's kernel check, as probe and run report it. */
+Test(live, hint_needs_soft_dirty_and_says_so)
+{
+	char why[256], *out, *err, cmd[512];
+	int sd = ibsp_soft_dirty__probe(why, sizeof(why)), cfg = config_soft_dirty(), rc;
+	const char *want_out;
+
+	cr_assert(sd == 0 || sd == 1, "the test itself failed: %d %s", sd, why);
+	if (cfg >= 0)
+		cr_expect_eq(sd, cfg, "probe %d, /boot/config %d: %s", sd, cfg, why);
+	if (!sd)
+		cr_expect(why[0], "a reason");
+	if (cfg == 0)
+		cr_expect_str_eq(why,
+				 "kernel without CONFIG_MEM_SOFT_DIRTY (pagemap bit 55 never set)");
+
+	rc = run_cmd(IBSP_CLI " probe", &out, &err);
+	want_out = sd ? "  hint  available" : "  hint  unavailable   ";
+	cr_expect(strstr(out, want_out), "probe: %s", out);
+	if (!sd)
+		cr_expect(strstr(out, why), "probe names the reason '%s': %s", why, out);
+	free(out);
+	free(err);
+
+	/* run --sampler=hint refuses on such a kernel, with the same reason */
+	snprintf(cmd, sizeof(cmd),
+		 "sleep 3 & %s run --sampler=hint --pid $! --dry-run --duration 1", IBSP_CLI);
+	rc = run_cmd(cmd, &out, &err);
+	if (!sd) {
+		cr_expect_eq(rc, 4, "exit %d: %s", rc, err);
+		cr_expect(strstr(err, "hint unavailable: ") && strstr(err, why), "stderr: %s", err);
+	} else if (!strstr(err, "Permission denied")) {
+		cr_expect_eq(rc, 0, "exit %d: %s", rc, err);
+	}
+	free(out);
+	free(err);
+
+	/* -a makes no sense: clear_refs works per process */
+	rc = run_cmd(IBSP_CLI " run --sampler=hint -a --duration 1", &out, &err);
+	cr_expect_eq(rc, 2, "exit %d: %s", rc, err);
+	cr_expect(strstr(err, "--sampler=hint needs process targets"), "stderr: %s", err);
+	free(out);
+	free(err);
+}
+
+/* The scanner: per process, refuses -a, and counts a target that is gone. */
+Test(live, hint_scanner_writes_clear_refs_per_target)
+{
+	struct ibsp_capture_opts all = { .sz = sizeof(all), .target = IBSP_TARGET_ALL_CPUS };
+	pid_t kid = fork();
+	struct ibsp_capture_opts one = {
+		.sz = sizeof(one), .target = IBSP_TARGET_PID, .pids = &kid, .nr_pids = 1
+	};
+	struct ibsp_hint_scan *s = NULL;
+	const struct ibsp_hint_scan_stats *st;
+
+	if (!kid) {
+		pause();
+		_exit(0);
+	}
+	cr_assert_gt(kid, 0);
+	cr_expect_eq(ibsp_hint_scan__new(&all, &s), -EINVAL);
+	cr_assert_eq(ibsp_hint_scan__new(&one, &s), 0);
+	st = ibsp_hint_scan__stats(s);
+	/* The write is accepted with or without CONFIG_MEM_SOFT_DIRTY (sampling.md 5b). */
+	cr_expect_eq(ibsp_hint_scan__scan(s), 1);
+	cr_expect_eq(st->writes, 1);
+	kill(kid, SIGKILL);
+	waitpid(kid, NULL, 0);
+	cr_expect_eq(ibsp_hint_scan__scan(s), 0, "the process is gone");
+	cr_expect_eq(st->gone, 1);
+	cr_expect_eq(ibsp_hint_scan__scan(s), 0);
+	cr_expect_eq(st->gone, 1, "a gone process is not written again");
+	cr_expect_eq(st->scans, 3);
+	cr_expect_eq(st->errors, 0);
+	ibsp_hint_scan__delete(s);
+}
+
+/* --cgroup: the scanner writes clear_refs for the processes of cgroup.procs, read at each scan. */
+Test(live, hint_scanner_follows_the_cgroup)
+{
+	const char *root = cgroup2_root();
+	char cg[512], procs[600];
+	struct ibsp_capture_opts o = { .sz = sizeof(o), .target = IBSP_TARGET_CGROUP };
+	struct ibsp_hint_scan *s = NULL;
+	FILE *f;
+	pid_t kid;
+
+	if (!root)
+		cr_skip_test("no cgroup v2 hierarchy is mounted");
+	snprintf(cg, sizeof(cg), "%s/ibsp-hint-%d", root, (int)getpid());
+	if (mkdir(cg, 0755))
+		cr_skip_test("cannot create a cgroup under %s: %s", root, strerror(errno));
+	o.cgroup_path = cg;
+	cr_assert_eq(ibsp_hint_scan__new(&o, &s), 0);
+	cr_expect_eq(ibsp_hint_scan__scan(s), 0, "an empty cgroup");
+	kid = fork();
+	if (!kid) {
+		pause();
+		_exit(0);
+	}
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+	f = fopen(procs, "w");
+	cr_assert(f);
+	fprintf(f, "%d\n", (int)kid);
+	cr_assert_eq(fclose(f), 0, "moving pid %d into %s", (int)kid, cg);
+	cr_expect_eq(ibsp_hint_scan__scan(s), 1, "the process that joined");
+	kill(kid, SIGKILL);
+	waitpid(kid, NULL, 0);
+	cr_expect_eq(ibsp_hint_scan__scan(s), 0, "it left with its exit");
+	cr_expect_eq(ibsp_hint_scan__stats(s)->writes, 1);
+	cr_expect_eq(ibsp_hint_scan__stats(s)->errors, 0);
+	ibsp_hint_scan__delete(s);
+	rmdir(cg);
 }

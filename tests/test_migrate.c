@@ -256,3 +256,45 @@ Test(migrate, real_move_pages_here)
 	munmap(buf, len);
 	ibsp_migrator__delete(mg);
 }
+
+/* The check before each call: pid 300 "exited" (its pid may name another process now). */
+static int checks;
+
+static int check_pid(void *ctx, uint32_t pid)
+{
+	(void)ctx;
+	__atomic_fetch_add(&checks, 1, __ATOMIC_RELAXED);
+	return pid == 300 ? -ESRCH : 0;
+}
+
+Test(migrate, a_pid_that_fails_its_check_is_never_moved)
+{
+	struct ibsp_migrator_opts o = {
+		.sz = sizeof(o), .move_pages = fake_move_pages, .batch = 4, .check_pid = check_pid
+	};
+	struct ibsp_migrator *mg;
+	struct ibsp_migration m[16];
+	struct ibsp_migration_result r[16];
+	struct ibsp_migrator_stats st;
+
+	calls = 0;
+	mg = ibsp_migrator__new(&o);
+	cr_assert(mg);
+	for (int i = 0; i < 8; i++)
+		m[i] = req(300, (uint64_t)(8 + i), 0); /* script: pages 8-15 would move */
+	for (int i = 8; i < 16; i++)
+		m[i] = req(301, (uint64_t)i, 0);
+	cr_assert_eq(ibsp_migrator__submit(mg, m, 16), 16);
+	cr_assert_eq(reap_all(mg, r, 16), 16);
+	ibsp_migrator__stats(mg, &st);
+	cr_expect_eq(st.by_err[IBSP_MIG_ESRCH], 8, "pid 300's pages fail with esrch");
+	cr_expect_eq(st.moved, 8, "pid 301's pages move");
+	cr_expect_eq(st.syscalls, 2, "two calls of 4 for pid 301, none for 300");
+	cr_expect_eq(calls, 2);
+	cr_expect_eq(st.pid_refused, 1, "one refusal stops the pid's pass");
+	cr_expect_eq(checks, 3, "checked before each call: once for 300, twice for 301");
+	for (int i = 0; i < 16; i++)
+		cr_expect_eq(r[i].final_node, r[i].m.pid == 300 ? -ESRCH : 0, "pid %u page %llu",
+			     r[i].m.pid, (unsigned long long)(r[i].m.vaddr / 4096));
+	ibsp_migrator__delete(mg);
+}

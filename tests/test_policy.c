@@ -737,3 +737,49 @@ Test(policy, pingpong_guard_window)
 	ibsp_engine__delete(e);
 	ibsp_topology__delete(t);
 }
+
+/*
+ * Live: a move that takes longer than the guard (a slow or rate-limited
+ * worker) is not planned again while it is under way, though the page's
+ * samples (faults taken before the move) still show the old node; once it
+ * is reported, the page is planned as usual.
+ */
+Test(policy, a_move_under_way_is_not_planned_again)
+{
+	struct ibsp_topology *t = topo_2s_cxl();
+	struct ibsp_engine_opts o = { .sz = sizeof(o),
+				      .policy = policy_of("locality"),
+				      .pingpong_intervals = 2,
+				      .min_heat = 1 };
+	struct ibsp_engine *e = ibsp_engine__new(t, &o);
+	const struct ibsp_migration *plan;
+	struct ibsp_migration first;
+	long n;
+
+	cr_assert(e);
+	feed(e, t, 0, 2, 7, 4);
+	cr_assert_eq(ibsp_engine__tick(e, 1, &plan), 1);
+	first = plan[0];
+	cr_expect_eq(first.dst_node.id, 0);
+	for (int tick = 2; tick < 12; tick++) {
+		feed(e, t, 0, 2, 7, 4); /* the page is still on node 2: its move is queued */
+		n = ibsp_engine__tick(e, (uint64_t)tick, &plan);
+		cr_expect_eq(n, 0, "tick %d: planned again while the first move is under way",
+			     tick);
+	}
+	/* The move fails (e.g. EBUSY): the page is on node 2 and may be planned again. */
+	ibsp_engine__complete(e, &first, ibsp_node_id(-EBUSY));
+	feed(e, t, 0, 2, 7, 4);
+	cr_expect_eq(ibsp_engine__tick(e, 12, &plan), 1, "planned again once reported");
+	first = plan[0];
+	/* This time it moves: its old frame's entry goes, so a late sample of that frame (a
+	 * fault taken before the move) starts afresh, below the threshold after one decay,
+	 * instead of putting the page back on node 2 with the heat it had. */
+	ibsp_engine__complete(e, &first, first.dst_node);
+	feed(e, t, 0, 2, 7, 1);
+	for (int tick = 13; tick < 20; tick++)
+		cr_expect_eq(ibsp_engine__tick(e, (uint64_t)tick, &plan), 0,
+			     "tick %d: a moved page planned again from its old frame", tick);
+	ibsp_engine__delete(e);
+	ibsp_topology__delete(t);
+}

@@ -456,3 +456,39 @@ Test(telemetry, pid_target_exit_ends_the_run)
 	free(out);
 	free(err);
 }
+
+/* --pid A,B: the run goes on after A exits and ends within an interval of B's exit. */
+Test(telemetry, several_pids_end_after_the_last)
+{
+	char cmd[1024], *out, *err;
+	json_t *lines[128], *sum, *targets;
+	double t;
+	size_t n;
+	int rc;
+
+	snprintf(cmd, sizeof(cmd),
+		 "sleep 0.5 & a=$!; sleep 2.5 & b=$!; %s run --sampler=soft --pid $a,$b --dry-run "
+		 "--interval 200 --duration 30 --json -",
+		 IBSP_CLI);
+	rc = run_cmd(cmd, &out, &err);
+	if (rc && strstr(err, "Permission denied"))
+		cr_skip_test("software perf events are not permitted here: %s", err);
+	cr_assert_eq(rc, 0, "run exited %d: %s", rc, err);
+	n = split_lines(out, lines, 128);
+	cr_assert_geq(n, 2);
+	sum = lines[n - 1];
+	cr_expect_str_eq(json_string_value(json_object_get(sum, "end_reason")), "target_exit", "%s",
+			 err);
+	targets = json_object_get(sum, "targets");
+	cr_expect_eq(json_integer_value(json_object_get(targets, "pids")), 2);
+	cr_expect_eq(json_integer_value(json_object_get(targets, "exited")), 2);
+	t = json_real_value(json_object_get(sum, "time_s"));
+	/* started before the daemon: B exits 2.5 s after the shell began, the daemon a little later */
+	cr_expect_gt(t, 1.5, "not at A's exit: %.2f s", t);
+	cr_expect_lt(t, 2.5 + 0.2 + 1.0,
+		     "within an interval (and a margin for load) of B's: %.2f s", t);
+	for (size_t i = 0; i < n; i++)
+		json_decref(lines[i]);
+	free(out);
+	free(err);
+}

@@ -218,8 +218,10 @@ static int init_capacity(struct ibsp_engine *e)
 	e->wmark_bytes = calloc(n, sizeof(uint64_t));
 	e->reclaim_bytes = calloc(n, sizeof(uint64_t));
 	e->pressure = calloc(n, sizeof(bool));
+	e->cold_next = calloc(n, sizeof(uint64_t));
 	e->top_tier = calloc(n, sizeof(bool));
-	if (!e->free_bytes || !e->wmark_bytes || !e->reclaim_bytes || !e->pressure || !e->top_tier)
+	if (!e->free_bytes || !e->wmark_bytes || !e->reclaim_bytes || !e->pressure ||
+	    !e->cold_next || !e->top_tier)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < nr_nodes; i++) {
 		uint64_t total = ibsp_topology__mem_total_kb(topo, ibsp_node_idx((int)i)) << 10;
@@ -319,6 +321,7 @@ void ibsp_engine__delete(struct ibsp_engine *e)
 	free(e->free_bytes);
 	free(e->wmark_bytes);
 	free(e->reclaim_bytes);
+	free(e->cold_next);
 	free(e->pressure);
 	free(e->top_tier);
 	free(e->cand);
@@ -430,7 +433,7 @@ static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t
 	if (is_new) {
 		init_entry(e, he, s, node);
 	} else {
-		if (node >= 0 && !(he->flags & HE_MOVED))
+		if (node >= 0 && !(he->flags & (HE_MOVED | HE_INFLIGHT)))
 			he->node = (int8_t)node;
 		if ((s->flags & IBSP_S_TID_VALID) && (s->flags & IBSP_S_VADDR_VALID) &&
 		    s->pid != he->pid && s->vaddr < USER_VA_END) {
@@ -510,6 +513,18 @@ void ibsp_engine__complete(struct ibsp_engine *e, const struct ibsp_migration *m
 	int fin = final_node.id >= 0 ? ibsp_topology__index_of(e->topo, final_node).idx : -1;
 	struct ibsp_heat_entry *he = ibsp_heat_table__find(e->ht, m->key);
 
+	if (he)
+		he->flags &= (uint8_t)~HE_INFLIGHT;
+	/*
+	 * A page that moved left its frame: its PFN entry names nothing now, and a
+	 * late sample of that frame (a fault taken before the move) must not put
+	 * it back on the old node with the heat it had. The next samples make the
+	 * entry of its new frame, which inherits the move history by its mapping.
+	 */
+	if (he && (he->key & KEY_PFN) && fin >= 0 && fin != src && !e->opts.simulate) {
+		ibsp_heat_table__del(e->ht, he);
+		he = NULL;
+	}
 	if (fin == dst)
 		return;
 	/* Undo the planned accounting, then apply what really happened. */

@@ -34,6 +34,9 @@
 /* ibsp_heat_entry.flags */
 #define HE_MOVED (1u << 0) /* simulate: placed by a planned move, not by the recording */
 #define HE_ALIAS (1u << 1) /* @pid/@vaddr name a mapping move_pages() can use */
+/* Live: a planned move not yet reported by ibsp_engine__complete(). Until then the page
+ * is not planned again, and samples (faults taken before the move) do not set its node. */
+#define HE_INFLIGHT (1u << 2)
 
 /**
  * struct ibsp_heat_entry - one page (4 KiB or 2 MiB), one cache line
@@ -161,8 +164,10 @@ struct ibsp_engine {
 	uint64_t cap_plan;
 	struct ibsp_cand *cold; /* demotable pages of this tick, coldest first */
 	uint64_t nr_cold, cap_cold;
-	bool *pressure;	   /* per node index: a top-tier node short of room this tick */
-	bool any_pressure; /* some node is */
+	uint64_t *cold_next; /* per node index: cold[] before it holds nothing it can still
+			      * demote this tick (make_room() starts there) */
+	bool *pressure;	     /* per node index: a top-tier node short of room this tick */
+	bool any_pressure;   /* some node is */
 };
 
 /*

@@ -51,8 +51,9 @@ static int consider(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uin
 		e->st.skips[IBSP_SKIP_BELOW_THRESHOLD]++;
 		return 0;
 	}
-	if (he->last_move && e->interval - he->last_move < o->pingpong_intervals) {
-		e->st.skips[IBSP_SKIP_PINGPONG]++;
+	if ((he->last_move && e->interval - he->last_move < o->pingpong_intervals) ||
+	    (he->flags & HE_INFLIGHT)) {
+		e->st.skips[IBSP_SKIP_PINGPONG]++; /* moved recently, or its move is under way */
 		return 0;
 	}
 	if (!(he->flags & HE_ALIAS)) {
@@ -78,6 +79,7 @@ static int consider(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uin
 static bool is_demotable(const struct ibsp_engine *e, const struct ibsp_heat_entry *he)
 {
 	return he->node >= 0 && e->pressure[he->node] && (he->flags & HE_ALIAS) &&
+	       !(he->flags & HE_INFLIGHT) &&
 	       !(he->last_move && e->interval - he->last_move < e->opts.pingpong_intervals);
 }
 

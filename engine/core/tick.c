@@ -123,8 +123,7 @@ static void note_move(struct ibsp_engine *e, struct ibsp_heat_entry *he, int dst
 	he->last_reason = (uint8_t)(reason + 1);
 	if (he->nr_moves < UINT16_MAX)
 		he->nr_moves++;
-	if (e->opts.simulate)
-		he->flags |= HE_MOVED;
+	he->flags |= e->opts.simulate ? HE_MOVED : HE_INFLIGHT;
 	rec = (struct ibsp_moved_rec){ .key = ibsp_engine__moved_key(e, he),
 				       .last_move = he->last_move,
 				       .node = he->node,
@@ -187,7 +186,10 @@ static bool make_room(struct ibsp_engine *e, struct ibsp_node_idx node, uint64_t
 		      uint64_t hot, uint64_t now_ns, uint64_t budget, uint64_t *planned_bytes,
 		      long *nr_plan)
 {
-	for (uint64_t i = 0; i < e->nr_cold; i++) {
+	/* Entries this node can no longer use this tick are passed once, not at every call. */
+	uint64_t *next = &e->cold_next[node.idx];
+
+	for (uint64_t i = *next; i < e->nr_cold; i++) {
 		struct ibsp_heat_entry *he = &e->ht->slots[e->cold[i].idx];
 		struct ibsp_decision d = { .dst = IBSP_NODE_IDX_NONE,
 					   .kind = IBSP_MOVE_DEMOTE,
@@ -197,8 +199,10 @@ static bool make_room(struct ibsp_engine *e, struct ibsp_node_idx node, uint64_t
 
 		if (ibsp_policy_view__has_room(&e->view, node, bytes))
 			return true;
-		if (he->node != node.idx || he->last_move == e->interval)
+		if (he->node != node.idx || he->last_move == e->interval) {
+			*next += i == *next;
 			continue;
+		}
 		if (!colder(e, &e->cold[i], hot))
 			break; /* coldest first: no page further on qualifies */
 		if (*planned_bytes + sz + bytes > budget)
@@ -212,6 +216,7 @@ static bool make_room(struct ibsp_engine *e, struct ibsp_node_idx node, uint64_t
 		e->reclaim_bytes[node.idx] -= sz;
 		apply(e, he, &d, now_ns, &e->plan[(*nr_plan)++]);
 		*planned_bytes += sz;
+		*next += i == *next;
 	}
 	return ibsp_policy_view__has_room(&e->view, node, bytes);
 }
@@ -365,6 +370,7 @@ long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp
 	e->nr_unres = 0;
 	e->nr_cold = 0;
 	memset(e->reclaim_bytes, 0, ibsp_topology__nr_nodes(e->topo) * sizeof(*e->reclaim_bytes));
+	memset(e->cold_next, 0, ibsp_topology__nr_nodes(e->topo) * sizeof(*e->cold_next));
 	n = run_interval(e, now_ns, hist);
 	if (n >= 0)
 		age(e, hist);

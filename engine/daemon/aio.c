@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The daemon's I/O on liburing: reads of its signalfd and timerfds, and the
+ * The daemon's I/O on liburing: reads of its signalfd and timerfds, polls of
+ * its targets' pidfds, and the
  * writes of the recording and the telemetry, so that sampling never waits
  * on disk. Writes are copied and queued per file descriptor: a telemetry
  * file (no offsets, O_APPEND or a pipe) gets one write in flight at a time,
@@ -81,7 +82,8 @@ static struct io_uring_sqe *get_sqe(struct ibsp_aio *a)
 	return sqe;
 }
 
-int ibsp_aio__read(struct ibsp_aio *a, int fd, void *buf, size_t len, uint64_t tag)
+/* A read of @len bytes into @buf, or with @buf NULL a poll for @len's events. */
+static int queue_in(struct ibsp_aio *a, int fd, void *buf, size_t len, uint64_t tag)
 {
 	struct ibsp_aio_req *r = calloc(1, sizeof(*r));
 	struct io_uring_sqe *sqe;
@@ -97,10 +99,23 @@ int ibsp_aio__read(struct ibsp_aio *a, int fd, void *buf, size_t len, uint64_t t
 	r->tag = tag;
 	r->fd = fd;
 	live_add(a, r);
-	io_uring_prep_read(sqe, fd, buf, (unsigned int)len, 0);
+	if (buf)
+		io_uring_prep_read(sqe, fd, buf, (unsigned int)len, 0);
+	else
+		io_uring_prep_poll_add(sqe, fd, (unsigned int)len);
 	io_uring_sqe_set_data(sqe, r);
 	a->pending++;
 	return io_uring_submit(&a->ring) < 0 ? -EIO : 0;
+}
+
+int ibsp_aio__read(struct ibsp_aio *a, int fd, void *buf, size_t len, uint64_t tag)
+{
+	return queue_in(a, fd, buf, len, tag);
+}
+
+int ibsp_aio__poll(struct ibsp_aio *a, int fd, unsigned int events, uint64_t tag)
+{
+	return queue_in(a, fd, NULL, events, tag);
 }
 
 static int submit_write(struct ibsp_aio *a, struct ibsp_aio_req *r)

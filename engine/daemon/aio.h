@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IBSP_AIO_MAX_DEFERRED 8
+#define IBSP_AIO_MAX_DEFERRED 80 /* the timers, the signalfd and up to 64 pidfds */
 
 struct ibsp_aio_req;
 
@@ -43,6 +43,8 @@ int ibsp_aio__init(struct ibsp_aio *a, unsigned int entries);
 void ibsp_aio__exit(struct ibsp_aio *a);
 /* Queue a read of @fd into @buf; its completion comes back from ibsp_aio__wait() with @tag. */
 int ibsp_aio__read(struct ibsp_aio *a, int fd, void *buf, size_t len, uint64_t tag);
+/* Queue a one-shot poll of @fd for @events; its completion (res: the events seen) comes with @tag. */
+int ibsp_aio__poll(struct ibsp_aio *a, int fd, unsigned int events, uint64_t tag);
 /* Copy @buf and write it to @s at @off (-1: the file position). */
 int ibsp_aio__write(struct ibsp_aio *a, struct ibsp_aio_stream *s, const void *buf, size_t len,
 		    int64_t off);

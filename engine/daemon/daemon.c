@@ -13,6 +13,7 @@
  * the disk.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -25,7 +26,8 @@
 #include "log_print.h"
 #include "util.h"
 
-enum { TAG_SIGNAL = 1, TAG_TICK = 2, TAG_DRAIN = 3 };
+/* Completion tags; target i's pidfd is TAG_PIDFD + i. */
+enum { TAG_SIGNAL = 1, TAG_TICK = 2, TAG_DRAIN = 3, TAG_SCAN = 4, TAG_PIDFD = 16 };
 
 static int rec_sink(void *ctx, int fd, const void *buf, size_t len, uint64_t off)
 {
@@ -75,7 +77,7 @@ static int arm_timer(int fd, uint32_t ms)
 	return timerfd_settime(fd, 0, &it, NULL) ? -errno : 0;
 }
 
-/* The signalfd, the two timers and the ring. */
+/* The signalfd, the three timers, the targets' pidfds and the ring. */
 static int setup_fds(struct daemon *d, sigset_t *mask)
 {
 	int ret;
@@ -83,7 +85,8 @@ static int setup_fds(struct daemon *d, sigset_t *mask)
 	d->sfd = signalfd(-1, mask, SFD_CLOEXEC);
 	d->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	d->drain_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	if (d->sfd < 0 || d->tick_fd < 0 || d->drain_fd < 0) {
+	d->scan_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (d->sfd < 0 || d->tick_fd < 0 || d->drain_fd < 0 || d->scan_fd < 0) {
 		pr_err("daemon: signalfd/timerfd: %s\n", strerror(errno));
 		return -errno;
 	}
@@ -93,7 +96,7 @@ static int setup_fds(struct daemon *d, sigset_t *mask)
 		return ret;
 	}
 	d->aio_up = true;
-	return 0;
+	return ibsp_daemon_targets__open(&d->targets, &d->o.capture);
 }
 
 /* The sampler's events, opened on the target (disabled). */
@@ -102,6 +105,17 @@ static int setup_capture(struct daemon *d)
 	int ret;
 
 	ibsp_host_caps__read(d->o.sampler.sysfs_root ? d->o.sampler.sysfs_root : "/sys", &d->caps);
+	if (d->o.sampler.kind == IBSP_SAMPLER_HINT) {
+		char why[256];
+
+		if (ibsp_soft_dirty__probe(why, sizeof(why)) != 1) {
+			pr_err("hint unavailable: %s\n", why);
+			return -EOPNOTSUPP;
+		}
+		ret = ibsp_hint_scan__new(&d->o.capture, &d->scan);
+		if (ret)
+			return ret;
+	}
 	ret = ibsp_sampler__events(&d->o.sampler, &d->caps, &d->events, &d->leader, &d->nr_events);
 	if (ret)
 		return ret;
@@ -130,9 +144,15 @@ static int setup_recording(struct daemon *d)
 	ibsp_perf_writer__set_sink(d->w, rec_sink, d);
 	if (d->o.capture.enable_on_exec)
 		return 0;
-	return ibsp_synthesize_comms(
-	    d->o.capture.target == IBSP_TARGET_PID ? d->o.capture.pid : -1, &d->events[0].attr,
-	    d->events[0].nr_ids ? d->events[0].ids[0] : 0, write_rec, d->w);
+	if (d->o.capture.target != IBSP_TARGET_PID)
+		return ibsp_synthesize_comms(-1, &d->events[0].attr,
+					     d->events[0].nr_ids ? d->events[0].ids[0] : 0,
+					     write_rec, d->w);
+	for (uint32_t i = 0; !ret && i < d->o.capture.nr_pids; i++)
+		ret = ibsp_synthesize_comms(d->o.capture.pids[i], &d->events[0].attr,
+					    d->events[0].nr_ids ? d->events[0].ids[0] : 0,
+					    write_rec, d->w);
+	return ret;
 }
 
 /* Arm the timers and queue the first reads of the loop's three fds. */
@@ -145,6 +165,18 @@ static int setup_reads(struct daemon *d)
 		if (!ret)
 			ret = ibsp_aio__read(&d->aio, d->tick_fd, &d->tick_buf, 8, TAG_TICK);
 		if (ret)
+			return ret;
+	}
+	if (d->scan) {
+		ret = arm_timer(d->scan_fd, d->o.scan_ms);
+		if (!ret)
+			ret = ibsp_aio__read(&d->aio, d->scan_fd, &d->scan_buf, 8, TAG_SCAN);
+		if (ret)
+			return ret;
+	}
+	for (uint32_t i = 0; i < d->targets.nr; i++) {
+		if (d->targets.pidfds[i] >= 0 &&
+		    (ret = ibsp_aio__poll(&d->aio, d->targets.pidfds[i], POLLIN, TAG_PIDFD + i)))
 			return ret;
 	}
 	ret = arm_timer(d->drain_fd, d->o.drain_ms);
@@ -196,6 +228,8 @@ static int start_sampling(struct daemon *d)
 		return 0; /* interrupted while setting up: never start, just finish */
 	if (!d->o.capture.enable_on_exec)
 		ibsp_capture__enable(d->cap);
+	if (d->scan) /* the first write-protection now: hint faults from the first period on */
+		ibsp_hint_scan__scan(d->scan);
 	return d->o.on_enabled ? d->o.on_enabled(d->o.ctx) : 0;
 }
 
@@ -231,11 +265,14 @@ static int on_drain(struct daemon *d)
 		ibsp_promote__reap(d);
 	if (ret)
 		return ret;
-	/* A zero-timeout poll sets the POLLHUP of a target that exited, for _alive(). */
+	/* A zero-timeout poll sets the POLLHUP of a target that exited, for _alive(). The
+	 * events hang up early in a task's exit, before its pidfd says so: where every
+	 * target has a pidfd, those end the run (on_target_exit), so that every exit is
+	 * counted first. */
 	ret = ibsp_capture__poll(d->cap, 0);
 	if (ret < 0 && ret != -EINTR)
 		return ret;
-	if (!ibsp_capture__alive(d->cap) || workload_exited(d)) {
+	if ((!ibsp_capture__alive(d->cap) && !d->targets.all_pidfds) || workload_exited(d)) {
 		d->res->end_reason = "target_exit";
 		return 1;
 	}
@@ -257,6 +294,40 @@ static int on_tick(struct daemon *d)
 	return ret;
 }
 
+/* The scan timer: write-protect the targets again. */
+static int on_scan(struct daemon *d)
+{
+	ibsp_hint_scan__scan(d->scan);
+	return ibsp_aio__read(&d->aio, d->scan_fd, &d->scan_buf, 8, TAG_SCAN);
+}
+
+/* Target @i's pidfd is readable: it exited. 1 when it was the last. */
+static int on_target_exit(struct daemon *d, uint64_t i)
+{
+	if (!ibsp_daemon_targets__exit_seen(&d->targets, (uint32_t)i))
+		return 0;
+	d->res->end_reason = "target_exit";
+	return 1;
+}
+
+static int dispatch(struct daemon *d, const struct ibsp_aio_event *ev)
+{
+	switch (ev->tag) {
+	case TAG_SIGNAL:
+		return on_signal(d, ev->res);
+	case TAG_TICK:
+		return on_tick(d);
+	case TAG_DRAIN:
+		return on_drain(d);
+	case TAG_SCAN:
+		return on_scan(d);
+	default:
+		if (ev->tag >= TAG_PIDFD && ev->tag < TAG_PIDFD + d->targets.nr)
+			return on_target_exit(d, ev->tag - TAG_PIDFD);
+		return -EINVAL;
+	}
+}
+
 static int loop(struct daemon *d)
 {
 	int ret = start_sampling(d);
@@ -267,19 +338,7 @@ static int loop(struct daemon *d)
 		ret = ibsp_aio__wait(&d->aio, &ev);
 		if (ret)
 			return ret;
-		switch (ev.tag) {
-		case TAG_SIGNAL:
-			ret = on_signal(d, ev.res);
-			break;
-		case TAG_TICK:
-			ret = on_tick(d);
-			break;
-		case TAG_DRAIN:
-			ret = on_drain(d);
-			break;
-		default:
-			ret = -EINVAL;
-		}
+		ret = dispatch(d, &ev);
 	}
 	return ret < 0 ? ret : 0;
 }
@@ -296,6 +355,7 @@ static int finish(struct daemon *d, int err)
 {
 	bool complete = !err;
 
+	ibsp_daemon_targets__refresh(&d->targets); /* the summary counts every exit seen */
 	if (d->cap) {
 		ibsp_capture__disable(d->cap);
 		if ((d->eng || d->o.record_only) && drain(d))
@@ -334,6 +394,10 @@ static void teardown(struct daemon *d)
 		close(d->tick_fd);
 	if (d->drain_fd >= 0)
 		close(d->drain_fd);
+	if (d->scan_fd >= 0)
+		close(d->scan_fd);
+	ibsp_hint_scan__delete(d->scan);
+	ibsp_daemon_targets__close(&d->targets);
 	free(d);
 }
 
@@ -349,9 +413,11 @@ static struct daemon *daemon_new(const struct ibsp_daemon_opts *opts,
 		d->o.drain_ms = 10;
 	if (!d->o.engine.interval_ms)
 		d->o.engine.interval_ms = 1000;
+	if (!d->o.scan_ms)
+		d->o.scan_ms = IBSP_HINT_SCAN_MS_DEFAULT;
 	d->res = res;
 	d->self = (uint32_t)getpid();
-	d->sfd = d->tick_fd = d->drain_fd = -1;
+	d->sfd = d->tick_fd = d->drain_fd = d->scan_fd = -1;
 	d->rec.fd = d->tel.fd = -1;
 	return d;
 }

@@ -20,6 +20,38 @@
 #define IBSP_DAEMON_BATCH    1024
 #define IBSP_DAEMON_REAP_MAX 4096
 
+/*
+ * The --pid targets (targets.c): a pidfd each (-1 where pidfd_open is
+ * missing: then the start time is compared), polled by the loop so that
+ * each exit is seen at once, and checked by the migration worker before
+ * each move_pages call, so that the pages of a reused pid are never moved.
+ */
+struct ibsp_daemon_targets {
+	uint32_t nr; /* 0: -a or --cgroup */
+	pid_t *pids;
+	int *pidfds;
+	uint64_t *start; /* /proc/PID/stat starttime at setup; 0 unknown */
+	bool *exited;	 /* the loop saw its pidfd readable */
+	uint32_t nr_exited;
+	bool all_pidfds; /* every target has one: their pidfds alone tell when the run ends */
+};
+
+/* Open a pidfd per --pid target of @o (none for other targets). 0, -ESRCH, -ENOMEM. */
+int ibsp_daemon_targets__open(struct ibsp_daemon_targets *t, const struct ibsp_capture_opts *o);
+void ibsp_daemon_targets__close(struct ibsp_daemon_targets *t);
+/* The index of @pid among the targets, or -1. */
+int ibsp_daemon_targets__index(const struct ibsp_daemon_targets *t, uint32_t pid);
+/* Target @i exited: true when it was the last one. */
+bool ibsp_daemon_targets__exit_seen(struct ibsp_daemon_targets *t, uint32_t i);
+/* Poll every pidfd now (not waiting): true when every target has exited. */
+bool ibsp_daemon_targets__refresh(struct ibsp_daemon_targets *t);
+/*
+ * The migration worker's check before each move_pages call (any thread: it
+ * reads nothing the loop writes). 0: @pid is a target still running (or
+ * the target is -a or --cgroup); -ESRCH: not a target, or it exited.
+ */
+int ibsp_daemon_targets__check(void *ctx, uint32_t pid);
+
 struct daemon {
 	struct ibsp_daemon_opts o;
 	struct ibsp_daemon_result *res;
@@ -33,9 +65,11 @@ struct daemon {
 	struct ibsp_aio aio;
 	bool aio_up;
 	struct ibsp_aio_stream rec, tel;
-	int sfd, tick_fd, drain_fd;
+	int sfd, tick_fd, drain_fd, scan_fd;
 	struct signalfd_siginfo si;
-	uint64_t tick_buf, drain_buf;
+	uint64_t tick_buf, drain_buf, scan_buf;
+	struct ibsp_hint_scan *scan; /* the hint sampler's scanner, or NULL */
+	struct ibsp_daemon_targets targets;
 	uint32_t self;
 	double t0;	  /* the daemon's start: the telemetry clock */
 	double t_enabled; /* the events were enabled: --duration counts from here */
@@ -49,6 +83,10 @@ struct daemon {
 	struct ibsp_sample batch[IBSP_DAEMON_BATCH];
 	size_t nb;
 	struct ibsp_migration_result reaped[IBSP_DAEMON_REAP_MAX];
+	struct {
+		uint64_t done, done_bytes, failed, by_err[IBSP_MIG_ERR__MAX];
+		uint64_t recovered; /* of done: "not migrated" pages found on their destination */
+	} out;			    /* the outcomes reaped from the worker */
 };
 
 static inline double ibsp_daemon_mono_s(void)

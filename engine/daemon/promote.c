@@ -57,8 +57,17 @@ int ibsp_promote__setup(struct daemon *d)
 {
 	struct ibsp_migrator_opts mo = { .sz = sizeof(mo),
 					 .rate_bytes_per_s = d->o.engine.rate_bytes_per_s,
-					 .dry_run = d->o.dry_run };
+					 .dry_run = d->o.dry_run,
+					 .check_pid = ibsp_daemon_targets__check,
+					 .check_ctx = &d->targets };
 	int ret;
+
+	/* Pages mapped by several processes move only with MPOL_MF_MOVE_ALL, which needs
+	 * CAP_SYS_NICE; without it they fail with EACCES (counted, and said once here). */
+	mo.flags = d->caps.cap_sys_nice ? MPOL_MF_MOVE_ALL : MPOL_MF_MOVE;
+	if (!d->caps.cap_sys_nice && !d->o.dry_run)
+		pr_warn("no CAP_SYS_NICE: pages shared by several processes cannot move "
+			"(MPOL_MF_MOVE_ALL); they fail with eacces\n");
 
 	ret = ibsp_topology__from_host("/sys", &d->topo);
 	if (ret)
@@ -103,13 +112,13 @@ void ibsp_promote__add(struct daemon *d, const struct perf_event_header *rec)
 		ibsp_promote__flush(d);
 }
 
-/* Only processes in scope are moved: the --pid target (threads share its pid). */
+/* Only processes in scope are moved: the --pid targets (threads share their pid). */
 static bool in_scope(const struct daemon *d, const struct ibsp_migration *m)
 {
 	if (m->pid == d->self)
 		return false;
 	if (d->o.capture.target == IBSP_TARGET_PID)
-		return m->pid == (uint32_t)d->o.capture.pid;
+		return ibsp_daemon_targets__index(&d->targets, m->pid) >= 0;
 	return true;
 }
 
@@ -119,12 +128,68 @@ static void count_outcome(struct daemon *d, const struct ibsp_migration_result *
 	size_t nr = ibsp_topology__nr_nodes(d->topo);
 	size_t s = (size_t)r->m.src_idx.idx, t = (size_t)r->m.dst_idx.idx;
 
-	if (!d->o.dry_run)
-		ibsp_engine__complete(d->eng, &r->m, ibsp_node_id(r->final_node));
-	if (r->final_node == r->m.dst_node.id)
+	/* A dry run decides as if the moves were made. */
+	ibsp_engine__complete(d->eng, &r->m,
+			      d->o.dry_run ? r->m.dst_node : ibsp_node_id(r->final_node));
+	if (d->o.dry_run)
+		return;
+	if (r->final_node == r->m.dst_node.id) {
 		c->route_done[s * nr + t]++;
-	else if (r->final_node < 0 && !d->o.dry_run)
+		d->out.done++;
+		d->out.done_bytes += r->m.bytes;
+	} else if (r->final_node < 0) {
 		c->route_failed[s * nr + t]++;
+		d->out.failed++;
+		d->out
+		    .by_err[r->final_node == -EAGAIN ? IBSP_MIG_NOT_MIGRATED
+						     : ibsp_mig_err__from_errno(-r->final_node)]++;
+	}
+}
+
+/* Pages of one pid whose outcome is unknown, to be located in one query. */
+struct unsettled {
+	uint32_t pid, nr;
+	size_t idx[512];
+	uint64_t vaddrs[512];
+	int status[512];
+};
+
+static void settle_batch(struct daemon *d, struct ibsp_migration_result *r, struct unsettled *u)
+{
+	if (u->nr && !query_nodes(d, u->pid, u->nr, u->vaddrs, u->status)) {
+		for (uint32_t k = 0; k < u->nr; k++) {
+			struct ibsp_migration_result *x = &r[u->idx[k]];
+
+			if (u->status[k] < 0)
+				continue;
+			x->final_node = u->status[k];
+			d->out.recovered += x->final_node == x->m.dst_node.id;
+		}
+	}
+	u->nr = 0;
+}
+
+/*
+ * A move_pages call that returns a positive count stores no status for its
+ * batch (Linux 6.1 move_pages_and_store_status), though the pages it did
+ * migrate have moved: the worker reports them all not migrated (-EAGAIN).
+ * Ask where each one is now, so that the engine and the counts see what
+ * happened (telemetry: promotions.recovered).
+ */
+static void settle_unknown(struct daemon *d, struct ibsp_migration_result *r, size_t n)
+{
+	struct unsettled u = { .nr = 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].final_node != -EAGAIN)
+			continue;
+		if (u.nr && (u.pid != r[i].m.pid || u.nr == 512))
+			settle_batch(d, r, &u);
+		u.pid = r[i].m.pid;
+		u.idx[u.nr] = i;
+		u.vaddrs[u.nr++] = r[i].m.vaddr;
+	}
+	settle_batch(d, r, &u);
 }
 
 void ibsp_promote__reap(struct daemon *d)
@@ -132,6 +197,7 @@ void ibsp_promote__reap(struct daemon *d)
 	size_t n;
 
 	while ((n = ibsp_migrator__reap(d->mig, d->reaped, IBSP_DAEMON_REAP_MAX)) > 0) {
+		settle_unknown(d, d->reaped, n);
 		for (size_t i = 0; i < n; i++)
 			count_outcome(d, &d->reaped[i]);
 	}
@@ -151,6 +217,10 @@ static void fill_engine_counts(struct daemon *d, struct ibsp_telemetry_counts *c
 	c->lost_records = cs->loss.lost_records;
 	c->lost = cs->loss.lost;
 	c->throttled = cs->loss.throttle;
+	if (d->scan) {
+		c->scans = ibsp_hint_scan__stats(d->scan)->scans;
+		c->scan_s = ibsp_hint_scan__stats(d->scan)->busy_s;
+	}
 	memcpy(c->unresolved, es->unresolved, sizeof(c->unresolved));
 	c->pages_tracked = es->pages_tracked;
 	c->evictions = es->evictions;
@@ -172,17 +242,24 @@ static void fill_counts(struct daemon *d)
 
 	fill_engine_counts(d, c);
 	ibsp_migrator__stats(d->mig, &ms);
-	c->done = ms.moved;
-	c->done_bytes = ms.moved_bytes;
-	c->failed = ms.failed;
-	memcpy(c->by_errno, ms.by_err, sizeof(c->by_errno));
+	/* The outcomes as reaped (and settled), so that the counts and the routes agree. */
+	c->done = d->out.done;
+	c->done_bytes = d->out.done_bytes;
+	c->failed = d->out.failed;
+	memcpy(c->by_errno, d->out.by_err, sizeof(c->by_errno));
+	c->recovered = d->out.recovered;
 	c->rate_limited = ms.rate_limited;
 	c->queue_full = ms.queue_full;
 	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(d->topo); i++) {
-		c->free_bytes[i] = ibsp_engine__free_bytes(d->eng, ibsp_node_idx((int)i));
-		c->total_bytes[i] = ibsp_topology__mem_total_kb(d->topo, ibsp_node_idx((int)i))
-				    << 10;
+		struct ibsp_node_idx n = ibsp_node_idx((int)i);
+
+		c->free_bytes[i] = ibsp_engine__free_bytes(d->eng, n);
+		c->total_bytes[i] = ibsp_topology__mem_total_kb(d->topo, n) << 10;
+		c->watermark_bytes[i] = ibsp_engine__watermark_bytes(d->eng, n);
 	}
+	c->move_all = d->caps.cap_sys_nice;
+	c->targets = d->targets.nr;
+	c->targets_exited = d->targets.nr_exited;
 	getrusage(RUSAGE_SELF, &ru);
 	c->cpu_user_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
 	c->cpu_sys_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
@@ -215,10 +292,14 @@ static void submit_plan(struct daemon *d, const struct ibsp_migration *plan, lon
 	for (long i = 0; i < n; i++) {
 		size_t s = (size_t)plan[i].src_idx.idx, t = (size_t)plan[i].dst_idx.idx;
 
-		if (!in_scope(d, &plan[i]))
+		/* Every plan ends in a complete(): one not submitted stays where it is. */
+		if (!in_scope(d, &plan[i])) {
+			ibsp_engine__complete(d->eng, &plan[i], plan[i].src_node);
 			continue;
+		}
 		c->route_planned[s * nr + t]++;
-		ibsp_migrator__submit(d->mig, &plan[i], 1);
+		if (!ibsp_migrator__submit(d->mig, &plan[i], 1))
+			ibsp_engine__complete(d->eng, &plan[i], plan[i].src_node); /* queue full */
 	}
 }
 
@@ -292,13 +373,8 @@ void ibsp_promote__delete(struct daemon *d)
 		d->res->samples = st->samples;
 		d->res->planned = st->planned;
 	}
-	if (d->mig) {
-		struct ibsp_migrator_stats ms;
-
-		ibsp_migrator__stats(d->mig, &ms);
-		d->res->moved = ms.moved;
-		d->res->failed = ms.failed;
-	}
+	d->res->moved = d->out.done; /* as the telemetry counts them */
+	d->res->failed = d->out.failed;
 	ibsp_migrator__delete(d->mig);
 	ibsp_telemetry__delete(d->tele);
 	ibsp_live_decoder__delete(d->dec);

@@ -174,6 +174,7 @@ static void move_pid(struct ibsp_migrator *mg, const struct ibsp_migration *m, u
 	for (uint32_t base = 0; base < n; base += mg->o.batch) {
 		uint32_t k = n - base < mg->o.batch ? n - base : mg->o.batch;
 		uint64_t bytes = 0;
+		bool refused = false;
 		long ret = 0;
 		int err = 0;
 
@@ -185,12 +186,19 @@ static void move_pid(struct ibsp_migrator *mg, const struct ibsp_migration *m, u
 		}
 		if (!mg->o.dry_run) {
 			take_tokens(mg, bytes);
-			ret = mg->o.move_pages((int)m->pid, k, mg->pages, mg->nodes, mg->status,
-					       mg->o.flags);
-			err = ret < 0 ? errno : 0;
+			err = mg->o.check_pid ? -mg->o.check_pid(mg->o.check_ctx, m->pid) : 0;
+			refused = err != 0;
+			if (!refused) {
+				ret = mg->o.move_pages((int)m->pid, k, mg->pages, mg->nodes,
+						       mg->status, mg->o.flags);
+				err = ret < 0 ? errno : 0;
+			} else {
+				ret = -1;
+			}
 		}
 		pthread_mutex_lock(&mg->lock);
-		mg->st.syscalls += !mg->o.dry_run;
+		mg->st.syscalls += !mg->o.dry_run && !refused;
+		mg->st.pid_refused += refused;
 		for (uint32_t i = 0; i < k; i++) {
 			int final = mg->status[i];
 
@@ -203,11 +211,11 @@ static void move_pid(struct ibsp_migrator *mg, const struct ibsp_migration *m, u
 			account(mg, &m[base + i], final);
 		}
 		pthread_mutex_unlock(&mg->lock);
-		if (ret < 0 && err == ESRCH) {
+		if (ret < 0 && (err == ESRCH || refused)) {
 			/* The rest of this pid cannot move either: no more calls for it. */
 			pthread_mutex_lock(&mg->lock);
 			for (uint32_t i = base + k; i < n; i++)
-				account(mg, &m[i], -ESRCH);
+				account(mg, &m[i], -err);
 			pthread_mutex_unlock(&mg->lock);
 			return;
 		}

@@ -30,8 +30,9 @@ static int alloc_arrays(struct ibsp_telemetry_counts *c, uint32_t nr)
 	c->route_failed = calloc(routes, sizeof(uint64_t));
 	c->free_bytes = calloc(nodes, sizeof(uint64_t));
 	c->total_bytes = calloc(nodes, sizeof(uint64_t));
+	c->watermark_bytes = calloc(nodes, sizeof(uint64_t));
 	return c->route_planned && c->route_done && c->route_failed && c->free_bytes &&
-		       c->total_bytes
+		       c->total_bytes && c->watermark_bytes
 		   ? 0
 		   : -ENOMEM;
 }
@@ -43,6 +44,7 @@ static void free_arrays(struct ibsp_telemetry_counts *c)
 	free(c->route_failed);
 	free(c->free_bytes);
 	free(c->total_bytes);
+	free(c->watermark_bytes);
 }
 
 /* Copy @src into @dst, arrays included (both sized for @nr nodes). */
@@ -58,11 +60,13 @@ static void copy_counts(struct ibsp_telemetry_counts *dst, const struct ibsp_tel
 	dst->route_failed = keep.route_failed;
 	dst->free_bytes = keep.free_bytes;
 	dst->total_bytes = keep.total_bytes;
+	dst->watermark_bytes = keep.watermark_bytes;
 	memcpy(dst->route_planned, src->route_planned, routes);
 	memcpy(dst->route_done, src->route_done, routes);
 	memcpy(dst->route_failed, src->route_failed, routes);
 	memcpy(dst->free_bytes, src->free_bytes, nr * sizeof(uint64_t));
 	memcpy(dst->total_bytes, src->total_bytes, nr * sizeof(uint64_t));
+	memcpy(dst->watermark_bytes, src->watermark_bytes, nr * sizeof(uint64_t));
 }
 
 struct ibsp_telemetry *ibsp_telemetry__new(const struct ibsp_topology *topo, const char *sampler,
@@ -143,14 +147,18 @@ static json_t *sampling_json(const struct ibsp_telemetry *t, const struct ibsp_t
 	json_t *o = json_object();
 
 	json_object_set_new(o, "sampler", json_string(t->sampler));
-	json_object_set_new(o, "coarse", json_boolean(!strcmp(t->sampler, "soft")));
+	json_object_set_new(
+	    o, "coarse", json_boolean(!strcmp(t->sampler, "soft") || !strcmp(t->sampler, "hint")));
 	json_object_set_new(o, "samples", D(samples));
 	json_object_set_new(o, "decoded", D(decoded));
-	json_object_set_new(o, "by_sampler",
-			    by_names(c->by_sampler, p ? p->by_sampler : NULL, 4, sampler_name, 1));
+	json_object_set_new(
+	    o, "by_sampler",
+	    by_names(c->by_sampler, p ? p->by_sampler : NULL, IBSP_SAMPLER__MAX, sampler_name, 1));
 	json_object_set_new(o, "lost_records", D(lost_records));
 	json_object_set_new(o, "lost", D(lost));
 	json_object_set_new(o, "throttled", D(throttled));
+	json_object_set_new(o, "scans", D(scans));
+	json_object_set_new(o, "scan_s", json_real(c->scan_s - (p ? p->scan_s : 0)));
 	json_object_set_new(
 	    o, "dropped",
 	    by_names(c->dropped, p ? p->dropped : NULL, IBSP_DROP__MAX, drop_name, 1));
@@ -169,6 +177,7 @@ static json_t *promotions_json(const struct ibsp_telemetry *t,
 	json_t *o = json_object(), *routes = json_array();
 
 	json_object_set_new(o, "dry_run", json_boolean(t->dry_run));
+	json_object_set_new(o, "move_all", json_boolean(c->move_all));
 	json_object_set_new(o, "considered", D(considered));
 	json_object_set_new(o, "planned", D(planned));
 	json_object_set_new(o, "planned_bytes", D(planned_bytes));
@@ -176,6 +185,7 @@ static json_t *promotions_json(const struct ibsp_telemetry *t,
 	json_object_set_new(o, "demoted_bytes", D(demoted_bytes));
 	json_object_set_new(o, "done", D(done));
 	json_object_set_new(o, "done_bytes", D(done_bytes));
+	json_object_set_new(o, "recovered", D(recovered));
 	json_object_set_new(o, "failed", D(failed));
 	for (uint32_t s = 0; s < nr; s++) {
 		for (uint32_t d = 0; d < nr; d++) {
@@ -235,14 +245,18 @@ char *ibsp_telemetry__line(struct ibsp_telemetry *t, enum ibsp_telemetry_kind ki
 	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(t->topo); i++) {
 		struct ibsp_node_idx n = ibsp_node_idx((int)i);
 
-		json_array_append_new(nodes,
-				      json_pack("{s:i, s:b, s:I, s:I}", "node",
-						ibsp_topology__node_id(t->topo, n).id, "top_tier",
-						(int)ibsp_topology__is_top_tier(t->topo, n),
-						"free_bytes", (json_int_t)c->free_bytes[i],
-						"total_bytes", (json_int_t)c->total_bytes[i]));
+		json_array_append_new(
+		    nodes, json_pack("{s:i, s:b, s:I, s:I, s:I}", "node",
+				     ibsp_topology__node_id(t->topo, n).id, "top_tier",
+				     (int)ibsp_topology__is_top_tier(t->topo, n), "free_bytes",
+				     (json_int_t)c->free_bytes[i], "total_bytes",
+				     (json_int_t)c->total_bytes[i], "watermark_bytes",
+				     (json_int_t)c->watermark_bytes[i]));
 	}
 	json_object_set_new(o, "nodes", nodes);
+	json_object_set_new(
+	    o, "targets",
+	    json_pack("{s:i, s:i}", "pids", (int)c->targets, "exited", (int)c->targets_exited));
 	json_object_set_new(o, "cpu",
 			    json_pack("{s:f, s:f}", "user_s",
 				      c->cpu_user_s - (p ? p->cpu_user_s : 0), "sys_s",

@@ -16,7 +16,7 @@
 
 enum ibsp_capture_target {
 	IBSP_TARGET_ALL_CPUS = 0, /* every online CPU, every task */
-	IBSP_TARGET_PID = 1,	  /* one process and its threads (and their children) */
+	IBSP_TARGET_PID = 1,	  /* processes and their threads (and their children) */
 	IBSP_TARGET_CGROUP = 2,	  /* every online CPU, samples of one cgroup v2 subtree */
 };
 
@@ -24,7 +24,8 @@ enum ibsp_capture_target {
 struct ibsp_capture_opts {
 	size_t sz;
 	enum ibsp_capture_target target;
-	pid_t pid;		 /* IBSP_TARGET_PID */
+	const pid_t *pids; /* IBSP_TARGET_PID: the processes (at least one) */
+	uint32_t nr_pids;
 	const char *cgroup_path; /* IBSP_TARGET_CGROUP: a cgroup v2 directory */
 	uint32_t mmap_pages;	 /* data pages per CPU ring (power of two); 0: 128 */
 	uint32_t wakeup_bytes;	 /* poll wakeup watermark; 0: a quarter of the ring */
@@ -88,14 +89,53 @@ const struct ibsp_capture_stats *ibsp_capture__stats(const struct ibsp_capture *
 /** ibsp_capture__running_ratio() - time_running/time_enabled of the first sampling event (1.0 = it always ran) */
 double ibsp_capture__running_ratio(struct ibsp_capture *c);
 
+/** struct ibsp_hint_scan_stats - what the hint sampler's scanner has done */
+struct ibsp_hint_scan_stats {
+	uint64_t scans;	 /* scans run */
+	uint64_t writes; /* clear_refs writes that succeeded (one per process and scan) */
+	uint64_t gone;	 /* processes found gone (ESRCH), each counted once per scan */
+	uint64_t errors; /* other failed writes (the first is logged) */
+	double busy_s;	 /* time spent in the writes: the page-table walks */
+};
+
+struct ibsp_hint_scan;
+
+/**
+ * ibsp_hint_scan__new() - the scanner of the hint sampler for target @o
+ *
+ * --pid: opens /proc/PID/clear_refs of each pid (the file stays bound to its
+ * process: a reused pid is never written); --cgroup: its cgroup.procs is
+ * read at each scan. -a is refused (-EINVAL, logged): soft-dirty is per
+ * process.
+ *
+ * Return: 0, or a negative errno (logged with the pid or path).
+ */
+int ibsp_hint_scan__new(const struct ibsp_capture_opts *o, struct ibsp_hint_scan **out);
+
+/** ibsp_hint_scan__delete() - close everything; NULL is accepted */
+void ibsp_hint_scan__delete(struct ibsp_hint_scan *s);
+
+/**
+ * ibsp_hint_scan__scan() - write "4" to the clear_refs of every target
+ * process: its soft-dirty bits are cleared and its writable PTEs
+ * write-protected, so each page's next write faults. This resets
+ * soft-dirty for the whole process (CRIU and any other user of it see the
+ * reset).
+ *
+ * Return: the number of processes written this scan.
+ */
+int ibsp_hint_scan__scan(struct ibsp_hint_scan *s);
+
+const struct ibsp_hint_scan_stats *ibsp_hint_scan__stats(const struct ibsp_hint_scan *s);
+
 /** struct ibsp_live_stats - what a live decoder has seen */
 struct ibsp_live_stats {
-	uint64_t samples;		  /* PERF_RECORD_SAMPLE records offered */
-	uint64_t decoded;		  /* handed out */
-	uint64_t by_kind[4];		  /* decoded, by enum ibsp_sampler_kind */
-	uint64_t dropped[IBSP_DROP__MAX]; /* refused by a decoder, by reason */
-	uint64_t unknown_event;		  /* an id none of the events has */
-	uint64_t malformed;		  /* records the parser refused */
+	uint64_t samples;		     /* PERF_RECORD_SAMPLE records offered */
+	uint64_t decoded;		     /* handed out */
+	uint64_t by_kind[IBSP_SAMPLER__MAX]; /* decoded, by enum ibsp_sampler_kind */
+	uint64_t dropped[IBSP_DROP__MAX];    /* refused by a decoder, by reason */
+	uint64_t unknown_event;		     /* an id none of the events has */
+	uint64_t malformed;		     /* records the parser refused */
 };
 
 struct ibsp_live_decoder;

@@ -30,7 +30,8 @@ struct ibsp_daemon_opts {
 	const char *record_path; /* also write the samples as perf.data */
 	const char *json_path;	 /* telemetry: a file, "-" for stdout, NULL for none */
 	uint32_t drain_ms;	 /* ring-buffer drain period; 0 = 10 */
-	int argc;		 /* the command line, for the recording */
+	uint32_t scan_ms; /* hint sampler: how often the targets are write-protected; 0 = 1000 */
+	int argc;	  /* the command line, for the recording */
 	char *const *argv;
 	bool record_only; /* no engine, worker or telemetry: the samples go to record_path only */
 	pid_t workload;	  /* > 0: a child of the caller; its exit ends the run (not reaped) */
@@ -54,7 +55,7 @@ struct ibsp_daemon_result {
 
 /**
  * ibsp_daemon__run() - run until --duration, a signal (SIGINT, SIGTERM) or
- * the target's (or the workload's) exit. SIGHUP reopens the telemetry file;
+ * the exit of the last --pid target (or of the workload). SIGHUP reopens the telemetry file;
  * SIGUSR1 writes a snapshot line at once. A SIGINT or SIGTERM that comes
  * during the setup ends it before the events are enabled.
  *

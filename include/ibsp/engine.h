@@ -169,7 +169,10 @@ long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp
  * ibsp_engine__complete() - report where a planned page really ended up
  * @final_node: the node from move_pages' status, or a negative errno (in .id)
  *
- * In simulate mode ticks already applied the moves; this is for live runs.
+ * In simulate mode ticks already applied the moves; this is for live runs,
+ * where every planned migration must be reported once (a move not made: its
+ * source node): until then the page is not planned again and its samples do
+ * not change its node (they may be faults taken before the move).
  */
 void ibsp_engine__complete(struct ibsp_engine *e, const struct ibsp_migration *m,
 			   struct ibsp_node_id final_node);

@@ -8,6 +8,7 @@
 #define IBSP_HOST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /** struct ibsp_host_caps - what the running host and process allow */
@@ -31,6 +32,21 @@ int ibsp_host_caps__read(const char *sysfs_root, struct ibsp_host_caps *caps);
 
 /** ibsp_host_caps__may_sample_cpus() - CPU-wide events with physical addresses are allowed */
 bool ibsp_host_caps__may_sample_cpus(const struct ibsp_host_caps *caps);
+
+/**
+ * ibsp_soft_dirty__probe() - does this kernel track soft-dirty PTEs?
+ * @why: receives why not ("kernel without CONFIG_MEM_SOFT_DIRTY ...")
+ *
+ * Tests it on a page of its own: written, its soft-dirty bit (pagemap bit
+ * 55) set; after "4" in /proc/self/clear_refs, clear; written again, set. A
+ * kernel without CONFIG_MEM_SOFT_DIRTY accepts the clear_refs write and
+ * never sets the bit. Side effect: this process's own PTEs are
+ * write-protected once (each page's next write takes a minor fault).
+ *
+ * Return: 1 it does; 0 it does not (@why says why); a negative errno when
+ * the test itself failed (@why says how).
+ */
+int ibsp_soft_dirty__probe(char *why, size_t len);
 
 /** struct ibsp_pmu_mapping - a PMU's dynamic perf type and its sysfs name */
 struct ibsp_pmu_mapping {

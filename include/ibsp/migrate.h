@@ -48,6 +48,14 @@ struct ibsp_migrator_opts {
 	uint32_t batch;		   /* pages per move_pages call; 0 = 512 */
 	bool dry_run;		   /* account, never call move_pages */
 	int flags;		   /* move_pages flags; 0 = MPOL_MF_MOVE */
+	/*
+	 * Called by the worker right before each move_pages call for @pid:
+	 * 0 goes on; a negative errno (-ESRCH: the process is gone, or its pid
+	 * now names another one) fails the call's pages with it, without the
+	 * call, and the pid's remaining pages of that pass too. NULL: no check.
+	 */
+	int (*check_pid)(void *ctx, uint32_t pid);
+	void *check_ctx;
 	/* For tests: replaces numa_move_pages (same contract). */
 	long (*move_pages)(int pid, unsigned long count, void **pages, const int *nodes,
 			   int *status, int flags);
@@ -71,6 +79,7 @@ struct ibsp_migrator_stats {
 	uint64_t by_err[IBSP_MIG_ERR__MAX];
 	uint64_t rate_limited; /* times the bucket made the worker wait */
 	uint64_t dry_run;      /* requests accounted without moving */
+	uint64_t pid_refused;  /* calls check_pid refused (their pages are failed) */
 };
 
 struct ibsp_migrator;

@@ -16,6 +16,8 @@ enum ibsp_sampler_kind {
 	IBSP_SAMPLER_IBS = 1,  /* AMD IBS-op */
 	IBSP_SAMPLER_PEBS = 2, /* Intel PEBS precise memory event */
 	IBSP_SAMPLER_SOFT = 3, /* software page-fault event (coarse) */
+	IBSP_SAMPLER_HINT = 4, /* the same event after soft-dirty write-protection: writes only */
+	IBSP_SAMPLER__MAX
 };
 
 /**
@@ -96,7 +98,7 @@ struct ibsp_sample {
 
 _Static_assert(sizeof(struct ibsp_sample) == 64, "struct ibsp_sample must stay one cache line");
 
-/** ibsp_sampler_kind__name - short stable name ("ibs", "pebs", "soft", "none") */
+/** ibsp_sampler_kind__name - short stable name ("ibs", "pebs", "soft", "hint", "none") */
 const char *ibsp_sampler_kind__name(enum ibsp_sampler_kind kind);
 
 /** ibsp_mem_src__name - short stable name ("cache", "local_dram", ... "unknown") */

@@ -8,6 +8,12 @@
  *    encoded by libpfm4 for the running PMU model.
  *  - soft: the page-faults software event. Coarse: it sees first touches and
  *    NUMA hinting faults only, not every access. Only run when asked for.
+ *  - hint: the same event, while a scanner (ibsp_hint_scan, capture.h)
+ *    write-protects the targets' pages every period through soft-dirty
+ *    (/proc/PID/clear_refs), so each page's next write faults, with its
+ *    physical address. Coarse: writes only, at most one per page and period.
+ *    Needs CONFIG_MEM_SOFT_DIRTY (ibsp_soft_dirty__probe()) and process
+ *    targets. auto takes it after IBS and PEBS.
  */
 #ifndef IBSP_SAMPLER_H
 #define IBSP_SAMPLER_H
@@ -33,14 +39,23 @@ struct ibsp_event_desc {
 /** struct ibsp_sampler_opts - how to configure a sampler; start with sz = sizeof(opts) */
 struct ibsp_sampler_opts {
 	size_t sz;
-	enum ibsp_sampler_kind kind; /* IBSP_SAMPLER_NONE: auto (IBS, then PEBS) */
+	enum ibsp_sampler_kind kind; /* IBSP_SAMPLER_NONE: auto (IBS, then PEBS, then hint) */
 	uint64_t period;	     /* 0: the sampler's default */
 	bool ibs_count_cycles;	     /* IBS: count cycles instead of dispatched ops */
 	bool ibs_l3_miss_only;	     /* IBS: keep only ops that missed L3 (Zen4+) */
 	uint32_t ldlat_cycles;	     /* PEBS: load-latency threshold; 0: 30 like perf mem */
 	bool pebs_no_stores;	     /* PEBS: sample loads only */
 	const char *sysfs_root;	     /* NULL: "/sys" */
+	bool auto_no_hint;	     /* auto: not hint (no process targets, e.g. -a) */
 };
+
+/* The hint sampler's event name (a recording's EVENT_DESC) and its probe detail. */
+#define IBSP_HINT_EVENT_NAME "page-faults:hint"
+#define IBSP_HINT_DETAIL                                                                        \
+	"page-faults software event after soft-dirty write-protection of the targets (coarse: " \
+	"writes only, one per page and scan)"
+#define IBSP_HINT_SCAN_MS_DEFAULT 1000u /* how often the targets are write-protected */
+#define IBSP_HINT_SCAN_MS_MIN	  250u	/* the floor: bounds the faults a target takes */
 
 #define IBSP_IBS_PERIOD_UNIT	 16u	    /* IbsOpMaxCnt counts in units of 16 */
 #define IBSP_IBS_PERIOD_MIN	 0x10u	    /* kernel perf_ibs_init() */
@@ -84,8 +99,8 @@ int ibsp_sampler__events(const struct ibsp_sampler_opts *opts, const struct ibsp
 void ibsp_sampler__free_events(struct ibsp_event_desc *events, int *group_leader, uint32_t nr);
 
 /**
- * ibsp_sampler__auto() - pick IBS, then PEBS
- * @why: receives a message for the user when neither is available
+ * ibsp_sampler__auto() - pick IBS, then PEBS, then hint (unless @opts->auto_no_hint)
+ * @why: receives a message for the user when none is available
  *
  * Return: the kind, or IBSP_SAMPLER_NONE with @why filled.
  */

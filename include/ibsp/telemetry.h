@@ -24,13 +24,15 @@
 /** struct ibsp_telemetry_counts - cumulative counters since the start */
 struct ibsp_telemetry_counts {
 	/* sampling */
-	uint64_t samples;	/* PERF_RECORD_SAMPLE records */
-	uint64_t decoded;	/* samples a decoder accepted */
-	uint64_t by_sampler[4]; /* decoded, by enum ibsp_sampler_kind */
+	uint64_t samples;			/* PERF_RECORD_SAMPLE records */
+	uint64_t decoded;			/* samples a decoder accepted */
+	uint64_t by_sampler[IBSP_SAMPLER__MAX]; /* decoded, by enum ibsp_sampler_kind */
 	uint64_t dropped[IBSP_DROP__MAX];
 	uint64_t lost_records; /* PERF_RECORD_LOST records */
 	uint64_t lost;	       /* records the kernel dropped */
 	uint64_t throttled;    /* PERF_RECORD_THROTTLE records */
+	uint64_t scans;	       /* hint sampler: write-protection scans of the targets */
+	double scan_s;	       /* their time (the clear_refs writes) */
 	uint64_t unresolved[IBSP_UNRES__MAX];
 	/* heat table: levels, not counters */
 	uint64_t pages_tracked;
@@ -41,6 +43,7 @@ struct ibsp_telemetry_counts {
 	uint64_t planned, planned_bytes;
 	uint64_t demoted, demoted_bytes; /* of @planned: cold pages moved down to make room */
 	uint64_t done, done_bytes;	 /* pages that reached their destination */
+	uint64_t recovered; /* of @done: reported not migrated, found on their destination */
 	uint64_t failed;
 	uint64_t by_errno[IBSP_MIG_ERR__MAX];
 	uint64_t rate_limited; /* times the token bucket made the worker wait */
@@ -49,7 +52,11 @@ struct ibsp_telemetry_counts {
 	/* [src_idx * nr_nodes + dst_idx], node indices of the topology */
 	uint64_t *route_planned, *route_done, *route_failed;
 	/* per node index: levels */
-	uint64_t *free_bytes, *total_bytes;
+	uint64_t *free_bytes, *total_bytes, *watermark_bytes;
+	/* levels */
+	bool move_all;		 /* shared pages move too (MPOL_MF_MOVE_ALL, CAP_SYS_NICE) */
+	uint32_t targets;	 /* --pid targets (0: -a or --cgroup) */
+	uint32_t targets_exited; /* of them, those that exited */
 	/* the daemon's own CPU time, s */
 	double cpu_user_s, cpu_sys_s;
 };
@@ -58,7 +65,7 @@ struct ibsp_telemetry;
 
 /**
  * ibsp_telemetry__new() - telemetry for a host with @topo (kept, must outlive it)
- * @sampler: "ibs", "pebs" or "soft"
+ * @sampler: "ibs", "pebs", "soft" or "hint"
  * @dry_run: the daemon decides without moving
  */
 struct ibsp_telemetry *ibsp_telemetry__new(const struct ibsp_topology *topo, const char *sampler,

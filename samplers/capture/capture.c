@@ -77,36 +77,54 @@ void ibsp_capture__delete(struct ibsp_capture *c)
 	free(c);
 }
 
-static struct perf_thread_map *threads_of(pid_t pid)
+/* Append the threads of @pid to @tids: 0, -ESRCH when it has none, -ENOMEM. */
+static int add_threads(pid_t pid, pid_t **tids, int *nr)
 {
 	char dir[64];
 	struct dirent *de;
-	pid_t *tids = NULL;
-	int nr = 0;
-	struct perf_thread_map *map = NULL;
+	int ret = -ESRCH;
 	DIR *d;
 
 	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
 	d = opendir(dir);
 	if (!d)
-		return NULL;
+		return -ESRCH;
 	while ((de = readdir(d))) {
 		pid_t *n;
 
 		if (de->d_name[0] == '.')
 			continue;
-		n = reallocarray(tids, (size_t)nr + 1, sizeof(*n));
-		if (!n)
-			goto out;
-		tids = n;
-		tids[nr++] = (pid_t)atoi(de->d_name);
+		n = reallocarray(*tids, (size_t)*nr + 1, sizeof(*n));
+		if (!n) {
+			ret = -ENOMEM;
+			break;
+		}
+		*tids = n;
+		(*tids)[(*nr)++] = (pid_t)atoi(de->d_name);
+		ret = 0;
 	}
-	if (nr)
-		map = perf_thread_map__new_array(nr, tids);
-out:
 	closedir(d);
+	return ret;
+}
+
+/* The threads of every target process, in one map (libperf opens one event per thread). */
+static int threads_of(const struct ibsp_capture_opts *o, struct perf_thread_map **map)
+{
+	pid_t *tids = NULL;
+	int nr = 0, ret = o->nr_pids ? 0 : -EINVAL;
+
+	for (uint32_t i = 0; !ret && i < o->nr_pids; i++) {
+		ret = add_threads(o->pids[i], &tids, &nr);
+		if (ret == -ESRCH)
+			pr_err("pid %d: no such process (cannot list /proc/%d/task)\n",
+			       (int)o->pids[i], (int)o->pids[i]);
+	}
+	if (!ret) {
+		*map = perf_thread_map__new_array(nr, tids);
+		ret = *map ? 0 : -ENOMEM;
+	}
 	free(tids);
-	return map;
+	return ret;
 }
 
 static int read_ids(struct ibsp_capture *c, struct ibsp_event_desc *events)
@@ -157,8 +175,11 @@ static const char *open_hint(int err, enum ibsp_sampler_kind kind, enum ibsp_cap
 
 static const char *target_name(const struct ibsp_capture_opts *o, char *buf, size_t len)
 {
-	if (o->target == IBSP_TARGET_PID)
-		snprintf(buf, len, "pid %d", (int)o->pid);
+	if (o->target == IBSP_TARGET_PID && o->nr_pids == 1)
+		snprintf(buf, len, "pid %d", (int)o->pids[0]);
+	else if (o->target == IBSP_TARGET_PID)
+		snprintf(buf, len, "%u pids (%d, ...)", o->nr_pids,
+			 o->nr_pids ? (int)o->pids[0] : 0);
 	else if (o->target == IBSP_TARGET_CGROUP)
 		snprintf(buf, len, "all CPUs (cgroup %s)", o->cgroup_path);
 	else
@@ -227,12 +248,10 @@ static int build_evlist(struct ibsp_capture *c, const struct ibsp_capture_opts *
 	c->evlist = perf_evlist__new();
 	c->cpus = perf_cpu_map__new(NULL); /* online CPUs only */
 	if (o->target == IBSP_TARGET_PID) {
-		c->threads = threads_of(o->pid);
-		if (!c->threads) {
-			pr_err("pid %d: no such process (cannot list /proc/%d/task)\n", (int)o->pid,
-			       (int)o->pid);
-			return -ESRCH;
-		}
+		int ret = threads_of(o, &c->threads);
+
+		if (ret)
+			return ret;
 	} else {
 		c->threads = perf_thread_map__new_dummy();
 	}

@@ -107,7 +107,7 @@ int ibsp_live_decoder__decode(struct ibsp_live_decoder *d, const struct perf_eve
 		return 0;
 	}
 	d->st.decoded++;
-	if (out->kind < IBSP_SAMPLER_SOFT + 1)
+	if (out->kind < IBSP_SAMPLER__MAX)
 		d->st.by_kind[out->kind]++;
 	return 1;
 }

@@ -287,6 +287,10 @@ void ibsp_perf_reader__name_and_route(struct ibsp_perf_reader *r)
 		const char *pmu = ibsp_recording_info__pmu_name(&r->info, ev->attr.type);
 
 		ev->kind = ibsp_classify_event(&ev->attr, pmu);
+		/* The hint sampler's page faults are told apart by the name we gave them. */
+		if (ev->kind == IBSP_SAMPLER_SOFT && ev->name &&
+		    !strcmp(ev->name, IBSP_HINT_EVENT_NAME))
+			ev->kind = IBSP_SAMPLER_HINT;
 		if (!ev->name) {
 			char buf[96];
 

@@ -15,7 +15,10 @@ const char *ibsp_sampler_kind__name(enum ibsp_sampler_kind kind)
 		return "pebs";
 	case IBSP_SAMPLER_SOFT:
 		return "soft";
+	case IBSP_SAMPLER_HINT:
+		return "hint";
 	case IBSP_SAMPLER_NONE:
+	case IBSP_SAMPLER__MAX:
 		break;
 	}
 	return "none";
@@ -92,6 +95,27 @@ int ibsp_decode_soft(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
 	return 0;
 }
 
+/*
+ * A hint fault: the page-faults event while the targets' PTEs are
+ * write-protected (soft-dirty). A fault on a present page (the kernel
+ * found a physical address) is a write to it. The others are dropped
+ * (no_address): first touches, and faults on a page under migration (its
+ * PTE is a migration entry), which would key the page by (pid, address),
+ * apart from its frame's entry, seeing one process's accesses only.
+ */
+int ibsp_decode_hint(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
+{
+	s->kind = IBSP_SAMPLER_HINT;
+	s->flags |= IBSP_S_COARSE;
+	ibsp_decode_addrs(rs, s);
+	if (!(s->flags & IBSP_S_PADDR_VALID)) {
+		s->drop = IBSP_DROP_NO_ADDR;
+		return -EINVAL;
+	}
+	s->flags |= IBSP_S_STORE;
+	return 0;
+}
+
 int ibsp_decode_generic(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
 {
 	s->kind = IBSP_SAMPLER_NONE;
@@ -110,7 +134,10 @@ int ibsp_decode(enum ibsp_sampler_kind kind, const struct ibsp_decode_ctx *ctx,
 		return ibsp_decode_pebs(rs, out);
 	case IBSP_SAMPLER_SOFT:
 		return ibsp_decode_soft(rs, out);
+	case IBSP_SAMPLER_HINT:
+		return ibsp_decode_hint(rs, out);
 	case IBSP_SAMPLER_NONE:
+	case IBSP_SAMPLER__MAX:
 		break;
 	}
 	return ibsp_decode_generic(rs, out);

@@ -35,6 +35,7 @@ void ibsp_decode_common(const struct ibsp_raw_sample *rs, struct ibsp_sample *ou
 /* ADDR and PHYS_ADDR as the kernel reported them; a physical address of 0 means unknown. */
 void ibsp_decode_addrs(const struct ibsp_raw_sample *rs, struct ibsp_sample *out);
 int ibsp_decode_soft(const struct ibsp_raw_sample *rs, struct ibsp_sample *out);
+int ibsp_decode_hint(const struct ibsp_raw_sample *rs, struct ibsp_sample *out);
 int ibsp_decode_ibs(const struct ibsp_decode_ctx *ctx, const struct ibsp_raw_sample *rs,
 		    struct ibsp_sample *out);
 int ibsp_decode_pebs(const struct ibsp_raw_sample *rs, struct ibsp_sample *out);

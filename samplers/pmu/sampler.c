@@ -266,9 +266,11 @@ static int build_pebs(struct evbuild *b, const struct ibsp_sampler_opts *o,
 	return 0;
 }
 
+/* soft and hint: the page-faults software event; hint's name tells a recording's readers. */
 static int build_soft(struct evbuild *b, const struct ibsp_sampler_opts *o)
 {
-	struct ibsp_event_desc *ev = ev_add(b, "page-faults", -1);
+	struct ibsp_event_desc *ev =
+	    ev_add(b, o->kind == IBSP_SAMPLER_HINT ? IBSP_HINT_EVENT_NAME : "page-faults", -1);
 
 	if (!ev)
 		return -ENOMEM;
@@ -309,6 +311,7 @@ int ibsp_sampler__events(const struct ibsp_sampler_opts *user_opts,
 		ret = build_pebs(&b, o, caps);
 		break;
 	case IBSP_SAMPLER_SOFT:
+	case IBSP_SAMPLER_HINT:
 		ret = build_soft(&b, o);
 		break;
 	default:
@@ -421,6 +424,10 @@ int ibsp_sampler__probe(enum ibsp_sampler_kind kind, const struct ibsp_sampler_o
 		snprintf(
 		    st->detail, sizeof(st->detail),
 		    "page-faults software event (coarse: first touch and hinting faults only)");
+	} else if (kind == IBSP_SAMPLER_HINT) {
+		snprintf(st->detail, sizeof(st->detail), IBSP_HINT_DETAIL);
+		if (ibsp_soft_dirty__probe(st->reason, sizeof(st->reason)) != 1)
+			return 0;
 	} else {
 		return -EINVAL;
 	}
@@ -448,7 +455,7 @@ enum ibsp_sampler_kind ibsp_sampler__auto(const struct ibsp_sampler_opts *opts,
 					  const struct ibsp_host_caps *caps, char *why,
 					  size_t why_len)
 {
-	struct ibsp_sampler_status ibs, pebs;
+	struct ibsp_sampler_status ibs, pebs, hint = { .reason = "" };
 
 	ibsp_sampler__probe(IBSP_SAMPLER_IBS, opts, caps, &ibs);
 	if (ibs.available)
@@ -456,13 +463,21 @@ enum ibsp_sampler_kind ibsp_sampler__auto(const struct ibsp_sampler_opts *opts,
 	ibsp_sampler__probe(IBSP_SAMPLER_PEBS, opts, caps, &pebs);
 	if (pebs.available)
 		return IBSP_SAMPLER_PEBS;
-	snprintf(
-	    why, why_len,
-	    "no hardware sampler available.\n"
-	    "  IBS-op: %s\n"
-	    "  PEBS:   %s\n"
-	    "To go on: use --sampler=soft (coarse page-fault sampling, works without a PMU), "
-	    "or replay a recording made on a host with IBS or PEBS (ibs-promote info/dump FILE).",
-	    ibs.reason, pebs.reason);
+	if (opts && opts->auto_no_hint)
+		snprintf(hint.reason, sizeof(hint.reason),
+			 "needs process targets (--pid, --cgroup or a command), not -a");
+	else
+		ibsp_sampler__probe(IBSP_SAMPLER_HINT, opts, caps, &hint);
+	if (hint.available)
+		return IBSP_SAMPLER_HINT;
+	snprintf(why, why_len,
+		 "no hardware sampler available, and no hint faults.\n"
+		 "  IBS-op: %s\n"
+		 "  PEBS:   %s\n"
+		 "  hint:   %s\n"
+		 "To go on: use --sampler=soft (coarse page-fault sampling, works without a PMU), "
+		 "or replay a recording made on a host with IBS or PEBS (ibs-promote info/dump "
+		 "FILE).",
+		 ibs.reason, pebs.reason, hint.reason);
 	return IBSP_SAMPLER_NONE;
 }

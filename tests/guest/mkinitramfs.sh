@@ -1,6 +1,7 @@
 #!/bin/sh
 # Pack the guest test's initramfs: a static busybox, /init (init.sh), the
-# scenario script, the static workload, and ibs-promote with the exact shared
+# scenario scripts (scenario.sh, live.sh), the static workloads (numa_regions,
+# writer), and ibs-promote with the exact shared
 # libraries and loader that ldd lists (it is dynamically linked; see
 # docs/guest-test.md for why not static). No kernel modules: everything the
 # test uses is built into Debian's kernel.
@@ -11,22 +12,25 @@ build=${1:?usage: mkinitramfs.sh BUILD_DIR OUT.cpio.gz}
 out=${2:?usage: mkinitramfs.sh BUILD_DIR OUT.cpio.gz}
 cli=$build/ibs-promote
 workload=$build/tests/numa_regions
+writer=$build/tests/writer
 
 busybox=$(command -v busybox || true)
 if [ -z "$busybox" ] || ldd "$busybox" >/dev/null 2>&1; then
 	echo "mkinitramfs: need a static busybox (apt-get install busybox-static)" >&2
 	exit 77
 fi
-for f in "$cli" "$workload"; do
+for f in "$cli" "$workload" "$writer"; do
 	if [ ! -x "$f" ]; then
 		echo "mkinitramfs: $f is missing: build first" >&2
 		exit 1
 	fi
 done
-if ldd "$workload" >/dev/null 2>&1; then
-	echo "mkinitramfs: $workload must be static" >&2
-	exit 1
-fi
+for f in "$workload" "$writer"; do
+	if ldd "$f" >/dev/null 2>&1; then
+		echo "mkinitramfs: $f must be static" >&2
+		exit 1
+	fi
+done
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
@@ -35,6 +39,9 @@ cp "$busybox" "$root/bin/busybox"
 cp "$here/init.sh" "$root/init"
 cp "$here/scenario.sh" "$root/scenario.sh"
 cp "$workload" "$root/bin/numa_regions"
+cp "$writer" "$root/bin/writer"
+cp "$here/live.sh" "$root/live.sh"
+cp "$here/live_scenarios.sh" "$root/live_scenarios.sh"
 cp "$cli" "$root/bin/ibs-promote"
 chmod 755 "$root/init" "$root/scenario.sh"
 

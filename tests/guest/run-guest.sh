@@ -8,19 +8,35 @@
 # Needs BUILD_DIR/ibs-promote and BUILD_DIR/tests/numa_regions (cmake --build).
 # Exit: 0 pass, 1 fail (guest output printed), 77 skip (the reason printed).
 # Environment:
-#   IBSP_GUEST_SCENARIOS  policies to run, comma-separated (default locality,fixed-node:0)
+#   IBSP_GUEST_SCENARIOS  scenarios, comma-separated: policies for numa_regions (locality,
+#                         fixed-node:N) and the live ones (steady, shared, exit, pressure,
+#                         hintcost; live.sh); default locality,fixed-node:0,steady,shared,exit,hintcost
+#   IBSP_GUEST_MEM        MiB of nodes 0, 1 and 2 (default 1024,1024,1024)
+#   IBSP_GUEST_NAME       a suffix for this run's initramfs and serial log (default none)
 #   IBSP_GUEST_MOVER      ibs-promote (default), self (the workload moves its own pages), or none (negative control: must fail)
 #   IBSP_GUEST_ACCEL      auto (default: KVM only when it really boots), tcg or kvm
-#   IBSP_GUEST_TIMEOUT_S  limit for one boot (default 240)
+#   IBSP_GUEST_TIMEOUT_S  limit for one boot (default 480)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-build}" && pwd)
-scenarios=${IBSP_GUEST_SCENARIOS:-locality,fixed-node:0}
+scenarios=${IBSP_GUEST_SCENARIOS:-locality,fixed-node:0,steady,shared,exit,hintcost}
 mover=${IBSP_GUEST_MOVER:-ibs-promote}
 accel=${IBSP_GUEST_ACCEL:-auto}
-limit_s=${IBSP_GUEST_TIMEOUT_S:-240}
+limit_s=${IBSP_GUEST_TIMEOUT_S:-480}
+mem=${IBSP_GUEST_MEM:-1024,1024,1024}
+suffix=${IBSP_GUEST_NAME:+-$IBSP_GUEST_NAME}
 work=$build/guest
 mkdir -p "$work"
+mem0=${mem%%,*}
+mem2=${mem##*,}
+mem1=${mem#*,}
+mem1=${mem1%%,*}
+case "$mem0$mem1$mem2" in
+*[!0-9]* | "")
+	echo "guest: IBSP_GUEST_MEM='$mem' is not three sizes in MiB (e.g. 512,512,1024)"
+	exit 1
+	;;
+esac
 
 skip() {
 	echo "guest: SKIP: $*"
@@ -45,7 +61,7 @@ elif [ "$rc" != 0 ]; then
 fi
 echo "guest: kernel $kernel ($(elapsed) s)"
 
-initrd=$work/initramfs.cpio.gz
+initrd=$work/initramfs$suffix.cpio.gz
 "$here/mkinitramfs.sh" "$build" "$initrd" || {
 	rc=$?
 	[ "$rc" = 77 ] && skip "cannot build the initramfs (see above)"
@@ -63,12 +79,12 @@ trap 'exit 1' INT TERM
 # within BOOT_S seconds (the guest is killed then).
 boot() {
 	_accel=$1 _cpu=$2 _boot_s=$3
-	log=$work/serial-$_accel.log
+	log=$work/serial$suffix-$_accel.log
 	timeout -k 5 "$limit_s" qemu-system-x86_64 -accel "$_accel" -cpu "$_cpu" \
-		-smp 2 -m 3G \
-		-object memory-backend-ram,size=1G,id=m0 \
-		-object memory-backend-ram,size=1G,id=m1 \
-		-object memory-backend-ram,size=1G,id=m2 \
+		-smp 2 -m "$((mem0 + mem1 + mem2))M" \
+		-object memory-backend-ram,size="${mem0}M",id=m0 \
+		-object memory-backend-ram,size="${mem1}M",id=m1 \
+		-object memory-backend-ram,size="${mem2}M",id=m2 \
 		-numa node,nodeid=0,cpus=0,memdev=m0 \
 		-numa node,nodeid=1,cpus=1,memdev=m1 \
 		-numa node,nodeid=2,memdev=m2 \
@@ -76,7 +92,7 @@ boot() {
 		-numa dist,src=0,dst=2,val=30 \
 		-numa dist,src=1,dst=2,val=30 \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 quiet IBSP_SCENARIOS=$scenarios IBSP_MOVER=$mover" \
+		-append "console=ttyS0 panic=-1 quiet IBSP_SCENARIOS=$scenarios IBSP_MOVER=$mover${IBSP_LIVE_DEBUG:+ IBSP_LIVE_DEBUG=1}" \
 		-nographic -no-reboot -nodefaults -serial stdio -display none \
 		</dev/null >"$log" 2>&1 &
 	_pid=$!
@@ -155,5 +171,5 @@ if [ -n "$fail" ]; then
 	cat "$log.txt"
 	exit 1
 fi
-grep -E '^(IBSP-|INITIAL|RESULT|CHECK)' "$log.txt"
+grep -E '^(IBSP-|INITIAL|RESULT|CHECK|PLACE)' "$log.txt"
 echo "guest: PASS ($used, $(elapsed) s in all; serial output in $log)"

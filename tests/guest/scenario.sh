@@ -4,7 +4,8 @@
 # on the policy; the workload then checks where the pages are.
 #   locality      A must end on node 0, B on node 1
 #   fixed-node:N  both must end on node N
-# Usage: scenario.sh POLICY; the mover comes from $IBSP_MOVER:
+# Usage: scenario.sh POLICY; the mover comes from $IBSP_MOVER. The live
+# scenarios (steady, shared, exit, pressure, hintcost) run live.sh instead.
 #   self         the workload moves its own pages (numa_regions --self-move), the
 #                stand-in that proves the harness until `ibs-promote run` exists
 #   ibs-promote  ibs-promote run --pid (see the marked line below)
@@ -12,6 +13,11 @@
 # Prints "IBSP-SCENARIO POLICY PASS" or "IBSP-SCENARIO POLICY FAIL why".
 policy=${1:?usage: scenario.sh POLICY}
 mover=${IBSP_MOVER:-self}
+case "$policy" in
+steady | shared | exit | pressure | hintcost) # the live scenarios (hint sampler): live.sh
+	exec /bin/sh /live.sh "$policy"
+	;;
+esac
 duration_s=4 # the touch phase; the mover runs this long
 
 case "$policy" in

@@ -201,6 +201,7 @@ static void fill_counts(struct daemon *d)
 	c->done_bytes = ms.moved_bytes;
 	c->failed = ms.failed;
 	memcpy(c->by_errno, ms.by_err, sizeof(c->by_errno));
+	memcpy(c->matrix, ms.matrix, sizeof(c->matrix));
 	c->rate_limited = ms.rate_limited;
 	c->queue_full = ms.queue_full;
 	memcpy(c->skips, es->skips, sizeof(c->skips));

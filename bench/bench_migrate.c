@@ -7,7 +7,8 @@
  *     process start),
  *   - one move_pages(2) call for all N pages (the kernel's floor for move_pages),
  *   - the migration worker (ibsp_migrator) at each batch size (batch 1 is one
- *     call per page).
+ *     call per page), given the pages in a random order (the daemon's plans
+ *     come in heat order, not address order).
  * Each round runs every method once, every other round in reverse order,
  * after one round that is not counted (a warm-up). Times are the minimum
  * and the median over the rounds; a ratio is the median over the rounds of
@@ -74,6 +75,7 @@ struct bench {
 	int *status, *nodes;
 	struct ibsp_migration *req;
 	struct ibsp_migration_result *res;
+	uint32_t *order; /* the migrator's requests in a random order, as the policy's heat order */
 };
 
 static double now_s(void)
@@ -187,11 +189,22 @@ static void alloc_region(struct bench *b)
 	b->status = calloc((size_t)b->o.pages, sizeof(*b->status));
 	b->nodes = calloc((size_t)b->o.pages, sizeof(*b->nodes));
 	b->req = calloc((size_t)b->o.pages, sizeof(*b->req));
+	b->order = calloc((size_t)b->o.pages, sizeof(*b->order));
 	b->res = calloc((size_t)b->o.pages, sizeof(*b->res));
-	if (!b->pages || !b->status || !b->nodes || !b->req || !b->res)
+	if (!b->pages || !b->status || !b->nodes || !b->req || !b->res || !b->order)
 		die("calloc");
-	for (long i = 0; i < b->o.pages; i++)
+	for (long i = 0; i < b->o.pages; i++) {
 		b->pages[i] = b->buf + i * 4096;
+		b->order[i] = (uint32_t)i;
+	}
+	for (long i = b->o.pages - 1; i > 0; i--) { /* Fisher-Yates, fixed seed */
+		unsigned int seed = (unsigned int)i * 2654435761u;
+		long j = rand_r(&seed) % (i + 1);
+		uint32_t t = b->order[i];
+
+		b->order[i] = b->order[j];
+		b->order[j] = t;
+	}
 }
 
 /* How many of the N pages are on @node now (a move_pages query). */
@@ -297,11 +310,12 @@ static double run_migrator(struct bench *b, struct ibsp_migrator *mg, int from, 
 	double t;
 
 	for (size_t i = 0; i < n; i++)
-		b->req[i] = (struct ibsp_migration){ .pid = (uint32_t)getpid(),
-						     .vaddr = (uint64_t)(uintptr_t)b->pages[i],
-						     .bytes = 4096,
-						     .src_node = (int16_t)from,
-						     .dst_node = (int16_t)to };
+		b->req[i] =
+		    (struct ibsp_migration){ .pid = (uint32_t)getpid(),
+					     .vaddr = (uint64_t)(uintptr_t)b->pages[b->order[i]],
+					     .bytes = 4096,
+					     .src_node = (int16_t)from,
+					     .dst_node = (int16_t)to };
 	t = now_s();
 	if (ibsp_migrator__submit(mg, b->req, n) != n)
 		die("ibsp_migrator__submit");

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ibsp/migrate.h"
+#include "migrate_internal.h" /* keysort.c's entry, white-box */
 
 /* The script: per page (by vaddr / 4096 % 16) the status to report; pid 666 is gone. */
 static const int script[16] = { 0, 0, -EBUSY, -EACCES, -ENOENT, -EFAULT, -ENOMEM, 1,
@@ -302,7 +303,7 @@ static struct {
 		int pid, node;
 		unsigned long count;
 		bool one_node, sorted;
-	} call[64];
+	} call[128];
 } k = { .written = -1 };
 
 static long kernel_move_pages(int pid, unsigned long count, void **pages, const int *nodes,
@@ -313,7 +314,7 @@ static long kernel_move_pages(int pid, unsigned long count, void **pages, const 
 	int n = k.ncalls++;
 
 	(void)flags;
-	cr_assert_lt(n, 64);
+	cr_assert_lt(n, 128);
 	k.call[n].pid = pid;
 	k.call[n].node = nodes[0];
 	k.call[n].count = count;
@@ -829,4 +830,118 @@ Test(migrate, real_kernel_stores_status_before_failing)
 	cr_expect_eq(status[1], 0);
 	cr_expect_eq(status[2], -12345, "untouched: %d", status[2]);
 	munmap(buf, 3 * 4096);
+}
+
+/* Rule 1 at scale: 5000 requests in random order (plans come in heat order), 3 pids x 2 nodes. */
+Test(migrate, random_order_one_call_per_pid_and_node)
+{
+	enum { N = 5000 };
+	static struct ibsp_migration m[N];
+	static struct ibsp_migration_result r[N];
+	struct ibsp_migrator_opts o = { .batch = N, .queue_len = N, .node_mask = 0x3 };
+	struct ibsp_migrator_stats st;
+	unsigned int seed = 42;
+	int per[2][3] = { { 0 } };
+
+	for (int i = 0; i < N; i++)
+		m[i] = kreq((uint32_t)(300 + i % 3), i, 2, (i / 3) % 2);
+	for (int i = N - 1; i > 0; i--) { /* Fisher-Yates */
+		int j = rand_r(&seed) % (i + 1);
+		struct ibsp_migration t = m[i];
+
+		m[i] = m[j];
+		m[j] = t;
+	}
+	for (int i = 0; i < N; i++)
+		per[m[i].dst_node][m[i].pid - 300]++;
+	run_all(&o, m, N, r, &st);
+	cr_expect_eq(k.ncalls, 6, "%d calls", k.ncalls);
+	cr_expect_eq(st.moved, N);
+	for (int c = 0; c < k.ncalls; c++) {
+		cr_expect(k.call[c].one_node && k.call[c].sorted, "call %d", c);
+		cr_expect_eq(k.call[c].count,
+			     (unsigned long)per[k.call[c].node][k.call[c].pid - 300],
+			     "call %d: pid %d node %d, %lu pages", c, k.call[c].pid, k.call[c].node,
+			     k.call[c].count);
+		if (c)
+			cr_expect(k.call[c - 1].pid < k.call[c].pid ||
+				  (k.call[c - 1].pid == k.call[c].pid &&
+				   k.call[c - 1].node < k.call[c].node));
+	}
+}
+
+/* More (pid, node) groups than the radix path takes (64): the merge sort orders them. */
+Test(migrate, many_groups_one_call_each)
+{
+	enum { PIDS = 100, N = PIDS * 8 };
+	static struct ibsp_migration m[N];
+	static struct ibsp_migration_result r[N];
+	struct ibsp_migrator_opts o = { .batch = 64, .node_mask = 0x1 };
+	struct ibsp_migrator_stats st;
+	unsigned int seed = 7;
+
+	for (int i = 0; i < N; i++)
+		m[i] = kreq((uint32_t)(1000 + i % PIDS), i, 2, 0);
+	for (int i = N - 1; i > 0; i--) {
+		int j = rand_r(&seed) % (i + 1);
+		struct ibsp_migration t = m[i];
+
+		m[i] = m[j];
+		m[j] = t;
+	}
+	run_all(&o, m, N, r, &st);
+	cr_expect_eq(k.ncalls, PIDS, "%d calls", k.ncalls);
+	cr_expect_eq(st.moved, N);
+	for (int c = 0; c < k.ncalls; c++) {
+		cr_expect_eq(k.call[c].pid, 1000 + c, "call %d: pid %d", c, k.call[c].pid);
+		cr_expect_eq(k.call[c].count, 8);
+		cr_expect(k.call[c].sorted, "call %d", c);
+	}
+}
+
+/* The drain's sort on its own: radix (<= 64 groups) and merge (more), any addresses. */
+Test(migrate, keysort_orders_by_group_then_address)
+{
+	static const struct {
+		uint32_t n, groups;
+		uint64_t span_pages; /* addresses drawn from this many pages, from 2^20 up */
+	} rows[] = {
+		{ 1, 1, 1 },
+		{ 17, 1, 100 },
+		{ 5000, 1, 1u << 14 },
+		{ 5000, 5, 1u << 30 },
+		{ 5000, 64, 1ull << 44 },
+		{ 5000, 65, 1ull << 44 },
+		{ 4096, 300, 1u << 12 },
+	};
+	static struct ibsp_mig_key a[5000], tmp[5000];
+	static bool seen[5000];
+
+	for (size_t t = 0; t < sizeof(rows) / sizeof(rows[0]); t++) {
+		unsigned int seed = (unsigned int)t + 1;
+		const struct ibsp_mig_key *out;
+
+		for (uint32_t i = 0; i < rows[t].n; i++) {
+			uint64_t page = ((uint64_t)rand_r(&seed) << 31 | (uint64_t)rand_r(&seed)) %
+					rows[t].span_pages;
+			uint32_t g = (uint32_t)rand_r(&seed) % rows[t].groups;
+
+			a[i] =
+			    (struct ibsp_mig_key){ .group = (uint64_t)(100 + g * 7) << 16 | (g % 3),
+						   .vaddr = ((1ull << 20) + page) << 12,
+						   .idx = i };
+		}
+		out = ibsp_mig_keys__sort(a, tmp, rows[t].n);
+		memset(seen, 0, sizeof(seen));
+		for (uint32_t i = 0; i < rows[t].n; i++) {
+			cr_assert_lt(out[i].idx, rows[t].n);
+			cr_expect(!seen[out[i].idx], "row %zu: idx %u twice", t, out[i].idx);
+			seen[out[i].idx] = true;
+			if (i)
+				cr_expect(out[i - 1].group < out[i].group ||
+					      (out[i - 1].group == out[i].group &&
+					       out[i - 1].vaddr <= out[i].vaddr),
+					  "row %zu: keys %u and %u out of order", t, i - 1, i);
+		}
+	}
 }

@@ -97,6 +97,8 @@ static void free_migrator(struct ibsp_migrator *mg)
 	free(mg->req);
 	free(mg->res);
 	free(mg->work_buf);
+	free(mg->keys);
+	free(mg->keys_tmp);
 	free(mg->pages);
 	free(mg->nodes);
 	free(mg->status);
@@ -160,10 +162,13 @@ struct ibsp_migrator *ibsp_migrator__new(const struct ibsp_migrator_opts *opts)
 	mg->req = calloc(mg->o.queue_len, sizeof(*mg->req));
 	mg->res = calloc(mg->o.queue_len, sizeof(*mg->res));
 	mg->work_buf = calloc(mg->o.queue_len, sizeof(*mg->work_buf));
+	mg->keys = calloc(mg->o.queue_len, sizeof(*mg->keys));
+	mg->keys_tmp = calloc(mg->o.queue_len, sizeof(*mg->keys_tmp));
 	mg->pages = calloc(mg->o.batch, sizeof(*mg->pages));
 	mg->nodes = calloc(mg->o.batch, sizeof(*mg->nodes));
 	mg->status = calloc(mg->o.batch, sizeof(*mg->status));
-	if (!mg->req || !mg->res || !mg->work_buf || !mg->pages || !mg->nodes || !mg->status) {
+	if (!mg->req || !mg->res || !mg->work_buf || !mg->keys || !mg->keys_tmp || !mg->pages ||
+	    !mg->nodes || !mg->status) {
 		ret = ENOMEM;
 		goto err;
 	}

@@ -2,8 +2,9 @@
 /*
  * The migration worker's state, shared by its files: migrate.c (the object,
  * the rings and the worker thread), move.c (one drain: checks, groups,
- * move_pages calls, accounting), bucket.c (the token bucket) and mig_err.c
- * (error classes). Calls go one way: migrate.c -> move.c -> bucket.c, mig_err.c.
+ * move_pages calls, accounting), keysort.c (the drain's order), bucket.c (the
+ * token bucket) and mig_err.c (error classes). Calls go one way:
+ * migrate.c -> move.c -> keysort.c, bucket.c, mig_err.c.
  */
 #ifndef IBSP_MIGRATE_INTERNAL_H
 #define IBSP_MIGRATE_INTERNAL_H
@@ -22,6 +23,14 @@ struct ibsp_mig_bucket {
 	double last_refill_s;
 };
 
+/* A request of the drain: its order (pid << 16 | destination node, vaddr), its work_buf index. */
+struct ibsp_mig_key {
+	uint64_t group;
+	uint64_t vaddr;
+	uint64_t rank; /* keysort.c's radix key */
+	uint32_t idx;
+};
+
 struct ibsp_migrator {
 	struct ibsp_migrator_opts o;
 	pthread_t thread;
@@ -38,6 +47,7 @@ struct ibsp_migrator {
 
 	/* Worker-only. */
 	struct ibsp_migration *work_buf;
+	struct ibsp_mig_key *keys, *keys_tmp; /* queue_len each */
 	void **pages;
 	int *nodes, *status;
 	struct ibsp_mig_bucket bucket;
@@ -53,7 +63,11 @@ void ibsp_mig_bucket__init(struct ibsp_mig_bucket *b, uint64_t rate_bytes_per_s,
  */
 bool ibsp_mig_bucket__take(struct ibsp_migrator *mg, uint64_t bytes);
 
-/* move.c: move the @n requests in mg->work_buf (reorders them). */
+/* keysort.c: sort @n keys (stable), using @tmp; returns @a or @tmp, whichever holds them. */
+struct ibsp_mig_key *ibsp_mig_keys__sort(struct ibsp_mig_key *a, struct ibsp_mig_key *tmp,
+					 uint32_t n);
+
+/* move.c: move the @n requests in mg->work_buf. */
 void ibsp_mig_drain(struct ibsp_migrator *mg, uint32_t n);
 
 #endif /* IBSP_MIGRATE_INTERNAL_H */

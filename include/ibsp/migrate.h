@@ -110,7 +110,8 @@ void ibsp_migrator__delete(struct ibsp_migrator *mg);
  * ibsp_migrator__submit() - queue @n requests; never blocks. Return: how many were queued
  *
  * The worker refuses a request without a call (IBSP_MIG_INVALID, final_node
- * -EINVAL) when its pid is 0, its vaddr is 0 or not aligned to its bytes,
+ * -EINVAL) when its pid is 0, its vaddr is 0, not aligned to its bytes or
+ * above any user address (2^57),
  * its bytes are neither 4096 nor 2 MiB, or its dst_node is negative, at
  * least IBSP_MIG_MAX_NODES or not in the node mask.
  */

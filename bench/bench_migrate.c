@@ -9,13 +9,16 @@
  *   - the migration worker (ibsp_migrator) at each batch size (batch 1 is one
  *     call per page), given the pages in a random order (the daemon's plans
  *     come in heat order, not address order).
- * Each round runs every method once, every other round in reverse order,
- * after one round that is not counted (a warm-up). Times are the minimum
- * and the median over the rounds; a ratio is the median over the rounds of
- * the two methods' times in the same round (the host's load, which moves
- * TCG's speed, is about the same within a round). After every move all N pages are checked on
- * their node with a move_pages query (a method that leaves one elsewhere
- * fails the run).
+ * Each round runs every method once, each right next to migrate_pages(2),
+ * the reference (the pair in alternating order; the methods in reverse
+ * order every other round), after one round that is not counted (a
+ * warm-up). TCG's speed follows the host's load, which only ever adds
+ * time and moves within seconds. Two estimates come out: ratios of the
+ * minimum times over the rounds, and paired ratios (the median over the
+ * rounds of the reference's time / the method's time in one pair; two
+ * methods compare by the quotient of their paired ratios). After every
+ * move a move_pages query checks all N pages on their node (a method that
+ * leaves one elsewhere fails the run).
  *
  * It needs both nodes: run it in the 3-node guest,
  *   IBSP_GUEST_MODE=bench tests/guest/run-guest.sh build
@@ -64,6 +67,7 @@ struct method {
 	uint32_t batch;		  /* migrator batch; 0 for the others */
 	struct ibsp_migrator *mg; /* one per batch, kept for every round, as the daemon keeps it */
 	double s[2][MAX_ROUNDS];
+	double ref[2][MAX_ROUNDS]; /* the reference's times, run next to this method */
 };
 
 struct bench {
@@ -366,23 +370,48 @@ static double run_method(struct bench *b, const struct method *m, int from, int 
 	return run_move_pages(b, from, to);
 }
 
-/* One method, one round: forward, check, back, check. */
-static void one_round(struct bench *b, struct method *m, int round)
+/* One method, forward, check, back, check: its two times in @t. */
+static void there_and_back(struct bench *b, const struct method *m, double t[2])
 {
 	int node[2] = { b->o.dst, b->o.src };
 
 	for (int dir = 0; dir < 2; dir++) {
 		long there;
 
-		double t = run_method(b, m, node[1 - dir], node[dir]);
-
-		if (round >= 0) /* round -1 warms up: first touches, caches */
-			m->s[dir][round] = t;
+		t[dir] = run_method(b, m, node[1 - dir], node[dir]);
 		there = on_node(b, node[dir]);
 		if (there != b->o.pages) {
 			fprintf(stderr, "bench_migrate: %s: %ld of %ld pages on node %d\n", m->name,
 				there, b->o.pages, node[dir]);
 			exit(1);
+		}
+	}
+}
+
+/*
+ * One round: every method next to the reference @m[0] (migrate_pages(2)),
+ * the pair in alternating order; round -1 warms up and is not kept.
+ */
+static void one_round(struct bench *b, struct method *m, int nm, int round)
+{
+	for (int j = 1; j < nm; j++) {
+		int i = round % 2 ? nm - j : j; /* every other round in reverse order */
+		double ts[2], tr[2];
+
+		if ((round + i) % 2) {
+			there_and_back(b, &m[0], tr);
+			there_and_back(b, &m[i], ts);
+		} else {
+			there_and_back(b, &m[i], ts);
+			there_and_back(b, &m[0], tr);
+		}
+		if (round < 0)
+			continue;
+		for (int dir = 0; dir < 2; dir++) {
+			m[i].s[dir][round] = ts[dir];
+			m[i].ref[dir][round] = tr[dir];
+			if (i == 1) /* the reference's own row: its runs next to migratepages */
+				m[0].s[dir][round] = m[0].ref[dir][round] = tr[dir];
 		}
 	}
 }
@@ -407,42 +436,49 @@ static double stat(const double *v, int n, int q)
 }
 
 /* The median over the rounds of a peer's time / this method's time, each pair from one round. */
-static double ratio(const struct method *peer, const struct method *m, int rounds, bool trip)
+/* The median over the rounds of the reference's time / @m's time, run side by side. */
+static double vs_ref(const struct method *m, int rounds, bool trip)
 {
 	double q[MAX_ROUNDS];
 
 	for (int r = 0; r < rounds; r++)
-		q[r] = (peer->s[0][r] + (trip ? peer->s[1][r] : 0)) /
+		q[r] = (m->ref[0][r] + (trip ? m->ref[1][r] : 0)) /
 		       (m->s[0][r] + (trip ? m->s[1][r] : 0));
 	return stat(q, rounds, 1);
 }
 
+/* Forward times: ratios of the minimums (interference only adds time) and paired medians. */
 static void report(const struct bench *b, const struct method *m, int nm)
 {
 	int r = b->o.rounds;
-	const struct method *one = NULL;
+	double mp_min = stat(m[1].s[0], r, 0), sys_min = stat(m[0].s[0], r, 0);
+	double x1_min = stat(m[2].s[0], r, 0), b1_min = 0;
+	double mp = vs_ref(&m[1], r, false), b1 = 0;
 
-	for (int i = 0; i < nm; i++)
-		if (m[i].batch == 1)
-			one = &m[i];
-	printf("BENCH %-16s %5s %8s %8s %8s %8s %7s %7s %7s %7s %7s\n", "method", "batch",
-	       "fwd_min", "fwd_med", "back_min", "back_med", "mp_fwd", "mp_trip", "sys_fwd",
-	       "x1_fwd", "b1_fwd");
 	for (int i = 0; i < nm; i++) {
-		printf("BENCH %-16s %5u %8.1f %8.1f %8.1f %8.1f %7.2f %7.2f %7.2f %7.2f", m[i].name,
-		       m[i].batch, stat(m[i].s[0], r, 0) * 1e3, stat(m[i].s[0], r, 1) * 1e3,
-		       stat(m[i].s[1], r, 0) * 1e3, stat(m[i].s[1], r, 1) * 1e3,
-		       ratio(&m[0], &m[i], r, false), ratio(&m[0], &m[i], r, true),
-		       ratio(&m[1], &m[i], r, false), ratio(&m[2], &m[i], r, false));
-		if (m[i].batch && one)
-			printf(" %7.2f", ratio(one, &m[i], r, false));
-		printf("\n");
+		if (m[i].batch == 1) {
+			b1_min = stat(m[i].s[0], r, 0);
+			b1 = vs_ref(&m[i], r, false);
+		}
 	}
-	printf("BENCH times in ms, min and median of %d rounds (fwd: node %d -> %d, back: %d -> "
-	       "%d); ratios: the median over the rounds of a peer's time / this method's time in "
-	       "the same round: mp_fwd migratepages forward, mp_trip migratepages forward + back, "
-	       "sys_fwd migrate_pages(2) forward, x1_fwd one move_pages call forward, b1_fwd the "
-	       "migrator at batch 1 forward; targets: mp >= 0.90, b1 >= 5\n",
+	printf("BENCH %-16s %5s %8s %8s %8s %8s | %6s %6s %6s %6s | %6s %6s %6s\n", "method",
+	       "batch", "fwd_min", "fwd_med", "back_min", "back_med", "mp", "sys", "x1", "b1",
+	       "mp_p", "sys_p", "b1_p");
+	for (int i = 0; i < nm; i++) {
+		double f = stat(m[i].s[0], r, 0), v = vs_ref(&m[i], r, false);
+
+		printf("BENCH %-16s %5u %8.1f %8.1f %8.1f %8.1f | %6.2f %6.2f %6.2f %6.2f | %6.2f "
+		       "%6.2f %6.2f\n",
+		       m[i].name, m[i].batch, f * 1e3, stat(m[i].s[0], r, 1) * 1e3,
+		       stat(m[i].s[1], r, 0) * 1e3, stat(m[i].s[1], r, 1) * 1e3, mp_min / f,
+		       sys_min / f, x1_min / f, b1_min / f, v / mp, v, v / b1);
+	}
+	printf("BENCH ms over %d rounds, fwd: node %d -> %d, back: %d -> %d. Ratios are a peer's "
+	       "time / this method's, forward: mp migratepages, sys migrate_pages(2), x1 one "
+	       "move_pages call, b1 the migrator at batch 1; left of the bar from the minimums, "
+	       "right of it (_p) from the pairs: each method ran next to migrate_pages(2), sys_p "
+	       "is the median of those pairs' quotients, mp_p and b1_p divide two of them. "
+	       "Targets: mp >= 0.90, b1 >= 5\n",
 	       r, b->o.src, b->o.dst, b->o.dst, b->o.src);
 	printf("BENCH fixed costs, ms min/median: migratepages %d %d (process start, nothing "
 	       "moves) %.1f/%.1f; migrator bookkeeping for %ld requests (dry run, batch 512) "
@@ -455,8 +491,8 @@ int main(int argc, char **argv)
 {
 	struct bench b = { 0 };
 	struct method m[3 + MAX_BATCHES] = {
+		{ .name = "migrate_pages(2)" }, /* the reference: first */
 		{ .name = "migratepages" },
-		{ .name = "migrate_pages(2)" },
 		{ .name = "move_pages_x1" },
 	};
 	int nm = 3;
@@ -486,11 +522,9 @@ int main(int argc, char **argv)
 	       b.o.pages, b.o.pages >> 8, b.o.src, b.o.dst, b.o.rounds, (int)getpid(), b.o.cpu,
 	       on_node(&b, b.o.src), others_on_node(&b, b.o.src), others_on_node(&b, b.o.dst));
 	fflush(stdout);
-	/* Every other round in reverse order, so that a drift of the host's load evens out. */
 	for (int r = -1; r < b.o.rounds; r++) {
 		fixed_costs(&b, r);
-		for (int i = 0; i < nm; i++)
-			one_round(&b, &m[r % 2 ? nm - 1 - i : i], r);
+		one_round(&b, m, nm, r);
 	}
 	report(&b, m, nm);
 	for (int i = 0; i < nm; i++)

@@ -90,8 +90,13 @@ struct ibsp_migrator_stats {
 	uint64_t syscalls;   /* move_pages calls */
 	uint64_t moved;	     /* pages now on their destination */
 	uint64_t moved_bytes;
-	uint64_t moved_elsewhere; /* pages the kernel put on another node */
-	uint64_t failed;	  /* pages that did not move */
+	/*
+	 * Pages that ended on a node other than their destination: the node
+	 * the kernel reported, or the one the query after a positive return
+	 * found (then possibly still their source).
+	 */
+	uint64_t moved_elsewhere;
+	uint64_t failed; /* pages that did not move */
 	uint64_t by_err[IBSP_MIG_ERR__MAX];
 	uint64_t rate_limited; /* times the bucket made the worker wait */
 	uint64_t dry_run;      /* requests accounted without moving */

@@ -85,8 +85,7 @@ struct daemon {
 	struct ibsp_migration_result reaped[IBSP_DAEMON_REAP_MAX];
 	struct {
 		uint64_t done, done_bytes, failed, by_err[IBSP_MIG_ERR__MAX];
-		uint64_t recovered; /* of done: "not migrated" pages found on their destination */
-	} out;			    /* the outcomes reaped from the worker */
+	} out; /* the outcomes reaped from the worker */
 };
 
 static inline double ibsp_daemon_mono_s(void)

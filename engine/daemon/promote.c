@@ -146,58 +146,11 @@ static void count_outcome(struct daemon *d, const struct ibsp_migration_result *
 	}
 }
 
-/* Pages of one pid whose outcome is unknown, to be located in one query. */
-struct unsettled {
-	uint32_t pid, nr;
-	size_t idx[512];
-	uint64_t vaddrs[512];
-	int status[512];
-};
-
-static void settle_batch(struct daemon *d, struct ibsp_migration_result *r, struct unsettled *u)
-{
-	if (u->nr && !query_nodes(d, u->pid, u->nr, u->vaddrs, u->status)) {
-		for (uint32_t k = 0; k < u->nr; k++) {
-			struct ibsp_migration_result *x = &r[u->idx[k]];
-
-			if (u->status[k] < 0)
-				continue;
-			x->final_node = u->status[k];
-			d->out.recovered += x->final_node == x->m.dst_node.id;
-		}
-	}
-	u->nr = 0;
-}
-
-/*
- * A move_pages call that returns a positive count stores no status for its
- * batch (Linux 6.1 move_pages_and_store_status), though the pages it did
- * migrate have moved: the worker reports them all not migrated (-EAGAIN).
- * Ask where each one is now, so that the engine and the counts see what
- * happened (telemetry: promotions.recovered).
- */
-static void settle_unknown(struct daemon *d, struct ibsp_migration_result *r, size_t n)
-{
-	struct unsettled u = { .nr = 0 };
-
-	for (size_t i = 0; i < n; i++) {
-		if (r[i].final_node != -EAGAIN)
-			continue;
-		if (u.nr && (u.pid != r[i].m.pid || u.nr == 512))
-			settle_batch(d, r, &u);
-		u.pid = r[i].m.pid;
-		u.idx[u.nr] = i;
-		u.vaddrs[u.nr++] = r[i].m.vaddr;
-	}
-	settle_batch(d, r, &u);
-}
-
 void ibsp_promote__reap(struct daemon *d)
 {
 	size_t n;
 
 	while ((n = ibsp_migrator__reap(d->mig, d->reaped, IBSP_DAEMON_REAP_MAX)) > 0) {
-		settle_unknown(d, d->reaped, n);
 		for (size_t i = 0; i < n; i++)
 			count_outcome(d, &d->reaped[i]);
 	}
@@ -242,12 +195,14 @@ static void fill_counts(struct daemon *d)
 
 	fill_engine_counts(d, c);
 	ibsp_migrator__stats(d->mig, &ms);
-	/* The outcomes as reaped (and settled), so that the counts and the routes agree. */
+	/* The outcomes as reaped, so that the counts and the routes agree. */
 	c->done = d->out.done;
 	c->done_bytes = d->out.done_bytes;
 	c->failed = d->out.failed;
 	memcpy(c->by_errno, d->out.by_err, sizeof(c->by_errno));
-	c->recovered = d->out.recovered;
+	/* The worker's own: the pages its node query found moved, and where pages ended. */
+	c->recovered = ms.recovered;
+	memcpy(c->matrix, ms.matrix, sizeof(c->matrix));
 	c->rate_limited = ms.rate_limited;
 	c->queue_full = ms.queue_full;
 	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(d->topo); i++) {

@@ -168,6 +168,25 @@ static json_t *sampling_json(const struct ibsp_telemetry *t, const struct ibsp_t
 	return o;
 }
 
+/* Cells of the src -> final node matrix with pages in this line, as {src, dst, pages}. */
+static json_t *matrix_json(const struct ibsp_telemetry_counts *c,
+			   const struct ibsp_telemetry_counts *p)
+{
+	json_t *a = json_array();
+
+	for (int s = 0; s < IBSP_MIG_MAX_NODES; s++) {
+		for (int d = 0; d < IBSP_MIG_MAX_NODES; d++) {
+			uint64_t n = c->matrix[s][d] - (p ? p->matrix[s][d] : 0);
+
+			if (n)
+				json_array_append_new(a,
+						      json_pack("{s:i, s:i, s:I}", "src", s, "dst",
+								d, "pages", (json_int_t)n));
+		}
+	}
+	return a;
+}
+
 static json_t *promotions_json(const struct ibsp_telemetry *t,
 			       const struct ibsp_telemetry_counts *c,
 			       const struct ibsp_telemetry_counts *p)
@@ -206,6 +225,7 @@ static json_t *promotions_json(const struct ibsp_telemetry *t,
 		}
 	}
 	json_object_set_new(o, "by_route", routes);
+	json_object_set_new(o, "matrix", matrix_json(c, p));
 	json_object_set_new(
 	    o, "by_errno",
 	    by_names(c->by_errno, p ? p->by_errno : NULL, IBSP_MIG_ERR__MAX, err_name, 0));

@@ -49,6 +49,8 @@ struct ibsp_telemetry_counts {
 	uint64_t rate_limited; /* times the token bucket made the worker wait */
 	uint64_t queue_full;   /* requests dropped because the worker's queue was full */
 	uint64_t skips[IBSP_SKIP__MAX];
+	/* pages that ended on a node, by [source node id][final node id] (the migrator's matrix) */
+	uint64_t matrix[IBSP_MIG_MAX_NODES][IBSP_MIG_MAX_NODES];
 	/* [src_idx * nr_nodes + dst_idx], node indices of the topology */
 	uint64_t *route_planned, *route_done, *route_failed;
 	/* per node index: levels */

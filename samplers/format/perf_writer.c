@@ -163,7 +163,7 @@ int ibsp_perf_writer__open(const char *path, const struct ibsp_recording_info *i
 	w->info = *info;
 	if (!w->path || !w->buf || !w->events || copy_events(w, events))
 		goto err;
-	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (w->fd < 0) {
 		ret = -errno;
 		pr_err("%s: cannot create: %s\n", path, strerror(errno));

@@ -184,8 +184,6 @@ static int target_opt(struct cli_sampling *s, int c, const char *arg, const char
 			return -1;
 		break;
 	case 'G':
-		if (cgroup_arg(arg, cmd))
-			return -1;
 		s->capture.target = IBSP_TARGET_CGROUP;
 		s->capture.cgroup_path = arg;
 		break;
@@ -264,6 +262,8 @@ int cli_sampling__check(const struct cli_sampling *s, const char *cmd)
 		fprintf(stderr, "ibs-promote %s: give only one of -a, --pid, --cgroup\n", cmd);
 		return -1;
 	}
+	if (s->capture.target == IBSP_TARGET_CGROUP && cgroup_arg(s->capture.cgroup_path, cmd))
+		return -1;
 	if (s->sampler.kind == IBSP_SAMPLER_HINT &&
 	    (s->all_cpus || (!s->nr_targets && !s->has_command))) {
 		fprintf(stderr,

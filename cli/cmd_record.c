@@ -27,7 +27,7 @@ static const char usage[] =
     "and renamed once sampling has started; a previous FILE is kept as FILE.old, and a\n"
     "symbolic link is refused.\n"
     "\n"
-    "  -o, --output FILE       the recording (required)\n"
+    "  -o, --output FILE       the recording (required); '-': stdout, in pipe mode\n"
     "  -a, --all-cpus          every task on every online CPU\n"
     "  -p, --pid PID[,PID...]  processes, their threads and their children\n"
     "  -G, --cgroup PATH       the tasks of one cgroup v2 directory and its descendants\n"
@@ -39,6 +39,7 @@ static const char usage[] =
     "  ibs-promote record -o ibs.data -a --duration 10\n"
     "  ibs-promote record -o pf.data --sampler=soft -- ./workload --size 4G\n"
     "  ibs-promote record -o db.data --cgroup /sys/fs/cgroup/db.slice -d 30\n"
+    "  ibs-promote record -o - --sampler=soft -- ./workload | ibs-promote replay -\n"
     "\n"
     "Exit status: 0 recorded (with CMD: CMD's exit status, 128+N if signal N killed it);\n"
     "1 error (a file that sampling wrote to is still finished and readable, up to its\n"
@@ -65,11 +66,6 @@ static void env_init(struct record_env *env, int argc, char **argv)
 /* What the options say together: a file, and one thing to record. -1: fine. */
 static int check_args(struct record_env *env)
 {
-	if (env->output && !strcmp(env->output, "-")) {
-		fprintf(stderr, "ibs-promote record: -o -: streaming perf.data to stdout is not "
-				"supported; give a file name\n");
-		return cli_usage_error("record");
-	}
 	if (!env->output) {
 		fprintf(stderr, "ibs-promote record: -o FILE is required\n");
 		return cli_usage_error("record");
@@ -211,7 +207,7 @@ static int record(struct record_run *r)
 	ret = ibsp_daemon__run(&o, &res);
 	if (res.recorded && r->out.committed)
 		print_summary(env, &o, &res);
-	else
+	else if (!r->out.is_stdout)
 		fprintf(stderr, "ibs-promote record: sampling never started; %s is as it was\n",
 			env->output);
 	status = cli_workload__end(&r->wl);
@@ -245,7 +241,7 @@ int cmd_record(int argc, char **argv)
 		return rc;
 	struct record_run r = { .env = &env, .wl = { .pid = -1, .go_fd = -1, .err_fd = -1 } };
 
-	rc = cli_out__open(&r.out, "record", "-o", env.output, false);
+	rc = cli_out__open(&r.out, "record", "-o", env.output, true);
 	if (rc >= 0)
 		return rc;
 	cli_out__close_fd(&r.out); /* the writer reopens it by name */

@@ -291,7 +291,9 @@ static int open_outputs(struct replay_run *r)
 static int run_engine(struct replay_run *r)
 {
 	struct ibsp_replay_opts ro = { .sz = sizeof(ro) };
-	struct sigaction sa = { .sa_handler = on_signal };
+	/* SA_RESTART: a write blocked on a slow reader of --decisions - goes on, and the
+	 * next callback stops the replay with the figures reached */
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 	int ret;
 
 	ro.evaluate = r->env->evaluate;

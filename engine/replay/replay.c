@@ -327,8 +327,10 @@ static int replay_batch(struct run *run, const struct ibsp_sample *buf, size_t n
 			start = i;
 			if (!ret)
 				ret = close_intervals(run, t);
-			if (ret)
+			if (ret) { /* stopped (a signal) or failed: count what was fed */
+				res->samples += (uint64_t)i;
 				return ret;
+			}
 		}
 		res->last_ns = t;
 	}

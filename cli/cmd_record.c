@@ -144,9 +144,12 @@ static void print_summary(const struct record_env *env, const struct ibsp_daemon
 
 	fprintf(stderr,
 		"ibs-promote record: %" PRIu64 " samples (%" PRIu64 " bytes) from %u CPUs "
-		"in %.1f s to %s; lost %" PRIu64 " records, %" PRIu64 " throttles%s\n",
+		"in %.1f s to %s; lost %" PRIu64 " records, %" PRIu64 " throttles%s%s\n",
 		st->samples, res->record_bytes, st->nr_cpus, res->sampled_s, env->output,
-		st->loss.lost, st->loss.throttle, res->signal ? " (stopped by a signal)" : "");
+		st->loss.lost, st->loss.throttle, res->signal ? " (stopped by a signal)" : "",
+		res->complete ? ""
+			      : "; the file is incomplete (see above): it holds the records "
+				"written before the error");
 	/* Only CPU-wide hardware events can be squeezed out by another PMU user. */
 	if (o->sampler.kind != IBSP_SAMPLER_SOFT && o->capture.target != IBSP_TARGET_PID &&
 	    res->running_ratio < 0.99)

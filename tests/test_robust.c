@@ -246,6 +246,37 @@ Test(robust, a_full_stdout_is_an_error)
 	       "/dev/full: write failed: No space left on device");
 }
 
+/*
+ * A disk that fills while recording (RLIMIT_FSIZE: EFBIG, like ENOSPC): a message, exit 1, and
+ * the file reads up to its last whole record (the cut one ends it, with a warning).
+ */
+Test(robust, a_write_error_leaves_every_whole_record_readable)
+{
+	const char *path = tmp_path("full.data");
+	char line[1024], *out, *err;
+
+	snprintf(line, sizeof(line),
+		 "trap '' XFSZ; ulimit -f 40; $B record --sampler=soft -o %s -- " IBSP_FAULTER
+		 " 400",
+		 path);
+	cr_assert_eq(sh(line, &out, &err), 1, "%s", err);
+	cr_expect(strstr(err, "write failed at offset") && strstr(err, "File too large"), "%s",
+		  err);
+	cr_expect(strstr(err, "the file is incomplete"), "%s", err);
+	free(out);
+	free(err);
+	snprintf(line, sizeof(line), "info --json %s", path);
+	cr_assert_eq(cli(line, &out, &err), 0, "%s", err);
+	cr_expect(strstr(err, "the last record is cut off by the end of the file"), "%s", err);
+	json_t *j = json_loads(out, 0, NULL);
+
+	cr_assert(j, "%s", out);
+	cr_expect_gt(json_integer_value(json_object_get(j, "samples")), 100, "%s", out);
+	json_decref(j);
+	free(out);
+	free(err);
+}
+
 /* --- Wrong results -------------------------------------------------------------------------- */
 
 /* replay --help's example: stdout carries the JSON Lines only (the summary goes to stderr). */

@@ -201,6 +201,7 @@ static int read_file_header(struct ibsp_perf_reader *r)
 			"end of the file and ignoring feature sections\n",
 			path);
 		r->data_end = r->file_size;
+		r->unterminated = 1;
 		return 0;
 	}
 	r->data_end = r->data_off + r->hdr.data.size;

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "files.h"
@@ -66,6 +67,11 @@ static void env_init(struct record_env *env, int argc, char **argv)
 /* What the options say together: a file, and one thing to record. -1: fine. */
 static int check_args(struct record_env *env)
 {
+	if (env->output && !strcmp(env->output, "-") && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "ibs-promote record: -o -: stdout is a terminal; pipe it (-o - | "
+				"ibs-promote replay -) or give a file\n");
+		return cli_usage_error("record");
+	}
 	if (!env->output) {
 		fprintf(stderr, "ibs-promote record: -o FILE is required\n");
 		return cli_usage_error("record");

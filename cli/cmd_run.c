@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "files.h"
 #include "ibsp/daemon.h"
 #include "options.h"
 #include "policy_opts.h"
@@ -29,6 +30,8 @@ static const char usage[] =
     "  --dry-run            decide and report, move nothing\n"
     "  --json FILE|-        telemetry as JSON Lines (docs/telemetry.md)\n"
     "  --record FILE        also write the samples as perf.data, for replay\n"
+    "                       (both files are renamed into place once sampling has started,\n"
+    "                       the previous one kept as FILE.old; a symbolic link is refused)\n"
     "  -h, --help           this text\n"
     "\n"
     "%s"
@@ -45,7 +48,10 @@ static const char usage[] =
     "  ibs-promote run --sampler=hint --pid 4242,4243 --scan-ms 500 --json -\n"
     "\n"
     "Needs CAP_PERFMON (or CAP_SYS_ADMIN) to sample, and ptrace-read access to the targets\n"
-    "(CAP_SYS_PTRACE) to move their pages: docs/daemon.md.\n";
+    "(CAP_SYS_PTRACE) to move their pages: docs/daemon.md. Promotion needs two NUMA\n"
+    "nodes: on a host with one, nothing is planned (said at start).\n"
+    "\n"
+    "%s";
 
 enum {
 	OPT_DRY_RUN = POPT__END + 1,
@@ -114,23 +120,50 @@ static int parse_args(int argc, char **argv, struct run_env *env)
 		if (!h)
 			h = own_opt(env, c, optarg);
 		if (h < 0)
-			return EXIT_USAGE;
+			return cli_usage_error("run");
 		if (h)
 			continue;
 		if (c == 'h') {
-			printf(usage, cli_sampling_help, cli_policy_help);
+			printf(usage, cli_sampling_help, cli_policy_help, cli_exit_help);
 			return EXIT_OK;
 		}
 		return cli_usage_error("run");
 	}
-	if (optind != argc) {
-		fprintf(stderr, "ibs-promote run: unexpected argument '%s'\n", argv[optind]);
-		return cli_usage_error("run");
-	}
+	if (optind != argc)
+		return cli_args_error("run", usage, "unexpected argument '%s'", argv[optind]);
 	return cli_sampling__check(&env->s, "run") ? cli_usage_error("run") : -1;
 }
 
-static int run(const struct run_env *env)
+/* The files of a run: temporary until sampling has started. */
+struct run_files {
+	struct cli_out json, record;
+};
+
+/* The daemon's hook once sampling has started: put the files in place. */
+static int on_started(void *ctx)
+{
+	struct run_files *f = ctx;
+	int ret = cli_out__commit(&f->json);
+
+	return ret ? ret : cli_out__commit(&f->record);
+}
+
+/* Promotion needs two nodes: say so at the start on a host with one. */
+static void check_host_nodes(void)
+{
+	struct ibsp_topology *t;
+
+	if (ibsp_topology__from_host("/sys", &t))
+		return;
+	if (ibsp_topology__nr_nodes(t) < 2)
+		cli_warn("run",
+			 "this host has %u NUMA node%s: promotion needs two, so nothing will be "
+			 "planned or moved (sampling and telemetry still run)\n",
+			 ibsp_topology__nr_nodes(t), ibsp_topology__nr_nodes(t) == 1 ? "" : "s");
+	ibsp_topology__delete(t);
+}
+
+static int run(const struct run_env *env, struct run_files *f)
 {
 	struct ibsp_daemon_opts o = { .sz = sizeof(o), .argc = env->argc, .argv = env->argv };
 	struct ibsp_daemon_result res;
@@ -144,14 +177,21 @@ static int run(const struct run_env *env)
 	o.engine = env->p.eng;
 	o.top_tier = env->p.top_tier;
 	o.dry_run = env->dry_run;
-	o.json_path = env->json_path;
-	o.record_path = env->record_path;
+	/* The daemon keeps these pointers: after the commit they hold the final names, which
+	 * a SIGHUP reopens. */
+	o.json_path = env->json_path ? f->json.now : NULL;
+	o.record_path = env->record_path ? f->record.now : NULL;
+	o.on_enabled = on_started;
+	o.ctx = f;
 	ret = ibsp_daemon__run(&o, &res);
 	fprintf(stderr,
 		"ibs-promote run: %s: %" PRIu64 " samples, %" PRIu64 " pages planned, %" PRIu64
 		" moved, %" PRIu64 " failed%s\n",
 		ret ? "error" : res.end_reason, res.samples, res.planned, res.moved, res.failed,
 		res.complete ? "" : " (telemetry or recording incomplete)");
+	if ((env->json_path && !f->json.committed) || (env->record_path && !f->record.committed))
+		fprintf(stderr, "ibs-promote run: sampling never started; the --json and --record "
+				"files are as they were\n");
 	if (ret)
 		return cli_exit_code(ret);
 	return res.complete ? EXIT_OK : EXIT_FAIL;
@@ -169,9 +209,24 @@ int cmd_run(int argc, char **argv)
 	rc = cli_sampling__resolve(&env.s, "run");
 	if (rc >= 0)
 		return rc;
+	rc = cli_sampling__check_mode(&env.s, "run");
+	if (rc >= 0)
+		return rc;
 	if (env.s.sampler.kind == IBSP_SAMPLER_SOFT)
 		cli_policy__for_soft_sampler(&env.p);
 	else if (env.s.sampler.kind == IBSP_SAMPLER_HINT)
 		cli_policy__for_hint_sampler(&env.p);
-	return run(&env);
+	check_host_nodes();
+	struct run_files f = { .json = { .fd = -1 }, .record = { .fd = -1 } };
+
+	if ((rc = cli_out__open(&f.json, "run", "--json", env.json_path, true)) < 0 &&
+	    (rc = cli_out__open(&f.record, "run", "--record", env.record_path, false)) < 0) {
+		/* the daemon opens them by name (O_NOFOLLOW): the temporary files exist */
+		cli_out__close_fd(&f.json);
+		cli_out__close_fd(&f.record);
+		rc = run(&env, &f);
+	}
+	cli_out__end(&f.json);
+	cli_out__end(&f.record);
+	return rc;
 }

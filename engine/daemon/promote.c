@@ -44,7 +44,8 @@ static int open_telemetry(struct daemon *d)
 	if (d->o.json_path && !strcmp(d->o.json_path, "-")) {
 		d->tel.fd = STDOUT_FILENO;
 	} else if (d->o.json_path) {
-		d->tel.fd = open(d->o.json_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		d->tel.fd = open(d->o.json_path,
+				 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
 		if (d->tel.fd < 0) {
 			pr_err("%s: cannot open: %s\n", d->o.json_path, strerror(errno));
 			return -errno;
@@ -287,7 +288,7 @@ int ibsp_promote__reopen_telemetry(struct daemon *d)
 	if (!d->o.json_path || !strcmp(d->o.json_path, "-"))
 		return 0;
 	ibsp_aio__drain(&d->aio, &d->tel);
-	fd = open(d->o.json_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	fd = open(d->o.json_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
 		pr_err("%s: cannot reopen: %s\n", d->o.json_path, strerror(errno));
 		return -errno;

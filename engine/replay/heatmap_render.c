@@ -18,6 +18,7 @@
 #define TOP	 48
 #define BOTTOM	 96
 #define RIGHT	 16
+#define MIN_W	 920
 #define NO_NODE	 244 /* ANSI grey: accessor node unknown */
 #define GAP_MARK '~'
 
@@ -202,6 +203,7 @@ static struct svg_geo svg_geo(const struct ibsp_heatmap *h)
 	g.font = g.ch >= 9 ? (g.ch > 12 ? 11 : g.ch - 1) : 8;
 	g.label_every = g.ch >= 9 ? 1 : (9 + g.ch - 1) / g.ch;
 	g.w = LABEL_W + (int)h->cols * g.cw + RIGHT;
+	g.w = g.w < MIN_W ? MIN_W : g.w; /* room for the title and the legend */
 	g.h = TOP + (int)h->rows * g.ch + BOTTOM;
 	return g;
 }
@@ -234,13 +236,14 @@ static void svg_cell(const struct ibsp_heatmap *h, enum ibsp_heatmap_view view,
 	double t0 = (double)c * (double)h->bin_ns / 1e9;
 	enum ibsp_heatmap_place p = ibsp_heatmap__place(h, i);
 
-	fprintf(f,
-		"<rect class=\"cell\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" "
-		"fill-opacity=\"%.2f\"><title>%u samples, %.3f-%.3f s; accessors: node %d; pages "
-		"on node %d</title></rect>\n",
-		x, y, g->cw, g->ch, fill,
-		view == IBSP_HEATMAP_COUNT ? 1.0 : 0.3 + 0.7 * level / (LEVELS - 1), h->count[i],
-		t0, t0 + (double)h->bin_ns / 1e9, h->acc_node[i], h->mem_node[i]);
+	fprintf(f, "<rect class=\"cell\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"",
+		x, y, g->cw, g->ch, fill);
+	if (view == IBSP_HEATMAP_NODE) /* the count as the opacity */
+		fprintf(f, " fill-opacity=\"%.2f\"", 0.3 + 0.7 * level / (LEVELS - 1));
+	fprintf(
+	    f,
+	    "><title>%u samples, %.4g-%.4g s, CPUs of node %d, pages on node %d</title></rect>\n",
+	    h->count[i], t0, t0 + (double)h->bin_ns / 1e9, h->acc_node[i], h->mem_node[i]);
 	if (view == IBSP_HEATMAP_NODE && p == IBSP_HEATMAP_WRONG_NODE)
 		fprintf(f,
 			"<rect class=\"wrong\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
@@ -256,7 +259,7 @@ static void svg_marks(const struct ibsp_heatmap *h, const struct svg_geo *g, FIL
 	for (uint32_t k = 0; k < h->nr_marks; k++) {
 		const struct ibsp_heatmap_mark *m = &h->marks[k];
 		double x = LABEL_W + (m->col + 0.5) * g->cw, y = TOP + (double)m->row * g->ch;
-		double s = (g->cw < g->ch ? g->cw : g->ch) * 0.45 + 1.5;
+		double s = (g->cw < g->ch ? g->cw : g->ch) * 0.3 + 1.5;
 
 		if (m->demote)
 			fprintf(f, "<path class=\"demote\" d=\"M%.1f %.1fh%.1fl%.1f %.1fz\">",

@@ -197,12 +197,13 @@ Test(heatmap, decisions_marked)
 
 Test(heatmap, bad_decisions)
 {
+	static const char text[] =
+	    "{\"time_ns\":1,\"pid\":1,\"vaddr\":\"0x1000\",\"reason\":\"majority\"}\nnope\n";
 	const char *path = tmp_path("bad.dec");
 	struct ibsp_heatmap_opts o = { .sz = sizeof(o), .decisions = path };
 	struct ibsp_heatmap *h;
 
-	spit(path, "{\"time_ns\":1,\"pid\":1,\"vaddr\":\"0x1000\",\"reason\":\"majority\"}\nnope\n",
-	     66);
+	spit(path, text, sizeof(text) - 1);
 	log_capture_start();
 	cr_expect_eq(ibsp_heatmap__build(EXAMPLE, &o, &h), -EINVAL);
 	cr_expect(strstr(log_captured(), "bad.dec:2: not a decision"), "%s", log_captured());

@@ -111,6 +111,26 @@ Test(heatmap, cells_match_the_samples)
 	ibsp_heatmap__delete(h);
 }
 
+/* --pid: one process's samples only. */
+Test(heatmap, one_pid)
+{
+	struct ibsp_heatmap *all = build(200, 60, NULL), *h;
+	struct ibsp_heatmap_opts o = { .sz = sizeof(o), .rows = 200, .cols = 60, .pid = 1001 };
+	uint64_t want = 0;
+
+	cr_assert_eq(ibsp_heatmap__build(EXAMPLE, &o, &h), 0);
+	for (uint32_t r = 0; r < all->rows; r++)
+		want += all->row[r].pid == 1001 ? all->row[r].samples : 0;
+	cr_expect_gt(want, 10000);
+	cr_expect_eq(h->in_scope, want);
+	cr_expect_eq(h->shown, want);
+	cr_expect_eq(h->rows, 45, "pid 1001's 45 regions");
+	for (uint32_t r = 0; r < h->rows; r++)
+		cr_expect_eq(h->row[r].pid, 1001);
+	ibsp_heatmap__delete(all);
+	ibsp_heatmap__delete(h);
+}
+
 /* Fewer rows: the hottest regions, and nothing else counted as shown. */
 Test(heatmap, hottest_rows)
 {
@@ -248,6 +268,21 @@ Test(heatmap, svg_is_well_formed)
 	cr_expect_eq(n_marks, h->nr_marks);
 	cr_expect_eq(n_total, h->decisions_shown);
 	cr_expect_eq(n_x, 11, "time labels 0, 6, ... 60 s");
+	free(out);
+	free(err);
+
+	/* the count view: the same cells, no placement marks */
+	f = fopen(svg, "w");
+	cr_assert(f);
+	cr_assert_eq(ibsp_heatmap__write_svg(h, IBSP_HEATMAP_COUNT, f), 0);
+	fclose(f);
+	cr_assert_eq(run_cmd(cmd, &out, &err), 0, "not well-formed: %s", err);
+	cr_assert_eq(sscanf(out, "%lu %lu %lu %lu %lu %lu", &n_cells, &n_labels, &n_marks, &n_total,
+			    &n_x, &n_lower),
+		     6, "%s", out);
+	cr_expect_eq(n_cells, cells);
+	cr_expect_eq(n_lower, 0);
+	cr_expect_eq(n_total, h->decisions_shown);
 	free(out);
 	free(err);
 	ibsp_heatmap__delete(h);

@@ -4,6 +4,7 @@
  * text under a mutex; the server's thread copies it into each response;
  * the textfile writer thread wakes on a condition variable, writes
  * PATH.tmp and renames it over PATH, so that a reader sees a whole file.
+ * MHD takes the listening socket over and closes it when it stops.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -170,9 +171,8 @@ static int start_server(struct ibsp_metrics_out *m, const char *spec)
 	m->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, m, MHD_OPTION_LISTEN_SOCKET, fd,
 				  MHD_OPTION_CONNECTION_LIMIT, 32U, MHD_OPTION_CONNECTION_TIMEOUT,
 				  10U, MHD_OPTION_END);
-	if (!m->mhd) {
+	if (!m->mhd) { /* the socket is left open: whether MHD closed it is not said */
 		pr_err("metrics-listen '%s': the HTTP server did not start\n", spec);
-		close(fd);
 		return -EIO;
 	}
 	if (ss.ss_family == AF_INET6)

@@ -24,6 +24,7 @@ int cmd_probe(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_heatmap(int argc, char **argv);
 
 /*
  * Options of a command that takes only --json and --help, then @nr_args

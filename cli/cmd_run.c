@@ -32,6 +32,12 @@ static const char usage[] =
     "  --record FILE        also write the samples as perf.data, for replay\n"
     "                       (both files are renamed into place once sampling has started,\n"
     "                       the previous one kept as FILE.old; a symbolic link is refused)\n"
+    "  --metrics-listen [ADDR:]PORT\n"
+    "                       serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR: a\n"
+    "                       numeric IPv4 or [IPv6] address; 127.0.0.1 when only PORT)\n"
+    "  --metrics-textfile FILE\n"
+    "                       write the same metrics to FILE every interval (temp file and\n"
+    "                       rename), for node_exporter's textfile collector (docs/metrics.md)\n"
     "  -h, --help           this text\n"
     "\n"
     "%s"
@@ -46,6 +52,7 @@ static const char usage[] =
     "  ibs-promote run --pid 4242 --rate 64 --json /var/log/ibs-promote.jsonl\n"
     "  ibs-promote run --sampler=soft --pid 4242 --policy=fixed-node:0 --interval 200\n"
     "  ibs-promote run --sampler=hint --pid 4242,4243 --scan-ms 500 --json -\n"
+    "  ibs-promote run -a --metrics-listen 9464\n"
     "\n"
     "Needs CAP_PERFMON (or CAP_SYS_ADMIN) to sample, and ptrace-read access to the targets\n"
     "(CAP_SYS_PTRACE) to move their pages: docs/daemon.md. Promotion needs two NUMA\n"
@@ -57,6 +64,8 @@ enum {
 	OPT_DRY_RUN = POPT__END + 1,
 	OPT_JSON,
 	OPT_RECORD,
+	OPT_METRICS_LISTEN,
+	OPT_METRICS_TEXTFILE,
 };
 
 /** struct run_env - everything `run` does, defaults first, then the command line */
@@ -64,9 +73,11 @@ struct run_env {
 	struct cli_sampling s; /* target (default -a), sampler, capture, --duration */
 	struct cli_policy p;   /* the policy and the engine's settings */
 	bool dry_run;
-	const char *json_path;	 /* --json */
-	const char *record_path; /* --record */
-	int argc;		 /* the command line, for the recording's header */
+	const char *json_path;	      /* --json */
+	const char *record_path;      /* --record */
+	const char *metrics_listen;   /* --metrics-listen */
+	const char *metrics_textfile; /* --metrics-textfile */
+	int argc;		      /* the command line, for the recording's header */
 	char **argv;
 };
 
@@ -79,10 +90,33 @@ static void env_init(struct run_env *env, int argc, char **argv)
 	env->argv = argv;
 }
 
-/* The options only `run` has. 1: taken, 0: not one. */
+/* --metrics-listen: checked here, so that a bad address is a usage error. */
+static int metrics_listen_opt(struct run_env *env, const char *arg)
+{
+	struct sockaddr_storage ss;
+	const char *why;
+	socklen_t len;
+
+	if (ibsp_metrics_addr__parse(arg, &ss, &len, &why)) {
+		fprintf(stderr,
+			"ibs-promote run: --metrics-listen '%s': %s (expected [ADDR:]PORT, e.g. "
+			"9464, 0.0.0.0:9464, [::1]:9464)\n",
+			arg, why);
+		return -1;
+	}
+	env->metrics_listen = arg;
+	return 1;
+}
+
+/* The options only `run` has. 1: taken, 0: not one, -1: a bad value (said). */
 static int own_opt(struct run_env *env, int c, const char *arg)
 {
 	switch (c) {
+	case OPT_METRICS_LISTEN:
+		return metrics_listen_opt(env, arg);
+	case OPT_METRICS_TEXTFILE:
+		env->metrics_textfile = arg;
+		return 1;
 	case OPT_DRY_RUN:
 		env->dry_run = true;
 		return 1;
@@ -106,6 +140,8 @@ static int parse_args(int argc, char **argv, struct run_env *env)
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "json", required_argument, NULL, OPT_JSON },
 		{ "record", required_argument, NULL, OPT_RECORD },
+		{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
+		{ "metrics-textfile", required_argument, NULL, OPT_METRICS_TEXTFILE },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -183,6 +219,8 @@ static int run(const struct run_env *env, struct run_files *f)
 	o.record_path = env->record_path ? f->record.now : NULL;
 	o.on_enabled = on_started;
 	o.ctx = f;
+	o.metrics_listen = env->metrics_listen;
+	o.metrics_textfile = env->metrics_textfile;
 	ret = ibsp_daemon__run(&o, &res);
 	fprintf(stderr,
 		"ibs-promote run: %s: %" PRIu64 " samples, %" PRIu64 " pages planned, %" PRIu64

@@ -19,6 +19,7 @@ static const char usage[] =
     "  dump FILE          decoded samples of a recording as JSON Lines (one object per sample)\n"
     "  run                the daemon: sample, decide and move hot pages (telemetry: --json)\n"
     "  replay FILE        run the promotion policy over a recording; --evaluate scores it\n"
+    "  heatmap FILE       where a recording's accesses go over time (terminal or --svg)\n"
     "  help               this text\n"
     "  version            the version\n"
     "\n"
@@ -31,6 +32,7 @@ static const char usage[] =
     "  ibs-promote info tests/fixtures/pf-system.data\n"
     "  ibs-promote dump --limit 5 tests/fixtures/pf-system.data\n"
     "  ibs-promote replay --evaluate tests/fixtures/example-2s-cxl.data\n"
+    "  ibs-promote heatmap --by node tests/fixtures/example-2s-cxl.data\n"
     "  perf record -e page-faults -c 1 -d --phys-data --sample-cpu -a -o pf.data -- sleep 1\n"
     "  ibs-promote dump pf.data | jq -r .vaddr\n"
     "\n"
@@ -89,6 +91,8 @@ static int dispatch(int argc, char **argv)
 		return cmd_run(argc, argv);
 	if (!strcmp(argv[0], "replay"))
 		return cmd_replay(argc, argv);
+	if (!strcmp(argv[0], "heatmap"))
+		return cmd_heatmap(argc, argv);
 	if (!strcmp(argv[0], "record"))
 		return cmd_record(argc, argv);
 	if (!strcmp(argv[0], "help")) {

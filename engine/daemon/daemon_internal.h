@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "aio.h"
+#include "metrics_out.h"
 #include "ibsp/daemon.h"
 #include "ibsp/migrate.h"
 #include "ibsp/perf_file.h"
@@ -79,6 +80,7 @@ struct daemon {
 	struct ibsp_migrator *mig;
 	struct ibsp_live_decoder *dec;
 	struct ibsp_telemetry *tele;
+	struct ibsp_metrics_out *metrics; /* --metrics-listen, --metrics-textfile; or NULL */
 	struct ibsp_resolver_ops resolver;
 	struct ibsp_sample batch[IBSP_DAEMON_BATCH];
 	size_t nb;

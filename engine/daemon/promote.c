@@ -91,7 +91,27 @@ int ibsp_promote__setup(struct daemon *d)
 	    ibsp_telemetry__new(d->topo, ibsp_sampler_kind__name(d->o.sampler.kind), d->o.dry_run);
 	if (!d->dec || !d->tele)
 		return -ENOMEM;
-	return open_telemetry(d);
+	if (d->o.metrics_listen || d->o.metrics_textfile) {
+		ret =
+		    ibsp_metrics_out__open(d->o.metrics_listen, d->o.metrics_textfile, &d->metrics);
+		if (ret)
+			return ret;
+	}
+	ret = open_telemetry(d);
+	if (!ret && d->metrics) /* all zero until the first interval: every series from the start */
+		ibsp_metrics_out__publish(
+		    d->metrics, ibsp_telemetry__metrics(d->tele, ibsp_daemon_mono_s() - d->t0));
+	return ret;
+}
+
+/* The counters of one move of @m along its route, by kind. */
+static struct ibsp_telemetry_moves *route_moves(struct daemon *d, const struct ibsp_migration *m)
+{
+	struct ibsp_telemetry_counts *c = ibsp_telemetry__counts(d->tele);
+	size_t nr = ibsp_topology__nr_nodes(d->topo);
+	size_t k = m->reason == IBSP_REASON_DEMOTE ? IBSP_TELE_DEMOTION : IBSP_TELE_PROMOTION;
+
+	return &c->moves[(k * nr + (size_t)m->src_idx.idx) * nr + (size_t)m->dst_idx.idx];
 }
 
 void ibsp_promote__flush(struct daemon *d)
@@ -135,6 +155,10 @@ static void count_outcome(struct daemon *d, const struct ibsp_migration_result *
 	if (d->o.dry_run)
 		return;
 	if (r->final_node == r->m.dst_node.id) {
+		struct ibsp_telemetry_moves *mv = route_moves(d, &r->m);
+
+		mv->done++;
+		mv->done_bytes += r->m.bytes;
 		c->route_done[s * nr + t]++;
 		d->out.done++;
 		d->out.done_bytes += r->m.bytes;
@@ -224,11 +248,14 @@ static void fill_counts(struct daemon *d)
 int ibsp_promote__emit(struct daemon *d, enum ibsp_telemetry_kind kind, const char *reason,
 		       bool complete)
 {
+	double now_s = ibsp_daemon_mono_s() - d->t0;
 	char *line;
 	int ret = 0;
 
 	fill_counts(d);
-	line = ibsp_telemetry__line(d->tele, kind, ibsp_daemon_mono_s() - d->t0, reason, complete);
+	if (d->metrics) /* NULL on ENOMEM: no metrics until the next line */
+		ibsp_metrics_out__publish(d->metrics, ibsp_telemetry__metrics(d->tele, now_s));
+	line = ibsp_telemetry__line(d->tele, kind, now_s, reason, complete);
 	if (!line)
 		return -ENOMEM;
 	if (d->tel.fd >= 0)
@@ -254,6 +281,8 @@ static void submit_plan(struct daemon *d, const struct ibsp_migration *plan, lon
 			continue;
 		}
 		c->route_planned[s * nr + t]++;
+		route_moves(d, &plan[i])->planned++;
+		route_moves(d, &plan[i])->planned_bytes += plan[i].bytes;
 		if (!ibsp_migrator__submit(d->mig, &plan[i], 1))
 			ibsp_engine__complete(d->eng, &plan[i], plan[i].src_node); /* queue full */
 	}
@@ -331,6 +360,7 @@ void ibsp_promote__delete(struct daemon *d)
 	}
 	d->res->moved = d->out.done; /* as the telemetry counts them */
 	d->res->failed = d->out.failed;
+	ibsp_metrics_out__close(d->metrics);
 	ibsp_migrator__delete(d->mig);
 	ibsp_telemetry__delete(d->tele);
 	ibsp_live_decoder__delete(d->dec);
@@ -340,6 +370,7 @@ void ibsp_promote__delete(struct daemon *d)
 		close(d->tel.fd);
 	d->mig = NULL;
 	d->tele = NULL;
+	d->metrics = NULL;
 	d->dec = NULL;
 	d->eng = NULL;
 	d->topo = NULL;

@@ -8,7 +8,9 @@ set -eu
 # and binutils' nm, which cmake/check-calls.py runs; python3 runs cmake/check-*.py.
 # The guest test (docs/guest-test.md) boots QEMU (which pulls in SeaBIOS) with a
 # static busybox in a cpio initramfs; its kernel is fetched by the test itself.
+# clang-14 and its runtimes (libFuzzer, ASan, UBSan) build tests/fuzz.
 PKGS="build-essential cmake pkg-config xz-utils clang-format git python3
+clang-14 libclang-rt-14-dev
 libpfm4-dev libnuma-dev libhwloc-dev liburing-dev libcriterion-dev libjansson-dev
 linux-source-6.1 linux-perf
 qemu-system-x86 busybox-static cpio"

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * The migration worker with a scripted move_pages (every outcome the
- * kernel can give), and with the real one on this host's node 0.
+ * kernel can give), and with the real one on this host (its answers checked
+ * against the kernel's own queries; real moves between nodes: tests/guest).
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <numa.h>
 #include <numaif.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -218,7 +220,25 @@ Test(migrate, dry_run_moves_nothing)
 	ibsp_migrator__delete(mg);
 }
 
-/* The real move_pages on this host: our own pages to node 0 (where they are). */
+/* The kernel's own answer: the node each of our @n pages is on (move_pages with no nodes). */
+static void query_nodes(char *buf, int n, int *status)
+{
+	void *pages[64];
+
+	cr_assert_leq(n, 64);
+	for (int i = 0; i < n; i++)
+		pages[i] = buf + i * 4096;
+	cr_assert_eq(move_pages(0, (unsigned long)n, pages, NULL, status, 0), 0, "query: %s",
+		     strerror(errno));
+}
+
+/*
+ * The real move_pages on this host. A real move needs a second node, which
+ * the guest tests have (tests/guest); here every page is asked onto the node
+ * the kernel says it is on, and each outcome must be the kernel's answer to
+ * an independent query, before and after. A node that does not exist is
+ * refused by the kernel (ENODEV), and the worker reports that refusal.
+ */
 Test(migrate, real_move_pages_here)
 {
 	struct ibsp_migrator_opts o = { .sz = sizeof(o) };
@@ -228,33 +248,73 @@ Test(migrate, real_move_pages_here)
 	struct ibsp_migration m[66];
 	struct ibsp_migration_result r[66];
 	struct ibsp_migrator_stats st;
+	int before[64], after[64], here;
 
 	cr_assert(mg);
 	cr_assert_neq(buf, MAP_FAILED);
 	memset(buf, 1, len);
+	query_nodes(buf, 64, before);
+	here = before[0];
+	cr_assert_geq(here, 0, "the kernel does not know where page 0 is: %d", here);
 	for (int i = 0; i < 64; i++) {
-		m[i] = req((uint32_t)getpid(), 0, 0);
+		m[i] = req((uint32_t)getpid(), 0, before[i]);
 		m[i].vaddr = (uint64_t)(uintptr_t)(buf + i * 4096);
 	}
-	m[64] = req((uint32_t)getpid(), 0, 0); /* page 0: never mapped */
-	m[65] = req(0x3fffff, 1, 0);	       /* no such pid */
+	m[64] = req((uint32_t)getpid(), 0, here); /* page 0: never mapped */
+	m[65] = req(0x3fffff, 1, here);		  /* no such pid */
 	cr_assert_eq(ibsp_migrator__submit(mg, m, 66), 66);
 	cr_assert_eq(reap_all(mg, r, 66), 66);
 	ibsp_migrator__stats(mg, &st);
 	cr_expect_eq(st.moved, 64, "moved %llu", (unsigned long long)st.moved);
 	cr_expect_eq(st.by_err[IBSP_MIG_EFAULT] + st.by_err[IBSP_MIG_ENOENT], 1);
 	cr_expect_eq(st.by_err[IBSP_MIG_ESRCH], 1);
+	query_nodes(buf, 64, after);
 	for (int i = 0; i < 66; i++) {
-		if (r[i].m.pid == 0x3fffff)
+		if (r[i].m.pid == 0x3fffff) {
 			cr_expect_eq(r[i].final_node, -ESRCH);
-		else if (r[i].m.vaddr == 0)
+		} else if (r[i].m.vaddr == 0) {
 			cr_expect(r[i].final_node == -EFAULT || r[i].final_node == -ENOENT, "%d",
 				  r[i].final_node);
-		else
-			cr_expect_eq(r[i].final_node, 0);
+		} else {
+			int k = (int)((r[i].m.vaddr - (uintptr_t)buf) / 4096);
+
+			cr_expect_eq(r[i].final_node, before[k], "page %d: %d, the kernel said %d",
+				     k, r[i].final_node, before[k]);
+			cr_expect_eq(after[k], before[k], "page %d moved from %d to %d", k,
+				     before[k], after[k]);
+		}
+	}
+	ibsp_migrator__delete(mg);
+
+	/* A node this host lacks: the kernel refuses the whole call with ENODEV. */
+	{
+		int nowhere = numa_max_node() + 1, status[4];
+		void *pages[4] = { buf, buf + 4096, buf + 8192, buf + 12288 };
+		int nodes[4] = { nowhere, nowhere, nowhere, nowhere };
+
+		errno = 0;
+		cr_assert_eq(move_pages(0, 4, pages, nodes, status, 0), -1);
+		cr_assert_eq(errno, ENODEV, "move_pages to node %d: %s", nowhere, strerror(errno));
+		mg = ibsp_migrator__new(&o);
+		cr_assert(mg);
+		for (int i = 0; i < 4; i++) {
+			m[i] = req((uint32_t)getpid(), 0, nowhere);
+			m[i].vaddr = (uint64_t)(uintptr_t)pages[i];
+		}
+		cr_assert_eq(ibsp_migrator__submit(mg, m, 4), 4);
+		cr_assert_eq(reap_all(mg, r, 4), 4);
+		ibsp_migrator__stats(mg, &st);
+		cr_expect_eq(st.moved, 0);
+		cr_expect_eq(st.failed, 4);
+		cr_expect_eq(st.by_err[IBSP_MIG_OTHER], 4, "ENODEV counts as other");
+		for (int i = 0; i < 4; i++)
+			cr_expect_eq(r[i].final_node, -ENODEV, "page %d: %d", i, r[i].final_node);
+		query_nodes(buf, 4, after);
+		for (int i = 0; i < 4; i++)
+			cr_expect_eq(after[i], before[i], "page %d left node %d", i, before[i]);
+		ibsp_migrator__delete(mg);
 	}
 	munmap(buf, len);
-	ibsp_migrator__delete(mg);
 }
 
 /* The check before each call: pid 300 "exited" (its pid may name another process now). */

@@ -133,34 +133,61 @@ Test(pebs, ldlat_and_loads_only)
 	ibsp_sampler__free_events(ev, leader, nr);
 }
 
+/* The reference table of libpfm4 4.13 encodings. */
+static const struct {
+	const char *pmu, *str;
+	uint64_t config, config1;
+	uint8_t precise;
+} pfm_rows[] = {
+	{ "spr", "MEM_TRANS_RETIRED:LOAD_LATENCY:ldlat=128:precise=2", 0x1cd, 0x80, 2 },
+	{ "icx", "MEM_INST_RETIRED:ALL_LOADS:precise=2", 0x81d0, 0, 2 },
+	{ "spr", "LD_BLOCKS:STORE_FORWARD", 0x8203, 0, 0 },
+	{ "skx", "MEM_LOAD_L3_MISS_RETIRED:REMOTE_DRAM", 0x2d3, 0, 0 },
+};
+
+/*
+ * The rows of @pmu, one by one. libpfm4 binds to one forced PMU per process,
+ * so each PMU has its own test (Criterion runs every test in its own process).
+ */
+static void check_pfm_rows(const char *pmu)
+{
+	struct perf_event_attr a;
+	unsigned int checked = 0;
+
+	cr_assert_eq(setenv("LIBPFM_FORCE_PMU", pmu, 1), 0);
+	for (size_t i = 0; i < sizeof(pfm_rows) / sizeof(pfm_rows[0]); i++) {
+		if (strcmp(pfm_rows[i].pmu, pmu))
+			continue;
+		cr_assert_eq(ibsp_pebs_encode(pfm_rows[i].str, &a), 0, "%s %s", pmu,
+			     pfm_rows[i].str);
+		cr_assert_eq(a.type, PERF_TYPE_RAW, "%s", pfm_rows[i].str);
+		cr_assert_eq(a.config, pfm_rows[i].config, "%s: config %#llx", pfm_rows[i].str,
+			     (unsigned long long)a.config);
+		cr_assert_eq(a.config1, pfm_rows[i].config1, "%s", pfm_rows[i].str);
+		cr_assert_eq(a.precise_ip, pfm_rows[i].precise, "%s", pfm_rows[i].str);
+		checked++;
+	}
+	cr_assert_gt(checked, 0, "no row for %s", pmu);
+}
+
 Test(pebs, documented_raw_encodings)
 {
-	/* the reference table of libpfm4 4.13 encodings, one by one */
-	static const struct {
-		const char *pmu, *str;
-		uint64_t config, config1;
-		uint8_t precise;
-	} rows[] = {
-		{ "spr", "MEM_TRANS_RETIRED:LOAD_LATENCY:ldlat=128:precise=2", 0x1cd, 0x80, 2 },
-		{ "icx", "MEM_INST_RETIRED:ALL_LOADS:precise=2", 0x81d0, 0, 2 },
-		{ "spr", "LD_BLOCKS:STORE_FORWARD", 0x8203, 0, 0 },
-		{ "skx", "MEM_LOAD_L3_MISS_RETIRED:REMOTE_DRAM", 0x2d3, 0, 0 },
-	};
 	struct perf_event_attr a;
 
-	setenv("LIBPFM_FORCE_PMU", rows[0].pmu, 1);
-	cr_assert_eq(ibsp_pebs_encode(rows[0].str, &a), 0);
-	cr_assert_eq(a.type, PERF_TYPE_RAW);
-	cr_assert_eq(a.config, rows[0].config);
-	cr_assert_eq(a.config1, rows[0].config1);
-	cr_assert_eq(a.precise_ip, rows[0].precise);
-	cr_assert_eq(ibsp_pebs_encode(rows[2].str, &a), 0);
-	cr_assert_eq(a.config, rows[2].config);
-	/* libpfm4 binds to one forced PMU per process, so the icx/skx rows are checked by name only */
-	cr_assert_str_eq(rows[1].pmu, "icx");
+	check_pfm_rows("spr");
 	log_capture_start();
 	cr_assert_eq(ibsp_pebs_encode("NO_SUCH_EVENT:FOO", &a), -EINVAL);
 	cr_assert(strstr(log_captured(), "NO_SUCH_EVENT:FOO"), "log: %s", log_captured());
+}
+
+Test(pebs, documented_raw_encodings_icx)
+{
+	check_pfm_rows("icx");
+}
+
+Test(pebs, documented_raw_encodings_skx)
+{
+	check_pfm_rows("skx");
 }
 
 Test(pebs, unknown_pmu_is_refused)

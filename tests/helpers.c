@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ftw.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -215,6 +217,14 @@ bool perf_open_refused(const char *err)
 			return true;
 	}
 	return false;
+}
+
+void die_with_test(void)
+{
+	pid_t parent = getppid();
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(127);
 }
 
 static char *read_fd_all(FILE *f)

@@ -58,6 +58,13 @@ void skip_part(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * built wrong, EBUSY, ...) is a failure, never a skip.
  */
 bool perf_open_refused(const char *err);
+
+/*
+ * die_with_test() - in a child a test forked: be killed when the test's
+ * process ends, even when a failed assertion ends it before its cleanup
+ * (PR_SET_PDEATHSIG; it survives exec). Exits if the test is already gone.
+ */
+void die_with_test(void);
 /* Run a shell command; returns its exit status, stdout and stderr in malloc'd strings. */
 int run_cmd(const char *cmd, char **out, char **err);
 

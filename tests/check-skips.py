@@ -64,7 +64,7 @@ with open(expected_path) as f:
     for n, line in enumerate(f, 1):
         if not line.strip() or line.lstrip().startswith('#'):
             continue
-        parts = [p.strip() for p in line.rstrip('\n').split('|', 2)]
+        parts = [p.strip() for p in line.rstrip('\n').split(' | ', 2)]
         if len(parts) != 3:
             print('check-skips: %s:%d: not TEST | REASON | CONDITION' % (expected_path, n))
             sys.exit(2)

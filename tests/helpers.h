@@ -44,7 +44,7 @@ const char *perf_path(void);
 /*
  * skip_part() - a check inside a test that cannot run on this machine: the
  * test goes on (its other assertions stand) and the skip is counted as one.
- * Criterion has no partial skip, so it is logged (cr_log_warn) and appended
+ * Criterion has no partial skip, so it is printed on stderr and appended
  * to $IBSP_SKIP_LOG, which tests/check-skips.py reads with the TAP reports.
  * Say which thing the machine lacks, as for cr_skip_test().
  */

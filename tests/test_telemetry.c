@@ -278,8 +278,8 @@ static char *run_daemon(const char *extra, int sigint_after_ms, int *rc, char **
 		 IBSP_FAULTER, IBSP_CLI, extra,
 		 sigint_after_ms ? "& p=$!; sleep 1.5; kill -INT $p; wait $p" : "");
 	*rc = run_cmd(cmd, &out, err);
-	if (*rc && strstr(*err, "Permission denied"))
-		cr_skip_test("software perf events are not permitted here: %s", *err);
+	if (*rc && perf_open_refused(*err))
+		cr_skip_test("this machine refuses software perf events: %s", *err);
 	return out;
 }
 
@@ -375,8 +375,8 @@ Test(telemetry, usr1_snapshot_and_hup_reopen)
 		 "p=$!; sleep 1; kill -USR1 $p; sleep 0.3; mv %s %s; kill -HUP $p; wait $p",
 		 IBSP_CLI, path, path, rotated);
 	rc = run_cmd(cmd, &out, &err);
-	if (rc && strstr(err, "Permission denied"))
-		cr_skip_test("software perf events are not permitted here: %s", err);
+	if (rc && perf_open_refused(err))
+		cr_skip_test("this machine refuses software perf events: %s", err);
 	cr_assert_eq(rc, 0, "%s", err);
 	a = (char *)slurp(rotated, &len1);
 	b = (char *)slurp(path, &len2);
@@ -446,8 +446,8 @@ Test(telemetry, pid_target_exit_ends_the_run)
 		 "--duration 30 --json -",
 		 IBSP_CLI);
 	rc = run_cmd(cmd, &out, &err);
-	if (rc && strstr(err, "Permission denied"))
-		cr_skip_test("software perf events are not permitted here: %s", err);
+	if (rc && perf_open_refused(err))
+		cr_skip_test("this machine refuses software perf events: %s", err);
 	cr_assert_eq(rc, 0, "run exited %d: %s", rc, err);
 	n = split_lines(out, lines, 64);
 	cr_assert_geq(n, 1);
@@ -474,8 +474,8 @@ Test(telemetry, several_pids_end_after_the_last)
 		 "--interval 200 --duration 30 --json -",
 		 IBSP_CLI);
 	rc = run_cmd(cmd, &out, &err);
-	if (rc && strstr(err, "Permission denied"))
-		cr_skip_test("software perf events are not permitted here: %s", err);
+	if (rc && perf_open_refused(err))
+		cr_skip_test("this machine refuses software perf events: %s", err);
 	cr_assert_eq(rc, 0, "run exited %d: %s", rc, err);
 	n = split_lines(out, lines, 128);
 	cr_assert_geq(n, 2);

@@ -49,8 +49,10 @@ static void walk_info(const struct ibsp_perf_reader *r)
 
 static void read_samples(const char *path, bool unordered)
 {
-	struct ibsp_perf_reader_opts o = { .sz = sizeof(o), .unordered = unordered,
-					   .max_queue = 64, .include_invalid = unordered };
+	struct ibsp_perf_reader_opts o = { .sz = sizeof(o),
+					   .unordered = unordered,
+					   .max_queue = 64,
+					   .include_invalid = unordered };
 	struct ibsp_perf_reader *r;
 	struct ibsp_sample s[16];
 

@@ -53,7 +53,8 @@ for t in $targets; do
 		failed="$failed $t"
 		tail -n 60 "$build/fuzz-$t.log"
 	fi
-	grep -E '^stat::number_of_executed_units|^Done ' "$build/fuzz-$t.log" | sed "s/^/fuzz: $t: /"
+	grep -E '^stat::number_of_executed_units|^Done ' "$build/fuzz-$t.log" |
+		sed "s/^/fuzz: $t: /" || true
 done
 if [ -n "$failed" ]; then
 	echo "fuzz: FAILED:$failed (inputs in $build/fuzz-artifacts)"

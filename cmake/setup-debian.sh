@@ -11,7 +11,9 @@ set -eu
 # numactl brings migratepages, the peer of the migration benchmark in the guest.
 # libmicrohttpd serves run --metrics-listen; prometheus brings promtool, which
 # the metrics test runs (docs/metrics.md).
+# clang-14 and its runtimes (libFuzzer, ASan, UBSan) build tests/fuzz.
 PKGS="build-essential cmake pkg-config xz-utils clang-format git python3
+clang-14 libclang-rt-14-dev
 libpfm4-dev libnuma-dev libhwloc-dev liburing-dev libcriterion-dev libjansson-dev
 libmicrohttpd-dev prometheus
 linux-source-6.1 linux-perf

@@ -3,6 +3,7 @@
 #ifndef IBSP_TEST_HELPERS_H
 #define IBSP_TEST_HELPERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,31 @@ size_t samples_to_tuples(const struct ibsp_sample *s, size_t n, struct tuple **o
 
 /* Path of perf, or NULL when it is not installed. */
 const char *perf_path(void);
+
+/*
+ * skip_part() - a check inside a test that cannot run on this machine: the
+ * test goes on (its other assertions stand) and the skip is counted as one.
+ * Criterion has no partial skip, so it is printed on stderr and appended
+ * to $IBSP_SKIP_LOG, which tests/check-skips.py reads with the TAP reports.
+ * Say which thing the machine lacks, as for cr_skip_test().
+ */
+void skip_part(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * perf_open_refused() - did a command fail only because this machine refuses
+ * perf events? True when @err (its stderr) says "cannot open" with the errno
+ * of a refusal: EACCES or EPERM (perf_event_paranoid, no CAP_PERFMON) or
+ * ENOENT (the PMU does not exist). Any other errno (EINVAL from an attr we
+ * built wrong, EBUSY, ...) is a failure, never a skip.
+ */
+bool perf_open_refused(const char *err);
+
+/*
+ * die_with_test() - in a child a test forked: be killed when the test's
+ * process ends, even when a failed assertion ends it before its cleanup
+ * (PR_SET_PDEATHSIG; it survives exec). Exits if the test is already gone.
+ */
+void die_with_test(void);
 /* Run a shell command; returns its exit status, stdout and stderr in malloc'd strings. */
 int run_cmd(const char *cmd, char **out, char **err);
 

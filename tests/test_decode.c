@@ -431,3 +431,64 @@ Test(decode, hint)
 	/* By its attr alone, a recording's hint event is a page-faults event: its name tells. */
 	cr_expect_eq(ibsp_classify_event(&hint_attr, NULL), IBSP_SAMPLER_SOFT);
 }
+
+/*
+ * The IBS tables above are built from ibs_bits.h, the decoder's own header:
+ * pin every value they use to the hardware's register layout, written out
+ * here by hand (AMD PPR for family 19h, IbsOpCtl/IbsOpData/IbsOpData2/
+ * IbsOpData3 and CPUID 8000_001B; shared/reference/sampling.md 1.4-1.6), so a
+ * wrong bit in the header fails here instead of agreeing with itself.
+ */
+Test(decode, ibs_bits_are_the_hardware_layout)
+{
+	static const struct {
+		const char *name;
+		uint64_t got, want;
+	} rows[] = {
+		{ "caps OpSam", IBS_CAPS_OPSAM, 0x4 },
+		{ "caps BrnTrgt", IBS_CAPS_BRNTRGT, 0x20 },
+		{ "caps RipInvalidChk", IBS_CAPS_RIPINVALIDCHK, 0x80 },
+		{ "caps OpData4", IBS_CAPS_OPDATA4, 0x400 },
+		{ "caps Zen4", IBS_CAPS_ZEN4, 0x800 },
+		{ "raw regs: OpCtl", IBS_REG_OPCTL, 0 },
+		{ "raw regs: OpData2", IBS_REG_OPDATA2, 3 },
+		{ "raw regs: OpData3", IBS_REG_OPDATA3, 4 },
+		{ "raw regs: DcLinAd", IBS_REG_DCLINAD, 5 },
+		{ "raw regs: DcPhysAd", IBS_REG_DCPHYSAD, 6 },
+		{ "OpCtl OpEn", IBS_OPCTL_OPEN, 0x20000 },
+		{ "OpCtl OpVal", IBS_OPCTL_OPVAL, 0x40000 },
+		{ "OpData RipInvalid", IBS_OPDATA_RIPINVALID, 0x4000000000ULL },
+		{ "OpData2 DataSrc lo", IBS_OPDATA2_DATASRC_LO_MASK, 0x7 },
+		{ "OpData2 RmtNode", IBS_OPDATA2_RMTNODE, 0x10 },
+		{ "OpData2 DataSrc hi", IBS_OPDATA2_DATASRC_HI_MASK << IBS_OPDATA2_DATASRC_HI_SHIFT,
+		  0xc0 },
+		{ "OpData3 LdOp", IBS_OPDATA3_LDOP, 0x1 },
+		{ "OpData3 StOp", IBS_OPDATA3_STOP, 0x2 },
+		{ "OpData3 DcL1TlbMiss", IBS_OPDATA3_DCL1TLBMISS, 0x4 },
+		{ "OpData3 DcL2TlbMiss", IBS_OPDATA3_DCL2TLBMISS, 0x8 },
+		{ "OpData3 DcL1TlbHit2M", IBS_OPDATA3_DCL1TLBHIT2M, 0x10 },
+		{ "OpData3 DcL1TlbHit1G", IBS_OPDATA3_DCL1TLBHIT1G, 0x20 },
+		{ "OpData3 DcL2TlbHit2M", IBS_OPDATA3_DCL2TLBHIT2M, 0x40 },
+		{ "OpData3 DcMiss", IBS_OPDATA3_DCMISS, 0x80 },
+		{ "OpData3 DcUcMemAcc", IBS_OPDATA3_DCUCMEMACC, 0x4000 },
+		{ "OpData3 DcWcMemAcc", IBS_OPDATA3_DCWCMEMACC, 0x2000 },
+		{ "OpData3 DcMissNoMabAlloc", IBS_OPDATA3_DCMISSNOMABALLOC, 0x10000 },
+		{ "OpData3 DcLinAddrValid", IBS_OPDATA3_DCLINADDRVALID, 0x20000 },
+		{ "OpData3 DcPhyAddrValid", IBS_OPDATA3_DCPHYADDRVALID, 0x40000 },
+		{ "OpData3 DcL2TlbHit1G", IBS_OPDATA3_DCL2TLBHIT1G, 0x80000 },
+		{ "OpData3 L2Miss", IBS_OPDATA3_L2MISS, 0x100000 },
+		{ "OpData3 SwPf", IBS_OPDATA3_SWPF, 0x200000 },
+		{ "OpData3 DcMissLat", IBS_OPDATA3_DCMISSLAT_MASK << IBS_OPDATA3_DCMISSLAT_SHIFT,
+		  0xffff00000000ULL },
+		{ "DataSrc DRAM", IBS_DS_DRAM, 3 },
+		{ "DataSrc I/O", IBS_DS_IO, 7 },
+		{ "DataSrc Zen4 long-latency DRAM", IBS_DS_ZEN4_LONG_LAT_DRAM, 6 },
+		{ "DataSrc Zen4 extension memory (CXL)", IBS_DS_ZEN4_EXT_MEM, 8 },
+		{ "DataSrc Zen4 peer agent", IBS_DS_ZEN4_PEER_AGENT, 12 },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		cr_expect_eq(rows[i].got, rows[i].want, "%s: %#llx, the PPR says %#llx",
+			     rows[i].name, (unsigned long long)rows[i].got,
+			     (unsigned long long)rows[i].want);
+}

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The migration worker with a scripted move_pages (every outcome the
- * kernel can give), and with the real one on this host's node 0.
+ * kernel can give), and with the real one on this host (its answers checked
+ * against the kernel's own queries; real moves between nodes: tests/guest).
  *
  * Two scripts: fake_move_pages (the first tests: a status per page by
  * vaddr / 4096 % 16, pid 666 gone, pid 777 a positive return) and
@@ -11,6 +12,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <numa.h>
 #include <numaif.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -233,14 +235,27 @@ Test(migrate, dry_run_moves_nothing)
 	ibsp_migrator__delete(mg);
 }
 
+/* The kernel's own answer: the node each of our @n pages is on (move_pages with no nodes). */
+static void query_nodes(char *buf, int n, int *status)
+{
+	void *pages[64];
+
+	cr_assert_leq(n, 64);
+	for (int i = 0; i < n; i++)
+		pages[i] = buf + i * 4096;
+	cr_assert_eq(move_pages(0, (unsigned long)n, pages, NULL, status, 0), 0, "query: %s",
+		     strerror(errno));
+}
+
 /*
- * The real move_pages on this host: our own pages to node 0, where they
- * already are. Nothing moves, so this is not a test of moving (the guest
- * test and bench/bench_migrate.c are); it tests the call path against the
- * real kernel: one call per (pid, node) with our pid and addresses, the
- * kernel's per-page status for a page already on its node (the node),
- * for an unmapped page (-EFAULT or -ENOENT), ESRCH for a pid that does not
- * exist, and that a zero vaddr is refused before any call.
+ * The real move_pages on this host. A real move needs a second node, which
+ * the guest tests have (tests/guest); here every page is asked onto the node
+ * the kernel says it is on, and each outcome must be the kernel's answer to
+ * an independent query, before and after; with them, an unmapped page
+ * (-EFAULT or -ENOENT), ESRCH for a pid that does not exist, and a zero
+ * vaddr refused before any call: one call per (pid, node). A node that does
+ * not exist is refused by the kernel (ENODEV); the worker, which knows the
+ * host's nodes, refuses such requests without a call (invalid).
  */
 Test(migrate, real_move_pages_here)
 {
@@ -252,19 +267,23 @@ Test(migrate, real_move_pages_here)
 	struct ibsp_migration m[67];
 	struct ibsp_migration_result r[67];
 	struct ibsp_migrator_stats st;
+	int before[64], after[64], here;
 
 	cr_assert(mg);
 	cr_assert_neq(buf, MAP_FAILED);
 	memset(buf, 1, len);
+	query_nodes(buf, 64, before);
+	here = before[0];
+	cr_assert_geq(here, 0, "the kernel does not know where page 0 is: %d", here);
 	cr_assert_eq(munmap(buf + 64 * 4096, 4096), 0); /* the 65th page: no VMA any more */
 	for (int i = 0; i < 64; i++) {
-		m[i] = req((uint32_t)getpid(), 0, 0);
+		m[i] = req((uint32_t)getpid(), 0, before[i]);
 		m[i].vaddr = (uint64_t)(uintptr_t)(buf + i * 4096);
 	}
-	m[64] = req((uint32_t)getpid(), 0, 0);
+	m[64] = req((uint32_t)getpid(), 0, here);
 	m[64].vaddr = hole;
-	m[65] = req(0x3fffff, 1, 0); /* no such pid */
-	m[66] = req((uint32_t)getpid(), 0, 0);
+	m[65] = req(0x3fffff, 1, here); /* no such pid */
+	m[66] = req((uint32_t)getpid(), 0, here);
 	m[66].vaddr = 0; /* refused: no call */
 	cr_assert_eq(ibsp_migrator__submit(mg, m, 67), 67);
 	cr_assert_eq(reap_all(mg, r, 67), 67);
@@ -273,21 +292,59 @@ Test(migrate, real_move_pages_here)
 	cr_expect_eq(st.by_err[IBSP_MIG_EFAULT] + st.by_err[IBSP_MIG_ENOENT], 1);
 	cr_expect_eq(st.by_err[IBSP_MIG_ESRCH], 1);
 	cr_expect_eq(st.by_err[IBSP_MIG_INVALID], 1);
-	cr_expect_eq(st.syscalls, 2, "one call for our pid's node 0, one for the absent pid");
-	cr_expect_eq(st.matrix[2][0], 64, "src 2 (as requested) -> final node 0");
+	cr_expect_eq(st.syscalls, 2, "one call for our pid's node, one for the absent pid");
+	cr_expect_eq(st.matrix[2][here], 64, "src 2 (as requested) -> the node it is on");
+	query_nodes(buf, 64, after);
 	for (int i = 0; i < 67; i++) {
-		if (r[i].m.pid == 0x3fffff)
+		if (r[i].m.pid == 0x3fffff) {
 			cr_expect_eq(r[i].final_node, -ESRCH);
-		else if (r[i].m.vaddr == hole)
+		} else if (r[i].m.vaddr == hole) {
 			cr_expect(r[i].final_node == -EFAULT || r[i].final_node == -ENOENT, "%d",
 				  r[i].final_node);
-		else if (r[i].m.vaddr == 0)
+		} else if (r[i].m.vaddr == 0) {
 			cr_expect_eq(r[i].final_node, -EINVAL);
-		else
-			cr_expect_eq(r[i].final_node, 0);
+		} else {
+			int k = (int)((r[i].m.vaddr - (uintptr_t)buf) / 4096);
+
+			cr_expect_eq(r[i].final_node, before[k], "page %d: %d, the kernel said %d",
+				     k, r[i].final_node, before[k]);
+			cr_expect_eq(after[k], before[k], "page %d moved from %d to %d", k,
+				     before[k], after[k]);
+		}
+	}
+	ibsp_migrator__delete(mg);
+
+	/* A node this host lacks: the kernel refuses the whole call with ENODEV. */
+	{
+		int nowhere = numa_max_node() + 1, status[4];
+		void *pages[4] = { buf, buf + 4096, buf + 8192, buf + 12288 };
+		int nodes[4] = { nowhere, nowhere, nowhere, nowhere };
+
+		errno = 0;
+		cr_assert_eq(move_pages(0, 4, pages, nodes, status, 0), -1);
+		cr_assert_eq(errno, ENODEV, "move_pages to node %d: %s", nowhere, strerror(errno));
+		mg = ibsp_migrator__new(&o);
+		cr_assert(mg);
+		for (int i = 0; i < 4; i++) {
+			m[i] = req((uint32_t)getpid(), 0, nowhere);
+			m[i].vaddr = (uint64_t)(uintptr_t)pages[i];
+		}
+		cr_assert_eq(ibsp_migrator__submit(mg, m, 4), 4);
+		cr_assert_eq(reap_all(mg, r, 4), 4);
+		ibsp_migrator__stats(mg, &st);
+		cr_expect_eq(st.moved, 0);
+		cr_expect_eq(st.failed, 4);
+		/* The worker knows the host's nodes: it refuses the requests without a call. */
+		cr_expect_eq(st.by_err[IBSP_MIG_INVALID], 4, "refused as invalid");
+		cr_expect_eq(st.syscalls, 0);
+		for (int i = 0; i < 4; i++)
+			cr_expect_eq(r[i].final_node, -EINVAL, "page %d: %d", i, r[i].final_node);
+		query_nodes(buf, 4, after);
+		for (int i = 0; i < 4; i++)
+			cr_expect_eq(after[i], before[i], "page %d left node %d", i, before[i]);
+		ibsp_migrator__delete(mg);
 	}
 	munmap(buf, 64 * 4096);
-	ibsp_migrator__delete(mg);
 }
 
 /* ---- The v2 rules, against a scripted kernel ---- */

@@ -133,34 +133,61 @@ Test(pebs, ldlat_and_loads_only)
 	ibsp_sampler__free_events(ev, leader, nr);
 }
 
+/* The reference table of libpfm4 4.13 encodings. */
+static const struct {
+	const char *pmu, *str;
+	uint64_t config, config1;
+	uint8_t precise;
+} pfm_rows[] = {
+	{ "spr", "MEM_TRANS_RETIRED:LOAD_LATENCY:ldlat=128:precise=2", 0x1cd, 0x80, 2 },
+	{ "icx", "MEM_INST_RETIRED:ALL_LOADS:precise=2", 0x81d0, 0, 2 },
+	{ "spr", "LD_BLOCKS:STORE_FORWARD", 0x8203, 0, 0 },
+	{ "skx", "MEM_LOAD_L3_MISS_RETIRED:REMOTE_DRAM", 0x2d3, 0, 0 },
+};
+
+/*
+ * The rows of @pmu, one by one. libpfm4 binds to one forced PMU per process,
+ * so each PMU has its own test (Criterion runs every test in its own process).
+ */
+static void check_pfm_rows(const char *pmu)
+{
+	struct perf_event_attr a;
+	unsigned int checked = 0;
+
+	cr_assert_eq(setenv("LIBPFM_FORCE_PMU", pmu, 1), 0);
+	for (size_t i = 0; i < sizeof(pfm_rows) / sizeof(pfm_rows[0]); i++) {
+		if (strcmp(pfm_rows[i].pmu, pmu))
+			continue;
+		cr_assert_eq(ibsp_pebs_encode(pfm_rows[i].str, &a), 0, "%s %s", pmu,
+			     pfm_rows[i].str);
+		cr_assert_eq(a.type, PERF_TYPE_RAW, "%s", pfm_rows[i].str);
+		cr_assert_eq(a.config, pfm_rows[i].config, "%s: config %#llx", pfm_rows[i].str,
+			     (unsigned long long)a.config);
+		cr_assert_eq(a.config1, pfm_rows[i].config1, "%s", pfm_rows[i].str);
+		cr_assert_eq(a.precise_ip, pfm_rows[i].precise, "%s", pfm_rows[i].str);
+		checked++;
+	}
+	cr_assert_gt(checked, 0, "no row for %s", pmu);
+}
+
 Test(pebs, documented_raw_encodings)
 {
-	/* the reference table of libpfm4 4.13 encodings, one by one */
-	static const struct {
-		const char *pmu, *str;
-		uint64_t config, config1;
-		uint8_t precise;
-	} rows[] = {
-		{ "spr", "MEM_TRANS_RETIRED:LOAD_LATENCY:ldlat=128:precise=2", 0x1cd, 0x80, 2 },
-		{ "icx", "MEM_INST_RETIRED:ALL_LOADS:precise=2", 0x81d0, 0, 2 },
-		{ "spr", "LD_BLOCKS:STORE_FORWARD", 0x8203, 0, 0 },
-		{ "skx", "MEM_LOAD_L3_MISS_RETIRED:REMOTE_DRAM", 0x2d3, 0, 0 },
-	};
 	struct perf_event_attr a;
 
-	setenv("LIBPFM_FORCE_PMU", rows[0].pmu, 1);
-	cr_assert_eq(ibsp_pebs_encode(rows[0].str, &a), 0);
-	cr_assert_eq(a.type, PERF_TYPE_RAW);
-	cr_assert_eq(a.config, rows[0].config);
-	cr_assert_eq(a.config1, rows[0].config1);
-	cr_assert_eq(a.precise_ip, rows[0].precise);
-	cr_assert_eq(ibsp_pebs_encode(rows[2].str, &a), 0);
-	cr_assert_eq(a.config, rows[2].config);
-	/* libpfm4 binds to one forced PMU per process, so the icx/skx rows are checked by name only */
-	cr_assert_str_eq(rows[1].pmu, "icx");
+	check_pfm_rows("spr");
 	log_capture_start();
 	cr_assert_eq(ibsp_pebs_encode("NO_SUCH_EVENT:FOO", &a), -EINVAL);
 	cr_assert(strstr(log_captured(), "NO_SUCH_EVENT:FOO"), "log: %s", log_captured());
+}
+
+Test(pebs, documented_raw_encodings_icx)
+{
+	check_pfm_rows("icx");
+}
+
+Test(pebs, documented_raw_encodings_skx)
+{
+	check_pfm_rows("skx");
 }
 
 Test(pebs, unknown_pmu_is_refused)
@@ -335,7 +362,16 @@ static void ibs_regs(unsigned int i, uint64_t *regs, int *ours_keeps, int *perf_
 
 #define NR_IBS 40
 
-static void write_ibs_file(const char *path)
+static void ibs_regs_of(unsigned int i, uint64_t *regs)
+{
+	int keeps, prints;
+
+	ibs_regs(i, regs, &keeps, &prints);
+}
+
+/* An IBS-op recording of @nr samples, sample i's registers from @fill (Zen4 caps word). */
+static void write_ibs_file_of(const char *path, unsigned int nr,
+			      void (*fill)(unsigned int i, uint64_t *regs))
 {
 	static uint64_t ids[] = { 7 };
 	struct ibsp_recording_info info = { 0 };
@@ -365,7 +401,7 @@ static void write_ibs_file(const char *path)
 	ev.nr_ids = 1;
 	ev.ids = ids;
 	cr_assert_eq(ibsp_perf_writer__open(path, &info, &ev, 1, &w), 0);
-	for (unsigned int i = 0; i < NR_IBS; i++) {
+	for (unsigned int i = 0; i < nr; i++) {
 		/* kernel order: IDENTIFIER IP TID TIME ADDR CPU PERIOD RAW WEIGHT DATA_SRC PHYS_ADDR */
 		uint64_t rec[24] = { 0 }, regs[7];
 		struct perf_event_header h = { .type = PERF_RECORD_SAMPLE,
@@ -374,9 +410,8 @@ static void write_ibs_file(const char *path)
 		uint32_t raw_head[2] = { 4 + 8 * 7, IBS_CAPS_AVAIL | IBS_CAPS_OPSAM |
 							IBS_CAPS_RIPINVALIDCHK | IBS_CAPS_ZEN4 };
 		size_t n = 1;
-		int keeps, prints;
 
-		ibs_regs(i, regs, &keeps, &prints);
+		fill(i, regs);
 		rec[n++] = 7;				/* id */
 		rec[n++] = regs[IBS_REG_OPRIP];		/* ip */
 		rec[n++] = 4242 | (uint64_t)4242 << 32; /* pid, tid */
@@ -399,6 +434,11 @@ static void write_ibs_file(const char *path)
 		cr_assert_eq(ibsp_perf_writer__write(w, (const struct perf_event_header *)rec), 0);
 	}
 	cr_assert_eq(ibsp_perf_writer__close(w), 0);
+}
+
+static void write_ibs_file(const char *path)
+{
+	write_ibs_file_of(path, NR_IBS, ibs_regs_of);
 }
 
 /* The value after "name " on a perf -D line, or -1. */
@@ -517,6 +557,140 @@ Test(ibs, decoder_matches_perf_report_dump)
 		 IBSP_CLI " dump --invalid %s | grep -c '\"drop\":\"no_address\"'", path);
 	cr_assert_eq(run_cmd(cmd, &out, &err), 0);
 	cr_assert_eq(atoi(out), 2, "dump --invalid printed %s", out);
+	free(out);
+	free(err);
+}
+
+/*
+ * DataSrc, RmtNode and the page size, from register values written out by
+ * hand (AMD PPR for family 19h, IbsOpData2/IbsOpData3; docs in
+ * shared/reference/sampling.md 1.5-1.6), not from the decoder's header:
+ * the expected source and page size of each row are stated independently,
+ * and each row is also checked against what perf report -D prints for it.
+ */
+#define LOAD_MISS_L2 \
+	0x160081ULL		/* LdOp(0) DcMiss(7) LinAddrValid(17) PhyAddrValid(18) L2Miss(20) */
+#define LOAD_L1_HIT 0x060001ULL /* LdOp, both addresses valid, DcMiss 0 */
+
+static const struct ibs_src_row {
+	const char *what;
+	uint64_t d2, d3;
+	enum ibsp_mem_src src;
+	bool remote;
+	uint8_t page_shift; /* 0: unknown (full TLB miss) */
+	int perf_code;	    /* DataSrc perf 6.1 names (3 low bits), -1 when it prints none */
+} ibs_src_rows[] = {
+	{ "Zen4 CXL (code 8)", 0x40, LOAD_MISS_L2, IBSP_SRC_CXL, false, 12, -1 },
+	{ "Zen4 CXL, remote", 0x50, LOAD_MISS_L2, IBSP_SRC_CXL, true, 12, -1 },
+	{ "remote DRAM", 0x13, LOAD_MISS_L2, IBSP_SRC_REMOTE_DRAM, true, 12, 3 },
+	{ "local DRAM", 0x03, LOAD_MISS_L2, IBSP_SRC_LOCAL_DRAM, false, 12, 3 },
+	{ "long-latency DRAM (code 6)", 0x06, LOAD_MISS_L2, IBSP_SRC_PMEM, false, 12, 6 },
+	{ "I/O (code 7)", 0x07, LOAD_MISS_L2, IBSP_SRC_IO, false, 12, 7 },
+	{ "peer agent memory (code 12)", 0x44, LOAD_MISS_L2, IBSP_SRC_UNKNOWN, false, 12, 4 },
+	{ "near CCX cache (code 2)", 0x02, LOAD_MISS_L2, IBSP_SRC_CACHE, false, 12, 2 },
+	{ "L1 hit: DataSrc ignored", 0x13, LOAD_L1_HIT, IBSP_SRC_CACHE, false, 12, 3 },
+	{ "L1 TLB hit, 2M", 0x03, LOAD_MISS_L2 | 0x10, IBSP_SRC_LOCAL_DRAM, false, 21, 3 },
+	{ "L1 TLB hit, 1G", 0x03, LOAD_MISS_L2 | 0x20, IBSP_SRC_LOCAL_DRAM, false, 30, 3 },
+	{ "L1 TLB miss, L2 hit 2M", 0x03, LOAD_MISS_L2 | 0x44, IBSP_SRC_LOCAL_DRAM, false, 21, 3 },
+	{ "L1 TLB miss, L2 hit 1G", 0x03, LOAD_MISS_L2 | 0x80004, IBSP_SRC_LOCAL_DRAM, false, 30,
+	  3 },
+	{ "L1 TLB miss, L2 hit 4K", 0x13, LOAD_MISS_L2 | 0x04, IBSP_SRC_REMOTE_DRAM, true, 12, 3 },
+	{ "full TLB miss", 0x03, LOAD_MISS_L2 | 0x0c, IBSP_SRC_LOCAL_DRAM, false, 0, 3 },
+};
+
+#define NR_SRC_ROWS (sizeof(ibs_src_rows) / sizeof(ibs_src_rows[0]))
+
+static void ibs_src_regs(unsigned int i, uint64_t *regs)
+{
+	const struct ibs_src_row *row = &ibs_src_rows[i];
+
+	memset(regs, 0, 7 * sizeof(*regs));
+	regs[0] = 0x64000 | (1ULL << 17) | (1ULL << 18); /* IbsOpCtl: MaxCnt, OpEn, OpVal */
+	regs[1] = 0x401000 + i * 16;			 /* IbsOpRip */
+	regs[3] = row->d2;				 /* IbsOpData2 */
+	regs[4] = row->d3 | (200ULL << 32);		 /* IbsOpData3, DcMissLat 200 */
+	regs[5] = 0x7f0000100000ULL + i * 0x1000;	 /* IbsDcLinAd */
+	regs[6] = 0x1000100000ULL + i * 0x1000;		 /* IbsDcPhysAd */
+}
+
+/* The page size perf's printed TLB fields say (sampling.md 1.5), 0 after a full miss. */
+static uint8_t perf_page_shift(const char *d3)
+{
+	if (!field_after(d3, "DcL1TlbMiss"))
+		return field_after(d3, "DcL1TlbHit1G")	 ? 30
+		       : field_after(d3, "DcL1TlbHit2M") ? 21
+							 : 12;
+	if (!field_after(d3, "DcL2TlbMiss"))
+		return field_after(d3, "DcL2TlbHit1G")	 ? 30
+		       : field_after(d3, "DcL2TlbHit2M") ? 21
+							 : 12;
+	return 0;
+}
+
+/* One row: our sample against the expectation, and perf's dump (@d2, @d3 lines) against both. */
+static void check_src_row(unsigned int i, const struct ibsp_sample *x, const char *d2,
+			  const char *d3)
+{
+	const struct ibs_src_row *row = &ibs_src_rows[i];
+	uint64_t d2_val = strtoull(d2 + strlen("ibs_op_data2:"), NULL, 16);
+	const char *ds = strstr(d2, "DataSrc ");
+	const char *eol = strchr(d2, '\n');
+
+	cr_expect_eq(x->src, row->src, "%s: source %s, expected %s", row->what,
+		     ibsp_mem_src__name((enum ibsp_mem_src)x->src), ibsp_mem_src__name(row->src));
+	cr_expect_eq(!!(x->flags & IBSP_S_REMOTE), row->remote, "%s: remote", row->what);
+	cr_expect_eq(x->page_shift, row->page_shift, "%s: page shift %u", row->what, x->page_shift);
+	/* perf's dump: the register as written, its RmtNode, DataSrc and TLB fields */
+	cr_expect_eq(d2_val, row->d2, "%s: perf shows IbsOpData2 %#llx", row->what,
+		     (unsigned long long)d2_val);
+	cr_expect_eq(field_after(d2, "RmtNode"), !!(row->d2 & 0x10), "%s: perf's RmtNode",
+		     row->what);
+	if (ds && eol && ds > eol)
+		ds = NULL;
+	cr_expect_eq(ds ? atoi(ds + strlen("DataSrc ")) : -1, row->perf_code,
+		     "%s: perf's DataSrc: %.80s", row->what, d2);
+	cr_expect_eq(perf_page_shift(d3), row->page_shift, "%s: perf's TLB fields", row->what);
+}
+
+Test(ibs, data_source_remote_node_and_page_size_match_perf_report_dump)
+{
+	const char *perf = perf_path();
+	const char *path = tmp_path("ibs-src.data");
+	struct ibsp_perf_reader_opts o = { .sz = sizeof(o), .unordered = true };
+	struct ibsp_perf_reader *r;
+	struct ibsp_sample s[NR_SRC_ROWS];
+	char cmd[1024], *out = NULL, *err = NULL, *at;
+
+	write_ibs_file_of(path, NR_SRC_ROWS, ibs_src_regs);
+	cr_assert_eq(ibsp_perf_reader__open(path, &o, &r), 0);
+	cr_assert_eq(ibsp_perf_reader__read(r, s, NR_SRC_ROWS), (int)NR_SRC_ROWS);
+	ibsp_perf_reader__close(r);
+	if (perf) {
+		snprintf(cmd, sizeof(cmd), "%s report -D -i %s", perf, path);
+		cr_assert_eq(run_cmd(cmd, &out, &err), 0, "perf report -D failed: %s", err);
+	}
+	at = out;
+	for (unsigned int i = 0; i < NR_SRC_ROWS; i++) {
+		char *d2 = at ? strstr(at, "ibs_op_data2:") : NULL;
+		char *d3 = d2 ? strstr(d2, "ibs_op_data3:") : NULL;
+
+		if (perf)
+			cr_assert(d2 && d3, "perf -D printed no ibs_op_data2/3 for row %u", i);
+		if (!perf) {
+			/* without perf, the independent expectations alone */
+			const struct ibs_src_row *row = &ibs_src_rows[i];
+
+			cr_expect_eq(s[i].src, row->src, "%s", row->what);
+			cr_expect_eq(!!(s[i].flags & IBSP_S_REMOTE), row->remote, "%s", row->what);
+			cr_expect_eq(s[i].page_shift, row->page_shift, "%s", row->what);
+			continue;
+		}
+		check_src_row(i, &s[i], d2, d3);
+		at = d3 + 1;
+	}
+	if (!perf)
+		skip_part("perf is not installed (apt-get install linux-perf): the rows were not "
+			  "compared with perf report -D");
 	free(out);
 	free(err);
 }

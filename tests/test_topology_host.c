@@ -434,13 +434,10 @@ static void write_recording(const char *path, struct ibsp_topology *t)
 }
 
 /* perf script prints the sample with nothing on stderr; perf report shows the header quietly. */
-static void perf_reads_quietly(const char *path)
+static void perf_reads_quietly(const char *perf, const char *path)
 {
-	const char *perf = perf_path();
 	char cmd[1024], *out, *err;
 
-	if (!perf)
-		cr_skip_test("perf is not installed (apt-get install linux-perf)");
 	snprintf(cmd, sizeof(cmd), "%s script -i %s -F cpu,tid,addr", perf, path);
 	cr_assert_eq(run_cmd(cmd, &out, &err), 0, "perf script: %s", err);
 	cr_assert_str_empty(err, "perf script warned: %s", err);
@@ -512,6 +509,8 @@ Test(topology_host, recording_round_trip_and_perf_reads_it)
 		{ "neither.data", false, false },
 	};
 
+	const char *perf = perf_path();
+
 	make_tree();
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const char *path = tmp_path(rows[i].name);
@@ -543,7 +542,12 @@ Test(topology_host, recording_round_trip_and_perf_reads_it)
 		ibsp_perf_reader__close(r);
 		ibsp_topology__delete(t);
 		info_shows(path, rows[i].distance, rows[i].tiers);
-		perf_reads_quietly(path);
+		/* Without perf, the other checks of every row still run. */
+		if (perf)
+			perf_reads_quietly(perf, path);
 		remove(path);
 	}
+	if (!perf)
+		skip_part("perf is not installed (apt-get install linux-perf): perf script and "
+			  "perf report were not run on the recordings");
 }

@@ -187,6 +187,39 @@ static void event_update_name(struct ibsp_perf_reader *r, const struct perf_even
 }
 
 /*
+ * Pipe mode: PERF_RECORD_HEADER_FEATURE { u64 feat_id; payload } at @off. perf
+ * writes each feature once; a second copy of one is refused, as the first
+ * one's strings, arrays and topology would be replaced (and were freed with
+ * the wrong count: a heap overflow, found by tests/fuzz).
+ */
+static int pipe_feature(struct ibsp_perf_reader *r, const struct perf_event_header *h, uint64_t off,
+			uint64_t *feat_off)
+{
+	uint64_t feat;
+
+	if (h->size < sizeof(*h) + 8) {
+		pr_err("%s: offset %#" PRIx64 ": HEADER_FEATURE: field 'size' = %u is too small\n",
+		       r->path, off, h->size);
+		return -EINVAL;
+	}
+	memcpy(&feat, h + 1, 8);
+	if (feat < HEADER_FEAT_BITS) {
+		if (feat_off[feat]) {
+			pr_err("%s: offset %#" PRIx64 ": HEADER_FEATURE: field 'feat_id' = %" PRIu64
+			       " (%s) repeats the feature record at offset %#" PRIx64 "\n",
+			       r->path, off + sizeof(*h), feat,
+			       ibsp_feature_name((unsigned int)feat), feat_off[feat]);
+			return -EINVAL;
+		}
+		feat_off[feat] = off;
+		r->info.features[feat / 64] |= 1ULL << (feat % 64);
+	}
+	return ibsp_feature_parse_payload(r->path, (unsigned int)feat, (const uint8_t *)(h + 1) + 8,
+					  h->size - sizeof(*h) - 8, off + 16, &r->info, r->events,
+					  r->nr_events);
+}
+
+/*
  * Pipe mode: the header is { magic, size 16 }; attrs arrive as
  * PERF_RECORD_HEADER_ATTR { attr; u64 ids[] }, features as
  * PERF_RECORD_HEADER_FEATURE { u64 feat_id; payload }, names as EVENT_UPDATE.
@@ -194,6 +227,7 @@ static void event_update_name(struct ibsp_perf_reader *r, const struct perf_even
  */
 static int read_pipe_attrs(struct ibsp_perf_reader *r)
 {
+	uint64_t feat_off[HEADER_FEAT_BITS] = { 0 }; /* where each feature came, 0: not yet */
 	const struct perf_event_header *h;
 	uint64_t off;
 	int ret;
@@ -232,21 +266,7 @@ static int read_pipe_attrs(struct ibsp_perf_reader *r)
 				return ret;
 			memcpy(ev->ids, (const uint8_t *)(h + 1) + asz, ev->nr_ids * 8ULL);
 		} else if (h->type == PERF_RECORD_HEADER_FEATURE) {
-			uint64_t feat;
-
-			if (h->size < sizeof(*h) + 8) {
-				pr_err("%s: offset %#" PRIx64
-				       ": HEADER_FEATURE: field 'size' = %u is "
-				       "too small\n",
-				       r->path, off, h->size);
-				return -EINVAL;
-			}
-			memcpy(&feat, h + 1, 8);
-			if (feat < HEADER_FEAT_BITS)
-				r->info.features[feat / 64] |= 1ULL << (feat % 64);
-			ret = ibsp_feature_parse_payload(
-			    r->path, (unsigned int)feat, (const uint8_t *)(h + 1) + 8,
-			    h->size - sizeof(*h) - 8, off + 16, &r->info, r->events, r->nr_events);
+			ret = pipe_feature(r, h, off, feat_off);
 			if (ret)
 				return ret;
 		} else if (h->type == PERF_RECORD_EVENT_UPDATE) {

@@ -58,6 +58,8 @@ elapsed() {
 	echo "$(date +%s.%N) $t_start" | awk '{ printf "%.1f", $1 - $2 }'
 }
 
+# Shows that a skip is counted (tests/check-skips.py): CI must fail on it.
+[ -z "${IBSP_GUEST_FORCE_SKIP:-}" ] || skip "forced by IBSP_GUEST_FORCE_SKIP"
 command -v qemu-system-x86_64 >/dev/null || skip "no qemu-system-x86_64 (apt-get install qemu-system-x86)"
 command -v cpio >/dev/null || skip "no cpio (apt-get install cpio)"
 command -v timeout >/dev/null || skip "no timeout (coreutils)"

@@ -81,6 +81,11 @@ struct ibsp_migrator {
 	void **pages;
 	int *nodes, *status;
 	double tokens, last_refill_s;
+	bool auto_burst; /* burst_bytes was 0: one second of rate */
+
+	/* ibsp_migrator__set_rate(), under @lock: the worker takes it with its next batch. */
+	bool rate_pending;
+	uint64_t next_rate;
 };
 
 static double mono_s(void)
@@ -222,6 +227,17 @@ static void move_pid(struct ibsp_migrator *mg, const struct ibsp_migration *m, u
 	}
 }
 
+/* The worker, under @lock: a rate set by ibsp_migrator__set_rate() applies from now on. */
+static void take_rate(struct ibsp_migrator *mg)
+{
+	mg->o.rate_bytes_per_s = mg->next_rate;
+	if (mg->auto_burst)
+		mg->o.burst_bytes = mg->next_rate > (2u << 20) ? mg->next_rate : 2u << 20;
+	if (mg->tokens > (double)mg->o.burst_bytes)
+		mg->tokens = (double)mg->o.burst_bytes;
+	mg->rate_pending = false;
+}
+
 static void *worker(void *arg)
 {
 	struct ibsp_migrator *mg = arg;
@@ -249,6 +265,8 @@ static void *worker(void *arg)
 			mg->work_buf[i] = mg->req[(mg->req_head + i) % qn];
 		mg->req_head = (mg->req_head + n) % qn;
 		mg->req_len -= n;
+		if (mg->rate_pending)
+			take_rate(mg);
 		pthread_mutex_unlock(&mg->lock);
 
 		qsort(mg->work_buf, n, sizeof(*mg->work_buf), cmp_req);
@@ -295,6 +313,7 @@ struct ibsp_migrator *ibsp_migrator__new(const struct ibsp_migrator_opts *opts)
 		mg->o.flags = MPOL_MF_MOVE;
 	if (!mg->o.move_pages)
 		mg->o.move_pages = default_move_pages;
+	mg->auto_burst = !mg->o.burst_bytes;
 	if (!mg->o.burst_bytes)
 		mg->o.burst_bytes =
 		    mg->o.rate_bytes_per_s > (2u << 20) ? mg->o.rate_bytes_per_s : 2u << 20;
@@ -400,5 +419,13 @@ void ibsp_migrator__stats(struct ibsp_migrator *mg, struct ibsp_migrator_stats *
 {
 	pthread_mutex_lock(&mg->lock);
 	*st = mg->st;
+	pthread_mutex_unlock(&mg->lock);
+}
+
+void ibsp_migrator__set_rate(struct ibsp_migrator *mg, uint64_t rate_bytes_per_s)
+{
+	pthread_mutex_lock(&mg->lock);
+	mg->next_rate = rate_bytes_per_s;
+	mg->rate_pending = true;
 	pthread_mutex_unlock(&mg->lock);
 }

@@ -19,6 +19,7 @@ struct ibsp_telemetry {
 	uint64_t seq;
 	double last_time_s;
 	struct ibsp_telemetry_counts cur, prev;
+	const char *reload; /* for the next line: "applied" or "failed"; NULL */
 };
 
 static int alloc_arrays(struct ibsp_telemetry_counts *c, uint32_t nr)
@@ -261,6 +262,10 @@ char *ibsp_telemetry__line(struct ibsp_telemetry *t, enum ibsp_telemetry_kind ki
 			    json_pack("{s:f, s:f}", "user_s",
 				      c->cpu_user_s - (p ? p->cpu_user_s : 0), "sys_s",
 				      c->cpu_sys_s - (p ? p->cpu_sys_s : 0)));
+	if (t->reload) {
+		json_object_set_new(o, "reload", json_string(t->reload));
+		t->reload = NULL;
+	}
 	if (kind == IBSP_TELE_SUMMARY) {
 		json_object_set_new(o, "complete", json_boolean(complete));
 		json_object_set_new(o, "end_reason",
@@ -285,4 +290,9 @@ char *ibsp_telemetry__line(struct ibsp_telemetry *t, enum ibsp_telemetry_kind ki
 		t->last_time_s = time_s;
 	}
 	return line;
+}
+
+void ibsp_telemetry__note_reload(struct ibsp_telemetry *t, bool applied)
+{
+	t->reload = applied ? "applied" : "failed";
 }

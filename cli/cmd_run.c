@@ -3,11 +3,13 @@
  * ibs-promote run: the live daemon. Parse -> env -> run: the options fill a
  * struct run_env, and run() hands it to engine/daemon, which does the work.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 #include "ibsp/daemon.h"
 #include "options.h"
 #include "policy_opts.h"
@@ -18,7 +20,8 @@ static const char usage[] =
     "Sample memory accesses, decide per page which node should hold it, and move hot pages\n"
     "there with move_pages(2), within the rate limit. Only pages of the target's processes\n"
     "are moved. Stops at --duration, on SIGINT/SIGTERM, or when the last --pid target exits;\n"
-    "SIGHUP reopens the --json file, SIGUSR1 writes a telemetry snapshot at once.\n"
+    "SIGHUP reopens the --json file (and re-reads the policy options from --config),\n"
+    "SIGUSR1 writes a telemetry snapshot at once.\n"
     "\n"
     "Target (default -a):\n"
     "  -a, --all-cpus       every process\n"
@@ -29,6 +32,8 @@ static const char usage[] =
     "  --dry-run            decide and report, move nothing\n"
     "  --json FILE|-        telemetry as JSON Lines (docs/telemetry.md)\n"
     "  --record FILE        also write the samples as perf.data, for replay\n"
+    "  --config FILE        options from an INI file (keys: the long options); the\n"
+    "                       command line overrides it (ibs-promote.conf(5))\n"
     "  -h, --help           this text\n"
     "\n"
     "%s"
@@ -62,6 +67,7 @@ struct run_env {
 	const char *record_path; /* --record */
 	int argc;		 /* the command line, for the recording's header */
 	char **argv;
+	struct cli_config cfg; /* what --config set, for a reload */
 };
 
 static void env_init(struct run_env *env, int argc, char **argv)
@@ -86,33 +92,57 @@ static int own_opt(struct run_env *env, int c, const char *arg)
 	case OPT_RECORD:
 		env->record_path = arg;
 		return 1;
+	case CLI_CONFIG_OPT: /* read before the command line (cli_config__apply) */
+		return 1;
 	default:
 		return 0;
 	}
 }
 
-/* Fill @env from the command line. Return -1 to go on, or the exit code. */
+static const struct option run_opts[] = {
+	CLI_POLICY_OPTIONS,
+	CLI_SAMPLING_OPTIONS,
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ "record", required_argument, NULL, OPT_RECORD },
+	CLI_CONFIG_OPTION,
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+/* Every option of `run`, from the command line or a --config file (@where: "run: FILE:LINE"). */
+static int run_opt(void *ctx, int c, const char *arg, const char *where)
+{
+	struct run_env *env = ctx;
+	int h = cli_policy__opt(&env->p, c, arg, where);
+
+	if (!h)
+		h = cli_sampling__opt(&env->s, c, arg, where);
+	if (!h)
+		h = own_opt(env, c, arg);
+	return h;
+}
+
+/* Fill @env from --config, then the command line. Return -1 to go on, or the exit code. */
 static int parse_args(int argc, char **argv, struct run_env *env)
 {
-	static const struct option opts[] = {
-		CLI_POLICY_OPTIONS,
-		CLI_SAMPLING_OPTIONS,
-		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-		{ "json", required_argument, NULL, OPT_JSON },
-		{ "record", required_argument, NULL, OPT_RECORD },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int c;
+	static const int targets[] = { 'a', 'p', 'G', 0 };
+	const struct cli_config_cmd cc = { .cmd = "run",
+					   .opts = run_opts,
+					   .shortopts = "h" CLI_SAMPLING_SHORT,
+					   .handle = run_opt,
+					   .ctx = env,
+					   .target_group = targets,
+					   .argc = argc,
+					   .argv = argv };
+	int c = cli_config__apply(&cc, &env->cfg);
 
+	if (c >= 0)
+		return c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h" CLI_SAMPLING_SHORT, opts, NULL)) != -1) {
-		int h = cli_policy__opt(&env->p, c, optarg, "run");
+	while ((c = getopt_long(argc, argv, "h" CLI_SAMPLING_SHORT, run_opts, NULL)) != -1) {
+		int h = run_opt(env, c, optarg, "run");
 
-		if (!h)
-			h = cli_sampling__opt(&env->s, c, optarg, "run");
-		if (!h)
-			h = own_opt(env, c, optarg);
 		if (h < 0)
 			return EXIT_USAGE;
 		if (h)
@@ -130,7 +160,51 @@ static int parse_args(int argc, char **argv, struct run_env *env)
 	return cli_sampling__check(&env->s, "run") ? cli_usage_error("run") : -1;
 }
 
-static int run(const struct run_env *env)
+/* The --config keys a reload applies: the policy options but --top-tier and --max-pages. */
+static bool reloadable(const char *key)
+{
+	for (const struct option *o = run_opts; o->name; o++)
+		if (!strcmp(o->name, key))
+			return o->val >= POPT_POLICY && o->val < POPT__END &&
+			       o->val != POPT_TOP_TIER && o->val != POPT_MAX_PAGES;
+	return false;
+}
+
+/* After the sampler is known: its defaults for the policy options not given. */
+static void sampler_defaults(struct run_env *env)
+{
+	if (env->s.sampler.kind == IBSP_SAMPLER_SOFT)
+		cli_policy__for_soft_sampler(&env->p);
+	else if (env->s.sampler.kind == IBSP_SAMPLER_HINT)
+		cli_policy__for_hint_sampler(&env->p);
+}
+
+/*
+ * The daemon's SIGHUP: read --config and the command line again, as at the
+ * start, and hand over the policy settings; the file's other keys need a restart.
+ */
+static int reload(void *ctx, struct ibsp_engine_opts *engine)
+{
+	struct run_env *env = ctx, now;
+
+	env_init(&now, env->argc, env->argv);
+	if (parse_args(env->argc, env->argv, &now) >= 0) {
+		cli_config__release(&now.cfg);
+		fprintf(stderr,
+			"ibs-promote run: reload: %s has an error; the settings in effect "
+			"stay\n",
+			env->cfg.path);
+		return -EINVAL;
+	}
+	now.s.sampler.kind = env->s.sampler.kind; /* as resolved at the start */
+	sampler_defaults(&now);
+	cli_config__warn_changed(&env->cfg, &now.cfg, reloadable);
+	cli_config__release(&now.cfg);
+	*engine = now.p.eng;
+	return 0;
+}
+
+static int run(struct run_env *env)
 {
 	struct ibsp_daemon_opts o = { .sz = sizeof(o), .argc = env->argc, .argv = env->argv };
 	struct ibsp_daemon_result res;
@@ -146,6 +220,10 @@ static int run(const struct run_env *env)
 	o.dry_run = env->dry_run;
 	o.json_path = env->json_path;
 	o.record_path = env->record_path;
+	if (env->cfg.path) {
+		o.on_reload = reload;
+		o.ctx = env;
+	}
 	ret = ibsp_daemon__run(&o, &res);
 	fprintf(stderr,
 		"ibs-promote run: %s: %" PRIu64 " samples, %" PRIu64 " pages planned, %" PRIu64
@@ -164,14 +242,12 @@ int cmd_run(int argc, char **argv)
 
 	env_init(&env, argc, argv);
 	rc = parse_args(argc, argv, &env);
-	if (rc >= 0)
-		return rc;
-	rc = cli_sampling__resolve(&env.s, "run");
-	if (rc >= 0)
-		return rc;
-	if (env.s.sampler.kind == IBSP_SAMPLER_SOFT)
-		cli_policy__for_soft_sampler(&env.p);
-	else if (env.s.sampler.kind == IBSP_SAMPLER_HINT)
-		cli_policy__for_hint_sampler(&env.p);
-	return run(&env);
+	if (rc < 0)
+		rc = cli_sampling__resolve(&env.s, "run");
+	if (rc < 0) {
+		sampler_defaults(&env);
+		rc = run(&env);
+	}
+	cli_config__release(&env.cfg);
+	return rc;
 }

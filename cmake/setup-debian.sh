@@ -8,8 +8,12 @@ set -eu
 # and binutils' nm, which cmake/check-calls.py runs; python3 runs cmake/check-*.py.
 # The guest test (docs/guest-test.md) boots QEMU (which pulls in SeaBIOS) with a
 # static busybox in a cpio initramfs; its kernel is fetched by the test itself.
+# libinih-dev reads --config files; scdoc renders the man pages; the install test
+# (tests/install/check-install.sh) renders them with man-db, and links a program
+# with `pkg-config --static ibsp`, which lists hwloc's libudev.
 PKGS="build-essential cmake pkg-config xz-utils clang-format git python3
 libpfm4-dev libnuma-dev libhwloc-dev liburing-dev libcriterion-dev libjansson-dev
+libinih-dev scdoc man-db libudev-dev
 linux-source-6.1 linux-perf
 qemu-system-x86 busybox-static cpio"
 

@@ -501,3 +501,24 @@ Test(telemetry, several_pids_end_after_the_last)
 	free(out);
 	free(err);
 }
+
+/* Seconds come rounded to the microsecond, printed as such (not 1.0529416749999996). */
+Test(telemetry, seconds_to_the_microsecond)
+{
+	struct ibsp_topology *topo = topo_2s_cxl();
+	struct ibsp_telemetry *t = ibsp_telemetry__new(topo, "ibs", false);
+	struct ibsp_telemetry_counts *c;
+	char *line;
+
+	cr_assert(t);
+	c = ibsp_telemetry__counts(t);
+	c->cpu_user_s = 0.1 + 0.2;
+	c->cpu_sys_s = 1.0 / 3;
+	line = ibsp_telemetry__line(t, IBSP_TELE_INTERVAL, 1.0529416749999996, NULL, false);
+	cr_assert(line);
+	cr_expect(strstr(line, "\"time_s\":1.052942,\"span_s\":1.052942,"), "%s", line);
+	cr_expect(strstr(line, "\"cpu\":{\"user_s\":0.3,\"sys_s\":0.333333}"), "%s", line);
+	free(line);
+	ibsp_telemetry__delete(t);
+	ibsp_topology__delete(topo);
+}

@@ -58,6 +58,8 @@ set(IBSP_PC_LIBS "-lpfm -lpthread -lm")
 # Relocatable: the prefix is found from where the file lies.
 file(RELATIVE_PATH IBSP_PC_UP "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
 file(RELATIVE_PATH IBSP_CMAKE_UP "/p/${CMAKE_INSTALL_LIBDIR}/cmake/ibsp" "/p")
+string(REGEX REPLACE "/$" "" IBSP_PC_UP "${IBSP_PC_UP}")
+string(REGEX REPLACE "/$" "" IBSP_CMAKE_UP "${IBSP_CMAKE_UP}")
 configure_file(dist/ibsp.pc.in ${CMAKE_BINARY_DIR}/ibsp.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/ibsp.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 

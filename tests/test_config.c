@@ -224,13 +224,15 @@ Test(config, run_reloads_the_policy_on_sighup)
 	snprintf(text, sizeof(text), "sampler = soft\ndry-run = yes\ninterval = 1000\njson = %s\n",
 		 jf);
 	spit(path, text, strlen(text));
-	snprintf(
-	    cmd, sizeof(cmd),
-	    "{ %s run --config %s --duration 4 & p=$!; sleep 1.3; "
-	    "printf 'sampler = soft\\ndry-run = yes\\ninterval = 200\\npolicy = last-accessor\\n"
-	    "json = %s\\nscan-ms = 500\\n' > %s; kill -HUP $p; sleep 1; "
-	    "printf 'interval = 0\\n' > %s; kill -HUP $p; wait $p; }",
-	    IBSP_CLI, path, jf, path, path);
+	/* Each SIGHUP once the daemon is in its loop (a line is out): before, it would end it. */
+	snprintf(cmd, sizeof(cmd),
+		 "{ %s run --config %s --duration 5 & p=$!; "
+		 "for i in $(seq 150); do [ -s %s ] && break; sleep 0.1; done; "
+		 "printf 'sampler = soft\\ndry-run = yes\\ninterval = 200\\n"
+		 "policy = last-accessor\\njson = %s\\nscan-ms = 500\\n' > %s; kill -HUP $p; "
+		 "for i in $(seq 150); do grep -q applied %s && break; sleep 0.1; done; sleep 0.5; "
+		 "printf 'interval = 0\\n' > %s; kill -HUP $p; wait $p; }",
+		 IBSP_CLI, path, jf, jf, path, jf, path);
 	rc = run_cmd(cmd, &out, &err);
 	skip_unless_permitted(rc, err);
 	cr_assert_eq(rc, 0, "%s", err);
@@ -254,7 +256,7 @@ Test(config, run_reloads_the_policy_on_sighup)
 	}
 	cr_expect_eq(applied, 1);
 	cr_expect_eq(failed, 1);
-	/* ~2.7 s at 200 ms after the reload, against 2 lines at the old 1000 ms */
+	/* ~4 s at 200 ms after the reload, against one line a second before it */
 	cr_expect_geq(after, 6, "%d interval lines after the reload", after);
 	cr_expect_geq(short_spans, after - 2, "%d of %d lines at the new interval", short_spans,
 		      after);

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -238,8 +239,15 @@ static int run(struct run_env *env)
 int cmd_run(int argc, char **argv)
 {
 	struct run_env env;
+	sigset_t early;
 	int rc;
 
+	/* A SIGHUP (systemctl reload) or SIGUSR1 that comes before the daemon's loop waits
+	 * for it there, instead of ending the process. */
+	sigemptyset(&early);
+	sigaddset(&early, SIGHUP);
+	sigaddset(&early, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &early, NULL);
 	env_init(&env, argc, argv);
 	rc = parse_args(argc, argv, &env);
 	if (rc < 0)

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "files.h"
+#include "units.h"
 #include "ibsp/perf_file.h"
 
 static const char info_usage[] =
@@ -173,11 +174,12 @@ static void node_text(const struct ibsp_topology *t, struct ibsp_node_idx n)
 {
 	const struct ibsp_block_range *r = ibsp_topology__ranges(t, n);
 	int32_t tier = ibsp_topology__tier(t, n);
+	char total[CLI_HUMAN_LEN], avail[CLI_HUMAN_LEN];
 
-	printf("  node %d: cpus %s, memory %" PRIu64 " kB total, %" PRIu64 " kB free",
-	       ibsp_topology__node_id(t, n).id,
+	printf("  node %d: cpus %s, memory %s total, %s free", ibsp_topology__node_id(t, n).id,
 	       ibsp_topology__nr_cpus(t, n) ? ibsp_topology__cpulist(t, n) : "none (CPU-less)",
-	       ibsp_topology__mem_total_kb(t, n), ibsp_topology__mem_free_kb(t, n));
+	       cli_human_bytes(ibsp_topology__mem_total_kb(t, n) << 10, total),
+	       cli_human_bytes(ibsp_topology__mem_free_kb(t, n) << 10, avail));
 	if (tier >= 0)
 		printf(", memory tier %d", tier);
 	printf("\n");
@@ -191,13 +193,16 @@ static void node_text(const struct ibsp_topology *t, struct ibsp_node_idx n)
 
 static void topo_text(const struct ibsp_topology *t)
 {
+	char bs[CLI_HUMAN_LEN];
+
 	if (!t) {
 		printf("topology:    none recorded (no NUMA_TOPOLOGY feature)\n");
 		return;
 	}
 	printf("topology:    %u node(s)", ibsp_topology__nr_nodes(t));
 	if (ibsp_topology__has_block_map(t))
-		printf(", memory block size %#" PRIx64, ibsp_topology__block_size_bytes(t));
+		printf(", memory block size %s",
+		       cli_human_bytes(ibsp_topology__block_size_bytes(t), bs));
 	printf("\n");
 	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(t); i++)
 		node_text(t, ibsp_node_idx((int)i));
@@ -242,17 +247,19 @@ static void counts_text(const struct ibsp_perf_reader *r, const struct ibsp_perf
 static void info_text(const char *path, const struct ibsp_perf_reader *r)
 {
 	const struct ibsp_recording_info *in = ibsp_perf_reader__info(r);
+	char size[CLI_HUMAN_LEN];
 	uint64_t doff, dsize;
 
 	ibsp_perf_reader__data_range(r, &doff, &dsize);
-	printf("file:        %s (data %" PRIu64 " bytes at %#" PRIx64 ")\n", path, dsize, doff);
+	printf("file:        %s (data %s at %#" PRIx64 ")\n", path, cli_human_bytes(dsize, size),
+	       doff);
 	printf("host:        %s\n", or_unknown(in->hostname));
 	printf("os release:  %s\n", or_unknown(in->osrelease));
 	printf("arch:        %s\n", or_unknown(in->arch));
 	printf("cpu:         %s [%s]\n", or_unknown(in->cpudesc), or_unknown(in->cpuid));
 	printf("cpus:        %u online, %u available\n", in->nr_cpus_online, in->nr_cpus_avail);
 	if (in->total_mem_kb)
-		printf("memory:      %" PRIu64 " kB\n", in->total_mem_kb);
+		printf("memory:      %s\n", cli_human_bytes(in->total_mem_kb << 10, size));
 	if (in->nr_cmdline) {
 		printf("cmdline:    ");
 		for (uint32_t i = 0; i < in->nr_cmdline; i++)

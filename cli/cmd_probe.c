@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "units.h"
 #include "ibsp/sampler.h"
 #include "ibsp/topology.h"
 
@@ -130,11 +131,12 @@ static void print_topo(const struct ibsp_topology *topo)
 	for (uint32_t i = 0; topo && i < ibsp_topology__nr_nodes(topo); i++) {
 		struct ibsp_node_idx n = ibsp_node_idx((int)i);
 		bool cpus = ibsp_topology__nr_cpus(topo, n);
+		char total[CLI_HUMAN_LEN], avail[CLI_HUMAN_LEN];
 
-		printf("  node %d: cpus %s, %" PRIu64 " kB, %" PRIu64 " kB free",
-		       ibsp_topology__node_id(topo, n).id,
+		printf("  node %d: cpus %s, %s, %s free", ibsp_topology__node_id(topo, n).id,
 		       cpus ? ibsp_topology__cpulist(topo, n) : "none",
-		       ibsp_topology__mem_total_kb(topo, n), ibsp_topology__mem_free_kb(topo, n));
+		       cli_human_bytes(ibsp_topology__mem_total_kb(topo, n) << 10, total),
+		       cli_human_bytes(ibsp_topology__mem_free_kb(topo, n) << 10, avail));
 		if (ibsp_topology__tier(topo, n) >= 0)
 			printf(", memory tier %d", ibsp_topology__tier(topo, n));
 		printf("%s\n", cpus ? "" : " (CPU-less)");

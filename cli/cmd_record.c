@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "config.h"
 #include "files.h"
 #include "ibsp/daemon.h"
 #include "options.h"
@@ -32,6 +33,8 @@ static const char usage[] =
     "  -a, --all-cpus          every task on every online CPU\n"
     "  -p, --pid PID[,PID...]  processes, their threads and their children\n"
     "  -G, --cgroup PATH       the tasks of one cgroup v2 directory and its descendants\n"
+    "      --config FILE       options from an INI file (keys: the long options); the\n"
+    "                          command line overrides it (ibs-promote.conf(5))\n"
     "  -h, --help              this text\n"
     "\n"
     "%s"
@@ -92,29 +95,51 @@ static int check_args(struct record_env *env)
 	return -1;
 }
 
-/* Fill @env from the command line. Return -1 to go on, or the exit code. */
+/* Every option of `record`, from the command line or a --config file. */
+static int record_opt(void *ctx, int c, const char *arg, const char *where)
+{
+	struct record_env *env = ctx;
+	int h = cli_sampling__opt(&env->s, c, arg, where);
+
+	if (h)
+		return h;
+	if (c == 'o')
+		env->output = arg;
+	return c == 'o' || c == CLI_CONFIG_OPT;
+}
+
+/* Fill @env from --config, then the command line. Return -1 to go on, or the exit code. */
 static int parse_args(int argc, char **argv, struct record_env *env)
 {
 	static const struct option opts[] = {
 		CLI_SAMPLING_OPTIONS,
 		{ "output", required_argument, NULL, 'o' },
+		CLI_CONFIG_OPTION,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	int c;
+	static const int targets[] = { 'a', 'p', 'G', 0 };
+	const struct cli_config_cmd cc = { .cmd = "record",
+					   .opts = opts,
+					   .shortopts = "+o:h" CLI_SAMPLING_SHORT,
+					   .handle = record_opt,
+					   .ctx = env,
+					   .target_group = targets,
+					   .argc = argc,
+					   .argv = argv };
+	int c = cli_config__apply(&cc, NULL);
 
+	if (c >= 0)
+		return c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+o:h" CLI_SAMPLING_SHORT, opts, NULL)) != -1) {
-		int h = cli_sampling__opt(&env->s, c, optarg, "record");
+		int h = record_opt(env, c, optarg, "record");
 
 		if (h < 0)
 			return cli_usage_error("record");
 		if (h)
 			continue;
 		switch (c) {
-		case 'o':
-			env->output = optarg;
-			break;
 		case 'h':
 			printf(usage, cli_sampling_help);
 			return EXIT_OK;

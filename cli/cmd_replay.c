@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "files.h"
+#include "config.h"
 #include "ibsp/replay.h"
 #include "policy_opts.h"
 #include "replay_out.h"
@@ -38,6 +39,8 @@ static const char usage[] =
     "  --json FILE|-        the summary as JSON (with --evaluate: per interval too)\n"
     "  --decisions FILE|-   every planned migration as JSON Lines\n"
     "  --no-progress        no progress bar (it is shown only when stderr is a terminal)\n"
+    "  --config FILE        options from an INI file (keys: the long options); the\n"
+    "                       command line overrides it (ibs-promote.conf(5))\n"
     "  -h, --help           this text\n"
     "\n"
     "%s"
@@ -154,7 +157,7 @@ struct replay_env {
 };
 
 /* The options only `replay` has: 1 taken, 0 not one, -1 after printing an error. */
-static int own_opt(struct replay_env *env, int ch, const char *arg)
+static int own_opt(struct replay_env *env, int ch, const char *arg, const char *where)
 {
 	uint64_t n;
 
@@ -163,7 +166,7 @@ static int own_opt(struct replay_env *env, int ch, const char *arg)
 		env->evaluate = true;
 		return 1;
 	case 'B':
-		if (cli_uint_arg("replay", "baseline-node", arg, 0, 1023, &n))
+		if (cli_uint_arg(where, "baseline-node", arg, 0, 1023, &n))
 			return -1;
 		env->baseline_node = (int)n;
 		env->baseline_set = true;
@@ -176,6 +179,8 @@ static int own_opt(struct replay_env *env, int ch, const char *arg)
 		return 1;
 	case 'P':
 		env->no_progress = true;
+		return 1;
+	case CLI_CONFIG_OPT: /* read before the command line (cli_config__apply) */
 		return 1;
 	default:
 		return 0;
@@ -201,7 +206,16 @@ static int check_args(const struct replay_env *env)
 	return -1;
 }
 
-/* Fill @env from the command line. Return -1 to go on, or the exit code. */
+/* Every option of `replay`, from the command line or a --config file. */
+static int replay_opt(void *ctx, int ch, const char *arg, const char *where)
+{
+	struct replay_env *env = ctx;
+	int h = cli_policy__opt(&env->p, ch, arg, where);
+
+	return h ? h : own_opt(env, ch, arg, where);
+}
+
+/* Fill @env from --config, then the command line. Return -1 to go on, or the exit code. */
 static int parse_args(int argc, char **argv, struct replay_env *env)
 {
 	static const struct option opts[] = {
@@ -211,17 +225,25 @@ static int parse_args(int argc, char **argv, struct replay_env *env)
 		{ "json", required_argument, NULL, 'j' },
 		{ "decisions", required_argument, NULL, 'd' },
 		{ "no-progress", no_argument, NULL, 'P' },
+		CLI_CONFIG_OPTION,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	int ch;
+	const struct cli_config_cmd cc = { .cmd = "replay",
+					   .opts = opts,
+					   .shortopts = "h",
+					   .handle = replay_opt,
+					   .ctx = env,
+					   .argc = argc,
+					   .argv = argv };
+	int ch = cli_config__apply(&cc, NULL);
 
+	if (ch >= 0)
+		return ch;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		int h = cli_policy__opt(&env->p, ch, optarg, "replay");
+		int h = replay_opt(env, ch, optarg, "replay");
 
-		if (!h)
-			h = own_opt(env, ch, optarg);
 		if (h < 0)
 			return cli_usage_error("replay");
 		if (h)

@@ -30,6 +30,7 @@ ibsp_pkg(hwloc hwloc libhwloc-dev)
 ibsp_pkg(uring liburing liburing-dev)
 ibsp_pkg(jansson jansson libjansson-dev)
 ibsp_pkg(microhttpd libmicrohttpd libmicrohttpd-dev)
+ibsp_pkg(inih inih libinih-dev) # the command's --config files only
 if(IBSP_BUILD_TESTS)
   ibsp_pkg(criterion criterion libcriterion-dev)
 endif()

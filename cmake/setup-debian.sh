@@ -12,10 +12,13 @@ set -eu
 # libmicrohttpd serves run --metrics-listen; prometheus brings promtool, which
 # the metrics test runs (docs/metrics.md).
 # clang-14 and its runtimes (libFuzzer, ASan, UBSan) build tests/fuzz.
+# libinih-dev reads --config files; scdoc renders the man pages; the install test
+# (tests/install/check-install.sh) renders them with man-db, and links a program
+# with `pkg-config --static ibsp`, which lists hwloc's libudev.
 PKGS="build-essential cmake pkg-config xz-utils clang-format git python3
 clang-14 libclang-rt-14-dev
 libpfm4-dev libnuma-dev libhwloc-dev liburing-dev libcriterion-dev libjansson-dev
-libmicrohttpd-dev prometheus
+libmicrohttpd-dev prometheus libinih-dev scdoc man-db libudev-dev
 linux-source-6.1 linux-perf
 qemu-system-x86 busybox-static cpio numactl"
 

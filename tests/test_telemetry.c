@@ -180,16 +180,23 @@ Test(telemetry, lines_match_the_doc)
 	struct ibsp_telemetry *t = ibsp_telemetry__new(topo, "ibs", false);
 	static struct field f[MAX_FIELDS];
 	size_t n = load_doc(f);
-	json_t *iv, *sum;
+	json_t *iv, *sum, *sn;
 
 	cr_assert(t);
 	fill(ibsp_telemetry__counts(t), 1);
 	iv = parse_line(ibsp_telemetry__line(t, IBSP_TELE_INTERVAL, 1.0, NULL, false));
 	walk(f, n, "", iv);
 	for (size_t i = 0; i < n; i++)
-		cr_expect(f[i].seen || f[i].summary_only, "documented '%s' not in an interval line",
-			  f[i].path);
+		cr_expect(f[i].seen || f[i].summary_only || !strcmp(f[i].path, "reload"),
+			  "documented '%s' not in an interval line", f[i].path);
 	cr_expect_null(json_object_get(iv, "complete"));
+	cr_expect_null(json_object_get(iv, "reload"));
+	/* A SIGHUP's snapshot (with --config) says whether the new settings apply. */
+	ibsp_telemetry__note_reload(t, false);
+	sn = parse_line(ibsp_telemetry__line(t, IBSP_TELE_SNAPSHOT, 2.0, NULL, false));
+	cr_expect_str_eq(json_string_value(json_object_get(sn, "reload")), "failed");
+	walk(f, n, "", sn);
+	json_decref(sn);
 	fill(ibsp_telemetry__counts(t), 3);
 	sum = parse_line(ibsp_telemetry__line(t, IBSP_TELE_SUMMARY, 3.0, "signal", true));
 	walk(f, n, "", sum);
@@ -334,10 +341,11 @@ Test(telemetry, live_run_matches_the_doc)
 		cr_expect_str_eq(json_string_value(json_object_get(lines[i], "type")),
 				 i + 1 < n ? "interval" : "summary");
 	}
-	/* One node here, and a dry run: by_route and matrix stay empty. */
+	/* One node here, and a dry run: by_route and matrix stay empty; no SIGHUP, so no
+	 * reload (test_cli: run.config_reload). */
 	for (size_t i = 0; i < nf; i++)
 		cr_expect(f[i].seen || strstr(f[i].path, "by_route[]") ||
-			      strstr(f[i].path, "matrix[]"),
+			      strstr(f[i].path, "matrix[]") || !strcmp(f[i].path, "reload"),
 			  "documented '%s' never emitted by run", f[i].path);
 	sum = lines[n - 1];
 	cr_expect_gt(
@@ -512,4 +520,25 @@ Test(telemetry, several_pids_end_after_the_last)
 		json_decref(lines[i]);
 	free(out);
 	free(err);
+}
+
+/* Seconds come rounded to the microsecond, printed as such (not 1.0529416749999996). */
+Test(telemetry, seconds_to_the_microsecond)
+{
+	struct ibsp_topology *topo = topo_2s_cxl();
+	struct ibsp_telemetry *t = ibsp_telemetry__new(topo, "ibs", false);
+	struct ibsp_telemetry_counts *c;
+	char *line;
+
+	cr_assert(t);
+	c = ibsp_telemetry__counts(t);
+	c->cpu_user_s = 0.1 + 0.2;
+	c->cpu_sys_s = 1.0 / 3;
+	line = ibsp_telemetry__line(t, IBSP_TELE_INTERVAL, 1.0529416749999996, NULL, false);
+	cr_assert(line);
+	cr_expect(strstr(line, "\"time_s\":1.052942,\"span_s\":1.052942,"), "%s", line);
+	cr_expect(strstr(line, "\"cpu\":{\"user_s\":0.3,\"sys_s\":0.333333}"), "%s", line);
+	free(line);
+	ibsp_telemetry__delete(t);
+	ibsp_topology__delete(topo);
 }

@@ -14,8 +14,6 @@
 #include "log_print.h"
 #include "util.h"
 
-/* The default heat-table bound: 64 MiB of slots at 3/4 occupancy. */
-#define DEFAULT_MAX_PAGES ((64ULL << 20) / sizeof(struct ibsp_heat_entry) * 3 / 4)
 /* Bound on the block map: 16 Mi blocks (2 PiB at 128 MiB blocks). */
 #define MAX_BLOCKS (16ULL << 20)
 
@@ -167,46 +165,6 @@ static int build_block_map(struct ibsp_engine *e)
 	return 0;
 }
 
-static void fill_defaults(struct ibsp_engine_opts *o)
-{
-	if (!o->interval_ms)
-		o->interval_ms = 1000;
-	if (!o->min_share_bp)
-		o->min_share_bp = 6000;
-	if (!o->min_heat)
-		o->min_heat = 2;
-	if (!o->fallback_heat)
-		o->fallback_heat = 4 * o->min_heat;
-	if (!o->decay_shift)
-		o->decay_shift = 2;
-	if (!o->demote_idle_intervals)
-		o->demote_idle_intervals = 4;
-	if (!o->pingpong_intervals)
-		o->pingpong_intervals = 10;
-	if (!o->watermark_bp)
-		o->watermark_bp = 200;
-	if (!o->max_pages)
-		o->max_pages = DEFAULT_MAX_PAGES;
-}
-
-static int check_opts(const struct ibsp_engine_opts *o)
-{
-	const struct ibsp_policy_ops *ops = o->policy.ops;
-
-	if (o->min_share_bp > 10000 || o->decay_shift > 31 || o->watermark_bp >= 10000) {
-		pr_err("engine: option out of range (min_share_bp %u, decay_shift %u, "
-		       "watermark_bp %u)\n",
-		       o->min_share_bp, o->decay_shift, o->watermark_bp);
-		return -EINVAL;
-	}
-	if (ops && ops->select && !ops->decide) {
-		pr_err("engine: policy %s selects pages but has no decide()\n",
-		       ops->name ? ops->name : "?");
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /* Free memory and watermarks per node index, from the topology. */
 static int init_capacity(struct ibsp_engine *e)
 {
@@ -224,48 +182,10 @@ static int init_capacity(struct ibsp_engine *e)
 	    !e->cold_next || !e->top_tier)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < nr_nodes; i++) {
-		uint64_t total = ibsp_topology__mem_total_kb(topo, ibsp_node_idx((int)i)) << 10;
-
 		e->free_bytes[i] = ibsp_topology__mem_free_kb(topo, ibsp_node_idx((int)i)) << 10;
 		e->top_tier[i] = ibsp_topology__is_top_tier(topo, ibsp_node_idx((int)i));
-		e->wmark_bytes[i] = total / 10000 * e->opts.watermark_bp;
 	}
-	return 0;
-}
-
-/* The policy's view of the engine, its state, and its start(). */
-static int start_policy(struct ibsp_engine *e)
-{
-	const struct ibsp_policy_ops *ops = e->opts.policy.ops;
-
-	e->ops = ops;
-	e->view = (struct ibsp_policy_view){ .topo = e->topo,
-					     .free_bytes = e->free_bytes,
-					     .watermark_bytes = e->wmark_bytes,
-					     .reclaimable_bytes = e->reclaim_bytes,
-					     .top_tier = e->top_tier,
-					     .nr_acc = e->nr_acc,
-					     .acc_node = e->acc_idx,
-					     .opts = &e->opts,
-					     .arg = e->opts.policy.arg };
-	if (!ops)
-		return 0;
-	e->demotes = ops->demote && !e->opts.no_demote;
-	if (ops->priv_size) {
-		e->view.priv = calloc(1, ops->priv_size);
-		if (!e->view.priv)
-			return -ENOMEM;
-	}
-	if (ops->start) {
-		char why[128] = "";
-		int ret = ops->start(&e->view, why, sizeof(why));
-
-		if (ret) {
-			pr_err("engine: %s\n", why[0] ? why : ops->name);
-			return ret;
-		}
-	}
-	e->lower_tier_only = ops->scope && ops->scope(&e->view) == IBSP_SCOPE_LOWER_TIER;
+	ibsp_engine__set_watermarks(e);
 	return 0;
 }
 
@@ -279,8 +199,8 @@ struct ibsp_engine *ibsp_engine__new(const struct ibsp_topology *topo,
 		goto err;
 	e->topo = topo;
 	IBSP_OPTS_COPY(e->opts, opts);
-	fill_defaults(&e->opts);
-	ret = check_opts(&e->opts);
+	ibsp_engine_opts__fill_defaults(&e->opts);
+	ret = ibsp_engine_opts__check(&e->opts);
 	if (!ret)
 		ret = build_cpu_map(e);
 	if (!ret)
@@ -288,7 +208,7 @@ struct ibsp_engine *ibsp_engine__new(const struct ibsp_topology *topo,
 	if (!ret)
 		ret = init_capacity(e);
 	if (!ret)
-		ret = start_policy(e);
+		ret = ibsp_engine__start_policy(e);
 	if (ret)
 		goto err;
 	ret = -ENOMEM;

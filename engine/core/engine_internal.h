@@ -170,6 +170,14 @@ struct ibsp_engine {
 	bool any_pressure;   /* some node is */
 };
 
+/* Settings (engine_opts.c): the defaults of the zero fields, and their check (0 or -EINVAL). */
+void ibsp_engine_opts__fill_defaults(struct ibsp_engine_opts *o);
+int ibsp_engine_opts__check(const struct ibsp_engine_opts *o);
+/* Each node's watermark in bytes, from opts.watermark_bp. */
+void ibsp_engine__set_watermarks(struct ibsp_engine *e);
+/* The policy's view of the engine, its state (view.priv, allocated) and its start(). */
+int ibsp_engine__start_policy(struct ibsp_engine *e);
+
 /*
  * One page, one entry: fold every KEY_VIRT entry whose (pid, virtual page)
  * is the alias of a PFN entry into that entry (alias.c). The interval pass

@@ -233,6 +233,20 @@ static int start_sampling(struct daemon *d)
 	return d->o.on_enabled ? d->o.on_enabled(d->o.ctx) : 0;
 }
 
+/* SIGHUP: reopen the telemetry file; with a reload hook, new settings (and interval). */
+static int on_hangup(struct daemon *d)
+{
+	uint32_t interval_ms = ibsp_engine__opts(d->eng)->interval_ms;
+	int ret = ibsp_promote__reopen_telemetry(d);
+
+	if (ret || !d->o.on_reload)
+		return ret;
+	ret = ibsp_promote__reload(d);
+	if (!ret && ibsp_engine__opts(d->eng)->interval_ms != interval_ms)
+		ret = arm_timer(d->tick_fd, ibsp_engine__opts(d->eng)->interval_ms);
+	return ret;
+}
+
 /* A signal: 1 when it ends the run, 0 when handled, or a negative errno. */
 static int on_signal(struct daemon *d, int res)
 {
@@ -242,7 +256,7 @@ static int on_signal(struct daemon *d, int res)
 		return res < 0 ? res : -EIO;
 	if (d->si.ssi_signo == SIGHUP) {
 		if (d->eng)
-			ret = ibsp_promote__reopen_telemetry(d);
+			ret = on_hangup(d);
 	} else if (d->si.ssi_signo == SIGUSR1) {
 		if (d->eng)
 			ret = ibsp_promote__emit(d, IBSP_TELE_SNAPSHOT, NULL, false);

@@ -114,6 +114,12 @@ int ibsp_promote__emit(struct daemon *d, enum ibsp_telemetry_kind kind, const ch
 /* SIGHUP: reopen the telemetry file (log rotation). */
 int ibsp_promote__reopen_telemetry(struct daemon *d);
 /*
+ * SIGHUP with an on_reload hook: new engine settings from the caller, the migration
+ * rate, and a telemetry snapshot that says whether they apply. 0 or a negative errno
+ * (of the telemetry write: a refused reload is not an error).
+ */
+int ibsp_promote__reload(struct daemon *d);
+/*
  * At the end, after the last drain: let the worker finish (bounded), write
  * the summary line and wait for the telemetry writes. Clears *@complete when
  * something was left undone.

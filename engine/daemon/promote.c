@@ -328,6 +328,23 @@ int ibsp_promote__reopen_telemetry(struct daemon *d)
 	return 0;
 }
 
+int ibsp_promote__reload(struct daemon *d)
+{
+	struct ibsp_engine_opts o = *ibsp_engine__opts(d->eng);
+	int ret = d->o.on_reload(d->o.ctx, &o);
+
+	if (!ret)
+		ret = ibsp_engine__set_opts(d->eng, &o);
+	if (ret) {
+		pr_warn("reload: the settings in effect stay\n");
+	} else {
+		ibsp_migrator__set_rate(d->mig, ibsp_engine__opts(d->eng)->rate_bytes_per_s);
+		pr_info("reload: new policy settings from the next interval\n");
+	}
+	ibsp_telemetry__note_reload(d->tele, !ret);
+	return ibsp_promote__emit(d, IBSP_TELE_SNAPSHOT, NULL, false);
+}
+
 void ibsp_promote__finish(struct daemon *d, int err, bool *complete)
 {
 	double deadline = ibsp_daemon_mono_s() + FLUSH_MAX_MS / 1000.0;

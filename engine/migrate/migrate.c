@@ -159,6 +159,7 @@ struct ibsp_migrator *ibsp_migrator__new(const struct ibsp_migrator_opts *opts)
 	if (!mg)
 		return NULL;
 	IBSP_OPTS_COPY(mg->o, opts);
+	mg->auto_burst = !mg->o.burst_bytes;
 	set_defaults(&mg->o);
 	mg->req = calloc(mg->o.queue_len, sizeof(*mg->req));
 	mg->res = calloc(mg->o.queue_len, sizeof(*mg->res));
@@ -260,5 +261,22 @@ void ibsp_migrator__stats(struct ibsp_migrator *mg, struct ibsp_migrator_stats *
 {
 	pthread_mutex_lock(&mg->lock);
 	*st = mg->st;
+	pthread_mutex_unlock(&mg->lock);
+}
+
+
+void ibsp_migrator__set_rate(struct ibsp_migrator *mg, uint64_t rate_bytes_per_s)
+{
+	struct ibsp_mig_bucket *b = &mg->bucket;
+
+	pthread_mutex_lock(&mg->lock);
+	mg->o.rate_bytes_per_s = rate_bytes_per_s;
+	if (mg->auto_burst)
+		mg->o.burst_bytes = rate_bytes_per_s > (2u << 20) ? rate_bytes_per_s : 2u << 20;
+	b->rate_bytes_per_s = rate_bytes_per_s;
+	b->burst_bytes = mg->o.burst_bytes;
+	if (b->tokens > (double)b->burst_bytes)
+		b->tokens = (double)b->burst_bytes;
+	pthread_cond_broadcast(&mg->wake); /* a wait in the bucket recomputes its deadline */
 	pthread_mutex_unlock(&mg->lock);
 }

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -136,6 +137,12 @@ static const char *sampler_name(int i)
 	return ibsp_sampler_kind__name((enum ibsp_sampler_kind)i);
 }
 
+/* Seconds to the microsecond: what the clocks and getrusage() resolve. */
+static json_t *seconds(double s)
+{
+	return json_real(round(s * 1e6) / 1e6);
+}
+
 static json_t *sampling_json(const struct ibsp_telemetry *t, const struct ibsp_telemetry_counts *c,
 			     const struct ibsp_telemetry_counts *p)
 {
@@ -153,7 +160,7 @@ static json_t *sampling_json(const struct ibsp_telemetry *t, const struct ibsp_t
 	json_object_set_new(o, "lost", D(lost));
 	json_object_set_new(o, "throttled", D(throttled));
 	json_object_set_new(o, "scans", D(scans));
-	json_object_set_new(o, "scan_s", json_real(c->scan_s - (p ? p->scan_s : 0)));
+	json_object_set_new(o, "scan_s", seconds(c->scan_s - (p ? p->scan_s : 0)));
 	json_object_set_new(
 	    o, "dropped",
 	    by_names(c->dropped, p ? p->dropped : NULL, IBSP_DROP__MAX, drop_name, 1));
@@ -248,8 +255,8 @@ char *ibsp_telemetry__line(struct ibsp_telemetry *t, enum ibsp_telemetry_kind ki
 	json_object_set_new(o, "schema", json_integer(IBSP_TELEMETRY_SCHEMA));
 	json_object_set_new(o, "type", json_string(kinds[kind]));
 	json_object_set_new(o, "seq", json_integer((json_int_t)t->seq++));
-	json_object_set_new(o, "time_s", json_real(time_s));
-	json_object_set_new(o, "span_s", json_real(p ? time_s - t->last_time_s : time_s));
+	json_object_set_new(o, "time_s", seconds(time_s));
+	json_object_set_new(o, "span_s", seconds(p ? time_s - t->last_time_s : time_s));
 	json_object_set_new(o, "wall_time", json_string(wall));
 	json_object_set_new(o, "sampling", sampling_json(t, c, p));
 	heat = json_pack("{s:I, s:I, s:f}", "pages_tracked", (json_int_t)c->pages_tracked,
@@ -273,15 +280,20 @@ char *ibsp_telemetry__line(struct ibsp_telemetry *t, enum ibsp_telemetry_kind ki
 	    o, "targets",
 	    json_pack("{s:i, s:i}", "pids", (int)c->targets, "exited", (int)c->targets_exited));
 	json_object_set_new(o, "cpu",
-			    json_pack("{s:f, s:f}", "user_s",
-				      c->cpu_user_s - (p ? p->cpu_user_s : 0), "sys_s",
-				      c->cpu_sys_s - (p ? p->cpu_sys_s : 0)));
+			    json_pack("{s:o, s:o}", "user_s",
+				      seconds(c->cpu_user_s - (p ? p->cpu_user_s : 0)), "sys_s",
+				      seconds(c->cpu_sys_s - (p ? p->cpu_sys_s : 0))));
+	if (t->reload) {
+		json_object_set_new(o, "reload", json_string(t->reload));
+		t->reload = NULL;
+	}
 	if (kind == IBSP_TELE_SUMMARY) {
 		json_object_set_new(o, "complete", json_boolean(complete));
 		json_object_set_new(o, "end_reason",
 				    json_string(end_reason ? end_reason : "error"));
 	}
-	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	/* 15 digits: the rounded seconds print as they are (0.5513, not 0.55130000000000001) */
+	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 	json_decref(o);
 	if (line) {
 		size_t n = strlen(line);
@@ -300,4 +312,9 @@ char *ibsp_telemetry__line(struct ibsp_telemetry *t, enum ibsp_telemetry_kind ki
 		t->last_time_s = time_s;
 	}
 	return line;
+}
+
+void ibsp_telemetry__note_reload(struct ibsp_telemetry *t, bool applied)
+{
+	t->reload = applied ? "applied" : "failed";
 }

@@ -15,6 +15,7 @@ struct ibsp_telemetry {
 	uint64_t seq;
 	double last_time_s;
 	struct ibsp_telemetry_counts cur, prev;
+	const char *reload; /* for the next line: "applied" or "failed"; NULL */
 };
 
 #endif

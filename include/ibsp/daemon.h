@@ -42,6 +42,15 @@ struct ibsp_daemon_opts {
 	/* Prometheus metrics (docs/metrics.md), after every telemetry line: */
 	const char *metrics_listen;   /* serve GET /metrics here ([ADDR:]PORT), or NULL */
 	const char *metrics_textfile; /* write them here (temp file + rename), or NULL */
+	/*
+	 * SIGHUP (not with record_only): after the telemetry file is reopened, the
+	 * caller may change @engine, which holds the settings in effect (its
+	 * configuration file read again). 0: they apply from the next interval
+	 * (ibsp_engine__set_opts(), the migration rate, the interval timer); non-zero:
+	 * the settings in effect stay. Either way a telemetry snapshot with "reload"
+	 * follows. NULL: SIGHUP only reopens the telemetry file.
+	 */
+	int (*on_reload)(void *ctx, struct ibsp_engine_opts *engine);
 };
 
 /** struct ibsp_daemon_result - how it ended */
@@ -59,7 +68,8 @@ struct ibsp_daemon_result {
 
 /**
  * ibsp_daemon__run() - run until --duration, a signal (SIGINT, SIGTERM) or
- * the exit of the last --pid target (or of the workload). SIGHUP reopens the telemetry file;
+ * the exit of the last --pid target (or of the workload). SIGHUP reopens the telemetry file
+ * (and calls opts->on_reload);
  * SIGUSR1 writes a snapshot line at once. A SIGINT or SIGTERM that comes
  * during the setup ends it before the events are enabled.
  *

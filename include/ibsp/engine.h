@@ -200,6 +200,18 @@ uint32_t ibsp_engine__nr_acc(const struct ibsp_engine *e);
 /** ibsp_engine__stats() - counters so far */
 const struct ibsp_engine_stats *ibsp_engine__stats(const struct ibsp_engine *e);
 
+/**
+ * ibsp_engine__set_opts() - new settings from the next tick on (a daemon's reload)
+ *
+ * Every field of @opts applies, except those the engine was built for:
+ * max_pages (a warning when it differs), simulate and resolver stay. A new
+ * policy (or policy argument, no_follow, no_demote) starts afresh; when it
+ * cannot start, the settings in effect stay.
+ *
+ * Return: 0, or a negative errno (-EINVAL: a setting out of range, logged).
+ */
+int ibsp_engine__set_opts(struct ibsp_engine *e, const struct ibsp_engine_opts *opts);
+
 /** ibsp_engine__opts() - the options in effect (defaults filled in) */
 const struct ibsp_engine_opts *ibsp_engine__opts(const struct ibsp_engine *e);
 

@@ -144,6 +144,12 @@ size_t ibsp_migrator__reap(struct ibsp_migrator *mg, struct ibsp_migration_resul
 /** ibsp_migrator__flush() - wait until the queue is empty; 0, or -ETIMEDOUT */
 int ibsp_migrator__flush(struct ibsp_migrator *mg, int timeout_ms);
 
+/**
+ * ibsp_migrator__set_rate() - a new rate limit (0: unlimited) from the worker's next
+ * batch on; the burst follows it when opts.burst_bytes was 0
+ */
+void ibsp_migrator__set_rate(struct ibsp_migrator *mg, uint64_t rate_bytes_per_s);
+
 /** ibsp_migrator__stats() - a consistent copy of the counters */
 void ibsp_migrator__stats(struct ibsp_migrator *mg, struct ibsp_migrator_stats *st);
 

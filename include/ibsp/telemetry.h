@@ -95,6 +95,12 @@ enum ibsp_telemetry_kind {
 };
 
 /**
+ * ibsp_telemetry__note_reload() - the next line says that the settings were
+ * reloaded: "reload": "applied", or "failed" when they stayed as they were
+ */
+void ibsp_telemetry__note_reload(struct ibsp_telemetry *t, bool applied);
+
+/**
  * ibsp_telemetry__line() - one JSON object, one line, '\n'-terminated
  * @time_s: seconds since the daemon started (monotonic)
  * @end_reason: for the summary: "duration", "signal", "target_exit", "error"

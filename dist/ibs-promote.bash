@@ -13,7 +13,7 @@ _ibs_promote()
 	local cur prev words cword split
 	_init_completion -s || return
 
-	local cmds='probe record info dump run replay help version'
+	local cmds='probe record info dump run replay heatmap help version'
 	local i cmd=''
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
@@ -62,7 +62,8 @@ _ibs_promote()
 	-c | --period | -d | --duration | --ldlat | --mmap-pages | --wakeup-bytes | \
 		--drain-ms | --scan-ms | --interval | --rate | --min-share | --min-heat | \
 		--fallback-heat | --pingpong | --watermark | --max-pages | --decay-shift | \
-		--top-tier | --demote-idle | --baseline-node | -n | --limit)
+		--top-tier | --demote-idle | --baseline-node | -n | --limit | --cols | --rows | \
+		--region-kib | --metrics-listen)
 		return
 		;;
 	esac
@@ -82,7 +83,8 @@ _ibs_promote()
 			fi
 		done
 		;;
-	run) opts="--dry-run --json --record --config -h --help $_ibs_promote_sampling_opts $_ibs_promote_policy_opts" ;;
+	heatmap) opts='--by --svg --decisions --cols --rows --region-kib -p --pid -h --help' ;;
+	run) opts="--dry-run --json --record --metrics-listen --metrics-textfile --config -h --help $_ibs_promote_sampling_opts $_ibs_promote_policy_opts" ;;
 	replay) opts="--evaluate --baseline-node --json --decisions --no-progress --config -h --help $_ibs_promote_policy_opts" ;;
 	*) return ;;
 	esac
@@ -90,7 +92,7 @@ _ibs_promote()
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 		[[ ${COMPREPLY-} == *= ]] && compopt -o nospace
-	elif [[ $cmd == info || $cmd == dump || $cmd == replay ]]; then
+	elif [[ $cmd == info || $cmd == dump || $cmd == replay || $cmd == heatmap ]]; then
 		# recordings: perf.data files
 		_filedir '@(data|old)'
 	fi

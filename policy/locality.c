@@ -24,6 +24,14 @@
  *    moved (it started on the wrong node) needs 2.5, a page the engine
  *    already moved needs 3.0, and a page placed as shared (nearest) twice
  *    that, so a shared page does not bounce on sampling noise;
+ *    or, instead, the engine's leave CUSUM (pg->leave, see ibsp_engine__note_leave() in
+ *    engine/core/engine_internal.h) has reached FOLLOW_LEAVE steps, twice that for a
+ *    page placed as shared: the decayed heat caps the evidence of a page
+ *    with few samples per interval (at 2.5 samples a second and decay 3/4,
+ *    z stays near 2.5 even when all of them come from the new node), so
+ *    without it half the pages of a phase change never followed; the
+ *    CUSUM's 14 steps are 8.2 nats, a false alarm per excursion of a 50/50
+ *    shared page below e^-8.2 (Wald);
  *  - the heat it gains, a - b, is at least FOLLOW_GAIN x min_heat samples
  *    (4 KiB) or 4 x that for a 2 MiB page, which costs 512 times the copy.
  *
@@ -36,6 +44,7 @@
 #define FOLLOW_Z_X10	   25 /* a never-moved page: z >= 2.5 */
 #define FOLLOW_Z_MOVED_X10 30 /* a page already moved: z >= 3.0 */
 #define FOLLOW_GAIN	   2  /* x min_heat samples of heat gained */
+#define FOLLOW_LEAVE	   14 /* steps of the engine's leave CUSUM: 8.2 nats */
 
 /* The accessor slot with the most heat (the first of equals). */
 static uint32_t majority_slot(const struct ibsp_page_view *pg, uint32_t nr_acc)
@@ -71,6 +80,12 @@ static uint64_t follow_z(const struct ibsp_page_view *pg)
 	return z;
 }
 
+/* The leave evidence (pg->leave) that stands in for the z-score: doubled like it for shared pages. */
+static uint32_t follow_leave(const struct ibsp_page_view *pg)
+{
+	return pg->last_reason == IBSP_REASON_NEAREST ? 2 * FOLLOW_LEAVE : FOLLOW_LEAVE;
+}
+
 /* The heat a move within the top tier must gain, in heat units. */
 static uint64_t follow_gain(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg)
 {
@@ -97,7 +112,8 @@ static enum ibsp_pick follow_select(const struct ibsp_policy_view *v,
 		*skip = IBSP_SKIP_NO_MAJORITY;
 		return IBSP_PICK_SKIP;
 	}
-	if (!clearly_above(a, b, follow_z(pg)) || a - b < follow_gain(v, pg)) {
+	if ((!clearly_above(a, b, follow_z(pg)) && pg->leave < follow_leave(pg)) ||
+	    a - b < follow_gain(v, pg)) {
 		*skip = IBSP_SKIP_HYSTERESIS;
 		return IBSP_PICK_SKIP;
 	}

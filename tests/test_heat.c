@@ -489,3 +489,44 @@ Test(heat, moved_pages_counted)
 	ibsp_engine__delete(e);
 	ibsp_topology__delete(t);
 }
+
+/*
+ * The leave CUSUM (ibsp_engine__note_leave() in engine/core/engine_internal.h): on a top-tier
+ * page, +1 for a sample from the other socket, -3 for one from its own,
+ * never below 0 or above 255; a CXL page (a lower tier) keeps 0. Samples
+ * are given as a string of accessor sockets, in order.
+ */
+Test(heat, leave_cusum)
+{
+	static const struct {
+		int node; /* where the page is */
+		const char *seq;
+		unsigned int want;
+	} rows[] = {
+		{ 0, "1111", 4 },	{ 0, "11110", 1 },
+		{ 0, "0000111", 3 }, /* the old users do not weigh once they stop */
+		{ 0, "1101101101", 1 }, /* two thirds elsewhere: each own sample wipes the two before */
+		{ 0, "10101010", 0 }, /* shared 50/50 drifts down */
+		{ 2, "11111111", 0 }, /* not on a top-tier node */
+	};
+
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct ibsp_topology *t = topo_2s_cxl();
+		struct ibsp_engine_opts o = { .sz = sizeof(o), .policy = policy_of("locality") };
+		struct ibsp_engine *e = ibsp_engine__new(t, &o);
+		struct ibsp_sample s = smp(t, 0, rows[r].node, 9, 100);
+		struct ibsp_heat_entry *he;
+
+		for (const char *c = rows[r].seq; *c; c++) {
+			struct ibsp_sample x = smp(t, *c == '1' ? 2 : 0, rows[r].node, 9, 100);
+
+			ibsp_engine__add(e, &x, 1);
+		}
+		he = ibsp_heat_table__find(e->ht, KEY_PFN | (s.paddr >> 12));
+		cr_assert(he, "row %zu: the page has an entry", r);
+		cr_expect_eq(he->leave, rows[r].want, "row %zu (%s): leave %u", r, rows[r].seq,
+			     he->leave);
+		ibsp_engine__delete(e);
+		ibsp_topology__delete(t);
+	}
+}

@@ -393,20 +393,27 @@ Test(policy, follow_needs_clear_evidence)
 
 /*
  * A page the engine moved needs more (z >= 3.0) to move again, and one it
- * placed as shared (nearest) twice that: a page promoted to socket 0, then
- * used from socket 1 only, with the ping-pong window over.
+ * placed as shared (nearest) twice that; or, instead of the z-score, the
+ * leave CUSUM (+1 a sample from socket 1, -3 one from socket 0) at 14 steps,
+ * 28 for a page placed as shared. A page promoted to socket 0, then used
+ * from socket 1 (and maybe still from socket 0), with the ping-pong window
+ * over.
  */
 Test(policy, a_moved_page_needs_more_to_move_again)
 {
 	static const struct {
 		unsigned int shared; /* 1: first placed with no majority (nearest) */
 		unsigned int later1; /* samples from socket 1 per interval afterwards */
+		unsigned int later0; /* and from socket 0, after those */
 		bool want_follow;
 	} rows[] = {
-		{ 0, 3, true },	 /* heat builds up past z = 3 */
-		{ 0, 1, false }, /* 1 sample/interval x 4 intervals of decayed heat: z < 3 */
-		{ 1, 3, false }, /* placed as shared: z >= 6 needed */
-		{ 1, 12, true },
+		{ 0, 3, 0, true },  /* heat builds up past z = 3 */
+		{ 0, 1, 0, false }, /* leave reaches 14, but 1 sample/interval (decayed heat
+				       < 4 samples) gains less than 2 x min_heat */
+		{ 0, 3, 1, false }, /* z = 2 and the CUSUM drifts +3 -3 = 0 an interval */
+		{ 1, 3, 0, true },  /* placed as shared: z stays < 6, the CUSUM gets to 28 */
+		{ 1, 3, 1, false }, /* shared and still used from socket 0: neither */
+		{ 1, 12, 0, true },
 	};
 
 	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
@@ -427,6 +434,7 @@ Test(policy, a_moved_page_needs_more_to_move_again)
 		/* Then socket 1 only, for the ping-pong window and 10 intervals more. */
 		for (int k = 2; k <= 21 && !followed; k++) {
 			feed(e, t, 2, 2, 7, rows[r].later1);
+			feed(e, t, 0, 2, 7, rows[r].later0);
 			n = ibsp_engine__tick(e, (uint64_t)k * 1000, &plan);
 			if (n)
 				cr_assert_geq(k, 11, "row %zu: moved within the ping-pong window",

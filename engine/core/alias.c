@@ -75,6 +75,8 @@ static void fold_into(struct ibsp_heat_entry *p, const struct ibsp_heat_entry *v
 	}
 	if (v->nr_moves > p->nr_moves)
 		p->nr_moves = v->nr_moves;
+	if (v->leave > p->leave)
+		p->leave = v->leave;
 }
 
 /* The pairs to fold, found without changing the table; NULL on no memory. */

@@ -330,7 +330,7 @@ static void init_entry(struct ibsp_engine *e, struct ibsp_heat_entry *he,
 	if (mk && e->moved->count && (r = ibsp_moved_map__find(e->moved, mk))) {
 		he->last_move = r->last_move;
 		he->prev_node = r->prev_node;
-		he->nr_moves = r->nr_moves;
+		he->nr_moves = r->nr_moves < UINT8_MAX ? (uint8_t)r->nr_moves : UINT8_MAX;
 		if (e->opts.simulate) {
 			he->node = r->node;
 			he->flags |= HE_MOVED;
@@ -353,8 +353,10 @@ static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t
 	if (is_new) {
 		init_entry(e, he, s, node);
 	} else {
-		if (node >= 0 && !(he->flags & (HE_MOVED | HE_INFLIGHT)))
+		if (node >= 0 && !(he->flags & (HE_MOVED | HE_INFLIGHT)) && he->node != node) {
 			he->node = (int8_t)node;
+			he->leave = 0;
+		}
 		if ((s->flags & IBSP_S_TID_VALID) && (s->flags & IBSP_S_VADDR_VALID) &&
 		    s->pid != he->pid && s->vaddr < USER_VA_END) {
 			/* The latest accessor's mapping: the likeliest to still exist. */
@@ -369,6 +371,7 @@ static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t
 	he->heat[slot] = h < he->heat[slot] ? UINT32_MAX : h;
 	he->last_acc = (uint8_t)slot;
 	he->idle = 0;
+	ibsp_engine__note_leave(e, he, slot);
 	if (he->node >= 0) {
 		st->placed_accesses++;
 		st->local_accesses += he->node == e->acc_node[slot];

@@ -55,9 +55,10 @@ struct ibsp_heat_entry {
 	int8_t prev_node;		   /* node index it left at its last move */
 	uint8_t last_acc;		   /* accessor slot of the latest sample */
 	uint8_t flags;			   /* HE_* */
-	uint16_t nr_moves;		   /* planned moves of this page */
-	uint8_t idle;			   /* intervals since the latest sample (saturates) */
-	uint8_t last_reason;		   /* enum ibsp_reason of the last move + 1; 0 = none */
+	uint8_t nr_moves;		   /* planned moves of this page (saturates) */
+	uint8_t leave;	     /* evidence to leave its top-tier node (ibsp_engine__note_leave()) */
+	uint8_t idle;	     /* intervals since the latest sample (saturates) */
+	uint8_t last_reason; /* enum ibsp_reason of the last move + 1; 0 = none */
 };
 
 _Static_assert(sizeof(struct ibsp_heat_entry) == 64, "a heat entry is one cache line");
@@ -202,6 +203,37 @@ static inline uint64_t ibsp_engine__moved_key(const struct ibsp_engine *e,
 static inline uint32_t ibsp_heat_entry__bytes(const struct ibsp_heat_entry *he)
 {
 	return he->key & KEY_HUGE ? 1U << PAGE_SHIFT_2M : 1U << PAGE_SHIFT_4K;
+}
+
+/*
+ * The evidence that a page on a top-tier node should leave it, as a CUSUM
+ * over its samples (Page's test): +1 for a sample from another top-tier
+ * node, -LEAVE_DOWN for one from its own node, held in [0, 255]. It is the
+ * log-likelihood ratio, in steps of log(1.8) = 0.59, of "90% of its
+ * accesses come from elsewhere" against "its accesses are shared half and
+ * half with its own node": a sample from elsewhere adds log(0.9/0.5), one
+ * from its own node log(0.1/0.5) = -1.61, about -3 steps (LEAVE_DOWN).
+ * Unlike the decayed heat, whose evidence is capped by the decay (a page
+ * with 2-3 samples per interval never holds more than ~10), it grows
+ * without bound while the samples keep pointing away, and it forgets the
+ * node's old users at once: a page whose users moved drifts up by ~0.6 a
+ * sample, a page shared 50/50 drifts down by 1 a sample and one whose
+ * users are on its node by ~2.5. The policy reads it as pg->leave; a move,
+ * or a sample that finds the page on another node, resets it.
+ */
+#define LEAVE_DOWN 3
+
+static inline void ibsp_engine__note_leave(const struct ibsp_engine *e, struct ibsp_heat_entry *he,
+					   int slot)
+{
+	int acc = e->acc_node[slot];
+
+	if (he->node < 0 || !e->top_tier[he->node])
+		return;
+	if (acc == he->node)
+		he->leave = he->leave > LEAVE_DOWN ? (uint8_t)(he->leave - LEAVE_DOWN) : 0;
+	else if (acc >= 0 && e->top_tier[acc] && he->leave < UINT8_MAX)
+		he->leave++;
 }
 
 #endif /* IBSP_ENGINE_INTERNAL_H */

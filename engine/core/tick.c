@@ -121,8 +121,9 @@ static void note_move(struct ibsp_engine *e, struct ibsp_heat_entry *he, int dst
 	he->node = (int8_t)dst;
 	he->last_move = e->interval;
 	he->last_reason = (uint8_t)(reason + 1);
-	if (he->nr_moves < UINT16_MAX)
+	if (he->nr_moves < UINT8_MAX)
 		he->nr_moves++;
+	he->leave = 0;
 	he->flags |= e->opts.simulate ? HE_MOVED : HE_INFLIGHT;
 	rec = (struct ibsp_moved_rec){ .key = ibsp_engine__moved_key(e, he),
 				       .last_move = he->last_move,

@@ -108,6 +108,7 @@ struct ibsp_page_view {
 	uint32_t idle;			/* intervals since its latest sample (saturates at 255) */
 	int last_reason;		/* enum ibsp_reason of its last move; -1 = never moved */
 	enum ibsp_pick pick;		/* for decide(): what select() said */
+	uint32_t leave; /* evidence to leave its top-tier node: a CUSUM in steps of log(1.8) */
 };
 
 /**

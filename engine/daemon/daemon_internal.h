@@ -65,6 +65,7 @@ struct daemon {
 	struct ibsp_aio aio;
 	bool aio_up;
 	struct ibsp_aio_stream rec, tel;
+	int rec_err; /* run: the recording stopped on this write error (it goes on without) */
 	int sfd, tick_fd, drain_fd, scan_fd;
 	struct signalfd_siginfo si;
 	uint64_t tick_buf, drain_buf, scan_buf;

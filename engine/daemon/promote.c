@@ -59,7 +59,8 @@ int ibsp_promote__setup(struct daemon *d)
 					 .rate_bytes_per_s = d->o.engine.rate_bytes_per_s,
 					 .dry_run = d->o.dry_run,
 					 .check_pid = ibsp_daemon_targets__check,
-					 .check_ctx = &d->targets };
+					 .check_ctx = &d->targets,
+					 .move_pages = d->o.move_pages };
 	int ret;
 
 	/* Pages mapped by several processes move only with MPOL_MF_MOVE_ALL, which needs
@@ -69,7 +70,8 @@ int ibsp_promote__setup(struct daemon *d)
 		pr_warn("no CAP_SYS_NICE: pages shared by several processes cannot move "
 			"(MPOL_MF_MOVE_ALL); they fail with eacces\n");
 
-	ret = ibsp_topology__from_host("/sys", &d->topo);
+	ret = ibsp_topology__from_host(d->o.sampler.sysfs_root ? d->o.sampler.sysfs_root : "/sys",
+				       &d->topo);
 	if (ret)
 		return ret;
 	ret = ibsp_topology__set_top_tier(d->topo, d->o.top_tier);
@@ -233,6 +235,17 @@ static void fill_engine_counts(struct daemon *d, struct ibsp_telemetry_counts *c
 	memcpy(c->skips, es->skips, sizeof(c->skips));
 }
 
+/* The --record file: written or stopped, and its failed writes by cause. */
+static void fill_recording(struct daemon *d, struct ibsp_telemetry_counts *c)
+{
+	memset(c->record_errors, 0, sizeof(c->record_errors));
+	c->recording = d->w && !d->rec_err;
+	c->record_bytes = d->w ? ibsp_perf_writer__bytes(d->w) : 0;
+	if (d->rec_err) /* the writes that failed in the ring, or the one the writer refused */
+		c->record_errors[ibsp_rec_err__from_errno(-d->rec_err)] =
+		    d->rec.failed ? d->rec.failed : 1;
+}
+
 /* The worker's, the nodes' and our own CPU time. */
 static void fill_counts(struct daemon *d)
 {
@@ -257,6 +270,7 @@ static void fill_counts(struct daemon *d)
 		c->total_bytes[i] = ibsp_topology__mem_total_kb(d->topo, n) << 10;
 		c->watermark_bytes[i] = ibsp_engine__watermark_bytes(d->eng, n);
 	}
+	fill_recording(d, c);
 	c->move_all = d->caps.cap_sys_nice;
 	c->targets = d->targets.nr;
 	c->targets_exited = d->targets.nr_exited;
@@ -310,7 +324,8 @@ int ibsp_promote__tick(struct daemon *d)
 	long n;
 
 	ibsp_promote__reap(d);
-	if (!d->o.dry_run && !ibsp_topology__refresh_free(d->topo)) {
+	/* A test's fake sysfs root keeps the free memory its meminfo files gave. */
+	if (!d->o.dry_run && !d->o.sampler.sysfs_root && !ibsp_topology__refresh_free(d->topo)) {
 		for (uint32_t i = 0; i < nr; i++) {
 			struct ibsp_node_idx k = ibsp_node_idx((int)i);
 

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Set everything up on a fresh Debian 12 machine, build with -Werror and run
-# every test. With --sanitize, the same in build-asan/ under ASan+UBSan.
+# every test. With --sanitize, the same in build-asan/ under ASan+UBSan. With
+# --tsan, build-tsan/ under ThreadSanitizer: only what runs threads (the
+# migration worker and its queue, the daemon loop), ctest -L tsan.
 # This is README command (b); .ci/run calls it.
 set -eu
 cd "$(dirname "$0")/.."
@@ -9,11 +11,20 @@ cd "$(dirname "$0")/.."
 
 builddir=build
 extra=""
+targets=""
+tests=""
 if [ "${1:-}" = "--sanitize" ]; then
 	builddir=build-asan
 	extra="-DIBSP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
+elif [ "${1:-}" = "--tsan" ]; then
+	builddir=build-tsan
+	extra="-DIBSP_TSAN=ON -DIBSP_GUEST_TEST=OFF"
+	targets="--target tsan_stress ibs-promote faulter"
+	tests="-L tsan"
 fi
 # shellcheck disable=SC2086
 cmake -S . -B "$builddir" -DIBSP_WERROR=ON $extra
-cmake --build "$builddir" -j"$(nproc)"
-ctest --test-dir "$builddir" --output-on-failure
+# shellcheck disable=SC2086
+cmake --build "$builddir" -j"$(nproc)" $targets
+# shellcheck disable=SC2086
+ctest --test-dir "$builddir" --output-on-failure $tests

@@ -10,6 +10,7 @@ set -eu
 # static busybox in a cpio initramfs; its kernel is fetched by the test itself.
 PKGS="build-essential cmake pkg-config xz-utils clang-format git python3
 libpfm4-dev libnuma-dev libhwloc-dev liburing-dev libcriterion-dev libjansson-dev
+libcap-ng-dev libcap2-bin
 linux-source-6.1 linux-perf
 qemu-system-x86 busybox-static cpio"
 

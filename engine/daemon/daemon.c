@@ -129,7 +129,6 @@ static int setup_capture(struct daemon *d)
 {
 	int ret;
 
-	ibsp_host_caps__read(d->o.sampler.sysfs_root ? d->o.sampler.sysfs_root : "/sys", &d->caps);
 	if (d->o.sampler.kind == IBSP_SAMPLER_HINT) {
 		char why[256];
 
@@ -212,12 +211,22 @@ static int setup_reads(struct daemon *d)
 	return ret;
 }
 
+/*
+ * Paths and privileges first, then everything that needs privilege (events,
+ * files), then the drop, and only then the worker thread, which inherits
+ * the reduced set.
+ */
 static int setup(struct daemon *d, sigset_t *mask)
 {
 	int ret;
 
 	if (d->o.record_only && !d->o.record_path)
 		return -EINVAL;
+	ret = ibsp_daemon_privs__check_paths(d);
+	if (ret)
+		return ret;
+	ibsp_host_caps__read(d->o.sampler.sysfs_root ? d->o.sampler.sysfs_root : "/sys", &d->caps);
+	ibsp_daemon_privs__report(d);
 	ret = setup_fds(d, mask);
 	if (!ret)
 		ret = setup_capture(d);
@@ -225,6 +234,10 @@ static int setup(struct daemon *d, sigset_t *mask)
 		ret = ibsp_promote__setup(d);
 	if (!ret && d->o.record_path)
 		ret = setup_recording(d);
+	if (!ret)
+		ret = ibsp_daemon_privs__drop(d);
+	if (!ret && !d->o.record_only)
+		ret = ibsp_promote__start_worker(d);
 	if (!ret)
 		ret = setup_reads(d);
 	return ret;

@@ -53,7 +53,7 @@ static int open_telemetry(struct daemon *d)
 	return 0;
 }
 
-int ibsp_promote__setup(struct daemon *d)
+int ibsp_promote__start_worker(struct daemon *d)
 {
 	struct ibsp_migrator_opts mo = { .sz = sizeof(mo),
 					 .rate_bytes_per_s = d->o.engine.rate_bytes_per_s,
@@ -61,14 +61,17 @@ int ibsp_promote__setup(struct daemon *d)
 					 .check_pid = ibsp_daemon_targets__check,
 					 .check_ctx = &d->targets,
 					 .move_pages = d->o.move_pages };
-	int ret;
 
 	/* Pages mapped by several processes move only with MPOL_MF_MOVE_ALL, which needs
-	 * CAP_SYS_NICE; without it they fail with EACCES (counted, and said once here). */
+	 * CAP_SYS_NICE; without it they fail with EACCES (counted; privs.c says so). */
 	mo.flags = d->caps.cap_sys_nice ? MPOL_MF_MOVE_ALL : MPOL_MF_MOVE;
-	if (!d->caps.cap_sys_nice && !d->o.dry_run)
-		pr_warn("no CAP_SYS_NICE: pages shared by several processes cannot move "
-			"(MPOL_MF_MOVE_ALL); they fail with eacces\n");
+	d->mig = ibsp_migrator__new(&mo);
+	return d->mig ? 0 : -errno;
+}
+
+int ibsp_promote__setup(struct daemon *d)
+{
+	int ret;
 
 	ret = ibsp_topology__from_host(d->o.sampler.sysfs_root ? d->o.sampler.sysfs_root : "/sys",
 				       &d->topo);
@@ -83,9 +86,6 @@ int ibsp_promote__setup(struct daemon *d)
 	d->o.engine.simulate = false;
 	d->eng = ibsp_engine__new(d->topo, &d->o.engine);
 	if (!d->eng)
-		return -errno;
-	d->mig = ibsp_migrator__new(&mo);
-	if (!d->mig)
 		return -errno;
 	d->dec = ibsp_live_decoder__new(d->events, d->nr_events, d->caps.family, d->caps.model);
 	d->tele =
@@ -254,7 +254,10 @@ static void fill_counts(struct daemon *d)
 	struct rusage ru;
 
 	fill_engine_counts(d, c);
-	ibsp_migrator__stats(d->mig, &ms);
+	if (d->mig)
+		ibsp_migrator__stats(d->mig, &ms);
+	else /* the setup stopped before the worker started */
+		memset(&ms, 0, sizeof(ms));
 	/* The outcomes as reaped (and settled), so that the counts and the routes agree. */
 	c->done = d->out.done;
 	c->done_bytes = d->out.done_bytes;

@@ -18,6 +18,7 @@
 #include <numaif.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,12 +87,12 @@ Test(faults, esrch_from_the_real_kernel_and_the_worker_goes_on, .timeout = 30)
 	struct ibsp_migration_result r[2];
 	struct ibsp_migrator_stats st;
 	struct ibsp_migrator *mg;
-	pid_t child = fork();
+	char *argv[] = { "true", NULL };
+	pid_t child;
 	size_t n = 0;
 
-	cr_assert_geq(child, 0);
-	if (!child)
-		_exit(0);
+	/* spawned (not a bare fork of this Criterion worker, which its runner notices) */
+	cr_assert_eq(posix_spawn(&child, "/bin/true", NULL, NULL, argv, environ), 0);
 	cr_assert_eq(waitpid(child, NULL, 0), child); /* reaped: the pid names nothing now */
 	page[0] = 1;
 	m[0] = (struct ibsp_migration){ .pid = (uint32_t)child,
@@ -237,7 +238,9 @@ Test(faults, ebusy_enomem_esrch_counted_and_the_run_goes_on, .timeout = 60)
 	out = (char *)slurp(json, &len);
 	sum = summary_of(out, &nlines);
 	cr_assert(sum, "summary: %s", out);
-	cr_expect_geq(nlines, 4, "3 s at 250 ms (12 lines when idle): %zu lines", nlines);
+	/* 12 lines when idle; under ASan and a fault storm the ticks coalesce */
+	cr_expect_geq(nlines, 2, "an interval line and the summary: %zu lines", nlines);
+	cr_expect_geq(json_real_value(json_object_get(sum, "time_s")), 3.0, "ran its 3 s");
 	cr_expect_gt(script_calls, 3, "move_pages calls: %lu", script_calls);
 	cr_expect_gt(get_int(sum, "promotions", "by_errno", "ebusy"), 0, "%s", out);
 	cr_expect_gt(get_int(sum, "promotions", "by_errno", "enomem"), 0);
@@ -325,7 +328,8 @@ Test(faults, enospc_stops_the_recording_not_the_run, .timeout = 60)
 	cr_expect(strstr(err, "recording stopped: No space left on device"), "%s", err);
 	sum = summary_of(out, &nlines);
 	cr_assert(sum);
-	cr_expect_geq(nlines, 4, "the run went on (12 lines when idle): %zu lines", nlines);
+	cr_expect_geq(nlines, 2, "an interval line and the summary: %zu lines", nlines);
+	cr_expect_geq(json_real_value(json_object_get(sum, "time_s")), 3.0, "ran its 3 s");
 	cr_expect_gt(get_int(sum, "recording", "write_errors", "enospc"), 0, "%s", out);
 	cr_expect(json_is_false(json_object_get(json_object_get(sum, "recording"), "active")));
 	cr_expect_str_eq(json_string_value(json_object_get(sum, "end_reason")), "duration");

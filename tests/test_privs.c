@@ -203,7 +203,7 @@ Test(privs, a_process_that_leaves_the_cgroup_is_out_of_scope, .timeout = 30)
 {
 	struct ibsp_capture_opts o = { .sz = sizeof(o), .target = IBSP_TARGET_CGROUP };
 	struct ibsp_daemon_targets t;
-	char dir[256], base[256] = "";
+	char dir[320], base[256] = "";
 	FILE *m = fopen("/proc/self/mountinfo", "r");
 	char line[1024];
 	pid_t child;

@@ -4,10 +4,12 @@
 #define IBSP_CLI_H
 
 #include <jansson.h>
+#include <stdarg.h>
 
+#include "ibsp/log.h"
 #include "ibsp/topology.h"
 
-/* Exit codes (documented in --help and docs/cli.md). */
+/* Exit codes (documented in each --help and in README.md). */
 enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,	  /* a system error: I/O, memory, permission */
@@ -22,6 +24,7 @@ int cmd_probe(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_heatmap(int argc, char **argv);
 
 /*
  * Options of a command that takes only --json and --help, then @nr_args
@@ -30,8 +33,21 @@ int cmd_run(int argc, char **argv);
  */
 int cli_json_opts(int argc, char **argv, const char *usage, int nr_args, int *as_json);
 
-/* Map a library error to an exit code: -EINVAL/-EPROTONOSUPPORT mean bad data. (cli/exit.c) */
+/*
+ * Map a library error to an exit code: -EINVAL/-EPROTONOSUPPORT/-ENODATA mean
+ * bad data (3); -EDOM an option that does not fit the recording or host (2).
+ * (cli/exit.c)
+ */
 int cli_exit_code(int err);
+
+/* The exit codes, for the end of each --help (cli/exit.c). */
+extern const char cli_exit_help[];
+
+/* -v (info, -vv debug), -q (errors only); the library's log callback. (cli/msg.c) */
+extern int cli_verbosity;
+void cli_print(enum ibsp_log_level level, const char *fmt, va_list ap);
+/* "ibs-promote CMD: ..." on stderr unless -q. */
+void cli_warn(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * Topology parts info and probe share (cli/topo_print.c). JSON: "distance" is

@@ -10,6 +10,8 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "files.h"
+#include "options.h"
 #include "ibsp/perf_file.h"
 #include "ibsp/topology.h"
 
@@ -18,8 +20,9 @@
 static const char dump_usage[] =
     "Usage: ibs-promote dump [--limit N] [--unordered] [--invalid] FILE\n"
     "\n"
-    "Print one JSON object per decoded sample of the perf.data FILE, in the order\n"
-    "'perf script' prints them. Fields are described in docs/dump-format.md.\n"
+    "Print one JSON object per decoded sample of the perf.data FILE ('-': stdin), in the\n"
+    "order 'perf script' prints them, on stdout (messages go to stderr). Fields are\n"
+    "described in docs/dump-format.md.\n"
     "\n"
     "  -n, --limit N    stop after N samples\n"
     "  -u, --unordered  file order instead of perf's time order (faster, no queue)\n"
@@ -196,19 +199,14 @@ static int parse_args(int argc, char **argv, struct dump_env *env)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	char *end;
 	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "n:uih", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
-			env->limit = strtoull(optarg, &end, 10);
-			if (!*optarg || *end || optarg[0] == '-') {
-				fprintf(stderr, "ibs-promote dump: --limit: '%s' is not a count\n",
-					optarg);
-				return EXIT_USAGE;
-			}
+			if (cli_uint_arg("dump", "limit", optarg, 0, UINT64_MAX, &env->limit))
+				return cli_usage_error("dump");
 			break;
 		case 'u':
 			env->ropts.unordered = true;
@@ -217,17 +215,17 @@ static int parse_args(int argc, char **argv, struct dump_env *env)
 			env->ropts.include_invalid = true;
 			break;
 		case 'h':
-			fputs(dump_usage, stdout);
+			printf("%s\n%s", dump_usage, cli_exit_help);
 			return EXIT_OK;
 		default:
-			fputs(dump_usage, stderr);
-			return EXIT_USAGE;
+			return cli_usage_error("dump");
 		}
 	}
-	if (optind != argc - 1) {
-		fputs(dump_usage, stderr);
-		return EXIT_USAGE;
-	}
+	if (optind > argc - 1)
+		return cli_args_error("dump", dump_usage, "missing the FILE argument");
+	if (optind < argc - 1)
+		return cli_args_error("dump", dump_usage, "unexpected argument '%s'",
+				      argv[optind + 1]);
 	env->file = argv[optind];
 	return -1;
 }
@@ -293,7 +291,7 @@ static int print_samples(struct ibsp_perf_reader *r, uint64_t limit, char **even
 	return rc;
 }
 
-static int dump(const struct dump_env *env)
+static int dump(const struct dump_env *env, const char *path)
 {
 	struct ibsp_perf_reader *r = NULL;
 	struct dump_nodes dn = { 0 };
@@ -302,7 +300,7 @@ static int dump(const struct dump_env *env)
 	int ret, rc = EXIT_FAIL;
 
 	setvbuf(stdout, NULL, _IOFBF, 1 << 20);
-	ret = ibsp_perf_reader__open(env->file, &env->ropts, &r);
+	ret = ibsp_perf_reader__open(path, &env->ropts, &r);
 	if (ret)
 		return cli_exit_code(ret);
 	nr_events = ibsp_perf_reader__nr_events(r);
@@ -319,7 +317,14 @@ static int dump(const struct dump_env *env)
 int cmd_dump(int argc, char **argv)
 {
 	struct dump_env env = { .ropts = { .sz = sizeof(env.ropts) }, .limit = UINT64_MAX };
+	struct cli_in in;
 	int rc = parse_args(argc, argv, &env);
 
-	return rc >= 0 ? rc : dump(&env);
+	if (rc >= 0)
+		return rc;
+	rc = cli_in__open(&in, "dump", env.file);
+	if (rc < 0)
+		rc = dump(&env, in.path);
+	cli_in__close(&in);
+	return rc;
 }

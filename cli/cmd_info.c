@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "files.h"
 #include "ibsp/perf_file.h"
 
 static const char info_usage[] =
@@ -15,12 +16,13 @@ static const char info_usage[] =
     "\n"
     "Show the host, NUMA topology (nodes, CPUs, memory ranges; memory tiers and node\n"
     "distances when recorded), events and sample counts per event and per CPU of the\n"
-    "perf.data FILE.\n"
+    "perf.data FILE ('-': a recording on stdin, e.g. from perf record -o -).\n"
     "\n"
     "  -j, --json   one JSON object instead of text\n"
     "\n"
-    "Example:\n"
-    "  ibs-promote info tests/fixtures/pf-system.data\n";
+    "Examples:\n"
+    "  ibs-promote info tests/fixtures/pf-system.data\n"
+    "  perf record -e page-faults -d --sample-cpu -a -o - -- sleep 1 | ibs-promote info -\n";
 
 static const char *or_unknown(const char *s)
 {
@@ -261,17 +263,15 @@ static void info_text(const char *path, const struct ibsp_perf_reader *r)
 	counts_text(r, ibsp_perf_reader__stats(r));
 }
 
-int cmd_info(int argc, char **argv)
+/* Read @path (named @name in the output) and print it. Return the exit code. */
+static int info(const char *name, const char *path, int as_json)
 {
 	struct ibsp_perf_reader_opts ropts = { .sz = sizeof(ropts), .unordered = true };
 	struct ibsp_perf_reader *r;
 	struct ibsp_sample buf[1024];
-	int c, ret, as_json = 0;
+	int ret;
 
-	c = cli_json_opts(argc, argv, info_usage, 1, &as_json);
-	if (c >= 0)
-		return c;
-	ret = ibsp_perf_reader__open(argv[argc - 1], &ropts, &r);
+	ret = ibsp_perf_reader__open(path, &ropts, &r);
 	if (ret)
 		return cli_exit_code(ret);
 	/* Counting needs a pass over the samples; order does not matter here. */
@@ -282,14 +282,29 @@ int cmd_info(int argc, char **argv)
 		return cli_exit_code(ret);
 	}
 	if (as_json) {
-		json_t *j = info_json(argv[argc - 1], r);
+		json_t *j = info_json(name, r);
 
 		json_dumpf(j, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
 		json_decref(j);
 	} else {
-		info_text(argv[argc - 1], r);
+		info_text(name, r);
 	}
 	ibsp_perf_reader__close(r);
-	return fflush(stdout) ? EXIT_FAIL : EXIT_OK;
+	return EXIT_OK; /* main checks that stdout took it all */
+}
+
+int cmd_info(int argc, char **argv)
+{
+	struct cli_in in;
+	int c, as_json = 0;
+
+	c = cli_json_opts(argc, argv, info_usage, 1, &as_json);
+	if (c >= 0)
+		return c;
+	c = cli_in__open(&in, "info", argv[argc - 1]);
+	if (c < 0)
+		c = info(in.arg, in.path, as_json);
+	cli_in__close(&in);
+	return c;
 }

@@ -10,8 +10,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "files.h"
 #include "ibsp/daemon.h"
 #include "options.h"
 #include "workload.h"
@@ -22,9 +24,11 @@ static const char usage[] =
     "\n"
     "Sample memory accesses on every online CPU and write them to FILE (perf.data; perf\n"
     "script and perf report read it). With CMD, run it and record its process tree (or\n"
-    "the whole system with -a) until it exits.\n"
+    "the whole system with -a) until it exits. FILE is written under a temporary name\n"
+    "and renamed once sampling has started; a previous FILE is kept as FILE.old, and a\n"
+    "symbolic link is refused.\n"
     "\n"
-    "  -o, --output FILE       the recording (required)\n"
+    "  -o, --output FILE       the recording (required); '-': stdout, in pipe mode\n"
     "  -a, --all-cpus          every task on every online CPU\n"
     "  -p, --pid PID[,PID...]  processes, their threads and their children\n"
     "  -G, --cgroup PATH       the tasks of one cgroup v2 directory and its descendants\n"
@@ -36,9 +40,11 @@ static const char usage[] =
     "  ibs-promote record -o ibs.data -a --duration 10\n"
     "  ibs-promote record -o pf.data --sampler=soft -- ./workload --size 4G\n"
     "  ibs-promote record -o db.data --cgroup /sys/fs/cgroup/db.slice -d 30\n"
+    "  ibs-promote record -o - --sampler=soft -- ./workload | ibs-promote replay -\n"
     "\n"
-    "Exit status: 0 recorded; 1 error (the file is still finished and readable);\n"
-    "2 bad command line; 4 no hardware sampler for --sampler=auto.\n";
+    "Exit status: 0 recorded (with CMD: CMD's exit status, 128+N if signal N killed it);\n"
+    "1 error (a file that sampling wrote to is still finished and readable, up to its\n"
+    "last whole record); 2 bad command line; 4 no hardware sampler for --sampler=auto.\n";
 
 /** struct record_env - everything `record` does, defaults first, then the command line */
 struct record_env {
@@ -61,6 +67,11 @@ static void env_init(struct record_env *env, int argc, char **argv)
 /* What the options say together: a file, and one thing to record. -1: fine. */
 static int check_args(struct record_env *env)
 {
+	if (env->output && !strcmp(env->output, "-") && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "ibs-promote record: -o -: stdout is a terminal; pipe it (-o - | "
+				"ibs-promote replay -) or give a file\n");
+		return cli_usage_error("record");
+	}
 	if (!env->output) {
 		fprintf(stderr, "ibs-promote record: -o FILE is required\n");
 		return cli_usage_error("record");
@@ -97,7 +108,7 @@ static int parse_args(int argc, char **argv, struct record_env *env)
 		int h = cli_sampling__opt(&env->s, c, optarg, "record");
 
 		if (h < 0)
-			return EXIT_USAGE;
+			return cli_usage_error("record");
 		if (h)
 			continue;
 		switch (c) {
@@ -116,18 +127,20 @@ static int parse_args(int argc, char **argv, struct record_env *env)
 	return check_args(env);
 }
 
-/* A recording under way: the settings and the command it runs. */
+/* A recording under way: the settings, the command it runs and the file. */
 struct record_run {
 	const struct record_env *env;
 	struct cli_workload wl;
+	struct cli_out out; /* -o: a temporary file until sampling has started */
 };
 
-/* The daemon's hook once the events are armed: let the command exec. */
-static int start_workload(void *ctx)
+/* The daemon's hook once the events are armed: let the command exec, then put FILE in place. */
+static int on_started(void *ctx)
 {
 	struct record_run *r = ctx;
+	int ret = r->env->cmd ? cli_workload__start(&r->wl, r->env->cmd[0]) : 0;
 
-	return cli_workload__start(&r->wl, r->env->cmd[0]);
+	return ret ? ret : cli_out__commit(&r->out);
 }
 
 static void print_summary(const struct record_env *env, const struct ibsp_daemon_opts *o,
@@ -137,9 +150,12 @@ static void print_summary(const struct record_env *env, const struct ibsp_daemon
 
 	fprintf(stderr,
 		"ibs-promote record: %" PRIu64 " samples (%" PRIu64 " bytes) from %u CPUs "
-		"in %.1f s to %s; lost %" PRIu64 " records, %" PRIu64 " throttles%s\n",
+		"in %.1f s to %s; lost %" PRIu64 " records, %" PRIu64 " throttles%s%s\n",
 		st->samples, res->record_bytes, st->nr_cpus, res->sampled_s, env->output,
-		st->loss.lost, st->loss.throttle, res->signal ? " (stopped by a signal)" : "");
+		st->loss.lost, st->loss.throttle, res->signal ? " (stopped by a signal)" : "",
+		res->complete ? ""
+			      : "; the file is incomplete (see above): it holds the records "
+				"written before the error");
 	/* Only CPU-wide hardware events can be squeezed out by another PMU user. */
 	if (o->sampler.kind != IBSP_SAMPLER_SOFT && o->capture.target != IBSP_TARGET_PID &&
 	    res->running_ratio < 0.99)
@@ -175,8 +191,6 @@ static int fork_workload(struct record_run *r, struct ibsp_daemon_opts *o)
 		return ret;
 	}
 	o->workload = r->wl.pid;
-	o->on_enabled = start_workload;
-	o->ctx = r;
 	if (!r->env->s.all_cpus) {
 		o->capture.target = IBSP_TARGET_PID;
 		o->capture.pids = &r->wl.pid;
@@ -186,21 +200,29 @@ static int fork_workload(struct record_run *r, struct ibsp_daemon_opts *o)
 	return 0;
 }
 
-static int record(const struct record_env *env)
+static int record(struct record_run *r)
 {
-	struct record_run r = { .env = env, .wl = { .pid = -1, .go_fd = -1, .err_fd = -1 } };
+	const struct record_env *env = r->env;
 	struct ibsp_daemon_opts o;
 	struct ibsp_daemon_result res;
-	int ret;
+	int ret, status;
 
 	daemon_opts(env, &o);
-	if (env->cmd && fork_workload(&r, &o))
+	o.record_path = r->out.now; /* the writer reopens it, never through a link */
+	o.on_enabled = on_started;
+	o.ctx = r;
+	if (env->cmd && fork_workload(r, &o))
 		return EXIT_FAIL;
 	ret = ibsp_daemon__run(&o, &res);
-	if (res.recorded)
+	if (res.recorded && r->out.committed)
 		print_summary(env, &o, &res);
-	cli_workload__end(&r.wl);
-	return ret || !res.complete ? EXIT_FAIL : EXIT_OK;
+	else if (!r->out.is_stdout)
+		fprintf(stderr, "ibs-promote record: sampling never started; %s is as it was\n",
+			env->output);
+	status = cli_workload__end(&r->wl);
+	if (ret || !res.complete || !r->out.committed)
+		return EXIT_FAIL;
+	return env->cmd && status >= 0 ? status : EXIT_OK;
 }
 
 int cmd_record(int argc, char **argv)
@@ -222,7 +244,17 @@ int cmd_record(int argc, char **argv)
 	sigaddset(&stop, SIGTERM);
 	sigprocmask(SIG_BLOCK, &stop, &env.child_mask);
 	rc = cli_sampling__resolve(&env.s, "record");
+	if (rc < 0)
+		rc = cli_sampling__check_mode(&env.s, "record");
 	if (rc >= 0)
 		return rc;
-	return record(&env);
+	struct record_run r = { .env = &env, .wl = { .pid = -1, .go_fd = -1, .err_fd = -1 } };
+
+	rc = cli_out__open(&r.out, "record", "-o", env.output, true);
+	if (rc >= 0)
+		return rc;
+	cli_out__close_fd(&r.out); /* the writer reopens it by name */
+	rc = record(&r);
+	cli_out__end(&r.out);
+	return rc;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "files.h"
 #include "ibsp/replay.h"
 #include "policy_opts.h"
 #include "replay_out.h"
@@ -22,15 +23,18 @@
 static const char usage[] =
     "Usage: ibs-promote replay [OPTIONS] FILE\n"
     "\n"
-    "Run the promotion engine over a perf.data recording, in the recording's own time, and\n"
-    "report what it would migrate. Nothing is moved: placement is simulated, starting from\n"
-    "the recorded one (each page's node from its physical address and MEM_TOPOLOGY).\n"
+    "Run the promotion engine over a perf.data recording ('-': one on stdin), in the\n"
+    "recording's own time, and report what it would migrate. Nothing is moved: placement\n"
+    "is simulated, starting from the recorded one (each page's node from its physical\n"
+    "address and MEM_TOPOLOGY). The text summary goes to stdout, or to stderr when\n"
+    "--json - or --decisions - puts data there. An output FILE is replaced only when the\n"
+    "replay ran (the previous one kept as FILE.old); a symbolic link is refused.\n"
     "\n"
     "Options:\n"
     "  --evaluate           also run last-accessor, fixed-node:N (--baseline-node) and none,\n"
     "                       and a hindsight oracle; report the share of sampled accesses\n"
     "                       served from the accessing CPU's own node, and the bytes moved\n"
-    "  --baseline-node N    the fixed-node baseline's node (default 0)\n"
+    "  --baseline-node N    with --evaluate: the fixed-node baseline's node (default 0)\n"
     "  --json FILE|-        the summary as JSON (with --evaluate: per interval too)\n"
     "  --decisions FILE|-   every planned migration as JSON Lines\n"
     "  --no-progress        no progress bar (it is shown only when stderr is a terminal)\n"
@@ -42,8 +46,12 @@ static const char usage[] =
     "  ibs-promote replay --evaluate tests/fixtures/example-2s-cxl.data\n"
     "  ibs-promote replay --policy=fixed-node:0 --decisions - rec.data | jq -c '[.src,.dst]'\n"
     "  ibs-promote replay --rate 64 --interval 500 --json summary.json rec.data\n"
+    "  perf record -e page-faults -d --phys-data --sample-cpu -a -o - -- ./app | \\\n"
+    "      ibs-promote replay -\n"
     "\n"
-    "Output formats: docs/replay.md. The evaluation model: docs/evaluation.md.\n";
+    "Output formats: docs/replay.md. The evaluation model: docs/evaluation.md.\n"
+    "\n"
+    "%s";
 
 static volatile sig_atomic_t stop_signal;
 
@@ -59,18 +67,6 @@ struct replay_cli {
 	bool progress;
 	int last_pct;
 };
-
-static FILE *open_out(const char *path, const char *opt)
-{
-	FILE *f;
-
-	if (!strcmp(path, "-"))
-		return stdout;
-	f = fopen(path, "w");
-	if (!f)
-		fprintf(stderr, "ibs-promote replay: %s %s: %s\n", opt, path, strerror(errno));
-	return f;
-}
 
 static int on_decision(void *ctx, const struct ibsp_migration *m)
 {
@@ -147,9 +143,10 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total)
 
 /** struct replay_env - everything `replay` does, defaults first, then the command line */
 struct replay_env {
-	struct cli_policy p;   /* the policy and the engine's settings */
-	bool evaluate;	       /* --evaluate */
-	int baseline_node;     /* --baseline-node */
+	struct cli_policy p; /* the policy and the engine's settings */
+	bool evaluate;	     /* --evaluate */
+	int baseline_node;   /* --baseline-node */
+	bool baseline_set;
 	const char *json_path; /* --json */
 	const char *dec_path;  /* --decisions */
 	bool no_progress;      /* --no-progress */
@@ -159,22 +156,17 @@ struct replay_env {
 /* The options only `replay` has: 1 taken, 0 not one, -1 after printing an error. */
 static int own_opt(struct replay_env *env, int ch, const char *arg)
 {
-	char *end;
-	long n;
+	uint64_t n;
 
 	switch (ch) {
 	case 'e':
 		env->evaluate = true;
 		return 1;
 	case 'B':
-		n = strtol(arg, &end, 10);
-		if (!*arg || *end || n < 0 || n > 1023) {
-			fprintf(stderr,
-				"ibs-promote replay: --baseline-node: '%s' is not a node id\n",
-				arg);
+		if (cli_uint_arg("replay", "baseline-node", arg, 0, 1023, &n))
 			return -1;
-		}
 		env->baseline_node = (int)n;
+		env->baseline_set = true;
 		return 1;
 	case 'j':
 		env->json_path = arg;
@@ -188,6 +180,25 @@ static int own_opt(struct replay_env *env, int ch, const char *arg)
 	default:
 		return 0;
 	}
+}
+
+/* What the options say together. -1: fine, or the exit code. */
+static int check_args(const struct replay_env *env)
+{
+	if (env->json_path && env->dec_path && !strcmp(env->json_path, "-") &&
+	    !strcmp(env->dec_path, "-")) {
+		fprintf(stderr,
+			"ibs-promote replay: --json - and --decisions - both want stdout\n");
+		return cli_usage_error("replay");
+	}
+	if (env->baseline_set && !env->evaluate) {
+		fprintf(stderr,
+			"ibs-promote replay: --baseline-node %d: applies to --evaluate "
+			"only, which is not given\n",
+			env->baseline_node);
+		return cli_usage_error("replay");
+	}
+	return -1;
 }
 
 /* Fill @env from the command line. Return -1 to go on, or the exit code. */
@@ -212,45 +223,62 @@ static int parse_args(int argc, char **argv, struct replay_env *env)
 		if (!h)
 			h = own_opt(env, ch, optarg);
 		if (h < 0)
-			return EXIT_USAGE;
+			return cli_usage_error("replay");
 		if (h)
 			continue;
 		if (ch == 'h') {
-			printf(usage, cli_policy_help);
+			printf(usage, cli_policy_help, cli_exit_help);
 			return EXIT_OK;
 		}
-		fprintf(stderr, usage, cli_policy_help);
-		return EXIT_USAGE;
+		return cli_usage_error("replay");
 	}
-	if (argc - optind != 1) {
-		fprintf(stderr, usage, cli_policy_help);
-		return EXIT_USAGE;
-	}
+	if (argc - optind < 1)
+		return cli_args_error("replay", usage, "missing the FILE argument");
+	if (argc - optind > 1)
+		return cli_args_error("replay", usage, "unexpected argument '%s'",
+				      argv[optind + 1]);
 	env->file = argv[optind];
-	if (env->json_path && env->dec_path && !strcmp(env->json_path, "-") &&
-	    !strcmp(env->dec_path, "-")) {
-		fprintf(stderr,
-			"ibs-promote replay: --json - and --decisions - both want stdout\n");
-		return EXIT_USAGE;
-	}
-	return -1;
+	return check_args(env);
 }
 
-/* A replay under way: its outputs and result. */
+/* A replay under way: its input, outputs and result. */
 struct replay_run {
 	const struct replay_env *env;
+	struct cli_in in;
+	struct cli_out dec_out, json_out; /* written to temporary files until the end */
 	struct replay_cli c;
 	FILE *jf; /* --json */
 	struct ibsp_replay_result res;
 };
 
+/* A stdio stream on output @o (stdout for "-"), or NULL after saying why. */
+static FILE *out_stream(struct cli_out *o)
+{
+	FILE *f;
+
+	if (o->is_stdout)
+		return stdout;
+	f = fdopen(o->fd, "w");
+	if (!f)
+		fprintf(stderr, "ibs-promote replay: %s %s: %s\n", o->opt, o->path,
+			strerror(errno));
+	else
+		o->fd = -1; /* the stream owns it */
+	return f;
+}
+
 static int open_outputs(struct replay_run *r)
 {
 	const struct replay_env *env = r->env;
+	int rc;
 
-	if (env->dec_path && !(r->c.decisions = open_out(env->dec_path, "--decisions")))
+	if ((rc = cli_in__open(&r->in, "replay", env->file)) >= 0 ||
+	    (rc = cli_out__open(&r->dec_out, "replay", "--decisions", env->dec_path, true)) >= 0 ||
+	    (rc = cli_out__open(&r->json_out, "replay", "--json", env->json_path, true)) >= 0)
+		return rc;
+	if (env->dec_path && !(r->c.decisions = out_stream(&r->dec_out)))
 		return EXIT_FAIL;
-	if (env->json_path && !(r->jf = open_out(env->json_path, "--json")))
+	if (env->json_path && !(r->jf = out_stream(&r->json_out)))
 		return EXIT_FAIL;
 	if (env->json_path && env->evaluate)
 		r->c.intervals = json_array();
@@ -263,7 +291,9 @@ static int open_outputs(struct replay_run *r)
 static int run_engine(struct replay_run *r)
 {
 	struct ibsp_replay_opts ro = { .sz = sizeof(ro) };
-	struct sigaction sa = { .sa_handler = on_signal };
+	/* SA_RESTART: a write blocked on a slow reader of --decisions - goes on, and the
+	 * next callback stops the replay with the figures reached */
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 	int ret;
 
 	ro.evaluate = r->env->evaluate;
@@ -276,22 +306,23 @@ static int run_engine(struct replay_run *r)
 	ro.ctx = &r->c;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	ret = ibsp_replay__run(r->env->file, &ro, &r->res);
+	ret = ibsp_replay__run(r->in.path, &ro, &r->res);
 	if (r->c.progress && r->c.last_pct >= 0 && r->c.last_pct < 100)
 		fputs("\r\033[K", stderr);
 	return ret;
 }
 
-/* The text summary on stdout (unless --json -) and the JSON one. */
+/* The text summary (on stderr when stdout carries data), and the JSON one. */
 static int report(struct replay_run *r, bool complete)
 {
 	const struct replay_env *env = r->env;
+	bool data_on_stdout = r->json_out.is_stdout || r->dec_out.is_stdout;
 	char policy[32];
 	int rc = EXIT_OK;
 
 	cli_policy__name(&env->p, policy, sizeof(policy));
-	if (!env->json_path || strcmp(env->json_path, "-"))
-		cli_replay_print_text(stdout, env->file, policy, &r->res);
+	cli_replay_print_text(data_on_stdout ? stderr : stdout, env->file, policy, &r->res);
+	cli_replay_explain(env->file, &r->res);
 	if (r->jf) {
 		json_t *o = cli_replay_summary_json(env->file, policy, &r->res, &env->p,
 						    r->c.intervals, complete);
@@ -307,28 +338,42 @@ static int report(struct replay_run *r, bool complete)
 	return rc;
 }
 
+/* Close output @f of @o; 0, or -1 after saying why (a full disk shows here at the latest). */
+static int close_stream(FILE *f, const struct cli_out *o)
+{
+	if (!f)
+		return 0;
+	if (f == stdout ? fflush(f) || ferror(f) : fclose(f)) {
+		fprintf(stderr, "ibs-promote replay: %s %s: %s\n", o->opt, o->path,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Close the outputs; put them in place when the replay ran (@rc 0 or 128 + signal). */
 static int close_outputs(struct replay_run *r, int rc)
 {
-	const struct replay_env *env = r->env;
-
 	json_decref(r->c.intervals);
-	if (r->c.decisions && r->c.decisions != stdout && fclose(r->c.decisions)) {
-		fprintf(stderr, "ibs-promote replay: --decisions %s: %s\n", env->dec_path,
-			strerror(errno));
+	if (close_stream(r->c.decisions, &r->dec_out) | close_stream(r->jf, &r->json_out))
 		rc = EXIT_FAIL;
-	}
-	if (r->jf && r->jf != stdout && fclose(r->jf)) {
-		fprintf(stderr, "ibs-promote replay: --json %s: %s\n", env->json_path,
-			strerror(errno));
+	if ((rc == EXIT_OK || rc > 128) &&
+	    (cli_out__commit(&r->dec_out) || cli_out__commit(&r->json_out)))
 		rc = EXIT_FAIL;
-	}
-	fflush(stdout);
+	cli_out__end(&r->dec_out);
+	cli_out__end(&r->json_out);
+	cli_in__close(&r->in);
 	return rc;
 }
 
 /* The exit code of the replay itself; its messages. -1: it ran, report it. */
 static int replay_status(int ret)
 {
+	if (ret == -EDOM) { /* logged: which node the recording lacks */
+		fprintf(stderr, "ibs-promote replay: --top-tier, --policy fixed-node:N or "
+				"--baseline-node names a node the recording does not have\n");
+		return cli_usage_error("replay");
+	}
 	if (ret && ret != -EINTR) {
 		if (ret == -EIO)
 			fprintf(stderr, "ibs-promote replay: writing the decisions failed\n");
@@ -346,7 +391,7 @@ static int replay_status(int ret)
 
 static int replay(const struct replay_env *env)
 {
-	struct replay_run r = { .env = env, .c = { .last_pct = -1 } };
+	struct replay_run r = { .env = env, .in = { .fd = -1 }, .c = { .last_pct = -1 } };
 	int rc = open_outputs(&r), ret;
 
 	if (rc == EXIT_OK) {

@@ -3,9 +3,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "options.h"
@@ -147,6 +151,27 @@ static int pid_list(struct cli_sampling *s, const char *arg, const char *cmd)
 	return 0;
 }
 
+/* --cgroup PATH: a cgroup v2 directory (it lists its processes in cgroup.procs). */
+static int cgroup_arg(const char *arg, const char *cmd)
+{
+	char procs[PATH_MAX];
+	struct stat st;
+
+	if (stat(arg, &st)) {
+		fprintf(stderr, "ibs-promote %s: --cgroup: '%s': %s\n", cmd, arg, strerror(errno));
+		return -1;
+	}
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", arg);
+	if (!S_ISDIR(st.st_mode) || access(procs, F_OK)) {
+		fprintf(stderr,
+			"ibs-promote %s: --cgroup: '%s' is not a cgroup v2 directory (it has no "
+			"cgroup.procs; e.g. /sys/fs/cgroup/system.slice)\n",
+			cmd, arg);
+		return -1;
+	}
+	return 0;
+}
+
 /* -a, --pid, --cgroup. */
 static int target_opt(struct cli_sampling *s, int c, const char *arg, const char *cmd)
 {
@@ -237,6 +262,8 @@ int cli_sampling__check(const struct cli_sampling *s, const char *cmd)
 		fprintf(stderr, "ibs-promote %s: give only one of -a, --pid, --cgroup\n", cmd);
 		return -1;
 	}
+	if (s->capture.target == IBSP_TARGET_CGROUP && cgroup_arg(s->capture.cgroup_path, cmd))
+		return -1;
 	if (s->sampler.kind == IBSP_SAMPLER_HINT &&
 	    (s->all_cpus || (!s->nr_targets && !s->has_command))) {
 		fprintf(stderr,
@@ -277,10 +304,7 @@ int cli_sampling__resolve(struct cli_sampling *s, const char *cmd)
 			return EXIT_NOHW;
 		}
 		if (s->sampler.kind == IBSP_SAMPLER_HINT)
-			fprintf(stderr,
-				"ibs-promote %s: --sampler=auto: no IBS or PEBS here; "
-				"using hint faults\n",
-				cmd);
+			cli_warn(cmd, "--sampler=auto: no IBS or PEBS here; using hint faults\n");
 	} else if (s->sampler.kind == IBSP_SAMPLER_HINT) {
 		int rc = check_hint(s, &caps, cmd);
 
@@ -288,16 +312,14 @@ int cli_sampling__resolve(struct cli_sampling *s, const char *cmd)
 			return rc;
 	}
 	if (s->sampler.kind == IBSP_SAMPLER_SOFT)
-		fprintf(stderr,
-			"ibs-promote %s: the soft sampler is coarse: it sees first touches "
-			"and NUMA hinting faults, not every access\n",
-			cmd);
+		cli_warn(cmd, "the soft sampler is coarse: it sees first touches and NUMA hinting "
+			      "faults, not every access\n");
 	if (s->sampler.kind == IBSP_SAMPLER_HINT)
-		fprintf(stderr,
-			"ibs-promote %s: the hint sampler is coarse: it sees writes only, at most "
-			"one per page every %u ms, and resets the targets' soft-dirty bits (CRIU "
-			"and other users of them are disturbed)\n",
-			cmd, s->scan_ms ? s->scan_ms : IBSP_HINT_SCAN_MS_DEFAULT);
+		cli_warn(cmd,
+			 "the hint sampler is coarse: it sees writes only, at most one per page "
+			 "every %u ms, and resets the targets' soft-dirty bits (CRIU and other "
+			 "users of them are disturbed)\n",
+			 s->scan_ms ? s->scan_ms : IBSP_HINT_SCAN_MS_DEFAULT);
 	return -1;
 }
 
@@ -305,6 +327,55 @@ int cli_usage_error(const char *cmd)
 {
 	fprintf(stderr, "ibs-promote %s: see 'ibs-promote %s --help'\n", cmd, cmd);
 	return EXIT_USAGE;
+}
+
+int cli_args_error(const char *cmd, const char *usage, const char *fmt, ...)
+{
+	const char *end = strstr(usage, "\n\n");
+	va_list ap;
+
+	fprintf(stderr, "ibs-promote %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	/* the synopsis: the usage up to its first blank line */
+	fprintf(stderr, "%.*s\n", end ? (int)(end - usage) : (int)strlen(usage), usage);
+	return cli_usage_error(cmd);
+}
+
+/* The mode a sampling option needs, or NULL when @s sets none of them. */
+static const char *misplaced_sampling_opt(const struct cli_sampling *s, const char **need)
+{
+	enum ibsp_sampler_kind k = s->sampler.kind;
+
+	*need = NULL;
+	if (s->sampler.ldlat_cycles && k != IBSP_SAMPLER_PEBS)
+		*need = "pebs";
+	if (*need)
+		return "--ldlat";
+	if (s->sampler.ibs_count_cycles && k != IBSP_SAMPLER_IBS)
+		*need = "ibs";
+	if (*need)
+		return "--ibs-cycles";
+	if (s->sampler.ibs_l3_miss_only && k != IBSP_SAMPLER_IBS)
+		*need = "ibs";
+	if (*need)
+		return "--l3-miss";
+	if (s->scan_ms && k != IBSP_SAMPLER_HINT)
+		*need = "hint";
+	return *need ? "--scan-ms" : NULL;
+}
+
+int cli_sampling__check_mode(const struct cli_sampling *s, const char *cmd)
+{
+	const char *need, *opt = misplaced_sampling_opt(s, &need);
+
+	if (!opt)
+		return -1;
+	fprintf(stderr, "ibs-promote %s: %s applies to --sampler=%s only, and the sampler is %s\n",
+		cmd, opt, need, ibsp_sampler_kind__name(s->sampler.kind));
+	return cli_usage_error(cmd);
 }
 
 int cli_json_opts(int argc, char **argv, const char *usage, int nr_args, int *as_json)
@@ -324,16 +395,16 @@ int cli_json_opts(int argc, char **argv, const char *usage, int nr_args, int *as
 			*as_json = 1;
 			break;
 		case 'h':
-			fputs(usage, stdout);
+			printf("%s\n%s", usage, cli_exit_help);
 			return EXIT_OK;
 		default:
-			fputs(usage, stderr);
-			return EXIT_USAGE;
+			return cli_usage_error(argv[0]);
 		}
 	}
-	if (argc - optind != nr_args) {
-		fputs(usage, stderr);
-		return EXIT_USAGE;
-	}
+	if (argc - optind > nr_args)
+		return cli_args_error(argv[0], usage, "unexpected argument '%s'",
+				      argv[optind + nr_args]);
+	if (argc - optind < nr_args)
+		return cli_args_error(argv[0], usage, "missing the FILE argument");
 	return -1;
 }

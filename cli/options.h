@@ -98,4 +98,19 @@ int cli_uint_arg(const char *cmd, const char *opt, const char *arg, uint64_t lo,
 /* After a command-line error has been printed: point to --help. Returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd);
 
+/*
+ * A missing or extra argument: "ibs-promote CMD: <fmt...>", the synopsis of
+ * @usage (up to its first blank line), and the --help hint. Returns EXIT_USAGE.
+ */
+int cli_args_error(const char *cmd, const char *usage, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * After cli_sampling__resolve(): a sampling option that the resolved sampler
+ * does not use (--ldlat without PEBS, --ibs-cycles or --l3-miss without IBS,
+ * --scan-ms without hint) is an error. -1 to go on, or EXIT_USAGE after
+ * printing which option and sampler.
+ */
+int cli_sampling__check_mode(const struct cli_sampling *s, const char *cmd);
+
 #endif

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "cli.h"
 #include "replay_out.h"
 
 static void fmt_bytes(uint64_t b, char *buf, size_t len)
@@ -108,6 +109,30 @@ void cli_replay_print_text(FILE *f, const char *path, const char *policy,
 		st->pages_tracked, st->evictions, (double)st->threshold / IBSP_HEAT_ONE);
 	if (r->nr_eval)
 		print_evaluate(f, r);
+}
+
+void cli_replay_explain(const char *name, const struct ibsp_replay_result *r)
+{
+	uint64_t no_cpu = r->reader.samples_no_cpu;
+
+	if (!r->samples)
+		cli_warn("replay", "%s: no samples in the recording, so every figure is 0\n", name);
+	else if (no_cpu == r->samples)
+		cli_warn("replay",
+			 "%s: none of the %" PRIu64 " samples has a CPU field (PERF_SAMPLE_CPU), "
+			 "so no access has a known accessing node and every figure is 0: record "
+			 "with --sample-cpu (perf record -a sets it)\n",
+			 name, r->samples);
+	else if (r->st.unresolved[IBSP_UNRES_NO_CPU] == r->samples)
+		cli_warn("replay",
+			 "%s: no sample's CPU is in the recording's NUMA_TOPOLOGY, so every "
+			 "figure is 0\n",
+			 name);
+	if (r->nr_nodes < 2)
+		cli_warn("replay",
+			 "%s: the recording's host has %u NUMA node%s: promotion needs two, so "
+			 "nothing is planned\n",
+			 name, r->nr_nodes, r->nr_nodes == 1 ? "" : "s");
 }
 
 static json_t *settings_json(const struct ibsp_replay_result *r, const struct cli_policy *p)

@@ -22,6 +22,13 @@ void cli_replay_print_text(FILE *f, const char *path, const char *policy,
 			   const struct ibsp_replay_result *r);
 
 /*
+ * Why the result of replaying @name is empty, as warnings on stderr (none
+ * when it is not): no samples, samples without a CPU field (a stock
+ * `perf record -d` file), or a single NUMA node.
+ */
+void cli_replay_explain(const char *name, const struct ibsp_replay_result *r);
+
+/*
  * The --json summary of @r; @intervals (with --evaluate, or NULL) is shared,
  * not taken. @complete: the replay reached the end of the file.
  */

@@ -75,19 +75,24 @@ int cli_workload__start(struct cli_workload *wl, const char *cmd)
 	return 0;
 }
 
-void cli_workload__end(struct cli_workload *wl)
+int cli_workload__end(struct cli_workload *wl)
 {
+	int status, rc = -1;
+
 	if (wl->go_fd >= 0)
 		close(wl->go_fd);
 	if (wl->err_fd >= 0)
 		close(wl->err_fd);
 	if (wl->pid > 0) {
 		/* still running: the recording is over (error, signal or --duration) */
-		if (waitpid(wl->pid, NULL, WNOHANG) != wl->pid) {
+		if (waitpid(wl->pid, &status, WNOHANG) == wl->pid) {
+			rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		} else {
 			kill(wl->pid, SIGTERM);
 			waitpid(wl->pid, NULL, 0);
 		}
 	}
 	wl->pid = -1;
 	wl->go_fd = wl->err_fd = -1;
+	return rc;
 }

@@ -25,7 +25,11 @@ int cli_workload__fork(struct cli_workload *wl, char **argv, const sigset_t *mas
  */
 int cli_workload__start(struct cli_workload *wl, const char *cmd);
 
-/* Stop a workload still running (SIGTERM), reap it, close the pipes. */
-void cli_workload__end(struct cli_workload *wl);
+/*
+ * Reap the workload, stopping it first (SIGTERM) if still running; close the
+ * pipes. Return its exit status as a shell gives it (128 + N for signal N),
+ * or -1 when there was none or it had to be stopped.
+ */
+int cli_workload__end(struct cli_workload *wl);
 
 #endif

@@ -25,7 +25,7 @@ LAYERS = [
     (5, "policy", ["policies.h"]),
     (6, "engine/migrate", ["migrate.h"]),
     (7, "engine/telemetry", ["telemetry.h"]),
-    (8, "engine/replay", ["replay.h"]),
+    (8, "engine/replay", ["replay.h", "heatmap.h"]),
     (8, "engine/daemon", ["daemon.h"]),
     (9, "cli", []),
 ]

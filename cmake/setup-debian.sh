@@ -8,11 +8,16 @@ set -eu
 # and binutils' nm, which cmake/check-calls.py runs; python3 runs cmake/check-*.py.
 # The guest test (docs/guest-test.md) boots QEMU (which pulls in SeaBIOS) with a
 # static busybox in a cpio initramfs; its kernel is fetched by the test itself.
+# numactl brings migratepages, the peer of the migration benchmark in the guest.
+# libmicrohttpd serves run --metrics-listen; prometheus brings promtool, which
+# the metrics test runs (docs/metrics.md). libcap-ng drops the daemon's capabilities
+# after its setup; capsh (libcap2-bin) drops them for tests/test_privs.c.
 PKGS="build-essential cmake pkg-config xz-utils clang-format git python3
 libpfm4-dev libnuma-dev libhwloc-dev liburing-dev libcriterion-dev libjansson-dev
 libcap-ng-dev libcap2-bin
+libmicrohttpd-dev prometheus
 linux-source-6.1 linux-perf
-qemu-system-x86 busybox-static cpio"
+qemu-system-x86 busybox-static cpio numactl"
 
 missing=""
 for p in $PKGS; do

@@ -37,7 +37,7 @@ static int fixed_node_start(const struct ibsp_policy_view *v, char *why, size_t 
 	if (!ibsp_node_idx__valid(f->idx)) {
 		snprintf(why, why_len, "fixed-node:%d: node %d is not in the topology", v->arg,
 			 v->arg);
-		return -EINVAL;
+		return -EDOM; /* the option, not the topology, is wrong */
 	}
 	return 0;
 }

@@ -259,11 +259,18 @@ Test(cli, run_and_replay_reject_the_same_policy_values)
 		free(out);
 		cr_expect_eq(rc_run, 2, "run %s: exit %d: %s", bad[i], rc_run, run_err);
 		cr_expect_eq(rc_replay, 2, "replay %s: exit %d: %s", bad[i], rc_replay, replay_err);
-		/* the same words after the command's name */
+		/* the same words after the command's name, on the first line; then each
+		 * command's own --help hint */
 		a = strstr(run_err, "run: ");
 		b = strstr(replay_err, "replay: ");
 		cr_assert(a && b, "%s: %s / %s", bad[i], run_err, replay_err);
-		cr_expect_str_eq(a + 5, b + 8, "'%s': run and replay say different things", bad[i]);
+		cr_expect_eq(strcspn(a + 5, "\n"), strcspn(b + 8, "\n"), "'%s': %s / %s", bad[i],
+			     run_err, replay_err);
+		cr_expect(!strncmp(a + 5, b + 8, strcspn(a + 5, "\n")),
+			  "'%s': run and replay say different things", bad[i]);
+		cr_expect(strstr(run_err, "see 'ibs-promote run --help'") &&
+			      strstr(replay_err, "see 'ibs-promote replay --help'"),
+			  "'%s': no --help hint: %s / %s", bad[i], run_err, replay_err);
 		free(run_err);
 		free(replay_err);
 	}

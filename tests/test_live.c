@@ -578,11 +578,16 @@ Test(live, all_cpus_with_a_command_ends_with_it)
 	free(err);
 }
 
-/* A command that cannot run: exit 1, said so, and the file is still finished. */
-Test(live, command_that_cannot_run_still_finishes_the_file)
+/*
+ * A command that cannot run: exit 1, said so, and no file: the recording is
+ * renamed into place only once the command runs (issue 13: it used to replace
+ * an existing file with an empty recording; tests/test_robust.c checks that an
+ * existing file is kept).
+ */
+Test(live, command_that_cannot_run_leaves_no_file)
 {
 	const char *data = tmp_path("nocmd.data");
-	struct ibsp_perf_reader *r;
+	struct ibsp_perf_reader *r = NULL;
 	char cmd[512], *out, *err;
 	int rc;
 
@@ -592,9 +597,8 @@ Test(live, command_that_cannot_run_still_finishes_the_file)
 	rc = run_cmd(cmd, &out, &err);
 	cr_assert_eq(rc, 1, "exit %d: %s", rc, err);
 	cr_assert(strstr(err, "cannot run '/nonexistent/cmd'"), "stderr: %s", err);
-	cr_assert(strstr(err, "0 samples ("), "no summary line: %s", err);
-	cr_assert_eq(ibsp_perf_reader__open(data, NULL, &r), 0);
-	ibsp_perf_reader__close(r);
+	cr_assert(strstr(err, "sampling never started"), "stderr: %s", err);
+	cr_assert_eq(ibsp_perf_reader__open(data, NULL, &r), -ENOENT);
 	free(out);
 	free(err);
 }

@@ -157,28 +157,38 @@ Test(privs, only_what_the_run_needs_is_kept_after_the_setup, .timeout = 60)
 	expect_kept("--dry-run --json -", ptrace);
 }
 
+/*
+ * The command line refuses such paths first (cli/, its own message); the
+ * daemon refuses them too, for any caller of ibsp_daemon__run(): a disk here.
+ */
 Test(privs, outputs_that_are_not_files_are_refused_by_kind, .timeout = 60)
 {
-	static const struct {
-		const char *args, *msg;
-	} rows[] = {
-		{ "--record /tmp", "/tmp: a directory: a recording must be a regular file" },
-		{ "--record /dev/null", "/dev/null: a character device: a recording must be" },
-		{ "--json /tmp", "/tmp: a directory: telemetry goes to a regular file" },
+	static const char *const rows[][2] = {
+		{ "/dev/loop0", NULL },
+		{ NULL, "/dev/loop0" },
 	};
+	struct stat st;
 
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		char cmd[512], *out, *err;
-		int rc;
+	if (stat("/dev/loop0", &st) || !S_ISBLK(st.st_mode))
+		cr_skip_test("no block device /dev/loop0 to aim at");
+	for (size_t i = 0; i < 2; i++) {
+		struct ibsp_daemon_opts o = { .sz = sizeof(o),
+					      .record_path = rows[i][0],
+					      .json_path = rows[i][1] };
+		struct ibsp_daemon_result res;
 
-		snprintf(cmd, sizeof(cmd), "%s run --sampler=soft -a --duration 0.3 %s", IBSP_CLI,
-			 rows[i].args);
-		rc = run_cmd(cmd, &out, &err);
-		cr_expect_neq(rc, 0, "%s", rows[i].args);
-		cr_expect(strstr(err, rows[i].msg), "%s: %s", rows[i].args, err);
-		free(out);
-		free(err);
+		o.sampler.sz = sizeof(o.sampler);
+		o.sampler.kind = IBSP_SAMPLER_SOFT;
+		o.capture.sz = sizeof(o.capture);
+		o.duration_s = 0.1;
+		log_capture_start();
+		cr_expect_eq(ibsp_daemon__run(&o, &res), -EINVAL);
+		cr_expect(strstr(log_captured(), "/dev/loop0: a block device: "), "%s",
+			  log_captured());
+		cr_expect(strstr(log_captured(), i ? "telemetry goes to" : "a recording goes to"),
+			  "%s", log_captured());
 	}
+	cr_expect(S_ISBLK(st.st_mode), "still a disk");
 }
 
 /* Write @pid into cgroup directory @dir; 0 or -errno. */

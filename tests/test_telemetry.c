@@ -164,6 +164,8 @@ static void fill(struct ibsp_telemetry_counts *c, uint64_t k)
 	c->route_planned[2 * 3 + 0] = 20 * k;
 	c->route_done[2 * 3 + 0] = 15 * k;
 	c->route_failed[2 * 3 + 0] = 5 * k;
+	c->matrix[2][0] = 15 * k;
+	c->matrix[2][2] = 1; /* a level of 1: no change after the first line */
 	c->skips[IBSP_SKIP_BUDGET] = 2 * k;
 	for (int i = 0; i < 3; i++) {
 		c->free_bytes[i] = (uint64_t)(i + 1) << 30;
@@ -230,6 +232,21 @@ Test(telemetry, deltas_and_totals)
 	cr_expect_eq(json_integer_value(json_object_get(route, "dst")), 0);
 	cr_expect_eq(json_integer_value(json_object_get(route, "planned")), 60);
 	cr_expect_eq(json_integer_value(json_object_get(route, "failed")), 15);
+	{
+		json_t *ma = json_object_get(json_object_get(a, "promotions"), "matrix");
+		json_t *mb = json_object_get(json_object_get(b, "promotions"), "matrix");
+		json_t *ms = json_object_get(json_object_get(s, "promotions"), "matrix");
+
+		cr_expect_eq(json_array_size(ma), 2, "cells 2->0 and 2->2");
+		cr_expect_eq(json_array_size(mb), 1, "2->2 did not change");
+		cr_expect_eq(json_integer_value(json_object_get(json_array_get(mb, 0), "src")), 2);
+		cr_expect_eq(json_integer_value(json_object_get(json_array_get(mb, 0), "dst")), 0);
+		cr_expect_eq(json_integer_value(json_object_get(json_array_get(mb, 0), "pages")),
+			     45);
+		cr_expect_eq(json_array_size(ms), 2, "the summary: totals");
+		cr_expect_eq(json_integer_value(json_object_get(json_array_get(ms, 0), "pages")),
+			     60);
+	}
 	cr_expect_eq(json_integer_value(json_object_get(
 			 json_object_get(json_object_get(s, "promotions"), "by_errno"), "ebusy")),
 		     16);
@@ -317,9 +334,10 @@ Test(telemetry, live_run_matches_the_doc)
 		cr_expect_str_eq(json_string_value(json_object_get(lines[i], "type")),
 				 i + 1 < n ? "interval" : "summary");
 	}
-	/* One node here: no route can carry a promotion, so by_route stays empty. */
+	/* One node here, and a dry run: by_route and matrix stay empty. */
 	for (size_t i = 0; i < nf; i++)
-		cr_expect(f[i].seen || strstr(f[i].path, "by_route[]"),
+		cr_expect(f[i].seen || strstr(f[i].path, "by_route[]") ||
+			      strstr(f[i].path, "matrix[]"),
 			  "documented '%s' never emitted by run", f[i].path);
 	sum = lines[n - 1];
 	cr_expect_gt(

@@ -46,8 +46,8 @@ static long scripted(int pid, unsigned long count, void **pages, const int *node
 	(void)pages;
 	(void)flags;
 	sched_yield();
-	for (unsigned long i = 0; i < count; i++)
-		status[i] = i % 4 == 3 ? -EBUSY : nodes[i];
+	for (unsigned long i = 0; i < count; i++) /* nodes NULL: a query, every page on node 1 */
+		status[i] = !nodes ? 1 : i % 4 == 3 ? -EBUSY : nodes[i];
 	return 0;
 }
 
@@ -123,9 +123,11 @@ static void *stats_reader(void *arg)
 
 static int stress_migrate(void)
 {
-	struct ibsp_migrator_opts o = {
-		.sz = sizeof(o), .queue_len = 1024, .batch = 32, .move_pages = scripted
-	};
+	struct ibsp_migrator_opts o = { .sz = sizeof(o),
+					.queue_len = 1024,
+					.batch = 32,
+					.move_pages = scripted,
+					.node_mask = 3 };
 	struct ibsp_migration_result r[1024];
 	struct ibsp_migrator_stats st;
 	pthread_t t[3];

@@ -237,7 +237,7 @@ static int setup(struct daemon *d, sigset_t *mask)
 	if (!ret)
 		ret = ibsp_daemon_privs__drop(d);
 	if (!ret && !d->o.record_only)
-		ret = ibsp_promote__start_worker(d);
+		ret = ibsp_promote__start_threads(d);
 	if (!ret)
 		ret = setup_reads(d);
 	return ret;

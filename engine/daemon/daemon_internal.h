@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "aio.h"
+#include "metrics_out.h"
 #include "ibsp/daemon.h"
 #include "ibsp/migrate.h"
 #include "ibsp/perf_file.h"
@@ -81,14 +82,14 @@ struct daemon {
 	struct ibsp_migrator *mig;
 	struct ibsp_live_decoder *dec;
 	struct ibsp_telemetry *tele;
+	struct ibsp_metrics_out *metrics; /* --metrics-listen, --metrics-textfile; or NULL */
 	struct ibsp_resolver_ops resolver;
 	struct ibsp_sample batch[IBSP_DAEMON_BATCH];
 	size_t nb;
 	struct ibsp_migration_result reaped[IBSP_DAEMON_REAP_MAX];
 	struct {
 		uint64_t done, done_bytes, failed, by_err[IBSP_MIG_ERR__MAX];
-		uint64_t recovered; /* of done: "not migrated" pages found on their destination */
-	} out;			    /* the outcomes reaped from the worker */
+	} out; /* the outcomes reaped from the worker */
 };
 
 static inline double ibsp_daemon_mono_s(void)
@@ -108,8 +109,9 @@ int ibsp_daemon_privs__drop(const struct daemon *d);
 
 /* Topology, engine, migration worker, decoder and telemetry (file opened). */
 int ibsp_promote__setup(struct daemon *d);
-/* The migration worker's thread (after the capabilities are dropped: it inherits them). */
-int ibsp_promote__start_worker(struct daemon *d);
+/* The migration worker's thread and the metrics server's, after the capabilities are
+ * dropped: they inherit the reduced set. */
+int ibsp_promote__start_threads(struct daemon *d);
 /* Decode one drained record into the engine's batch (our own samples dropped). */
 void ibsp_promote__add(struct daemon *d, const struct perf_event_header *rec);
 /* Hand the batch to the engine. */

@@ -7,12 +7,14 @@
  * (capabilities are per thread), every capability the run no longer needs
  * is dropped with libcap-ng: what stays is CAP_SYS_PTRACE (move_pages and
  * the node queries on other users' processes, the hint sampler's
- * clear_refs), CAP_SYS_NICE (MPOL_MF_MOVE_ALL) when pages move, and
+ * clear_refs), CAP_SYS_NICE (MPOL_MF_MOVE_ALL) when pages move,
  * CAP_DAC_OVERRIDE where files are opened later (the telemetry file on
- * SIGHUP, clear_refs of a cgroup's new processes).
+ * SIGHUP, the metrics textfile, clear_refs of a cgroup's new processes) and
+ * CAP_NET_BIND_SERVICE for a metrics port below 1024 (bound after the drop).
  */
 #include <cap-ng.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,25 +41,28 @@ static const char *file_kind(const struct stat *st)
 	}
 }
 
+/* A directory, a block device or a socket is no place for a stream of records or lines. */
+static bool unfit(const struct stat *st)
+{
+	return S_ISDIR(st->st_mode) || S_ISBLK(st->st_mode) || S_ISSOCK(st->st_mode);
+}
+
 /*
- * The recording is written at offsets, so it must be a regular file (or
- * not exist yet). Telemetry is appended: a regular file, a FIFO or a
- * character device (a terminal, /dev/null) will do.
+ * The recording and the telemetry go to a regular file, or stream to a FIFO
+ * or a character device (pipe mode, a terminal, /dev/null); anything else
+ * that exists (a disk!) is refused, naming what it is.
  */
 int ibsp_daemon_privs__check_paths(const struct daemon *d)
 {
+	const char *paths[2] = { d->o.record_path, d->o.json_path };
 	struct stat st;
 
-	if (d->o.record_path && !stat(d->o.record_path, &st) && !S_ISREG(st.st_mode)) {
-		pr_err("%s: %s: a recording must be a regular file\n", d->o.record_path,
-		       file_kind(&st));
-		return -EINVAL;
-	}
-	if (d->o.json_path && strcmp(d->o.json_path, "-") && !stat(d->o.json_path, &st) &&
-	    !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
-		pr_err("%s: %s: telemetry goes to a regular file, a FIFO or a character device\n",
-		       d->o.json_path, file_kind(&st));
-		return -EINVAL;
+	for (int i = 0; i < 2; i++) {
+		if (paths[i] && strcmp(paths[i], "-") && !stat(paths[i], &st) && unfit(&st)) {
+			pr_err("%s: %s: %s goes to a regular file, a FIFO or a character device\n",
+			       paths[i], file_kind(&st), i ? "telemetry" : "a recording");
+			return -EINVAL;
+		}
 	}
 	return 0;
 }
@@ -97,7 +102,9 @@ int ibsp_daemon_privs__drop(const struct daemon *d)
 	bool moves = !d->o.record_only && !d->o.dry_run;
 	bool hint = d->o.sampler.kind == IBSP_SAMPLER_HINT;
 	bool later_opens = (d->o.json_path && strcmp(d->o.json_path, "-")) ||
+			   d->o.metrics_textfile ||
 			   (hint && d->o.capture.target == IBSP_TARGET_CGROUP);
+	const char *port = d->o.metrics_listen ? strrchr(d->o.metrics_listen, ':') : NULL;
 	const struct {
 		unsigned int cap;
 		bool need;
@@ -105,8 +112,11 @@ int ibsp_daemon_privs__drop(const struct daemon *d)
 		{ CAP_SYS_PTRACE, !d->o.record_only || hint },
 		{ CAP_SYS_NICE, moves },
 		{ CAP_DAC_OVERRIDE, later_opens },
+		/* the metrics server binds its port after the drop */
+		{ CAP_NET_BIND_SERVICE,
+		  d->o.metrics_listen && atoi(port ? port + 1 : d->o.metrics_listen) < 1024 },
 	};
-	bool held[3];
+	bool held[4];
 
 	if (capng_get_caps_process()) {
 		pr_warn("cannot read this process's capabilities: none dropped\n");
@@ -114,10 +124,10 @@ int ibsp_daemon_privs__drop(const struct daemon *d)
 	}
 	if (capng_have_capabilities(CAPNG_SELECT_CAPS) == CAPNG_NONE)
 		return 0;
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < 4; i++)
 		held[i] = stay[i].need && capng_have_capability(CAPNG_EFFECTIVE, stay[i].cap);
 	capng_clear(CAPNG_SELECT_CAPS);
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < 4; i++)
 		if (held[i])
 			capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, stay[i].cap);
 	if (capng_apply(CAPNG_SELECT_CAPS)) {
@@ -126,6 +136,6 @@ int ibsp_daemon_privs__drop(const struct daemon *d)
 	}
 	pr_debug("capabilities after the setup:%s%s%s%s\n", held[0] ? " CAP_SYS_PTRACE" : "",
 		 held[1] ? " CAP_SYS_NICE" : "", held[2] ? " CAP_DAC_OVERRIDE" : "",
-		 held[0] || held[1] || held[2] ? "" : " none");
+		 held[3] ? " CAP_NET_BIND_SERVICE" : "");
 	return 0;
 }

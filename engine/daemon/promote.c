@@ -44,7 +44,8 @@ static int open_telemetry(struct daemon *d)
 	if (d->o.json_path && !strcmp(d->o.json_path, "-")) {
 		d->tel.fd = STDOUT_FILENO;
 	} else if (d->o.json_path) {
-		d->tel.fd = open(d->o.json_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		d->tel.fd = open(d->o.json_path,
+				 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
 		if (d->tel.fd < 0) {
 			pr_err("%s: cannot open: %s\n", d->o.json_path, strerror(errno));
 			return -errno;
@@ -53,7 +54,7 @@ static int open_telemetry(struct daemon *d)
 	return 0;
 }
 
-int ibsp_promote__start_worker(struct daemon *d)
+int ibsp_promote__start_threads(struct daemon *d)
 {
 	struct ibsp_migrator_opts mo = { .sz = sizeof(mo),
 					 .rate_bytes_per_s = d->o.engine.rate_bytes_per_s,
@@ -64,9 +65,30 @@ int ibsp_promote__start_worker(struct daemon *d)
 
 	/* Pages mapped by several processes move only with MPOL_MF_MOVE_ALL, which needs
 	 * CAP_SYS_NICE; without it they fail with EACCES (counted; privs.c says so). */
+	int ret;
+
 	mo.flags = d->caps.cap_sys_nice ? MPOL_MF_MOVE_ALL : MPOL_MF_MOVE;
+	/* A test's fake host: its nodes are the valid destinations, not this host's. */
+	for (uint32_t i = 0; d->o.sampler.sysfs_root && i < ibsp_topology__nr_nodes(d->topo); i++) {
+		int id = ibsp_topology__node_id(d->topo, ibsp_node_idx((int)i)).id;
+
+		if (id >= 0 && id < 64)
+			mo.node_mask |= 1ull << id;
+	}
 	d->mig = ibsp_migrator__new(&mo);
-	return d->mig ? 0 : -errno;
+	if (!d->mig)
+		return -errno;
+	/* The metrics server's thread too starts with the reduced set. */
+	if (d->o.metrics_listen || d->o.metrics_textfile) {
+		ret =
+		    ibsp_metrics_out__open(d->o.metrics_listen, d->o.metrics_textfile, &d->metrics);
+		if (ret)
+			return ret;
+		/* all zero until the first interval: every series from the start */
+		ibsp_metrics_out__publish(
+		    d->metrics, ibsp_telemetry__metrics(d->tele, ibsp_daemon_mono_s() - d->t0));
+	}
+	return 0;
 }
 
 int ibsp_promote__setup(struct daemon *d)
@@ -93,6 +115,16 @@ int ibsp_promote__setup(struct daemon *d)
 	if (!d->dec || !d->tele)
 		return -ENOMEM;
 	return open_telemetry(d);
+}
+
+/* The counters of one move of @m along its route, by kind. */
+static struct ibsp_telemetry_moves *route_moves(struct daemon *d, const struct ibsp_migration *m)
+{
+	struct ibsp_telemetry_counts *c = ibsp_telemetry__counts(d->tele);
+	size_t nr = ibsp_topology__nr_nodes(d->topo);
+	size_t k = m->reason == IBSP_REASON_DEMOTE ? IBSP_TELE_DEMOTION : IBSP_TELE_PROMOTION;
+
+	return &c->moves[(k * nr + (size_t)m->src_idx.idx) * nr + (size_t)m->dst_idx.idx];
 }
 
 void ibsp_promote__flush(struct daemon *d)
@@ -136,6 +168,10 @@ static void count_outcome(struct daemon *d, const struct ibsp_migration_result *
 	if (d->o.dry_run)
 		return;
 	if (r->final_node == r->m.dst_node.id) {
+		struct ibsp_telemetry_moves *mv = route_moves(d, &r->m);
+
+		mv->done++;
+		mv->done_bytes += r->m.bytes;
 		c->route_done[s * nr + t]++;
 		d->out.done++;
 		d->out.done_bytes += r->m.bytes;
@@ -148,58 +184,11 @@ static void count_outcome(struct daemon *d, const struct ibsp_migration_result *
 	}
 }
 
-/* Pages of one pid whose outcome is unknown, to be located in one query. */
-struct unsettled {
-	uint32_t pid, nr;
-	size_t idx[512];
-	uint64_t vaddrs[512];
-	int status[512];
-};
-
-static void settle_batch(struct daemon *d, struct ibsp_migration_result *r, struct unsettled *u)
-{
-	if (u->nr && !query_nodes(d, u->pid, u->nr, u->vaddrs, u->status)) {
-		for (uint32_t k = 0; k < u->nr; k++) {
-			struct ibsp_migration_result *x = &r[u->idx[k]];
-
-			if (u->status[k] < 0)
-				continue;
-			x->final_node = u->status[k];
-			d->out.recovered += x->final_node == x->m.dst_node.id;
-		}
-	}
-	u->nr = 0;
-}
-
-/*
- * A move_pages call that returns a positive count stores no status for its
- * batch (Linux 6.1 move_pages_and_store_status), though the pages it did
- * migrate have moved: the worker reports them all not migrated (-EAGAIN).
- * Ask where each one is now, so that the engine and the counts see what
- * happened (telemetry: promotions.recovered).
- */
-static void settle_unknown(struct daemon *d, struct ibsp_migration_result *r, size_t n)
-{
-	struct unsettled u = { .nr = 0 };
-
-	for (size_t i = 0; i < n; i++) {
-		if (r[i].final_node != -EAGAIN)
-			continue;
-		if (u.nr && (u.pid != r[i].m.pid || u.nr == 512))
-			settle_batch(d, r, &u);
-		u.pid = r[i].m.pid;
-		u.idx[u.nr] = i;
-		u.vaddrs[u.nr++] = r[i].m.vaddr;
-	}
-	settle_batch(d, r, &u);
-}
-
 void ibsp_promote__reap(struct daemon *d)
 {
 	size_t n;
 
 	while ((n = ibsp_migrator__reap(d->mig, d->reaped, IBSP_DAEMON_REAP_MAX)) > 0) {
-		settle_unknown(d, d->reaped, n);
 		for (size_t i = 0; i < n; i++)
 			count_outcome(d, &d->reaped[i]);
 	}
@@ -258,12 +247,14 @@ static void fill_counts(struct daemon *d)
 		ibsp_migrator__stats(d->mig, &ms);
 	else /* the setup stopped before the worker started */
 		memset(&ms, 0, sizeof(ms));
-	/* The outcomes as reaped (and settled), so that the counts and the routes agree. */
+	/* The outcomes as reaped, so that the counts and the routes agree. */
 	c->done = d->out.done;
 	c->done_bytes = d->out.done_bytes;
 	c->failed = d->out.failed;
 	memcpy(c->by_errno, d->out.by_err, sizeof(c->by_errno));
-	c->recovered = d->out.recovered;
+	/* The worker's own: the pages its node query found moved, and where pages ended. */
+	c->recovered = ms.recovered;
+	memcpy(c->matrix, ms.matrix, sizeof(c->matrix));
 	c->rate_limited = ms.rate_limited;
 	c->queue_full = ms.queue_full;
 	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(d->topo); i++) {
@@ -285,11 +276,14 @@ static void fill_counts(struct daemon *d)
 int ibsp_promote__emit(struct daemon *d, enum ibsp_telemetry_kind kind, const char *reason,
 		       bool complete)
 {
+	double now_s = ibsp_daemon_mono_s() - d->t0;
 	char *line;
 	int ret = 0;
 
 	fill_counts(d);
-	line = ibsp_telemetry__line(d->tele, kind, ibsp_daemon_mono_s() - d->t0, reason, complete);
+	if (d->metrics) /* NULL on ENOMEM: no metrics until the next line */
+		ibsp_metrics_out__publish(d->metrics, ibsp_telemetry__metrics(d->tele, now_s));
+	line = ibsp_telemetry__line(d->tele, kind, now_s, reason, complete);
 	if (!line)
 		return -ENOMEM;
 	if (d->tel.fd >= 0)
@@ -315,6 +309,8 @@ static void submit_plan(struct daemon *d, const struct ibsp_migration *plan, lon
 			continue;
 		}
 		c->route_planned[s * nr + t]++;
+		route_moves(d, &plan[i])->planned++;
+		route_moves(d, &plan[i])->planned_bytes += plan[i].bytes;
 		if (!ibsp_migrator__submit(d->mig, &plan[i], 1))
 			ibsp_engine__complete(d->eng, &plan[i], plan[i].src_node); /* queue full */
 	}
@@ -350,7 +346,7 @@ int ibsp_promote__reopen_telemetry(struct daemon *d)
 	if (!d->o.json_path || !strcmp(d->o.json_path, "-"))
 		return 0;
 	ibsp_aio__drain(&d->aio, &d->tel);
-	fd = open(d->o.json_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	fd = open(d->o.json_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
 		pr_err("%s: cannot reopen: %s\n", d->o.json_path, strerror(errno));
 		return -errno;
@@ -393,6 +389,7 @@ void ibsp_promote__delete(struct daemon *d)
 	}
 	d->res->moved = d->out.done; /* as the telemetry counts them */
 	d->res->failed = d->out.failed;
+	ibsp_metrics_out__close(d->metrics);
 	ibsp_migrator__delete(d->mig);
 	ibsp_telemetry__delete(d->tele);
 	ibsp_live_decoder__delete(d->dec);
@@ -402,6 +399,7 @@ void ibsp_promote__delete(struct daemon *d)
 		close(d->tel.fd);
 	d->mig = NULL;
 	d->tele = NULL;
+	d->metrics = NULL;
 	d->dec = NULL;
 	d->eng = NULL;
 	d->topo = NULL;

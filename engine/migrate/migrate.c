@@ -1,17 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * The migration worker (include/ibsp/migrate.h). One mutex guards two
- * bounded rings: requests in, results out. The worker takes everything
- * queued, sorts it by (pid, vaddr), and calls move_pages once per pid and
- * chunk of `batch` pages, after taking that chunk's bytes from the token
- * bucket. The results ring is as large as the request ring, and a request
+ * The migration worker (include/ibsp/migrate.h): the object, its two rings
+ * and its thread. One mutex guards two bounded rings: requests in, results
+ * out. The worker takes everything queued and hands it to one drain
+ * (move.c). The results ring is as large as the request ring, and a request
  * is only taken when its result has room, so no outcome is lost.
- *
- * move_pages contract (Linux 6.1 mm/migrate.c, man 2 move_pages): status[i]
- * is the node the page is on, or a negative errno per page; the call itself
- * returns -1 with errno for the whole batch (ESRCH: the process is gone), or
- * a positive count of pages not migrated, leaving their status untouched:
- * status is pre-filled with a sentinel so those are told apart.
  */
 #include <errno.h>
 #include <numa.h>
@@ -21,75 +14,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "ibsp/migrate.h"
+#include "migrate_internal.h"
 #include "util.h"
-
-static const char *const mig_err_names[IBSP_MIG_ERR__MAX] = {
-	[IBSP_MIG_EBUSY] = "ebusy",   [IBSP_MIG_EACCES] = "eacces",
-	[IBSP_MIG_ENOENT] = "enoent", [IBSP_MIG_EFAULT] = "efault",
-	[IBSP_MIG_ENOMEM] = "enomem", [IBSP_MIG_ESRCH] = "esrch",
-	[IBSP_MIG_EPERM] = "eperm",   [IBSP_MIG_NOT_MIGRATED] = "not_migrated",
-	[IBSP_MIG_OTHER] = "other",
-};
-
-const char *ibsp_mig_err__name(enum ibsp_mig_err e)
-{
-	return (unsigned)e < IBSP_MIG_ERR__MAX ? mig_err_names[e] : "?";
-}
-
-enum ibsp_mig_err ibsp_mig_err__from_errno(int err)
-{
-	switch (err) {
-	case EBUSY:
-		return IBSP_MIG_EBUSY;
-	case EACCES:
-		return IBSP_MIG_EACCES;
-	case ENOENT:
-		return IBSP_MIG_ENOENT;
-	case EFAULT:
-		return IBSP_MIG_EFAULT;
-	case ENOMEM:
-		return IBSP_MIG_ENOMEM;
-	case ESRCH:
-		return IBSP_MIG_ESRCH;
-	case EPERM:
-		return IBSP_MIG_EPERM;
-	default:
-		return IBSP_MIG_OTHER;
-	}
-}
-
-#define STATUS_UNTOUCHED INT32_MIN
-/* A page a positive move_pages return left untouched (reaped as -EAGAIN). */
-#define NOT_MIGRATED (-100000)
-
-struct ibsp_migrator {
-	struct ibsp_migrator_opts o;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t work, idle;
-	bool stop, busy;
-
-	struct ibsp_migration *req; /* ring of queue_len */
-	uint32_t req_head, req_len;
-	struct ibsp_migration_result *res; /* ring of queue_len */
-	uint32_t res_head, res_len;
-	struct ibsp_migrator_stats st;
-
-	/* Worker-only. */
-	struct ibsp_migration *work_buf;
-	void **pages;
-	int *nodes, *status;
-	double tokens, last_refill_s;
-};
-
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static long default_move_pages(int pid, unsigned long count, void **pages, const int *nodes,
 			       int *status, int flags)
@@ -97,129 +23,37 @@ static long default_move_pages(int pid, unsigned long count, void **pages, const
 	return numa_move_pages(pid, count, pages, nodes, status, flags);
 }
 
-/* Sleep until the bucket holds @bytes (or the burst, for a larger request). */
-static void take_tokens(struct ibsp_migrator *mg, uint64_t bytes)
+/* The node ids this host configures (libnuma), below IBSP_MIG_MAX_NODES; node 0 without NUMA. */
+static uint64_t host_node_mask(void)
 {
-	double rate = (double)mg->o.rate_bytes_per_s, need;
+	uint64_t mask = 0;
 
-	if (!mg->o.rate_bytes_per_s)
-		return;
-	need = (double)(bytes < mg->o.burst_bytes ? bytes : mg->o.burst_bytes);
-	for (bool waited = false;;) {
-		double now = mono_s(), wait_s;
-		struct timespec ts;
-
-		mg->tokens += (now - mg->last_refill_s) * rate;
-		if (mg->tokens > (double)mg->o.burst_bytes)
-			mg->tokens = (double)mg->o.burst_bytes;
-		mg->last_refill_s = now;
-		if (mg->tokens >= need)
-			break;
-		if (!waited) {
-			pthread_mutex_lock(&mg->lock);
-			mg->st.rate_limited++;
-			pthread_mutex_unlock(&mg->lock);
-			waited = true;
-		}
-		wait_s = (need - mg->tokens) / rate;
-		ts.tv_sec = (time_t)wait_s;
-		ts.tv_nsec = (long)((wait_s - (double)ts.tv_sec) * 1e9) + 1000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		nanosleep(&ts, NULL);
+	if (numa_available() < 0)
+		return 1;
+	for (int n = 0; n <= numa_max_node() && n < IBSP_MIG_MAX_NODES; n++) {
+		if (numa_bitmask_isbitset(numa_nodes_ptr, (unsigned int)n))
+			mask |= 1ull << n;
 	}
-	mg->tokens -= (double)bytes;
+	return mask ? mask : 1;
 }
 
-static int cmp_req(const void *a, const void *b)
+/* Copy @n elements of @size out of the ring @ring of @qn, from slot @head (two segments at most). */
+static void ring_read(void *out, const void *ring, uint32_t qn, uint32_t head, size_t n,
+		      size_t size)
 {
-	const struct ibsp_migration *x = a, *y = b;
+	size_t first = n < qn - head ? n : qn - head;
 
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
+	memcpy(out, (const char *)ring + head * size, first * size);
+	memcpy((char *)out + first * size, ring, (n - first) * size);
 }
 
-/* Account one page's outcome and queue its result (under the lock). */
-static void account(struct ibsp_migrator *mg, const struct ibsp_migration *m, int final)
+/* Copy @n elements of @size into the ring @ring of @qn, from slot @at. */
+static void ring_write(void *ring, uint32_t qn, uint32_t at, const void *in, size_t n, size_t size)
 {
-	struct ibsp_migrator_stats *st = &mg->st;
-	uint32_t n = mg->o.queue_len;
+	size_t first = n < qn - at ? n : qn - at;
 
-	if (mg->o.dry_run) {
-		st->dry_run++;
-	} else if (final >= 0) {
-		if (final == m->dst_node.id) {
-			st->moved++;
-			st->moved_bytes += m->bytes;
-		} else {
-			st->moved_elsewhere++;
-		}
-	} else {
-		st->failed++;
-		st->by_err[final == NOT_MIGRATED ? IBSP_MIG_NOT_MIGRATED
-						 : ibsp_mig_err__from_errno(-final)]++;
-	}
-	mg->res[(mg->res_head + mg->res_len) % n] =
-	    (struct ibsp_migration_result){ .m = *m,
-					    .final_node = final == NOT_MIGRATED ? -EAGAIN : final };
-	mg->res_len++;
-}
-
-/* Move @n requests of one pid (sorted), in chunks. */
-static void move_pid(struct ibsp_migrator *mg, const struct ibsp_migration *m, uint32_t n)
-{
-	for (uint32_t base = 0; base < n; base += mg->o.batch) {
-		uint32_t k = n - base < mg->o.batch ? n - base : mg->o.batch;
-		uint64_t bytes = 0;
-		bool refused = false;
-		long ret = 0;
-		int err = 0;
-
-		for (uint32_t i = 0; i < k; i++) {
-			mg->pages[i] = (void *)(uintptr_t)m[base + i].vaddr;
-			mg->nodes[i] = m[base + i].dst_node.id;
-			mg->status[i] = STATUS_UNTOUCHED;
-			bytes += m[base + i].bytes;
-		}
-		if (!mg->o.dry_run) {
-			take_tokens(mg, bytes);
-			err = mg->o.check_pid ? -mg->o.check_pid(mg->o.check_ctx, m->pid) : 0;
-			refused = err != 0;
-			if (!refused) {
-				ret = mg->o.move_pages((int)m->pid, k, mg->pages, mg->nodes,
-						       mg->status, mg->o.flags);
-				err = ret < 0 ? errno : 0;
-			} else {
-				ret = -1;
-			}
-		}
-		pthread_mutex_lock(&mg->lock);
-		mg->st.syscalls += !mg->o.dry_run && !refused;
-		mg->st.pid_refused += refused;
-		for (uint32_t i = 0; i < k; i++) {
-			int final = mg->status[i];
-
-			if (mg->o.dry_run)
-				final = -ENOEXEC;
-			else if (ret < 0)
-				final = -err;
-			else if (final == STATUS_UNTOUCHED)
-				final = NOT_MIGRATED;
-			account(mg, &m[base + i], final);
-		}
-		pthread_mutex_unlock(&mg->lock);
-		if (ret < 0 && (err == ESRCH || refused)) {
-			/* The rest of this pid cannot move either: no more calls for it. */
-			pthread_mutex_lock(&mg->lock);
-			for (uint32_t i = base + k; i < n; i++)
-				account(mg, &m[i], -err);
-			pthread_mutex_unlock(&mg->lock);
-			return;
-		}
-	}
+	memcpy((char *)ring + at * size, in, first * size);
+	memcpy(ring, (const char *)in + first * size, (n - first) * size);
 }
 
 static void *worker(void *arg)
@@ -245,21 +79,11 @@ static void *worker(void *arg)
 			pthread_cond_wait(&mg->work, &mg->lock);
 			continue;
 		}
-		for (uint32_t i = 0; i < n; i++)
-			mg->work_buf[i] = mg->req[(mg->req_head + i) % qn];
+		ring_read(mg->work_buf, mg->req, qn, mg->req_head, n, sizeof(*mg->req));
 		mg->req_head = (mg->req_head + n) % qn;
 		mg->req_len -= n;
 		pthread_mutex_unlock(&mg->lock);
-
-		qsort(mg->work_buf, n, sizeof(*mg->work_buf), cmp_req);
-		for (uint32_t i = 0; i < n;) {
-			uint32_t j = i;
-
-			while (j < n && mg->work_buf[j].pid == mg->work_buf[i].pid)
-				j++;
-			move_pid(mg, mg->work_buf + i, j - i);
-			i = j;
-		}
+		ibsp_mig_drain(mg, n);
 		pthread_mutex_lock(&mg->lock);
 	}
 	mg->busy = false;
@@ -273,10 +97,58 @@ static void free_migrator(struct ibsp_migrator *mg)
 	free(mg->req);
 	free(mg->res);
 	free(mg->work_buf);
+	free(mg->keys);
+	free(mg->keys_tmp);
 	free(mg->pages);
 	free(mg->nodes);
 	free(mg->status);
+	free(mg->where);
 	free(mg);
+}
+
+static void set_defaults(struct ibsp_migrator_opts *o)
+{
+	if (!o->queue_len)
+		o->queue_len = 65536;
+	if (!o->batch)
+		o->batch = 512;
+	if (!o->flags)
+		o->flags = MPOL_MF_MOVE;
+	if (!o->move_pages)
+		o->move_pages = default_move_pages;
+	if (!o->burst_bytes)
+		o->burst_bytes = o->rate_bytes_per_s > (2u << 20) ? o->rate_bytes_per_s : 2u << 20;
+	if (!o->node_mask)
+		o->node_mask = host_node_mask();
+}
+
+/* The lock and conditions; `wake` times its waits on CLOCK_MONOTONIC (the bucket's clock). */
+static int init_sync(struct ibsp_migrator *mg)
+{
+	pthread_condattr_t ca;
+	int ret;
+
+	ret = pthread_condattr_init(&ca);
+	if (ret)
+		return ret;
+	ret = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	if (!ret)
+		ret = pthread_cond_init(&mg->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	if (ret)
+		return ret;
+	pthread_mutex_init(&mg->lock, NULL);
+	pthread_cond_init(&mg->work, NULL);
+	pthread_cond_init(&mg->idle, NULL);
+	return 0;
+}
+
+static void destroy_sync(struct ibsp_migrator *mg)
+{
+	pthread_mutex_destroy(&mg->lock);
+	pthread_cond_destroy(&mg->work);
+	pthread_cond_destroy(&mg->idle);
+	pthread_cond_destroy(&mg->wake);
 }
 
 struct ibsp_migrator *ibsp_migrator__new(const struct ibsp_migrator_opts *opts)
@@ -287,37 +159,28 @@ struct ibsp_migrator *ibsp_migrator__new(const struct ibsp_migrator_opts *opts)
 	if (!mg)
 		return NULL;
 	IBSP_OPTS_COPY(mg->o, opts);
-	if (!mg->o.queue_len)
-		mg->o.queue_len = 65536;
-	if (!mg->o.batch)
-		mg->o.batch = 512;
-	if (!mg->o.flags)
-		mg->o.flags = MPOL_MF_MOVE;
-	if (!mg->o.move_pages)
-		mg->o.move_pages = default_move_pages;
-	if (!mg->o.burst_bytes)
-		mg->o.burst_bytes =
-		    mg->o.rate_bytes_per_s > (2u << 20) ? mg->o.rate_bytes_per_s : 2u << 20;
+	set_defaults(&mg->o);
 	mg->req = calloc(mg->o.queue_len, sizeof(*mg->req));
 	mg->res = calloc(mg->o.queue_len, sizeof(*mg->res));
 	mg->work_buf = calloc(mg->o.queue_len, sizeof(*mg->work_buf));
+	mg->keys = calloc(mg->o.queue_len, sizeof(*mg->keys));
+	mg->keys_tmp = calloc(mg->o.queue_len, sizeof(*mg->keys_tmp));
 	mg->pages = calloc(mg->o.batch, sizeof(*mg->pages));
 	mg->nodes = calloc(mg->o.batch, sizeof(*mg->nodes));
 	mg->status = calloc(mg->o.batch, sizeof(*mg->status));
-	if (!mg->req || !mg->res || !mg->work_buf || !mg->pages || !mg->nodes || !mg->status) {
+	mg->where = calloc(mg->o.batch, sizeof(*mg->where));
+	if (!mg->req || !mg->res || !mg->work_buf || !mg->keys || !mg->keys_tmp || !mg->pages ||
+	    !mg->nodes || !mg->status || !mg->where) {
 		ret = ENOMEM;
 		goto err;
 	}
-	mg->tokens = (double)mg->o.burst_bytes;
-	mg->last_refill_s = mono_s();
-	pthread_mutex_init(&mg->lock, NULL);
-	pthread_cond_init(&mg->work, NULL);
-	pthread_cond_init(&mg->idle, NULL);
+	ibsp_mig_bucket__init(&mg->bucket, mg->o.rate_bytes_per_s, mg->o.burst_bytes);
+	ret = init_sync(mg);
+	if (ret)
+		goto err;
 	ret = pthread_create(&mg->thread, NULL, worker, mg);
 	if (ret) {
-		pthread_mutex_destroy(&mg->lock);
-		pthread_cond_destroy(&mg->work);
-		pthread_cond_destroy(&mg->idle);
+		destroy_sync(mg);
 		goto err;
 	}
 	return mg;
@@ -334,11 +197,10 @@ void ibsp_migrator__delete(struct ibsp_migrator *mg)
 	pthread_mutex_lock(&mg->lock);
 	mg->stop = true;
 	pthread_cond_broadcast(&mg->work);
+	pthread_cond_broadcast(&mg->wake); /* a wait for tokens ends now */
 	pthread_mutex_unlock(&mg->lock);
 	pthread_join(mg->thread, NULL);
-	pthread_mutex_destroy(&mg->lock);
-	pthread_cond_destroy(&mg->work);
-	pthread_cond_destroy(&mg->idle);
+	destroy_sync(mg);
 	free_migrator(mg);
 }
 
@@ -349,8 +211,7 @@ size_t ibsp_migrator__submit(struct ibsp_migrator *mg, const struct ibsp_migrati
 
 	pthread_mutex_lock(&mg->lock);
 	taken = qn - mg->req_len < n ? qn - mg->req_len : n;
-	for (size_t i = 0; i < taken; i++)
-		mg->req[(mg->req_head + mg->req_len + i) % qn] = m[i];
+	ring_write(mg->req, qn, (mg->req_head + mg->req_len) % qn, m, taken, sizeof(*m));
 	mg->req_len += (uint32_t)taken;
 	mg->st.submitted += taken;
 	mg->st.queue_full += n - taken;
@@ -367,8 +228,7 @@ size_t ibsp_migrator__reap(struct ibsp_migrator *mg, struct ibsp_migration_resul
 
 	pthread_mutex_lock(&mg->lock);
 	n = mg->res_len < cap ? mg->res_len : cap;
-	for (size_t i = 0; i < n; i++)
-		out[i] = mg->res[(mg->res_head + i) % qn];
+	ring_read(out, mg->res, qn, mg->res_head, n, sizeof(*out));
 	mg->res_head = (uint32_t)((mg->res_head + n) % qn);
 	mg->res_len -= (uint32_t)n;
 	if (n)

@@ -72,6 +72,8 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
 
 int ibsp_oracle_dyn__add(struct ibsp_oracle_dyn *d, const struct ibsp_page_ref *refs, size_t nr)
 {
+	if (!nr) /* a batch of samples none of which resolved (no CPU field): refs may be NULL */
+		return 0;
 	if (grow((void **)&d->buf, &d->cap_buf, d->nr_buf + nr, sizeof(*d->buf)))
 		return -ENOMEM;
 	memcpy(d->buf + d->nr_buf, refs, nr * sizeof(*refs));

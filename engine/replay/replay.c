@@ -327,8 +327,10 @@ static int replay_batch(struct run *run, const struct ibsp_sample *buf, size_t n
 			start = i;
 			if (!ret)
 				ret = close_intervals(run, t);
-			if (ret)
+			if (ret) { /* stopped (a signal) or failed: count what was fed */
+				res->samples += (uint64_t)i;
 				return ret;
+			}
 		}
 		res->last_ns = t;
 	}
@@ -347,6 +349,9 @@ static int main_pass(struct run *run, struct ibsp_perf_reader *r, struct ibsp_sa
 	ibsp_perf_reader__data_range(r, &data_off, &data_len);
 	while ((n = ibsp_perf_reader__read(r, buf, BATCH)) > 0) {
 		ret = replay_batch(run, buf, (size_t)n);
+		if (ret == -EINTR)
+			finish(
+			    run); /* stopped: the totals reached so far, consistent with samples */
 		if (ret)
 			return ret;
 		if (o->on_progress && !(++batches % 64))

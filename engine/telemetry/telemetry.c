@@ -9,17 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "ibsp/telemetry.h"
 #include "ibsp/topology.h"
-
-struct ibsp_telemetry {
-	const struct ibsp_topology *topo;
-	char sampler[8];
-	bool dry_run;
-	uint64_t seq;
-	double last_time_s;
-	struct ibsp_telemetry_counts cur, prev;
-};
+#include "telemetry_internal.h"
 
 static int alloc_arrays(struct ibsp_telemetry_counts *c, uint32_t nr)
 {
@@ -31,8 +22,9 @@ static int alloc_arrays(struct ibsp_telemetry_counts *c, uint32_t nr)
 	c->free_bytes = calloc(nodes, sizeof(uint64_t));
 	c->total_bytes = calloc(nodes, sizeof(uint64_t));
 	c->watermark_bytes = calloc(nodes, sizeof(uint64_t));
+	c->moves = calloc(IBSP_TELE_MOVE__MAX * routes, sizeof(*c->moves));
 	return c->route_planned && c->route_done && c->route_failed && c->free_bytes &&
-		       c->total_bytes && c->watermark_bytes
+		       c->total_bytes && c->watermark_bytes && c->moves
 		   ? 0
 		   : -ENOMEM;
 }
@@ -45,6 +37,7 @@ static void free_arrays(struct ibsp_telemetry_counts *c)
 	free(c->free_bytes);
 	free(c->total_bytes);
 	free(c->watermark_bytes);
+	free(c->moves);
 }
 
 /* Copy @src into @dst, arrays included (both sized for @nr nodes). */
@@ -61,6 +54,8 @@ static void copy_counts(struct ibsp_telemetry_counts *dst, const struct ibsp_tel
 	dst->free_bytes = keep.free_bytes;
 	dst->total_bytes = keep.total_bytes;
 	dst->watermark_bytes = keep.watermark_bytes;
+	dst->moves = keep.moves;
+	memcpy(dst->moves, src->moves, IBSP_TELE_MOVE__MAX * (size_t)nr * nr * sizeof(*src->moves));
 	memcpy(dst->route_planned, src->route_planned, routes);
 	memcpy(dst->route_done, src->route_done, routes);
 	memcpy(dst->route_failed, src->route_failed, routes);
@@ -212,6 +207,25 @@ static json_t *sampling_json(const struct ibsp_telemetry *t, const struct ibsp_t
 	return o;
 }
 
+/* Cells of the src -> final node matrix with pages in this line, as {src, dst, pages}. */
+static json_t *matrix_json(const struct ibsp_telemetry_counts *c,
+			   const struct ibsp_telemetry_counts *p)
+{
+	json_t *a = json_array();
+
+	for (int s = 0; s < IBSP_MIG_MAX_NODES; s++) {
+		for (int d = 0; d < IBSP_MIG_MAX_NODES; d++) {
+			uint64_t n = c->matrix[s][d] - (p ? p->matrix[s][d] : 0);
+
+			if (n)
+				json_array_append_new(a,
+						      json_pack("{s:i, s:i, s:I}", "src", s, "dst",
+								d, "pages", (json_int_t)n));
+		}
+	}
+	return a;
+}
+
 static json_t *promotions_json(const struct ibsp_telemetry *t,
 			       const struct ibsp_telemetry_counts *c,
 			       const struct ibsp_telemetry_counts *p)
@@ -250,6 +264,7 @@ static json_t *promotions_json(const struct ibsp_telemetry *t,
 		}
 	}
 	json_object_set_new(o, "by_route", routes);
+	json_object_set_new(o, "matrix", matrix_json(c, p));
 	json_object_set_new(
 	    o, "by_errno",
 	    by_names(c->by_errno, p ? p->by_errno : NULL, IBSP_MIG_ERR__MAX, err_name, 0));

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "ibsp/capture.h"
@@ -45,6 +46,9 @@ struct ibsp_daemon_opts {
 	 */
 	long (*move_pages)(int pid, unsigned long count, void **pages, const int *nodes,
 			   int *status, int flags);
+	/* Prometheus metrics (docs/metrics.md), after every telemetry line: */
+	const char *metrics_listen;   /* serve GET /metrics here ([ADDR:]PORT), or NULL */
+	const char *metrics_textfile; /* write them here (temp file + rename), or NULL */
 };
 
 /** struct ibsp_daemon_result - how it ended */
@@ -69,5 +73,16 @@ struct ibsp_daemon_result {
  * Return: 0, or a negative errno (logged, naming the pid, node or file).
  */
 int ibsp_daemon__run(const struct ibsp_daemon_opts *opts, struct ibsp_daemon_result *res);
+
+/**
+ * ibsp_metrics_addr__parse() - the address of --metrics-listen
+ * @spec: "PORT" (on 127.0.0.1), "IPV4:PORT" or "[IPV6]:PORT"; numeric only,
+ *        PORT 0-65535 (0: any free port)
+ * @why: receives a short reason when @spec is not one
+ *
+ * Return: 0, or -EINVAL.
+ */
+int ibsp_metrics_addr__parse(const char *spec, struct sockaddr_storage *ss, socklen_t *len,
+			     const char **why);
 
 #endif /* IBSP_DAEMON_H */

@@ -153,7 +153,9 @@ struct ibsp_perf_writer;
 
 /**
  * ibsp_perf_writer__open() - create a perf.data file
- * @path: the file; it is created or truncated
+ * @path: the file; it is created or truncated (never through a symbolic
+ *        link). "-": stdout, in pipe mode (as perf record -o -): written in
+ *        order, the sink of ibsp_perf_writer__set_sink() unused
  * @info: host facts written as feature sections (copied)
  * @events: the events; their ids must already be known (copied)
  *

@@ -36,6 +36,15 @@ enum ibsp_rec_err ibsp_rec_err__from_errno(int err);
 /** ibsp_rec_err__name() - "enospc", "edquot", "efbig", "eio", "other" */
 const char *ibsp_rec_err__name(enum ibsp_rec_err e);
 
+/** enum ibsp_tele_move_kind - a move is a demotion when its reason is IBSP_REASON_DEMOTE */
+enum ibsp_tele_move_kind { IBSP_TELE_PROMOTION = 0, IBSP_TELE_DEMOTION = 1, IBSP_TELE_MOVE__MAX };
+
+/** struct ibsp_telemetry_moves - the moves of one kind along one route */
+struct ibsp_telemetry_moves {
+	uint64_t planned, planned_bytes; /* handed to the migration worker */
+	uint64_t done, done_bytes;	 /* reached their destination */
+};
+
 /** struct ibsp_telemetry_counts - cumulative counters since the start */
 struct ibsp_telemetry_counts {
 	/* sampling */
@@ -64,8 +73,12 @@ struct ibsp_telemetry_counts {
 	uint64_t rate_limited; /* times the token bucket made the worker wait */
 	uint64_t queue_full;   /* requests dropped because the worker's queue was full */
 	uint64_t skips[IBSP_SKIP__MAX];
+	/* pages that ended on a node, by [source node id][final node id] (the migrator's matrix) */
+	uint64_t matrix[IBSP_MIG_MAX_NODES][IBSP_MIG_MAX_NODES];
 	/* [src_idx * nr_nodes + dst_idx], node indices of the topology */
 	uint64_t *route_planned, *route_done, *route_failed;
+	/* [kind * nr_nodes^2 + src_idx * nr_nodes + dst_idx], kind enum ibsp_tele_move_kind */
+	struct ibsp_telemetry_moves *moves;
 	/* per node index: levels */
 	uint64_t *free_bytes, *total_bytes, *watermark_bytes;
 	/* levels */
@@ -110,5 +123,17 @@ enum ibsp_telemetry_kind {
  */
 char *ibsp_telemetry__line(struct ibsp_telemetry *t, enum ibsp_telemetry_kind kind, double time_s,
 			   const char *end_reason, bool complete);
+
+/**
+ * ibsp_telemetry__metrics() - the counters as Prometheus text (exposition
+ * format 0.0.4), totals since the start; docs/metrics.md lists the metrics
+ * @time_s: seconds since the daemon started (ibs_promote_uptime_seconds)
+ *
+ * Fill the counters first, as for ibsp_telemetry__line(); this does not
+ * change what the next line counts from.
+ *
+ * Return: a malloc'd string (free() it), or NULL on ENOMEM.
+ */
+char *ibsp_telemetry__metrics(const struct ibsp_telemetry *t, double time_s);
 
 #endif /* IBSP_TELEMETRY_H */

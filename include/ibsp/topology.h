@@ -210,8 +210,9 @@ int ibsp_topology__cpu_node_map(const struct ibsp_topology *topo, uint32_t nr_cp
  *            node that has CPUs. Memory tiers are not used for the default:
  *            Linux 6.1 puts CPU-less CXL RAM in the DRAM tier.
  *
- * Return: 0, or -EINVAL when @nodelist is malformed, names a node @topo does
- * not have, or leaves no top-tier node (logged, naming the node).
+ * Return: 0; -EDOM when @nodelist is malformed, names a node @topo does not
+ * have, or is empty (the caller's option is wrong); -EINVAL when no node of
+ * @topo has CPUs (the topology is unusable). Logged, naming the node.
  */
 int ibsp_topology__set_top_tier(struct ibsp_topology *topo, const char *nodelist);
 

@@ -205,6 +205,19 @@ static int parse_event_desc(struct ibsp_fcur *c, struct ibsp_event_desc *ev, uin
 	return 0;
 }
 
+/* A string feature; a repeated one (pipe mode) replaces the earlier copy. */
+static int str_feature(struct ibsp_fcur *c, const char *field, char **dst)
+{
+	char *s = NULL;
+	int ret = ibsp_fcur__str(c, field, &s);
+
+	if (!ret) {
+		free(*dst);
+		*dst = s;
+	}
+	return ret;
+}
+
 static int parse_one(struct ibsp_fcur *c, unsigned int bit, struct ibsp_recording_info *info,
 		     struct ibsp_event_desc *ev, uint32_t nr_events)
 {
@@ -213,15 +226,15 @@ static int parse_one(struct ibsp_fcur *c, unsigned int bit, struct ibsp_recordin
 
 	switch (bit) {
 	case HEADER_HOSTNAME:
-		return ibsp_fcur__str(c, "hostname", &info->hostname);
+		return str_feature(c, "hostname", &info->hostname);
 	case HEADER_OSRELEASE:
-		return ibsp_fcur__str(c, "osrelease", &info->osrelease);
+		return str_feature(c, "osrelease", &info->osrelease);
 	case HEADER_ARCH:
-		return ibsp_fcur__str(c, "arch", &info->arch);
+		return str_feature(c, "arch", &info->arch);
 	case HEADER_CPUID:
-		return ibsp_fcur__str(c, "cpuid", &info->cpuid);
+		return str_feature(c, "cpuid", &info->cpuid);
 	case HEADER_CPUDESC:
-		return ibsp_fcur__str(c, "cpudesc", &info->cpudesc);
+		return str_feature(c, "cpudesc", &info->cpudesc);
 	case HEADER_NRCPUS:
 		if ((ret = ibsp_fcur__u32(c, "nr_cpus_avail", &a)) ||
 		    (ret = ibsp_fcur__u32(c, "nr_cpus_online", &b)))

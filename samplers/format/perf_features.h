@@ -33,4 +33,13 @@ int ibsp_feature_parse_payload(const char *path, unsigned int bit, const uint8_t
 int ibsp_features_write(int fd, uint64_t idx_off, const struct ibsp_recording_info *info,
 			const struct ibsp_event_desc *ev, uint32_t nr_events, uint64_t features[4]);
 
+/*
+ * Pipe mode: each feature (but SAMPLE_TIME, known only at the end) as a
+ * PERF_RECORD_HEADER_FEATURE record { header; u64 feat_id; payload }, handed
+ * to @emit. Return 0, -E2BIG for a payload a record cannot hold, or -errno.
+ */
+int ibsp_features_write_records(const struct ibsp_recording_info *info,
+				const struct ibsp_event_desc *ev, uint32_t nr_events,
+				int (*emit)(const void *rec, size_t len, void *ctx), void *ctx);
+
 #endif

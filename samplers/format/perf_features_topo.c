@@ -20,6 +20,15 @@ int ibsp_feature_parse_numa(struct ibsp_fcur *c, struct ibsp_recording_info *inf
 	uint32_t nr;
 	int ret;
 
+	/*
+	 * One topology per recording: a second NUMA_TOPOLOGY (a pipe stream can
+	 * repeat a feature record), or one after MEM_TOPOLOGY, would drop the
+	 * memory-block map and leave every sample without a node.
+	 */
+	if (info->topo)
+		return ibsp_fcur__bad(c, "nr_nodes",
+				      "repeats the topology (NUMA_TOPOLOGY or MEM_TOPOLOGY came "
+				      "before)");
 	if ((ret = ibsp_fcur__u32(c, "nr_nodes", &nr)) ||
 	    (ret = ibsp_fcur__count(c, "nr_nodes", nr, 24)))
 		return ret;
@@ -52,7 +61,6 @@ int ibsp_feature_parse_numa(struct ibsp_fcur *c, struct ibsp_recording_info *inf
 		}
 	}
 	/* MEM_TOPOLOGY (bit 22) is parsed after this one (bit 14) and fills the block map. */
-	ibsp_topology__delete(info->topo);
 	info->topo = t;
 	return 0;
 err:

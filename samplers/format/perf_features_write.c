@@ -269,15 +269,47 @@ static int build_one(struct wbuf *b, unsigned int bit, const struct ibsp_recordi
 	}
 }
 
+/* The features we write, in ascending bit order (the order of a file's index). */
+static const unsigned int order[] = {
+	HEADER_HOSTNAME,     HEADER_OSRELEASE,	   HEADER_ARCH,		 HEADER_NRCPUS,
+	HEADER_CPUDESC,	     HEADER_CPUID,	   HEADER_TOTAL_MEM,	 HEADER_CMDLINE,
+	HEADER_EVENT_DESC,   HEADER_NUMA_TOPOLOGY, HEADER_PMU_MAPPINGS,	 HEADER_SAMPLE_TIME,
+	HEADER_MEM_TOPOLOGY, HEADER_PMU_CAPS,	   HEADER_IBSP_TOPOLOGY,
+};
+
+int ibsp_features_write_records(const struct ibsp_recording_info *info,
+				const struct ibsp_event_desc *ev, uint32_t nr_events,
+				int (*emit)(const void *rec, size_t len, void *ctx), void *ctx)
+{
+	int ret = 0;
+
+	for (unsigned int i = 0; i < IBSP_ARRAY_SIZE(order) && !ret; i++) {
+		struct perf_event_header h = { .type = PERF_RECORD_HEADER_FEATURE };
+		struct wbuf b = { 0 };
+		uint64_t feat = order[i];
+
+		w_put(&b, &h, sizeof(h));
+		w_u64(&b, feat);
+		/* SAMPLE_TIME is known only at the end, which a pipe never goes back to */
+		if (order[i] != HEADER_SAMPLE_TIME &&
+		    build_one(&b, order[i], info, ev, nr_events)) {
+			ret = b.err;
+			if (!ret && b.len > UINT16_MAX) /* header.size is 16 bits */
+				ret = -E2BIG;
+			if (!ret) {
+				h.size = (uint16_t)b.len;
+				memcpy(b.p, &h, sizeof(h));
+				ret = emit(b.p, b.len, ctx);
+			}
+		}
+		free(b.p);
+	}
+	return ret;
+}
+
 int ibsp_features_write(int fd, uint64_t idx_off, const struct ibsp_recording_info *info,
 			const struct ibsp_event_desc *ev, uint32_t nr_events, uint64_t features[4])
 {
-	static const unsigned int order[] = {
-		HEADER_HOSTNAME,     HEADER_OSRELEASE,	   HEADER_ARCH,		 HEADER_NRCPUS,
-		HEADER_CPUDESC,	     HEADER_CPUID,	   HEADER_TOTAL_MEM,	 HEADER_CMDLINE,
-		HEADER_EVENT_DESC,   HEADER_NUMA_TOPOLOGY, HEADER_PMU_MAPPINGS,	 HEADER_SAMPLE_TIME,
-		HEADER_MEM_TOPOLOGY, HEADER_PMU_CAPS,	   HEADER_IBSP_TOPOLOGY,
-	};
 	struct perf_file_section sec[IBSP_ARRAY_SIZE(order)];
 	struct wbuf payload = { 0 };
 	unsigned int nr = 0;

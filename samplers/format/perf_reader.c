@@ -119,10 +119,17 @@ static int open_and_check_magic(struct ibsp_perf_reader *r)
 		pr_err("%s: cannot open: %s\n", path, strerror(errno));
 		return ret;
 	}
+	if (S_ISDIR(st.st_mode)) {
+		pr_err("%s: is a directory, not a perf.data file\n", path);
+		return -EISDIR;
+	}
 	if (!S_ISREG(st.st_mode)) {
-		pr_err(
-		    "%s: not a regular file; to read perf's pipe output, save it to a file first\n",
-		    path);
+		pr_err("%s: not a regular file (%s); to read a pipe, give '-' and feed it on "
+		       "stdin\n",
+		       path,
+		       S_ISFIFO(st.st_mode)  ? "a pipe"
+		       : S_ISCHR(st.st_mode) ? "a device"
+					     : "a socket or other");
 		return -EINVAL;
 	}
 	r->file_size = (uint64_t)st.st_size;
@@ -194,6 +201,7 @@ static int read_file_header(struct ibsp_perf_reader *r)
 			"end of the file and ignoring feature sections\n",
 			path);
 		r->data_end = r->file_size;
+		r->unterminated = 1;
 		return 0;
 	}
 	r->data_end = r->data_off + r->hdr.data.size;

@@ -20,7 +20,8 @@ struct ibsp_perf_reader {
 	char *path;
 	int fd;
 	uint64_t file_size;
-	int pipe; /* pipe-mode perf.data (perf record -o -) saved to a file */
+	int pipe;	  /* pipe-mode perf.data (perf record -o -) saved to a file */
+	int unterminated; /* data.size 0, no features: the writer stopped (a cut last record ends it) */
 	size_t page;
 	struct perf_file_header hdr;
 	struct ibsp_recording_info info;

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -37,6 +38,23 @@ static const uint8_t *window_get(struct ibsp_perf_reader *r, uint64_t off, size_
 	return r->win + (off - r->win_off);
 }
 
+/* An unterminated file whose record at @off is cut off by the end of the file? */
+static bool cut_at_end(struct ibsp_perf_reader *r, uint64_t off)
+{
+	struct perf_event_header hh;
+	const uint8_t *p;
+
+	if (!r->unterminated)
+		return false;
+	if (r->data_end - off < sizeof(hh))
+		return true;
+	p = window_get(r, off, sizeof(hh));
+	if (!p)
+		return false;
+	memcpy(&hh, p, sizeof(hh));
+	return hh.size >= sizeof(hh) && hh.size > r->data_end - off;
+}
+
 int ibsp_perf_reader__next_record(struct ibsp_perf_reader *r, const struct perf_event_header **rec,
 				  uint64_t *offset)
 {
@@ -47,6 +65,14 @@ int ibsp_perf_reader__next_record(struct ibsp_perf_reader *r, const struct perf_
 
 	if (off >= r->data_end)
 		return 0;
+	if (cut_at_end(r, off)) {
+		/* a writer stopped by a full disk or a kill: every whole record before is good */
+		pr_warn("%s: offset %#" PRIx64 ": the last record is cut off by the end of the "
+			"file (%" PRIu64 " bytes); reading stops there\n",
+			r->path, off, r->data_end - off);
+		r->pos = r->data_end;
+		return 0;
+	}
 	if (r->data_end - off < sizeof(*h)) {
 		pr_err("%s: offset %#" PRIx64 ": record header truncated (%" PRIu64
 		       " bytes left in the data section)\n",

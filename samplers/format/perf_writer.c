@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
- * perf.data writer (file mode). Layout, as perf record writes it:
+ * perf.data writer. File mode, as perf record writes it:
  *
  *   header (104) | ids of every attr | attrs | data ... | feature index | feature payloads
  *
  * Records are buffered and appended verbatim; close writes the features
  * after the data and then the final header (data size, feature bitmap).
+ *
+ * Pipe mode (path "-": stdout, as perf record -o -): a 16-byte header, the
+ * attrs as HEADER_ATTR and the features as HEADER_FEATURE records, then the
+ * records, all written in order and never gone back to.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,7 +44,56 @@ struct ibsp_perf_writer {
 	int have_time;
 	ibsp_write_sink_fn sink; /* NULL: pwrite() here */
 	void *sink_ctx;
+	bool pipe; /* stdout, in pipe mode */
 };
+
+/* Pipe mode: write all of @p in order (no offsets). 0 or -errno. */
+static int write_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n) {
+		ssize_t w = write(fd, b, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int emit_record(const void *rec, size_t len, void *ctx)
+{
+	return write_all(*(int *)ctx, rec, len);
+}
+
+/* Pipe mode: the header, an HEADER_ATTR record per event, then the features. */
+static int write_pipe_start(struct ibsp_perf_writer *w)
+{
+	struct perf_pipe_file_header ph = { .magic = PERF_MAGIC2, .size = sizeof(ph) };
+	int ret = write_all(w->fd, &ph, sizeof(ph));
+
+	for (uint32_t i = 0; !ret && i < w->nr_events; i++) {
+		struct perf_event_header h = { .type = PERF_RECORD_HEADER_ATTR };
+		size_t len = sizeof(h) + IBSP_WRITE_ATTR_SIZE + w->events[i].nr_ids * 8ULL;
+
+		if (len > UINT16_MAX)
+			return -E2BIG;
+		h.size = (uint16_t)len;
+		ret = write_all(w->fd, &h, sizeof(h));
+		if (!ret)
+			ret = write_all(w->fd, &w->events[i].attr, IBSP_WRITE_ATTR_SIZE);
+		if (!ret)
+			ret = write_all(w->fd, w->events[i].ids, w->events[i].nr_ids * 8ULL);
+	}
+	if (!ret)
+		ret = ibsp_features_write_records(&w->info, w->events, w->nr_events, emit_record,
+						  &w->fd);
+	return ret;
+}
 
 /* Rewrite the file header in place. */
 static int write_header(struct ibsp_perf_writer *w)
@@ -55,7 +109,9 @@ static int flush_buf(struct ibsp_perf_writer *w)
 		return w->err;
 	if (!w->buf_len)
 		return 0;
-	if (w->sink)
+	if (w->pipe) /* in order, on this thread: a pipe has no offsets */
+		ret = write_all(w->fd, w->buf, w->buf_len);
+	else if (w->sink)
 		ret = w->sink(w->sink_ctx, w->fd, w->buf, w->buf_len,
 			      w->hdr.data.offset + w->data_bytes - w->buf_len);
 	else
@@ -163,7 +219,19 @@ int ibsp_perf_writer__open(const char *path, const struct ibsp_recording_info *i
 	w->info = *info;
 	if (!w->path || !w->buf || !w->events || copy_events(w, events))
 		goto err;
-	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (!strcmp(path, "-")) {
+		w->fd = STDOUT_FILENO;
+		w->pipe = true;
+		ret = write_pipe_start(w);
+		if (ret) {
+			pr_err("-: cannot write the pipe-mode header: %s\n", strerror(-ret));
+			w->fd = -1;
+			goto err;
+		}
+		*out = w;
+		return 0;
+	}
+	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (w->fd < 0) {
 		ret = -errno;
 		pr_err("%s: cannot create: %s\n", path, strerror(errno));
@@ -251,6 +319,10 @@ int ibsp_perf_writer__close(struct ibsp_perf_writer *w)
 	if (!w)
 		return 0;
 	ret = flush_buf(w);
+	if (w->pipe) { /* everything is out; stdout stays open */
+		writer_free(w);
+		return ret;
+	}
 	if (!ret) {
 		info = w->info;
 		if (w->have_time) {

@@ -151,11 +151,11 @@ int ibsp_topology__set_top_tier(struct ibsp_topology *t, const char *nodelist)
 		ret = ibsp_cpulist__parse(nodelist, top_mark_cb, &m);
 		if (ret < 0) {
 			pr_err("top tier: malformed node list '%s'\n", nodelist);
-			return -EINVAL;
+			return -EDOM;
 		}
 		if (ret == 1) {
 			pr_err("top tier: node %d is not a NUMA node of this topology\n", m.bad);
-			return -EINVAL;
+			return -EDOM;
 		}
 	}
 	for (uint32_t i = 0; i < t->nr_nodes; i++)
@@ -163,7 +163,7 @@ int ibsp_topology__set_top_tier(struct ibsp_topology *t, const char *nodelist)
 	if (!nr_top) {
 		pr_err("top tier: no node qualifies (%s)\n",
 		       nodelist ? "the list is empty" : "no node has CPUs");
-		return -EINVAL;
+		return nodelist ? -EDOM : -EINVAL;
 	}
 	return 0;
 }

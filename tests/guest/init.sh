@@ -6,6 +6,8 @@
 # command line gives the environment (run-guest.sh sets it):
 #   IBSP_SCENARIOS  comma-separated policies, e.g. locality,fixed-node:0
 #   IBSP_MOVER      self (the workload moves its own pages) or ibs-promote
+#   IBSP_MODE       bench: run the migration benchmark instead of the scenarios,
+#                   with IBSP_BENCH_PAGES and IBSP_BENCH_ROUNDS (docs/performance.md)
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -33,8 +35,15 @@ else
 	echo "IBSP-GUEST: probe FAIL (exit $rc)"
 fi
 
-for s in $(echo "${IBSP_SCENARIOS:-locality}" | tr , ' '); do
-	IBSP_MOVER=${IBSP_MOVER:-self} /bin/sh /scenario.sh "$s"
-done
+if [ "${IBSP_MODE:-}" = bench ]; then
+	# From CPU 1 (node 1): none of the benchmark's own pages on node 2 or 0.
+	/bin/bench_migrate --pages "${IBSP_BENCH_PAGES:-16384}" --rounds "${IBSP_BENCH_ROUNDS:-5}" \
+		--src 2 --dst 0 --cpu 1 --migratepages /bin/migratepages
+	echo "IBSP-BENCH: done rc=$?"
+else
+	for s in $(echo "${IBSP_SCENARIOS:-locality}" | tr , ' '); do
+		IBSP_MOVER=${IBSP_MOVER:-self} /bin/sh /scenario.sh "$s"
+	done
+fi
 echo "IBSP-GUEST: done $(cut -d' ' -f1 /proc/uptime)s"
 poweroff -f

@@ -15,16 +15,26 @@
 #   IBSP_GUEST_NAME       a suffix for this run's initramfs and serial log (default none)
 #   IBSP_GUEST_MOVER      ibs-promote (default), self (the workload moves its own pages), or none (negative control: must fail)
 #   IBSP_GUEST_ACCEL      auto (default: KVM only when it really boots), tcg or kvm
-#   IBSP_GUEST_TIMEOUT_S  limit for one boot (default 480)
+#   IBSP_GUEST_TIMEOUT_S  limit for one boot (default 480; 600 in bench mode)
+#   IBSP_GUEST_MODE       test (default), or bench: the migration benchmark
+#                         (BUILD_DIR/bench_migrate against migratepages; docs/performance.md)
+#   IBSP_GUEST_BENCH_PAGES, IBSP_GUEST_BENCH_ROUNDS  its size (default 16384 pages, 5 rounds)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-build}" && pwd)
 scenarios=${IBSP_GUEST_SCENARIOS:-locality,fixed-node:0,steady,shared,exit,hintcost}
 mover=${IBSP_GUEST_MOVER:-ibs-promote}
 accel=${IBSP_GUEST_ACCEL:-auto}
-limit_s=${IBSP_GUEST_TIMEOUT_S:-480}
 mem=${IBSP_GUEST_MEM:-1024,1024,1024}
 suffix=${IBSP_GUEST_NAME:+-$IBSP_GUEST_NAME}
+mode=${IBSP_GUEST_MODE:-test}
+if [ "$mode" = bench ]; then
+	limit_s=${IBSP_GUEST_TIMEOUT_S:-600}
+	extra="IBSP_MODE=bench IBSP_BENCH_PAGES=${IBSP_GUEST_BENCH_PAGES:-16384} IBSP_BENCH_ROUNDS=${IBSP_GUEST_BENCH_ROUNDS:-5}"
+else
+	limit_s=${IBSP_GUEST_TIMEOUT_S:-480}
+	extra=""
+fi
 work=$build/guest
 mkdir -p "$work"
 mem0=${mem%%,*}
@@ -51,6 +61,10 @@ elapsed() {
 command -v qemu-system-x86_64 >/dev/null || skip "no qemu-system-x86_64 (apt-get install qemu-system-x86)"
 command -v cpio >/dev/null || skip "no cpio (apt-get install cpio)"
 command -v timeout >/dev/null || skip "no timeout (coreutils)"
+if [ "$mode" = bench ]; then
+	[ -x "$build/bench_migrate" ] || { echo "guest: $build/bench_migrate is missing: build first"; exit 1; }
+	command -v migratepages >/dev/null || skip "no migratepages (apt-get install numactl)"
+fi
 
 rc=0
 kernel=$("$here/fetch-kernel.sh" "$work") || rc=$?
@@ -80,6 +94,7 @@ trap 'exit 1' INT TERM
 boot() {
 	_accel=$1 _cpu=$2 _boot_s=$3
 	log=$work/serial$suffix-$_accel.log
+	[ "$mode" = test ] || log=$work/serial$suffix-$mode-$_accel.log
 	timeout -k 5 "$limit_s" qemu-system-x86_64 -accel "$_accel" -cpu "$_cpu" \
 		-smp 2 -m "$((mem0 + mem1 + mem2))M" \
 		-object memory-backend-ram,size="${mem0}M",id=m0 \
@@ -92,7 +107,7 @@ boot() {
 		-numa dist,src=0,dst=2,val=30 \
 		-numa dist,src=1,dst=2,val=30 \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 quiet IBSP_SCENARIOS=$scenarios IBSP_MOVER=$mover${IBSP_LIVE_DEBUG:+ IBSP_LIVE_DEBUG=1}" \
+		-append "console=ttyS0 panic=-1 quiet IBSP_SCENARIOS=$scenarios IBSP_MOVER=$mover${IBSP_LIVE_DEBUG:+ IBSP_LIVE_DEBUG=1}${extra:+ $extra}" \
 		-nographic -no-reboot -nodefaults -serial stdio -display none \
 		</dev/null >"$log" 2>&1 &
 	_pid=$!
@@ -160,16 +175,22 @@ elif ! grep -q '^IBSP-GUEST: done' "$log.txt"; then
 elif ! grep -q '^IBSP-GUEST: probe ok' "$log.txt"; then
 	fail="ibs-promote probe did not run in the guest"
 fi
-for s in $(echo "$scenarios" | tr , ' '); do
-	if ! grep -qx "IBSP-SCENARIO $s PASS" "$log.txt"; then
-		fail="${fail:+$fail; }scenario $s: $(grep "^IBSP-SCENARIO $s FAIL" "$log.txt" || echo 'no verdict')"
+if [ "$mode" = bench ]; then
+	if ! grep -qx 'IBSP-BENCH: done rc=0' "$log.txt"; then
+		fail="${fail:+$fail; }the benchmark failed: $(grep '^IBSP-BENCH: done' "$log.txt" || echo 'no verdict')"
 	fi
-done
+else
+	for s in $(echo "$scenarios" | tr , ' '); do
+		if ! grep -qx "IBSP-SCENARIO $s PASS" "$log.txt"; then
+			fail="${fail:+$fail; }scenario $s: $(grep "^IBSP-SCENARIO $s FAIL" "$log.txt" || echo 'no verdict')"
+		fi
+	done
+fi
 
 if [ -n "$fail" ]; then
 	echo "guest: FAIL: $fail; serial output ($log):"
 	cat "$log.txt"
 	exit 1
 fi
-grep -E '^(IBSP-|INITIAL|RESULT|CHECK|PLACE)' "$log.txt"
+grep -E '^(IBSP-|INITIAL|RESULT|CHECK|PLACE|BENCH)' "$log.txt"
 echo "guest: PASS ($used, $(elapsed) s in all; serial output in $log)"

@@ -82,6 +82,20 @@ static struct io_uring_sqe *get_sqe(struct ibsp_aio *a)
 	return sqe;
 }
 
+/*
+ * Submit what the SQ ring holds. A failed io_uring_enter (EAGAIN, EBUSY)
+ * leaves the SQEs in the ring, where the next enter takes them: they stay
+ * pending, and every wait submits first.
+ */
+static void submit(struct ibsp_aio *a)
+{
+	int ret =
+	    a->inject.fail_submit ? (a->inject.fail_submit--, -EAGAIN) : io_uring_submit(&a->ring);
+
+	a->unsubmitted = ret < 0;
+	a->submit_errors += ret < 0;
+}
+
 /* A read of @len bytes into @buf, or with @buf NULL a poll for @len's events. */
 static int queue_in(struct ibsp_aio *a, int fd, void *buf, size_t len, uint64_t tag)
 {
@@ -105,7 +119,8 @@ static int queue_in(struct ibsp_aio *a, int fd, void *buf, size_t len, uint64_t 
 		io_uring_prep_poll_add(sqe, fd, (unsigned int)len);
 	io_uring_sqe_set_data(sqe, r);
 	a->pending++;
-	return io_uring_submit(&a->ring) < 0 ? -EIO : 0;
+	submit(a);
+	return 0;
 }
 
 int ibsp_aio__read(struct ibsp_aio *a, int fd, void *buf, size_t len, uint64_t tag)
@@ -118,9 +133,10 @@ int ibsp_aio__poll(struct ibsp_aio *a, int fd, unsigned int events, uint64_t tag
 	return queue_in(a, fd, NULL, events, tag);
 }
 
+/* Queue the rest of write @r. -EBUSY when the ring has no SQE: then nothing was queued. */
 static int submit_write(struct ibsp_aio *a, struct ibsp_aio_req *r)
 {
-	struct io_uring_sqe *sqe = get_sqe(a);
+	struct io_uring_sqe *sqe = a->inject.fail_sqe ? (a->inject.fail_sqe--, NULL) : get_sqe(a);
 
 	if (!sqe)
 		return -EBUSY;
@@ -128,13 +144,56 @@ static int submit_write(struct ibsp_aio *a, struct ibsp_aio_req *r)
 			    r->off < 0 ? (uint64_t)-1 : (uint64_t)r->off + r->done);
 	io_uring_sqe_set_data(sqe, r);
 	a->pending++;
-	return io_uring_submit(&a->ring) < 0 ? -EIO : 0;
+	submit(a);
+	return 0;
+}
+
+/* Write @r is over: @res is 0 or its error (counted; the stream's first one is kept). */
+static void end_write(struct ibsp_aio *a, struct ibsp_aio_req *r, int res)
+{
+	if (res) {
+		a->write_errors++;
+		r->stream->failed++;
+		if (!r->stream->err)
+			r->stream->err = res;
+	} else {
+		a->bytes_written += r->len;
+	}
+	a->inflight_bytes -= r->len;
+	live_del(a, r);
+	free(r->buf);
+	free(r);
+}
+
+/*
+ * Start the next queued write of ordered stream @s. When it cannot be
+ * queued, it and every write behind it fail: nothing of @s is in flight
+ * then, so no completion would ever start them, and a gap in an ordered
+ * stream is worse than its end.
+ */
+static void start_next(struct ibsp_aio *a, struct ibsp_aio_stream *s)
+{
+	while (s->head && !s->inflight) {
+		struct ibsp_aio_req *n = s->head;
+		int ret;
+
+		s->head = n->next;
+		if (!s->head)
+			s->tail = NULL;
+		s->inflight++;
+		ret = s->err ? s->err : submit_write(a, n);
+		if (!ret)
+			return;
+		s->inflight--;
+		end_write(a, n, ret);
+	}
 }
 
 /* Complete one CQE; a read's tag and result go to @ev. Returns 1 for a read. */
 static int complete(struct ibsp_aio *a, struct io_uring_cqe *cqe, struct ibsp_aio_event *ev)
 {
 	struct ibsp_aio_req *r = io_uring_cqe_get_data(cqe);
+	struct ibsp_aio_stream *s;
 	int res = cqe->res;
 
 	io_uring_cqe_seen(&a->ring, cqe);
@@ -152,31 +211,24 @@ static int complete(struct ibsp_aio *a, struct io_uring_cqe *cqe, struct ibsp_ai
 			return 0;
 		res = -EIO;
 	}
-	if (res < 0 || (res == 0 && r->len)) {
-		a->write_errors++;
-		if (!r->stream->err)
-			r->stream->err = res < 0 ? res : -EIO;
-	} else {
-		a->bytes_written += r->len;
-	}
-	a->inflight_bytes -= r->len;
-	r->stream->inflight--;
-	if (r->stream->ordered && r->stream->head) { /* the next of this stream */
-		struct ibsp_aio_req *n = r->stream->head;
-
-		r->stream->head = n->next;
-		if (!r->stream->head)
-			r->stream->tail = NULL;
-		r->stream->inflight++;
-		if (submit_write(a, n)) {
-			a->write_errors++;
-			r->stream->inflight--;
-		}
-	}
-	live_del(a, r);
-	free(r->buf);
-	free(r);
+	if (res == 0 && r->len)
+		res = -EIO;
+	s = r->stream;
+	s->inflight--;
+	end_write(a, r, res < 0 ? res : 0);
+	if (s->ordered)
+		start_next(a, s);
 	return 0;
+}
+
+/* Wait for a completion, submitting first what a failed enter left in the ring. */
+static int wait_cqe(struct ibsp_aio *a, struct io_uring_cqe **cqe)
+{
+	if (!a->pending)
+		return -ENODATA; /* nothing can complete: never wait for ever */
+	if (a->unsubmitted)
+		submit(a);
+	return io_uring_wait_cqe(&a->ring, cqe);
 }
 
 int ibsp_aio__wait(struct ibsp_aio *a, struct ibsp_aio_event *ev)
@@ -188,7 +240,7 @@ int ibsp_aio__wait(struct ibsp_aio *a, struct ibsp_aio_event *ev)
 	}
 	for (;;) {
 		struct io_uring_cqe *cqe;
-		int ret = io_uring_wait_cqe(&a->ring, &cqe);
+		int ret = wait_cqe(a, &cqe);
 
 		if (ret == -EINTR)
 			continue;
@@ -204,8 +256,10 @@ static int wait_one(struct ibsp_aio *a)
 {
 	struct io_uring_cqe *cqe;
 	struct ibsp_aio_event ev;
-	int ret = io_uring_wait_cqe(&a->ring, &cqe);
+	int ret = wait_cqe(a, &cqe);
 
+	if (ret == -EINTR)
+		return 0;
 	if (ret)
 		return ret;
 	if (complete(a, cqe, &ev)) {
@@ -220,12 +274,12 @@ int ibsp_aio__write(struct ibsp_aio *a, struct ibsp_aio_stream *s, const void *b
 		    int64_t off)
 {
 	struct ibsp_aio_req *r;
+	int ret;
 
 	if (s->err)
 		return s->err;
 	while (a->inflight_bytes + len > AIO_MAX_INFLIGHT && a->inflight_bytes) {
-		int ret = wait_one(a);
-
+		ret = wait_one(a);
 		a->stalls++;
 		if (ret)
 			return ret;
@@ -255,14 +309,24 @@ int ibsp_aio__write(struct ibsp_aio *a, struct ibsp_aio_stream *s, const void *b
 		return 0;
 	}
 	s->inflight++;
-	return submit_write(a, r);
+	ret = submit_write(a, r);
+	if (ret) {
+		s->inflight--;
+		end_write(a, r, ret);
+	}
+	return ret;
 }
 
 int ibsp_aio__drain(struct ibsp_aio *a, struct ibsp_aio_stream *s)
 {
 	while (s->inflight || s->head) {
-		int ret = wait_one(a);
+		int ret;
 
+		if (!s->inflight) /* only after a failed enter's retry: start the queue again */
+			start_next(a, s);
+		if (!s->inflight)
+			break;
+		ret = wait_one(a);
 		if (ret)
 			return ret;
 	}

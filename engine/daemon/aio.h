@@ -21,8 +21,9 @@ struct ibsp_aio_event {
 /** struct ibsp_aio_stream - one file written through the ring */
 struct ibsp_aio_stream {
 	int fd;
-	bool ordered; /* one write in flight at a time, in order (no offsets) */
-	int err;      /* the first write error, sticky */
+	bool ordered;	 /* one write in flight at a time, in order (no offsets) */
+	int err;	 /* the first write error, sticky: later writes are refused with it */
+	uint64_t failed; /* writes that failed (the first error's and those in flight then) */
 	uint32_t inflight;
 	struct ibsp_aio_req *head, *tail; /* queued behind the one in flight (ordered) */
 };
@@ -33,7 +34,13 @@ struct ibsp_aio {
 	uint64_t inflight_bytes;
 	uint64_t bytes_written;
 	uint64_t write_errors;
-	uint64_t stalls; /* writes that waited for the disk (back-pressure) */
+	uint64_t stalls;	/* writes that waited for the disk (back-pressure) */
+	uint64_t submit_errors; /* io_uring_enter failures (their SQEs go with the next one) */
+	bool unsubmitted;	/* the last enter failed: SQEs wait in the ring */
+	struct {		/* fault injection, for tests: how many of the next calls fail */
+		uint32_t fail_submit; /* io_uring_enter, as with EAGAIN */
+		uint32_t fail_sqe;    /* getting an SQE for a write, as with a full SQ ring */
+	} inject;
 	struct ibsp_aio_event deferred[IBSP_AIO_MAX_DEFERRED];
 	uint32_t nr_deferred;
 	struct ibsp_aio_req *live; /* requests not finished: freed by ibsp_aio__exit() */

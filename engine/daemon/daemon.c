@@ -42,12 +42,36 @@ static int write_rec(const struct perf_event_header *rec, void *ctx)
 	return ibsp_perf_writer__write(ctx, rec);
 }
 
+/*
+ * A write to the recording failed (ENOSPC, EIO, ...). `record` ends with
+ * the error. `run` stops the recording, says so once, and goes on
+ * promoting: the telemetry counts the failure (recording.write_errors) and
+ * the run ends incomplete.
+ */
+static int recording_failed(struct daemon *d, int err)
+{
+	if (!d->eng)
+		return err;
+	if (!d->rec_err) {
+		d->rec_err = err;
+		pr_err("%s: recording stopped: %s; promotion goes on\n", d->o.record_path,
+		       strerror(-err));
+	}
+	return 0;
+}
+
+static bool recording(const struct daemon *d)
+{
+	return d->w && !d->rec_err;
+}
+
 static int on_record(const struct perf_event_header *rec, void *ctx)
 {
 	struct daemon *d = ctx;
 	int ret;
 
-	if (d->w && (ret = ibsp_perf_writer__write(d->w, rec)))
+	if (recording(d) && (ret = ibsp_perf_writer__write(d->w, rec)) &&
+	    (ret = recording_failed(d, ret)))
 		return ret;
 	if (d->eng)
 		ibsp_promote__add(d, rec);
@@ -62,8 +86,9 @@ static int drain(struct daemon *d)
 
 	if (d->eng)
 		ibsp_promote__flush(d);
-	if (!ret && d->w && ibsp_capture__stats(d->cap)->records != before)
-		ret = ibsp_perf_writer__finish_round(d->w);
+	if (!ret && recording(d) && ibsp_capture__stats(d->cap)->records != before &&
+	    (ret = ibsp_perf_writer__finish_round(d->w)))
+		ret = recording_failed(d, ret);
 	return ret;
 }
 
@@ -104,7 +129,6 @@ static int setup_capture(struct daemon *d)
 {
 	int ret;
 
-	ibsp_host_caps__read(d->o.sampler.sysfs_root ? d->o.sampler.sysfs_root : "/sys", &d->caps);
 	if (d->o.sampler.kind == IBSP_SAMPLER_HINT) {
 		char why[256];
 
@@ -187,12 +211,22 @@ static int setup_reads(struct daemon *d)
 	return ret;
 }
 
+/*
+ * Paths and privileges first, then everything that needs privilege (events,
+ * files), then the drop, and only then the worker thread, which inherits
+ * the reduced set.
+ */
 static int setup(struct daemon *d, sigset_t *mask)
 {
 	int ret;
 
 	if (d->o.record_only && !d->o.record_path)
 		return -EINVAL;
+	ret = ibsp_daemon_privs__check_paths(d);
+	if (ret)
+		return ret;
+	ibsp_host_caps__read(d->o.sampler.sysfs_root ? d->o.sampler.sysfs_root : "/sys", &d->caps);
+	ibsp_daemon_privs__report(d);
 	ret = setup_fds(d, mask);
 	if (!ret)
 		ret = setup_capture(d);
@@ -200,6 +234,10 @@ static int setup(struct daemon *d, sigset_t *mask)
 		ret = ibsp_promote__setup(d);
 	if (!ret && d->o.record_path)
 		ret = setup_recording(d);
+	if (!ret)
+		ret = ibsp_daemon_privs__drop(d);
+	if (!ret && !d->o.record_only)
+		ret = ibsp_promote__start_threads(d);
 	if (!ret)
 		ret = setup_reads(d);
 	return ret;
@@ -376,9 +414,11 @@ static int finish(struct daemon *d, int err)
 			complete = false;
 		capture_result(d);
 	}
+	if (d->rec_err)
+		complete = false; /* before the summary says so */
 	ibsp_promote__finish(d, err, &complete);
 	if (d->w) {
-		if (ibsp_aio__drain(&d->aio, &d->rec))
+		if (ibsp_aio__drain(&d->aio, &d->rec) || d->rec_err)
 			complete = false;
 		ibsp_perf_writer__set_sink(d->w, NULL, NULL);
 		d->res->record_bytes = ibsp_perf_writer__bytes(d->w);

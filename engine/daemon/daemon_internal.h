@@ -35,6 +35,7 @@ struct ibsp_daemon_targets {
 	bool *exited;	 /* the loop saw its pidfd readable */
 	uint32_t nr_exited;
 	bool all_pidfds; /* every target has one: their pidfds alone tell when the run ends */
+	char *cgroup;	 /* --cgroup: its path below the cgroup v2 mount ("/a/b"), or NULL */
 };
 
 /* Open a pidfd per --pid target of @o (none for other targets). 0, -ESRCH, -ENOMEM. */
@@ -48,8 +49,8 @@ bool ibsp_daemon_targets__exit_seen(struct ibsp_daemon_targets *t, uint32_t i);
 bool ibsp_daemon_targets__refresh(struct ibsp_daemon_targets *t);
 /*
  * The migration worker's check before each move_pages call (any thread: it
- * reads nothing the loop writes). 0: @pid is a target still running (or
- * the target is -a or --cgroup); -ESRCH: not a target, or it exited.
+ * reads nothing the loop writes). 0: @pid is a target still running, a
+ * process in the --cgroup now, or any process (-a); -ESRCH: out of scope.
  */
 int ibsp_daemon_targets__check(void *ctx, uint32_t pid);
 
@@ -66,6 +67,7 @@ struct daemon {
 	struct ibsp_aio aio;
 	bool aio_up;
 	struct ibsp_aio_stream rec, tel;
+	int rec_err; /* run: the recording stopped on this write error (it goes on without) */
 	int sfd, tick_fd, drain_fd, scan_fd;
 	struct signalfd_siginfo si;
 	uint64_t tick_buf, drain_buf, scan_buf;
@@ -98,8 +100,18 @@ static inline double ibsp_daemon_mono_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* privs.c: output paths that are not files are refused (-EINVAL, said). */
+int ibsp_daemon_privs__check_paths(const struct daemon *d);
+/* privs.c: one warning per capability the run lacks, naming what it costs. */
+void ibsp_daemon_privs__report(const struct daemon *d);
+/* privs.c: drop every capability the rest of the run does not need (this thread). */
+int ibsp_daemon_privs__drop(const struct daemon *d);
+
 /* Topology, engine, migration worker, decoder and telemetry (file opened). */
 int ibsp_promote__setup(struct daemon *d);
+/* The migration worker's thread and the metrics server's, after the capabilities are
+ * dropped: they inherit the reduced set. */
+int ibsp_promote__start_threads(struct daemon *d);
 /* Decode one drained record into the engine's batch (our own samples dropped). */
 void ibsp_promote__add(struct daemon *d, const struct perf_event_header *rec);
 /* Hand the batch to the engine. */

@@ -54,23 +54,49 @@ static int open_telemetry(struct daemon *d)
 	return 0;
 }
 
-int ibsp_promote__setup(struct daemon *d)
+int ibsp_promote__start_threads(struct daemon *d)
 {
 	struct ibsp_migrator_opts mo = { .sz = sizeof(mo),
 					 .rate_bytes_per_s = d->o.engine.rate_bytes_per_s,
 					 .dry_run = d->o.dry_run,
 					 .check_pid = ibsp_daemon_targets__check,
-					 .check_ctx = &d->targets };
-	int ret;
+					 .check_ctx = &d->targets,
+					 .move_pages = d->o.move_pages };
 
 	/* Pages mapped by several processes move only with MPOL_MF_MOVE_ALL, which needs
-	 * CAP_SYS_NICE; without it they fail with EACCES (counted, and said once here). */
-	mo.flags = d->caps.cap_sys_nice ? MPOL_MF_MOVE_ALL : MPOL_MF_MOVE;
-	if (!d->caps.cap_sys_nice && !d->o.dry_run)
-		pr_warn("no CAP_SYS_NICE: pages shared by several processes cannot move "
-			"(MPOL_MF_MOVE_ALL); they fail with eacces\n");
+	 * CAP_SYS_NICE; without it they fail with EACCES (counted; privs.c says so). */
+	int ret;
 
-	ret = ibsp_topology__from_host("/sys", &d->topo);
+	mo.flags = d->caps.cap_sys_nice ? MPOL_MF_MOVE_ALL : MPOL_MF_MOVE;
+	/* A test's fake host: its nodes are the valid destinations, not this host's. */
+	for (uint32_t i = 0; d->o.sampler.sysfs_root && i < ibsp_topology__nr_nodes(d->topo); i++) {
+		int id = ibsp_topology__node_id(d->topo, ibsp_node_idx((int)i)).id;
+
+		if (id >= 0 && id < 64)
+			mo.node_mask |= 1ull << id;
+	}
+	d->mig = ibsp_migrator__new(&mo);
+	if (!d->mig)
+		return -errno;
+	/* The metrics server's thread too starts with the reduced set. */
+	if (d->o.metrics_listen || d->o.metrics_textfile) {
+		ret =
+		    ibsp_metrics_out__open(d->o.metrics_listen, d->o.metrics_textfile, &d->metrics);
+		if (ret)
+			return ret;
+		/* all zero until the first interval: every series from the start */
+		ibsp_metrics_out__publish(
+		    d->metrics, ibsp_telemetry__metrics(d->tele, ibsp_daemon_mono_s() - d->t0));
+	}
+	return 0;
+}
+
+int ibsp_promote__setup(struct daemon *d)
+{
+	int ret;
+
+	ret = ibsp_topology__from_host(d->o.sampler.sysfs_root ? d->o.sampler.sysfs_root : "/sys",
+				       &d->topo);
 	if (ret)
 		return ret;
 	ret = ibsp_topology__set_top_tier(d->topo, d->o.top_tier);
@@ -83,25 +109,12 @@ int ibsp_promote__setup(struct daemon *d)
 	d->eng = ibsp_engine__new(d->topo, &d->o.engine);
 	if (!d->eng)
 		return -errno;
-	d->mig = ibsp_migrator__new(&mo);
-	if (!d->mig)
-		return -errno;
 	d->dec = ibsp_live_decoder__new(d->events, d->nr_events, d->caps.family, d->caps.model);
 	d->tele =
 	    ibsp_telemetry__new(d->topo, ibsp_sampler_kind__name(d->o.sampler.kind), d->o.dry_run);
 	if (!d->dec || !d->tele)
 		return -ENOMEM;
-	if (d->o.metrics_listen || d->o.metrics_textfile) {
-		ret =
-		    ibsp_metrics_out__open(d->o.metrics_listen, d->o.metrics_textfile, &d->metrics);
-		if (ret)
-			return ret;
-	}
-	ret = open_telemetry(d);
-	if (!ret && d->metrics) /* all zero until the first interval: every series from the start */
-		ibsp_metrics_out__publish(
-		    d->metrics, ibsp_telemetry__metrics(d->tele, ibsp_daemon_mono_s() - d->t0));
-	return ret;
+	return open_telemetry(d);
 }
 
 /* The counters of one move of @m along its route, by kind. */
@@ -211,6 +224,17 @@ static void fill_engine_counts(struct daemon *d, struct ibsp_telemetry_counts *c
 	memcpy(c->skips, es->skips, sizeof(c->skips));
 }
 
+/* The --record file: written or stopped, and its failed writes by cause. */
+static void fill_recording(struct daemon *d, struct ibsp_telemetry_counts *c)
+{
+	memset(c->record_errors, 0, sizeof(c->record_errors));
+	c->recording = d->w && !d->rec_err;
+	c->record_bytes = d->w ? ibsp_perf_writer__bytes(d->w) : 0;
+	if (d->rec_err) /* the writes that failed in the ring, or the one the writer refused */
+		c->record_errors[ibsp_rec_err__from_errno(-d->rec_err)] =
+		    d->rec.failed ? d->rec.failed : 1;
+}
+
 /* The worker's, the nodes' and our own CPU time. */
 static void fill_counts(struct daemon *d)
 {
@@ -219,7 +243,10 @@ static void fill_counts(struct daemon *d)
 	struct rusage ru;
 
 	fill_engine_counts(d, c);
-	ibsp_migrator__stats(d->mig, &ms);
+	if (d->mig)
+		ibsp_migrator__stats(d->mig, &ms);
+	else /* the setup stopped before the worker started */
+		memset(&ms, 0, sizeof(ms));
 	/* The outcomes as reaped, so that the counts and the routes agree. */
 	c->done = d->out.done;
 	c->done_bytes = d->out.done_bytes;
@@ -237,6 +264,7 @@ static void fill_counts(struct daemon *d)
 		c->total_bytes[i] = ibsp_topology__mem_total_kb(d->topo, n) << 10;
 		c->watermark_bytes[i] = ibsp_engine__watermark_bytes(d->eng, n);
 	}
+	fill_recording(d, c);
 	c->move_all = d->caps.cap_sys_nice;
 	c->targets = d->targets.nr;
 	c->targets_exited = d->targets.nr_exited;
@@ -295,7 +323,8 @@ int ibsp_promote__tick(struct daemon *d)
 	long n;
 
 	ibsp_promote__reap(d);
-	if (!d->o.dry_run && !ibsp_topology__refresh_free(d->topo)) {
+	/* A test's fake sysfs root keeps the free memory its meminfo files gave. */
+	if (!d->o.dry_run && !d->o.sampler.sysfs_root && !ibsp_topology__refresh_free(d->topo)) {
 		for (uint32_t i = 0; i < nr; i++) {
 			struct ibsp_node_idx k = ibsp_node_idx((int)i);
 

@@ -6,9 +6,11 @@
  * before each move_pages call, so that the pages of a process that
  * exited, whose pid may already name another process, are never moved.
  * Without pidfds (older kernels) the process's start time from
- * /proc/PID/stat is compared instead.
+ * /proc/PID/stat is compared instead. With --cgroup, the check reads the
+ * pid's cgroup: a process that left the cgroup is out of scope.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +50,69 @@ static uint64_t start_ticks(pid_t pid)
 	return v;
 }
 
+/* The cgroup v2 mount point, from /proc/self/mountinfo; 0 or -ENOENT. */
+static int cgroup2_mount(char *out, size_t len)
+{
+	char line[1024], mnt[512], fstype[64];
+	int ret = -ENOENT;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	while (f && ret && fgets(line, sizeof(line), f)) {
+		char *dash = strstr(line, " - ");
+
+		if (dash && sscanf(line, "%*s %*s %*s %*s %511s", mnt) == 1 &&
+		    sscanf(dash + 3, "%63s", fstype) == 1 && !strcmp(fstype, "cgroup2") &&
+		    (size_t)snprintf(out, len, "%s", mnt) < len)
+			ret = 0;
+	}
+	if (f)
+		fclose(f);
+	return ret;
+}
+
+/* @o's cgroup as /proc/PID/cgroup names it ("/a/b"), into t->cgroup. */
+static int cgroup_scope(struct ibsp_daemon_targets *t, const char *dir)
+{
+	char real[PATH_MAX], mnt[512];
+	size_t n;
+
+	if (!realpath(dir, real) || cgroup2_mount(mnt, sizeof(mnt))) {
+		pr_err("%s: cannot place it under a cgroup v2 mount\n", dir);
+		return -ENOENT;
+	}
+	n = strlen(mnt);
+	if (strncmp(real, mnt, n) || (real[n] && real[n] != '/')) {
+		pr_err("%s: not under the cgroup v2 mount %s\n", dir, mnt);
+		return -EINVAL;
+	}
+	t->cgroup = strdup(real[n] ? real + n : "/");
+	return t->cgroup ? 0 : -ENOMEM;
+}
+
+/* Is @pid in cgroup @cg or below it? (its "0::" line of /proc/PID/cgroup) */
+static bool in_cgroup(uint32_t pid, const char *cg)
+{
+	char path[64], line[1024];
+	size_t n = strlen(cg);
+	bool in = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *p = line + 3;
+
+		if (strncmp(line, "0::", 3))
+			continue;
+		p[strcspn(p, "\n")] = '\0';
+		in = !strcmp(cg, "/") || (!strncmp(p, cg, n) && (!p[n] || p[n] == '/'));
+		break;
+	}
+	if (f)
+		fclose(f);
+	return in;
+}
+
 void ibsp_daemon_targets__close(struct ibsp_daemon_targets *t)
 {
 	for (uint32_t i = 0; t->pidfds && i < t->nr; i++)
@@ -57,12 +122,15 @@ void ibsp_daemon_targets__close(struct ibsp_daemon_targets *t)
 	free(t->pidfds);
 	free(t->start);
 	free(t->exited);
+	free(t->cgroup);
 	memset(t, 0, sizeof(*t));
 }
 
 int ibsp_daemon_targets__open(struct ibsp_daemon_targets *t, const struct ibsp_capture_opts *o)
 {
 	memset(t, 0, sizeof(*t));
+	if (o->target == IBSP_TARGET_CGROUP && o->cgroup_path)
+		return cgroup_scope(t, o->cgroup_path);
 	if (o->target != IBSP_TARGET_PID || !o->nr_pids)
 		return 0;
 	t->pids = calloc(o->nr_pids, sizeof(*t->pids));
@@ -128,8 +196,10 @@ int ibsp_daemon_targets__check(void *ctx, uint32_t pid)
 	const struct ibsp_daemon_targets *t = ctx;
 	int i = ibsp_daemon_targets__index(t, pid);
 
+	if (t->cgroup)
+		return in_cgroup(pid, t->cgroup) ? 0 : -ESRCH; /* it may have left since */
 	if (!t->nr)
-		return 0; /* -a, --cgroup: any pid the samples name */
+		return 0; /* -a: any pid the samples name */
 	if (i < 0)
 		return -ESRCH; /* not a target */
 	if (t->pidfds[i] < 0)

@@ -143,6 +143,50 @@ static json_t *seconds(double s)
 	return json_real(round(s * 1e6) / 1e6);
 }
 
+static const char *const rec_err_names[IBSP_REC_ERR__MAX] = {
+	[IBSP_REC_ENOSPC] = "enospc", [IBSP_REC_EDQUOT] = "edquot", [IBSP_REC_EFBIG] = "efbig",
+	[IBSP_REC_EIO] = "eio",	      [IBSP_REC_OTHER] = "other",
+};
+
+const char *ibsp_rec_err__name(enum ibsp_rec_err e)
+{
+	return (unsigned)e < IBSP_REC_ERR__MAX ? rec_err_names[e] : "?";
+}
+
+enum ibsp_rec_err ibsp_rec_err__from_errno(int err)
+{
+	switch (err) {
+	case ENOSPC:
+		return IBSP_REC_ENOSPC;
+	case EDQUOT:
+		return IBSP_REC_EDQUOT;
+	case EFBIG:
+		return IBSP_REC_EFBIG;
+	case EIO:
+		return IBSP_REC_EIO;
+	default:
+		return IBSP_REC_OTHER;
+	}
+}
+
+static const char *rec_err_name(int i)
+{
+	return ibsp_rec_err__name((enum ibsp_rec_err)i);
+}
+
+static json_t *recording_json(const struct ibsp_telemetry_counts *c,
+			      const struct ibsp_telemetry_counts *p)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "active", json_boolean(c->recording));
+	json_object_set_new(o, "bytes", D(record_bytes));
+	json_object_set_new(o, "write_errors",
+			    by_names(c->record_errors, p ? p->record_errors : NULL,
+				     IBSP_REC_ERR__MAX, rec_err_name, 0));
+	return o;
+}
+
 static json_t *sampling_json(const struct ibsp_telemetry *t, const struct ibsp_telemetry_counts *c,
 			     const struct ibsp_telemetry_counts *p)
 {
@@ -279,6 +323,7 @@ char *ibsp_telemetry__line(struct ibsp_telemetry *t, enum ibsp_telemetry_kind ki
 	json_object_set_new(
 	    o, "targets",
 	    json_pack("{s:i, s:i}", "pids", (int)c->targets, "exited", (int)c->targets_exited));
+	json_object_set_new(o, "recording", recording_json(c, p));
 	json_object_set_new(o, "cpu",
 			    json_pack("{s:o, s:o}", "user_s",
 				      seconds(c->cpu_user_s - (p ? p->cpu_user_s : 0)), "sys_s",

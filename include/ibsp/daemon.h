@@ -39,6 +39,13 @@ struct ibsp_daemon_opts {
 	/* Called once the events are enabled (or armed for the exec); non-zero ends the run. */
 	int (*on_enabled)(void *ctx);
 	void *ctx;
+	/*
+	 * For tests (fault injection): replaces move_pages(2) in the migration
+	 * worker, same contract; NULL: the kernel's. The topology is read from
+	 * sampler.sysfs_root, so a test can give a one-node host two nodes.
+	 */
+	long (*move_pages)(int pid, unsigned long count, void **pages, const int *nodes,
+			   int *status, int flags);
 	/* Prometheus metrics (docs/metrics.md), after every telemetry line: */
 	const char *metrics_listen;   /* serve GET /metrics here ([ADDR:]PORT), or NULL */
 	const char *metrics_textfile; /* write them here (temp file + rename), or NULL */

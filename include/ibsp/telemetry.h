@@ -21,6 +21,21 @@
 
 #define IBSP_TELEMETRY_SCHEMA 1
 
+/** enum ibsp_rec_err - why a write to the --record file failed */
+enum ibsp_rec_err {
+	IBSP_REC_ENOSPC = 0, /* the disk is full */
+	IBSP_REC_EDQUOT = 1, /* the quota is used up */
+	IBSP_REC_EFBIG = 2,  /* the file size limit */
+	IBSP_REC_EIO = 3,    /* an I/O error, or a short write */
+	IBSP_REC_OTHER = 4,
+	IBSP_REC_ERR__MAX
+};
+
+/** ibsp_rec_err__from_errno() - the class of a (positive) errno value */
+enum ibsp_rec_err ibsp_rec_err__from_errno(int err);
+/** ibsp_rec_err__name() - "enospc", "edquot", "efbig", "eio", "other" */
+const char *ibsp_rec_err__name(enum ibsp_rec_err e);
+
 /** enum ibsp_tele_move_kind - a move is a demotion when its reason is IBSP_REASON_DEMOTE */
 enum ibsp_tele_move_kind { IBSP_TELE_PROMOTION = 0, IBSP_TELE_DEMOTION = 1, IBSP_TELE_MOVE__MAX };
 
@@ -70,6 +85,10 @@ struct ibsp_telemetry_counts {
 	bool move_all;		 /* shared pages move too (MPOL_MF_MOVE_ALL, CAP_SYS_NICE) */
 	uint32_t targets;	 /* --pid targets (0: -a or --cgroup) */
 	uint32_t targets_exited; /* of them, those that exited */
+	/* the --record file */
+	bool recording;				   /* being written (false: none, or stopped) */
+	uint64_t record_bytes;			   /* bytes handed to it */
+	uint64_t record_errors[IBSP_REC_ERR__MAX]; /* failed writes, by cause */
 	/* the daemon's own CPU time, s */
 	double cpu_user_s, cpu_sys_s;
 };

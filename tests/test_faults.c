@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Fault injection (docs/telemetry.md, "Faults"): each fault the daemon meets
+ * is counted under its own name in the telemetry, and the run goes on to its
+ * --duration.
+ *
+ * Where this one-node host can produce the fault, the real kernel does:
+ * ESRCH (a process that exited), LOST (a one-page ring under a fault storm),
+ * ENOSPC (--record on a 1 MiB tmpfs). EBUSY and ENOMEM come only from a
+ * migration between two nodes, which needs a multi-node host (the guest
+ * test has one): here a scripted move_pages gives them to a daemon that
+ * reads a fake two-node sysfs tree (node 0 CPU-less and slow, where every
+ * real page is; node 1 with the CPUs), so that it plans 0 -> 1 moves.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <jansson.h>
+#include <numaif.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "ibsp/daemon.h"
+#include "ibsp/migrate.h"
+#include "ibsp/policies.h"
+
+/* The faulter in a loop, in its own process group: a steady storm of page faults. */
+static pid_t start_storm(int pages)
+{
+	char cmd[512];
+	pid_t p;
+
+	snprintf(cmd, sizeof(cmd), "while :; do %s %d >/dev/null 2>&1; done", IBSP_FAULTER, pages);
+	p = fork();
+	cr_assert_geq(p, 0);
+	if (!p) {
+		setpgid(0, 0);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	setpgid(p, p);
+	return p;
+}
+
+static void stop_storm(pid_t p)
+{
+	kill(-p, SIGKILL);
+	waitpid(p, NULL, 0);
+}
+
+static json_t *summary_of(const char *out, size_t *nlines)
+{
+	const char *last = NULL;
+	json_error_t e;
+	size_t n = 0;
+
+	for (const char *l = out; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		last = l;
+		n++;
+	}
+	*nlines = n;
+	cr_assert(last, "no telemetry");
+	return json_loadb(last, strcspn(last, "\n"), 0, &e);
+}
+
+static json_int_t get_int(json_t *o, const char *a, const char *b, const char *c)
+{
+	json_t *v = json_object_get(json_object_get(o, a), b);
+
+	return json_integer_value(c ? json_object_get(v, c) : v);
+}
+
+/* A target that exits: the real kernel's move_pages says ESRCH; the worker goes on. */
+Test(faults, esrch_from_the_real_kernel_and_the_worker_goes_on, .timeout = 30)
+{
+	struct ibsp_migrator_opts o = { .sz = sizeof(o) };
+	static char page[4096] __attribute__((aligned(4096)));
+	struct ibsp_migration m[2] = { 0 };
+	struct ibsp_migration_result r[2];
+	struct ibsp_migrator_stats st;
+	struct ibsp_migrator *mg;
+	char *argv[] = { "true", NULL };
+	pid_t child;
+	size_t n = 0;
+
+	/* spawned (not a bare fork of this Criterion worker, which its runner notices) */
+	cr_assert_eq(posix_spawn(&child, "/bin/true", NULL, NULL, argv, environ), 0);
+	cr_assert_eq(waitpid(child, NULL, 0), child); /* reaped: the pid names nothing now */
+	page[0] = 1;
+	m[0] = (struct ibsp_migration){ .pid = (uint32_t)child,
+					.vaddr = (uintptr_t)page,
+					.bytes = 4096,
+					.dst_node = ibsp_node_id(0) };
+	m[1] = m[0];
+	m[1].pid = (uint32_t)getpid();
+	mg = ibsp_migrator__new(&o);
+	cr_assert(mg);
+	cr_assert_eq(ibsp_migrator__submit(mg, m, 2), 2);
+	cr_assert_eq(ibsp_migrator__flush(mg, 10000), 0);
+	n = ibsp_migrator__reap(mg, r, 2);
+	cr_assert_eq(n, 2);
+	ibsp_migrator__stats(mg, &st);
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].m.pid == (uint32_t)child)
+			cr_expect_eq(r[i].final_node, -ESRCH, "the exited pid: %d",
+				     r[i].final_node);
+		else
+			cr_expect_eq(r[i].final_node, 0, "our own page, after: %d",
+				     r[i].final_node);
+	}
+	cr_expect_eq(st.by_err[IBSP_MIG_ESRCH], 1);
+	cr_expect_eq(st.failed, 1);
+	ibsp_migrator__delete(mg);
+}
+
+/* --- a scripted kernel for a daemon on a fake two-node host --- */
+
+static char root[256];
+
+static void put(const char *rel, const char *text)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	for (char *p = path + strlen(root); (p = strchr(p + 1, '/'));) {
+		*p = '\0';
+		cr_assert(!mkdir(path, 0755) || errno == EEXIST, "mkdir %s", path);
+		*p = '/';
+	}
+	spit(path, text, strlen(text));
+}
+
+/* Node 0: CPU-less, far, 4 GiB (every real page of this host); node 1: every CPU. */
+static void make_two_node_tree(void)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	char cpus[64];
+
+	cr_assert(ncpu >= 1 && ncpu <= 32, "a cpumap for %ld CPUs", ncpu);
+	snprintf(root, sizeof(root), "%s", tmp_path("sys"));
+	cr_assert(!mkdir(root, 0755) || errno == EEXIST, "mkdir %s", root);
+	put("devices/system/node/online", "0-1\n");
+	put("devices/system/node/node0/cpulist", "\n");
+	put("devices/system/node/node0/cpumap", "0\n");
+	put("devices/system/node/node0/meminfo",
+	    "Node 0 MemTotal: 4194304 kB\nNode 0 MemFree: 2097152 kB\n");
+	put("devices/system/node/node0/distance", "10 30\n");
+	snprintf(cpus, sizeof(cpus), "0-%ld\n", ncpu - 1);
+	put("devices/system/node/node1/cpulist", cpus);
+	snprintf(cpus, sizeof(cpus), "%lx\n", (1ul << ncpu) - 1);
+	put("devices/system/node/node1/cpumap", cpus);
+	put("devices/system/node/node1/meminfo",
+	    "Node 1 MemTotal: 4194304 kB\nNode 1 MemFree: 4000000 kB\n");
+	put("devices/system/node/node1/distance", "30 10\n");
+	put("devices/system/memory/block_size_bytes", "8000000\n");
+	put("devices/virtual/memory_tiering/memory_tier4/nodelist", "1\n");
+	put("devices/virtual/memory_tiering/memory_tier22/nodelist", "0\n");
+}
+
+static void cleanup(void)
+{
+	if (root[0])
+		rm_tree(root);
+	root[0] = '\0';
+}
+
+TestSuite(faults, .fini = cleanup);
+
+static pthread_mutex_t script_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long script_calls, script_pages;
+
+/*
+ * Call k: every third call the target is gone (ESRCH for the call, as when
+ * it exits in the middle of a batch); otherwise page i of the call is
+ * pinned (EBUSY), finds its destination full (ENOMEM) or moves, in turn.
+ */
+static long scripted_move_pages(int pid, unsigned long count, void **pages, const int *nodes,
+				int *status, int flags)
+{
+	unsigned long k;
+
+	(void)pid;
+	(void)pages;
+	(void)flags;
+	pthread_mutex_lock(&script_lock);
+	k = script_calls++;
+	script_pages += count;
+	pthread_mutex_unlock(&script_lock);
+	if (!nodes) { /* a node query: every page is where its move put it */
+		for (unsigned long i = 0; i < count; i++)
+			status[i] = 1;
+		return 0;
+	}
+	if (k % 3 == 2) {
+		errno = ESRCH;
+		return -1;
+	}
+	for (unsigned long i = 0; i < count; i++)
+		status[i] = (i + k) % 3 == 0 ? -EBUSY : (i + k) % 3 == 1 ? -ENOMEM : nodes[i];
+	return 0;
+}
+
+Test(faults, ebusy_enomem_esrch_counted_and_the_run_goes_on, .timeout = 60)
+{
+	struct ibsp_daemon_opts o = { .sz = sizeof(o) };
+	struct ibsp_daemon_result res;
+	const char *json = tmp_path("faults.jsonl");
+	json_t *sum;
+	size_t len, nlines;
+	char *out;
+	pid_t storm;
+	int ret;
+
+	make_two_node_tree();
+	o.sampler.sz = sizeof(o.sampler);
+	o.sampler.kind = IBSP_SAMPLER_SOFT;
+	o.sampler.sysfs_root = root;
+	o.capture.sz = sizeof(o.capture);
+	o.capture.target = IBSP_TARGET_ALL_CPUS;
+	o.engine.sz = sizeof(o.engine);
+	o.engine.policy = (struct ibsp_policy){ .ops = &ibsp_policy_locality, .arg = -1 };
+	o.engine.min_heat = 1;
+	o.engine.interval_ms = 250;
+	o.top_tier = "1";
+	o.duration_s = 3;
+	o.json_path = json;
+	o.move_pages = scripted_move_pages;
+	storm = start_storm(20000);
+	ret = ibsp_daemon__run(&o, &res);
+	stop_storm(storm);
+	if (ret == -EACCES || ret == -EPERM)
+		cr_skip_test("software perf events are not permitted here (%d)", ret);
+	cr_assert_eq(ret, 0, "the run: %d", ret);
+	cr_expect_str_eq(res.end_reason, "duration", "the faults did not end it");
+	out = (char *)slurp(json, &len);
+	sum = summary_of(out, &nlines);
+	cr_assert(sum, "summary: %s", out);
+	/* 12 lines when idle; under ASan and a fault storm the ticks coalesce */
+	cr_expect_geq(nlines, 2, "an interval line and the summary: %zu lines", nlines);
+	cr_expect_geq(json_real_value(json_object_get(sum, "time_s")), 3.0, "ran its 3 s");
+	cr_expect_gt(script_calls, 3, "move_pages calls: %lu", script_calls);
+	cr_expect_gt(get_int(sum, "promotions", "by_errno", "ebusy"), 0, "%s", out);
+	cr_expect_gt(get_int(sum, "promotions", "by_errno", "enomem"), 0);
+	cr_expect_gt(get_int(sum, "promotions", "by_errno", "esrch"), 0);
+	cr_expect_gt(get_int(sum, "promotions", "done", NULL), 0, "the other pages moved");
+	cr_expect_eq(get_int(sum, "promotions", "failed", NULL) +
+			 get_int(sum, "promotions", "done", NULL),
+		     (json_int_t)res.moved + (json_int_t)res.failed);
+	cr_expect(json_is_true(json_object_get(sum, "complete")));
+	json_decref(sum);
+	free(out);
+}
+
+/* A one-page ring drained once a second under a fault storm overflows: LOST, counted. */
+Test(faults, ring_overflow_counted_and_the_run_goes_on, .timeout = 60)
+{
+	char cmd[1024], *out, *err;
+	size_t nlines;
+	json_t *sum;
+	pid_t storm = start_storm(20000);
+	int rc;
+
+	snprintf(cmd, sizeof(cmd),
+		 "%s run --sampler=soft -a --dry-run --mmap-pages 1 --drain-ms 1000 "
+		 "--interval 500 --duration 3 --json -",
+		 IBSP_CLI);
+	rc = run_cmd(cmd, &out, &err);
+	stop_storm(storm);
+	if (rc && strstr(err, "Permission denied"))
+		cr_skip_test("software perf events are not permitted here: %s", err);
+	cr_assert_eq(rc, 0, "run exited %d: %s", rc, err);
+	sum = summary_of(out, &nlines);
+	cr_assert(sum);
+	cr_expect_gt(get_int(sum, "sampling", "lost_records", NULL), 0, "%s", out);
+	cr_expect_gt(get_int(sum, "sampling", "lost", NULL), 0);
+	cr_expect_str_eq(json_string_value(json_object_get(sum, "end_reason")), "duration");
+	cr_expect(json_is_true(json_object_get(sum, "complete")));
+	json_decref(sum);
+	free(out);
+	free(err);
+}
+
+/* recording.write_errors.enospc summed over the interval lines of @out */
+static json_int_t interval_errors(const char *out)
+{
+	json_int_t n = 0;
+
+	for (const char *l = out; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		json_t *o = json_loadb(l, strcspn(l, "\n"), 0, NULL);
+
+		if (o && !strcmp(json_string_value(json_object_get(o, "type")), "interval"))
+			n += get_int(o, "recording", "write_errors", "enospc");
+		json_decref(o);
+	}
+	return n;
+}
+
+/* --record on a 1 MiB tmpfs: the disk fills; the recording stops, promotion goes on. */
+Test(faults, enospc_stops_the_recording_not_the_run, .timeout = 60)
+{
+	const char *mnt = tmp_path("small");
+	char cmd[1024], *out, *err;
+	size_t nlines;
+	json_t *sum;
+	pid_t storm;
+	int rc;
+
+	cr_assert(!mkdir(mnt, 0755) || errno == EEXIST);
+	if (mount("tmpfs", mnt, "tmpfs", 0, "size=1M"))
+		cr_skip_test("cannot mount a small tmpfs (needs CAP_SYS_ADMIN): %s",
+			     strerror(errno));
+	storm = start_storm(20000);
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "%s run --sampler=soft -a --dry-run --interval 250 --duration 3 --record %s/r.data "
+	    "--json -",
+	    IBSP_CLI, mnt);
+	rc = run_cmd(cmd, &out, &err);
+	stop_storm(storm);
+	umount2(mnt, MNT_DETACH);
+	rmdir(mnt);
+	if (rc && strstr(err, "Permission denied"))
+		cr_skip_test("software perf events are not permitted here: %s", err);
+	cr_expect_eq(rc, 1, "incomplete: exit 1, got %d: %s", rc, err);
+	cr_expect(strstr(err, "recording stopped: No space left on device"), "%s", err);
+	sum = summary_of(out, &nlines);
+	cr_assert(sum);
+	cr_expect_geq(nlines, 2, "an interval line and the summary: %zu lines", nlines);
+	cr_expect_geq(json_real_value(json_object_get(sum, "time_s")), 3.0, "ran its 3 s");
+	cr_expect_gt(get_int(sum, "recording", "write_errors", "enospc"), 0, "%s", out);
+	cr_expect(json_is_false(json_object_get(json_object_get(sum, "recording"), "active")));
+	cr_expect_str_eq(json_string_value(json_object_get(sum, "end_reason")), "duration");
+	cr_expect(json_is_false(json_object_get(sum, "complete")));
+	cr_expect_gt(get_int(sum, "sampling", "samples", NULL), 0);
+	/* the failure shows in the line of its interval, not only in the summary */
+	cr_expect(interval_errors(out) > 0, "%s", out);
+	json_decref(sum);
+	free(out);
+	free(err);
+}

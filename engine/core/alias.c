@@ -85,8 +85,10 @@ static struct fold *collect(struct ibsp_heat_table *t, uint64_t *nr)
 
 	if (!f)
 		return NULL;
+	/* In the index's slot order: the first PFN entry of two with one alias takes it. */
 	for (uint64_t i = 0; i <= t->mask; i++) {
-		uint64_t vk = alias_key(&t->slots[i]);
+		const struct ibsp_heat_entry *he = ibsp_heat_table__slot(t, i);
+		uint64_t vk = he ? alias_key(he) : 0;
 
 		if (!vk || !ibsp_heat_table__find(t, vk))
 			continue;
@@ -98,7 +100,7 @@ static struct fold *collect(struct ibsp_heat_table *t, uint64_t *nr)
 			f = g;
 			cap *= 2;
 		}
-		f[n++] = (struct fold){ .pfn_key = t->slots[i].key, .virt_key = vk };
+		f[n++] = (struct fold){ .pfn_key = he->key, .virt_key = vk };
 	}
 	*nr = n;
 	return f;

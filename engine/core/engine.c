@@ -14,8 +14,8 @@
 #include "log_print.h"
 #include "util.h"
 
-/* The default heat-table bound: 64 MiB of slots at 3/4 occupancy. */
-#define DEFAULT_MAX_PAGES ((64ULL << 20) / sizeof(struct ibsp_heat_entry) * 3 / 4)
+/* The default heat-table bound (what 64 MiB of 64-byte slots held at 3/4 occupancy). */
+#define DEFAULT_MAX_PAGES 786432ULL
 /* Bound on the block map: 16 Mi blocks (2 PiB at 128 MiB blocks). */
 #define MAX_BLOCKS (16ULL << 20)
 
@@ -293,7 +293,7 @@ struct ibsp_engine *ibsp_engine__new(const struct ibsp_topology *topo,
 		goto err;
 	ret = -ENOMEM;
 	e->moved = ibsp_moved_map__new();
-	e->ht = ibsp_heat_table__new(e->opts.max_pages);
+	e->ht = ibsp_heat_table__new(e->opts.max_pages, e->nr_acc);
 	if (!e->ht && errno == EINVAL) {
 		pr_err("engine: max_pages %llu is out of range\n",
 		       (unsigned long long)e->opts.max_pages);
@@ -301,7 +301,10 @@ struct ibsp_engine *ibsp_engine__new(const struct ibsp_topology *topo,
 	}
 	if (!e->ht || !e->moved)
 		goto err;
-	e->moved->st = &e->st;
+	if (e->opts.simulate)
+		e->ht->spill = e->moved; /* records of evicted moved pages only (heat.c) */
+	else
+		e->moved->st = &e->st; /* a record per move: the map counts the pages moved */
 	return e;
 err:
 	ibsp_engine__delete(e);
@@ -455,6 +458,17 @@ static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t
 	}
 }
 
+/* The entries the index's home slots of @keys name (the slots were prefetched before). */
+static void prefetch_entries(const struct ibsp_heat_table *t, const uint64_t *keys, uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t v = t->slots[ibsp_heat_hash(keys[k], t->bits)];
+
+		if (v)
+			__builtin_prefetch(ibsp_heat_table__at(t, v - 1), 1);
+	}
+}
+
 void ibsp_engine__add(struct ibsp_engine *e, const struct ibsp_sample *s, size_t nr)
 {
 	struct ibsp_engine_stats *st = &e->st;
@@ -476,13 +490,14 @@ void ibsp_engine__add(struct ibsp_engine *e, const struct ibsp_sample *s, size_t
 				st->unresolved[why - 1]++;
 				continue;
 			}
-			__builtin_prefetch(&e->ht->slots[ibsp_heat_hash(key, e->ht->bits)], 1);
+			__builtin_prefetch(&e->ht->slots[ibsp_heat_hash(key, e->ht->bits)]);
 			keys[n] = key;
 			nodes[n] = (int8_t)node;
 			slots[n] = (int8_t)slot;
 			idx[n++] = (uint32_t)(i - base);
 		}
 		st->accesses += n;
+		prefetch_entries(e->ht, keys, n);
 		for (uint32_t k = 0; k < n; k++)
 			add_one(e, &s[base + idx[k]], keys[k], nodes[k], slots[k]);
 	}

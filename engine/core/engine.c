@@ -464,8 +464,8 @@ static void prefetch_entries(const struct ibsp_heat_table *t, const uint64_t *ke
 	for (uint32_t k = 0; k < n; k++) {
 		uint32_t v = t->slots[ibsp_heat_hash(keys[k], t->bits)];
 
-		if (v)
-			__builtin_prefetch(ibsp_heat_table__at(t, v - 1), 1);
+		if (v && (v & ~t->pos_mask) == ibsp_heat_tag(t, keys[k]))
+			__builtin_prefetch(ibsp_heat_table__at(t, (v & t->pos_mask) - 1), 1);
 	}
 }
 

@@ -70,11 +70,16 @@ struct ibsp_moved_map;
  * an open-addressing index over it (linear probing, backward-shift deletion)
  *
  * The entries fill ent[0, count) with no holes (a deletion moves the last
- * entry into the hole), so a pass over the pages costs what is tracked. The
- * index's slots hold an entry's position + 1 (0 = empty): 4 bytes a slot.
+ * entry into the hole), so a pass over the pages costs what is tracked. An
+ * index slot (4 bytes) holds an entry's position + 1 in its low pos_bits
+ * (0 = empty) and, above them, a tag: 8 bits of the key's hash (fewer for
+ * bounds past 16 Mi pages), so a probe reads only the entry it likely wants.
  */
 struct ibsp_heat_table {
-	uint32_t *slots;    /* index: entry position + 1; 0 = empty */
+	uint32_t *slots;    /* index: tag | entry position + 1; 0 = empty */
+	uint32_t pos_mask;  /* the position bits of a slot */
+	uint32_t pos_bits;  /* their count; the tag sits above them */
+	uint32_t tag_mask;  /* the tag's width, as a mask (0: no tag) */
 	char *ent;	    /* the entries, stride bytes each, dense in [0, count) */
 	uint64_t cap;	    /* entries ent has room for */
 	uint32_t stride;    /* bytes per entry */
@@ -126,12 +131,22 @@ static inline uint32_t ibsp_heat_table__pos(const struct ibsp_heat_table *t,
 static inline struct ibsp_heat_entry *ibsp_heat_table__slot(const struct ibsp_heat_table *t,
 							    uint64_t i)
 {
-	return t->slots[i] ? ibsp_heat_table__at(t, t->slots[i] - 1) : NULL;
+	uint32_t v = t->slots[i];
+
+	return v ? ibsp_heat_table__at(t, (v & t->pos_mask) - 1) : NULL;
 }
 
 static inline uint64_t ibsp_heat_hash(uint64_t key, uint32_t bits)
 {
 	return (key * 0x9E3779B97F4A7C15ULL) >> (64 - bits);
+}
+
+/* @key's tag, in place above the position bits: hash bits 24..31, below any home slot's. */
+static inline uint32_t ibsp_heat_tag(const struct ibsp_heat_table *t, uint64_t key)
+{
+	uint64_t h = key * 0x9E3779B97F4A7C15ULL;
+
+	return (uint32_t)(((h >> 24) & t->tag_mask) << t->pos_bits);
 }
 
 /** struct ibsp_moved_rec - where a moved page went, kept past heat-table eviction */

@@ -61,6 +61,11 @@ struct ibsp_heat_table *ibsp_heat_table__new(uint64_t max_entries, uint32_t nr_a
 	if (!t)
 		return NULL;
 	t->nr_acc = nr_acc;
+	t->pos_bits = 64 - (uint32_t)__builtin_clzll(max_entries); /* positions 1..max */
+	t->pos_mask = t->pos_bits >= 32 ? UINT32_MAX : (1U << t->pos_bits) - 1;
+	t->tag_mask = t->pos_bits >= 32	  ? 0
+		      : t->pos_bits >= 24 ? (1U << (32 - t->pos_bits)) - 1
+					  : 0xff;
 	t->stride =
 	    (uint32_t)((sizeof(struct ibsp_heat_entry) + nr_acc * sizeof(uint32_t) + 7) & ~7UL);
 	t->max_slots = slots;
@@ -95,7 +100,7 @@ uint64_t ibsp_heat_table__bytes(const struct ibsp_heat_table *t)
 
 static uint64_t key_at(const struct ibsp_heat_table *t, uint32_t slot_val)
 {
-	return ibsp_heat_table__at(t, slot_val - 1)->key;
+	return ibsp_heat_table__at(t, (slot_val & t->pos_mask) - 1)->key;
 }
 
 int ibsp_heat_table__grow(struct ibsp_heat_table *t)
@@ -152,31 +157,22 @@ static int reserve(struct ibsp_heat_table *t)
 	return 0;
 }
 
-/* The index slot that names @key (it must be there). */
+/* The index slot that names @key, or an empty one. */
 static uint64_t slot_of(const struct ibsp_heat_table *t, uint64_t key)
 {
 	uint64_t i = ibsp_heat_hash(key, t->bits);
+	uint32_t tag = ibsp_heat_tag(t, key), v;
 
-	while (key_at(t, t->slots[i]) != key)
+	while ((v = t->slots[i]) && ((v & ~t->pos_mask) != tag || key_at(t, v) != key))
 		i = (i + 1) & t->mask;
 	return i;
 }
 
 struct ibsp_heat_entry *ibsp_heat_table__find(struct ibsp_heat_table *t, uint64_t key)
 {
-	uint64_t i = ibsp_heat_hash(key, t->bits);
+	uint64_t i = slot_of(t, key);
 
-	for (;;) {
-		uint32_t v = t->slots[i];
-		struct ibsp_heat_entry *e;
-
-		if (!v)
-			return NULL;
-		e = ibsp_heat_table__at(t, v - 1);
-		if (e->key == key)
-			return e;
-		i = (i + 1) & t->mask;
-	}
+	return ibsp_heat_table__slot(t, i);
 }
 
 static uint64_t entry_heat(const struct ibsp_heat_table *t, const struct ibsp_heat_entry *e)
@@ -234,7 +230,9 @@ void ibsp_heat_table__del(struct ibsp_heat_table *t, struct ibsp_heat_entry *vic
 	if (pos != last) {
 		struct ibsp_heat_entry *l = ibsp_heat_table__at(t, last);
 
-		t->slots[slot_of(t, l->key)] = pos + 1;
+		uint64_t s = slot_of(t, l->key);
+
+		t->slots[s] = (t->slots[s] & ~t->pos_mask) | (pos + 1);
 		memcpy(victim, l, t->stride);
 	}
 	t->count--;
@@ -282,7 +280,7 @@ struct ibsp_heat_entry *ibsp_heat_table__get(struct ibsp_heat_table *t, uint64_t
 	e = ibsp_heat_table__at(t, t->count);
 	memset(e, 0, t->stride);
 	e->key = key;
-	t->slots[i] = (uint32_t)(t->count + 1);
+	t->slots[i] = ibsp_heat_tag(t, key) | (uint32_t)(t->count + 1);
 	t->count++;
 	if (key & KEY_VIRT)
 		t->nr_virt++;

@@ -422,7 +422,7 @@ static void init_entry(struct ibsp_engine *e, struct ibsp_heat_entry *he,
 }
 
 /* Samples resolved ahead of their table updates, so the slots can be prefetched. */
-#define ADD_CHUNK 32
+#define ADD_CHUNK 64
 
 static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t key, int node,
 		    int slot)
@@ -458,16 +458,22 @@ static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t
 	}
 }
 
-/* The entries the index's home slots of @keys name (the slots were prefetched before). */
-static void prefetch_entries(const struct ibsp_heat_table *t, const uint64_t *keys, uint32_t n)
+/* The entry the index's home slot of @key names, when its tag matches (the slot was prefetched). */
+static inline void prefetch_entry(const struct ibsp_heat_table *t, uint64_t key)
 {
-	for (uint32_t k = 0; k < n; k++) {
-		uint32_t v = t->slots[ibsp_heat_hash(keys[k], t->bits)];
+	uint32_t v = t->slots[ibsp_heat_hash(key, t->bits)];
 
-		if (v && (v & ~t->pos_mask) == ibsp_heat_tag(t, keys[k]))
-			__builtin_prefetch(ibsp_heat_table__at(t, (v & t->pos_mask) - 1), 1);
-	}
+	if (v && (v & ~t->pos_mask) == ibsp_heat_tag(t, key))
+		__builtin_prefetch(ibsp_heat_table__at(t, (v & t->pos_mask) - 1), 1);
 }
+
+/*
+ * Samples are resolved a chunk at a time, each one's index slot prefetched;
+ * then, while the chunk's table updates run, the entry ENTRY_AHEAD samples
+ * on is prefetched (its slot has arrived by then): the two misses of a
+ * sample overlap with the work on others.
+ */
+#define ENTRY_AHEAD 8
 
 void ibsp_engine__add(struct ibsp_engine *e, const struct ibsp_sample *s, size_t nr)
 {
@@ -497,9 +503,13 @@ void ibsp_engine__add(struct ibsp_engine *e, const struct ibsp_sample *s, size_t
 			idx[n++] = (uint32_t)(i - base);
 		}
 		st->accesses += n;
-		prefetch_entries(e->ht, keys, n);
-		for (uint32_t k = 0; k < n; k++)
+		for (uint32_t k = 0; k < n && k < ENTRY_AHEAD; k++)
+			prefetch_entry(e->ht, keys[k]);
+		for (uint32_t k = 0; k < n; k++) {
+			if (k + ENTRY_AHEAD < n)
+				prefetch_entry(e->ht, keys[k + ENTRY_AHEAD]);
 			add_one(e, &s[base + idx[k]], keys[k], nodes[k], slots[k]);
+		}
 	}
 	st->pages_tracked = e->ht->count;
 	st->evictions = e->ht->evictions;

@@ -29,6 +29,7 @@
 struct fold {
 	uint64_t pfn_key;
 	uint64_t virt_key;
+	uint64_t order; /* the PFN entry's index slot */
 };
 
 /* The KEY_VIRT key of @he's alias mapping, or 0 when it has none. */
@@ -77,7 +78,19 @@ static void fold_into(struct ibsp_heat_entry *p, const struct ibsp_heat_entry *v
 		p->nr_moves = v->nr_moves;
 }
 
-/* The pairs to fold, found without changing the table; NULL on no memory. */
+static int cmp_fold(const void *a, const void *b)
+{
+	const struct fold *x = a, *y = b;
+
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/*
+ * The pairs to fold, found without changing the table, in the index's slot
+ * order of their PFN entries (of two PFN entries with one alias, the first
+ * in that order takes it); NULL on no memory. The walk is over the dense
+ * array: what is tracked.
+ */
 static struct fold *collect(struct ibsp_heat_table *t, uint64_t *nr)
 {
 	uint64_t cap = t->nr_virt < 1024 ? t->nr_virt : 1024, n = 0;
@@ -85,10 +98,9 @@ static struct fold *collect(struct ibsp_heat_table *t, uint64_t *nr)
 
 	if (!f)
 		return NULL;
-	/* In the index's slot order: the first PFN entry of two with one alias takes it. */
-	for (uint64_t i = 0; i <= t->mask; i++) {
-		const struct ibsp_heat_entry *he = ibsp_heat_table__slot(t, i);
-		uint64_t vk = he ? alias_key(he) : 0;
+	for (uint64_t i = 0; i < t->count; i++) {
+		const struct ibsp_heat_entry *he = ibsp_heat_table__at(t, i);
+		uint64_t vk = alias_key(he);
 
 		if (!vk || !ibsp_heat_table__find(t, vk))
 			continue;
@@ -100,8 +112,12 @@ static struct fold *collect(struct ibsp_heat_table *t, uint64_t *nr)
 			f = g;
 			cap *= 2;
 		}
-		f[n++] = (struct fold){ .pfn_key = he->key, .virt_key = vk };
+		f[n++] = (struct fold){ .pfn_key = he->key,
+					.virt_key = vk,
+					.order = ibsp_heat_table__slot_of(t, he->key) };
 	}
+	if (n > 1)
+		qsort(f, n, sizeof(*f), cmp_fold);
 	*nr = n;
 	return f;
 }

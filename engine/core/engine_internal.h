@@ -106,6 +106,8 @@ struct ibsp_heat_entry *ibsp_heat_table__find(struct ibsp_heat_table *t, uint64_
  */
 struct ibsp_heat_entry *ibsp_heat_table__get(struct ibsp_heat_table *t, uint64_t key, bool *is_new);
 void ibsp_heat_table__del(struct ibsp_heat_table *t, struct ibsp_heat_entry *e);
+/* The index slot that names @key, or the empty one where it would go. */
+uint64_t ibsp_heat_table__slot_of(const struct ibsp_heat_table *t, uint64_t key);
 /* Double the index's slots (and its bound); for tables that must not evict. */
 int ibsp_heat_table__grow(struct ibsp_heat_table *t);
 /* Slot count needed for @max_entries (for sizing the default). */

@@ -157,8 +157,7 @@ static int reserve(struct ibsp_heat_table *t)
 	return 0;
 }
 
-/* The index slot that names @key, or an empty one. */
-static uint64_t slot_of(const struct ibsp_heat_table *t, uint64_t key)
+uint64_t ibsp_heat_table__slot_of(const struct ibsp_heat_table *t, uint64_t key)
 {
 	uint64_t i = ibsp_heat_hash(key, t->bits);
 	uint32_t tag = ibsp_heat_tag(t, key), v;
@@ -170,7 +169,7 @@ static uint64_t slot_of(const struct ibsp_heat_table *t, uint64_t key)
 
 struct ibsp_heat_entry *ibsp_heat_table__find(struct ibsp_heat_table *t, uint64_t key)
 {
-	uint64_t i = slot_of(t, key);
+	uint64_t i = ibsp_heat_table__slot_of(t, key);
 
 	return ibsp_heat_table__slot(t, i);
 }
@@ -226,11 +225,11 @@ void ibsp_heat_table__del(struct ibsp_heat_table *t, struct ibsp_heat_entry *vic
 	if (victim->key & KEY_VIRT)
 		t->nr_virt--;
 	spill(t, victim);
-	unlink_slot(t, slot_of(t, victim->key));
+	unlink_slot(t, ibsp_heat_table__slot_of(t, victim->key));
 	if (pos != last) {
 		struct ibsp_heat_entry *l = ibsp_heat_table__at(t, last);
 
-		uint64_t s = slot_of(t, l->key);
+		uint64_t s = ibsp_heat_table__slot_of(t, l->key);
 
 		t->slots[s] = (t->slots[s] & ~t->pos_mask) | (pos + 1);
 		memcpy(victim, l, t->stride);
@@ -278,7 +277,8 @@ struct ibsp_heat_entry *ibsp_heat_table__get(struct ibsp_heat_table *t, uint64_t
 	for (i = ibsp_heat_hash(key, t->bits); t->slots[i]; i = (i + 1) & t->mask)
 		;
 	e = ibsp_heat_table__at(t, t->count);
-	memset(e, 0, t->stride);
+	memset(e, 0, sizeof(*e));
+	memset(e->heat, 0, t->nr_acc * sizeof(*e->heat));
 	e->key = key;
 	t->slots[i] = ibsp_heat_tag(t, key) | (uint32_t)(t->count + 1);
 	t->count++;

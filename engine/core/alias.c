@@ -128,7 +128,8 @@ void ibsp_engine__fold_aliases(struct ibsp_engine *e)
 	struct fold *f;
 	uint64_t n = 0;
 
-	if (!t->nr_virt)
+	/* Live under a page-fault sampler every entry is KEY_VIRT: no pass at all. */
+	if (!t->nr_virt || !t->nr_pfn)
 		return;
 	/* Out of memory: the entries stay apart for one more interval. */
 	f = collect(t, &n);

@@ -91,6 +91,7 @@ struct ibsp_heat_table {
 	uint64_t max_slots; /* the slots max needs: the index grows up to these */
 	uint64_t evictions;
 	uint64_t nr_virt; /* entries keyed KEY_VIRT (see ibsp_engine__fold_aliases()) */
+	uint64_t nr_pfn;  /* entries keyed KEY_PFN: without both kinds there is nothing to fold */
 	/* Simulation: a moved entry's history goes here when it leaves (may be NULL). */
 	struct ibsp_moved_map *spill;
 };

@@ -224,6 +224,8 @@ void ibsp_heat_table__del(struct ibsp_heat_table *t, struct ibsp_heat_entry *vic
 
 	if (victim->key & KEY_VIRT)
 		t->nr_virt--;
+	if (victim->key & KEY_PFN)
+		t->nr_pfn--;
 	spill(t, victim);
 	unlink_slot(t, ibsp_heat_table__slot_of(t, victim->key));
 	if (pos != last) {
@@ -284,6 +286,8 @@ struct ibsp_heat_entry *ibsp_heat_table__get(struct ibsp_heat_table *t, uint64_t
 	t->count++;
 	if (key & KEY_VIRT)
 		t->nr_virt++;
+	if (key & KEY_PFN)
+		t->nr_pfn++;
 	*is_new = true;
 	return e;
 }

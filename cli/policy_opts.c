@@ -22,7 +22,7 @@ const char cli_policy_help[] =
     "                       node (default 4 x min-heat)\n"
     "  --pingpong N         intervals before a moved page may move again (default 10)\n"
     "  --watermark PCT      free memory a destination keeps, % of its total (default 2)\n"
-    "  --max-pages N        heat-table bound in pages (default 786432: 64 MiB)\n"
+    "  --max-pages N        heat-table bound in pages (default 786432: 36 MiB)\n"
     "  --decay-shift N      heat -= heat >> N once per interval (default 2: x 3/4)\n"
     "  --top-tier NODES     promotion targets (default: the nodes with CPUs)\n"
     "  --no-follow          leave top-tier pages where they are, even when their\n"

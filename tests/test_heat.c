@@ -17,7 +17,7 @@ Test(heat, backward_shift_deletion)
 	enum { N = 6000 };
 	static uint64_t keys[N];
 	static bool live[N];
-	struct ibsp_heat_table *t = ibsp_heat_table__new(N);
+	struct ibsp_heat_table *t = ibsp_heat_table__new(N, 1);
 	uint64_t x = 88172645463325252ULL, count = 0;
 
 	cr_assert(t);
@@ -55,7 +55,7 @@ Test(heat, backward_shift_deletion)
 Test(heat, eviction_takes_the_coldest)
 {
 	struct ibsp_heat_table *t =
-	    ibsp_heat_table__new(11); /* 16 slots: the window sees them all */
+	    ibsp_heat_table__new(11, 1); /* 16 slots: the window sees them all */
 	bool is_new;
 
 	cr_assert(t);

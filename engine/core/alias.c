@@ -29,6 +29,7 @@
 struct fold {
 	uint64_t pfn_key;
 	uint64_t virt_key;
+	uint64_t order; /* the PFN entry's index slot */
 };
 
 /* The KEY_VIRT key of @he's alias mapping, or 0 when it has none. */
@@ -79,7 +80,19 @@ static void fold_into(struct ibsp_heat_entry *p, const struct ibsp_heat_entry *v
 		p->leave = v->leave;
 }
 
-/* The pairs to fold, found without changing the table; NULL on no memory. */
+static int cmp_fold(const void *a, const void *b)
+{
+	const struct fold *x = a, *y = b;
+
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/*
+ * The pairs to fold, found without changing the table, in the index's slot
+ * order of their PFN entries (of two PFN entries with one alias, the first
+ * in that order takes it); NULL on no memory. The walk is over the dense
+ * array: what is tracked.
+ */
 static struct fold *collect(struct ibsp_heat_table *t, uint64_t *nr)
 {
 	uint64_t cap = t->nr_virt < 1024 ? t->nr_virt : 1024, n = 0;
@@ -87,8 +100,9 @@ static struct fold *collect(struct ibsp_heat_table *t, uint64_t *nr)
 
 	if (!f)
 		return NULL;
-	for (uint64_t i = 0; i <= t->mask; i++) {
-		uint64_t vk = alias_key(&t->slots[i]);
+	for (uint64_t i = 0; i < t->count; i++) {
+		const struct ibsp_heat_entry *he = ibsp_heat_table__at(t, i);
+		uint64_t vk = alias_key(he);
 
 		if (!vk || !ibsp_heat_table__find(t, vk))
 			continue;
@@ -100,8 +114,12 @@ static struct fold *collect(struct ibsp_heat_table *t, uint64_t *nr)
 			f = g;
 			cap *= 2;
 		}
-		f[n++] = (struct fold){ .pfn_key = t->slots[i].key, .virt_key = vk };
+		f[n++] = (struct fold){ .pfn_key = he->key,
+					.virt_key = vk,
+					.order = ibsp_heat_table__slot_of(t, he->key) };
 	}
+	if (n > 1)
+		qsort(f, n, sizeof(*f), cmp_fold);
 	*nr = n;
 	return f;
 }
@@ -112,7 +130,8 @@ void ibsp_engine__fold_aliases(struct ibsp_engine *e)
 	struct fold *f;
 	uint64_t n = 0;
 
-	if (!t->nr_virt)
+	/* Live under a page-fault sampler every entry is KEY_VIRT: no pass at all. */
+	if (!t->nr_virt || !t->nr_pfn)
 		return;
 	/* Out of memory: the entries stay apart for one more interval. */
 	f = collect(t, &n);

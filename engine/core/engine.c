@@ -213,7 +213,7 @@ struct ibsp_engine *ibsp_engine__new(const struct ibsp_topology *topo,
 		goto err;
 	ret = -ENOMEM;
 	e->moved = ibsp_moved_map__new();
-	e->ht = ibsp_heat_table__new(e->opts.max_pages);
+	e->ht = ibsp_heat_table__new(e->opts.max_pages, e->nr_acc);
 	if (!e->ht && errno == EINVAL) {
 		pr_err("engine: max_pages %llu is out of range\n",
 		       (unsigned long long)e->opts.max_pages);
@@ -221,7 +221,10 @@ struct ibsp_engine *ibsp_engine__new(const struct ibsp_topology *topo,
 	}
 	if (!e->ht || !e->moved)
 		goto err;
-	e->moved->st = &e->st;
+	if (e->opts.simulate)
+		e->ht->spill = e->moved; /* records of evicted moved pages only (heat.c) */
+	else
+		e->moved->st = &e->st; /* a record per move: the map counts the pages moved */
 	return e;
 err:
 	ibsp_engine__delete(e);
@@ -339,7 +342,7 @@ static void init_entry(struct ibsp_engine *e, struct ibsp_heat_entry *he,
 }
 
 /* Samples resolved ahead of their table updates, so the slots can be prefetched. */
-#define ADD_CHUNK 32
+#define ADD_CHUNK 64
 
 static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t key, int node,
 		    int slot)
@@ -378,6 +381,23 @@ static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t
 	}
 }
 
+/* The entry the index's home slot of @key names, when its tag matches (the slot was prefetched). */
+static inline void prefetch_entry(const struct ibsp_heat_table *t, uint64_t key)
+{
+	uint32_t v = t->slots[ibsp_heat_hash(key, t->bits)];
+
+	if (v && (v & ~t->pos_mask) == ibsp_heat_tag(t, key))
+		__builtin_prefetch(ibsp_heat_table__at(t, (v & t->pos_mask) - 1), 1);
+}
+
+/*
+ * Samples are resolved a chunk at a time, each one's index slot prefetched;
+ * then, while the chunk's table updates run, the entry ENTRY_AHEAD samples
+ * on is prefetched (its slot has arrived by then): the two misses of a
+ * sample overlap with the work on others.
+ */
+#define ENTRY_AHEAD 8
+
 void ibsp_engine__add(struct ibsp_engine *e, const struct ibsp_sample *s, size_t nr)
 {
 	struct ibsp_engine_stats *st = &e->st;
@@ -399,15 +419,20 @@ void ibsp_engine__add(struct ibsp_engine *e, const struct ibsp_sample *s, size_t
 				st->unresolved[why - 1]++;
 				continue;
 			}
-			__builtin_prefetch(&e->ht->slots[ibsp_heat_hash(key, e->ht->bits)], 1);
+			__builtin_prefetch(&e->ht->slots[ibsp_heat_hash(key, e->ht->bits)]);
 			keys[n] = key;
 			nodes[n] = (int8_t)node;
 			slots[n] = (int8_t)slot;
 			idx[n++] = (uint32_t)(i - base);
 		}
 		st->accesses += n;
-		for (uint32_t k = 0; k < n; k++)
+		for (uint32_t k = 0; k < n && k < ENTRY_AHEAD; k++)
+			prefetch_entry(e->ht, keys[k]);
+		for (uint32_t k = 0; k < n; k++) {
+			if (k + ENTRY_AHEAD < n)
+				prefetch_entry(e->ht, keys[k + ENTRY_AHEAD]);
 			add_one(e, &s[base + idx[k]], keys[k], nodes[k], slots[k]);
+		}
 	}
 	st->pages_tracked = e->ht->count;
 	st->evictions = e->ht->evictions;
@@ -464,47 +489,4 @@ void ibsp_engine__complete(struct ibsp_engine *e, const struct ibsp_migration *m
 	}
 	if (he && fin >= 0)
 		he->node = (int8_t)fin;
-}
-
-static bool node_in_range(const struct ibsp_engine *e, struct ibsp_node_idx i)
-{
-	return i.idx >= 0 && (uint32_t)i.idx < ibsp_topology__nr_nodes(e->topo);
-}
-
-int ibsp_engine__set_free(struct ibsp_engine *e, struct ibsp_node_idx i, uint64_t free_bytes)
-{
-	if (!node_in_range(e, i))
-		return -ENOENT;
-	e->free_bytes[i.idx] = free_bytes;
-	return 0;
-}
-
-uint64_t ibsp_engine__free_bytes(const struct ibsp_engine *e, struct ibsp_node_idx i)
-{
-	return node_in_range(e, i) ? e->free_bytes[i.idx] : 0;
-}
-
-uint64_t ibsp_engine__watermark_bytes(const struct ibsp_engine *e, struct ibsp_node_idx i)
-{
-	return node_in_range(e, i) ? e->wmark_bytes[i.idx] : 0;
-}
-
-struct ibsp_node_idx ibsp_engine__acc_node(const struct ibsp_engine *e, uint32_t slot)
-{
-	return slot < e->nr_acc ? e->acc_idx[slot] : IBSP_NODE_IDX_NONE;
-}
-
-uint32_t ibsp_engine__nr_acc(const struct ibsp_engine *e)
-{
-	return e->nr_acc;
-}
-
-const struct ibsp_engine_stats *ibsp_engine__stats(const struct ibsp_engine *e)
-{
-	return &e->st;
-}
-
-const struct ibsp_engine_opts *ibsp_engine__opts(const struct ibsp_engine *e)
-{
-	return &e->opts;
 }

@@ -39,58 +39,118 @@
 #define HE_INFLIGHT (1u << 2)
 
 /**
- * struct ibsp_heat_entry - one page (4 KiB or 2 MiB), one cache line
+ * struct ibsp_heat_entry - one page (4 KiB or 2 MiB)
  *
  * @heat is in IBSP_HEAT_ONE units per sample, indexed by accessor slot,
- * decayed once per interval. Node fields are node *indices* into the
- * topology, -1 when unknown.
+ * decayed once per interval; it has the table's nr_acc elements, so an
+ * entry takes 32 + 4 * nr_acc bytes rounded up to 8 (40 with two accessor
+ * nodes). Node fields are node *indices* into the topology, -1 when unknown.
  */
 struct ibsp_heat_entry {
-	uint64_t key;			   /* KEY_*; 0 = empty */
-	uint64_t vaddr;			   /* page-aligned vaddr of the alias mapping */
-	uint32_t pid;			   /* process of the alias mapping */
-	uint32_t last_move;		   /* interval number of the last move; 0 = never */
-	uint32_t heat[IBSP_MAX_ACC_NODES]; /* decayed accesses per accessor slot */
-	int8_t node;			   /* node index the page is on */
-	int8_t prev_node;		   /* node index it left at its last move */
-	uint8_t last_acc;		   /* accessor slot of the latest sample */
-	uint8_t flags;			   /* HE_* */
-	uint8_t nr_moves;		   /* planned moves of this page (saturates) */
+	uint64_t key;	     /* KEY_* */
+	uint64_t vaddr;	     /* page-aligned vaddr of the alias mapping */
+	uint32_t pid;	     /* process of the alias mapping */
+	uint32_t last_move;  /* interval number of the last move; 0 = never */
+	int8_t node;	     /* node index the page is on */
+	int8_t prev_node;    /* node index it left at its last move */
+	uint8_t last_acc;    /* accessor slot of the latest sample */
+	uint8_t flags;	     /* HE_* */
+	uint8_t nr_moves;    /* planned moves of this page (saturates) */
 	uint8_t leave;	     /* evidence to leave its top-tier node (ibsp_engine__note_leave()) */
 	uint8_t idle;	     /* intervals since the latest sample (saturates) */
 	uint8_t last_reason; /* enum ibsp_reason of the last move + 1; 0 = none */
+	uint32_t heat[];     /* [nr_acc] decayed accesses per accessor slot */
 };
 
-_Static_assert(sizeof(struct ibsp_heat_entry) == 64, "a heat entry is one cache line");
+_Static_assert(sizeof(struct ibsp_heat_entry) == 32, "the fixed part of a heat entry");
 
-/** struct ibsp_heat_table - open addressing, linear probing, backward-shift deletion */
+struct ibsp_moved_map;
+
+/**
+ * struct ibsp_heat_table - the tracked pages: a dense array of entries and
+ * an open-addressing index over it (linear probing, backward-shift deletion)
+ *
+ * The entries fill ent[0, count) with no holes (a deletion moves the last
+ * entry into the hole), so a pass over the pages costs what is tracked. An
+ * index slot (4 bytes) holds an entry's position + 1 in its low pos_bits
+ * (0 = empty) and, above them, a tag: 8 bits of the key's hash (fewer for
+ * bounds past 16 Mi pages), so a probe reads only the entry it likely wants.
+ */
 struct ibsp_heat_table {
-	struct ibsp_heat_entry *slots;
+	uint32_t *slots;    /* index: tag | entry position + 1; 0 = empty */
+	uint32_t pos_mask;  /* the position bits of a slot */
+	uint32_t pos_bits;  /* their count; the tag sits above them */
+	uint32_t tag_mask;  /* the tag's width, as a mask (0: no tag) */
+	char *ent;	    /* the entries, stride bytes each, dense in [0, count) */
+	uint64_t cap;	    /* entries ent has room for */
+	uint32_t stride;    /* bytes per entry */
+	uint32_t nr_acc;    /* heat[] elements per entry */
 	uint64_t mask;	    /* nr slots - 1 (a power of two) */
 	uint32_t bits;	    /* log2(nr slots) */
-	uint64_t count;	    /* occupied slots */
+	uint64_t count;	    /* entries */
 	uint64_t max;	    /* occupancy bound (<= 3/4 of max_slots) */
-	uint64_t max_slots; /* the slots max needs: the table grows up to these */
+	uint64_t max_slots; /* the slots max needs: the index grows up to these */
 	uint64_t evictions;
 	uint64_t nr_virt; /* entries keyed KEY_VIRT (see ibsp_engine__fold_aliases()) */
+	uint64_t nr_pfn;  /* entries keyed KEY_PFN: without both kinds there is nothing to fold */
+	/* Simulation: a moved entry's history goes here when it leaves (may be NULL). */
+	struct ibsp_moved_map *spill;
 };
 
-/* A table for @max_entries pages, or NULL with errno set (EINVAL: out of range). */
-struct ibsp_heat_table *ibsp_heat_table__new(uint64_t max_entries);
+/* A table for @max_entries pages of @nr_acc accessor slots, or NULL with errno set (EINVAL). */
+struct ibsp_heat_table *ibsp_heat_table__new(uint64_t max_entries, uint32_t nr_acc);
 void ibsp_heat_table__delete(struct ibsp_heat_table *t);
 /* The entry for @key, or NULL. */
 struct ibsp_heat_entry *ibsp_heat_table__find(struct ibsp_heat_table *t, uint64_t key);
-/* The entry for @key, inserted zeroed (key set) when new; *@is_new says which. */
+/*
+ * The entry for @key, inserted zeroed (key set) when new; *@is_new says which.
+ * An insert (and a deletion) may move other entries: pointers do not survive it.
+ */
 struct ibsp_heat_entry *ibsp_heat_table__get(struct ibsp_heat_table *t, uint64_t key, bool *is_new);
 void ibsp_heat_table__del(struct ibsp_heat_table *t, struct ibsp_heat_entry *e);
-/* Double the slots of @t (and its bound); for tables that must not evict. */
+/* The index slot that names @key, or the empty one where it would go. */
+uint64_t ibsp_heat_table__slot_of(const struct ibsp_heat_table *t, uint64_t key);
+/* Double the index's slots (and its bound); for tables that must not evict. */
 int ibsp_heat_table__grow(struct ibsp_heat_table *t);
 /* Slot count needed for @max_entries (for sizing the default). */
 uint64_t ibsp_heat_table__slots_for(uint64_t max_entries);
+/* Bytes the table holds now (entries and index), for the memory figures. */
+uint64_t ibsp_heat_table__bytes(const struct ibsp_heat_table *t);
+
+/* The entry at position @i of the dense array. */
+static inline struct ibsp_heat_entry *ibsp_heat_table__at(const struct ibsp_heat_table *t,
+							  uint64_t i)
+{
+	return (struct ibsp_heat_entry *)(void *)(t->ent + i * t->stride);
+}
+
+/* The position of @he in the dense array. */
+static inline uint32_t ibsp_heat_table__pos(const struct ibsp_heat_table *t,
+					    const struct ibsp_heat_entry *he)
+{
+	return (uint32_t)(((const char *)he - t->ent) / t->stride);
+}
+
+/* The entry index slot @i names, or NULL when it is empty. */
+static inline struct ibsp_heat_entry *ibsp_heat_table__slot(const struct ibsp_heat_table *t,
+							    uint64_t i)
+{
+	uint32_t v = t->slots[i];
+
+	return v ? ibsp_heat_table__at(t, (v & t->pos_mask) - 1) : NULL;
+}
 
 static inline uint64_t ibsp_heat_hash(uint64_t key, uint32_t bits)
 {
 	return (key * 0x9E3779B97F4A7C15ULL) >> (64 - bits);
+}
+
+/* @key's tag, in place above the position bits: hash bits 24..31, below any home slot's. */
+static inline uint32_t ibsp_heat_tag(const struct ibsp_heat_table *t, uint64_t key)
+{
+	uint64_t h = key * 0x9E3779B97F4A7C15ULL;
+
+	return (uint32_t)(((h >> 24) & t->tag_mask) << t->pos_bits);
 }
 
 /** struct ibsp_moved_rec - where a moved page went, kept past heat-table eviction */
@@ -113,6 +173,8 @@ struct ibsp_moved_map {
 
 /* An empty map (slots come with the first record), or NULL. */
 struct ibsp_moved_map *ibsp_moved_map__new(void);
+/* Bytes the map holds now. */
+uint64_t ibsp_moved_map__bytes(const struct ibsp_moved_map *m);
 void ibsp_moved_map__delete(struct ibsp_moved_map *m);
 int ibsp_moved_map__put(struct ibsp_moved_map *m, const struct ibsp_moved_rec *rec);
 const struct ibsp_moved_rec *ibsp_moved_map__find(const struct ibsp_moved_map *m, uint64_t key);

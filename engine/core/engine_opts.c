@@ -12,7 +12,8 @@
 #include "util.h"
 
 /* The default heat-table bound: 64 MiB of slots at 3/4 occupancy. */
-#define DEFAULT_MAX_PAGES ((64ULL << 20) / sizeof(struct ibsp_heat_entry) * 3 / 4)
+/* The default heat-table bound (what 64 MiB of 64-byte slots held at 3/4 occupancy). */
+#define DEFAULT_MAX_PAGES 786432ULL
 
 void ibsp_engine_opts__fill_defaults(struct ibsp_engine_opts *o)
 {

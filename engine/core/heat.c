@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
- * The heat table: an open-addressing hash table of struct heat_entry
- * (linear probing, Knuth's backward-shift deletion, so there are no
- * tombstones and lookups stay short). Occupancy is held at or below 3/4 of
- * the slots: expected probes are ~2.5 for a hit and ~8.5 for a miss.
+ * The heat table: a dense array of struct ibsp_heat_entry, sized for the
+ * accessor nodes there are (40 bytes a page with two), and an
+ * open-addressing index over it (linear probing, Knuth's backward-shift
+ * deletion, so there are no tombstones and lookups stay short) whose slots
+ * hold an entry's position, 4 bytes each. Occupancy is held at or below 3/4
+ * of the slots: expected probes are ~2.5 for a hit and ~8.5 for a miss.
+ * Passes over the pages (the interval scan, the decay) walk the dense array:
+ * they cost what is tracked, never the capacity; a deletion moves the last
+ * entry into the hole.
  *
- * The table starts small and doubles as pages come in, up to the slots its
- * bound needs: the interval scan walks every slot, so a table sized for the
- * bound from the start made every tick cost the bound (a 48 MiB walk, and a
- * first tick that faulted all of it in) however few pages were tracked.
+ * The index starts small and doubles as pages come in, up to the slots its
+ * bound needs; the array grows by doubling (realloc: only what is written
+ * becomes resident).
  *
  * When the table is full, an insert evicts the coldest entry among the 16
  * slots that follow the new key's home slot (sampled eviction): an exact
@@ -16,11 +20,14 @@
  * engine's interval scan then trims the table back to 7/8 of its bound,
  * coldest first (engine/core/tick.c), so inserts rarely need to evict.
  *
- * The moved map remembers where moved pages went, keyed like the heat table
- * (simulation) or by (pid, virtual page) (live, where the PFN changes with
- * the move), so the ping-pong guard and the simulated placement survive
- * eviction. Its records also count the distinct pages moved, and those
- * moved more than once, into the engine's stats.
+ * The moved map remembers where moved pages went, so the ping-pong guard
+ * and the simulated placement survive eviction. Live, it is keyed by (pid,
+ * virtual page), as the PFN changes with the move, and takes a record at
+ * every move; its records count the distinct pages moved, and those moved
+ * more than once, into the engine's stats. In simulation it is keyed like
+ * the heat table, and a moved page's entry holds the same history while it
+ * is tracked: the record is written when the entry leaves the table
+ * (t->spill), so the map holds only evicted moved pages.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -28,8 +35,9 @@
 
 #include "engine_internal.h"
 
-#define EVICT_WINDOW 16
-#define START_SLOTS  4096
+#define EVICT_WINDOW  16
+#define START_SLOTS   4096
+#define START_ENTRIES 1024
 
 uint64_t ibsp_heat_table__slots_for(uint64_t max_entries)
 {
@@ -40,24 +48,34 @@ uint64_t ibsp_heat_table__slots_for(uint64_t max_entries)
 	return slots;
 }
 
-struct ibsp_heat_table *ibsp_heat_table__new(uint64_t max_entries)
+struct ibsp_heat_table *ibsp_heat_table__new(uint64_t max_entries, uint32_t nr_acc)
 {
 	uint64_t slots = ibsp_heat_table__slots_for(max_entries);
 	struct ibsp_heat_table *t;
 
-	if (max_entries < 1 || slots > (1ULL << 32)) {
+	if (max_entries < 1 || slots > (1ULL << 32) || nr_acc > IBSP_MAX_ACC_NODES) {
 		errno = EINVAL;
 		return NULL;
 	}
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
+	t->nr_acc = nr_acc;
+	t->pos_bits = 64 - (uint32_t)__builtin_clzll(max_entries); /* positions 1..max */
+	t->pos_mask = t->pos_bits >= 32 ? UINT32_MAX : (1U << t->pos_bits) - 1;
+	t->tag_mask = t->pos_bits >= 32	  ? 0
+		      : t->pos_bits >= 24 ? (1U << (32 - t->pos_bits)) - 1
+					  : 0xff;
+	t->stride =
+	    (uint32_t)((sizeof(struct ibsp_heat_entry) + nr_acc * sizeof(uint32_t) + 7) & ~7UL);
 	t->max_slots = slots;
 	if (slots > START_SLOTS)
 		slots = START_SLOTS;
 	t->slots = calloc(slots, sizeof(*t->slots));
-	if (!t->slots) {
-		free(t);
+	t->cap = max_entries < START_ENTRIES ? max_entries : START_ENTRIES;
+	t->ent = malloc(t->cap * t->stride);
+	if (!t->slots || !t->ent) {
+		ibsp_heat_table__delete(t);
 		return NULL;
 	}
 	t->mask = slots - 1;
@@ -71,23 +89,36 @@ void ibsp_heat_table__delete(struct ibsp_heat_table *t)
 	if (!t)
 		return;
 	free(t->slots);
+	free(t->ent);
 	free(t);
+}
+
+uint64_t ibsp_heat_table__bytes(const struct ibsp_heat_table *t)
+{
+	return t->count * t->stride + (t->mask + 1) * sizeof(*t->slots);
+}
+
+static uint64_t key_at(const struct ibsp_heat_table *t, uint32_t slot_val)
+{
+	return ibsp_heat_table__at(t, (slot_val & t->pos_mask) - 1)->key;
 }
 
 int ibsp_heat_table__grow(struct ibsp_heat_table *t)
 {
 	uint64_t n = (t->mask + 1) * 2;
-	struct ibsp_heat_entry *slots = calloc(n, sizeof(*slots));
+	uint32_t *slots = calloc(n, sizeof(*slots));
 	uint32_t bits = t->bits + 1;
 
 	if (!slots)
 		return -ENOMEM;
+	/* In slot order, as the layout (and so sampled eviction) depends on it. */
 	for (uint64_t i = 0; i <= t->mask; i++) {
 		uint64_t j;
 
-		if (!t->slots[i].key)
+		if (!t->slots[i])
 			continue;
-		for (j = ibsp_heat_hash(t->slots[i].key, bits); slots[j].key; j = (j + 1) & (n - 1))
+		for (j = ibsp_heat_hash(key_at(t, t->slots[i]), bits); slots[j];
+		     j = (j + 1) & (n - 1))
 			;
 		slots[j] = t->slots[i];
 	}
@@ -108,51 +139,103 @@ static bool full(struct ibsp_heat_table *t)
 	return t->count >= t->max || (t->count + 1) * 4 > (t->mask + 1) * 3;
 }
 
-struct ibsp_heat_entry *ibsp_heat_table__find(struct ibsp_heat_table *t, uint64_t key)
+/* Room in the dense array for one more entry (count < max holds here). */
+static int reserve(struct ibsp_heat_table *t)
 {
-	uint64_t i = ibsp_heat_hash(key, t->bits);
+	uint64_t cap = t->cap * 2;
+	char *ent;
 
-	for (;;) {
-		struct ibsp_heat_entry *e = &t->slots[i];
-
-		if (e->key == key)
-			return e;
-		if (!e->key)
-			return NULL;
-		i = (i + 1) & t->mask;
-	}
+	if (t->count < t->cap)
+		return 0;
+	if (cap > t->max)
+		cap = t->max;
+	ent = realloc(t->ent, cap * t->stride);
+	if (!ent)
+		return -ENOMEM;
+	t->ent = ent;
+	t->cap = cap;
+	return 0;
 }
 
-static uint64_t entry_heat(const struct ibsp_heat_entry *e)
+uint64_t ibsp_heat_table__slot_of(const struct ibsp_heat_table *t, uint64_t key)
+{
+	uint64_t i = ibsp_heat_hash(key, t->bits);
+	uint32_t tag = ibsp_heat_tag(t, key), v;
+
+	while ((v = t->slots[i]) && ((v & ~t->pos_mask) != tag || key_at(t, v) != key))
+		i = (i + 1) & t->mask;
+	return i;
+}
+
+struct ibsp_heat_entry *ibsp_heat_table__find(struct ibsp_heat_table *t, uint64_t key)
+{
+	uint64_t i = ibsp_heat_table__slot_of(t, key);
+
+	return ibsp_heat_table__slot(t, i);
+}
+
+static uint64_t entry_heat(const struct ibsp_heat_table *t, const struct ibsp_heat_entry *e)
 {
 	uint64_t sum = 0;
 
-	for (int i = 0; i < IBSP_MAX_ACC_NODES; i++)
+	for (uint32_t i = 0; i < t->nr_acc; i++)
 		sum += e->heat[i];
 	return sum;
 }
 
-void ibsp_heat_table__del(struct ibsp_heat_table *t, struct ibsp_heat_entry *victim)
+/* Simulation: a moved entry's history, for when its page comes back. */
+static void spill(struct ibsp_heat_table *t, const struct ibsp_heat_entry *e)
 {
-	uint64_t i = (uint64_t)(victim - t->slots), j = i;
+	struct ibsp_moved_rec rec = { .key = e->key,
+				      .last_move = e->last_move,
+				      .node = e->node,
+				      .prev_node = e->prev_node,
+				      .nr_moves = e->nr_moves };
 
-	if (victim->key & KEY_VIRT)
-		t->nr_virt--;
+	/* Out of memory only weakens the guard for this page. */
+	if (t->spill && e->nr_moves)
+		(void)ibsp_moved_map__put(t->spill, &rec);
+}
+
+/* Backward-shift deletion of index slot @i. */
+static void unlink_slot(struct ibsp_heat_table *t, uint64_t i)
+{
+	uint64_t j = i;
 
 	for (;;) {
 		uint64_t home;
 
 		j = (j + 1) & t->mask;
-		if (!t->slots[j].key)
+		if (!t->slots[j])
 			break;
-		home = ibsp_heat_hash(t->slots[j].key, t->bits);
+		home = ibsp_heat_hash(key_at(t, t->slots[j]), t->bits);
 		/* Move j back to i unless its home lies cyclically in (i, j]. */
 		if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
 			continue;
 		t->slots[i] = t->slots[j];
 		i = j;
 	}
-	memset(&t->slots[i], 0, sizeof(t->slots[i]));
+	t->slots[i] = 0;
+}
+
+void ibsp_heat_table__del(struct ibsp_heat_table *t, struct ibsp_heat_entry *victim)
+{
+	uint32_t pos = ibsp_heat_table__pos(t, victim), last = (uint32_t)(t->count - 1);
+
+	if (victim->key & KEY_VIRT)
+		t->nr_virt--;
+	if (victim->key & KEY_PFN)
+		t->nr_pfn--;
+	spill(t, victim);
+	unlink_slot(t, ibsp_heat_table__slot_of(t, victim->key));
+	if (pos != last) {
+		struct ibsp_heat_entry *l = ibsp_heat_table__at(t, last);
+
+		uint64_t s = ibsp_heat_table__slot_of(t, l->key);
+
+		t->slots[s] = (t->slots[s] & ~t->pos_mask) | (pos + 1);
+		memcpy(victim, l, t->stride);
+	}
 	t->count--;
 }
 
@@ -162,12 +245,12 @@ static void evict_near(struct ibsp_heat_table *t, uint64_t home)
 	uint64_t best = UINT64_MAX;
 
 	for (uint64_t k = 0; k < EVICT_WINDOW || !victim; k++) {
-		struct ibsp_heat_entry *e = &t->slots[(home + k) & t->mask];
+		struct ibsp_heat_entry *e = ibsp_heat_table__slot(t, (home + k) & t->mask);
 		uint64_t h;
 
-		if (!e->key)
+		if (!e)
 			continue;
-		h = entry_heat(e);
+		h = entry_heat(t, e);
 		if (h < best) {
 			best = h;
 			victim = e;
@@ -180,6 +263,7 @@ static void evict_near(struct ibsp_heat_table *t, uint64_t home)
 struct ibsp_heat_entry *ibsp_heat_table__get(struct ibsp_heat_table *t, uint64_t key, bool *is_new)
 {
 	struct ibsp_heat_entry *found = ibsp_heat_table__find(t, key);
+	struct ibsp_heat_entry *e;
 	uint64_t home, i;
 
 	if (found) {
@@ -187,19 +271,25 @@ struct ibsp_heat_entry *ibsp_heat_table__get(struct ibsp_heat_table *t, uint64_t
 		return found;
 	}
 	/* A full table (or no memory to grow) evicts; a grown one has a new home for the key. */
-	if (full(t)) {
+	if (full(t) || reserve(t)) {
 		home = ibsp_heat_hash(key, t->bits);
 		evict_near(t, home);
 		/* The deletion may have shifted entries: probe again. */
 	}
-	for (i = ibsp_heat_hash(key, t->bits); t->slots[i].key; i = (i + 1) & t->mask)
+	for (i = ibsp_heat_hash(key, t->bits); t->slots[i]; i = (i + 1) & t->mask)
 		;
-	t->slots[i].key = key;
+	e = ibsp_heat_table__at(t, t->count);
+	memset(e, 0, sizeof(*e));
+	memset(e->heat, 0, t->nr_acc * sizeof(*e->heat));
+	e->key = key;
+	t->slots[i] = ibsp_heat_tag(t, key) | (uint32_t)(t->count + 1);
 	t->count++;
 	if (key & KEY_VIRT)
 		t->nr_virt++;
+	if (key & KEY_PFN)
+		t->nr_pfn++;
 	*is_new = true;
-	return &t->slots[i];
+	return e;
 }
 
 static struct ibsp_moved_rec *moved_slot(struct ibsp_moved_rec *slots, uint64_t mask, uint32_t bits,
@@ -261,6 +351,11 @@ const struct ibsp_moved_rec *ibsp_moved_map__find(const struct ibsp_moved_map *m
 		return NULL;
 	r = moved_slot(m->slots, m->mask, m->bits, key);
 	return r->key ? r : NULL;
+}
+
+uint64_t ibsp_moved_map__bytes(const struct ibsp_moved_map *m)
+{
+	return m->slots ? (m->mask + 1) * sizeof(*m->slots) : 0;
 }
 
 struct ibsp_moved_map *ibsp_moved_map__new(void)

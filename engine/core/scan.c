@@ -65,7 +65,7 @@ static int consider(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uin
 	c = &e->cand[e->nr_cand++];
 	c->total = total;
 	c->key = he->key;
-	c->idx = (uint32_t)(he - e->ht->slots);
+	c->idx = ibsp_heat_table__pos(e->ht, he);
 	c->pick = (uint8_t)pick;
 	return 0;
 }
@@ -92,7 +92,7 @@ static int add_cold(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uin
 	c = &e->cold[e->nr_cold++];
 	*c = (struct ibsp_cand){ .total = total,
 				 .key = he->key,
-				 .idx = (uint32_t)(he - e->ht->slots) };
+				 .idx = ibsp_heat_table__pos(e->ht, he) };
 	e->reclaim_bytes[he->node] += ibsp_heat_entry__bytes(he);
 	return 0;
 }
@@ -103,12 +103,11 @@ int ibsp_engine__scan(struct ibsp_engine *e, uint64_t *hist)
 	uint64_t floor_heat = (uint64_t)e->opts.min_heat * IBSP_HEAT_ONE;
 	bool selects = e->ops && e->ops->select;
 
-	for (uint64_t i = 0; i <= e->ht->mask; i++) {
-		const struct ibsp_heat_entry *he = &e->ht->slots[i];
+	/* The dense array: the pages tracked, never the capacity. */
+	for (uint64_t i = 0; i < e->ht->count; i++) {
+		const struct ibsp_heat_entry *he = ibsp_heat_table__at(e->ht, i);
 		uint64_t total;
 
-		if (!he->key)
-			continue;
 		total = entry_total(he, e->nr_acc);
 		hist[bucket_of(total)]++;
 		if (e->any_pressure && is_demotable(e, he) && add_cold(e, he, total))
@@ -140,9 +139,9 @@ int ibsp_engine__scan(struct ibsp_engine *e, uint64_t *hist)
 
 static int cmp_unres(const void *a, const void *b, void *ctx)
 {
-	const struct ibsp_heat_entry *slots = ctx;
-	const struct ibsp_heat_entry *x = &slots[*(const uint32_t *)a],
-				     *y = &slots[*(const uint32_t *)b];
+	const struct ibsp_heat_table *t = ctx;
+	const struct ibsp_heat_entry *x = ibsp_heat_table__at(t, *(const uint32_t *)a),
+				     *y = ibsp_heat_table__at(t, *(const uint32_t *)b);
 
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
@@ -154,18 +153,19 @@ static uint32_t locate_batch(struct ibsp_engine *e, uint64_t i)
 {
 	const struct ibsp_resolver_ops *ops = e->opts.resolver;
 	enum { BATCH = 512 };
-	uint32_t pid = e->ht->slots[e->unres[i]].pid, n = 0;
+	uint32_t pid = ibsp_heat_table__at(e->ht, e->unres[i])->pid, n = 0;
 	uint64_t vaddrs[BATCH] = { 0 }; /* n >= 1 always; GCC cannot tell */
 	int status[BATCH];
 	int ret;
 
-	while (i + n < e->nr_unres && n < BATCH && e->ht->slots[e->unres[i + n]].pid == pid) {
-		vaddrs[n] = e->ht->slots[e->unres[i + n]].vaddr;
+	while (i + n < e->nr_unres && n < BATCH &&
+	       ibsp_heat_table__at(e->ht, e->unres[i + n])->pid == pid) {
+		vaddrs[n] = ibsp_heat_table__at(e->ht, e->unres[i + n])->vaddr;
 		n++;
 	}
 	ret = ops->query(ops->ctx, pid, n, vaddrs, status);
 	for (uint32_t k = 0; k < n; k++) {
-		struct ibsp_heat_entry *he = &e->ht->slots[e->unres[i + k]];
+		struct ibsp_heat_entry *he = ibsp_heat_table__at(e->ht, e->unres[i + k]);
 		struct ibsp_node_idx idx = /* move_pages' status: a node id */
 		    ret || status[k] < 0
 			? IBSP_NODE_IDX_NONE
@@ -184,12 +184,12 @@ static uint32_t locate_batch(struct ibsp_engine *e, uint64_t i)
 /* Live: locate the hot pages without a physical address, per pid, and consider them. */
 int ibsp_engine__resolve_unknown(struct ibsp_engine *e)
 {
-	qsort_r(e->unres, e->nr_unres, sizeof(*e->unres), cmp_unres, e->ht->slots);
+	qsort_r(e->unres, e->nr_unres, sizeof(*e->unres), cmp_unres, e->ht);
 	for (uint64_t i = 0; i < e->nr_unres;)
 		i += locate_batch(e, i);
 	/* Now consider the located ones like the rest. */
 	for (uint64_t i = 0; i < e->nr_unres; i++) {
-		const struct ibsp_heat_entry *he = &e->ht->slots[e->unres[i]];
+		const struct ibsp_heat_entry *he = ibsp_heat_table__at(e->ht, e->unres[i]);
 
 		if (he->node < 0)
 			continue;

@@ -57,9 +57,10 @@ static int cmp_cand(const void *a, const void *b)
 /* Coldest first: least heat, then the longest idle, then the key. */
 static int cmp_cold(const void *a, const void *b, void *ctx)
 {
-	const struct ibsp_heat_entry *slots = ctx;
+	const struct ibsp_heat_table *t = ctx;
 	const struct ibsp_cand *x = a, *y = b;
-	uint8_t ix = slots[x->idx].idle, iy = slots[y->idx].idle;
+	uint8_t ix = ibsp_heat_table__at(t, x->idx)->idle,
+		iy = ibsp_heat_table__at(t, y->idx)->idle;
 
 	if (x->total != y->total)
 		return x->total < y->total ? -1 : 1;
@@ -76,7 +77,7 @@ static uint64_t fit_budget(struct ibsp_engine *e, uint64_t budget, uint64_t floo
 	int b;
 
 	for (uint64_t i = 0; i < e->nr_cand; i++) {
-		uint32_t sz = ibsp_heat_entry__bytes(&e->ht->slots[e->cand[i].idx]);
+		uint32_t sz = ibsp_heat_entry__bytes(ibsp_heat_table__at(e->ht, e->cand[i].idx));
 
 		/* A page larger than the whole budget can never go: not a peer in the race. */
 		if (sz > budget) {
@@ -125,6 +126,12 @@ static void note_move(struct ibsp_engine *e, struct ibsp_heat_entry *he, int dst
 		he->nr_moves++;
 	he->leave = 0;
 	he->flags |= e->opts.simulate ? HE_MOVED : HE_INFLIGHT;
+	if (e->opts.simulate) {
+		/* The entry holds its history; the moved map gets it on eviction (heat.c). */
+		e->st.pages_moved += he->nr_moves == 1;
+		e->st.moved_twice += he->nr_moves == 2;
+		return;
+	}
 	rec = (struct ibsp_moved_rec){ .key = ibsp_engine__moved_key(e, he),
 				       .last_move = he->last_move,
 				       .node = he->node,
@@ -155,7 +162,7 @@ static void apply(struct ibsp_engine *e, struct ibsp_heat_entry *he, const struc
 	m->dst_node = ibsp_topology__node_id(e->topo, m->dst_idx);
 	m->reason = (uint8_t)d->reason;
 	m->nr_acc = (uint8_t)e->nr_acc;
-	memcpy(m->heat, he->heat, sizeof(m->heat));
+	memcpy(m->heat, he->heat, e->nr_acc * sizeof(*he->heat));
 	e->free_bytes[d->dst.idx] -= bytes;
 	e->free_bytes[he->node] += bytes;
 	note_move(e, he, d->dst.idx, d->reason);
@@ -174,7 +181,7 @@ static void apply(struct ibsp_engine *e, struct ibsp_heat_entry *he, const struc
 
 static bool colder(const struct ibsp_engine *e, const struct ibsp_cand *victim, uint64_t hot)
 {
-	return e->ht->slots[victim->idx].idle >= e->opts.demote_idle_intervals ||
+	return ibsp_heat_table__at(e->ht, victim->idx)->idle >= e->opts.demote_idle_intervals ||
 	       victim->total * DEMOTE_RATIO <= hot;
 }
 
@@ -191,7 +198,7 @@ static bool make_room(struct ibsp_engine *e, struct ibsp_node_idx node, uint64_t
 	uint64_t *next = &e->cold_next[node.idx];
 
 	for (uint64_t i = *next; i < e->nr_cold; i++) {
-		struct ibsp_heat_entry *he = &e->ht->slots[e->cold[i].idx];
+		struct ibsp_heat_entry *he = ibsp_heat_table__at(e->ht, e->cold[i].idx);
 		struct ibsp_decision d = { .dst = IBSP_NODE_IDX_NONE,
 					   .kind = IBSP_MOVE_DEMOTE,
 					   .reason = IBSP_REASON_DEMOTE };
@@ -263,7 +270,7 @@ static long plan_moves(struct ibsp_engine *e, uint64_t now_ns, uint64_t budget,
 	long nr_plan = 0;
 
 	for (uint64_t i = 0; i < e->nr_cand; i++) {
-		struct ibsp_heat_entry *he = &e->ht->slots[e->cand[i].idx];
+		struct ibsp_heat_entry *he = ibsp_heat_table__at(e->ht, e->cand[i].idx);
 		uint32_t bytes = ibsp_heat_entry__bytes(he);
 		struct ibsp_page_view pg;
 		struct ibsp_decision d = { .dst = IBSP_NODE_IDX_NONE, .kind = IBSP_MOVE_PROMOTE };
@@ -296,6 +303,38 @@ static long plan_moves(struct ibsp_engine *e, uint64_t now_ns, uint64_t budget,
 	return nr_plan;
 }
 
+static void age_entry(struct ibsp_heat_entry *he, uint32_t nr_acc, uint32_t shift)
+{
+	decay(he, nr_acc, shift);
+	if (he->idle < UINT8_MAX)
+		he->idle++;
+}
+
+/*
+ * Drop the entries of heat below @cut and age the rest, walking the index's
+ * slots down, so backward shifts move entries into slots already seen (at
+ * the wrap-around, an entry moved up skips this aging: the order the
+ * decisions have always had).
+ */
+static void trim_and_age(struct ibsp_engine *e, uint64_t cut)
+{
+	struct ibsp_heat_table *t = e->ht;
+
+	for (uint64_t i = t->mask + 1; i-- > 0;) {
+		struct ibsp_heat_entry *he = ibsp_heat_table__slot(t, i);
+
+		if (!he)
+			continue;
+		if (entry_total(he, e->nr_acc) < cut) {
+			ibsp_heat_table__del(t, he);
+			t->evictions++;
+			/* Slot i now holds an entry from above, already aged. */
+			continue;
+		}
+		age_entry(he, e->nr_acc, e->opts.decay_shift);
+	}
+}
+
 /*
  * Step 4: decay every entry, and when the table is nearly full, first drop
  * the coldest (by this interval's heat, @hist) down to 7/8 of its bound.
@@ -312,23 +351,13 @@ static void age(struct ibsp_engine *e, const uint64_t *hist)
 			sum += hist[b];
 		cut = b < NR_BUCKETS ? bucket_floor(b) : 0; /* buckets below b go */
 	}
-	/* Walk down, so backward shifts move entries into slots already seen. */
-	for (uint64_t i = t->mask + 1; i-- > 0;) {
-		struct ibsp_heat_entry *he = &t->slots[i];
-
-		if (!he->key)
-			continue;
-		if (cut && entry_total(he, e->nr_acc) < cut) {
-			ibsp_heat_table__del(t, he);
-			t->evictions++;
-			/* Slot i now holds an entry from above, already aged
-			 * (at the wrap-around, one that skips this aging). */
-			continue;
-		}
-		decay(he, e->nr_acc, e->opts.decay_shift);
-		if (he->idle < UINT8_MAX)
-			he->idle++;
+	if (cut) {
+		trim_and_age(e, cut);
+		return;
 	}
+	/* The dense array: what is tracked, in memory order. */
+	for (uint64_t i = 0; i < t->count; i++)
+		age_entry(ibsp_heat_table__at(t, i), e->nr_acc, e->opts.decay_shift);
 }
 
 /* Steps 1 to 3; return the number of planned migrations or -ENOMEM. */
@@ -345,7 +374,7 @@ static long run_interval(struct ibsp_engine *e, uint64_t now_ns, uint64_t *hist)
 	if (ibsp_engine__scan(e, hist) || (e->nr_unres && ibsp_engine__resolve_unknown(e)))
 		return -ENOMEM;
 	if (e->nr_cold > 1)
-		qsort_r(e->cold, e->nr_cold, sizeof(*e->cold), cmp_cold, e->ht->slots);
+		qsort_r(e->cold, e->nr_cold, sizeof(*e->cold), cmp_cold, e->ht);
 	e->st.threshold = fit_budget(e, budget, (uint64_t)o->min_heat * IBSP_HEAT_ONE);
 	if (e->nr_cand > 1)
 		qsort(e->cand, e->nr_cand, sizeof(*e->cand), cmp_cand);

@@ -91,7 +91,7 @@ struct ibsp_engine_opts {
 	uint32_t decay_shift;	     /* heat -= heat >> decay_shift per interval; 0 = 2 */
 	uint32_t pingpong_intervals; /* no second move within this many intervals; 0 = 10 */
 	uint32_t watermark_bp;	     /* keep this share of a node's memory free; 0 = 200 */
-	uint64_t max_pages;	     /* heat-table bound; 0 = the default (fits 64 MiB) */
+	uint64_t max_pages;	     /* heat-table bound; 0 = the default (786432 pages) */
 	bool no_follow;		     /* top-tier pages on another node than their accessors'
 				      * stay (they follow them by default) */
 	bool simulate;		     /* replay: planned moves take effect at once, and the

@@ -264,7 +264,6 @@ void ibsp_migrator__stats(struct ibsp_migrator *mg, struct ibsp_migrator_stats *
 	pthread_mutex_unlock(&mg->lock);
 }
 
-
 void ibsp_migrator__set_rate(struct ibsp_migrator *mg, uint64_t rate_bytes_per_s)
 {
 	struct ibsp_mig_bucket *b = &mg->bucket;

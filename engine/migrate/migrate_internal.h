@@ -50,7 +50,7 @@ struct ibsp_migrator {
 	struct ibsp_mig_key *keys, *keys_tmp; /* queue_len each */
 	void **pages;
 	int *nodes, *status;
-	int *where; /* move.c's node query after a positive return */
+	int *where;		       /* move.c's node query after a positive return */
 	struct ibsp_mig_bucket bucket; /* under @lock (ibsp_migrator__set_rate() changes it) */
 	bool auto_burst;	       /* opts.burst_bytes was 0: one second of rate, >= 2 MiB */
 };

@@ -123,7 +123,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			    .cpu = -1,
 			    .migratepages = "migratepages" };
 	parse_batches(o, "1,64,512,4096");
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) { /* every option takes a value */
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!v)
@@ -142,7 +142,6 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			o->migratepages = v;
 		else if (strcmp(a, "--batches") || parse_batches(o, v))
 			return -1;
-		i++;
 	}
 	if (o->pages < 1 || o->pages > 65536 || o->rounds < 1 || o->rounds > MAX_ROUNDS ||
 	    o->src < 0 || o->dst < 0 || o->src == o->dst || o->src > 63 || o->dst > 63)

@@ -119,3 +119,13 @@ for i, args in enumerate((
          '--max-pages', '1024', '--no-follow', '--no-demote', '--demote-idle', '8',
          '--fallback-heat', '9', '--policy', 'last-accessor'])):
     put('cli', 'args-%d' % i, '\n'.join(args).encode())
+
+# The configuration file: the installed example, and a few keys of each kind.
+example = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'dist',
+                       'ibs-promote.conf')
+if os.path.exists(example):
+    copy('config', example)
+put('config', 'keys', b'[run]\nsampler = soft\ndry-run = true\nduration = 2\n'
+    b'policy = fixed-node:1\nmin-share = 70\nno-follow = yes\npid = 1,2\n')
+put('config', 'sections', b'; comment\n[record]\nperiod = 4096\n[run]\nrate = 64\n'
+    b'[replay]\nevaluate = true\n')

@@ -305,6 +305,19 @@ static void finish(struct run *run)
 	}
 }
 
+/*
+ * A time within two intervals of 2^64 would wrap the interval boundary, and
+ * the replay would then tick ~2^64 / interval times (a hostile recording with
+ * one sample at 18446744073708798864 ns; tests/regress/time-near-2to64.data,
+ * found by tests/fuzz): such samples count in the last interval there is.
+ */
+static uint64_t clamp_time(const struct run *run, uint64_t t)
+{
+	uint64_t last = UINT64_MAX - 2 * run->interval_ns;
+
+	return t > last ? last : t;
+}
+
 /* Feed one batch, closing the intervals that its samples' times pass. */
 static int replay_batch(struct run *run, const struct ibsp_sample *buf, size_t n)
 {
@@ -313,7 +326,7 @@ static int replay_batch(struct run *run, const struct ibsp_sample *buf, size_t n
 	int ret;
 
 	for (size_t i = 0; i < n; i++) {
-		uint64_t t = buf[i].time_ns;
+		uint64_t t = clamp_time(run, buf[i].time_ns);
 
 		if (!(buf[i].flags & IBSP_S_TIME_VALID))
 			continue;

@@ -46,31 +46,6 @@ static void by_name(FILE *f, const char *name, const char *help, const char *lab
 	}
 }
 
-static const char *sampler_name(int i)
-{
-	return ibsp_sampler_kind__name((enum ibsp_sampler_kind)i);
-}
-
-static const char *drop_name(int i)
-{
-	return ibsp_drop_reason__name((enum ibsp_drop_reason)i);
-}
-
-static const char *unres_name(int i)
-{
-	return ibsp_unresolved__name((enum ibsp_unresolved)i);
-}
-
-static const char *skip_name(int i)
-{
-	return ibsp_skip__name((enum ibsp_skip)i);
-}
-
-static const char *err_name(int i)
-{
-	return ibsp_mig_err__name((enum ibsp_mig_err)i);
-}
-
 static void sampling(FILE *f, const struct ibsp_telemetry_counts *c)
 {
 	by_name(f, "samples_total", "Samples decoded, by sampler.", "sampler", c->by_sampler, 1,

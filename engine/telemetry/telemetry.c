@@ -112,31 +112,6 @@ static json_t *by_names(const uint64_t *cur, const uint64_t *prev, int n, const 
 	return o;
 }
 
-static const char *drop_name(int i)
-{
-	return ibsp_drop_reason__name((enum ibsp_drop_reason)i);
-}
-
-static const char *unres_name(int i)
-{
-	return ibsp_unresolved__name((enum ibsp_unresolved)i);
-}
-
-static const char *skip_name(int i)
-{
-	return ibsp_skip__name((enum ibsp_skip)i);
-}
-
-static const char *err_name(int i)
-{
-	return ibsp_mig_err__name((enum ibsp_mig_err)i);
-}
-
-static const char *sampler_name(int i)
-{
-	return ibsp_sampler_kind__name((enum ibsp_sampler_kind)i);
-}
-
 /* Seconds to the microsecond: what the clocks and getrusage() resolve. */
 static json_t *seconds(double s)
 {

@@ -14,7 +14,7 @@ enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,	  /* a system error: I/O, memory, permission */
 	EXIT_USAGE = 2,	  /* bad command line */
-	EXIT_BADDATA = 3, /* the input file is malformed or unsupported */
+	EXIT_BADDATA = 1, /* the input file is malformed or unsupported: as EXIT_FAIL */
 	EXIT_NOHW = 4,	  /* no hardware sampler (IBS, PEBS) can run here */
 };
 
@@ -35,7 +35,7 @@ int cli_json_opts(int argc, char **argv, const char *usage, int nr_args, int *as
 
 /*
  * Map a library error to an exit code: -EINVAL/-EPROTONOSUPPORT/-ENODATA mean
- * bad data (3); -EDOM an option that does not fit the recording or host (2).
+ * bad data (1, as a system error); -EDOM an option that does not fit the recording or host (2).
  * (cli/exit.c)
  */
 int cli_exit_code(int err);

@@ -5,9 +5,9 @@
 #include "cli.h"
 
 const char cli_exit_help[] =
-    "Exit status: 0 success; 1 system error (I/O, memory, permission, a write that\n"
-    "failed); 2 bad command line (the message names the option and value); 3 malformed\n"
-    "or unsupported input file (the message names file, offset and field); 4 no hardware\n"
+    "Exit status: 0 success; 1 error: a malformed or unsupported input file (the message\n"
+    "names file, offset and field) or a system error (I/O, memory, permission, a write\n"
+    "that failed); 2 bad command line (the message names the option and value); 4 no hardware\n"
     "sampler (record, run: --sampler=auto); record -- CMD: CMD's own status when the\n"
     "recording succeeded (128+N when a signal N killed it).\n";
 

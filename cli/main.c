@@ -45,9 +45,9 @@ static const char usage[] =
     "\n"
     "Exit status:\n"
     "  0  success\n"
-    "  1  system error (I/O, memory, permission, a failed write)\n"
+    "  1  malformed or unsupported input file (the message names file, offset and\n"
+    "     field), or a system error (I/O, memory, permission, a failed write)\n"
     "  2  bad command line (the message names the option and the value)\n"
-    "  3  malformed or unsupported input file (the message names file, offset and field)\n"
     "  4  no hardware sampler available (probe; record and run with --sampler=auto)\n"
     "  record -- CMD exits with CMD's status (128+N when signal N killed it)\n";
 

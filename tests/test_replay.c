@@ -368,7 +368,7 @@ Test(replay, deterministic)
 }
 
 /*
- * Bad input: a clear message naming the file, and exit 3; bad options exit 2,
+ * Bad input: a clear message naming the file, and exit 1; bad options exit 2,
  * also a node the recording lacks (issue 13: a command-line error, not bad data).
  */
 Test(replay, errors)
@@ -383,7 +383,7 @@ Test(replay, errors)
 		{ "--policy=nearest " FIXTURE("example-2s-cxl.data"), 2, "--policy" },
 		{ "--rate -1 " FIXTURE("example-2s-cxl.data"), 2, "--rate" },
 		{ "--min-share 40 " FIXTURE("example-2s-cxl.data"), 2, "--min-share" },
-		{ FIXTURE("pf-task.perf-script.txt"), 3, "pf-task.perf-script.txt" },
+		{ FIXTURE("pf-task.perf-script.txt"), 1, "pf-task.perf-script.txt" },
 		{ "/nonexistent.data", 1, "/nonexistent.data" },
 	};
 

@@ -219,7 +219,7 @@ Test(robust, dash_input_reads_stdin)
 	cr_expect(strstr(a, "replay -: 36000 samples"), "%s", a);
 	free(a);
 	free(err);
-	EXPECT("info - < /dev/null", 3, "too short for a perf.data header");
+	EXPECT("info - < /dev/null", 1, "too short for a perf.data header");
 }
 
 /* A write error is a message and a non-zero exit, never silence. */
@@ -598,11 +598,11 @@ Test(robust, a_repeated_numa_topology_is_rejected)
 	char a[1024];
 
 	snprintf(a, sizeof(a), "dump %s", path);
-	EXPECT(a, 3, path,
+	EXPECT(a, 1, path,
 	       "offset 0xd38: HEADER_FEATURE: field 'feat_id' = 14 (NUMA_TOPOLOGY) repeats the "
 	       "feature record at offset 0xac8");
 	snprintf(a, sizeof(a), "replay %s", path);
-	EXPECT(a, 3, "NUMA_TOPOLOGY");
+	EXPECT(a, 1, "NUMA_TOPOLOGY");
 }
 
 /*
@@ -616,7 +616,7 @@ Test(robust, a_repeated_hostname_is_rejected)
 	char a[1024];
 
 	snprintf(a, sizeof(a), "info %s", path);
-	EXPECT(a, 3, path,
+	EXPECT(a, 1, path,
 	       "offset 0x19c: HEADER_FEATURE: field 'feat_id' = 3 (HOSTNAME) repeats the feature "
 	       "record at offset 0x140");
 }

@@ -46,9 +46,9 @@ for line in lines:
             fail('%s: killed by signal %d\n%s' % (what, -p.returncode, p.stderr[-2000:]))
             continue
         if verdict == 'reject':
-            # Malformed data: exit 1, or 3 (EXIT_BADDATA) while the CLI still uses it.
-            if p.returncode not in (1, 3):
-                fail('%s: exit %d, expected a refusal (1 or 3)' % (what, p.returncode))
+            # Malformed data: exit 1 with the file, an offset and the field.
+            if p.returncode != 1:
+                fail('%s: exit %d, expected a refusal (1)' % (what, p.returncode))
             elif not re.search(re.escape(path) + r': offset 0x[0-9a-f]+: .*' + pattern, p.stderr):
                 fail('%s: stderr does not name the file, an offset and /%s/:\n%s'
                      % (what, pattern, p.stderr[-2000:]))

@@ -187,9 +187,16 @@ static json_t *evaluate_json(const struct ibsp_replay_result *r, json_t *interva
 		    "pages_moved", (json_int_t)r->eval_pages_moved[k], "moved_twice",
 		    (json_int_t)r->eval_moved_twice[k]);
 
-		if (k < r->nr_policies)
+		if (k < r->nr_policies) {
+			int64_t h = r->eval_min_headroom[k];
+
 			json_object_set_new(row, "pingpong",
 					    json_integer((json_int_t)r->eval_pingpong[k]));
+			json_object_set_new(row, "below_watermark",
+					    json_integer((json_int_t)r->eval_below_watermark[k]));
+			json_object_set_new(row, "min_headroom_bytes",
+					    h == INT64_MAX ? json_null() : json_integer(h));
+		}
 		json_array_append_new(pols, row);
 	}
 	json_object_set_new(ev, "policies", pols);

@@ -287,6 +287,9 @@ Test(replay, bundled_example_rows)
 				   "%s", name);
 		cr_expect_leq(num(row, "moved_twice"), pages, "%s", name);
 		cr_expect_eq(json_object_get(row, "pingpong") != NULL, i < 4, "%s", name);
+		cr_expect_eq(json_object_get(row, "below_watermark") != NULL, i < 4, "%s", name);
+		if (i < 4)
+			cr_expect_eq(num(row, "below_watermark"), 0, "%s", name);
 	}
 	for (int k = 0; k < 2; k++) {
 		row = policy_row(s, oracles[k]);
@@ -346,6 +349,12 @@ Test(replay, budget_and_watermark)
 	cr_expect_geq(free0 - to0, wmark0, "node 0 free %lld, watermark %lld",
 		      (long long)(free0 - to0), (long long)wmark0);
 	cr_expect_gt(to0, (free0 - wmark0) * 9 / 10, "node 0 was filled up to its watermark");
+	/* The replay's own check after every tick: never below, and node 0 ended near it. */
+	iv = policy_row(s, "locality");
+	cr_expect_eq(num(iv, "below_watermark"), 0);
+	cr_expect_geq(num(iv, "min_headroom_bytes"), 0);
+	cr_expect_lt(num(iv, "min_headroom_bytes"), (double)(free0 - wmark0) / 10,
+		     "the least headroom is node 0's, filled to its watermark");
 	cr_expect_gt(json_integer_value(json_object_get(json_object_get(s, "skips"), "budget")), 0);
 	json_decref(s);
 }

@@ -35,6 +35,7 @@ struct run {
 	struct ibsp_page_ref *refs; /* a batch's samples, resolved for the oracles */
 	struct ibsp_replay_interval iv;
 	struct ibsp_engine_stats prev[IBSP_EVAL_MAX];
+	uint8_t *dst_seen; /* [nr_nodes]: a node received pages this tick (check_watermarks()) */
 	uint64_t interval_ns, boundary;
 	bool started, dirty;
 };
@@ -85,6 +86,36 @@ static int feed(struct run *run, const struct ibsp_sample *s, size_t n)
 	return 0;
 }
 
+/* The nodes engine @k moved pages into with @plan: still at or above their watermark? */
+static void check_watermarks(struct run *run, uint32_t k, const struct ibsp_migration *plan, long n)
+{
+	struct ibsp_replay_result *res = run->res;
+	uint32_t nr_nodes = res->nr_nodes;
+
+	memset(run->dst_seen, 0, nr_nodes);
+	for (long i = 0; i < n; i++) {
+		if (plan[i].dst_idx.idx >= 0 && (uint32_t)plan[i].dst_idx.idx < nr_nodes)
+			run->dst_seen[plan[i].dst_idx.idx] = 1;
+	}
+	for (uint32_t i = 0; i < nr_nodes; i++) {
+		struct ibsp_node_idx x = ibsp_node_idx((int)i);
+		uint64_t free_b, wmark;
+		int64_t room;
+
+		if (!run->dst_seen[i])
+			continue;
+		free_b = ibsp_engine__free_bytes(run->eng[k], x);
+		wmark = ibsp_engine__watermark_bytes(run->eng[k], x);
+		/* Both are byte counts far below 2^62; clamped so the difference cannot wrap. */
+		free_b = free_b < (1ULL << 62) ? free_b : 1ULL << 62;
+		wmark = wmark < (1ULL << 62) ? wmark : 1ULL << 62;
+		room = (int64_t)free_b - (int64_t)wmark;
+		res->eval_below_watermark[k] += room < 0;
+		if (room < res->eval_min_headroom[k])
+			res->eval_min_headroom[k] = room;
+	}
+}
+
 static int tick(struct run *run)
 {
 	struct ibsp_replay_result *res = run->res;
@@ -101,6 +132,8 @@ static int tick(struct run *run)
 		if (n < 0)
 			return (int)n;
 		st = ibsp_engine__stats(run->eng[k]);
+		if (run->dst_seen)
+			check_watermarks(run, k, plan, n);
 		if (k == 0) {
 			iv->planned = n;
 			iv->planned_bytes = st->interval_planned_bytes;
@@ -265,8 +298,11 @@ static int setup(struct run *run, const char *path, struct ibsp_topology *topo)
 		return ret;
 	run->oracle = ibsp_oracle__new(run->eng[0], run->topo);
 	run->refs = malloc(BATCH * sizeof(*run->refs));
-	if (!run->oracle || !run->refs)
+	run->dst_seen = malloc(nr ? nr : 1);
+	if (!run->oracle || !run->refs || !run->dst_seen)
 		return -ENOMEM;
+	for (uint32_t k = 0; k < IBSP_EVAL_MAX; k++)
+		res->eval_min_headroom[k] = INT64_MAX;
 	run->oracle_row = res->nr_policies = run->nr_eng;
 	for (int k = 0; k < IBSP_ORACLE__MAX; k++)
 		snprintf(res->eval_name[run->oracle_row + k], sizeof(res->eval_name[0]), "%s",
@@ -424,6 +460,7 @@ out:
 	ibsp_oracle__delete(run.oracle);
 	ibsp_oracle_dyn__delete(run.dyn);
 	free(run.refs);
+	free(run.dst_seen);
 	ibsp_perf_reader__close(r);
 	free(buf);
 	return ret;

@@ -88,6 +88,15 @@ struct ibsp_replay_result {
 	uint32_t nr_policies;
 	uint64_t eval_pages_moved[IBSP_EVAL_MAX]; /* distinct pages each row moved */
 	uint64_t eval_moved_twice[IBSP_EVAL_MAX]; /* of those, pages moved more than once */
+	/*
+	 * Each policy row's watermark check, made by the replay after every tick
+	 * from the engine's free memory: below_watermark counts (interval, node)
+	 * pairs where a node the policy moved pages into ended the tick below its
+	 * watermark; min_headroom the least free - watermark bytes such a node
+	 * had then (INT64_MAX: the policy moved nothing).
+	 */
+	uint64_t eval_below_watermark[IBSP_EVAL_MAX];
+	int64_t eval_min_headroom[IBSP_EVAL_MAX];
 };
 
 /**

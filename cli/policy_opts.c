@@ -106,7 +106,7 @@ int cli_policy__opt(struct cli_policy *p, int c, const char *arg, const char *cm
 		p->eng.max_pages = v;
 		return 1;
 	case POPT_FALLBACK_HEAT:
-		if (cli_uint_arg(cmd, "fallback-heat", arg, 1, 1 << 20, &v))
+		if (cli_uint_arg(cmd, "fallback-heat", arg, 1, 255, &v))
 			return -1;
 		p->eng.fallback_heat = (uint32_t)v;
 		return 1;

@@ -4,7 +4,8 @@
  *
  * Promotion (a page on a lower-tier node): to the top-tier node whose CPUs
  * contribute the most decayed heat, when its share is at least min_share_bp
- * (majority). Otherwise, once the page has fallback_heat samples, to the
+ * (majority). Otherwise, once the page has fallback_heat samples (pg->seen:
+ * counted, not decayed, so a page with few samples an interval gets there), to the
  * top-tier node nearest the weighted accessors: argmin over k of
  * sum_s heat[s] * distance(node(s), k), ties going to the node nearer the
  * page, then to the lower node index (nearest). A page without a majority
@@ -203,7 +204,7 @@ static void locality_decide(const struct ibsp_policy_view *v, const struct ibsp_
 	}
 	d->reason = IBSP_REASON_MAJORITY;
 	if (!ibsp_node_idx__valid(first)) {
-		if (pg->total < (uint64_t)v->opts->fallback_heat * IBSP_HEAT_ONE) {
+		if (pg->seen < v->opts->fallback_heat) {
 			d->skip = IBSP_SKIP_UNDECIDED;
 			return;
 		}

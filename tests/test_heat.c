@@ -493,8 +493,9 @@ Test(heat, moved_pages_counted)
 /*
  * The leave CUSUM (ibsp_engine__note_leave() in engine/core/engine_internal.h): on a top-tier
  * page, +1 for a sample from the other socket, -3 for one from its own,
- * never below 0 or above 255; a CXL page (a lower tier) keeps 0. Samples
- * are given as a string of accessor sockets, in order.
+ * never below 0 or above 255; on a CXL page (a lower tier) the same byte
+ * counts samples instead (seen, the policy's fallback count). Samples are
+ * given as a string of accessor sockets, in order.
  */
 Test(heat, leave_cusum)
 {
@@ -503,11 +504,12 @@ Test(heat, leave_cusum)
 		const char *seq;
 		unsigned int want;
 	} rows[] = {
-		{ 0, "1111", 4 },	{ 0, "11110", 1 },
+		{ 0, "1111", 4 },	 { 0, "11110", 1 },
 		{ 0, "0000111", 3 }, /* the old users do not weigh once they stop */
 		{ 0, "1101101101", 1 }, /* two thirds elsewhere: each own sample wipes the two before */
 		{ 0, "10101010", 0 }, /* shared 50/50 drifts down */
-		{ 2, "11111111", 0 }, /* not on a top-tier node */
+		{ 2, "11111111", 8 }, /* not on a top-tier node: seen counts */
+		{ 2, "0101010101", 10 },
 	};
 
 	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
@@ -524,8 +526,8 @@ Test(heat, leave_cusum)
 		}
 		he = ibsp_heat_table__find(e->ht, KEY_PFN | (s.paddr >> 12));
 		cr_assert(he, "row %zu: the page has an entry", r);
-		cr_expect_eq(he->leave, rows[r].want, "row %zu (%s): leave %u", r, rows[r].seq,
-			     he->leave);
+		cr_expect_eq(rows[r].node == 2 ? he->seen : he->leave, rows[r].want,
+			     "row %zu (%s): leave/seen %u", r, rows[r].seq, he->leave);
 		ibsp_engine__delete(e);
 		ibsp_topology__delete(t);
 	}

@@ -342,6 +342,47 @@ Test(policy, destination_table)
 }
 
 /*
+ * The fallback for a page with no majority counts samples, not decayed
+ * heat: at one sample a socket each interval the decayed total tends to 8
+ * (2 x 4 with decay 3/4) and never reaches the default fallback of 8, so
+ * such a page stayed in slow memory for good. With 8 samples seen (the 4th
+ * interval) it goes to the nearest node; 2 x 2 each interval (fallback 8
+ * reached in the 2nd) goes one interval after its 8th sample at most.
+ */
+Test(policy, fallback_counts_samples_not_decayed_heat)
+{
+	static const struct {
+		unsigned int per_socket; /* samples from each socket, every interval */
+		int want_tick;		 /* the tick that plans the page */
+	} rows[] = { { 1, 4 }, { 2, 2 }, { 3, 2 } };
+
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct ibsp_topology *t = topo_2s_cxl();
+		struct ibsp_engine *e = engine_for(t, "locality", true);
+		const struct ibsp_migration *plan;
+		int planned_at = -1;
+
+		for (int k = 1; k <= 12 && planned_at < 0; k++) {
+			long n;
+
+			feed(e, t, 0, 2, 7, rows[r].per_socket);
+			feed(e, t, 2, 2, 7, rows[r].per_socket);
+			n = ibsp_engine__tick(e, 1000ULL * (uint64_t)k, &plan);
+			if (n) {
+				cr_assert_eq(n, 1);
+				cr_expect_eq(plan[0].reason, IBSP_REASON_NEAREST, "row %zu", r);
+				cr_expect_eq(plan[0].dst_node.id, 0, "row %zu: 24 < 34", r);
+				planned_at = k;
+			}
+		}
+		cr_expect_eq(planned_at, rows[r].want_tick, "row %zu: planned at tick %d", r,
+			     planned_at);
+		ibsp_engine__delete(e);
+		ibsp_topology__delete(t);
+	}
+}
+
+/*
  * Hysteresis and confidence for a page already on a socket (never moved):
  * it follows its accessors only when the new node holds min_share of the
  * heat, beats the current node by z >= 2.5 ((a - b) / sqrt(a + b), samples)

@@ -47,16 +47,19 @@
  * nodes). Node fields are node *indices* into the topology, -1 when unknown.
  */
 struct ibsp_heat_entry {
-	uint64_t key;	     /* KEY_* */
-	uint64_t vaddr;	     /* page-aligned vaddr of the alias mapping */
-	uint32_t pid;	     /* process of the alias mapping */
-	uint32_t last_move;  /* interval number of the last move; 0 = never */
-	int8_t node;	     /* node index the page is on */
-	int8_t prev_node;    /* node index it left at its last move */
-	uint8_t last_acc;    /* accessor slot of the latest sample */
-	uint8_t flags;	     /* HE_* */
-	uint8_t nr_moves;    /* planned moves of this page (saturates) */
-	uint8_t leave;	     /* evidence to leave its top-tier node (ibsp_engine__note_leave()) */
+	uint64_t key;	    /* KEY_* */
+	uint64_t vaddr;	    /* page-aligned vaddr of the alias mapping */
+	uint32_t pid;	    /* process of the alias mapping */
+	uint32_t last_move; /* interval number of the last move; 0 = never */
+	int8_t node;	    /* node index the page is on */
+	int8_t prev_node;   /* node index it left at its last move */
+	uint8_t last_acc;   /* accessor slot of the latest sample */
+	uint8_t flags;	    /* HE_* */
+	uint8_t nr_moves;   /* planned moves of this page (saturates) */
+	union {
+		uint8_t leave; /* on a top-tier node: evidence to leave it (note_leave()) */
+		uint8_t seen;  /* elsewhere, or node unknown: samples since it came (saturates) */
+	};
 	uint8_t idle;	     /* intervals since the latest sample (saturates) */
 	uint8_t last_reason; /* enum ibsp_reason of the last move + 1; 0 = none */
 	uint32_t heat[];     /* [nr_acc] decayed accesses per accessor slot */
@@ -282,6 +285,13 @@ static inline uint32_t ibsp_heat_entry__bytes(const struct ibsp_heat_entry *he)
  * sample, a page shared 50/50 drifts down by 1 a sample and one whose
  * users are on its node by ~2.5. The policy reads it as pg->leave; a move,
  * or a sample that finds the page on another node, resets it.
+ *
+ * On a lower-tier node, or while its node is unknown (live, before the
+ * engine locates it), the same byte counts the page's samples instead
+ * (pg->seen; locating it on a top-tier node resets it): the decayed heat of a page with r samples an interval never
+ * exceeds ~4r, so a threshold on it (the policy's fallback for a page with
+ * no majority) would never be reached below r = 2 and takes 5 intervals at
+ * r = 2.7; a count of samples does not depend on the rate.
  */
 #define LEAVE_DOWN 3
 
@@ -290,8 +300,10 @@ static inline void ibsp_engine__note_leave(const struct ibsp_engine *e, struct i
 {
 	int acc = e->acc_node[slot];
 
-	if (he->node < 0 || !e->top_tier[he->node])
+	if (he->node < 0 || !e->top_tier[he->node]) {
+		he->seen += he->seen < UINT8_MAX;
 		return;
+	}
 	if (acc == he->node)
 		he->leave = he->leave > LEAVE_DOWN ? (uint8_t)(he->leave - LEAVE_DOWN) : 0;
 	else if (acc >= 0 && e->top_tier[acc] && he->leave < UINT8_MAX)

@@ -24,7 +24,7 @@ void ibsp_engine_opts__fill_defaults(struct ibsp_engine_opts *o)
 	if (!o->min_heat)
 		o->min_heat = 2;
 	if (!o->fallback_heat)
-		o->fallback_heat = 4 * o->min_heat;
+		o->fallback_heat = o->min_heat < 64 ? 4 * o->min_heat : 255;
 	if (!o->decay_shift)
 		o->decay_shift = 2;
 	if (!o->demote_idle_intervals)
@@ -41,10 +41,11 @@ int ibsp_engine_opts__check(const struct ibsp_engine_opts *o)
 {
 	const struct ibsp_policy_ops *ops = o->policy.ops;
 
-	if (o->min_share_bp > 10000 || o->decay_shift > 31 || o->watermark_bp >= 10000) {
+	if (o->min_share_bp > 10000 || o->decay_shift > 31 || o->watermark_bp >= 10000 ||
+	    o->fallback_heat > 255) {
 		pr_err("engine: option out of range (min_share_bp %u, decay_shift %u, "
-		       "watermark_bp %u)\n",
-		       o->min_share_bp, o->decay_shift, o->watermark_bp);
+		       "watermark_bp %u, fallback_heat %u: at most 255 samples are counted)\n",
+		       o->min_share_bp, o->decay_shift, o->watermark_bp, o->fallback_heat);
 		return -EINVAL;
 	}
 	if (ops && ops->select && !ops->decide) {

@@ -177,6 +177,8 @@ static uint32_t locate_batch(struct ibsp_engine *e, uint64_t i)
 			continue;
 		}
 		he->node = (int8_t)idx.idx;
+		if (e->top_tier[idx.idx])
+			he->leave = 0; /* it counted samples (seen) until now */
 	}
 	return n;
 }

@@ -57,7 +57,8 @@ static inline void page_view(const struct ibsp_heat_entry *he, uint64_t total, e
 	pg->idle = he->idle;
 	pg->last_reason = he->last_reason ? he->last_reason - 1 : -1;
 	pg->pick = pick;
-	pg->leave = he->leave;
+	pg->leave = he->leave; /* one byte, read by the tier the page is on */
+	pg->seen = he->seen;
 }
 
 /* Outside the policy's scope, @he (on a known node) is not a candidate. */

@@ -86,8 +86,9 @@ struct ibsp_engine_opts {
 	uint64_t rate_bytes_per_s;   /* migration budget; 0 = unlimited */
 	uint32_t min_share_bp;	     /* majority share, basis points; 0 = 6000 */
 	uint32_t min_heat;	     /* threshold floor, samples (decayed); 0 = 2 */
-	uint32_t fallback_heat;	     /* samples before a page with no majority goes to the nearest
-				 * node; 0 = 4 * min_heat */
+	uint32_t fallback_heat;	     /* samples (counted since it came to its node, not decayed)
+				 * before a page with no majority goes to the nearest node;
+				 * 0 = 4 * min_heat; at most 255 count */
 	uint32_t decay_shift;	     /* heat -= heat >> decay_shift per interval; 0 = 2 */
 	uint32_t pingpong_intervals; /* no second move within this many intervals; 0 = 10 */
 	uint32_t watermark_bp;	     /* keep this share of a node's memory free; 0 = 200 */

@@ -108,7 +108,8 @@ struct ibsp_page_view {
 	uint32_t idle;			/* intervals since its latest sample (saturates at 255) */
 	int last_reason;		/* enum ibsp_reason of its last move; -1 = never moved */
 	enum ibsp_pick pick;		/* for decide(): what select() said */
-	uint32_t leave; /* evidence to leave its top-tier node: a CUSUM in steps of log(1.8) */
+	uint32_t leave; /* on a top-tier node: evidence to leave it, a CUSUM in steps of log(1.8) */
+	uint32_t seen;	/* on a lower-tier node: samples since it came there (saturates at 255) */
 };
 
 /**

@@ -621,6 +621,46 @@ Test(robust, a_repeated_hostname_is_rejected)
 	       "record at offset 0x140");
 }
 
+/*
+ * A writer that leaves out PMU_MAPPINGS: ibs_op's dynamic perf type (11 in
+ * the example) is then told by the event's name ("ibs_op//", EVENT_DESC),
+ * and the replay's figures are those of the whole recording. Without the
+ * name either, the RAW registers cannot be read, and a warning says why the
+ * result is empty rather than a silent 0%.
+ */
+Test(robust, ibs_is_told_by_event_name_without_pmu_mappings)
+{
+	static const char mapping[] = "\x0b\0\0\0\x40\0\0\0ibs_op"; /* type 11, "ibs_op" */
+	const char *path = tmp_path("nopmu.data"), *path2 = tmp_path("noname.data");
+	size_t len;
+	uint8_t *b = slurp(EX, &len), *p, *name;
+	char a[1024], *out, *err, *want;
+
+	p = memmem(b, len, mapping, sizeof(mapping) - 1);
+	cr_assert(p, "the example's PMU_MAPPINGS entry for type 11");
+	p[0] = 99; /* the mapping now names another type: type 11 has none */
+	spit(path, b, len);
+	snprintf(a, sizeof(a), "replay --no-progress %s", EX);
+	cr_assert_eq(cli(a, &want, &err), 0, "%s", err);
+	free(err);
+	snprintf(a, sizeof(a), "replay --no-progress %s", path);
+	cr_assert_eq(cli(a, &out, &err), 0, "%s", err);
+	cr_expect_str_eq(strchr(out, '\n'), strchr(want, '\n'), "the same replay as the example");
+	cr_expect(strstr(out, "total               256"), "%s", out);
+	free(out);
+	free(err);
+	free(want);
+
+	name = memmem(b, len, "ibs_op//", 8);
+	cr_assert(name, "the example's EVENT_DESC name");
+	memcpy(name, "xyz", 3);
+	spit(path2, b, len);
+	snprintf(a, sizeof(a), "replay --no-progress %s", path2);
+	EXPECT(a, 0, path2, "event 0 'xyz_op//' (perf type 11): the recording names no PMU",
+	       "RAW data is not decoded");
+	free(b);
+}
+
 /* --- Zeros without a reason ----------------------------------------------------------------- */
 
 Test(robust, a_recording_without_cpu_field_says_why_it_is_empty)

@@ -300,17 +300,39 @@ int ibsp_perf_reader__read_attrs(struct ibsp_perf_reader *r)
 	return id_positions(r);
 }
 
+/*
+ * The PMU of a dynamic perf type (ibs_op's is registered at boot) comes
+ * from the PMU_MAPPINGS feature. A writer that leaves it out but names the
+ * event (EVENT_DESC, or an EVENT_UPDATE in a pipe) as perf does, "ibs_op//"
+ * or "ibs_op/cnt_ctl=1/", still tells the PMU by that name.
+ */
+static const char *pmu_of(const struct ibsp_perf_reader *r, const struct ibsp_event_desc *ev)
+{
+	const char *pmu = ibsp_recording_info__pmu_name(&r->info, ev->attr.type);
+
+	if (!pmu && ev->name && !strncmp(ev->name, "ibs_op/", 7))
+		return "ibs_op";
+	return pmu;
+}
+
 void ibsp_perf_reader__name_and_route(struct ibsp_perf_reader *r)
 {
 	for (uint32_t i = 0; i < r->nr_events; i++) {
 		struct ibsp_event_desc *ev = &r->events[i];
-		const char *pmu = ibsp_recording_info__pmu_name(&r->info, ev->attr.type);
+		const char *pmu = pmu_of(r, ev);
 
 		ev->kind = ibsp_classify_event(&ev->attr, pmu);
 		/* The hint sampler's page faults are told apart by the name we gave them. */
 		if (ev->kind == IBSP_SAMPLER_SOFT && ev->name &&
 		    !strcmp(ev->name, IBSP_HINT_EVENT_NAME))
 			ev->kind = IBSP_SAMPLER_HINT;
+		if (ev->kind == IBSP_SAMPLER_NONE && !pmu && ev->attr.type >= PERF_TYPE_MAX &&
+		    (ev->attr.sample_type & PERF_SAMPLE_RAW))
+			pr_warn("%s: event %u '%s' (perf type %u): the recording names no PMU for "
+				"this type (no PMU_MAPPINGS feature, no ibs_op event name), so its "
+				"RAW data is not decoded: samples have only their own address "
+				"fields\n",
+				r->path, i, ev->name ? ev->name : "?", ev->attr.type);
 		if (!ev->name) {
 			char buf[96];
 

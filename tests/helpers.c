@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ftw.h>
+#include <glob.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -73,6 +74,38 @@ void spit(const char *path, const void *data, size_t len)
 	cr_assert_eq(fclose(f), 0);
 }
 
+/*
+ * Each test process makes its own directory, /tmp/ibsp-test-RUN-XXXXXX, RUN
+ * being the pid of the Criterion runner that forked it (passed down in
+ * IBSP_TEST_RUN by the PRE_ALL hook). The runner removes its directories
+ * when every test passed, and keeps them when one failed, for a look.
+ */
+#define TMP_PREFIX "/tmp/ibsp-test-"
+
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+	char pid[24];
+
+	(void)set;
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	setenv("IBSP_TEST_RUN", pid, 1);
+}
+
+ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+{
+	char pattern[64];
+	glob_t g;
+
+	if (stats->tests_failed || stats->tests_crashed)
+		return;
+	snprintf(pattern, sizeof(pattern), TMP_PREFIX "%ld-*", (long)getpid());
+	if (glob(pattern, GLOB_NOSORT, NULL, &g))
+		return;
+	for (size_t i = 0; i < g.gl_pathc; i++)
+		(void)rm_tree(g.gl_pathv[i]);
+	globfree(&g);
+}
+
 const char *tmp_path(const char *name)
 {
 	static char dir[256];
@@ -80,7 +113,9 @@ const char *tmp_path(const char *name)
 	static unsigned int used;
 
 	if (!dir[0]) {
-		snprintf(dir, sizeof(dir), "/tmp/ibsp-test-XXXXXX");
+		const char *run = getenv("IBSP_TEST_RUN");
+
+		snprintf(dir, sizeof(dir), TMP_PREFIX "%s-XXXXXX", run ? run : "0");
 		cr_assert(mkdtemp(dir));
 	}
 	/* a ring: a path stays valid for the next 255 calls */

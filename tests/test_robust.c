@@ -661,6 +661,52 @@ Test(robust, ibs_is_told_by_event_name_without_pmu_mappings)
 	free(b);
 }
 
+/*
+ * Drop feature @bit from a file-mode perf.data in @b: clear its bit in the
+ * header's bitmap (offset 72) and remove its entry from the section table
+ * after the data section (one 16-byte entry per set bit, in bit order).
+ */
+static void drop_feature(uint8_t *b, size_t len, unsigned int bit)
+{
+	uint64_t data_off, data_size, words[4];
+	uint8_t *table;
+	unsigned int k = 0;
+
+	memcpy(&data_off, b + 40, 8);
+	memcpy(&data_size, b + 48, 8);
+	memcpy(words, b + 72, 32);
+	cr_assert(words[bit / 64] >> (bit % 64) & 1, "feature %u is there", bit);
+	table = b + data_off + data_size;
+	for (unsigned int f = 0; f < bit; f++)
+		k += words[f / 64] >> (f % 64) & 1;
+	cr_assert_leq((size_t)(table - b) + 16 * (k + 1), len);
+	for (unsigned int f = bit + 1, j = k; f < 256; f++) {
+		if (words[f / 64] >> (f % 64) & 1) {
+			memmove(table + 16 * j, table + 16 * (j + 1), 16);
+			j++;
+		}
+	}
+	words[bit / 64] &= ~(1ULL << (bit % 64));
+	memcpy(b + 72, words, 32);
+}
+
+/* Without NUMA_TOPOLOGY no sample's CPU has a node: refused, naming the file and the feature. */
+Test(robust, a_recording_without_numa_topology_is_refused_with_the_reason)
+{
+	const char *path = tmp_path("nonuma.data");
+	size_t len;
+	uint8_t *b = slurp(EX, &len);
+	char a[1024];
+
+	drop_feature(b, len, 14); /* HEADER_NUMA_TOPOLOGY */
+	spit(path, b, len);
+	free(b);
+	snprintf(a, sizeof(a), "info %s", path);
+	EXPECT(a, 0, "");
+	snprintf(a, sizeof(a), "replay --no-progress %s", path);
+	EXPECT(a, 1, path, "no node of the recording has CPUs (no NUMA_TOPOLOGY feature");
+}
+
 /* --- Zeros without a reason ----------------------------------------------------------------- */
 
 Test(robust, a_recording_without_cpu_field_says_why_it_is_empty)

@@ -256,6 +256,15 @@ static const char *const oracle_names[IBSP_ORACLE__MAX] = {
 	[IBSP_ORACLE_DYNAMIC] = "oracle-dynamic",
 };
 
+static uint32_t nr_cpu_nodes(const struct ibsp_topology *topo)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(topo); i++)
+		n += ibsp_topology__nr_cpus(topo, ibsp_node_idx((int)i)) > 0;
+	return n;
+}
+
 static int setup(struct run *run, const char *path, struct ibsp_topology *topo)
 {
 	const struct ibsp_replay_opts *o = run->o;
@@ -437,6 +446,13 @@ int ibsp_replay__run(const char *path, const struct ibsp_replay_opts *opts,
 	topo = ibsp_perf_reader__info(r)->topo;
 	if (!topo || !ibsp_topology__nr_nodes(topo)) {
 		pr_err("%s: no NUMA_TOPOLOGY feature: replay needs the recording host's nodes\n",
+		       path);
+		ret = -EINVAL;
+		goto out;
+	}
+	if (!nr_cpu_nodes(topo)) {
+		pr_err("%s: no node of the recording has CPUs (no NUMA_TOPOLOGY feature, or one "
+		       "that lists no CPU): replay needs the node of each sample's CPU\n",
 		       path);
 		ret = -EINVAL;
 		goto out;

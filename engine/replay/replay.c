@@ -207,9 +207,12 @@ static int close_intervals(struct run *run, uint64_t t)
 	return 0;
 }
 
+/* The unordered reader is the oracles' second pass: the first reader gave the warnings. */
 static int open_reader(const char *path, bool unordered, struct ibsp_perf_reader **r)
 {
-	struct ibsp_perf_reader_opts ro = { .sz = sizeof(ro), .unordered = unordered };
+	struct ibsp_perf_reader_opts ro = { .sz = sizeof(ro),
+					    .unordered = unordered,
+					    .quiet = unordered };
 
 	return ibsp_perf_reader__open(path, &ro, r);
 }

@@ -98,6 +98,7 @@ static struct ibsp_perf_reader *reader_new(const char *path,
 	IBSP_OPTS_COPY(o, user_opts);
 	r->ordered = !o.unordered;
 	r->include_invalid = o.include_invalid;
+	r->quiet = o.quiet;
 	r->window = !o.window_bytes		  ? DEFAULT_WINDOW
 		    : o.window_bytes < MIN_WINDOW ? MIN_WINDOW
 						  : o.window_bytes;
@@ -196,10 +197,11 @@ static int read_file_header(struct ibsp_perf_reader *r)
 	 */
 	if (r->hdr.data.size == 0 && !(r->hdr.adds_features[0] | r->hdr.adds_features[1] |
 				       r->hdr.adds_features[2] | r->hdr.adds_features[3])) {
-		pr_warn("%s: data size is 0 (was the recording terminated properly?); "
-			"reading to the "
-			"end of the file and ignoring feature sections\n",
-			path);
+		if (!r->quiet)
+			pr_warn("%s: data size is 0 (was the recording terminated properly?); "
+				"reading to the "
+				"end of the file and ignoring feature sections\n",
+				path);
 		r->data_end = r->file_size;
 		r->unterminated = 1;
 		return 0;

@@ -326,8 +326,8 @@ void ibsp_perf_reader__name_and_route(struct ibsp_perf_reader *r)
 		if (ev->kind == IBSP_SAMPLER_SOFT && ev->name &&
 		    !strcmp(ev->name, IBSP_HINT_EVENT_NAME))
 			ev->kind = IBSP_SAMPLER_HINT;
-		if (ev->kind == IBSP_SAMPLER_NONE && !pmu && ev->attr.type >= PERF_TYPE_MAX &&
-		    (ev->attr.sample_type & PERF_SAMPLE_RAW))
+		if (!r->quiet && ev->kind == IBSP_SAMPLER_NONE && !pmu &&
+		    ev->attr.type >= PERF_TYPE_MAX && (ev->attr.sample_type & PERF_SAMPLE_RAW))
 			pr_warn("%s: event %u '%s' (perf type %u): the recording names no PMU for "
 				"this type (no PMU_MAPPINGS feature, no ibs_op event name), so its "
 				"RAW data is not decoded: samples have only their own address "

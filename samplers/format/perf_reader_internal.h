@@ -45,6 +45,7 @@ struct ibsp_perf_reader {
 	/* ordered events */
 	int ordered;
 	int include_invalid;
+	int quiet; /* no warnings (opts.quiet) */
 	struct ibsp_ordered_events oe;
 	uint64_t seq;
 	int at_end;

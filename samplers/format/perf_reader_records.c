@@ -67,9 +67,11 @@ int ibsp_perf_reader__next_record(struct ibsp_perf_reader *r, const struct perf_
 		return 0;
 	if (cut_at_end(r, off)) {
 		/* a writer stopped by a full disk or a kill: every whole record before is good */
-		pr_warn("%s: offset %#" PRIx64 ": the last record is cut off by the end of the "
-			"file (%" PRIu64 " bytes); reading stops there\n",
-			r->path, off, r->data_end - off);
+		if (!r->quiet)
+			pr_warn("%s: offset %#" PRIx64
+				": the last record is cut off by the end of the "
+				"file (%" PRIu64 " bytes); reading stops there\n",
+				r->path, off, r->data_end - off);
 		r->pos = r->data_end;
 		return 0;
 	}

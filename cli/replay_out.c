@@ -192,6 +192,9 @@ static json_t *evaluate_json(const struct ibsp_replay_result *r, json_t *interva
 
 			json_object_set_new(row, "pingpong",
 					    json_integer((json_int_t)r->eval_pingpong[k]));
+			json_object_set_new(
+			    row, "shared_moved_twice",
+			    json_integer((json_int_t)r->eval_shared_moved_twice[k]));
 			json_object_set_new(row, "below_watermark",
 					    json_integer((json_int_t)r->eval_below_watermark[k]));
 			json_object_set_new(row, "min_headroom_bytes",

@@ -301,6 +301,69 @@ Test(replay, bundled_example_rows)
 	json_decref(s);
 }
 
+/*
+ * shared_moved_twice, checked against the generator's truth: the pages
+ * (by frame) that no node made 60% of the samples of, over the whole
+ * recording (truth's per_node counts), and that the policy's decisions
+ * stream moves more than once. last-accessor moves shared pages at will;
+ * fixed-node moves each page once.
+ */
+Test(replay, shared_moved_twice_matches_the_truth)
+{
+	const char *truth, *data = generate(&cases[3], &truth), *dec = tmp_path("shared.jsonl");
+	json_t *s = replay_json(data, "--evaluate --policy last-accessor", dec);
+	size_t cap = 1 << 14, nr_shared = 0, want = 0;
+	uint64_t *shared = calloc(cap, sizeof(*shared)); /* the shared frames */
+	uint32_t *moves = calloc(cap, sizeof(*moves));
+	char line[4096];
+	FILE *f = fopen(truth, "r");
+
+	cr_assert_str_eq(cases[3].name, "shared");
+	cr_assert(f && shared && moves);
+	while (fgets(line, sizeof(line), f)) {
+		json_t *j = json_loads(line, 0, NULL), *per = json_object_get(j, "per_node"), *v;
+		json_int_t total = 0, top = 0;
+		const char *k;
+
+		if (strcmp(json_string_value(json_object_get(j, "type")), "page")) {
+			json_decref(j);
+			continue;
+		}
+		json_object_foreach(per, k, v)
+		{
+			total += json_integer_value(v);
+			top = json_integer_value(v) > top ? json_integer_value(v) : top;
+		}
+		if (total && top * 10 < total * 6) {
+			cr_assert_lt(nr_shared, cap);
+			shared[nr_shared++] =
+			    (uint64_t)json_integer_value(json_object_get(j, "pfn"));
+		}
+		json_decref(j);
+	}
+	fclose(f);
+	cr_assert_gt(nr_shared, 1000, "most pages of the shared pattern are shared");
+	f = fopen(dec, "r");
+	cr_assert(f);
+	while (fgets(line, sizeof(line), f)) {
+		json_t *d = json_loads(line, 0, NULL);
+		uint64_t pfn = (uint64_t)json_integer_value(json_object_get(d, "pfn"));
+
+		for (size_t i = 0; i < nr_shared; i++)
+			moves[i] += shared[i] == pfn;
+		json_decref(d);
+	}
+	fclose(f);
+	for (size_t i = 0; i < nr_shared; i++)
+		want += moves[i] > 1;
+	cr_expect_gt(want, 100, "last-accessor moves shared pages again and again");
+	cr_expect_eq(num(policy_row(s, "last-accessor"), "shared_moved_twice"), (double)want);
+	cr_expect_eq(num(policy_row(s, "fixed-node:0"), "shared_moved_twice"), 0);
+	free(shared);
+	free(moves);
+	json_decref(s);
+}
+
 /* Every interval plans within the byte budget; node 0 never drops below its watermark. */
 Test(replay, budget_and_watermark)
 {

@@ -128,6 +128,37 @@ void ibsp_oracle__score(const struct ibsp_oracle *o, const struct ibsp_page_ref 
 	}
 }
 
+void ibsp_oracle__note_move(struct ibsp_oracle *o, uint32_t k, uint64_t key)
+{
+	struct ibsp_opage *p;
+
+	if (k >= IBSP_ORACLE_POLICIES || !(p = ibsp_opage_table__find(&o->pages, key)))
+		return;
+	if (p->policy_moves[k] < UINT8_MAX)
+		p->policy_moves[k]++;
+}
+
+uint64_t ibsp_oracle__shared_moved_twice(const struct ibsp_oracle *o, uint32_t k,
+					 uint32_t min_share_bp)
+{
+	uint64_t n = 0;
+
+	if (k >= IBSP_ORACLE_POLICIES)
+		return 0;
+	for (uint64_t i = 0; i <= o->pages.mask; i++) {
+		const struct ibsp_opage *p = &o->pages.slots[i];
+		uint64_t total, top = 0;
+
+		if (!p->key || p->policy_moves[k] < 2)
+			continue;
+		total = ibsp_opage__total(p, o->rules.nr_acc);
+		for (uint32_t s = 0; s < o->rules.nr_acc; s++)
+			top = p->count[s] > top ? p->count[s] : top;
+		n += top * 10000 < total * min_share_bp;
+	}
+	return n;
+}
+
 void ibsp_oracle__moved(const struct ibsp_oracle *o, int capacity, struct ibsp_oracle_moves *m)
 {
 	*m = o->moved[capacity ? CAPACITY : UNBOUNDED];

@@ -39,6 +39,17 @@ int ibsp_oracle__place(struct ibsp_oracle *o, uint64_t *free_bytes);
 /* Pass 2: add the local/placed accesses of @refs to @c[0] (unbounded) and @c[1] (capacity). */
 void ibsp_oracle__score(const struct ibsp_oracle *o, const struct ibsp_page_ref *refs, size_t nr,
 			struct ibsp_eval_counts c[2]);
+/*
+ * Policy row @k (< IBSP_ORACLE_POLICIES) planned a move of the page @key:
+ * count it against that page (a page the oracles never saw is not counted).
+ */
+void ibsp_oracle__note_move(struct ibsp_oracle *o, uint32_t k, uint64_t key);
+/*
+ * The pages policy row @k moved more than once that are shared over the
+ * whole recording: no accessor node made @min_share_bp of their samples.
+ */
+uint64_t ibsp_oracle__shared_moved_twice(const struct ibsp_oracle *o, uint32_t k,
+					 uint32_t min_share_bp);
 /* What placement @capacity (0: unbounded, 1: within capacity) moved. */
 void ibsp_oracle__moved(const struct ibsp_oracle *o, int capacity, struct ibsp_oracle_moves *m);
 

@@ -12,6 +12,9 @@
 
 #include "ibsp/engine.h"
 
+/* The policy engines whose moves the static table counts (replay's first rows). */
+#define IBSP_ORACLE_POLICIES 4
+
 /* One page: its accesses per accessor slot, and where it is. */
 struct ibsp_opage {
 	uint64_t key; /* the engine's page key; 0 = empty slot */
@@ -21,6 +24,7 @@ struct ibsp_opage {
 	int8_t node;	   /* node index: as recorded (static), now (dynamic) */
 	int8_t placed[2];  /* static: node index placed without, within capacity */
 	uint16_t nr_moves; /* dynamic: moves so far */
+	uint8_t policy_moves[IBSP_ORACLE_POLICIES]; /* static: each policy engine's moves (sat.) */
 };
 
 struct ibsp_opage_table {

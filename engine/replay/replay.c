@@ -134,6 +134,8 @@ static int tick(struct run *run)
 		st = ibsp_engine__stats(run->eng[k]);
 		if (run->dst_seen)
 			check_watermarks(run, k, plan, n);
+		for (long i = 0; run->oracle && i < n; i++)
+			ibsp_oracle__note_move(run->oracle, k, plan[i].key);
 		if (k == 0) {
 			iv->planned = n;
 			iv->planned_bytes = st->interval_planned_bytes;
@@ -334,6 +336,9 @@ static void finish(struct run *run)
 		res->eval_pingpong[k] = st->pingpong;
 		res->eval_pages_moved[k] = st->pages_moved;
 		res->eval_moved_twice[k] = st->moved_twice;
+		if (run->oracle)
+			res->eval_shared_moved_twice[k] = ibsp_oracle__shared_moved_twice(
+			    run->oracle, k, ibsp_engine__opts(run->eng[k])->min_share_bp);
 	}
 	if (run->oracle) {
 		struct ibsp_oracle_moves m[IBSP_ORACLE__MAX];

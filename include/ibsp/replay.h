@@ -96,6 +96,9 @@ struct ibsp_replay_result {
 	 * had then (INT64_MAX: the policy moved nothing).
 	 */
 	uint64_t eval_below_watermark[IBSP_EVAL_MAX];
+	/* Policy rows: pages moved more than once that no accessor node made min_share of
+	 * the samples of, over the whole recording (the static oracle's counts). */
+	uint64_t eval_shared_moved_twice[IBSP_EVAL_MAX];
 	int64_t eval_min_headroom[IBSP_EVAL_MAX];
 };
 

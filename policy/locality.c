@@ -31,8 +31,11 @@
  *    with few samples per interval (at 2.5 samples a second and decay 3/4,
  *    z stays near 2.5 even when all of them come from the new node), so
  *    without it half the pages of a phase change never followed; the
- *    CUSUM's 14 steps are 8.2 nats, a false alarm per excursion of a 50/50
- *    shared page below e^-8.2 (Wald);
+ *    CUSUM's 18 steps are 10.6 nats, a false alarm per excursion of a 50/50
+ *    shared page below e^-10.6 (Wald): a page makes an excursion every few
+ *    samples, so at 14 steps (8.2 nats) 1 to 5 of a steady recording's ~700
+ *    shared pages still moved twice (replay's shared_moved_twice); at 18,
+ *    none in 12 of 15 runs of the suite, for 1-2 points of a phase change;
  *  - the heat it gains, a - b, is at least FOLLOW_GAIN x min_heat samples
  *    (4 KiB) or 4 x that for a 2 MiB page, which costs 512 times the copy.
  *
@@ -45,7 +48,7 @@
 #define FOLLOW_Z_X10	   25 /* a never-moved page: z >= 2.5 */
 #define FOLLOW_Z_MOVED_X10 30 /* a page already moved: z >= 3.0 */
 #define FOLLOW_GAIN	   2  /* x min_heat samples of heat gained */
-#define FOLLOW_LEAVE	   14 /* steps of the engine's leave CUSUM: 8.2 nats */
+#define FOLLOW_LEAVE	   18 /* steps of the engine's leave CUSUM: 10.6 nats */
 
 /* The accessor slot with the most heat (the first of equals). */
 static uint32_t majority_slot(const struct ibsp_page_view *pg, uint32_t nr_acc)

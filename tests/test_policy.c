@@ -435,8 +435,8 @@ Test(policy, follow_needs_clear_evidence)
 /*
  * A page the engine moved needs more (z >= 3.0) to move again, and one it
  * placed as shared (nearest) twice that; or, instead of the z-score, the
- * leave CUSUM (+1 a sample from socket 1, -3 one from socket 0) at 14 steps,
- * 28 for a page placed as shared. A page promoted to socket 0, then used
+ * leave CUSUM (+1 a sample from socket 1, -3 one from socket 0) at 18 steps,
+ * 36 for a page placed as shared. A page promoted to socket 0, then used
  * from socket 1 (and maybe still from socket 0), with the ping-pong window
  * over.
  */
@@ -449,10 +449,10 @@ Test(policy, a_moved_page_needs_more_to_move_again)
 		bool want_follow;
 	} rows[] = {
 		{ 0, 3, 0, true },  /* heat builds up past z = 3 */
-		{ 0, 1, 0, false }, /* leave reaches 14, but 1 sample/interval (decayed heat
+		{ 0, 1, 0, false }, /* leave reaches 18, but 1 sample/interval (decayed heat
 				       < 4 samples) gains less than 2 x min_heat */
 		{ 0, 3, 1, false }, /* z = 2 and the CUSUM drifts +3 -3 = 0 an interval */
-		{ 1, 3, 0, true },  /* placed as shared: z stays < 6, the CUSUM gets to 28 */
+		{ 1, 3, 0, true },  /* placed as shared: z stays < 6, the CUSUM gets to 36 */
 		{ 1, 3, 1, false }, /* shared and still used from socket 0: neither */
 		{ 1, 12, 0, true },
 	};

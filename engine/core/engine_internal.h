@@ -288,12 +288,33 @@ static inline uint32_t ibsp_heat_entry__bytes(const struct ibsp_heat_entry *he)
  *
  * On a lower-tier node, or while its node is unknown (live, before the
  * engine locates it), the same byte counts the page's samples instead
- * (pg->seen; locating it on a top-tier node resets it): the decayed heat of a page with r samples an interval never
+ * (pg->seen; locating it on a top-tier node resets it): the decayed heat
+ * of a page with r samples an interval never
  * exceeds ~4r, so a threshold on it (the policy's fallback for a page with
  * no majority) would never be reached below r = 2 and takes 5 intervals at
  * r = 2.7; a count of samples does not depend on the rate.
  */
 #define LEAVE_DOWN 3
+
+/*
+ * Is @slot (not the page's node) the accessor with the most heat among the
+ * others (ties count)? Only its samples are evidence to leave: with three
+ * or more accessor nodes, a page shared four ways sits on a node with 25%
+ * of its samples, and counting every other node's +1 against its own -3
+ * would be a random walk with no drift, crossing any threshold in time.
+ * With two sockets the other node always leads.
+ */
+static inline bool ibsp_engine__leads_elsewhere(const struct ibsp_engine *e,
+						const struct ibsp_heat_entry *he, int slot)
+{
+	uint32_t h = he->heat[slot];
+
+	for (uint32_t s = 0; s < e->nr_acc; s++) {
+		if ((int)s != slot && e->acc_node[s] != he->node && he->heat[s] > h)
+			return false;
+	}
+	return true;
+}
 
 static inline void ibsp_engine__note_leave(const struct ibsp_engine *e, struct ibsp_heat_entry *he,
 					   int slot)
@@ -306,7 +327,8 @@ static inline void ibsp_engine__note_leave(const struct ibsp_engine *e, struct i
 	}
 	if (acc == he->node)
 		he->leave = he->leave > LEAVE_DOWN ? (uint8_t)(he->leave - LEAVE_DOWN) : 0;
-	else if (acc >= 0 && e->top_tier[acc] && he->leave < UINT8_MAX)
+	else if (acc >= 0 && e->top_tier[acc] && he->leave < UINT8_MAX &&
+		 ibsp_engine__leads_elsewhere(e, he, slot))
 		he->leave++;
 }
 

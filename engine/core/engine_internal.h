@@ -289,10 +289,10 @@ static inline uint32_t ibsp_heat_entry__bytes(const struct ibsp_heat_entry *he)
  * On a lower-tier node, or while its node is unknown (live, before the
  * engine locates it), the same byte counts the page's samples instead
  * (pg->seen; locating it on a top-tier node resets it): the decayed heat
- * of a page with r samples an interval never
- * exceeds ~4r, so a threshold on it (the policy's fallback for a page with
- * no majority) would never be reached below r = 2 and takes 5 intervals at
- * r = 2.7; a count of samples does not depend on the rate.
+ * of a page with r samples an interval never exceeds ~4r, so a threshold on
+ * it (the policy's fallback for a page with no majority) would never be
+ * reached below r = 2 and takes 5 intervals at r = 2.7; a count of samples
+ * does not depend on the rate.
  */
 #define LEAVE_DOWN 3
 

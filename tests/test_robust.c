@@ -625,8 +625,8 @@ Test(robust, a_repeated_hostname_is_rejected)
  * A writer that leaves out PMU_MAPPINGS: ibs_op's dynamic perf type (11 in
  * the example) is then told by the event's name ("ibs_op//", EVENT_DESC),
  * and the replay's figures are those of the whole recording. Without the
- * name either, the RAW registers cannot be read, and a warning says why the
- * result is empty rather than a silent 0%.
+ * name either, or with another PMU's, the RAW registers cannot be read, and
+ * a warning says why the result is empty rather than a silent 0%.
  */
 Test(robust, ibs_is_told_by_event_name_without_pmu_mappings)
 {
@@ -653,11 +653,15 @@ Test(robust, ibs_is_told_by_event_name_without_pmu_mappings)
 
 	name = memmem(b, len, "ibs_op//", 8);
 	cr_assert(name, "the example's EVENT_DESC name");
-	memcpy(name, "xyz", 3);
+	memcpy(name, "ibs-op--", 8); /* no PMU/terms/ form */
 	spit(path2, b, len);
 	snprintf(a, sizeof(a), "replay --no-progress %s", path2);
-	EXPECT(a, 0, path2, "event 0 'xyz_op//' (perf type 11): the recording names no PMU",
-	       "RAW data is not decoded");
+	EXPECT(a, 0, path2,
+	       "event 0 'ibs-op--' (perf type 11, PMU unknown: no PMU_MAPPINGS feature, none in "
+	       "the event name): not a PMU whose RAW data ibs-promote decodes");
+	memcpy(name, "xyz_op//", 8); /* a PMU by name, not one we decode */
+	spit(path2, b, len);
+	EXPECT(a, 0, path2, "event 0 'xyz_op//' (perf type 11, PMU xyz_op): not a PMU");
 	free(b);
 }
 

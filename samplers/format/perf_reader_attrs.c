@@ -301,38 +301,46 @@ int ibsp_perf_reader__read_attrs(struct ibsp_perf_reader *r)
 }
 
 /*
- * The PMU of a dynamic perf type (ibs_op's is registered at boot) comes
- * from the PMU_MAPPINGS feature. A writer that leaves it out but names the
- * event (EVENT_DESC, or an EVENT_UPDATE in a pipe) as perf does, "ibs_op//"
- * or "ibs_op/cnt_ctl=1/", still tells the PMU by that name.
+ * The PMU of a dynamic perf type (ibs_op's is registered at boot, so is
+ * cpu_core's on a hybrid Intel) comes from the PMU_MAPPINGS feature. A
+ * writer that leaves it out but names the event (EVENT_DESC, or an
+ * EVENT_UPDATE in a pipe) in perf's PMU/terms/ form, "ibs_op//",
+ * "ibs_op/cnt_ctl=1/", "cpu_core/mem-loads,ldlat=30/P", still tells the PMU
+ * by that name: its part before the first '/', copied into @buf.
  */
-static const char *pmu_of(const struct ibsp_perf_reader *r, const struct ibsp_event_desc *ev)
+static const char *pmu_of(const struct ibsp_perf_reader *r, const struct ibsp_event_desc *ev,
+			  char *buf, size_t size)
 {
 	const char *pmu = ibsp_recording_info__pmu_name(&r->info, ev->attr.type);
+	const char *slash = ev->name ? strchr(ev->name, '/') : NULL;
 
-	if (!pmu && ev->name && !strncmp(ev->name, "ibs_op/", 7))
-		return "ibs_op";
-	return pmu;
+	if (pmu || !slash || slash == ev->name || (size_t)(slash - ev->name) >= size)
+		return pmu;
+	memcpy(buf, ev->name, (size_t)(slash - ev->name));
+	buf[slash - ev->name] = '\0';
+	return buf;
 }
 
 void ibsp_perf_reader__name_and_route(struct ibsp_perf_reader *r)
 {
 	for (uint32_t i = 0; i < r->nr_events; i++) {
 		struct ibsp_event_desc *ev = &r->events[i];
-		const char *pmu = pmu_of(r, ev);
+		char pmu_buf[32];
+		const char *pmu = pmu_of(r, ev, pmu_buf, sizeof(pmu_buf));
 
 		ev->kind = ibsp_classify_event(&ev->attr, pmu);
 		/* The hint sampler's page faults are told apart by the name we gave them. */
 		if (ev->kind == IBSP_SAMPLER_SOFT && ev->name &&
 		    !strcmp(ev->name, IBSP_HINT_EVENT_NAME))
 			ev->kind = IBSP_SAMPLER_HINT;
-		if (!r->quiet && ev->kind == IBSP_SAMPLER_NONE && !pmu &&
-		    ev->attr.type >= PERF_TYPE_MAX && (ev->attr.sample_type & PERF_SAMPLE_RAW))
-			pr_warn("%s: event %u '%s' (perf type %u): the recording names no PMU for "
-				"this type (no PMU_MAPPINGS feature, no ibs_op event name), so its "
-				"RAW data is not decoded: samples have only their own address "
-				"fields\n",
-				r->path, i, ev->name ? ev->name : "?", ev->attr.type);
+		if (!r->quiet && ev->kind == IBSP_SAMPLER_NONE && ev->attr.type >= PERF_TYPE_MAX &&
+		    (ev->attr.sample_type & PERF_SAMPLE_RAW))
+			pr_warn(
+			    "%s: event %u '%s' (perf type %u, PMU %s): not a PMU whose RAW data "
+			    "ibs-promote decodes (ibs_op), so its samples have only their own "
+			    "address fields\n",
+			    r->path, i, ev->name ? ev->name : "?", ev->attr.type,
+			    pmu ? pmu : "unknown: no PMU_MAPPINGS feature, none in the event name");
 		if (!ev->name) {
 			char buf[96];
 

@@ -234,6 +234,7 @@ static int record(struct record_run *r)
 
 	daemon_opts(env, &o);
 	o.record_path = r->out.now; /* the writer reopens it, never through a link */
+	o.record_name = env->output;
 	o.on_enabled = on_started;
 	o.ctx = r;
 	if (env->cmd && fork_workload(r, &o))

@@ -293,7 +293,9 @@ static int run(struct run_env *env)
 	/* The daemon keeps these pointers: after the commit they hold the final names, which
 	 * a SIGHUP reopens. */
 	o.json_path = env->json_path ? env->f.json.now : NULL;
+	o.json_name = env->json_path;
 	o.record_path = env->record_path ? env->f.record.now : NULL;
+	o.record_name = env->record_path;
 	o.on_enabled = on_started;
 	o.ctx = env;
 	o.metrics_listen = env->metrics_listen;

@@ -14,6 +14,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <numaif.h>
 #include <pthread.h>
@@ -331,6 +332,9 @@ Test(faults, enospc_stops_the_recording_not_the_run, .timeout = 60)
 		cr_skip_test("software perf events are not permitted here: %s", err);
 	cr_expect_eq(rc, 1, "incomplete: exit 1, got %d: %s", rc, err);
 	cr_expect(strstr(err, "recording stopped: No space left on device"), "%s", err);
+	snprintf(cmd, sizeof(cmd), "%s/r.data: write failed", mnt);
+	cr_expect(strstr(err, cmd), "messages name the user's path: %s", err);
+	cr_expect(!strstr(err, "/.r.data."), "not the temporary file's: %s", err);
 	sum = summary_of(out, &nlines);
 	cr_assert(sum);
 	cr_expect_geq(nlines, 2, "an interval line and the summary: %zu lines", nlines);
@@ -345,4 +349,49 @@ Test(faults, enospc_stops_the_recording_not_the_run, .timeout = 60)
 	json_decref(sum);
 	free(out);
 	free(err);
+}
+
+/*
+ * --json on a full tmpfs: every line is lost, and stderr says so once,
+ * naming the user's path (the file is written as a temporary one, renamed
+ * at the start), even when the only write failed after it was queued.
+ */
+Test(faults, a_full_disk_for_the_telemetry_is_said_once, .timeout = 60)
+{
+	const char *mnt = tmp_path("full");
+	char cmd[1024], path[512], want[600], *out, *err, *hit;
+	static const char block[4096];
+	int fd, rc;
+
+	cr_assert(!mkdir(mnt, 0755) || errno == EEXIST);
+	if (mount("tmpfs", mnt, "tmpfs", 0, "size=64k"))
+		cr_skip_test("cannot mount a small tmpfs (needs CAP_SYS_ADMIN): %s",
+			     strerror(errno));
+	snprintf(path, sizeof(path), "%s/fill", mnt);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	cr_assert_geq(fd, 0);
+	while (write(fd, block, sizeof(block)) > 0)
+		;
+	close(fd);
+	for (int dur = 1; dur <= 2; dur++) {
+		snprintf(cmd, sizeof(cmd),
+			 "%s run --sampler=soft -a --dry-run --interval 250 --duration %d --json "
+			 "%s/t.json",
+			 IBSP_CLI, dur, mnt);
+		rc = run_cmd(cmd, &out, &err);
+		if (rc && strstr(err, "Permission denied")) {
+			umount2(mnt, MNT_DETACH);
+			cr_skip_test("software perf events are not permitted here: %s", err);
+		}
+		cr_expect_eq(rc, 1, "%d s: exit %d: %s", dur, rc, err);
+		snprintf(want, sizeof(want), "%s/t.json: telemetry write failed: No space left",
+			 mnt);
+		hit = strstr(err, want);
+		cr_expect(hit, "%d s: %s", dur, err);
+		cr_expect(!hit || !strstr(hit + 1, want), "%d s: said once: %s", dur, err);
+		free(out);
+		free(err);
+	}
+	umount2(mnt, MNT_DETACH);
+	rmdir(mnt);
 }

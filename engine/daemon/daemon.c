@@ -54,8 +54,8 @@ static int recording_failed(struct daemon *d, int err)
 		return err;
 	if (!d->rec_err) {
 		d->rec_err = err;
-		pr_err("%s: recording stopped: %s; promotion goes on\n", d->o.record_path,
-		       strerror(-err));
+		pr_err("%s: recording stopped: %s; promotion goes on\n",
+		       d->o.record_name ? d->o.record_name : d->o.record_path, strerror(-err));
 	}
 	return 0;
 }
@@ -161,7 +161,8 @@ static int setup_recording(struct daemon *d)
 	ret = ibsp_recording_info__from_host(&d->info, rt, d->o.argc, d->o.argv);
 	if (ret)
 		return ret;
-	ret = ibsp_perf_writer__open(d->o.record_path, &d->info, d->events, d->nr_events, &d->w);
+	ret = ibsp_perf_writer__open_as(d->o.record_path, d->o.record_name, &d->info, d->events,
+					d->nr_events, &d->w);
 	if (ret)
 		return ret;
 	d->res->recorded = true;

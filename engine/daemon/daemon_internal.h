@@ -66,6 +66,7 @@ struct daemon {
 	struct ibsp_perf_writer *w;
 	struct ibsp_aio aio;
 	bool aio_up;
+	bool tel_failed; /* a telemetry write failed, and it was said (once) */
 	struct ibsp_aio_stream rec, tel;
 	int rec_err; /* run: the recording stopped on this write error (it goes on without) */
 	int sfd, tick_fd, drain_fd, scan_fd;

@@ -37,6 +37,20 @@ static int query_nodes(void *ctx, uint32_t pid, uint32_t nr, const uint64_t *vad
 	return 0;
 }
 
+/* The telemetry file as the user named it: json_path may be a temporary file. */
+static const char *json_name(const struct daemon *d)
+{
+	return d->o.json_name ? d->o.json_name : d->o.json_path;
+}
+
+/* Say once that the telemetry file lost lines. */
+static void tel_failed(struct daemon *d, int err)
+{
+	if (!d->tel_failed)
+		pr_err("%s: telemetry write failed: %s\n", json_name(d), strerror(-err));
+	d->tel_failed = true;
+}
+
 static int open_telemetry(struct daemon *d)
 {
 	d->tel.ordered = true;
@@ -47,7 +61,7 @@ static int open_telemetry(struct daemon *d)
 		d->tel.fd = open(d->o.json_path,
 				 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
 		if (d->tel.fd < 0) {
-			pr_err("%s: cannot open: %s\n", d->o.json_path, strerror(errno));
+			pr_err("%s: cannot open: %s\n", json_name(d), strerror(errno));
 			return -errno;
 		}
 	}
@@ -290,7 +304,7 @@ int ibsp_promote__emit(struct daemon *d, enum ibsp_telemetry_kind kind, const ch
 		ret = ibsp_aio__write(&d->aio, &d->tel, line, strlen(line), -1);
 	free(line);
 	if (ret)
-		pr_err("%s: telemetry write failed: %s\n", d->o.json_path, strerror(-ret));
+		tel_failed(d, ret);
 	return ret;
 }
 
@@ -348,7 +362,7 @@ int ibsp_promote__reopen_telemetry(struct daemon *d)
 	ibsp_aio__drain(&d->aio, &d->tel);
 	fd = open(d->o.json_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
-		pr_err("%s: cannot reopen: %s\n", d->o.json_path, strerror(errno));
+		pr_err("%s: cannot reopen: %s\n", json_name(d), strerror(errno));
 		return -errno;
 	}
 	close(d->tel.fd);
@@ -389,8 +403,8 @@ void ibsp_promote__finish(struct daemon *d, int err, bool *complete)
 	if (d->tele && d->eng && d->cap && d->aio_up) {
 		ret = ibsp_promote__emit(d, IBSP_TELE_SUMMARY, err ? "error" : d->res->end_reason,
 					 *complete);
-		if (!ret && d->tel.fd >= 0)
-			ret = ibsp_aio__drain(&d->aio, &d->tel);
+		if (!ret && d->tel.fd >= 0 && (ret = ibsp_aio__drain(&d->aio, &d->tel)))
+			tel_failed(d, ret); /* a write that failed after it was queued */
 		if (ret)
 			*complete = false;
 	}

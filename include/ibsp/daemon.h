@@ -29,7 +29,10 @@ struct ibsp_daemon_opts {
 	double duration_s; /* from enabling the events; 0: until a signal or the target exits */
 	bool dry_run;	   /* decide, never move */
 	const char *record_path; /* also write the samples as perf.data */
+	const char *record_name; /* what messages call it (record_path may be a temporary
+				  * file, renamed into place later); NULL: record_path */
 	const char *json_path;	 /* telemetry: a file, "-" for stdout, NULL for none */
+	const char *json_name;	 /* what messages call it (as record_name); NULL: json_path */
 	uint32_t drain_ms;	 /* ring-buffer drain period; 0 = 10 */
 	uint32_t scan_ms; /* hint sampler: how often the targets are write-protected; 0 = 1000 */
 	int argc;	  /* the command line, for the recording */

@@ -166,6 +166,16 @@ int ibsp_perf_writer__open(const char *path, const struct ibsp_recording_info *i
 			   const struct ibsp_event_desc *events, uint32_t nr_events,
 			   struct ibsp_perf_writer **out);
 
+/**
+ * ibsp_perf_writer__open_as() - ibsp_perf_writer__open(), with @name (NULL:
+ * @path) for the file in every message: the user's path when @path is a
+ * temporary file that is renamed into place
+ */
+int ibsp_perf_writer__open_as(const char *path, const char *name,
+			      const struct ibsp_recording_info *info,
+			      const struct ibsp_event_desc *events, uint32_t nr_events,
+			      struct ibsp_perf_writer **out);
+
 /** ibsp_perf_writer__write() - append one ring-buffer record verbatim (rec->size bytes) */
 int ibsp_perf_writer__write(struct ibsp_perf_writer *w, const struct perf_event_header *rec);
 

@@ -201,18 +201,28 @@ int ibsp_perf_writer__open(const char *path, const struct ibsp_recording_info *i
 			   const struct ibsp_event_desc *events, uint32_t nr_events,
 			   struct ibsp_perf_writer **out)
 {
+	return ibsp_perf_writer__open_as(path, NULL, info, events, nr_events, out);
+}
+
+int ibsp_perf_writer__open_as(const char *path, const char *name,
+			      const struct ibsp_recording_info *info,
+			      const struct ibsp_event_desc *events, uint32_t nr_events,
+			      struct ibsp_perf_writer **out)
+{
 	struct ibsp_perf_writer *w;
 	int ret = -ENOMEM;
 
+	if (!name)
+		name = path;
 	if (!nr_events) {
-		pr_err("%s: a recording needs at least one event\n", path);
+		pr_err("%s: a recording needs at least one event\n", name);
 		return -EINVAL;
 	}
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
 	w->fd = -1;
-	w->path = strdup(path);
+	w->path = strdup(name); /* for messages: the file is opened by @path */
 	w->buf = malloc(WBUF_BYTES);
 	w->events = calloc(nr_events, sizeof(*w->events));
 	w->nr_events = nr_events;
@@ -234,7 +244,7 @@ int ibsp_perf_writer__open(const char *path, const struct ibsp_recording_info *i
 	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (w->fd < 0) {
 		ret = -errno;
-		pr_err("%s: cannot create: %s\n", path, strerror(errno));
+		pr_err("%s: cannot create: %s\n", w->path, strerror(errno));
 		goto err;
 	}
 	/* ids first, then the attrs that point at them, then the data */
@@ -243,7 +253,7 @@ int ibsp_perf_writer__open(const char *path, const struct ibsp_recording_info *i
 	if (!ret)
 		ret = write_header(w);
 	if (ret) {
-		pr_err("%s: write failed: %s\n", path, strerror(-ret));
+		pr_err("%s: write failed: %s\n", w->path, strerror(-ret));
 		goto err;
 	}
 	*out = w;

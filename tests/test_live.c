@@ -149,6 +149,46 @@ static int online_cpu(int cpu)
 	return buf[0] == '1';
 }
 
+/*
+ * -c N on the soft sampler: one sample per N page faults, each with period
+ * N. The kernel samples every software event whose sample_type has
+ * PERF_SAMPLE_PERIOD, whatever the period, so -c 16 once gave as many
+ * samples as -c 1.
+ */
+Test(live, soft_sampler_period_takes_effect)
+{
+	size_t n[2];
+	const unsigned int period[2] = { 1, 16 };
+
+	need_live_capture();
+	for (int k = 0; k < 2; k++) {
+		const char *data = tmp_path(k ? "c16.data" : "c1.data"), *maps = tmp_path("c.maps");
+		char cmd[2048], *out, *err;
+		struct ibsp_sample *s;
+		int e, rc;
+
+		snprintf(cmd, sizeof(cmd),
+			 IBSP_CLI " record -o %s --sampler=soft -c %u -- " IBSP_FAULTER " 4096 %s",
+			 data, period[k], maps);
+		rc = run_cmd(cmd, &out, &err);
+		if (rc && perf_open_refused(err))
+			cr_skip_test("this machine refuses the page-fault event: %s", err);
+		cr_assert_eq(rc, 0, "record -c %u failed (%d): %s", period[k], rc, err);
+		free(out);
+		free(err);
+		n[k] = read_all_samples(data, &s, &e);
+		cr_assert_eq(e, 0);
+		for (size_t i = 0; i < n[k]; i++)
+			cr_assert_eq(s[i].period, period[k], "-c %u: sample %zu has period %llu",
+				     period[k], i, (unsigned long long)s[i].period);
+		free(s);
+	}
+	/* 4096 pages x 2 threads + 4096 copy-on-write ones, and the loader's: ~12.5 k faults */
+	cr_expect_geq(n[0], 3 * 4096, "-c 1: %zu samples", n[0]);
+	cr_expect(n[1] * 12 <= n[0] && n[0] <= n[1] * 20,
+		  "-c 16 gives about 1/16 of the samples of -c 1: %zu and %zu", n[1], n[0]);
+}
+
 Test(live, soft_sampler_captures_the_workload)
 {
 	const char *data = tmp_path("soft.data"), *maps = tmp_path("faulter.maps");

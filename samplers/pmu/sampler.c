@@ -278,6 +278,15 @@ static int build_soft(struct evbuild *b, const struct ibsp_sampler_opts *o)
 	ev->attr.config = PERF_COUNT_SW_PAGE_FAULTS;
 	ev->attr.sample_period = o->period ? o->period : 1;
 	ev->attr.sample_type = SOFT_TYPE;
+	/*
+	 * A software event with PERF_SAMPLE_PERIOD samples every event whatever
+	 * its sample_period (perf_swevent_event(), kernel/events/core.c: it
+	 * overflows at once and reports period = nr), so -c 16 gave as many
+	 * samples as -c 1. perf record leaves PERIOD out for -c too; the
+	 * readers take the period from the attr when a sample lacks it.
+	 */
+	if (ev->attr.sample_period > 1)
+		ev->attr.sample_type &= ~(uint64_t)PERF_SAMPLE_PERIOD;
 	common_attr(&ev->attr);
 	ev->attr.comm = 1;
 	ev->attr.task = 1;

@@ -95,15 +95,21 @@ add_custom_target(ibsp_man ALL DEPENDS ${ibsp_man_out})
 # --- bash completion, the example configuration, the systemd unit ---
 install(FILES dist/ibs-promote.bash DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
   RENAME ibs-promote)
-install(FILES dist/ibs-promote.conf DESTINATION ${CMAKE_INSTALL_SYSCONFDIR})
-# The unit names the installed binary and configuration: written at install time,
-# so that `cmake --install --prefix P` puts P's paths in it.
+# The configuration and the unit that names it go where the prefix chosen at install time
+# (`cmake --install --prefix P`) says, as GNUInstallDirs' full paths do: P/etc, except
+# /etc for the prefix /usr (not /usr/etc).
 install(CODE "
   set(prefix \"\${CMAKE_INSTALL_PREFIX}\")
   set(sysconf \"${CMAKE_INSTALL_SYSCONFDIR}\")
   if(NOT IS_ABSOLUTE \"\${sysconf}\")
-    set(sysconf \"\${prefix}/\${sysconf}\")
+    if(prefix STREQUAL \"/usr\" AND sysconf STREQUAL \"etc\")
+      set(sysconf \"/etc\")
+    else()
+      set(sysconf \"\${prefix}/\${sysconf}\")
+    endif()
   endif()
+  file(INSTALL DESTINATION \"\${sysconf}\" TYPE FILE
+    FILES \"${PROJECT_SOURCE_DIR}/dist/ibs-promote.conf\")
   set(IBSP_BIN \"\${prefix}/${CMAKE_INSTALL_BINDIR}/ibs-promote\")
   set(IBSP_CONF \"\${sysconf}/ibs-promote.conf\")
   configure_file(\"${PROJECT_SOURCE_DIR}/dist/ibs-promote.service.in\"

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 /* Room for any cli_human_bytes() text. */
-#define CLI_HUMAN_LEN 16
+#define CLI_HUMAN_LEN 32
 
 /*
  * @bytes in the largest binary unit it holds one of, with one decimal unless it

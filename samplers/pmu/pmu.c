@@ -69,7 +69,8 @@ static int for_each_file(const char *dir, int (*fn)(struct ibsp_pmu *, const cha
 
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path))
+			continue;
 		if (ibsp_read_file_str(path, buf, sizeof(buf)) < 0)
 			continue;
 		buf[strcspn(buf, "\n")] = '\0';
@@ -85,9 +86,11 @@ static int add_format(struct ibsp_pmu *pmu, const char *name, const char *text)
 {
 	struct ibsp_pmu_format f = { 0 }, *n;
 
+	if (strlen(name) >= sizeof(f.name))
+		return 0; /* longer than any format ibs-promote looks up */
 	if (ibsp_pmu_format__parse(text, &f))
 		return -EINVAL;
-	snprintf(f.name, sizeof(f.name), "%s", name);
+	memcpy(f.name, name, strlen(name) + 1);
 	n = reallocarray(pmu->formats, pmu->nr_formats + 1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
@@ -98,13 +101,16 @@ static int add_format(struct ibsp_pmu *pmu, const char *name, const char *text)
 
 static int add_cap(struct ibsp_pmu *pmu, const char *name, const char *text)
 {
-	struct ibsp_pmu_cap *n = reallocarray(pmu->caps, pmu->nr_caps + 1, sizeof(*n));
+	struct ibsp_pmu_cap *n;
 
+	if (strlen(name) >= sizeof(n->name) || strlen(text) >= sizeof(n->value))
+		return 0; /* longer than any capability ibs-promote looks up, or its value */
+	n = reallocarray(pmu->caps, pmu->nr_caps + 1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	pmu->caps = n;
-	snprintf(n[pmu->nr_caps].name, sizeof(n->name), "%s", name);
-	snprintf(n[pmu->nr_caps].value, sizeof(n->value), "%s", text);
+	memcpy(n[pmu->nr_caps].name, name, strlen(name) + 1);
+	memcpy(n[pmu->nr_caps].value, text, strlen(text) + 1);
 	pmu->nr_caps++;
 	return 0;
 }

@@ -75,6 +75,14 @@ if(NOT IBSP_SCDOC)
   message(FATAL_ERROR "ibs-promote: scdoc (the man pages) not found; "
     "install it with: apt-get install scdoc")
 endif()
+# The pages' date is the last commit's, not the build's, so that two builds of one
+# commit give the same pages (scdoc reads SOURCE_DATE_EPOCH); without git, the build's.
+if(DEFINED ENV{SOURCE_DATE_EPOCH})
+  set(ibsp_man_epoch "$ENV{SOURCE_DATE_EPOCH}")
+else()
+  execute_process(COMMAND git -C ${PROJECT_SOURCE_DIR} log -1 --format=%ct
+    OUTPUT_VARIABLE ibsp_man_epoch OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+endif()
 file(GLOB ibsp_man_src CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/man/*.scd)
 file(GLOB ibsp_man_inc CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/man/*.inc)
 set(ibsp_man_out "")
@@ -85,6 +93,7 @@ foreach(src IN LISTS ibsp_man_src)
   add_custom_command(OUTPUT ${out}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/man
     COMMAND ${CMAKE_COMMAND} -DSCDOC=${IBSP_SCDOC} -DSRC=${src} -DOUT=${out}
+            -DEPOCH=${ibsp_man_epoch}
             -P ${PROJECT_SOURCE_DIR}/cmake/man-page.cmake
     DEPENDS ${src} ${ibsp_man_inc} ${PROJECT_SOURCE_DIR}/cmake/man-page.cmake VERBATIM)
   list(APPEND ibsp_man_out ${out})

@@ -1,4 +1,4 @@
-# cmake -DSCDOC=... -DSRC=page.N.scd -DOUT=page.N -P man-page.cmake
+# cmake -DSCDOC=... -DSRC=page.N.scd -DOUT=page.N [-DEPOCH=seconds] -P man-page.cmake
 # Renders one scdoc page; a line "{{include NAME}}" is replaced by the text of
 # NAME next to the page first (the option lists that several pages share).
 file(READ "${SRC}" text)
@@ -10,7 +10,11 @@ foreach(inc IN LISTS incs)
   string(REPLACE "${inc}\n" "${body}" text "${text}")
 endforeach()
 file(WRITE "${OUT}.scd" "${text}")
-execute_process(COMMAND "${SCDOC}" INPUT_FILE "${OUT}.scd" OUTPUT_FILE "${OUT}"
+set(env "")
+if(EPOCH MATCHES "^[0-9]+$")
+  set(env "${CMAKE_COMMAND}" -E env "SOURCE_DATE_EPOCH=${EPOCH}")
+endif()
+execute_process(COMMAND ${env} "${SCDOC}" INPUT_FILE "${OUT}.scd" OUTPUT_FILE "${OUT}"
   RESULT_VARIABLE rc ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
   file(REMOVE "${OUT}")

@@ -179,14 +179,6 @@ void ibsp_moved_map__delete(struct ibsp_moved_map *m);
 int ibsp_moved_map__put(struct ibsp_moved_map *m, const struct ibsp_moved_rec *rec);
 const struct ibsp_moved_rec *ibsp_moved_map__find(const struct ibsp_moved_map *m, uint64_t key);
 
-/** struct ibsp_cand - a candidate of one tick */
-struct ibsp_cand {
-	uint64_t total; /* decayed heat over all accessor slots */
-	uint64_t key;	/* for a deterministic order among equal heat */
-	uint32_t idx;	/* heat-table slot */
-	uint8_t pick;	/* enum ibsp_pick */
-};
-
 struct ibsp_engine {
 	const struct ibsp_topology *topo;
 	struct ibsp_engine_opts opts;
@@ -218,14 +210,14 @@ struct ibsp_engine {
 	bool lower_tier_only; /* the policy's scope: pages on lower-tier nodes only */
 	bool demotes;	      /* the policy demotes and no_demote is off */
 
-	/* Per-tick scratch, reused. */
-	struct ibsp_cand *cand;
+	/* Per-tick scratch, reused. A candidate is one word: cand_make() (tick_internal.h). */
+	uint64_t *cand;
 	uint64_t nr_cand, cap_cand;
 	uint32_t *unres;
 	uint64_t nr_unres, cap_unres;
 	struct ibsp_migration *plan;
 	uint64_t cap_plan;
-	struct ibsp_cand *cold; /* demotable pages of this tick, coldest first */
+	uint64_t *cold; /* demotable pages of this tick, coldest first */
 	uint64_t nr_cold, cap_cold;
 	uint64_t *cold_next; /* per node index: cold[] before it holds nothing it can still
 			      * demote this tick (make_room() starts there) */

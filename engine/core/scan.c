@@ -39,7 +39,6 @@ static int consider(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uin
 	enum ibsp_skip skip = IBSP_SKIP__MAX;
 	struct ibsp_page_view pg;
 	enum ibsp_pick pick;
-	struct ibsp_cand *c;
 
 	page_view(he, total, IBSP_PICK_NONE, &pg);
 	pick = e->ops->select(&e->view, &pg, &skip);
@@ -62,11 +61,7 @@ static int consider(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uin
 	}
 	if (grow((void **)&e->cand, &e->cap_cand, e->nr_cand + 1, sizeof(*e->cand)))
 		return -ENOMEM;
-	c = &e->cand[e->nr_cand++];
-	c->total = total;
-	c->key = he->key;
-	c->idx = ibsp_heat_table__pos(e->ht, he);
-	c->pick = (uint8_t)pick;
+	e->cand[e->nr_cand++] = cand_make(ibsp_heat_table__pos(e->ht, he), pick);
 	return 0;
 }
 
@@ -83,16 +78,11 @@ static bool is_demotable(const struct ibsp_engine *e, const struct ibsp_heat_ent
 	       !(he->last_move && e->interval - he->last_move < e->opts.pingpong_intervals);
 }
 
-static int add_cold(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t total)
+static int add_cold(struct ibsp_engine *e, const struct ibsp_heat_entry *he)
 {
-	struct ibsp_cand *c;
-
 	if (grow((void **)&e->cold, &e->cap_cold, e->nr_cold + 1, sizeof(*e->cold)))
 		return -ENOMEM;
-	c = &e->cold[e->nr_cold++];
-	*c = (struct ibsp_cand){ .total = total,
-				 .key = he->key,
-				 .idx = ibsp_heat_table__pos(e->ht, he) };
+	e->cold[e->nr_cold++] = cand_make(ibsp_heat_table__pos(e->ht, he), IBSP_PICK_NONE);
 	e->reclaim_bytes[he->node] += ibsp_heat_entry__bytes(he);
 	return 0;
 }
@@ -110,7 +100,7 @@ int ibsp_engine__scan(struct ibsp_engine *e, uint64_t *hist)
 
 		total = entry_total(he, e->nr_acc);
 		hist[bucket_of(total)]++;
-		if (e->any_pressure && is_demotable(e, he) && add_cold(e, he, total))
+		if (e->any_pressure && is_demotable(e, he) && add_cold(e, he))
 			return -ENOMEM;
 		if (!selects || !total)
 			continue;

@@ -179,6 +179,9 @@ void ibsp_moved_map__delete(struct ibsp_moved_map *m);
 int ibsp_moved_map__put(struct ibsp_moved_map *m, const struct ibsp_moved_rec *rec);
 const struct ibsp_moved_rec *ibsp_moved_map__find(const struct ibsp_moved_map *m, uint64_t key);
 
+/* Heat histogram buckets (tick_internal.h): 4 per power of two. */
+#define IBSP_HEAT_BUCKETS 256
+
 struct ibsp_engine {
 	const struct ibsp_topology *topo;
 	struct ibsp_engine_opts opts;
@@ -217,7 +220,16 @@ struct ibsp_engine {
 	uint64_t nr_unres, cap_unres;
 	struct ibsp_migration *plan;
 	uint64_t cap_plan;
-	uint64_t *cold; /* demotable pages of this tick, coldest first */
+	/* This tick's budget (UINT64_MAX: none), and its candidates' bytes per heat bucket
+	 * (tick_internal.h's bucket_of()): the threshold they set only rises as they come
+	 * in, so a candidate below it is never kept (scan.c). */
+	uint64_t budget;
+	uint64_t cand_bytes[IBSP_HEAT_BUCKETS];
+	uint64_t cand_total; /* their sum */
+	uint64_t cand_cum;   /* the bytes in buckets >= cand_floor */
+	uint32_t cand_floor; /* the highest bucket whose bytes, with those above, cover the
+			       * budget (0 while none does): where the threshold is now */
+	uint64_t *cold;	     /* demotable pages of this tick, coldest first */
 	uint64_t nr_cold, cap_cold;
 	uint64_t *cold_next; /* per node index: cold[] before it holds nothing it can still
 			      * demote this tick (make_room() starts there) */

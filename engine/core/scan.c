@@ -28,6 +28,73 @@ void ibsp_engine__note_pressure(struct ibsp_engine *e, uint64_t budget)
 	}
 }
 
+/* Count @sz bytes into heat bucket @b; raise the floor while the buckets above it cover the budget. */
+static void note_bytes(struct ibsp_engine *e, unsigned int b, uint32_t sz)
+{
+	e->cand_bytes[b] += sz;
+	e->cand_total += sz;
+	if (b >= e->cand_floor)
+		e->cand_cum += sz;
+	while (e->cand_floor < NR_BUCKETS - 1 &&
+	       e->cand_cum - e->cand_bytes[e->cand_floor] >= e->budget)
+		e->cand_cum -= e->cand_bytes[e->cand_floor++];
+}
+
+/* Past the budget, is a page of heat @total below the threshold already (it only rises)? */
+static bool below_floor(const struct ibsp_engine *e, uint64_t total)
+{
+	return e->cand_total > e->budget && bucket_of(total) < e->cand_floor;
+}
+
+/*
+ * The candidates kept so far fill their array: drop those the floor has
+ * passed since. When that frees less than half, the array doubles, so each
+ * candidate is checked a bounded number of times.
+ */
+static int make_room_for_cand(struct ibsp_engine *e)
+{
+	uint64_t kept = 0;
+
+	for (uint64_t i = 0; i < e->nr_cand; i++) {
+		const struct ibsp_heat_entry *he = ibsp_heat_table__at(e->ht, cand_pos(e->cand[i]));
+
+		if (below_floor(e, entry_total(he, e->nr_acc)))
+			e->st.skips[IBSP_SKIP_BELOW_THRESHOLD]++;
+		else
+			e->cand[kept++] = e->cand[i];
+	}
+	e->nr_cand = kept;
+	return grow((void **)&e->cand, &e->cap_cand,
+		    kept < e->cap_cand / 2 ? kept + 1 : e->cap_cand + 1, sizeof(*e->cand));
+}
+
+/*
+ * A candidate of heat @total joins e->cand, unless it can never be planned:
+ * larger than the whole budget (not a peer in the race), or below the
+ * threshold its peers so far set (tick.c's fit_budget() would drop it).
+ */
+static int keep_cand(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t total,
+		     enum ibsp_pick pick)
+{
+	uint32_t sz = ibsp_heat_entry__bytes(he);
+
+	if (sz > e->budget) {
+		e->st.skips[IBSP_SKIP_BUDGET]++;
+		return 0;
+	}
+	note_bytes(e, bucket_of(total), sz);
+	if (below_floor(e, total)) {
+		e->st.skips[IBSP_SKIP_BELOW_THRESHOLD]++;
+		return 0;
+	}
+	if (e->nr_cand == e->cap_cand && e->nr_cand && make_room_for_cand(e))
+		return -ENOMEM;
+	if (grow((void **)&e->cand, &e->cap_cand, e->nr_cand + 1, sizeof(*e->cand)))
+		return -ENOMEM;
+	e->cand[e->nr_cand++] = cand_make(ibsp_heat_table__pos(e->ht, he), pick);
+	return 0;
+}
+
 /*
  * Step 1 for @he, on a known node: the policy's select(), then the engine's
  * checks. Counts the skips that follow from the page itself (not from the
@@ -59,10 +126,7 @@ static int consider(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uin
 		e->st.skips[IBSP_SKIP_NO_MAPPING]++;
 		return 0;
 	}
-	if (grow((void **)&e->cand, &e->cap_cand, e->nr_cand + 1, sizeof(*e->cand)))
-		return -ENOMEM;
-	e->cand[e->nr_cand++] = cand_make(ibsp_heat_table__pos(e->ht, he), pick);
-	return 0;
+	return keep_cand(e, he, total, pick);
 }
 
 /*

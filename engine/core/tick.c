@@ -54,32 +54,21 @@ static struct ibsp_heat_entry *cand_entry(const struct ibsp_engine *e, uint64_t 
 	return ibsp_heat_table__at(e->ht, cand_pos(c));
 }
 
-/* Step 2: keep the hottest candidates whose bytes just cover @budget; return the threshold. */
+/*
+ * Step 2: keep the hottest candidates whose bytes just cover @budget; return
+ * the threshold. The scan counted their bytes per heat bucket (and left out
+ * those larger than the budget and those already below the threshold).
+ */
 static uint64_t fit_budget(struct ibsp_engine *e, uint64_t budget, uint64_t floor_heat)
 {
-	uint64_t bytes[NR_BUCKETS] = { 0 }, total = 0, cum = 0, thr;
+	uint64_t total = e->cand_total, cum = 0, thr;
 	uint64_t kept = 0;
 	int b;
 
-	for (uint64_t i = 0; i < e->nr_cand; i++) {
-		const struct ibsp_heat_entry *he = cand_entry(e, e->cand[i]);
-		uint32_t sz = ibsp_heat_entry__bytes(he);
-
-		/* A page larger than the whole budget can never go: not a peer in the race. */
-		if (sz > budget) {
-			e->st.skips[IBSP_SKIP_BUDGET]++;
-			continue;
-		}
-		bytes[bucket_of(entry_total(he, e->nr_acc))] += sz;
-		total += sz;
-		e->cand[kept++] = e->cand[i];
-	}
-	e->nr_cand = kept;
-	kept = 0;
 	if (total <= budget)
 		return floor_heat;
 	for (b = NR_BUCKETS - 1; b > 0; b--) {
-		cum += bytes[b];
+		cum += e->cand_bytes[b];
 		if (cum >= budget)
 			break;
 	}
@@ -368,6 +357,7 @@ static long run_interval(struct ibsp_engine *e, uint64_t now_ns, uint64_t *hist)
 
 	if (o->rate_bytes_per_s)
 		budget = o->rate_bytes_per_s * o->interval_ms / 1000;
+	e->budget = budget;
 	ibsp_engine__fold_aliases(e);
 	ibsp_engine__note_pressure(e, budget);
 	if (ibsp_engine__scan(e, hist) || (e->nr_unres && ibsp_engine__resolve_unknown(e)))
@@ -396,6 +386,9 @@ long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp
 	e->nr_cand = 0;
 	e->nr_unres = 0;
 	e->nr_cold = 0;
+	memset(e->cand_bytes, 0, sizeof(e->cand_bytes));
+	e->cand_total = e->cand_cum = 0;
+	e->cand_floor = 0;
 	memset(e->reclaim_bytes, 0, ibsp_topology__nr_nodes(e->topo) * sizeof(*e->reclaim_bytes));
 	memset(e->cold_next, 0, ibsp_topology__nr_nodes(e->topo) * sizeof(*e->cold_next));
 	n = run_interval(e, now_ns, hist);

@@ -16,7 +16,7 @@
  * Heat histogram: bucket = 4 * floor(log2(h)) + the next two bits, so each
  * power of two is split in four (~19% wide buckets). 64 * 4 buckets cover u64.
  */
-#define NR_BUCKETS 256
+#define NR_BUCKETS IBSP_HEAT_BUCKETS
 
 static inline unsigned int bucket_of(uint64_t h)
 {

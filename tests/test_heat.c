@@ -319,6 +319,46 @@ Test(heat, live_resolution)
 	}
 }
 
+/*
+ * Live: a page its node query did not find (unmapped, not present) is not
+ * asked at the next interval, only at the one after; found, it is never
+ * asked again. Its heat keeps it hot throughout.
+ */
+Test(heat, failed_query_waits_one_interval)
+{
+	struct ibsp_topology *t = topo_2s_cxl();
+	struct fake_resolver f = { .node = -ENOENT };
+	struct ibsp_resolver_ops ops = { .query = fake_query, .ctx = &f };
+	struct ibsp_engine_opts o = { .sz = sizeof(o),
+				      .policy = policy_of("locality"),
+				      .resolver = &ops };
+	struct ibsp_engine *e = ibsp_engine__new(t, &o);
+	const struct ibsp_migration *plan;
+	static const struct {
+		int answer, calls;
+		uint64_t failed, unknown;
+	} ticks[] = { { -ENOENT, 1, 3, 3 }, { -ENOENT, 1, 3, 6 }, { 2, 2, 3, 6 }, { 2, 2, 3, 6 } };
+
+	cr_assert(e);
+	for (size_t k = 0; k < sizeof(ticks) / sizeof(ticks[0]); k++) {
+		for (int p = 0; p < 3; p++) {
+			struct ibsp_sample s = smp(t, 3, 2, (uint64_t)p, 4242);
+
+			s.flags &= ~IBSP_S_PADDR_VALID;
+			for (int n = 0; n < 10; n++)
+				ibsp_engine__add(e, &s, 1);
+		}
+		f.node = ticks[k].answer;
+		cr_assert_geq(ibsp_engine__tick(e, k + 1, &plan), 0);
+		cr_expect_eq(f.calls, ticks[k].calls, "tick %zu: %d queries", k, f.calls);
+		cr_expect_eq(ibsp_engine__stats(e)->resolve_failed, ticks[k].failed, "tick %zu", k);
+		cr_expect_eq(ibsp_engine__stats(e)->skips[IBSP_SKIP_NODE_UNKNOWN], ticks[k].unknown,
+			     "tick %zu", k);
+	}
+	ibsp_engine__delete(e);
+	ibsp_topology__delete(t);
+}
+
 /* Nearly full: the interval scan trims the coldest entries, keeping every hotter one. */
 Test(heat, trim_keeps_the_hottest)
 {

@@ -34,6 +34,10 @@ static uint64_t field_of(const struct ibsp_engine *e, const struct ibsp_heat_ent
 		return entry_total(he, e->nr_acc);
 	case CAND_LONGEST_IDLE:
 		return UINT8_MAX - he->idle;
+	case CAND_PID:
+		return he->pid;
+	case CAND_VADDR:
+		return he->vaddr;
 	case CAND_KEY:
 	default:
 		return he->key;

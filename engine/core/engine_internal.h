@@ -37,6 +37,8 @@
 /* Live: a planned move not yet reported by ibsp_engine__complete(). Until then the page
  * is not planned again, and samples (faults taken before the move) do not set its node. */
 #define HE_INFLIGHT (1u << 2)
+/* Live: the latest node query for this page found none; the next interval does not ask (scan.c). */
+#define HE_NOWHERE (1u << 3)
 
 /**
  * struct ibsp_heat_entry - one page (4 KiB or 2 MiB)
@@ -216,7 +218,7 @@ struct ibsp_engine {
 	/* Per-tick scratch, reused. A candidate is one word: cand_make() (tick_internal.h). */
 	uint64_t *cand;
 	uint64_t nr_cand, cap_cand;
-	uint32_t *unres;
+	uint64_t *unres; /* hot pages of unknown node, as candidates (cand_make()) */
 	uint64_t nr_unres, cap_unres;
 	struct ibsp_migration *plan;
 	uint64_t cap_plan;

@@ -151,6 +151,25 @@ static int add_cold(struct ibsp_engine *e, const struct ibsp_heat_entry *he)
 	return 0;
 }
 
+/*
+ * A hot page of unknown node: live, its node is asked (resolve_unknown()),
+ * unless the last query found no page there (unmapped, or not present:
+ * HE_NOWHERE): then it waits one interval, so a page that keeps failing is
+ * asked every other interval, not at every one.
+ */
+static int queue_unknown(struct ibsp_engine *e, struct ibsp_heat_entry *he)
+{
+	if (!e->opts.resolver || (he->flags & HE_NOWHERE)) {
+		he->flags &= (uint8_t)~HE_NOWHERE;
+		e->st.skips[IBSP_SKIP_NODE_UNKNOWN]++;
+		return 0;
+	}
+	if (grow((void **)&e->unres, &e->cap_unres, e->nr_unres + 1, sizeof(*e->unres)))
+		return -ENOMEM;
+	e->unres[e->nr_unres++] = cand_make(ibsp_heat_table__pos(e->ht, he), IBSP_PICK_NONE);
+	return 0;
+}
+
 /* Step 1: every page's heat into @hist; candidates, hot pages of unknown node, cold pages. */
 int ibsp_engine__scan(struct ibsp_engine *e, uint64_t *hist)
 {
@@ -171,14 +190,8 @@ int ibsp_engine__scan(struct ibsp_engine *e, uint64_t *hist)
 		if (he->node < 0) {
 			if (total < floor_heat)
 				continue;
-			if (!e->opts.resolver) {
-				e->st.skips[IBSP_SKIP_NODE_UNKNOWN]++;
-				continue;
-			}
-			if (grow((void **)&e->unres, &e->cap_unres, e->nr_unres + 1,
-				 sizeof(*e->unres)))
+			if (queue_unknown(e, ibsp_heat_table__at(e->ht, i)))
 				return -ENOMEM;
-			e->unres[e->nr_unres++] = (uint32_t)i;
 			continue;
 		}
 		if (total >= floor_heat)
@@ -191,41 +204,34 @@ int ibsp_engine__scan(struct ibsp_engine *e, uint64_t *hist)
 	return 0;
 }
 
-static int cmp_unres(const void *a, const void *b, void *ctx)
-{
-	const struct ibsp_heat_table *t = ctx;
-	const struct ibsp_heat_entry *x = ibsp_heat_table__at(t, *(const uint32_t *)a),
-				     *y = ibsp_heat_table__at(t, *(const uint32_t *)b);
-
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
-}
+/* Per pid, in address order (the key ends ties: a 4 KiB and a 2 MiB entry at one address). */
+static const enum ibsp_cand_field by_mapping[] = { CAND_PID, CAND_VADDR, CAND_KEY };
 
 /* Live: ask where the pages e->unres[@i...] of one pid live (up to a batch); return how many. */
 static uint32_t locate_batch(struct ibsp_engine *e, uint64_t i)
 {
 	const struct ibsp_resolver_ops *ops = e->opts.resolver;
 	enum { BATCH = 512 };
-	uint32_t pid = ibsp_heat_table__at(e->ht, e->unres[i])->pid, n = 0;
+	uint32_t pid = ibsp_heat_table__at(e->ht, cand_pos(e->unres[i]))->pid, n = 0;
 	uint64_t vaddrs[BATCH] = { 0 }; /* n >= 1 always; GCC cannot tell */
 	int status[BATCH];
 	int ret;
 
 	while (i + n < e->nr_unres && n < BATCH &&
-	       ibsp_heat_table__at(e->ht, e->unres[i + n])->pid == pid) {
-		vaddrs[n] = ibsp_heat_table__at(e->ht, e->unres[i + n])->vaddr;
+	       ibsp_heat_table__at(e->ht, cand_pos(e->unres[i + n]))->pid == pid) {
+		vaddrs[n] = ibsp_heat_table__at(e->ht, cand_pos(e->unres[i + n]))->vaddr;
 		n++;
 	}
 	ret = ops->query(ops->ctx, pid, n, vaddrs, status);
 	for (uint32_t k = 0; k < n; k++) {
-		struct ibsp_heat_entry *he = ibsp_heat_table__at(e->ht, e->unres[i + k]);
+		struct ibsp_heat_entry *he = ibsp_heat_table__at(e->ht, cand_pos(e->unres[i + k]));
 		struct ibsp_node_idx idx = /* move_pages' status: a node id */
 		    ret || status[k] < 0
 			? IBSP_NODE_IDX_NONE
 			: ibsp_topology__index_of(e->topo, ibsp_node_id(status[k]));
 
 		if (!ibsp_node_idx__valid(idx)) {
+			he->flags |= HE_NOWHERE;
 			e->st.resolve_failed++;
 			e->st.skips[IBSP_SKIP_NODE_UNKNOWN]++;
 			continue;
@@ -238,12 +244,13 @@ static uint32_t locate_batch(struct ibsp_engine *e, uint64_t i)
 /* Live: locate the hot pages without a physical address, per pid, and consider them. */
 int ibsp_engine__resolve_unknown(struct ibsp_engine *e)
 {
-	qsort_r(e->unres, e->nr_unres, sizeof(*e->unres), cmp_unres, e->ht);
+	ibsp_engine__sort_cands(e, e->unres, e->nr_unres, by_mapping, 3);
 	for (uint64_t i = 0; i < e->nr_unres;)
 		i += locate_batch(e, i);
 	/* Now consider the located ones like the rest. */
 	for (uint64_t i = 0; i < e->nr_unres; i++) {
-		const struct ibsp_heat_entry *he = ibsp_heat_table__at(e->ht, e->unres[i]);
+		const struct ibsp_heat_entry *he =
+		    ibsp_heat_table__at(e->ht, cand_pos(e->unres[i]));
 
 		if (he->node < 0)
 			continue;

@@ -88,6 +88,8 @@ enum ibsp_cand_field {
 	CAND_HOTTEST,	   /* most heat over all accessor nodes first */
 	CAND_COLDEST,	   /* least heat first */
 	CAND_LONGEST_IDLE, /* most intervals without a sample first */
+	CAND_PID,	   /* the alias mapping's pid, ascending */
+	CAND_VADDR,	   /* the alias mapping's address, ascending */
 	CAND_KEY,	   /* the key, ascending: keys are unique, so this ends any tie */
 };
 

@@ -695,3 +695,56 @@ Test(heat, candidates_sorted_in_place)
 	}
 	ibsp_heat_table__delete(e.ht);
 }
+
+/*
+ * A budget of 100 pages among 3000 candidates of many heats: the scan keeps
+ * only candidates not already below the threshold (the array is compacted
+ * as it fills), and the tick still plans the hottest ones, each candidate
+ * counted once: planned, or skipped for a reason.
+ */
+Test(heat, budget_keeps_the_hottest)
+{
+	enum { N = 3000 };
+	struct ibsp_topology *t = topo_2s_cxl();
+	struct ibsp_engine_opts o = { .sz = sizeof(o),
+				      .policy = policy_of("locality"),
+				      .rate_bytes_per_s = 100 * 4096,
+				      .interval_ms = 1000 };
+	struct ibsp_engine *e = ibsp_engine__new(t, &o);
+	const struct ibsp_engine_stats *st;
+	const struct ibsp_migration *plan;
+	uint64_t skipped = 0, min_planned = UINT64_MAX;
+	long n;
+
+	cr_assert(e);
+	for (int p = 0; p < N; p++) /* page p: 2..61 samples, hot ones all over the table */
+		feed(e, t, 0, 2, (uint64_t)p, 2 + (unsigned int)(p * 7 % 60));
+	n = ibsp_engine__tick(e, 1, &plan);
+	st = ibsp_engine__stats(e);
+	cr_assert_gt(n, 0);
+	cr_expect_leq(n, 100, "within the budget: %ld", n);
+	for (int k = 0; k < IBSP_SKIP__MAX; k++)
+		skipped += st->skips[k];
+	cr_expect_eq(skipped + (uint64_t)n, N, "%llu skipped, %ld planned",
+		     (unsigned long long)skipped, n);
+	cr_expect_gt(st->skips[IBSP_SKIP_BELOW_THRESHOLD], N / 2);
+	for (long i = 0; i < n; i++) {
+		uint64_t h = (uint64_t)plan[i].heat[0] + plan[i].heat[1];
+
+		min_planned = h < min_planned ? h : min_planned;
+	}
+	/* Every page hotter than the coldest planned one is planned too. */
+	for (int p = 0; p < N; p++) {
+		unsigned int samples = 2 + (unsigned int)(p * 7 % 60);
+		struct ibsp_sample s = smp(t, 0, 2, (uint64_t)p, 100);
+		const struct ibsp_heat_entry *he =
+		    ibsp_heat_table__find(e->ht, KEY_PFN | (s.paddr >> 12));
+
+		cr_assert(he);
+		if ((uint64_t)samples * IBSP_HEAT_ONE > min_planned)
+			cr_expect_eq(he->nr_moves, 1, "page %d (%u samples) is planned", p,
+				     samples);
+	}
+	ibsp_engine__delete(e);
+	ibsp_topology__delete(t);
+}

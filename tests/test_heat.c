@@ -10,6 +10,7 @@
 
 #include "engine_fixtures.h"
 #include "engine_internal.h"
+#include "tick_internal.h"
 
 /* Random inserts and deletes: every live key stays findable, no dead one is. */
 Test(heat, backward_shift_deletion)
@@ -318,6 +319,46 @@ Test(heat, live_resolution)
 	}
 }
 
+/*
+ * Live: a page its node query did not find (unmapped, not present) is not
+ * asked at the next interval, only at the one after; found, it is never
+ * asked again. Its heat keeps it hot throughout.
+ */
+Test(heat, failed_query_waits_one_interval)
+{
+	struct ibsp_topology *t = topo_2s_cxl();
+	struct fake_resolver f = { .node = -ENOENT };
+	struct ibsp_resolver_ops ops = { .query = fake_query, .ctx = &f };
+	struct ibsp_engine_opts o = { .sz = sizeof(o),
+				      .policy = policy_of("locality"),
+				      .resolver = &ops };
+	struct ibsp_engine *e = ibsp_engine__new(t, &o);
+	const struct ibsp_migration *plan;
+	static const struct {
+		int answer, calls;
+		uint64_t failed, unknown;
+	} ticks[] = { { -ENOENT, 1, 3, 3 }, { -ENOENT, 1, 3, 6 }, { 2, 2, 3, 6 }, { 2, 2, 3, 6 } };
+
+	cr_assert(e);
+	for (size_t k = 0; k < sizeof(ticks) / sizeof(ticks[0]); k++) {
+		for (int p = 0; p < 3; p++) {
+			struct ibsp_sample s = smp(t, 3, 2, (uint64_t)p, 4242);
+
+			s.flags &= ~IBSP_S_PADDR_VALID;
+			for (int n = 0; n < 10; n++)
+				ibsp_engine__add(e, &s, 1);
+		}
+		f.node = ticks[k].answer;
+		cr_assert_geq(ibsp_engine__tick(e, k + 1, &plan), 0);
+		cr_expect_eq(f.calls, ticks[k].calls, "tick %zu: %d queries", k, f.calls);
+		cr_expect_eq(ibsp_engine__stats(e)->resolve_failed, ticks[k].failed, "tick %zu", k);
+		cr_expect_eq(ibsp_engine__stats(e)->skips[IBSP_SKIP_NODE_UNKNOWN], ticks[k].unknown,
+			     "tick %zu", k);
+	}
+	ibsp_engine__delete(e);
+	ibsp_topology__delete(t);
+}
+
 /* Nearly full: the interval scan trims the coldest entries, keeping every hotter one. */
 Test(heat, trim_keeps_the_hottest)
 {
@@ -531,4 +572,181 @@ Test(heat, leave_cusum)
 		ibsp_engine__delete(e);
 		ibsp_topology__delete(t);
 	}
+}
+
+static uint64_t xorshift(uint64_t *x)
+{
+	*x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+	return *x;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The tick's in-place sort of 64-bit words agrees with qsort(), duplicates and all. */
+Test(heat, sort_u64_matches_qsort)
+{
+	enum { N = 5000 };
+	static uint64_t a[N], b[N];
+	uint64_t x = 0x9E3779B97F4A7C15ULL;
+	const uint64_t sizes[] = { 0, 1, 2, 3, 16, 17, 100, 1000, N };
+
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		for (int shape = 0; shape < 5; shape++) {
+			uint64_t n = sizes[s];
+
+			for (uint64_t i = 0; i < n; i++) {
+				uint64_t r = xorshift(&x);
+
+				a[i] = shape == 0   ? r
+				       : shape == 1 ? r % 7 /* many duplicates */
+				       : shape == 2 ? i	    /* sorted */
+				       : shape == 3 ? n - i /* reversed */
+						    : 42;   /* all equal */
+				b[i] = a[i];
+			}
+			ibsp_sort_u64(a, n);
+			qsort(b, n, sizeof(*b), cmp_u64);
+			cr_assert(!memcmp(a, b, n * sizeof(*a)), "size %llu, shape %d",
+				  (unsigned long long)n, shape);
+		}
+	}
+}
+
+static int cmp_hottest(const void *a, const void *b, void *ctx)
+{
+	const struct ibsp_heat_table *t = ctx;
+	const struct ibsp_heat_entry *x = ibsp_heat_table__at(t, *(const uint64_t *)a & 0xffffffff),
+				     *y = ibsp_heat_table__at(t, *(const uint64_t *)b & 0xffffffff);
+	uint64_t tx = (uint64_t)x->heat[0] + x->heat[1], ty = (uint64_t)y->heat[0] + y->heat[1];
+
+	if (tx != ty)
+		return tx > ty ? -1 : 1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static int cmp_coldest(const void *a, const void *b, void *ctx)
+{
+	const struct ibsp_heat_table *t = ctx;
+	const struct ibsp_heat_entry *x = ibsp_heat_table__at(t, *(const uint64_t *)a & 0xffffffff),
+				     *y = ibsp_heat_table__at(t, *(const uint64_t *)b & 0xffffffff);
+	uint64_t tx = (uint64_t)x->heat[0] + x->heat[1], ty = (uint64_t)y->heat[0] + y->heat[1];
+
+	if (tx != ty)
+		return tx < ty ? -1 : 1;
+	if (x->idle != y->idle)
+		return x->idle > y->idle ? -1 : 1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/*
+ * Candidates as 8-byte references, ordered in place by fields read from the
+ * entries: the same order as a comparison sort on (heat desc, key asc) and on
+ * (heat asc, idle desc, key asc), with heats past 31 bits, wide and narrow
+ * keys, many ties; each candidate keeps its pick.
+ */
+Test(heat, candidates_sorted_in_place)
+{
+	enum { N = 20000 };
+	static uint64_t c[N], ref[N];
+	const enum ibsp_cand_field hot[] = { CAND_HOTTEST, CAND_KEY };
+	const enum ibsp_cand_field cold[] = { CAND_COLDEST, CAND_LONGEST_IDLE, CAND_KEY };
+	struct ibsp_engine e = { .nr_acc = 2 };
+	uint64_t x = 88172645463325252ULL;
+
+	e.ht = ibsp_heat_table__new(N, 2);
+	cr_assert(e.ht);
+	for (uint32_t i = 0; i < N; i++) {
+		uint64_t r = xorshift(&x), key;
+		struct ibsp_heat_entry *he;
+		bool is_new;
+
+		/* PFN keys over a few bits, (pid, page) keys over many. */
+		key = i % 3 ? KEY_PFN | (r & 0xfffff)
+			    : KEY_VIRT | (r >> 20 & 0xffffff) << KEY_PID_SHIFT | (r & KEY_VPN_MASK);
+		he = ibsp_heat_table__get(e.ht, key, &is_new);
+		cr_assert(he);
+		if (!is_new)
+			continue;
+		he->heat[0] = i % 5 == 0   ? 16 /* ties */
+			      : i % 5 == 1 ? UINT32_MAX - (uint32_t)(r >> 40 & 3)
+					   : (uint32_t)(r >> 32) % 4096;
+		he->heat[1] = i % 5 == 1 ? UINT32_MAX : (uint32_t)(r >> 48) % 3;
+		he->idle = (uint8_t)(r >> 56) % 4;
+	}
+	for (int f = 0; f < 2; f++) {
+		uint64_t n = e.ht->count;
+
+		for (uint64_t i = 0; i < n; i++)
+			c[i] = ref[i] =
+			    cand_make((uint32_t)i, i % 2 ? IBSP_PICK_FOLLOW : IBSP_PICK_PROMOTE);
+		if (f == 0)
+			ibsp_engine__sort_cands(&e, c, n, hot, 2);
+		else
+			ibsp_engine__sort_cands(&e, c, n, cold, 3);
+		qsort_r(ref, n, sizeof(*ref), f == 0 ? cmp_hottest : cmp_coldest, e.ht);
+		for (uint64_t i = 0; i < n; i++) {
+			cr_assert_eq(c[i], ref[i], "order %d, at %llu", f, (unsigned long long)i);
+			cr_assert_eq(cand_pick(c[i]),
+				     cand_pos(c[i]) % 2 ? IBSP_PICK_FOLLOW : IBSP_PICK_PROMOTE);
+		}
+	}
+	ibsp_heat_table__delete(e.ht);
+}
+
+/*
+ * A budget of 100 pages among 3000 candidates of many heats: the scan keeps
+ * only candidates not already below the threshold (the array is compacted
+ * as it fills), and the tick still plans the hottest ones, each candidate
+ * counted once: planned, or skipped for a reason.
+ */
+Test(heat, budget_keeps_the_hottest)
+{
+	enum { N = 3000 };
+	struct ibsp_topology *t = topo_2s_cxl();
+	struct ibsp_engine_opts o = { .sz = sizeof(o),
+				      .policy = policy_of("locality"),
+				      .rate_bytes_per_s = 100 * 4096,
+				      .interval_ms = 1000 };
+	struct ibsp_engine *e = ibsp_engine__new(t, &o);
+	const struct ibsp_engine_stats *st;
+	const struct ibsp_migration *plan;
+	uint64_t skipped = 0, min_planned = UINT64_MAX;
+	long n;
+
+	cr_assert(e);
+	for (int p = 0; p < N; p++) /* page p: 2..61 samples, hot ones all over the table */
+		feed(e, t, 0, 2, (uint64_t)p, 2 + (unsigned int)(p * 7 % 60));
+	n = ibsp_engine__tick(e, 1, &plan);
+	st = ibsp_engine__stats(e);
+	cr_assert_gt(n, 0);
+	cr_expect_leq(n, 100, "within the budget: %ld", n);
+	for (int k = 0; k < IBSP_SKIP__MAX; k++)
+		skipped += st->skips[k];
+	cr_expect_eq(skipped + (uint64_t)n, N, "%llu skipped, %ld planned",
+		     (unsigned long long)skipped, n);
+	cr_expect_gt(st->skips[IBSP_SKIP_BELOW_THRESHOLD], N / 2);
+	for (long i = 0; i < n; i++) {
+		uint64_t h = (uint64_t)plan[i].heat[0] + plan[i].heat[1];
+
+		min_planned = h < min_planned ? h : min_planned;
+	}
+	/* Every page hotter than the coldest planned one is planned too. */
+	for (int p = 0; p < N; p++) {
+		unsigned int samples = 2 + (unsigned int)(p * 7 % 60);
+		struct ibsp_sample s = smp(t, 0, 2, (uint64_t)p, 100);
+		const struct ibsp_heat_entry *he =
+		    ibsp_heat_table__find(e->ht, KEY_PFN | (s.paddr >> 12));
+
+		cr_assert(he);
+		if ((uint64_t)samples * IBSP_HEAT_ONE > min_planned)
+			cr_expect_eq(he->nr_moves, 1, "page %d (%u samples) is planned", p,
+				     samples);
+	}
+	ibsp_engine__delete(e);
+	ibsp_topology__delete(t);
 }

@@ -37,6 +37,8 @@
 /* Live: a planned move not yet reported by ibsp_engine__complete(). Until then the page
  * is not planned again, and samples (faults taken before the move) do not set its node. */
 #define HE_INFLIGHT (1u << 2)
+/* Live: the latest node query for this page found none; the next interval does not ask (scan.c). */
+#define HE_NOWHERE (1u << 3)
 
 /**
  * struct ibsp_heat_entry - one page (4 KiB or 2 MiB)
@@ -182,13 +184,8 @@ void ibsp_moved_map__delete(struct ibsp_moved_map *m);
 int ibsp_moved_map__put(struct ibsp_moved_map *m, const struct ibsp_moved_rec *rec);
 const struct ibsp_moved_rec *ibsp_moved_map__find(const struct ibsp_moved_map *m, uint64_t key);
 
-/** struct ibsp_cand - a candidate of one tick */
-struct ibsp_cand {
-	uint64_t total; /* decayed heat over all accessor slots */
-	uint64_t key;	/* for a deterministic order among equal heat */
-	uint32_t idx;	/* heat-table slot */
-	uint8_t pick;	/* enum ibsp_pick */
-};
+/* Heat histogram buckets (tick_internal.h): 4 per power of two. */
+#define IBSP_HEAT_BUCKETS 256
 
 struct ibsp_engine {
 	const struct ibsp_topology *topo;
@@ -221,14 +218,23 @@ struct ibsp_engine {
 	bool lower_tier_only; /* the policy's scope: pages on lower-tier nodes only */
 	bool demotes;	      /* the policy demotes and no_demote is off */
 
-	/* Per-tick scratch, reused. */
-	struct ibsp_cand *cand;
+	/* Per-tick scratch, reused. A candidate is one word: cand_make() (tick_internal.h). */
+	uint64_t *cand;
 	uint64_t nr_cand, cap_cand;
-	uint32_t *unres;
+	uint64_t *unres; /* hot pages of unknown node, as candidates (cand_make()) */
 	uint64_t nr_unres, cap_unres;
 	struct ibsp_migration *plan;
 	uint64_t cap_plan;
-	struct ibsp_cand *cold; /* demotable pages of this tick, coldest first */
+	/* This tick's budget (UINT64_MAX: none), and its candidates' bytes per heat bucket
+	 * (tick_internal.h's bucket_of()): the threshold they set only rises as they come
+	 * in, so a candidate below it is never kept (scan.c). */
+	uint64_t budget;
+	uint64_t cand_bytes[IBSP_HEAT_BUCKETS];
+	uint64_t cand_total; /* their sum */
+	uint64_t cand_cum;   /* the bytes in buckets >= cand_floor */
+	uint32_t cand_floor; /* the highest bucket whose bytes, with those above, cover the
+			       * budget (0 while none does): where the threshold is now */
+	uint64_t *cold;	     /* demotable pages of this tick, coldest first */
 	uint64_t nr_cold, cap_cold;
 	uint64_t *cold_next; /* per node index: cold[] before it holds nothing it can still
 			      * demote this tick (make_room() starts there) */

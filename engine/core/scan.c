@@ -28,6 +28,73 @@ void ibsp_engine__note_pressure(struct ibsp_engine *e, uint64_t budget)
 	}
 }
 
+/* Count @sz bytes into heat bucket @b; raise the floor while the buckets above it cover the budget. */
+static void note_bytes(struct ibsp_engine *e, unsigned int b, uint32_t sz)
+{
+	e->cand_bytes[b] += sz;
+	e->cand_total += sz;
+	if (b >= e->cand_floor)
+		e->cand_cum += sz;
+	while (e->cand_floor < NR_BUCKETS - 1 &&
+	       e->cand_cum - e->cand_bytes[e->cand_floor] >= e->budget)
+		e->cand_cum -= e->cand_bytes[e->cand_floor++];
+}
+
+/* Past the budget, is a page of heat @total below the threshold already (it only rises)? */
+static bool below_floor(const struct ibsp_engine *e, uint64_t total)
+{
+	return e->cand_total > e->budget && bucket_of(total) < e->cand_floor;
+}
+
+/*
+ * The candidates kept so far fill their array: drop those the floor has
+ * passed since. When that frees less than half, the array doubles, so each
+ * candidate is checked a bounded number of times.
+ */
+static int make_room_for_cand(struct ibsp_engine *e)
+{
+	uint64_t kept = 0;
+
+	for (uint64_t i = 0; i < e->nr_cand; i++) {
+		const struct ibsp_heat_entry *he = ibsp_heat_table__at(e->ht, cand_pos(e->cand[i]));
+
+		if (below_floor(e, entry_total(he, e->nr_acc)))
+			e->st.skips[IBSP_SKIP_BELOW_THRESHOLD]++;
+		else
+			e->cand[kept++] = e->cand[i];
+	}
+	e->nr_cand = kept;
+	return grow((void **)&e->cand, &e->cap_cand,
+		    kept < e->cap_cand / 2 ? kept + 1 : e->cap_cand + 1, sizeof(*e->cand));
+}
+
+/*
+ * A candidate of heat @total joins e->cand, unless it can never be planned:
+ * larger than the whole budget (not a peer in the race), or below the
+ * threshold its peers so far set (tick.c's fit_budget() would drop it).
+ */
+static int keep_cand(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t total,
+		     enum ibsp_pick pick)
+{
+	uint32_t sz = ibsp_heat_entry__bytes(he);
+
+	if (sz > e->budget) {
+		e->st.skips[IBSP_SKIP_BUDGET]++;
+		return 0;
+	}
+	note_bytes(e, bucket_of(total), sz);
+	if (below_floor(e, total)) {
+		e->st.skips[IBSP_SKIP_BELOW_THRESHOLD]++;
+		return 0;
+	}
+	if (e->nr_cand == e->cap_cand && e->nr_cand && make_room_for_cand(e))
+		return -ENOMEM;
+	if (grow((void **)&e->cand, &e->cap_cand, e->nr_cand + 1, sizeof(*e->cand)))
+		return -ENOMEM;
+	e->cand[e->nr_cand++] = cand_make(ibsp_heat_table__pos(e->ht, he), pick);
+	return 0;
+}
+
 /*
  * Step 1 for @he, on a known node: the policy's select(), then the engine's
  * checks. Counts the skips that follow from the page itself (not from the
@@ -39,7 +106,6 @@ static int consider(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uin
 	enum ibsp_skip skip = IBSP_SKIP__MAX;
 	struct ibsp_page_view pg;
 	enum ibsp_pick pick;
-	struct ibsp_cand *c;
 
 	page_view(he, total, IBSP_PICK_NONE, &pg);
 	pick = e->ops->select(&e->view, &pg, &skip);
@@ -60,14 +126,7 @@ static int consider(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uin
 		e->st.skips[IBSP_SKIP_NO_MAPPING]++;
 		return 0;
 	}
-	if (grow((void **)&e->cand, &e->cap_cand, e->nr_cand + 1, sizeof(*e->cand)))
-		return -ENOMEM;
-	c = &e->cand[e->nr_cand++];
-	c->total = total;
-	c->key = he->key;
-	c->idx = ibsp_heat_table__pos(e->ht, he);
-	c->pick = (uint8_t)pick;
-	return 0;
+	return keep_cand(e, he, total, pick);
 }
 
 /*
@@ -83,17 +142,31 @@ static bool is_demotable(const struct ibsp_engine *e, const struct ibsp_heat_ent
 	       !(he->last_move && e->interval - he->last_move < e->opts.pingpong_intervals);
 }
 
-static int add_cold(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t total)
+static int add_cold(struct ibsp_engine *e, const struct ibsp_heat_entry *he)
 {
-	struct ibsp_cand *c;
-
 	if (grow((void **)&e->cold, &e->cap_cold, e->nr_cold + 1, sizeof(*e->cold)))
 		return -ENOMEM;
-	c = &e->cold[e->nr_cold++];
-	*c = (struct ibsp_cand){ .total = total,
-				 .key = he->key,
-				 .idx = ibsp_heat_table__pos(e->ht, he) };
+	e->cold[e->nr_cold++] = cand_make(ibsp_heat_table__pos(e->ht, he), IBSP_PICK_NONE);
 	e->reclaim_bytes[he->node] += ibsp_heat_entry__bytes(he);
+	return 0;
+}
+
+/*
+ * A hot page of unknown node: live, its node is asked (resolve_unknown()),
+ * unless the last query found no page there (unmapped, or not present:
+ * HE_NOWHERE): then it waits one interval, so a page that keeps failing is
+ * asked every other interval, not at every one.
+ */
+static int queue_unknown(struct ibsp_engine *e, struct ibsp_heat_entry *he)
+{
+	if (!e->opts.resolver || (he->flags & HE_NOWHERE)) {
+		he->flags &= (uint8_t)~HE_NOWHERE;
+		e->st.skips[IBSP_SKIP_NODE_UNKNOWN]++;
+		return 0;
+	}
+	if (grow((void **)&e->unres, &e->cap_unres, e->nr_unres + 1, sizeof(*e->unres)))
+		return -ENOMEM;
+	e->unres[e->nr_unres++] = cand_make(ibsp_heat_table__pos(e->ht, he), IBSP_PICK_NONE);
 	return 0;
 }
 
@@ -110,21 +183,15 @@ int ibsp_engine__scan(struct ibsp_engine *e, uint64_t *hist)
 
 		total = entry_total(he, e->nr_acc);
 		hist[bucket_of(total)]++;
-		if (e->any_pressure && is_demotable(e, he) && add_cold(e, he, total))
+		if (e->any_pressure && is_demotable(e, he) && add_cold(e, he))
 			return -ENOMEM;
 		if (!selects || !total)
 			continue;
 		if (he->node < 0) {
 			if (total < floor_heat)
 				continue;
-			if (!e->opts.resolver) {
-				e->st.skips[IBSP_SKIP_NODE_UNKNOWN]++;
-				continue;
-			}
-			if (grow((void **)&e->unres, &e->cap_unres, e->nr_unres + 1,
-				 sizeof(*e->unres)))
+			if (queue_unknown(e, ibsp_heat_table__at(e->ht, i)))
 				return -ENOMEM;
-			e->unres[e->nr_unres++] = (uint32_t)i;
 			continue;
 		}
 		if (total >= floor_heat)
@@ -137,41 +204,34 @@ int ibsp_engine__scan(struct ibsp_engine *e, uint64_t *hist)
 	return 0;
 }
 
-static int cmp_unres(const void *a, const void *b, void *ctx)
-{
-	const struct ibsp_heat_table *t = ctx;
-	const struct ibsp_heat_entry *x = ibsp_heat_table__at(t, *(const uint32_t *)a),
-				     *y = ibsp_heat_table__at(t, *(const uint32_t *)b);
-
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
-}
+/* Per pid, in address order (the key ends ties: a 4 KiB and a 2 MiB entry at one address). */
+static const enum ibsp_cand_field by_mapping[] = { CAND_PID, CAND_VADDR, CAND_KEY };
 
 /* Live: ask where the pages e->unres[@i...] of one pid live (up to a batch); return how many. */
 static uint32_t locate_batch(struct ibsp_engine *e, uint64_t i)
 {
 	const struct ibsp_resolver_ops *ops = e->opts.resolver;
 	enum { BATCH = 512 };
-	uint32_t pid = ibsp_heat_table__at(e->ht, e->unres[i])->pid, n = 0;
+	uint32_t pid = ibsp_heat_table__at(e->ht, cand_pos(e->unres[i]))->pid, n = 0;
 	uint64_t vaddrs[BATCH] = { 0 }; /* n >= 1 always; GCC cannot tell */
 	int status[BATCH];
 	int ret;
 
 	while (i + n < e->nr_unres && n < BATCH &&
-	       ibsp_heat_table__at(e->ht, e->unres[i + n])->pid == pid) {
-		vaddrs[n] = ibsp_heat_table__at(e->ht, e->unres[i + n])->vaddr;
+	       ibsp_heat_table__at(e->ht, cand_pos(e->unres[i + n]))->pid == pid) {
+		vaddrs[n] = ibsp_heat_table__at(e->ht, cand_pos(e->unres[i + n]))->vaddr;
 		n++;
 	}
 	ret = ops->query(ops->ctx, pid, n, vaddrs, status);
 	for (uint32_t k = 0; k < n; k++) {
-		struct ibsp_heat_entry *he = ibsp_heat_table__at(e->ht, e->unres[i + k]);
+		struct ibsp_heat_entry *he = ibsp_heat_table__at(e->ht, cand_pos(e->unres[i + k]));
 		struct ibsp_node_idx idx = /* move_pages' status: a node id */
 		    ret || status[k] < 0
 			? IBSP_NODE_IDX_NONE
 			: ibsp_topology__index_of(e->topo, ibsp_node_id(status[k]));
 
 		if (!ibsp_node_idx__valid(idx)) {
+			he->flags |= HE_NOWHERE;
 			e->st.resolve_failed++;
 			e->st.skips[IBSP_SKIP_NODE_UNKNOWN]++;
 			continue;
@@ -186,12 +246,13 @@ static uint32_t locate_batch(struct ibsp_engine *e, uint64_t i)
 /* Live: locate the hot pages without a physical address, per pid, and consider them. */
 int ibsp_engine__resolve_unknown(struct ibsp_engine *e)
 {
-	qsort_r(e->unres, e->nr_unres, sizeof(*e->unres), cmp_unres, e->ht);
+	ibsp_engine__sort_cands(e, e->unres, e->nr_unres, by_mapping, 3);
 	for (uint64_t i = 0; i < e->nr_unres;)
 		i += locate_batch(e, i);
 	/* Now consider the located ones like the rest. */
 	for (uint64_t i = 0; i < e->nr_unres; i++) {
-		const struct ibsp_heat_entry *he = ibsp_heat_table__at(e->ht, e->unres[i]);
+		const struct ibsp_heat_entry *he =
+		    ibsp_heat_table__at(e->ht, cand_pos(e->unres[i]));
 
 		if (he->node < 0)
 			continue;

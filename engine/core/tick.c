@@ -45,55 +45,30 @@ static void decay(struct ibsp_heat_entry *he, uint32_t nr_acc, uint32_t shift)
 	}
 }
 
-static int cmp_cand(const void *a, const void *b)
-{
-	const struct ibsp_cand *x = a, *y = b;
-
-	if (x->total != y->total)
-		return x->total > y->total ? -1 : 1;
-	return x->key < y->key ? -1 : x->key > y->key;
-}
-
+static const enum ibsp_cand_field hottest_first[] = { CAND_HOTTEST, CAND_KEY };
 /* Coldest first: least heat, then the longest idle, then the key. */
-static int cmp_cold(const void *a, const void *b, void *ctx)
-{
-	const struct ibsp_heat_table *t = ctx;
-	const struct ibsp_cand *x = a, *y = b;
-	uint8_t ix = ibsp_heat_table__at(t, x->idx)->idle,
-		iy = ibsp_heat_table__at(t, y->idx)->idle;
+static const enum ibsp_cand_field coldest_first[] = { CAND_COLDEST, CAND_LONGEST_IDLE, CAND_KEY };
 
-	if (x->total != y->total)
-		return x->total < y->total ? -1 : 1;
-	if (ix != iy)
-		return ix > iy ? -1 : 1;
-	return x->key < y->key ? -1 : x->key > y->key;
+static struct ibsp_heat_entry *cand_entry(const struct ibsp_engine *e, uint64_t c)
+{
+	return ibsp_heat_table__at(e->ht, cand_pos(c));
 }
 
-/* Step 2: keep the hottest candidates whose bytes just cover @budget; return the threshold. */
+/*
+ * Step 2: keep the hottest candidates whose bytes just cover @budget; return
+ * the threshold. The scan counted their bytes per heat bucket (and left out
+ * those larger than the budget and those already below the threshold).
+ */
 static uint64_t fit_budget(struct ibsp_engine *e, uint64_t budget, uint64_t floor_heat)
 {
-	uint64_t bytes[NR_BUCKETS] = { 0 }, total = 0, cum = 0, thr;
+	uint64_t total = e->cand_total, cum = 0, thr;
 	uint64_t kept = 0;
 	int b;
 
-	for (uint64_t i = 0; i < e->nr_cand; i++) {
-		uint32_t sz = ibsp_heat_entry__bytes(ibsp_heat_table__at(e->ht, e->cand[i].idx));
-
-		/* A page larger than the whole budget can never go: not a peer in the race. */
-		if (sz > budget) {
-			e->st.skips[IBSP_SKIP_BUDGET]++;
-			continue;
-		}
-		bytes[bucket_of(e->cand[i].total)] += sz;
-		total += sz;
-		e->cand[kept++] = e->cand[i];
-	}
-	e->nr_cand = kept;
-	kept = 0;
 	if (total <= budget)
 		return floor_heat;
 	for (b = NR_BUCKETS - 1; b > 0; b--) {
-		cum += bytes[b];
+		cum += e->cand_bytes[b];
 		if (cum >= budget)
 			break;
 	}
@@ -101,7 +76,7 @@ static uint64_t fit_budget(struct ibsp_engine *e, uint64_t budget, uint64_t floo
 	if (thr < floor_heat)
 		thr = floor_heat;
 	for (uint64_t i = 0; i < e->nr_cand; i++) {
-		if (e->cand[i].total >= thr)
+		if (entry_total(cand_entry(e, e->cand[i]), e->nr_acc) >= thr)
 			e->cand[kept++] = e->cand[i];
 		else
 			e->st.skips[IBSP_SKIP_BELOW_THRESHOLD]++;
@@ -179,10 +154,10 @@ static void apply(struct ibsp_engine *e, struct ibsp_heat_entry *he, const struc
  */
 #define DEMOTE_RATIO 4
 
-static bool colder(const struct ibsp_engine *e, const struct ibsp_cand *victim, uint64_t hot)
+static bool colder(const struct ibsp_engine *e, const struct ibsp_heat_entry *victim, uint64_t hot)
 {
-	return ibsp_heat_table__at(e->ht, victim->idx)->idle >= e->opts.demote_idle_intervals ||
-	       victim->total * DEMOTE_RATIO <= hot;
+	return victim->idle >= e->opts.demote_idle_intervals ||
+	       entry_total(victim, e->nr_acc) * DEMOTE_RATIO <= hot;
 }
 
 /*
@@ -198,7 +173,7 @@ static bool make_room(struct ibsp_engine *e, struct ibsp_node_idx node, uint64_t
 	uint64_t *next = &e->cold_next[node.idx];
 
 	for (uint64_t i = *next; i < e->nr_cold; i++) {
-		struct ibsp_heat_entry *he = ibsp_heat_table__at(e->ht, e->cold[i].idx);
+		struct ibsp_heat_entry *he = cand_entry(e, e->cold[i]);
 		struct ibsp_decision d = { .dst = IBSP_NODE_IDX_NONE,
 					   .kind = IBSP_MOVE_DEMOTE,
 					   .reason = IBSP_REASON_DEMOTE };
@@ -211,11 +186,11 @@ static bool make_room(struct ibsp_engine *e, struct ibsp_node_idx node, uint64_t
 			*next += i == *next;
 			continue;
 		}
-		if (!colder(e, &e->cold[i], hot))
+		if (!colder(e, he, hot))
 			break; /* coldest first: no page further on qualifies */
 		if (*planned_bytes + sz + bytes > budget)
 			return false;
-		page_view(he, e->cold[i].total, IBSP_PICK_NONE, &pg);
+		page_view(he, entry_total(he, e->nr_acc), IBSP_PICK_NONE, &pg);
 		e->ops->demote(&e->view, &pg, &d);
 		if (!ibsp_node_idx__valid(d.dst) ||
 		    d.dst.idx >= (int)ibsp_topology__nr_nodes(e->topo) || e->top_tier[d.dst.idx] ||
@@ -270,7 +245,7 @@ static long plan_moves(struct ibsp_engine *e, uint64_t now_ns, uint64_t budget,
 	long nr_plan = 0;
 
 	for (uint64_t i = 0; i < e->nr_cand; i++) {
-		struct ibsp_heat_entry *he = ibsp_heat_table__at(e->ht, e->cand[i].idx);
+		struct ibsp_heat_entry *he = cand_entry(e, e->cand[i]);
 		uint32_t bytes = ibsp_heat_entry__bytes(he);
 		struct ibsp_page_view pg;
 		struct ibsp_decision d = { .dst = IBSP_NODE_IDX_NONE, .kind = IBSP_MOVE_PROMOTE };
@@ -281,7 +256,7 @@ static long plan_moves(struct ibsp_engine *e, uint64_t now_ns, uint64_t budget,
 		}
 		if (he->last_move == e->interval)
 			continue; /* demoted this interval to make room */
-		page_view(he, e->cand[i].total, (enum ibsp_pick)e->cand[i].pick, &pg);
+		page_view(he, entry_total(he, e->nr_acc), cand_pick(e->cand[i]), &pg);
 		d.skip = IBSP_SKIP_CAPACITY;
 		e->ops->decide(&e->view, &pg, &d);
 		if (!accept(e, he, pg.total, &d, now_ns, budget, planned_bytes, &nr_plan)) {
@@ -360,6 +335,19 @@ static void age(struct ibsp_engine *e, const uint64_t *hist)
 		age_entry(ibsp_heat_table__at(t, i), e->nr_acc, e->opts.decay_shift);
 }
 
+/*
+ * The most moves a tick can plan: each candidate or demotable page once,
+ * and no more than the budget holds (every move takes at least 4 KiB of it).
+ */
+static uint64_t plan_bound(const struct ibsp_engine *e, uint64_t budget)
+{
+	uint64_t n = e->nr_cand + e->nr_cold;
+
+	if (budget >> PAGE_SHIFT_4K < n)
+		n = budget >> PAGE_SHIFT_4K;
+	return n + 1;
+}
+
 /* Steps 1 to 3; return the number of planned migrations or -ENOMEM. */
 static long run_interval(struct ibsp_engine *e, uint64_t now_ns, uint64_t *hist)
 {
@@ -369,16 +357,15 @@ static long run_interval(struct ibsp_engine *e, uint64_t now_ns, uint64_t *hist)
 
 	if (o->rate_bytes_per_s)
 		budget = o->rate_bytes_per_s * o->interval_ms / 1000;
+	e->budget = budget;
 	ibsp_engine__fold_aliases(e);
 	ibsp_engine__note_pressure(e, budget);
 	if (ibsp_engine__scan(e, hist) || (e->nr_unres && ibsp_engine__resolve_unknown(e)))
 		return -ENOMEM;
-	if (e->nr_cold > 1)
-		qsort_r(e->cold, e->nr_cold, sizeof(*e->cold), cmp_cold, e->ht);
+	ibsp_engine__sort_cands(e, e->cold, e->nr_cold, coldest_first, 3);
 	e->st.threshold = fit_budget(e, budget, (uint64_t)o->min_heat * IBSP_HEAT_ONE);
-	if (e->nr_cand > 1)
-		qsort(e->cand, e->nr_cand, sizeof(*e->cand), cmp_cand);
-	if (grow((void **)&e->plan, &e->cap_plan, e->nr_cand + e->nr_cold + 1, sizeof(*e->plan)))
+	ibsp_engine__sort_cands(e, e->cand, e->nr_cand, hottest_first, 2);
+	if (grow((void **)&e->plan, &e->cap_plan, plan_bound(e, budget), sizeof(*e->plan)))
 		return -ENOMEM;
 	nr_plan = plan_moves(e, now_ns, budget, &planned_bytes);
 	e->st.planned += (uint64_t)nr_plan;
@@ -399,6 +386,9 @@ long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp
 	e->nr_cand = 0;
 	e->nr_unres = 0;
 	e->nr_cold = 0;
+	memset(e->cand_bytes, 0, sizeof(e->cand_bytes));
+	e->cand_total = e->cand_cum = 0;
+	e->cand_floor = 0;
 	memset(e->reclaim_bytes, 0, ibsp_topology__nr_nodes(e->topo) * sizeof(*e->reclaim_bytes));
 	memset(e->cold_next, 0, ibsp_topology__nr_nodes(e->topo) * sizeof(*e->cold_next));
 	n = run_interval(e, now_ns, hist);

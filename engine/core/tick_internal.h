@@ -16,7 +16,7 @@
  * Heat histogram: bucket = 4 * floor(log2(h)) + the next two bits, so each
  * power of two is split in four (~19% wide buckets). 64 * 4 buckets cover u64.
  */
-#define NR_BUCKETS 256
+#define NR_BUCKETS IBSP_HEAT_BUCKETS
 
 static inline unsigned int bucket_of(uint64_t h)
 {
@@ -60,6 +60,44 @@ static inline void page_view(const struct ibsp_heat_entry *he, uint64_t total, e
 	pg->leave = he->leave; /* one byte, read by the tier the page is on */
 	pg->seen = he->seen;
 }
+
+/*
+ * A candidate of one tick, in one word: its entry's position in the dense
+ * array (bits 0-31), whether select() picked IBSP_PICK_FOLLOW rather than
+ * IBSP_PICK_PROMOTE (bit 32); bits 33-63 are the sort's scratch (candsort.c).
+ * Its heat and key are read from the entry, which the tick does not move.
+ */
+#define CAND_FOLLOW (1ULL << 32)
+
+static inline uint64_t cand_make(uint32_t pos, enum ibsp_pick pick)
+{
+	return pos | (pick == IBSP_PICK_FOLLOW ? CAND_FOLLOW : 0);
+}
+
+static inline uint32_t cand_pos(uint64_t c)
+{
+	return (uint32_t)c;
+}
+
+static inline enum ibsp_pick cand_pick(uint64_t c)
+{
+	return c & CAND_FOLLOW ? IBSP_PICK_FOLLOW : IBSP_PICK_PROMOTE;
+}
+
+/* What candidates are ordered by, in turn (ibsp_engine__sort_cands()). */
+enum ibsp_cand_field {
+	CAND_HOTTEST,	   /* most heat over all accessor nodes first */
+	CAND_COLDEST,	   /* least heat first */
+	CAND_LONGEST_IDLE, /* most intervals without a sample first */
+	CAND_PID,	   /* the alias mapping's pid, ascending */
+	CAND_VADDR,	   /* the alias mapping's address, ascending */
+	CAND_KEY,	   /* the key, ascending: keys are unique, so this ends any tie */
+};
+
+/* candsort.c: order @c[0, @n) by @fields, in place (no copy); and a plain ascending sort. */
+void ibsp_engine__sort_cands(const struct ibsp_engine *e, uint64_t *c, uint64_t n,
+			     const enum ibsp_cand_field *fields, unsigned int nr_fields);
+void ibsp_sort_u64(uint64_t *a, uint64_t n);
 
 /* Outside the policy's scope, @he (on a known node) is not a candidate. */
 static inline bool out_of_scope(const struct ibsp_engine *e, const struct ibsp_heat_entry *he)

@@ -31,7 +31,8 @@ const char cli_sampling_help[] =
     "      --mmap-pages N      ring buffer data pages per CPU, a power of two (default 128)\n"
     "      --wakeup-bytes N    ring wakeup watermark (default a quarter ring); the rings\n"
     "                          are drained every --drain-ms regardless\n"
-    "      --drain-ms MS       how often the ring buffers are drained (default 10)\n"
+    "      --drain-ms MS       how often the ring buffers are drained (default: follows\n"
+    "                          the sample rate, 10 to 100 ms)\n"
     "      --scan-ms MS        hint: how often the targets are write-protected (default\n"
     "                          1000, at least 250): each written page faults once a scan\n";
 

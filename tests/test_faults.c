@@ -395,3 +395,61 @@ Test(faults, a_full_disk_for_the_telemetry_is_said_once, .timeout = 60)
 	umount2(mnt, MNT_DETACH);
 	rmdir(mnt);
 }
+
+/*
+ * The drain period follows the record rate (engine/daemon/daemon.c,
+ * adapt_drain()): a target that takes no fault leaves it at 100 ms, ten
+ * wake-ups a second; a fault storm brings it down towards 10 ms, so that a
+ * ring is never more than a quarter full between two drains.
+ */
+Test(faults, drain_period_follows_the_record_rate, .timeout = 60)
+{
+	json_int_t drain_ms[2], drains[2], samples[2];
+
+	for (int k = 0; k < 2; k++) {
+		char cmd[1024], *out, *err;
+		size_t nlines;
+		json_t *sum, *s;
+		pid_t target;
+		int rc;
+
+		if (k) {
+			target = start_storm(20000);
+		} else {
+			target = fork();
+			cr_assert_geq(target, 0);
+			if (!target) {
+				setpgid(0, 0);
+				execl("/bin/sleep", "sleep", "30", (char *)NULL);
+				_exit(127);
+			}
+			setpgid(target, target);
+		}
+		snprintf(cmd, sizeof(cmd),
+			 "%s run --sampler=soft --pid %d --dry-run --interval 500 --duration 3 "
+			 "--json -",
+			 IBSP_CLI, (int)target);
+		rc = run_cmd(cmd, &out, &err);
+		stop_storm(target);
+		if (rc && strstr(err, "Permission denied"))
+			cr_skip_test("software perf events are not permitted here: %s", err);
+		cr_assert_eq(rc, 0, "%s", err);
+		sum = summary_of(out, &nlines);
+		cr_assert(sum, "%s", out);
+		s = json_object_get(sum, "sampling");
+		drain_ms[k] = json_integer_value(json_object_get(s, "drain_ms"));
+		drains[k] = json_integer_value(json_object_get(s, "drains"));
+		samples[k] = json_integer_value(json_object_get(s, "samples"));
+		json_decref(sum);
+		free(out);
+		free(err);
+	}
+	cr_expect_eq(samples[0], 0, "sleep takes no fault once started");
+	cr_expect_eq(drain_ms[0], 100, "no records: the longest period");
+	cr_expect_leq(drains[0], 3 * 10 + 5, "3 s at 100 ms: %lld drains", (long long)drains[0]);
+	cr_expect_gt(samples[1], 30000, "the storm faulted: %lld samples", (long long)samples[1]);
+	cr_expect_lt(drain_ms[1], 66, "a storm shortens the period: %lld ms",
+		     (long long)drain_ms[1]);
+	cr_expect_gt(drains[1], drains[0], "%lld drains under the storm, %lld without",
+		     (long long)drains[1], (long long)drains[0]);
+}

@@ -3,8 +3,10 @@
  * The daemon loop (include/ibsp/daemon.h). One thread runs everything but
  * the page moves: an io_uring loop waits on a signalfd, the policy-interval
  * timerfd and a drain timerfd. libperf 6.1 exposes no ring-buffer fds
- * (docs/design.md), so the rings are drained on that timer (default every
- * 10 ms), which bounds the ring space a burst needs. Each drain writes the
+ * (docs/design.md), so the rings are drained on that timer, which bounds
+ * the ring space a burst needs: every --drain-ms, or by default a period
+ * that follows the record rate, from 10 ms (a quarter of one CPU's ring at
+ * the rate seen) to 100 ms (adapt_drain()). Each drain writes the
  * records to the recording, if any, and hands them to the promotion half
  * (promote.c), which each interval ticks the engine, hands the plan to the
  * migration worker and writes a telemetry line. With record_only there is
@@ -100,6 +102,38 @@ static int arm_timer(int fd, uint32_t ms)
 	it.it_interval.tv_nsec = (long)(ms % 1000) * 1000000;
 	it.it_value = it.it_interval;
 	return timerfd_settime(fd, 0, &it, NULL) ? -errno : 0;
+}
+
+#define DRAIN_MIN_MS	   10
+#define DRAIN_MAX_MS	   100
+#define DRAIN_RECORD_BYTES 256 /* a large sample record (IBS-op: ~140; a page fault: ~90) */
+
+/*
+ * The automatic drain period: long enough that a wake-up does not cost more
+ * than the records it brings (a drain every 10 ms was ~30% of the daemon's
+ * CPU at 58 k samples/s, and most of it at a few thousand), short enough
+ * that the ring of one CPU is at most a quarter full when it comes, were
+ * every record of the last period on that CPU. The timer is re-armed when
+ * the period wanted moves by half or more, so a burst shortens it at the
+ * next drain.
+ */
+static void adapt_drain(struct daemon *d)
+{
+	double now = ibsp_daemon_mono_s(), dt_ms = (now - d->drain_last_s) * 1000;
+	uint64_t records = ibsp_capture__stats(d->cap)->records;
+	uint32_t pages = d->o.capture.mmap_pages ? d->o.capture.mmap_pages : 128;
+	double room = (double)pages * 4096 / DRAIN_RECORD_BYTES / 4, want = DRAIN_MAX_MS;
+
+	if (dt_ms <= 0)
+		return;
+	if (records > d->drain_last_records)
+		want = room / ((double)(records - d->drain_last_records) / dt_ms);
+	d->drain_last_s = now;
+	d->drain_last_records = records;
+	want = want < DRAIN_MIN_MS ? DRAIN_MIN_MS : want > DRAIN_MAX_MS ? DRAIN_MAX_MS : want;
+	if ((want > d->drain_cur_ms * 1.5 || want < d->drain_cur_ms / 1.5) &&
+	    !arm_timer(d->drain_fd, (uint32_t)want))
+		d->drain_cur_ms = (uint32_t)want;
 }
 
 /* The signalfd, the three timers, the targets' pidfds and the ring. */
@@ -205,6 +239,7 @@ static int setup_reads(struct daemon *d)
 			return ret;
 	}
 	ret = arm_timer(d->drain_fd, d->o.drain_ms);
+	d->drain_last_s = ibsp_daemon_mono_s();
 	if (!ret)
 		ret = ibsp_aio__read(&d->aio, d->sfd, &d->si, sizeof(d->si), TAG_SIGNAL);
 	if (!ret)
@@ -314,10 +349,13 @@ static int on_drain(struct daemon *d)
 {
 	int ret = drain(d);
 
+	d->nr_drains++;
 	if (d->eng)
 		ibsp_promote__reap(d);
 	if (ret)
 		return ret;
+	if (d->drain_auto)
+		adapt_drain(d);
 	/* A zero-timeout poll sets the POLLHUP of a target that exited, for _alive(). The
 	 * events hang up early in a task's exit, before its pidfd says so: where every
 	 * target has a pidfd, those end the run (on_target_exit), so that every exit is
@@ -464,8 +502,10 @@ static struct daemon *daemon_new(const struct ibsp_daemon_opts *opts,
 	if (!d)
 		return NULL;
 	IBSP_OPTS_COPY(d->o, opts);
+	d->drain_auto = !d->o.drain_ms;
 	if (!d->o.drain_ms)
-		d->o.drain_ms = 10;
+		d->o.drain_ms = DRAIN_MIN_MS;
+	d->drain_cur_ms = d->o.drain_ms;
 	if (!d->o.engine.interval_ms)
 		d->o.engine.interval_ms = 1000;
 	if (!d->o.scan_ms)

@@ -67,6 +67,12 @@ struct daemon {
 	struct ibsp_aio aio;
 	bool aio_up;
 	bool tel_failed; /* a telemetry write failed, and it was said (once) */
+	/* The drain period (adapt_drain()): automatic unless --drain-ms was given. */
+	bool drain_auto;
+	uint64_t nr_drains;
+	uint32_t drain_cur_ms;
+	uint64_t drain_last_records;
+	double drain_last_s;
 	struct ibsp_aio_stream rec, tel;
 	int rec_err; /* run: the recording stopped on this write error (it goes on without) */
 	int sfd, tick_fd, drain_fd, scan_fd;

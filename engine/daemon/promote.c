@@ -222,6 +222,8 @@ static void fill_engine_counts(struct daemon *d, struct ibsp_telemetry_counts *c
 	c->lost_records = cs->loss.lost_records;
 	c->lost = cs->loss.lost;
 	c->throttled = cs->loss.throttle;
+	c->drains = d->nr_drains;
+	c->drain_ms = d->drain_cur_ms;
 	if (d->scan) {
 		c->scans = ibsp_hint_scan__stats(d->scan)->scans;
 		c->scan_s = ibsp_hint_scan__stats(d->scan)->busy_s;

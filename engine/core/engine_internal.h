@@ -278,8 +278,9 @@ static inline uint32_t ibsp_heat_entry__bytes(const struct ibsp_heat_entry *he)
 
 /*
  * The evidence that a page on a top-tier node should leave it, as a CUSUM
- * over its samples (Page's test): +1 for a sample from another top-tier
- * node, -LEAVE_DOWN for one from its own node, held in [0, 255]. It is the
+ * over its samples (Page's test): +1 for a sample from the top-tier node
+ * that leads its heat among the others (ibsp_engine__leads_elsewhere()),
+ * -LEAVE_DOWN for one from its own node, held in [0, 255]. It is the
  * log-likelihood ratio, in steps of log(1.8) = 0.59, of "90% of its
  * accesses come from elsewhere" against "its accesses are shared half and
  * half with its own node": a sample from elsewhere adds log(0.9/0.5), one

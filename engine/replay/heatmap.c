@@ -287,7 +287,8 @@ static int list_regions(struct agg *a, struct ibsp_heatmap_row **out, size_t *nr
 	for (size_t i = 0; i < a->cap; i++)
 		if (a->cells[i].n)
 			a->cells[k++] = a->cells[i];
-	qsort(a->cells, k, sizeof(*a->cells), by_region);
+	if (k > 1) /* no cells: a->cells may be NULL, which qsort may not be given */
+		qsort(a->cells, k, sizeof(*a->cells), by_region);
 	rows = calloc(k ? k : 1, sizeof(*rows));
 	if (!rows)
 		return -ENOMEM;
@@ -431,7 +432,8 @@ static void merge_marks(struct ibsp_heatmap *h)
 {
 	uint32_t k = 0;
 
-	qsort(h->marks, h->nr_marks, sizeof(*h->marks), by_mark);
+	if (h->nr_marks > 1)
+		qsort(h->marks, h->nr_marks, sizeof(*h->marks), by_mark);
 	for (uint32_t i = 0; i < h->nr_marks; i++) {
 		if (k && !by_mark(&h->marks[k - 1], &h->marks[i]))
 			h->marks[k - 1].count++;

@@ -41,6 +41,7 @@ recordings += extra
 for p in recordings:
     copy('perf_pipe' if is_pipe(p) else 'perf_file', p)
     copy('replay', p)
+    copy('heatmap', p)
 
 
 def samples(path, limit):

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Regression inputs (tests/regress/*.data, listed in inputs.txt): every
-subcommand that reads a recording (info, dump, replay) runs on each, and must
+subcommand that reads a recording (info, dump, replay, heatmap) runs on each, and must
 not die on a signal. An input marked `reject` must fail with a message on
 stderr naming the file, an offset and the field given; one marked `ok` must
 succeed (and its replay output must match the pattern given, if any).
@@ -33,7 +33,7 @@ for line in lines:
     name, verdict, pattern = name.strip(), verdict.strip(), pattern.strip()
     listed.add(name)
     path = os.path.join(here, name)
-    for cmd in (['info'], ['dump', '--limit', '50'], ['replay', '--evaluate']):
+    for cmd in (['info'], ['dump', '--limit', '50'], ['replay', '--evaluate'], ['heatmap', '--svg', '-']):
         cases += 1
         what = '%s %s' % (' '.join(cmd), name)
         try:

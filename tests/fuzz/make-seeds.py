@@ -42,6 +42,7 @@ for p in recordings:
     copy('perf_pipe' if is_pipe(p) else 'perf_file', p)
     copy('replay', p)
     copy('heatmap', p)
+    copy('info', p)
 
 
 def samples(path, limit):

@@ -33,22 +33,28 @@
 #include "ibsp/migrate.h"
 #include "ibsp/policies.h"
 
-/* The faulter in a loop, in its own process group: a steady storm of page faults. */
-static pid_t start_storm(int pages)
+/* @argv (a path, then its arguments) in a process group of its own (stop_storm() kills it). */
+static pid_t start_group(char *const argv[])
 {
-	char cmd[512];
-	pid_t p;
+	pid_t p = fork();
 
-	snprintf(cmd, sizeof(cmd), "while :; do %s %d >/dev/null 2>&1; done", IBSP_FAULTER, pages);
-	p = fork();
 	cr_assert_geq(p, 0);
 	if (!p) {
 		setpgid(0, 0);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		execv(argv[0], argv);
 		_exit(127);
 	}
 	setpgid(p, p);
 	return p;
+}
+
+/* The faulter in a loop, in its own process group: a steady storm of page faults. */
+static pid_t start_storm(int pages)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "while :; do %s %d >/dev/null 2>&1; done", IBSP_FAULTER, pages);
+	return start_group((char *const[]){ "/bin/sh", "-c", cmd, NULL });
 }
 
 static void stop_storm(pid_t p)
@@ -413,18 +419,8 @@ Test(faults, drain_period_follows_the_record_rate, .timeout = 60)
 		pid_t target;
 		int rc;
 
-		if (k) {
-			target = start_storm(20000);
-		} else {
-			target = fork();
-			cr_assert_geq(target, 0);
-			if (!target) {
-				setpgid(0, 0);
-				execl("/bin/sleep", "sleep", "30", (char *)NULL);
-				_exit(127);
-			}
-			setpgid(target, target);
-		}
+		target = k ? start_storm(20000)
+			   : start_group((char *const[]){ "/bin/sleep", "30", NULL });
 		snprintf(cmd, sizeof(cmd),
 			 "%s run --sampler=soft --pid %d --dry-run --interval 500 --duration 3 "
 			 "--json -",

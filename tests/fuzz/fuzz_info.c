@@ -27,8 +27,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *path;
 
-	if (size > (4u << 20))
-		return 0;
 	path = (char *)fuzz_memfd_path(data, size);
 	if (!path)
 		return 0;

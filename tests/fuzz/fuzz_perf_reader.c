@@ -84,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *buf;
 	const char *path;
 
-	if (size < 16 || size > (4u << 20))
+	if (size < 16 || size > FUZZ_MAX_INPUT)
 		return 0;
 	buf = malloc(size);
 	if (!buf)

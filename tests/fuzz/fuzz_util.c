@@ -12,6 +12,8 @@ const char *fuzz_memfd_path(const uint8_t *data, size_t size)
 	static char path[64];
 	static int fd = -1;
 
+	if (size > FUZZ_MAX_INPUT)
+		return NULL;
 	if (fd < 0) {
 		fd = memfd_create("ibsp-fuzz", MFD_CLOEXEC);
 		if (fd < 0)

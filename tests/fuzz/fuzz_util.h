@@ -6,9 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The largest input a target takes: larger ones only slow the runs down. */
+#define FUZZ_MAX_INPUT (4u << 20)
+
 /*
  * Write @data to a memfd (reused across runs) and return its /proc/self/fd
- * path, or NULL. The path stays valid until the next call.
+ * path, or NULL (also for an input over FUZZ_MAX_INPUT). The path stays
+ * valid until the next call.
  */
 const char *fuzz_memfd_path(const uint8_t *data, size_t size);
 

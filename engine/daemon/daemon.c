@@ -56,8 +56,8 @@ static int recording_failed(struct daemon *d, int err)
 		return err;
 	if (!d->rec_err) {
 		d->rec_err = err;
-		pr_err("%s: recording stopped: %s; promotion goes on\n",
-		       d->o.record_name ? d->o.record_name : d->o.record_path, strerror(-err));
+		pr_err("%s: recording stopped: %s; promotion goes on\n", d->o.record_name,
+		       strerror(-err));
 	}
 	return 0;
 }
@@ -502,6 +502,10 @@ static struct daemon *daemon_new(const struct ibsp_daemon_opts *opts,
 	if (!d)
 		return NULL;
 	IBSP_OPTS_COPY(d->o, opts);
+	if (!d->o.record_name) /* the names messages give the output files */
+		d->o.record_name = d->o.record_path;
+	if (!d->o.json_name)
+		d->o.json_name = d->o.json_path;
 	d->drain_auto = !d->o.drain_ms;
 	if (!d->o.drain_ms)
 		d->o.drain_ms = DRAIN_MIN_MS;

@@ -37,17 +37,11 @@ static int query_nodes(void *ctx, uint32_t pid, uint32_t nr, const uint64_t *vad
 	return 0;
 }
 
-/* The telemetry file as the user named it: json_path may be a temporary file. */
-static const char *json_name(const struct daemon *d)
-{
-	return d->o.json_name ? d->o.json_name : d->o.json_path;
-}
-
 /* Say once that the telemetry file lost lines. */
 static void tel_failed(struct daemon *d, int err)
 {
 	if (!d->tel_failed)
-		pr_err("%s: telemetry write failed: %s\n", json_name(d), strerror(-err));
+		pr_err("%s: telemetry write failed: %s\n", d->o.json_name, strerror(-err));
 	d->tel_failed = true;
 }
 
@@ -61,7 +55,7 @@ static int open_telemetry(struct daemon *d)
 		d->tel.fd = open(d->o.json_path,
 				 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
 		if (d->tel.fd < 0) {
-			pr_err("%s: cannot open: %s\n", json_name(d), strerror(errno));
+			pr_err("%s: cannot open: %s\n", d->o.json_name, strerror(errno));
 			return -errno;
 		}
 	}
@@ -364,7 +358,7 @@ int ibsp_promote__reopen_telemetry(struct daemon *d)
 	ibsp_aio__drain(&d->aio, &d->tel);
 	fd = open(d->o.json_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
-		pr_err("%s: cannot reopen: %s\n", json_name(d), strerror(errno));
+		pr_err("%s: cannot reopen: %s\n", d->o.json_name, strerror(errno));
 		return -errno;
 	}
 	close(d->tel.fd);

@@ -88,6 +88,12 @@ static int parse_pmu_mappings(struct ibsp_fcur *c, struct ibsp_recording_info *i
 	if ((ret = ibsp_fcur__u32(c, "nr_pmus", &nr)) ||
 	    (ret = ibsp_fcur__count(c, "nr_pmus", nr, 8)))
 		return ret;
+	/* A copy already read (a repeat the reader let through) goes first: its count
+	 * must never describe the new, maybe shorter, array. */
+	for (uint32_t i = 0; i < info->nr_pmus; i++)
+		free(info->pmus[i].name);
+	free(info->pmus);
+	info->nr_pmus = 0;
 	info->pmus = calloc(nr ? nr : 1, sizeof(*info->pmus));
 	if (!info->pmus)
 		return -ENOMEM;
@@ -107,6 +113,10 @@ static int parse_cmdline(struct ibsp_fcur *c, struct ibsp_recording_info *info)
 
 	if ((ret = ibsp_fcur__u32(c, "nr", &nr)) || (ret = ibsp_fcur__count(c, "nr", nr, 4)))
 		return ret;
+	for (uint32_t i = 0; i < info->nr_cmdline; i++) /* as for the PMU mappings */
+		free(info->cmdline[i]);
+	free(info->cmdline);
+	info->nr_cmdline = 0;
 	info->cmdline = calloc(nr ? nr : 1, sizeof(char *));
 	if (!info->cmdline)
 		return -ENOMEM;

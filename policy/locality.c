@@ -15,6 +15,16 @@
  * (can_take()); otherwise the next node by the same weighted distance
  * (capacity_next).
  *
+ * Confidence of a first choice: while the page has fewer than 2 x min_heat
+ * samples (pg->seen), its majority must also lead every other node by
+ * PROMOTE_LEAD samples. A 2:1 split is little evidence: where owners make 80%
+ * of the accesses, one page in five that shows it belongs to the other
+ * socket, and a wrong socket costs a second move later (on the suite's
+ * steady recordings, every page moved twice was a first promotion on 2-3
+ * samples that went the wrong way). 2:0 and 3:1 go; 2:1 waits for a fourth
+ * sample. Longer (up to fallback_heat) halves the pages moved twice too, but
+ * delays evenly shared pages, for which any socket is as good.
+ *
  * Following (a page on a top-tier node that is not its majority node's):
  * a move between two fast nodes risks more than a promotion out of slow
  * memory (the page is already fast for someone), so it needs more evidence
@@ -49,6 +59,7 @@
 #define FOLLOW_Z_MOVED_X10 30 /* a page already moved: z >= 3.0 */
 #define FOLLOW_GAIN	   2  /* x min_heat samples of heat gained */
 #define FOLLOW_LEAVE	   18 /* steps of the engine's leave CUSUM: 10.6 nats */
+#define PROMOTE_LEAD_X10   15 /* a first majority leads the runner-up by 1.5 samples */
 
 /* The accessor slot with the most heat (the first of equals). */
 static uint32_t majority_slot(const struct ibsp_page_view *pg, uint32_t nr_acc)
@@ -60,6 +71,17 @@ static uint32_t majority_slot(const struct ibsp_page_view *pg, uint32_t nr_acc)
 			best = s;
 	}
 	return best;
+}
+
+/* Does the majority slot @m lead every other slot by PROMOTE_LEAD samples? */
+static bool leads_clearly(const struct ibsp_page_view *pg, uint32_t nr_acc, uint32_t m)
+{
+	for (uint32_t s = 0; s < nr_acc; s++) {
+		if (s != m && (uint64_t)(pg->heat[m] - pg->heat[s]) * 10 <
+				  (uint64_t)PROMOTE_LEAD_X10 * IBSP_HEAT_ONE)
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -178,25 +200,32 @@ static struct ibsp_node_idx nearest(const struct ibsp_policy_view *v,
 	return best;
 }
 
-/* The top-tier node of an accessor slot holding min_share of the heat; -1 if none. */
+/*
+ * The top-tier node of an accessor slot holding min_share of the heat; -1 if
+ * none. *@unsure: it does, but too early to tell (see PROMOTE_LEAD_X10).
+ */
 static struct ibsp_node_idx majority_node(const struct ibsp_policy_view *v,
-					  const struct ibsp_page_view *pg)
+					  const struct ibsp_page_view *pg, bool *unsure)
 {
 	uint32_t m;
 
+	*unsure = false;
 	if (!pg->total)
 		return IBSP_NODE_IDX_NONE;
 	m = majority_slot(pg, v->nr_acc);
-	if ((uint64_t)pg->heat[m] * 10000 >= pg->total * v->opts->min_share_bp &&
-	    ibsp_policy_view__is_top_tier(v, v->acc_node[m]))
-		return v->acc_node[m];
-	return IBSP_NODE_IDX_NONE;
+	if ((uint64_t)pg->heat[m] * 10000 < pg->total * v->opts->min_share_bp ||
+	    !ibsp_policy_view__is_top_tier(v, v->acc_node[m]))
+		return IBSP_NODE_IDX_NONE;
+	*unsure = pg->pick == IBSP_PICK_PROMOTE && pg->seen < 2 * v->opts->min_heat &&
+		  !leads_clearly(pg, v->nr_acc, m);
+	return v->acc_node[m];
 }
 
 static void locality_decide(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
 			    struct ibsp_decision *d)
 {
-	struct ibsp_node_idx first = majority_node(v, pg), next;
+	bool unsure;
+	struct ibsp_node_idx first = majority_node(v, pg, &unsure), next;
 
 	d->skip = IBSP_SKIP_CAPACITY;
 	if (pg->pick == IBSP_PICK_FOLLOW) {
@@ -206,6 +235,10 @@ static void locality_decide(const struct ibsp_policy_view *v, const struct ibsp_
 		return;
 	}
 	d->reason = IBSP_REASON_MAJORITY;
+	if (unsure) {
+		d->skip = IBSP_SKIP_UNDECIDED;
+		return;
+	}
 	if (!ibsp_node_idx__valid(first)) {
 		if (pg->seen < v->opts->fallback_heat) {
 			d->skip = IBSP_SKIP_UNDECIDED;

@@ -52,8 +52,35 @@ static uint64_t heat_total(const struct ibsp_heat_entry *he, uint32_t nr_acc)
 }
 
 /* Add @v's heat and history to @p. */
-static void fold_into(struct ibsp_heat_entry *p, const struct ibsp_heat_entry *v, uint32_t nr_acc)
+/*
+ * The leave/seen byte means what the entry's node makes it mean
+ * (ibsp_engine__note_leave()): on a top-tier node the CUSUM, elsewhere a
+ * count of samples. Counts add up; a CUSUM is kept from @v only when @v
+ * was on the same top-tier node (live, a located KEY_VIRT entry), since
+ * its samples were weighed against that node. A count of @v's samples is
+ * no evidence for @p's CUSUM: taking it as such made pages whose samples
+ * partly lack a physical address leave their node on no evidence.
+ */
+static void fold_leave(const struct ibsp_engine *e, struct ibsp_heat_entry *p,
+		       const struct ibsp_heat_entry *v)
 {
+	bool p_top = p->node >= 0 && e->top_tier[p->node];
+	bool v_top = v->node >= 0 && e->top_tier[v->node];
+
+	if (!p_top) {
+		uint32_t n = (uint32_t)p->seen + (v_top ? 0 : v->seen);
+
+		p->seen = n > UINT8_MAX ? UINT8_MAX : (uint8_t)n;
+	} else if (v->node == p->node && v->leave > p->leave) {
+		p->leave = v->leave;
+	}
+}
+
+static void fold_into(const struct ibsp_engine *e, struct ibsp_heat_entry *p,
+		      const struct ibsp_heat_entry *v)
+{
+	uint32_t nr_acc = e->nr_acc;
+
 	/*
 	 * The side sampled in a later interval holds the latest sample; within
 	 * one interval (no sample times here) the side with more heat likely does.
@@ -76,8 +103,7 @@ static void fold_into(struct ibsp_heat_entry *p, const struct ibsp_heat_entry *v
 	}
 	if (v->nr_moves > p->nr_moves)
 		p->nr_moves = v->nr_moves;
-	if (v->leave > p->leave)
-		p->leave = v->leave;
+	fold_leave(e, p, v);
 }
 
 static int cmp_fold(const void *a, const void *b)
@@ -144,7 +170,7 @@ void ibsp_engine__fold_aliases(struct ibsp_engine *e)
 		if (!v)
 			continue;
 		p = ibsp_heat_table__find(t, f[i].pfn_key);
-		fold_into(p, v, e->nr_acc);
+		fold_into(e, p, v);
 		ibsp_heat_table__del(t, v);
 		e->st.alias_merges++;
 	}

@@ -48,6 +48,9 @@
  *    none in 12 of 15 runs of the suite, for 1-2 points of a phase change;
  *  - the heat it gains, a - b, is at least FOLLOW_GAIN x min_heat samples
  *    (4 KiB) or 4 x that for a 2 MiB page, which costs 512 times the copy.
+ * Once the CUSUM has fired, the page need not wait for the decayed heat to
+ * turn (left_for_one_node()): it goes to the node leading the heat outside
+ * its own. Either way the destination is that node.
  *
  * Demotion (demote()): a cold page leaves a full top-tier node for the
  * lower-tier node nearest to it that has room.
@@ -120,6 +123,42 @@ static uint64_t follow_gain(const struct ibsp_policy_view *v, const struct ibsp_
 	return pg->bytes > 4096 ? 4 * gain : gain;
 }
 
+/* The accessor slot, other than the page's own node's, with the most heat (the first of equals). */
+static uint32_t best_other_slot(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg)
+{
+	uint32_t best = UINT32_MAX;
+
+	for (uint32_t s = 0; s < v->nr_acc; s++) {
+		if (ibsp_node_idx__eq(v->acc_node[s], pg->node) ||
+		    !ibsp_policy_view__is_top_tier(v, v->acc_node[s]))
+			continue;
+		if (best == UINT32_MAX || pg->heat[s] > pg->heat[best])
+			best = s;
+	}
+	return best;
+}
+
+/*
+ * Has the leave CUSUM fired for a page whose users went to one other node?
+ * The decayed heat lags such a move by its decay: at 20 samples an interval
+ * the old node still leads it for two intervals after every sample went
+ * elsewhere, and the majority rule below waits for that. The CUSUM does not,
+ * so once it has reached its threshold the page follows to the node that
+ * leads the heat outside its own, provided that node holds min_share of that
+ * heat (with three other sockets sharing a page evenly, none does: such a page
+ * stays) and the page is warm there (the gain rule, on that node's heat).
+ */
+static bool left_for_one_node(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
+			      int cur)
+{
+	uint32_t x = best_other_slot(v, pg);
+	uint64_t rest = pg->total - (cur >= 0 ? pg->heat[cur] : 0);
+
+	return pg->leave >= follow_leave(pg) && x != UINT32_MAX &&
+	       pg->heat[x] >= follow_gain(v, pg) &&
+	       (uint64_t)pg->heat[x] * 10000 >= rest * v->opts->min_share_bp;
+}
+
 static enum ibsp_pick follow_select(const struct ibsp_policy_view *v,
 				    const struct ibsp_page_view *pg, enum ibsp_skip *skip)
 {
@@ -128,10 +167,12 @@ static enum ibsp_pick follow_select(const struct ibsp_policy_view *v,
 	int cur = ibsp_policy_view__slot_of(v, pg->node);
 	uint64_t a = pg->heat[m], b = cur >= 0 ? pg->heat[cur] : 0;
 
+	if (pg->total < (uint64_t)o->min_heat * IBSP_HEAT_ONE)
+		return IBSP_PICK_NONE;
+	if (left_for_one_node(v, pg, cur))
+		return IBSP_PICK_FOLLOW;
 	if (ibsp_node_idx__eq(v->acc_node[m], pg->node) ||
 	    !ibsp_policy_view__is_top_tier(v, v->acc_node[m]))
-		return IBSP_PICK_NONE;
-	if (pg->total < (uint64_t)o->min_heat * IBSP_HEAT_ONE)
 		return IBSP_PICK_NONE;
 	share = (uint32_t)(a * 10000ULL / pg->total);
 	if (share < o->min_share_bp) {
@@ -229,7 +270,10 @@ static void locality_decide(const struct ibsp_policy_view *v, const struct ibsp_
 
 	d->skip = IBSP_SKIP_CAPACITY;
 	if (pg->pick == IBSP_PICK_FOLLOW) {
+		uint32_t x = best_other_slot(v, pg);
+
 		d->reason = IBSP_REASON_FOLLOW;
+		first = x == UINT32_MAX ? IBSP_NODE_IDX_NONE : v->acc_node[x];
 		if (ibsp_node_idx__valid(first) && ibsp_policy_view__can_take(v, first, pg->bytes))
 			d->dst = first;
 		return;

@@ -443,7 +443,8 @@ Test(faults, drain_period_follows_the_record_rate, .timeout = 60)
 	cr_expect_eq(samples[0], 0, "sleep takes no fault once started");
 	cr_expect_eq(drain_ms[0], 100, "no records: the longest period");
 	cr_expect_leq(drains[0], 3 * 10 + 5, "3 s at 100 ms: %lld drains", (long long)drains[0]);
-	cr_expect_gt(samples[1], 30000, "the storm faulted: %lld samples", (long long)samples[1]);
+	/* ~20 k faults a second when the machine is quiet, 6 k under a load of 5 (CI runs alone) */
+	cr_expect_gt(samples[1], 10000, "the storm faulted: %lld samples", (long long)samples[1]);
 	cr_expect_lt(drain_ms[1], 66, "a storm shortens the period: %lld ms",
 		     (long long)drain_ms[1]);
 	cr_expect_gt(drains[1], drains[0], "%lld drains under the storm, %lld without",

@@ -504,8 +504,9 @@ Test(policy, a_moved_page_needs_more_to_move_again)
 		bool want_follow;
 	} rows[] = {
 		{ 0, 3, 0, true },  /* heat builds up past z = 3 */
-		{ 0, 1, 0, false }, /* leave reaches 18, but 1 sample/interval (decayed heat
-				       < 4 samples) gains less than 2 x min_heat */
+		{ 0, 1, 0, true },  /* 1 sample/interval: z never gets to 3, but the CUSUM
+				       reaches 18 and socket 1's heat 2 x min_heat */
+		{ 0, 1, 1, false }, /* the CUSUM drifts +1 -3 an interval: never */
 		{ 0, 3, 1, false }, /* z = 2 and the CUSUM drifts +3 -3 = 0 an interval */
 		{ 1, 3, 0, true },  /* placed as shared: z stays < 6, the CUSUM gets to 36 */
 		{ 1, 3, 1, false }, /* shared and still used from socket 0: neither */
@@ -541,6 +542,52 @@ Test(policy, a_moved_page_needs_more_to_move_again)
 				cr_assert(followed, "row %zu: unexpected move", r);
 		}
 		cr_expect_eq(followed, rows[r].want_follow, "row %zu", r);
+		ibsp_engine__delete(e);
+		ibsp_topology__delete(t);
+	}
+}
+
+/*
+ * The leave CUSUM does not wait for the decayed heat to turn: a page on socket
+ * 0, used 20 times an interval from there for three intervals, then 20 times
+ * from another socket only. The CUSUM reaches 18 within that interval, while
+ * socket 0 still holds most of the decayed heat (35 samples against 20): the
+ * page follows at once to the one node its users went to, but not when three
+ * other sockets share it evenly (none holds 60% of the heat outside socket 0).
+ */
+Test(policy, the_cusum_follows_before_the_heat_turns)
+{
+	static const struct {
+		int topo;
+		unsigned int after[4]; /* samples per socket in interval 4 */
+		int want_dst;	       /* -1: stays */
+	} rows[] = {
+		{ T2, { 0, 20 }, 1 },
+		{ T4, { 0, 0, 20, 0 }, 2 },
+		{ T4, { 0, 7, 7, 7 }, -1 },
+		{ T2, { 0, 17 }, -1 }, /* 17 steps: the heat's rules alone, which wait */
+	};
+
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct ibsp_topology *t = rows[r].topo == T2 ? topo_2s_cxl() : topo_4s_2cxl();
+		struct ibsp_engine *e = engine_for(t, "locality", true);
+		const struct ibsp_migration *plan;
+		long n;
+
+		for (int k = 1; k <= 3; k++) {
+			feed(e, t, 0, 0, 7, 20);
+			cr_assert_eq(ibsp_engine__tick(e, (uint64_t)k * 1000, &plan), 0);
+		}
+		for (int sock = 1; sock < 4; sock++)
+			feed(e, t, 2 * sock, 0, 7, rows[r].after[sock]);
+		n = ibsp_engine__tick(e, 4000, &plan);
+		if (rows[r].want_dst < 0) {
+			cr_expect_eq(n, 0, "row %zu: planned %ld", r, n);
+		} else {
+			cr_assert_eq(n, 1, "row %zu: planned %ld", r, n);
+			cr_expect_eq(plan[0].dst_node.id, rows[r].want_dst, "row %zu", r);
+			cr_expect_eq(plan[0].reason, IBSP_REASON_FOLLOW, "row %zu", r);
+		}
 		ibsp_engine__delete(e);
 		ibsp_topology__delete(t);
 	}

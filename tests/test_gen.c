@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * ibsp-gen, the synthetic IBS-op recording generator (bench/gen/):
+ * ibsp-gen, the synthetic IBS-op (and, with --pebs, Intel PEBS) recording generator
+ * (bench/gen/):
  *  - the library reader gets exactly the truth's samples per page and accessor node,
  *    every sample valid, every physical address on the truth's node;
- *  - perf script reads the files without a warning and prints every sample;
+ *  - perf script reads the files without a warning and prints every sample; for PEBS,
+ *    perf's own decoding of each sample's CPU, address and physical address is ours;
+ *  - a PEBS recording replays exactly as the IBS one of the same accesses;
  *  - the bundled example regenerates byte for byte with its documented command;
  *  - the access patterns have the properties docs/generator.md promises;
  *  - bad options exit 2 naming the option.
@@ -153,7 +156,8 @@ static size_t gen(const char *name, const char *args, struct truth *t, struct ib
 }
 
 /* Count the samples per page and accessor node (node of the CPU, from the file's topology). */
-static void count_samples(const char *name, struct truth *t, const struct ibsp_sample *s, size_t n)
+static void count_samples(const char *name, struct truth *t, const struct ibsp_sample *s, size_t n,
+			  enum ibsp_sampler_kind kind)
 {
 	struct ibsp_perf_reader *r;
 	const struct ibsp_topology *topo;
@@ -165,7 +169,7 @@ static void count_samples(const char *name, struct truth *t, const struct ibsp_s
 	for (size_t i = 0; i < n; i++) {
 		struct tpage *p = find_page(t, s[i].pid, s[i].vaddr);
 
-		cr_assert_eq(s[i].kind, IBSP_SAMPLER_IBS);
+		cr_assert_eq(s[i].kind, kind);
 		cr_assert_eq(s[i].drop, IBSP_DROP_NONE);
 		cr_assert(s[i].flags & IBSP_S_VADDR_VALID, "sample %zu has no linear address", i);
 		cr_assert(p, "sample %zu: pid %u vaddr %#llx is on no page of the truth", i,
@@ -190,6 +194,8 @@ Test(gen, reader_sees_exactly_the_truth)
 		{ "t2",
 		  "--topology 4s-2cxl --pattern private:50,phase:50 --phase-swap --pages 2000 "
 		  "--samples 30000 --procs 3 --initial mixed --zen3" },
+		{ "t3", "--topology 4s-2cxl --pattern private:40,shared:20,cold:20,zipf:20 "
+			"--pages 2000 --samples 30000 --seed 9 --thp 0.2 --no-phys 0.1 --pebs" },
 	};
 
 	for (size_t k = 0; k < sizeof(runs) / sizeof(runs[0]); k++) {
@@ -200,7 +206,8 @@ Test(gen, reader_sees_exactly_the_truth)
 
 		cr_assert_eq(n, t.samples, "%s: read %zu samples, truth says %llu", runs[k][1], n,
 			     (unsigned long long)t.samples);
-		count_samples(runs[k][0], &t, s, n);
+		count_samples(runs[k][0], &t, s, n,
+			      strstr(runs[k][1], "--pebs") ? IBSP_SAMPLER_PEBS : IBSP_SAMPLER_IBS);
 		for (size_t i = 0; i < t.n; i++) {
 			uint64_t sum = 0;
 
@@ -243,6 +250,88 @@ Test(gen, perf_script_reads_every_sample)
 	free(err);
 	free(s);
 	free(t.p);
+}
+
+/*
+ * perf's own decoder on a PEBS recording: `perf script -F cpu,addr,phys_addr`
+ * prints, line by line, the CPU, linear and physical address our reader
+ * decodes (perf prints 0 for a sample without the physical address).
+ */
+Test(gen, perf_script_decodes_pebs_as_we_do)
+{
+	const char *perf = perf_path();
+	struct ibsp_sample *s;
+	struct truth t;
+	char cmd[1024], *out, *err, *line;
+	size_t n, i = 0;
+
+	if (!perf)
+		cr_skip_test("perf is not installed (apt-get install linux-perf)");
+	n = gen("pp",
+		"--topology 2s-cxl --pattern private:60,shared:20,cold:20 --pages 500 "
+		"--samples 5000 --thp 0.3 --no-phys 0.2 --pebs",
+		&t, &s);
+	snprintf(cmd, sizeof(cmd), "%s script -i %s -F cpu,addr,phys_addr", perf, tmp_path("pp"));
+	cr_assert_eq(run_cmd(cmd, &out, &err), 0, "perf script failed: %s", err);
+	cr_assert_str_empty(err, "perf script warned: %s", err);
+	for (line = out; *line && i < n; i++) {
+		unsigned int cpu;
+		unsigned long long addr, phys;
+		char *nl = strchr(line, '\n');
+
+		cr_assert(nl, "line %zu is cut short", i);
+		cr_assert_eq(sscanf(line, " [%u] %llx %llx", &cpu, &addr, &phys), 3,
+			     "line %zu: %.*s", i, (int)(nl - line), line);
+		cr_expect_eq(cpu, (unsigned int)s[i].cpu, "sample %zu: cpu", i);
+		cr_expect_eq(addr, s[i].vaddr, "sample %zu: addr", i);
+		cr_expect_eq(phys, (s[i].flags & IBSP_S_PADDR_VALID) ? s[i].paddr : 0,
+			     "sample %zu: phys_addr", i);
+		line = nl + 1;
+	}
+	cr_expect_eq(i, n, "perf script printed %zu samples, we read %zu", i, n);
+	cr_expect_eq(*line, '\0', "perf script printed more samples than we read");
+	free(out);
+	free(err);
+	free(s);
+	free(t.p);
+}
+
+/*
+ * The same accesses as PEBS or as IBS-op samples: a replay sees the same
+ * pages, accessors and addresses (2 MiB pages from PERF_SAMPLE_DATA_PAGE_SIZE
+ * or from IBS's TLB bits), so every figure of `replay --evaluate --json` is
+ * the same but for the file's name.
+ */
+Test(gen, pebs_replays_as_ibs)
+{
+	static const char args[] =
+	    "--topology 2s-cxl --pattern private:40,shared:20,cold:20,zipf:10,phase:10 "
+	    "--pages 2000 --samples 60000 --duration-ms 20000 --seed 5 --thp 0.2 --no-phys 0.05";
+	json_t *doc[2];
+
+	for (int k = 0; k < 2; k++) {
+		char cmd[2048], data[400], json[440], *out, *err;
+
+		snprintf(data, sizeof(data), "%s", tmp_path(k ? "eq-pebs" : "eq-ibs"));
+		snprintf(json, sizeof(json), "%s.json", data);
+		snprintf(cmd, sizeof(cmd), "%s -o %s %s%s", IBSP_GEN, data, args,
+			 k ? " --pebs" : "");
+		cr_assert_eq(run_cmd(cmd, &out, &err), 0, "%s: %s", cmd, err);
+		free(out);
+		free(err);
+		snprintf(cmd, sizeof(cmd), "%s replay --no-progress --evaluate --json %s %s",
+			 IBSP_CLI, json, data);
+		cr_assert_eq(run_cmd(cmd, &out, &err), 0, "%s: %s", cmd, err);
+		free(out);
+		free(err);
+		doc[k] = json_load_file(json, 0, NULL);
+		cr_assert(doc[k], "%s", json);
+		cr_assert_gt(json_integer_value(json_object_get(doc[k], "samples")), 50000);
+		json_object_del(doc[k], "file");
+	}
+	cr_expect(json_equal(doc[0], doc[1]), "the PEBS recording replays differently");
+	json_decref(doc[0]);
+	json_decref(doc[1]);
 }
 
 Test(gen, bundled_example_regenerates_byte_for_byte)

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * ibsp-gen's output: IBS-op samples as `perf record -e ibs_op// -a` writes
- * them (RAW register block), through the library's perf.data writer.
+ * them (RAW register block), through the library's perf.data writer; with
+ * --pebs, the same accesses as Intel PEBS load-latency samples, as `perf
+ * record -e cpu/mem-loads,ldlat=30/P -d --phys-data --data-page-size -a`
+ * writes them (address, weight, data source, physical address, page size).
  *
  * Sample times are i.i.d. uniform over the duration and written in time
  * order without sorting them all: the duration is cut into buckets, every
@@ -52,6 +55,29 @@ struct ibs_rec {
 };
 _Static_assert(sizeof(struct ibs_rec) == 120, "IBS sample record layout");
 
+#define PEBS_SAMPLE_TYPE                                                                    \
+	(PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_ADDR |           \
+	 PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD | PERF_SAMPLE_WEIGHT | PERF_SAMPLE_DATA_SRC | \
+	 PERF_SAMPLE_PHYS_ADDR | PERF_SAMPLE_DATA_PAGE_SIZE)
+#define PEBS_MEM_LOADS 0x1cdULL /* event=0xcd,umask=0x1: MEM_TRANS_RETIRED.LOAD_LATENCY */
+#define PEBS_LDLAT     30ULL	/* config1: the load-latency threshold, in cycles */
+
+/* PERF_RECORD_SAMPLE for PEBS_SAMPLE_TYPE, in kernel order (perf_output_sample). */
+struct pebs_rec {
+	struct perf_event_header h;
+	uint64_t ip;
+	uint32_t pid, tid;
+	uint64_t time;
+	uint64_t addr;
+	uint32_t cpu, res;
+	uint64_t period;
+	uint64_t weight;
+	uint64_t data_src; /* union perf_mem_data_src */
+	uint64_t phys_addr;
+	uint64_t data_page_size;
+};
+_Static_assert(sizeof(struct pebs_rec) == 88, "PEBS sample record layout");
+
 /* PERF_RECORD_COMM with the sample_id_all trailer (TID, TIME, CPU of SAMPLE_TYPE). */
 struct comm_rec {
 	struct perf_event_header h;
@@ -70,6 +96,7 @@ struct emitter {
 	uint64_t dom_thr, nophys_thr;
 	uint64_t written;
 	struct ibs_rec rec;
+	struct pebs_rec pebs;
 };
 
 /* One COMM per process, then one per thread (tid = pid * 1000 + cpu), as perf record -a synthesizes. */
@@ -138,67 +165,135 @@ static uint64_t pick_resolve(const struct gen_model *m, uint64_t t_ns, uint64_t 
 	return coin < a->thr ? slot : a->alias;
 }
 
-static int emit_sample(struct emitter *e, uint64_t t_ns, uint64_t idx)
+/* What one sample draws, in the order the generator's PRNG gives it (with or without --pebs). */
+struct draw {
+	uint64_t off;  /* byte offset in the page, 8-aligned */
+	uint64_t bits; /* 16 bits load/store, 16 bits TLB, 6 bits latency jitter */
+	uint64_t lat;  /* load latency, cycles */
+	uint32_t cpu;
+	bool remote; /* RmtNode: DRAM of another socket, or CXL memory off another socket */
+	bool phys;   /* the physical address is known */
+};
+
+static void draw_sample(struct emitter *e, uint64_t t_ns, uint64_t idx, struct draw *d)
 {
 	const struct gen_model *m = e->m;
-	struct ibs_rec *rec = &e->rec;
 	const struct gen_page *pg = &m->pages[idx];
-	uint64_t off, d2 = 0, d3, lat, bits;
-	uint32_t pos, acc, cpu, dist;
-	int remote, ret;
+	uint32_t pos = accessor(e, pg, t_ns), acc = m->top[pos], dist;
 
-	pos = accessor(e, pg, t_ns);
-	acc = m->top[pos];
-	cpu = m->first_cpu[acc] + (uint32_t)gen_rng_below(e->rng, m->nr_cpus[acc]);
-	off = gen_rng_below(e->rng, (pg->thp ? GEN_THP_BYTES : GEN_PAGE_BYTES) / 8) * 8;
+	d->cpu = m->first_cpu[acc] + (uint32_t)gen_rng_below(e->rng, m->nr_cpus[acc]);
+	d->off = gen_rng_below(e->rng, (pg->thp ? GEN_THP_BYTES : GEN_PAGE_BYTES) / 8) * 8;
 	m->counts[idx * m->nr_top + pos]++;
-
-	bits = gen_rng_next(e->rng); /* 16 bits load/store, 16 bits TLB, 6 bits latency jitter */
+	d->bits = gen_rng_next(e->rng);
 	dist = ibsp_topology__distance(m->topo, ibsp_node_idx((int)acc), ibsp_node_idx(pg->node));
-	lat = LAT_PER_DISTANCE * dist + ((bits >> 32) & 63);
-	/* RmtNode: DRAM of another socket, or CXL memory hanging off another socket. */
-	remote = m->attach[pg->node] != acc;
+	d->lat = LAT_PER_DISTANCE * dist + ((d->bits >> 32) & 63);
+	d->remote = m->attach[pg->node] != acc;
+	d->phys = !(e->nophys_thr && (gen_rng_next(e->rng) >> 11) < e->nophys_thr);
+}
+
+static int emit_ibs(struct emitter *e, uint64_t t_ns, const struct gen_page *pg, uint64_t idx,
+		    const struct draw *d)
+{
+	struct ibs_rec *rec = &e->rec;
+	uint64_t d2 = 0, d3;
+
 	d3 = IBS_OPDATA3_DCMISS | IBS_OPDATA3_L2MISS | IBS_OPDATA3_DCLINADDRVALID |
 	     IBS_OPDATA3_DCPHYADDRVALID;
-	if ((bits & 0xffff) < LOAD_SHARE_16) {
-		d3 |= IBS_OPDATA3_LDOP | (lat << IBS_OPDATA3_DCMISSLAT_SHIFT);
-		if (m->top_pos[pg->node] < 0 && !e->o->zen3) /* Zen4 DataSrc 8: extension memory */
+	if ((d->bits & 0xffff) < LOAD_SHARE_16) {
+		d3 |= IBS_OPDATA3_LDOP | (d->lat << IBS_OPDATA3_DCMISSLAT_SHIFT);
+		if (e->m->top_pos[pg->node] < 0 &&
+		    !e->o->zen3) /* Zen4 DataSrc 8: extension memory */
 			d2 = (uint64_t)(IBS_DS_ZEN4_EXT_MEM >> 3) << IBS_OPDATA2_DATASRC_HI_SHIFT;
 		else
 			d2 = IBS_DS_DRAM;
-		if (remote)
+		if (d->remote)
 			d2 |= IBS_OPDATA2_RMTNODE;
 	} else {
 		d3 |= IBS_OPDATA3_STOP; /* stores carry no DataSrc or latency */
 	}
 	if (pg->thp)
-		d3 |= ((bits >> 16) & 0xffff) < THP_TLB_L1_HIT_16
+		d3 |= ((d->bits >> 16) & 0xffff) < THP_TLB_L1_HIT_16
 			  ? IBS_OPDATA3_DCL1TLBHIT2M
 			  : IBS_OPDATA3_DCL1TLBMISS | IBS_OPDATA3_DCL2TLBHIT2M;
-	else if (((bits >> 16) & 0xffff) >= TLB_L2_HIT_16)
+	else if (((d->bits >> 16) & 0xffff) >= TLB_L2_HIT_16)
 		d3 |= IBS_OPDATA3_DCL1TLBMISS | IBS_OPDATA3_DCL2TLBMISS; /* page size unknown */
-	else if (((bits >> 16) & 0xffff) >= TLB_L1_HIT_16)
+	else if (((d->bits >> 16) & 0xffff) >= TLB_L1_HIT_16)
 		d3 |= IBS_OPDATA3_DCL1TLBMISS;
-	if (e->nophys_thr && (gen_rng_next(e->rng) >> 11) < e->nophys_thr)
+	if (!d->phys)
 		d3 &= ~IBS_OPDATA3_DCPHYADDRVALID;
 
 	rec->ip = TEXT_BASE + pg->cls * 0x400 + (idx % 64) * 16;
 	rec->pid = pg->pid;
-	rec->tid = pg->pid * GEN_TID_PER_PID + cpu;
+	rec->tid = pg->pid * GEN_TID_PER_PID + d->cpu;
 	rec->time = GEN_START_NS + t_ns;
-	rec->cpu = cpu;
+	rec->cpu = d->cpu;
 	rec->regs[IBS_REG_OPCTL] = IBS_OPCTL_OPEN | IBS_OPCTL_OPVAL | IBS_OPCTL_CNTCTL |
 				   ((GEN_IBS_PERIOD >> 4) & IBS_OPCTL_MAXCNT_MASK);
 	rec->regs[IBS_REG_OPRIP] = rec->ip;
 	/* CompToRetCtr (15:0) and TagToRetCtr (31:16), in cycles */
 	rec->regs[IBS_REG_OPDATA] =
-	    ((lat + 40) << IBS_OPDATA_TAGTORET_SHIFT) | (8 + (bits >> 38 & 7));
+	    ((d->lat + 40) << IBS_OPDATA_TAGTORET_SHIFT) | (8 + (d->bits >> 38 & 7));
 	rec->regs[IBS_REG_OPDATA2] = d2;
 	rec->regs[IBS_REG_OPDATA3] = d3;
-	rec->regs[IBS_REG_DCLINAD] = pg->vaddr + off;
-	rec->regs[IBS_REG_DCPHYSAD] = (d3 & IBS_OPDATA3_DCPHYADDRVALID) ? pg->paddr + off : 0;
+	rec->regs[IBS_REG_DCLINAD] = pg->vaddr + d->off;
+	rec->regs[IBS_REG_DCPHYSAD] = d->phys ? pg->paddr + d->off : 0;
 	rec->regs[IBS_REG_NR_BASE] = 0; /* IbsBrTarget: not a branch */
-	ret = ibsp_perf_writer__write(e->w, &rec->h);
+	return ibsp_perf_writer__write(e->w, &rec->h);
+}
+
+/*
+ * The PEBS data source of a load (union perf_mem_data_src): the DTLB level
+ * from the same draw as IBS's TLB bits, the memory level (mem_lvl_num RAM or
+ * CXL, as Sapphire Rapids reports them, and the legacy mem_lvl) and the
+ * remote bit. Every sample is a load: mem-loads counts nothing else.
+ */
+static uint64_t pebs_data_src(const struct emitter *e, const struct gen_page *pg,
+			      const struct draw *d)
+{
+	uint64_t tb = (d->bits >> 16) & 0xffff, tlb, ds;
+
+	if (pg->thp)
+		tlb = tb < THP_TLB_L1_HIT_16 ? PERF_MEM_TLB_L1 : PERF_MEM_TLB_L2;
+	else
+		tlb = tb >= TLB_L2_HIT_16   ? PERF_MEM_TLB_WK
+		      : tb >= TLB_L1_HIT_16 ? PERF_MEM_TLB_L2
+					    : PERF_MEM_TLB_L1;
+	tlb |= tlb == PERF_MEM_TLB_WK ? PERF_MEM_TLB_MISS : PERF_MEM_TLB_HIT;
+	ds = PERF_MEM_S(OP, LOAD) | PERF_MEM_S(SNOOP, NA) | PERF_MEM_S(LOCK, NA) |
+	     (tlb << PERF_MEM_TLB_SHIFT) | PERF_MEM_S(LVL, HIT) |
+	     (d->remote ? PERF_MEM_S(LVL, REM_RAM1) : PERF_MEM_S(LVL, LOC_RAM));
+	ds |= e->m->top_pos[pg->node] < 0 ? PERF_MEM_S(LVLNUM, CXL) : PERF_MEM_S(LVLNUM, RAM);
+	if (d->remote)
+		ds |= PERF_MEM_S(REMOTE, REMOTE);
+	return ds;
+}
+
+static int emit_pebs(struct emitter *e, uint64_t t_ns, const struct gen_page *pg, uint64_t idx,
+		     const struct draw *d)
+{
+	struct pebs_rec *rec = &e->pebs;
+
+	rec->ip = TEXT_BASE + pg->cls * 0x400 + (idx % 64) * 16;
+	rec->pid = pg->pid;
+	rec->tid = pg->pid * GEN_TID_PER_PID + d->cpu;
+	rec->time = GEN_START_NS + t_ns;
+	rec->addr = pg->vaddr + d->off;
+	rec->cpu = d->cpu;
+	rec->weight = d->lat;
+	rec->data_src = pebs_data_src(e, pg, d);
+	rec->phys_addr = d->phys ? pg->paddr + d->off : 0;
+	rec->data_page_size = pg->thp ? GEN_THP_BYTES : GEN_PAGE_BYTES;
+	return ibsp_perf_writer__write(e->w, &rec->h);
+}
+
+static int emit_sample(struct emitter *e, uint64_t t_ns, uint64_t idx)
+{
+	const struct gen_page *pg = &e->m->pages[idx];
+	struct draw d;
+	int ret;
+
+	draw_sample(e, t_ns, idx, &d);
+	ret = e->o->pebs ? emit_pebs(e, t_ns, pg, idx, &d) : emit_ibs(e, t_ns, pg, idx, &d);
 	if (!ret && ++e->written % GEN_ROUND_RECORDS == 0)
 		ret = ibsp_perf_writer__finish_round(e->w);
 	return ret;
@@ -276,10 +371,11 @@ static int emit_samples(struct emitter *e)
 	return ret;
 }
 
-int gen_emit(const struct gen_opts *o, struct gen_model *m, struct gen_rng *rng, char **cmdline,
-	     uint32_t nr_cmdline)
+/* The host a recording describes: an AMD EPYC with IBS, or with --pebs an Intel Xeon. */
+static void describe_host(const struct gen_opts *o, const struct gen_model *m,
+			  struct ibsp_recording_info *info)
 {
-	struct ibsp_pmu_mapping pmus[] = {
+	static struct ibsp_pmu_mapping amd[] = {
 		{ PERF_TYPE_SOFTWARE, "software" },
 		{ PERF_TYPE_TRACEPOINT, "tracepoint" },
 		{ PERF_TYPE_RAW, "cpu" },
@@ -287,46 +383,82 @@ int gen_emit(const struct gen_opts *o, struct gen_model *m, struct gen_rng *rng,
 		{ 10, "ibs_fetch" },
 		{ IBS_OP_PMU_TYPE, "ibs_op" },
 	};
-	struct ibsp_recording_info info = {
-		.hostname = "ibsp-gen",
-		.osrelease = "6.1.0-synthetic",
-		.arch = "x86_64",
-		.cpuid = o->zen3 ? "AuthenticAMD,25,1,1" : "AuthenticAMD,25,17,1",
-		.cpudesc = o->zen3 ? "AMD EPYC 7713 64-Core Processor (ibsp-gen synthetic)"
-				   : "AMD EPYC 9654 96-Core Processor (ibsp-gen synthetic)",
-		.nr_cmdline = nr_cmdline,
-		.cmdline = cmdline,
-		.nr_cpus_avail = m->nr_cpus_total,
-		.nr_cpus_online = m->nr_cpus_total,
-		.nr_pmus = sizeof(pmus) / sizeof(pmus[0]),
-		.pmus = pmus,
-		.topo = m->topo,
-		.ibs_zen4 = !o->zen3,
+	static struct ibsp_pmu_mapping intel[] = {
+		{ PERF_TYPE_SOFTWARE, "software" },
+		{ PERF_TYPE_TRACEPOINT, "tracepoint" },
+		{ PERF_TYPE_RAW, "cpu" },
+		{ PERF_TYPE_BREAKPOINT, "breakpoint" },
+		{ 8, "intel_pt" },
+		{ 9, "uncore_imc_0" },
 	};
+
+	info->hostname = "ibsp-gen";
+	info->osrelease = "6.1.0-synthetic";
+	info->arch = "x86_64";
+	if (o->pebs) {
+		info->cpuid = "GenuineIntel,6,143,8";
+		info->cpudesc = "Intel(R) Xeon(R) Platinum 8480+ (ibsp-gen synthetic)";
+		info->nr_pmus = sizeof(intel) / sizeof(intel[0]);
+		info->pmus = intel;
+	} else {
+		info->cpuid = o->zen3 ? "AuthenticAMD,25,1,1" : "AuthenticAMD,25,17,1";
+		info->cpudesc = o->zen3 ? "AMD EPYC 7713 64-Core Processor (ibsp-gen synthetic)"
+					: "AMD EPYC 9654 96-Core Processor (ibsp-gen synthetic)";
+		info->nr_pmus = sizeof(amd) / sizeof(amd[0]);
+		info->pmus = amd;
+		info->ibs_zen4 = !o->zen3;
+	}
+	info->nr_cpus_avail = m->nr_cpus_total;
+	info->nr_cpus_online = m->nr_cpus_total;
+	info->topo = m->topo;
+	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(m->topo); i++)
+		info->total_mem_kb += ibsp_topology__mem_total_kb(m->topo, ibsp_node_idx((int)i));
+}
+
+/* The one event: ibs_op// (cnt_ctl), or with --pebs cpu/mem-loads,ldlat=30/P. */
+static void describe_event(const struct gen_opts *o, struct ibsp_event_desc *ev)
+{
+	if (o->pebs) {
+		ev->attr.type = PERF_TYPE_RAW;
+		ev->attr.config = PEBS_MEM_LOADS;
+		ev->attr.config1 = PEBS_LDLAT;
+		ev->attr.precise_ip = 3;
+		ev->attr.sample_period = GEN_PEBS_PERIOD;
+		ev->attr.sample_type = PEBS_SAMPLE_TYPE;
+		ev->attr.mmap_data = 1;
+		ev->name = "cpu/mem-loads,ldlat=30/P";
+	} else {
+		ev->attr.type = IBS_OP_PMU_TYPE;
+		ev->attr.config = CNT_CTL_CONFIG;
+		ev->attr.sample_period = GEN_IBS_PERIOD;
+		ev->attr.sample_type = SAMPLE_TYPE;
+		ev->name = "ibs_op//";
+	}
+	ev->attr.read_format =
+	    PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING | PERF_FORMAT_ID;
+	ev->attr.disabled = 1;
+	ev->attr.sample_id_all = 1;
+	ev->attr.comm = 1;
+	ev->attr.task = 1;
+}
+
+int gen_emit(const struct gen_opts *o, struct gen_model *m, struct gen_rng *rng, char **cmdline,
+	     uint32_t nr_cmdline)
+{
+	struct ibsp_recording_info info = { .nr_cmdline = nr_cmdline, .cmdline = cmdline };
 	struct ibsp_event_desc ev = { 0 };
 	struct emitter e = { .o = o, .m = m, .rng = rng };
 	uint64_t *ids;
 	int ret;
 
-	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(m->topo); i++)
-		info.total_mem_kb += ibsp_topology__mem_total_kb(m->topo, ibsp_node_idx((int)i));
+	describe_host(o, m, &info);
+	describe_event(o, &ev);
 	/* perf record -a: one event per CPU, each with its own id */
 	ids = calloc(m->nr_cpus_total, sizeof(*ids));
 	if (!ids)
 		return -ENOMEM;
 	for (uint32_t c = 0; c < m->nr_cpus_total; c++)
 		ids[c] = 100 + c;
-	ev.attr.type = IBS_OP_PMU_TYPE;
-	ev.attr.config = CNT_CTL_CONFIG;
-	ev.attr.sample_period = GEN_IBS_PERIOD;
-	ev.attr.sample_type = SAMPLE_TYPE;
-	ev.attr.read_format =
-	    PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING | PERF_FORMAT_ID;
-	ev.attr.disabled = 1;
-	ev.attr.sample_id_all = 1;
-	ev.attr.comm = 1;
-	ev.attr.task = 1;
-	ev.name = "ibs_op//";
 	ev.nr_ids = m->nr_cpus_total;
 	ev.ids = ids;
 
@@ -338,6 +470,11 @@ int gen_emit(const struct gen_opts *o, struct gen_model *m, struct gen_rng *rng,
 	e.rec.period = GEN_IBS_PERIOD;
 	e.rec.raw_size = 4 + 8 * NR_REGS;
 	e.rec.caps = o->zen3 ? CAPS_ZEN3 : CAPS_ZEN4;
+	e.pebs.h =
+	    (struct perf_event_header){ .type = PERF_RECORD_SAMPLE,
+					.misc = PERF_RECORD_MISC_USER | PERF_RECORD_MISC_EXACT_IP,
+					.size = sizeof(e.pebs) };
+	e.pebs.period = GEN_PEBS_PERIOD;
 
 	ret = ibsp_perf_writer__open(o->out_path, &info, &ev, 1, &e.w);
 	free(ids);

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ibsp-gen: synthetic IBS-op recordings with their ground truth.
+ * ibsp-gen: synthetic IBS-op (or Intel PEBS) recordings with their ground truth.
  *
  *   main.c   options and the canonical command line
  *   model.c  topologies, pages (class, owner, placement) and the sampling tables
- *   emit.c   sample times, accessors and the IBS-op records, through the library writer
+ *   emit.c   sample times, accessors and the IBS-op or PEBS records, through the library writer
  *   truth.c  the ground truth as JSON Lines
  *
  * Everything that reaches the output is a function of the options alone: one
@@ -32,6 +32,7 @@
 #define GEN_TID_PER_PID	  1000u /* tid = pid * 1000 + cpu: one thread per process and CPU */
 #define GEN_MAX_PROCS	  1000u
 #define GEN_IBS_PERIOD	  0x10000ULL
+#define GEN_PEBS_PERIOD	  10007ULL	   /* loads per sample of cpu/mem-loads,ldlat=30/P */
 #define GEN_START_NS	  1000000000000ULL /* perf clock of the first possible sample (1000 s) */
 #define GEN_ROUND_RECORDS 1024u		   /* a FINISHED_ROUND after this many samples */
 
@@ -66,6 +67,7 @@ struct gen_opts {
 	bool initial_mixed; /* --initial mixed */
 	bool phase_swap;
 	bool zen3;
+	bool pebs; /* Intel PEBS load-latency records instead of IBS-op */
 	uint32_t nr_free;
 	struct {
 		int node;

@@ -43,6 +43,10 @@ static const char usage[] =
     "                         62 GiB on CXL nodes)\n"
     "      --zen3             a Zen3 part (no Zen4 IBS extensions, 3-bit DataSrc);\n"
     "                         default: Zen4\n"
+    "      --pebs             an Intel host: PEBS load-latency samples, as 'perf record -e\n"
+    "                         cpu/mem-loads,ldlat=30/P -d --phys-data --data-page-size -a'\n"
+    "                         writes them (address, physical address, data source, weight,\n"
+    "                         page size), the same accesses as without it, all as loads\n"
     "Pages:\n"
     "      --pattern SPEC     CLASS:PERCENT[,CLASS:PERCENT...] of the pages (summing to 100),\n"
     "                         or one CLASS for all; default private:60,shared:20,cold:20.\n"
@@ -97,6 +101,7 @@ enum {
 	OPT_FREE_MIB,
 	OPT_PHASE_SWAP,
 	OPT_ZEN3,
+	OPT_PEBS,
 	OPT_STATS,
 };
 
@@ -119,6 +124,7 @@ static const struct option long_opts[] = {
 	{ "free-mib", required_argument, NULL, OPT_FREE_MIB },
 	{ "phase-swap", no_argument, NULL, OPT_PHASE_SWAP },
 	{ "zen3", no_argument, NULL, OPT_ZEN3 },
+	{ "pebs", no_argument, NULL, OPT_PEBS },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -299,6 +305,8 @@ static void canonical_cmdline(const struct gen_opts *o, const struct double_args
 		arg_add(a, "--phase-swap");
 	if (o->zen3)
 		arg_add(a, "--zen3");
+	if (o->pebs)
+		arg_add(a, "--pebs");
 }
 
 static void gen_print(enum ibsp_log_level level, const char *fmt, va_list ap)
@@ -389,6 +397,9 @@ static int parse_args(int argc, char **argv, struct gen_opts *o, struct double_a
 		case OPT_ZEN3:
 			o->zen3 = true;
 			break;
+		case OPT_PEBS:
+			o->pebs = true;
+			break;
 		case OPT_STATS:
 			*stats = true;
 			break;
@@ -404,6 +415,8 @@ static int parse_args(int argc, char **argv, struct gen_opts *o, struct double_a
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (!o->out_path)
 		return usage_error("-o FILE is required");
+	if (o->pebs && o->zen3)
+		return usage_error("--pebs and --zen3: a PEBS host is an Intel one");
 	return 0;
 }
 

@@ -108,8 +108,10 @@ static void meta_line(FILE *f, const struct gen_opts *o, const struct gen_model 
 	put_pattern(&l, o);
 	put_s(&l, "\",\"phase_swap\":");
 	put_s(&l, o->phase_swap ? "true" : "false");
+	if (o->pebs)
+		put_s(&l, ",\"sampler\":\"pebs\"");
 	put_s(&l, ",\"period\":");
-	put_u(&l, GEN_IBS_PERIOD);
+	put_u(&l, o->pebs ? GEN_PEBS_PERIOD : GEN_IBS_PERIOD);
 	put_s(&l, ",\"nodes\":[");
 	for (uint32_t i = 0; i < nr; i++) {
 		struct ibsp_node_idx n = ibsp_node_idx((int)i);

@@ -4,9 +4,10 @@
  * (bench/gen/):
  *  - the library reader gets exactly the truth's samples per page and accessor node,
  *    every sample valid, every physical address on the truth's node;
- *  - perf script reads the files without a warning and prints every sample; for PEBS,
- *    perf's own decoding of each sample's CPU, address and physical address is ours;
- *  - a PEBS recording replays exactly as the IBS one of the same accesses;
+ *  - perf script reads the files without a warning and prints every sample; for PEBS
+ *    and IBS without RAW (perf mem), perf's own decoding of each sample's CPU, address
+ *    and physical address is ours;
+ *  - PEBS and perf-mem recordings replay exactly as the IBS one of the same accesses;
  *  - the bundled example regenerates byte for byte with its documented command;
  *  - the access patterns have the properties docs/generator.md promises;
  *  - bad options exit 2 naming the option.
@@ -196,6 +197,8 @@ Test(gen, reader_sees_exactly_the_truth)
 		  "--samples 30000 --procs 3 --initial mixed --zen3" },
 		{ "t3", "--topology 4s-2cxl --pattern private:40,shared:20,cold:20,zipf:20 "
 			"--pages 2000 --samples 30000 --seed 9 --thp 0.2 --no-phys 0.1 --pebs" },
+		{ "t4", "--topology 2s-cxl --pattern private:60,shared:20,cold:20 --pages 2000 "
+			"--samples 30000 --seed 10 --thp 0.2 --no-phys 0.1 --perf-mem" },
 	};
 
 	for (size_t k = 0; k < sizeof(runs) / sizeof(runs[0]); k++) {
@@ -253,69 +256,82 @@ Test(gen, perf_script_reads_every_sample)
 }
 
 /*
- * perf's own decoder on a PEBS recording: `perf script -F cpu,addr,phys_addr`
+ * perf's own decoder on the recordings without RAW registers (PEBS, and
+ * IBS-op as `perf mem record` writes it): `perf script -F cpu,addr,phys_addr`
  * prints, line by line, the CPU, linear and physical address our reader
  * decodes (perf prints 0 for a sample without the physical address).
  */
-Test(gen, perf_script_decodes_pebs_as_we_do)
+Test(gen, perf_script_decodes_the_memory_fields_as_we_do)
 {
+	static const char *const forms[] = { "--pebs", "--perf-mem" };
 	const char *perf = perf_path();
-	struct ibsp_sample *s;
-	struct truth t;
-	char cmd[1024], *out, *err, *line;
-	size_t n, i = 0;
 
 	if (!perf)
 		cr_skip_test("perf is not installed (apt-get install linux-perf)");
-	n = gen("pp",
-		"--topology 2s-cxl --pattern private:60,shared:20,cold:20 --pages 500 "
-		"--samples 5000 --thp 0.3 --no-phys 0.2 --pebs",
-		&t, &s);
-	snprintf(cmd, sizeof(cmd), "%s script -i %s -F cpu,addr,phys_addr", perf, tmp_path("pp"));
-	cr_assert_eq(run_cmd(cmd, &out, &err), 0, "perf script failed: %s", err);
-	cr_assert_str_empty(err, "perf script warned: %s", err);
-	for (line = out; *line && i < n; i++) {
-		unsigned int cpu;
-		unsigned long long addr, phys;
-		char *nl = strchr(line, '\n');
+	for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+		struct ibsp_sample *s;
+		struct truth t;
+		char cmd[1024], args[512], *out, *err, *line;
+		size_t n, i = 0;
 
-		cr_assert(nl, "line %zu is cut short", i);
-		cr_assert_eq(sscanf(line, " [%u] %llx %llx", &cpu, &addr, &phys), 3,
-			     "line %zu: %.*s", i, (int)(nl - line), line);
-		cr_expect_eq(cpu, (unsigned int)s[i].cpu, "sample %zu: cpu", i);
-		cr_expect_eq(addr, s[i].vaddr, "sample %zu: addr", i);
-		cr_expect_eq(phys, (s[i].flags & IBSP_S_PADDR_VALID) ? s[i].paddr : 0,
-			     "sample %zu: phys_addr", i);
-		line = nl + 1;
+		snprintf(args, sizeof(args),
+			 "--topology 2s-cxl --pattern private:60,shared:20,cold:20 --pages 500 "
+			 "--samples 5000 --thp 0.3 --no-phys 0.2 %s",
+			 forms[f]);
+		n = gen("pp", args, &t, &s);
+		snprintf(cmd, sizeof(cmd), "%s script -i %s -F cpu,addr,phys_addr", perf,
+			 tmp_path("pp"));
+		cr_assert_eq(run_cmd(cmd, &out, &err), 0, "perf script failed: %s", err);
+		cr_assert_str_empty(err, "%s: perf script warned: %s", forms[f], err);
+		for (line = out; *line && i < n; i++) {
+			unsigned int cpu;
+			unsigned long long addr, phys;
+			char *nl = strchr(line, '\n');
+
+			cr_assert(nl, "%s: line %zu is cut short", forms[f], i);
+			cr_assert_eq(sscanf(line, " [%u] %llx %llx", &cpu, &addr, &phys), 3,
+				     "%s: line %zu: %.*s", forms[f], i, (int)(nl - line), line);
+			cr_expect_eq(cpu, (unsigned int)s[i].cpu, "%s: sample %zu: cpu", forms[f],
+				     i);
+			cr_expect_eq(addr, s[i].vaddr, "%s: sample %zu: addr", forms[f], i);
+			cr_expect_eq(phys, (s[i].flags & IBSP_S_PADDR_VALID) ? s[i].paddr : 0,
+				     "%s: sample %zu: phys_addr", forms[f], i);
+			line = nl + 1;
+		}
+		cr_expect_eq(i, n, "%s: perf script printed %zu samples, we read %zu", forms[f], i,
+			     n);
+		cr_expect_eq(*line, '\0', "%s: perf script printed more samples than we read",
+			     forms[f]);
+		free(out);
+		free(err);
+		free(s);
+		free(t.p);
 	}
-	cr_expect_eq(i, n, "perf script printed %zu samples, we read %zu", i, n);
-	cr_expect_eq(*line, '\0', "perf script printed more samples than we read");
-	free(out);
-	free(err);
-	free(s);
-	free(t.p);
 }
 
 /*
- * The same accesses as PEBS or as IBS-op samples: a replay sees the same
- * pages, accessors and addresses (2 MiB pages from PERF_SAMPLE_DATA_PAGE_SIZE
- * or from IBS's TLB bits), so every figure of `replay --evaluate --json` is
- * the same but for the file's name.
+ * The same accesses as IBS-op samples with RAW registers, as IBS-op samples
+ * with the kernel's memory fields only (perf mem record) and as PEBS samples:
+ * a replay sees the same pages, accessors and addresses (2 MiB pages from
+ * IBS's TLB bits or from PERF_SAMPLE_DATA_PAGE_SIZE), so every figure of
+ * `replay --evaluate --json` is the same but for the file's name.
  */
-Test(gen, pebs_replays_as_ibs)
+Test(gen, every_form_replays_alike)
 {
 	static const char args[] =
 	    "--topology 2s-cxl --pattern private:40,shared:20,cold:20,zipf:10,phase:10 "
 	    "--pages 2000 --samples 60000 --duration-ms 20000 --seed 5 --thp 0.2 --no-phys 0.05";
-	json_t *doc[2];
+	static const char *const forms[][2] = { { "eq-ibs", "" },
+						{ "eq-pebs", " --pebs" },
+						{ "eq-mem", " --perf-mem" } };
+	json_t *doc[3];
 
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 3; k++) {
 		char cmd[2048], data[400], json[440], *out, *err;
 
-		snprintf(data, sizeof(data), "%s", tmp_path(k ? "eq-pebs" : "eq-ibs"));
+		snprintf(data, sizeof(data), "%s", tmp_path(forms[k][0]));
 		snprintf(json, sizeof(json), "%s.json", data);
-		snprintf(cmd, sizeof(cmd), "%s -o %s %s%s", IBSP_GEN, data, args,
-			 k ? " --pebs" : "");
+		snprintf(cmd, sizeof(cmd), "%s -o %s %s%s", IBSP_GEN, data, args, forms[k][1]);
 		cr_assert_eq(run_cmd(cmd, &out, &err), 0, "%s: %s", cmd, err);
 		free(out);
 		free(err);
@@ -326,12 +342,15 @@ Test(gen, pebs_replays_as_ibs)
 		free(err);
 		doc[k] = json_load_file(json, 0, NULL);
 		cr_assert(doc[k], "%s", json);
-		cr_assert_gt(json_integer_value(json_object_get(doc[k], "samples")), 50000);
+		cr_assert_gt(json_integer_value(json_object_get(doc[k], "samples")), 50000, "%s",
+			     forms[k][0]);
 		json_object_del(doc[k], "file");
+		if (k)
+			cr_expect(json_equal(doc[0], doc[k]), "%s replays differently",
+				  forms[k][0]);
 	}
-	cr_expect(json_equal(doc[0], doc[1]), "the PEBS recording replays differently");
-	json_decref(doc[0]);
-	json_decref(doc[1]);
+	for (int k = 0; k < 3; k++)
+		json_decref(doc[k]);
 }
 
 Test(gen, bundled_example_regenerates_byte_for_byte)

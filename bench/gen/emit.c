@@ -191,6 +191,12 @@ static void draw_sample(struct emitter *e, uint64_t t_ns, uint64_t idx, struct d
 	d->phys = !(e->nophys_thr && (gen_rng_next(e->rng) >> 11) < e->nophys_thr);
 }
 
+/* The IBS encoding's load/store draw: 70% loads. */
+static bool is_load(const struct draw *d)
+{
+	return (d->bits & 0xffff) < LOAD_SHARE_16;
+}
+
 static int emit_ibs(struct emitter *e, uint64_t t_ns, const struct gen_page *pg, uint64_t idx,
 		    const struct draw *d)
 {
@@ -199,7 +205,7 @@ static int emit_ibs(struct emitter *e, uint64_t t_ns, const struct gen_page *pg,
 
 	d3 = IBS_OPDATA3_DCMISS | IBS_OPDATA3_L2MISS | IBS_OPDATA3_DCLINADDRVALID |
 	     IBS_OPDATA3_DCPHYADDRVALID;
-	if ((d->bits & 0xffff) < LOAD_SHARE_16) {
+	if (is_load(d)) {
 		d3 |= IBS_OPDATA3_LDOP | (d->lat << IBS_OPDATA3_DCMISSLAT_SHIFT);
 		if (e->m->top_pos[pg->node] < 0 &&
 		    !e->o->zen3) /* Zen4 DataSrc 8: extension memory */
@@ -251,6 +257,7 @@ static uint64_t pebs_data_src(const struct emitter *e, const struct gen_page *pg
 			      const struct draw *d)
 {
 	uint64_t tb = (d->bits >> 16) & 0xffff, tlb, ds;
+	bool cxl = e->m->top_pos[pg->node] < 0;
 
 	if (pg->thp)
 		tlb = tb < THP_TLB_L1_HIT_16 ? PERF_MEM_TLB_L1 : PERF_MEM_TLB_L2;
@@ -259,12 +266,19 @@ static uint64_t pebs_data_src(const struct emitter *e, const struct gen_page *pg
 		      : tb >= TLB_L1_HIT_16 ? PERF_MEM_TLB_L2
 					    : PERF_MEM_TLB_L1;
 	tlb |= tlb == PERF_MEM_TLB_WK ? PERF_MEM_TLB_MISS : PERF_MEM_TLB_HIT;
+	if (e->o->perf_mem && !is_load(d))
+		return PERF_MEM_S(OP, STORE) | PERF_MEM_S(LVL, NA) | PERF_MEM_S(SNOOP, NA) |
+		       PERF_MEM_S(LOCK, NA) | (tlb << PERF_MEM_TLB_SHIFT);
 	ds = PERF_MEM_S(OP, LOAD) | PERF_MEM_S(SNOOP, NA) | PERF_MEM_S(LOCK, NA) |
 	     (tlb << PERF_MEM_TLB_SHIFT) | PERF_MEM_S(LVL, HIT) |
 	     (d->remote ? PERF_MEM_S(LVL, REM_RAM1) : PERF_MEM_S(LVL, LOC_RAM));
-	ds |= e->m->top_pos[pg->node] < 0 ? PERF_MEM_S(LVLNUM, CXL) : PERF_MEM_S(LVLNUM, RAM);
+	/* 6.1's IBS mapping fills mem_lvl_num only for CXL and PMEM memory (DataSrc 8, 6). */
+	if (cxl)
+		ds |= PERF_MEM_S(LVLNUM, CXL);
+	else if (!e->o->perf_mem)
+		ds |= PERF_MEM_S(LVLNUM, RAM);
 	if (d->remote)
-		ds |= PERF_MEM_S(REMOTE, REMOTE);
+		ds |= PERF_MEM_S(REMOTE, REMOTE) | PERF_MEM_S(HOPS, 1);
 	return ds;
 }
 
@@ -279,7 +293,7 @@ static int emit_pebs(struct emitter *e, uint64_t t_ns, const struct gen_page *pg
 	rec->time = GEN_START_NS + t_ns;
 	rec->addr = pg->vaddr + d->off;
 	rec->cpu = d->cpu;
-	rec->weight = d->lat;
+	rec->weight = e->o->perf_mem && !is_load(d) ? 0 : d->lat; /* IBS: DcMissLat of loads */
 	rec->data_src = pebs_data_src(e, pg, d);
 	rec->phys_addr = d->phys ? pg->paddr + d->off : 0;
 	rec->data_page_size = pg->thp ? GEN_THP_BYTES : GEN_PAGE_BYTES;
@@ -293,7 +307,8 @@ static int emit_sample(struct emitter *e, uint64_t t_ns, uint64_t idx)
 	int ret;
 
 	draw_sample(e, t_ns, idx, &d);
-	ret = e->o->pebs ? emit_pebs(e, t_ns, pg, idx, &d) : emit_ibs(e, t_ns, pg, idx, &d);
+	ret = e->o->pebs || e->o->perf_mem ? emit_pebs(e, t_ns, pg, idx, &d)
+					   : emit_ibs(e, t_ns, pg, idx, &d);
 	if (!ret && ++e->written % GEN_ROUND_RECORDS == 0)
 		ret = ibsp_perf_writer__finish_round(e->w);
 	return ret;
@@ -415,7 +430,10 @@ static void describe_host(const struct gen_opts *o, const struct gen_model *m,
 		info->total_mem_kb += ibsp_topology__mem_total_kb(m->topo, ibsp_node_idx((int)i));
 }
 
-/* The one event: ibs_op// (cnt_ctl), or with --pebs cpu/mem-loads,ldlat=30/P. */
+/*
+ * The one event: ibs_op// (cnt_ctl) with RAW; with --perf-mem ibs_op// with
+ * the kernel's memory fields instead; with --pebs cpu/mem-loads,ldlat=30/P.
+ */
 static void describe_event(const struct gen_opts *o, struct ibsp_event_desc *ev)
 {
 	if (o->pebs) {
@@ -427,6 +445,12 @@ static void describe_event(const struct gen_opts *o, struct ibsp_event_desc *ev)
 		ev->attr.sample_type = PEBS_SAMPLE_TYPE;
 		ev->attr.mmap_data = 1;
 		ev->name = "cpu/mem-loads,ldlat=30/P";
+	} else if (o->perf_mem) {
+		ev->attr.type = IBS_OP_PMU_TYPE;
+		ev->attr.sample_period = GEN_IBS_PERIOD;
+		ev->attr.sample_type = PEBS_SAMPLE_TYPE;
+		ev->attr.mmap_data = 1;
+		ev->name = "ibs_op//";
 	} else {
 		ev->attr.type = IBS_OP_PMU_TYPE;
 		ev->attr.config = CNT_CTL_CONFIG;
@@ -474,7 +498,7 @@ int gen_emit(const struct gen_opts *o, struct gen_model *m, struct gen_rng *rng,
 	    (struct perf_event_header){ .type = PERF_RECORD_SAMPLE,
 					.misc = PERF_RECORD_MISC_USER | PERF_RECORD_MISC_EXACT_IP,
 					.size = sizeof(e.pebs) };
-	e.pebs.period = GEN_PEBS_PERIOD;
+	e.pebs.period = o->pebs ? GEN_PEBS_PERIOD : GEN_IBS_PERIOD;
 
 	ret = ibsp_perf_writer__open(o->out_path, &info, &ev, 1, &e.w);
 	free(ids);

@@ -67,7 +67,8 @@ struct gen_opts {
 	bool initial_mixed; /* --initial mixed */
 	bool phase_swap;
 	bool zen3;
-	bool pebs; /* Intel PEBS load-latency records instead of IBS-op */
+	bool pebs;     /* Intel PEBS load-latency records instead of IBS-op */
+	bool perf_mem; /* IBS-op with the kernel's memory fields, no RAW (perf mem record) */
 	uint32_t nr_free;
 	struct {
 		int node;

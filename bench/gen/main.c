@@ -47,6 +47,10 @@ static const char usage[] =
     "                         cpu/mem-loads,ldlat=30/P -d --phys-data --data-page-size -a'\n"
     "                         writes them (address, physical address, data source, weight,\n"
     "                         page size), the same accesses as without it, all as loads\n"
+    "      --perf-mem         IBS-op samples as 'perf mem record -a --phys-data\n"
+    "                         --data-page-size' writes them on Linux 6.1 and later: the\n"
+    "                         kernel's address, data source, weight and page size fields,\n"
+    "                         no RAW registers\n"
     "Pages:\n"
     "      --pattern SPEC     CLASS:PERCENT[,CLASS:PERCENT...] of the pages (summing to 100),\n"
     "                         or one CLASS for all; default private:60,shared:20,cold:20.\n"
@@ -102,6 +106,7 @@ enum {
 	OPT_PHASE_SWAP,
 	OPT_ZEN3,
 	OPT_PEBS,
+	OPT_PERF_MEM,
 	OPT_STATS,
 };
 
@@ -125,6 +130,7 @@ static const struct option long_opts[] = {
 	{ "phase-swap", no_argument, NULL, OPT_PHASE_SWAP },
 	{ "zen3", no_argument, NULL, OPT_ZEN3 },
 	{ "pebs", no_argument, NULL, OPT_PEBS },
+	{ "perf-mem", no_argument, NULL, OPT_PERF_MEM },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -307,6 +313,8 @@ static void canonical_cmdline(const struct gen_opts *o, const struct double_args
 		arg_add(a, "--zen3");
 	if (o->pebs)
 		arg_add(a, "--pebs");
+	if (o->perf_mem)
+		arg_add(a, "--perf-mem");
 }
 
 static void gen_print(enum ibsp_log_level level, const char *fmt, va_list ap)
@@ -400,6 +408,9 @@ static int parse_args(int argc, char **argv, struct gen_opts *o, struct double_a
 		case OPT_PEBS:
 			o->pebs = true;
 			break;
+		case OPT_PERF_MEM:
+			o->perf_mem = true;
+			break;
 		case OPT_STATS:
 			*stats = true;
 			break;
@@ -417,6 +428,8 @@ static int parse_args(int argc, char **argv, struct gen_opts *o, struct double_a
 		return usage_error("-o FILE is required");
 	if (o->pebs && o->zen3)
 		return usage_error("--pebs and --zen3: a PEBS host is an Intel one");
+	if (o->pebs && o->perf_mem)
+		return usage_error("--pebs and --perf-mem: --perf-mem is the IBS form of --pebs");
 	return 0;
 }
 

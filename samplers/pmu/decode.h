@@ -39,6 +39,12 @@ int ibsp_decode_hint(const struct ibsp_raw_sample *rs, struct ibsp_sample *out);
 int ibsp_decode_ibs(const struct ibsp_decode_ctx *ctx, const struct ibsp_raw_sample *rs,
 		    struct ibsp_sample *out);
 int ibsp_decode_pebs(const struct ibsp_raw_sample *rs, struct ibsp_sample *out);
+/*
+ * The kernel's memory fields (ADDR, PHYS_ADDR, DATA_SRC, WEIGHT), for PEBS
+ * and for IBS-op recorded without RAW (`perf mem record`); -EINVAL (drop
+ * no_address) when neither address is known.
+ */
+int ibsp_decode_mem_fields(const struct ibsp_raw_sample *rs, struct ibsp_sample *out);
 int ibsp_decode_generic(const struct ibsp_raw_sample *rs, struct ibsp_sample *out);
 
 /** ibsp_decode() - route @rs to the decoder of @kind */

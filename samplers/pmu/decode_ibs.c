@@ -146,6 +146,12 @@ int ibsp_decode_ibs(const struct ibsp_decode_ctx *ctx, const struct ibsp_raw_sam
 	uint32_t caps;
 
 	s->kind = IBSP_SAMPLER_IBS;
+	/*
+	 * `perf mem record` asks ibs_op for the kernel's own fields (ADDR,
+	 * PHYS_ADDR, DATA_SRC, WEIGHT; Linux 6.1 and later) and no RAW block.
+	 */
+	if (!(rs->type & PERF_SAMPLE_RAW))
+		return ibsp_decode_mem_fields(rs, s);
 	if (!rs->raw || rs->raw_size < 4 + 8 * IBS_REG_NR_BASE)
 		return drop(s, IBSP_DROP_SHORT_RAW);
 	memcpy(&caps, rs->raw, 4);

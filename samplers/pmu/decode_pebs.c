@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Intel PEBS decoder and the perf_mem_data_src classifier.
+ * Intel PEBS decoder, the kernel's memory fields (also IBS-op's without RAW)
+ * and the perf_mem_data_src classifier.
  * union perf_mem_data_src: Linux 6.1 include/uapi/linux/perf_event.h.
  */
 #include <errno.h>
@@ -74,6 +75,11 @@ enum ibsp_mem_src ibsp_mem_src__from_data_src(uint64_t ds, uint16_t *flags)
 int ibsp_decode_pebs(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
 {
 	s->kind = IBSP_SAMPLER_PEBS;
+	return ibsp_decode_mem_fields(rs, s);
+}
+
+int ibsp_decode_mem_fields(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
+{
 	ibsp_decode_addrs(rs, s); /* PHYS_ADDR: the generic perf_virt_to_phys() page walk */
 	if (rs->type & PERF_SAMPLE_DATA_SRC)
 		s->src = (uint8_t)ibsp_mem_src__from_data_src(rs->data_src, &s->flags);

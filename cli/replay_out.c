@@ -115,19 +115,32 @@ void cli_replay_explain(const char *name, const struct ibsp_replay_result *r)
 {
 	uint64_t no_cpu = r->reader.samples_no_cpu;
 
-	if (!r->samples)
+	if (!r->samples && r->reader.nr_invalid) {
+		int why = 0;
+
+		for (int k = 1; k < IBSP_DROP__MAX; k++)
+			why = r->reader.nr_dropped[k] > r->reader.nr_dropped[why] ? k : why;
+		cli_warn("replay",
+			 "%s: none of the recording's %" PRIu64 " samples could be decoded (most "
+			 "for %s: %" PRIu64 "; `ibs-promote info` lists them), so every figure is "
+			 "0\n",
+			 name, r->reader.nr_samples,
+			 ibsp_drop_reason__name((enum ibsp_drop_reason)why),
+			 r->reader.nr_dropped[why]);
+	} else if (!r->samples) {
 		cli_warn("replay", "%s: no samples in the recording, so every figure is 0\n", name);
-	else if (no_cpu == r->samples)
+	} else if (no_cpu == r->samples) {
 		cli_warn("replay",
 			 "%s: none of the %" PRIu64 " samples has a CPU field (PERF_SAMPLE_CPU), "
 			 "so no access has a known accessing node and every figure is 0: record "
 			 "with --sample-cpu (perf record -a sets it)\n",
 			 name, r->samples);
-	else if (r->st.unresolved[IBSP_UNRES_NO_CPU] == r->samples)
+	} else if (r->st.unresolved[IBSP_UNRES_NO_CPU] == r->samples) {
 		cli_warn("replay",
 			 "%s: no sample's CPU is in the recording's NUMA_TOPOLOGY, so every "
 			 "figure is 0\n",
 			 name);
+	}
 	if (r->nr_nodes < 2)
 		cli_warn("replay",
 			 "%s: the recording's host has %u NUMA node%s: promotion needs two, so "

@@ -739,6 +739,47 @@ Test(robust, a_recording_without_cpu_field_says_why_it_is_empty)
 	free(err);
 }
 
+/*
+ * Every sample refused by the decoder (here: the bundled example with OpVal
+ * cleared in every IbsOpCtl) is not "no samples": the message says how many
+ * there were and the commonest reason.
+ */
+Test(robust, a_recording_of_undecodable_samples_says_so)
+{
+	const char *path = tmp_path("opval.data");
+	size_t len, nr = 0;
+	uint8_t *b = slurp(EX, &len);
+	uint64_t off, size;
+	char a[1024], *out, *err;
+
+	memcpy(&off, b + 40, 8); /* perf_file_header.data */
+	memcpy(&size, b + 48, 8);
+	for (uint64_t p = off; p + 8 <= off + size && p + 8 <= len;) {
+		uint32_t type;
+		uint16_t rsz;
+
+		memcpy(&type, b + p, 4);
+		memcpy(&rsz, b + p + 6, 2);
+		cr_assert_gt(rsz, 0);
+		if (type == 9 && rsz == 120) { /* IBS sample: IbsOpCtl after 56 bytes */
+			b[p + 56 + 2] &= (uint8_t) ~(1u << 2); /* OpVal, bit 18 */
+			nr++;
+		}
+		p += rsz;
+	}
+	cr_assert_eq(nr, 36000, "patched %zu samples", nr);
+	spit(path, b, len);
+	free(b);
+	snprintf(a, sizeof(a), "replay --no-progress %s", path);
+	cr_assert_eq(cli(a, &out, &err), 0, "%s", err);
+	cr_expect(strstr(err, "none of the recording's 36000 samples could be decoded (most for "
+			      "op_invalid: 36000"),
+		  "%s", err);
+	cr_expect(!strstr(err, "no samples in the recording"), "%s", err);
+	free(out);
+	free(err);
+}
+
 Test(robust, one_node_and_no_samples_are_explained)
 {
 	size_t len;

@@ -437,6 +437,18 @@ Test(policy, fallback_counts_samples_not_decayed_heat)
 	}
 }
 
+/* Row @r planned @n moves: none when @want_dst < 0, else one, a follow to @want_dst. */
+static void expect_follow(size_t r, long n, const struct ibsp_migration *plan, int want_dst)
+{
+	if (want_dst < 0) {
+		cr_expect_eq(n, 0, "row %zu: planned %ld", r, n);
+		return;
+	}
+	cr_assert_eq(n, 1, "row %zu: planned %ld", r, n);
+	cr_expect_eq(plan[0].dst_node.id, want_dst, "row %zu", r);
+	cr_expect_eq(plan[0].reason, IBSP_REASON_FOLLOW, "row %zu", r);
+}
+
 /*
  * Hysteresis and confidence for a page already on a socket (never moved):
  * it follows its accessors only when the new node holds min_share of the
@@ -471,13 +483,7 @@ Test(policy, follow_needs_clear_evidence)
 		feed(e, t, 0, 0, 7, rows[r].on0);
 		feed(e, t, 2, 0, 7, rows[r].on1);
 		n = ibsp_engine__tick(e, 1000, &plan);
-		if (rows[r].want_dst < 0) {
-			cr_expect_eq(n, 0, "row %zu: planned %ld", r, n);
-		} else {
-			cr_assert_eq(n, 1, "row %zu: planned %ld", r, n);
-			cr_expect_eq(plan[0].dst_node.id, rows[r].want_dst, "row %zu", r);
-			cr_expect_eq(plan[0].reason, IBSP_REASON_FOLLOW, "row %zu", r);
-		}
+		expect_follow(r, n, plan, rows[r].want_dst);
 		if (rows[r].want_skip >= 0)
 			cr_expect_eq(ibsp_engine__stats(e)->skips[rows[r].want_skip], 1,
 				     "row %zu: %s skips", r,
@@ -581,13 +587,7 @@ Test(policy, the_cusum_follows_before_the_heat_turns)
 		for (int sock = 1; sock < 4; sock++)
 			feed(e, t, 2 * sock, 0, 7, rows[r].after[sock]);
 		n = ibsp_engine__tick(e, 4000, &plan);
-		if (rows[r].want_dst < 0) {
-			cr_expect_eq(n, 0, "row %zu: planned %ld", r, n);
-		} else {
-			cr_assert_eq(n, 1, "row %zu: planned %ld", r, n);
-			cr_expect_eq(plan[0].dst_node.id, rows[r].want_dst, "row %zu", r);
-			cr_expect_eq(plan[0].reason, IBSP_REASON_FOLLOW, "row %zu", r);
-		}
+		expect_follow(r, n, plan, rows[r].want_dst);
 		ibsp_engine__delete(e);
 		ibsp_topology__delete(t);
 	}

@@ -8,7 +8,8 @@
  *   - sections past EOF: data, attrs, an attr's ids; unknown sample_type bits;
  *   - records with header.size < 8 (no endless loop) or running past the data section;
  *   - feature sections: absurd sizes, counts or lengths larger than their section (including
- *     EVENT_DESC attr_size and MEM_TOPOLOGY bit counts that overflow), a 2^31-CPU cpulist;
+ *     EVENT_DESC attr_size and MEM_TOPOLOGY bit counts that overflow), a 2^31-CPU cpulist,
+ *     NRCPUS counts past IBSP_MAX_CPUS;
  *     our IBSP_TOPOLOGY section with a wrong version, size, flags, node id or tier;
  *   - samples whose header.size disagrees with their attr, behind a 13-byte record that leaves
  *     them unaligned (synthetic file from the writer);
@@ -322,6 +323,9 @@ static const struct feat_case {
 	{ HEADER_NUMA_TOPOLOGY, false, 0, 0xffffffff, 4, 0, 0, 4, "field 'nr_nodes' count is" },
 	{ HEADER_HOSTNAME, false, 0, 0xffffffff, 4, 0, 0, 4, "field 'hostname' runs past the end" },
 	{ HEADER_CMDLINE, false, 0, 0xffffffff, 4, 0, 0, 4, "field 'nr' count is larger" },
+	/* the info fuzz target's: dump sized its CPU -> node map by it (15 GB) */
+	{ HEADER_NRCPUS, false, 0, 0xdf00d4ff, 4, 0, 0, 0, "field 'nr_cpus_avail' = 3741373695 is more CPUs" },
+	{ HEADER_NRCPUS, false, 4, 65537, 4, 0, 0, 4, "field 'nr_cpus_online' = 65537 is more CPUs" },
 	{ HEADER_PMU_MAPPINGS, false, 0, 0x7fffffff, 4, 0, 0, 4, "field 'nr_pmus' count is" },
 	{ HEADER_PMU_CAPS, false, 0, 1, 4, 0, 0, 4, "field 'nr_pmu' count is larger" },
 	{ HEADER_EVENT_DESC, false, 0, 0xffffffff, 4, 0, 0, 8, "field 'nr_events' count is" },

@@ -88,8 +88,9 @@ static int parse_pmu_mappings(struct ibsp_fcur *c, struct ibsp_recording_info *i
 	if ((ret = ibsp_fcur__u32(c, "nr_pmus", &nr)) ||
 	    (ret = ibsp_fcur__count(c, "nr_pmus", nr, 8)))
 		return ret;
-	/* A copy already read (a repeat the reader let through) goes first: its count
-	 * must never describe the new, maybe shorter, array. */
+	/* A copy already read goes first, so its count never describes the new array
+	 * (the pipe reader refuses a repeated feature record; this keeps a repeat
+	 * that got by it from overrunning or leaking). */
 	for (uint32_t i = 0; i < info->nr_pmus; i++)
 		free(info->pmus[i].name);
 	free(info->pmus);
@@ -247,7 +248,7 @@ static int parse_nrcpus(struct ibsp_fcur *c, struct ibsp_recording_info *info)
 	return 0;
 }
 
-/* A string feature; a repeated one (pipe mode) replaces the earlier copy. */
+/* A string feature; a copy already read is freed (as for the arrays above). */
 static int str_feature(struct ibsp_fcur *c, const char *field, char **dst)
 {
 	char *s = NULL;

@@ -8,11 +8,13 @@
  *   - sections past EOF: data, attrs, an attr's ids; unknown sample_type bits;
  *   - records with header.size < 8 (no endless loop) or running past the data section;
  *   - feature sections: absurd sizes, counts or lengths larger than their section (including
- *     EVENT_DESC attr_size and MEM_TOPOLOGY bit counts that overflow), a 2^31-CPU cpulist;
+ *     EVENT_DESC attr_size and MEM_TOPOLOGY bit counts that overflow), a 2^31-CPU cpulist,
+ *     NRCPUS counts past IBSP_MAX_CPUS;
  *     our IBSP_TOPOLOGY section with a wrong version, size, flags, node id or tier;
  *   - samples whose header.size disagrees with their attr, behind a 13-byte record that leaves
  *     them unaligned (synthetic file from the writer);
  *   - a sample whose id matches no attr in a two-attr file.
+ * Pipe mode: a second CMDLINE feature record, or one whose feat_id is past the feature bits.
  * A deterministic mini-fuzz (byte flips in pf-system.data) must simply not crash; under
  * IBSP_SANITIZE any memory error or UB fails it. Hangs fail by SIGALRM (not criterion's
  * .timeout, whose runner leaks under LeakSanitizer with --jobs 2).
@@ -322,6 +324,9 @@ static const struct feat_case {
 	{ HEADER_NUMA_TOPOLOGY, false, 0, 0xffffffff, 4, 0, 0, 4, "field 'nr_nodes' count is" },
 	{ HEADER_HOSTNAME, false, 0, 0xffffffff, 4, 0, 0, 4, "field 'hostname' runs past the end" },
 	{ HEADER_CMDLINE, false, 0, 0xffffffff, 4, 0, 0, 4, "field 'nr' count is larger" },
+	/* the info fuzz target's: dump sized its CPU -> node map by it (15 GB) */
+	{ HEADER_NRCPUS, false, 0, 0xdf00d4ff, 4, 0, 0, 0, "field 'nr_cpus_avail' = 3741373695 is more CPUs" },
+	{ HEADER_NRCPUS, false, 4, 65537, 4, 0, 0, 4, "field 'nr_cpus_online' = 65537 is more CPUs" },
 	{ HEADER_PMU_MAPPINGS, false, 0, 0x7fffffff, 4, 0, 0, 4, "field 'nr_pmus' count is" },
 	{ HEADER_PMU_CAPS, false, 0, 1, 4, 0, 0, 4, "field 'nr_pmu' count is larger" },
 	{ HEADER_EVENT_DESC, false, 0, 0xffffffff, 4, 0, 0, 8, "field 'nr_events' count is" },
@@ -583,6 +588,75 @@ Test(hostile, pipe_mode_truncated_and_flipped)
 		spit(path, d, x.len);
 		log_capture_start();
 		open_read_all(path, NULL, &nr); /* any result; no crash, no hang */
+		free(d);
+	}
+	free(x.d);
+}
+
+/* Offset of pf-pipe.data's HEADER_FEATURE record of feature @feat. */
+static uint64_t pipe_feature_record(const struct fx *x, uint64_t feat)
+{
+	for (uint64_t o = 16; o + 16 <= x->len && get(x->d, o + 6, 2); o += get(x->d, o + 6, 2))
+		if (get(x->d, o, 4) == PERF_RECORD_HEADER_FEATURE && get(x->d, o + 8, 8) == feat)
+			return o;
+	cr_assert_fail("pf-pipe.data lacks feature record %" PRIu64, feat);
+	return 0;
+}
+
+/* pf-pipe.data with a copy of its record at @rec, feat_id set to @feat, right after it. */
+static uint8_t *pipe_with_second(const struct fx *x, uint64_t rec, uint64_t feat, size_t *len)
+{
+	size_t rsz = (size_t)get(x->d, rec + 6, 2), at = rec + rsz;
+	uint8_t *d = malloc(x->len + rsz);
+
+	cr_assert(d);
+	memcpy(d, x->d, at);
+	memcpy(d + at, x->d + rec, rsz);
+	put(d, at + 8, feat, 8);
+	memcpy(d + at + rsz, x->d + at, x->len - at);
+	*len = x->len + rsz;
+	return d;
+}
+
+/*
+ * Pipe mode, two CMDLINE feature records: the second is refused, as any
+ * repeated feature record is, naming both offsets; so is one whose feat_id
+ * is past the 256 feature bits. CI's fuzz run found 31 * 2^32 + 11: it went
+ * by the repeat guard, and cut to 32 bits it was CMDLINE, parsed a second
+ * time over the first copy (tests/regress/pipe-cmdline-count.data).
+ */
+Test(hostile, pipe_second_cmdline_is_refused)
+{
+	static const uint64_t ids[] = { HEADER_CMDLINE, (31ULL << 32) | HEADER_CMDLINE,
+					HEADER_FEAT_BITS + HEADER_CMDLINE };
+	struct fx x = load(FIXTURE("pf-pipe.data"));
+	uint64_t rec = pipe_feature_record(&x, HEADER_CMDLINE);
+	struct ibsp_perf_reader *r;
+
+	/* the stream as perf wrote it: one CMDLINE, read */
+	cr_assert_eq(ibsp_perf_reader__open(FIXTURE("pf-pipe.data"), NULL, &r), 0);
+	cr_assert_eq(ibsp_perf_reader__info(r)->nr_cmdline, 16);
+	cr_assert_str_eq(ibsp_perf_reader__info(r)->cmdline[0], "/usr/bin/perf");
+	cr_assert_str_eq(ibsp_perf_reader__info(r)->cmdline[15], "40");
+	ibsp_perf_reader__close(r);
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		size_t len;
+		uint8_t *d = pipe_with_second(&x, rec, ids[i], &len);
+		uint64_t second = rec + get(x.d, rec + 6, 2);
+
+		if (ids[i] == HEADER_CMDLINE)
+			expect_bad("cmdline2.data", d, len, -EINVAL,
+				   f("offset %#" PRIx64 ": HEADER_FEATURE: field 'feat_id' = 11 "
+				     "(CMDLINE) repeats the feature record at offset %#" PRIx64,
+				     second + 8, rec),
+				   NULL);
+		else
+			expect_bad("cmdline2.data", d, len, -EINVAL,
+				   f("offset %#" PRIx64
+				     ": HEADER_FEATURE: field 'feat_id' = %" PRIu64
+				     " is not a feature bit (0 to 255)",
+				     second + 8, ids[i]),
+				   NULL);
 		free(d);
 	}
 	free(x.d);

@@ -216,12 +216,19 @@ int ibsp_topology__cpu_node_map(const struct ibsp_topology *topo, uint32_t nr_cp
  */
 int ibsp_topology__set_top_tier(struct ibsp_topology *topo, const char *nodelist);
 
+/*
+ * CPU numbers are below this (Linux's NR_CPUS is at most 8192): a cpulist, a
+ * recording's NRCPUS feature or a sample's CPU beyond it is malformed.
+ */
+#define IBSP_MAX_CPUS (1u << 16)
+
 /**
  * ibsp_cpulist__parse() - parse kernel cpulist syntax ("0-3,8,10-11")
  * @list: the text; "" or "\n" is an empty list
  * @cb: called once per CPU in ascending text order; a non-zero return stops the walk
  *
- * Return: 0, the callback's non-zero value, or -EINVAL on malformed text.
+ * Return: 0, the callback's non-zero value, or -EINVAL on malformed text
+ * (also a CPU number of IBSP_MAX_CPUS or more).
  */
 int ibsp_cpulist__parse(const char *list, int (*cb)(int cpu, void *ctx), void *ctx);
 

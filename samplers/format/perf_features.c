@@ -88,8 +88,9 @@ static int parse_pmu_mappings(struct ibsp_fcur *c, struct ibsp_recording_info *i
 	if ((ret = ibsp_fcur__u32(c, "nr_pmus", &nr)) ||
 	    (ret = ibsp_fcur__count(c, "nr_pmus", nr, 8)))
 		return ret;
-	/* A copy already read (a repeat the reader let through) goes first: its count
-	 * must never describe the new, maybe shorter, array. */
+	/* A copy already read goes first, so its count never describes the new array
+	 * (the pipe reader refuses a repeated feature record; this keeps a repeat
+	 * that got by it from overrunning or leaking). */
 	for (uint32_t i = 0; i < info->nr_pmus; i++)
 		free(info->pmus[i].name);
 	free(info->pmus);
@@ -215,7 +216,39 @@ static int parse_event_desc(struct ibsp_fcur *c, struct ibsp_event_desc *ev, uin
 	return 0;
 }
 
-/* A string feature; a repeated one (pipe mode) replaces the earlier copy. */
+/* A CPU count of NRCPUS, checked against IBSP_MAX_CPUS: `dump` sizes its CPU -> node map by it. */
+static int nr_cpus_field(struct ibsp_fcur *c, const char *field, uint32_t *v)
+{
+	char why[96];
+	int ret = ibsp_fcur__u32(c, field, v);
+
+	if (ret || *v <= IBSP_MAX_CPUS)
+		return ret;
+	c->pos -= 4; /* the message names the field's own offset */
+	snprintf(why, sizeof(why), "= %u is more CPUs than a kernel has (at most %u)", *v,
+		 IBSP_MAX_CPUS);
+	return ibsp_fcur__bad(c, field, why);
+}
+
+/*
+ * NRCPUS: { u32 nr_cpus_avail; u32 nr_cpus_online; }. Both are bounded: a
+ * hostile nr_cpus_avail of 3.7e9 had `dump` allocate (and fill) 15 GB for its
+ * CPU -> node map (found by the info fuzz target).
+ */
+static int parse_nrcpus(struct ibsp_fcur *c, struct ibsp_recording_info *info)
+{
+	uint32_t avail, online;
+	int ret;
+
+	if ((ret = nr_cpus_field(c, "nr_cpus_avail", &avail)) ||
+	    (ret = nr_cpus_field(c, "nr_cpus_online", &online)))
+		return ret;
+	info->nr_cpus_avail = avail;
+	info->nr_cpus_online = online;
+	return 0;
+}
+
+/* A string feature; a copy already read is freed (as for the arrays above). */
 static int str_feature(struct ibsp_fcur *c, const char *field, char **dst)
 {
 	char *s = NULL;
@@ -231,7 +264,6 @@ static int str_feature(struct ibsp_fcur *c, const char *field, char **dst)
 static int parse_one(struct ibsp_fcur *c, unsigned int bit, struct ibsp_recording_info *info,
 		     struct ibsp_event_desc *ev, uint32_t nr_events)
 {
-	uint32_t a, b;
 	int ret;
 
 	switch (bit) {
@@ -246,12 +278,7 @@ static int parse_one(struct ibsp_fcur *c, unsigned int bit, struct ibsp_recordin
 	case HEADER_CPUDESC:
 		return str_feature(c, "cpudesc", &info->cpudesc);
 	case HEADER_NRCPUS:
-		if ((ret = ibsp_fcur__u32(c, "nr_cpus_avail", &a)) ||
-		    (ret = ibsp_fcur__u32(c, "nr_cpus_online", &b)))
-			return ret;
-		info->nr_cpus_avail = a;
-		info->nr_cpus_online = b;
-		return 0;
+		return parse_nrcpus(c, info);
 	case HEADER_TOTAL_MEM:
 		return ibsp_fcur__u64(c, "total_mem", &info->total_mem_kb);
 	case HEADER_CMDLINE:

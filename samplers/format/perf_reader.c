@@ -309,7 +309,7 @@ static int count_cpu(struct ibsp_perf_stats *st, const struct ibsp_sample *s)
 		uint32_t n = (uint32_t)s->cpu + 1;
 		uint64_t *p;
 
-		if (n > 1u << 16) { /* no real host has more CPUs; count it apart */
+		if (n > IBSP_MAX_CPUS) { /* no real host has more CPUs; count it apart */
 			st->samples_no_cpu++;
 			return 0;
 		}

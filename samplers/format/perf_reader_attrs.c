@@ -190,7 +190,10 @@ static void event_update_name(struct ibsp_perf_reader *r, const struct perf_even
  * Pipe mode: PERF_RECORD_HEADER_FEATURE { u64 feat_id; payload } at @off. perf
  * writes each feature once; a second copy of one is refused, as the first
  * one's strings, arrays and topology would be replaced (and were freed with
- * the wrong count: a heap overflow, found by tests/fuzz).
+ * the wrong count: a heap overflow, found by tests/fuzz). A feat_id past the
+ * 256 feature bits is refused too (perf refuses any it does not know): it has
+ * no bit to remember it by, and cut to 32 bits it named a parsed feature,
+ * 133143986187 = 31 * 2^32 + 11 a second CMDLINE (tests/regress/pipe-cmdline-count.data).
  */
 static int pipe_feature(struct ibsp_perf_reader *r, const struct perf_event_header *h, uint64_t off,
 			uint64_t *feat_off)
@@ -203,17 +206,21 @@ static int pipe_feature(struct ibsp_perf_reader *r, const struct perf_event_head
 		return -EINVAL;
 	}
 	memcpy(&feat, h + 1, 8);
-	if (feat < HEADER_FEAT_BITS) {
-		if (feat_off[feat]) {
-			pr_err("%s: offset %#" PRIx64 ": HEADER_FEATURE: field 'feat_id' = %" PRIu64
-			       " (%s) repeats the feature record at offset %#" PRIx64 "\n",
-			       r->path, off + sizeof(*h), feat,
-			       ibsp_feature_name((unsigned int)feat), feat_off[feat]);
-			return -EINVAL;
-		}
-		feat_off[feat] = off;
-		r->info.features[feat / 64] |= 1ULL << (feat % 64);
+	if (feat >= HEADER_FEAT_BITS) {
+		pr_err("%s: offset %#" PRIx64 ": HEADER_FEATURE: field 'feat_id' = %" PRIu64
+		       " is not a feature bit (0 to %d)\n",
+		       r->path, off + sizeof(*h), feat, HEADER_FEAT_BITS - 1);
+		return -EINVAL;
 	}
+	if (feat_off[feat]) {
+		pr_err("%s: offset %#" PRIx64 ": HEADER_FEATURE: field 'feat_id' = %" PRIu64
+		       " (%s) repeats the feature record at offset %#" PRIx64 "\n",
+		       r->path, off + sizeof(*h), feat, ibsp_feature_name((unsigned int)feat),
+		       feat_off[feat]);
+		return -EINVAL;
+	}
+	feat_off[feat] = off;
+	r->info.features[feat / 64] |= 1ULL << (feat % 64);
 	return ibsp_feature_parse_payload(r->path, (unsigned int)feat, (const uint8_t *)(h + 1) + 8,
 					  h->size - sizeof(*h) - 8, off + 16, &r->info, r->events,
 					  r->nr_events);

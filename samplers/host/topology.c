@@ -75,7 +75,7 @@ int ibsp_cpulist__parse(const char *list, int (*cb)(int cpu, void *ctx), void *c
 			p = end;
 		}
 		/* No kernel has 2^16 CPUs; the bound keeps a hostile "0-2147483647" from walking 2^31. */
-		if (a < 0 || b < a || b >= 1L << 16)
+		if (a < 0 || b < a || b >= (long)IBSP_MAX_CPUS)
 			return -EINVAL;
 		for (long c = a; c <= b; c++) {
 			ret = cb((int)c, ctx);

@@ -19,7 +19,7 @@ while getopts b:t: o; do
 	esac
 done
 shift $((OPTIND - 1))
-targets=${*:-"perf_file perf_pipe replay heatmap decode live cli config"}
+targets=${*:-"perf_file perf_pipe replay heatmap info decode live cli config"}
 
 CC=${CC:-clang-14}
 cmake -S . -B "$build" -DCMAKE_C_COMPILER="$CC" -DIBSP_FUZZ=ON -DIBSP_BUILD_TESTS=OFF \

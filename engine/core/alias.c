@@ -144,6 +144,7 @@ void ibsp_engine__fold_aliases(struct ibsp_engine *e)
 		if (!v)
 			continue;
 		p = ibsp_heat_table__find(t, f[i].pfn_key);
+		ibsp_heat_table__touch(t, p);
 		fold_into(p, v, e->nr_acc);
 		ibsp_heat_table__del(t, v);
 		e->st.alias_merges++;

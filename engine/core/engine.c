@@ -357,7 +357,6 @@ static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t
 	if (is_new) {
 		init_entry(e, he, s, node);
 	} else {
-		ibsp_heat_table__touch(e->ht, he);
 		if (node >= 0 && !(he->flags & (HE_MOVED | HE_INFLIGHT)) && he->node != node) {
 			he->node = (int8_t)node;
 			he->leave = 0;

@@ -133,6 +133,7 @@ void ibsp_heat_table__delete(struct ibsp_heat_table *t);
 struct ibsp_heat_entry *ibsp_heat_table__find(struct ibsp_heat_table *t, uint64_t key);
 /*
  * The entry for @key, inserted zeroed (key set) when new; *@is_new says which.
+ * It is about to change: up to date, and in the warm set (ibsp_heat_table__touch()).
  * An insert (and a deletion) may move other entries: pointers do not survive it.
  */
 struct ibsp_heat_entry *ibsp_heat_table__get(struct ibsp_heat_table *t, uint64_t key, bool *is_new);
@@ -203,15 +204,19 @@ static inline void ibsp_heat_table__make_cold(struct ibsp_heat_table *t, struct 
  * @he is about to change (a sample, a move, a fold): up to date, and in the
  * warm set, so the next tick's scan looks at it again.
  */
-static inline void ibsp_heat_table__touch(struct ibsp_heat_table *t, struct ibsp_heat_entry *he)
+static inline void ibsp_heat_table__touch_at(struct ibsp_heat_table *t, struct ibsp_heat_entry *he,
+					     uint32_t pos)
 {
-	uint32_t pos = ibsp_heat_table__pos(t, he);
-
 	ibsp_heat_table__catch_up(t, he);
 	if (!ibsp_heat_table__is_warm(t, pos)) {
 		t->cold_count[he->cold]--;
 		ibsp_heat_table__set_warm(t, pos);
 	}
+}
+
+static inline void ibsp_heat_table__touch(struct ibsp_heat_table *t, struct ibsp_heat_entry *he)
+{
+	ibsp_heat_table__touch_at(t, he, ibsp_heat_table__pos(t, he));
 }
 
 /* The entry index slot @i names, or NULL when it is empty. */

@@ -114,7 +114,7 @@ struct ibsp_heat_table *ibsp_heat_table__new(uint64_t max_entries, uint32_t nr_a
 	t->slots = big_zalloc(slots * sizeof(*t->slots));
 	t->cap = max_entries < START_ENTRIES ? max_entries : START_ENTRIES;
 	t->ent = big_zalloc(t->cap * t->stride);
-	t->warm = calloc((t->cap + 63) / 64, sizeof(*t->warm));
+	t->warm = big_zalloc((t->cap + 63) / 64 * sizeof(*t->warm));
 	t->shift = 2;
 	if (!t->slots || !t->ent || !t->warm) {
 		ibsp_heat_table__delete(t);
@@ -132,7 +132,7 @@ void ibsp_heat_table__delete(struct ibsp_heat_table *t)
 		return;
 	big_free(t->slots, (t->mask + 1) * sizeof(*t->slots));
 	big_free(t->ent, t->cap * t->stride);
-	free(t->warm);
+	big_free(t->warm, (t->cap + 63) / 64 * sizeof(*t->warm));
 	free(t);
 }
 
@@ -186,27 +186,30 @@ static bool full(struct ibsp_heat_table *t)
 /* Room in the dense array (and the warm bitmap) for one more entry (count < max holds here). */
 static int reserve(struct ibsp_heat_table *t)
 {
-	uint64_t cap = t->cap * 2, words, old_words = (t->cap + 63) / 64;
+	uint64_t cap = t->cap * 2 < t->max ? t->cap * 2 : t->max, words;
 	uint64_t *warm;
 	char *ent;
 
 	if (t->count < t->cap)
 		return 0;
-	/* Past the small sizes, the whole bound at once: one copy, then huge pages. */
-	if (cap > t->max || cap * t->stride >= HUGE_FROM)
+	/* Past the small sizes, the whole bound at once (only what is written becomes resident). */
+	ent = cap * t->stride >= HUGE_FROM ? big_zalloc(t->max * t->stride) : NULL;
+	if (ent)
 		cap = t->max;
+	else
+		ent = big_zalloc(cap * t->stride);
 	words = (cap + 63) / 64;
-	warm = realloc(t->warm, words * sizeof(*warm));
-	if (!warm)
+	warm = ent ? big_zalloc(words * sizeof(*warm)) : NULL;
+	if (!warm) {
+		big_free(ent, cap * t->stride);
 		return -ENOMEM;
-	memset(warm + old_words, 0, (words - old_words) * sizeof(*warm));
-	t->warm = warm;
-	ent = big_zalloc(cap * t->stride);
-	if (!ent)
-		return -ENOMEM;
+	}
 	memcpy(ent, t->ent, t->count * t->stride);
+	memcpy(warm, t->warm, (t->cap + 63) / 64 * sizeof(*warm));
 	big_free(t->ent, t->cap * t->stride);
+	big_free(t->warm, (t->cap + 63) / 64 * sizeof(*warm));
 	t->ent = ent;
+	t->warm = warm;
 	t->cap = cap;
 	return 0;
 }

@@ -32,6 +32,13 @@ static uint64_t bucket_floor(unsigned int b)
 
 	if (b < 4)
 		return b;
+	/*
+	 * Buckets 4-7 hold nothing (bucket_of() goes from 3 to 8), but a trim's
+	 * cut reaches bucket 4 when buckets 0-3 cover the excess: its floor has
+	 * always been 2 (the shift below by -1, undefined, gave that on x86).
+	 */
+	if (b < 8)
+		return 2;
 	return (1ULL << msb) | ((uint64_t)(b & 3) << (msb - 2));
 }
 

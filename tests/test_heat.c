@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "engine_fixtures.h"
@@ -750,4 +751,126 @@ Test(heat, budget_keeps_the_hottest)
 	}
 	ibsp_engine__delete(e);
 	ibsp_topology__delete(t);
+}
+
+/* One interval's samples for the warm-set test: a few hot pages, many rare ones, some without a PFN. */
+static void feed_interval(struct ibsp_engine *a, struct ibsp_engine *b,
+			  const struct ibsp_topology *t, uint64_t *x, int k)
+{
+	for (int i = 0; i < 1500; i++) {
+		uint64_t r = xorshift(x);
+		/* Page 0..63 hot; up to 3000 rare; the rare ones drift with the interval. */
+		uint64_t page = r % 4 ? r >> 8 & 63 : (r >> 8) % 3000 + (uint64_t)k * 17;
+		int node = page % 7 == 0 ? (int)(page % 2) : 2;
+		struct ibsp_sample s =
+		    smp(t, (int)(r >> 40 & 3), node, page, 100 + (uint32_t)(page % 2));
+
+		if ((r >> 50) % 10 == 0)
+			s.flags &= ~IBSP_S_PADDR_VALID; /* keyed by (pid, page): folded later */
+		ibsp_engine__add(a, &s, 1);
+		ibsp_engine__add(b, &s, 1);
+	}
+}
+
+/* Every entry of @a is in @b with the same fields, brought up to date. */
+static void expect_same_entries(struct ibsp_engine *a, struct ibsp_engine *b, const char *what)
+{
+	cr_assert_eq(a->ht->count, b->ht->count, "%s", what);
+	for (uint64_t i = 0; i < a->ht->count; i++) {
+		struct ibsp_heat_entry *x = ibsp_heat_table__at(a->ht, i), *y;
+
+		ibsp_heat_table__catch_up(a->ht, x);
+		y = ibsp_heat_table__find(b->ht, x->key);
+		cr_assert(y, "%s: key %llx", what, (unsigned long long)x->key);
+		cr_assert(x->heat[0] == y->heat[0] && x->heat[1] == y->heat[1] &&
+			      x->idle == y->idle && x->node == y->node && x->flags == y->flags &&
+			      x->nr_moves == y->nr_moves && x->leave == y->leave,
+			  "%s: key %llx", what, (unsigned long long)x->key);
+	}
+}
+
+/*
+ * The tick scans only the warm set and lets the others decay lazily: the
+ * same plans, counters and entries as an engine that scans every page at
+ * every tick, with trims, evictions, folds, demotions, a decay shift of 1,
+ * live completions and a change of settings midway.
+ */
+Test(heat, warm_set_matches_full_scans)
+{
+	static const struct {
+		const char *policy;
+		uint64_t max_pages;
+		uint32_t shift, min_heat, watermark_bp, rate_mib;
+		bool live;
+	} rows[] = {
+		{ "locality", 0, 0, 0, 0, 0, false },
+		{ "locality", 1200, 0, 0, 0, 0, false }, /* trims and evictions */
+		{ "last-accessor", 0, 0, 0, 0, 1, false },
+		{ "fixed-node:1", 2000, 3, 0, 0, 0, false },
+		{ "locality", 0, 1, 0, 0, 0, false },	 /* heat reaches 0 */
+		{ "locality", 0, 0, 1, 4999, 2, false }, /* pressure: demotions */
+		{ "locality", 2500, 0, 3, 0, 0, true },
+		{ "none", 900, 0, 0, 0, 0, false },
+	};
+
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct ibsp_topology *t = topo_2s_cxl();
+		struct ibsp_engine_opts o = { .sz = sizeof(o),
+					      .policy = policy_of(rows[r].policy),
+					      .max_pages = rows[r].max_pages,
+					      .decay_shift = rows[r].shift,
+					      .min_heat = rows[r].min_heat,
+					      .watermark_bp = rows[r].watermark_bp,
+					      .rate_bytes_per_s = rows[r].rate_mib << 20,
+					      .simulate = !rows[r].live };
+		struct ibsp_engine *a = ibsp_engine__new(t, &o), *b = ibsp_engine__new(t, &o);
+		uint64_t x = 88172645463325252ULL + r;
+		const struct ibsp_engine_stats *st;
+		char what[64];
+
+		cr_assert(a && b);
+		for (int k = 0; k < 40; k++) {
+			const struct ibsp_migration *pa, *pb;
+			long na, nb;
+
+			snprintf(what, sizeof(what), "row %zu, tick %d", r, k + 1);
+			feed_interval(a, b, t, &x, k);
+			if (k == 20) { /* a reload: every page is scanned again by the new rules */
+				o.decay_shift = rows[r].shift == 1 ? 2 : 1;
+				o.min_heat = 3;
+				cr_assert_eq(ibsp_engine__set_opts(a, &o), 0);
+				cr_assert_eq(ibsp_engine__set_opts(b, &o), 0);
+			}
+			for (int n = 0; rows[r].watermark_bp && n < 2;
+			     n++) { /* pressure, every other tick */
+				uint64_t fr = ibsp_engine__watermark_bytes(a, node_at(t, n)) +
+					      (k % 2 ? 256ULL << 10 : 4ULL << 30);
+
+				ibsp_engine__set_free(a, node_at(t, n), fr);
+				ibsp_engine__set_free(b, node_at(t, n), fr);
+			}
+			b->full_scan = true;
+			na = ibsp_engine__tick(a, (uint64_t)k, &pa);
+			nb = ibsp_engine__tick(b, (uint64_t)k, &pb);
+			cr_assert_eq(na, nb, "%s: %ld against %ld planned", what, na, nb);
+			cr_assert(na >= 0 && !memcmp(pa, pb, (size_t)na * sizeof(*pa)), "%s", what);
+			cr_assert(!memcmp(ibsp_engine__stats(a), ibsp_engine__stats(b),
+					  sizeof(struct ibsp_engine_stats)),
+				  "%s: the counters differ", what);
+			for (long i = 0; rows[r].live && i < na; i++) { /* every third move fails */
+				struct ibsp_node_id fin =
+				    i % 3 ? pa[i].dst_node : ibsp_node_id(-ENOENT);
+
+				ibsp_engine__complete(a, &pa[i], fin);
+				ibsp_engine__complete(b, &pb[i], fin);
+			}
+		}
+		st = ibsp_engine__stats(a);
+		cr_expect(st->skips[IBSP_SKIP_BELOW_THRESHOLD] || !strcmp(rows[r].policy, "none"),
+			  "row %zu", r);
+		expect_same_entries(a, b, what);
+		ibsp_engine__delete(a);
+		ibsp_engine__delete(b);
+		ibsp_topology__delete(t);
+	}
 }

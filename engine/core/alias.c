@@ -170,6 +170,7 @@ void ibsp_engine__fold_aliases(struct ibsp_engine *e)
 		if (!v)
 			continue;
 		p = ibsp_heat_table__find(t, f[i].pfn_key);
+		ibsp_heat_table__touch(t, p);
 		fold_into(e, p, v);
 		ibsp_heat_table__del(t, v);
 		e->st.alias_merges++;

@@ -221,6 +221,7 @@ struct ibsp_engine *ibsp_engine__new(const struct ibsp_topology *topo,
 	}
 	if (!e->ht || !e->moved)
 		goto err;
+	e->ht->shift = e->opts.decay_shift;
 	if (e->opts.simulate)
 		e->ht->spill = e->moved; /* records of evicted moved pages only (heat.c) */
 	else
@@ -461,8 +462,10 @@ void ibsp_engine__complete(struct ibsp_engine *e, const struct ibsp_migration *m
 	int fin = final_node.id >= 0 ? ibsp_topology__index_of(e->topo, final_node).idx : -1;
 	struct ibsp_heat_entry *he = ibsp_heat_table__find(e->ht, m->key);
 
-	if (he)
+	if (he) {
+		ibsp_heat_table__touch(e->ht, he);
 		he->flags &= (uint8_t)~HE_INFLIGHT;
+	}
 	/*
 	 * A page that moved left its frame: its PFN entry names nothing now, and a
 	 * late sample of that frame (a fault taken before the move) must not put

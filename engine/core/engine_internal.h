@@ -47,27 +47,36 @@
  * decayed once per interval; it has the table's nr_acc elements, so an
  * entry takes 32 + 4 * nr_acc bytes rounded up to 8 (40 with two accessor
  * nodes). Node fields are node *indices* into the topology, -1 when unknown.
+ *
+ * Aging is lazy: @heat and @idle stand as they were after the table's
+ * interval pass number @aged (mod 256); the passes since are applied when
+ * the entry is next read (ibsp_heat_table__catch_up()). @cold says what a
+ * tick's scan counts for the entry while it is out of the warm set (scan.c).
  */
 struct ibsp_heat_entry {
-	uint64_t key;	    /* KEY_* */
-	uint64_t vaddr;	    /* page-aligned vaddr of the alias mapping */
-	uint32_t pid;	    /* process of the alias mapping */
-	uint32_t last_move; /* interval number of the last move; 0 = never */
-	int8_t node;	    /* node index the page is on */
-	int8_t prev_node;   /* node index it left at its last move */
-	uint8_t last_acc;   /* accessor slot of the latest sample */
-	uint8_t flags;	    /* HE_* */
-	uint8_t nr_moves;   /* planned moves of this page (saturates) */
+	uint64_t key;		 /* KEY_* */
+	uint64_t vaddr;		 /* page-aligned vaddr of the alias mapping */
+	uint32_t pid;		 /* process of the alias mapping */
+	uint32_t last_move;	 /* interval number of the last move; 0 = never */
+	int8_t node;		 /* node index the page is on */
+	int8_t prev_node;	 /* node index it left at its last move */
+	uint8_t last_acc : 4;	 /* accessor slot of the latest sample (< IBSP_MAX_ACC_NODES) */
+	uint8_t last_reason : 4; /* enum ibsp_reason of the last move + 1; 0 = none */
+	uint8_t flags : 4;	 /* HE_* */
+	uint8_t cold : 4;	 /* out of the warm set: the skip counted each tick + 1; 0 = none */
+	uint8_t nr_moves;	 /* planned moves of this page (saturates) */
 	union {
 		uint8_t leave; /* on a top-tier node: evidence to leave it (note_leave()) */
 		uint8_t seen;  /* elsewhere, or node unknown: samples since it came (saturates) */
 	};
-	uint8_t idle;	     /* intervals since the latest sample (saturates) */
-	uint8_t last_reason; /* enum ibsp_reason of the last move + 1; 0 = none */
-	uint32_t heat[];     /* [nr_acc] decayed accesses per accessor slot */
+	uint8_t idle;	 /* intervals since the latest sample (saturates) */
+	uint8_t aged;	 /* the table's aging passes (mod 256) @heat and @idle include */
+	uint32_t heat[]; /* [nr_acc] decayed accesses per accessor slot */
 };
 
 _Static_assert(sizeof(struct ibsp_heat_entry) == 32, "the fixed part of a heat entry");
+_Static_assert(IBSP_MAX_ACC_NODES <= 16 && IBSP_REASON__MAX < 16 && IBSP_SKIP__MAX < 16,
+	       "the 4-bit fields of a heat entry");
 
 struct ibsp_moved_map;
 
@@ -100,6 +109,21 @@ struct ibsp_heat_table {
 	uint64_t nr_pfn;  /* entries keyed KEY_PFN: without both kinds there is nothing to fold */
 	/* Simulation: a moved entry's history goes here when it leaves (may be NULL). */
 	struct ibsp_moved_map *spill;
+	/*
+	 * Lazy aging: the interval passes so far, the shift of each one's decay,
+	 * and the background sweep that brings every entry up to date within
+	 * 128 passes (ibsp_heat_table__sweep()): its position, the end of its
+	 * round and its step.
+	 */
+	uint32_t aged;
+	uint32_t shift;
+	uint64_t sweep_pos, sweep_end, sweep_step;
+	/*
+	 * The warm set, a bit per position of the dense array: the entries a
+	 * tick's scan visits. The others are counted by their @cold class.
+	 */
+	uint64_t *warm;
+	uint64_t cold_count[16]; /* entries out of the warm set, per @cold class */
 };
 
 /* A table for @max_entries pages of @nr_acc accessor slots, or NULL with errno set (EINVAL). */
@@ -109,6 +133,7 @@ void ibsp_heat_table__delete(struct ibsp_heat_table *t);
 struct ibsp_heat_entry *ibsp_heat_table__find(struct ibsp_heat_table *t, uint64_t key);
 /*
  * The entry for @key, inserted zeroed (key set) when new; *@is_new says which.
+ * It is about to change: up to date, and in the warm set (ibsp_heat_table__touch()).
  * An insert (and a deletion) may move other entries: pointers do not survive it.
  */
 struct ibsp_heat_entry *ibsp_heat_table__get(struct ibsp_heat_table *t, uint64_t key, bool *is_new);
@@ -122,6 +147,14 @@ uint64_t ibsp_heat_table__slots_for(uint64_t max_entries);
 /* Bytes the table holds now (entries and index), for the memory figures. */
 uint64_t ibsp_heat_table__bytes(const struct ibsp_heat_table *t);
 
+/* Apply @gap aging passes (decay by @shift, idle + 1 each) to @he. */
+void ibsp_heat_entry__age(struct ibsp_heat_entry *he, uint32_t nr_acc, uint32_t shift,
+			  uint32_t gap);
+/* Bring every entry up to date (before the decay shift changes). */
+void ibsp_heat_table__catch_up_all(struct ibsp_heat_table *t);
+/* Once per aging pass: bring the next few entries up to date, so no stamp falls 256 behind. */
+void ibsp_heat_table__sweep(struct ibsp_heat_table *t);
+
 /* The entry at position @i of the dense array. */
 static inline struct ibsp_heat_entry *ibsp_heat_table__at(const struct ibsp_heat_table *t,
 							  uint64_t i)
@@ -134,6 +167,56 @@ static inline uint32_t ibsp_heat_table__pos(const struct ibsp_heat_table *t,
 					    const struct ibsp_heat_entry *he)
 {
 	return (uint32_t)(((const char *)he - t->ent) / t->stride);
+}
+
+/* Apply to @he the aging passes it has missed. */
+static inline void ibsp_heat_table__catch_up(const struct ibsp_heat_table *t,
+					     struct ibsp_heat_entry *he)
+{
+	uint8_t gap = (uint8_t)(t->aged - he->aged);
+
+	if (gap) {
+		ibsp_heat_entry__age(he, t->nr_acc, t->shift, gap);
+		he->aged = (uint8_t)t->aged;
+	}
+}
+
+static inline bool ibsp_heat_table__is_warm(const struct ibsp_heat_table *t, uint64_t pos)
+{
+	return t->warm[pos / 64] >> (pos % 64) & 1;
+}
+
+static inline void ibsp_heat_table__set_warm(struct ibsp_heat_table *t, uint64_t pos)
+{
+	t->warm[pos / 64] |= 1ULL << (pos % 64);
+}
+
+/* @he leaves the warm set, counted under @cold from now on. */
+static inline void ibsp_heat_table__make_cold(struct ibsp_heat_table *t, struct ibsp_heat_entry *he,
+					      uint32_t pos, unsigned int cold)
+{
+	t->warm[pos / 64] &= ~(1ULL << (pos % 64));
+	he->cold = (uint8_t)(cold & 15);
+	t->cold_count[he->cold]++;
+}
+
+/*
+ * @he is about to change (a sample, a move, a fold): up to date, and in the
+ * warm set, so the next tick's scan looks at it again.
+ */
+static inline void ibsp_heat_table__touch_at(struct ibsp_heat_table *t, struct ibsp_heat_entry *he,
+					     uint32_t pos)
+{
+	ibsp_heat_table__catch_up(t, he);
+	if (!ibsp_heat_table__is_warm(t, pos)) {
+		t->cold_count[he->cold]--;
+		ibsp_heat_table__set_warm(t, pos);
+	}
+}
+
+static inline void ibsp_heat_table__touch(struct ibsp_heat_table *t, struct ibsp_heat_entry *he)
+{
+	ibsp_heat_table__touch_at(t, he, ibsp_heat_table__pos(t, he));
 }
 
 /* The entry index slot @i names, or NULL when it is empty. */
@@ -240,6 +323,7 @@ struct ibsp_engine {
 			      * demote this tick (make_room() starts there) */
 	bool *pressure;	     /* per node index: a top-tier node short of room this tick */
 	bool any_pressure;   /* some node is */
+	bool full_scan;	     /* the next tick scans every page, not the warm set (scan.c) */
 };
 
 /* Settings (engine_opts.c): the defaults of the zero fields, and their check (0 or -EINVAL). */

@@ -130,7 +130,11 @@ int ibsp_engine__set_opts(struct ibsp_engine *e, const struct ibsp_engine_opts *
 	o.max_pages = old.max_pages;
 	o.simulate = old.simulate;
 	o.resolver = old.resolver;
+	/* The passes so far decay by the old shift; the next scan sees every page by the new rules. */
+	ibsp_heat_table__catch_up_all(e->ht);
+	e->full_scan = true;
 	e->opts = o;
+	e->ht->shift = o.decay_shift;
 	ibsp_engine__set_watermarks(e);
 	if (!policy_changed(&old, &o))
 		return 0;
@@ -139,6 +143,7 @@ int ibsp_engine__set_opts(struct ibsp_engine *e, const struct ibsp_engine_opts *
 		/* The new policy cannot start here: the old one goes on as it was. */
 		free(e->view.priv);
 		e->opts = old;
+		e->ht->shift = old.decay_shift;
 		ibsp_engine__set_watermarks(e);
 		e->view = old_view;
 		e->ops = old_ops;

@@ -20,6 +20,13 @@
  * engine's interval scan then trims the table back to 7/8 of its bound,
  * coldest first (engine/core/tick.c), so inserts rarely need to evict.
  *
+ * Aging is lazy: a tick's pass over the pages only counts it (t->aged),
+ * and each entry, stamped with the count it stands at, takes the passes it
+ * missed when it is next read (ibsp_heat_table__catch_up(): the same
+ * integer halvings, in turn). A bitmap over the dense array marks the warm
+ * set, the entries a tick's scan visits (engine/core/scan.c); the others
+ * are counted per class. A deletion moves the last entry's bit with it.
+ *
  * The moved map remembers where moved pages went, so the ping-pong guard
  * and the simulated placement survive eviction. Live, it is keyed by (pid,
  * virtual page), as the PFN changes with the move, and takes a record at
@@ -30,14 +37,47 @@
  * (t->spill), so the map holds only evicted moved pages.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "engine_internal.h"
 
 #define EVICT_WINDOW  16
 #define START_SLOTS   4096
 #define START_ENTRIES 1024
+
+/*
+ * The index and the entries are read at random: past a few MiB, a TLB miss
+ * each with 4 KiB pages, and a prefetch that misses the TLB does not help.
+ * So large arrays are mapped on their own and asked for transparent huge
+ * pages (where the host leaves them to madvise()); only what is touched
+ * becomes resident. A refusal changes nothing but speed.
+ */
+#define HUGE_FROM (4UL << 20)
+
+static void *big_zalloc(size_t len)
+{
+	void *p;
+
+	if (len < HUGE_FROM)
+		return calloc(1, len);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+		 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	(void)madvise(p, len, MADV_HUGEPAGE);
+	return p;
+}
+
+static void big_free(void *p, size_t len)
+{
+	if (len < HUGE_FROM)
+		free(p);
+	else if (p)
+		munmap(p, len);
+}
 
 uint64_t ibsp_heat_table__slots_for(uint64_t max_entries)
 {
@@ -71,10 +111,12 @@ struct ibsp_heat_table *ibsp_heat_table__new(uint64_t max_entries, uint32_t nr_a
 	t->max_slots = slots;
 	if (slots > START_SLOTS)
 		slots = START_SLOTS;
-	t->slots = calloc(slots, sizeof(*t->slots));
+	t->slots = big_zalloc(slots * sizeof(*t->slots));
 	t->cap = max_entries < START_ENTRIES ? max_entries : START_ENTRIES;
-	t->ent = malloc(t->cap * t->stride);
-	if (!t->slots || !t->ent) {
+	t->ent = big_zalloc(t->cap * t->stride);
+	t->warm = big_zalloc((t->cap + 63) / 64 * sizeof(*t->warm));
+	t->shift = 2;
+	if (!t->slots || !t->ent || !t->warm) {
 		ibsp_heat_table__delete(t);
 		return NULL;
 	}
@@ -88,14 +130,16 @@ void ibsp_heat_table__delete(struct ibsp_heat_table *t)
 {
 	if (!t)
 		return;
-	free(t->slots);
-	free(t->ent);
+	big_free(t->slots, (t->mask + 1) * sizeof(*t->slots));
+	big_free(t->ent, t->cap * t->stride);
+	big_free(t->warm, (t->cap + 63) / 64 * sizeof(*t->warm));
 	free(t);
 }
 
 uint64_t ibsp_heat_table__bytes(const struct ibsp_heat_table *t)
 {
-	return t->count * t->stride + (t->mask + 1) * sizeof(*t->slots);
+	return t->count * t->stride + (t->mask + 1) * sizeof(*t->slots) +
+	       (t->cap + 63) / 64 * sizeof(*t->warm);
 }
 
 static uint64_t key_at(const struct ibsp_heat_table *t, uint32_t slot_val)
@@ -106,7 +150,7 @@ static uint64_t key_at(const struct ibsp_heat_table *t, uint32_t slot_val)
 int ibsp_heat_table__grow(struct ibsp_heat_table *t)
 {
 	uint64_t n = (t->mask + 1) * 2;
-	uint32_t *slots = calloc(n, sizeof(*slots));
+	uint32_t *slots = big_zalloc(n * sizeof(*slots));
 	uint32_t bits = t->bits + 1;
 
 	if (!slots)
@@ -122,7 +166,7 @@ int ibsp_heat_table__grow(struct ibsp_heat_table *t)
 			;
 		slots[j] = t->slots[i];
 	}
-	free(t->slots);
+	big_free(t->slots, (t->mask + 1) * sizeof(*t->slots));
 	t->slots = slots;
 	t->mask = n - 1;
 	t->bits = bits;
@@ -139,20 +183,33 @@ static bool full(struct ibsp_heat_table *t)
 	return t->count >= t->max || (t->count + 1) * 4 > (t->mask + 1) * 3;
 }
 
-/* Room in the dense array for one more entry (count < max holds here). */
+/* Room in the dense array (and the warm bitmap) for one more entry (count < max holds here). */
 static int reserve(struct ibsp_heat_table *t)
 {
-	uint64_t cap = t->cap * 2;
+	uint64_t cap = t->cap * 2 < t->max ? t->cap * 2 : t->max, words;
+	uint64_t *warm;
 	char *ent;
 
 	if (t->count < t->cap)
 		return 0;
-	if (cap > t->max)
+	/* Past the small sizes, the whole bound at once (only what is written becomes resident). */
+	ent = cap * t->stride >= HUGE_FROM ? big_zalloc(t->max * t->stride) : NULL;
+	if (ent)
 		cap = t->max;
-	ent = realloc(t->ent, cap * t->stride);
-	if (!ent)
+	else
+		ent = big_zalloc(cap * t->stride);
+	words = (cap + 63) / 64;
+	warm = ent ? big_zalloc(words * sizeof(*warm)) : NULL;
+	if (!warm) {
+		big_free(ent, cap * t->stride);
 		return -ENOMEM;
+	}
+	memcpy(ent, t->ent, t->count * t->stride);
+	memcpy(warm, t->warm, (t->cap + 63) / 64 * sizeof(*warm));
+	big_free(t->ent, t->cap * t->stride);
+	big_free(t->warm, (t->cap + 63) / 64 * sizeof(*warm));
 	t->ent = ent;
+	t->warm = warm;
 	t->cap = cap;
 	return 0;
 }
@@ -169,9 +226,11 @@ uint64_t ibsp_heat_table__slot_of(const struct ibsp_heat_table *t, uint64_t key)
 
 struct ibsp_heat_entry *ibsp_heat_table__find(struct ibsp_heat_table *t, uint64_t key)
 {
-	uint64_t i = ibsp_heat_table__slot_of(t, key);
+	struct ibsp_heat_entry *he = ibsp_heat_table__slot(t, ibsp_heat_table__slot_of(t, key));
 
-	return ibsp_heat_table__slot(t, i);
+	if (he)
+		ibsp_heat_table__catch_up(t, he);
+	return he;
 }
 
 static uint64_t entry_heat(const struct ibsp_heat_table *t, const struct ibsp_heat_entry *e)
@@ -228,13 +287,21 @@ void ibsp_heat_table__del(struct ibsp_heat_table *t, struct ibsp_heat_entry *vic
 		t->nr_pfn--;
 	spill(t, victim);
 	unlink_slot(t, ibsp_heat_table__slot_of(t, victim->key));
+	if (!ibsp_heat_table__is_warm(t, pos))
+		t->cold_count[victim->cold]--;
+	t->warm[pos / 64] &= ~(1ULL << (pos % 64));
 	if (pos != last) {
 		struct ibsp_heat_entry *l = ibsp_heat_table__at(t, last);
-
 		uint64_t s = ibsp_heat_table__slot_of(t, l->key);
 
 		t->slots[s] = (t->slots[s] & ~t->pos_mask) | (pos + 1);
+		/* Moved, it may miss a round of the sweep: up to date now. */
+		ibsp_heat_table__catch_up(t, l);
 		memcpy(victim, l, t->stride);
+		if (ibsp_heat_table__is_warm(t, last)) {
+			ibsp_heat_table__set_warm(t, pos);
+			t->warm[last / 64] &= ~(1ULL << (last % 64));
+		}
 	}
 	t->count--;
 }
@@ -250,6 +317,7 @@ static void evict_near(struct ibsp_heat_table *t, uint64_t home)
 
 		if (!e)
 			continue;
+		ibsp_heat_table__catch_up(t, e);
 		h = entry_heat(t, e);
 		if (h < best) {
 			best = h;
@@ -262,13 +330,15 @@ static void evict_near(struct ibsp_heat_table *t, uint64_t home)
 
 struct ibsp_heat_entry *ibsp_heat_table__get(struct ibsp_heat_table *t, uint64_t key, bool *is_new)
 {
-	struct ibsp_heat_entry *found = ibsp_heat_table__find(t, key);
+	uint32_t v = t->slots[ibsp_heat_table__slot_of(t, key)];
 	struct ibsp_heat_entry *e;
 	uint64_t home, i;
 
-	if (found) {
+	if (v) {
+		e = ibsp_heat_table__at(t, (v & t->pos_mask) - 1);
+		ibsp_heat_table__touch_at(t, e, (v & t->pos_mask) - 1);
 		*is_new = false;
-		return found;
+		return e;
 	}
 	/* A full table (or no memory to grow) evicts; a grown one has a new home for the key. */
 	if (full(t) || reserve(t)) {
@@ -282,6 +352,8 @@ struct ibsp_heat_entry *ibsp_heat_table__get(struct ibsp_heat_table *t, uint64_t
 	memset(e, 0, sizeof(*e));
 	memset(e->heat, 0, t->nr_acc * sizeof(*e->heat));
 	e->key = key;
+	e->aged = (uint8_t)t->aged;
+	ibsp_heat_table__set_warm(t, t->count); /* new: looked at by the next scan */
 	t->slots[i] = ibsp_heat_tag(t, key) | (uint32_t)(t->count + 1);
 	t->count++;
 	if (key & KEY_VIRT)
@@ -290,6 +362,59 @@ struct ibsp_heat_entry *ibsp_heat_table__get(struct ibsp_heat_table *t, uint64_t
 		t->nr_pfn++;
 	*is_new = true;
 	return e;
+}
+
+/* One aging pass of one value: heat -= heat >> shift (a last unit would never go). */
+static uint32_t decay_once(uint32_t h, uint32_t shift)
+{
+	h -= h >> shift;
+	return h == 1 ? 0 : h;
+}
+
+void ibsp_heat_entry__age(struct ibsp_heat_entry *he, uint32_t nr_acc, uint32_t shift, uint32_t gap)
+{
+	for (uint32_t s = 0; s < nr_acc; s++) {
+		uint32_t h = he->heat[s];
+
+		/* The same halvings in turn, until one changes nothing (0, or below 1 << shift). */
+		for (uint32_t k = 0; k < gap; k++) {
+			uint32_t n = decay_once(h, shift);
+
+			if (n == h)
+				break;
+			h = n;
+		}
+		he->heat[s] = h;
+	}
+	he->idle = he->idle + gap < UINT8_MAX ? (uint8_t)(he->idle + gap) : UINT8_MAX;
+}
+
+void ibsp_heat_table__catch_up_all(struct ibsp_heat_table *t)
+{
+	for (uint64_t i = 0; i < t->count; i++)
+		ibsp_heat_table__catch_up(t, ibsp_heat_table__at(t, i));
+}
+
+/*
+ * A round of the sweep covers the positions that were tracked when it began,
+ * in at most SWEEP_ROUND passes. An entry not moved since is reached within
+ * a round; one inserted or moved (and brought up to date then) in the next:
+ * no entry ever misses 2 x SWEEP_ROUND passes, so an 8-bit stamp is enough.
+ */
+#define SWEEP_ROUND 64
+
+void ibsp_heat_table__sweep(struct ibsp_heat_table *t)
+{
+	uint64_t end;
+
+	if (t->sweep_pos >= t->sweep_end || t->sweep_pos >= t->count) {
+		t->sweep_pos = 0;
+		t->sweep_end = t->count;
+		t->sweep_step = t->count / SWEEP_ROUND + 1;
+	}
+	end = t->sweep_end < t->count ? t->sweep_end : t->count;
+	for (uint64_t n = t->sweep_step; n && t->sweep_pos < end; n--)
+		ibsp_heat_table__catch_up(t, ibsp_heat_table__at(t, t->sweep_pos++));
 }
 
 static struct ibsp_moved_rec *moved_slot(struct ibsp_moved_rec *slots, uint64_t mask, uint32_t bits,

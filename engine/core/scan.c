@@ -98,9 +98,11 @@ static int keep_cand(struct ibsp_engine *e, const struct ibsp_heat_entry *he, ui
 /*
  * Step 1 for @he, on a known node: the policy's select(), then the engine's
  * checks. Counts the skips that follow from the page itself (not from the
- * budget or capacity); a candidate joins e->cand.
+ * budget or capacity); a candidate joins e->cand. Below the floor, *@counted
+ * says which skip was counted (select()'s or below_threshold), if any.
  */
-static int consider(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t total)
+static int consider(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t total,
+		    int *counted)
 {
 	const struct ibsp_engine_opts *o = &e->opts;
 	enum ibsp_skip skip = IBSP_SKIP__MAX;
@@ -109,12 +111,15 @@ static int consider(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uin
 
 	page_view(he, total, IBSP_PICK_NONE, &pg);
 	pick = e->ops->select(&e->view, &pg, &skip);
-	if (pick == IBSP_PICK_SKIP && (unsigned int)skip < IBSP_SKIP__MAX)
+	if (pick == IBSP_PICK_SKIP && (unsigned int)skip < IBSP_SKIP__MAX) {
 		e->st.skips[skip]++;
+		*counted = (int)skip;
+	}
 	if (pick < IBSP_PICK_PROMOTE)
 		return 0;
 	if (total < (uint64_t)o->min_heat * IBSP_HEAT_ONE) {
 		e->st.skips[IBSP_SKIP_BELOW_THRESHOLD]++;
+		*counted = IBSP_SKIP_BELOW_THRESHOLD;
 		return 0;
 	}
 	if ((he->last_move && e->interval - he->last_move < o->pingpong_intervals) ||
@@ -170,38 +175,112 @@ static int queue_unknown(struct ibsp_engine *e, struct ibsp_heat_entry *he)
 	return 0;
 }
 
-/* Step 1: every page's heat into @hist; candidates, hot pages of unknown node, cold pages. */
-int ibsp_engine__scan(struct ibsp_engine *e, uint64_t *hist)
+/*
+ * After the scan looked at @he (at position @pos, of heat @total): a page
+ * below the floor leaves the warm set. Until a sample (or a move, or a fold)
+ * touches it again, its heat only decays, so it stays below the floor, and
+ * a scan of it would count the same skip at every tick (@counted: the
+ * policy's select() of a page below the floor does not depend on its heat
+ * or idle count, ibsp/policy.h): the later scans add that count instead of
+ * visiting it. With a decay shift of 1 a page's heat can still reach 0,
+ * where select() is no longer asked: such a page stays warm until then.
+ */
+static void settle(struct ibsp_engine *e, struct ibsp_heat_entry *he, uint32_t pos, uint64_t total,
+		   int counted)
+{
+	struct ibsp_heat_table *t = e->ht;
+
+	if (total < (uint64_t)e->opts.min_heat * IBSP_HEAT_ONE && (t->shift >= 2 || !total))
+		ibsp_heat_table__make_cold(t, he, pos, (unsigned int)(counted + 1));
+	else
+		ibsp_heat_table__set_warm(t, pos);
+}
+
+/* Step 1 for the page at position @pos: its heat into @hist; a candidate, a hot page of unknown
+ * node, a cold page. */
+static int scan_one(struct ibsp_engine *e, uint32_t pos, uint64_t *hist)
 {
 	uint64_t floor_heat = (uint64_t)e->opts.min_heat * IBSP_HEAT_ONE;
-	bool selects = e->ops && e->ops->select;
+	struct ibsp_heat_entry *he = ibsp_heat_table__at(e->ht, pos);
+	int counted = -1;
+	uint64_t total;
 
-	/* The dense array: the pages tracked, never the capacity. */
-	for (uint64_t i = 0; i < e->ht->count; i++) {
-		const struct ibsp_heat_entry *he = ibsp_heat_table__at(e->ht, i);
-		uint64_t total;
-
-		total = entry_total(he, e->nr_acc);
-		hist[bucket_of(total)]++;
-		if (e->any_pressure && is_demotable(e, he) && add_cold(e, he))
+	ibsp_heat_table__catch_up(e->ht, he);
+	total = entry_total(he, e->nr_acc);
+	hist[bucket_of(total)]++;
+	if (e->any_pressure && is_demotable(e, he) && add_cold(e, he))
+		return -ENOMEM;
+	if (!e->ops || !e->ops->select || !total) {
+		/* nothing to ask */
+	} else if (he->node < 0) {
+		if (total >= floor_heat && queue_unknown(e, he))
 			return -ENOMEM;
-		if (!selects || !total)
-			continue;
-		if (he->node < 0) {
-			if (total < floor_heat)
-				continue;
-			if (queue_unknown(e, ibsp_heat_table__at(e->ht, i)))
-				return -ENOMEM;
-			continue;
-		}
+	} else {
 		if (total >= floor_heat)
 			e->st.considered++;
-		if (out_of_scope(e, he))
-			continue;
-		if (consider(e, he, total))
+		if (!out_of_scope(e, he) && consider(e, he, total, &counted))
 			return -ENOMEM;
 	}
+	settle(e, he, pos, total, counted);
 	return 0;
+}
+
+/* Warm entries are found a batch at a time, each prefetched, then scanned: their misses overlap. */
+#define WARM_BATCH 32
+
+static int scan_warm(struct ibsp_engine *e, uint64_t *hist)
+{
+	const struct ibsp_heat_table *t = e->ht;
+	uint64_t words = (t->count + 63) / 64, w = 0, bits = words ? t->warm[0] : 0;
+	uint32_t batch[WARM_BATCH];
+
+	for (;;) {
+		uint32_t n = 0;
+
+		while (n < WARM_BATCH) {
+			uint32_t pos;
+
+			if (!bits) {
+				if (++w >= words)
+					break;
+				bits = t->warm[w];
+				continue;
+			}
+			pos = (uint32_t)(w * 64 + (uint64_t)__builtin_ctzll(bits));
+			bits &= bits - 1;
+			__builtin_prefetch(ibsp_heat_table__at(t, pos));
+			batch[n++] = pos;
+		}
+		if (!n)
+			return 0;
+		for (uint32_t k = 0; k < n; k++) {
+			if (scan_one(e, batch[k], hist))
+				return -ENOMEM;
+		}
+	}
+}
+
+/*
+ * Step 1: candidates, hot pages of unknown node, cold pages; every page's
+ * heat into @hist when @full. Otherwise only the warm set is visited (the
+ * pages at or above the floor, and those touched since the last scan), and
+ * the pages out of it add the skip each counts (settle()).
+ */
+int ibsp_engine__scan(struct ibsp_engine *e, uint64_t *hist, bool full)
+{
+	struct ibsp_heat_table *t = e->ht;
+
+	if (full) {
+		memset(t->cold_count, 0, sizeof(t->cold_count));
+		for (uint32_t i = 0; i < t->count; i++) {
+			if (scan_one(e, i, hist))
+				return -ENOMEM;
+		}
+		return 0;
+	}
+	for (int k = 0; k < IBSP_SKIP__MAX; k++)
+		e->st.skips[k] += t->cold_count[k + 1];
+	return scan_warm(e, hist);
 }
 
 /* Per pid, in address order (the key ends ties: a 4 KiB and a 2 MiB entry at one address). */
@@ -246,6 +325,8 @@ static uint32_t locate_batch(struct ibsp_engine *e, uint64_t i)
 /* Live: locate the hot pages without a physical address, per pid, and consider them. */
 int ibsp_engine__resolve_unknown(struct ibsp_engine *e)
 {
+	int counted = -1; /* these pages are at or above the floor: nothing to note */
+
 	ibsp_engine__sort_cands(e, e->unres, e->nr_unres, by_mapping, 3);
 	for (uint64_t i = 0; i < e->nr_unres;)
 		i += locate_batch(e, i);
@@ -257,7 +338,7 @@ int ibsp_engine__resolve_unknown(struct ibsp_engine *e)
 		if (he->node < 0)
 			continue;
 		e->st.considered++;
-		if (!out_of_scope(e, he) && consider(e, he, entry_total(he, e->nr_acc)))
+		if (!out_of_scope(e, he) && consider(e, he, entry_total(he, e->nr_acc), &counted))
 			return -ENOMEM;
 	}
 	return 0;

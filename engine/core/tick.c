@@ -32,17 +32,14 @@ static uint64_t bucket_floor(unsigned int b)
 
 	if (b < 4)
 		return b;
+	/*
+	 * Buckets 4-7 hold nothing (bucket_of() goes from 3 to 8), but a trim's
+	 * cut reaches bucket 4 when buckets 0-3 cover the excess: its floor has
+	 * always been 2 (the shift below by -1, undefined, gave that on x86).
+	 */
+	if (b < 8)
+		return 2;
 	return (1ULL << msb) | ((uint64_t)(b & 3) << (msb - 2));
-}
-
-static void decay(struct ibsp_heat_entry *he, uint32_t nr_acc, uint32_t shift)
-{
-	for (uint32_t s = 0; s < nr_acc; s++) {
-		he->heat[s] -= he->heat[s] >> shift;
-		/* A single remaining unit would never decay to 0 with shift >= 1. */
-		if (he->heat[s] == 1)
-			he->heat[s] = 0;
-	}
 }
 
 static const enum ibsp_cand_field hottest_first[] = { CAND_HOTTEST, CAND_KEY };
@@ -91,6 +88,7 @@ static void note_move(struct ibsp_engine *e, struct ibsp_heat_entry *he, int dst
 {
 	struct ibsp_moved_rec rec;
 
+	ibsp_heat_table__touch(e->ht, he); /* its view changes: the next scan looks again */
 	if (he->nr_moves && dst == he->prev_node)
 		e->st.pingpong++;
 	he->prev_node = he->node;
@@ -278,18 +276,12 @@ static long plan_moves(struct ibsp_engine *e, uint64_t now_ns, uint64_t budget,
 	return nr_plan;
 }
 
-static void age_entry(struct ibsp_heat_entry *he, uint32_t nr_acc, uint32_t shift)
-{
-	decay(he, nr_acc, shift);
-	if (he->idle < UINT8_MAX)
-		he->idle++;
-}
-
 /*
  * Drop the entries of heat below @cut and age the rest, walking the index's
  * slots down, so backward shifts move entries into slots already seen (at
  * the wrap-around, an entry moved up skips this aging: the order the
- * decisions have always had).
+ * decisions have always had). Every entry was brought up to date by the
+ * scan; after the walk each one stands one pass on, aged or not.
  */
 static void trim_and_age(struct ibsp_engine *e, uint64_t cut)
 {
@@ -306,13 +298,22 @@ static void trim_and_age(struct ibsp_engine *e, uint64_t cut)
 			/* Slot i now holds an entry from above, already aged. */
 			continue;
 		}
-		age_entry(he, e->nr_acc, e->opts.decay_shift);
+		ibsp_heat_entry__age(he, e->nr_acc, t->shift, 1);
 	}
+	for (uint64_t i = 0; i < t->count; i++)
+		ibsp_heat_table__at(t, i)->aged = (uint8_t)(t->aged + 1);
+}
+
+/* Is the table nearly full, so that this tick's aging trims it (and its scan must see every page)? */
+static bool trim_due(const struct ibsp_heat_table *t)
+{
+	return t->count > t->max - t->max / 16;
 }
 
 /*
  * Step 4: decay every entry, and when the table is nearly full, first drop
  * the coldest (by this interval's heat, @hist) down to 7/8 of its bound.
+ * The decay itself is lazy: the entries take it when next read (heat.c).
  */
 static void age(struct ibsp_engine *e, const uint64_t *hist)
 {
@@ -320,19 +321,16 @@ static void age(struct ibsp_engine *e, const uint64_t *hist)
 	uint64_t target = t->max - t->max / 8, excess = 0, sum = 0, cut = 0;
 	unsigned int b;
 
-	if (t->count > t->max - t->max / 16) {
+	if (trim_due(t)) {
 		excess = t->count - target;
 		for (b = 0; b < NR_BUCKETS && sum < excess; b++)
 			sum += hist[b];
 		cut = b < NR_BUCKETS ? bucket_floor(b) : 0; /* buckets below b go */
 	}
-	if (cut) {
+	if (cut)
 		trim_and_age(e, cut);
-		return;
-	}
-	/* The dense array: what is tracked, in memory order. */
-	for (uint64_t i = 0; i < t->count; i++)
-		age_entry(ibsp_heat_table__at(t, i), e->nr_acc, e->opts.decay_shift);
+	t->aged++;
+	ibsp_heat_table__sweep(t);
 }
 
 /*
@@ -354,14 +352,20 @@ static long run_interval(struct ibsp_engine *e, uint64_t now_ns, uint64_t *hist)
 	const struct ibsp_engine_opts *o = &e->opts;
 	uint64_t budget = UINT64_MAX, planned_bytes = 0;
 	long nr_plan;
+	bool full;
 
 	if (o->rate_bytes_per_s)
 		budget = o->rate_bytes_per_s * o->interval_ms / 1000;
 	e->budget = budget;
 	ibsp_engine__fold_aliases(e);
 	ibsp_engine__note_pressure(e, budget);
-	if (ibsp_engine__scan(e, hist) || (e->nr_unres && ibsp_engine__resolve_unknown(e)))
+	/* Every page, when its heat decides what goes (a trim, demotions) or the rules changed. */
+	full = e->full_scan || e->any_pressure || trim_due(e->ht);
+	e->full_scan = false;
+	if (ibsp_engine__scan(e, hist, full) || (e->nr_unres && ibsp_engine__resolve_unknown(e))) {
+		e->full_scan = true; /* the warm set is half updated */
 		return -ENOMEM;
+	}
 	ibsp_engine__sort_cands(e, e->cold, e->nr_cold, coldest_first, 3);
 	e->st.threshold = fit_budget(e, budget, (uint64_t)o->min_heat * IBSP_HEAT_ONE);
 	ibsp_engine__sort_cands(e, e->cand, e->nr_cand, hottest_first, 2);

@@ -107,7 +107,7 @@ static inline bool out_of_scope(const struct ibsp_engine *e, const struct ibsp_h
 
 /* scan.c: step 1 of the interval pass, and the nodes short of room. */
 void ibsp_engine__note_pressure(struct ibsp_engine *e, uint64_t budget);
-int ibsp_engine__scan(struct ibsp_engine *e, uint64_t *hist);
+int ibsp_engine__scan(struct ibsp_engine *e, uint64_t *hist, bool full);
 int ibsp_engine__resolve_unknown(struct ibsp_engine *e);
 
 #endif /* IBSP_TICK_INTERNAL_H */

@@ -187,7 +187,13 @@ struct ibsp_decision {
  * @scope: which pages select() needs to see, asked once after @start; the
  *         engine leaves the others out of the scan. NULL: IBSP_SCOPE_ALL
  * @select: is @pg a candidate this interval? For IBSP_PICK_SKIP, set *@skip.
- *          NULL: never (the engine then does not look for candidates at all)
+ *          NULL: never (the engine then does not look for candidates at all).
+ *          For a page whose total is below the floor (opts->min_heat samples)
+ *          the answer must not depend on its heat (only on whether it has
+ *          some), its idle count, the interval or the free memory: the
+ *          engine asks once when a page falls below the floor and counts
+ *          that answer at each tick until a sample or a move changes the page
+ *          (engine/core/scan.c). It must not change @priv.
  * @decide: where candidate @pg should go; called hottest first, @d->dst -1
  *          and @d->kind IBSP_MOVE_PROMOTE on entry. A destination equal to
  *          the page's node means "stay" and is not counted. A destination

@@ -51,7 +51,6 @@ static uint64_t heat_total(const struct ibsp_heat_entry *he, uint32_t nr_acc)
 	return total;
 }
 
-/* Add @v's heat and history to @p. */
 /*
  * The leave/seen byte means what the entry's node makes it mean
  * (ibsp_engine__note_leave()): on a top-tier node the CUSUM, elsewhere a
@@ -76,6 +75,7 @@ static void fold_leave(const struct ibsp_engine *e, struct ibsp_heat_entry *p,
 	}
 }
 
+/* Add @v's heat and history to @p. */
 static void fold_into(const struct ibsp_engine *e, struct ibsp_heat_entry *p,
 		      const struct ibsp_heat_entry *v)
 {

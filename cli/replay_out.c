@@ -140,6 +140,13 @@ void cli_replay_explain(const char *name, const struct ibsp_replay_result *r)
 			 "%s: no sample's CPU is in the recording's NUMA_TOPOLOGY, so every "
 			 "figure is 0\n",
 			 name);
+	} else if (r->st.accesses && !r->st.placed_accesses) {
+		cli_warn("replay",
+			 "%s: none of the %" PRIu64 " samples has a physical address in the "
+			 "recording's memory map, so no page's node is known and nothing can be "
+			 "moved (node_unknown): record with the physical address (perf record "
+			 "--phys-data; ibs-promote record does)\n",
+			 name, r->st.accesses);
 	}
 	if (r->nr_nodes < 2)
 		cli_warn("replay",

@@ -780,6 +780,26 @@ Test(robust, a_recording_of_undecodable_samples_says_so)
 	free(err);
 }
 
+/* Samples without a physical address (perf mem record without --phys-data): no page has a node. */
+Test(robust, a_recording_without_physical_addresses_says_so)
+{
+	const char *path = tmp_path("nophys.data");
+	char a[1024], *out, *err;
+
+	snprintf(a, sizeof(a), "%s -o %s --pebs --no-phys 1 --pages 300 --samples 6000", IBSP_GEN,
+		 path);
+	cr_assert_eq(run_cmd(a, &out, &err), 0, "%s: %s", a, err);
+	free(out);
+	free(err);
+	snprintf(a, sizeof(a), "replay --no-progress %s", path);
+	cr_assert_eq(cli(a, &out, &err), 0, "%s", err);
+	cr_expect(strstr(err, "none of the 6000 samples has a physical address") &&
+		      strstr(err, "--phys-data"),
+		  "%s", err);
+	free(out);
+	free(err);
+}
+
 Test(robust, one_node_and_no_samples_are_explained)
 {
 	size_t len;

@@ -197,6 +197,30 @@ static bool is_load(const struct draw *d)
 	return (d->bits & 0xffff) < LOAD_SHARE_16;
 }
 
+/* Where the access's translation hit, from the draw's TLB bits (both encodings). */
+enum tlb_hit { TLB_HIT_L1, TLB_HIT_L2, TLB_HIT_NONE };
+
+static enum tlb_hit tlb_of(const struct gen_page *pg, const struct draw *d)
+{
+	uint64_t tb = (d->bits >> 16) & 0xffff;
+
+	if (pg->thp) /* a 2 MiB entry: always found, in L1 or L2 */
+		return tb < THP_TLB_L1_HIT_16 ? TLB_HIT_L1 : TLB_HIT_L2;
+	return tb >= TLB_L2_HIT_16 ? TLB_HIT_NONE : tb >= TLB_L1_HIT_16 ? TLB_HIT_L2 : TLB_HIT_L1;
+}
+
+/* The sample's IP: a user text address per class and page. */
+static uint64_t text_ip(const struct gen_page *pg, uint64_t idx)
+{
+	return TEXT_BASE + pg->cls * 0x400 + (idx % 64) * 16;
+}
+
+/* Is the page on a CPU-less (CXL) node? */
+static bool on_cxl(const struct emitter *e, const struct gen_page *pg)
+{
+	return e->m->top_pos[pg->node] < 0;
+}
+
 static int emit_ibs(struct emitter *e, uint64_t t_ns, const struct gen_page *pg, uint64_t idx,
 		    const struct draw *d)
 {
@@ -207,8 +231,8 @@ static int emit_ibs(struct emitter *e, uint64_t t_ns, const struct gen_page *pg,
 	     IBS_OPDATA3_DCPHYADDRVALID;
 	if (is_load(d)) {
 		d3 |= IBS_OPDATA3_LDOP | (d->lat << IBS_OPDATA3_DCMISSLAT_SHIFT);
-		if (e->m->top_pos[pg->node] < 0 &&
-		    !e->o->zen3) /* Zen4 DataSrc 8: extension memory */
+		/* Zen4 DataSrc 8: extension memory */
+		if (on_cxl(e, pg) && !e->o->zen3)
 			d2 = (uint64_t)(IBS_DS_ZEN4_EXT_MEM >> 3) << IBS_OPDATA2_DATASRC_HI_SHIFT;
 		else
 			d2 = IBS_DS_DRAM;
@@ -217,18 +241,21 @@ static int emit_ibs(struct emitter *e, uint64_t t_ns, const struct gen_page *pg,
 	} else {
 		d3 |= IBS_OPDATA3_STOP; /* stores carry no DataSrc or latency */
 	}
-	if (pg->thp)
-		d3 |= ((d->bits >> 16) & 0xffff) < THP_TLB_L1_HIT_16
-			  ? IBS_OPDATA3_DCL1TLBHIT2M
-			  : IBS_OPDATA3_DCL1TLBMISS | IBS_OPDATA3_DCL2TLBHIT2M;
-	else if (((d->bits >> 16) & 0xffff) >= TLB_L2_HIT_16)
+	switch (tlb_of(pg, d)) {
+	case TLB_HIT_L1:
+		d3 |= pg->thp ? IBS_OPDATA3_DCL1TLBHIT2M : 0;
+		break;
+	case TLB_HIT_L2:
+		d3 |= IBS_OPDATA3_DCL1TLBMISS | (pg->thp ? IBS_OPDATA3_DCL2TLBHIT2M : 0);
+		break;
+	case TLB_HIT_NONE:
 		d3 |= IBS_OPDATA3_DCL1TLBMISS | IBS_OPDATA3_DCL2TLBMISS; /* page size unknown */
-	else if (((d->bits >> 16) & 0xffff) >= TLB_L1_HIT_16)
-		d3 |= IBS_OPDATA3_DCL1TLBMISS;
+		break;
+	}
 	if (!d->phys)
 		d3 &= ~IBS_OPDATA3_DCPHYADDRVALID;
 
-	rec->ip = TEXT_BASE + pg->cls * 0x400 + (idx % 64) * 16;
+	rec->ip = text_ip(pg, idx);
 	rec->pid = pg->pid;
 	rec->tid = pg->pid * GEN_TID_PER_PID + d->cpu;
 	rec->time = GEN_START_NS + t_ns;
@@ -256,16 +283,12 @@ static int emit_ibs(struct emitter *e, uint64_t t_ns, const struct gen_page *pg,
 static uint64_t pebs_data_src(const struct emitter *e, const struct gen_page *pg,
 			      const struct draw *d)
 {
-	uint64_t tb = (d->bits >> 16) & 0xffff, tlb, ds;
-	bool cxl = e->m->top_pos[pg->node] < 0;
-
-	if (pg->thp)
-		tlb = tb < THP_TLB_L1_HIT_16 ? PERF_MEM_TLB_L1 : PERF_MEM_TLB_L2;
-	else
-		tlb = tb >= TLB_L2_HIT_16   ? PERF_MEM_TLB_WK
-		      : tb >= TLB_L1_HIT_16 ? PERF_MEM_TLB_L2
-					    : PERF_MEM_TLB_L1;
-	tlb |= tlb == PERF_MEM_TLB_WK ? PERF_MEM_TLB_MISS : PERF_MEM_TLB_HIT;
+	static const uint64_t tlb_bits[] = {
+		[TLB_HIT_L1] = PERF_MEM_TLB_L1 | PERF_MEM_TLB_HIT,
+		[TLB_HIT_L2] = PERF_MEM_TLB_L2 | PERF_MEM_TLB_HIT,
+		[TLB_HIT_NONE] = PERF_MEM_TLB_WK | PERF_MEM_TLB_MISS,
+	};
+	uint64_t tlb = tlb_bits[tlb_of(pg, d)], ds;
 	if (e->o->perf_mem && !is_load(d))
 		return PERF_MEM_S(OP, STORE) | PERF_MEM_S(LVL, NA) | PERF_MEM_S(SNOOP, NA) |
 		       PERF_MEM_S(LOCK, NA) | (tlb << PERF_MEM_TLB_SHIFT);
@@ -273,7 +296,7 @@ static uint64_t pebs_data_src(const struct emitter *e, const struct gen_page *pg
 	     (tlb << PERF_MEM_TLB_SHIFT) | PERF_MEM_S(LVL, HIT) |
 	     (d->remote ? PERF_MEM_S(LVL, REM_RAM1) : PERF_MEM_S(LVL, LOC_RAM));
 	/* 6.1's IBS mapping fills mem_lvl_num only for CXL and PMEM memory (DataSrc 8, 6). */
-	if (cxl)
+	if (on_cxl(e, pg))
 		ds |= PERF_MEM_S(LVLNUM, CXL);
 	else if (!e->o->perf_mem)
 		ds |= PERF_MEM_S(LVLNUM, RAM);
@@ -287,7 +310,7 @@ static int emit_pebs(struct emitter *e, uint64_t t_ns, const struct gen_page *pg
 {
 	struct pebs_rec *rec = &e->pebs;
 
-	rec->ip = TEXT_BASE + pg->cls * 0x400 + (idx % 64) * 16;
+	rec->ip = text_ip(pg, idx);
 	rec->pid = pg->pid;
 	rec->tid = pg->pid * GEN_TID_PER_PID + d->cpu;
 	rec->time = GEN_START_NS + t_ns;

@@ -257,27 +257,26 @@ static struct ibsp_node_idx majority_node(const struct ibsp_policy_view *v,
 	if ((uint64_t)pg->heat[m] * 10000 < pg->total * v->opts->min_share_bp ||
 	    !ibsp_policy_view__is_top_tier(v, v->acc_node[m]))
 		return IBSP_NODE_IDX_NONE;
-	*unsure = pg->pick == IBSP_PICK_PROMOTE && pg->seen < 2 * v->opts->min_heat &&
-		  !leads_clearly(pg, v->nr_acc, m);
+	*unsure = pg->seen < 2 * v->opts->min_heat && !leads_clearly(pg, v->nr_acc, m);
 	return v->acc_node[m];
 }
 
 static void locality_decide(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
 			    struct ibsp_decision *d)
 {
+	struct ibsp_node_idx first, next;
 	bool unsure;
-	struct ibsp_node_idx first = majority_node(v, pg, &unsure), next;
 
 	d->skip = IBSP_SKIP_CAPACITY;
 	if (pg->pick == IBSP_PICK_FOLLOW) {
 		uint32_t x = best_other_slot(v, pg);
 
 		d->reason = IBSP_REASON_FOLLOW;
-		first = x == UINT32_MAX ? IBSP_NODE_IDX_NONE : v->acc_node[x];
-		if (ibsp_node_idx__valid(first) && ibsp_policy_view__can_take(v, first, pg->bytes))
-			d->dst = first;
+		if (x != UINT32_MAX && ibsp_policy_view__can_take(v, v->acc_node[x], pg->bytes))
+			d->dst = v->acc_node[x];
 		return;
 	}
+	first = majority_node(v, pg, &unsure);
 	d->reason = IBSP_REASON_MAJORITY;
 	if (unsure) {
 		d->skip = IBSP_SKIP_UNDECIDED;

@@ -308,6 +308,11 @@ static int run(struct run_env *env)
 		" moved, %" PRIu64 " failed%s\n",
 		ret ? "error" : res.end_reason, res.samples, res.planned, res.moved, res.failed,
 		res.complete ? "" : " (telemetry or recording incomplete)");
+	if (res.abandoned)
+		fprintf(stderr,
+			"ibs-promote run: %" PRIu64 " planned moves were still queued (at the "
+			"migration rate limit) when the run ended, and were dropped\n",
+			res.abandoned);
 	if ((env->json_path && !env->f.json.committed) ||
 	    (env->record_path && !env->f.record.committed))
 		fprintf(stderr, "ibs-promote run: sampling never started; the --json and --record "

@@ -68,6 +68,9 @@ void die_with_test(void);
 /* Run a shell command; returns its exit status, stdout and stderr in malloc'd strings. */
 int run_cmd(const char *cmd, char **out, char **err);
 
+/* CLOCK_MONOTONIC in seconds. */
+double now_s(void);
+
 /* Assert that perf report --header-only -I output @hdr shows topology @t (nodes, CPUs, memory, blocks). */
 void check_topology_vs_perf_header(const struct ibsp_topology *t, const char *hdr);
 

@@ -266,6 +266,77 @@ Test(faults, ebusy_enomem_esrch_counted_and_the_run_goes_on, .timeout = 60)
 	free(out);
 }
 
+/* A move_pages that takes half a second a call: the worker falls behind the plan. */
+static long slow_move_pages(int pid, unsigned long count, void **pages, const int *nodes,
+			    int *status, int flags)
+{
+	(void)pid;
+	(void)pages;
+	(void)flags;
+	if (nodes)
+		usleep(500000);
+	for (unsigned long i = 0; i < count; i++)
+		status[i] = nodes ? nodes[i] : 1;
+	return 0;
+}
+
+/*
+ * The end of a run whose worker is behind: it gets its 5 s, then what is
+ * still queued is dropped and counted (promotions.abandoned, res.abandoned),
+ * and the run is still complete: the telemetry lost nothing.
+ */
+Test(faults, moves_left_at_the_end_are_abandoned_not_incomplete, .timeout = 60)
+{
+	struct ibsp_daemon_opts o = { .sz = sizeof(o) };
+	struct ibsp_daemon_result res;
+	const char *json = tmp_path("backlog.jsonl");
+	json_int_t planned, done, abandoned;
+	json_t *sum;
+	size_t len, nlines;
+	char *out;
+	pid_t storm;
+	double t0;
+	int ret;
+
+	make_two_node_tree();
+	o.sampler.sz = sizeof(o.sampler);
+	o.sampler.kind = IBSP_SAMPLER_SOFT;
+	o.sampler.sysfs_root = root;
+	o.capture.sz = sizeof(o.capture);
+	o.capture.target = IBSP_TARGET_ALL_CPUS;
+	o.engine.sz = sizeof(o.engine);
+	o.engine.policy = (struct ibsp_policy){ .ops = &ibsp_policy_locality, .arg = -1 };
+	o.engine.min_heat = 1;
+	o.engine.interval_ms = 250;
+	o.top_tier = "1";
+	o.duration_s = 2;
+	o.json_path = json;
+	o.move_pages = slow_move_pages;
+	storm = start_storm(20000);
+	t0 = now_s();
+	ret = ibsp_daemon__run(&o, &res);
+	stop_storm(storm);
+	if (ret == -EACCES || ret == -EPERM)
+		cr_skip_test("software perf events are not permitted here (%d)", ret);
+	cr_assert_eq(ret, 0, "the run: %d", ret);
+	cr_expect_lt(now_s() - t0, 2 + 5 + 3, "the end waits 5 s at most: %.1f s", now_s() - t0);
+	out = (char *)slurp(json, &len);
+	sum = summary_of(out, &nlines);
+	cr_assert(sum, "summary: %s", out);
+	planned = get_int(sum, "promotions", "planned", NULL);
+	done = get_int(sum, "promotions", "done", NULL);
+	abandoned = get_int(sum, "promotions", "abandoned", NULL);
+	cr_assert_gt(planned, 2000, "the storm's pages were planned: %lld", (long long)planned);
+	cr_expect_gt(done, 0, "some moved: %s", out);
+	cr_expect_gt(abandoned, 0, "planned %lld, done %lld", (long long)planned, (long long)done);
+	cr_expect_eq(abandoned, (json_int_t)res.abandoned);
+	cr_expect_leq(done + abandoned, planned);
+	cr_expect(res.complete, "abandoned moves do not make the run incomplete");
+	cr_expect(json_is_true(json_object_get(sum, "complete")));
+	json_decref(sum);
+	free(out);
+}
+
 /* A one-page ring drained once a second under a fault storm overflows: LOST, counted. */
 Test(faults, ring_overflow_counted_and_the_run_goes_on, .timeout = 60)
 {

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "ibsp/migrate.h"
+#include "helpers.h"
 #include "migrate_internal.h" /* keysort.c's entry, white-box */
 
 /* The script: per page (by vaddr / 4096 % 16) the status to report; pid 666 is gone. */
@@ -806,14 +807,6 @@ Test(migrate, matrix_by_source_and_final_node)
 	cr_expect_eq(total, cells, "no other cell counts");
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /*
  * Rule 4: the bucket counts bytes. Under a rate limit a call carries at
  * most the burst; the first call spends the full bucket, every later one
@@ -907,6 +900,46 @@ Test(migrate, delete_does_not_wait_out_a_refill)
 		ibsp_migrator__delete(mg);
 		cr_expect_lt(now_s() - t0, 0.5, "row %zu: delete took %.3f s", t, now_s() - t0);
 	}
+}
+
+/*
+ * The end of a run: stop() drops what the rate limit still holds back, says
+ * how many, and leaves the results so far to be reaped; the accounting
+ * holds (results + dropped = submitted), and nothing is queued after it.
+ */
+Test(migrate, stop_drops_the_backlog_and_counts_it)
+{
+	struct ibsp_migrator_opts o = { .sz = sizeof(o),
+					.move_pages = kernel_move_pages,
+					.rate_bytes_per_s = 4096,
+					.burst_bytes = 3 * 4096,
+					.node_mask = 0x1 };
+	struct ibsp_migrator *mg = ibsp_migrator__new(&o);
+	struct ibsp_migration m[40];
+	struct ibsp_migration_result r[40];
+	struct ibsp_migrator_stats st;
+	size_t got, dropped;
+
+	cr_assert(mg);
+	for (int i = 0; i < 40; i++) {
+		m[i] = kreq(100, 0, 2, 0);
+		m[i].vaddr = ((uint64_t)BASE_PAGE << 12) + (uint64_t)i * 4096;
+	}
+	cr_assert_eq(ibsp_migrator__submit(mg, m, 40), 40);
+	got = reap_all(mg, r, 3); /* the burst: three pages at once */
+	cr_expect_eq(got, 3);
+	dropped = ibsp_migrator__stop(mg);
+	got += ibsp_migrator__reap(mg, r, 40); /* one more may have gone before the stop */
+	cr_expect(got == 3 || got == 4, "%zu results", got);
+	cr_expect_eq(dropped, 40 - got);
+	ibsp_migrator__stats(mg, &st);
+	cr_expect_eq(st.submitted, 40);
+	cr_expect_eq(st.results, got);
+	cr_expect_eq(st.dropped, dropped);
+	cr_expect_eq(ibsp_migrator__stop(mg), 0, "a second stop drops nothing more");
+	cr_expect_eq(ibsp_migrator__submit(mg, m, 1), 0, "a stopped worker takes nothing");
+	cr_expect_eq(ibsp_migrator__flush(mg, 0), 0, "nothing is left to wait for");
+	ibsp_migrator__delete(mg);
 }
 
 /* A node id this host does not have (skip when it has them all). */

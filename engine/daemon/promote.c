@@ -267,6 +267,7 @@ static void fill_counts(struct daemon *d)
 	memcpy(c->matrix, ms.matrix, sizeof(c->matrix));
 	c->rate_limited = ms.rate_limited;
 	c->queue_full = ms.queue_full;
+	c->abandoned = ms.dropped;
 	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(d->topo); i++) {
 		struct ibsp_node_idx n = ibsp_node_idx((int)i);
 
@@ -392,8 +393,12 @@ void ibsp_promote__finish(struct daemon *d, int err, bool *complete)
 	if (d->mig) {
 		while (ibsp_migrator__flush(d->mig, 100) && ibsp_daemon_mono_s() < deadline)
 			ibsp_promote__reap(d);
-		if (ibsp_migrator__flush(d->mig, 0))
-			*complete = false;
+		/*
+		 * What the worker has not done by now is dropped (a rate limit can hold a
+		 * backlog for minutes): counted as abandoned, not as an incomplete run, since
+		 * the telemetry and the recording lose nothing.
+		 */
+		d->res->abandoned = ibsp_migrator__stop(d->mig);
 		ibsp_promote__reap(d);
 	}
 	if (d->tele && d->eng && d->cap && d->aio_up) {

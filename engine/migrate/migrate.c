@@ -191,16 +191,31 @@ err:
 	return NULL;
 }
 
-void ibsp_migrator__delete(struct ibsp_migrator *mg)
+size_t ibsp_migrator__stop(struct ibsp_migrator *mg)
 {
-	if (!mg)
-		return;
+	uint64_t dropped;
+
+	if (mg->joined)
+		return 0;
 	pthread_mutex_lock(&mg->lock);
 	mg->stop = true;
 	pthread_cond_broadcast(&mg->work);
 	pthread_cond_broadcast(&mg->wake); /* a wait for tokens ends now */
 	pthread_mutex_unlock(&mg->lock);
 	pthread_join(mg->thread, NULL);
+	mg->joined = true;
+	/* The worker is gone: no lock needed. Every request not dropped has its result. */
+	dropped = mg->st.submitted - mg->st.results;
+	mg->st.dropped = dropped;
+	mg->req_len = 0;
+	return (size_t)dropped;
+}
+
+void ibsp_migrator__delete(struct ibsp_migrator *mg)
+{
+	if (!mg)
+		return;
+	ibsp_migrator__stop(mg);
 	destroy_sync(mg);
 	free_migrator(mg);
 }
@@ -211,7 +226,7 @@ size_t ibsp_migrator__submit(struct ibsp_migrator *mg, const struct ibsp_migrati
 	size_t taken;
 
 	pthread_mutex_lock(&mg->lock);
-	taken = qn - mg->req_len < n ? qn - mg->req_len : n;
+	taken = mg->stop ? 0 : qn - mg->req_len < n ? qn - mg->req_len : n;
 	ring_write(mg->req, qn, (mg->req_head + mg->req_len) % qn, m, taken, sizeof(*m));
 	mg->req_len += (uint32_t)taken;
 	mg->st.submitted += taken;

@@ -38,6 +38,7 @@ struct ibsp_migrator {
 	pthread_cond_t work, idle;
 	pthread_cond_t wake; /* CLOCK_MONOTONIC: the bucket's waits, broadcast at stop */
 	bool stop, busy;
+	bool joined; /* ibsp_migrator__stop() has run */
 
 	struct ibsp_migration *req; /* ring of queue_len */
 	uint32_t req_head, req_len;

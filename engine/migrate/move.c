@@ -81,6 +81,7 @@ static void put_result(struct ibsp_migrator *mg, const struct ibsp_migration *m,
 		at -= mg->o.queue_len;
 	mg->res[at].m = *m;
 	mg->res[at].final_node = final;
+	mg->st.results++;
 }
 
 /*

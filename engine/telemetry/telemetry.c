@@ -254,6 +254,7 @@ static json_t *promotions_json(const struct ibsp_telemetry *t,
 	    by_names(c->by_errno, p ? p->by_errno : NULL, IBSP_MIG_ERR__MAX, err_name, 0));
 	json_object_set_new(o, "rate_limited", D(rate_limited));
 	json_object_set_new(o, "queue_full", D(queue_full));
+	json_object_set_new(o, "abandoned", D(abandoned));
 	json_object_set_new(o, "skips",
 			    by_names(c->skips, p ? p->skips : NULL, IBSP_SKIP__MAX, skip_name, 0));
 	return o;

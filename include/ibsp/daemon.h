@@ -68,8 +68,9 @@ struct ibsp_daemon_result {
 	const char *end_reason;			  /* "duration", "signal", "target_exit", "error" */
 	bool complete;				  /* drained and flushed everything */
 	uint64_t samples, planned, moved, failed; /* the engine's and the worker's */
-	int signal;				  /* the signal that stopped it, or 0 */
-	struct ibsp_capture_stats capture;	  /* what the rings delivered */
+	uint64_t abandoned; /* moves still queued after the end's wait (FLUSH_MAX_MS), dropped */
+	int signal;	    /* the signal that stopped it, or 0 */
+	struct ibsp_capture_stats capture; /* what the rings delivered */
 	double running_ratio;  /* of the first event; below 1 when another PMU user shared it */
 	double sampled_s;      /* from enabling the events to the end */
 	bool recorded;	       /* record_path was created (and is finished, unless !complete) */

@@ -85,7 +85,10 @@ struct ibsp_migration_result {
 
 /** struct ibsp_migrator_stats - counters since creation */
 struct ibsp_migrator_stats {
-	uint64_t submitted;  /* requests queued */
+	uint64_t submitted; /* requests queued */
+	uint64_t results;   /* results queued for reaping: one per request, unless dropped */
+	/* Requests ibsp_migrator__stop() dropped, queued or taken but not done: no result. */
+	uint64_t dropped;
 	uint64_t queue_full; /* requests refused: the queue was full */
 	uint64_t syscalls;   /* move_pages calls */
 	uint64_t moved;	     /* pages now on their destination */
@@ -122,7 +125,15 @@ struct ibsp_migrator;
 struct ibsp_migrator *ibsp_migrator__new(const struct ibsp_migrator_opts *opts);
 
 /**
- * ibsp_migrator__delete() - stop the worker, dropping what is queued; NULL is accepted.
+ * ibsp_migrator__stop() - stop the worker, dropping what it has not done. A wait for
+ * tokens is cut short: it returns after at most the move_pages call in flight. The
+ * results queued so far stay to be reaped; nothing may be submitted after it.
+ * Return: the requests dropped (they have no result); 0 on a second call.
+ */
+size_t ibsp_migrator__stop(struct ibsp_migrator *mg);
+
+/**
+ * ibsp_migrator__delete() - stop the worker (ibsp_migrator__stop()), free it; NULL is accepted.
  * A wait for tokens is cut short: it returns after at most the move_pages call in flight.
  */
 void ibsp_migrator__delete(struct ibsp_migrator *mg);

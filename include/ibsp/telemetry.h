@@ -74,6 +74,7 @@ struct ibsp_telemetry_counts {
 	uint64_t by_errno[IBSP_MIG_ERR__MAX];
 	uint64_t rate_limited; /* times the token bucket made the worker wait */
 	uint64_t queue_full;   /* requests dropped because the worker's queue was full */
+	uint64_t abandoned;    /* requests still queued when the run ended (the worker's dropped) */
 	uint64_t skips[IBSP_SKIP__MAX];
 	/* pages that ended on a node, by [source node id][final node id] (the migrator's matrix) */
 	uint64_t matrix[IBSP_MIG_MAX_NODES][IBSP_MIG_MAX_NODES];

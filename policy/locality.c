@@ -36,12 +36,12 @@
  *    already moved needs 3.0, and a page placed as shared (nearest) twice
  *    that, so a shared page does not bounce on sampling noise;
  *    or, instead, the engine's leave CUSUM (pg->leave, see ibsp_engine__note_leave() in
- *    engine/core/engine_internal.h) has reached FOLLOW_LEAVE steps, twice that for a
+ *    engine/core/engine_internal.h) has reached FOLLOW_LEAVE half steps, twice that for a
  *    page placed as shared: the decayed heat caps the evidence of a page
  *    with few samples per interval (at 2.5 samples a second and decay 3/4,
  *    z stays near 2.5 even when all of them come from the new node), so
  *    without it half the pages of a phase change never followed; the
- *    CUSUM's 18 steps are 10.6 nats, a false alarm per excursion of a 50/50
+ *    CUSUM's 18 steps (36 half steps) are 10.6 nats, a false alarm per excursion of a 50/50
  *    shared page below e^-10.6 (Wald): a page makes an excursion every few
  *    samples, so at 14 steps (8.2 nats) 1 to 5 of a steady recording's ~700
  *    shared pages still moved twice (replay's shared_moved_twice); at 18,
@@ -61,7 +61,7 @@
 #define FOLLOW_Z_X10	   25 /* a never-moved page: z >= 2.5 */
 #define FOLLOW_Z_MOVED_X10 30 /* a page already moved: z >= 3.0 */
 #define FOLLOW_GAIN	   2  /* x min_heat samples of heat gained */
-#define FOLLOW_LEAVE	   18 /* steps of the engine's leave CUSUM: 10.6 nats */
+#define FOLLOW_LEAVE	   36 /* half steps of the engine's leave CUSUM: 10.6 nats */
 #define PROMOTE_LEAD_X10   15 /* a first majority leads the runner-up by 1.5 samples */
 
 /* The accessor slot with the most heat (the first of equals). */

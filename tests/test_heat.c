@@ -534,36 +534,53 @@ Test(heat, moved_pages_counted)
 }
 
 /*
- * The leave CUSUM (ibsp_engine__note_leave() in engine/core/engine_internal.h): on a top-tier
- * page, +1 for a sample from the other socket, -3 for one from its own,
- * never below 0 or above 255; on a CXL page (a lower tier) the same byte
- * counts samples instead (seen, the policy's fallback count). Samples are
- * given as a string of accessor sockets, in order.
+ * The leave CUSUM (ibsp_engine__note_leave() in engine/core/engine_internal.h),
+ * in half steps: on a top-tier page, +2 for a sample from the node leading the
+ * others, -6 for one from its own, -1 for one from another node holding at
+ * least half the leader's heat (a page shared several ways), 0 from one below
+ * that; never below 0 or above 255. On a CXL page (a lower tier) the same
+ * byte counts samples instead (seen, the policy's fallback count). Samples
+ * are given as a string of accessor sockets, in order; the heat is not
+ * decayed in between.
  */
 Test(heat, leave_cusum)
 {
 	static const struct {
-		int node; /* where the page is */
+		bool four; /* topo_4s_2cxl(), else topo_2s_cxl() */
+		int node;  /* where the page is */
 		const char *seq;
 		unsigned int want;
 	} rows[] = {
-		{ 0, "1111", 4 },	 { 0, "11110", 1 },
-		{ 0, "0000111", 3 }, /* the old users do not weigh once they stop */
-		{ 0, "1101101101", 1 }, /* two thirds elsewhere: each own sample wipes the two before */
-		{ 0, "10101010", 0 }, /* shared 50/50 drifts down */
-		{ 2, "11111111", 8 }, /* not on a top-tier node: seen counts */
-		{ 2, "0101010101", 10 },
+		{ false, 0, "1111", 8 },
+		{ false, 0, "11110", 2 },
+		{ false, 0, "0000111", 6 }, /* the old users do not weigh once they stop */
+		{ false, 0, "1101101101",
+		  2 }, /* two thirds elsewhere: each own sample wipes the two before */
+		{ false, 0, "10101010", 0 }, /* shared 50/50 drifts down */
+		{ false, 2, "11111111", 8 }, /* not on a top-tier node: seen counts */
+		{ false, 2, "0101010101", 10 },
+		/* four sockets: one other node takes over; the rest barely weighs */
+		{ true, 0, "111111", 12 },
+		{ true, 0, "1111112", 12 }, /* node 2 holds 1 of node 1's 6: no step */
+		{ true, 0, "1111113", 12 },
+		{ true, 0, "11112", 8 }, /* 1 of 4: below half, no step */
+		/* shared among the others: who trails the leader by less than half steps down */
+		{ true, 0, "112", 3 },	  /* +2 +2, then 1 of 2: -1 */
+		{ true, 0, "1122", 5 },	  /* ... then a tie leads: +2 */
+		{ true, 0, "12312", 10 }, /* every sample ties the lead: +2 each */
+		{ true, 0, "1123", 2 },	  /* +2 +2 -1 -1 */
 	};
 
 	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
-		struct ibsp_topology *t = topo_2s_cxl();
+		struct ibsp_topology *t = rows[r].four ? topo_4s_2cxl() : topo_2s_cxl();
 		struct ibsp_engine_opts o = { .sz = sizeof(o), .policy = policy_of("locality") };
 		struct ibsp_engine *e = ibsp_engine__new(t, &o);
 		struct ibsp_sample s = smp(t, 0, rows[r].node, 9, 100);
 		struct ibsp_heat_entry *he;
 
 		for (const char *c = rows[r].seq; *c; c++) {
-			struct ibsp_sample x = smp(t, *c == '1' ? 2 : 0, rows[r].node, 9, 100);
+			/* socket k's first CPU: 2 k in both topologies */
+			struct ibsp_sample x = smp(t, 2 * (*c - '0'), rows[r].node, 9, 100);
 
 			ibsp_engine__add(e, &x, 1);
 		}

@@ -362,20 +362,35 @@ static inline uint32_t ibsp_heat_entry__bytes(const struct ibsp_heat_entry *he)
 
 /*
  * The evidence that a page on a top-tier node should leave it, as a CUSUM
- * over its samples (Page's test): +1 for a sample from the top-tier node
- * that leads its heat among the others (ibsp_engine__leads_elsewhere()),
- * -LEAVE_DOWN for one from its own node, held in [0, 255]. It is the
- * log-likelihood ratio, in steps of log(1.8) = 0.59, of "90% of its
- * accesses come from elsewhere" against "its accesses are shared half and
- * half with its own node": a sample from elsewhere adds log(0.9/0.5), one
- * from its own node log(0.1/0.5) = -1.61, about -3 steps (LEAVE_DOWN).
- * Unlike the decayed heat, whose evidence is capped by the decay (a page
- * with 2-3 samples per interval never holds more than ~10), it grows
- * without bound while the samples keep pointing away, and it forgets the
- * node's old users at once: a page whose users moved drifts up by ~0.6 a
- * sample, a page shared 50/50 drifts down by 1 a sample and one whose
- * users are on its node by ~2.5. The policy reads it as pg->leave; a move,
- * or a sample that finds the page on another node, resets it.
+ * over its samples (Page's test), in half steps: +LEAVE_UP (2) for a sample
+ * from the top-tier node that leads its heat among the others (ties count;
+ * ibsp_engine__lead_elsewhere()), -LEAVE_DOWN (6) for one from its own node,
+ * -LEAVE_DOWN_OTHER (1) for one from another top-tier node that holds at
+ * least half the leader's heat, held in [0, 255]. It is the log-likelihood
+ * ratio, in steps of log(1.8) = 0.59 (two units), of "90% of its accesses
+ * come from one node elsewhere" against "its accesses are shared evenly with
+ * its own node": a sample from elsewhere adds log(0.9/0.5), one from its own
+ * node log(0.1/0.5) = -1.61, about -3 steps. Unlike the decayed heat, whose
+ * evidence is capped by the decay (a page with 2-3 samples per interval never
+ * holds more than ~10), it grows without bound while the samples keep
+ * pointing away, and it forgets the node's old users at once: a page whose
+ * users moved drifts up by ~0.6 step a sample, a page shared 50/50 drifts
+ * down by 1 a sample and one whose users are on its node by ~2.5. The policy
+ * reads it as pg->leave; a move, or a sample that finds the page on another
+ * node, resets it.
+ *
+ * Only the leading other node counts up: with four sockets, a page shared
+ * four ways sits on a node with 25% of its samples, and +1 for each of the
+ * three others' 75% against -3 for its own 25% would be a walk with no drift,
+ * crossing any threshold in time. Even so, the leader among three nodes that
+ * share evenly changes with every few samples, so such a page still drifted
+ * up to a false alarm now and then (0-7 of ~1,900 pages moved twice on an
+ * all-shared 4-socket recording). Under "one node took over", a sample from
+ * a third node is rare (about -2 nats); one from a node close to the leader
+ * (half its heat or more) is what sharing looks like, and counts half a step
+ * down. A node far below the leader (the old users' leftovers after a switch)
+ * counts nothing, so a switch is seen as fast as before. With two sockets the
+ * other node always leads, and nothing changes.
  *
  * On a lower-tier node, or while its node is unknown (live, before the
  * engine locates it), the same byte counts the page's samples instead
@@ -385,26 +400,21 @@ static inline uint32_t ibsp_heat_entry__bytes(const struct ibsp_heat_entry *he)
  * reached below r = 2 and takes 5 intervals at r = 2.7; a count of samples
  * does not depend on the rate.
  */
-#define LEAVE_DOWN 3
+#define LEAVE_UP	 2
+#define LEAVE_DOWN	 6
+#define LEAVE_DOWN_OTHER 1
 
-/*
- * Is @slot (not the page's node) the accessor with the most heat among the
- * others (ties count)? Only its samples are evidence to leave: with three
- * or more accessor nodes, a page shared four ways sits on a node with 25%
- * of its samples, and counting every other node's +1 against its own -3
- * would be a random walk with no drift, crossing any threshold in time.
- * With two sockets the other node always leads.
- */
-static inline bool ibsp_engine__leads_elsewhere(const struct ibsp_engine *e,
-						const struct ibsp_heat_entry *he, int slot)
+/* The most heat an accessor slot other than the page's own node holds. */
+static inline uint32_t ibsp_engine__lead_elsewhere(const struct ibsp_engine *e,
+						   const struct ibsp_heat_entry *he)
 {
-	uint32_t h = he->heat[slot];
+	uint32_t lead = 0;
 
 	for (uint32_t s = 0; s < e->nr_acc; s++) {
-		if ((int)s != slot && e->acc_node[s] != he->node && he->heat[s] > h)
-			return false;
+		if (e->acc_node[s] != he->node && he->heat[s] > lead)
+			lead = he->heat[s];
 	}
-	return true;
+	return lead;
 }
 
 static inline void ibsp_engine__note_leave(const struct ibsp_engine *e, struct ibsp_heat_entry *he,
@@ -418,9 +428,17 @@ static inline void ibsp_engine__note_leave(const struct ibsp_engine *e, struct i
 	}
 	if (acc == he->node)
 		he->leave = he->leave > LEAVE_DOWN ? (uint8_t)(he->leave - LEAVE_DOWN) : 0;
-	else if (acc >= 0 && e->top_tier[acc] && he->leave < UINT8_MAX &&
-		 ibsp_engine__leads_elsewhere(e, he, slot))
-		he->leave++;
+	else if (acc >= 0 && e->top_tier[acc]) {
+		uint32_t lead = ibsp_engine__lead_elsewhere(e, he), h = he->heat[slot];
+
+		if (h >= lead)
+			he->leave =
+			    he->leave <= UINT8_MAX - LEAVE_UP ? he->leave + LEAVE_UP : UINT8_MAX;
+		else if (2 * (uint64_t)h >= lead)
+			he->leave = he->leave > LEAVE_DOWN_OTHER
+					? (uint8_t)(he->leave - LEAVE_DOWN_OTHER)
+					: 0;
+	}
 }
 
 #endif /* IBSP_ENGINE_INTERNAL_H */

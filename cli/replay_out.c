@@ -104,9 +104,10 @@ void cli_replay_print_text(FILE *f, const char *path, const char *policy,
 	}
 	fputc('\n', f);
 	fprintf(f,
-		"  heat table: %" PRIu64 " pages, %" PRIu64
+		"  heat table: %" PRIu64 " pages (at most %" PRIu64 "), %" PRIu64
 		" evicted, last threshold %.1f samples\n",
-		st->pages_tracked, st->evictions, (double)st->threshold / IBSP_HEAT_ONE);
+		st->pages_tracked, st->pages_tracked_peak, st->evictions,
+		(double)st->threshold / IBSP_HEAT_ONE);
 	if (r->nr_eval)
 		print_evaluate(f, r);
 }

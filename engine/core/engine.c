@@ -436,6 +436,8 @@ void ibsp_engine__add(struct ibsp_engine *e, const struct ibsp_sample *s, size_t
 		}
 	}
 	st->pages_tracked = e->ht->count;
+	if (st->pages_tracked > st->pages_tracked_peak)
+		st->pages_tracked_peak = st->pages_tracked;
 	st->evictions = e->ht->evictions;
 }
 

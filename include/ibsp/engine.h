@@ -111,6 +111,7 @@ struct ibsp_engine_stats {
 	uint64_t local_accesses;	      /* accesses whose page was on the accessor's node */
 	uint64_t placed_accesses;	      /* accesses whose page node was known */
 	uint64_t pages_tracked;		      /* entries in the heat table now */
+	uint64_t pages_tracked_peak;	      /* the most it held (before a trim) */
 	uint64_t evictions;		      /* entries evicted to make room */
 	uint64_t intervals;		      /* ticks run */
 	uint64_t considered;		 /* hot pages with a known node a tick looked at (summed) */

@@ -166,6 +166,11 @@ static json_t *info_json(const char *path, const struct ibsp_perf_reader *r)
 	json_object_set_new(root, "nodes", nodes);
 	json_object_set_new(root, "distance", cli_topo_distance_json(in->topo));
 	json_object_set_new(root, "events", events_json(r, st));
+	if (in->comp_type)
+		json_object_set_new(root, "compressed",
+				    json_pack("{s:s, s:i, s:I}", "type", "zstd", "level",
+					      (int)in->comp_level, "records",
+					      (json_int_t)st->nr_compressed));
 	counts_json(root, st);
 	return root;
 }
@@ -267,6 +272,10 @@ static void info_text(const char *path, const struct ibsp_perf_reader *r)
 		printf("\n");
 	}
 	topo_text(in->topo);
+	if (in->comp_type)
+		printf("compressed:  zstd, level %u: %" PRIu64
+		       " COMPRESSED records (perf record -z)\n",
+		       in->comp_level, ibsp_perf_reader__stats(r)->nr_compressed);
 	counts_text(r, ibsp_perf_reader__stats(r));
 }
 

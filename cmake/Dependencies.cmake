@@ -29,6 +29,7 @@ ibsp_pkg(numa numa libnuma-dev)
 ibsp_pkg(hwloc hwloc libhwloc-dev)
 ibsp_pkg(uring liburing liburing-dev)
 ibsp_pkg(jansson jansson libjansson-dev)
+ibsp_pkg(zstd libzstd libzstd-dev) # perf record -z recordings
 ibsp_pkg(capng libcap-ng libcap-ng-dev)
 ibsp_pkg(microhttpd libmicrohttpd libmicrohttpd-dev)
 ibsp_pkg(inih inih libinih-dev) # the command's --config files only

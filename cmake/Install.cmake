@@ -53,7 +53,7 @@ install(DIRECTORY include/ibsp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
 # --- pkg-config and the CMake package ---
 # The system libraries the archive needs, as pkg-config modules and plain -l flags
 # (libpfm4 ships no .pc file).
-set(IBSP_PC_REQUIRES "numa hwloc liburing jansson${IBSP_PC_PERF}")
+set(IBSP_PC_REQUIRES "numa hwloc liburing jansson libzstd${IBSP_PC_PERF}")
 set(IBSP_PC_LIBS "-lpfm -lpthread -lm")
 # Relocatable: the prefix is found from where the file lies.
 file(RELATIVE_PATH IBSP_PC_UP "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")

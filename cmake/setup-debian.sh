@@ -15,11 +15,13 @@ set -eu
 # libinih-dev reads --config files; scdoc renders the man pages; the install test
 # (tests/install/check-install.sh) renders them with man-db, and links a program
 # with `pkg-config --static ibsp`, which lists hwloc's libudev.
+# libzstd reads recordings made with perf record -z (PERF_RECORD_COMPRESSED).
 # libcap-ng drops the daemon's capabilities after its setup; capsh (libcap2-bin)
 # drops them for tests/test_privs.c.
 PKGS="build-essential cmake pkg-config xz-utils clang-format git python3
 clang-14 libclang-rt-14-dev
 libpfm4-dev libnuma-dev libhwloc-dev liburing-dev libcriterion-dev libjansson-dev
+libzstd-dev
 libcap-ng-dev libcap2-bin
 libmicrohttpd-dev prometheus libinih-dev scdoc man-db libudev-dev
 linux-source-6.1 linux-perf

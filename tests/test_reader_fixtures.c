@@ -5,17 +5,21 @@
  * (and the same with -o -, pipe mode). The expected tuples are perf script
  * -F cpu,tid,addr,phys_addr output of the
  * same files (tests/fixtures/NAME.perf-script.txt), and the expected topology is
- * perf report --header-only -I output (NAME.perf-header.txt).
+ * perf report --header-only -I output (NAME.perf-header.txt). pf-zstd and
+ * pf-zstd-pipe: the same with -z (zstd-compressed records), without -a.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <jansson.h>
+#include <zstd.h>
 
 #include "helpers.h"
+#include "perf_unzstd.h"
 
 static void check_tuples_equal(const struct tuple *want, size_t nw, const struct tuple *got,
 			       size_t ng, const char *what)
@@ -81,6 +85,96 @@ Test(reader_fixtures, pipe_mode_matches_perf_script)
 	cr_assert(ibsp_topology__has_block_map(ibsp_perf_reader__info(r)->topo));
 	cr_assert_str_eq(ibsp_perf_reader__info(r)->cpuid, "AuthenticAMD,25,17,1");
 	ibsp_perf_reader__close(r);
+}
+
+/* perf record -z: the COMPRESSED records read as the records they hold, file and pipe mode */
+Test(reader_fixtures, zstd_compressed_matches_perf_script)
+{
+	static const char *const names[] = { "pf-zstd", "pf-zstd-pipe" };
+
+	for (size_t i = 0; i < 2; i++) {
+		char data[512], txt[512];
+		struct ibsp_perf_reader *r;
+		struct ibsp_sample buf[64];
+		int ret;
+
+		snprintf(data, sizeof(data), "%s/%s.data", IBSP_FIXTURE_DIR, names[i]);
+		snprintf(txt, sizeof(txt), "%s/%s.perf-script.txt", IBSP_FIXTURE_DIR, names[i]);
+		check_fixture(data, txt);
+		cr_assert_eq(ibsp_perf_reader__open(data, NULL, &r), 0);
+		cr_expect_eq(ibsp_perf_reader__info(r)->comp_type, 1, "%s: zstd", data);
+		cr_expect_eq(ibsp_perf_reader__info(r)->comp_level, 1);
+		while ((ret = ibsp_perf_reader__read(r, buf, 64)) > 0)
+			;
+		cr_assert_eq(ret, 0);
+		cr_expect_geq(ibsp_perf_reader__stats(r)->nr_compressed, 1, "%s", data);
+		ibsp_perf_reader__close(r);
+	}
+}
+
+/* @n records of @size bytes each (type 9 + k, payload bytes k), into @out. */
+static size_t make_records(uint8_t *out, int n, uint16_t size)
+{
+	size_t len = 0;
+
+	for (int k = 0; k < n; k++) {
+		struct perf_event_header h = { .type = (uint32_t)(9 + k), .size = size };
+
+		memcpy(out + len, &h, sizeof(h));
+		memset(out + len + sizeof(h), k, size - sizeof(h));
+		len += size;
+	}
+	return len;
+}
+
+/*
+ * The stream across payloads, as perf writes it: one zstd stream flushed at
+ * each payload's end, with payload boundaries that cut records in two (and
+ * one with a size that is no multiple of 8, so the next is not aligned). The
+ * records come out whole, in order, and only once their last byte arrived;
+ * garbage is refused with zstd's reason.
+ */
+Test(reader_fixtures, zstd_stream_records_span_payloads)
+{
+	static const size_t cuts[] = { 1, 100, 1000, 4095, 9000 };
+	uint8_t plain[20 * 1004 + 12], comp[65536];
+	size_t plen = make_records(plain, 20, 1004), done = 0, at = 0;
+	struct ibsp_unzstd z;
+	ZSTD_CStream *cs = ZSTD_createCStream();
+	const char *why = NULL;
+	int got = 0;
+
+	cr_assert(cs && !ZSTD_isError(ZSTD_initCStream(cs, 1)));
+	cr_assert_eq(ibsp_unzstd__init(&z, 0), 0);
+	for (size_t c = 0; c <= sizeof(cuts) / sizeof(cuts[0]); c++) {
+		size_t end = c < sizeof(cuts) / sizeof(cuts[0]) ? cuts[c] * 2 : plen;
+		ZSTD_inBuffer in = { plain + at, (end > plen ? plen : end) - at, 0 };
+		ZSTD_outBuffer out = { comp, sizeof(comp), 0 };
+		const struct perf_event_header *h;
+		uint64_t off;
+
+		while (in.pos < in.size)
+			cr_assert(!ZSTD_isError(ZSTD_compressStream(cs, &out, &in)));
+		cr_assert(!ZSTD_isError(ZSTD_flushStream(cs, &out)));
+		at += in.size;
+		cr_assert_eq(ibsp_unzstd__feed(&z, comp, out.pos, &why), 0, "%s", why);
+		while (ibsp_unzstd__next(&z, &h, &off, &why) == 1) {
+			cr_assert_eq(h->type, (uint32_t)(9 + got), "record %d", got);
+			cr_assert_eq(h->size, 1004);
+			cr_assert_eq(off, (uint64_t)got * 1004);
+			cr_assert_eq(((const uint8_t *)h)[1003], got, "its last byte");
+			got++;
+			done += h->size;
+		}
+		cr_assert_eq(done, at / 1004 * 1004, "whole records only, after %zu bytes", at);
+		cr_assert_eq(ibsp_unzstd__left(&z), at - done);
+	}
+	cr_expect_eq(got, 20);
+	cr_expect_eq(z.out, plen);
+	cr_assert_eq(ibsp_unzstd__feed(&z, "not zstd at all", 15, &why), -EINVAL);
+	cr_expect(why && *why, "zstd's reason");
+	ibsp_unzstd__exit(&z);
+	ZSTD_freeCStream(cs);
 }
 
 static void check_header(const char *data, const char *header_txt)

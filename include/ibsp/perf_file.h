@@ -43,7 +43,9 @@ struct ibsp_recording_info {
 	uint64_t first_sample_ns;      /* SAMPLE_TIME */
 	uint64_t last_sample_ns;
 	bool has_sample_time;
-	bool ibs_zen4;	      /* PMU_CAPS ibs_op zen4_ibs_extensions=1 */
+	bool ibs_zen4; /* PMU_CAPS ibs_op zen4_ibs_extensions=1 */
+	/* COMPRESSED (perf record -z): comp_type 1 is zstd; mmap_len bounds a record's output */
+	uint32_t comp_type, comp_level, comp_mmap_len;
 	uint64_t features[4]; /* the header's feature bitmap, as read or written */
 };
 
@@ -78,6 +80,7 @@ struct ibsp_perf_stats {
 	uint64_t nr_dropped[IBSP_DROP__MAX]; /* the same, by enum ibsp_drop_reason */
 	struct ibsp_loss_stats loss;	     /* LOST, LOST_SAMPLES, THROTTLE records */
 	uint64_t nr_rounds;		     /* PERF_RECORD_FINISHED_ROUND records */
+	uint64_t nr_compressed;		     /* PERF_RECORD_COMPRESSED records (perf record -z) */
 	uint64_t nr_out_of_order;	     /* samples older than an already flushed round */
 	uint64_t *samples_per_event;	     /* [nr_events] */
 	uint64_t *samples_per_cpu;	     /* [nr_cpu_slots], indexed by CPU number */

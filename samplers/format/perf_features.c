@@ -25,7 +25,8 @@
 	 (1ULL << HEADER_NRCPUS) | (1ULL << HEADER_CPUDESC) | (1ULL << HEADER_CPUID) |         \
 	 (1ULL << HEADER_TOTAL_MEM) | (1ULL << HEADER_CMDLINE) | (1ULL << HEADER_EVENT_DESC) | \
 	 (1ULL << HEADER_NUMA_TOPOLOGY) | (1ULL << HEADER_MEM_TOPOLOGY) |                      \
-	 (1ULL << HEADER_PMU_MAPPINGS) | (1ULL << HEADER_SAMPLE_TIME) | (1ULL << HEADER_PMU_CAPS))
+	 (1ULL << HEADER_PMU_MAPPINGS) | (1ULL << HEADER_SAMPLE_TIME) |                        \
+	 (1ULL << HEADER_PMU_CAPS) | (1ULL << HEADER_COMPRESSED))
 
 /* A single section may not claim more than this; real ones are kilobytes. */
 #define FEAT_MAX_BYTES (256u << 20)
@@ -167,6 +168,24 @@ static int parse_pmu_caps(struct ibsp_fcur *c, struct ibsp_recording_info *info)
 	return 0;
 }
 
+/* COMPRESSED: u32 version, type (1: zstd), level, ratio, mmap_len (perf's write_compressed()). */
+static int parse_compressed(struct ibsp_fcur *c, struct ibsp_recording_info *info)
+{
+	uint32_t version, ratio;
+	int ret;
+
+	if ((ret = ibsp_fcur__u32(c, "version", &version)) ||
+	    (ret = ibsp_fcur__u32(c, "type", &info->comp_type)) ||
+	    (ret = ibsp_fcur__u32(c, "level", &info->comp_level)) ||
+	    (ret = ibsp_fcur__u32(c, "ratio", &ratio)) ||
+	    (ret = ibsp_fcur__u32(c, "mmap_len", &info->comp_mmap_len)))
+		return ret;
+	if (info->comp_type > 1) /* 0: none */
+		return ibsp_fcur__bad(c, "type",
+				      "is not 1 (zstd), the only compression perf writes");
+	return 0;
+}
+
 static int parse_event_desc(struct ibsp_fcur *c, struct ibsp_event_desc *ev, uint32_t nr_events)
 {
 	uint32_t nr, attr_sz;
@@ -299,6 +318,8 @@ static int parse_one(struct ibsp_fcur *c, unsigned int bit, struct ibsp_recordin
 		return 0;
 	case HEADER_PMU_CAPS:
 		return parse_pmu_caps(c, info);
+	case HEADER_COMPRESSED:
+		return parse_compressed(c, info);
 	case HEADER_IBSP_TOPOLOGY:
 		return ibsp_feature_parse_ibsp_topology(c, info);
 	default:

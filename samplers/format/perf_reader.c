@@ -26,6 +26,7 @@
 #include "perf_features.h"
 #include "ordered_events.h"
 #include "perf_reader_internal.h"
+#include "perf_unzstd.h"
 #include "perf_sample.h"
 #include "util.h"
 
@@ -77,6 +78,9 @@ void ibsp_perf_reader__close(struct ibsp_perf_reader *r)
 	free(r->events);
 	ibsp_id_index__exit(&r->ids);
 	ibsp_ordered_events__exit(&r->oe);
+	if (r->unz)
+		ibsp_unzstd__exit(r->unz);
+	free(r->unz);
 	free(r->stats.samples_per_event);
 	free(r->stats.samples_per_cpu);
 	ibsp_recording_info__exit(&r->info);
@@ -214,14 +218,6 @@ static int read_file_header(struct ibsp_perf_reader *r)
 /* Name and route the events, take the decoders' host facts, and settle the sample order. */
 static int prepare_to_read(struct ibsp_perf_reader *r)
 {
-	if (r->info.features[HEADER_COMPRESSED / 64] & (1ULL << (HEADER_COMPRESSED % 64))) {
-		pr_err(
-		    "%s: offset 0x48: field 'adds_features' has COMPRESSED: the records are "
-		    "zstd-compressed (perf record -z), which this reader does not support; record "
-		    "without -z\n",
-		    r->path);
-		return -EPROTONOSUPPORT;
-	}
 	ibsp_perf_reader__name_and_route(r);
 	ibsp_decode_ctx__from_cpuid(&r->dctx, r->info.cpuid);
 	r->dctx.ibs_zen4 = r->info.ibs_zen4 ? 1 : -1;
@@ -376,11 +372,11 @@ static int handle_other(struct ibsp_perf_reader *r, const struct perf_event_head
 
 	ibsp_loss_stats__count(&r->stats.loss, h);
 	switch (h->type) {
-	case PERF_RECORD_COMPRESSED:
-		pr_err("%s: offset %#" PRIx64 ": a PERF_RECORD_COMPRESSED record (perf record -z), "
-		       "which this reader does not support; record without -z\n",
+	case PERF_RECORD_COMPRESSED: /* next_any() opens those of the file */
+		pr_err("%s: offset %#" PRIx64 ": the records decompressed from the COMPRESSED "
+		       "record there hold another COMPRESSED record, which perf never writes\n",
 		       r->path, off);
-		return -EPROTONOSUPPORT;
+		return -EINVAL;
 	case PERF_RECORD_FINISHED_ROUND:
 		r->stats.nr_rounds++;
 		if (r->ordered) {
@@ -414,13 +410,83 @@ static int handle_other(struct ibsp_perf_reader *r, const struct perf_event_head
 	return 0;
 }
 
+/* Decompress the COMPRESSED record @h at @off (perf record -z) after what is left of the last. */
+static int open_compressed(struct ibsp_perf_reader *r, const struct perf_event_header *h,
+			   uint64_t off)
+{
+	const char *why = NULL;
+	int ret;
+
+	if (!r->unz) {
+		r->unz = calloc(1, sizeof(*r->unz));
+		if (!r->unz || ibsp_unzstd__init(r->unz, r->info.comp_mmap_len)) {
+			free(r->unz);
+			r->unz = NULL;
+			return -ENOMEM;
+		}
+	}
+	r->stats.nr_compressed++;
+	r->unz_off = off;
+	ret = ibsp_unzstd__feed(r->unz, h + 1, h->size - sizeof(*h), &why);
+	if (ret == -EINVAL)
+		pr_err("%s: offset %#" PRIx64
+		       ": COMPRESSED record of %u bytes: its zstd data: %s\n",
+		       r->path, off, h->size, why);
+	return ret;
+}
+
+/*
+ * The next record: from the file, or from the COMPRESSED record being read
+ * (then @off is that record's offset, which messages name). 1, 0 at the end,
+ * or a negative errno.
+ */
+static int next_any(struct ibsp_perf_reader *r, const struct perf_event_header **h, uint64_t *off)
+{
+	for (;;) {
+		const char *why = NULL;
+		uint64_t at;
+		int ret = r->unz ? ibsp_unzstd__next(r->unz, h, &at, &why) : 0;
+
+		if (ret < 0) {
+			pr_err("%s: offset %#" PRIx64 ": byte %" PRIu64 " of the records "
+			       "decompressed from the COMPRESSED records: field 'size' %s\n",
+			       r->path, r->unz_off, at, why);
+			return ret;
+		}
+		if (ret) {
+			if ((uintptr_t)*h % 8) { /* after a record whose size is no multiple of 8 */
+				struct perf_event_header hh;
+
+				memcpy(&hh, *h, sizeof(hh));
+				memcpy(r->bounce, *h, hh.size);
+				*h = (const void *)r->bounce;
+			}
+			r->stats.nr_records++;
+			*off = r->unz_off;
+			return 1;
+		}
+		ret = ibsp_perf_reader__next_record(r, h, off);
+		if (ret == 0 && r->unz && ibsp_unzstd__left(r->unz) && !r->quiet)
+			pr_warn(
+			    "%s: the data ends inside a record decompressed from the COMPRESSED "
+			    "record at offset %#" PRIx64
+			    " (%zu bytes of it); reading stops there\n",
+			    r->path, r->unz_off, ibsp_unzstd__left(r->unz));
+		if (ret <= 0 || (*h)->type != PERF_RECORD_COMPRESSED)
+			return ret;
+		r->stats.nr_records--; /* counted as the records it holds */
+		if ((ret = open_compressed(r, *h, *off)))
+			return ret;
+	}
+}
+
 /* Process records until something is ready to deliver or the data ends. */
 static int pump(struct ibsp_perf_reader *r)
 {
 	while (!r->have_imm && !ibsp_ordered_events__has_ready(&r->oe) && !r->at_end) {
 		const struct perf_event_header *h;
 		uint64_t off;
-		int ret = ibsp_perf_reader__next_record(r, &h, &off);
+		int ret = next_any(r, &h, &off);
 
 		if (ret < 0)
 			return ret;

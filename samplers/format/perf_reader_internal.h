@@ -53,6 +53,9 @@ struct ibsp_perf_reader {
 	struct ibsp_sample imm; /* a sample perf delivers without queueing (no timestamp) */
 	int have_imm;
 	uint64_t bounce[(UINT16_MAX + 1) / 8]; /* a record not 8-aligned in the file, copied */
+	/* perf record -z: the records decompressed from the COMPRESSED record at unz_off */
+	struct ibsp_unzstd *unz;
+	uint64_t unz_off;
 };
 
 /* Read the attrs (file mode) or the leading HEADER_ATTR/FEATURE records (pipe mode). */

@@ -34,7 +34,8 @@ def is_pipe(path):
     return len(h) == 16 and struct.unpack_from('<Q', h, 8)[0] == 16
 
 
-recordings = [os.path.join(fixtures, n) for n in ('pf-task.data', 'pf-system.data', 'pf-pipe.data')]
+recordings = [os.path.join(fixtures, n) for n in ('pf-task.data', 'pf-system.data', 'pf-pipe.data',
+                                                  'pf-zstd.data', 'pf-zstd-pipe.data')]
 if os.path.isdir(regress):
     recordings += [os.path.join(regress, n) for n in sorted(os.listdir(regress)) if n.endswith('.data')]
 recordings += extra

@@ -373,6 +373,7 @@ static int handle_other(struct ibsp_perf_reader *r, const struct perf_event_head
 	ibsp_loss_stats__count(&r->stats.loss, h);
 	switch (h->type) {
 	case PERF_RECORD_COMPRESSED: /* next_any() opens those of the file */
+	case PERF_RECORD_COMPRESSED2:
 		pr_err("%s: offset %#" PRIx64 ": the records decompressed from the COMPRESSED "
 		       "record there hold another COMPRESSED record, which perf never writes\n",
 		       r->path, off);
@@ -410,11 +411,16 @@ static int handle_other(struct ibsp_perf_reader *r, const struct perf_event_head
 	return 0;
 }
 
-/* Decompress the COMPRESSED record @h at @off (perf record -z) after what is left of the last. */
+/*
+ * Decompress the COMPRESSED (or COMPRESSED2) record @h at @off (perf record -z)
+ * after what is left of the last.
+ */
 static int open_compressed(struct ibsp_perf_reader *r, const struct perf_event_header *h,
 			   uint64_t off)
 {
 	const char *why = NULL;
+	const void *data;
+	uint64_t len;
 	int ret;
 
 	if (!r->unz) {
@@ -427,7 +433,26 @@ static int open_compressed(struct ibsp_perf_reader *r, const struct perf_event_h
 	}
 	r->stats.nr_compressed++;
 	r->unz_off = off;
-	ret = ibsp_unzstd__feed(r->unz, h + 1, h->size - sizeof(*h), &why);
+	if (h->type == PERF_RECORD_COMPRESSED) {
+		data = h + 1;
+		len = h->size - sizeof(*h);
+	} else { /* COMPRESSED2: the data's size, then the data, padded to 8 bytes */
+		if (h->size < sizeof(*h) + 8) {
+			pr_err("%s: offset %#" PRIx64 ": COMPRESSED2 record of %u bytes: too short "
+			       "for its field 'data_size'\n",
+			       r->path, off, h->size);
+			return -EINVAL;
+		}
+		memcpy(&len, h + 1, 8);
+		data = (const uint8_t *)(h + 1) + 8;
+		if (len > h->size - sizeof(*h) - 8) {
+			pr_err("%s: offset %#" PRIx64 ": COMPRESSED2 record of %u bytes: field "
+			       "'data_size' = %" PRIu64 " runs past its end\n",
+			       r->path, off, h->size, len);
+			return -EINVAL;
+		}
+	}
+	ret = ibsp_unzstd__feed(r->unz, data, (size_t)len, &why);
 	if (ret == -EINVAL)
 		pr_err("%s: offset %#" PRIx64
 		       ": COMPRESSED record of %u bytes: its zstd data: %s\n",
@@ -472,7 +497,8 @@ static int next_any(struct ibsp_perf_reader *r, const struct perf_event_header *
 			    "record at offset %#" PRIx64
 			    " (%zu bytes of it); reading stops there\n",
 			    r->path, r->unz_off, ibsp_unzstd__left(r->unz));
-		if (ret <= 0 || (*h)->type != PERF_RECORD_COMPRESSED)
+		if (ret <= 0 ||
+		    ((*h)->type != PERF_RECORD_COMPRESSED && (*h)->type != PERF_RECORD_COMPRESSED2))
 			return ret;
 		r->stats.nr_records--; /* counted as the records it holds */
 		if ((ret = open_compressed(r, *h, *off)))

@@ -146,7 +146,9 @@ int ibsp_perf_reader__read(struct ibsp_perf_reader *r, struct ibsp_sample *buf, 
  * @rec: receives a pointer valid until the next call
  * @offset: receives its file offset (may be NULL)
  *
- * Do not mix with ibsp_perf_reader__read() on one reader.
+ * Do not mix with ibsp_perf_reader__read() on one reader. The records of a
+ * perf record -z file come as they are in it, COMPRESSED (or COMPRESSED2);
+ * ibsp_perf_reader__read() is the one that decompresses them.
  *
  * Return: 1 with a record, 0 at the end, or a negative errno.
  */

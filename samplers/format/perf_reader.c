@@ -75,6 +75,7 @@ void ibsp_perf_reader__close(struct ibsp_perf_reader *r)
 		free(r->events[i].ids);
 	}
 	free(r->events);
+	free(r->layouts);
 	ibsp_id_index__exit(&r->ids);
 	ibsp_ordered_events__exit(&r->oe);
 	free(r->stats.samples_per_event);
@@ -223,6 +224,11 @@ static int prepare_to_read(struct ibsp_perf_reader *r)
 		return -EPROTONOSUPPORT;
 	}
 	ibsp_perf_reader__name_and_route(r);
+	r->layouts = calloc(r->nr_events, sizeof(*r->layouts));
+	if (!r->layouts)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < r->nr_events; i++)
+		ibsp_sample_layout__init(&r->layouts[i], &r->events[i].attr);
 	ibsp_decode_ctx__from_cpuid(&r->dctx, r->info.cpuid);
 	r->dctx.ibs_zen4 = r->info.ibs_zen4 ? 1 : -1;
 	r->pos = r->data_off;
@@ -336,7 +342,8 @@ static int handle_sample(struct ibsp_perf_reader *r, const struct perf_event_hea
 	ret = find_event(r, h, off, &idx);
 	if (ret)
 		return ret;
-	ret = ibsp_parse_sample(&r->events[idx].attr, h, h->size, &rs, &perr);
+	if (ibsp_parse_sample_fixed(&r->layouts[idx], h, h->size, &rs))
+		ret = ibsp_parse_sample(&r->events[idx].attr, h, h->size, &rs, &perr);
 	if (ret) {
 		pr_err("%s: offset %#" PRIx64
 		       ": sample (attr %u, sample_type %#llx, header.size %u): "

@@ -2,7 +2,7 @@
 /*
  * perf.data reader (file mode).
  *
- * The data section is read through a sliding mmap window, so memory stays
+ * The data section is read through a sliding window (a buffer), so memory stays
  * O(1) in the file size. Samples are reordered exactly as perf's
  * ordered-events queue does (Linux 6.1 tools/perf/util/ordered-events.c):
  * queue every timestamped record, and on each PERF_RECORD_FINISHED_ROUND
@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -66,8 +65,7 @@ void ibsp_perf_reader__close(struct ibsp_perf_reader *r)
 {
 	if (!r)
 		return;
-	if (r->win)
-		munmap(r->win, r->win_len);
+	free(r->win);
 	if (r->fd >= 0)
 		close(r->fd);
 	for (uint32_t i = 0; i < r->nr_events; i++) {
@@ -104,7 +102,6 @@ static struct ibsp_perf_reader *reader_new(const char *path,
 		    : o.window_bytes < MIN_WINDOW ? MIN_WINDOW
 						  : o.window_bytes;
 	ibsp_ordered_events__init(&r->oe, o.max_queue ? o.max_queue : DEFAULT_MAX_QUEUE);
-	r->window = (r->window + r->page - 1) / r->page * r->page;
 	return r;
 }
 

@@ -12,7 +12,7 @@
 #include "perf_abi.h"
 #include "perf_sample.h"
 
-#define DEFAULT_WINDOW	  (4ULL << 20)
+#define DEFAULT_WINDOW	  (1ULL << 20)
 #define MIN_WINDOW	  (256ULL << 10) /* > 2 x the largest record (u16 size) */
 #define MAX_IDS		  (1u << 22)	 /* 4 Mi: far above CPUs x threads x events */
 #define DEFAULT_MAX_QUEUE (1u << 20)

@@ -383,8 +383,7 @@ static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t
 }
 
 /*
- * Load the entries of a chunk's keys whose home slot names them, all at
- * once: the loads are independent, so their cache and TLB misses overlap.
+ * Load the entries of a chunk's keys, all at once: the loads are independent, so their cache and TLB misses overlap.
  * Real loads, not prefetches: a prefetch of the entry 8 samples ahead left
  * the miss where it was (slot_of 28% of the replay's CPU, 4-5% now); on this
  * nested-paging VM a prefetch that misses the TLB is likely dropped.
@@ -394,9 +393,13 @@ static void touch_entries(const struct ibsp_heat_table *t, const uint64_t *keys,
 	uint64_t sink = 0;
 
 	for (uint32_t k = 0; k < n; k++) {
-		uint32_t v = t->slots[ibsp_heat_hash(keys[k], t->bits)];
+		uint64_t i = ibsp_heat_hash(keys[k], t->bits);
+		uint32_t tag = ibsp_heat_tag(t, keys[k]), v;
 
-		if (v && (v & ~t->pos_mask) == ibsp_heat_tag(t, keys[k])) {
+		/* The first slot of the probe chain with the key's tag: nearly always its entry. */
+		while ((v = t->slots[i]) && (v & ~t->pos_mask) != tag)
+			i = (i + 1) & t->mask;
+		if (v) {
 			const uint8_t *he =
 			    (const void *)ibsp_heat_table__at(t, (v & t->pos_mask) - 1);
 

@@ -399,13 +399,8 @@ static void touch_entries(const struct ibsp_heat_table *t, const uint64_t *keys,
 		/* The first slot of the probe chain with the key's tag: nearly always its entry. */
 		while ((v = t->slots[i]) && (v & ~t->pos_mask) != tag)
 			i = (i + 1) & t->mask;
-		if (v) {
-			const uint8_t *he =
-			    (const void *)ibsp_heat_table__at(t, (v & t->pos_mask) - 1);
-
-			/* First and last byte: an entry may straddle two cache lines. */
-			sink += he[0] + he[t->stride - 1];
-		}
+		if (v)
+			sink += ibsp_heat_table__load_at(t, (v & t->pos_mask) - 1);
 	}
 	__asm__ volatile("" : : "r"(sink));
 }

@@ -34,7 +34,7 @@ int ibsp_ordered_events__queue(struct ibsp_ordered_events *oe, uint64_t ts,
 
 	if (oe->head == oe->len) /* all delivered: start over at the front */
 		oe->head = oe->len = oe->ready = 0;
-	if (oe->len == oe->cap && oe->head >= oe->cap / 2) {
+	if (oe->len == oe->cap && oe->head && oe->head >= oe->cap / 2) {
 		/* Drop what was delivered, keep the rest: at most once per half the array. */
 		memmove(oe->q, oe->q + oe->head, (oe->len - oe->head) * sizeof(*oe->q));
 		oe->len -= oe->head;

@@ -21,7 +21,8 @@ static int window_fill(struct ibsp_perf_reader *r, uint64_t start)
 	uint64_t want = r->file_size - start < r->window ? r->file_size - start : r->window;
 	uint64_t got = 0;
 
-	if (!r->win && !(r->win = malloc(r->window)))
+	/* No larger than the file: a small recording gets a small buffer. */
+	if (!r->win && !(r->win = malloc(r->file_size < r->window ? r->file_size : r->window)))
 		return -1;
 	r->win_len = 0;
 	while (got < want) {

@@ -176,20 +176,31 @@ static void check_fields(const char *name, uint64_t t, const struct rec *r,
 	EXPECT(PERF_SAMPLE_CODE_PAGE_SIZE, s->code_page_size, V_CPS);
 }
 
+#define SKIPPED_BITS                                                           \
+	(PERF_SAMPLE_READ | PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_BRANCH_STACK | \
+	 PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER | PERF_SAMPLE_REGS_INTR | PERF_SAMPLE_AUX)
+#define ALL_BITS ((uint64_t)PERF_SAMPLE_MAX - 1)
+
+/* Both parsers: the generic one, and the attr's fixed layout where it has one (no skipped bit). */
 static void parse_ok(const char *name, const struct perf_event_attr *attr, const struct rec *r)
 {
 	struct ibsp_parse_err err = { 0 };
+	struct ibsp_sample_layout l;
 	struct ibsp_raw_sample s;
 	int ret = ibsp_parse_sample(attr, r->words, r->len, &s, &err);
 
 	cr_assert_eq(ret, 0, "%s: %d (%s %s)", name, ret, err.field, err.reason);
 	check_fields(name, attr->sample_type, r, &s);
+	ibsp_sample_layout__init(&l, attr);
+	cr_assert_eq(l.fixed, !(attr->sample_type & SKIPPED_BITS), "%s: layout fixed %d", name,
+		     l.fixed);
+	if (!l.fixed)
+		return;
+	memset(&s, 0xa5, sizeof(s)); /* every field the layout leaves must come out 0 */
+	cr_assert_eq(ibsp_parse_sample_fixed(&l, r->words, r->len, &s), 0, "%s: fixed layout",
+		     name);
+	check_fields(name, attr->sample_type, r, &s);
 }
-
-#define SKIPPED_BITS                                                           \
-	(PERF_SAMPLE_READ | PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_BRANCH_STACK | \
-	 PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER | PERF_SAMPLE_REGS_INTR | PERF_SAMPLE_AUX)
-#define ALL_BITS ((uint64_t)PERF_SAMPLE_MAX - 1)
 
 Test(sample_parse, decoded_fields_per_sample_type)
 {
@@ -346,6 +357,12 @@ Test(sample_parse, skipped_fields_are_skipped_exactly)
 
 		r.len -= 8;
 		rec_finish(&r, 0);
+		struct ibsp_sample_layout l;
+
+		ibsp_sample_layout__init(&l, &attr);
+		/* The fixed layout refuses it too, and leaves the error to the generic parser. */
+		cr_assert_eq(ibsp_parse_sample_fixed(&l, r.words, r.len, &s), -1, "%s",
+			     rows[i].name);
 		cr_assert_eq(ibsp_parse_sample(&attr, r.words, r.len, &s, &err), -EINVAL, "%s",
 			     rows[i].name);
 		cr_assert_str_eq(err.field, aux ? "PERF_SAMPLE_AUX data" : "PERF_SAMPLE_PHYS_ADDR",
@@ -425,6 +442,12 @@ Test(sample_parse, errors)
 		for (size_t k = 0; k < rows[i].body.nw; k++)
 			put_u64(&r, rows[i].body.w[k]);
 		rec_finish(&r, 0);
+		struct ibsp_sample_layout l;
+
+		ibsp_sample_layout__init(&l, &attr);
+		/* The fixed layout refuses it too, and leaves the error to the generic parser. */
+		cr_assert_eq(ibsp_parse_sample_fixed(&l, r.words, r.len, &s), -1, "%s",
+			     rows[i].name);
 		cr_assert_eq(ibsp_parse_sample(&attr, r.words, r.len, &s, &err), -EINVAL, "%s",
 			     rows[i].name);
 		cr_assert_str_eq(err.field, rows[i].field, "%s", rows[i].name);
@@ -440,7 +463,12 @@ Test(sample_parse, errors)
 	struct ibsp_raw_sample s;
 	struct rec r;
 
+	struct ibsp_sample_layout l;
+
 	build(&r, PERF_SAMPLE_IP, NULL);
+	ibsp_sample_layout__init(&l, &attr);
+	cr_assert_eq(ibsp_parse_sample_fixed(&l, r.words, r.len + 8, &s), -1);
+	cr_assert_eq(ibsp_parse_sample_fixed(&l, r.words, 4, &s), -1);
 	cr_assert_eq(ibsp_parse_sample(&attr, r.words, r.len + 8, &s, &err), -EINVAL);
 	cr_assert_str_eq(err.field, "header.size");
 	cr_assert_eq(ibsp_parse_sample(&attr, r.words, 4, &s, &err), -EINVAL);

@@ -162,6 +162,18 @@ static inline struct ibsp_heat_entry *ibsp_heat_table__at(const struct ibsp_heat
 	return (struct ibsp_heat_entry *)(void *)(t->ent + i * t->stride);
 }
 
+/*
+ * Load both ends of entry @i (an entry may straddle two cache lines) and
+ * return them, for a sink: loads issued together for a batch of entries
+ * overlap their misses, which prefetches did not on this VM (see engine.c).
+ */
+static inline unsigned int ibsp_heat_table__load_at(const struct ibsp_heat_table *t, uint64_t i)
+{
+	const unsigned char *p = (const unsigned char *)t->ent + i * t->stride;
+
+	return p[0] + p[t->stride - 1];
+}
+
 /* The position of @he in the dense array. */
 static inline uint32_t ibsp_heat_table__pos(const struct ibsp_heat_table *t,
 					    const struct ibsp_heat_entry *he)

@@ -51,6 +51,18 @@ static struct ibsp_heat_entry *cand_entry(const struct ibsp_engine *e, uint64_t 
 	return ibsp_heat_table__at(e->ht, cand_pos(c));
 }
 
+/* Candidates are in heat order, their entries anywhere: a batch's entries are loaded together. */
+#define CAND_BATCH 32
+
+static void load_cands(const struct ibsp_engine *e, const uint64_t *cand, uint64_t i, uint64_t nr)
+{
+	unsigned int sink = 0;
+
+	for (uint64_t end = i + CAND_BATCH < nr ? i + CAND_BATCH : nr; i < end; i++)
+		sink += ibsp_heat_table__load_at(e->ht, cand_pos(cand[i]));
+	__asm__ volatile("" : : "r"(sink));
+}
+
 /*
  * Step 2: keep the hottest candidates whose bytes just cover @budget; return
  * the threshold. The scan counted their bytes per heat bucket (and left out
@@ -73,6 +85,8 @@ static uint64_t fit_budget(struct ibsp_engine *e, uint64_t budget, uint64_t floo
 	if (thr < floor_heat)
 		thr = floor_heat;
 	for (uint64_t i = 0; i < e->nr_cand; i++) {
+		if (i % CAND_BATCH == 0)
+			load_cands(e, e->cand, i, e->nr_cand);
 		if (entry_total(cand_entry(e, e->cand[i]), e->nr_acc) >= thr)
 			e->cand[kept++] = e->cand[i];
 		else
@@ -244,7 +258,11 @@ static long plan_moves(struct ibsp_engine *e, uint64_t now_ns, uint64_t budget,
 
 	for (uint64_t i = 0; i < e->nr_cand; i++) {
 		struct ibsp_heat_entry *he = cand_entry(e, e->cand[i]);
-		uint32_t bytes = ibsp_heat_entry__bytes(he);
+		uint32_t bytes;
+
+		if (i % CAND_BATCH == 0)
+			load_cands(e, e->cand, i, e->nr_cand);
+		bytes = ibsp_heat_entry__bytes(he);
 		struct ibsp_page_view pg;
 		struct ibsp_decision d = { .dst = IBSP_NODE_IDX_NONE, .kind = IBSP_MOVE_PROMOTE };
 

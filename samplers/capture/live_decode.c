@@ -17,6 +17,7 @@
 
 struct ibsp_live_decoder {
 	const struct ibsp_event_desc *events;
+	struct ibsp_sample_layout *layouts; /* per event: the fixed places of its sample fields */
 	uint32_t nr;
 	struct ibsp_id_index ids; /* sample id -> event, the reader's lookup */
 	struct ibsp_decode_ctx dctx;
@@ -41,8 +42,16 @@ struct ibsp_live_decoder *ibsp_live_decoder__new(const struct ibsp_event_desc *e
 	d->dctx.cpu_family = cpu_family;
 	d->dctx.cpu_model = cpu_model;
 	d->dctx.ibs_zen4 = -1; /* the caps word in each IBS sample says */
+	d->layouts = calloc(nr, sizeof(*d->layouts));
+	if (!d->layouts) {
+		free(d);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < nr; i++)
+		ibsp_sample_layout__init(&d->layouts[i], &events[i].attr);
 	ret = ibsp_id_index__init(&d->ids, events, nr);
 	if (ret) {
+		free(d->layouts);
 		free(d);
 		errno = -ret;
 		return NULL;
@@ -55,6 +64,7 @@ void ibsp_live_decoder__delete(struct ibsp_live_decoder *d)
 	if (!d)
 		return;
 	ibsp_id_index__exit(&d->ids);
+	free(d->layouts);
 	free(d);
 }
 
@@ -90,7 +100,9 @@ int ibsp_live_decoder__decode(struct ibsp_live_decoder *d, const struct perf_eve
 		return 0;
 	}
 	ev = &d->events[idx];
-	ret = ibsp_parse_sample(&ev->attr, rec, rec->size, &rs, &perr);
+	ret = ibsp_parse_sample_fixed(&d->layouts[idx], rec, rec->size, &rs);
+	if (ret)
+		ret = ibsp_parse_sample(&ev->attr, rec, rec->size, &rs, &perr);
 	if (ret) {
 		/* The kernel wrote it: a parse failure is our bug; count, warn once. */
 		if (!d->st.malformed++)

@@ -32,6 +32,15 @@ int ibsp_ordered_events__queue(struct ibsp_ordered_events *oe, uint64_t ts,
 {
 	struct ibsp_ordered_event *e;
 
+	if (oe->head == oe->len) /* all delivered: start over at the front */
+		oe->head = oe->len = oe->ready = 0;
+	if (oe->len == oe->cap && oe->head && oe->head >= oe->cap / 2) {
+		/* Drop what was delivered, keep the rest: at most once per half the array. */
+		memmove(oe->q, oe->q + oe->head, (oe->len - oe->head) * sizeof(*oe->q));
+		oe->len -= oe->head;
+		oe->ready -= oe->head;
+		oe->head = 0;
+	}
 	if (oe->len == oe->cap) {
 		size_t cap = oe->cap ? oe->cap * 2 : 1024;
 
@@ -70,23 +79,19 @@ static void flush(struct ibsp_ordered_events *oe, uint64_t limit)
 {
 	size_t i;
 
-	if (oe->head) { /* drop what was delivered, keep the rest */
-		memmove(oe->q, oe->q + oe->head, (oe->len - oe->head) * sizeof(*oe->q));
-		oe->len -= oe->head;
-		oe->head = 0;
-	}
-	oe->ready = 0;
-	if (!limit || !oe->len)
+	/* The queue is [head, len): delivered entries before it are dropped by the next queue(). */
+	oe->ready = oe->head;
+	if (!limit || oe->head == oe->len)
 		return;
 	/* Most rounds arrive sorted (one CPU's ring, or a sorted writer): check first. */
-	for (i = 1; i < oe->len && cmp_entry(&oe->q[i - 1], &oe->q[i]) <= 0; i++)
+	for (i = oe->head + 1; i < oe->len && cmp_entry(&oe->q[i - 1], &oe->q[i]) <= 0; i++)
 		;
 	if (i < oe->len)
-		qsort(oe->q, oe->len, sizeof(*oe->q), cmp_entry);
-	for (i = 0; i < oe->len && oe->q[i].ts <= limit; i++)
+		qsort(oe->q + oe->head, oe->len - oe->head, sizeof(*oe->q), cmp_entry);
+	for (i = oe->head; i < oe->len && oe->q[i].ts <= limit; i++)
 		;
 	oe->ready = i;
-	if (i)
+	if (i > oe->head)
 		oe->last_flush = oe->q[i - 1].ts;
 }
 

@@ -2,7 +2,7 @@
 /*
  * perf.data reader (file mode).
  *
- * The data section is read through a sliding mmap window, so memory stays
+ * The data section is read through a sliding window (a buffer), so memory stays
  * O(1) in the file size. Samples are reordered exactly as perf's
  * ordered-events queue does (Linux 6.1 tools/perf/util/ordered-events.c):
  * queue every timestamped record, and on each PERF_RECORD_FINISHED_ROUND
@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -67,8 +66,7 @@ void ibsp_perf_reader__close(struct ibsp_perf_reader *r)
 {
 	if (!r)
 		return;
-	if (r->win)
-		munmap(r->win, r->win_len);
+	free(r->win);
 	if (r->fd >= 0)
 		close(r->fd);
 	for (uint32_t i = 0; i < r->nr_events; i++) {
@@ -76,6 +74,7 @@ void ibsp_perf_reader__close(struct ibsp_perf_reader *r)
 		free(r->events[i].ids);
 	}
 	free(r->events);
+	free(r->layouts);
 	ibsp_id_index__exit(&r->ids);
 	ibsp_ordered_events__exit(&r->oe);
 	if (r->unz)
@@ -107,7 +106,6 @@ static struct ibsp_perf_reader *reader_new(const char *path,
 		    : o.window_bytes < MIN_WINDOW ? MIN_WINDOW
 						  : o.window_bytes;
 	ibsp_ordered_events__init(&r->oe, o.max_queue ? o.max_queue : DEFAULT_MAX_QUEUE);
-	r->window = (r->window + r->page - 1) / r->page * r->page;
 	return r;
 }
 
@@ -219,6 +217,11 @@ static int read_file_header(struct ibsp_perf_reader *r)
 static int prepare_to_read(struct ibsp_perf_reader *r)
 {
 	ibsp_perf_reader__name_and_route(r);
+	r->layouts = calloc(r->nr_events, sizeof(*r->layouts));
+	if (!r->layouts)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < r->nr_events; i++)
+		ibsp_sample_layout__init(&r->layouts[i], &r->events[i].attr);
 	ibsp_decode_ctx__from_cpuid(&r->dctx, r->info.cpuid);
 	r->dctx.ibs_zen4 = r->info.ibs_zen4 ? 1 : -1;
 	r->pos = r->data_off;
@@ -332,7 +335,8 @@ static int handle_sample(struct ibsp_perf_reader *r, const struct perf_event_hea
 	ret = find_event(r, h, off, &idx);
 	if (ret)
 		return ret;
-	ret = ibsp_parse_sample(&r->events[idx].attr, h, h->size, &rs, &perr);
+	if (ibsp_parse_sample_fixed(&r->layouts[idx], h, h->size, &rs))
+		ret = ibsp_parse_sample(&r->events[idx].attr, h, h->size, &rs, &perr);
 	if (ret) {
 		pr_err("%s: offset %#" PRIx64
 		       ": sample (attr %u, sample_type %#llx, header.size %u): "

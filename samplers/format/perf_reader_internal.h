@@ -10,8 +10,9 @@
 #include "id_index.h"
 #include "ordered_events.h"
 #include "perf_abi.h"
+#include "perf_sample.h"
 
-#define DEFAULT_WINDOW	  (4ULL << 20)
+#define DEFAULT_WINDOW	  (1ULL << 20)
 #define MIN_WINDOW	  (256ULL << 10) /* > 2 x the largest record (u16 size) */
 #define MAX_IDS		  (1u << 22)	 /* 4 Mi: far above CPUs x threads x events */
 #define DEFAULT_MAX_QUEUE (1u << 20)
@@ -29,10 +30,11 @@ struct ibsp_perf_reader {
 
 	uint32_t nr_events;
 	struct ibsp_event_desc *events;
-	struct ibsp_id_index ids; /* sample id -> event */
-	size_t nr_ids;		  /* ids of all events so far (at most MAX_IDS) */
-	int sample_id_pos;	  /* u64 index of the id in a sample, -1 if none */
-	int trailer_id_pos;	  /* u64 index of the id counted from a record's end, -1 if none */
+	struct ibsp_sample_layout *layouts; /* per event: the fixed places of its sample fields */
+	struct ibsp_id_index ids;	    /* sample id -> event */
+	size_t nr_ids;			    /* ids of all events so far (at most MAX_IDS) */
+	int sample_id_pos;		    /* u64 index of the id in a sample, -1 if none */
+	int trailer_id_pos; /* u64 index of the id counted from a record's end, -1 if none */
 
 	struct ibsp_perf_stats stats;
 

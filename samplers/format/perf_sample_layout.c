@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The fixed layout of an attr's PERF_RECORD_SAMPLE: where each field sits,
+ * computed once per attr, so that a sample of the common kinds (IBS-op with
+ * RAW, `perf mem record`, PEBS load latency, page faults) is read by a
+ * table of copies instead of a test of each sample_type bit. Anything the
+ * layout cannot place, or any record whose size disagrees with it, goes to
+ * ibsp_parse_sample(), which owns every check and every error message.
+ * Field order: Linux 6.1 kernel/events/core.c perf_output_sample().
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "perf_sample.h"
+
+_Static_assert(sizeof(struct ibsp_raw_sample) <= UINT8_MAX, "copy offsets are one byte");
+_Static_assert(sizeof(struct ibsp_raw_sample) % 8 == 0 && sizeof(struct ibsp_raw_sample) / 8 <= 32,
+	       "zeroed as at most 32 words");
+/* Every copy is 8 bytes: CPU's u32 and its reserved u32 land on cpu and the padding after it. */
+_Static_assert(offsetof(struct ibsp_raw_sample, period) >=
+		   offsetof(struct ibsp_raw_sample, cpu) + 8,
+	       "cpu must be followed by 4 bytes of padding");
+
+/* Bits whose size varies per sample: such an attr keeps the generic parser. */
+#define VARIABLE_BITS                                                          \
+	(PERF_SAMPLE_READ | PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_BRANCH_STACK | \
+	 PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER | PERF_SAMPLE_REGS_INTR | PERF_SAMPLE_AUX)
+
+struct field_place {
+	uint64_t bit;
+	size_t dst; /* offset in struct ibsp_raw_sample; 8 bytes are copied there */
+};
+
+/* The u64 fields before RAW, in record order. TID fills pid and tid; CPU's u32 is the low half. */
+static const struct field_place head_fields[] = {
+	{ PERF_SAMPLE_IDENTIFIER, offsetof(struct ibsp_raw_sample, id) },
+	{ PERF_SAMPLE_IP, offsetof(struct ibsp_raw_sample, ip) },
+	{ PERF_SAMPLE_TID, offsetof(struct ibsp_raw_sample, pid) },
+	{ PERF_SAMPLE_TIME, offsetof(struct ibsp_raw_sample, time) },
+	{ PERF_SAMPLE_ADDR, offsetof(struct ibsp_raw_sample, addr) },
+	{ PERF_SAMPLE_ID, offsetof(struct ibsp_raw_sample, id) },
+	{ PERF_SAMPLE_STREAM_ID, offsetof(struct ibsp_raw_sample, stream_id) },
+	{ PERF_SAMPLE_CPU, offsetof(struct ibsp_raw_sample, cpu) },
+	{ PERF_SAMPLE_PERIOD, offsetof(struct ibsp_raw_sample, period) },
+};
+
+/* The u64 fields after RAW, in record order (WEIGHT_STRUCT apart). */
+static const struct field_place tail_fields[] = {
+	{ PERF_SAMPLE_WEIGHT, offsetof(struct ibsp_raw_sample, weight) },
+	{ PERF_SAMPLE_DATA_SRC, offsetof(struct ibsp_raw_sample, data_src) },
+	{ PERF_SAMPLE_TRANSACTION, offsetof(struct ibsp_raw_sample, transaction) },
+	{ PERF_SAMPLE_PHYS_ADDR, offsetof(struct ibsp_raw_sample, phys_addr) },
+	{ PERF_SAMPLE_CGROUP, offsetof(struct ibsp_raw_sample, cgroup) },
+	{ PERF_SAMPLE_DATA_PAGE_SIZE, offsetof(struct ibsp_raw_sample, data_page_size) },
+	{ PERF_SAMPLE_CODE_PAGE_SIZE, offsetof(struct ibsp_raw_sample, code_page_size) },
+};
+
+static int add_copy(struct ibsp_sample_layout *l, const struct field_place *f, size_t src)
+{
+	struct ibsp_sample_copy *c;
+
+	if (l->nr_copies == IBSP_LAYOUT_MAX_COPIES || src > UINT16_MAX)
+		return -1;
+	c = &l->copies[l->nr_copies++];
+	c->dst = (uint8_t)f->dst;
+	c->src = (uint16_t)src;
+	return 0;
+}
+
+/* The tail's fields, placed from the end of RAW (or of the head, without RAW). */
+static int place_tail(struct ibsp_sample_layout *l, uint64_t t)
+{
+	size_t pos = 0;
+
+	l->first_tail = l->nr_copies;
+	if (t & PERF_SAMPLE_WEIGHT_STRUCT) {
+		l->weight_struct = 1;
+		l->weight_struct_at = 0;
+		pos = 8;
+	}
+	for (size_t i = 0; i < sizeof(tail_fields) / sizeof(tail_fields[0]); i++) {
+		if (!(t & tail_fields[i].bit) ||
+		    (tail_fields[i].bit == PERF_SAMPLE_WEIGHT && l->weight_struct))
+			continue;
+		if (add_copy(l, &tail_fields[i], pos))
+			return -1;
+		pos += 8;
+	}
+	l->tail_size = (uint16_t)pos;
+	return 0;
+}
+
+/* The 8-byte words of struct ibsp_raw_sample no copy fills: zeroed per sample. */
+static void list_zero_words(struct ibsp_sample_layout *l)
+{
+	uint32_t filled = 1u << (offsetof(struct ibsp_raw_sample, type) / 8);
+
+	for (uint32_t i = 0; i < l->nr_copies; i++)
+		filled |= 1u << (l->copies[i].dst / 8);
+	if (l->has_raw)
+		filled |= 1u << (offsetof(struct ibsp_raw_sample, raw) / 8);
+	l->nr_zero = 0;
+	for (uint32_t w = 0; w < sizeof(struct ibsp_raw_sample) / 8; w++)
+		if (!(filled & (1u << w)))
+			l->zero_words[l->nr_zero++] = (uint8_t)w;
+}
+
+void ibsp_sample_layout__init(struct ibsp_sample_layout *l, const struct perf_event_attr *attr)
+{
+	uint64_t t = attr->sample_type;
+	size_t pos = sizeof(struct perf_event_header);
+
+	memset(l, 0, sizeof(*l));
+	l->type = t;
+	if ((t & ~IBSP_SAMPLE_KNOWN_MASK) || (t & VARIABLE_BITS))
+		return;
+	for (size_t i = 0; i < sizeof(head_fields) / sizeof(head_fields[0]); i++) {
+		if (!(t & head_fields[i].bit))
+			continue;
+		if (add_copy(l, &head_fields[i], pos))
+			return;
+		pos += 8;
+	}
+	l->head_size = (uint16_t)pos;
+	l->has_raw = !!(t & PERF_SAMPLE_RAW);
+	if (place_tail(l, t))
+		return;
+	list_zero_words(l);
+	l->fixed = 1;
+}
+
+int ibsp_parse_sample_fixed(const struct ibsp_sample_layout *l, const void *rec, size_t size,
+			    struct ibsp_raw_sample *s)
+{
+	const uint8_t *p = rec;
+	size_t tail_at = l->head_size;
+	uint64_t zero = 0;
+	uint32_t i;
+
+	if (!l->fixed || size < l->head_size)
+		return -1;
+	/* Word by word: a memset of the struct compiles to a slow `rep stos` here. */
+	for (i = 0; i < l->nr_zero; i++)
+		memcpy((uint8_t *)s + 8 * l->zero_words[i], &zero, 8);
+	if (l->has_raw) {
+		uint32_t rs;
+
+		if (size - l->head_size < 4)
+			return -1;
+		memcpy(&rs, p + l->head_size, 4);
+		if ((rs + 4) % 8 || size - l->head_size - 4 < rs)
+			return -1;
+		tail_at += 4 + (size_t)rs;
+		s->raw_size = rs;
+		s->raw = p + l->head_size + 4;
+	}
+	/* The size must be exactly the fields'; a record header that disagrees goes generic. */
+	if (size - tail_at != l->tail_size || ((const struct perf_event_header *)rec)->size != size)
+		return -1;
+	s->type = l->type;
+	s->misc = ((const struct perf_event_header *)rec)->misc;
+	for (i = 0; i < l->first_tail; i++)
+		memcpy((uint8_t *)s + l->copies[i].dst, p + l->copies[i].src, 8);
+	for (; i < l->nr_copies; i++)
+		memcpy((uint8_t *)s + l->copies[i].dst, p + tail_at + l->copies[i].src, 8);
+	if (l->weight_struct) {
+		uint32_t var1;
+
+		memcpy(&var1, p + tail_at + l->weight_struct_at, 4);
+		memcpy(&s->weight_var2, p + tail_at + l->weight_struct_at + 4, 2);
+		memcpy(&s->weight_var3, p + tail_at + l->weight_struct_at + 6, 2);
+		s->weight = var1;
+	}
+	return 0;
+}

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The ordered-events queue (perf's ordered_events, Linux 6.1
+ * tools/perf/util/ordered-events.c) driven directly: rounds that arrive
+ * sorted or not, the delivery limit of each round (the previous round's
+ * newest), ties in arrival order, and enough entries that the array grows
+ * and drops delivered entries in place many times.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+
+#include "ordered_events.h"
+
+/* Queue @n samples with times from @ts, each carrying its arrival number in pid. */
+static void queue_n(struct ibsp_ordered_events *oe, const uint64_t *ts, size_t n, uint32_t *seq)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct ibsp_sample s = { .time_ns = ts[i], .pid = (*seq)++ };
+
+		cr_assert_eq(ibsp_ordered_events__queue(oe, ts[i], &s), 0);
+	}
+}
+
+/* Deliver what is ready into @out; return how many. */
+static size_t drain(struct ibsp_ordered_events *oe, struct ibsp_sample *out)
+{
+	const struct ibsp_ordered_event *e;
+	size_t n = 0;
+
+	while ((e = ibsp_ordered_events__next(oe)))
+		out[n++] = e->s;
+	return n;
+}
+
+Test(ordered_events, rounds_deliver_up_to_the_previous_rounds_newest)
+{
+	struct ibsp_ordered_events oe;
+	struct ibsp_sample out[16];
+	static const uint64_t r1[] = { 10, 30, 20 }, r2[] = { 25, 40, 20 };
+	uint32_t seq = 0;
+	size_t n;
+
+	ibsp_ordered_events__init(&oe, 1u << 20);
+	queue_n(&oe, r1, 3, &seq);
+	ibsp_ordered_events__round(&oe); /* next_flush was 0: nothing */
+	cr_assert_eq(drain(&oe, out), 0);
+	queue_n(&oe, r2, 3, &seq);
+	ibsp_ordered_events__round(&oe); /* up to 30, r1's newest at the tail */
+	n = drain(&oe, out);
+	cr_assert_eq(n, 5, "%zu", n);
+	static const uint64_t want_ts[] = { 10, 20, 20, 25, 30 };
+	static const uint32_t want_seq[] = { 0, 2, 5, 3, 1 }; /* ties: arrival order */
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(out[i].time_ns, want_ts[i], "%zu", i);
+		cr_assert_eq(out[i].pid, want_seq[i], "%zu", i);
+	}
+	cr_assert_eq(oe.nr_out_of_order, 0);
+	ibsp_ordered_events__final(&oe);
+	cr_assert_eq(drain(&oe, out), 1);
+	cr_assert_eq(out[0].time_ns, 40);
+	ibsp_ordered_events__exit(&oe);
+}
+
+/* 200 rounds of 700 entries, every third round shuffled: all come out, in order, once. */
+Test(ordered_events, many_rounds_in_order_and_complete)
+{
+	enum { ROUNDS = 200, PER = 700 };
+	struct ibsp_ordered_events oe;
+	struct ibsp_sample *out = calloc(ROUNDS * PER, sizeof(*out));
+	uint64_t ts[PER];
+	uint32_t seq = 0;
+	size_t got = 0;
+
+	cr_assert_not_null(out);
+	ibsp_ordered_events__init(&oe, 1u << 20);
+	srand(7);
+	for (int r = 0; r < ROUNDS; r++) {
+		for (int i = 0; i < PER; i++)
+			ts[i] = 1000 + (uint64_t)r * PER + (uint64_t)i;
+		for (int i = PER - 1; r % 3 == 2 && i > 0; i--) {
+			int j = rand() % (i + 1);
+			uint64_t t = ts[i];
+
+			ts[i] = ts[j];
+			ts[j] = t;
+		}
+		queue_n(&oe, ts, PER, &seq);
+		ibsp_ordered_events__round(&oe);
+		got += drain(&oe, out + got);
+		/* Everything of two rounds back is out: perf's one-round delay. */
+		cr_assert_geq(got, r >= 1 ? (size_t)(r - 1) * PER : 0, "round %d: %zu", r, got);
+	}
+	ibsp_ordered_events__final(&oe);
+	got += drain(&oe, out + got);
+	cr_assert_eq(got, (size_t)ROUNDS * PER);
+	for (size_t i = 0; i < got; i++)
+		cr_assert_eq(out[i].time_ns, 1000 + i, "at %zu: %llu", i,
+			     (unsigned long long)out[i].time_ns);
+	cr_assert_eq(oe.nr_out_of_order, 0);
+	ibsp_ordered_events__exit(&oe);
+	free(out);
+}

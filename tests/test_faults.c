@@ -181,6 +181,30 @@ static void cleanup(void)
 
 TestSuite(faults, .fini = cleanup);
 
+/*
+ * A daemon on the fake two-node tree (node 0 CPU-less, node 1 the top tier),
+ * sampling page faults on every CPU, every sampled page hot, with @move_pages
+ * in place of the kernel's.
+ */
+static void two_node_run(struct ibsp_daemon_opts *o, double duration_s, const char *json,
+			 long (*move_pages)(int, unsigned long, void **, const int *, int *, int))
+{
+	make_two_node_tree();
+	o->sampler.sz = sizeof(o->sampler);
+	o->sampler.kind = IBSP_SAMPLER_SOFT;
+	o->sampler.sysfs_root = root;
+	o->capture.sz = sizeof(o->capture);
+	o->capture.target = IBSP_TARGET_ALL_CPUS;
+	o->engine.sz = sizeof(o->engine);
+	o->engine.policy = (struct ibsp_policy){ .ops = &ibsp_policy_locality, .arg = -1 };
+	o->engine.min_heat = 1;
+	o->engine.interval_ms = 250;
+	o->top_tier = "1";
+	o->duration_s = duration_s;
+	o->json_path = json;
+	o->move_pages = move_pages;
+}
+
 static pthread_mutex_t script_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long script_calls, script_pages;
 
@@ -226,20 +250,7 @@ Test(faults, ebusy_enomem_esrch_counted_and_the_run_goes_on, .timeout = 60)
 	pid_t storm;
 	int ret;
 
-	make_two_node_tree();
-	o.sampler.sz = sizeof(o.sampler);
-	o.sampler.kind = IBSP_SAMPLER_SOFT;
-	o.sampler.sysfs_root = root;
-	o.capture.sz = sizeof(o.capture);
-	o.capture.target = IBSP_TARGET_ALL_CPUS;
-	o.engine.sz = sizeof(o.engine);
-	o.engine.policy = (struct ibsp_policy){ .ops = &ibsp_policy_locality, .arg = -1 };
-	o.engine.min_heat = 1;
-	o.engine.interval_ms = 250;
-	o.top_tier = "1";
-	o.duration_s = 3;
-	o.json_path = json;
-	o.move_pages = scripted_move_pages;
+	two_node_run(&o, 3, json, scripted_move_pages);
 	storm = start_storm(20000);
 	ret = ibsp_daemon__run(&o, &res);
 	stop_storm(storm);
@@ -298,20 +309,7 @@ Test(faults, moves_left_at_the_end_are_abandoned_not_incomplete, .timeout = 60)
 	double t0;
 	int ret;
 
-	make_two_node_tree();
-	o.sampler.sz = sizeof(o.sampler);
-	o.sampler.kind = IBSP_SAMPLER_SOFT;
-	o.sampler.sysfs_root = root;
-	o.capture.sz = sizeof(o.capture);
-	o.capture.target = IBSP_TARGET_ALL_CPUS;
-	o.engine.sz = sizeof(o.engine);
-	o.engine.policy = (struct ibsp_policy){ .ops = &ibsp_policy_locality, .arg = -1 };
-	o.engine.min_heat = 1;
-	o.engine.interval_ms = 250;
-	o.top_tier = "1";
-	o.duration_s = 2;
-	o.json_path = json;
-	o.move_pages = slow_move_pages;
+	two_node_run(&o, 2, json, slow_move_pages);
 	storm = start_storm(20000);
 	t0 = now_s();
 	ret = ibsp_daemon__run(&o, &res);

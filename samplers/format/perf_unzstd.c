@@ -60,40 +60,23 @@ int ibsp_unzstd__feed(struct ibsp_unzstd *z, const void *src, size_t len, const 
 	memmove(z->buf, z->buf + z->pos, z->len - z->pos);
 	z->len -= z->pos;
 	z->pos = 0;
-	while (in.pos < in.size) {
-		ZSTD_outBuffer out = { z->buf, z->cap, z->len };
+	/* Until zstd has taken all of the input and written less than it had room for. */
+	for (;;) {
+		ZSTD_outBuffer out;
 		size_t ret;
 		int err;
 
-		if (out.pos == out.size && (err = grow(z, why)))
+		if (z->len == z->cap && (err = grow(z, why)))
 			return err;
-		out.dst = z->buf;
-		out.size = z->cap;
+		out = (ZSTD_outBuffer){ z->buf, z->cap, z->len };
 		ret = ZSTD_decompressStream(z->ds, &out, &in);
 		if (ZSTD_isError(ret)) {
 			*why = ZSTD_getErrorName(ret);
 			return -EINVAL;
 		}
 		z->len = out.pos;
-	}
-	/* zstd may hold back output until it has room: drain it. */
-	for (;;) {
-		ZSTD_outBuffer out = { z->buf, z->cap, z->len };
-		size_t ret;
-		int err;
-
-		if (out.pos < out.size) {
-			ret = ZSTD_decompressStream(z->ds, &out, &in);
-			if (ZSTD_isError(ret)) {
-				*why = ZSTD_getErrorName(ret);
-				return -EINVAL;
-			}
-			z->len = out.pos;
-			if (out.pos < out.size)
-				break; /* it had room and wrote less: nothing is held back */
-		}
-		if ((err = grow(z, why)))
-			return err;
+		if (in.pos == in.size && out.pos < out.size)
+			break; /* nothing is held back for want of room */
 	}
 	z->in += len;
 	return 0;

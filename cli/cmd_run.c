@@ -310,8 +310,8 @@ static int run(struct run_env *env)
 		res.complete ? "" : " (telemetry or recording incomplete)");
 	if (res.abandoned)
 		fprintf(stderr,
-			"ibs-promote run: %" PRIu64 " planned moves were still queued (at the "
-			"migration rate limit) when the run ended, and were dropped\n",
+			"ibs-promote run: %" PRIu64 " planned moves were still queued 5 s after "
+			"the run ended (a slow or rate-limited worker), and were dropped\n",
 			res.abandoned);
 	if ((env->json_path && !env->f.json.committed) ||
 	    (env->record_path && !env->f.record.committed))

@@ -429,6 +429,12 @@ static inline uint32_t ibsp_engine__lead_elsewhere(const struct ibsp_engine *e,
 	return lead;
 }
 
+/* @he's leave evidence less @n, never below 0. */
+static inline void ibsp_heat_entry__leave_less(struct ibsp_heat_entry *he, uint8_t n)
+{
+	he->leave = he->leave > n ? (uint8_t)(he->leave - n) : 0;
+}
+
 static inline void ibsp_engine__note_leave(const struct ibsp_engine *e, struct ibsp_heat_entry *he,
 					   int slot)
 {
@@ -439,7 +445,7 @@ static inline void ibsp_engine__note_leave(const struct ibsp_engine *e, struct i
 		return;
 	}
 	if (acc == he->node)
-		he->leave = he->leave > LEAVE_DOWN ? (uint8_t)(he->leave - LEAVE_DOWN) : 0;
+		ibsp_heat_entry__leave_less(he, LEAVE_DOWN);
 	else if (acc >= 0 && e->top_tier[acc]) {
 		uint32_t lead = ibsp_engine__lead_elsewhere(e, he), h = he->heat[slot];
 
@@ -447,9 +453,7 @@ static inline void ibsp_engine__note_leave(const struct ibsp_engine *e, struct i
 			he->leave =
 			    he->leave <= UINT8_MAX - LEAVE_UP ? he->leave + LEAVE_UP : UINT8_MAX;
 		else if (2 * (uint64_t)h >= lead)
-			he->leave = he->leave > LEAVE_DOWN_OTHER
-					? (uint8_t)(he->leave - LEAVE_DOWN_OTHER)
-					: 0;
+			ibsp_heat_entry__leave_less(he, LEAVE_DOWN_OTHER);
 	}
 }
 

@@ -394,9 +394,9 @@ void ibsp_promote__finish(struct daemon *d, int err, bool *complete)
 		while (ibsp_migrator__flush(d->mig, 100) && ibsp_daemon_mono_s() < deadline)
 			ibsp_promote__reap(d);
 		/*
-		 * What the worker has not done by now is dropped (a rate limit can hold a
-		 * backlog for minutes): counted as abandoned, not as an incomplete run, since
-		 * the telemetry and the recording lose nothing.
+		 * What the worker has not done by now is dropped (slow move_pages calls or
+		 * the rate limit left a backlog): counted as abandoned, not as an incomplete
+		 * run, since the telemetry and the recording lose nothing.
 		 */
 		d->res->abandoned = ibsp_migrator__stop(d->mig);
 		ibsp_promote__reap(d);

@@ -483,13 +483,8 @@ static int next_any(struct ibsp_perf_reader *r, const struct perf_event_header *
 			return ret;
 		}
 		if (ret) {
-			if ((uintptr_t)*h % 8) { /* after a record whose size is no multiple of 8 */
-				struct perf_event_header hh;
-
-				memcpy(&hh, *h, sizeof(hh));
-				memcpy(r->bounce, *h, hh.size);
-				*h = (const void *)r->bounce;
-			}
+			/* after a record whose size is no multiple of 8, it is not aligned */
+			*h = ibsp_perf_reader__aligned(r, *h);
 			r->stats.nr_records++;
 			*off = r->unz_off;
 			return 1;

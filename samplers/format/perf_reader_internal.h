@@ -4,6 +4,7 @@
 #define IBSP_PERF_READER_INTERNAL_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "decode.h"
 #include "ibsp/perf_file.h"
@@ -59,6 +60,19 @@ struct ibsp_perf_reader {
 	struct ibsp_unzstd *unz;
 	uint64_t unz_off;
 };
+
+/* @p, the record at it copied to r->bounce when it is not 8-aligned (its size read safely). */
+static inline const struct perf_event_header *ibsp_perf_reader__aligned(struct ibsp_perf_reader *r,
+									const void *p)
+{
+	struct perf_event_header hh;
+
+	if (!((uintptr_t)p % 8))
+		return p;
+	memcpy(&hh, p, sizeof(hh));
+	memcpy(r->bounce, p, hh.size);
+	return (const void *)r->bounce;
+}
 
 /* Read the attrs (file mode) or the leading HEADER_ATTR/FEATURE records (pipe mode). */
 int ibsp_perf_reader__read_attrs(struct ibsp_perf_reader *r);

@@ -126,11 +126,7 @@ int ibsp_perf_reader__next_record(struct ibsp_perf_reader *r, const struct perf_
 	p = window_get(r, off, hh.size);
 	if (!p)
 		return -errno;
-	if ((uintptr_t)p % 8) {
-		memcpy(r->bounce, p, hh.size);
-		p = (const uint8_t *)r->bounce;
-	}
-	h = (const void *)p;
+	h = ibsp_perf_reader__aligned(r, p);
 	r->pos = off + h->size;
 	r->stats.nr_records++;
 	*rec = h;

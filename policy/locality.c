@@ -51,6 +51,15 @@
  * Once the CUSUM has fired, the page need not wait for the decayed heat to
  * turn (left_for_one_node()): it goes to the node leading the heat outside
  * its own. Either way the destination is that node.
+ * The same holds when the engine's slow CUSUM (pg->drift: 70% elsewhere
+ * against 50/50) reaches FOLLOW_DRIFT steps (twice that for a page placed
+ * as shared). The fast one tests 90% and drifts down on a page whose users
+ * are 70/30 on the other socket, and the decayed heat (about 4 intervals of
+ * samples) never shows such a page's majority at z >= 3, so a page placed on
+ * the wrong socket by its first few samples stayed there for good; the slow
+ * one reaches 84 steps after ~170 samples of such a page. 84 steps are 14.1
+ * nats, more than the fast one's 10.6: at 63 (10.6 nats) 1-2 more shared
+ * pages of the suite's 4-socket low-locality recordings moved twice.
  *
  * Demotion (demote()): a cold page leaves a full top-tier node for the
  * lower-tier node nearest to it that has room.
@@ -63,6 +72,7 @@
 #define FOLLOW_GAIN	   2  /* x min_heat samples of heat gained */
 #define FOLLOW_LEAVE	   36 /* half steps of the engine's leave CUSUM: 10.6 nats */
 #define PROMOTE_LEAD_X10   15 /* a first majority leads the runner-up by 1.5 samples */
+#define FOLLOW_DRIFT	   84 /* steps of the engine's slow leave CUSUM: 14.1 nats */
 
 /* The accessor slot with the most heat (the first of equals). */
 static uint32_t majority_slot(const struct ibsp_page_view *pg, uint32_t nr_acc)
@@ -115,6 +125,12 @@ static uint32_t follow_leave(const struct ibsp_page_view *pg)
 	return pg->last_reason == IBSP_REASON_NEAREST ? 2 * FOLLOW_LEAVE : FOLLOW_LEAVE;
 }
 
+/* The slow leave evidence (pg->drift) that does the same, doubled for shared pages. */
+static uint32_t follow_drift(const struct ibsp_page_view *pg)
+{
+	return pg->last_reason == IBSP_REASON_NEAREST ? 2 * FOLLOW_DRIFT : FOLLOW_DRIFT;
+}
+
 /* The heat a move within the top tier must gain, in heat units. */
 static uint64_t follow_gain(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg)
 {
@@ -154,8 +170,8 @@ static bool left_for_one_node(const struct ibsp_policy_view *v, const struct ibs
 	uint32_t x = best_other_slot(v, pg);
 	uint64_t rest = pg->total - (cur >= 0 ? pg->heat[cur] : 0);
 
-	return pg->leave >= follow_leave(pg) && x != UINT32_MAX &&
-	       pg->heat[x] >= follow_gain(v, pg) &&
+	return (pg->leave >= follow_leave(pg) || pg->drift >= follow_drift(pg)) &&
+	       x != UINT32_MAX && pg->heat[x] >= follow_gain(v, pg) &&
 	       (uint64_t)pg->heat[x] * 10000 >= rest * v->opts->min_share_bp;
 }
 

@@ -538,8 +538,11 @@ Test(heat, moved_pages_counted)
  * in half steps: on a top-tier page, +2 for a sample from the node leading the
  * others, -6 for one from its own, -1 for one from another node holding at
  * least half the leader's heat (a page shared several ways), 0 from one below
- * that; never below 0 or above 255. On a CXL page (a lower tier) the same
- * byte counts samples instead (seen, the policy's fallback count). Samples
+ * that; never below 0 or above 255. The slow walk beside it (drift, 70%
+ * elsewhere against 50/50): +2 for the leader, -3 for its own node or a
+ * node within half the leader's heat. On a CXL page (a lower tier) the leave
+ * byte counts samples instead (seen, the policy's fallback count), and the
+ * slow walk stays at 0. Samples
  * are given as a string of accessor sockets, in order; the heat is not
  * decayed in between.
  */
@@ -549,26 +552,27 @@ Test(heat, leave_cusum)
 		bool four; /* topo_4s_2cxl(), else topo_2s_cxl() */
 		int node;  /* where the page is */
 		const char *seq;
-		unsigned int want;
+		unsigned int want;	 /* leave (seen on node 2) */
+		unsigned int want_drift; /* the slow walk: +2 leader, -3 own or close third */
 	} rows[] = {
-		{ false, 0, "1111", 8 },
-		{ false, 0, "11110", 2 },
-		{ false, 0, "0000111", 6 }, /* the old users do not weigh once they stop */
-		{ false, 0, "1101101101",
-		  2 }, /* two thirds elsewhere: each own sample wipes the two before */
-		{ false, 0, "10101010", 0 }, /* shared 50/50 drifts down */
-		{ false, 2, "11111111", 8 }, /* not on a top-tier node: seen counts */
-		{ false, 2, "0101010101", 10 },
+		{ false, 0, "1111", 8, 8 },
+		{ false, 0, "11110", 2, 5 },
+		{ false, 0, "0000111", 6, 6 }, /* the old users do not weigh once they stop */
+		{ false, 0, "1101101101", 2,
+		  5 }, /* two thirds elsewhere: each own sample wipes the two before */
+		{ false, 0, "10101010", 0, 0 }, /* shared 50/50 drifts down */
+		{ false, 2, "11111111", 8, 0 }, /* not on a top-tier node: seen counts */
+		{ false, 2, "0101010101", 10, 0 },
 		/* four sockets: one other node takes over; the rest barely weighs */
-		{ true, 0, "111111", 12 },
-		{ true, 0, "1111112", 12 }, /* node 2 holds 1 of node 1's 6: no step */
-		{ true, 0, "1111113", 12 },
-		{ true, 0, "11112", 8 }, /* 1 of 4: below half, no step */
+		{ true, 0, "111111", 12, 12 },
+		{ true, 0, "1111112", 12, 12 }, /* node 2 holds 1 of node 1's 6: no step */
+		{ true, 0, "1111113", 12, 12 },
+		{ true, 0, "11112", 8, 8 }, /* 1 of 4: below half, no step */
 		/* shared among the others: who trails the leader by less than half steps down */
-		{ true, 0, "112", 3 },	  /* +2 +2, then 1 of 2: -1 */
-		{ true, 0, "1122", 5 },	  /* ... then a tie leads: +2 */
-		{ true, 0, "12312", 10 }, /* every sample ties the lead: +2 each */
-		{ true, 0, "1123", 2 },	  /* +2 +2 -1 -1 */
+		{ true, 0, "112", 3, 1 },     /* +2 +2, then 1 of 2: -1 */
+		{ true, 0, "1122", 5, 3 },    /* ... then a tie leads: +2 */
+		{ true, 0, "12312", 10, 10 }, /* every sample ties the lead: +2 each */
+		{ true, 0, "1123", 2, 0 },    /* +2 +2 -1 -1 */
 	};
 
 	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
@@ -588,6 +592,8 @@ Test(heat, leave_cusum)
 		cr_assert(he, "row %zu: the page has an entry", r);
 		cr_expect_eq(rows[r].node == 2 ? he->seen : he->leave, rows[r].want,
 			     "row %zu (%s): leave/seen %u", r, rows[r].seq, he->leave);
+		cr_expect_eq(he->drift, rows[r].want_drift, "row %zu (%s): drift %u", r,
+			     rows[r].seq, (unsigned int)he->drift);
 		ibsp_engine__delete(e);
 		ibsp_topology__delete(t);
 	}

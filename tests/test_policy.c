@@ -594,6 +594,72 @@ Test(policy, the_cusum_follows_before_the_heat_turns)
 }
 
 /*
+ * The slow CUSUM (pg->drift: +2 a sample from socket 1, -3 one from socket 0,
+ * 84 steps) moves a page whose users are mostly, but not 90%, elsewhere. A
+ * page promoted to socket 0 by its first samples, then used @in1 times an
+ * interval from socket 1 and @in0 times from socket 0, interleaved (its
+ * samples keep their CXL address: the replay moved it). The fast
+ * CUSUM (90% against 50/50) drifts down on all of these, and the decayed heat
+ * never shows 7:3 at z >= 3 (about 28 against 12: z = 2.5), so before the
+ * slow walk the 70/30 page never left socket 0. 60/40 has no drift up, and
+ * 50/50 drifts down: both stay for 60 intervals.
+ */
+Test(policy, the_slow_cusum_moves_a_70_30_page)
+{
+	static const struct {
+		unsigned int in1, in0;
+		int want_from, want_to; /* the interval range it follows in; 0: never */
+	} rows[] = {
+		{ 7, 3, 18, 18 }, /* +5 an interval from interval 2: 84 steps in the 18th */
+		{ 8, 2, 11, 11 }, /* both walks are past their thresholds when the
+				     ping-pong window ends */
+		{ 6, 4, 0, 0 },
+		{ 5, 5, 0, 0 },
+	};
+
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct ibsp_topology *t = topo_2s_cxl();
+		struct ibsp_engine *e = engine_for(t, "locality", true);
+		const struct ibsp_migration *plan;
+		int followed = 0;
+
+		feed(e, t, 0, 2, 7, 6);
+		cr_assert_eq(ibsp_engine__tick(e, 1000, &plan), 1, "row %zu: first move", r);
+		cr_assert_eq(plan[0].dst_node.id, 0);
+		for (int k = 2; k <= 61 && !followed; k++) {
+			unsigned int n1 = 0, n0 = 0;
+			long n;
+
+			/* Spread socket 0's samples evenly among socket 1's. */
+			while (n1 + n0 < rows[r].in1 + rows[r].in0) {
+				bool own =
+				    n0 * (rows[r].in1 + rows[r].in0) < (n1 + n0 + 1) * rows[r].in0;
+
+				feed(e, t, own ? 0 : 2, 2, 7, 1);
+				*(own ? &n0 : &n1) += 1;
+			}
+			n = ibsp_engine__tick(e, (uint64_t)k * 1000, &plan);
+			if (n) {
+				cr_assert_eq(n, 1, "row %zu", r);
+				cr_expect_eq(plan[0].dst_node.id, 1, "row %zu", r);
+				cr_expect_eq(plan[0].reason, IBSP_REASON_FOLLOW, "row %zu", r);
+				followed = k;
+			}
+		}
+		if (rows[r].want_from) {
+			cr_expect_geq(followed, rows[r].want_from, "row %zu: followed in %d", r,
+				      followed);
+			cr_expect_leq(followed, rows[r].want_to, "row %zu: followed in %d", r,
+				      followed);
+		} else {
+			cr_expect_eq(followed, 0, "row %zu: followed in %d", r, followed);
+		}
+		ibsp_engine__delete(e);
+		ibsp_topology__delete(t);
+	}
+}
+
+/*
  * Demotion: socket 0 is full (free memory at its watermark). A page on it
  * goes to the CXL node so that a hot CXL page used by socket 0 can come in,
  * when it is cold (no sample for demote_idle_intervals) or the newcomer has

@@ -35,8 +35,8 @@ struct fold {
 /* The KEY_VIRT key of @he's alias mapping, or 0 when it has none. */
 static uint64_t alias_key(const struct ibsp_heat_entry *he)
 {
-	if (!(he->key & KEY_PFN) || !(he->flags & HE_ALIAS) || he->pid >= KEY_PID_MAX ||
-	    he->vaddr >= USER_VA_END)
+	/* HE_ALIAS: pid < KEY_PID_MAX (the width of he->pid) and a user vaddr. */
+	if (!(he->key & KEY_PFN) || !(he->flags & HE_ALIAS) || he->vaddr >= USER_VA_END)
 		return 0;
 	return KEY_VIRT | (he->key & KEY_HUGE) | (uint64_t)he->pid << KEY_PID_SHIFT |
 	       ((he->vaddr >> PAGE_SHIFT_4K) & KEY_VPN_MASK);
@@ -70,8 +70,9 @@ static void fold_leave(const struct ibsp_engine *e, struct ibsp_heat_entry *p,
 		uint32_t n = (uint32_t)p->seen + (v_top ? 0 : v->seen);
 
 		p->seen = n > UINT8_MAX ? UINT8_MAX : (uint8_t)n;
-	} else if (v->node == p->node && v->leave > p->leave) {
-		p->leave = v->leave;
+	} else if (v->node == p->node) {
+		p->leave = v->leave > p->leave ? v->leave : p->leave;
+		p->drift = v->drift > p->drift ? v->drift : p->drift;
 	}
 }
 

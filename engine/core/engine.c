@@ -323,7 +323,7 @@ static void init_entry(struct ibsp_engine *e, struct ibsp_heat_entry *he,
 	he->prev_node = -1;
 	if ((s->flags & (IBSP_S_VADDR_VALID | IBSP_S_TID_VALID)) ==
 		(IBSP_S_VADDR_VALID | IBSP_S_TID_VALID) &&
-	    s->vaddr < USER_VA_END) {
+	    s->vaddr < USER_VA_END && s->pid < KEY_PID_MAX) {
 		uint64_t mask = he->key & KEY_HUGE ? (1ULL << PAGE_SHIFT_2M) - 1 : 4095;
 
 		he->vaddr = s->vaddr & ~mask;
@@ -359,10 +359,10 @@ static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t
 	} else {
 		if (node >= 0 && !(he->flags & (HE_MOVED | HE_INFLIGHT)) && he->node != node) {
 			he->node = (int8_t)node;
-			he->leave = 0;
+			ibsp_heat_entry__evidence_reset(he);
 		}
 		if ((s->flags & IBSP_S_TID_VALID) && (s->flags & IBSP_S_VADDR_VALID) &&
-		    s->pid != he->pid && s->vaddr < USER_VA_END) {
+		    s->pid != he->pid && s->vaddr < USER_VA_END && s->pid < KEY_PID_MAX) {
 			/* The latest accessor's mapping: the likeliest to still exist. */
 			uint64_t mask = he->key & KEY_HUGE ? (1ULL << PAGE_SHIFT_2M) - 1 : 4095;
 

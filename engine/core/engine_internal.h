@@ -56,7 +56,8 @@
 struct ibsp_heat_entry {
 	uint64_t key;		 /* KEY_* */
 	uint64_t vaddr;		 /* page-aligned vaddr of the alias mapping */
-	uint32_t pid;		 /* process of the alias mapping */
+	uint32_t pid : 24;	 /* process of the alias mapping (< KEY_PID_MAX) */
+	uint32_t drift : 8;	 /* on a top-tier node: slow evidence to leave it (note_leave()) */
 	uint32_t last_move;	 /* interval number of the last move; 0 = never */
 	int8_t node;		 /* node index the page is on */
 	int8_t prev_node;	 /* node index it left at its last move */
@@ -75,6 +76,7 @@ struct ibsp_heat_entry {
 };
 
 _Static_assert(sizeof(struct ibsp_heat_entry) == 32, "the fixed part of a heat entry");
+_Static_assert(KEY_PID_MAX == 1U << 24, "a heat entry's pid field holds any pid a key can");
 _Static_assert(IBSP_MAX_ACC_NODES <= 16 && IBSP_REASON__MAX < 16 && IBSP_SKIP__MAX < 16,
 	       "the 4-bit fields of a heat entry");
 
@@ -416,6 +418,21 @@ static inline uint32_t ibsp_heat_entry__bytes(const struct ibsp_heat_entry *he)
 #define LEAVE_DOWN	 6
 #define LEAVE_DOWN_OTHER 1
 
+/*
+ * The slow evidence (he->drift, pg->drift): the same walk for "70% of the
+ * accesses come from the leading node elsewhere" against "shared evenly with
+ * its own node", in steps of log(1.4)/2 = 0.168 nats: +DRIFT_UP (2) for a
+ * sample from the leading node elsewhere (log(0.7/0.5) = 0.34), -DRIFT_DOWN
+ * (3) for one from its own node or from a third node holding at least half
+ * the leader's heat (log(0.3/0.5) = -0.51: either is what sharing looks
+ * like), held in [0, 255]. A page whose users are 70/30 on the other socket
+ * drifts up by 0.5 a sample: the leave walk above, which tests 90%, drifts
+ * down on it (-0.4 a sample) and never fires, so a page placed on the wrong
+ * socket by its first few samples stayed there for good.
+ */
+#define DRIFT_UP   2
+#define DRIFT_DOWN 3
+
 /* The most heat an accessor slot other than the page's own node holds. */
 static inline uint32_t ibsp_engine__lead_elsewhere(const struct ibsp_engine *e,
 						   const struct ibsp_heat_entry *he)
@@ -435,6 +452,19 @@ static inline void ibsp_heat_entry__leave_less(struct ibsp_heat_entry *he, uint8
 	he->leave = he->leave > n ? (uint8_t)(he->leave - n) : 0;
 }
 
+/* @he's slow evidence less DRIFT_DOWN, never below 0. */
+static inline void ibsp_heat_entry__drift_down(struct ibsp_heat_entry *he)
+{
+	he->drift = he->drift > DRIFT_DOWN ? he->drift - DRIFT_DOWN : 0;
+}
+
+/* A move, or a sample that finds the page on another node: no evidence yet. */
+static inline void ibsp_heat_entry__evidence_reset(struct ibsp_heat_entry *he)
+{
+	he->leave = 0;
+	he->drift = 0;
+}
+
 static inline void ibsp_engine__note_leave(const struct ibsp_engine *e, struct ibsp_heat_entry *he,
 					   int slot)
 {
@@ -444,16 +474,20 @@ static inline void ibsp_engine__note_leave(const struct ibsp_engine *e, struct i
 		he->seen += he->seen < UINT8_MAX;
 		return;
 	}
-	if (acc == he->node)
+	if (acc == he->node) {
 		ibsp_heat_entry__leave_less(he, LEAVE_DOWN);
-	else if (acc >= 0 && e->top_tier[acc]) {
+		ibsp_heat_entry__drift_down(he);
+	} else if (acc >= 0 && e->top_tier[acc]) {
 		uint32_t lead = ibsp_engine__lead_elsewhere(e, he), h = he->heat[slot];
 
-		if (h >= lead)
+		if (h >= lead) {
 			he->leave =
 			    he->leave <= UINT8_MAX - LEAVE_UP ? he->leave + LEAVE_UP : UINT8_MAX;
-		else if (2 * (uint64_t)h >= lead)
+			he->drift = he->drift <= 255 - DRIFT_UP ? he->drift + DRIFT_UP : 255;
+		} else if (2 * (uint64_t)h >= lead) {
 			ibsp_heat_entry__leave_less(he, LEAVE_DOWN_OTHER);
+			ibsp_heat_entry__drift_down(he);
+		}
 	}
 }
 

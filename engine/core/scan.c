@@ -317,7 +317,7 @@ static uint32_t locate_batch(struct ibsp_engine *e, uint64_t i)
 		}
 		he->node = (int8_t)idx.idx;
 		if (e->top_tier[idx.idx])
-			he->leave = 0; /* it counted samples (seen) until now */
+			ibsp_heat_entry__evidence_reset(he); /* it counted samples (seen) */
 	}
 	return n;
 }

@@ -111,7 +111,7 @@ static void note_move(struct ibsp_engine *e, struct ibsp_heat_entry *he, int dst
 	he->last_reason = (uint8_t)(reason + 1);
 	if (he->nr_moves < UINT8_MAX)
 		he->nr_moves++;
-	he->leave = 0;
+	ibsp_heat_entry__evidence_reset(he);
 	he->flags |= e->opts.simulate ? HE_MOVED : HE_INFLIGHT;
 	if (e->opts.simulate) {
 		/* The entry holds its history; the moved map gets it on eviction (heat.c). */

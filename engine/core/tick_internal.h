@@ -58,6 +58,7 @@ static inline void page_view(const struct ibsp_heat_entry *he, uint64_t total, e
 	pg->last_reason = he->last_reason ? he->last_reason - 1 : -1;
 	pg->pick = pick;
 	pg->leave = he->leave; /* one byte, read by the tier the page is on */
+	pg->drift = he->drift;
 	pg->seen = he->seen;
 }
 

@@ -109,6 +109,7 @@ struct ibsp_page_view {
 	int last_reason;		/* enum ibsp_reason of its last move; -1 = never moved */
 	enum ibsp_pick pick;		/* for decide(): what select() said */
 	uint32_t leave; /* on a top-tier node: evidence to leave it, a CUSUM in steps of log(1.8) */
+	uint32_t drift; /* the same, slow: 70% elsewhere against 50/50, steps of log(1.4)/2 */
 	uint32_t seen;	/* on a lower-tier node: samples since it came there (saturates at 255) */
 };
 

@@ -297,12 +297,17 @@ Test(reader_fixtures, small_window_same_samples)
 	free(ref);
 }
 
-/* Record fresh files with the installed perf and compare with its own perf script. */
-static void live_compare(const char *extra)
+/*
+ * Record fresh files with the installed perf and compare with its own perf
+ * script. @events: the -e options (page faults at period 1 when NULL). The
+ * samples are returned in *@out_samples when it is not NULL (*@n of them).
+ */
+static void live_compare_events(const char *extra, const char *events, const char *file,
+				struct ibsp_sample **out_samples, size_t *n)
 {
 	const char *perf = perf_path();
 	char cmd[2048], *out, *err;
-	const char *data = tmp_path(extra[0] ? "live-a.data" : "live.data");
+	const char *data = tmp_path(file);
 	struct ibsp_sample *s;
 	struct tuple *want, *got;
 	size_t nw, ng;
@@ -312,9 +317,8 @@ static void live_compare(const char *extra)
 		cr_skip_test("perf is not installed (apt-get install linux-perf)");
 	if (geteuid() != 0)
 		cr_skip_test("perf record of page faults with --phys-data needs root here");
-	snprintf(cmd, sizeof(cmd),
-		 "%s record -q %s -e page-faults -c 1 -d --phys-data --sample-cpu -o %s -- %s 48",
-		 perf, extra, data, IBSP_FAULTER);
+	snprintf(cmd, sizeof(cmd), "%s record -q %s %s -d --phys-data --sample-cpu -o %s -- %s 48",
+		 perf, extra, events ? events : "-e page-faults -c 1", data, IBSP_FAULTER);
 	if (run_cmd(cmd, &out, &err) != 0) {
 		/* Only a refusal of the event is this machine's lack; anything else fails. */
 		if (strstr(err, "No permission") || strstr(err, "Operation not permitted") ||
@@ -337,7 +341,17 @@ static void live_compare(const char *extra)
 	free(err);
 	free(want);
 	free(got);
-	free(s);
+	if (out_samples) {
+		*out_samples = s;
+		*n = ng;
+	} else {
+		free(s);
+	}
+}
+
+static void live_compare(const char *extra)
+{
+	live_compare_events(extra, NULL, extra[0] ? "live-a.data" : "live.data", NULL, NULL);
 }
 
 Test(reader_live, fresh_task_recording_matches_perf_script)
@@ -348,6 +362,38 @@ Test(reader_live, fresh_task_recording_matches_perf_script)
 Test(reader_live, fresh_system_wide_recording_matches_perf_script)
 {
 	live_compare("-a");
+}
+
+/*
+ * perf record -d asks every event for PERF_SAMPLE_ADDR, and an event with no
+ * data address of its own (cpu-clock) writes 0 there. Such samples carry no
+ * address (not one in page 0, which would make them heat of a page nobody
+ * touched), while the page faults beside them keep theirs; both match perf
+ * script, which prints 0 for the former.
+ */
+Test(reader_live, an_event_without_data_addresses_gives_none)
+{
+	struct ibsp_sample *s = NULL;
+	size_t n = 0, clock = 0, faults = 0, faults_addr = 0;
+
+	live_compare_events("", "-e page-faults/period=1/ -e cpu-clock/period=1000000/",
+			    "live-clock.data", &s, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].kind == IBSP_SAMPLER_NONE) {
+			clock++;
+			cr_expect(!(s[i].flags & (IBSP_S_VADDR_VALID | IBSP_S_PADDR_VALID)),
+				  "cpu-clock sample %zu has an address (%#llx)", i,
+				  (unsigned long long)s[i].vaddr);
+		} else {
+			cr_assert_eq(s[i].kind, IBSP_SAMPLER_SOFT);
+			faults++;
+			faults_addr += !!(s[i].flags & IBSP_S_VADDR_VALID);
+		}
+	}
+	cr_expect_gt(clock, 0, "no cpu-clock sample in %zu", n);
+	cr_expect_gt(faults, 100);
+	cr_expect_eq(faults_addr, faults, "page faults without an address");
+	free(s);
 }
 
 /* The info command itself: its NUMA topology equals perf report --header-only -I's. */

@@ -42,7 +42,13 @@ void ibsp_decode_common(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
 /* Addresses as the kernel reported them: ADDR and PHYS_ADDR, 0 meaning "not known". */
 void ibsp_decode_addrs(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
 {
-	if (rs->type & PERF_SAMPLE_ADDR) {
+	/*
+	 * An event with no data address of its own (cpu-clock, cycles) still
+	 * writes the field when asked (perf record -d): 0, perf's "none". No
+	 * user mapping is at address 0 (vm.mmap_min_addr), so 0 is "unknown"
+	 * for the others too.
+	 */
+	if ((rs->type & PERF_SAMPLE_ADDR) && rs->addr) {
 		s->vaddr = rs->addr;
 		s->flags |= IBSP_S_VADDR_VALID;
 	}

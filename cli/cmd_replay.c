@@ -38,6 +38,8 @@ static const char usage[] =
     "  --baseline-node N    with --evaluate: the fixed-node baseline's node (default 0)\n"
     "  --json FILE|-        the summary as JSON (with --evaluate: per interval too)\n"
     "  --decisions FILE|-   every planned migration as JSON Lines\n"
+    "  --event NAME[,NAME]  replay only the samples of these events (names as 'info'\n"
+    "                       lists them), e.g. one of two page-fault events\n"
     "  --no-progress        no progress bar (it is shown only when stderr is a terminal)\n"
     "  --config FILE        options from an INI file (keys: the long options); the\n"
     "                       command line overrides it (ibs-promote.conf(5))\n"
@@ -153,6 +155,7 @@ struct replay_env {
 	const char *json_path; /* --json */
 	const char *dec_path;  /* --decisions */
 	bool no_progress;      /* --no-progress */
+	const char *events;    /* --event */
 	const char *file;      /* the recording */
 };
 
@@ -179,6 +182,14 @@ static int own_opt(struct replay_env *env, int ch, const char *arg, const char *
 		return 1;
 	case 'P':
 		env->no_progress = true;
+		return 1;
+	case 'E':
+		if (!*arg || arg[0] == ',' || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,")) {
+			fprintf(stderr, "ibs-promote %s: --event '%s': an empty event name\n",
+				where, arg);
+			return -1;
+		}
+		env->events = arg;
 		return 1;
 	case CLI_CONFIG_OPT: /* read before the command line (cli_config__apply) */
 		return 1;
@@ -225,6 +236,7 @@ static int parse_args(int argc, char **argv, struct replay_env *env)
 		{ "json", required_argument, NULL, 'j' },
 		{ "decisions", required_argument, NULL, 'd' },
 		{ "no-progress", no_argument, NULL, 'P' },
+		{ "event", required_argument, NULL, 'E' },
 		CLI_CONFIG_OPTION,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -322,6 +334,7 @@ static int run_engine(struct replay_run *r)
 	ro.baseline_fixed_node = r->env->baseline_node;
 	ro.engine = r->env->p.eng;
 	ro.top_tier = r->env->p.top_tier;
+	ro.events = r->env->events;
 	ro.on_decision = on_decision;
 	ro.on_interval = on_interval;
 	ro.on_progress = on_progress;

@@ -70,6 +70,9 @@ void cli_replay_print_text(FILE *f, const char *path, const char *policy,
 		" intervals of %u ms; policy %s\n",
 		path, r->samples, (double)(r->last_ns - r->first_ns) / 1e9, r->intervals,
 		r->opts.interval_ms, policy);
+	if (r->events)
+		fprintf(f, "  events: %s only (%" PRIu64 " samples of the others left out)\n",
+			r->events, r->samples_filtered);
 	fprintf(f, "  promotions        pages        bytes\n");
 	for (uint32_t s = 0; s < r->nr_nodes; s++) {
 		for (uint32_t d = 0; d < r->nr_nodes; d++) {
@@ -275,6 +278,11 @@ json_t *cli_replay_summary_json(const char *path, const char *policy,
 	json_object_set_new(o, "policy", json_string(policy));
 	json_object_set_new(o, "settings", settings_json(r, p));
 	json_object_set_new(o, "samples", json_integer((json_int_t)r->samples));
+	if (r->events) {
+		json_object_set_new(o, "events", json_string(r->events));
+		json_object_set_new(o, "samples_filtered",
+				    json_integer((json_int_t)r->samples_filtered));
+	}
 	json_object_set_new(o, "first_ns", json_integer((json_int_t)r->first_ns));
 	json_object_set_new(o, "last_ns", json_integer((json_int_t)r->last_ns));
 	json_object_set_new(o, "intervals", json_integer((json_int_t)r->intervals));

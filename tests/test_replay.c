@@ -9,6 +9,7 @@
  * physical address counted with their page.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -683,4 +684,117 @@ Test(replay, samples_without_paddr_count_with_their_page)
 		      lf(a, "locality"));
 	json_decref(a);
 	json_decref(b);
+}
+
+/*
+ * Two page-fault events in one recording (perf record -e page-faults -e
+ * minor-faults) count every fault twice. The replay warns of it; --event
+ * takes one: the samples of the other are left out and counted apart, and
+ * the plan is what either event alone gives. A name the recording lacks
+ * fails and lists its events.
+ */
+static void write_two_events(const char *path, const struct tiny_case *c, struct ibsp_topology *t)
+{
+	struct ibsp_recording_info info = { .hostname = "tiny", .topo = t };
+	static const char *const names[2] = { "page-faults", "minor-faults" };
+	static const uint64_t configs[2] = { PERF_COUNT_SW_PAGE_FAULTS,
+					     PERF_COUNT_SW_PAGE_FAULTS_MIN };
+	struct ibsp_event_desc ev[2] = { 0 };
+	uint64_t ids[2] = { 1, 2 };
+	struct ibsp_perf_writer *w;
+
+	for (int k = 0; k < 2; k++) {
+		ev[k].attr.type = PERF_TYPE_SOFTWARE;
+		ev[k].attr.config = configs[k];
+		ev[k].attr.sample_period = 1;
+		ev[k].attr.sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID |
+					 PERF_SAMPLE_TIME | PERF_SAMPLE_ADDR | PERF_SAMPLE_CPU |
+					 PERF_SAMPLE_PHYS_ADDR;
+		ev[k].name = (char *)names[k];
+		ev[k].nr_ids = 1;
+		ev[k].ids = &ids[k];
+	}
+	cr_assert_eq(ibsp_perf_writer__open(path, &info, ev, 2, &w), 0);
+	for (int i = 0; i < 16 && c->s[i].page; i++) {
+		for (int k = 0; k < 2; k++) {
+			const struct tiny_sample *s = &c->s[i];
+			uint64_t rec[7] = {
+				0,
+				ids[k],
+				100ULL << 32 | 100,
+				T0_NS + (uint64_t)s->iv * 1000000000ULL + (uint64_t)i * 1000 + k,
+				ORACLE_UVA + (uint64_t)s->page * 4096 + 8,
+				(uint64_t)s->cpu,
+				topo_node_base(t, 2) + (uint64_t)s->page * 4096 + 8,
+			};
+			struct perf_event_header h = { .type = PERF_RECORD_SAMPLE,
+						       .size = sizeof(rec) };
+
+			memcpy(rec, &h, sizeof(h));
+			cr_assert_eq(
+			    ibsp_perf_writer__write(w, (const struct perf_event_header *)rec), 0);
+		}
+	}
+	cr_assert_eq(ibsp_perf_writer__close(w), 0);
+}
+
+Test(replay, one_of_two_fault_events)
+{
+	static const struct {
+		const char *events;
+		int want_ret;
+		uint64_t samples, filtered;
+	} rows[] = {
+		{ NULL, 0, 16, 0 },
+		{ "minor-faults", 0, 8, 8 },
+		{ "page-faults", 0, 8, 8 },
+		{ "page-faults,minor-faults", 0, 16, 0 },
+		{ "major-faults", -ENOENT, 0, 0 },
+	};
+	/* Pages 1 and 2: two intervals of samples from socket 0 (CPU 0), then socket 1. */
+	const struct tiny_case c = { .name = "two events",
+				     .room = { -1, -1 },
+				     .s = { { 0, 0, 1 },
+					    { 0, 0, 1 },
+					    { 0, 0, 2 },
+					    { 0, 0, 2 },
+					    { 1, 0, 1 },
+					    { 1, 0, 1 },
+					    { 1, 2, 2 },
+					    { 1, 2, 2 } } };
+	struct ibsp_topology *t = tiny_topo(c.room);
+	const char *path = tmp_path("two-events.data");
+	uint64_t planned[2] = { 0, 0 };
+
+	write_two_events(path, &c, t);
+	ibsp_topology__delete(t);
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct ibsp_replay_opts o = { .sz = sizeof(o), .events = rows[r].events };
+		struct ibsp_replay_result res;
+		int ret;
+
+		o.engine.sz = sizeof(o.engine);
+		cr_assert_eq(ibsp_policy__find("locality", &o.engine.policy), 0);
+		log_capture_start();
+		ret = ibsp_replay__run(path, &o, &res);
+		cr_assert_eq(ret, rows[r].want_ret, "row %zu: %d: %s", r, ret, log_captured());
+		if (ret) {
+			cr_expect(strstr(log_captured(), "'major-faults'") &&
+				      strstr(log_captured(), "'page-faults', 'minor-faults'"),
+				  "row %zu: %s", r, log_captured());
+			ibsp_replay_result__free(&res);
+			continue;
+		}
+		cr_expect_eq(res.samples, rows[r].samples, "row %zu: %llu samples", r,
+			     (unsigned long long)res.samples);
+		cr_expect_eq(res.samples_filtered, rows[r].filtered, "row %zu", r);
+		cr_expect_eq(strstr(log_captured(), "both sample page faults") != NULL,
+			     rows[r].events == NULL, "row %zu: %s", r, log_captured());
+		if (rows[r].filtered)
+			planned[rows[r].events[0] == 'm'] = res.st.planned;
+		ibsp_replay_result__free(&res);
+	}
+	cr_expect_gt(planned[0], 0);
+	cr_expect_eq(planned[0], planned[1], "page-faults alone plans %llu, minor-faults %llu",
+		     (unsigned long long)planned[0], (unsigned long long)planned[1]);
 }

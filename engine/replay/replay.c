@@ -38,6 +38,8 @@ struct run {
 	uint8_t *dst_seen; /* [nr_nodes]: a node received pages this tick (check_watermarks()) */
 	uint64_t interval_ns, boundary;
 	bool started, dirty;
+	bool *keep; /* [nr_keep]: the events whose samples are replayed; NULL: all */
+	uint32_t nr_keep;
 };
 
 /* The same policy: the same operations, and the same argument if it takes one. */
@@ -210,6 +212,84 @@ static int close_intervals(struct run *run, uint64_t t)
 }
 
 /* The unordered reader is the oracles' second pass: the first reader gave the warnings. */
+/* Leave out the samples of events o->events does not name; return how many remain. */
+static size_t keep_events(const struct run *run, struct ibsp_sample *buf, size_t n)
+{
+	size_t k = 0;
+
+	if (!run->keep)
+		return n;
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i].event_idx < run->nr_keep && run->keep[buf[i].event_idx])
+			buf[k++] = buf[i];
+	}
+	return k;
+}
+
+/* The recording's event names, for a message: "a, b, c" (truncated to fit). */
+static void event_list(const struct ibsp_perf_reader *r, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < ibsp_perf_reader__nr_events(r) && at < len; i++) {
+		const char *name = ibsp_perf_reader__event(r, i)->name;
+		int w = snprintf(buf + at, len - at, "%s'%s'", i ? ", " : "", name ? name : "?");
+
+		at += w > 0 ? (size_t)w : 0;
+	}
+}
+
+/*
+ * Which events' samples to replay (o->events: names, comma-separated). Without
+ * a choice, say so when two events sample the same page faults: each fault
+ * then counts once per event.
+ */
+static int pick_events(struct run *run, const char *path, const struct ibsp_perf_reader *r)
+{
+	uint32_t nr = ibsp_perf_reader__nr_events(r), nr_faults = 0;
+	const char *p = run->o->events, *fault[2] = { NULL, NULL };
+	char names[512];
+
+	if (!p) {
+		for (uint32_t i = 0; i < nr; i++) {
+			enum ibsp_sampler_kind k = ibsp_perf_reader__event(r, i)->kind;
+
+			if ((k == IBSP_SAMPLER_SOFT || k == IBSP_SAMPLER_HINT) && nr_faults < 2)
+				fault[nr_faults++] = ibsp_perf_reader__event(r, i)->name;
+		}
+		if (nr_faults == 2)
+			pr_warn("%s: events '%s' and '%s' both sample page faults, so each fault "
+				"counts once per event (replay --event NAME takes one)\n",
+				path, fault[0] ? fault[0] : "?", fault[1] ? fault[1] : "?");
+		return 0;
+	}
+	run->keep = calloc(nr ? nr : 1, sizeof(*run->keep));
+	if (!run->keep)
+		return -ENOMEM;
+	run->nr_keep = nr;
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		bool found = false;
+
+		for (uint32_t i = 0; i < nr; i++) {
+			const char *name = ibsp_perf_reader__event(r, i)->name;
+
+			if (name && strlen(name) == len && !strncmp(name, p, len))
+				found = run->keep[i] = true;
+		}
+		if (!found) {
+			event_list(r, names, sizeof(names));
+			pr_err("%s: event '%.*s': the recording has no such event (its events: "
+			       "%s)\n",
+			       path, (int)len, p, names);
+			return -ENOENT;
+		}
+		p += len + (p[len] == ',');
+	}
+	return 0;
+}
+
 static int open_reader(const char *path, bool unordered, struct ibsp_perf_reader **r)
 {
 	struct ibsp_perf_reader_opts ro = { .sz = sizeof(ro),
@@ -232,7 +312,8 @@ static int oracle_pass(struct run *run, const char *path, struct ibsp_sample *bu
 	if (ret)
 		return ret;
 	while ((n = ibsp_perf_reader__read(r, buf, BATCH)) > 0) {
-		size_t m = ibsp_oracle__resolve(run->eng[0], buf, (size_t)n, run->refs);
+		size_t m = ibsp_oracle__resolve(run->eng[0], buf, keep_events(run, buf, (size_t)n),
+						run->refs);
 
 		ret = ibsp_oracle__count(run->oracle, run->refs, m);
 		if (ret)
@@ -414,7 +495,10 @@ static int main_pass(struct run *run, struct ibsp_perf_reader *r, struct ibsp_sa
 
 	ibsp_perf_reader__data_range(r, &data_off, &data_len);
 	while ((n = ibsp_perf_reader__read(r, buf, BATCH)) > 0) {
-		ret = replay_batch(run, buf, (size_t)n);
+		size_t k = keep_events(run, buf, (size_t)n);
+
+		run->res->samples_filtered += (uint64_t)n - k;
+		ret = replay_batch(run, buf, k);
 		if (ret == -EINTR)
 			finish(
 			    run); /* stopped: the totals reached so far, consistent with samples */
@@ -466,6 +550,10 @@ int ibsp_replay__run(const char *path, const struct ibsp_replay_opts *opts,
 		goto out;
 	}
 	run.topo = topo;
+	res->events = o.events;
+	ret = pick_events(&run, path, r);
+	if (ret)
+		goto out;
 	run.interval_ns = (uint64_t)(o.engine.interval_ms ? o.engine.interval_ms : 1000) * 1000000;
 	ret = setup(&run, path, topo);
 	if (!ret && run.oracle)
@@ -485,6 +573,7 @@ out:
 	ibsp_oracle_dyn__delete(run.dyn);
 	free(run.refs);
 	free(run.dst_seen);
+	free(run.keep);
 	ibsp_perf_reader__close(r);
 	free(buf);
 	return ret;

@@ -63,11 +63,19 @@ struct ibsp_replay_opts {
 	/* Called now and then with the file offset reached. */
 	void (*on_progress)(void *ctx, uint64_t done, uint64_t total);
 	void *ctx;
+	/*
+	 * Only the samples of these events (comma-separated names, as `info`
+	 * lists them); NULL: every event's. A name the recording lacks fails the
+	 * replay (-ENOENT) with a message that lists its events.
+	 */
+	const char *events;
 };
 
 /** struct ibsp_replay_result - the whole replay */
 struct ibsp_replay_result {
-	uint64_t samples;		      /* samples read */
+	uint64_t samples;		      /* samples replayed */
+	uint64_t samples_filtered;	      /* samples of events opts->events left out */
+	const char *events;		      /* opts->events */
 	uint64_t first_ns, last_ns;	      /* sample clock span */
 	uint64_t intervals;		      /* intervals run */
 	uint64_t idle_intervals;	      /* long gaps collapsed (see docs/evaluation.md) */

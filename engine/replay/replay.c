@@ -211,7 +211,6 @@ static int close_intervals(struct run *run, uint64_t t)
 	return 0;
 }
 
-/* The unordered reader is the oracles' second pass: the first reader gave the warnings. */
 /* Leave out the samples of events o->events does not name; return how many remain. */
 static size_t keep_events(const struct run *run, struct ibsp_sample *buf, size_t n)
 {
@@ -290,6 +289,7 @@ static int pick_events(struct run *run, const char *path, const struct ibsp_perf
 	return 0;
 }
 
+/* The unordered reader is the oracles' second pass: the first reader gave the warnings. */
 static int open_reader(const char *path, bool unordered, struct ibsp_perf_reader **r)
 {
 	struct ibsp_perf_reader_opts ro = { .sz = sizeof(ro),

@@ -5,6 +5,7 @@
  * samples by reason, local-access accounting and live node resolution.
  */
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -895,5 +896,66 @@ Test(heat, warm_set_matches_full_scans)
 		ibsp_engine__delete(a);
 		ibsp_engine__delete(b);
 		ibsp_topology__delete(t);
+	}
+}
+
+/*
+ * Live, the moved map takes a record at every move for as long as the
+ * daemon runs, so it is bounded: at its cap, a put of a new page forgets
+ * the older half of the records (by last move), never one within the
+ * ping-pong window; when most records are that recent, the map grows past
+ * its cap instead, since the guard needs them. Rows: how many moves, one
+ * new page each, @per interval; the count must stay within the cap (or, for
+ * the burst, keep every record), and the latest moves must all be found.
+ */
+Test(heat, moved_map_live_bound)
+{
+	static const struct {
+		uint32_t moves, per; /* pages moved, per interval */
+		uint64_t cap;
+		uint32_t keep;
+		bool burst; /* all within keep: nothing may be forgotten */
+	} rows[] = {
+		{ 20000, 10, 1000, 10, false },
+		{ 20000, 1, 1000, 10, false },
+		{ 5000, 1000, 1000, 10, true }, /* 5 intervals: all within the window */
+		{ 10000, 7, 4096, 0, false },
+	};
+
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct ibsp_moved_map *m = ibsp_moved_map__new();
+		uint64_t most = 0;
+
+		cr_assert(m);
+		m->cap = rows[r].cap;
+		m->keep = rows[r].keep;
+		for (uint32_t i = 0; i < rows[r].moves; i++) {
+			struct ibsp_moved_rec rec = { .key = KEY_VIRT | (i + 1),
+						      .last_move = 1 + i / rows[r].per,
+						      .node = 0,
+						      .prev_node = 2,
+						      .nr_moves = 1 };
+
+			cr_assert_eq(ibsp_moved_map__put(m, &rec), 0);
+			most = m->count > most ? m->count : most;
+		}
+		if (rows[r].burst) {
+			cr_expect_eq(m->count, rows[r].moves, "row %zu: forgot %" PRIu64, r,
+				     m->forgotten);
+		} else {
+			cr_expect_leq(most, rows[r].cap, "row %zu: %" PRIu64 " records", r, most);
+			cr_expect_gt(m->forgotten, 0, "row %zu", r);
+			cr_expect_eq(m->count + m->forgotten, rows[r].moves, "row %zu", r);
+		}
+		/* The moves of the window before the last one are all still there. */
+		for (uint32_t i = rows[r].moves; i-- > 0;) {
+			uint32_t age = (rows[r].moves - 1) / rows[r].per - i / rows[r].per;
+
+			if (age >= rows[r].keep && age > 0)
+				break;
+			cr_assert(ibsp_moved_map__find(m, KEY_VIRT | (i + 1)),
+				  "row %zu: move %u (age %u) forgotten", r, i, age);
+		}
+		ibsp_moved_map__delete(m);
 	}
 }

@@ -224,8 +224,11 @@ struct ibsp_engine *ibsp_engine__new(const struct ibsp_topology *topo,
 	e->ht->shift = e->opts.decay_shift;
 	if (e->opts.simulate)
 		e->ht->spill = e->moved; /* records of evicted moved pages only (heat.c) */
-	else
+	else {
 		e->moved->st = &e->st; /* a record per move: the map counts the pages moved */
+		e->moved->cap = e->opts.max_pages; /* as many moved pages as tracked ones */
+		e->moved->keep = e->opts.pingpong_intervals;
+	}
 	return e;
 err:
 	ibsp_engine__delete(e);

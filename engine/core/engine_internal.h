@@ -264,13 +264,26 @@ struct ibsp_moved_rec {
 	uint16_t nr_moves;
 };
 
-/** struct ibsp_moved_map - growable open-addressing map of struct ibsp_moved_rec */
+/**
+ * struct ibsp_moved_map - growable open-addressing map of struct ibsp_moved_rec
+ *
+ * With a @cap (live: a record per move, for as long as the daemon runs), a
+ * put that finds the map at @cap first forgets the older half of the
+ * records (by last_move), never one moved within @keep intervals of the
+ * put's (the ping-pong guard needs those): a page moved long ago whose entry
+ * left the heat table then counts as never moved. Without it the map grew
+ * by a record per page ever moved, and kept records of exited processes,
+ * whose pid and addresses a new process may reuse.
+ */
 struct ibsp_moved_map {
 	struct ibsp_moved_rec *slots;
 	uint64_t mask;
 	uint32_t bits;
 	uint64_t count;
 	struct ibsp_engine_stats *st; /* counts pages_moved and moved_twice; may be NULL */
+	uint64_t cap;		      /* records; 0: no bound (simulation) */
+	uint32_t keep;		      /* intervals within which no record is forgotten */
+	uint64_t forgotten;	      /* records dropped to stay within @cap */
 };
 
 /* An empty map (slots come with the first record), or NULL. */

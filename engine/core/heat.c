@@ -446,10 +446,71 @@ static int moved_grow(struct ibsp_moved_map *m)
 	return 0;
 }
 
+/*
+ * The age (in intervals, before @now) from which records are forgotten so
+ * that at least half go: the smallest power of two at or above m->keep
+ * that the older half of the records reaches; 0 when fewer than half are
+ * older than m->keep (then none is forgotten, and the map grows instead).
+ */
+static uint64_t moved_cutoff(const struct ibsp_moved_map *m, uint32_t now)
+{
+	uint64_t older[33] = { 0 }, sum = 0;
+	uint32_t from = 0;
+
+	while (from < 32 && (1ULL << from) < m->keep)
+		from++;
+	for (uint64_t i = 0; i <= m->mask; i++) {
+		uint32_t age = now - m->slots[i].last_move;
+
+		if (!m->slots[i].key || age < m->keep)
+			continue;
+		for (uint32_t b = from; b < 33 && (b == from || age >= 1ULL << b); b++)
+			older[b]++; /* older[b]: records at least 2^b (b > from) or keep old */
+	}
+	for (int b = 32; b >= (int)from; b--) {
+		sum = older[b];
+		if (2 * sum >= m->count)
+			return b == (int)from ? (m->keep ? m->keep : 1) : 1ULL << b;
+	}
+	return 0;
+}
+
+/* Forget the records at least @cutoff intervals older than @now; rehash the rest in place. */
+static int moved_forget(struct ibsp_moved_map *m, uint32_t now, uint64_t cutoff)
+{
+	struct ibsp_moved_rec *slots = calloc(m->mask + 1, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (uint64_t i = 0; i <= m->mask; i++) {
+		if (!m->slots[i].key)
+			continue;
+		if ((uint32_t)(now - m->slots[i].last_move) >= cutoff) {
+			m->count--;
+			m->forgotten++;
+			continue;
+		}
+		*moved_slot(slots, m->mask, m->bits, m->slots[i].key) = m->slots[i];
+	}
+	free(m->slots);
+	m->slots = slots;
+	return 0;
+}
+
 int ibsp_moved_map__put(struct ibsp_moved_map *m, const struct ibsp_moved_rec *rec)
 {
 	struct ibsp_moved_rec *r;
 
+	if (m->cap && m->count >= m->cap && !ibsp_moved_map__find(m, rec->key)) {
+		uint64_t cutoff = moved_cutoff(m, rec->last_move);
+
+		if (cutoff) {
+			int ret = moved_forget(m, rec->last_move, cutoff);
+
+			if (ret)
+				return ret;
+		}
+	}
 	if ((m->count + 1) * 4 > (m->slots ? m->mask + 1 : 0) * 3) {
 		int ret = moved_grow(m);
 

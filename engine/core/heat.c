@@ -447,14 +447,15 @@ static int moved_grow(struct ibsp_moved_map *m)
 }
 
 /*
- * The age (in intervals, before @now) from which records are forgotten so
- * that at least half go: the smallest power of two at or above m->keep
- * that the older half of the records reaches; 0 when fewer than half are
- * older than m->keep (then none is forgotten, and the map grows instead).
+ * The age (in intervals before @now) from which records are forgotten: the
+ * largest power of two, at least m->keep, that half the records or more
+ * have reached (m->keep itself when only it qualifies), so that at least half
+ * go; 0 when fewer than half are m->keep old (then none is forgotten, and
+ * the map grows instead).
  */
 static uint64_t moved_cutoff(const struct ibsp_moved_map *m, uint32_t now)
 {
-	uint64_t older[33] = { 0 }, sum = 0;
+	uint64_t older[33] = { 0 }; /* [b]: records at least 2^b old; [from]: at least keep */
 	uint32_t from = 0;
 
 	while (from < 32 && (1ULL << from) < m->keep)
@@ -465,11 +466,10 @@ static uint64_t moved_cutoff(const struct ibsp_moved_map *m, uint32_t now)
 		if (!m->slots[i].key || age < m->keep)
 			continue;
 		for (uint32_t b = from; b < 33 && (b == from || age >= 1ULL << b); b++)
-			older[b]++; /* older[b]: records at least 2^b (b > from) or keep old */
+			older[b]++;
 	}
 	for (int b = 32; b >= (int)from; b--) {
-		sum = older[b];
-		if (2 * sum >= m->count)
+		if (2 * older[b] >= m->count)
 			return b == (int)from ? (m->keep ? m->keep : 1) : 1ULL << b;
 	}
 	return 0;

@@ -494,7 +494,7 @@ Test(policy, follow_needs_clear_evidence)
 }
 
 /*
- * A page the engine moved needs more (z >= 3.0) to move again, and one it
+ * A page the engine moved needs more (z >= 3.5) to move again, and one it
  * placed as shared (nearest) twice that; or, instead of the z-score, the
  * leave CUSUM (+1 a sample from socket 1, -3 one from socket 0) at 18 steps,
  * 36 for a page placed as shared. A page promoted to socket 0, then used
@@ -509,13 +509,19 @@ Test(policy, a_moved_page_needs_more_to_move_again)
 		unsigned int later0; /* and from socket 0, after those */
 		bool want_follow;
 	} rows[] = {
-		{ 0, 3, 0, true },  /* heat builds up past z = 3 */
-		{ 0, 1, 0, true },  /* 1 sample/interval: z never gets to 3, but the CUSUM
+		{ 0, 3, 0, true },    /* the CUSUM gets to 18 (z stays at 3.46) */
+		{ 0, 38, 23, true },  /* 62% from socket 1: z reaches 3.5 in interval 9 (heat
+					 152:92 at most, z 3.84); the slow walk gains 7 an
+					 interval, the fast one ends each at 0 */
+		{ 0, 29, 18, false }, /* 62%, fewer: z stays below 3.21 (enough for a page
+					 never moved, not for a moved one); the slow walk
+					 gains 4 an interval, 80 by interval 21 */
+		{ 0, 1, 0, true },    /* 1 sample/interval: z never gets to 3, but the CUSUM
 				       reaches 18 and socket 1's heat 2 x min_heat */
-		{ 0, 1, 1, false }, /* the CUSUM drifts +1 -3 an interval: never */
-		{ 0, 3, 1, false }, /* z = 2 and the CUSUM drifts +3 -3 = 0 an interval */
-		{ 1, 3, 0, true },  /* placed as shared: z stays < 6, the CUSUM gets to 36 */
-		{ 1, 3, 1, false }, /* shared and still used from socket 0: neither */
+		{ 0, 1, 1, false },   /* the CUSUM drifts +1 -3 an interval: never */
+		{ 0, 3, 1, false },   /* z = 2 and the CUSUM drifts +3 -3 = 0 an interval */
+		{ 1, 3, 0, true },    /* placed as shared: z stays < 6, the CUSUM gets to 36 */
+		{ 1, 3, 1, false },   /* shared and still used from socket 0: neither */
 		{ 1, 12, 0, true },
 	};
 

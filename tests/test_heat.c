@@ -959,3 +959,59 @@ Test(heat, moved_map_live_bound)
 		ibsp_moved_map__delete(m);
 	}
 }
+
+/*
+ * Hosts with many nodes that have CPUs: two sockets split into 8 nodes each
+ * (AMD NPS4 with L3 as NUMA, Intel SNC on 4 sockets) give 16. Up to
+ * IBSP_MAX_ACC_NODES (16) the heat table tells them apart, with entries
+ * sized by the real count: a page used from the last node is promoted
+ * there. One more is refused, naming the node.
+ */
+Test(heat, sixteen_accessor_nodes)
+{
+	for (uint32_t nr_cpu_nodes = 16; nr_cpu_nodes <= 17; nr_cpu_nodes++) {
+		static char cpus[18][8];
+		const char *cpu_of[18];
+		uint32_t mem[18], fre[18];
+		struct ibsp_topology *t;
+		struct ibsp_engine_opts o = { .sz = sizeof(o),
+					      .policy = policy_of("locality"),
+					      .simulate = true };
+		struct ibsp_engine *e;
+		const struct ibsp_migration *plan;
+		struct ibsp_heat_entry *he;
+		struct ibsp_sample s;
+		char msg[64];
+
+		for (uint32_t i = 0; i <= nr_cpu_nodes; i++) {
+			snprintf(cpus[i], sizeof(cpus[i]), "%u", i);
+			cpu_of[i] = i < nr_cpu_nodes ? cpus[i] : ""; /* the last: CXL */
+			mem[i] = fre[i] = 4;
+		}
+		t = make_topo(nr_cpu_nodes + 1, cpu_of, mem, fre, NULL);
+		log_capture_start();
+		e = ibsp_engine__new(t, &o);
+		if (nr_cpu_nodes > IBSP_MAX_ACC_NODES) {
+			snprintf(msg, sizeof(msg), "(node %u)", IBSP_MAX_ACC_NODES);
+			cr_expect_null(e);
+			cr_expect(strstr(log_captured(), msg), "%s", log_captured());
+			ibsp_topology__delete(t);
+			continue;
+		}
+		cr_assert(e, "%s", log_captured());
+		cr_expect_eq(ibsp_engine__nr_acc(e), 16);
+		cr_expect_eq(e->ht->stride, sizeof(struct ibsp_heat_entry) + 16 * sizeof(uint32_t));
+		s = smp(t, 15, (int)nr_cpu_nodes, 5, 100);
+		ibsp_engine__add(e, &s, 1);
+		ibsp_engine__add(e, &s, 1);
+		he = ibsp_heat_table__find(e->ht, KEY_PFN | (s.paddr >> 12));
+		cr_assert(he);
+		cr_expect_eq(he->heat[15], 2 * IBSP_HEAT_ONE);
+		cr_expect_eq(he->last_acc, 15);
+		cr_assert_eq(ibsp_engine__tick(e, 1000, &plan), 1);
+		cr_expect_eq(plan[0].dst_node.id, 15);
+		cr_expect_eq(plan[0].heat[15], 2 * IBSP_HEAT_ONE);
+		ibsp_engine__delete(e);
+		ibsp_topology__delete(t);
+	}
+}

@@ -44,7 +44,8 @@ struct ibsp_oracle *ibsp_oracle__new(const struct ibsp_engine *e, const struct i
 
 	if (!o)
 		return NULL;
-	if (ibsp_oracle_rules__init(&o->rules, e, topo) || ibsp_opage_table__init(&o->pages)) {
+	if (ibsp_oracle_rules__init(&o->rules, e, topo) ||
+	    ibsp_opage_table__init(&o->pages, o->rules.nr_acc)) {
 		ibsp_oracle__delete(o);
 		return NULL;
 	}
@@ -64,11 +65,13 @@ int ibsp_oracle__count(struct ibsp_oracle *o, const struct ibsp_page_ref *refs, 
 {
 	for (size_t i = 0; i < nr; i++) {
 		struct ibsp_opage *p = ibsp_opage_table__get(&o->pages, &refs[i]);
+		uint32_t *count;
 
 		if (!p)
 			return -ENOMEM;
-		if (p->count[refs[i].acc] < UINT32_MAX)
-			p->count[refs[i].acc]++;
+		count = ibsp_opage_table__counts(&o->pages, p);
+		if (count[refs[i].acc] < UINT32_MAX)
+			count[refs[i].acc]++;
 	}
 	return 0;
 }
@@ -76,7 +79,7 @@ int ibsp_oracle__count(struct ibsp_oracle *o, const struct ibsp_page_ref *refs, 
 /* Place @p by placement @k (NULL @free_bytes: unbounded) and count the move. */
 static void place(struct ibsp_oracle *o, struct ibsp_opage *p, int k, uint64_t *free_bytes)
 {
-	int dst = ibsp_opage__choose(&o->rules, p, p->node, free_bytes);
+	int dst = ibsp_opage__choose(&o->rules, &o->pages, p, p->node, free_bytes);
 
 	p->placed[k] = (int8_t)dst;
 	if (dst == p->node)
@@ -98,8 +101,7 @@ int ibsp_oracle__place(struct ibsp_oracle *o, uint64_t *free_bytes)
 		struct ibsp_opage *p = &t->slots[i];
 
 		if (p->key)
-			r[n++] = (struct ibsp_opage_rank){ .total = ibsp_opage__total(
-							       p, o->rules.nr_acc),
+			r[n++] = (struct ibsp_opage_rank){ .total = ibsp_opage__total(t, p),
 							   .key = p->key,
 							   .p = p };
 	}
@@ -147,13 +149,14 @@ uint64_t ibsp_oracle__shared_moved_twice(const struct ibsp_oracle *o, uint32_t k
 		return 0;
 	for (uint64_t i = 0; i <= o->pages.mask; i++) {
 		const struct ibsp_opage *p = &o->pages.slots[i];
+		const uint32_t *count = ibsp_opage_table__counts(&o->pages, p);
 		uint64_t total, top = 0;
 
 		if (!p->key || p->policy_moves[k] < 2)
 			continue;
-		total = ibsp_opage__total(p, o->rules.nr_acc);
+		total = ibsp_opage__total(&o->pages, p);
 		for (uint32_t s = 0; s < o->rules.nr_acc; s++)
-			top = p->count[s] > top ? p->count[s] : top;
+			top = count[s] > top ? count[s] : top;
 		n += top * 10000 < total * min_share_bp;
 	}
 	return n;

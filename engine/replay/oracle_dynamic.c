@@ -45,7 +45,7 @@ struct ibsp_oracle_dyn *ibsp_oracle_dyn__new(const struct ibsp_engine *e,
 	d->interval = 1;
 	d->free_bytes = calloc(n, sizeof(*d->free_bytes));
 	if (!d->free_bytes || ibsp_oracle_rules__init(&d->rules, e, topo) ||
-	    ibsp_opage_table__init(&d->pages)) {
+	    ibsp_opage_table__init(&d->pages, d->rules.nr_acc)) {
 		ibsp_oracle_dyn__delete(d);
 		return NULL;
 	}
@@ -88,19 +88,21 @@ static int count(struct ibsp_oracle_dyn *d)
 	for (size_t i = 0; i < d->nr_buf; i++) {
 		const struct ibsp_page_ref *ref = &d->buf[i];
 		struct ibsp_opage *p = ibsp_opage_table__get(&d->pages, ref);
+		uint32_t *count;
 
 		if (!p)
 			return -ENOMEM;
+		count = ibsp_opage_table__counts(&d->pages, p);
 		if (p->stamp != d->interval) {
 			if (grow((void **)&d->touched, &d->cap_touched, d->nr_touched + 1,
 				 sizeof(*d->touched)))
 				return -ENOMEM;
-			memset(p->count, 0, sizeof(p->count));
+			memset(count, 0, d->pages.nr_acc * sizeof(*count));
 			p->stamp = d->interval;
 			d->touched[d->nr_touched++].key = p->key;
 		}
-		if (p->count[ref->acc] < UINT32_MAX)
-			p->count[ref->acc]++;
+		if (count[ref->acc] < UINT32_MAX)
+			count[ref->acc]++;
 	}
 	return 0;
 }
@@ -112,12 +114,12 @@ static void place(struct ibsp_oracle_dyn *d, struct ibsp_eval_counts *c)
 		struct ibsp_opage_rank *r = &d->touched[i];
 
 		r->p = ibsp_opage_table__find(&d->pages, r->key);
-		r->total = ibsp_opage__total(r->p, d->rules.nr_acc);
+		r->total = ibsp_opage__total(&d->pages, r->p);
 	}
 	ibsp_opage_rank__sort(d->touched, d->nr_touched);
 	for (size_t i = 0; i < d->nr_touched; i++) {
 		struct ibsp_opage *p = d->touched[i].p;
-		int dst = ibsp_opage__choose(&d->rules, p, p->node, d->free_bytes);
+		int dst = ibsp_opage__choose(&d->rules, &d->pages, p, p->node, d->free_bytes);
 
 		if (dst == p->node)
 			continue;

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "oracle_pages.h"
 
@@ -31,30 +32,44 @@ static int rehash(struct ibsp_opage_table *t, uint32_t bits)
 {
 	uint64_t n = 1ULL << bits;
 	struct ibsp_opage *slots = calloc(n, sizeof(*slots));
+	uint32_t *counts = calloc(n * t->nr_acc, sizeof(*counts));
 
-	if (!slots)
+	if (!slots || !counts) {
+		free(slots);
+		free(counts);
 		return -ENOMEM;
+	}
 	for (uint64_t i = 0; t->slots && i <= t->mask; i++) {
-		if (t->slots[i].key)
-			*probe(slots, n - 1, bits, t->slots[i].key) = t->slots[i];
+		struct ibsp_opage *p;
+
+		if (!t->slots[i].key)
+			continue;
+		p = probe(slots, n - 1, bits, t->slots[i].key);
+		*p = t->slots[i];
+		memcpy(counts + (size_t)(p - slots) * t->nr_acc, t->counts + i * t->nr_acc,
+		       t->nr_acc * sizeof(*counts));
 	}
 	free(t->slots);
+	free(t->counts);
 	t->slots = slots;
+	t->counts = counts;
 	t->mask = n - 1;
 	t->bits = bits;
 	return 0;
 }
 
-int ibsp_opage_table__init(struct ibsp_opage_table *t)
+int ibsp_opage_table__init(struct ibsp_opage_table *t, uint32_t nr_acc)
 {
-	*t = (struct ibsp_opage_table){ 0 };
+	*t = (struct ibsp_opage_table){ .nr_acc = nr_acc ? nr_acc : 1 };
 	return rehash(t, FIRST_BITS);
 }
 
 void ibsp_opage_table__fini(struct ibsp_opage_table *t)
 {
 	free(t->slots);
+	free(t->counts);
 	t->slots = NULL;
+	t->counts = NULL;
 }
 
 struct ibsp_opage *ibsp_opage_table__get(struct ibsp_opage_table *t,
@@ -97,12 +112,13 @@ void ibsp_opage_rank__sort(struct ibsp_opage_rank *r, uint64_t n)
 		qsort(r, n, sizeof(*r), cmp_rank);
 }
 
-uint64_t ibsp_opage__total(const struct ibsp_opage *p, uint32_t nr_acc)
+uint64_t ibsp_opage__total(const struct ibsp_opage_table *t, const struct ibsp_opage *p)
 {
+	const uint32_t *count = ibsp_opage_table__counts(t, p);
 	uint64_t total = 0;
 
-	for (uint32_t s = 0; s < nr_acc; s++)
-		total += p->count[s];
+	for (uint32_t s = 0; s < t->nr_acc; s++)
+		total += count[s];
 	return total;
 }
 
@@ -127,19 +143,20 @@ void ibsp_oracle_rules__fini(struct ibsp_oracle_rules *r)
 	r->wmark = NULL;
 }
 
-int ibsp_opage__choose(const struct ibsp_oracle_rules *r, const struct ibsp_opage *p, int from,
-		       uint64_t *free_bytes)
+int ibsp_opage__choose(const struct ibsp_oracle_rules *r, const struct ibsp_opage_table *t,
+		       const struct ibsp_opage *p, int from, uint64_t *free_bytes)
 {
+	const uint32_t *count = ibsp_opage_table__counts(t, p);
 	bool tried[IBSP_MAX_ACC_NODES] = { 0 };
 
 	for (uint32_t round = 0; round < r->nr_acc; round++) {
 		int best = -1, idx;
 
 		for (uint32_t s = 0; s < r->nr_acc; s++) {
-			if (tried[s] || !p->count[s] ||
+			if (tried[s] || !count[s] ||
 			    !ibsp_topology__is_top_tier(r->topo, ibsp_node_idx(r->acc_node[s])))
 				continue;
-			if (best < 0 || p->count[s] > p->count[best])
+			if (best < 0 || count[s] > count[best])
 				best = (int)s;
 		}
 		if (best < 0)

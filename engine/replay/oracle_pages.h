@@ -15,10 +15,13 @@
 /* The policy engines whose moves the static table counts (replay's first rows). */
 #define IBSP_ORACLE_POLICIES 4
 
-/* One page: its accesses per accessor slot, and where it is. */
+/*
+ * One page: where it is. Its accesses per accessor slot sit in the table's
+ * @counts (ibsp_opage_table__counts()), nr_acc of them a page, so a host
+ * with two sockets pays for two.
+ */
 struct ibsp_opage {
 	uint64_t key; /* the engine's page key; 0 = empty slot */
-	uint32_t count[IBSP_MAX_ACC_NODES];
 	uint32_t bytes;
 	uint32_t stamp;	   /* dynamic: the interval @count belongs to */
 	int8_t node;	   /* node index: as recorded (static), now (dynamic) */
@@ -29,9 +32,18 @@ struct ibsp_opage {
 
 struct ibsp_opage_table {
 	struct ibsp_opage *slots;
+	uint32_t *counts; /* [slot * nr_acc + accessor slot] */
 	uint64_t mask, count;
 	uint32_t bits;
+	uint32_t nr_acc;
 };
+
+/* @p's accesses per accessor slot (t->nr_acc of them). */
+static inline uint32_t *ibsp_opage_table__counts(const struct ibsp_opage_table *t,
+						 const struct ibsp_opage *p)
+{
+	return t->counts + (size_t)(p - t->slots) * t->nr_acc;
+}
 
 /* The resolution and capacity rules every oracle places by. */
 struct ibsp_oracle_rules {
@@ -52,7 +64,7 @@ int ibsp_oracle_rules__init(struct ibsp_oracle_rules *r, const struct ibsp_engin
 			    const struct ibsp_topology *topo);
 void ibsp_oracle_rules__fini(struct ibsp_oracle_rules *r);
 
-int ibsp_opage_table__init(struct ibsp_opage_table *t);
+int ibsp_opage_table__init(struct ibsp_opage_table *t, uint32_t nr_acc);
 void ibsp_opage_table__fini(struct ibsp_opage_table *t);
 /* The page of @ref, inserted (counts zero, node as @ref has it) when new; NULL: no memory. */
 struct ibsp_opage *ibsp_opage_table__get(struct ibsp_opage_table *t,
@@ -63,16 +75,16 @@ struct ibsp_opage *ibsp_opage_table__find(const struct ibsp_opage_table *t, uint
 /* Sort @r (@n pages, totals filled in) hottest first, ties by key. */
 void ibsp_opage_rank__sort(struct ibsp_opage_rank *r, uint64_t n);
 /* The sum of @p's counts. */
-uint64_t ibsp_opage__total(const struct ibsp_opage *p, uint32_t nr_acc);
+uint64_t ibsp_opage__total(const struct ibsp_opage_table *t, const struct ibsp_opage *p);
 
 /*
- * Where @p, now on node index @from, goes: the top-tier node that serves
+ * Where @p (of @t), now on node index @from, goes: the top-tier node that serves
  * most of its counted accesses; when that node is at its watermark (in
  * @free_bytes, per node index; NULL: capacity is no limit) the next best,
  * and so on; @from when none has room or @from is the best with room.
  * A move is charged to @free_bytes.
  */
-int ibsp_opage__choose(const struct ibsp_oracle_rules *r, const struct ibsp_opage *p, int from,
-		       uint64_t *free_bytes);
+int ibsp_opage__choose(const struct ibsp_oracle_rules *r, const struct ibsp_opage_table *t,
+		       const struct ibsp_opage *p, int from, uint64_t *free_bytes);
 
 #endif

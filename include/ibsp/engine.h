@@ -26,7 +26,7 @@
 #include "ibsp/topology.h"
 
 /* Accessor nodes (nodes with CPUs) one heat entry can tell apart. */
-#define IBSP_MAX_ACC_NODES 8
+#define IBSP_MAX_ACC_NODES 16
 
 /** enum ibsp_unresolved - why a sample did not count toward any page's heat */
 enum ibsp_unresolved {

@@ -255,6 +255,7 @@ void ibsp_engine__delete(struct ibsp_engine *e)
 	free(e->cold);
 	free(e->unres);
 	free(e->plan);
+	free(e->plan_heat);
 	free(e);
 }
 

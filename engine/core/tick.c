@@ -149,7 +149,8 @@ static void apply(struct ibsp_engine *e, struct ibsp_heat_entry *he, const struc
 	m->dst_node = ibsp_topology__node_id(e->topo, m->dst_idx);
 	m->reason = (uint8_t)d->reason;
 	m->nr_acc = (uint8_t)e->nr_acc;
-	memcpy(m->heat, he->heat, e->nr_acc * sizeof(*he->heat));
+	m->heat = e->plan_heat + (size_t)(m - e->plan) * e->nr_acc;
+	memcpy((uint32_t *)m->heat, he->heat, e->nr_acc * sizeof(*he->heat));
 	e->free_bytes[d->dst.idx] -= bytes;
 	e->free_bytes[he->node] += bytes;
 	note_move(e, he, d->dst.idx, d->reason);
@@ -387,7 +388,9 @@ static long run_interval(struct ibsp_engine *e, uint64_t now_ns, uint64_t *hist)
 	ibsp_engine__sort_cands(e, e->cold, e->nr_cold, coldest_first, 3);
 	e->st.threshold = fit_budget(e, budget, (uint64_t)o->min_heat * IBSP_HEAT_ONE);
 	ibsp_engine__sort_cands(e, e->cand, e->nr_cand, hottest_first, 2);
-	if (grow((void **)&e->plan, &e->cap_plan, plan_bound(e, budget), sizeof(*e->plan)))
+	if (grow((void **)&e->plan, &e->cap_plan, plan_bound(e, budget), sizeof(*e->plan)) ||
+	    grow((void **)&e->plan_heat, &e->cap_plan_heat, plan_bound(e, budget) * e->nr_acc,
+		 sizeof(*e->plan_heat)))
 		return -ENOMEM;
 	nr_plan = plan_moves(e, now_ns, budget, &planned_bytes);
 	e->st.planned += (uint64_t)nr_plan;

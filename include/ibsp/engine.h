@@ -60,8 +60,14 @@ struct ibsp_migration {
 	struct ibsp_node_idx dst_idx; /* @dst_node's index */
 	uint8_t reason;		      /* enum ibsp_reason */
 	bool has_pfn;		      /* the page was keyed by its PFN */
-	uint8_t nr_acc;		      /* entries used in @heat */
-	uint32_t heat[IBSP_MAX_ACC_NODES];
+	uint8_t nr_acc;		      /* entries in @heat */
+	/*
+	 * The page's decayed heat per accessor slot when it was planned, in
+	 * IBSP_HEAT_ONE units: it points into the engine and holds until its
+	 * next tick (the migration worker's copies have NULL). A pointer rather
+	 * than IBSP_MAX_ACC_NODES values: a tick plans up to 64 Ki moves.
+	 */
+	const uint32_t *heat;
 };
 
 #define IBSP_HEAT_ONE 16 /* heat units per sample: 4 fraction bits survive decay */

@@ -34,9 +34,9 @@
  *    (a - b) / sqrt(a + b) >= FOLLOW_Z (in samples): a page that was never
  *    moved (it started on the wrong node) needs 2.5, a page the engine
  *    already moved needs 3.5 (at 3.0, 14 of the 2,400 pages of a 180 s
- *    recording where every page is shared by two sockets moved twice, 5 of
- *    them on this test; at 3.5, 9, and the suite's phase changes lose 0.03
- *    point at most), and a page placed as shared (nearest) twice that, so a
+ *    recording where every page is shared by two sockets moved twice, 6 with
+ *    this test alone; at 3.5, 9, none with this test alone, and the suite's
+ *    phase changes lose 0.03 point at most), and a page placed as shared (nearest) twice that, so a
  *    shared page does not bounce on sampling noise;
  *    or, instead, the engine's leave CUSUM (pg->leave, see ibsp_engine__note_leave() in
  *    engine/core/engine_internal.h) has reached FOLLOW_LEAVE half steps, twice that for a

@@ -142,6 +142,9 @@ static void counts_json(json_t *root, const struct ibsp_perf_stats *st)
 	json_object_set_new(root, "lost", json_integer((json_int_t)st->loss.lost));
 	json_object_set_new(root, "throttle", json_integer((json_int_t)st->loss.throttle));
 	json_object_set_new(root, "records", json_integer((json_int_t)st->nr_records));
+	if (st->nr_unlisted_id)
+		json_object_set_new(root, "samples_unlisted_id",
+				    json_integer((json_int_t)st->nr_unlisted_id));
 }
 
 static json_t *info_json(const char *path, const struct ibsp_perf_reader *r)
@@ -247,6 +250,10 @@ static void counts_text(const struct ibsp_perf_reader *r, const struct ibsp_perf
 	printf("lost:        %" PRIu64 " records in %" PRIu64 " LOST records; %" PRIu64
 	       " throttle events\n",
 	       st->loss.lost, st->loss.lost_records, st->loss.throttle);
+	if (st->nr_unlisted_id)
+		printf("unlisted id: %" PRIu64 " samples whose id no event lists, taken as the "
+		       "only sampling event's\n",
+		       st->nr_unlisted_id);
 }
 
 static void info_text(const char *path, const struct ibsp_perf_reader *r)

@@ -82,8 +82,9 @@ struct ibsp_perf_stats {
 	uint64_t nr_rounds;		     /* PERF_RECORD_FINISHED_ROUND records */
 	uint64_t nr_compressed;		     /* PERF_RECORD_COMPRESSED records (perf record -z) */
 	uint64_t nr_out_of_order;	     /* samples older than an already flushed round */
-	uint64_t *samples_per_event;	     /* [nr_events] */
-	uint64_t *samples_per_cpu;	     /* [nr_cpu_slots], indexed by CPU number */
+	uint64_t nr_unlisted_id; /* samples whose id no attr lists, taken as the only sampler's */
+	uint64_t *samples_per_event; /* [nr_events] */
+	uint64_t *samples_per_cpu;   /* [nr_cpu_slots], indexed by CPU number */
 	uint32_t nr_cpu_slots;
 	uint64_t samples_no_cpu; /* samples without a CPU field */
 };

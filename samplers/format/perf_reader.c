@@ -292,6 +292,25 @@ static int find_event(struct ibsp_perf_reader *r, const struct perf_event_header
 	}
 	if (!ibsp_id_index__find(&r->ids, id, idx))
 		return 0;
+	/*
+	 * perf record -a now and then writes samples whose id no attr lists
+	 * (perf script then stops: "failed to process type: 9 [Bad address]").
+	 * With one event that samples beside perf's dummy, they can only be that
+	 * event's: counted, said once, and kept.
+	 */
+	if (h->type == PERF_RECORD_SAMPLE && r->only_sampler >= 0) {
+		if (!r->stats.nr_unlisted_id++ && !r->quiet)
+			pr_warn(
+			    "%s: offset %#" PRIx64 ": sample id %" PRIu64
+			    " is listed for no event (perf script refuses such a file); samples "
+			    "with such ids are taken as samples of '%s', the only event that "
+			    "samples\n",
+			    r->path, off, id,
+			    r->events[r->only_sampler].name ? r->events[r->only_sampler].name
+							    : "?");
+		*idx = (uint32_t)r->only_sampler;
+		return 0;
+	}
 	pr_err("%s: offset %#" PRIx64 ": record type %u: field 'id' = %" PRIu64
 	       " belongs to no attr\n",
 	       r->path, off, h->type, id);

@@ -295,6 +295,27 @@ static int read_pipe_attrs(struct ibsp_perf_reader *r)
 	return 0;
 }
 
+/*
+ * The recording's one event that samples, when all the others are perf's
+ * dummy (the tracking event perf record adds: it never samples); -1 when
+ * there is none or more than one.
+ */
+static int only_sampler(const struct ibsp_perf_reader *r)
+{
+	int only = -1;
+
+	for (uint32_t i = 0; i < r->nr_events; i++) {
+		const struct perf_event_attr *a = &r->events[i].attr;
+
+		if (a->type == PERF_TYPE_SOFTWARE && a->config == PERF_COUNT_SW_DUMMY)
+			continue;
+		if (only >= 0)
+			return -1;
+		only = (int)i;
+	}
+	return only;
+}
+
 int ibsp_perf_reader__read_attrs(struct ibsp_perf_reader *r)
 {
 	int ret = r->pipe ? read_pipe_attrs(r) : read_file_attrs(r);
@@ -304,6 +325,7 @@ int ibsp_perf_reader__read_attrs(struct ibsp_perf_reader *r)
 	r->stats.samples_per_event = calloc(r->nr_events, sizeof(uint64_t));
 	if (!r->stats.samples_per_event || ibsp_id_index__init(&r->ids, r->events, r->nr_events))
 		return -ENOMEM;
+	r->only_sampler = only_sampler(r);
 	return id_positions(r);
 }
 

@@ -35,6 +35,7 @@ struct ibsp_perf_reader {
 	struct ibsp_id_index ids;	    /* sample id -> event */
 	size_t nr_ids;			    /* ids of all events so far (at most MAX_IDS) */
 	int sample_id_pos;		    /* u64 index of the id in a sample, -1 if none */
+	int only_sampler;   /* the one event that is not perf's dummy, or -1 (find_event()) */
 	int trailer_id_pos; /* u64 index of the id counted from a record's end, -1 if none */
 
 	struct ibsp_perf_stats stats;

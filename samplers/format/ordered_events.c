@@ -27,8 +27,7 @@ void ibsp_ordered_events__exit(struct ibsp_ordered_events *oe)
 	oe->q = NULL;
 }
 
-int ibsp_ordered_events__queue(struct ibsp_ordered_events *oe, uint64_t ts,
-			       const struct ibsp_sample *s)
+struct ibsp_sample *ibsp_ordered_events__reserve(struct ibsp_ordered_events *oe, uint64_t ts)
 {
 	struct ibsp_ordered_event *e;
 
@@ -46,7 +45,7 @@ int ibsp_ordered_events__queue(struct ibsp_ordered_events *oe, uint64_t ts,
 
 		e = reallocarray(oe->q, cap, sizeof(*e));
 		if (!e)
-			return -ENOMEM;
+			return NULL;
 		oe->q = e;
 		oe->cap = cap;
 	}
@@ -59,9 +58,26 @@ int ibsp_ordered_events__queue(struct ibsp_ordered_events *oe, uint64_t ts,
 	e = &oe->q[oe->len++];
 	e->ts = ts;
 	e->seq = oe->seq++;
-	e->is_sample = s != NULL;
+	e->is_sample = 1;
+	return &e->s;
+}
+
+void ibsp_ordered_events__not_sample(struct ibsp_ordered_events *oe)
+{
+	oe->q[oe->len - 1].is_sample = 0;
+}
+
+int ibsp_ordered_events__queue(struct ibsp_ordered_events *oe, uint64_t ts,
+			       const struct ibsp_sample *s)
+{
+	struct ibsp_sample *q = ibsp_ordered_events__reserve(oe, ts);
+
+	if (!q)
+		return -ENOMEM;
 	if (s)
-		e->s = *s;
+		*q = *s;
+	else
+		ibsp_ordered_events__not_sample(oe);
 	return 0;
 }
 

@@ -130,22 +130,27 @@ static void sort_words(uint64_t *a, uint64_t n, unsigned int depth)
 /*
  * By bits [@lo, @hi) only, in place (an American flag sort: a digit of 8
  * bits at a time from the top, each word swapped into its bucket); words
- * equal in those bits end up together, in no set order.
+ * equal in those bits end up together, in no set order. Digits where the
+ * words do not differ are skipped; small ranges get a comparison sort.
  */
 #define RADIX_BITS 8
-#define RADIX_MIN  64
+#define RADIX_MIN  256
 
 static void radix_sort(uint64_t *a, uint64_t n, unsigned int hi, unsigned int lo)
 {
-	uint64_t head[1 << RADIX_BITS] = { 0 }, end[1 << RADIX_BITS];
+	uint64_t head[1 << RADIX_BITS] = { 0 }, end[1 << RADIX_BITS], diff = 0;
 	unsigned int sh, nb;
 
 	if (n < RADIX_MIN) {
-		insertion_sort(a, n);
+		sort_words(a, n, 2 * (64 - (unsigned int)__builtin_clzll(n | 1)));
 		return;
 	}
-	if (hi <= lo)
+	for (uint64_t i = 1; i < n; i++)
+		diff |= a[i] ^ a[0];
+	diff &= (hi < 64 ? (1ULL << hi) - 1 : UINT64_MAX) & ~((1ULL << lo) - 1);
+	if (!diff)
 		return;
+	hi = 64 - (unsigned int)__builtin_clzll(diff);
 	sh = hi - lo < RADIX_BITS ? lo : hi - RADIX_BITS;
 	nb = 1U << (hi - sh);
 	for (uint64_t i = 0; i < n; i++)
@@ -171,8 +176,10 @@ static void radix_sort(uint64_t *a, uint64_t n, unsigned int hi, unsigned int lo
 			a[head[b]++] = x;
 		}
 	}
-	for (uint64_t b = 0, from = 0; b < nb; from = end[b++])
-		radix_sort(a + from, end[b] - from, sh, lo);
+	for (uint64_t b = 0, from = 0; b < nb; from = end[b++]) {
+		if (end[b] - from > 1)
+			radix_sort(a + from, end[b] - from, sh, lo);
+	}
 }
 
 void ibsp_sort_u64(uint64_t *a, uint64_t n)

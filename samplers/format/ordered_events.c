@@ -54,6 +54,8 @@ struct ibsp_sample *ibsp_ordered_events__reserve(struct ibsp_ordered_events *oe,
 	if (oe->len == oe->head || ts >= oe->tail_ts) {
 		oe->max_timestamp = ts;
 		oe->tail_ts = ts;
+	} else {
+		oe->unsorted = 1; /* (ts, seq) no longer ascend from head to len */
 	}
 	e = &oe->q[oe->len++];
 	e->ts = ts;
@@ -99,11 +101,10 @@ static void flush(struct ibsp_ordered_events *oe, uint64_t limit)
 	oe->ready = oe->head;
 	if (!limit || oe->head == oe->len)
 		return;
-	/* Most rounds arrive sorted (one CPU's ring, or a sorted writer): check first. */
-	for (i = oe->head + 1; i < oe->len && cmp_entry(&oe->q[i - 1], &oe->q[i]) <= 0; i++)
-		;
-	if (i < oe->len)
+	/* Most rounds arrive sorted (one CPU's ring, or a sorted writer): queue() noted any that did not. */
+	if (oe->unsorted)
 		qsort(oe->q + oe->head, oe->len - oe->head, sizeof(*oe->q), cmp_entry);
+	oe->unsorted = 0;
 	for (i = oe->head; i < oe->len && oe->q[i].ts <= limit; i++)
 		;
 	oe->ready = i;

@@ -27,6 +27,7 @@ struct ibsp_ordered_events {
 	uint64_t next_flush;	/* perf's oe->next_flush */
 	uint64_t last_flush;	/* timestamp of the last delivered entry */
 	uint64_t seq;
+	int unsorted;		  /* an entry came in older than the newest queued before it */
 	uint32_t max_queue;	  /* memory bound, in entries */
 	uint64_t nr_out_of_order; /* entries older than an already delivered one */
 };

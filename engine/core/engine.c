@@ -190,12 +190,14 @@ static int init_capacity(struct ibsp_engine *e)
 }
 
 /*
- * Live, the table starts sized for the pages a few seconds of a busy host
- * reach (`run -a` under bench's fault_load: 100 k pages after 2 s, 226 k
- * after 6 s), so the daemon's first seconds do not rehash the index and
- * copy the entries at each doubling (60 ns a sample between the 2nd and the
- * 6th second): 512 Ki index slots (2 MiB), and the entries' bound mapped at
- * once (only what is written becomes resident).
+ * Live, the dense array starts sized for the pages a few seconds of a busy
+ * host reach (`run -a` on the shared VM: 100 k pages after 2 s, 226 k after
+ * 6 s), so the daemon's first seconds do not copy the entries at each
+ * doubling (`memmove` 3-7% of its CPU): past 4 MiB that is the entries'
+ * whole bound, mapped at once (only what is written becomes resident). The
+ * index is left to grow: started at 512 Ki slots, its TLB misses made each
+ * sample's slot prefetch cost more than the rehashes saved while the table
+ * held ~17 k pages (`resolve_chunk` 9-15% of the daemon's CPU against ~1.5%).
  */
 #define LIVE_START_PAGES (384ULL * 1024)
 

@@ -225,27 +225,8 @@ static int reserve(struct ibsp_heat_table *t)
 
 int ibsp_heat_table__presize(struct ibsp_heat_table *t, uint64_t pages)
 {
-	uint64_t n = t->mask + 1;
-
 	if (pages > t->max)
 		pages = t->max;
-	while (pages * 4 > n * 3 && n < t->max_slots)
-		n *= 2;
-	if (n > t->mask + 1 && !t->count) {
-		/* Empty: a new index of that size, not a rehash per doubling. */
-		uint32_t *slots = big_zalloc(n * sizeof(*slots));
-
-		if (!slots)
-			return -ENOMEM;
-		big_free(t->slots, (t->mask + 1) * sizeof(*t->slots));
-		t->slots = slots;
-		t->mask = n - 1;
-		t->bits = (uint32_t)__builtin_ctzll(n);
-	}
-	while (n > t->mask + 1) {
-		if (ibsp_heat_table__grow(t))
-			return -ENOMEM;
-	}
 	return pages > t->cap ? move_entries(t, pages) : 0;
 }
 

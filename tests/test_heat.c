@@ -54,6 +54,60 @@ Test(heat, backward_shift_deletion)
 	ibsp_heat_table__delete(t);
 }
 
+/*
+ * Sized up front (the live engine's start), the dense array takes that many
+ * entries without moving, the index still grows with them, every entry
+ * stays findable; the size asked is capped by the bound.
+ */
+Test(heat, presized_table_does_not_move)
+{
+	enum { N = 140000, PRE = 90000 };
+	struct ibsp_heat_table *t = ibsp_heat_table__new(150000, 2), *small;
+	uint64_t x = 88172645463325252ULL;
+	const char *ent;
+
+	cr_assert(t);
+	for (uint64_t k = 1; k <= 10; k++) {
+		bool is_new;
+
+		cr_assert(ibsp_heat_table__get(t, k << 40, &is_new));
+	}
+	cr_assert_eq(ibsp_heat_table__presize(t, PRE), 0);
+	cr_assert_geq(t->cap, PRE);
+	cr_assert_eq(t->mask + 1, 4096, "the index is left to grow");
+	ent = t->ent;
+	for (int i = 0; i < N; i++) {
+		bool is_new;
+		struct ibsp_heat_entry *he;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		he = ibsp_heat_table__get(t, (x | 1) & ~(1ULL << 63) & ~(0xffULL << 40), &is_new);
+		cr_assert(he && is_new);
+		he->heat[1] = (uint32_t)i;
+		if (i + 10 < PRE)
+			cr_assert_eq(t->ent, ent, "no move up to the size asked");
+	}
+	cr_assert_eq(t->mask + 1, 262144, "140 k entries at <= 3/4 load need 262144 slots");
+	x = 88172645463325252ULL;
+	for (int i = 0; i < N; i++) {
+		struct ibsp_heat_entry *he;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		he = ibsp_heat_table__find(t, (x | 1) & ~(1ULL << 63) & ~(0xffULL << 40));
+		cr_assert(he, "key %d", i);
+		cr_assert_eq(he->heat[1], (uint32_t)i);
+	}
+	for (uint64_t k = 1; k <= 10; k++)
+		cr_assert(ibsp_heat_table__find(t, k << 40), "key %llu", (unsigned long long)k);
+	cr_assert_eq(t->evictions, 0);
+	ibsp_heat_table__delete(t);
+	small = ibsp_heat_table__new(1000, 2);
+	cr_assert(small);
+	cr_assert_eq(ibsp_heat_table__presize(small, 1000000), 0);
+	cr_assert_eq(small->cap, 1000, "capped by the bound");
+	ibsp_heat_table__delete(small);
+}
+
 /* A full table evicts the coldest entry near the new key's slot, never a hot one. */
 Test(heat, eviction_takes_the_coldest)
 {

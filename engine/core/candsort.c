@@ -7,22 +7,20 @@
  * ordered by is read from the entry.
  *
  * The order is a list of fields, each a 64-bit value of the entry (~total
- * for "hottest first"). The top 31 bits of a candidate are free: a pass
- * writes there the 31 bits of the first field that differ among the
- * candidates (the highest bit where any differs, and the 30 below it), a
- * plain sort of the 64-bit words then orders them by those bits, and each
- * run of equal bits is ordered the same way by the bits below, then by the
- * next field. Keys are unique, so the order is total: the same as a
- * comparison sort by the fields would give. Candidates come in the dense
- * array's order, so the first pass reads the entries nearly in memory order;
- * ties (pages of equal heat are common) read only their own entries.
+ * for "hottest first"). While ordered, a candidate's position takes only the
+ * bits the table needs, and the rest of the word is scratch (43 bits for a
+ * million pages): one pass over the entries finds, per field, the highest
+ * bit where the candidates differ; a second writes there the differing bits
+ * of the first field, then of the next, as many as fit; a plain sort of the
+ * words orders them by all of those at once, and each run of equal scratch
+ * (none, when the key fit whole) is ordered the same way by what is left.
+ * Keys are unique, so the order is total: the same as a comparison sort by
+ * the fields would give. Candidates come in the dense array's order, so the
+ * passes read the entries nearly in memory order.
  */
 #include "tick_internal.h"
 
-#define PREFIX_SHIFT 33
-#define PREFIX_BITS  31
-#define LOW_MASK     ((1ULL << PREFIX_SHIFT) - 1)
-#define PREFETCH     8
+#define PREFETCH 8
 
 static uint64_t field_of(const struct ibsp_engine *e, const struct ibsp_heat_entry *he,
 			 enum ibsp_cand_field f)
@@ -42,14 +40,6 @@ static uint64_t field_of(const struct ibsp_engine *e, const struct ibsp_heat_ent
 	default:
 		return he->key;
 	}
-}
-
-static const struct ibsp_heat_entry *entry_of(const struct ibsp_engine *e, const uint64_t *a,
-					      uint64_t i, uint64_t n)
-{
-	if (i + PREFETCH < n)
-		__builtin_prefetch(ibsp_heat_table__at(e->ht, cand_pos(a[i + PREFETCH])));
-	return ibsp_heat_table__at(e->ht, cand_pos(a[i]));
 }
 
 static void insertion_sort(uint64_t *a, uint64_t n)
@@ -137,55 +127,197 @@ static void sort_words(uint64_t *a, uint64_t n, unsigned int depth)
 	insertion_sort(a, n);
 }
 
+/*
+ * By bits [@lo, @hi) only, in place (an American flag sort: a digit of 8
+ * bits at a time from the top, each word swapped into its bucket); words
+ * equal in those bits end up together, in no set order. Digits where the
+ * words do not differ are skipped; small ranges get a comparison sort.
+ */
+#define RADIX_BITS 8
+#define RADIX_MIN  256
+
+static void radix_sort(uint64_t *a, uint64_t n, unsigned int hi, unsigned int lo)
+{
+	uint64_t head[1 << RADIX_BITS] = { 0 }, end[1 << RADIX_BITS], diff = 0;
+	unsigned int sh, nb;
+
+	if (n < RADIX_MIN) {
+		sort_words(a, n, 2 * (64 - (unsigned int)__builtin_clzll(n | 1)));
+		return;
+	}
+	for (uint64_t i = 1; i < n; i++)
+		diff |= a[i] ^ a[0];
+	diff &= (hi < 64 ? (1ULL << hi) - 1 : UINT64_MAX) & ~((1ULL << lo) - 1);
+	if (!diff)
+		return;
+	hi = 64 - (unsigned int)__builtin_clzll(diff);
+	sh = hi - lo < RADIX_BITS ? lo : hi - RADIX_BITS;
+	nb = 1U << (hi - sh);
+	for (uint64_t i = 0; i < n; i++)
+		head[a[i] >> sh & (nb - 1)]++;
+	for (uint64_t b = 0, sum = 0; b < nb; b++) {
+		uint64_t c = head[b];
+
+		head[b] = sum;
+		end[b] = sum += c;
+	}
+	for (unsigned int b = 0; b < nb; b++) {
+		while (head[b] < end[b]) {
+			uint64_t x = a[head[b]];
+			unsigned int k = x >> sh & (nb - 1);
+
+			while (k != b) { /* x goes to bucket k; what was there moves on */
+				uint64_t y = a[head[k]];
+
+				a[head[k]++] = x;
+				x = y;
+				k = x >> sh & (nb - 1);
+			}
+			a[head[b]++] = x;
+		}
+	}
+	for (uint64_t b = 0, from = 0; b < nb; from = end[b++]) {
+		if (end[b] - from > 1)
+			radix_sort(a + from, end[b] - from, sh, lo);
+	}
+}
+
 void ibsp_sort_u64(uint64_t *a, uint64_t n)
 {
 	sort_words(a, n, 2 * (64 - (unsigned int)__builtin_clzll(n | 1)));
 }
 
 /*
- * Order @a[0, @n), whose fields before @f[0] are equal, by the fields
- * @f[0, @nr_f), the first of them only by its bits below @below (64: all).
+ * While ordered, a candidate is repacked so the scratch is as wide as the
+ * table allows: its position in the low @pos_bits bits, its pick in the next
+ * bit, the scratch above (63 - @pos_bits bits: 43 for a million pages).
  */
-static void order(const struct ibsp_engine *e, uint64_t *a, uint64_t n,
-		  const enum ibsp_cand_field *f, unsigned int nr_f, unsigned int below)
+struct cand_sort {
+	const struct ibsp_engine *e;
+	unsigned int pos_bits; /* positions are below 1 << pos_bits */
+	unsigned int shift;    /* the scratch's lowest bit: pos_bits + 1 */
+	uint64_t pos_mask;     /* (1 << pos_bits) - 1 */
+};
+
+#define MAX_FIELDS 3
+
+static const struct ibsp_heat_entry *packed_entry(const struct cand_sort *s, const uint64_t *a,
+						  uint64_t i, uint64_t n)
 {
-	uint64_t first, diff = 0, keep = below >= 64 ? UINT64_MAX : (1ULL << below) - 1;
-	unsigned int top, low;
+	if (i + PREFETCH < n)
+		__builtin_prefetch(
+		    ibsp_heat_table__at(s->e->ht, (uint32_t)(a[i + PREFETCH] & s->pos_mask)));
+	return ibsp_heat_table__at(s->e->ht, (uint32_t)(a[i] & s->pos_mask));
+}
+
+/* The bits of one field that the scratch holds: [@low, @top] of field @k. */
+struct field_bits {
+	unsigned int k, top, low;
+};
+
+/*
+ * Which bits of @f[0, @nr) go into the scratch: each field's bits from the
+ * highest that differs among the candidates (@diff) down, the fields in
+ * turn, until the scratch is full. Return how many fields have bits there;
+ * what is left to order runs of equal scratch by: the fields from *@next,
+ * the first of them by its bits below *@below.
+ */
+static unsigned int plan_bits(const struct cand_sort *s, const uint64_t *diff, unsigned int nr,
+			      struct field_bits *fb, unsigned int *next, unsigned int *below)
+{
+	unsigned int room = 64 - s->shift, used = 0, k;
+
+	*below = 64;
+	for (k = 0; k < nr && room; k++) {
+		unsigned int top, width;
+
+		if (!diff[k])
+			continue; /* the same in every candidate: it orders nothing */
+		top = 63 - (unsigned int)__builtin_clzll(diff[k]);
+		width = top + 1 < room ? top + 1 : room;
+		fb[used++] = (struct field_bits){ .k = k, .top = top, .low = top + 1 - width };
+		room -= width;
+		if (top + 1 > width) {
+			*next = k; /* cut: its bits below low are left */
+			*below = top + 1 - width;
+			return used;
+		}
+	}
+	*next = k;
+	return used;
+}
+
+/*
+ * Order @a[0, @n), whose fields before @f[0] are equal, by the fields
+ * @f[0, @nr_f), the first of them only by its bits below @below (64: all):
+ * the differing bits of as many fields as the scratch holds go there, one
+ * sort of the words orders by them, and each run of equal scratch is ordered
+ * the same way by what is left (none when the key fit whole).
+ */
+static void order(const struct cand_sort *s, uint64_t *a, uint64_t n, const enum ibsp_cand_field *f,
+		  unsigned int nr_f, unsigned int below)
+{
+	uint64_t first[MAX_FIELDS], diff[MAX_FIELDS] = { 0 }, keep[MAX_FIELDS];
+	unsigned int nr = nr_f < MAX_FIELDS ? nr_f : MAX_FIELDS, used, next, low, bits = 0;
+	struct field_bits fb[MAX_FIELDS];
+	const struct ibsp_heat_entry *he;
 
 	if (n < 2 || !nr_f)
 		return;
-	first = field_of(e, entry_of(e, a, 0, n), *f) & keep;
-	for (uint64_t i = 1; i < n; i++)
-		diff |= (field_of(e, entry_of(e, a, i, n), *f) & keep) ^ first;
-	if (!diff) {
-		order(e, a, n, f + 1, nr_f - 1, 64);
+	for (unsigned int k = 0; k < nr; k++)
+		keep[k] = k || below >= 64 ? UINT64_MAX : (1ULL << below) - 1;
+	he = packed_entry(s, a, 0, n);
+	for (unsigned int k = 0; k < nr; k++)
+		first[k] = field_of(s->e, he, f[k]) & keep[k];
+	for (uint64_t i = 1; i < n; i++) {
+		he = packed_entry(s, a, i, n);
+		for (unsigned int k = 0; k < nr; k++)
+			diff[k] |= (field_of(s->e, he, f[k]) & keep[k]) ^ first[k];
+	}
+	used = plan_bits(s, diff, nr, fb, &next, &low);
+	if (!used) {
+		order(s, a, n, f + next, nr_f - next, 64);
 		return;
 	}
-	top = 63 - (unsigned int)__builtin_clzll(diff);
-	low = top >= PREFIX_BITS - 1 ? top - (PREFIX_BITS - 1) : 0;
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t v =
-		    (field_of(e, entry_of(e, a, i, n), *f) >> low) & ((1ULL << PREFIX_BITS) - 1);
+		uint64_t v = 0;
 
-		a[i] = (a[i] & LOW_MASK) | v << PREFIX_SHIFT;
+		he = packed_entry(s, a, i, n);
+		for (unsigned int u = 0; u < used; u++) {
+			unsigned int width = fb[u].top - fb[u].low + 1;
+
+			v = v << width |
+			    ((field_of(s->e, he, f[fb[u].k]) & keep[fb[u].k]) >> fb[u].low &
+			     (UINT64_MAX >> (64 - width)));
+		}
+		a[i] = (a[i] & ((1ULL << s->shift) - 1)) | v << s->shift;
 	}
-	ibsp_sort_u64(a, n);
-	/* Runs of equal bits: by the bits below them, or (none left) by the next field. */
+	for (unsigned int u = 0; u < used; u++)
+		bits += fb[u].top - fb[u].low + 1;
+	radix_sort(a, n, s->shift + bits, s->shift);
+	/* Runs of equal scratch: by the cut field's bits below, or by the fields after. */
 	for (uint64_t i = 0, j; i < n; i = j) {
-		for (j = i + 1; j < n && a[j] >> PREFIX_SHIFT == a[i] >> PREFIX_SHIFT; j++)
+		for (j = i + 1; j < n && a[j] >> s->shift == a[i] >> s->shift; j++)
 			;
-		if (low)
-			order(e, a + i, j - i, f, nr_f, low);
-		else
-			order(e, a + i, j - i, f + 1, nr_f - 1, 64);
+		if (j - i > 1)
+			order(s, a + i, j - i, f + next, nr_f - next, low);
 	}
 }
 
 void ibsp_engine__sort_cands(const struct ibsp_engine *e, uint64_t *c, uint64_t n,
 			     const enum ibsp_cand_field *fields, unsigned int nr_fields)
 {
-	order(e, c, n, fields, nr_fields, 64);
-	/* The prefix bits are scratch: clear them, so a candidate reads the same after. */
+	struct cand_sort s = { .e = e };
+
+	if (n < 2)
+		return;
+	s.pos_bits = 64 - (unsigned int)__builtin_clzll(e->ht->count | 1);
+	s.shift = s.pos_bits + 1;
+	s.pos_mask = (1ULL << s.pos_bits) - 1;
 	for (uint64_t i = 0; i < n; i++)
-		c[i] &= LOW_MASK;
+		c[i] = cand_pos(c[i]) | (c[i] & CAND_FOLLOW) >> 32 << s.pos_bits;
+	order(&s, c, n, fields, nr_fields, 64);
+	/* Back to cand_make()'s layout: the scratch is dropped. */
+	for (uint64_t i = 0; i < n; i++)
+		c[i] = (c[i] & s.pos_mask) | (c[i] >> s.pos_bits & 1) << 32;
 }

@@ -189,6 +189,18 @@ static int init_capacity(struct ibsp_engine *e)
 	return 0;
 }
 
+/*
+ * Live, the dense array starts sized for the pages a few seconds of a busy
+ * host reach (`run -a` on the shared VM: 100 k pages after 2 s, 226 k after
+ * 6 s), so the daemon's first seconds do not copy the entries at each
+ * doubling (`memmove` 3-7% of its CPU): past 4 MiB that is the entries'
+ * whole bound, mapped at once (only what is written becomes resident). The
+ * index is left to grow: started at 512 Ki slots, its TLB misses made each
+ * sample's slot prefetch cost more than the rehashes saved while the table
+ * held ~17 k pages (`resolve_chunk` 9-15% of the daemon's CPU against ~1.5%).
+ */
+#define LIVE_START_PAGES (384ULL * 1024)
+
 struct ibsp_engine *ibsp_engine__new(const struct ibsp_topology *topo,
 				     const struct ibsp_engine_opts *opts)
 {
@@ -219,7 +231,8 @@ struct ibsp_engine *ibsp_engine__new(const struct ibsp_topology *topo,
 		       (unsigned long long)e->opts.max_pages);
 		ret = -EINVAL;
 	}
-	if (!e->ht || !e->moved)
+	if (!e->ht || !e->moved ||
+	    (e->opts.resolver && ibsp_heat_table__presize(e->ht, LIVE_START_PAGES)))
 		goto err;
 	e->ht->shift = e->opts.decay_shift;
 	if (e->opts.simulate)
@@ -386,19 +399,50 @@ static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t
 	}
 }
 
+/* A chunk of samples, resolved: the keys to update and what each update needs. */
+struct add_chunk {
+	uint64_t keys[ADD_CHUNK];
+	uint32_t idx[ADD_CHUNK]; /* the sample, from the chunk's first */
+	int8_t nodes[ADD_CHUNK], slots[ADD_CHUNK];
+	uint32_t n;
+};
+
+/* Resolve @s[0, @nr) into @c, each key's index slot prefetched; count the unresolved. */
+static void resolve_chunk(struct ibsp_engine *e, const struct ibsp_sample *s, size_t nr,
+			  struct add_chunk *c)
+{
+	c->n = 0;
+	for (size_t i = 0; i < nr; i++) {
+		int node, slot, why;
+		uint64_t key = 0;
+
+		why = resolve(e, &s[i], &key, &node, &slot);
+		if (why) {
+			e->st.unresolved[why - 1]++;
+			continue;
+		}
+		__builtin_prefetch(&e->ht->slots[ibsp_heat_hash(key, e->ht->bits)]);
+		c->keys[c->n] = key;
+		c->nodes[c->n] = (int8_t)node;
+		c->slots[c->n] = (int8_t)slot;
+		c->idx[c->n++] = (uint32_t)i;
+	}
+	e->st.accesses += c->n;
+}
+
 /*
- * Load the entries of a chunk's keys, all at once: the loads are independent, so their cache and TLB misses overlap.
- * Real loads, not prefetches: a prefetch of the entry 8 samples ahead left
+ * Load the entries of a chunk's keys, all at once: the loads are independent, so their cache and
+ * TLB misses overlap. Real loads, not prefetches: a prefetch of the entry 8 samples ahead left
  * the miss where it was (slot_of 28% of the replay's CPU, 4-5% now); on this
  * nested-paging VM a prefetch that misses the TLB is likely dropped.
  */
-static void touch_entries(const struct ibsp_heat_table *t, const uint64_t *keys, uint32_t n)
+static void touch_entries(const struct ibsp_heat_table *t, const struct add_chunk *c)
 {
 	uint64_t sink = 0;
 
-	for (uint32_t k = 0; k < n; k++) {
-		uint64_t i = ibsp_heat_hash(keys[k], t->bits);
-		uint32_t tag = ibsp_heat_tag(t, keys[k]), v;
+	for (uint32_t k = 0; k < c->n; k++) {
+		uint64_t i = ibsp_heat_hash(c->keys[k], t->bits);
+		uint32_t tag = ibsp_heat_tag(t, c->keys[k]), v;
 
 		/* The first slot of the probe chain with the key's tag: nearly always its entry. */
 		while ((v = t->slots[i]) && (v & ~t->pos_mask) != tag)
@@ -410,42 +454,31 @@ static void touch_entries(const struct ibsp_heat_table *t, const uint64_t *keys,
 }
 
 /*
- * Samples are resolved a chunk at a time, each one's index slot prefetched;
- * then the chunk's entries are loaded together (touch_entries()) before its
- * table updates run one by one.
+ * Samples are resolved a chunk ahead of their table updates, each one's index
+ * slot prefetched, so the slots have arrived when the chunk's entries are
+ * loaded together (touch_entries()) before its updates run one by one.
+ * Resolving reads nothing of the table: the updates' order is the samples'.
  */
-
 void ibsp_engine__add(struct ibsp_engine *e, const struct ibsp_sample *s, size_t nr)
 {
 	struct ibsp_engine_stats *st = &e->st;
-	uint64_t keys[ADD_CHUNK];
-	int8_t nodes[ADD_CHUNK], slots[ADD_CHUNK];
-	uint32_t idx[ADD_CHUNK];
+	struct add_chunk c[2];
+	unsigned int cur = 0;
 
 	st->samples += nr;
-	for (size_t base = 0; base < nr; base += ADD_CHUNK) {
-		size_t end = nr - base < ADD_CHUNK ? nr : base + ADD_CHUNK;
-		uint32_t n = 0;
+	resolve_chunk(e, s, nr < ADD_CHUNK ? nr : ADD_CHUNK, &c[0]);
+	for (size_t base = 0; base < nr; base += ADD_CHUNK, cur ^= 1) {
+		const struct add_chunk *a = &c[cur];
 
-		for (size_t i = base; i < end; i++) {
-			int node, slot, why;
-			uint64_t key = 0;
+		if (nr - base > ADD_CHUNK) {
+			size_t next = base + ADD_CHUNK;
 
-			why = resolve(e, &s[i], &key, &node, &slot);
-			if (why) {
-				st->unresolved[why - 1]++;
-				continue;
-			}
-			__builtin_prefetch(&e->ht->slots[ibsp_heat_hash(key, e->ht->bits)]);
-			keys[n] = key;
-			nodes[n] = (int8_t)node;
-			slots[n] = (int8_t)slot;
-			idx[n++] = (uint32_t)(i - base);
+			resolve_chunk(e, s + next, nr - next < ADD_CHUNK ? nr - next : ADD_CHUNK,
+				      &c[cur ^ 1]);
 		}
-		st->accesses += n;
-		touch_entries(e->ht, keys, n);
-		for (uint32_t k = 0; k < n; k++)
-			add_one(e, &s[base + idx[k]], keys[k], nodes[k], slots[k]);
+		touch_entries(e->ht, a);
+		for (uint32_t k = 0; k < a->n; k++)
+			add_one(e, &s[base + a->idx[k]], a->keys[k], a->nodes[k], a->slots[k]);
 	}
 	st->pages_tracked = e->ht->count;
 	if (st->pages_tracked > st->pages_tracked_peak)

@@ -144,6 +144,13 @@ void ibsp_heat_table__del(struct ibsp_heat_table *t, struct ibsp_heat_entry *e);
 uint64_t ibsp_heat_table__slot_of(const struct ibsp_heat_table *t, uint64_t key);
 /* Double the index's slots (and its bound); for tables that must not evict. */
 int ibsp_heat_table__grow(struct ibsp_heat_table *t);
+/*
+ * Size the dense array for @pages entries now (no more than the bound), so
+ * it is not copied at each doubling until then; 0 or -ENOMEM. The index
+ * still grows with the entries: a larger one than they need costs each
+ * sample a TLB miss on its slot while the table is small.
+ */
+int ibsp_heat_table__presize(struct ibsp_heat_table *t, uint64_t pages);
 /* Slot count needed for @max_entries (for sizing the default). */
 uint64_t ibsp_heat_table__slots_for(uint64_t max_entries);
 /* Bytes the table holds now (entries and index), for the memory figures. */

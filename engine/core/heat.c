@@ -183,16 +183,17 @@ static bool full(struct ibsp_heat_table *t)
 	return t->count >= t->max || (t->count + 1) * 4 > (t->mask + 1) * 3;
 }
 
-/* Room in the dense array (and the warm bitmap) for one more entry (count < max holds here). */
-static int reserve(struct ibsp_heat_table *t)
+/*
+ * The dense array (and the warm bitmap) moved to room for @cap entries; past
+ * the small sizes, the whole bound at once (only what is written becomes
+ * resident).
+ */
+static int move_entries(struct ibsp_heat_table *t, uint64_t cap)
 {
-	uint64_t cap = t->cap * 2 < t->max ? t->cap * 2 : t->max, words;
+	uint64_t words;
 	uint64_t *warm;
 	char *ent;
 
-	if (t->count < t->cap)
-		return 0;
-	/* Past the small sizes, the whole bound at once (only what is written becomes resident). */
 	ent = cap * t->stride >= HUGE_FROM ? big_zalloc(t->max * t->stride) : NULL;
 	if (ent)
 		cap = t->max;
@@ -212,6 +213,21 @@ static int reserve(struct ibsp_heat_table *t)
 	t->warm = warm;
 	t->cap = cap;
 	return 0;
+}
+
+/* Room in the dense array (and the warm bitmap) for one more entry (count < max holds here). */
+static int reserve(struct ibsp_heat_table *t)
+{
+	if (t->count < t->cap)
+		return 0;
+	return move_entries(t, t->cap * 2 < t->max ? t->cap * 2 : t->max);
+}
+
+int ibsp_heat_table__presize(struct ibsp_heat_table *t, uint64_t pages)
+{
+	if (pages > t->max)
+		pages = t->max;
+	return pages > t->cap ? move_entries(t, pages) : 0;
 }
 
 uint64_t ibsp_heat_table__slot_of(const struct ibsp_heat_table *t, uint64_t key)

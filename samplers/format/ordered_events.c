@@ -27,8 +27,7 @@ void ibsp_ordered_events__exit(struct ibsp_ordered_events *oe)
 	oe->q = NULL;
 }
 
-int ibsp_ordered_events__queue(struct ibsp_ordered_events *oe, uint64_t ts,
-			       const struct ibsp_sample *s)
+struct ibsp_sample *ibsp_ordered_events__reserve(struct ibsp_ordered_events *oe, uint64_t ts)
 {
 	struct ibsp_ordered_event *e;
 
@@ -46,7 +45,7 @@ int ibsp_ordered_events__queue(struct ibsp_ordered_events *oe, uint64_t ts,
 
 		e = reallocarray(oe->q, cap, sizeof(*e));
 		if (!e)
-			return -ENOMEM;
+			return NULL;
 		oe->q = e;
 		oe->cap = cap;
 	}
@@ -55,13 +54,32 @@ int ibsp_ordered_events__queue(struct ibsp_ordered_events *oe, uint64_t ts,
 	if (oe->len == oe->head || ts >= oe->tail_ts) {
 		oe->max_timestamp = ts;
 		oe->tail_ts = ts;
+	} else {
+		oe->unsorted = 1; /* (ts, seq) no longer ascend from head to len */
 	}
 	e = &oe->q[oe->len++];
 	e->ts = ts;
 	e->seq = oe->seq++;
-	e->is_sample = s != NULL;
+	e->is_sample = 1;
+	return &e->s;
+}
+
+void ibsp_ordered_events__not_sample(struct ibsp_ordered_events *oe)
+{
+	oe->q[oe->len - 1].is_sample = 0;
+}
+
+int ibsp_ordered_events__queue(struct ibsp_ordered_events *oe, uint64_t ts,
+			       const struct ibsp_sample *s)
+{
+	struct ibsp_sample *q = ibsp_ordered_events__reserve(oe, ts);
+
+	if (!q)
+		return -ENOMEM;
 	if (s)
-		e->s = *s;
+		*q = *s;
+	else
+		ibsp_ordered_events__not_sample(oe);
 	return 0;
 }
 
@@ -83,11 +101,10 @@ static void flush(struct ibsp_ordered_events *oe, uint64_t limit)
 	oe->ready = oe->head;
 	if (!limit || oe->head == oe->len)
 		return;
-	/* Most rounds arrive sorted (one CPU's ring, or a sorted writer): check first. */
-	for (i = oe->head + 1; i < oe->len && cmp_entry(&oe->q[i - 1], &oe->q[i]) <= 0; i++)
-		;
-	if (i < oe->len)
+	/* Most rounds arrive sorted (one CPU's ring, or a sorted writer): queue() noted any that did not. */
+	if (oe->unsorted)
 		qsort(oe->q + oe->head, oe->len - oe->head, sizeof(*oe->q), cmp_entry);
+	oe->unsorted = 0;
 	for (i = oe->head; i < oe->len && oe->q[i].ts <= limit; i++)
 		;
 	oe->ready = i;

@@ -27,6 +27,7 @@ struct ibsp_ordered_events {
 	uint64_t next_flush;	/* perf's oe->next_flush */
 	uint64_t last_flush;	/* timestamp of the last delivered entry */
 	uint64_t seq;
+	int unsorted;		  /* an entry came in older than the newest queued before it */
 	uint32_t max_queue;	  /* memory bound, in entries */
 	uint64_t nr_out_of_order; /* entries older than an already delivered one */
 };
@@ -37,6 +38,15 @@ void ibsp_ordered_events__exit(struct ibsp_ordered_events *oe);
 /* Queue a record of time @ts; @s is the decoded sample, or NULL. Return 0 or -ENOMEM. */
 int ibsp_ordered_events__queue(struct ibsp_ordered_events *oe, uint64_t ts,
 			       const struct ibsp_sample *s);
+
+/*
+ * Queue a sample of time @ts, to be written in place: return where (valid
+ * until the next call), or NULL when out of memory. The entry is a sample
+ * unless ibsp_ordered_events__not_sample() says otherwise before the next.
+ */
+struct ibsp_sample *ibsp_ordered_events__reserve(struct ibsp_ordered_events *oe, uint64_t ts);
+/* The entry reserved last holds no sample after all (only its time counts). */
+void ibsp_ordered_events__not_sample(struct ibsp_ordered_events *oe);
 
 /* PERF_RECORD_FINISHED_ROUND: ready what is not newer than the previous round's newest. */
 void ibsp_ordered_events__round(struct ibsp_ordered_events *oe);

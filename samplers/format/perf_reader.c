@@ -342,14 +342,18 @@ static int count_cpu(struct ibsp_perf_stats *st, const struct ibsp_sample *s)
 	return 0;
 }
 
+/*
+ * Decode the sample @h at @off where it goes: into the ordered-events queue
+ * (no copy in and out of a local), or, delivered at once, into r->imm.
+ */
 static int handle_sample(struct ibsp_perf_reader *r, const struct perf_event_header *h,
 			 uint64_t off)
 {
 	struct ibsp_raw_sample rs;
 	struct ibsp_parse_err perr;
-	struct ibsp_sample s;
+	struct ibsp_sample *s;
 	uint32_t idx;
-	int ret, valid;
+	int ret, valid, queued;
 
 	ret = find_event(r, h, off, &idx);
 	if (ret)
@@ -366,26 +370,27 @@ static int handle_sample(struct ibsp_perf_reader *r, const struct perf_event_hea
 	}
 	r->stats.nr_samples++;
 	r->stats.samples_per_event[idx]++;
-	valid = ibsp_decode(r->events[idx].kind, &r->dctx, &rs, &s) == 0;
-	s.event_idx = (uint16_t)idx;
+	/* perf's ordered_events__queue(): timestamp 0 or ~0 is delivered at once (-ETIME). */
+	queued = r->ordered && (rs.type & PERF_SAMPLE_TIME) && rs.time && rs.time != ~0ULL;
+	s = queued ? ibsp_ordered_events__reserve(&r->oe, rs.time) : &r->imm;
+	if (!s)
+		return -ENOMEM;
+	valid = ibsp_decode(r->events[idx].kind, &r->dctx, &rs, s) == 0;
+	s->event_idx = (uint16_t)idx;
 	if (!(rs.type & PERF_SAMPLE_PERIOD) && !r->events[idx].attr.freq)
-		s.period = r->events[idx].attr.sample_period; /* a fixed period is not sampled */
+		s->period = r->events[idx].attr.sample_period; /* a fixed period is not sampled */
 	if (!valid) {
 		r->stats.nr_invalid++;
-		r->stats.nr_dropped[s.drop < IBSP_DROP__MAX ? s.drop : IBSP_DROP_NONE]++;
-	} else if ((ret = count_cpu(&r->stats, &s)))
+		r->stats.nr_dropped[s->drop < IBSP_DROP__MAX ? s->drop : IBSP_DROP_NONE]++;
+	} else if ((ret = count_cpu(&r->stats, s)))
 		return ret;
 
-	valid |= r->include_invalid; /* handed out with s.drop set */
-	/* perf's ordered_events__queue(): timestamp 0 or ~0 is delivered at once (-ETIME). */
-	if (!r->ordered || !(rs.type & PERF_SAMPLE_TIME) || !rs.time || rs.time == ~0ULL) {
-		if (valid) {
-			r->imm = s;
-			r->have_imm = 1;
-		}
-		return 0;
-	}
-	return ibsp_ordered_events__queue(&r->oe, rs.time, valid ? &s : NULL);
+	valid |= r->include_invalid; /* handed out with s->drop set */
+	if (!queued)
+		r->have_imm = valid;
+	else if (!valid)
+		ibsp_ordered_events__not_sample(&r->oe);
+	return 0;
 }
 
 static int handle_other(struct ibsp_perf_reader *r, const struct perf_event_header *h, uint64_t off)

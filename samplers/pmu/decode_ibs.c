@@ -19,54 +19,58 @@ static uint64_t reg(const struct ibsp_raw_sample *rs, unsigned int i)
 	return v;
 }
 
-/* Page size of the access from the TLB hit bits; 0 after a full TLB miss (unknown). */
-static uint8_t ibs_page_shift(uint64_t d3)
+/*
+ * The sampled bits vary from sample to sample, so the decode computes with
+ * them instead of branching on them (a mispredicted branch costs more than
+ * the whole decode): flags from shifts, choices by masks, sources by table.
+ */
+static uint64_t bit(uint64_t v, unsigned int n)
 {
-	if (!(d3 & IBS_OPDATA3_DCL1TLBMISS)) {
-		if (d3 & IBS_OPDATA3_DCL1TLBHIT1G)
-			return 30;
-		return (d3 & IBS_OPDATA3_DCL1TLBHIT2M) ? 21 : 12;
-	}
-	if (!(d3 & IBS_OPDATA3_DCL2TLBMISS)) {
-		if (d3 & IBS_OPDATA3_DCL2TLBHIT1G)
-			return 30;
-		return (d3 & IBS_OPDATA3_DCL2TLBHIT2M) ? 21 : 12;
-	}
-	return 0;
+	return v >> n & 1;
 }
 
-static enum ibsp_mem_src ibs_src(unsigned int code, int zen4, int remote)
+/* @if_set when the bit @b (0 or 1) is set, else @if_clear: by a mask, not a branch. */
+static uint64_t choose(uint64_t b, uint64_t if_set, uint64_t if_clear)
 {
-	if (zen4) {
-		switch (code) {
-		case IBS_DS_ZEN4_LOCAL_CACHE:
-		case IBS_DS_LOCAL_CACHE: /* near CCX */
-		case IBS_DS_ZEN4_FAR_CCX:
-			return IBSP_SRC_CACHE;
-		case IBS_DS_DRAM:
-			return remote ? IBSP_SRC_REMOTE_DRAM : IBSP_SRC_LOCAL_DRAM;
-		case IBS_DS_ZEN4_LONG_LAT_DRAM:
-			return IBSP_SRC_PMEM;
-		case IBS_DS_IO:
-			return IBSP_SRC_IO;
-		case IBS_DS_ZEN4_EXT_MEM:
-			return IBSP_SRC_CXL;
-		default:
-			return IBSP_SRC_UNKNOWN;
-		}
-	}
-	switch (code) {
-	case IBS_DS_LOCAL_CACHE:
-	case IBS_DS_REMOTE_CACHE:
-		return IBSP_SRC_CACHE;
-	case IBS_DS_DRAM:
-		return remote ? IBSP_SRC_REMOTE_DRAM : IBSP_SRC_LOCAL_DRAM;
-	case IBS_DS_IO:
-		return IBSP_SRC_IO;
-	default:
-		return IBSP_SRC_UNKNOWN;
-	}
+	return (if_set & (0 - b)) | (if_clear & (b - 1));
 }
+
+/*
+ * Page size of the access from the TLB hit bits: the L1 TLB's when it hit,
+ * else the L2 TLB's; 0 after a full TLB miss (unknown).
+ */
+static unsigned int ibs_page_shift(uint64_t d3)
+{
+	uint64_t l1_miss = bit(d3, 2), full_miss = l1_miss & bit(d3, 3);
+	/* L1: 2M bit 4, 1G bit 5; L2: 2M bit 6, 1G bit 19 */
+	uint64_t g = bit(d3, 5 + 14 * (unsigned int)l1_miss),
+		 m = bit(d3, 4 + 2 * (unsigned int)l1_miss);
+
+	_Static_assert(
+	    IBS_OPDATA3_DCL1TLBMISS == 1ULL << 2 && IBS_OPDATA3_DCL2TLBMISS == 1ULL << 3 &&
+		IBS_OPDATA3_DCL1TLBHIT2M == 1ULL << 4 && IBS_OPDATA3_DCL1TLBHIT1G == 1ULL << 5 &&
+		IBS_OPDATA3_DCL2TLBHIT2M == 1ULL << 6 && IBS_OPDATA3_DCL2TLBHIT1G == 1ULL << 19,
+	    "the TLB bits ibs_page_shift() reads");
+	return (unsigned int)((12 + 18 * g + 9 * (m & ~g)) & (full_miss - 1));
+}
+
+/* The source by DataSrc code (the DRAM one local; RmtNode makes it remote). */
+static const uint8_t src_before_zen4[8] = {
+	[IBS_DS_LOCAL_CACHE] = IBSP_SRC_CACHE,
+	[IBS_DS_REMOTE_CACHE] = IBSP_SRC_CACHE,
+	[IBS_DS_DRAM] = IBSP_SRC_LOCAL_DRAM,
+	[IBS_DS_IO] = IBSP_SRC_IO,
+};
+static const uint8_t src_zen4[32] = {
+	[IBS_DS_ZEN4_LOCAL_CACHE] = IBSP_SRC_CACHE,
+	[IBS_DS_LOCAL_CACHE] = IBSP_SRC_CACHE, /* near CCX */
+	[IBS_DS_ZEN4_FAR_CCX] = IBSP_SRC_CACHE,
+	[IBS_DS_DRAM] = IBSP_SRC_LOCAL_DRAM,
+	[IBS_DS_ZEN4_LONG_LAT_DRAM] = IBSP_SRC_PMEM,
+	[IBS_DS_IO] = IBSP_SRC_IO,
+	[IBS_DS_ZEN4_EXT_MEM] = IBSP_SRC_CXL,
+};
+_Static_assert(IBSP_SRC_REMOTE_DRAM == IBSP_SRC_LOCAL_DRAM + 1, "remote DRAM follows local");
 
 static int drop(struct ibsp_sample *s, enum ibsp_drop_reason why)
 {
@@ -77,35 +81,25 @@ static int drop(struct ibsp_sample *s, enum ibsp_drop_reason why)
 /* The access itself, from IbsOpData3: addresses, load/store, TLB, page size, miss latency. */
 static void decode_access(const struct ibsp_raw_sample *rs, uint64_t d3, struct ibsp_sample *s)
 {
-	s->ip = reg(rs, IBS_REG_OPRIP);
-	s->flags |= IBSP_S_IP_VALID | IBSP_S_EXACT_IP;
-	if (d3 & IBS_OPDATA3_DCLINADDRVALID) {
-		s->vaddr = reg(rs, IBS_REG_DCLINAD);
-		s->flags |= IBSP_S_VADDR_VALID;
-	}
-	if (d3 & IBS_OPDATA3_DCPHYADDRVALID) {
-		s->paddr = reg(rs, IBS_REG_DCPHYSAD);
-		s->flags |= IBSP_S_PADDR_VALID;
-	}
-	if (d3 & IBS_OPDATA3_LDOP)
-		s->flags |= IBSP_S_LOAD;
-	if (d3 & IBS_OPDATA3_STOP)
-		s->flags |= IBSP_S_STORE;
-	if (d3 & IBS_OPDATA3_SWPF)
-		s->flags |= IBSP_S_SW_PREFETCH;
-	if (d3 & IBS_OPDATA3_DCL2TLBMISS)
-		s->flags |= IBSP_S_DTLB_MISS;
-	if (d3 & IBS_OPDATA3_DCLINADDRVALID) {
-		uint8_t shift = ibs_page_shift(d3);
+	uint64_t lin = bit(d3, 17), phy = bit(d3, 18), ld_miss = bit(d3, 0) & bit(d3, 7);
+	unsigned int shift = ibs_page_shift(d3);
+	uint64_t lin_addr = reg(rs, IBS_REG_DCLINAD), phys_addr = reg(rs, IBS_REG_DCPHYSAD);
+	uint32_t lat = (uint32_t)((d3 >> IBS_OPDATA3_DCMISSLAT_SHIFT) & IBS_OPDATA3_DCMISSLAT_MASK);
 
-		if (shift)
-			s->page_shift = shift;
-	}
-	if ((d3 & IBS_OPDATA3_LDOP) && (d3 & IBS_OPDATA3_DCMISS)) {
-		s->latency_cycles =
-		    (uint32_t)((d3 >> IBS_OPDATA3_DCMISSLAT_SHIFT) & IBS_OPDATA3_DCMISSLAT_MASK);
-		s->flags |= IBSP_S_LAT_VALID;
-	}
+	_Static_assert(
+	    IBS_OPDATA3_LDOP == 1 && IBS_OPDATA3_STOP == 2 && IBS_OPDATA3_DCMISS == 1ULL << 7 &&
+		IBS_OPDATA3_DCLINADDRVALID == 1ULL << 17 &&
+		IBS_OPDATA3_DCPHYADDRVALID == 1ULL << 18 && IBS_OPDATA3_SWPF == 1ULL << 21,
+	    "the bits decode_access() reads");
+	s->ip = reg(rs, IBS_REG_OPRIP);
+	s->vaddr = choose(lin, lin_addr, s->vaddr);
+	s->paddr = choose(phy, phys_addr, s->paddr);
+	s->page_shift = (uint8_t)choose(lin & (shift != 0), shift, s->page_shift);
+	s->latency_cycles = (uint32_t)choose(ld_miss, lat, s->latency_cycles);
+	s->flags |= (uint16_t)(IBSP_S_IP_VALID | IBSP_S_EXACT_IP | lin * IBSP_S_VADDR_VALID |
+			       phy * IBSP_S_PADDR_VALID | bit(d3, 0) * IBSP_S_LOAD |
+			       bit(d3, 1) * IBSP_S_STORE | bit(d3, 21) * IBSP_S_SW_PREFETCH |
+			       bit(d3, 3) * IBSP_S_DTLB_MISS | ld_miss * IBSP_S_LAT_VALID);
 }
 
 /* Where the data came from: the cache level from IbsOpData3, the source from IbsOpData2. */
@@ -116,27 +110,30 @@ static void decode_source(const struct ibsp_decode_ctx *ctx, uint32_t caps, uint
 	/* Erratum #1293 (family 19h models <= 0x0f): L2Miss and OpData2 are unreliable here. */
 	int erratum_1293 = ctx && ctx->cpu_family == 0x19 && ctx->cpu_model <= 0x0f &&
 			   (d3 & (IBS_OPDATA3_SWPF | IBS_OPDATA3_DCMISSNOMABALLOC));
+	unsigned int code = (unsigned int)(d2 & IBS_OPDATA2_DATASRC_LO_MASK);
+	uint64_t remote = bit(d2, 4), l2_miss = bit(d3, 20), unknown, miss = bit(d3, 7), io;
+	unsigned int src;
 
-	if ((d3 & IBS_OPDATA3_DCUCMEMACC) && !(d3 & IBS_OPDATA3_DCWCMEMACC)) {
-		s->src = IBSP_SRC_IO;
-	} else if (!(d3 & IBS_OPDATA3_DCMISS)) {
-		s->src = IBSP_SRC_CACHE; /* L1 hit */
-	} else if (!(d3 & IBS_OPDATA3_LDOP) || erratum_1293) {
-		s->src = IBSP_SRC_UNKNOWN; /* stores carry no DataSrc */
-	} else if (!(d3 & IBS_OPDATA3_L2MISS)) {
-		s->src = IBSP_SRC_CACHE; /* L2 hit */
-	} else {
-		unsigned int code = (unsigned int)(d2 & IBS_OPDATA2_DATASRC_LO_MASK);
-		int remote = !!(d2 & IBS_OPDATA2_RMTNODE);
-
-		if (zen4)
-			code |= (unsigned int)(((d2 >> IBS_OPDATA2_DATASRC_HI_SHIFT) &
-						IBS_OPDATA2_DATASRC_HI_MASK)
-					       << 3);
-		s->src = ibs_src(code, zen4, remote);
-		if (remote && code != IBS_DS_NONE)
-			s->flags |= IBSP_S_REMOTE;
-	}
+	_Static_assert(IBS_OPDATA2_RMTNODE == 1ULL << 4 && IBS_OPDATA3_L2MISS == 1ULL << 20 &&
+			   IBS_OPDATA3_DCWCMEMACC == 1ULL << 13 &&
+			   IBS_OPDATA3_DCUCMEMACC == 1ULL << 14,
+		       "the bits decode_source() reads");
+	if (zen4)
+		code |= (unsigned int)(((d2 >> IBS_OPDATA2_DATASRC_HI_SHIFT) &
+					IBS_OPDATA2_DATASRC_HI_MASK)
+				       << 3);
+	unknown = (bit(d3, 0) ^ 1) | (erratum_1293 != 0); /* stores carry no DataSrc */
+	io = bit(d3, 14) & ~bit(d3, 13);		  /* uncached, not write-combining */
+	/* From the last case up: the code's source past an L2 miss, ... */
+	src = (zen4 ? src_zen4 : src_before_zen4)[code] +
+	      ((unsigned int)remote & (code == IBS_DS_DRAM));
+	src = (unsigned int)choose(l2_miss, src, IBSP_SRC_CACHE); /* else an L2 hit */
+	src = (unsigned int)choose(unknown, IBSP_SRC_UNKNOWN, src);
+	src = (unsigned int)choose(miss, src, IBSP_SRC_CACHE); /* else an L1 hit */
+	s->src = (uint8_t)choose(io, IBSP_SRC_IO, src);
+	s->flags |= (uint16_t)(((io ^ 1) & miss & (unknown ^ 1) & l2_miss & remote &
+				(code != IBS_DS_NONE)) *
+			       IBSP_S_REMOTE);
 }
 
 int ibsp_decode_ibs(const struct ibsp_decode_ctx *ctx, const struct ibsp_raw_sample *rs,

@@ -330,6 +330,20 @@ int ibsp_engine__resolve(const struct ibsp_engine *e, const struct ibsp_sample *
 	return 0;
 }
 
+/* Take @s's mapping as @he's alias (HE_ALIAS) when it names one move_pages() can use. */
+static inline void note_alias(struct ibsp_heat_entry *he, const struct ibsp_sample *s)
+{
+	uint64_t mask = he->key & KEY_HUGE ? (1ULL << PAGE_SHIFT_2M) - 1 : 4095;
+
+	if ((s->flags & (IBSP_S_VADDR_VALID | IBSP_S_TID_VALID)) !=
+		(IBSP_S_VADDR_VALID | IBSP_S_TID_VALID) ||
+	    s->vaddr >= USER_VA_END || s->pid >= KEY_PID_MAX)
+		return;
+	he->vaddr = s->vaddr & ~mask;
+	he->pid = s->pid;
+	he->flags |= HE_ALIAS;
+}
+
 static void init_entry(struct ibsp_engine *e, struct ibsp_heat_entry *he,
 		       const struct ibsp_sample *s, int node)
 {
@@ -338,15 +352,7 @@ static void init_entry(struct ibsp_engine *e, struct ibsp_heat_entry *he,
 
 	he->node = (int8_t)node;
 	he->prev_node = -1;
-	if ((s->flags & (IBSP_S_VADDR_VALID | IBSP_S_TID_VALID)) ==
-		(IBSP_S_VADDR_VALID | IBSP_S_TID_VALID) &&
-	    s->vaddr < USER_VA_END && s->pid < KEY_PID_MAX) {
-		uint64_t mask = he->key & KEY_HUGE ? (1ULL << PAGE_SHIFT_2M) - 1 : 4095;
-
-		he->vaddr = s->vaddr & ~mask;
-		he->pid = s->pid;
-		he->flags |= HE_ALIAS;
-	}
+	note_alias(he, s);
 	mk = ibsp_engine__moved_key(e, he);
 	if (mk && e->moved->count && (r = ibsp_moved_map__find(e->moved, mk))) {
 		he->last_move = r->last_move;
@@ -378,15 +384,8 @@ static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t
 			he->node = (int8_t)node;
 			ibsp_heat_entry__evidence_reset(he);
 		}
-		if ((s->flags & IBSP_S_TID_VALID) && (s->flags & IBSP_S_VADDR_VALID) &&
-		    s->pid != he->pid && s->vaddr < USER_VA_END && s->pid < KEY_PID_MAX) {
-			/* The latest accessor's mapping: the likeliest to still exist. */
-			uint64_t mask = he->key & KEY_HUGE ? (1ULL << PAGE_SHIFT_2M) - 1 : 4095;
-
-			he->pid = s->pid;
-			he->vaddr = s->vaddr & ~mask;
-			he->flags |= HE_ALIAS;
-		}
+		if (s->pid != he->pid) /* the latest accessor's mapping: the likeliest to exist */
+			note_alias(he, s);
 	}
 	h = he->heat[slot] + IBSP_HEAT_ONE;
 	he->heat[slot] = h < he->heat[slot] ? UINT32_MAX : h;

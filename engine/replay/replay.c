@@ -239,28 +239,33 @@ static void event_list(const struct ibsp_perf_reader *r, char *buf, size_t len)
 	}
 }
 
-/*
- * Which events' samples to replay (o->events: names, comma-separated). Without
- * a choice, say so when two events sample the same page faults: each fault
- * then counts once per event.
- */
+/* Say so when two events sample the same page faults: each fault then counts once per event. */
+static void warn_fault_events(const char *path, const struct ibsp_perf_reader *r)
+{
+	const char *fault[2] = { NULL, NULL };
+	uint32_t nr_faults = 0;
+
+	for (uint32_t i = 0; i < ibsp_perf_reader__nr_events(r) && nr_faults < 2; i++) {
+		enum ibsp_sampler_kind k = ibsp_perf_reader__event(r, i)->kind;
+
+		if (k == IBSP_SAMPLER_SOFT || k == IBSP_SAMPLER_HINT)
+			fault[nr_faults++] = ibsp_perf_reader__event(r, i)->name;
+	}
+	if (nr_faults == 2)
+		pr_warn("%s: events '%s' and '%s' both sample page faults, so each fault counts "
+			"once per event (replay --event NAME takes one)\n",
+			path, fault[0] ? fault[0] : "?", fault[1] ? fault[1] : "?");
+}
+
+/* Which events' samples to replay (o->events: names, comma-separated; NULL: all). */
 static int pick_events(struct run *run, const char *path, const struct ibsp_perf_reader *r)
 {
-	uint32_t nr = ibsp_perf_reader__nr_events(r), nr_faults = 0;
-	const char *p = run->o->events, *fault[2] = { NULL, NULL };
+	uint32_t nr = ibsp_perf_reader__nr_events(r);
+	const char *p = run->o->events;
 	char names[512];
 
 	if (!p) {
-		for (uint32_t i = 0; i < nr; i++) {
-			enum ibsp_sampler_kind k = ibsp_perf_reader__event(r, i)->kind;
-
-			if ((k == IBSP_SAMPLER_SOFT || k == IBSP_SAMPLER_HINT) && nr_faults < 2)
-				fault[nr_faults++] = ibsp_perf_reader__event(r, i)->name;
-		}
-		if (nr_faults == 2)
-			pr_warn("%s: events '%s' and '%s' both sample page faults, so each fault "
-				"counts once per event (replay --event NAME takes one)\n",
-				path, fault[0] ? fault[0] : "?", fault[1] ? fault[1] : "?");
+		warn_fault_events(path, r);
 		return 0;
 	}
 	run->keep = calloc(nr ? nr : 1, sizeof(*run->keep));

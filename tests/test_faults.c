@@ -473,11 +473,11 @@ Test(faults, a_full_disk_for_the_telemetry_is_said_once, .timeout = 60)
 
 /*
  * The drain period follows the record rate (engine/daemon/daemon.c,
- * adapt_drain()): a target that takes no fault leaves it at 100 ms, ten
- * wake-ups a second; a fault storm brings it down towards 10 ms, so that a
- * ring is never more than a quarter full between two drains. A small ring
- * (--mmap-pages 8) makes the storm's rate needed for that low, so that the
- * test holds on a loaded machine too.
+ * adapt_drain()): a target that takes no fault leaves it at 250 ms, four
+ * wake-ups a second; a fault storm brings it down towards 10 ms, so that the
+ * busiest ring is never more than a quarter full between two drains. A small
+ * ring (--mmap-pages 8) makes the storm's rate needed for that low, so that
+ * the test holds on a loaded machine too.
  */
 Test(faults, drain_period_follows_the_record_rate, .timeout = 60)
 {
@@ -512,12 +512,12 @@ Test(faults, drain_period_follows_the_record_rate, .timeout = 60)
 		free(err);
 	}
 	cr_expect_eq(samples[0], 0, "sleep takes no fault once started");
-	cr_expect_eq(drain_ms[0], 100, "no records: the longest period");
-	cr_expect_leq(drains[0], 3 * 10 + 5, "3 s at 100 ms: %lld drains", (long long)drains[0]);
+	cr_expect_eq(drain_ms[0], 250, "no records: the longest period");
+	cr_expect_leq(drains[0], 3 * 4 + 5, "3 s at 250 ms: %lld drains", (long long)drains[0]);
 	/*
-	 * ~20 k faults a second when the machine is quiet, 2.6 k under a load of 5. The ring
-	 * of 8 pages holds 32 large records a quarter full: above ~500 a second the period
-	 * must drop below 66 ms, however busy the machine.
+	 * ~20 k faults a second when the machine is quiet, 2.6 k under a load of 5. A quarter
+	 * of the ring of 8 pages is 8 KiB, ~90 page-fault records: above ~1,400 a second on
+	 * one CPU the period must drop below 66 ms, however busy the machine.
 	 */
 	cr_expect_gt(samples[1], 3000, "the storm faulted: %lld samples", (long long)samples[1]);
 	cr_expect_lt(drain_ms[1], 66, "a storm shortens the period: %lld ms",

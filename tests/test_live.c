@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -790,4 +792,80 @@ Test(live, hint_scanner_follows_the_cgroup)
 	cr_expect_eq(ibsp_hint_scan__stats(s)->errors, 0);
 	ibsp_hint_scan__delete(s);
 	rmdir(cg);
+}
+
+struct ring_tally {
+	uint64_t records, bytes;
+};
+
+static int tally_record(const struct perf_event_header *h, void *arg)
+{
+	struct ring_tally *t = arg;
+
+	t->records++;
+	t->bytes += h->size;
+	return 0;
+}
+
+/*
+ * The drain counts the bytes it hands out and the most one ring gave, which
+ * the daemon's drain period follows (engine/daemon/daemon.c, adapt_drain()):
+ * a child pinned to one CPU fills one ring only, so the busiest ring gave
+ * every byte of a drain; an empty drain gives none.
+ */
+Test(live, drain_counts_the_busiest_rings_bytes)
+{
+	struct ibsp_sampler_opts so = { .sz = sizeof(so), .kind = IBSP_SAMPLER_SOFT, .period = 1 };
+	int go[2], *leader = NULL;
+	struct ibsp_capture_opts co = { .sz = sizeof(co), .target = IBSP_TARGET_PID, .nr_pids = 1 };
+	struct ibsp_event_desc *ev = NULL;
+	struct ibsp_capture *cap = NULL;
+	struct ring_tally t = { 0 };
+	struct ibsp_host_caps caps;
+	const struct ibsp_capture_stats *st;
+	uint32_t nr = 0;
+	cpu_set_t one;
+	pid_t kid;
+	char c;
+
+	need_live_capture();
+	ibsp_host_caps__read("/sys", &caps);
+	cr_assert_eq(pipe(go), 0);
+	kid = fork();
+	cr_assert_geq(kid, 0);
+	if (!kid) {
+		char *p;
+
+		die_with_test();
+		CPU_ZERO(&one);
+		CPU_SET(0, &one);
+		if (sched_setaffinity(0, sizeof(one), &one) || read(go[0], &c, 1) != 1)
+			_exit(1);
+		p = mmap(NULL, 512 << 12, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			 0);
+		for (int i = 0; p != MAP_FAILED && i < 512; i++)
+			p[i << 12] = 1;
+		_exit(p == MAP_FAILED);
+	}
+	co.pids = &kid;
+	cr_assert_eq(ibsp_sampler__events(&so, &caps, &ev, &leader, &nr), 0);
+	cr_assert_eq(ibsp_capture__new(ev, leader, nr, &co, &cap), 0);
+	ibsp_capture__enable(cap);
+	cr_assert_eq(write(go[1], "g", 1), 1);
+	cr_assert_eq(waitpid(kid, NULL, 0), kid);
+	cr_assert_eq(ibsp_capture__drain(cap, tally_record, &t), 0);
+	st = ibsp_capture__stats(cap);
+	cr_expect_geq(st->samples, 512, "the child wrote 512 new pages: %llu samples",
+		      (unsigned long long)st->samples);
+	cr_expect_eq(st->records, t.records);
+	cr_expect_eq(st->bytes, t.bytes, "the bytes handed out");
+	cr_expect_eq(st->last_ring_bytes, st->bytes, "one CPU, one ring: %llu of %llu bytes",
+		     (unsigned long long)st->last_ring_bytes, (unsigned long long)st->bytes);
+	cr_expect_geq(st->bytes, 512 * 40, "a page-fault record is at least 40 bytes");
+	cr_assert_eq(ibsp_capture__drain(cap, tally_record, &t), 0);
+	cr_expect_eq(st->last_ring_bytes, 0, "nothing came since");
+	ibsp_capture__delete(cap);
+	ibsp_sampler__free_events(ev, leader, nr);
+	close(go[0]);
+	close(go[1]);
 }

@@ -80,11 +80,30 @@ static int on_record(const struct perf_event_header *rec, void *ctx)
 	return 0;
 }
 
+#define DRAIN_MIN_MS 10
+#define DRAIN_MAX_MS 250
+
+/* The busiest ring's byte rate since the previous drain, for adapt_drain(). */
+static void note_ring_rate(struct daemon *d)
+{
+	double now = ibsp_daemon_mono_s(), dt = now - d->drain_last_s;
+	uint64_t bytes = ibsp_capture__stats(d->cap)->last_ring_bytes;
+
+	/* a drain just after another (a tick's) says little about the rate: not under 10 ms */
+	if (dt < DRAIN_MIN_MS / 1000.0)
+		dt = DRAIN_MIN_MS / 1000.0;
+	if ((double)bytes / dt > d->drain_peak_bps)
+		d->drain_peak_bps = (double)bytes / dt;
+	d->drain_last_s = now;
+}
+
 /* Drain every ring; the recording gets a round mark only when records came. */
 static int drain(struct daemon *d)
 {
 	uint64_t before = ibsp_capture__stats(d->cap)->records;
 	int ret = ibsp_capture__drain(d->cap, on_record, d);
+
+	note_ring_rate(d);
 
 	if (d->eng)
 		ibsp_promote__flush(d);
@@ -104,32 +123,26 @@ static int arm_timer(int fd, uint32_t ms)
 	return timerfd_settime(fd, 0, &it, NULL) ? -errno : 0;
 }
 
-#define DRAIN_MIN_MS	   10
-#define DRAIN_MAX_MS	   100
-#define DRAIN_RECORD_BYTES 256 /* a large sample record (IBS-op: ~140; a page fault: ~90) */
-
 /*
  * The automatic drain period: long enough that a wake-up does not cost more
  * than the records it brings (a drain every 10 ms was ~30% of the daemon's
  * CPU at 58 k samples/s, and most of it at a few thousand), short enough
- * that the ring of one CPU is at most a quarter full when it comes, were
- * every record of the last period on that CPU. The timer is re-armed when
- * the period wanted moves by half or more, so a burst shortens it at the
- * next drain.
+ * that the busiest ring is at most a quarter full when it comes, were it
+ * to go on at the highest rate seen since the last drain (the kernel wakes
+ * a poller at half: the other quarter is for a rate that doubles). The rate
+ * is that ring's own bytes: with N CPUs the records spread over N rings,
+ * and a record is its real size (a page fault ~90 bytes, an IBS-op sample
+ * ~140). Ten to 250 ms; the timer is re-armed when the period wanted moves
+ * by half or more, so a burst shortens it at the next drain.
  */
 static void adapt_drain(struct daemon *d)
 {
-	double now = ibsp_daemon_mono_s(), dt_ms = (now - d->drain_last_s) * 1000;
-	uint64_t records = ibsp_capture__stats(d->cap)->records;
 	uint32_t pages = d->o.capture.mmap_pages ? d->o.capture.mmap_pages : 128;
-	double room = (double)pages * 4096 / DRAIN_RECORD_BYTES / 4, want = DRAIN_MAX_MS;
+	double room = (double)pages * 4096 / 4, want = DRAIN_MAX_MS;
 
-	if (dt_ms <= 0)
-		return;
-	if (records > d->drain_last_records)
-		want = room / ((double)(records - d->drain_last_records) / dt_ms);
-	d->drain_last_s = now;
-	d->drain_last_records = records;
+	if (d->drain_peak_bps > 0)
+		want = room / d->drain_peak_bps * 1000;
+	d->drain_peak_bps = 0;
 	want = want < DRAIN_MIN_MS ? DRAIN_MIN_MS : want > DRAIN_MAX_MS ? DRAIN_MAX_MS : want;
 	if ((want > d->drain_cur_ms * 1.5 || want < d->drain_cur_ms / 1.5) &&
 	    !arm_timer(d->drain_fd, (uint32_t)want))

@@ -71,8 +71,9 @@ struct daemon {
 	bool drain_auto;
 	uint64_t nr_drains;
 	uint32_t drain_cur_ms;
-	uint64_t drain_last_records;
-	double drain_last_s;
+	double drain_last_s; /* the latest drain of the rings, by the timer or a tick */
+	double
+	    drain_peak_bps; /* the busiest ring's bytes/s, the most since the timer's last drain */
 	struct ibsp_aio_stream rec, tel;
 	int rec_err; /* run: the recording stopped on this write error (it goes on without) */
 	int sfd, tick_fd, drain_fd, scan_fd;

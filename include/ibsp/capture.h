@@ -36,6 +36,8 @@ struct ibsp_capture_opts {
 struct ibsp_capture_stats {
 	uint64_t records;	     /* records handed to the callback */
 	uint64_t samples;	     /* PERF_RECORD_SAMPLE among them */
+	uint64_t bytes;		     /* their bytes */
+	uint64_t last_ring_bytes;    /* the most bytes one ring gave at the latest drain */
 	struct ibsp_loss_stats loss; /* LOST, LOST_SAMPLES, THROTTLE records */
 	uint32_t nr_cpus;	     /* CPUs the events are open on */
 };

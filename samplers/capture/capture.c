@@ -392,6 +392,7 @@ static int counted(const struct perf_event_header *h, void *arg)
 	else
 		ibsp_loss_stats__count(&cf->c->st.loss, h);
 	cf->c->st.records++;
+	cf->c->st.bytes += h->size;
 	return cf->fn(h, cf->ctx);
 }
 
@@ -402,14 +403,19 @@ int ibsp_capture__drain(struct ibsp_capture *c, ibsp_record_fn fn, void *ctx)
 	int ret = 0;
 
 	if (c->cg)
-		return ibsp_cgroup_capture__drain(c->cg, counted, &cf);
+		return ibsp_cgroup_capture__drain(c->cg, counted, &cf, &c->st.last_ring_bytes);
+	c->st.last_ring_bytes = 0;
 	perf_evlist__for_each_mmap(c->evlist, map, false)
 	{
+		uint64_t from = c->st.bytes;
 		union perf_event *ev;
+
 		if (perf_mmap__read_init(map) < 0)
 			continue; /* empty, or unmapped after POLLHUP */
 		while (!ret && (ev = perf_mmap__read_event(map)))
 			ret = counted(&ev->header, &cf);
+		if (c->st.bytes - from > c->st.last_ring_bytes)
+			c->st.last_ring_bytes = c->st.bytes - from;
 		/* one data_tail store per ring, not per record: perf record does the same */
 		perf_mmap__consume(map);
 		perf_mmap__read_done(map);

@@ -265,18 +265,24 @@ static void ring_read_done(struct cg_ring *r)
 }
 
 int ibsp_cgroup_capture__drain(struct ibsp_cgroup_capture *c,
-			       int (*fn)(const struct perf_event_header *, void *), void *ctx)
+			       int (*fn)(const struct perf_event_header *, void *), void *ctx,
+			       uint64_t *ring_max_bytes)
 {
 	int ret = 0;
 
+	*ring_max_bytes = 0;
 	for (uint32_t k = 0; k < c->nr_cpus && !ret; k++) {
 		struct cg_ring *r = &c->rings[k];
 		const struct perf_event_header *h;
+		uint64_t from;
 
 		ring_read_init(r);
+		from = r->start;
 		while (!ret && (h = ring_read_event(r, c->copy)))
 			ret = fn(h, ctx);
 		ring_read_done(r);
+		if (r->start - from > *ring_max_bytes)
+			*ring_max_bytes = r->start - from;
 	}
 	return ret;
 }

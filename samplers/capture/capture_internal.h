@@ -20,7 +20,8 @@ void ibsp_cgroup_capture__enable(struct ibsp_cgroup_capture *c, const int *leade
 void ibsp_cgroup_capture__disable(struct ibsp_cgroup_capture *c, const int *leader);
 int ibsp_cgroup_capture__poll(struct ibsp_cgroup_capture *c, int timeout_ms);
 int ibsp_cgroup_capture__drain(struct ibsp_cgroup_capture *c,
-			       int (*fn)(const struct perf_event_header *, void *), void *ctx);
+			       int (*fn)(const struct perf_event_header *, void *), void *ctx,
+			       uint64_t *ring_max_bytes);
 double ibsp_cgroup_capture__running_ratio(struct ibsp_cgroup_capture *c, uint32_t ev);
 
 #endif

@@ -372,11 +372,18 @@ static int on_drain(struct daemon *d)
 	/* A zero-timeout poll sets the POLLHUP of a target that exited, for _alive(). The
 	 * events hang up early in a task's exit, before its pidfd says so: where every
 	 * target has a pidfd, those end the run (on_target_exit), so that every exit is
-	 * counted first. */
-	ret = ibsp_capture__poll(d->cap, 0);
-	if (ret < 0 && ret != -EINTR)
-		return ret;
-	if ((!ibsp_capture__alive(d->cap) && !d->targets.all_pidfds) || workload_exited(d)) {
+	 * counted first. CPU-wide events (-a, a cgroup) never hang up: no poll of their
+	 * fds, one per CPU, at every drain. */
+	if (d->o.capture.target == IBSP_TARGET_PID && !d->targets.all_pidfds) {
+		ret = ibsp_capture__poll(d->cap, 0);
+		if (ret < 0 && ret != -EINTR)
+			return ret;
+		if (!ibsp_capture__alive(d->cap)) {
+			d->res->end_reason = "target_exit";
+			return 1;
+		}
+	}
+	if (workload_exited(d)) {
 		d->res->end_reason = "target_exit";
 		return 1;
 	}

@@ -365,6 +365,7 @@ Test(heat, live_resolution)
 		cr_expect_eq(f.last_pid, 4242);
 		cr_expect_eq(f.last_nr, 6);
 		cr_expect_eq(ibsp_engine__stats(e)->resolve_failed, rows[r].failed);
+		cr_expect_eq(ibsp_engine__stats(e)->resolve_queries, 6, "every page asked once");
 		for (long i = 0; i < n; i++) {
 			cr_expect_eq(plan[i].dst_node.id, 1);
 			cr_expect_eq(plan[i].src_node.id, rows[r].answer);
@@ -392,8 +393,11 @@ Test(heat, failed_query_waits_one_interval)
 	const struct ibsp_migration *plan;
 	static const struct {
 		int answer, calls;
-		uint64_t failed, unknown;
-	} ticks[] = { { -ENOENT, 1, 3, 3 }, { -ENOENT, 1, 3, 6 }, { 2, 2, 3, 6 }, { 2, 2, 3, 6 } };
+		uint64_t failed, unknown, queries;
+	} ticks[] = { { -ENOENT, 1, 3, 3, 3 },
+		      { -ENOENT, 1, 3, 6, 3 },
+		      { 2, 2, 3, 6, 6 },
+		      { 2, 2, 3, 6, 6 } };
 
 	cr_assert(e);
 	for (size_t k = 0; k < sizeof(ticks) / sizeof(ticks[0]); k++) {
@@ -408,9 +412,53 @@ Test(heat, failed_query_waits_one_interval)
 		cr_assert_geq(ibsp_engine__tick(e, k + 1, &plan), 0);
 		cr_expect_eq(f.calls, ticks[k].calls, "tick %zu: %d queries", k, f.calls);
 		cr_expect_eq(ibsp_engine__stats(e)->resolve_failed, ticks[k].failed, "tick %zu", k);
+		cr_expect_eq(ibsp_engine__stats(e)->resolve_queries, ticks[k].queries, "tick %zu",
+			     k);
 		cr_expect_eq(ibsp_engine__stats(e)->skips[IBSP_SKIP_NODE_UNKNOWN], ticks[k].unknown,
 			     "tick %zu", k);
 	}
+	ibsp_engine__delete(e);
+	ibsp_topology__delete(t);
+}
+
+/*
+ * Live: a page that its node query keeps not finding waits longer after each
+ * failure, 1, 3, 7, 15, then 31 intervals (a mapping that comes and goes, a
+ * process gone). The rows are the ticks at which the page is asked, over 80
+ * ticks of failures.
+ */
+Test(heat, failed_queries_back_off)
+{
+	static const int asked[] = { 0, 2, 6, 14, 30, 62 };
+	struct ibsp_topology *t = topo_2s_cxl();
+	struct fake_resolver f = { .node = -ENOENT };
+	struct ibsp_resolver_ops ops = { .query = fake_query, .ctx = &f };
+	struct ibsp_engine_opts o = { .sz = sizeof(o),
+				      .policy = policy_of("locality"),
+				      .resolver = &ops };
+	struct ibsp_engine *e = ibsp_engine__new(t, &o);
+	const struct ibsp_migration *plan;
+	size_t next = 0;
+
+	cr_assert(e);
+	for (int k = 0; k < 80; k++) {
+		struct ibsp_sample s = smp(t, 3, 2, 7, 4242);
+		int before = f.calls;
+
+		s.flags &= ~IBSP_S_PADDR_VALID;
+		for (int n = 0; n < 10; n++)
+			ibsp_engine__add(e, &s, 1); /* hot at every tick */
+		cr_assert_geq(ibsp_engine__tick(e, (uint64_t)k + 1, &plan), 0);
+		if (next < sizeof(asked) / sizeof(asked[0]) && k == asked[next]) {
+			cr_expect_eq(f.calls, before + 1, "tick %d: asked", k);
+			next++;
+		} else {
+			cr_expect_eq(f.calls, before, "tick %d: waits", k);
+		}
+	}
+	cr_expect_eq(next, sizeof(asked) / sizeof(asked[0]));
+	cr_expect_eq(ibsp_engine__stats(e)->resolve_queries, 6);
+	cr_expect_eq(ibsp_engine__stats(e)->resolve_failed, 6);
 	ibsp_engine__delete(e);
 	ibsp_topology__delete(t);
 }

@@ -62,6 +62,8 @@ static void fill(struct ibsp_telemetry_counts *c)
 	c->lost = 3;
 	c->pages_tracked = 1000;
 	c->threshold = 40; /* 2.5 samples */
+	c->node_queries = 12;
+	c->node_queries_failed = 5;
 	c->by_errno[IBSP_MIG_EBUSY] = 4;
 	/* 3 nodes: route 2->0 promotions, 0->2 demotions */
 	c->moves[(IBSP_TELE_PROMOTION * 3 + 2) * 3 + 0] =
@@ -90,6 +92,8 @@ Test(metrics, text_has_the_counters)
 		     10);
 	cr_expect_eq(value_of(text, "ibs_promote_heat_pages"), 1000);
 	cr_expect_eq(value_of(text, "ibs_promote_threshold_samples"), 2.5);
+	cr_expect_eq(value_of(text, "ibs_promote_node_queries_total{result=\"found\"}"), 7);
+	cr_expect_eq(value_of(text, "ibs_promote_node_queries_total{result=\"no_page\"}"), 5);
 	cr_expect_eq(value_of(text, "ibs_promote_migration_failures_total{errno=\"ebusy\"}"), 4);
 	cr_expect_eq(
 	    value_of(text,

@@ -157,15 +157,43 @@ static int add_cold(struct ibsp_engine *e, const struct ibsp_heat_entry *he)
 }
 
 /*
+ * A page of unknown node keeps in its drift byte, which only a page on a
+ * top-tier node uses, the queries in a row that found no page there (the
+ * top 3 bits) and the intervals it still waits before the next (the low 5).
+ */
+#define NOWHERE_WAIT_BITS 5
+#define NOWHERE_WAIT_MASK ((1u << NOWHERE_WAIT_BITS) - 1)
+#define NOWHERE_MAX_FAILS 5 /* waits of 1, 3, 7, 15, then 31 intervals */
+
+/* A query found no page at @he's address: wait twice as long as after the one before. */
+static void nowhere_backoff(struct ibsp_heat_entry *he)
+{
+	uint32_t fails = (uint32_t)he->drift >> NOWHERE_WAIT_BITS;
+
+	if (!(he->flags & HE_NOWHERE))
+		fails = 0; /* the count of a page found since */
+	if (fails < NOWHERE_MAX_FAILS)
+		fails++;
+	he->flags |= HE_NOWHERE;
+	he->drift = (uint8_t)(fails << NOWHERE_WAIT_BITS | ((1u << fails) - 1));
+}
+
+/*
  * A hot page of unknown node: live, its node is asked (resolve_unknown()),
  * unless the last query found no page there (unmapped, or not present:
- * HE_NOWHERE): then it waits one interval, so a page that keeps failing is
- * asked every other interval, not at every one.
+ * HE_NOWHERE): then it waits, one interval after the first such query and
+ * twice as long after each one that follows (nowhere_backoff()), so a page
+ * that keeps failing (a mapping that comes and goes, a process gone) costs
+ * a query every 32 intervals, not every other one.
  */
 static int queue_unknown(struct ibsp_engine *e, struct ibsp_heat_entry *he)
 {
-	if (!e->opts.resolver || (he->flags & HE_NOWHERE)) {
-		he->flags &= (uint8_t)~HE_NOWHERE;
+	if (!e->opts.resolver) {
+		e->st.skips[IBSP_SKIP_NODE_UNKNOWN]++;
+		return 0;
+	}
+	if ((he->flags & HE_NOWHERE) && (he->drift & NOWHERE_WAIT_MASK)) {
+		he->drift--;
 		e->st.skips[IBSP_SKIP_NODE_UNKNOWN]++;
 		return 0;
 	}
@@ -310,12 +338,14 @@ static uint32_t locate_batch(struct ibsp_engine *e, uint64_t i)
 			: ibsp_topology__index_of(e->topo, ibsp_node_id(status[k]));
 
 		if (!ibsp_node_idx__valid(idx)) {
-			he->flags |= HE_NOWHERE;
+			nowhere_backoff(he);
 			e->st.resolve_failed++;
 			e->st.skips[IBSP_SKIP_NODE_UNKNOWN]++;
 			continue;
 		}
 		he->node = (int8_t)idx.idx;
+		he->flags &= (uint8_t)~HE_NOWHERE;
+		he->drift = 0; /* the backoff's count, not evidence */
 		if (e->top_tier[idx.idx])
 			ibsp_heat_entry__evidence_reset(he); /* it counted samples (seen) */
 	}
@@ -328,6 +358,7 @@ int ibsp_engine__resolve_unknown(struct ibsp_engine *e)
 	int counted = -1; /* these pages are at or above the floor: nothing to note */
 
 	ibsp_engine__sort_cands(e, e->unres, e->nr_unres, by_mapping, 3);
+	e->st.resolve_queries += e->nr_unres;
 	for (uint64_t i = 0; i < e->nr_unres;)
 		i += locate_batch(e, i);
 	/* Now consider the located ones like the rest. */

@@ -225,6 +225,8 @@ static void fill_engine_counts(struct daemon *d, struct ibsp_telemetry_counts *c
 	memcpy(c->unresolved, es->unresolved, sizeof(c->unresolved));
 	c->pages_tracked = es->pages_tracked;
 	c->evictions = es->evictions;
+	c->node_queries = es->resolve_queries;
+	c->node_queries_failed = es->resolve_failed;
 	c->threshold = es->threshold;
 	c->considered = es->considered;
 	c->planned = es->planned;

@@ -74,6 +74,11 @@ static void heat(FILE *f, const struct ibsp_telemetry_counts *c)
 	value(f, "heat_pages", "", c->pages_tracked);
 	family(f, "heat_evictions_total", "counter", "Heat-table entries evicted to make room.");
 	value(f, "heat_evictions_total", "", c->evictions);
+	family(f, "node_queries_total", "counter",
+	       "Pages without a physical address whose node was asked (move_pages), by result.");
+	value(f, "node_queries_total", "result=\"found\"",
+	      c->node_queries - c->node_queries_failed);
+	value(f, "node_queries_total", "result=\"no_page\"", c->node_queries_failed);
 	family(f, "threshold_samples", "gauge",
 	       "The last effective hot-page threshold, in decayed samples.");
 	value_f(f, "threshold_samples", "", (double)c->threshold / IBSP_HEAT_ONE);

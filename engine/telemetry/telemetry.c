@@ -281,9 +281,12 @@ char *ibsp_telemetry__line(struct ibsp_telemetry *t, enum ibsp_telemetry_kind ki
 	json_object_set_new(o, "span_s", seconds(p ? time_s - t->last_time_s : time_s));
 	json_object_set_new(o, "wall_time", json_string(wall));
 	json_object_set_new(o, "sampling", sampling_json(t, c, p));
-	heat = json_pack("{s:I, s:I, s:f}", "pages_tracked", (json_int_t)c->pages_tracked,
+	heat = json_pack("{s:I, s:I, s:f, s:I, s:I}", "pages_tracked", (json_int_t)c->pages_tracked,
 			 "evictions", (json_int_t)(c->evictions - (p ? p->evictions : 0)),
-			 "threshold_samples", (double)c->threshold / IBSP_HEAT_ONE);
+			 "threshold_samples", (double)c->threshold / IBSP_HEAT_ONE, "node_queries",
+			 (json_int_t)(c->node_queries - (p ? p->node_queries : 0)),
+			 "node_queries_failed",
+			 (json_int_t)(c->node_queries_failed - (p ? p->node_queries_failed : 0)));
 	json_object_set_new(o, "heat", heat);
 	json_object_set_new(o, "promotions", promotions_json(t, c, p));
 	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(t->topo); i++) {

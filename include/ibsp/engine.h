@@ -120,14 +120,15 @@ struct ibsp_engine_stats {
 	uint64_t pages_tracked_peak;	      /* the most it held (before a trim) */
 	uint64_t evictions;		      /* entries evicted to make room */
 	uint64_t intervals;		      /* ticks run */
-	uint64_t considered;		 /* hot pages with a known node a tick looked at (summed) */
-	uint64_t threshold;		 /* last effective threshold, in heat units */
-	uint64_t planned;		 /* migrations planned */
-	uint64_t planned_bytes;		 /* their bytes */
-	uint64_t failed;		 /* reported failed by ibsp_engine__complete() */
-	uint64_t pingpong;		 /* moves back to the node a page last left */
-	uint64_t skips[IBSP_SKIP__MAX];	 /* candidate-intervals skipped, by reason */
-	uint64_t resolve_failed;	 /* live node queries that failed */
+	uint64_t considered;		/* hot pages with a known node a tick looked at (summed) */
+	uint64_t threshold;		/* last effective threshold, in heat units */
+	uint64_t planned;		/* migrations planned */
+	uint64_t planned_bytes;		/* their bytes */
+	uint64_t failed;		/* reported failed by ibsp_engine__complete() */
+	uint64_t pingpong;		/* moves back to the node a page last left */
+	uint64_t skips[IBSP_SKIP__MAX]; /* candidate-intervals skipped, by reason */
+	uint64_t resolve_queries; /* live: pages whose node was asked (move_pages, nodes NULL) */
+	uint64_t resolve_failed;  /* of them: no page there (unmapped, not present) */
 	uint64_t interval_planned_bytes; /* bytes planned by the last tick */
 	uint64_t interval_budget_bytes;	 /* the last tick's budget (0 = unlimited) */
 	uint64_t demoted;		 /* demotions planned (included in @planned) */

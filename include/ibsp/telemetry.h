@@ -63,7 +63,9 @@ struct ibsp_telemetry_counts {
 	/* heat table: levels, not counters */
 	uint64_t pages_tracked;
 	uint64_t evictions;
-	uint64_t threshold; /* heat units */
+	uint64_t threshold;	      /* heat units */
+	uint64_t node_queries;	      /* pages whose node was asked (move_pages with nodes NULL) */
+	uint64_t node_queries_failed; /* of them: no page there */
 	/* promotions */
 	uint64_t considered; /* hot pages the policy looked at, summed over its passes */
 	uint64_t planned, planned_bytes;

@@ -376,6 +376,17 @@ Test(heat, live_resolution)
 	}
 }
 
+/* A locality engine on @t whose node queries @ops answers. */
+static struct ibsp_engine *locality_with_resolver(struct ibsp_topology *t,
+						  const struct ibsp_resolver_ops *ops)
+{
+	struct ibsp_engine_opts o = { .sz = sizeof(o),
+				      .policy = policy_of("locality"),
+				      .resolver = ops };
+
+	return ibsp_engine__new(t, &o);
+}
+
 /*
  * Live: a page its node query did not find (unmapped, not present) is not
  * asked at the next interval, only at the one after; found, it is never
@@ -386,10 +397,7 @@ Test(heat, failed_query_waits_one_interval)
 	struct ibsp_topology *t = topo_2s_cxl();
 	struct fake_resolver f = { .node = -ENOENT };
 	struct ibsp_resolver_ops ops = { .query = fake_query, .ctx = &f };
-	struct ibsp_engine_opts o = { .sz = sizeof(o),
-				      .policy = policy_of("locality"),
-				      .resolver = &ops };
-	struct ibsp_engine *e = ibsp_engine__new(t, &o);
+	struct ibsp_engine *e = locality_with_resolver(t, &ops);
 	const struct ibsp_migration *plan;
 	static const struct {
 		int answer, calls;
@@ -433,10 +441,7 @@ Test(heat, failed_queries_back_off)
 	struct ibsp_topology *t = topo_2s_cxl();
 	struct fake_resolver f = { .node = -ENOENT };
 	struct ibsp_resolver_ops ops = { .query = fake_query, .ctx = &f };
-	struct ibsp_engine_opts o = { .sz = sizeof(o),
-				      .policy = policy_of("locality"),
-				      .resolver = &ops };
-	struct ibsp_engine *e = ibsp_engine__new(t, &o);
+	struct ibsp_engine *e = locality_with_resolver(t, &ops);
 	const struct ibsp_migration *plan;
 	size_t next = 0;
 

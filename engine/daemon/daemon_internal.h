@@ -71,9 +71,8 @@ struct daemon {
 	bool drain_auto;
 	uint64_t nr_drains;
 	uint32_t drain_cur_ms;
-	double drain_last_s; /* the latest drain of the rings, by the timer or a tick */
-	double
-	    drain_peak_bps; /* the busiest ring's bytes/s, the most since the timer's last drain */
+	double drain_last_s;   /* the latest drain of the rings, by the timer or a tick */
+	double drain_peak_bps; /* the busiest ring's bytes/s, highest since the timer's drain */
 	struct ibsp_aio_stream rec, tel;
 	int rec_err; /* run: the recording stopped on this write error (it goes on without) */
 	int sfd, tick_fd, drain_fd, scan_fd;

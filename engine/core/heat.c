@@ -52,11 +52,16 @@
  * each with 4 KiB pages, and a prefetch that misses the TLB does not help.
  * So large arrays are mapped on their own and asked for transparent huge
  * pages (where the host leaves them to madvise()); only what is touched
- * becomes resident. A refusal changes nothing but speed.
+ * becomes resident. A refusal changes nothing but speed. The alias page
+ * numbers (t->vpn) are not asked: written in position order as entries
+ * come, read in order by a fold and at random only by a tick's planned
+ * moves (loaded a batch at a time), they keep 4 KiB pages, which spares the 2 MiB rounding of the
+ * resident size (1-2 MB).
  */
 #define HUGE_FROM (4UL << 20)
 
-static void *big_zalloc(size_t len)
+/* @len zeroed bytes, 64-byte aligned; past HUGE_FROM a mapping of their own, huge if @huge. */
+static void *zalloc_pages(size_t len, bool huge)
 {
 	void *p;
 
@@ -79,8 +84,14 @@ static void *big_zalloc(size_t len)
 		 0);
 	if (p == MAP_FAILED)
 		return NULL;
-	(void)madvise(p, len, MADV_HUGEPAGE);
+	if (huge)
+		(void)madvise(p, len, MADV_HUGEPAGE);
 	return p;
+}
+
+static void *big_zalloc(size_t len)
+{
+	return zalloc_pages(len, true);
 }
 
 static void big_free(void *p, size_t len)
@@ -131,7 +142,7 @@ struct ibsp_heat_table *ibsp_heat_table__new(uint64_t max_entries, uint32_t nr_a
 	t->slots = big_zalloc(slots * sizeof(*t->slots));
 	t->cap = max_entries < START_ENTRIES ? max_entries : START_ENTRIES;
 	t->ent = big_zalloc(t->cap * t->stride);
-	t->vpn = big_zalloc(t->cap * VPN_BYTES);
+	t->vpn = zalloc_pages(t->cap * VPN_BYTES, false);
 	t->warm = big_zalloc((t->cap + 63) / 64 * sizeof(*t->warm));
 	t->shift = 2;
 	if (!t->slots || !t->ent || !t->vpn || !t->warm) {
@@ -219,7 +230,7 @@ static int move_entries(struct ibsp_heat_table *t, uint64_t cap)
 	else
 		ent = big_zalloc(cap * t->stride);
 	if (ent) {
-		vpn = big_zalloc(cap * VPN_BYTES);
+		vpn = zalloc_pages(cap * VPN_BYTES, false);
 		warm = big_zalloc((cap + 63) / 64 * sizeof(*warm));
 	}
 	if (!vpn || !warm) {

@@ -178,7 +178,7 @@ static inline struct ibsp_heat_entry *ibsp_heat_table__at(const struct ibsp_heat
 }
 
 /*
- * Load both ends of entry @i (an entry may straddle two cache lines) and
+ * Load both ends of entry @i (past two accessor nodes an entry may straddle two lines) and
  * return them, for a sink: loads issued together for a batch of entries
  * overlap their misses, which prefetches did not on this VM (see engine.c).
  */

@@ -383,7 +383,9 @@ static void live_compare_events(const char *extra, const char *events, const cha
 		if (run_cmd(cmd, &out, &err) == 0)
 			break;
 		cr_assert_lt(tries, 2, "perf script failed three times: %s", err);
-		cr_log_warn("perf script failed on %s (recording again): %s", data, err);
+		/* Not cr_log_warn(): a warning makes Criterion exit non-zero, failing a test that passed. */
+		fprintf(stderr, "[NOTE] perf script failed on %s (recording again): %s\n", data,
+			err);
 		free(out);
 		free(err);
 	}

@@ -108,6 +108,53 @@ Test(heat, presized_table_does_not_move)
 	ibsp_heat_table__delete(small);
 }
 
+/*
+ * With two accessor nodes an entry is 32 bytes and never straddles a cache
+ * line; its alias vaddr, kept beside the array, follows it through the
+ * array's growth (past the small sizes too) and the moves of deletions, and
+ * an entry without an alias reads 0.
+ */
+Test(heat, alias_vaddr_follows_its_entry)
+{
+	enum { N = 200000 };
+	struct ibsp_heat_table *t = ibsp_heat_table__new(N, 2), *t3 = ibsp_heat_table__new(10, 3);
+	uint64_t deleted = 0;
+
+	cr_assert(t && t3);
+	cr_expect_eq(t->stride, 32);
+	cr_expect_eq(t3->stride, 40, "24 + 4 x 3 bytes, rounded up to 8");
+	ibsp_heat_table__delete(t3);
+	for (uint64_t k = 1; k <= N; k++) {
+		bool is_new;
+		struct ibsp_heat_entry *he = ibsp_heat_table__get(t, KEY_PFN | k, &is_new);
+
+		cr_assert(he && is_new);
+		/* Page numbers past 32 bits, as a user stack's (0x7ffc...) are. */
+		if (k % 7)
+			ibsp_heat_table__set_alias(t, he, (uint32_t)k & 0xfffff,
+						   (0x7ff000000000ULL - (k << 21)) & ~4095ULL);
+	}
+	cr_expect_eq((uintptr_t)t->ent % 64, 0, "the entries start on a cache line");
+	for (uint64_t k = 3; k <= N; k += 5, deleted++)
+		ibsp_heat_table__del(t, ibsp_heat_table__find(t, KEY_PFN | k));
+	cr_assert_eq(t->count, N - deleted);
+	for (uint64_t k = 1; k <= N; k++) {
+		const struct ibsp_heat_entry *he = ibsp_heat_table__find(t, KEY_PFN | k);
+		uint64_t want = k % 7 ? (0x7ff000000000ULL - (k << 21)) & ~4095ULL : 0;
+
+		if (k % 5 == 3) {
+			cr_assert_null(he, "key %llu was deleted", (unsigned long long)k);
+			continue;
+		}
+		cr_assert(he, "key %llu", (unsigned long long)k);
+		cr_assert_eq(ibsp_heat_table__vaddr(t, he), want, "key %llu",
+			     (unsigned long long)k);
+		cr_assert_eq(he->pid, k % 7 ? (k & 0xfffff) : 0);
+		cr_assert_eq(!!(he->flags & HE_ALIAS), !!(k % 7));
+	}
+	ibsp_heat_table__delete(t);
+}
+
 /* A full table evicts the coldest entry near the new key's slot, never a hot one. */
 Test(heat, eviction_takes_the_coldest)
 {

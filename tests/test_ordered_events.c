@@ -24,11 +24,11 @@ static void queue_n(struct ibsp_ordered_events *oe, const uint64_t *ts, size_t n
 /* Deliver what is ready into @out; return how many. */
 static size_t drain(struct ibsp_ordered_events *oe, struct ibsp_sample *out)
 {
-	const struct ibsp_ordered_event *e;
+	const struct ibsp_sample *s;
 	size_t n = 0;
 
-	while ((e = ibsp_ordered_events__next(oe)))
-		out[n++] = e->s;
+	while ((s = ibsp_ordered_events__next(oe)))
+		out[n++] = *s;
 	return n;
 }
 
@@ -99,4 +99,46 @@ Test(ordered_events, many_rounds_in_order_and_complete)
 	cr_assert_eq(oe.nr_out_of_order, 0);
 	ibsp_ordered_events__exit(&oe);
 	free(out);
+}
+
+/*
+ * Non-sample entries (records that only order, invalid samples) take their
+ * place in the order but are never delivered; the ready samples come as one
+ * contiguous run, sorted, also after a round that arrived out of order.
+ */
+Test(ordered_events, ready_samples_come_as_one_run)
+{
+	struct ibsp_ordered_events oe;
+	static const uint64_t ts[] = { 50, 10, 40, 20, 30, 60, 15, 70 };
+	const struct ibsp_sample *run;
+	uint32_t seq = 0;
+	size_t n;
+
+	ibsp_ordered_events__init(&oe, 1u << 20);
+	for (size_t i = 0; i < 8; i++) {
+		if (i % 3 == 1) { /* 10, 30 and 70: no sample */
+			cr_assert_eq(ibsp_ordered_events__queue(&oe, ts[i], NULL), 0);
+			seq++;
+		} else {
+			queue_n(&oe, &ts[i], 1, &seq);
+		}
+	}
+	ibsp_ordered_events__final(&oe);
+	n = ibsp_ordered_events__next_run(&oe, &run, 3);
+	cr_assert_eq(n, 3, "up to the cap");
+	static const uint64_t want_ts[] = { 15, 20, 40, 50, 60 };
+	static const uint32_t want_seq[] = { 6, 3, 2, 0, 5 };
+	for (size_t i = 0; i < 3; i++) {
+		cr_assert_eq(run[i].time_ns, want_ts[i], "%zu", i);
+		cr_assert_eq(run[i].pid, want_seq[i], "%zu", i);
+	}
+	n = ibsp_ordered_events__next_run(&oe, &run, 100);
+	cr_assert_eq(n, 2, "the rest, with no entry that holds no sample");
+	for (size_t i = 0; i < 2; i++) {
+		cr_assert_eq(run[i].time_ns, want_ts[3 + i], "%zu", i);
+		cr_assert_eq(run[i].pid, want_seq[3 + i], "%zu", i);
+	}
+	cr_assert_eq(ibsp_ordered_events__next_run(&oe, &run, 100), 0);
+	cr_assert_null(ibsp_ordered_events__next(&oe));
+	ibsp_ordered_events__exit(&oe);
 }

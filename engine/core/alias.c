@@ -33,13 +33,18 @@ struct fold {
 };
 
 /* The KEY_VIRT key of @he's alias mapping, or 0 when it has none. */
-static uint64_t alias_key(const struct ibsp_heat_entry *he)
+static uint64_t alias_key(const struct ibsp_heat_table *t, const struct ibsp_heat_entry *he)
 {
+	uint64_t vaddr;
+
 	/* HE_ALIAS: pid < KEY_PID_MAX (the width of he->pid) and a user vaddr. */
-	if (!(he->key & KEY_PFN) || !(he->flags & HE_ALIAS) || he->vaddr >= USER_VA_END)
+	if (!(he->key & KEY_PFN) || !(he->flags & HE_ALIAS))
+		return 0;
+	vaddr = ibsp_heat_table__vaddr(t, he);
+	if (vaddr >= USER_VA_END)
 		return 0;
 	return KEY_VIRT | (he->key & KEY_HUGE) | (uint64_t)he->pid << KEY_PID_SHIFT |
-	       ((he->vaddr >> PAGE_SHIFT_4K) & KEY_VPN_MASK);
+	       ((vaddr >> PAGE_SHIFT_4K) & KEY_VPN_MASK);
 }
 
 static uint64_t heat_total(const struct ibsp_heat_entry *he, uint32_t nr_acc)
@@ -129,7 +134,7 @@ static struct fold *collect(struct ibsp_heat_table *t, uint64_t *nr)
 		return NULL;
 	for (uint64_t i = 0; i < t->count; i++) {
 		const struct ibsp_heat_entry *he = ibsp_heat_table__at(t, i);
-		uint64_t vk = alias_key(he);
+		uint64_t vk = alias_key(t, he);
 
 		if (!vk || !ibsp_heat_table__find(t, vk))
 			continue;

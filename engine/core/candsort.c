@@ -35,7 +35,7 @@ static uint64_t field_of(const struct ibsp_engine *e, const struct ibsp_heat_ent
 	case CAND_PID:
 		return he->pid;
 	case CAND_VADDR:
-		return he->vaddr;
+		return ibsp_heat_table__vaddr(e->ht, he);
 	case CAND_KEY:
 	default:
 		return he->key;

@@ -331,7 +331,8 @@ int ibsp_engine__resolve(const struct ibsp_engine *e, const struct ibsp_sample *
 }
 
 /* Take @s's mapping as @he's alias (HE_ALIAS) when it names one move_pages() can use. */
-static inline void note_alias(struct ibsp_heat_entry *he, const struct ibsp_sample *s)
+static inline void note_alias(struct ibsp_heat_table *t, struct ibsp_heat_entry *he,
+			      const struct ibsp_sample *s)
 {
 	uint64_t mask = he->key & KEY_HUGE ? (1ULL << PAGE_SHIFT_2M) - 1 : 4095;
 
@@ -339,9 +340,7 @@ static inline void note_alias(struct ibsp_heat_entry *he, const struct ibsp_samp
 		(IBSP_S_VADDR_VALID | IBSP_S_TID_VALID) ||
 	    s->vaddr >= USER_VA_END || s->pid >= KEY_PID_MAX)
 		return;
-	he->vaddr = s->vaddr & ~mask;
-	he->pid = s->pid;
-	he->flags |= HE_ALIAS;
+	ibsp_heat_table__set_alias(t, he, s->pid, s->vaddr & ~mask);
 }
 
 static void init_entry(struct ibsp_engine *e, struct ibsp_heat_entry *he,
@@ -352,7 +351,7 @@ static void init_entry(struct ibsp_engine *e, struct ibsp_heat_entry *he,
 
 	he->node = (int8_t)node;
 	he->prev_node = -1;
-	note_alias(he, s);
+	note_alias(e->ht, he, s);
 	mk = ibsp_engine__moved_key(e, he);
 	if (mk && e->moved->count && (r = ibsp_moved_map__find(e->moved, mk))) {
 		he->last_move = r->last_move;
@@ -385,7 +384,7 @@ static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t
 			ibsp_heat_entry__evidence_reset(he);
 		}
 		if (s->pid != he->pid) /* the latest accessor's mapping: the likeliest to exist */
-			note_alias(he, s);
+			note_alias(e->ht, he, s);
 	}
 	h = he->heat[slot] + IBSP_HEAT_ONE;
 	he->heat[slot] = h < he->heat[slot] ? UINT32_MAX : h;

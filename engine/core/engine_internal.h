@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "ibsp/engine.h"
 
@@ -33,7 +34,7 @@
 
 /* ibsp_heat_entry.flags */
 #define HE_MOVED (1u << 0) /* simulate: placed by a planned move, not by the recording */
-#define HE_ALIAS (1u << 1) /* @pid/@vaddr name a mapping move_pages() can use */
+#define HE_ALIAS (1u << 1) /* @pid and the table's vpn[] name a mapping move_pages() can use */
 /* Live: a planned move not yet reported by ibsp_engine__complete(). Until then the page
  * is not planned again, and samples (faults taken before the move) do not set its node. */
 #define HE_INFLIGHT (1u << 2)
@@ -45,8 +46,13 @@
  *
  * @heat is in IBSP_HEAT_ONE units per sample, indexed by accessor slot,
  * decayed once per interval; it has the table's nr_acc elements, so an
- * entry takes 32 + 4 * nr_acc bytes rounded up to 8 (40 with two accessor
- * nodes). Node fields are node *indices* into the topology, -1 when unknown.
+ * entry takes 24 + 4 * nr_acc bytes rounded up to 8 (32 with two accessor
+ * nodes: two to a cache line, none straddling one). Node fields are node
+ * *indices* into the topology, -1 when unknown.
+ *
+ * The alias mapping (HE_ALIAS) is @pid here and its vaddr in the table's
+ * side array (ibsp_heat_table__vaddr()): every sample compares its pid with
+ * the entry's, but the vaddr is read only by a move, a fold or a node query.
  *
  * Aging is lazy: @heat and @idle stand as they were after the table's
  * interval pass number @aged (mod 256); the passes since are applied when
@@ -54,14 +60,13 @@
  * tick's scan counts for the entry while it is out of the warm set (scan.c).
  */
 struct ibsp_heat_entry {
-	uint64_t key;		 /* KEY_* */
-	uint64_t vaddr;		 /* page-aligned vaddr of the alias mapping */
-	uint32_t pid : 24;	 /* process of the alias mapping (< KEY_PID_MAX) */
-	uint32_t drift : 8;	 /* on a top-tier node: slow evidence to leave it (note_leave()) */
-	uint32_t last_move;	 /* interval number of the last move; 0 = never */
-	int8_t node;		 /* node index the page is on */
-	int8_t prev_node;	 /* node index it left at its last move */
-	uint8_t last_acc : 4;	 /* accessor slot of the latest sample (< IBSP_MAX_ACC_NODES) */
+	uint64_t key;	      /* KEY_* */
+	uint32_t pid : 24;    /* process of the alias mapping (< KEY_PID_MAX); its vaddr: t->vpn */
+	uint32_t drift : 8;   /* on a top-tier node: slow evidence to leave it (note_leave()) */
+	uint32_t last_move;   /* interval number of the last move; 0 = never */
+	int8_t node;	      /* node index the page is on */
+	int8_t prev_node;     /* node index it left at its last move */
+	uint8_t last_acc : 4; /* accessor slot of the latest sample (< IBSP_MAX_ACC_NODES) */
 	uint8_t last_reason : 4; /* enum ibsp_reason of the last move + 1; 0 = none */
 	uint8_t flags : 4;	 /* HE_* */
 	uint8_t cold : 4;	 /* out of the warm set: the skip counted each tick + 1; 0 = none */
@@ -75,7 +80,7 @@ struct ibsp_heat_entry {
 	uint32_t heat[]; /* [nr_acc] decayed accesses per accessor slot */
 };
 
-_Static_assert(sizeof(struct ibsp_heat_entry) == 32, "the fixed part of a heat entry");
+_Static_assert(sizeof(struct ibsp_heat_entry) == 24, "the fixed part of a heat entry");
 _Static_assert(KEY_PID_MAX == 1U << 24, "a heat entry's pid field holds any pid a key can");
 _Static_assert(IBSP_MAX_ACC_NODES <= 16 && IBSP_REASON__MAX < 16 && IBSP_SKIP__MAX < 16,
 	       "the 4-bit fields of a heat entry");
@@ -93,11 +98,12 @@ struct ibsp_moved_map;
  * bounds past 16 Mi pages), so a probe reads only the entry it likely wants.
  */
 struct ibsp_heat_table {
-	uint32_t *slots;    /* index: tag | entry position + 1; 0 = empty */
-	uint32_t pos_mask;  /* the position bits of a slot */
-	uint32_t pos_bits;  /* their count; the tag sits above them */
-	uint32_t tag_mask;  /* the tag's width, as a mask (0: no tag) */
-	char *ent;	    /* the entries, stride bytes each, dense in [0, count) */
+	uint32_t *slots;   /* index: tag | entry position + 1; 0 = empty */
+	uint32_t pos_mask; /* the position bits of a slot */
+	uint32_t pos_bits; /* their count; the tag sits above them */
+	uint32_t tag_mask; /* the tag's width, as a mask (0: no tag) */
+	char *ent; /* the entries, stride bytes each, dense in [0, count); 64-byte aligned */
+	unsigned char *vpn; /* [position]: the alias's page number, where HE_ALIAS (VPN_BYTES) */
 	uint64_t cap;	    /* entries ent has room for */
 	uint32_t stride;    /* bytes per entry */
 	uint32_t nr_acc;    /* heat[] elements per entry */
@@ -172,7 +178,7 @@ static inline struct ibsp_heat_entry *ibsp_heat_table__at(const struct ibsp_heat
 }
 
 /*
- * Load both ends of entry @i (an entry may straddle two cache lines) and
+ * Load both ends of entry @i (past two accessor nodes an entry may straddle two lines) and
  * return them, for a sink: loads issued together for a batch of entries
  * overlap their misses, which prefetches did not on this VM (see engine.c).
  */
@@ -188,6 +194,46 @@ static inline uint32_t ibsp_heat_table__pos(const struct ibsp_heat_table *t,
 					    const struct ibsp_heat_entry *he)
 {
 	return (uint32_t)(((const char *)he - t->ent) / t->stride);
+}
+
+/*
+ * An alias's vaddr, in the side array t->vpn: its page number (a user vaddr
+ * is below USER_VA_END, so 35 bits) in 5 bytes a page, low 32 bits then the
+ * rest. memcpy() keeps the unaligned accesses defined; each is one move.
+ */
+#define VPN_BYTES 5
+
+_Static_assert(USER_VA_END >> PAGE_SHIFT_4K <= 1ULL << (8 * VPN_BYTES), "an alias's page number");
+
+/* The page-aligned vaddr whose page number position @pos of t->vpn holds. */
+static inline uint64_t ibsp_heat_table__vaddr_at(const struct ibsp_heat_table *t, uint64_t pos)
+{
+	const unsigned char *p = t->vpn + pos * VPN_BYTES;
+	uint32_t lo;
+
+	memcpy(&lo, p, sizeof(lo));
+	return ((uint64_t)p[4] << 32 | lo) << PAGE_SHIFT_4K;
+}
+
+/* The page-aligned vaddr of @he's alias mapping; 0 without one (no HE_ALIAS). */
+static inline uint64_t ibsp_heat_table__vaddr(const struct ibsp_heat_table *t,
+					      const struct ibsp_heat_entry *he)
+{
+	return he->flags & HE_ALIAS ? ibsp_heat_table__vaddr_at(t, ibsp_heat_table__pos(t, he)) : 0;
+}
+
+/* (@pid, @vaddr: page-aligned, below USER_VA_END) is @he's alias mapping now (HE_ALIAS). */
+static inline void ibsp_heat_table__set_alias(struct ibsp_heat_table *t, struct ibsp_heat_entry *he,
+					      uint32_t pid, uint64_t vaddr)
+{
+	unsigned char *p = t->vpn + (uint64_t)ibsp_heat_table__pos(t, he) * VPN_BYTES;
+	uint64_t vpn = vaddr >> PAGE_SHIFT_4K;
+	uint32_t lo = (uint32_t)vpn;
+
+	memcpy(p, &lo, sizeof(lo));
+	p[4] = (unsigned char)(vpn >> 32);
+	he->pid = pid & (KEY_PID_MAX - 1);
+	he->flags |= HE_ALIAS;
 }
 
 /* Apply to @he the aging passes it has missed. */
@@ -387,7 +433,7 @@ static inline uint64_t ibsp_engine__moved_key(const struct ibsp_engine *e,
 		return he->key;
 	if (!(he->flags & HE_ALIAS))
 		return 0;
-	vpn = he->vaddr >> PAGE_SHIFT_4K;
+	vpn = ibsp_heat_table__vaddr(e->ht, he) >> PAGE_SHIFT_4K;
 	return KEY_VIRT | (he->key & KEY_HUGE) | (uint64_t)he->pid << KEY_PID_SHIFT | vpn;
 }
 

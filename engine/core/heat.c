@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The heat table: a dense array of struct ibsp_heat_entry, sized for the
- * accessor nodes there are (40 bytes a page with two), and an
+ * accessor nodes there are (32 bytes a page with two, line-aligned), and an
  * open-addressing index over it (linear probing, Knuth's backward-shift
  * deletion, so there are no tombstones and lookups stay short) whose slots
  * hold an entry's position, 4 bytes each. Occupancy is held at or below 3/4
@@ -27,14 +27,13 @@
  * set, the entries a tick's scan visits (engine/core/scan.c); the others
  * are counted per class. A deletion moves the last entry's bit with it.
  *
- * The moved map remembers where moved pages went, so the ping-pong guard
- * and the simulated placement survive eviction. Live, it is keyed by (pid,
- * virtual page), as the PFN changes with the move, and takes a record at
- * every move; its records count the distinct pages moved, and those moved
- * more than once, into the engine's stats. In simulation it is keyed like
- * the heat table, and a moved page's entry holds the same history while it
- * is tracked: the record is written when the entry leaves the table
- * (t->spill), so the map holds only evicted moved pages.
+ * An entry's alias mapping is its pid and, in a side array by position
+ * (t->vpn), its virtual page number: 5 bytes a page that only an alias's
+ * change, a move, a fold or a node query touch, so that the entry is 32
+ * bytes with two accessor nodes. A deletion moves the last entry's with it.
+ *
+ * When an entry leaves, a moved page's history goes to the moved map
+ * (t->spill, moved.c).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -53,29 +52,58 @@
  * each with 4 KiB pages, and a prefetch that misses the TLB does not help.
  * So large arrays are mapped on their own and asked for transparent huge
  * pages (where the host leaves them to madvise()); only what is touched
- * becomes resident. A refusal changes nothing but speed.
+ * becomes resident. A refusal changes nothing but speed. The alias page
+ * numbers (t->vpn) are not asked: written in position order as entries
+ * come, read in order by a fold and at random only by a tick's planned
+ * moves (loaded a batch at a time), they keep 4 KiB pages, which spares the 2 MiB rounding of the
+ * resident size (1-2 MB).
  */
 #define HUGE_FROM (4UL << 20)
 
-static void *big_zalloc(size_t len)
+/* @len zeroed bytes, 64-byte aligned; past HUGE_FROM a mapping of their own, huge if @huge. */
+static void *zalloc_pages(size_t len, bool huge)
 {
 	void *p;
 
-	if (len < HUGE_FROM)
-		return calloc(1, len);
+	if (len < HUGE_FROM) {
+		/*
+		 * Line-aligned, so 32-byte entries (two accessor nodes) never straddle
+		 * a line; from calloc(), whose fresh pages stay untouched until written
+		 * (a memset would make the whole array resident), with the block's
+		 * start kept just below the aligned address for big_free().
+		 */
+		char *b = calloc(1, len + 64 + sizeof(void *));
+
+		if (!b)
+			return NULL;
+		p = (void *)(((uintptr_t)b + sizeof(void *) + 63) & ~(uintptr_t)63);
+		memcpy((char *)p - sizeof(void *), &b, sizeof(b));
+		return p;
+	}
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
 		 0);
 	if (p == MAP_FAILED)
 		return NULL;
-	(void)madvise(p, len, MADV_HUGEPAGE);
+	if (huge)
+		(void)madvise(p, len, MADV_HUGEPAGE);
 	return p;
+}
+
+static void *big_zalloc(size_t len)
+{
+	return zalloc_pages(len, true);
 }
 
 static void big_free(void *p, size_t len)
 {
-	if (len < HUGE_FROM)
-		free(p);
-	else if (p)
+	if (len < HUGE_FROM) {
+		void *b;
+
+		if (!p)
+			return;
+		memcpy(&b, (char *)p - sizeof(void *), sizeof(b));
+		free(b);
+	} else if (p)
 		munmap(p, len);
 }
 
@@ -114,9 +142,10 @@ struct ibsp_heat_table *ibsp_heat_table__new(uint64_t max_entries, uint32_t nr_a
 	t->slots = big_zalloc(slots * sizeof(*t->slots));
 	t->cap = max_entries < START_ENTRIES ? max_entries : START_ENTRIES;
 	t->ent = big_zalloc(t->cap * t->stride);
+	t->vpn = zalloc_pages(t->cap * VPN_BYTES, false);
 	t->warm = big_zalloc((t->cap + 63) / 64 * sizeof(*t->warm));
 	t->shift = 2;
-	if (!t->slots || !t->ent || !t->warm) {
+	if (!t->slots || !t->ent || !t->vpn || !t->warm) {
 		ibsp_heat_table__delete(t);
 		return NULL;
 	}
@@ -132,13 +161,14 @@ void ibsp_heat_table__delete(struct ibsp_heat_table *t)
 		return;
 	big_free(t->slots, (t->mask + 1) * sizeof(*t->slots));
 	big_free(t->ent, t->cap * t->stride);
+	big_free(t->vpn, t->cap * VPN_BYTES);
 	big_free(t->warm, (t->cap + 63) / 64 * sizeof(*t->warm));
 	free(t);
 }
 
 uint64_t ibsp_heat_table__bytes(const struct ibsp_heat_table *t)
 {
-	return t->count * t->stride + (t->mask + 1) * sizeof(*t->slots) +
+	return t->count * (t->stride + VPN_BYTES) + (t->mask + 1) * sizeof(*t->slots) +
 	       (t->cap + 63) / 64 * sizeof(*t->warm);
 }
 
@@ -184,14 +214,14 @@ static bool full(struct ibsp_heat_table *t)
 }
 
 /*
- * The dense array (and the warm bitmap) moved to room for @cap entries; past
- * the small sizes, the whole bound at once (only what is written becomes
- * resident).
+ * The dense array (and the alias vaddrs and the warm bitmap beside it) moved
+ * to room for @cap entries; past the small sizes, the whole bound at once
+ * (only what is written becomes resident).
  */
 static int move_entries(struct ibsp_heat_table *t, uint64_t cap)
 {
-	uint64_t words;
-	uint64_t *warm;
+	uint64_t *warm = NULL;
+	unsigned char *vpn = NULL;
 	char *ent;
 
 	ent = cap * t->stride >= HUGE_FROM ? big_zalloc(t->max * t->stride) : NULL;
@@ -199,17 +229,24 @@ static int move_entries(struct ibsp_heat_table *t, uint64_t cap)
 		cap = t->max;
 	else
 		ent = big_zalloc(cap * t->stride);
-	words = (cap + 63) / 64;
-	warm = ent ? big_zalloc(words * sizeof(*warm)) : NULL;
-	if (!warm) {
+	if (ent) {
+		vpn = zalloc_pages(cap * VPN_BYTES, false);
+		warm = big_zalloc((cap + 63) / 64 * sizeof(*warm));
+	}
+	if (!vpn || !warm) {
 		big_free(ent, cap * t->stride);
+		big_free(vpn, cap * VPN_BYTES);
+		big_free(warm, (cap + 63) / 64 * sizeof(*warm));
 		return -ENOMEM;
 	}
 	memcpy(ent, t->ent, t->count * t->stride);
+	memcpy(vpn, t->vpn, t->count * VPN_BYTES);
 	memcpy(warm, t->warm, (t->cap + 63) / 64 * sizeof(*warm));
 	big_free(t->ent, t->cap * t->stride);
+	big_free(t->vpn, t->cap * VPN_BYTES);
 	big_free(t->warm, (t->cap + 63) / 64 * sizeof(*warm));
 	t->ent = ent;
+	t->vpn = vpn;
 	t->warm = warm;
 	t->cap = cap;
 	return 0;
@@ -313,6 +350,9 @@ void ibsp_heat_table__del(struct ibsp_heat_table *t, struct ibsp_heat_entry *vic
 		t->slots[s] = (t->slots[s] & ~t->pos_mask) | (pos + 1);
 		/* Moved, it may miss a round of the sweep: up to date now. */
 		ibsp_heat_table__catch_up(t, l);
+		if (l->flags & HE_ALIAS)
+			memcpy(t->vpn + (uint64_t)pos * VPN_BYTES,
+			       t->vpn + (uint64_t)last * VPN_BYTES, VPN_BYTES);
 		memcpy(victim, l, t->stride);
 		if (ibsp_heat_table__is_warm(t, last)) {
 			ibsp_heat_table__set_warm(t, pos);
@@ -431,144 +471,4 @@ void ibsp_heat_table__sweep(struct ibsp_heat_table *t)
 	end = t->sweep_end < t->count ? t->sweep_end : t->count;
 	for (uint64_t n = t->sweep_step; n && t->sweep_pos < end; n--)
 		ibsp_heat_table__catch_up(t, ibsp_heat_table__at(t, t->sweep_pos++));
-}
-
-static struct ibsp_moved_rec *moved_slot(struct ibsp_moved_rec *slots, uint64_t mask, uint32_t bits,
-					 uint64_t key)
-{
-	uint64_t i = ibsp_heat_hash(key, bits);
-
-	while (slots[i].key && slots[i].key != key)
-		i = (i + 1) & mask;
-	return &slots[i];
-}
-
-static int moved_grow(struct ibsp_moved_map *m)
-{
-	uint32_t bits = m->bits ? m->bits + 1 : 10;
-	uint64_t n = 1ULL << bits;
-	struct ibsp_moved_rec *slots = calloc(n, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (uint64_t i = 0; m->slots && i <= m->mask; i++) {
-		if (m->slots[i].key)
-			*moved_slot(slots, n - 1, bits, m->slots[i].key) = m->slots[i];
-	}
-	free(m->slots);
-	m->slots = slots;
-	m->mask = n - 1;
-	m->bits = bits;
-	return 0;
-}
-
-/*
- * The age (in intervals before @now) from which records are forgotten: the
- * largest power of two, at least m->keep, that half the records or more
- * have reached (m->keep itself when only it qualifies), so that at least half
- * go; 0 when fewer than half are m->keep old (then none is forgotten, and
- * the map grows instead).
- */
-static uint64_t moved_cutoff(const struct ibsp_moved_map *m, uint32_t now)
-{
-	uint64_t older[33] = { 0 }; /* [b]: records at least 2^b old; [from]: at least keep */
-	uint32_t from = 0;
-
-	while (from < 32 && (1ULL << from) < m->keep)
-		from++;
-	for (uint64_t i = 0; i <= m->mask; i++) {
-		uint32_t age = now - m->slots[i].last_move;
-
-		if (!m->slots[i].key || age < m->keep)
-			continue;
-		for (uint32_t b = from; b < 33 && (b == from || age >= 1ULL << b); b++)
-			older[b]++;
-	}
-	for (int b = 32; b >= (int)from; b--) {
-		if (2 * older[b] >= m->count)
-			return b == (int)from ? (m->keep ? m->keep : 1) : 1ULL << b;
-	}
-	return 0;
-}
-
-/* Forget the records at least @cutoff intervals older than @now; rehash the rest in place. */
-static int moved_forget(struct ibsp_moved_map *m, uint32_t now, uint64_t cutoff)
-{
-	struct ibsp_moved_rec *slots = calloc(m->mask + 1, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (uint64_t i = 0; i <= m->mask; i++) {
-		if (!m->slots[i].key)
-			continue;
-		if ((uint32_t)(now - m->slots[i].last_move) >= cutoff) {
-			m->count--;
-			m->forgotten++;
-			continue;
-		}
-		*moved_slot(slots, m->mask, m->bits, m->slots[i].key) = m->slots[i];
-	}
-	free(m->slots);
-	m->slots = slots;
-	return 0;
-}
-
-int ibsp_moved_map__put(struct ibsp_moved_map *m, const struct ibsp_moved_rec *rec)
-{
-	struct ibsp_moved_rec *r;
-
-	if (m->cap && m->count >= m->cap && !ibsp_moved_map__find(m, rec->key)) {
-		uint64_t cutoff = moved_cutoff(m, rec->last_move);
-
-		if (cutoff) {
-			int ret = moved_forget(m, rec->last_move, cutoff);
-
-			if (ret)
-				return ret;
-		}
-	}
-	if ((m->count + 1) * 4 > (m->slots ? m->mask + 1 : 0) * 3) {
-		int ret = moved_grow(m);
-
-		if (ret)
-			return ret;
-	}
-	r = moved_slot(m->slots, m->mask, m->bits, rec->key);
-	if (m->st) {
-		/* A record per moved page: its first put is its first move. */
-		m->st->pages_moved += !r->key && rec->nr_moves;
-		m->st->moved_twice += rec->nr_moves > 1 && (!r->key || r->nr_moves < 2);
-	}
-	if (!r->key)
-		m->count++;
-	*r = *rec;
-	return 0;
-}
-
-const struct ibsp_moved_rec *ibsp_moved_map__find(const struct ibsp_moved_map *m, uint64_t key)
-{
-	const struct ibsp_moved_rec *r;
-
-	if (!m->slots)
-		return NULL;
-	r = moved_slot(m->slots, m->mask, m->bits, key);
-	return r->key ? r : NULL;
-}
-
-uint64_t ibsp_moved_map__bytes(const struct ibsp_moved_map *m)
-{
-	return m->slots ? (m->mask + 1) * sizeof(*m->slots) : 0;
-}
-
-struct ibsp_moved_map *ibsp_moved_map__new(void)
-{
-	return calloc(1, sizeof(struct ibsp_moved_map));
-}
-
-void ibsp_moved_map__delete(struct ibsp_moved_map *m)
-{
-	if (!m)
-		return;
-	free(m->slots);
-	free(m);
 }

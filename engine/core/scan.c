@@ -326,8 +326,10 @@ static uint32_t locate_batch(struct ibsp_engine *e, uint64_t i)
 
 	while (i + n < e->nr_unres && n < BATCH &&
 	       ibsp_heat_table__at(e->ht, cand_pos(e->unres[i + n]))->pid == pid) {
-		vaddrs[n] = ibsp_heat_table__at(e->ht, cand_pos(e->unres[i + n]))->vaddr;
-		n++;
+		const struct ibsp_heat_entry *he =
+		    ibsp_heat_table__at(e->ht, cand_pos(e->unres[i + n]));
+
+		vaddrs[n++] = ibsp_heat_table__vaddr(e->ht, he);
 	}
 	ret = ops->query(ops->ctx, pid, n, vaddrs, status);
 	for (uint32_t k = 0; k < n; k++) {

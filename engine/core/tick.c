@@ -51,15 +51,22 @@ static struct ibsp_heat_entry *cand_entry(const struct ibsp_engine *e, uint64_t 
 	return ibsp_heat_table__at(e->ht, cand_pos(c));
 }
 
-/* Candidates are in heat order, their entries anywhere: a batch's entries are loaded together. */
+/*
+ * Candidates are in heat order, their entries anywhere: a batch's entries are
+ * loaded together, and with @vpn their alias page numbers (a planned move reads them).
+ */
 #define CAND_BATCH 32
 
-static void load_cands(const struct ibsp_engine *e, const uint64_t *cand, uint64_t i, uint64_t nr)
+static void load_cands(const struct ibsp_engine *e, const uint64_t *cand, uint64_t i, uint64_t nr,
+		       bool vpn)
 {
 	unsigned int sink = 0;
 
-	for (uint64_t end = i + CAND_BATCH < nr ? i + CAND_BATCH : nr; i < end; i++)
+	for (uint64_t end = i + CAND_BATCH < nr ? i + CAND_BATCH : nr; i < end; i++) {
 		sink += ibsp_heat_table__load_at(e->ht, cand_pos(cand[i]));
+		if (vpn)
+			sink += e->ht->vpn[cand_pos(cand[i]) * VPN_BYTES];
+	}
 	__asm__ volatile("" : : "r"(sink));
 }
 
@@ -86,7 +93,7 @@ static uint64_t fit_budget(struct ibsp_engine *e, uint64_t budget, uint64_t floo
 		thr = floor_heat;
 	for (uint64_t i = 0; i < e->nr_cand; i++) {
 		if (i % CAND_BATCH == 0)
-			load_cands(e, e->cand, i, e->nr_cand);
+			load_cands(e, e->cand, i, e->nr_cand, false);
 		if (entry_total(cand_entry(e, e->cand[i]), e->nr_acc) >= thr)
 			e->cand[kept++] = e->cand[i];
 		else
@@ -137,7 +144,7 @@ static void apply(struct ibsp_engine *e, struct ibsp_heat_entry *he, const struc
 
 	memset(m, 0, sizeof(*m));
 	m->time_ns = now_ns;
-	m->vaddr = he->vaddr;
+	m->vaddr = ibsp_heat_table__vaddr(e->ht, he);
 	m->pid = he->pid;
 	m->key = he->key;
 	m->has_pfn = he->key & KEY_PFN;
@@ -262,7 +269,7 @@ static long plan_moves(struct ibsp_engine *e, uint64_t now_ns, uint64_t budget,
 		uint32_t bytes;
 
 		if (i % CAND_BATCH == 0)
-			load_cands(e, e->cand, i, e->nr_cand);
+			load_cands(e, e->cand, i, e->nr_cand, true);
 		bytes = ibsp_heat_entry__bytes(he);
 		struct ibsp_page_view pg;
 		struct ibsp_decision d = { .dst = IBSP_NODE_IDX_NONE, .kind = IBSP_MOVE_PROMOTE };

@@ -495,15 +495,21 @@ static int main_pass(struct run *run, struct ibsp_perf_reader *r, struct ibsp_sa
 {
 	const struct ibsp_replay_opts *o = run->o;
 	uint64_t data_off, data_len, batches = 0;
+	const struct ibsp_sample *s;
 	int ret = 0;
 	long n;
 
 	ibsp_perf_reader__data_range(r, &data_off, &data_len);
-	while ((n = ibsp_perf_reader__read(r, buf, BATCH)) > 0) {
-		size_t k = keep_events(run, buf, (size_t)n);
+	while ((n = ibsp_perf_reader__read_in_place(r, &s, BATCH)) > 0) {
+		size_t k = (size_t)n;
 
+		if (run->keep) { /* some events only: those kept, copied */
+			memcpy(buf, s, k * sizeof(*s));
+			k = keep_events(run, buf, k);
+			s = buf;
+		}
 		run->res->samples_filtered += (uint64_t)n - k;
-		ret = replay_batch(run, buf, k);
+		ret = replay_batch(run, s, k);
 		if (ret == -EINTR)
 			finish(
 			    run); /* stopped: the totals reached so far, consistent with samples */

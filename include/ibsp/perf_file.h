@@ -143,6 +143,21 @@ uint64_t ibsp_perf_reader__pos(const struct ibsp_perf_reader *r);
 int ibsp_perf_reader__read(struct ibsp_perf_reader *r, struct ibsp_sample *buf, size_t cap);
 
 /**
+ * ibsp_perf_reader__read_in_place() - the next samples, where the reader holds them
+ * @out: receives the address of the first; they stay valid until the next read of
+ *       @r (by either function)
+ * @cap: at most this many
+ *
+ * The samples ibsp_perf_reader__read() would copy out, in the same order, without
+ * the copy: a run of those ready to deliver (an ordered-events round, up to @cap),
+ * or one at a time where each is delivered at once (file order, `unordered`).
+ *
+ * Return: as ibsp_perf_reader__read().
+ */
+int ibsp_perf_reader__read_in_place(struct ibsp_perf_reader *r, const struct ibsp_sample **out,
+				    size_t cap);
+
+/**
  * ibsp_perf_reader__next_record() - the next raw record, in file order
  * @rec: receives a pointer valid until the next call
  * @offset: receives its file offset (may be NULL)

@@ -8,6 +8,8 @@
  *    next_flush = max_timestamp (next_flush 0 delivers nothing);
  *  - end of data (OE_FLUSH__FINAL): deliver everything.
  * A sorted array replaces perf's list: records arrive nearly sorted per round.
+ * The samples are an array of their own beside it, so that those ready are
+ * contiguous and a reader hands them out where they are.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,7 +26,33 @@ void ibsp_ordered_events__init(struct ibsp_ordered_events *oe, uint32_t max_queu
 void ibsp_ordered_events__exit(struct ibsp_ordered_events *oe)
 {
 	free(oe->q);
+	free(oe->smp);
 	oe->q = NULL;
+	oe->smp = NULL;
+}
+
+/* Double the arrays; entries stay at their indices. 0 or -ENOMEM. */
+static int grow(struct ibsp_ordered_events *oe)
+{
+	size_t cap = oe->cap ? oe->cap * 2 : 1024;
+	struct ibsp_ordered_event *q;
+	struct ibsp_sample *smp;
+
+	if (cap > UINT32_MAX) /* flush() sorts with 32-bit indices */
+		return -ENOMEM;
+	q = reallocarray(oe->q, cap, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	oe->q = q;
+	smp = aligned_alloc(64, cap * sizeof(*smp));
+	if (!smp)
+		return -ENOMEM;
+	if (oe->len)
+		memcpy(smp, oe->smp, oe->len * sizeof(*smp));
+	free(oe->smp);
+	oe->smp = smp;
+	oe->cap = cap;
+	return 0;
 }
 
 struct ibsp_sample *ibsp_ordered_events__reserve(struct ibsp_ordered_events *oe, uint64_t ts)
@@ -36,19 +64,13 @@ struct ibsp_sample *ibsp_ordered_events__reserve(struct ibsp_ordered_events *oe,
 	if (oe->len == oe->cap && oe->head && oe->head >= oe->cap / 2) {
 		/* Drop what was delivered, keep the rest: at most once per half the array. */
 		memmove(oe->q, oe->q + oe->head, (oe->len - oe->head) * sizeof(*oe->q));
+		memmove(oe->smp, oe->smp + oe->head, (oe->len - oe->head) * sizeof(*oe->smp));
 		oe->len -= oe->head;
 		oe->ready -= oe->head;
 		oe->head = 0;
 	}
-	if (oe->len == oe->cap) {
-		size_t cap = oe->cap ? oe->cap * 2 : 1024;
-
-		e = reallocarray(oe->q, cap, sizeof(*e));
-		if (!e)
-			return NULL;
-		oe->q = e;
-		oe->cap = cap;
-	}
+	if (oe->len == oe->cap && grow(oe))
+		return NULL;
 	if (ts < oe->last_flush)
 		oe->nr_out_of_order++;
 	if (oe->len == oe->head || ts >= oe->tail_ts) {
@@ -57,11 +79,11 @@ struct ibsp_sample *ibsp_ordered_events__reserve(struct ibsp_ordered_events *oe,
 	} else {
 		oe->unsorted = 1; /* (ts, seq) no longer ascend from head to len */
 	}
-	e = &oe->q[oe->len++];
+	e = &oe->q[oe->len];
 	e->ts = ts;
 	e->seq = oe->seq++;
 	e->is_sample = 1;
-	return &e->s;
+	return &oe->smp[oe->len++];
 }
 
 void ibsp_ordered_events__not_sample(struct ibsp_ordered_events *oe)
@@ -92,10 +114,54 @@ static int cmp_entry(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* Sort the queue [head, len) by (ts, seq), each sample moved with its entry. */
+static void sort_queue(struct ibsp_ordered_events *oe)
+{
+	for (size_t i = oe->head; i < oe->len; i++)
+		oe->q[i].pos = (uint32_t)i;
+	qsort(oe->q + oe->head, oe->len - oe->head, sizeof(*oe->q), cmp_entry);
+	/* The samples follow, a cycle of the permutation at a time: smp[j] = old smp[q[j].pos]. */
+	for (size_t i = oe->head; i < oe->len; i++) {
+		struct ibsp_sample first;
+		size_t j = i;
+
+		if (oe->q[i].pos == i)
+			continue;
+		first = oe->smp[i];
+		for (;;) {
+			size_t from = oe->q[j].pos;
+
+			oe->q[j].pos = (uint32_t)j;
+			if (from == i) {
+				oe->smp[j] = first;
+				break;
+			}
+			oe->smp[j] = oe->smp[from];
+			j = from;
+		}
+	}
+}
+
+/* The ready samples moved up over the ready non-samples: [head, ready) holds samples only. */
+static void drop_non_samples(struct ibsp_ordered_events *oe)
+{
+	size_t w = oe->ready;
+
+	for (size_t i = oe->ready; i-- > oe->head;) {
+		if (!oe->q[i].is_sample)
+			continue;
+		if (--w != i) {
+			oe->q[w] = oe->q[i];
+			oe->smp[w] = oe->smp[i];
+		}
+	}
+	oe->head = w;
+}
+
 /* Ready every queued entry with ts <= limit (perf's do_flush). */
 static void flush(struct ibsp_ordered_events *oe, uint64_t limit)
 {
-	size_t i;
+	size_t i, non_samples = 0;
 
 	/* The queue is [head, len): delivered entries before it are dropped by the next queue(). */
 	oe->ready = oe->head;
@@ -103,13 +169,15 @@ static void flush(struct ibsp_ordered_events *oe, uint64_t limit)
 		return;
 	/* Most rounds arrive sorted (one CPU's ring, or a sorted writer): queue() noted any that did not. */
 	if (oe->unsorted)
-		qsort(oe->q + oe->head, oe->len - oe->head, sizeof(*oe->q), cmp_entry);
+		sort_queue(oe);
 	oe->unsorted = 0;
 	for (i = oe->head; i < oe->len && oe->q[i].ts <= limit; i++)
-		;
+		non_samples += !oe->q[i].is_sample;
 	oe->ready = i;
 	if (i > oe->head)
 		oe->last_flush = oe->q[i - 1].ts;
+	if (non_samples)
+		drop_non_samples(oe);
 }
 
 void ibsp_ordered_events__round(struct ibsp_ordered_events *oe)
@@ -138,7 +206,21 @@ void ibsp_ordered_events__bound(struct ibsp_ordered_events *oe)
 	flush(oe, first + (oe->tail_ts - first) / 2);
 }
 
-const struct ibsp_ordered_event *ibsp_ordered_events__next(struct ibsp_ordered_events *oe)
+size_t ibsp_ordered_events__next_run(struct ibsp_ordered_events *oe, const struct ibsp_sample **run,
+				     size_t cap)
 {
-	return ibsp_ordered_events__has_ready(oe) ? &oe->q[oe->head++] : NULL;
+	size_t n = oe->ready - oe->head;
+
+	if (n > cap)
+		n = cap;
+	*run = oe->smp + oe->head;
+	oe->head += n;
+	return n;
+}
+
+const struct ibsp_sample *ibsp_ordered_events__next(struct ibsp_ordered_events *oe)
+{
+	const struct ibsp_sample *s;
+
+	return ibsp_ordered_events__next_run(oe, &s, 1) ? s : NULL;
 }

@@ -11,17 +11,26 @@
 
 #include "ibsp/sample.h"
 
+/* An entry's place in the order; its sample is beside it, at the same index of smp[]. */
 struct ibsp_ordered_event {
 	uint64_t ts;
-	uint64_t seq;  /* arrival order: ties keep it */
-	int is_sample; /* else a non-sample record or an invalid sample: only its time counts */
-	struct ibsp_sample s;
+	uint64_t seq; /* arrival order: ties keep it */
+	uint32_t pos; /* while flush() sorts: the index of its sample */
+	uint32_t
+	    is_sample; /* else a non-sample record or an invalid sample: only its time counts */
 };
 
+/*
+ * The samples are an array of their own (64-byte aligned: a sample to a
+ * cache line), so that those ready to deliver are contiguous and a reader
+ * can hand them out where they are (ibsp_ordered_events__next_run()): a
+ * flush leaves only samples in [head, ready).
+ */
 struct ibsp_ordered_events {
 	struct ibsp_ordered_event *q;
+	struct ibsp_sample *smp; /* [i]: the sample of entry i */
 	size_t len, cap;
-	size_t head, ready;	/* entries [head, ready) are sorted and ready to deliver */
+	size_t head, ready;	/* entries [head, ready) are sorted samples, ready to deliver */
 	uint64_t tail_ts;	/* newest timestamp in the queue */
 	uint64_t max_timestamp; /* perf's oe->max_timestamp */
 	uint64_t next_flush;	/* perf's oe->next_flush */
@@ -57,8 +66,16 @@ void ibsp_ordered_events__final(struct ibsp_ordered_events *oe);
 /* Past max_queue entries with nothing ready: ready the older half (our memory bound). */
 void ibsp_ordered_events__bound(struct ibsp_ordered_events *oe);
 
-/* The next ready entry, or NULL when none is ready. */
-const struct ibsp_ordered_event *ibsp_ordered_events__next(struct ibsp_ordered_events *oe);
+/*
+ * The next ready samples, up to @cap, where the queue holds them: *@run
+ * receives their address, valid until the queue next changes (a queue,
+ * reserve or flush); return how many (0 when none is ready).
+ */
+size_t ibsp_ordered_events__next_run(struct ibsp_ordered_events *oe, const struct ibsp_sample **run,
+				     size_t cap);
+
+/* The next ready sample (valid as above), or NULL when none is ready. */
+const struct ibsp_sample *ibsp_ordered_events__next(struct ibsp_ordered_events *oe);
 
 static inline int ibsp_ordered_events__has_ready(const struct ibsp_ordered_events *oe)
 {

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -439,103 +440,13 @@ static int handle_other(struct ibsp_perf_reader *r, const struct perf_event_head
 	return 0;
 }
 
-/*
- * Decompress the COMPRESSED (or COMPRESSED2) record @h at @off (perf record -z)
- * after what is left of the last.
- */
-static int open_compressed(struct ibsp_perf_reader *r, const struct perf_event_header *h,
-			   uint64_t off)
-{
-	const char *why = NULL;
-	const void *data;
-	uint64_t len;
-	int ret;
-
-	if (!r->unz) {
-		r->unz = calloc(1, sizeof(*r->unz));
-		if (!r->unz || ibsp_unzstd__init(r->unz, r->info.comp_mmap_len)) {
-			free(r->unz);
-			r->unz = NULL;
-			return -ENOMEM;
-		}
-	}
-	r->stats.nr_compressed++;
-	r->unz_off = off;
-	if (h->type == PERF_RECORD_COMPRESSED) {
-		data = h + 1;
-		len = h->size - sizeof(*h);
-	} else { /* COMPRESSED2: the data's size, then the data, padded to 8 bytes */
-		if (h->size < sizeof(*h) + 8) {
-			pr_err("%s: offset %#" PRIx64 ": COMPRESSED2 record of %u bytes: too short "
-			       "for its field 'data_size'\n",
-			       r->path, off, h->size);
-			return -EINVAL;
-		}
-		memcpy(&len, h + 1, 8);
-		data = (const uint8_t *)(h + 1) + 8;
-		if (len > h->size - sizeof(*h) - 8) {
-			pr_err("%s: offset %#" PRIx64 ": COMPRESSED2 record of %u bytes: field "
-			       "'data_size' = %" PRIu64 " runs past its end\n",
-			       r->path, off, h->size, len);
-			return -EINVAL;
-		}
-	}
-	ret = ibsp_unzstd__feed(r->unz, data, (size_t)len, &why);
-	if (ret == -EINVAL)
-		pr_err("%s: offset %#" PRIx64
-		       ": COMPRESSED record of %u bytes: its zstd data: %s\n",
-		       r->path, off, h->size, why);
-	return ret;
-}
-
-/*
- * The next record: from the file, or from the COMPRESSED record being read
- * (then @off is that record's offset, which messages name). 1, 0 at the end,
- * or a negative errno.
- */
-static int next_any(struct ibsp_perf_reader *r, const struct perf_event_header **h, uint64_t *off)
-{
-	for (;;) {
-		const char *why = NULL;
-		uint64_t at;
-		int ret = r->unz ? ibsp_unzstd__next(r->unz, h, &at, &why) : 0;
-
-		if (ret < 0) {
-			pr_err("%s: offset %#" PRIx64 ": byte %" PRIu64 " of the records "
-			       "decompressed from the COMPRESSED records: field 'size' %s\n",
-			       r->path, r->unz_off, at, why);
-			return ret;
-		}
-		if (ret) {
-			/* after a record whose size is no multiple of 8, it is not aligned */
-			*h = ibsp_perf_reader__aligned(r, *h);
-			r->stats.nr_records++;
-			*off = r->unz_off;
-			return 1;
-		}
-		ret = ibsp_perf_reader__next_record(r, h, off);
-		if (ret == 0 && r->unz && ibsp_unzstd__left(r->unz) && !r->quiet)
-			pr_warn(
-			    "%s: the data ends inside a record decompressed from the COMPRESSED "
-			    "record at offset %#" PRIx64
-			    " (%zu bytes of it); reading stops there\n",
-			    r->path, r->unz_off, ibsp_unzstd__left(r->unz));
-		if (ret <= 0 ||
-		    ((*h)->type != PERF_RECORD_COMPRESSED && (*h)->type != PERF_RECORD_COMPRESSED2))
-			return ret;
-		r->stats.nr_records--; /* counted as the records it holds */
-		if ((ret = open_compressed(r, *h, *off)))
-			return ret;
-	}
-}
-
 /* Process records until something is ready to deliver or the data ends. */
 static int pump(struct ibsp_perf_reader *r)
 {
 	while (!r->have_imm && !ibsp_ordered_events__has_ready(&r->oe) && !r->at_end) {
 		const struct perf_event_header *h;
 		uint64_t off;
-		int ret = next_any(r, &h, &off);
+		int ret = ibsp_perf_reader__next_any(r, &h, &off);
 
 		if (ret < 0)
 			return ret;
@@ -555,35 +466,62 @@ static int pump(struct ibsp_perf_reader *r)
 	return 0;
 }
 
+/*
+ * The next samples, up to @cap, where the reader holds them: a sample
+ * delivered at once, or a run of the ordered queue's ready ones.
+ */
+static int next_samples(struct ibsp_perf_reader *r, const struct ibsp_sample **out, size_t cap)
+{
+	for (;;) {
+		int ret = r->err ? r->err : pump(r);
+		size_t n;
+
+		if (ret) {
+			r->err = ret;
+			return ret;
+		}
+		if (r->have_imm) {
+			r->have_imm = 0;
+			*out = &r->imm;
+			return 1;
+		}
+		if (!ibsp_ordered_events__has_ready(&r->oe))
+			return 0; /* at the end */
+		n = ibsp_ordered_events__next_run(&r->oe, out, cap);
+		if (n)
+			return (int)n;
+	}
+}
+
 int ibsp_perf_reader__read(struct ibsp_perf_reader *r, struct ibsp_sample *buf, size_t cap)
 {
 	size_t n = 0;
 
+	if (cap > INT_MAX)
+		cap = INT_MAX;
 	while (n < cap) {
-		int ret = r->err ? r->err : pump(r);
+		const struct ibsp_sample *s;
+		int got = next_samples(r, &s, cap - n);
 
-		if (ret) {
-			r->err = ret;
+		if (got <= 0) {
 			r->stats.nr_out_of_order = r->oe.nr_out_of_order;
-			return n ? (int)n : ret;
+			return n ? (int)n : got;
 		}
-		if (r->have_imm) {
-			buf[n++] = r->imm;
-			r->have_imm = 0;
-			r->stats.nr_decoded++;
-			continue;
-		}
-		if (ibsp_ordered_events__has_ready(&r->oe)) {
-			const struct ibsp_ordered_event *e = ibsp_ordered_events__next(&r->oe);
-
-			if (e->is_sample) {
-				buf[n++] = e->s;
-				r->stats.nr_decoded++;
-			}
-			continue;
-		}
-		break; /* at the end */
+		memcpy(buf + n, s, (size_t)got * sizeof(*s));
+		n += (size_t)got;
+		r->stats.nr_decoded += (uint64_t)got;
 	}
 	r->stats.nr_out_of_order = r->oe.nr_out_of_order;
 	return (int)n;
+}
+
+int ibsp_perf_reader__read_in_place(struct ibsp_perf_reader *r, const struct ibsp_sample **out,
+				    size_t cap)
+{
+	int got = next_samples(r, out, cap < INT_MAX ? cap : INT_MAX);
+
+	if (got > 0)
+		r->stats.nr_decoded += (uint64_t)got;
+	r->stats.nr_out_of_order = r->oe.nr_out_of_order;
+	return got;
 }

@@ -81,4 +81,12 @@ int ibsp_perf_reader__read_attrs(struct ibsp_perf_reader *r);
 /* Name every event and pick its decoder. */
 void ibsp_perf_reader__name_and_route(struct ibsp_perf_reader *r);
 
+/*
+ * The next record: from the file, or from the COMPRESSED record being read
+ * (then @off is that record's offset, which messages name). 1, 0 at the end,
+ * or a negative errno.
+ */
+int ibsp_perf_reader__next_any(struct ibsp_perf_reader *r, const struct perf_event_header **h,
+			       uint64_t *off);
+
 #endif

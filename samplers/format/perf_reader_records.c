@@ -2,7 +2,7 @@
 /*
  * The perf.data reader's records, in file order: each one checked against the
  * data section and read through a sliding window, so memory stays O(1)
- * in the file size.
+ * in the file size; those of perf record -z decompressed as they come.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,6 +14,7 @@
 
 #include "log_print.h"
 #include "perf_reader_internal.h"
+#include "perf_unzstd.h"
 
 /* Fill the window from @start, up to its size or the end of the file. */
 static int window_fill(struct ibsp_perf_reader *r, uint64_t start)
@@ -133,4 +134,95 @@ int ibsp_perf_reader__next_record(struct ibsp_perf_reader *r, const struct perf_
 	if (offset)
 		*offset = off;
 	return 1;
+}
+
+/*
+ * Decompress the COMPRESSED (or COMPRESSED2) record @h at @off (perf record -z)
+ * after what is left of the last.
+ */
+static int open_compressed(struct ibsp_perf_reader *r, const struct perf_event_header *h,
+			   uint64_t off)
+{
+	const char *why = NULL;
+	const void *data;
+	uint64_t len;
+	int ret;
+
+	if (!r->unz) {
+		r->unz = calloc(1, sizeof(*r->unz));
+		if (!r->unz || ibsp_unzstd__init(r->unz, r->info.comp_mmap_len)) {
+			free(r->unz);
+			r->unz = NULL;
+			return -ENOMEM;
+		}
+	}
+	r->stats.nr_compressed++;
+	r->unz_off = off;
+	if (h->type == PERF_RECORD_COMPRESSED) {
+		data = h + 1;
+		len = h->size - sizeof(*h);
+	} else { /* COMPRESSED2: the data's size, then the data, padded to 8 bytes */
+		if (h->size < sizeof(*h) + 8) {
+			pr_err("%s: offset %#" PRIx64 ": COMPRESSED2 record of %u bytes: too short "
+			       "for its field 'data_size'\n",
+			       r->path, off, h->size);
+			return -EINVAL;
+		}
+		memcpy(&len, h + 1, 8);
+		data = (const uint8_t *)(h + 1) + 8;
+		if (len > h->size - sizeof(*h) - 8) {
+			pr_err("%s: offset %#" PRIx64 ": COMPRESSED2 record of %u bytes: field "
+			       "'data_size' = %" PRIu64 " runs past its end\n",
+			       r->path, off, h->size, len);
+			return -EINVAL;
+		}
+	}
+	ret = ibsp_unzstd__feed(r->unz, data, (size_t)len, &why);
+	if (ret == -EINVAL)
+		pr_err("%s: offset %#" PRIx64
+		       ": COMPRESSED record of %u bytes: its zstd data: %s\n",
+		       r->path, off, h->size, why);
+	return ret;
+}
+
+/*
+ * The next record: from the file, or from the COMPRESSED record being read
+ * (then @off is that record's offset, which messages name). 1, 0 at the end,
+ * or a negative errno.
+ */
+int ibsp_perf_reader__next_any(struct ibsp_perf_reader *r, const struct perf_event_header **h,
+			       uint64_t *off)
+{
+	for (;;) {
+		const char *why = NULL;
+		uint64_t at;
+		int ret = r->unz ? ibsp_unzstd__next(r->unz, h, &at, &why) : 0;
+
+		if (ret < 0) {
+			pr_err("%s: offset %#" PRIx64 ": byte %" PRIu64 " of the records "
+			       "decompressed from the COMPRESSED records: field 'size' %s\n",
+			       r->path, r->unz_off, at, why);
+			return ret;
+		}
+		if (ret) {
+			/* after a record whose size is no multiple of 8, it is not aligned */
+			*h = ibsp_perf_reader__aligned(r, *h);
+			r->stats.nr_records++;
+			*off = r->unz_off;
+			return 1;
+		}
+		ret = ibsp_perf_reader__next_record(r, h, off);
+		if (ret == 0 && r->unz && ibsp_unzstd__left(r->unz) && !r->quiet)
+			pr_warn(
+			    "%s: the data ends inside a record decompressed from the COMPRESSED "
+			    "record at offset %#" PRIx64
+			    " (%zu bytes of it); reading stops there\n",
+			    r->path, r->unz_off, ibsp_unzstd__left(r->unz));
+		if (ret <= 0 ||
+		    ((*h)->type != PERF_RECORD_COMPRESSED && (*h)->type != PERF_RECORD_COMPRESSED2))
+			return ret;
+		r->stats.nr_records--; /* counted as the records it holds */
+		if ((ret = open_compressed(r, *h, *off)))
+			return ret;
+	}
 }

@@ -180,7 +180,7 @@ static int copy_stdin(int fd)
 
 int cli_in__open(struct cli_in *in, const char *cmd, const char *arg)
 {
-	int ret;
+	int ret = 0; /* read only after copy_stdin() set it; GCC -O2 with sanitizers cannot tell */
 
 	in->arg = in->path = arg;
 	in->fd = -1;

@@ -351,6 +351,7 @@ const struct ibsp_policy_ops ibsp_policy_locality = {
 	.name = "locality",
 	.scope = locality_scope,
 	.select = locality_select,
+	.select_by_place = true, /* a lower-tier page: PROMOTE; below the floor: NONE (top tier) */
 	.decide = locality_decide,
 	.demote = locality_demote,
 };

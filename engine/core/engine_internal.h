@@ -380,6 +380,10 @@ struct ibsp_engine {
 	struct ibsp_policy_view view;
 	bool lower_tier_only; /* the policy's scope: pages on lower-tier nodes only */
 	bool demotes;	      /* the policy demotes and no_demote is off */
+	bool select_by_place; /* ops->select_by_place: select()'s answers are memoised (scan.c) */
+	/* Per node index x accessor slot (IBSP_MAX_ACC_NODES): select()'s answer this tick for
+	 * the pages it depends on the place only (select_by_place), 0 while not asked (scan.c). */
+	uint8_t *select_memo;
 
 	/* Per-tick scratch, reused. A candidate is one word: cand_make() (tick_internal.h). */
 	uint64_t *cand;

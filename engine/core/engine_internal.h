@@ -162,6 +162,13 @@ uint64_t ibsp_heat_table__slots_for(uint64_t max_entries);
 /* Bytes the table holds now (entries and index), for the memory figures. */
 uint64_t ibsp_heat_table__bytes(const struct ibsp_heat_table *t);
 
+/* One aging pass of one heat value: heat -= heat >> shift (a last unit would never go). */
+static inline uint32_t ibsp_heat_decay_once(uint32_t h, uint32_t shift)
+{
+	h -= h >> shift;
+	return h == 1 ? 0 : h;
+}
+
 /* Apply @gap aging passes (decay by @shift, idle + 1 each) to @he. */
 void ibsp_heat_entry__age(struct ibsp_heat_entry *he, uint32_t nr_acc, uint32_t shift,
 			  uint32_t gap);

@@ -139,8 +139,8 @@ static enum ibsp_pick ask(struct ibsp_engine *e, const struct ibsp_heat_entry *h
  * budget or capacity); a candidate joins e->cand. Below the floor, *@counted
  * says which skip was counted (select()'s or below_threshold), if any.
  */
-static int consider(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t total,
-		    int *counted)
+static inline __attribute__((always_inline)) int
+consider(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t total, int *counted)
 {
 	const struct ibsp_engine_opts *o = &e->opts;
 	enum ibsp_skip skip = IBSP_SKIP__MAX;
@@ -259,17 +259,47 @@ static void settle(struct ibsp_engine *e, struct ibsp_heat_entry *he, uint32_t p
 		ibsp_heat_table__set_warm(t, pos);
 }
 
+/*
+ * Bring @he up to date and return its heat. One pass behind is the warm
+ * scan's common case (a page at or above the floor with no sample since the
+ * last tick): that pass is done here, as ibsp_heat_entry__age() does it.
+ */
+static inline uint64_t catch_up_total(const struct ibsp_heat_table *t, struct ibsp_heat_entry *he)
+{
+	uint8_t gap = (uint8_t)(t->aged - he->aged);
+	uint64_t total = 0;
+
+	if (gap > 1) {
+		ibsp_heat_table__catch_up(t, he);
+		return entry_total(he, t->nr_acc);
+	}
+	for (uint32_t s = 0; s < t->nr_acc; s++) {
+		uint32_t h = he->heat[s];
+
+		if (gap) {
+			h = ibsp_heat_decay_once(h, t->shift);
+			he->heat[s] = h;
+		}
+		total += h;
+	}
+	if (gap) {
+		he->idle += he->idle < UINT8_MAX;
+		he->aged = (uint8_t)t->aged;
+	}
+	return total;
+}
+
 /* Step 1 for the page at position @pos: its heat into @hist (if any); a candidate, a hot page of unknown
  * node, a cold page. */
-static int scan_one(struct ibsp_engine *e, uint32_t pos, uint64_t *hist)
+static inline __attribute__((always_inline)) int scan_one(struct ibsp_engine *e, uint32_t pos,
+							  uint64_t *hist)
 {
 	uint64_t floor_heat = (uint64_t)e->opts.min_heat * IBSP_HEAT_ONE;
 	struct ibsp_heat_entry *he = ibsp_heat_table__at(e->ht, pos);
 	int counted = -1;
 	uint64_t total;
 
-	ibsp_heat_table__catch_up(e->ht, he);
-	total = entry_total(he, e->nr_acc);
+	total = catch_up_total(e->ht, he);
 	if (hist)
 		hist[bucket_of(total)]++;
 	if (e->any_pressure && is_demotable(e, he) && add_cold(e, he))

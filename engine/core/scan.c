@@ -273,19 +273,16 @@ static inline uint64_t catch_up_total(const struct ibsp_heat_table *t, struct ib
 		ibsp_heat_table__catch_up(t, he);
 		return entry_total(he, t->nr_acc);
 	}
+	/* Without branches on @gap (0 or 1): which it is follows no pattern. */
 	for (uint32_t s = 0; s < t->nr_acc; s++) {
-		uint32_t h = he->heat[s];
+		uint32_t h = he->heat[s], d = ibsp_heat_decay_once(h, t->shift);
 
-		if (gap) {
-			h = ibsp_heat_decay_once(h, t->shift);
-			he->heat[s] = h;
-		}
+		h = gap ? d : h;
+		he->heat[s] = h;
 		total += h;
 	}
-	if (gap) {
-		he->idle += he->idle < UINT8_MAX;
-		he->aged = (uint8_t)t->aged;
-	}
+	he->idle += gap && he->idle < UINT8_MAX;
+	he->aged = (uint8_t)t->aged;
 	return total;
 }
 

@@ -77,5 +77,6 @@ const struct ibsp_policy_ops ibsp_policy_fixed_node = {
 	.start = fixed_node_start,
 	.scope = fixed_node_scope,
 	.select = fixed_node_select,
+	.select_by_place = true, /* every answer: its node only */
 	.decide = fixed_node_decide,
 };

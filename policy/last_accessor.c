@@ -28,5 +28,6 @@ static void last_accessor_decide(const struct ibsp_policy_view *v, const struct 
 const struct ibsp_policy_ops ibsp_policy_last_accessor = {
 	.name = "last-accessor",
 	.select = last_accessor_select,
+	.select_by_place = true, /* every answer: its node against its latest accessor's */
 	.decide = last_accessor_decide,
 };

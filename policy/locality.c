@@ -170,11 +170,13 @@ static uint32_t best_other_slot(const struct ibsp_policy_view *v, const struct i
 static bool left_for_one_node(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
 			      int cur)
 {
-	uint32_t x = best_other_slot(v, pg);
 	uint64_t rest = pg->total - (cur >= 0 ? pg->heat[cur] : 0);
+	uint32_t x;
 
-	return (pg->leave >= follow_leave(pg) || pg->drift >= follow_drift(pg)) &&
-	       x != UINT32_MAX && pg->heat[x] >= follow_gain(v, pg) &&
+	if (pg->leave < follow_leave(pg) && pg->drift < follow_drift(pg))
+		return false; /* the usual case: the leading node is not looked for */
+	x = best_other_slot(v, pg);
+	return x != UINT32_MAX && pg->heat[x] >= follow_gain(v, pg) &&
 	       (uint64_t)pg->heat[x] * 10000 >= rest * v->opts->min_share_bp;
 }
 
@@ -351,6 +353,7 @@ const struct ibsp_policy_ops ibsp_policy_locality = {
 	.name = "locality",
 	.scope = locality_scope,
 	.select = locality_select,
+	.select_by_place = true, /* a lower-tier page: PROMOTE; below the floor: NONE (top tier) */
 	.decide = locality_decide,
 	.demote = locality_demote,
 };

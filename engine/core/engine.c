@@ -178,8 +178,9 @@ static int init_capacity(struct ibsp_engine *e)
 	e->pressure = calloc(n, sizeof(bool));
 	e->cold_next = calloc(n, sizeof(uint64_t));
 	e->top_tier = calloc(n, sizeof(bool));
+	e->select_memo = calloc((size_t)n * IBSP_MAX_ACC_NODES, 1);
 	if (!e->free_bytes || !e->wmark_bytes || !e->reclaim_bytes || !e->pressure ||
-	    !e->cold_next || !e->top_tier)
+	    !e->cold_next || !e->top_tier || !e->select_memo)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < nr_nodes; i++) {
 		e->free_bytes[i] = ibsp_topology__mem_free_kb(topo, ibsp_node_idx((int)i)) << 10;
@@ -262,6 +263,7 @@ void ibsp_engine__delete(struct ibsp_engine *e)
 	free(e->wmark_bytes);
 	free(e->reclaim_bytes);
 	free(e->cold_next);
+	free(e->select_memo);
 	free(e->pressure);
 	free(e->top_tier);
 	free(e->cand);

@@ -162,6 +162,13 @@ uint64_t ibsp_heat_table__slots_for(uint64_t max_entries);
 /* Bytes the table holds now (entries and index), for the memory figures. */
 uint64_t ibsp_heat_table__bytes(const struct ibsp_heat_table *t);
 
+/* One aging pass of one heat value: heat -= heat >> shift (a last unit would never go). */
+static inline uint32_t ibsp_heat_decay_once(uint32_t h, uint32_t shift)
+{
+	h -= h >> shift;
+	return h == 1 ? 0 : h;
+}
+
 /* Apply @gap aging passes (decay by @shift, idle + 1 each) to @he. */
 void ibsp_heat_entry__age(struct ibsp_heat_entry *he, uint32_t nr_acc, uint32_t shift,
 			  uint32_t gap);
@@ -380,6 +387,10 @@ struct ibsp_engine {
 	struct ibsp_policy_view view;
 	bool lower_tier_only; /* the policy's scope: pages on lower-tier nodes only */
 	bool demotes;	      /* the policy demotes and no_demote is off */
+	bool select_by_place; /* ops->select_by_place: select()'s answers are memoised (scan.c) */
+	/* Per node index x accessor slot (IBSP_MAX_ACC_NODES): select()'s answer this tick for
+	 * the pages it depends on the place only (select_by_place), 0 while not asked (scan.c). */
+	uint8_t *select_memo;
 
 	/* Per-tick scratch, reused. A candidate is one word: cand_make() (tick_internal.h). */
 	uint64_t *cand;

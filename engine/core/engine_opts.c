@@ -73,6 +73,7 @@ int ibsp_engine__start_policy(struct ibsp_engine *e)
 	e->ops = ops;
 	e->demotes = false;
 	e->lower_tier_only = false;
+	e->select_by_place = false;
 	e->view = (struct ibsp_policy_view){ .topo = e->topo,
 					     .free_bytes = e->free_bytes,
 					     .watermark_bytes = e->wmark_bytes,
@@ -100,6 +101,7 @@ int ibsp_engine__start_policy(struct ibsp_engine *e)
 		}
 	}
 	e->lower_tier_only = ops->scope && ops->scope(&e->view) == IBSP_SCOPE_LOWER_TIER;
+	e->select_by_place = ops->select_by_place;
 	return 0;
 }
 

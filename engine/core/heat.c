@@ -420,13 +420,6 @@ struct ibsp_heat_entry *ibsp_heat_table__get(struct ibsp_heat_table *t, uint64_t
 	return e;
 }
 
-/* One aging pass of one value: heat -= heat >> shift (a last unit would never go). */
-static uint32_t decay_once(uint32_t h, uint32_t shift)
-{
-	h -= h >> shift;
-	return h == 1 ? 0 : h;
-}
-
 void ibsp_heat_entry__age(struct ibsp_heat_entry *he, uint32_t nr_acc, uint32_t shift, uint32_t gap)
 {
 	for (uint32_t s = 0; s < nr_acc; s++) {
@@ -434,7 +427,7 @@ void ibsp_heat_entry__age(struct ibsp_heat_entry *he, uint32_t nr_acc, uint32_t 
 
 		/* The same halvings in turn, until one changes nothing (0, or below 1 << shift). */
 		for (uint32_t k = 0; k < gap; k++) {
-			uint32_t n = decay_once(h, shift);
+			uint32_t n = ibsp_heat_decay_once(h, shift);
 
 			if (n == h)
 				break;

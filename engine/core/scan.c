@@ -96,21 +96,56 @@ static int keep_cand(struct ibsp_engine *e, const struct ibsp_heat_entry *he, ui
 }
 
 /*
- * Step 1 for @he, on a known node: the policy's select(), then the engine's
+ * select()'s answer for @he (on a known node, of heat @total). Where it
+ * depends on the page's place only (ibsp_policy_ops.select_by_place: a page
+ * on a lower-tier node, any page below the floor), it is asked once per
+ * node and latest accessor each tick (e->select_memo: valid bit 7, the skip
+ * in bits 2-6, the pick in bits 0-1), and the other pages take the same.
+ */
+#define MEMO_VALID	0x80u
+#define MEMO_SKIP_SHIFT 2
+
+_Static_assert(IBSP_SKIP__MAX < 32 && IBSP_PICK_FOLLOW < 4, "a memoised answer's fields");
+
+static enum ibsp_pick ask(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t total,
+			  enum ibsp_skip *skip)
+{
+	uint8_t *memo = NULL;
+	struct ibsp_page_view pg;
+	enum ibsp_pick pick;
+
+	if (e->select_by_place &&
+	    (!e->top_tier[he->node] || total < (uint64_t)e->opts.min_heat * IBSP_HEAT_ONE)) {
+		memo = &e->select_memo[(uint32_t)he->node * IBSP_MAX_ACC_NODES + he->last_acc];
+		if (*memo) {
+			*skip = (enum ibsp_skip)((*memo & ~MEMO_VALID) >> MEMO_SKIP_SHIFT);
+			return (enum ibsp_pick)(*memo & 3);
+		}
+	}
+	page_view(he, total, IBSP_PICK_NONE, &pg);
+	pick = e->ops->select(&e->view, &pg, skip);
+	if (memo) /* a skip out of range counts nothing: kept as IBSP_SKIP__MAX */
+		*memo = (uint8_t)(MEMO_VALID |
+				  ((unsigned int)*skip < IBSP_SKIP__MAX ? (unsigned int)*skip
+									: IBSP_SKIP__MAX)
+				      << MEMO_SKIP_SHIFT |
+				  ((unsigned int)pick & 3));
+	return pick;
+}
+
+/*
+ * Step 1 for @he, on a known node: the policy's select() (ask()), then the engine's
  * checks. Counts the skips that follow from the page itself (not from the
  * budget or capacity); a candidate joins e->cand. Below the floor, *@counted
  * says which skip was counted (select()'s or below_threshold), if any.
  */
-static int consider(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t total,
-		    int *counted)
+static inline __attribute__((always_inline)) int
+consider(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t total, int *counted)
 {
 	const struct ibsp_engine_opts *o = &e->opts;
 	enum ibsp_skip skip = IBSP_SKIP__MAX;
-	struct ibsp_page_view pg;
-	enum ibsp_pick pick;
+	enum ibsp_pick pick = ask(e, he, total, &skip);
 
-	page_view(he, total, IBSP_PICK_NONE, &pg);
-	pick = e->ops->select(&e->view, &pg, &skip);
 	if (pick == IBSP_PICK_SKIP && (unsigned int)skip < IBSP_SKIP__MAX) {
 		e->st.skips[skip]++;
 		*counted = (int)skip;
@@ -224,18 +259,46 @@ static void settle(struct ibsp_engine *e, struct ibsp_heat_entry *he, uint32_t p
 		ibsp_heat_table__set_warm(t, pos);
 }
 
-/* Step 1 for the page at position @pos: its heat into @hist; a candidate, a hot page of unknown
+/*
+ * Bring @he up to date and return its heat. One pass behind is the warm
+ * scan's common case (a page at or above the floor with no sample since the
+ * last tick): that pass is done here, as ibsp_heat_entry__age() does it.
+ */
+static inline uint64_t catch_up_total(const struct ibsp_heat_table *t, struct ibsp_heat_entry *he)
+{
+	uint8_t gap = (uint8_t)(t->aged - he->aged);
+	uint64_t total = 0;
+
+	if (gap > 1) {
+		ibsp_heat_table__catch_up(t, he);
+		return entry_total(he, t->nr_acc);
+	}
+	/* Without branches on @gap (0 or 1): which it is follows no pattern. */
+	for (uint32_t s = 0; s < t->nr_acc; s++) {
+		uint32_t h = he->heat[s], d = ibsp_heat_decay_once(h, t->shift);
+
+		h = gap ? d : h;
+		he->heat[s] = h;
+		total += h;
+	}
+	he->idle += gap && he->idle < UINT8_MAX;
+	he->aged = (uint8_t)t->aged;
+	return total;
+}
+
+/* Step 1 for the page at position @pos: its heat into @hist (if any); a candidate, a hot page of unknown
  * node, a cold page. */
-static int scan_one(struct ibsp_engine *e, uint32_t pos, uint64_t *hist)
+static inline __attribute__((always_inline)) int scan_one(struct ibsp_engine *e, uint32_t pos,
+							  uint64_t *hist)
 {
 	uint64_t floor_heat = (uint64_t)e->opts.min_heat * IBSP_HEAT_ONE;
 	struct ibsp_heat_entry *he = ibsp_heat_table__at(e->ht, pos);
 	int counted = -1;
 	uint64_t total;
 
-	ibsp_heat_table__catch_up(e->ht, he);
-	total = entry_total(he, e->nr_acc);
-	hist[bucket_of(total)]++;
+	total = catch_up_total(e->ht, he);
+	if (hist)
+		hist[bucket_of(total)]++;
 	if (e->any_pressure && is_demotable(e, he) && add_cold(e, he))
 		return -ENOMEM;
 	if (!e->ops || !e->ops->select || !total) {
@@ -256,7 +319,7 @@ static int scan_one(struct ibsp_engine *e, uint32_t pos, uint64_t *hist)
 /* Warm entries are found a batch at a time, each prefetched, then scanned: their misses overlap. */
 #define WARM_BATCH 32
 
-static int scan_warm(struct ibsp_engine *e, uint64_t *hist)
+static int scan_warm(struct ibsp_engine *e)
 {
 	const struct ibsp_heat_table *t = e->ht;
 	uint64_t words = (t->count + 63) / 64, w = 0, bits = words ? t->warm[0] : 0;
@@ -282,7 +345,7 @@ static int scan_warm(struct ibsp_engine *e, uint64_t *hist)
 		if (!n)
 			return 0;
 		for (uint32_t k = 0; k < n; k++) {
-			if (scan_one(e, batch[k], hist))
+			if (scan_one(e, batch[k], NULL))
 				return -ENOMEM;
 		}
 	}
@@ -298,6 +361,7 @@ int ibsp_engine__scan(struct ibsp_engine *e, uint64_t *hist, bool full)
 {
 	struct ibsp_heat_table *t = e->ht;
 
+	memset(e->select_memo, 0, (size_t)ibsp_topology__nr_nodes(e->topo) * IBSP_MAX_ACC_NODES);
 	if (full) {
 		memset(t->cold_count, 0, sizeof(t->cold_count));
 		for (uint32_t i = 0; i < t->count; i++) {
@@ -308,7 +372,7 @@ int ibsp_engine__scan(struct ibsp_engine *e, uint64_t *hist, bool full)
 	}
 	for (int k = 0; k < IBSP_SKIP__MAX; k++)
 		e->st.skips[k] += t->cold_count[k + 1];
-	return scan_warm(e, hist);
+	return scan_warm(e); /* no histogram: it serves a trim, and a trim scans every page */
 }
 
 /* Per pid, in address order (the key ends ties: a 4 KiB and a 2 MiB entry at one address). */

@@ -195,6 +195,12 @@ struct ibsp_decision {
  *          engine asks once when a page falls below the floor and counts
  *          that answer at each tick until a sample or a move changes the page
  *          (engine/core/scan.c). It must not change @priv.
+ * @select_by_place: true when select()'s answer (the pick, and the skip it
+ *          sets) for a page on a lower-tier node, and for any page whose
+ *          total is below the floor, depends only on the page's node and its
+ *          latest accessor slot (pg->node, pg->last_acc): the engine then
+ *          asks once per such pair each interval, and gives the other pages
+ *          of the pair the same answer without calling select()
  * @decide: where candidate @pg should go; called hottest first, @d->dst -1
  *          and @d->kind IBSP_MOVE_PROMOTE on entry. A destination equal to
  *          the page's node means "stay" and is not counted. A destination
@@ -213,6 +219,7 @@ struct ibsp_policy_ops {
 	enum ibsp_scope (*scope)(const struct ibsp_policy_view *v);
 	enum ibsp_pick (*select)(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
 				 enum ibsp_skip *skip);
+	bool select_by_place;
 	void (*decide)(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
 		       struct ibsp_decision *d);
 	void (*demote)(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,

@@ -816,7 +816,7 @@ static int tally_record(const struct perf_event_header *h, void *arg)
 Test(live, drain_counts_the_busiest_rings_bytes)
 {
 	struct ibsp_sampler_opts so = { .sz = sizeof(so), .kind = IBSP_SAMPLER_SOFT, .period = 1 };
-	int go[2], *leader = NULL;
+	int go[2], ready[2], *leader = NULL;
 	struct ibsp_capture_opts co = { .sz = sizeof(co), .target = IBSP_TARGET_PID, .nr_pids = 1 };
 	struct ibsp_event_desc *ev = NULL;
 	struct ibsp_capture *cap = NULL;
@@ -831,15 +831,19 @@ Test(live, drain_counts_the_busiest_rings_bytes)
 	need_live_capture();
 	ibsp_host_caps__read("/sys", &caps);
 	cr_assert_eq(pipe(go), 0);
+	cr_assert_eq(pipe(ready), 0);
 	kid = fork();
 	cr_assert_geq(kid, 0);
 	if (!kid) {
 		char *p;
 
+		/* Pinned, and says so, before the events are enabled: the faults that follow
+		 * (its copy-on-write pages too) all come from CPU 0. */
 		die_with_test();
 		CPU_ZERO(&one);
 		CPU_SET(0, &one);
-		if (sched_setaffinity(0, sizeof(one), &one) || read(go[0], &c, 1) != 1)
+		if (sched_setaffinity(0, sizeof(one), &one) || write(ready[1], "r", 1) != 1 ||
+		    read(go[0], &c, 1) != 1)
 			_exit(1);
 		p = mmap(NULL, 512 << 12, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
 			 0);
@@ -848,6 +852,7 @@ Test(live, drain_counts_the_busiest_rings_bytes)
 		_exit(p == MAP_FAILED);
 	}
 	co.pids = &kid;
+	cr_assert_eq(read(ready[0], &c, 1), 1, "the child is pinned to CPU 0");
 	cr_assert_eq(ibsp_sampler__events(&so, &caps, &ev, &leader, &nr), 0);
 	cr_assert_eq(ibsp_capture__new(ev, leader, nr, &co, &cap), 0);
 	ibsp_capture__enable(cap);
@@ -868,4 +873,6 @@ Test(live, drain_counts_the_busiest_rings_bytes)
 	ibsp_sampler__free_events(ev, leader, nr);
 	close(go[0]);
 	close(go[1]);
+	close(ready[0]);
+	close(ready[1]);
 }

@@ -141,7 +141,7 @@ static const struct dest_row {
 	  -1,
 	  0,
 	  IBSP_SKIP_UNDECIDED },
-	{ "a remote top-tier page at 2:1 does not follow either (hysteresis)",
+	{ "a remote top-tier page never moved waits at 2:1 too (undecided)",
 	  T2,
 	  "locality",
 	  1,
@@ -151,7 +151,18 @@ static const struct dest_row {
 	  0,
 	  -1,
 	  0,
-	  IBSP_SKIP_HYSTERESIS },
+	  IBSP_SKIP_UNDECIDED },
+	{ "and follows at 0:2, as a promotion would",
+	  T2,
+	  "locality",
+	  1,
+	  0,
+	  { 0, 2 },
+	  -1,
+	  0,
+	  1,
+	  IBSP_REASON_FOLLOW,
+	  -1 },
 	{ "4:4 (8 samples, the fallback heat): nearest",
 	  T2,
 	  "locality",
@@ -450,10 +461,12 @@ static void expect_follow(size_t r, long n, const struct ibsp_migration *plan, i
 }
 
 /*
- * Hysteresis and confidence for a page already on a socket (never moved):
- * it follows its accessors only when the new node holds min_share of the
- * heat, beats the current node by z >= 2.5 ((a - b) / sqrt(a + b), samples)
- * and gains at least 2 x min_heat samples. One interval's samples each.
+ * Confidence for a page already on a socket that the engine never moved (the
+ * kernel or the application put it there): it follows its accessors on the
+ * evidence a first promotion needs, the new node holding min_share of the
+ * heat and leading the others by 1.5 samples, with at least min_heat samples
+ * in all. No z-score and no gain: those are for a page the engine moved
+ * (a_moved_page_needs_more_to_move_again). One interval's samples each.
  */
 Test(policy, follow_needs_clear_evidence)
 {
@@ -462,15 +475,16 @@ Test(policy, follow_needs_clear_evidence)
 		int want_dst;
 		int want_skip;
 	} rows[] = {
-		{ 0, 10, 1, -1 },		     /* z = 3.16 */
-		{ 0, 7, 1, -1 },		     /* z = 2.65 */
-		{ 0, 6, -1, IBSP_SKIP_HYSTERESIS },  /* z = 2.45 */
-		{ 1, 9, 1, -1 },		     /* z = 2.53 */
-		{ 3, 9, -1, IBSP_SKIP_HYSTERESIS },  /* z = 1.73 */
-		{ 2, 4, -1, IBSP_SKIP_HYSTERESIS },  /* z = 0.82 */
+		{ 0, 10, 1, -1 },
+		{ 0, 2, 1, -1 },		     /* 0:2, as a promotion */
+		{ 0, 1, -1, -1 },		     /* one sample: below min_heat, not a candidate */
+		{ 1, 2, -1, IBSP_SKIP_UNDECIDED },   /* 67% but a lead of 1 sample */
+		{ 1, 3, 1, -1 },		     /* 75%, a lead of 2 */
+		{ 3, 9, 1, -1 },		     /* 75% */
+		{ 4, 6, 1, -1 },		     /* 60% is a majority, a lead of 2 */
 		{ 5, 5, -1, -1 },		     /* a tie goes to the node it is on */
-		{ 4, 6, -1, IBSP_SKIP_HYSTERESIS },  /* 60% is a majority, but z = 0.63 */
 		{ 3, 4, -1, IBSP_SKIP_NO_MAJORITY }, /* 57% */
+		{ 4, 5, -1, IBSP_SKIP_NO_MAJORITY }, /* 56% */
 		{ 10, 0, -1, -1 },		     /* already home */
 	};
 

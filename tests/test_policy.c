@@ -1021,3 +1021,64 @@ Test(policy, a_move_under_way_is_not_planned_again)
 	ibsp_engine__delete(e);
 	ibsp_topology__delete(t);
 }
+
+/*
+ * A page on CXL sampled every third interval from socket 0 never has the
+ * decayed heat of the floor (1 + 0.75^3 + 0.75^6 = 1.6 samples < 2). While
+ * every top-tier node has room it is a candidate on its samples since it came
+ * (min_heat of them), and promoted once its majority leads by 1.5 (the third
+ * sample); when a top-tier node is short of room (less free above the
+ * watermark than an interval's budget) the floor applies, and it waits.
+ * The engine with demotion (locality) and without (last-accessor) alike.
+ */
+Test(policy, sparse_pages_count_their_samples_while_there_is_room)
+{
+	static const struct {
+		const char *policy;
+		int short_node; /* -1: every node has room */
+		unsigned int every; /* a sample every this many intervals */
+		int want_tick;	    /* the tick that promotes it; -1 none by tick 12 */
+	} rows[] = {
+		{ "locality", -1, 3, 7 },   /* samples at 1, 4, 7: promoted at the third */
+		{ "locality", 1, 3, -1 },   /* node 1 short of room: the floor holds it */
+		{ "locality", -1, 1, 2 },   /* a sample each interval: heat 1.75 at tick 2, lead 1.75 */
+		{ "last-accessor", -1, 3, 4 }, /* no lead rule: the second sample */
+		{ "last-accessor", 0, 3, -1 },
+		{ "locality", -1, 6, -1 },  /* 1, 7: lead 1.18 at tick 7, so undecided; 13 is past */
+	};
+
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct ibsp_topology *t = topo_2s_cxl();
+		struct ibsp_engine *e = engine_for(t, rows[r].policy, true);
+		const struct ibsp_migration *plan;
+		int planned_at = -1;
+
+		if (rows[r].short_node >= 0) {
+			struct ibsp_node_idx n = node_at(t, rows[r].short_node);
+
+			cr_assert_eq(ibsp_engine__set_free(e, n,
+							   ibsp_engine__watermark_bytes(e, n) +
+							       (1 << 20)),
+				     0);
+		}
+		for (int k = 1; k <= 12 && planned_at < 0; k++) {
+			long n;
+
+			if ((k - 1) % rows[r].every == 0)
+				feed(e, t, 0, 2, 7, 1);
+			n = ibsp_engine__tick(e, (uint64_t)k * 1000, &plan);
+			if (n) {
+				cr_assert_eq(n, 1, "row %zu", r);
+				cr_expect_eq(plan[0].dst_node.id, 0, "row %zu", r);
+				planned_at = k;
+			}
+		}
+		cr_expect_eq(planned_at, rows[r].want_tick, "row %zu: planned at tick %d", r,
+			     planned_at);
+		if (rows[r].want_tick < 0 && rows[r].short_node >= 0)
+			cr_expect_gt(ibsp_engine__stats(e)->skips[IBSP_SKIP_BELOW_THRESHOLD], 0,
+				     "row %zu", r);
+		ibsp_engine__delete(e);
+		ibsp_topology__delete(t);
+	}
+}

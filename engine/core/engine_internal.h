@@ -416,6 +416,7 @@ struct ibsp_engine {
 			      * demote this tick (make_room() starts there) */
 	bool *pressure;	     /* per node index: a top-tier node short of room this tick */
 	bool any_pressure;   /* some node is */
+	bool any_short;	     /* some top-tier node is short of room, demotion or not */
 	bool full_scan;	     /* the next tick scans every page, not the warm set (scan.c) */
 };
 

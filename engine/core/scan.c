@@ -19,13 +19,30 @@
 void ibsp_engine__note_pressure(struct ibsp_engine *e, uint64_t budget)
 {
 	e->any_pressure = false;
+	e->any_short = false;
 	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(e->topo); i++) {
 		uint64_t want = budget != UINT64_MAX ? budget : e->wmark_bytes[i] / 2;
+		bool is_short = e->top_tier[i] && e->free_bytes[i] < e->wmark_bytes[i] + want;
 
-		e->pressure[i] =
-		    e->demotes && e->top_tier[i] && e->free_bytes[i] < e->wmark_bytes[i] + want;
+		e->pressure[i] = e->demotes && is_short;
 		e->any_pressure |= e->pressure[i];
+		e->any_short |= is_short;
 	}
+}
+
+/*
+ * A page on a lower-tier node that has had min_heat samples since it came
+ * there. While every top-tier node has room, such a page is a candidate even
+ * when its decayed heat is below the floor: the decayed heat measures a rate,
+ * and a page sampled less than about min_heat / 4 times an interval (decay
+ * 3/4) stays below it between its samples, so it waited for two samples close
+ * together, for most of a run, while each of its accesses went to slow memory.
+ * With room to spare that rate ranks nothing; where a node is short of room
+ * the floor applies, and the hotter pages go first.
+ */
+static inline bool seen_enough(const struct ibsp_engine *e, const struct ibsp_heat_entry *he)
+{
+	return he->node >= 0 && !e->top_tier[he->node] && he->seen >= e->opts.min_heat;
 }
 
 /* Count @sz bytes into heat bucket @b; raise the floor while the buckets above it cover the budget. */
@@ -152,7 +169,7 @@ consider(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t total
 	}
 	if (pick < IBSP_PICK_PROMOTE)
 		return 0;
-	if (total < (uint64_t)o->min_heat * IBSP_HEAT_ONE) {
+	if (total < (uint64_t)o->min_heat * IBSP_HEAT_ONE && (e->any_short || !seen_enough(e, he))) {
 		e->st.skips[IBSP_SKIP_BELOW_THRESHOLD]++;
 		*counted = IBSP_SKIP_BELOW_THRESHOLD;
 		return 0;
@@ -247,13 +264,16 @@ static int queue_unknown(struct ibsp_engine *e, struct ibsp_heat_entry *he)
  * or idle count, ibsp/policy.h): the later scans add that count instead of
  * visiting it. With a decay shift of 1 a page's heat can still reach 0,
  * where select() is no longer asked: such a page stays warm until then.
+ * So does a page that seen_enough() makes a candidate below the floor
+ * (whether a node is short of room changes from tick to tick).
  */
 static void settle(struct ibsp_engine *e, struct ibsp_heat_entry *he, uint32_t pos, uint64_t total,
 		   int counted)
 {
 	struct ibsp_heat_table *t = e->ht;
 
-	if (total < (uint64_t)e->opts.min_heat * IBSP_HEAT_ONE && (t->shift >= 2 || !total))
+	if (total < (uint64_t)e->opts.min_heat * IBSP_HEAT_ONE && (t->shift >= 2 || !total) &&
+	    !seen_enough(e, he))
 		ibsp_heat_table__make_cold(t, he, pos, (unsigned int)(counted + 1));
 	else
 		ibsp_heat_table__set_warm(t, pos);

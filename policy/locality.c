@@ -79,11 +79,11 @@
 #include "ibsp/engine.h"
 #include "ibsp/policies.h"
 
-#define FOLLOW_Z_X10	   35 /* a page already moved: z >= 3.5 */
-#define FOLLOW_GAIN	   2  /* x min_heat samples of heat gained */
-#define FOLLOW_LEAVE	   36 /* half steps of the engine's leave CUSUM: 10.6 nats */
-#define PROMOTE_LEAD_X10   15 /* a first majority leads the runner-up by 1.5 samples */
-#define FOLLOW_DRIFT	   84 /* steps of the engine's slow leave CUSUM: 14.1 nats */
+#define FOLLOW_Z_X10	 35 /* a page already moved: z >= 3.5 */
+#define FOLLOW_GAIN	 2  /* x min_heat samples of heat gained */
+#define FOLLOW_LEAVE	 36 /* half steps of the engine's leave CUSUM: 10.6 nats */
+#define PROMOTE_LEAD_X10 15 /* a first majority leads the runner-up by 1.5 samples */
+#define FOLLOW_DRIFT	 84 /* steps of the engine's slow leave CUSUM: 14.1 nats */
 
 /* The accessor slot with the most heat (the first of equals). */
 static uint32_t majority_slot(const struct ibsp_page_view *pg, uint32_t nr_acc)

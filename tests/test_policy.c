@@ -476,13 +476,13 @@ Test(policy, follow_needs_clear_evidence)
 		int want_skip;
 	} rows[] = {
 		{ 0, 10, 1, -1 },
-		{ 0, 2, 1, -1 },		     /* 0:2, as a promotion */
-		{ 0, 1, -1, -1 },		     /* one sample: below min_heat, not a candidate */
-		{ 1, 2, -1, IBSP_SKIP_UNDECIDED },   /* 67% but a lead of 1 sample */
-		{ 1, 3, 1, -1 },		     /* 75%, a lead of 2 */
-		{ 3, 9, 1, -1 },		     /* 75% */
-		{ 4, 6, 1, -1 },		     /* 60% is a majority, a lead of 2 */
-		{ 5, 5, -1, -1 },		     /* a tie goes to the node it is on */
+		{ 0, 2, 1, -1 },		   /* 0:2, as a promotion */
+		{ 0, 1, -1, -1 },		   /* one sample: below min_heat, not a candidate */
+		{ 1, 2, -1, IBSP_SKIP_UNDECIDED }, /* 67% but a lead of 1 sample */
+		{ 1, 3, 1, -1 },		   /* 75%, a lead of 2 */
+		{ 3, 9, 1, -1 },		   /* 75% */
+		{ 4, 6, 1, -1 },		   /* 60% is a majority, a lead of 2 */
+		{ 5, 5, -1, -1 },		   /* a tie goes to the node it is on */
 		{ 3, 4, -1, IBSP_SKIP_NO_MAJORITY }, /* 57% */
 		{ 4, 5, -1, IBSP_SKIP_NO_MAJORITY }, /* 56% */
 		{ 10, 0, -1, -1 },		     /* already home */
@@ -1035,16 +1035,17 @@ Test(policy, sparse_pages_count_their_samples_while_there_is_room)
 {
 	static const struct {
 		const char *policy;
-		int short_node; /* -1: every node has room */
+		int short_node;	    /* -1: every node has room */
 		unsigned int every; /* a sample every this many intervals */
 		int want_tick;	    /* the tick that promotes it; -1 none by tick 12 */
 	} rows[] = {
-		{ "locality", -1, 3, 7 },   /* samples at 1, 4, 7: promoted at the third */
-		{ "locality", 1, 3, -1 },   /* node 1 short of room: the floor holds it */
-		{ "locality", -1, 1, 2 },   /* a sample each interval: heat 1.75 at tick 2, lead 1.75 */
+		{ "locality", -1, 3, 7 }, /* samples at 1, 4, 7: promoted at the third */
+		{ "locality", 1, 3, -1 }, /* node 1 short of room: the floor holds it */
+		{ "locality", -1, 1,
+		  2 }, /* a sample each interval: heat 1.75 at tick 2, lead 1.75 */
 		{ "last-accessor", -1, 3, 4 }, /* no lead rule: the second sample */
 		{ "last-accessor", 0, 3, -1 },
-		{ "locality", -1, 6, -1 },  /* 1, 7: lead 1.18 at tick 7, so undecided; 13 is past */
+		{ "locality", -1, 6, -1 }, /* 1, 7: lead 1.18 at tick 7, so undecided; 13 is past */
 	};
 
 	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
@@ -1056,9 +1057,8 @@ Test(policy, sparse_pages_count_their_samples_while_there_is_room)
 		if (rows[r].short_node >= 0) {
 			struct ibsp_node_idx n = node_at(t, rows[r].short_node);
 
-			cr_assert_eq(ibsp_engine__set_free(e, n,
-							   ibsp_engine__watermark_bytes(e, n) +
-							       (1 << 20)),
+			cr_assert_eq(ibsp_engine__set_free(
+					 e, n, ibsp_engine__watermark_bytes(e, n) + (1 << 20)),
 				     0);
 		}
 		for (int k = 1; k <= 12 && planned_at < 0; k++) {

@@ -169,7 +169,8 @@ consider(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t total
 	}
 	if (pick < IBSP_PICK_PROMOTE)
 		return 0;
-	if (total < (uint64_t)o->min_heat * IBSP_HEAT_ONE && (e->any_short || !seen_enough(e, he))) {
+	if (total < (uint64_t)o->min_heat * IBSP_HEAT_ONE &&
+	    (e->any_short || !seen_enough(e, he))) {
 		e->st.skips[IBSP_SKIP_BELOW_THRESHOLD]++;
 		*counted = IBSP_SKIP_BELOW_THRESHOLD;
 		return 0;

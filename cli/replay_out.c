@@ -144,7 +144,8 @@ void cli_replay_explain(const char *name, const struct ibsp_replay_result *r)
 			 "%s: no sample's CPU is in the recording's NUMA_TOPOLOGY, so every "
 			 "figure is 0\n",
 			 name);
-	} else if (r->st.accesses && !r->st.placed_accesses) {
+	} else if (r->st.accesses && !r->st.placed_accesses && r->has_block_map) {
+		/* Without a block map the replay said so when it read the topology. */
 		cli_warn("replay",
 			 "%s: none of the %" PRIu64 " samples has a physical address in the "
 			 "recording's memory map, so no page's node is known and nothing can be "

@@ -367,7 +367,8 @@ static int setup(struct run *run, const char *path, struct ibsp_topology *topo)
 		return ret;
 	uint32_t nr = ibsp_topology__nr_nodes(topo);
 
-	if (!ibsp_topology__has_block_map(topo))
+	res->has_block_map = ibsp_topology__has_block_map(topo);
+	if (!res->has_block_map)
 		pr_warn("%s: no MEM_TOPOLOGY feature: physical addresses cannot be placed on "
 			"nodes, so no page has a known node\n",
 			path);

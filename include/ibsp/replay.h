@@ -82,6 +82,7 @@ struct ibsp_replay_result {
 	struct ibsp_engine_stats st;	      /* the chosen policy's engine */
 	struct ibsp_engine_opts opts;	      /* its options, defaults filled in */
 	uint32_t nr_nodes;		      /* the recording's topology */
+	bool has_block_map;		      /* it has MEM_TOPOLOGY's memory-block map */
 	int *node_ids;			      /* [nr_nodes] */
 	uint32_t nr_acc;		      /* accessor nodes (with CPUs): the heat index */
 	int acc_node_ids[IBSP_MAX_ACC_NODES]; /* set before the first callback */

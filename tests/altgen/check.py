@@ -13,7 +13,8 @@ a physical address, 2 MiB pages, kernel samples). Checked:
   and its accessor node the node of its CPU under altgen's numbering;
 - 2 MiB pages are told from the TLB bits, and samples without a physical
   address have no node;
-- `replay --evaluate` runs, every memory sample resolved.
+- `replay --evaluate` runs, every memory sample resolved;
+- without MEM_TOPOLOGY, the replay names the missing feature (and only that).
 
 Usage: check.py BUILD_DIR SOURCE_DIR
 """
@@ -102,6 +103,16 @@ with tempfile.TemporaryDirectory(prefix="ibsp-altgen-") as tmp:
         unres = doc.get("unresolved", {})
         expect(not any(v for k, v in unres.items() if k not in ("no_address", "invalid")),
                f"unresolved memory samples: {unres}")
+
+    # A writer that leaves out MEM_TOPOLOGY: the replay says which feature is missing, and
+    # does not tell the user to record physical addresses, which the samples have.
+    rec2 = os.path.join(tmp, "nomem.data")
+    subprocess.run([sys.executable, path, "-o", rec2, "--no-mem-topology", "--samples", "3000"],
+                   check=True)
+    r = subprocess.run([os.path.join(build, "ibs-promote"), "replay", "--no-progress", rec2],
+                       capture_output=True, text=True)
+    expect(r.returncode == 0 and "no MEM_TOPOLOGY feature" in r.stderr and "--phys-data" not in r.stderr,
+           f"replay without MEM_TOPOLOGY: {r.returncode} {r.stderr[:400]}")
 
 for f in fails:
     print("FAIL:", f)

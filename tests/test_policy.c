@@ -152,12 +152,12 @@ static const struct dest_row {
 	  -1,
 	  0,
 	  IBSP_SKIP_UNDECIDED },
-	{ "and follows at 0:2, as a promotion would",
+	{ "and follows at 0:4, with leave evidence of 4 samples",
 	  T2,
 	  "locality",
 	  1,
 	  0,
-	  { 0, 2 },
+	  { 0, 4 },
 	  -1,
 	  0,
 	  1,
@@ -465,7 +465,9 @@ static void expect_follow(size_t r, long n, const struct ibsp_migration *plan, i
  * kernel or the application put it there): it follows its accessors on the
  * evidence a first promotion needs, the new node holding min_share of the
  * heat and leading the others by 1.5 samples, with at least min_heat samples
- * in all. No z-score and no gain: those are for a page the engine moved
+ * in all, and leave evidence of 8 half steps (+2 a sample from the other
+ * socket, -6 one from its own: here socket 0's samples come first). No
+ * z-score and no gain: those are for a page the engine moved
  * (a_moved_page_needs_more_to_move_again). One interval's samples each.
  */
 Test(policy, follow_needs_clear_evidence)
@@ -476,10 +478,11 @@ Test(policy, follow_needs_clear_evidence)
 		int want_skip;
 	} rows[] = {
 		{ 0, 10, 1, -1 },
-		{ 0, 2, 1, -1 },		   /* 0:2, as a promotion */
+		{ 0, 4, 1, -1 },		   /* 0:4, leave evidence 8 */
+		{ 0, 3, -1, IBSP_SKIP_UNDECIDED }, /* 0:3 leads, but leave evidence 6 */
 		{ 0, 1, -1, -1 },		   /* one sample: below min_heat, not a candidate */
 		{ 1, 2, -1, IBSP_SKIP_UNDECIDED }, /* 67% but a lead of 1 sample */
-		{ 1, 3, 1, -1 },		   /* 75%, a lead of 2 */
+		{ 1, 4, 1, -1 },		   /* 80%, a lead of 3 */
 		{ 3, 9, 1, -1 },		   /* 75% */
 		{ 4, 6, 1, -1 },		   /* 60% is a majority, a lead of 2 */
 		{ 5, 5, -1, -1 },		   /* a tie goes to the node it is on */

@@ -545,6 +545,27 @@ static inline void ibsp_heat_entry__evidence_reset(struct ibsp_heat_entry *he)
 	he->drift = 0;
 }
 
+/*
+ * A page located (live) on a top-tier node had its samples counted (seen);
+ * weigh them against that node now, from its heat: about the sum of the
+ * steps they would have made (order-blind, where the CUSUM itself is at
+ * least its last sum), so the evidence already gathered is not thrown away
+ * (heat/live_resolution: 10 samples from socket 1 of a page found on socket
+ * 0 follow).
+ */
+static inline void ibsp_engine__seed_leave(const struct ibsp_engine *e, struct ibsp_heat_entry *he)
+{
+	int64_t up = ibsp_engine__lead_elsewhere(e, he) / IBSP_HEAT_ONE, down = 0, sum;
+
+	for (uint32_t s = 0; s < e->nr_acc; s++) {
+		if (e->acc_node[s] == he->node)
+			down += he->heat[s] / IBSP_HEAT_ONE;
+	}
+	sum = LEAVE_UP * up - LEAVE_DOWN * down;
+	he->leave = sum <= 0 ? 0 : sum >= UINT8_MAX ? UINT8_MAX : (uint8_t)sum;
+	he->drift = 0;
+}
+
 static inline void ibsp_engine__note_leave(const struct ibsp_engine *e, struct ibsp_heat_entry *he,
 					   int slot)
 {

@@ -434,7 +434,7 @@ static uint32_t locate_batch(struct ibsp_engine *e, uint64_t i)
 		he->flags &= (uint8_t)~HE_NOWHERE;
 		he->drift = 0; /* the backoff's count, not evidence */
 		if (e->top_tier[idx.idx])
-			ibsp_heat_entry__evidence_reset(he); /* it counted samples (seen) */
+			ibsp_engine__seed_leave(e, he); /* it counted samples (seen) */
 	}
 	return n;
 }

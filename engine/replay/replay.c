@@ -369,8 +369,7 @@ static int setup(struct run *run, const char *path, struct ibsp_topology *topo)
 
 	res->has_block_map = ibsp_topology__has_block_map(topo);
 	if (!res->has_block_map)
-		pr_warn("%s: no MEM_TOPOLOGY feature: physical addresses cannot be placed on "
-			"nodes, so no page has a known node\n",
+		pr_warn("%s: no MEM_TOPOLOGY (memory-block map): no physical address has a node\n",
 			path);
 	res->nr_nodes = nr;
 	res->node_ids = calloc(nr, sizeof(int));

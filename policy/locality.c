@@ -34,7 +34,7 @@
  * which is decided once, on a page's first samples, this question is asked
  * again at every interval of the page's life, so a page on its right socket
  * gets many chances to show a chance lead elsewhere: it also needs leave
- * evidence of FIRST_MOVE_LEAVE half steps (4 samples from the leading other
+ * evidence of IBSP_FIRST_MOVE_LEAVE half steps (4 samples from the leading other
  * node net of 3 for each from its own, since the evidence was last 0), so a
  * page with a recent sample from its own node stays. On altgen recordings
  * with first-touch placement (most pages already right) the lead alone moved
@@ -94,7 +94,6 @@
 #define FOLLOW_LEAVE	 36 /* half steps of the engine's leave CUSUM: 10.6 nats */
 #define PROMOTE_LEAD_X10 15 /* a first majority leads the runner-up by 1.5 samples */
 #define FOLLOW_DRIFT	 84 /* steps of the engine's slow leave CUSUM: 14.1 nats */
-#define FIRST_MOVE_LEAVE 8  /* half steps of leave evidence a never-moved page needs too */
 
 /* The accessor slot with the most heat (the first of equals). */
 static uint32_t majority_slot(const struct ibsp_page_view *pg, uint32_t nr_acc)
@@ -207,8 +206,18 @@ static enum ibsp_pick follow_select(const struct ibsp_policy_view *v,
 	int cur = ibsp_policy_view__slot_of(v, pg->node);
 	uint64_t a = pg->heat[m], b = cur >= 0 ? pg->heat[cur] : 0;
 
-	if (pg->total < (uint64_t)o->min_heat * IBSP_HEAT_ONE)
-		return IBSP_PICK_NONE;
+	if (pg->total < (uint64_t)o->min_heat * IBSP_HEAT_ONE) {
+		/* Below the floor the engine asks only a never-moved page with the evidence. */
+		if (pg->nr_moves || pg->leave < IBSP_FIRST_MOVE_LEAVE)
+			return IBSP_PICK_NONE;
+		m = best_other_slot(v, pg);
+		if (m == UINT32_MAX ||
+		    (uint64_t)pg->heat[m] * 10000 < pg->total * o->min_share_bp) {
+			*skip = IBSP_SKIP_NO_MAJORITY;
+			return IBSP_PICK_SKIP;
+		}
+		return IBSP_PICK_FOLLOW;
+	}
 	if (left_for_one_node(v, pg, cur))
 		return IBSP_PICK_FOLLOW;
 	if (ibsp_node_idx__eq(v->acc_node[m], pg->node) ||
@@ -221,7 +230,7 @@ static enum ibsp_pick follow_select(const struct ibsp_policy_view *v,
 	}
 	if (!pg->nr_moves) {
 		/* Where the kernel put it: a first move, judged as a promotion is. */
-		if (!leads_clearly(pg, v->nr_acc, m) || pg->leave < FIRST_MOVE_LEAVE) {
+		if (!leads_clearly(pg, v->nr_acc, m) || pg->leave < IBSP_FIRST_MOVE_LEAVE) {
 			*skip = IBSP_SKIP_UNDECIDED;
 			return IBSP_PICK_SKIP;
 		}

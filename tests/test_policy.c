@@ -1033,22 +1033,29 @@ Test(policy, a_move_under_way_is_not_planned_again)
  * sample); when a top-tier node is short of room (less free above the
  * watermark than an interval's budget) the floor applies, and it waits.
  * The engine with demotion (locality) and without (last-accessor) alike.
+ * A page on socket 0 that the engine never moved, sampled as sparsely from
+ * socket 1, follows on its leave evidence (IBSP_FIRST_MOVE_LEAVE: the fourth
+ * sample) though its heat stays below the floor.
  */
 Test(policy, sparse_pages_count_their_samples_while_there_is_room)
 {
 	static const struct {
 		const char *policy;
+		int page_node, cpu;
 		int short_node;	    /* -1: every node has room */
 		unsigned int every; /* a sample every this many intervals */
-		int want_tick;	    /* the tick that promotes it; -1 none by tick 12 */
+		int want_tick;	    /* the tick that moves it; -1 none by tick 12 */
+		int want_dst;
 	} rows[] = {
-		{ "locality", -1, 3, 7 }, /* samples at 1, 4, 7: promoted at the third */
-		{ "locality", 1, 3, -1 }, /* node 1 short of room: the floor holds it */
-		{ "locality", -1, 1,
-		  2 }, /* a sample each interval: heat 1.75 at tick 2, lead 1.75 */
-		{ "last-accessor", -1, 3, 4 }, /* no lead rule: the second sample */
-		{ "last-accessor", 0, 3, -1 },
-		{ "locality", -1, 6, -1 }, /* 1, 7: lead 1.18 at tick 7, so undecided; 13 is past */
+		{ "locality", 2, 0, -1, 3, 7, 0 }, /* samples at 1, 4, 7: the third */
+		{ "locality", 2, 0, 1, 3, -1, 0 }, /* node 1 short of room: the floor holds it */
+		{ "locality", 2, 0, -1, 1, 2,
+		  0 }, /* a sample each interval: heat 1.75, lead 1.75 */
+		{ "last-accessor", 2, 0, -1, 3, 4, 0 }, /* no lead rule: the second sample */
+		{ "last-accessor", 2, 0, 0, 3, -1, 0 },
+		{ "locality", 2, 0, -1, 6, -1, 0 }, /* 1, 7: lead 1.18 at tick 7, so undecided */
+		{ "locality", 0, 2, -1, 3, 10, 1 }, /* on socket 0, used from 1: leave 8 at 10 */
+		{ "locality", 0, 2, 1, 3, -1, 1 },  /* socket 1 short of room */
 	};
 
 	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
@@ -1068,11 +1075,11 @@ Test(policy, sparse_pages_count_their_samples_while_there_is_room)
 			long n;
 
 			if ((k - 1) % rows[r].every == 0)
-				feed(e, t, 0, 2, 7, 1);
+				feed(e, t, rows[r].cpu, rows[r].page_node, 7, 1);
 			n = ibsp_engine__tick(e, (uint64_t)k * 1000, &plan);
 			if (n) {
 				cr_assert_eq(n, 1, "row %zu", r);
-				cr_expect_eq(plan[0].dst_node.id, 0, "row %zu", r);
+				cr_expect_eq(plan[0].dst_node.id, rows[r].want_dst, "row %zu", r);
 				planned_at = k;
 			}
 		}

@@ -32,7 +32,10 @@ void ibsp_engine__note_pressure(struct ibsp_engine *e, uint64_t budget)
 
 /*
  * A page on a lower-tier node that has had min_heat samples since it came
- * there. While every top-tier node has room, such a page is a candidate even
+ * there, or a page the engine never moved on a top-tier node whose leave
+ * evidence has reached what its first move needs (IBSP_FIRST_MOVE_LEAVE:
+ * samples from another node, counted, not decayed). While every top-tier
+ * node has room, such a page is a candidate even
  * when its decayed heat is below the floor: the decayed heat measures a rate,
  * and a page sampled less than about min_heat / 4 times an interval (decay
  * 3/4) stays below it between its samples, so it waited for two samples close
@@ -42,7 +45,11 @@ void ibsp_engine__note_pressure(struct ibsp_engine *e, uint64_t budget)
  */
 static inline bool seen_enough(const struct ibsp_engine *e, const struct ibsp_heat_entry *he)
 {
-	return he->node >= 0 && !e->top_tier[he->node] && he->seen >= e->opts.min_heat;
+	if (he->node < 0)
+		return false;
+	if (e->top_tier[he->node])
+		return !he->nr_moves && he->leave >= IBSP_FIRST_MOVE_LEAVE;
+	return he->seen >= e->opts.min_heat;
 }
 
 /* Count @sz bytes into heat bucket @b; raise the floor while the buckets above it cover the budget. */
@@ -132,7 +139,8 @@ static enum ibsp_pick ask(struct ibsp_engine *e, const struct ibsp_heat_entry *h
 	enum ibsp_pick pick;
 
 	if (e->select_by_place &&
-	    (!e->top_tier[he->node] || total < (uint64_t)e->opts.min_heat * IBSP_HEAT_ONE)) {
+	    (!e->top_tier[he->node] ||
+	     (total < (uint64_t)e->opts.min_heat * IBSP_HEAT_ONE && !seen_enough(e, he)))) {
 		memo = &e->select_memo[(uint32_t)he->node * IBSP_MAX_ACC_NODES + he->last_acc];
 		if (*memo) {
 			*skip = (enum ibsp_skip)((*memo & ~MEMO_VALID) >> MEMO_SKIP_SHIFT);

@@ -113,6 +113,14 @@ struct ibsp_page_view {
 	uint32_t seen;	/* on a lower-tier node: samples since it came there (saturates at 255) */
 };
 
+/*
+ * IBSP_FIRST_MOVE_LEAVE - leave evidence (pg->leave, in the engine's half
+ * steps: +2 for a sample from the leading other node, -6 for one from the
+ * page's own) with which a page the engine never moved, on a top-tier node,
+ * is still a candidate below the floor; locality's first move needs it.
+ */
+#define IBSP_FIRST_MOVE_LEAVE 8
+
 /**
  * struct ibsp_policy_view - the engine, as a policy sees it (read-only but
  * for @priv): the nodes, the settings, the policy's argument and state
@@ -194,10 +202,15 @@ struct ibsp_decision {
  *          some), its idle count, the interval or the free memory: the
  *          engine asks once when a page falls below the floor and counts
  *          that answer at each tick until a sample or a move changes the page
- *          (engine/core/scan.c). It must not change @priv.
+ *          (engine/core/scan.c). Two kinds of page below the floor are asked
+ *          at every tick instead, and may be answered from their heat: one
+ *          on a lower-tier node with min_heat samples since it came there
+ *          (pg->seen), and one the engine never moved, on a top-tier node,
+ *          with pg->leave >= IBSP_FIRST_MOVE_LEAVE. It must not change @priv.
  * @select_by_place: true when select()'s answer (the pick, and the skip it
  *          sets) for a page on a lower-tier node, and for any page whose
- *          total is below the floor, depends only on the page's node and its
+ *          total is below the floor (but the never-moved top-tier pages
+ *          with the evidence above), depends only on the page's node and its
  *          latest accessor slot (pg->node, pg->last_acc): the engine then
  *          asks once per such pair each interval, and gives the other pages
  *          of the pair the same answer without calling select()

@@ -46,7 +46,8 @@
  * recordings of another generator (bench/altgen, log-normal page rates,
  * 40% of the pages placed on a random socket), 172 of 178 sparse pages that
  * started on the wrong socket never followed, and locality reached 88% of
- * the static oracle (now 93%).
+ * the static oracle (93.6% with this rule, 94.0% with the engine's count of
+ * sparse pages' samples, docs/evaluation.md).
  * A page the engine moved already is another matter: a second move is a
  * bounce, so it needs more evidence and a gain worth the move (hysteresis):
  *  - the new node holds min_share_bp of the heat;

@@ -563,7 +563,6 @@ static inline void ibsp_engine__seed_leave(const struct ibsp_engine *e, struct i
 	}
 	sum = LEAVE_UP * up - LEAVE_DOWN * down;
 	he->leave = sum <= 0 ? 0 : sum >= UINT8_MAX ? UINT8_MAX : (uint8_t)sum;
-	he->drift = 0;
 }
 
 static inline void ibsp_engine__note_leave(const struct ibsp_engine *e, struct ibsp_heat_entry *he,

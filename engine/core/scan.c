@@ -139,8 +139,7 @@ static enum ibsp_pick ask(struct ibsp_engine *e, const struct ibsp_heat_entry *h
 	enum ibsp_pick pick;
 
 	if (e->select_by_place &&
-	    (!e->top_tier[he->node] ||
-	     (total < (uint64_t)e->opts.min_heat * IBSP_HEAT_ONE && !seen_enough(e, he)))) {
+	    (!e->top_tier[he->node] || (total < heat_floor(e) && !seen_enough(e, he)))) {
 		memo = &e->select_memo[(uint32_t)he->node * IBSP_MAX_ACC_NODES + he->last_acc];
 		if (*memo) {
 			*skip = (enum ibsp_skip)((*memo & ~MEMO_VALID) >> MEMO_SKIP_SHIFT);
@@ -177,8 +176,7 @@ consider(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t total
 	}
 	if (pick < IBSP_PICK_PROMOTE)
 		return 0;
-	if (total < (uint64_t)o->min_heat * IBSP_HEAT_ONE &&
-	    (e->any_short || !seen_enough(e, he))) {
+	if (total < heat_floor(e) && (e->any_short || !seen_enough(e, he))) {
 		e->st.skips[IBSP_SKIP_BELOW_THRESHOLD]++;
 		*counted = IBSP_SKIP_BELOW_THRESHOLD;
 		return 0;
@@ -281,8 +279,7 @@ static void settle(struct ibsp_engine *e, struct ibsp_heat_entry *he, uint32_t p
 {
 	struct ibsp_heat_table *t = e->ht;
 
-	if (total < (uint64_t)e->opts.min_heat * IBSP_HEAT_ONE && (t->shift >= 2 || !total) &&
-	    !seen_enough(e, he))
+	if (total < heat_floor(e) && (t->shift >= 2 || !total) && !seen_enough(e, he))
 		ibsp_heat_table__make_cold(t, he, pos, (unsigned int)(counted + 1));
 	else
 		ibsp_heat_table__set_warm(t, pos);
@@ -320,7 +317,7 @@ static inline uint64_t catch_up_total(const struct ibsp_heat_table *t, struct ib
 static inline __attribute__((always_inline)) int scan_one(struct ibsp_engine *e, uint32_t pos,
 							  uint64_t *hist)
 {
-	uint64_t floor_heat = (uint64_t)e->opts.min_heat * IBSP_HEAT_ONE;
+	uint64_t floor_heat = heat_floor(e);
 	struct ibsp_heat_entry *he = ibsp_heat_table__at(e->ht, pos);
 	int counted = -1;
 	uint64_t total;

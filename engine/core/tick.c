@@ -393,7 +393,7 @@ static long run_interval(struct ibsp_engine *e, uint64_t now_ns, uint64_t *hist)
 		return -ENOMEM;
 	}
 	ibsp_engine__sort_cands(e, e->cold, e->nr_cold, coldest_first, 3);
-	e->st.threshold = fit_budget(e, budget, (uint64_t)o->min_heat * IBSP_HEAT_ONE);
+	e->st.threshold = fit_budget(e, budget, heat_floor(e));
 	ibsp_engine__sort_cands(e, e->cand, e->nr_cand, hottest_first, 2);
 	if (grow((void **)&e->plan, &e->cap_plan, plan_bound(e, budget), sizeof(*e->plan)) ||
 	    grow((void **)&e->plan_heat, &e->cap_plan_heat, plan_bound(e, budget) * e->nr_acc,

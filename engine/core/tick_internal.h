@@ -34,6 +34,12 @@ static inline int grow(void **p, uint64_t *cap, uint64_t need, size_t size)
 	return ibsp_array_grow(p, cap, need, size, 1024);
 }
 
+/* The --min-heat floor in heat units: a page's total below it is not a candidate (but see scan.c). */
+static inline uint64_t heat_floor(const struct ibsp_engine *e)
+{
+	return (uint64_t)e->opts.min_heat * IBSP_HEAT_ONE;
+}
+
 static inline uint64_t entry_total(const struct ibsp_heat_entry *he, uint32_t nr_acc)
 {
 	uint64_t total = 0;

@@ -39,18 +39,15 @@ scenario_steady() {
 		"routes $(echo "$SUMMARY" | grep -o '"by_route":\[[^]]*\]')"
 }
 
-# The first (top-tier) node holding >= 95% of S's pages, or -1.
-placed_node() {
-	for n in 0 1; do
-		enough "$(on_node $n)" "$P_pages" && echo $n && return
-	done
-	echo -1
-}
-
 # b. Shared memory: two processes, one on each node, write one shared
 # mapping (32 MiB) page for page: every page has two accessors, 50/50. Each
 # may move once (it starts on node 2; mapped by both, it needs
-# MPOL_MF_MOVE_ALL), then stays: no majority.
+# MPOL_MF_MOVE_ALL), to either top-tier node, then stays: no majority.
+# Neither node is wrong for a 50/50 page, so the split is not checked: a
+# page goes where its first samples lead clearly (2:0, when one writer's
+# vCPU is slow for a scan or two under TCG) or, on a split, past
+# --fallback-heat to the nearest node (node 0 on the tie). In CI, 6988 to
+# node 0 and 1204 to node 1 has been seen; every page once, none twice.
 scenario_shared() {
 	start_writer S --size-mib 32 --bind-node 2 --cpu 0 --shared-fork 1 ||
 		{ failed="writer S did not start"; return; }
@@ -62,20 +59,22 @@ scenario_shared() {
 	# fallback after 2 samples: each scan brings one from each writer
 	start_daemon --pid "$pid_S,$pid_S2" --fallback-heat 2 --duration 400
 	t0=$(now_ms)
-	while place S && [ "$(placed_node)" -lt 0 ] && [ $(($(now_ms) - t0)) -lt 120000 ]; do
+	while place S && ! enough $((P_n0 + P_n1)) "$P_pages" && [ $(($(now_ms) - t0)) -lt 120000 ]; do
 		sleep 1
 	done
-	first=$(placed_node)
-	[ "$first" -ge 0 ]
-	check placed_once $? "$P_line after $(($(now_ms) - t0))ms" ">=95% on node 0 or 1"
+	first0=$P_n0
+	first1=$P_n1
+	enough $((P_n0 + P_n1)) "$P_pages"
+	check placed_once $? "$P_line after $(($(now_ms) - t0))ms" ">=95% on nodes 0 and 1"
 	# past the ping-pong guard (10 intervals): a second move, which must not come, would
 	# show; S asks where its pages are every second (moves of a page are >= 10 s apart)
 	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
 		place S
 		sleep 1
 	done
-	[ "$first" -ge 0 ] && enough "$(on_node "$first")" "$P_pages"
-	check stays $? "$P_line" ">=95% still on node $first"
+	# the last pages on node 2 may still come up; none leaves node 0 or 1
+	[ "$P_n0" -ge "$first0" ] && [ "$P_n1" -ge "$first1" ]
+	check stays $? "$P_line" "node0 >= $first0 and node1 >= $first1 still"
 	twice=$(echo "$P_line" | sed 's/.* moved2=\([0-9]*\).*/\1/')
 	[ "$twice" = 0 ]
 	check no_page_moved_twice $? "moved2=$twice (seen every second)" 0

@@ -23,7 +23,12 @@
  * steady recordings, every page moved twice was a first promotion on 2-3
  * samples that went the wrong way). 2:0 and 3:1 go; 2:1 waits for a fourth
  * sample. Longer (up to fallback_heat) halves the pages moved twice too, but
- * delays evenly shared pages, for which any socket is as good.
+ * delays evenly shared pages, for which any socket is as good. Where the
+ * engine's noise estimate is low (v->low_noise: under 1/8 of a private page's
+ * samples come from elsewhere), a first sample is seldom wrong and waiting
+ * for a second costs every access until then: the lead is then half a
+ * sample (1:0 goes), and the engine asks about such a page from its first
+ * sample (docs/policy.md, "The engine's noise estimate").
  *
  * Following (a page on a top-tier node that is not its majority node's).
  * A page the engine never moved sits where the kernel's first touch or the
@@ -59,8 +64,8 @@
  *    phase changes lose 0.03 point at most), and a page placed as shared (nearest) twice that, so a
  *    shared page does not bounce on sampling noise;
  *    or, instead, the engine's leave CUSUM (pg->leave, see ibsp_engine__note_leave() in
- *    engine/core/engine_internal.h) has reached FOLLOW_LEAVE half steps, twice that for a
- *    page placed as shared: the decayed heat caps the evidence of a page
+ *    engine/core/evidence.h) has reached FOLLOW_LEAVE half steps (fewer after a run of
+ *    samples from its own node: follow_leave()), twice that for a page placed as shared: the decayed heat caps the evidence of a page
  *    with few samples per interval (at 2.5 samples a second and decay 3/4,
  *    z stays near 2.5 even when all of them come from the new node), so
  *    without it half the pages of a phase change never followed; the
@@ -90,11 +95,13 @@
 #include "ibsp/engine.h"
 #include "ibsp/policies.h"
 
-#define FOLLOW_Z_X10	 35 /* a page already moved: z >= 3.5 */
-#define FOLLOW_GAIN	 2  /* x min_heat samples of heat gained */
-#define FOLLOW_LEAVE	 36 /* half steps of the engine's leave CUSUM: 10.6 nats */
-#define PROMOTE_LEAD_X10 15 /* a first majority leads the runner-up by 1.5 samples */
-#define FOLLOW_DRIFT	 84 /* steps of the engine's slow leave CUSUM: 14.1 nats */
+#define FOLLOW_Z_X10		   35 /* a page already moved: z >= 3.5 */
+#define FOLLOW_GAIN		   2  /* x min_heat samples of heat gained */
+#define FOLLOW_LEAVE		   36 /* half steps of the engine's leave CUSUM: 10.6 nats */
+#define PROMOTE_LEAD_X10	   15 /* a first majority leads the runner-up by 1.5 samples */
+#define PROMOTE_LEAD_LOW_NOISE_X10 5  /* by half a sample where the noise is low */
+#define FOLLOW_DRIFT		   84 /* steps of the engine's slow leave CUSUM: 14.1 nats */
+#define OWN_RUN_MARGIN		   8 /* half steps: ~log2 of the split points of a run and an excursion */
 
 /* The accessor slot with the most heat (the first of equals). */
 static uint32_t majority_slot(const struct ibsp_page_view *pg, uint32_t nr_acc)
@@ -108,12 +115,17 @@ static uint32_t majority_slot(const struct ibsp_page_view *pg, uint32_t nr_acc)
 	return best;
 }
 
-/* Does the majority slot @m lead every other slot by PROMOTE_LEAD samples? */
-static bool leads_clearly(const struct ibsp_page_view *pg, uint32_t nr_acc, uint32_t m)
+/*
+ * Does the majority slot @m lead every other slot by PROMOTE_LEAD samples
+ * (PROMOTE_LEAD_LOW_NOISE where the host's noise is low)?
+ */
+static bool leads_clearly(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
+			  uint32_t m)
 {
-	for (uint32_t s = 0; s < nr_acc; s++) {
-		if (s != m && (uint64_t)(pg->heat[m] - pg->heat[s]) * 10 <
-				  (uint64_t)PROMOTE_LEAD_X10 * IBSP_HEAT_ONE)
+	uint64_t lead = v->low_noise ? PROMOTE_LEAD_LOW_NOISE_X10 : PROMOTE_LEAD_X10;
+
+	for (uint32_t s = 0; s < v->nr_acc; s++) {
+		if (s != m && (uint64_t)(pg->heat[m] - pg->heat[s]) * 10 < lead * IBSP_HEAT_ONE)
 			return false;
 	}
 	return true;
@@ -141,10 +153,25 @@ static uint64_t follow_z(const struct ibsp_page_view *pg)
 	return z;
 }
 
-/* The leave evidence (pg->leave) that stands in for the z-score: doubled like it for shared pages. */
+/*
+ * The leave evidence (pg->leave) that stands in for the z-score: doubled like
+ * it for shared pages. A page whose excursion followed a run of n samples
+ * from its own node (pg->own_run) has shown itself private: the run is
+ * evidence against "shared evenly" too, a step (two half steps) a sample,
+ * less OWN_RUN_MARGIN half steps for the split points a run and an
+ * excursion could have been cut at.
+ */
 static uint32_t follow_leave(const struct ibsp_page_view *pg)
 {
-	return pg->last_reason == IBSP_REASON_NEAREST ? 2 * FOLLOW_LEAVE : FOLLOW_LEAVE;
+	uint32_t credit = 2 * pg->own_run;
+
+	if (pg->last_reason == IBSP_REASON_NEAREST)
+		return 2 * FOLLOW_LEAVE;
+	if (credit <= OWN_RUN_MARGIN)
+		return FOLLOW_LEAVE;
+	credit -= OWN_RUN_MARGIN;
+	return credit + IBSP_FIRST_MOVE_LEAVE >= FOLLOW_LEAVE ? IBSP_FIRST_MOVE_LEAVE
+							      : FOLLOW_LEAVE - credit;
 }
 
 /* The slow leave evidence (pg->drift) that does the same, doubled for shared pages. */
@@ -231,7 +258,7 @@ static enum ibsp_pick follow_select(const struct ibsp_policy_view *v,
 	}
 	if (!pg->nr_moves) {
 		/* Where the kernel put it: a first move, judged as a promotion is. */
-		if (!leads_clearly(pg, v->nr_acc, m) || pg->leave < IBSP_FIRST_MOVE_LEAVE) {
+		if (!leads_clearly(v, pg, m) || pg->leave < IBSP_FIRST_MOVE_LEAVE) {
 			*skip = IBSP_SKIP_UNDECIDED;
 			return IBSP_PICK_SKIP;
 		}
@@ -315,7 +342,7 @@ static struct ibsp_node_idx majority_node(const struct ibsp_policy_view *v,
 	if ((uint64_t)pg->heat[m] * 10000 < pg->total * v->opts->min_share_bp ||
 	    !ibsp_policy_view__is_top_tier(v, v->acc_node[m]))
 		return IBSP_NODE_IDX_NONE;
-	*unsure = pg->seen < 2 * v->opts->min_heat && !leads_clearly(pg, v->nr_acc, m);
+	*unsure = pg->seen < 2 * v->opts->min_heat && !leads_clearly(v, pg, m);
 	return v->acc_node[m];
 }
 

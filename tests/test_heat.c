@@ -12,6 +12,7 @@
 
 #include "engine_fixtures.h"
 #include "engine_internal.h"
+#include "evidence.h"
 #include "tick_internal.h"
 
 /* Random inserts and deletes: every live key stays findable, no dead one is. */

@@ -594,7 +594,7 @@ Test(policy, the_cusum_follows_before_the_heat_turns)
 		{ T2, { 0, 20 }, 1 },
 		{ T4, { 0, 0, 20, 0 }, 2 },
 		{ T4, { 0, 7, 7, 7 }, -1 },
-		{ T2, { 0, 17 }, -1 }, /* 17 steps: the heat's rules alone, which wait */
+		{ T2, { 0, 17 }, 1 }, /* 17 steps: enough after a run of 60 own samples (7 do) */
 	};
 
 	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
@@ -611,6 +611,63 @@ Test(policy, the_cusum_follows_before_the_heat_turns)
 			feed(e, t, 2 * sock, 0, 7, rows[r].after[sock]);
 		n = ibsp_engine__tick(e, 4000, &plan);
 		expect_follow(r, n, plan, rows[r].want_dst);
+		ibsp_engine__delete(e);
+		ibsp_topology__delete(t);
+	}
+}
+
+/*
+ * A run of samples from the page's own node before an excursion is evidence
+ * that the page is private (pg->own_run, at most 15): two half steps a
+ * sample, less 8, off the 36 the CUSUM needs (never below 8). A page promoted
+ * to socket 0; past the ping-pong window, 20 samples from socket 0 (its heat
+ * there, so the z-score does not decide), one from socket 1 and one from
+ * socket 0 again (an excursion that came back: no run), then @run from
+ * socket 0 and, with @blip, another such excursion; in the next interval
+ * @after from socket 1. A page placed as shared gets no credit.
+ */
+Test(policy, a_run_of_own_samples_shortens_the_follow)
+{
+	static const struct {
+		unsigned int shared, run, blip, after;
+		bool want_follow;
+	} rows[] = {
+		{ 0, 0, 0, 17, false }, /* no run: 34 < 36 */
+		{ 0, 0, 0, 18, true },
+		{ 0, 4, 0, 17, false }, /* 4 samples: 8 half steps, all margin */
+		{ 0, 8, 0, 14, true },	/* 36 - (16 - 8) = 28: 14 samples */
+		{ 0, 8, 0, 13, false },
+		{ 0, 15, 0, 7, true }, /* 36 - 22 = 14 */
+		{ 0, 15, 0, 6, false },
+		{ 0, 40, 0, 7, true }, /* the run saturates at 15 */
+		{ 0, 40, 0, 6, false },
+		{ 0, 40, 1, 7, false },	 /* the excursion came back: no run */
+		{ 1, 40, 0, 17, false }, /* placed as shared: 72 half steps */
+	};
+
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct ibsp_topology *t = topo_2s_cxl();
+		struct ibsp_engine *e = engine_for(t, "locality", true);
+		const struct ibsp_migration *plan;
+		long n;
+
+		feed(e, t, 0, 2, 7, rows[r].shared ? 8 : 6);
+		feed(e, t, 2, 2, 7, rows[r].shared ? 8 : 0);
+		cr_assert_eq(ibsp_engine__tick(e, 1000, &plan), 1, "row %zu: first move", r);
+		cr_assert_eq(plan[0].dst_node.id, 0);
+		for (int k = 2; k <= 10; k++)
+			cr_assert_eq(ibsp_engine__tick(e, (uint64_t)k * 1000, &plan), 0);
+		feed(e, t, 0, 2, 7, 20);
+		feed(e, t, 2, 2, 7, 1);
+		feed(e, t, 0, 2, 7, 1 + rows[r].run);
+		if (rows[r].blip) {
+			feed(e, t, 2, 2, 7, 1);
+			feed(e, t, 0, 2, 7, 1);
+		}
+		cr_assert_eq(ibsp_engine__tick(e, 11000, &plan), 0, "row %zu", r);
+		feed(e, t, 2, 2, 7, rows[r].after);
+		n = ibsp_engine__tick(e, 12000, &plan);
+		expect_follow(r, n, plan, rows[r].want_follow ? 1 : -1);
 		ibsp_engine__delete(e);
 		ibsp_topology__delete(t);
 	}
@@ -1088,6 +1145,59 @@ Test(policy, sparse_pages_count_their_samples_while_there_is_room)
 		if (rows[r].want_tick < 0 && rows[r].short_node >= 0)
 			cr_expect_gt(ibsp_engine__stats(e)->skips[IBSP_SKIP_BELOW_THRESHOLD], 0,
 				     "row %zu", r);
+		ibsp_engine__delete(e);
+		ibsp_topology__delete(t);
+	}
+}
+
+/*
+ * The engine's noise estimate (ibsp_engine__noise()): of the samples of pages
+ * that had shown 4 samples in a row from the node they are on, the share of
+ * excursions that came back. Each of @pages pages on socket 0 gets 4 samples
+ * from there (the run), @more from there (counted), then with @blip one from
+ * socket 1 and one from socket 0 again (both counted, one excursion that came
+ * back), and @moved from socket 1 (its users moved: the first counts, as no
+ * excursion that came back). Below 1/8 the noise is low, and a page on CXL
+ * with one sample from socket 1 is promoted at once; otherwise it waits for
+ * min_heat (2) samples. Under 512 counted samples the estimate is not known.
+ */
+Test(policy, the_noise_estimate_counts_excursions_that_come_back)
+{
+	static const struct {
+		unsigned int pages, more, blip, moved;
+		double want_noise; /* -1: not known */
+	} rows[] = {
+		{ 100, 6, 1, 0, 100.0 / 800 }, /* 1/8: not low */
+		{ 100, 7, 1, 0, 100.0 / 900 }, { 100, 6, 0, 6, 0.0 },
+		{ 100, 4, 1, 6, 100.0 / 600 }, /* no run before the move: it does not count */
+		{ 50, 6, 1, 0, -1.0 },	       /* 400 samples counted */
+	};
+
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct ibsp_topology *t = topo_2s_cxl();
+		struct ibsp_engine *e = engine_for(t, "locality", true);
+		const struct ibsp_migration *plan;
+		bool low = rows[r].want_noise >= 0 && rows[r].want_noise * 8 < 1;
+		long n;
+
+		for (unsigned int p = 0; p < rows[r].pages; p++) {
+			feed(e, t, 0, 0, 100 + p, 4 + rows[r].more);
+			if (rows[r].blip) {
+				feed(e, t, 2, 0, 100 + p, 1);
+				feed(e, t, 0, 0, 100 + p, 1);
+			}
+			feed(e, t, 2, 0, 100 + p, rows[r].moved);
+		}
+		cr_expect_float_eq(ibsp_engine__noise(e), rows[r].want_noise, 1e-9, "row %zu", r);
+		feed(e, t, 2, 2, 7, 1);
+		n = ibsp_engine__tick(e, 1000, &plan);
+		cr_expect_float_eq(ibsp_engine__stats(e)->noise, rows[r].want_noise, 1e-9,
+				   "row %zu", r);
+		cr_expect_eq(n, low, "row %zu: planned %ld", r, n);
+		if (n == 1) {
+			cr_expect_eq(plan[0].dst_node.id, 1, "row %zu", r);
+			cr_expect_eq(plan[0].reason, IBSP_REASON_MAJORITY, "row %zu", r);
+		}
 		ibsp_engine__delete(e);
 		ibsp_topology__delete(t);
 	}

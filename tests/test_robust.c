@@ -650,7 +650,7 @@ Test(robust, ibs_is_told_by_event_name_without_pmu_mappings)
 	snprintf(a, sizeof(a), "replay --no-progress %s", path);
 	cr_assert_eq(cli(a, &out, &err), 0, "%s", err);
 	cr_expect_str_eq(strchr(out, '\n'), strchr(want, '\n'), "the same replay as the example");
-	cr_expect(strstr(out, "total               263"), "%s", out);
+	cr_expect(strstr(out, "total               302"), "%s", out);
 	free(out);
 	free(err);
 	free(want);

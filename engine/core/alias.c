@@ -24,6 +24,7 @@
 #include <stdlib.h>
 
 #include "engine_internal.h"
+#include "evidence.h"
 
 /* A KEY_VIRT entry and the PFN entry it folds into, by key: deletions move slots. */
 struct fold {

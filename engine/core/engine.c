@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "evidence.h"
 #include "log_print.h"
 #include "util.h"
 
@@ -211,6 +212,7 @@ struct ibsp_engine *ibsp_engine__new(const struct ibsp_topology *topo,
 	if (!e)
 		goto err;
 	e->topo = topo;
+	e->st.noise = -1; /* not known yet */
 	IBSP_OPTS_COPY(e->opts, opts);
 	ibsp_engine_opts__fill_defaults(&e->opts);
 	ret = ibsp_engine_opts__check(&e->opts);
@@ -358,7 +360,7 @@ static void init_entry(struct ibsp_engine *e, struct ibsp_heat_entry *he,
 	if (mk && e->moved->count && (r = ibsp_moved_map__find(e->moved, mk))) {
 		he->last_move = r->last_move;
 		he->prev_node = r->prev_node;
-		he->nr_moves = r->nr_moves < UINT8_MAX ? (uint8_t)r->nr_moves : UINT8_MAX;
+		he->nr_moves = r->nr_moves < NR_MOVES_MAX ? r->nr_moves : NR_MOVES_MAX;
 		if (e->opts.simulate) {
 			he->node = r->node;
 			he->flags |= HE_MOVED;

@@ -70,7 +70,9 @@ struct ibsp_heat_entry {
 	uint8_t last_reason : 4; /* enum ibsp_reason of the last move + 1; 0 = none */
 	uint8_t flags : 4;	 /* HE_* */
 	uint8_t cold : 4;	 /* out of the warm set: the skip counted each tick + 1; 0 = none */
-	uint8_t nr_moves;	 /* planned moves of this page (saturates) */
+	uint8_t nr_moves : 4;	 /* planned moves of this page (saturates at NR_MOVES_MAX) */
+	uint8_t
+	    own_run : 4; /* on a top-tier node: its own node's samples in a row (note_leave()) */
 	union {
 		uint8_t leave; /* on a top-tier node: evidence to leave it (note_leave()) */
 		uint8_t seen;  /* elsewhere, or node unknown: samples since it came (saturates) */
@@ -81,6 +83,9 @@ struct ibsp_heat_entry {
 };
 
 _Static_assert(sizeof(struct ibsp_heat_entry) == 24, "the fixed part of a heat entry");
+#define NR_MOVES_MAX 15U
+#define OWN_RUN_MAX  15U
+
 _Static_assert(KEY_PID_MAX == 1U << 24, "a heat entry's pid field holds any pid a key can");
 _Static_assert(IBSP_MAX_ACC_NODES <= 16 && IBSP_REASON__MAX < 16 && IBSP_SKIP__MAX < 16,
 	       "the 4-bit fields of a heat entry");
@@ -412,12 +417,14 @@ struct ibsp_engine {
 			       * budget (0 while none does): where the threshold is now */
 	uint64_t *cold;	     /* demotable pages of this tick, coldest first */
 	uint64_t nr_cold, cap_cold;
-	uint64_t *cold_next; /* per node index: cold[] before it holds nothing it can still
+	uint64_t *cold_next;  /* per node index: cold[] before it holds nothing it can still
 			      * demote this tick (make_room() starts there) */
-	bool *pressure;	     /* per node index: a top-tier node short of room this tick */
-	bool any_pressure;   /* some node is */
-	bool any_short;	     /* some top-tier node is short of room, demotion or not */
-	bool full_scan;	     /* the next tick scans every page, not the warm set (scan.c) */
+	bool *pressure;	      /* per node index: a top-tier node short of room this tick */
+	bool any_pressure;    /* some node is */
+	bool any_short;	      /* some top-tier node is short of room, demotion or not */
+	bool full_scan;	      /* the next tick scans every page, not the warm set (scan.c) */
+	uint32_t noise_runs;  /* samples of pages in a run of their own node's (note_noise()) */
+	uint32_t noise_blips; /* of them, excursions that came back */
 };
 
 /* Settings (engine_opts.c): the defaults of the zero fields, and their check (0 or -EINVAL). */
@@ -452,143 +459,6 @@ static inline uint64_t ibsp_engine__moved_key(const struct ibsp_engine *e,
 static inline uint32_t ibsp_heat_entry__bytes(const struct ibsp_heat_entry *he)
 {
 	return he->key & KEY_HUGE ? 1U << PAGE_SHIFT_2M : 1U << PAGE_SHIFT_4K;
-}
-
-/*
- * The evidence that a page on a top-tier node should leave it, as a CUSUM
- * over its samples (Page's test), in half steps: +LEAVE_UP (2) for a sample
- * from the top-tier node that leads its heat among the others (ties count;
- * ibsp_engine__lead_elsewhere()), -LEAVE_DOWN (6) for one from its own node,
- * -LEAVE_DOWN_OTHER (1) for one from another top-tier node that holds at
- * least half the leader's heat, held in [0, 255]. It is the log-likelihood
- * ratio, in steps of log(1.8) = 0.59 (two units), of "90% of its accesses
- * come from one node elsewhere" against "its accesses are shared evenly with
- * its own node": a sample from elsewhere adds log(0.9/0.5), one from its own
- * node log(0.1/0.5) = -1.61, about -3 steps. Unlike the decayed heat, whose
- * evidence is capped by the decay (a page with 2-3 samples per interval never
- * holds more than ~10), it grows without bound while the samples keep
- * pointing away, and it forgets the node's old users at once: a page whose
- * users moved drifts up by ~0.6 step a sample, a page shared 50/50 drifts
- * down by 1 a sample and one whose users are on its node by ~2.5. The policy
- * reads it as pg->leave; a move, or a sample that finds the page on another
- * node, resets it.
- *
- * Only the leading other node counts up: with four sockets, a page shared
- * four ways sits on a node with 25% of its samples, and +1 for each of the
- * three others' 75% against -3 for its own 25% would be a walk with no drift,
- * crossing any threshold in time. Even so, the leader among three nodes that
- * share evenly changes with every few samples, so such a page still drifted
- * up to a false alarm now and then (0-7 of ~1,900 pages moved twice on an
- * all-shared 4-socket recording). Under "one node took over", a sample from
- * a third node is rare (about -2 nats); one from a node close to the leader
- * (half its heat or more) is what sharing looks like, and counts half a step
- * down. A node far below the leader (the old users' leftovers after a switch)
- * counts nothing, so a switch is seen as fast as before. With two sockets the
- * other node always leads, and nothing changes.
- *
- * On a lower-tier node, or while its node is unknown (live, before the
- * engine locates it), the same byte counts the page's samples instead
- * (pg->seen; locating it on a top-tier node resets it): the decayed heat
- * of a page with r samples an interval never exceeds ~4r, so a threshold on
- * it (the policy's fallback for a page with no majority) would never be
- * reached below r = 2 and takes 5 intervals at r = 2.7; a count of samples
- * does not depend on the rate.
- */
-#define LEAVE_UP	 2
-#define LEAVE_DOWN	 6
-#define LEAVE_DOWN_OTHER 1
-
-/*
- * The slow evidence (he->drift, pg->drift): the same walk for "70% of the
- * accesses come from the leading node elsewhere" against "shared evenly with
- * its own node", in steps of log(1.4)/2 = 0.168 nats: +DRIFT_UP (2) for a
- * sample from the leading node elsewhere (log(0.7/0.5) = 0.34), -DRIFT_DOWN
- * (3) for one from its own node or from a third node holding at least half
- * the leader's heat (log(0.3/0.5) = -0.51: either is what sharing looks
- * like), held in [0, 255]. A page whose users are 70/30 on the other socket
- * drifts up by 0.5 a sample: the leave walk above, which tests 90%, drifts
- * down on it (-0.4 a sample) and never fires, so a page placed on the wrong
- * socket by its first few samples stayed there for good.
- */
-#define DRIFT_UP   2
-#define DRIFT_DOWN 3
-
-/* The most heat an accessor slot other than the page's own node holds. */
-static inline uint32_t ibsp_engine__lead_elsewhere(const struct ibsp_engine *e,
-						   const struct ibsp_heat_entry *he)
-{
-	uint32_t lead = 0;
-
-	for (uint32_t s = 0; s < e->nr_acc; s++) {
-		if (e->acc_node[s] != he->node && he->heat[s] > lead)
-			lead = he->heat[s];
-	}
-	return lead;
-}
-
-/* @he's leave evidence less @n, never below 0. */
-static inline void ibsp_heat_entry__leave_less(struct ibsp_heat_entry *he, uint8_t n)
-{
-	he->leave = he->leave > n ? (uint8_t)(he->leave - n) : 0;
-}
-
-/* @he's slow evidence less DRIFT_DOWN, never below 0. */
-static inline void ibsp_heat_entry__drift_down(struct ibsp_heat_entry *he)
-{
-	he->drift = he->drift > DRIFT_DOWN ? he->drift - DRIFT_DOWN : 0;
-}
-
-/* A move, or a sample that finds the page on another node: no evidence yet. */
-static inline void ibsp_heat_entry__evidence_reset(struct ibsp_heat_entry *he)
-{
-	he->leave = 0;
-	he->drift = 0;
-}
-
-/*
- * A page located (live) on a top-tier node had its samples counted (seen);
- * weigh them against that node now, from its heat: about the sum of the
- * steps they would have made (order-blind, where the CUSUM itself is at
- * least its last sum), so the evidence already gathered is not thrown away
- * (heat/live_resolution: 10 samples from socket 1 of a page found on socket
- * 0 follow).
- */
-static inline void ibsp_engine__seed_leave(const struct ibsp_engine *e, struct ibsp_heat_entry *he)
-{
-	int64_t up = ibsp_engine__lead_elsewhere(e, he) / IBSP_HEAT_ONE, down = 0, sum;
-
-	for (uint32_t s = 0; s < e->nr_acc; s++) {
-		if (e->acc_node[s] == he->node)
-			down += he->heat[s] / IBSP_HEAT_ONE;
-	}
-	sum = LEAVE_UP * up - LEAVE_DOWN * down;
-	he->leave = sum <= 0 ? 0 : sum >= UINT8_MAX ? UINT8_MAX : (uint8_t)sum;
-}
-
-static inline void ibsp_engine__note_leave(const struct ibsp_engine *e, struct ibsp_heat_entry *he,
-					   int slot)
-{
-	int acc = e->acc_node[slot];
-
-	if (he->node < 0 || !e->top_tier[he->node]) {
-		he->seen += he->seen < UINT8_MAX;
-		return;
-	}
-	if (acc == he->node) {
-		ibsp_heat_entry__leave_less(he, LEAVE_DOWN);
-		ibsp_heat_entry__drift_down(he);
-	} else if (acc >= 0 && e->top_tier[acc]) {
-		uint32_t lead = ibsp_engine__lead_elsewhere(e, he), h = he->heat[slot];
-
-		if (h >= lead) {
-			he->leave =
-			    he->leave <= UINT8_MAX - LEAVE_UP ? he->leave + LEAVE_UP : UINT8_MAX;
-			he->drift = he->drift <= 255 - DRIFT_UP ? he->drift + DRIFT_UP : 255;
-		} else if (2 * (uint64_t)h >= lead) {
-			ibsp_heat_entry__leave_less(he, LEAVE_DOWN_OTHER);
-			ibsp_heat_entry__drift_down(he);
-		}
-	}
 }
 
 #endif /* IBSP_ENGINE_INTERNAL_H */

@@ -7,6 +7,7 @@
 #include <errno.h>
 
 #include "engine_internal.h"
+#include "evidence.h"
 
 static bool node_in_range(const struct ibsp_engine *e, struct ibsp_node_idx i)
 {
@@ -44,6 +45,11 @@ uint32_t ibsp_engine__nr_acc(const struct ibsp_engine *e)
 const struct ibsp_engine_stats *ibsp_engine__stats(const struct ibsp_engine *e)
 {
 	return &e->st;
+}
+
+double ibsp_engine__noise(const struct ibsp_engine *e)
+{
+	return e->noise_runs < NOISE_MIN ? -1.0 : (double)e->noise_blips / e->noise_runs;
 }
 
 const struct ibsp_engine_opts *ibsp_engine__opts(const struct ibsp_engine *e)

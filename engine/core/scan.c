@@ -49,7 +49,7 @@ static inline bool seen_enough(const struct ibsp_engine *e, const struct ibsp_he
 		return false;
 	if (e->top_tier[he->node])
 		return !he->nr_moves && he->leave >= IBSP_FIRST_MOVE_LEAVE;
-	return he->seen >= e->opts.min_heat;
+	return he->seen >= (e->view.low_noise ? 1 : e->opts.min_heat);
 }
 
 /* Count @sz bytes into heat bucket @b; raise the floor while the buckets above it cover the budget. */

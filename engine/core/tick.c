@@ -116,7 +116,7 @@ static void note_move(struct ibsp_engine *e, struct ibsp_heat_entry *he, int dst
 	he->node = (int8_t)dst;
 	he->last_move = e->interval;
 	he->last_reason = (uint8_t)(reason + 1);
-	if (he->nr_moves < UINT8_MAX)
+	if (he->nr_moves < NR_MOVES_MAX)
 		he->nr_moves++;
 	ibsp_heat_entry__evidence_reset(he);
 	he->flags |= e->opts.simulate ? HE_MOVED : HE_INFLIGHT;
@@ -414,6 +414,9 @@ long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp
 
 	e->interval++;
 	e->view.interval = e->interval;
+	e->view.low_noise = e->noise_runs >= NOISE_MIN &&
+			    (uint64_t)e->noise_blips * IBSP_LOW_NOISE_DIV < e->noise_runs;
+	e->st.noise = ibsp_engine__noise(e);
 	e->st.intervals++;
 	e->nr_cand = 0;
 	e->nr_unres = 0;

@@ -82,6 +82,12 @@ static void heat(FILE *f, const struct ibsp_telemetry_counts *c)
 	family(f, "threshold_samples", "gauge",
 	       "The last effective hot-page threshold, in decayed samples.");
 	value_f(f, "threshold_samples", "", (double)c->threshold / IBSP_HEAT_ONE);
+	if (c->noise >= 0) { /* no sample until the engine can tell */
+		family(f, "sampling_noise_ratio", "gauge",
+		       "Samples of private-looking pages from another node that came back: the "
+		       "host's sampling noise as the engine estimates it.");
+		value_f(f, "sampling_noise_ratio", "", c->noise);
+	}
 	family(f, "considered_pages_total", "counter",
 	       "Hot pages the policy looked at, summed over its passes.");
 	value(f, "considered_pages_total", "", c->considered);

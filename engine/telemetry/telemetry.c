@@ -287,6 +287,7 @@ char *ibsp_telemetry__line(struct ibsp_telemetry *t, enum ibsp_telemetry_kind ki
 			 (json_int_t)(c->node_queries - (p ? p->node_queries : 0)),
 			 "node_queries_failed",
 			 (json_int_t)(c->node_queries_failed - (p ? p->node_queries_failed : 0)));
+	json_object_set_new(heat, "noise", c->noise < 0 ? json_null() : json_real(c->noise));
 	json_object_set_new(o, "heat", heat);
 	json_object_set_new(o, "promotions", promotions_json(t, c, p));
 	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(t->topo); i++) {

@@ -138,6 +138,7 @@ struct ibsp_engine_stats {
 	uint64_t moved_twice;		 /* of those, pages moved more than once */
 	uint64_t alias_merges;		 /* entries keyed without a PFN folded into their page's
 				  * PFN entry (one page, one entry) */
+	double noise; /* ibsp_engine__noise() at the last tick: -1 while unknown */
 };
 
 struct ibsp_engine;
@@ -208,6 +209,19 @@ uint32_t ibsp_engine__nr_acc(const struct ibsp_engine *e);
 
 /** ibsp_engine__stats() - counters so far */
 const struct ibsp_engine_stats *ibsp_engine__stats(const struct ibsp_engine *e);
+
+/**
+ * ibsp_engine__noise() - the host's sampling noise as the engine sees it
+ *
+ * Of the samples of pages that had shown 4 samples in a row from the node
+ * they sit on (private pages), the share that came from another node and
+ * was followed by one from that node again: threads touching other threads'
+ * pages, or running on another socket for a while. A page whose users moved
+ * does not count. It follows the latest ~65,000 such samples.
+ *
+ * Return: the share in [0, 1], or -1 while fewer than 512 samples count.
+ */
+double ibsp_engine__noise(const struct ibsp_engine *e);
 
 /**
  * ibsp_engine__set_opts() - new settings from the next tick on (a daemon's reload)

@@ -104,13 +104,15 @@ struct ibsp_page_view {
 	struct ibsp_node_idx prev_node; /* where it was before its last move; -1 */
 	int last_acc;			/* accessor slot of its latest sample */
 	uint32_t last_move;		/* interval of its last move; 0 = never */
-	uint32_t nr_moves;		/* moves planned for it so far */
+	uint32_t nr_moves;		/* moves planned for it so far (saturates at 15) */
 	uint32_t idle;			/* intervals since its latest sample (saturates at 255) */
 	int last_reason;		/* enum ibsp_reason of its last move; -1 = never moved */
 	enum ibsp_pick pick;		/* for decide(): what select() said */
 	uint32_t leave; /* on a top-tier node: evidence to leave it, a CUSUM in steps of log(1.8) */
 	uint32_t drift; /* the same, slow: 70% elsewhere against 50/50, steps of log(1.4)/2 */
 	uint32_t seen;	/* on a lower-tier node: samples since it came there (saturates at 255) */
+	uint32_t own_run; /* on a top-tier node: samples from its own node in a row, since it came
+			   * there, before the leave evidence's latest rise from 0 (saturates at 15) */
 };
 
 /*
@@ -120,6 +122,13 @@ struct ibsp_page_view {
  * is still a candidate below the floor; locality's first move needs it.
  */
 #define IBSP_FIRST_MOVE_LEAVE 8
+
+/*
+ * IBSP_LOW_NOISE_DIV - view.low_noise holds while the engine's noise estimate
+ * is below 1 / IBSP_LOW_NOISE_DIV; the engine then counts a page on a lower-tier
+ * node a candidate below the floor from its first sample, not min_heat.
+ */
+#define IBSP_LOW_NOISE_DIV 8
 
 /**
  * struct ibsp_policy_view - the engine, as a policy sees it (read-only but
@@ -136,8 +145,10 @@ struct ibsp_policy_view {
 	const struct ibsp_node_idx *acc_node; /* [slot] the accessor's node */
 	const struct ibsp_engine_opts *opts;  /* thresholds, shares, rebalance */
 	uint32_t interval;		      /* intervals so far, this one included */
-	int arg;			      /* the parsed argument of "name:ARG"; -1 */
-	void *priv;			      /* ops->priv_size bytes, zeroed at the start */
+	bool low_noise; /* the engine's noise estimate (ibsp_engine__noise()) is known and below
+			 * 1 / IBSP_LOW_NOISE_DIV: a page's first sample is seldom wrong */
+	int arg;	/* the parsed argument of "name:ARG"; -1 */
+	void *priv;	/* ops->priv_size bytes, zeroed at the start */
 };
 
 /** ibsp_policy_view__has_room() - can the node at @i take @bytes above its watermark? */

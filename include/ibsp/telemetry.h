@@ -64,6 +64,7 @@ struct ibsp_telemetry_counts {
 	uint64_t pages_tracked;
 	uint64_t evictions;
 	uint64_t threshold;	      /* heat units */
+	double noise;		      /* the engine's sampling-noise estimate; -1 unknown */
 	uint64_t node_queries;	      /* pages whose node was asked (move_pages with nodes NULL) */
 	uint64_t node_queries_failed; /* of them: no page there */
 	/* promotions */

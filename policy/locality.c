@@ -101,7 +101,7 @@
 #define PROMOTE_LEAD_X10	   15 /* a first majority leads the runner-up by 1.5 samples */
 #define PROMOTE_LEAD_LOW_NOISE_X10 5  /* by half a sample where the noise is low */
 #define FOLLOW_DRIFT		   84 /* steps of the engine's slow leave CUSUM: 14.1 nats */
-#define OWN_RUN_MARGIN		   8 /* half steps: ~log2 of the split points of a run and an excursion */
+#define STAY_MARGIN		   8 /* half steps: ~log2 of the points a history could be split at */
 
 /* The accessor slot with the most heat (the first of equals). */
 static uint32_t majority_slot(const struct ibsp_page_view *pg, uint32_t nr_acc)
@@ -155,21 +155,22 @@ static uint64_t follow_z(const struct ibsp_page_view *pg)
 
 /*
  * The leave evidence (pg->leave) that stands in for the z-score: doubled like
- * it for shared pages. A page whose excursion followed a run of n samples
- * from its own node (pg->own_run) has shown itself private: the run is
- * evidence against "shared evenly" too, a step (two half steps) a sample,
- * less OWN_RUN_MARGIN half steps for the split points a run and an
- * excursion could have been cut at.
+ * it for shared pages. A page that had shown itself private to its node
+ * before the excursion (pg->stay = n: its samples there, +1 each, less 3 for
+ * each sample of an excursion that came back) holds evidence against
+ * "shared evenly" too, a step (two half steps) each, less STAY_MARGIN half
+ * steps for the points at which its history and the excursion could have
+ * been split.
  */
 static uint32_t follow_leave(const struct ibsp_page_view *pg)
 {
-	uint32_t credit = 2 * pg->own_run;
+	uint32_t credit = 2 * pg->stay;
 
 	if (pg->last_reason == IBSP_REASON_NEAREST)
 		return 2 * FOLLOW_LEAVE;
-	if (credit <= OWN_RUN_MARGIN)
+	if (credit <= STAY_MARGIN)
 		return FOLLOW_LEAVE;
-	credit -= OWN_RUN_MARGIN;
+	credit -= STAY_MARGIN;
 	return credit + IBSP_FIRST_MOVE_LEAVE >= FOLLOW_LEAVE ? IBSP_FIRST_MOVE_LEAVE
 							      : FOLLOW_LEAVE - credit;
 }

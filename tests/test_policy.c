@@ -617,14 +617,15 @@ Test(policy, the_cusum_follows_before_the_heat_turns)
 }
 
 /*
- * A run of samples from the page's own node before an excursion is evidence
- * that the page is private (pg->own_run, at most 15): two half steps a
- * sample, less 8, off the 36 the CUSUM needs (never below 8). A page promoted
- * to socket 0; past the ping-pong window, 20 samples from socket 0 (its heat
- * there, so the z-score does not decide), one from socket 1 and one from
- * socket 0 again (an excursion that came back: no run), then @run from
- * socket 0 and, with @blip, another such excursion; in the next interval
- * @after from socket 1. A page placed as shared gets no credit.
+ * A page that had shown itself private before an excursion (pg->stay: +1 a
+ * sample from its own node, -3 for each sample of an excursion that came
+ * back, at most 15) needs less leave evidence: two half steps a step, less
+ * 8, off the 36 (never below 8). A page promoted to socket 0; past the
+ * ping-pong window, 20 samples from socket 0 (its heat there, so the z-score
+ * does not decide), then 5 from socket 1 and 2 from socket 0 (an excursion
+ * that came back: the evidence falls to 0), then @run from socket 0 and, with
+ * @blip, one from socket 1 and one from socket 0 (3 steps less); in the next
+ * interval @after from socket 1. A page placed as shared gets no credit.
  */
 Test(policy, a_run_of_own_samples_shortens_the_follow)
 {
@@ -632,7 +633,7 @@ Test(policy, a_run_of_own_samples_shortens_the_follow)
 		unsigned int shared, run, blip, after;
 		bool want_follow;
 	} rows[] = {
-		{ 0, 0, 0, 17, false }, /* no run: 34 < 36 */
+		{ 0, 0, 0, 17, false }, /* no evidence: 34 < 36 */
 		{ 0, 0, 0, 18, true },
 		{ 0, 4, 0, 17, false }, /* 4 samples: 8 half steps, all margin */
 		{ 0, 8, 0, 14, true },	/* 36 - (16 - 8) = 28: 14 samples */
@@ -641,7 +642,8 @@ Test(policy, a_run_of_own_samples_shortens_the_follow)
 		{ 0, 15, 0, 6, false },
 		{ 0, 40, 0, 7, true }, /* the run saturates at 15 */
 		{ 0, 40, 0, 6, false },
-		{ 0, 40, 1, 7, false },	 /* the excursion came back: no run */
+		{ 0, 40, 1, 7, false }, /* the excursion came back: 12, 36 - 16 = 20 */
+		{ 0, 40, 1, 10, true },
 		{ 1, 40, 0, 17, false }, /* placed as shared: 72 half steps */
 	};
 
@@ -658,8 +660,8 @@ Test(policy, a_run_of_own_samples_shortens_the_follow)
 		for (int k = 2; k <= 10; k++)
 			cr_assert_eq(ibsp_engine__tick(e, (uint64_t)k * 1000, &plan), 0);
 		feed(e, t, 0, 2, 7, 20);
-		feed(e, t, 2, 2, 7, 1);
-		feed(e, t, 0, 2, 7, 1 + rows[r].run);
+		feed(e, t, 2, 2, 7, 5);
+		feed(e, t, 0, 2, 7, 2 + rows[r].run);
 		if (rows[r].blip) {
 			feed(e, t, 2, 2, 7, 1);
 			feed(e, t, 0, 2, 7, 1);
@@ -1152,9 +1154,9 @@ Test(policy, sparse_pages_count_their_samples_while_there_is_room)
 
 /*
  * The engine's noise estimate (ibsp_engine__noise()): of the samples of pages
- * that had shown 4 samples in a row from the node they are on, the share of
- * excursions that came back. Each of @pages pages on socket 0 gets 4 samples
- * from there (the run), @more from there (counted), then with @blip one from
+ * whose evidence of being private to the node they are on was at least 4, the
+ * share of excursions that came back. Each of @pages pages on socket 0 gets 4
+ * samples from there (the evidence), @more from there (counted), then with @blip one from
  * socket 1 and one from socket 0 again (both counted, one excursion that came
  * back), and @moved from socket 1 (its users moved: the first counts, as no
  * excursion that came back). Below 1/8 the noise is low, and a page on CXL
@@ -1169,7 +1171,7 @@ Test(policy, the_noise_estimate_counts_excursions_that_come_back)
 	} rows[] = {
 		{ 100, 6, 1, 0, 100.0 / 800 }, /* 1/8: not low */
 		{ 100, 7, 1, 0, 100.0 / 900 }, { 100, 6, 0, 6, 0.0 },
-		{ 100, 4, 1, 6, 100.0 / 600 }, /* no run before the move: it does not count */
+		{ 100, 4, 1, 6, 100.0 / 700 }, /* 5 steps left after the excursion: the move counts */
 		{ 50, 6, 1, 0, -1.0 },	       /* 400 samples counted */
 	};
 

@@ -71,8 +71,7 @@ struct ibsp_heat_entry {
 	uint8_t flags : 4;	 /* HE_* */
 	uint8_t cold : 4;	 /* out of the warm set: the skip counted each tick + 1; 0 = none */
 	uint8_t nr_moves : 4;	 /* planned moves of this page (saturates at NR_MOVES_MAX) */
-	uint8_t
-	    own_run : 4; /* on a top-tier node: its own node's samples in a row (note_leave()) */
+	uint8_t stay : 4; /* on a top-tier node: evidence it is private there (note_leave()) */
 	union {
 		uint8_t leave; /* on a top-tier node: evidence to leave it (note_leave()) */
 		uint8_t seen;  /* elsewhere, or node unknown: samples since it came (saturates) */
@@ -84,7 +83,7 @@ struct ibsp_heat_entry {
 
 _Static_assert(sizeof(struct ibsp_heat_entry) == 24, "the fixed part of a heat entry");
 #define NR_MOVES_MAX 15U
-#define OWN_RUN_MAX  15U
+#define STAY_MAX     15U
 
 _Static_assert(KEY_PID_MAX == 1U << 24, "a heat entry's pid field holds any pid a key can");
 _Static_assert(IBSP_MAX_ACC_NODES <= 16 && IBSP_REASON__MAX < 16 && IBSP_SKIP__MAX < 16,

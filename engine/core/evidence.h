@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What a page's samples say about where it should be: the leave evidence of a
- * page on a top-tier node (two CUSUMs and its run of samples from its own
- * node), the count of a page's samples elsewhere, and the engine's estimate
+ * page on a top-tier node (two CUSUMs, and its evidence of being private
+ * there), the count of a page's samples elsewhere, and the engine's estimate
  * of the host's sampling noise drawn from them. Updated with every sample
  * (engine.c) and read by the policies through struct ibsp_page_view.
  */
@@ -50,6 +50,18 @@
  * it (the policy's fallback for a page with no majority) would never be
  * reached below r = 2 and takes 5 intervals at r = 2.7; a count of samples
  * does not depend on the rate.
+ */
+/*
+ * The evidence that a page on a top-tier node is private there (he->stay, 4
+ * bits, pg->stay): +1 for a sample from its own node while no excursion is
+ * under way, -3 for each sample of an excursion that came back (when the
+ * sample from its own node that ends it arrives), and 0 after a sample from
+ * a third node close to the leader; it does not change during an
+ * excursion, so the policy reads what the page had shown before it. Like the
+ * CUSUM, in steps of log(1.8) of "90% from its own node" against "shared
+ * evenly": a page with 10% noise gains ~0.6 a sample, one shared 50/50 loses
+ * ~1. Where the page had shown itself private, an excursion needs less
+ * evidence to be a move of its users (locality's follow_leave()).
  */
 #define LEAVE_UP	 2
 #define LEAVE_DOWN	 6
@@ -100,7 +112,7 @@ static inline void ibsp_heat_entry__evidence_reset(struct ibsp_heat_entry *he)
 {
 	he->leave = 0;
 	he->drift = 0;
-	he->own_run = 0;
+	he->stay = 0;
 }
 
 /*
@@ -125,15 +137,16 @@ static inline void ibsp_engine__seed_leave(const struct ibsp_engine *e, struct i
 
 /*
  * The host's sampling noise, as the engine sees it (ibsp_engine__noise()):
- * of the samples of top-tier pages that had shown NOISE_RUN samples in a row
- * from their own node (private pages; a page shared 50/50 shows such a run
- * one time in 16), the share of excursions that came back, that is samples
- * from another node followed by one from the page's own again. A thread that
+ * of the samples of top-tier pages whose evidence of being private there
+ * (he->stay) was at least NOISE_STAY (a page shared 50/50 drifts down by a
+ * step a sample, so it seldom holds 4), the share of excursions that came
+ * back, that is samples from another node followed by one from the page's
+ * own again. A thread that
  * moves to another socket starts excursions that do not come back, so its
  * pages do not count as noise. The counts are halved past NOISE_WINDOW, so
  * the estimate follows the latest ~NOISE_WINDOW such samples.
  */
-#define NOISE_RUN    4
+#define NOISE_STAY   4
 #define NOISE_WINDOW (1U << 16)
 #define NOISE_MIN    512 /* samples before the estimate is told */
 
@@ -156,23 +169,28 @@ static inline void ibsp_engine__note_leave(struct ibsp_engine *e, struct ibsp_he
 		return;
 	}
 	if (acc == he->node) {
-		if (he->own_run >= NOISE_RUN)
+		if (he->stay >= NOISE_STAY)
 			ibsp_engine__note_noise(e, he->leave != 0);
-		/* a run grows while no excursion is under way; one cut short ends it */
-		he->own_run = he->leave ? 0 : he->own_run + (he->own_run < OWN_RUN_MAX);
+		if (he->leave) { /* an excursion came back: 3 steps for each of its samples */
+			uint32_t cut = 3U * ((he->leave + 1U) / 2U);
+
+			he->stay = he->stay > cut ? (uint8_t)(he->stay - cut) : 0;
+		} else {
+			he->stay += he->stay < STAY_MAX;
+		}
 		ibsp_heat_entry__leave_less(he, LEAVE_DOWN);
 		ibsp_heat_entry__drift_down(he);
 	} else if (acc >= 0 && e->top_tier[acc]) {
 		uint32_t lead = ibsp_engine__lead_elsewhere(e, he), h = he->heat[slot];
 
 		if (h >= lead) {
-			if (he->own_run >= NOISE_RUN && !he->leave)
+			if (he->stay >= NOISE_STAY && !he->leave)
 				ibsp_engine__note_noise(e, false);
 			he->leave =
 			    he->leave <= UINT8_MAX - LEAVE_UP ? he->leave + LEAVE_UP : UINT8_MAX;
 			he->drift = he->drift <= 255 - DRIFT_UP ? he->drift + DRIFT_UP : 255;
 		} else if (2 * (uint64_t)h >= lead) {
-			he->own_run = 0; /* a third node close to the leader: sharing */
+			he->stay = 0; /* a third node close to the leader: sharing */
 			ibsp_heat_entry__leave_less(he, LEAVE_DOWN_OTHER);
 			ibsp_heat_entry__drift_down(he);
 		}

@@ -66,7 +66,7 @@ static inline void page_view(const struct ibsp_heat_entry *he, uint64_t total, e
 	pg->pick = pick;
 	pg->leave = he->leave; /* one byte, read by the tier the page is on */
 	pg->drift = he->drift;
-	pg->own_run = he->own_run;
+	pg->stay = he->stay;
 	pg->seen = he->seen;
 }
 

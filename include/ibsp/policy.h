@@ -111,8 +111,9 @@ struct ibsp_page_view {
 	uint32_t leave; /* on a top-tier node: evidence to leave it, a CUSUM in steps of log(1.8) */
 	uint32_t drift; /* the same, slow: 70% elsewhere against 50/50, steps of log(1.4)/2 */
 	uint32_t seen;	/* on a lower-tier node: samples since it came there (saturates at 255) */
-	uint32_t own_run; /* on a top-tier node: samples from its own node in a row, since it came
-			   * there, before the leave evidence's latest rise from 0 (saturates at 15) */
+	uint32_t stay;	/* on a top-tier node: evidence that it is private there, as it stood when
+			 * the leave evidence last rose from 0: +1 a sample from its own node, -3
+			 * for each of an excursion that came back, in [0, 15] */
 };
 
 /*

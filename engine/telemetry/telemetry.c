@@ -75,6 +75,7 @@ struct ibsp_telemetry *ibsp_telemetry__new(const struct ibsp_topology *topo, con
 	t->topo = topo;
 	snprintf(t->sampler, sizeof(t->sampler), "%s", sampler);
 	t->dry_run = dry_run;
+	t->cur.noise = t->prev.noise = -1; /* not known until the engine says */
 	if (alloc_arrays(&t->cur, ibsp_topology__nr_nodes(topo)) ||
 	    alloc_arrays(&t->prev, ibsp_topology__nr_nodes(topo))) {
 		ibsp_telemetry__delete(t);

@@ -119,6 +119,10 @@ void cli_replay_print_text(FILE *f, const char *path, const char *policy,
 			st->noise * IBSP_LOW_NOISE_DIV < 1
 			    ? " (low: a page's first sample may promote it)"
 			    : "");
+	if (st->trusted_follow)
+		fprintf(
+		    f, "  moves of users: a private page follows after %u samples from elsewhere\n",
+		    st->trusted_follow);
 	if (r->nr_eval)
 		print_evaluate(f, r);
 }
@@ -305,6 +309,8 @@ json_t *cli_replay_summary_json(const char *path, const char *policy,
 				      (json_int_t)st->evictions, "threshold_samples",
 				      (double)st->threshold / IBSP_HEAT_ONE, "noise",
 				      st->noise < 0 ? json_null() : json_real(st->noise)));
+	json_object_set_new(json_object_get(o, "heat"), "trusted_follow_samples",
+			    st->trusted_follow ? json_integer(st->trusted_follow) : json_null());
 	json_object_set_new(o, "promotions", moves_json(r));
 	json_object_set_new(o, "planned_pages", json_integer((json_int_t)st->planned));
 	json_object_set_new(o, "planned_bytes", json_integer((json_int_t)st->planned_bytes));

@@ -76,6 +76,11 @@
  *    none in 12 of 15 runs of the suite, for 1-2 points of a phase change;
  *  - the heat it gains, a - b, is at least FOLLOW_GAIN x min_heat samples
  *    (4 KiB) or 4 x that for a 2 MiB page, which costs 512 times the copy.
+ * On a host whose private pages' excursions, from some length on, are moves
+ * of their users rather than noise (view.trusted_leave, measured by the
+ * engine: docs/policy.md step 5), a page that had shown itself private
+ * follows on that length (trusted()), and when too sparse for the gain in
+ * decayed heat, on the gain counted in samples (gains_enough()).
  * Once the CUSUM has fired, the page need not wait for the decayed heat to
  * turn (left_for_one_node()): it goes to the node leading the heat outside
  * its own. Either way the destination is that node.
@@ -153,6 +158,20 @@ static uint64_t follow_z(const struct ibsp_page_view *pg)
 	return z;
 }
 
+#ifndef TRUSTED
+#define TRUSTED 1
+#endif
+/*
+ * May @pg follow on the length from which, on this host, the excursions of
+ * private-looking pages are moves (view.trusted_leave)? Not a page placed as
+ * shared.
+ */
+static bool trusted(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg)
+{
+	return TRUSTED && v->trusted_leave && pg->stay >= IBSP_TRUSTED_STAY &&
+	       pg->last_reason != IBSP_REASON_NEAREST;
+}
+
 /*
  * The leave evidence (pg->leave) that stands in for the z-score: doubled like
  * it for shared pages. A page that had shown itself private to its node
@@ -162,17 +181,22 @@ static uint64_t follow_z(const struct ibsp_page_view *pg)
  * steps for the points at which its history and the excursion could have
  * been split.
  */
-static uint32_t follow_leave(const struct ibsp_page_view *pg)
+static uint32_t follow_leave(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg)
 {
-	uint32_t credit = 2 * pg->stay;
+	uint32_t credit = 2 * pg->stay, need;
 
 	if (pg->last_reason == IBSP_REASON_NEAREST)
 		return 2 * FOLLOW_LEAVE;
-	if (credit <= STAY_MARGIN)
-		return FOLLOW_LEAVE;
-	credit -= STAY_MARGIN;
-	return credit + IBSP_FIRST_MOVE_LEAVE >= FOLLOW_LEAVE ? IBSP_FIRST_MOVE_LEAVE
-							      : FOLLOW_LEAVE - credit;
+	if (credit <= STAY_MARGIN) {
+		need = FOLLOW_LEAVE;
+	} else {
+		credit -= STAY_MARGIN;
+		need = credit + IBSP_FIRST_MOVE_LEAVE >= FOLLOW_LEAVE ? IBSP_FIRST_MOVE_LEAVE
+								      : FOLLOW_LEAVE - credit;
+	}
+	if (trusted(v, pg) && v->trusted_leave < need)
+		need = v->trusted_leave;
+	return need;
 }
 
 /* The slow leave evidence (pg->drift) that does the same, doubled for shared pages. */
@@ -187,6 +211,21 @@ static uint64_t follow_gain(const struct ibsp_policy_view *v, const struct ibsp_
 	uint64_t gain = (uint64_t)FOLLOW_GAIN * v->opts->min_heat * IBSP_HEAT_ONE;
 
 	return pg->bytes > 4096 ? 4 * gain : gain;
+}
+
+/*
+ * Is a follow worth its move: the new node's heat @h is at least the gain, or,
+ * for a page following on the trusted length and too sparse to hold that much
+ * decayed heat (under ~1 sample an interval at the default decay), its leave
+ * evidence counts that many samples from elsewhere.
+ */
+static bool gains_enough(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
+			 uint64_t h)
+{
+	uint64_t gain = follow_gain(v, pg);
+
+	return h >= gain || (trusted(v, pg) && pg->leave >= v->trusted_leave &&
+			     (uint64_t)pg->leave * IBSP_HEAT_ONE >= 2 * gain);
 }
 
 /* The accessor slot, other than the page's own node's, with the most heat (the first of equals). */
@@ -220,10 +259,10 @@ static bool left_for_one_node(const struct ibsp_policy_view *v, const struct ibs
 	uint64_t rest = pg->total - (cur >= 0 ? pg->heat[cur] : 0);
 	uint32_t x;
 
-	if (pg->leave < follow_leave(pg) && pg->drift < follow_drift(pg))
+	if (pg->leave < follow_leave(v, pg) && pg->drift < follow_drift(pg))
 		return false; /* the usual case: the leading node is not looked for */
 	x = best_other_slot(v, pg);
-	return x != UINT32_MAX && pg->heat[x] >= follow_gain(v, pg) &&
+	return x != UINT32_MAX && gains_enough(v, pg, pg->heat[x]) &&
 	       (uint64_t)pg->heat[x] * 10000 >= rest * v->opts->min_share_bp;
 }
 
@@ -236,8 +275,11 @@ static enum ibsp_pick follow_select(const struct ibsp_policy_view *v,
 	uint64_t a = pg->heat[m], b = cur >= 0 ? pg->heat[cur] : 0;
 
 	if (pg->total < (uint64_t)o->min_heat * IBSP_HEAT_ONE) {
-		/* Below the floor the engine asks only a never-moved page with the evidence. */
-		if (pg->nr_moves || pg->leave < IBSP_FIRST_MOVE_LEAVE)
+		/* Below the floor the engine asks only a page with leave evidence. */
+		if (pg->nr_moves)
+			return trusted(v, pg) && left_for_one_node(v, pg, cur) ? IBSP_PICK_FOLLOW
+									       : IBSP_PICK_NONE;
+		if (pg->leave < IBSP_FIRST_MOVE_LEAVE)
 			return IBSP_PICK_NONE;
 		m = best_other_slot(v, pg);
 		if (m == UINT32_MAX ||
@@ -265,7 +307,7 @@ static enum ibsp_pick follow_select(const struct ibsp_policy_view *v,
 		}
 		return IBSP_PICK_FOLLOW;
 	}
-	if ((!clearly_above(a, b, follow_z(pg)) && pg->leave < follow_leave(pg)) ||
+	if ((!clearly_above(a, b, follow_z(pg)) && pg->leave < follow_leave(v, pg)) ||
 	    a - b < follow_gain(v, pg)) {
 		*skip = IBSP_SKIP_HYSTERESIS;
 		return IBSP_PICK_SKIP;

@@ -1204,3 +1204,96 @@ Test(policy, the_noise_estimate_counts_excursions_that_come_back)
 		ibsp_topology__delete(t);
 	}
 }
+
+/*
+ * How the excursions of private-looking pages end, on this host, decides from
+ * which length they are moves of their users (stats.trusted_follow: 0 none).
+ * Each of @moves pages on socket 0 gets 12 samples from there (evidence 12,
+ * at least IBSP_TRUSTED_STAY) and then 8 from socket 1 (an excursion that
+ * does not come back); each of @noise pages the same 12, then @len from
+ * socket 1 and one from socket 0 (it came back at @len). The hazard at k,
+ * ends at k over those that reached k, must be near its plateau (lengths 5
+ * and up) from k on; k needs 400 excursions, a plateau length 200.
+ */
+Test(policy, trusted_follow_from_how_excursions_end)
+{
+	static const struct {
+		unsigned int moves, noise, len;
+		uint32_t want;
+	} rows[] = {
+		{ 500, 0, 0, 3 },   /* none came back: from 3 samples */
+		{ 300, 0, 0, 0 },   /* too few at 3 */
+		{ 500, 500, 3, 4 }, /* half of those at 3 came back; none from 4 */
+		{ 500, 500, 1, 3 }, /* noise of one sample: 3 */
+		{ 0, 600, 5, 0 },   /* every excursion came back at 5 (sharing): never */
+		{ 500, 60, 6, 7 },  /* 60 of 560 came back at 6 (10.7% against a plateau of 0): 7 */
+	};
+
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct ibsp_topology *t = topo_2s_cxl();
+		struct ibsp_engine *e = engine_for(t, "locality", true);
+		const struct ibsp_migration *plan;
+		uint64_t page = 100;
+
+		for (unsigned int p = 0; p < rows[r].moves; p++, page++) {
+			feed(e, t, 0, 0, page, 12);
+			feed(e, t, 2, 0, page, 8);
+		}
+		for (unsigned int p = 0; p < rows[r].noise; p++, page++) {
+			feed(e, t, 0, 0, page, 12);
+			feed(e, t, 2, 0, page, rows[r].len);
+			feed(e, t, 0, 0, page, 1);
+		}
+		ibsp_engine__tick(e, 1000, &plan);
+		cr_expect_eq(ibsp_engine__stats(e)->trusted_follow, rows[r].want, "row %zu: %u", r,
+			     ibsp_engine__stats(e)->trusted_follow);
+		ibsp_engine__delete(e);
+		ibsp_topology__delete(t);
+	}
+}
+
+/*
+ * A page the engine moved, private where it sits (12 samples there), follows
+ * its users on the trusted length (here 3, from 500 excursions that never came
+ * back) and the gain counted in samples (4: too sparse for 4 samples of
+ * decayed heat after the ping-pong window), where it would need 10 without
+ * (36 half steps less 2 x 12 - 8).
+ */
+Test(policy, a_private_page_follows_on_the_trusted_length)
+{
+	static const struct {
+		unsigned int moves, after;
+		bool want;
+	} rows[] = {
+		{ 500, 4, true }, { 500, 3, false }, /* the gain: 4 samples */
+		{ 0, 4, false },  { 0, 9, false },   { 0, 10, true },
+	};
+
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct ibsp_topology *t = topo_2s_cxl();
+		struct ibsp_engine *e = engine_for(t, "locality", true);
+		const struct ibsp_migration *plan;
+		long n;
+
+		feed(e, t, 0, 2, 7, 6);
+		cr_assert_eq(ibsp_engine__tick(e, 1000, &plan), 1, "row %zu: first move", r);
+		for (int k = 2; k <= 10; k++)
+			cr_assert_eq(ibsp_engine__tick(e, (uint64_t)k * 1000, &plan), 0);
+		feed(e, t, 0, 2, 7, 12);
+		for (unsigned int p = 0; p < rows[r].moves; p++) {
+			feed(e, t, 0, 0, 100 + p, 12);
+			feed(e, t, 2, 0, 100 + p, 8);
+		}
+		ibsp_engine__tick(e, 11000, &plan);
+		feed(e, t, 2, 2, 7, rows[r].after);
+		n = ibsp_engine__tick(e, 12000, &plan);
+		cr_expect_eq(n, rows[r].want, "row %zu: planned %ld", r, n);
+		if (n == 1) {
+			cr_expect_eq(plan[0].vaddr, UVA_BASE + 7 * 4096, "row %zu", r);
+			cr_expect_eq(plan[0].dst_node.id, 1, "row %zu", r);
+			cr_expect_eq(plan[0].reason, IBSP_REASON_FOLLOW, "row %zu", r);
+		}
+		ibsp_engine__delete(e);
+		ibsp_topology__delete(t);
+	}
+}

@@ -83,6 +83,7 @@ struct ibsp_heat_entry {
 
 _Static_assert(sizeof(struct ibsp_heat_entry) == 24, "the fixed part of a heat entry");
 #define NR_MOVES_MAX 15U
+#define EXC_MAX	     8U
 #define STAY_MAX     15U
 
 _Static_assert(KEY_PID_MAX == 1U << 24, "a heat entry's pid field holds any pid a key can");
@@ -424,6 +425,12 @@ struct ibsp_engine {
 	bool full_scan;	      /* the next tick scans every page, not the warm set (scan.c) */
 	uint32_t noise_runs;  /* samples of pages in a run of their own node's (note_noise()) */
 	uint32_t noise_blips; /* of them, excursions that came back */
+	/* Pure excursions of pages with stay >= IBSP_TRUSTED_STAY (evidence.h,
+	 * note_excursion()): [k] those that reached k samples from elsewhere with none
+	 * from home, and those a sample from home ended at k */
+	uint32_t exc_reach[EXC_MAX + 1];
+	uint32_t exc_back[EXC_MAX + 1];
+	uint32_t exc_plateau; /* the hazard of a move's excursion, x 10000; 0: not known */
 };
 
 /* Settings (engine_opts.c): the defaults of the zero fields, and their check (0 or -EINVAL). */

@@ -159,6 +159,35 @@ static inline void ibsp_engine__note_noise(struct ibsp_engine *e, bool blip)
 	}
 }
 
+/*
+ * The excursions of private-looking pages (he->stay >= IBSP_TRUSTED_STAY; a
+ * page shared 50/50 holds that about one sample in 130), while no sample from
+ * home has come: how many reached k samples from elsewhere, and how many a
+ * sample from home ended at k (its stay is cut then, so it counts no more).
+ * back[k] / reach[k] is the hazard at k: an excursion of noise ends soon
+ * (its hazard is the owner's share), one of a page whose users moved ends
+ * only by noise, at a rate that does not depend on k. Where the hazard has
+ * fallen to that plateau, the excursions still under way are moves
+ * (ibsp_engine__trusted_leave() in tick.c). A page that goes cold or a
+ * recording that ends only stops an excursion's count, so such censoring
+ * does not bias the hazard. Halved past NOISE_WINDOW, as the noise estimate.
+ */
+static inline void ibsp_engine__note_excursion(struct ibsp_engine *e, uint32_t k, bool back)
+{
+	if (k < 1 || k > EXC_MAX)
+		return;
+	if (back) {
+		e->exc_back[k]++;
+		return;
+	}
+	if (++e->exc_reach[k] >= NOISE_WINDOW) {
+		for (uint32_t i = 0; i <= EXC_MAX; i++) {
+			e->exc_reach[i] /= 2;
+			e->exc_back[i] /= 2;
+		}
+	}
+}
+
 static inline void ibsp_engine__note_leave(struct ibsp_engine *e, struct ibsp_heat_entry *he,
 					   int slot)
 {
@@ -174,6 +203,8 @@ static inline void ibsp_engine__note_leave(struct ibsp_engine *e, struct ibsp_he
 		if (he->leave) { /* an excursion came back: 3 steps for each of its samples */
 			uint32_t cut = 3U * ((he->leave + 1U) / 2U);
 
+			if (he->stay >= IBSP_TRUSTED_STAY)
+				ibsp_engine__note_excursion(e, (he->leave + 1U) / 2U, true);
 			he->stay = he->stay > cut ? (uint8_t)(he->stay - cut) : 0;
 		} else {
 			he->stay += he->stay < STAY_MAX;
@@ -186,6 +217,9 @@ static inline void ibsp_engine__note_leave(struct ibsp_engine *e, struct ibsp_he
 		if (h >= lead) {
 			if (he->stay >= NOISE_STAY && !he->leave)
 				ibsp_engine__note_noise(e, false);
+			if (he->stay >= IBSP_TRUSTED_STAY)
+				ibsp_engine__note_excursion(e, (he->leave + LEAVE_UP + 1U) / 2U,
+							    false);
 			he->leave =
 			    he->leave <= UINT8_MAX - LEAVE_UP ? he->leave + LEAVE_UP : UINT8_MAX;
 			he->drift = he->drift <= 255 - DRIFT_UP ? he->drift + DRIFT_UP : 255;

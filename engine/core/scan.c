@@ -48,7 +48,9 @@ static inline bool seen_enough(const struct ibsp_engine *e, const struct ibsp_he
 	if (he->node < 0)
 		return false;
 	if (e->top_tier[he->node])
-		return !he->nr_moves && he->leave >= IBSP_FIRST_MOVE_LEAVE;
+		return (!he->nr_moves && he->leave >= IBSP_FIRST_MOVE_LEAVE) ||
+		       (e->view.trusted_leave && he->stay >= IBSP_TRUSTED_STAY &&
+			he->leave >= e->view.trusted_leave);
 	return he->seen >= (e->view.low_noise ? 1 : e->opts.min_heat);
 }
 

@@ -21,6 +21,7 @@
  * See docs/policy.md.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -407,6 +408,59 @@ static long run_interval(struct ibsp_engine *e, uint64_t now_ns, uint64_t *hist)
 	return nr_plan;
 }
 
+/*
+ * The excursion length (EXC_MIN_K to EXC_MAX samples) from which the pure
+ * excursions of private-looking pages are moves of their users, on this host
+ * (note_excursion() in evidence.h): the plateau is the lowest hazard among
+ * lengths EXC_PLATEAU_K and up seen EXC_MIN_PLATEAU times (kept while none
+ * is: once the policy follows sooner, the longer excursions stop); the answer
+ * is the shortest length seen EXC_MIN_REACH times from which every length
+ * seen EXC_MIN_PLATEAU times has a hazard within 1.5 x the plateau + 1 point,
+ * and at most EXC_MAX_HAZARD (its count of ends within 3 standard deviations
+ * of what that hazard allows: a few hundred counts are noisy). In half steps of leave evidence; 0 while none.
+ */
+#define EXC_MIN_K	3U
+#define EXC_PLATEAU_K	5U
+#define EXC_MIN_PLATEAU 200U
+#define EXC_MIN_REACH	400U
+#define EXC_MAX_HAZARD	1500U /* x 10000 */
+
+static uint64_t hazard(const struct ibsp_engine *e, uint32_t k)
+{
+	return (uint64_t)e->exc_back[k] * 10000 / e->exc_reach[k];
+}
+
+static uint32_t trusted_leave(struct ibsp_engine *e)
+{
+	uint64_t plateau = UINT64_MAX;
+
+	for (uint32_t k = EXC_PLATEAU_K; k <= EXC_MAX; k++) {
+		if (e->exc_reach[k] >= EXC_MIN_PLATEAU && hazard(e, k) < plateau)
+			plateau = hazard(e, k);
+	}
+	if (plateau != UINT64_MAX)
+		e->exc_plateau = (uint32_t)(plateau + 1); /* 0 stays "not known" */
+	if (!e->exc_plateau)
+		return 0;
+	plateau = (uint64_t)(e->exc_plateau - 1) * 3 / 2 + 100;
+	if (plateau > EXC_MAX_HAZARD)
+		plateau = EXC_MAX_HAZARD;
+	for (uint32_t k = EXC_MIN_K; k <= EXC_MAX; k++) {
+		bool low = e->exc_reach[k] >= EXC_MIN_REACH;
+
+		for (uint32_t j = k; j <= EXC_MAX && low; j++) {
+			/* the ends counted at j against those the plateau allows, with 3 sigma */
+			double allowed = (double)e->exc_reach[j] * (double)plateau / 10000;
+
+			low = e->exc_reach[j] < EXC_MIN_PLATEAU ||
+			      e->exc_back[j] <= allowed + 3 * sqrt(allowed) + 3;
+		}
+		if (low)
+			return LEAVE_UP * k;
+	}
+	return 0;
+}
+
 long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp_migration **plan)
 {
 	uint64_t hist[NR_BUCKETS] = { 0 };
@@ -417,6 +471,8 @@ long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp
 	e->view.low_noise = e->noise_runs >= NOISE_MIN &&
 			    (uint64_t)e->noise_blips * IBSP_LOW_NOISE_DIV < e->noise_runs;
 	e->st.noise = ibsp_engine__noise(e);
+	e->view.trusted_leave = trusted_leave(e);
+	e->st.trusted_follow = e->view.trusted_leave / LEAVE_UP;
 	e->st.intervals++;
 	e->nr_cand = 0;
 	e->nr_unres = 0;

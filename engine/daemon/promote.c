@@ -229,6 +229,7 @@ static void fill_engine_counts(struct daemon *d, struct ibsp_telemetry_counts *c
 	c->node_queries_failed = es->resolve_failed;
 	c->threshold = es->threshold;
 	c->noise = es->noise;
+	c->trusted_follow = es->trusted_follow;
 	c->considered = es->considered;
 	c->planned = es->planned;
 	c->planned_bytes = es->planned_bytes;

@@ -289,6 +289,8 @@ char *ibsp_telemetry__line(struct ibsp_telemetry *t, enum ibsp_telemetry_kind ki
 			 "node_queries_failed",
 			 (json_int_t)(c->node_queries_failed - (p ? p->node_queries_failed : 0)));
 	json_object_set_new(heat, "noise", c->noise < 0 ? json_null() : json_real(c->noise));
+	json_object_set_new(heat, "trusted_follow_samples",
+			    c->trusted_follow ? json_integer(c->trusted_follow) : json_null());
 	json_object_set_new(o, "heat", heat);
 	json_object_set_new(o, "promotions", promotions_json(t, c, p));
 	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(t->topo); i++) {

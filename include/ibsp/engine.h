@@ -138,7 +138,9 @@ struct ibsp_engine_stats {
 	uint64_t moved_twice;		 /* of those, pages moved more than once */
 	uint64_t alias_merges;		 /* entries keyed without a PFN folded into their page's
 				  * PFN entry (one page, one entry) */
-	double noise; /* ibsp_engine__noise() at the last tick: -1 while unknown */
+	double noise;		 /* ibsp_engine__noise() at the last tick: -1 while unknown */
+	uint32_t trusted_follow; /* samples from elsewhere from which a private page's
+				  * excursion is a move of its users, as last told; 0: none */
 };
 
 struct ibsp_engine;

@@ -131,6 +131,12 @@ struct ibsp_page_view {
  */
 #define IBSP_LOW_NOISE_DIV 8
 
+/*
+ * IBSP_TRUSTED_STAY - a page on a top-tier node with at least this evidence
+ * of being private there (pg->stay) may follow on view.trusted_leave.
+ */
+#define IBSP_TRUSTED_STAY 8
+
 /**
  * struct ibsp_policy_view - the engine, as a policy sees it (read-only but
  * for @priv): the nodes, the settings, the policy's argument and state
@@ -148,8 +154,11 @@ struct ibsp_policy_view {
 	uint32_t interval;		      /* intervals so far, this one included */
 	bool low_noise; /* the engine's noise estimate (ibsp_engine__noise()) is known and below
 			 * 1 / IBSP_LOW_NOISE_DIV: a page's first sample is seldom wrong */
-	int arg;	/* the parsed argument of "name:ARG"; -1 */
-	void *priv;	/* ops->priv_size bytes, zeroed at the start */
+	uint32_t trusted_leave; /* leave evidence (half steps) at which the pure excursions of
+				 * pages with pg->stay >= IBSP_TRUSTED_STAY are, on this host,
+				 * moves of their users rather than noise; 0: none is */
+	int arg;		/* the parsed argument of "name:ARG"; -1 */
+	void *priv;		/* ops->priv_size bytes, zeroed at the start */
 };
 
 /** ibsp_policy_view__has_room() - can the node at @i take @bytes above its watermark? */

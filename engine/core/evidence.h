@@ -51,6 +51,10 @@
  * reached below r = 2 and takes 5 intervals at r = 2.7; a count of samples
  * does not depend on the rate.
  */
+#define LEAVE_UP	 2
+#define LEAVE_DOWN	 6
+#define LEAVE_DOWN_OTHER 1
+
 /*
  * The evidence that a page on a top-tier node is private there (he->stay, 4
  * bits, pg->stay): +1 for a sample from its own node while no excursion is
@@ -63,9 +67,6 @@
  * ~1. Where the page had shown itself private, an excursion needs less
  * evidence to be a move of its users (locality's follow_leave()).
  */
-#define LEAVE_UP	 2
-#define LEAVE_DOWN	 6
-#define LEAVE_DOWN_OTHER 1
 
 /*
  * The slow evidence (he->drift, pg->drift): the same walk for "70% of the
@@ -141,9 +142,8 @@ static inline void ibsp_engine__seed_leave(const struct ibsp_engine *e, struct i
  * (he->stay) was at least NOISE_STAY (a page shared 50/50 drifts down by a
  * step a sample, so it seldom holds 4), the share of excursions that came
  * back, that is samples from another node followed by one from the page's
- * own again. A thread that
- * moves to another socket starts excursions that do not come back, so its
- * pages do not count as noise. The counts are halved past NOISE_WINDOW, so
+ * own again. A thread that moves to another socket starts excursions that do
+ * not come back, so its pages do not count as noise. The counts are halved past NOISE_WINDOW, so
  * the estimate follows the latest ~NOISE_WINDOW such samples.
  */
 #define NOISE_STAY   4
@@ -168,7 +168,7 @@ static inline void ibsp_engine__note_noise(struct ibsp_engine *e, bool blip)
  * (its hazard is the owner's share), one of a page whose users moved ends
  * only by noise, at a rate that does not depend on k. Where the hazard has
  * fallen to that plateau, the excursions still under way are moves
- * (ibsp_engine__trusted_leave() in tick.c). A page that goes cold or a
+ * (trusted_leave() in tick.c). A page that goes cold or a
  * recording that ends only stops an excursion's count, so such censoring
  * does not bias the hazard. Halved past NOISE_WINDOW, as the noise estimate.
  */

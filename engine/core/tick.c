@@ -417,7 +417,8 @@ static long run_interval(struct ibsp_engine *e, uint64_t now_ns, uint64_t *hist)
  * is the shortest length seen EXC_MIN_REACH times from which every length
  * seen EXC_MIN_PLATEAU times has a hazard within 1.5 x the plateau + 1 point,
  * and at most EXC_MAX_HAZARD (its count of ends within 3 standard deviations
- * of what that hazard allows: a few hundred counts are noisy). In half steps of leave evidence; 0 while none.
+ * of what that hazard allows: a few hundred counts are noisy). In half steps
+ * of leave evidence; 0 while none.
  */
 #define EXC_MIN_K	3U
 #define EXC_PLATEAU_K	5U
@@ -468,9 +469,8 @@ long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp
 
 	e->interval++;
 	e->view.interval = e->interval;
-	e->view.low_noise = e->noise_runs >= NOISE_MIN &&
-			    (uint64_t)e->noise_blips * IBSP_LOW_NOISE_DIV < e->noise_runs;
 	e->st.noise = ibsp_engine__noise(e);
+	e->view.low_noise = e->st.noise >= 0 && e->st.noise * IBSP_LOW_NOISE_DIV < 1;
 	e->view.trusted_leave = trusted_leave(e);
 	e->st.trusted_follow = e->view.trusted_leave / LEAVE_UP;
 	e->st.intervals++;

@@ -223,15 +223,18 @@ struct ibsp_decision {
  *          some), its idle count, the interval or the free memory: the
  *          engine asks once when a page falls below the floor and counts
  *          that answer at each tick until a sample or a move changes the page
- *          (engine/core/scan.c). Two kinds of page below the floor are asked
+ *          (engine/core/scan.c). Three kinds of page below the floor are asked
  *          at every tick instead, and may be answered from their heat: one
  *          on a lower-tier node with min_heat samples since it came there
- *          (pg->seen), and one the engine never moved, on a top-tier node,
- *          with pg->leave >= IBSP_FIRST_MOVE_LEAVE. It must not change @priv.
+ *          (pg->seen; 1 while view.low_noise), one the engine never moved, on
+ *          a top-tier node, with pg->leave >= IBSP_FIRST_MOVE_LEAVE, and one
+ *          on a top-tier node with pg->stay >= IBSP_TRUSTED_STAY and
+ *          pg->leave >= view.trusted_leave (when that is not 0). It must not
+ *          change @priv.
  * @select_by_place: true when select()'s answer (the pick, and the skip it
  *          sets) for a page on a lower-tier node, and for any page whose
- *          total is below the floor (but the never-moved top-tier pages
- *          with the evidence above), depends only on the page's node and its
+ *          total is below the floor (but the top-tier pages with the evidence
+ *          above), depends only on the page's node and its
  *          latest accessor slot (pg->node, pg->last_acc): the engine then
  *          asks once per such pair each interval, and gives the other pages
  *          of the pair the same answer without calling select()

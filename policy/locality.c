@@ -64,8 +64,9 @@
  *    phase changes lose 0.03 point at most), and a page placed as shared (nearest) twice that, so a
  *    shared page does not bounce on sampling noise;
  *    or, instead, the engine's leave CUSUM (pg->leave, see ibsp_engine__note_leave() in
- *    engine/core/evidence.h) has reached FOLLOW_LEAVE half steps (fewer after a run of
- *    samples from its own node: follow_leave()), twice that for a page placed as shared: the decayed heat caps the evidence of a page
+ *    engine/core/evidence.h) has reached FOLLOW_LEAVE half steps (fewer for a
+ *    page that had shown itself private there: follow_leave()), twice that for
+ *    a page placed as shared: the decayed heat caps the evidence of a page
  *    with few samples per interval (at 2.5 samples a second and decay 3/4,
  *    z stays near 2.5 even when all of them come from the new node), so
  *    without it half the pages of a phase change never followed; the
@@ -158,9 +159,6 @@ static uint64_t follow_z(const struct ibsp_page_view *pg)
 	return z;
 }
 
-#ifndef TRUSTED
-#define TRUSTED 1
-#endif
 /*
  * May @pg follow on the length from which, on this host, the excursions of
  * private-looking pages are moves (view.trusted_leave)? Not a page placed as
@@ -168,7 +166,7 @@ static uint64_t follow_z(const struct ibsp_page_view *pg)
  */
 static bool trusted(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg)
 {
-	return TRUSTED && v->trusted_leave && pg->stay >= IBSP_TRUSTED_STAY &&
+	return v->trusted_leave && pg->stay >= IBSP_TRUSTED_STAY &&
 	       pg->last_reason != IBSP_REASON_NEAREST;
 }
 

@@ -114,11 +114,10 @@ void cli_replay_print_text(FILE *f, const char *path, const char *policy,
 	if (st->noise < 0)
 		fprintf(f, "  sampling noise: not known (too few samples of private pages)\n");
 	else
-		fprintf(f, "  sampling noise: %.1f%% of private pages' samples%s\n",
-			100 * st->noise,
-			st->noise * IBSP_LOW_NOISE_DIV < 1
-			    ? " (low: a page's first sample may promote it)"
-			    : "");
+		fprintf(
+		    f, "  sampling noise: %.1f%% of private pages' samples%s\n", 100 * st->noise,
+		    ibsp_noise__is_low(st->noise) ? " (low: a page's first sample may promote it)"
+						  : "");
 	if (st->trusted_follow)
 		fprintf(
 		    f, "  moves of users: a private page follows after %u samples from elsewhere\n",
@@ -303,14 +302,13 @@ json_t *cli_replay_summary_json(const char *path, const char *policy,
 	json_object_set_new(o, "dropped", dropped_json(r));
 	json_object_set_new(o, "unresolved", unresolved_json(st));
 	json_object_set_new(o, "lost_records", json_integer((json_int_t)r->reader.loss.lost));
-	json_object_set_new(o, "heat",
-			    json_pack("{s:I, s:I, s:f, s:o}", "pages_tracked",
-				      (json_int_t)st->pages_tracked, "evictions",
-				      (json_int_t)st->evictions, "threshold_samples",
-				      (double)st->threshold / IBSP_HEAT_ONE, "noise",
-				      st->noise < 0 ? json_null() : json_real(st->noise)));
-	json_object_set_new(json_object_get(o, "heat"), "trusted_follow_samples",
-			    st->trusted_follow ? json_integer(st->trusted_follow) : json_null());
+	json_object_set_new(
+	    o, "heat",
+	    json_pack("{s:I, s:I, s:f, s:o, s:o}", "pages_tracked", (json_int_t)st->pages_tracked,
+		      "evictions", (json_int_t)st->evictions, "threshold_samples",
+		      (double)st->threshold / IBSP_HEAT_ONE, "noise",
+		      st->noise < 0 ? json_null() : json_real(st->noise), "trusted_follow_samples",
+		      st->trusted_follow ? json_integer(st->trusted_follow) : json_null()));
 	json_object_set_new(o, "promotions", moves_json(r));
 	json_object_set_new(o, "planned_pages", json_integer((json_int_t)st->planned));
 	json_object_set_new(o, "planned_bytes", json_integer((json_int_t)st->planned_bytes));

@@ -470,7 +470,7 @@ long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp
 	e->interval++;
 	e->view.interval = e->interval;
 	e->st.noise = ibsp_engine__noise(e);
-	e->view.low_noise = e->st.noise >= 0 && e->st.noise * IBSP_LOW_NOISE_DIV < 1;
+	e->view.low_noise = ibsp_noise__is_low(e->st.noise);
 	e->view.trusted_leave = trusted_leave(e);
 	e->st.trusted_follow = e->view.trusted_leave / LEAVE_UP;
 	e->st.intervals++;

@@ -131,6 +131,12 @@ struct ibsp_page_view {
  */
 #define IBSP_LOW_NOISE_DIV 8
 
+/* Is a noise estimate (ibsp_engine__noise(); -1 unknown) low, as view.low_noise says? */
+static inline bool ibsp_noise__is_low(double noise)
+{
+	return noise >= 0 && noise * IBSP_LOW_NOISE_DIV < 1;
+}
+
 /*
  * IBSP_TRUSTED_STAY - a page on a top-tier node with at least this evidence
  * of being private there (pg->stay) may follow on view.trusted_leave.

@@ -122,6 +122,12 @@ void cli_replay_print_text(FILE *f, const char *path, const char *policy,
 		fprintf(
 		    f, "  moves of users: a private page follows after %u samples from elsewhere\n",
 		    st->trusted_follow);
+	if (st->near_agreement >= 0)
+		fprintf(f, "  neighbours: private pages agree with theirs %.1f%% of the time%s\n",
+			100 * st->near_agreement,
+			ibsp_near__agrees(st->near_agreement)
+			    ? " (a first decision counts them as a sample)"
+			    : "");
 	if (r->nr_eval)
 		print_evaluate(f, r);
 }
@@ -304,11 +310,13 @@ json_t *cli_replay_summary_json(const char *path, const char *policy,
 	json_object_set_new(o, "lost_records", json_integer((json_int_t)r->reader.loss.lost));
 	json_object_set_new(
 	    o, "heat",
-	    json_pack("{s:I, s:I, s:f, s:o, s:o}", "pages_tracked", (json_int_t)st->pages_tracked,
-		      "evictions", (json_int_t)st->evictions, "threshold_samples",
-		      (double)st->threshold / IBSP_HEAT_ONE, "noise",
+	    json_pack("{s:I, s:I, s:f, s:o, s:o, s:o}", "pages_tracked",
+		      (json_int_t)st->pages_tracked, "evictions", (json_int_t)st->evictions,
+		      "threshold_samples", (double)st->threshold / IBSP_HEAT_ONE, "noise",
 		      st->noise < 0 ? json_null() : json_real(st->noise), "trusted_follow_samples",
-		      st->trusted_follow ? json_integer(st->trusted_follow) : json_null()));
+		      st->trusted_follow ? json_integer(st->trusted_follow) : json_null(),
+		      "neighbour_agreement",
+		      st->near_agreement < 0 ? json_null() : json_real(st->near_agreement)));
 	json_object_set_new(o, "promotions", moves_json(r));
 	json_object_set_new(o, "planned_pages", json_integer((json_int_t)st->planned));
 	json_object_set_new(o, "planned_bytes", json_integer((json_int_t)st->planned_bytes));

@@ -28,7 +28,11 @@
  * samples come from elsewhere), a first sample is seldom wrong and waiting
  * for a second costs every access until then: the lead is then half a
  * sample (1:0 goes), and the engine asks about such a page from its first
- * sample (docs/policy.md, "The engine's noise estimate").
+ * sample (docs/policy.md, "The engine's noise estimate"). Where the host's
+ * pages agree with their neighbours (v->near_agrees), a first decision counts
+ * the neighbours' leader (pg->near) as one sample more in the lead: 1:0
+ * toward it goes, 1:0 against it waits (docs/policy.md, "What a page's
+ * neighbours say").
  *
  * Following (a page on a top-tier node that is not its majority node's).
  * A page the engine never moved sits where the kernel's first touch or the
@@ -41,7 +45,9 @@
  * gets many chances to show a chance lead elsewhere: it also needs leave
  * evidence of IBSP_FIRST_MOVE_LEAVE half steps (4 samples from the leading other
  * node net of 3 for each from its own, since the evidence was last 0), so a
- * page with a recent sample from its own node stays. On altgen recordings
+ * page with a recent sample from its own node stays (first_move_leave(): with
+ * the neighbours believed, IBSP_NEAR_LEAVE less toward their node, more away
+ * from it). On altgen recordings
  * with first-touch placement (most pages already right) the lead alone moved
  * 11 pages away and back of 339 moved (3.2%; bar: 2%); with the evidence 2 of
  * 224, and 98.8% of the static oracle instead of 98.5%; where 40% of the
@@ -128,13 +134,39 @@ static uint32_t majority_slot(const struct ibsp_page_view *pg, uint32_t nr_acc)
 static bool leads_clearly(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
 			  uint32_t m)
 {
-	uint64_t lead = v->low_noise ? PROMOTE_LEAD_LOW_NOISE_X10 : PROMOTE_LEAD_X10;
+	int64_t lead = v->low_noise ? PROMOTE_LEAD_LOW_NOISE_X10 : PROMOTE_LEAD_X10;
 
 	for (uint32_t s = 0; s < v->nr_acc; s++) {
-		if (s != m && (uint64_t)(pg->heat[m] - pg->heat[s]) * 10 < lead * IBSP_HEAT_ONE)
+		int64_t d = (int64_t)pg->heat[m] - pg->heat[s];
+
+		if (s == m)
+			continue;
+		if (pg->near == (int)m) /* the neighbours: one sample more from their leader */
+			d += IBSP_HEAT_ONE;
+		else if (pg->near == (int)s)
+			d -= IBSP_HEAT_ONE;
+		if (d * 10 < lead * IBSP_HEAT_ONE)
 			return false;
 	}
 	return true;
+}
+
+/*
+ * The leave evidence a page the engine never moved needs to make its first
+ * move to the node of slot @m: IBSP_FIRST_MOVE_LEAVE, with its neighbours
+ * counted as one sample (pg->near): from @m, a step (two half steps) less;
+ * from its own node, LEAVE_DOWN (6) half steps more.
+ */
+static uint32_t first_move_leave(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
+				 uint32_t m)
+{
+	if (pg->near < 0)
+		return IBSP_FIRST_MOVE_LEAVE;
+	if (pg->near == (int)m)
+		return IBSP_FIRST_MOVE_LEAVE - IBSP_NEAR_LEAVE;
+	if (ibsp_node_idx__eq(v->acc_node[pg->near], pg->node))
+		return IBSP_FIRST_MOVE_LEAVE + IBSP_NEAR_LEAVE;
+	return IBSP_FIRST_MOVE_LEAVE;
 }
 
 /*
@@ -277,9 +309,9 @@ static enum ibsp_pick follow_select(const struct ibsp_policy_view *v,
 		if (pg->nr_moves)
 			return trusted(v, pg) && left_for_one_node(v, pg, cur) ? IBSP_PICK_FOLLOW
 									       : IBSP_PICK_NONE;
-		if (pg->leave < IBSP_FIRST_MOVE_LEAVE)
-			return IBSP_PICK_NONE;
 		m = best_other_slot(v, pg);
+		if (pg->leave < first_move_leave(v, pg, m))
+			return IBSP_PICK_NONE;
 		if (m == UINT32_MAX ||
 		    (uint64_t)pg->heat[m] * 10000 < pg->total * o->min_share_bp) {
 			*skip = IBSP_SKIP_NO_MAJORITY;
@@ -299,7 +331,7 @@ static enum ibsp_pick follow_select(const struct ibsp_policy_view *v,
 	}
 	if (!pg->nr_moves) {
 		/* Where the kernel put it: a first move, judged as a promotion is. */
-		if (!leads_clearly(v, pg, m) || pg->leave < IBSP_FIRST_MOVE_LEAVE) {
+		if (!leads_clearly(v, pg, m) || pg->leave < first_move_leave(v, pg, m)) {
 			*skip = IBSP_SKIP_UNDECIDED;
 			return IBSP_PICK_SKIP;
 		}

@@ -73,6 +73,7 @@ static void fill(struct ibsp_telemetry_counts *c)
 	c->total_bytes[1] = 16ULL << 30;
 	c->cpu_user_s = 1.25;
 	c->noise = 0.0625;
+	c->near_agreement = 0.875;
 }
 
 Test(metrics, text_has_the_counters)
@@ -94,6 +95,7 @@ Test(metrics, text_has_the_counters)
 	cr_expect_eq(value_of(text, "ibs_promote_heat_pages"), 1000);
 	cr_expect_eq(value_of(text, "ibs_promote_threshold_samples"), 2.5);
 	cr_expect_eq(value_of(text, "ibs_promote_sampling_noise_ratio"), 0.0625);
+	cr_expect_eq(value_of(text, "ibs_promote_neighbour_agreement_ratio"), 0.875);
 	cr_expect_eq(value_of(text, "ibs_promote_node_queries_total{result=\"found\"}"), 7);
 	cr_expect_eq(value_of(text, "ibs_promote_node_queries_total{result=\"no_page\"}"), 5);
 	cr_expect_eq(value_of(text, "ibs_promote_migration_failures_total{errno=\"ebusy\"}"), 4);
@@ -126,8 +128,10 @@ Test(metrics, text_has_the_counters)
 	ibsp_topology__delete(topo);
 }
 
-/* Every family has HELP and TYPE, and docs/metrics.md lists each with that type. */
-/* The noise estimate is a gauge only once the engine knows it: no sample of it before. */
+/*
+ * The noise estimate and the neighbours' agreement are gauges only once the
+ * engine knows them: no sample of either before.
+ */
 Test(metrics, noise_absent_until_known)
 {
 	struct ibsp_topology *topo = topo_2s_cxl();
@@ -138,16 +142,20 @@ Test(metrics, noise_absent_until_known)
 	text = ibsp_telemetry__metrics(t, 1.0);
 	cr_assert(text);
 	cr_expect_null(strstr(text, "sampling_noise"), "%s", text);
+	cr_expect_null(strstr(text, "neighbour_agreement"), "%s", text);
 	free(text);
 	ibsp_telemetry__counts(t)->noise = 0.0;
+	ibsp_telemetry__counts(t)->near_agreement = 0.0;
 	text = ibsp_telemetry__metrics(t, 2.0);
 	cr_assert(text);
 	cr_expect_eq(value_of(text, "ibs_promote_sampling_noise_ratio"), 0.0);
+	cr_expect_eq(value_of(text, "ibs_promote_neighbour_agreement_ratio"), 0.0);
 	free(text);
 	ibsp_telemetry__delete(t);
 	ibsp_topology__delete(topo);
 }
 
+/* Every family has HELP and TYPE, and docs/metrics.md lists each with that type. */
 Test(metrics, families_match_the_doc)
 {
 	struct ibsp_topology *topo = topo_2s_cxl();

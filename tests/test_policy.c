@@ -1297,3 +1297,83 @@ Test(policy, a_private_page_follows_on_the_trusted_length)
 		ibsp_topology__delete(t);
 	}
 }
+
+/*
+ * What a page's neighbours say (engine/core/near.h). Twelve pages of each of
+ * two neighbourhoods (64 KiB: pages 16-31 and 32-47) settle on socket 0 and
+ * socket 1, used from there (4 samples, then 32 more; @noisy: 4 cycles of 6
+ * from home and an excursion of one that came back, noise 1/8 and not low).
+ * With @foreign, 2 of each 12 sit on and are used from the other socket: the
+ * host's pages then agree with their neighbours 10 times in 12, under the 7
+ * in 8 the engine needs to listen. Then the test page (28 in the first
+ * neighbourhood, 44 in the second), on @node, gets samples from socket 1
+ * (@from_s1) and is planned at the first tick, or not (@want_dst -1). Where
+ * the neighbours are believed they count as one sample from their leader:
+ * rows 1-2 against 3, 4 against 5, 7 against 8, 9 against 10.
+ */
+static void settle_neighbourhood(struct ibsp_engine *e, const struct ibsp_topology *t,
+				 uint64_t first, int socket, bool noisy, bool foreign)
+{
+	for (uint64_t p = first; p < first + 12; p++) {
+		int s = foreign && p >= first + 10 ? 1 - socket : socket;
+
+		feed(e, t, 2 * s, s, p, 4);
+		for (int c = 0; c < 4; c++) {
+			feed(e, t, 2 * s, s, p, noisy ? 6 : 8);
+			if (noisy) {
+				feed(e, t, 2 * (1 - s), s, p, 1);
+				feed(e, t, 2 * s, s, p, 1);
+			}
+		}
+	}
+}
+
+Test(policy, the_neighbours_count_as_a_sample)
+{
+	static const struct {
+		bool noisy, foreign;
+		int node;
+		uint64_t page;
+		unsigned int from_s1;
+		int want_dst;
+	} rows[] = {
+		{ true, false, 2, 44, 1, 1 },	/* 1:0 and its neighbours: 2:0 */
+		{ true, false, 2, 28, 2, -1 },	/* 2:0 against them: 2:1, under the 1.5 lead */
+		{ true, true, 2, 44, 1, -1 },	/* not believed: 1:0 is one sample */
+		{ false, false, 2, 28, 1, -1 }, /* low noise, 1:0 against them: 1:1 */
+		{ false, true, 2, 28, 1, 1 },	/* not believed: 1:0 goes where the noise is low */
+		{ false, false, 2, 44, 1, 1 },	/* low noise, 1:0 with them */
+		{ false, false, 0, 44, 1, 1 },	/* a first move: one sample to their node */
+		{ false, true, 0, 44, 1, -1 },	/* not believed: 4 samples net */
+		{ false, false, 0, 28, 4, -1 }, /* leaving their node: 7 samples net */
+		{ false, true, 0, 28, 4, 1 },	/* not believed: 4 */
+	};
+
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct ibsp_topology *t = topo_2s_cxl();
+		struct ibsp_engine *e = engine_for(t, "locality", true);
+		const struct ibsp_migration *plan;
+		const struct ibsp_engine_stats *st;
+		long n;
+
+		settle_neighbourhood(e, t, 16, 0, rows[r].noisy, rows[r].foreign);
+		settle_neighbourhood(e, t, 32, 1, rows[r].noisy, rows[r].foreign);
+		feed(e, t, 2, rows[r].node, rows[r].page, rows[r].from_s1);
+		n = ibsp_engine__tick(e, 1000, &plan);
+		st = ibsp_engine__stats(e);
+		if (rows[r].foreign)
+			cr_expect(st->near_agreement > 0.8 && st->near_agreement < 0.875,
+				  "row %zu: agreement %f", r, st->near_agreement);
+		else
+			cr_expect_float_eq(st->near_agreement, 1.0, 1e-9, "row %zu", r);
+		cr_expect_eq(ibsp_noise__is_low(st->noise), !rows[r].noisy, "row %zu: noise %f", r,
+			     st->noise);
+		cr_expect_eq(n, rows[r].want_dst >= 0, "row %zu: planned %ld", r, n);
+		if (n == 1) {
+			cr_expect_eq(plan[0].vaddr, UVA_BASE + rows[r].page * 4096, "row %zu", r);
+			cr_expect_eq(plan[0].dst_node.id, rows[r].want_dst, "row %zu", r);
+		}
+		ibsp_engine__delete(e);
+		ibsp_topology__delete(t);
+	}
+}

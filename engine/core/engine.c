@@ -213,6 +213,7 @@ struct ibsp_engine *ibsp_engine__new(const struct ibsp_topology *topo,
 		goto err;
 	e->topo = topo;
 	e->st.noise = -1; /* not known yet */
+	e->st.near_agreement = -1;
 	IBSP_OPTS_COPY(e->opts, opts);
 	ibsp_engine_opts__fill_defaults(&e->opts);
 	ret = ibsp_engine_opts__check(&e->opts);
@@ -229,12 +230,13 @@ struct ibsp_engine *ibsp_engine__new(const struct ibsp_topology *topo,
 	ret = -ENOMEM;
 	e->moved = ibsp_moved_map__new();
 	e->ht = ibsp_heat_table__new(e->opts.max_pages, e->nr_acc);
+	e->near = ibsp_near_table__new(e->nr_acc);
 	if (!e->ht && errno == EINVAL) {
 		pr_err("engine: max_pages %llu is out of range\n",
 		       (unsigned long long)e->opts.max_pages);
 		ret = -EINVAL;
 	}
-	if (!e->ht || !e->moved ||
+	if (!e->ht || !e->moved || !e->near ||
 	    (e->opts.resolver && ibsp_heat_table__presize(e->ht, LIVE_START_PAGES)))
 		goto err;
 	e->ht->shift = e->opts.decay_shift;
@@ -257,6 +259,7 @@ void ibsp_engine__delete(struct ibsp_engine *e)
 	if (!e)
 		return;
 	ibsp_heat_table__delete(e->ht);
+	ibsp_near_table__delete(e->near);
 	ibsp_moved_map__delete(e->moved);
 	free(e->view.priv);
 	free(e->cpu_slot);
@@ -372,9 +375,10 @@ static void init_entry(struct ibsp_engine *e, struct ibsp_heat_entry *he,
 #define ADD_CHUNK 64
 
 static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t key, int node,
-		    int slot)
+		    int slot, uint64_t near_key)
 {
 	struct ibsp_engine_stats *st = &e->st;
+	const struct ibsp_near *n = NULL;
 	struct ibsp_heat_entry *he;
 	bool is_new;
 	uint32_t h;
@@ -394,7 +398,9 @@ static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t
 	he->heat[slot] = h < he->heat[slot] ? UINT32_MAX : h;
 	he->last_acc = (uint8_t)slot;
 	he->idle = 0;
-	ibsp_engine__note_leave(e, he, slot);
+	if (near_key)
+		n = ibsp_near_table__add(e->near, e->ht, near_key, slot);
+	ibsp_engine__note_leave(e, he, slot, n);
 	if (he->node >= 0) {
 		st->placed_accesses++;
 		st->local_accesses += he->node == e->acc_node[slot];
@@ -404,10 +410,22 @@ static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t
 /* A chunk of samples, resolved: the keys to update and what each update needs. */
 struct add_chunk {
 	uint64_t keys[ADD_CHUNK];
-	uint32_t idx[ADD_CHUNK]; /* the sample, from the chunk's first */
+	uint64_t near_keys[ADD_CHUNK]; /* the neighbourhood's key (near.h); 0: none */
+	uint32_t idx[ADD_CHUNK];       /* the sample, from the chunk's first */
 	int8_t nodes[ADD_CHUNK], slots[ADD_CHUNK];
 	uint32_t n;
 };
+
+/* The neighbourhood of @s, a sample of the page @key: 0 for a 2 MiB page or without a mapping. */
+static inline uint64_t near_key_of(const struct ibsp_sample *s, uint64_t key)
+{
+	if ((key & KEY_HUGE) ||
+	    (s->flags & (IBSP_S_VADDR_VALID | IBSP_S_TID_VALID)) !=
+		(IBSP_S_VADDR_VALID | IBSP_S_TID_VALID) ||
+	    s->vaddr >= USER_VA_END || s->pid >= KEY_PID_MAX)
+		return 0;
+	return ibsp_near__key(s->pid, s->vaddr);
+}
 
 /* Resolve @s[0, @nr) into @c, each key's index slot prefetched; count the unresolved. */
 static void resolve_chunk(struct ibsp_engine *e, const struct ibsp_sample *s, size_t nr,
@@ -424,6 +442,7 @@ static void resolve_chunk(struct ibsp_engine *e, const struct ibsp_sample *s, si
 			continue;
 		}
 		__builtin_prefetch(&e->ht->slots[ibsp_heat_hash(key, e->ht->bits)]);
+		c->near_keys[c->n] = near_key_of(&s[i], key);
 		c->keys[c->n] = key;
 		c->nodes[c->n] = (int8_t)node;
 		c->slots[c->n] = (int8_t)slot;
@@ -438,9 +457,15 @@ static void resolve_chunk(struct ibsp_engine *e, const struct ibsp_sample *s, si
  * the miss where it was (slot_of 28% of the replay's CPU, 4-5% now); on this
  * nested-paging VM a prefetch that misses the TLB is likely dropped.
  */
-static void touch_entries(const struct ibsp_heat_table *t, const struct add_chunk *c)
+static void touch_entries(const struct ibsp_heat_table *t, const struct ibsp_near_table *nt,
+			  const struct add_chunk *c)
 {
 	uint64_t sink = 0;
+
+	for (uint32_t k = 0; k < c->n; k++) { /* and their neighbourhoods' slots (near.h) */
+		if (c->near_keys[k])
+			sink += ibsp_near_table__slot(nt, c->near_keys[k])->key;
+	}
 
 	for (uint32_t k = 0; k < c->n; k++) {
 		uint64_t i = ibsp_heat_hash(c->keys[k], t->bits);
@@ -478,9 +503,10 @@ void ibsp_engine__add(struct ibsp_engine *e, const struct ibsp_sample *s, size_t
 			resolve_chunk(e, s + next, nr - next < ADD_CHUNK ? nr - next : ADD_CHUNK,
 				      &c[cur ^ 1]);
 		}
-		touch_entries(e->ht, a);
+		touch_entries(e->ht, e->near, a);
 		for (uint32_t k = 0; k < a->n; k++)
-			add_one(e, &s[base + a->idx[k]], a->keys[k], a->nodes[k], a->slots[k]);
+			add_one(e, &s[base + a->idx[k]], a->keys[k], a->nodes[k], a->slots[k],
+				a->near_keys[k]);
 	}
 	st->pages_tracked = e->ht->count;
 	if (st->pages_tracked > st->pages_tracked_peak)

@@ -91,6 +91,7 @@ _Static_assert(IBSP_MAX_ACC_NODES <= 16 && IBSP_REASON__MAX < 16 && IBSP_SKIP__M
 	       "the 4-bit fields of a heat entry");
 
 struct ibsp_moved_map;
+struct ibsp_near_table;
 
 /**
  * struct ibsp_heat_table - the tracked pages: a dense array of entries and
@@ -431,6 +432,12 @@ struct ibsp_engine {
 	uint32_t exc_reach[EXC_MAX + 1];
 	uint32_t exc_back[EXC_MAX + 1];
 	uint32_t exc_plateau; /* the hazard of a move's excursion, x 10000; 0: not known */
+	/* The neighbourhoods (near.h), and how often settled pages agree with theirs
+	 * (ibsp_engine__note_near()): samples whose neighbours led clearly, and of them
+	 * those that led to the page's own node. */
+	struct ibsp_near_table *near;
+	uint32_t near_runs;
+	uint32_t near_agree;
 };
 
 /* Settings (engine_opts.c): the defaults of the zero fields, and their check (0 or -EINVAL). */

@@ -10,6 +10,7 @@
 #define IBSP_ENGINE_EVIDENCE_H
 
 #include "engine_internal.h"
+#include "near.h"
 
 /*
  * The evidence that a page on a top-tier node should leave it, as a CUSUM
@@ -188,8 +189,29 @@ static inline void ibsp_engine__note_excursion(struct ibsp_engine *e, uint32_t k
 	}
 }
 
+/*
+ * A sample from home of a page that had shown itself private there (@he,
+ * stay >= NOISE_STAY): do its neighbours (@n, the page left out) lead
+ * clearly, and to its node? The counts are halved past NOISE_WINDOW, as the
+ * noise estimate's (near.h).
+ */
+static inline void ibsp_engine__note_near(struct ibsp_engine *e, const struct ibsp_heat_entry *he,
+					  const struct ibsp_near *n)
+{
+	int lead = ibsp_near__leader(n, he, e->nr_acc);
+
+	if (lead < 0)
+		return;
+	e->near_agree += e->acc_node[lead] == he->node;
+	if (++e->near_runs >= NOISE_WINDOW) {
+		e->near_runs /= 2;
+		e->near_agree /= 2;
+	}
+}
+
+/* @he's sample from accessor slot @slot; @n: its neighbourhood, counted already (or NULL). */
 static inline void ibsp_engine__note_leave(struct ibsp_engine *e, struct ibsp_heat_entry *he,
-					   int slot)
+					   int slot, const struct ibsp_near *n)
 {
 	int acc = e->acc_node[slot];
 
@@ -198,8 +220,11 @@ static inline void ibsp_engine__note_leave(struct ibsp_engine *e, struct ibsp_he
 		return;
 	}
 	if (acc == he->node) {
-		if (he->stay >= NOISE_STAY)
+		if (he->stay >= NOISE_STAY) {
 			ibsp_engine__note_noise(e, he->leave != 0);
+			if (n)
+				ibsp_engine__note_near(e, he, n);
+		}
 		if (he->leave) { /* an excursion came back: 3 steps for each of its samples */
 			uint32_t cut = 3U * ((he->leave + 1U) / 2U);
 

@@ -41,17 +41,22 @@ void ibsp_engine__note_pressure(struct ibsp_engine *e, uint64_t budget)
  * 3/4) stays below it between its samples, so it waited for two samples close
  * together, for most of a run, while each of its accesses went to slow memory.
  * With room to spare that rate ranks nothing; where a node is short of room
- * the floor applies, and the hotter pages go first.
+ * the floor applies, and the hotter pages go first. Where the noise is low, or
+ * the pages agree with their neighbours (near.h), a lower-tier page's first
+ * sample is enough to ask, and a never-moved page's first move may need as
+ * little as IBSP_FIRST_MOVE_LEAVE - IBSP_NEAR_LEAVE: the policy weighs them.
  */
 static inline bool seen_enough(const struct ibsp_engine *e, const struct ibsp_heat_entry *he)
 {
 	if (he->node < 0)
 		return false;
 	if (e->top_tier[he->node])
-		return (!he->nr_moves && he->leave >= IBSP_FIRST_MOVE_LEAVE) ||
+		return (!he->nr_moves &&
+			he->leave >=
+			    IBSP_FIRST_MOVE_LEAVE - (e->view.near_agrees ? IBSP_NEAR_LEAVE : 0)) ||
 		       (e->view.trusted_leave && he->stay >= IBSP_TRUSTED_STAY &&
 			he->leave >= e->view.trusted_leave);
-	return he->seen >= (e->view.low_noise ? 1 : e->opts.min_heat);
+	return he->seen >= (e->view.low_noise || e->view.near_agrees ? 1 : e->opts.min_heat);
 }
 
 /* Count @sz bytes into heat bucket @b; raise the floor while the buckets above it cover the budget. */
@@ -148,7 +153,7 @@ static enum ibsp_pick ask(struct ibsp_engine *e, const struct ibsp_heat_entry *h
 			return (enum ibsp_pick)(*memo & 3);
 		}
 	}
-	page_view(he, total, IBSP_PICK_NONE, &pg);
+	page_view(e, he, total, IBSP_PICK_NONE, &pg);
 	pick = e->ops->select(&e->view, &pg, skip);
 	if (memo) /* a skip out of range counts nothing: kept as IBSP_SKIP__MAX */
 		*memo = (uint8_t)(MEMO_VALID |

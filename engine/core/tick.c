@@ -211,7 +211,7 @@ static bool make_room(struct ibsp_engine *e, struct ibsp_node_idx node, uint64_t
 			break; /* coldest first: no page further on qualifies */
 		if (*planned_bytes + sz + bytes > budget)
 			return false;
-		page_view(he, entry_total(he, e->nr_acc), IBSP_PICK_NONE, &pg);
+		page_view(e, he, entry_total(he, e->nr_acc), IBSP_PICK_NONE, &pg);
 		e->ops->demote(&e->view, &pg, &d);
 		if (!ibsp_node_idx__valid(d.dst) ||
 		    d.dst.idx >= (int)ibsp_topology__nr_nodes(e->topo) || e->top_tier[d.dst.idx] ||
@@ -281,7 +281,7 @@ static long plan_moves(struct ibsp_engine *e, uint64_t now_ns, uint64_t budget,
 		}
 		if (he->last_move == e->interval)
 			continue; /* demoted this interval to make room */
-		page_view(he, entry_total(he, e->nr_acc), cand_pick(e->cand[i]), &pg);
+		page_view(e, he, entry_total(he, e->nr_acc), cand_pick(e->cand[i]), &pg);
 		d.skip = IBSP_SKIP_CAPACITY;
 		e->ops->decide(&e->view, &pg, &d);
 		if (!accept(e, he, pg.total, &d, now_ns, budget, planned_bytes, &nr_plan)) {
@@ -472,6 +472,11 @@ long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp
 	e->st.noise = ibsp_engine__noise(e);
 	e->view.low_noise = ibsp_noise__is_low(e->st.noise);
 	e->view.trusted_leave = trusted_leave(e);
+	e->st.near_agreement =
+	    e->near_runs < NOISE_MIN ? -1.0 : (double)e->near_agree / e->near_runs;
+	e->view.near_agrees =
+	    e->near_runs >= NOISE_MIN && (uint64_t)e->near_agree * IBSP_NEAR_AGREE_DIV >=
+					     (uint64_t)e->near_runs * (IBSP_NEAR_AGREE_DIV - 1);
 	e->st.trusted_follow = e->view.trusted_leave / LEAVE_UP;
 	e->st.intervals++;
 	e->nr_cand = 0;

@@ -50,8 +50,40 @@ static inline uint64_t entry_total(const struct ibsp_heat_entry *he, uint32_t nr
 	return total;
 }
 
-static inline void page_view(const struct ibsp_heat_entry *he, uint64_t total, enum ibsp_pick pick,
-			     struct ibsp_page_view *pg)
+/*
+ * The accessor slot @he's neighbours lead to (near.h), for a first decision:
+ * while the host's pages agree with their neighbours, for a page the engine
+ * never moved that is on a lower-tier node with under 2 x min_heat samples,
+ * or on a top-tier node during an excursion; -1 otherwise.
+ */
+static inline int page_near(const struct ibsp_engine *e, const struct ibsp_heat_entry *he)
+{
+	struct ibsp_near *n;
+	uint64_t vaddr, key;
+	uint32_t pid;
+
+	if (!e->view.near_agrees || he->nr_moves || he->node < 0 || (he->key & KEY_HUGE) ||
+	    (e->top_tier[he->node] ? !he->leave : he->seen >= 2 * e->opts.min_heat))
+		return -1;
+	if (he->flags & HE_ALIAS) {
+		pid = he->pid;
+		vaddr = ibsp_heat_table__vaddr(e->ht, he);
+	} else if (he->key & KEY_VIRT) {
+		pid = (uint32_t)(he->key >> KEY_PID_SHIFT) & (KEY_PID_MAX - 1);
+		vaddr = (he->key & KEY_VPN_MASK) << PAGE_SHIFT_4K;
+	} else {
+		return -1;
+	}
+	key = ibsp_near__key(pid, vaddr);
+	n = ibsp_near_table__slot(e->near, key);
+	if (n->key != key)
+		return -1;
+	ibsp_near__catch_up(n, e->nr_acc, e->ht->aged, e->ht->shift);
+	return ibsp_near__leader(n, he, e->nr_acc);
+}
+
+static inline void page_view(const struct ibsp_engine *e, const struct ibsp_heat_entry *he,
+			     uint64_t total, enum ibsp_pick pick, struct ibsp_page_view *pg)
 {
 	pg->heat = he->heat;
 	pg->total = total;
@@ -68,6 +100,7 @@ static inline void page_view(const struct ibsp_heat_entry *he, uint64_t total, e
 	pg->drift = he->drift;
 	pg->stay = he->stay;
 	pg->seen = he->seen;
+	pg->near = page_near(e, he);
 }
 
 /*

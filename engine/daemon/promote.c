@@ -230,6 +230,7 @@ static void fill_engine_counts(struct daemon *d, struct ibsp_telemetry_counts *c
 	c->threshold = es->threshold;
 	c->noise = es->noise;
 	c->trusted_follow = es->trusted_follow;
+	c->near_agreement = es->near_agreement;
 	c->considered = es->considered;
 	c->planned = es->planned;
 	c->planned_bytes = es->planned_bytes;

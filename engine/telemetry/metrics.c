@@ -88,6 +88,13 @@ static void heat(FILE *f, const struct ibsp_telemetry_counts *c)
 		       "host's sampling noise as the engine estimates it.");
 		value_f(f, "sampling_noise_ratio", "", c->noise);
 	}
+	if (c->near_agreement >= 0) {
+		family(
+		    f, "neighbour_agreement_ratio", "gauge",
+		    "Samples of private-looking pages whose neighbours (the rest of their 64 KiB) "
+		    "lead to the page's own node, of those whose neighbours lead clearly.");
+		value_f(f, "neighbour_agreement_ratio", "", c->near_agreement);
+	}
 	family(f, "considered_pages_total", "counter",
 	       "Hot pages the policy looked at, summed over its passes.");
 	value(f, "considered_pages_total", "", c->considered);

@@ -141,6 +141,9 @@ struct ibsp_engine_stats {
 	double noise;		 /* ibsp_engine__noise() at the last tick: -1 while unknown */
 	uint32_t trusted_follow; /* samples from elsewhere from which a private page's
 				  * excursion is a move of its users, as last told; 0: none */
+	double near_agreement;	 /* at the last tick, the share of settled pages' samples whose
+				  * neighbours lead to the page's own node, of those whose
+				  * neighbours lead clearly (engine/core/near.h); -1 unknown */
 };
 
 struct ibsp_engine;

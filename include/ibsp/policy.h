@@ -114,6 +114,10 @@ struct ibsp_page_view {
 	uint32_t stay;	/* on a top-tier node: evidence that it is private there, as it stood when
 			 * the leave evidence last rose from 0: +1 a sample from its own node, -3
 			 * for each of an excursion that came back, in [0, 15] */
+	int near;	/* for a first decision (never moved; on a lower-tier node with under
+		   * 2 x min_heat samples, or on a top-tier node during an excursion), while
+		   * view.near_agrees: the accessor slot that the samples of the page's
+		   * neighbours (the rest of its 64 KiB of address space) lead clearly; -1 */
 };
 
 /*
@@ -135,6 +139,31 @@ struct ibsp_page_view {
 static inline bool ibsp_noise__is_low(double noise)
 {
 	return noise >= 0 && noise * IBSP_LOW_NOISE_DIV < 1;
+}
+
+/*
+ * IBSP_NEAR_AGREE_DIV - view.near_agrees holds while the pages that had shown
+ * themselves private agree with their neighbours' lead but for 1 in
+ * IBSP_NEAR_AGREE_DIV of their samples: the neighbours are then wrong no more
+ * often than a first sample is where the noise is low (IBSP_LOW_NOISE_DIV),
+ * and a first decision counts them as one more sample.
+ */
+#define IBSP_NEAR_AGREE_DIV 8
+
+/*
+ * IBSP_NEAR_LEAVE - the neighbours' weight in leave evidence (half steps of
+ * log(1.8) / 2 = 0.29 nats): where they agree 7 times in 8, their lead is
+ * worth log(7) = 1.95 nats, as a sample is where the noise is 1/8, and 6.6
+ * half steps. A page the engine never moved needs IBSP_FIRST_MOVE_LEAVE less
+ * this for a first move to its neighbours' node (one sample from there), and
+ * more by this to leave a node they lead to.
+ */
+#define IBSP_NEAR_LEAVE 6
+
+/* Is an agreement (engine stats' near_agreement; -1 unknown) high, as view.near_agrees says? */
+static inline bool ibsp_near__agrees(double agreement)
+{
+	return agreement >= 0 && (1 - agreement) * IBSP_NEAR_AGREE_DIV <= 1;
 }
 
 /*
@@ -163,6 +192,8 @@ struct ibsp_policy_view {
 	uint32_t trusted_leave; /* leave evidence (half steps) at which the pure excursions of
 				 * pages with pg->stay >= IBSP_TRUSTED_STAY are, on this host,
 				 * moves of their users rather than noise; 0: none is */
+	bool near_agrees;	/* the pages of this host agree with their neighbours (pg->near)
+				 * at least 1 - 1 / IBSP_NEAR_AGREE_DIV of the time */
 	int arg;		/* the parsed argument of "name:ARG"; -1 */
 	void *priv;		/* ops->priv_size bytes, zeroed at the start */
 };

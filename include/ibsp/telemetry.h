@@ -66,6 +66,7 @@ struct ibsp_telemetry_counts {
 	uint64_t threshold;	      /* heat units */
 	double noise;		      /* the engine's sampling-noise estimate; -1 unknown */
 	uint32_t trusted_follow;      /* samples a private page's follow is trusted on; 0 none */
+	double near_agreement;	      /* settled pages agreeing with their neighbours; -1 unknown */
 	uint64_t node_queries;	      /* pages whose node was asked (move_pages with nodes NULL) */
 	uint64_t node_queries_failed; /* of them: no page there */
 	/* promotions */

@@ -1377,3 +1377,34 @@ Test(policy, the_neighbours_count_as_a_sample)
 		ibsp_topology__delete(t);
 	}
 }
+
+/*
+ * The agreement is told from pages still in slow memory too: 16 pages of one
+ * neighbourhood on CXL, 40 samples each, from socket 1 (@mixed: the odd pages
+ * from socket 0). A page counts from its 4th sample, once 7/8 of its heat is
+ * one node's; the first page has no neighbours yet. Interleaved owners lead
+ * no neighbourhood clearly, so nothing is counted and the agreement stays
+ * unknown; in a row of 16 pages, every other one from the other socket, each
+ * page's neighbours are split 8:7.
+ */
+Test(policy, the_agreement_counts_pages_in_slow_memory)
+{
+	static const struct {
+		bool mixed;
+		double want; /* -1: not known */
+	} rows[] = { { false, 1.0 }, { true, -1.0 } };
+
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct ibsp_topology *t = topo_2s_cxl();
+		struct ibsp_engine *e = engine_for(t, "locality", true);
+		const struct ibsp_migration *plan;
+
+		for (uint64_t p = 16; p < 32; p++)
+			feed(e, t, rows[r].mixed && (p & 1) ? 0 : 2, 2, p, 40);
+		ibsp_engine__tick(e, 1000, &plan);
+		cr_expect_float_eq(ibsp_engine__stats(e)->near_agreement, rows[r].want, 1e-9,
+				   "row %zu: %f", r, ibsp_engine__stats(e)->near_agreement);
+		ibsp_engine__delete(e);
+		ibsp_topology__delete(t);
+	}
+}

@@ -190,19 +190,18 @@ static inline void ibsp_engine__note_excursion(struct ibsp_engine *e, uint32_t k
 }
 
 /*
- * A sample from home of a page that had shown itself private there (@he,
- * stay >= NOISE_STAY): do its neighbours (@n, the page left out) lead
- * clearly, and to its node? The counts are halved past NOISE_WINDOW, as the
- * noise estimate's (near.h).
+ * A sample from home of a page whose home is clear (@he; @home its node):
+ * do its neighbours (@n, the page left out) lead clearly, and to @home? The
+ * counts are halved past NOISE_WINDOW, as the noise estimate's (near.h).
  */
 static inline void ibsp_engine__note_near(struct ibsp_engine *e, const struct ibsp_heat_entry *he,
-					  const struct ibsp_near *n)
+					  const struct ibsp_near *n, int home)
 {
 	int lead = ibsp_near__leader(n, he, e->nr_acc);
 
 	if (lead < 0)
 		return;
-	e->near_agree += e->acc_node[lead] == he->node;
+	e->near_agree += e->acc_node[lead] == home;
 	if (++e->near_runs >= NOISE_WINDOW) {
 		e->near_runs /= 2;
 		e->near_agree /= 2;
@@ -217,13 +216,21 @@ static inline void ibsp_engine__note_leave(struct ibsp_engine *e, struct ibsp_he
 
 	if (he->node < 0 || !e->top_tier[he->node]) {
 		he->seen += he->seen < UINT8_MAX;
+		if (n && he->heat[slot] >= NEAR_OWN_MIN * IBSP_HEAT_ONE) {
+			uint64_t total = 0;
+
+			for (uint32_t s = 0; s < e->nr_acc; s++)
+				total += he->heat[s];
+			if ((uint64_t)he->heat[slot] * NEAR_OWN_DIV >= total * (NEAR_OWN_DIV - 1))
+				ibsp_engine__note_near(e, he, n, acc);
+		}
 		return;
 	}
 	if (acc == he->node) {
 		if (he->stay >= NOISE_STAY) {
 			ibsp_engine__note_noise(e, he->leave != 0);
 			if (n)
-				ibsp_engine__note_near(e, he, n);
+				ibsp_engine__note_near(e, he, n, he->node);
 		}
 		if (he->leave) { /* an excursion came back: 3 steps for each of its samples */
 			uint32_t cut = 3U * ((he->leave + 1U) / 2U);

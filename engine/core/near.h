@@ -8,10 +8,12 @@
  * of many threads interleaved), the engine sees it and does not listen.
  *
  * The engine measures how far the neighbours can be believed on this host
- * (ibsp_engine__note_near()): of the samples from home of the top-tier
- * pages that had shown themselves private there (stay >= NOISE_STAY), the
- * share whose neighbours, the page itself left out, lead clearly to the
- * page's node. While that agreement holds 7 times in 8 (view.near_agrees:
+ * (ibsp_engine__note_near()): of the samples from home of the pages whose
+ * home is clear (on a top-tier node, those that had shown themselves private
+ * there, stay >= NOISE_STAY; elsewhere, those whose heat is 7/8 one node's,
+ * NEAR_OWN_MIN samples or more, from that node), the share whose neighbours,
+ * the page itself left out, lead clearly to that home. Counting pages still
+ * in slow memory lets it be told before the first promotions have settled. While that agreement holds 7 times in 8 (view.near_agrees:
  * the neighbours are then wrong no more often than a sample is where the
  * noise is low, IBSP_LOW_NOISE_DIV), a page's first decision reads them as
  * one more sample from their leader (pg->near; locality's leads_clearly()
@@ -27,11 +29,13 @@
 
 #include "engine_internal.h"
 
-#define NEAR_SHIFT 16 /* a neighbourhood: 64 KiB, 16 pages of 4 KiB */
-#define NEAR_BITS  13 /* 8 Ki neighbourhoods: 128 KiB with up to 3 accessor nodes */
-#define NEAR_ONE   16 /* a sample's count (4 fraction bits survive decay, as the heat's) */
-#define NEAR_MIN   4  /* samples from the other pages before the neighbours are told */
-#define NEAR_VALID (1ULL << 63)
+#define NEAR_SHIFT   16 /* a neighbourhood: 64 KiB, 16 pages of 4 KiB */
+#define NEAR_BITS    13 /* 8 Ki neighbourhoods: 128 KiB with up to 3 accessor nodes */
+#define NEAR_ONE     16 /* a sample's count (4 fraction bits survive decay, as the heat's) */
+#define NEAR_MIN     4	/* samples from the other pages before the neighbours are told */
+#define NEAR_VALID   (1ULL << 63)
+#define NEAR_OWN_MIN 4 /* a page elsewhere counts from 4 samples of its own leader's, */
+#define NEAR_OWN_DIV 8 /* 7 in 8 of its heat */
 
 /* One neighbourhood: its key (0: empty), the table's aging passes its counts include. */
 struct ibsp_near {

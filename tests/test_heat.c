@@ -1200,3 +1200,84 @@ Test(heat, sixteen_accessor_nodes)
 		ibsp_topology__delete(t);
 	}
 }
+
+/*
+ * The neighbourhoods' table (engine/core/near.h): a sample counts NEAR_ONE
+ * in its 64 KiB; the counts decay with the heat table's aging passes; the
+ * leader leaves the asking page's own heat out and needs 4 samples and two
+ * thirds; a neighbourhood that collides takes the slot over, counts reset.
+ */
+Test(heat, neighbourhoods_count_decay_and_leave_the_page_out)
+{
+	struct ibsp_heat_table *ht = ibsp_heat_table__new(1000, 2);
+	struct ibsp_near_table *nt = ibsp_near_table__new(2);
+	struct ibsp_heat_entry *he = calloc(1, sizeof(*he) + 2 * sizeof(he->heat[0]));
+	uint64_t a = ibsp_near__key(100, UVA_BASE + 5 * 4096), other = 0;
+	struct ibsp_near *n = NULL;
+
+	cr_assert(ht && nt && he);
+	ht->shift = 2;
+	cr_expect_eq(ibsp_near__key(100, UVA_BASE), a, "one neighbourhood: 16 pages");
+	cr_expect_neq(ibsp_near__key(100, UVA_BASE + 16 * 4096), a);
+	cr_expect_neq(ibsp_near__key(101, UVA_BASE), a, "another process");
+	for (int i = 0; i < 8; i++)
+		n = ibsp_near_table__add(nt, ht, a, 1);
+	for (int i = 0; i < 2; i++)
+		n = ibsp_near_table__add(nt, ht, a, 0);
+	cr_expect_eq(n->cnt[0], 2 * NEAR_ONE);
+	cr_expect_eq(n->cnt[1], 8 * NEAR_ONE);
+
+	static const struct {
+		uint32_t own[2]; /* the page's heat, in samples */
+		int want;
+	} rows[] = {
+		{ { 0, 0 }, 1 },  /* 8 of 10 */
+		{ { 0, 3 }, 1 },  /* 5 of 7: two thirds */
+		{ { 0, 4 }, 1 },  /* 4 of 6: two thirds, 4 samples */
+		{ { 0, 5 }, -1 }, /* 3 of 5: under 4 samples */
+		{ { 2, 4 }, 1 },  /* 4 of 4 */
+	};
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		he->heat[0] = rows[r].own[0] * IBSP_HEAT_ONE;
+		he->heat[1] = rows[r].own[1] * IBSP_HEAT_ONE;
+		cr_expect_eq(ibsp_near__leader(n, he, 2), rows[r].want, "row %zu", r);
+	}
+
+	/* 8 of 13 is under two thirds. */
+	{
+		uint64_t b = ibsp_near__key(100, UVA_BASE + 64 * 4096);
+		struct ibsp_near *m = NULL;
+
+		for (int i = 0; i < 13; i++)
+			m = ibsp_near_table__add(nt, ht, b, i < 8);
+		cr_assert_neq(m, n, "another slot");
+		he->heat[0] = he->heat[1] = 0;
+		cr_expect_eq(ibsp_near__leader(m, he, 2), -1);
+		m = ibsp_near_table__add(nt, ht, b, 1); /* 9 of 14: still under */
+		cr_expect_eq(ibsp_near__leader(m, he, 2), -1);
+		m = ibsp_near_table__add(nt, ht, b, 1); /* 10 of 15: two thirds */
+		cr_expect_eq(ibsp_near__leader(m, he, 2), 1);
+	}
+
+	/* Two aging passes at shift 2: each count x 3/4, twice (the heat's rule). */
+	ht->aged += 2;
+	ibsp_near__catch_up(n, 2, ht->aged, ht->shift);
+	cr_expect_eq(n->cnt[1], 72, "128 -> 96 -> 72: %u", n->cnt[1]);
+	cr_expect_eq(n->cnt[0], 18, "32 -> 24 -> 18: %u", n->cnt[0]);
+
+	/* A neighbourhood of the same slot takes it over. */
+	for (uint64_t v = 1; v < (1u << 20) && !other; v++) {
+		uint64_t k = ibsp_near__key(100, UVA_BASE + v * 65536);
+
+		if (ibsp_near_table__slot(nt, k) == n)
+			other = k;
+	}
+	cr_assert(other, "a colliding neighbourhood");
+	cr_expect_eq(ibsp_near_table__add(nt, ht, other, 0), n);
+	cr_expect_eq(n->key, other);
+	cr_expect_eq(n->cnt[0], NEAR_ONE);
+	cr_expect_eq(n->cnt[1], 0);
+	free(he);
+	ibsp_near_table__delete(nt);
+	ibsp_heat_table__delete(ht);
+}

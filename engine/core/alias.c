@@ -48,15 +48,6 @@ static uint64_t alias_key(const struct ibsp_heat_table *t, const struct ibsp_hea
 	       ((vaddr >> PAGE_SHIFT_4K) & KEY_VPN_MASK);
 }
 
-static uint64_t heat_total(const struct ibsp_heat_entry *he, uint32_t nr_acc)
-{
-	uint64_t total = 0;
-
-	for (uint32_t s = 0; s < nr_acc; s++)
-		total += he->heat[s];
-	return total;
-}
-
 /*
  * The leave/seen byte means what the entry's node makes it mean
  * (ibsp_engine__note_leave()): on a top-tier node the CUSUM, elsewhere a
@@ -93,7 +84,7 @@ static void fold_into(const struct ibsp_engine *e, struct ibsp_heat_entry *p,
 	 * one interval (no sample times here) the side with more heat likely does.
 	 */
 	if (v->idle < p->idle ||
-	    (v->idle == p->idle && heat_total(v, nr_acc) > heat_total(p, nr_acc)))
+	    (v->idle == p->idle && entry_total(v, nr_acc) > entry_total(p, nr_acc)))
 		p->last_acc = v->last_acc;
 	if (v->idle < p->idle)
 		p->idle = v->idle;

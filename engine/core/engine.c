@@ -337,15 +337,21 @@ int ibsp_engine__resolve(const struct ibsp_engine *e, const struct ibsp_sample *
 	return 0;
 }
 
+/* Does @s name a mapping move_pages() can use: a pid (< KEY_PID_MAX) and a user address? */
+static inline bool has_mapping(const struct ibsp_sample *s)
+{
+	return (s->flags & (IBSP_S_VADDR_VALID | IBSP_S_TID_VALID)) ==
+		   (IBSP_S_VADDR_VALID | IBSP_S_TID_VALID) &&
+	       s->vaddr < USER_VA_END && s->pid < KEY_PID_MAX;
+}
+
 /* Take @s's mapping as @he's alias (HE_ALIAS) when it names one move_pages() can use. */
 static inline void note_alias(struct ibsp_heat_table *t, struct ibsp_heat_entry *he,
 			      const struct ibsp_sample *s)
 {
 	uint64_t mask = he->key & KEY_HUGE ? (1ULL << PAGE_SHIFT_2M) - 1 : 4095;
 
-	if ((s->flags & (IBSP_S_VADDR_VALID | IBSP_S_TID_VALID)) !=
-		(IBSP_S_VADDR_VALID | IBSP_S_TID_VALID) ||
-	    s->vaddr >= USER_VA_END || s->pid >= KEY_PID_MAX)
+	if (!has_mapping(s))
 		return;
 	ibsp_heat_table__set_alias(t, he, s->pid, s->vaddr & ~mask);
 }
@@ -419,10 +425,7 @@ struct add_chunk {
 /* The neighbourhood of @s, a sample of the page @key: 0 for a 2 MiB page or without a mapping. */
 static inline uint64_t near_key_of(const struct ibsp_sample *s, uint64_t key)
 {
-	if ((key & KEY_HUGE) ||
-	    (s->flags & (IBSP_S_VADDR_VALID | IBSP_S_TID_VALID)) !=
-		(IBSP_S_VADDR_VALID | IBSP_S_TID_VALID) ||
-	    s->vaddr >= USER_VA_END || s->pid >= KEY_PID_MAX)
+	if ((key & KEY_HUGE) || !has_mapping(s))
 		return 0;
 	return ibsp_near__key(s->pid, s->vaddr);
 }

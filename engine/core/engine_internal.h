@@ -469,6 +469,16 @@ static inline uint64_t ibsp_engine__moved_key(const struct ibsp_engine *e,
 	return KEY_VIRT | (he->key & KEY_HUGE) | (uint64_t)he->pid << KEY_PID_SHIFT | vpn;
 }
 
+/* @he's heat over all accessor slots. */
+static inline uint64_t entry_total(const struct ibsp_heat_entry *he, uint32_t nr_acc)
+{
+	uint64_t total = 0;
+
+	for (uint32_t s = 0; s < nr_acc; s++)
+		total += he->heat[s];
+	return total;
+}
+
 static inline uint32_t ibsp_heat_entry__bytes(const struct ibsp_heat_entry *he)
 {
 	return he->key & KEY_HUGE ? 1U << PAGE_SHIFT_2M : 1U << PAGE_SHIFT_4K;

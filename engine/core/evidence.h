@@ -216,14 +216,10 @@ static inline void ibsp_engine__note_leave(struct ibsp_engine *e, struct ibsp_he
 
 	if (he->node < 0 || !e->top_tier[he->node]) {
 		he->seen += he->seen < UINT8_MAX;
-		if (n && he->heat[slot] >= NEAR_OWN_MIN * IBSP_HEAT_ONE) {
-			uint64_t total = 0;
-
-			for (uint32_t s = 0; s < e->nr_acc; s++)
-				total += he->heat[s];
-			if ((uint64_t)he->heat[slot] * NEAR_OWN_DIV >= total * (NEAR_OWN_DIV - 1))
-				ibsp_engine__note_near(e, he, n, acc);
-		}
+		if (n && he->heat[slot] >= NEAR_OWN_MIN * IBSP_HEAT_ONE &&
+		    (uint64_t)he->heat[slot] * NEAR_OWN_DIV >=
+			entry_total(he, e->nr_acc) * (NEAR_OWN_DIV - 1))
+			ibsp_engine__note_near(e, he, n, acc);
 		return;
 	}
 	if (acc == he->node) {

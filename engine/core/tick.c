@@ -474,9 +474,7 @@ long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp
 	e->view.trusted_leave = trusted_leave(e);
 	e->st.near_agreement =
 	    e->near_runs < NOISE_MIN ? -1.0 : (double)e->near_agree / e->near_runs;
-	e->view.near_agrees =
-	    e->near_runs >= NOISE_MIN && (uint64_t)e->near_agree * IBSP_NEAR_AGREE_DIV >=
-					     (uint64_t)e->near_runs * (IBSP_NEAR_AGREE_DIV - 1);
+	e->view.near_agrees = ibsp_near__agrees(e->st.near_agreement);
 	e->st.trusted_follow = e->view.trusted_leave / LEAVE_UP;
 	e->st.intervals++;
 	e->nr_cand = 0;

@@ -41,15 +41,6 @@ static inline uint64_t heat_floor(const struct ibsp_engine *e)
 	return (uint64_t)e->opts.min_heat * IBSP_HEAT_ONE;
 }
 
-static inline uint64_t entry_total(const struct ibsp_heat_entry *he, uint32_t nr_acc)
-{
-	uint64_t total = 0;
-
-	for (uint32_t s = 0; s < nr_acc; s++)
-		total += he->heat[s];
-	return total;
-}
-
 /*
  * The accessor slot @he's neighbours lead to (near.h), for a first decision:
  * while the host's pages agree with their neighbours, for a page the engine

@@ -432,9 +432,9 @@ struct ibsp_engine {
 	uint32_t exc_reach[EXC_MAX + 1];
 	uint32_t exc_back[EXC_MAX + 1];
 	uint32_t exc_plateau; /* the hazard of a move's excursion, x 10000; 0: not known */
-	/* The neighbourhoods (near.h), and how often settled pages agree with theirs
-	 * (ibsp_engine__note_near()): samples whose neighbours led clearly, and of them
-	 * those that led to the page's own node. */
+	/* The neighbourhoods (near.h), and how often pages whose home is clear agree
+	 * with theirs (ibsp_engine__note_near()): samples whose neighbours led clearly,
+	 * and of them those that led to the page's home. */
 	struct ibsp_near_table *near;
 	uint32_t near_runs;
 	uint32_t near_agree;

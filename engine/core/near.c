@@ -37,8 +37,3 @@ void ibsp_near_table__delete(struct ibsp_near_table *t)
 	free(t->slots);
 	free(t);
 }
-
-uint64_t ibsp_near_table__bytes(const struct ibsp_near_table *t)
-{
-	return t ? (uint64_t)t->stride << NEAR_BITS : 0;
-}

@@ -13,11 +13,12 @@
  * there, stay >= NOISE_STAY; elsewhere, those whose heat is 7/8 one node's,
  * NEAR_OWN_MIN samples or more, from that node), the share whose neighbours,
  * the page itself left out, lead clearly to that home. Counting pages still
- * in slow memory lets it be told before the first promotions have settled. While that agreement holds 7 times in 8 (view.near_agrees:
- * the neighbours are then wrong no more often than a sample is where the
- * noise is low, IBSP_LOW_NOISE_DIV), a page's first decision reads them as
- * one more sample from their leader (pg->near; locality's leads_clearly()
- * and first_move_leave()).
+ * in slow memory lets it be told before the first promotions have settled.
+ * While that agreement holds 7 times in 8 (view.near_agrees: the neighbours
+ * are then wrong no more often than a sample is where the noise is low,
+ * IBSP_LOW_NOISE_DIV), a page's first decision reads them as one more sample
+ * from their leader (pg->near; locality's leads_clearly() and
+ * first_move_leave()).
  *
  * The table is direct-mapped (NEAR_BITS slots of one cache line at most):
  * a neighbourhood that collides replaces the one there, whose counts are
@@ -54,8 +55,6 @@ struct ibsp_near_table {
 
 struct ibsp_near_table *ibsp_near_table__new(uint32_t nr_acc);
 void ibsp_near_table__delete(struct ibsp_near_table *t);
-/* Bytes the table holds. */
-uint64_t ibsp_near_table__bytes(const struct ibsp_near_table *t);
 
 /* The neighbourhood key of (@pid, @vaddr): a user address of a 4 KiB page (see resolve()). */
 static inline uint64_t ibsp_near__key(uint32_t pid, uint64_t vaddr)

@@ -50,22 +50,14 @@ static inline uint64_t heat_floor(const struct ibsp_engine *e)
 static inline int page_near(const struct ibsp_engine *e, const struct ibsp_heat_entry *he)
 {
 	struct ibsp_near *n;
-	uint64_t vaddr, key;
-	uint32_t pid;
+	uint64_t key;
 
+	/* A KEY_VIRT entry has its alias from its first sample (init_entry()). */
 	if (!e->view.near_agrees || he->nr_moves || he->node < 0 || (he->key & KEY_HUGE) ||
+	    !(he->flags & HE_ALIAS) ||
 	    (e->top_tier[he->node] ? !he->leave : he->seen >= 2 * e->opts.min_heat))
 		return -1;
-	if (he->flags & HE_ALIAS) {
-		pid = he->pid;
-		vaddr = ibsp_heat_table__vaddr(e->ht, he);
-	} else if (he->key & KEY_VIRT) {
-		pid = (uint32_t)(he->key >> KEY_PID_SHIFT) & (KEY_PID_MAX - 1);
-		vaddr = (he->key & KEY_VPN_MASK) << PAGE_SHIFT_4K;
-	} else {
-		return -1;
-	}
-	key = ibsp_near__key(pid, vaddr);
+	key = ibsp_near__key(he->pid, ibsp_heat_table__vaddr(e->ht, he));
 	n = ibsp_near_table__slot(e->near, key);
 	if (n->key != key)
 		return -1;

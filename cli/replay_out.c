@@ -128,6 +128,15 @@ void cli_replay_print_text(FILE *f, const char *path, const char *policy,
 			ibsp_near__agrees(st->near_agreement)
 			    ? " (a first decision counts them as a sample)"
 			    : "");
+	if (st->owner_agreement >= 0)
+		fprintf(f,
+			"  threads: a private page's owner thread is at home on its node %.1f%% of "
+			"the time%s; %" PRIu64 " threads moved\n",
+			100 * st->owner_agreement,
+			ibsp_owner__agrees(st->owner_agreement)
+			    ? " (a page follows its owner's move)"
+			    : "",
+			st->thread_moves);
 	if (r->nr_eval)
 		print_evaluate(f, r);
 }
@@ -310,13 +319,16 @@ json_t *cli_replay_summary_json(const char *path, const char *policy,
 	json_object_set_new(o, "lost_records", json_integer((json_int_t)r->reader.loss.lost));
 	json_object_set_new(
 	    o, "heat",
-	    json_pack("{s:I, s:I, s:f, s:o, s:o, s:o}", "pages_tracked",
+	    json_pack("{s:I, s:I, s:f, s:o, s:o, s:o, s:o, s:o}", "pages_tracked",
 		      (json_int_t)st->pages_tracked, "evictions", (json_int_t)st->evictions,
 		      "threshold_samples", (double)st->threshold / IBSP_HEAT_ONE, "noise",
 		      st->noise < 0 ? json_null() : json_real(st->noise), "trusted_follow_samples",
 		      st->trusted_follow ? json_integer(st->trusted_follow) : json_null(),
 		      "neighbour_agreement",
-		      st->near_agreement < 0 ? json_null() : json_real(st->near_agreement)));
+		      st->near_agreement < 0 ? json_null() : json_real(st->near_agreement),
+		      "owner_agreement",
+		      st->owner_agreement < 0 ? json_null() : json_real(st->owner_agreement),
+		      "thread_moves", json_integer((json_int_t)st->thread_moves)));
 	json_object_set_new(o, "promotions", moves_json(r));
 	json_object_set_new(o, "planned_pages", json_integer((json_int_t)st->planned));
 	json_object_set_new(o, "planned_bytes", json_integer((json_int_t)st->planned_bytes));

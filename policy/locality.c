@@ -304,6 +304,8 @@ static enum ibsp_pick follow_select(const struct ibsp_policy_view *v,
 	int cur = ibsp_policy_view__slot_of(v, pg->node);
 	uint64_t a = pg->heat[m], b = cur >= 0 ? pg->heat[cur] : 0;
 
+	if (pg->owner >= 0) /* its owner thread moved (threads.h): no need to wait for its heat */
+		return IBSP_PICK_FOLLOW;
 	if (pg->total < (uint64_t)o->min_heat * IBSP_HEAT_ONE) {
 		/* Below the floor the engine asks only a page with leave evidence. */
 		if (pg->nr_moves)
@@ -427,15 +429,16 @@ static void locality_decide(const struct ibsp_policy_view *v, const struct ibsp_
 
 	d->skip = IBSP_SKIP_CAPACITY;
 	if (pg->pick == IBSP_PICK_FOLLOW) {
-		uint32_t x = best_other_slot(v, pg);
+		uint32_t x = pg->owner >= 0 ? (uint32_t)pg->owner : best_other_slot(v, pg);
 
-		d->reason = IBSP_REASON_FOLLOW;
+		d->reason = pg->owner >= 0 ? IBSP_REASON_OWNER : IBSP_REASON_FOLLOW;
 		if (x != UINT32_MAX && ibsp_policy_view__can_take(v, v->acc_node[x], pg->bytes))
 			d->dst = v->acc_node[x];
 		return;
 	}
 	first = majority_node(v, pg, &unsure);
 	d->reason = IBSP_REASON_MAJORITY;
+
 	if (unsure) {
 		d->skip = IBSP_SKIP_UNDECIDED;
 		return;

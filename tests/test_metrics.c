@@ -74,6 +74,8 @@ static void fill(struct ibsp_telemetry_counts *c)
 	c->cpu_user_s = 1.25;
 	c->noise = 0.0625;
 	c->near_agreement = 0.875;
+	c->owner_agreement = 0.9375;
+	c->thread_moves = 6;
 }
 
 Test(metrics, text_has_the_counters)
@@ -96,6 +98,8 @@ Test(metrics, text_has_the_counters)
 	cr_expect_eq(value_of(text, "ibs_promote_threshold_samples"), 2.5);
 	cr_expect_eq(value_of(text, "ibs_promote_sampling_noise_ratio"), 0.0625);
 	cr_expect_eq(value_of(text, "ibs_promote_neighbour_agreement_ratio"), 0.875);
+	cr_expect_eq(value_of(text, "ibs_promote_owner_agreement_ratio"), 0.9375);
+	cr_expect_eq(value_of(text, "ibs_promote_thread_moves_total"), 6);
 	cr_expect_eq(value_of(text, "ibs_promote_node_queries_total{result=\"found\"}"), 7);
 	cr_expect_eq(value_of(text, "ibs_promote_node_queries_total{result=\"no_page\"}"), 5);
 	cr_expect_eq(value_of(text, "ibs_promote_migration_failures_total{errno=\"ebusy\"}"), 4);
@@ -143,13 +147,17 @@ Test(metrics, noise_absent_until_known)
 	cr_assert(text);
 	cr_expect_null(strstr(text, "sampling_noise"), "%s", text);
 	cr_expect_null(strstr(text, "neighbour_agreement"), "%s", text);
+	cr_expect_null(strstr(text, "owner_agreement"), "%s", text);
+	cr_expect_eq(value_of(text, "ibs_promote_thread_moves_total"), 0);
 	free(text);
 	ibsp_telemetry__counts(t)->noise = 0.0;
 	ibsp_telemetry__counts(t)->near_agreement = 0.0;
+	ibsp_telemetry__counts(t)->owner_agreement = 0.0;
 	text = ibsp_telemetry__metrics(t, 2.0);
 	cr_assert(text);
 	cr_expect_eq(value_of(text, "ibs_promote_sampling_noise_ratio"), 0.0);
 	cr_expect_eq(value_of(text, "ibs_promote_neighbour_agreement_ratio"), 0.0);
+	cr_expect_eq(value_of(text, "ibs_promote_owner_agreement_ratio"), 0.0);
 	free(text);
 	ibsp_telemetry__delete(t);
 	ibsp_topology__delete(topo);

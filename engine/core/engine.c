@@ -12,6 +12,7 @@
 
 #include "engine_internal.h"
 #include "evidence.h"
+#include "threads.h"
 #include "log_print.h"
 #include "util.h"
 
@@ -44,6 +45,7 @@ static const char *const reason_names[IBSP_REASON__MAX] = {
 	[IBSP_REASON_FIXED] = "fixed",
 	[IBSP_REASON_FOLLOW] = "follow",
 	[IBSP_REASON_DEMOTE] = "demote",
+	[IBSP_REASON_OWNER] = "owner",
 };
 
 const char *ibsp_unresolved__name(enum ibsp_unresolved why)
@@ -214,6 +216,7 @@ struct ibsp_engine *ibsp_engine__new(const struct ibsp_topology *topo,
 	e->topo = topo;
 	e->st.noise = -1; /* not known yet */
 	e->st.near_agreement = -1;
+	e->st.owner_agreement = -1;
 	IBSP_OPTS_COPY(e->opts, opts);
 	ibsp_engine_opts__fill_defaults(&e->opts);
 	ret = ibsp_engine_opts__check(&e->opts);
@@ -231,12 +234,13 @@ struct ibsp_engine *ibsp_engine__new(const struct ibsp_topology *topo,
 	e->moved = ibsp_moved_map__new();
 	e->ht = ibsp_heat_table__new(e->opts.max_pages, e->nr_acc);
 	e->near = ibsp_near_table__new(e->nr_acc);
+	e->threads = ibsp_thread_table__new(e->nr_acc);
 	if (!e->ht && errno == EINVAL) {
 		pr_err("engine: max_pages %llu is out of range\n",
 		       (unsigned long long)e->opts.max_pages);
 		ret = -EINVAL;
 	}
-	if (!e->ht || !e->moved || !e->near ||
+	if (!e->ht || !e->moved || !e->near || !e->threads ||
 	    (e->opts.resolver && ibsp_heat_table__presize(e->ht, LIVE_START_PAGES)))
 		goto err;
 	e->ht->shift = e->opts.decay_shift;
@@ -260,6 +264,7 @@ void ibsp_engine__delete(struct ibsp_engine *e)
 		return;
 	ibsp_heat_table__delete(e->ht);
 	ibsp_near_table__delete(e->near);
+	ibsp_thread_table__delete(e->threads);
 	ibsp_moved_map__delete(e->moved);
 	free(e->view.priv);
 	free(e->cpu_slot);
@@ -387,9 +392,9 @@ static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t
 	const struct ibsp_near *n = NULL;
 	struct ibsp_heat_entry *he;
 	bool is_new;
-	uint32_t h;
+	uint32_t h, pos;
 
-	he = ibsp_heat_table__get(e->ht, key, &is_new);
+	he = ibsp_heat_table__get_pos(e->ht, key, &is_new, &pos);
 	if (is_new) {
 		init_entry(e, he, s, node);
 	} else {
@@ -407,6 +412,8 @@ static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t
 	if (near_key)
 		n = ibsp_near_table__add(e->near, e->ht, near_key, slot);
 	ibsp_engine__note_leave(e, he, slot, n);
+	if ((s->flags & IBSP_S_TID_VALID) && s->tid)
+		ibsp_engine__note_thread(e, he, pos, s->tid, slot);
 	if (he->node >= 0) {
 		st->placed_accesses++;
 		st->local_accesses += he->node == e->acc_node[slot];
@@ -477,8 +484,10 @@ static void touch_entries(const struct ibsp_heat_table *t, const struct ibsp_nea
 		/* The first slot of the probe chain with the key's tag: nearly always its entry. */
 		while ((v = t->slots[i]) && (v & ~t->pos_mask) != tag)
 			i = (i + 1) & t->mask;
-		if (v)
+		if (v) {
 			sink += ibsp_heat_table__load_at(t, (v & t->pos_mask) - 1);
+			sink += t->owner[(v & t->pos_mask) - 1];
+		}
 	}
 	__asm__ volatile("" : : "r"(sink));
 }

@@ -110,6 +110,7 @@ struct ibsp_heat_table {
 	uint32_t tag_mask; /* the tag's width, as a mask (0: no tag) */
 	char *ent; /* the entries, stride bytes each, dense in [0, count); 64-byte aligned */
 	unsigned char *vpn; /* [position]: the alias's page number, where HE_ALIAS (VPN_BYTES) */
+	uint32_t *owner;    /* [position]: the thread the page's samples vote for (threads.h) */
 	uint64_t cap;	    /* entries ent has room for */
 	uint32_t stride;    /* bytes per entry */
 	uint32_t nr_acc;    /* heat[] elements per entry */
@@ -146,11 +147,20 @@ void ibsp_heat_table__delete(struct ibsp_heat_table *t);
 /* The entry for @key, or NULL. */
 struct ibsp_heat_entry *ibsp_heat_table__find(struct ibsp_heat_table *t, uint64_t key);
 /*
- * The entry for @key, inserted zeroed (key set) when new; *@is_new says which.
+ * The entry for @key, inserted zeroed (key set) when new; *@is_new says which,
+ * and *@pos its position in the dense array.
  * It is about to change: up to date, and in the warm set (ibsp_heat_table__touch()).
  * An insert (and a deletion) may move other entries: pointers do not survive it.
  */
-struct ibsp_heat_entry *ibsp_heat_table__get(struct ibsp_heat_table *t, uint64_t key, bool *is_new);
+struct ibsp_heat_entry *ibsp_heat_table__get_pos(struct ibsp_heat_table *t, uint64_t key,
+						 bool *is_new, uint32_t *pos);
+static inline struct ibsp_heat_entry *ibsp_heat_table__get(struct ibsp_heat_table *t, uint64_t key,
+							   bool *is_new)
+{
+	uint32_t pos;
+
+	return ibsp_heat_table__get_pos(t, key, is_new, &pos);
+}
 void ibsp_heat_table__del(struct ibsp_heat_table *t, struct ibsp_heat_entry *e);
 /* The index slot that names @key, or the empty one where it would go. */
 uint64_t ibsp_heat_table__slot_of(const struct ibsp_heat_table *t, uint64_t key);
@@ -438,6 +448,11 @@ struct ibsp_engine {
 	struct ibsp_near_table *near;
 	uint32_t near_runs;
 	uint32_t near_agree;
+	/* The threads (threads.h), and how often a private page's owner has its home
+	 * on the page's node (ibsp_engine__note_owner()): samples counted, agreeing. */
+	struct ibsp_thread_table *threads;
+	uint32_t owner_runs;
+	uint32_t owner_agree;
 };
 
 /* Settings (engine_opts.c): the defaults of the zero fields, and their check (0 or -EINVAL). */

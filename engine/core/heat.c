@@ -143,9 +143,10 @@ struct ibsp_heat_table *ibsp_heat_table__new(uint64_t max_entries, uint32_t nr_a
 	t->cap = max_entries < START_ENTRIES ? max_entries : START_ENTRIES;
 	t->ent = big_zalloc(t->cap * t->stride);
 	t->vpn = zalloc_pages(t->cap * VPN_BYTES, false);
+	t->owner = big_zalloc(t->cap * sizeof(*t->owner));
 	t->warm = big_zalloc((t->cap + 63) / 64 * sizeof(*t->warm));
 	t->shift = 2;
-	if (!t->slots || !t->ent || !t->vpn || !t->warm) {
+	if (!t->slots || !t->ent || !t->vpn || !t->owner || !t->warm) {
 		ibsp_heat_table__delete(t);
 		return NULL;
 	}
@@ -162,14 +163,15 @@ void ibsp_heat_table__delete(struct ibsp_heat_table *t)
 	big_free(t->slots, (t->mask + 1) * sizeof(*t->slots));
 	big_free(t->ent, t->cap * t->stride);
 	big_free(t->vpn, t->cap * VPN_BYTES);
+	big_free(t->owner, t->cap * sizeof(*t->owner));
 	big_free(t->warm, (t->cap + 63) / 64 * sizeof(*t->warm));
 	free(t);
 }
 
 uint64_t ibsp_heat_table__bytes(const struct ibsp_heat_table *t)
 {
-	return t->count * (t->stride + VPN_BYTES) + (t->mask + 1) * sizeof(*t->slots) +
-	       (t->cap + 63) / 64 * sizeof(*t->warm);
+	return t->count * (t->stride + VPN_BYTES + sizeof(*t->owner)) +
+	       (t->mask + 1) * sizeof(*t->slots) + (t->cap + 63) / 64 * sizeof(*t->warm);
 }
 
 static uint64_t key_at(const struct ibsp_heat_table *t, uint32_t slot_val)
@@ -222,6 +224,7 @@ static int move_entries(struct ibsp_heat_table *t, uint64_t cap)
 {
 	uint64_t *warm = NULL;
 	unsigned char *vpn = NULL;
+	uint32_t *owner = NULL;
 	char *ent;
 
 	ent = cap * t->stride >= HUGE_FROM ? big_zalloc(t->max * t->stride) : NULL;
@@ -231,22 +234,27 @@ static int move_entries(struct ibsp_heat_table *t, uint64_t cap)
 		ent = big_zalloc(cap * t->stride);
 	if (ent) {
 		vpn = zalloc_pages(cap * VPN_BYTES, false);
+		owner = big_zalloc(cap * sizeof(*owner));
 		warm = big_zalloc((cap + 63) / 64 * sizeof(*warm));
 	}
-	if (!vpn || !warm) {
+	if (!vpn || !owner || !warm) {
 		big_free(ent, cap * t->stride);
 		big_free(vpn, cap * VPN_BYTES);
+		big_free(owner, cap * sizeof(*owner));
 		big_free(warm, (cap + 63) / 64 * sizeof(*warm));
 		return -ENOMEM;
 	}
 	memcpy(ent, t->ent, t->count * t->stride);
 	memcpy(vpn, t->vpn, t->count * VPN_BYTES);
+	memcpy(owner, t->owner, t->count * sizeof(*owner));
 	memcpy(warm, t->warm, (t->cap + 63) / 64 * sizeof(*warm));
 	big_free(t->ent, t->cap * t->stride);
 	big_free(t->vpn, t->cap * VPN_BYTES);
+	big_free(t->owner, t->cap * sizeof(*t->owner));
 	big_free(t->warm, (t->cap + 63) / 64 * sizeof(*warm));
 	t->ent = ent;
 	t->vpn = vpn;
+	t->owner = owner;
 	t->warm = warm;
 	t->cap = cap;
 	return 0;
@@ -353,6 +361,7 @@ void ibsp_heat_table__del(struct ibsp_heat_table *t, struct ibsp_heat_entry *vic
 		if (l->flags & HE_ALIAS)
 			memcpy(t->vpn + (uint64_t)pos * VPN_BYTES,
 			       t->vpn + (uint64_t)last * VPN_BYTES, VPN_BYTES);
+		t->owner[pos] = t->owner[last];
 		memcpy(victim, l, t->stride);
 		if (ibsp_heat_table__is_warm(t, last)) {
 			ibsp_heat_table__set_warm(t, pos);
@@ -384,7 +393,8 @@ static void evict_near(struct ibsp_heat_table *t, uint64_t home)
 	t->evictions++;
 }
 
-struct ibsp_heat_entry *ibsp_heat_table__get(struct ibsp_heat_table *t, uint64_t key, bool *is_new)
+struct ibsp_heat_entry *ibsp_heat_table__get_pos(struct ibsp_heat_table *t, uint64_t key,
+						 bool *is_new, uint32_t *pos)
 {
 	uint32_t v = t->slots[ibsp_heat_table__slot_of(t, key)];
 	struct ibsp_heat_entry *e;
@@ -392,7 +402,8 @@ struct ibsp_heat_entry *ibsp_heat_table__get(struct ibsp_heat_table *t, uint64_t
 
 	if (v) {
 		e = ibsp_heat_table__at(t, (v & t->pos_mask) - 1);
-		ibsp_heat_table__touch_at(t, e, (v & t->pos_mask) - 1);
+		*pos = (v & t->pos_mask) - 1;
+		ibsp_heat_table__touch_at(t, e, *pos);
 		*is_new = false;
 		return e;
 	}
@@ -409,6 +420,8 @@ struct ibsp_heat_entry *ibsp_heat_table__get(struct ibsp_heat_table *t, uint64_t
 	memset(e->heat, 0, t->nr_acc * sizeof(*e->heat));
 	e->key = key;
 	e->aged = (uint8_t)t->aged;
+	t->owner[t->count] = 0;
+	*pos = (uint32_t)t->count;
 	ibsp_heat_table__set_warm(t, t->count); /* new: looked at by the next scan */
 	t->slots[i] = ibsp_heat_tag(t, key) | (uint32_t)(t->count + 1);
 	t->count++;

@@ -55,7 +55,8 @@ static inline bool seen_enough(const struct ibsp_engine *e, const struct ibsp_he
 			he->leave >=
 			    IBSP_FIRST_MOVE_LEAVE - (e->view.near_agrees ? IBSP_NEAR_LEAVE : 0)) ||
 		       (e->view.trusted_leave && he->stay >= IBSP_TRUSTED_STAY &&
-			he->leave >= e->view.trusted_leave);
+			he->leave >= e->view.trusted_leave) ||
+		       page_owner(e, he) >= 0;
 	return he->seen >= (e->view.low_noise || e->view.near_agrees ? 1 : e->opts.min_heat);
 }
 

@@ -475,6 +475,11 @@ long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp
 	e->st.near_agreement =
 	    e->near_runs < NOISE_MIN ? -1.0 : (double)e->near_agree / e->near_runs;
 	e->view.near_agrees = ibsp_near__agrees(e->st.near_agreement);
+	ibsp_thread_table__tick(e->threads);
+	e->st.owner_agreement =
+	    e->owner_runs < NOISE_MIN ? -1.0 : (double)e->owner_agree / e->owner_runs;
+	e->st.thread_moves = e->threads->moves;
+	e->view.owner_agrees = ibsp_owner__agrees(e->st.owner_agreement);
 	e->st.trusted_follow = e->view.trusted_leave / LEAVE_UP;
 	e->st.intervals++;
 	e->nr_cand = 0;

@@ -11,6 +11,7 @@
 
 #include "engine_internal.h"
 #include "evidence.h"
+#include "threads.h"
 #include "util.h"
 
 /*
@@ -65,6 +66,29 @@ static inline int page_near(const struct ibsp_engine *e, const struct ibsp_heat_
 	return ibsp_near__leader(n, he, e->nr_acc);
 }
 
+/*
+ * The accessor slot @he should follow its owner thread to (threads.h): while
+ * the host's private pages agree with their owners' homes, a page on a
+ * top-tier node whose owner's home is another top-tier node, where its latest
+ * sample came from; -1 otherwise.
+ */
+static inline int page_owner(const struct ibsp_engine *e, const struct ibsp_heat_entry *he)
+{
+	const struct ibsp_thread *th;
+	uint32_t tid;
+
+	if (!e->view.owner_agrees || he->node < 0 || !e->top_tier[he->node])
+		return -1;
+	tid = ibsp_owner__of(e->ht, ibsp_heat_table__pos(e->ht, he));
+	th = tid ? ibsp_thread_table__find(e->threads, tid) : NULL;
+	if (!th || th->home != he->last_acc || th->prev < 0 ||
+	    e->acc_node[(int)th->prev] != he->node)
+		return -1;
+	return e->acc_node[(int)th->home] != he->node && e->top_tier[e->acc_node[(int)th->home]]
+		   ? th->home
+		   : -1;
+}
+
 static inline void page_view(const struct ibsp_engine *e, const struct ibsp_heat_entry *he,
 			     uint64_t total, enum ibsp_pick pick, struct ibsp_page_view *pg)
 {
@@ -84,6 +108,7 @@ static inline void page_view(const struct ibsp_engine *e, const struct ibsp_heat
 	pg->stay = he->stay;
 	pg->seen = he->seen;
 	pg->near = page_near(e, he);
+	pg->owner = page_owner(e, he);
 }
 
 /*

@@ -231,6 +231,8 @@ static void fill_engine_counts(struct daemon *d, struct ibsp_telemetry_counts *c
 	c->noise = es->noise;
 	c->trusted_follow = es->trusted_follow;
 	c->near_agreement = es->near_agreement;
+	c->owner_agreement = es->owner_agreement;
+	c->thread_moves = es->thread_moves;
 	c->considered = es->considered;
 	c->planned = es->planned;
 	c->planned_bytes = es->planned_bytes;

@@ -95,6 +95,15 @@ static void heat(FILE *f, const struct ibsp_telemetry_counts *c)
 		    "lead to the page's own node, of those whose neighbours lead clearly.");
 		value_f(f, "neighbour_agreement_ratio", "", c->near_agreement);
 	}
+	if (c->owner_agreement >= 0) {
+		family(f, "owner_agreement_ratio", "gauge",
+		       "Samples from home of private pages, made by their owner thread, where the "
+		       "thread's home node is the page's, of those whose owner has a home.");
+		value_f(f, "owner_agreement_ratio", "", c->owner_agreement);
+	}
+	family(f, "thread_moves_total", "counter",
+	       "Threads whose home node (7 in 8 of their samples) changed.");
+	value(f, "thread_moves_total", "", c->thread_moves);
 	family(f, "considered_pages_total", "counter",
 	       "Hot pages the policy looked at, summed over its passes.");
 	value(f, "considered_pages_total", "", c->considered);

@@ -77,6 +77,7 @@ struct ibsp_telemetry *ibsp_telemetry__new(const struct ibsp_topology *topo, con
 	t->dry_run = dry_run;
 	t->cur.noise = t->prev.noise = -1; /* not known until the engine says */
 	t->cur.near_agreement = t->prev.near_agreement = -1;
+	t->cur.owner_agreement = t->prev.owner_agreement = -1;
 	if (alloc_arrays(&t->cur, ibsp_topology__nr_nodes(topo)) ||
 	    alloc_arrays(&t->prev, ibsp_topology__nr_nodes(topo))) {
 		ibsp_telemetry__delete(t);
@@ -294,6 +295,11 @@ char *ibsp_telemetry__line(struct ibsp_telemetry *t, enum ibsp_telemetry_kind ki
 			    c->trusted_follow ? json_integer(c->trusted_follow) : json_null());
 	json_object_set_new(heat, "neighbour_agreement",
 			    c->near_agreement < 0 ? json_null() : json_real(c->near_agreement));
+	json_object_set_new(heat, "owner_agreement",
+			    c->owner_agreement < 0 ? json_null() : json_real(c->owner_agreement));
+	json_object_set_new(
+	    heat, "thread_moves",
+	    json_integer((json_int_t)(c->thread_moves - (p ? p->thread_moves : 0))));
 	json_object_set_new(o, "heat", heat);
 	json_object_set_new(o, "promotions", promotions_json(t, c, p));
 	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(t->topo); i++) {

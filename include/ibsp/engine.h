@@ -144,6 +144,10 @@ struct ibsp_engine_stats {
 	double near_agreement;	 /* at the last tick, the share of settled pages' samples whose
 				  * neighbours lead to the page's own node, of those whose
 				  * neighbours lead clearly (engine/core/near.h); -1 unknown */
+	double owner_agreement;	 /* at the last tick, the share of private pages' samples from
+				  * home made by their owner thread whose home is that node, of
+				  * those whose owner has a home (engine/core/threads.h); -1 unknown */
+	uint64_t thread_moves;	 /* threads whose home node changed (engine/core/threads.h) */
 };
 
 struct ibsp_engine;

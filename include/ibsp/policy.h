@@ -64,6 +64,7 @@ enum ibsp_reason {
 	IBSP_REASON_FIXED = 4,	       /* fixed-node policy */
 	IBSP_REASON_FOLLOW = 5,	       /* a top-tier page follows its accessors to another node */
 	IBSP_REASON_DEMOTE = 6,	       /* a cold top-tier page makes room for a hotter one */
+	IBSP_REASON_OWNER = 7,	       /* a top-tier page follows its owner thread's move */
 	IBSP_REASON__MAX
 };
 
@@ -118,6 +119,10 @@ struct ibsp_page_view {
 		   * 2 x min_heat samples, or on a top-tier node during an excursion), while
 		   * view.near_agrees: the accessor slot that the samples of the page's
 		   * neighbours (the rest of its 64 KiB of address space) lead clearly; -1 */
+	int owner; /* on a top-tier node, while view.owner_agrees: the accessor slot that is the
+		    * home of the thread that owns the page (two thirds of its samples or more),
+		    * where that is not the page's node and the page's latest sample came from
+		    * there: its user has moved; -1 */
 };
 
 /*
@@ -167,6 +172,19 @@ static inline bool ibsp_near__agrees(double agreement)
 }
 
 /*
+ * IBSP_OWNER_AGREE_DIV - view.owner_agrees holds while the pages that had
+ * shown themselves private on a top-tier node have their owner thread's home
+ * there but for 1 in IBSP_OWNER_AGREE_DIV of their owner's samples from home.
+ */
+#define IBSP_OWNER_AGREE_DIV 8
+
+/* Is an agreement (engine stats' owner_agreement; -1 unknown) high, as view.owner_agrees says? */
+static inline bool ibsp_owner__agrees(double agreement)
+{
+	return agreement >= 0 && (1 - agreement) * IBSP_OWNER_AGREE_DIV <= 1;
+}
+
+/*
  * IBSP_TRUSTED_STAY - a page on a top-tier node with at least this evidence
  * of being private there (pg->stay) may follow on view.trusted_leave.
  */
@@ -194,6 +212,8 @@ struct ibsp_policy_view {
 				 * moves of their users rather than noise; 0: none is */
 	bool near_agrees;	/* the pages of this host agree with their neighbours (pg->near)
 				 * at least 1 - 1 / IBSP_NEAR_AGREE_DIV of the time */
+	bool owner_agrees;	/* the private pages of this host have their owner thread's home on
+			    * their node at least 1 - 1 / IBSP_OWNER_AGREE_DIV of the time */
 	int arg;		/* the parsed argument of "name:ARG"; -1 */
 	void *priv;		/* ops->priv_size bytes, zeroed at the start */
 };

@@ -34,6 +34,11 @@ scenario_steady() {
 	echo "$SUMMARY" | grep -q '"end_reason":"target_exit"'
 	check end_reason $? "$(echo "$SUMMARY" | grep -o '"end_reason":"[a-z_]*"') $(($(now_ms) - t_exit))ms after the last exit" target_exit
 	check daemon_exit "$D_rc" "$D_rc" 0
+	# Each writer is one thread: the engine sees both move (docs/policy.md, "Who owns a
+	# page: threads"), and their pages follow their owner rather than wait for their heat.
+	tm=$(json_int "$SUMMARY" thread_moves)
+	[ "${tm:-0}" -ge 2 ]
+	check threads_moved $? "thread_moves=$tm $(echo "$SUMMARY" | grep -o '"owner_agreement":[0-9.a-z]*')" ">= 2"
 	say "moved $(json_int "$(json_obj "$SUMMARY" promotions)" done) pages," \
 		"$(json_int "$SUMMARY" samples) samples in $(json_int "$SUMMARY" scans) scans," \
 		"routes $(echo "$SUMMARY" | grep -o '"by_route":\[[^]]*\]')"

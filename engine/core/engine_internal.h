@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ibsp/engine.h"
@@ -370,6 +371,55 @@ void ibsp_moved_map__delete(struct ibsp_moved_map *m);
 int ibsp_moved_map__put(struct ibsp_moved_map *m, const struct ibsp_moved_rec *rec);
 const struct ibsp_moved_rec *ibsp_moved_map__find(const struct ibsp_moved_map *m, uint64_t key);
 
+/*
+ * A share of its samples the engine measures, to know what this host's
+ * samples can be trusted with (the noise estimate, the neighbours' and the
+ * owners' agreement; evidence.h, threads.h): @of samples counted, @yes of
+ * them. Both are halved past SHARE_WINDOW, so the share follows the latest
+ * ~SHARE_WINDOW, and it is told from SHARE_MIN.
+ */
+struct ibsp_share {
+	uint32_t of;
+	uint32_t yes;
+};
+
+#define SHARE_WINDOW (1U << 16)
+#define SHARE_MIN    512
+
+static inline void ibsp_share__note(struct ibsp_share *s, bool yes)
+{
+	s->yes += yes;
+	if (++s->of >= SHARE_WINDOW) {
+		s->of /= 2;
+		s->yes /= 2;
+	}
+}
+
+/* The share, or -1 while under SHARE_MIN samples are counted. */
+static inline double ibsp_share__value(const struct ibsp_share *s)
+{
+	return s->of < SHARE_MIN ? -1.0 : (double)s->yes / s->of;
+}
+
+/*
+ * The slots of a direct-mapped table of counts per accessor slot (near.h,
+ * threads.h): 1 << @bits of them, each @head bytes and @nr_acc u16 counts,
+ * rounded up to 8 (*@stride), zeroed and cache-aligned; NULL without memory.
+ */
+static inline char *ibsp_count_slots__new(size_t head, uint32_t nr_acc, uint32_t bits,
+					  uint32_t *stride)
+{
+	size_t bytes;
+	char *p;
+
+	*stride = (uint32_t)((head + nr_acc * sizeof(uint16_t) + 7) & ~7UL);
+	bytes = (size_t)*stride << bits;
+	p = aligned_alloc(64, bytes);
+	if (p)
+		memset(p, 0, bytes);
+	return p;
+}
+
 /* Heat histogram buckets (tick_internal.h): 4 per power of two. */
 #define IBSP_HEAT_BUCKETS 256
 
@@ -428,14 +478,14 @@ struct ibsp_engine {
 			       * budget (0 while none does): where the threshold is now */
 	uint64_t *cold;	     /* demotable pages of this tick, coldest first */
 	uint64_t nr_cold, cap_cold;
-	uint64_t *cold_next;  /* per node index: cold[] before it holds nothing it can still
+	uint64_t *cold_next;	 /* per node index: cold[] before it holds nothing it can still
 			      * demote this tick (make_room() starts there) */
-	bool *pressure;	      /* per node index: a top-tier node short of room this tick */
-	bool any_pressure;    /* some node is */
-	bool any_short;	      /* some top-tier node is short of room, demotion or not */
-	bool full_scan;	      /* the next tick scans every page, not the warm set (scan.c) */
-	uint32_t noise_runs;  /* samples of pages in a run of their own node's (note_noise()) */
-	uint32_t noise_blips; /* of them, excursions that came back */
+	bool *pressure;		 /* per node index: a top-tier node short of room this tick */
+	bool any_pressure;	 /* some node is */
+	bool any_short;		 /* some top-tier node is short of room, demotion or not */
+	bool full_scan;		 /* the next tick scans every page, not the warm set (scan.c) */
+	struct ibsp_share noise; /* samples of pages in a run of their own node's, and of them
+				  * excursions that came back (note_noise()) */
 	/* Pure excursions of pages with stay >= IBSP_TRUSTED_STAY (evidence.h,
 	 * note_excursion()): [k] those that reached k samples from elsewhere with none
 	 * from home, and those a sample from home ended at k */
@@ -446,13 +496,11 @@ struct ibsp_engine {
 	 * with theirs (ibsp_engine__note_near()): samples whose neighbours led clearly,
 	 * and of them those that led to the page's home. */
 	struct ibsp_near_table *near;
-	uint32_t near_runs;
-	uint32_t near_agree;
+	struct ibsp_share near_agree;
 	/* The threads (threads.h), and how often a private page's owner has its home
 	 * on the page's node (ibsp_engine__note_owner()): samples counted, agreeing. */
 	struct ibsp_thread_table *threads;
-	uint32_t owner_runs;
-	uint32_t owner_agree;
+	struct ibsp_share owner_agree;
 };
 
 /* Settings (engine_opts.c): the defaults of the zero fields, and their check (0 or -EINVAL). */

@@ -49,7 +49,7 @@ const struct ibsp_engine_stats *ibsp_engine__stats(const struct ibsp_engine *e)
 
 double ibsp_engine__noise(const struct ibsp_engine *e)
 {
-	return e->noise_runs < NOISE_MIN ? -1.0 : (double)e->noise_blips / e->noise_runs;
+	return ibsp_share__value(&e->noise);
 }
 
 const struct ibsp_engine_opts *ibsp_engine__opts(const struct ibsp_engine *e)

@@ -144,20 +144,14 @@ static inline void ibsp_engine__seed_leave(const struct ibsp_engine *e, struct i
  * step a sample, so it seldom holds 4), the share of excursions that came
  * back, that is samples from another node followed by one from the page's
  * own again. A thread that moves to another socket starts excursions that do
- * not come back, so its pages do not count as noise. The counts are halved past NOISE_WINDOW, so
- * the estimate follows the latest ~NOISE_WINDOW such samples.
+ * not come back, so its pages do not count as noise (a struct ibsp_share:
+ * the latest ~SHARE_WINDOW such samples, told from SHARE_MIN).
  */
-#define NOISE_STAY   4
-#define NOISE_WINDOW (1U << 16)
-#define NOISE_MIN    512 /* samples before the estimate is told */
+#define NOISE_STAY 4
 
 static inline void ibsp_engine__note_noise(struct ibsp_engine *e, bool blip)
 {
-	e->noise_blips += blip;
-	if (++e->noise_runs >= NOISE_WINDOW) {
-		e->noise_runs /= 2;
-		e->noise_blips /= 2;
-	}
+	ibsp_share__note(&e->noise, blip);
 }
 
 /*
@@ -171,7 +165,7 @@ static inline void ibsp_engine__note_noise(struct ibsp_engine *e, bool blip)
  * fallen to that plateau, the excursions still under way are moves
  * (trusted_leave() in tick.c). A page that goes cold or a
  * recording that ends only stops an excursion's count, so such censoring
- * does not bias the hazard. Halved past NOISE_WINDOW, as the noise estimate.
+ * does not bias the hazard. Halved past SHARE_WINDOW, as the noise estimate.
  */
 static inline void ibsp_engine__note_excursion(struct ibsp_engine *e, uint32_t k, bool back)
 {
@@ -181,7 +175,7 @@ static inline void ibsp_engine__note_excursion(struct ibsp_engine *e, uint32_t k
 		e->exc_back[k]++;
 		return;
 	}
-	if (++e->exc_reach[k] >= NOISE_WINDOW) {
+	if (++e->exc_reach[k] >= SHARE_WINDOW) {
 		for (uint32_t i = 0; i <= EXC_MAX; i++) {
 			e->exc_reach[i] /= 2;
 			e->exc_back[i] /= 2;
@@ -192,7 +186,7 @@ static inline void ibsp_engine__note_excursion(struct ibsp_engine *e, uint32_t k
 /*
  * A sample from home of a page whose home is clear (@he; @home its node):
  * do its neighbours (@n, the page left out) lead clearly, and to @home? The
- * counts are halved past NOISE_WINDOW, as the noise estimate's (near.h).
+ * counts are a struct ibsp_share, as the noise estimate's (near.h).
  */
 static inline void ibsp_engine__note_near(struct ibsp_engine *e, const struct ibsp_heat_entry *he,
 					  const struct ibsp_near *n, int home)
@@ -201,11 +195,7 @@ static inline void ibsp_engine__note_near(struct ibsp_engine *e, const struct ib
 
 	if (lead < 0)
 		return;
-	e->near_agree += e->acc_node[lead] == home;
-	if (++e->near_runs >= NOISE_WINDOW) {
-		e->near_runs /= 2;
-		e->near_agree /= 2;
-	}
+	ibsp_share__note(&e->near_agree, e->acc_node[lead] == home);
 }
 
 /* @he's sample from accessor slot @slot; @n: its neighbourhood, counted already (or NULL). */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The threads' table (threads.h): its allocation. Counting and reading are
- * inline, on the per-sample path.
+ * The threads' table (threads.h): its allocation, and the homes told at each
+ * tick. Counting and reading are inline, on the per-sample path.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,23 +11,21 @@
 struct ibsp_thread_table *ibsp_thread_table__new(uint32_t nr_acc)
 {
 	struct ibsp_thread_table *t = calloc(1, sizeof(*t));
-	size_t bytes;
 
 	if (!t)
 		return NULL;
 	t->nr_acc = nr_acc;
-	t->stride = (uint32_t)((sizeof(struct ibsp_thread) + nr_acc * sizeof(uint16_t) + 7) & ~7UL);
 	t->mask = (1U << THREAD_BITS) - 1;
-	bytes = (size_t)t->stride << THREAD_BITS;
-	t->slots = aligned_alloc(64, bytes);
+	t->slots =
+	    ibsp_count_slots__new(sizeof(struct ibsp_thread), nr_acc, THREAD_BITS, &t->stride);
 	if (!t->slots) {
 		free(t);
 		return NULL;
 	}
-	memset(t->slots, 0, bytes);
 	return t;
 }
 
+/* Once an interval: tell each thread's home from its samples since, where it has enough. */
 void ibsp_thread_table__tick(struct ibsp_thread_table *t)
 {
 	for (uint32_t i = 0; i <= t->mask; i++) {

@@ -131,17 +131,13 @@ static inline uint32_t ibsp_owner__of(const struct ibsp_heat_table *ht, uint32_t
 /*
  * A private page's sample from home (@node), made by its owner, whose home
  * is accessor slot @home (-1: none known): is the owner at home there too?
- * Halved past NOISE_WINDOW, as the noise estimate (threads.h).
+ * A struct ibsp_share, as the noise estimate.
  */
 static inline void ibsp_engine__note_owner(struct ibsp_engine *e, int home, int node)
 {
 	if (home < 0)
 		return;
-	e->owner_agree += e->acc_node[home] == node;
-	if (++e->owner_runs >= NOISE_WINDOW) {
-		e->owner_runs /= 2;
-		e->owner_agree /= 2;
-	}
+	ibsp_share__note(&e->owner_agree, e->acc_node[home] == node);
 }
 
 /*

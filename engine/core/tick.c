@@ -472,12 +472,10 @@ long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp
 	e->st.noise = ibsp_engine__noise(e);
 	e->view.low_noise = ibsp_noise__is_low(e->st.noise);
 	e->view.trusted_leave = trusted_leave(e);
-	e->st.near_agreement =
-	    e->near_runs < NOISE_MIN ? -1.0 : (double)e->near_agree / e->near_runs;
+	e->st.near_agreement = ibsp_share__value(&e->near_agree);
 	e->view.near_agrees = ibsp_near__agrees(e->st.near_agreement);
 	ibsp_thread_table__tick(e->threads);
-	e->st.owner_agreement =
-	    e->owner_runs < NOISE_MIN ? -1.0 : (double)e->owner_agree / e->owner_runs;
+	e->st.owner_agreement = ibsp_share__value(&e->owner_agree);
 	e->st.thread_moves = e->threads->moves;
 	e->view.owner_agrees = ibsp_owner__agrees(e->st.owner_agreement);
 	e->st.trusted_follow = e->view.trusted_leave / LEAVE_UP;

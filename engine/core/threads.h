@@ -4,12 +4,15 @@
  * (pid/tid), and most memory is private to one thread. The engine keeps
  * two things from that.
  *
- * - Each thread's home: the accessor node of its recent samples, decayed
- *   like the heat, where one node holds THREAD_HOME_DIV - 1 in
- *   THREAD_HOME_DIV of them (THREAD_HOME_MIN samples or more). A thread runs
- *   on many more pages than one, so its home is known, and a move of it
- *   seen, from its samples on all of them: within an interval or two, where
- *   a page sampled a few times a minute would need minutes of its own.
+ * - Each thread's home: told at each tick from the thread's samples since
+ *   its home was last told (THREAD_HOME_MIN or more; a slow thread's add up
+ *   over intervals), the accessor node of THREAD_HOME_DIV - 1 in
+ *   THREAD_HOME_DIV of them. A change of home is a move. A thread runs on
+ *   many more pages than one, so its home is known, and a move of it seen,
+ *   from its samples on all of them: within an interval or two, where a
+ *   page sampled a few times a minute would need minutes of its own. The
+ *   tick visits only the threads sampled since (t->queue), so its cost
+ *   follows the threads that run, not the table's size.
  * - Each page's owner (the heat table's side array t->owner): a vote among
  *   the threads of its samples, +1 for a sample of the owner, -OWNER_DOWN
  *   for another thread's, a new owner when it falls to 0. It holds
@@ -17,15 +20,16 @@
  *   page's samples or more (at 2/3, +1 and -2 cancel), never on a page that
  *   threads share evenly.
  *
- * When a page's owner has a home that is not where the page is, and the
- * page's latest sample came from there, the page's users have moved (or
- * its first placement was wrong): pg->owner says so to the policy, which
- * then need not wait for the page's own heat to turn. The engine measures
- * first whether threads say anything on this host (ibsp_engine__note_owner(),
- * view.owner_agrees): of the samples from home of pages that had shown
- * themselves private on a top-tier node, made by their owner with a home,
- * the share where that home is the page's node. A recording whose thread
- * ids name CPUs, or threads that wander between sockets, do not reach it.
+ * When a page's owner has moved its home from the page's node to another
+ * top-tier node, and the page's latest sample came from there, the page's
+ * user has moved: pg->owner says so to the policy (page_owner() in
+ * tick_internal.h), which then need not wait for the page's own heat to
+ * turn. The engine measures first whether threads say anything on this host
+ * (ibsp_engine__note_owner(), view.owner_agrees): of the samples from home
+ * of pages that had shown themselves private on a top-tier node, made by
+ * their owner with a home, the share where that home is the page's node. A
+ * recording whose thread ids name CPUs (each page used from many of them)
+ * gives no owners and leaves it unknown.
  *
  * The table is direct-mapped: a thread that collides replaces the one
  * there, which then has no home until it has THREAD_HOME_MIN samples again.
@@ -54,7 +58,8 @@ struct ibsp_thread {
 	uint32_t tid;
 	int8_t home;
 	int8_t prev;
-	uint16_t pad;
+	uint8_t queued; /* its slot is in t->queue */
+	uint8_t pad;
 	uint16_t cnt[]; /* [nr_acc] */
 };
 
@@ -63,7 +68,9 @@ struct ibsp_thread_table {
 	uint32_t stride; /* bytes per slot */
 	uint32_t mask;
 	uint32_t nr_acc;
-	uint64_t moves; /* threads whose home changed */
+	uint32_t nr_queued;
+	uint16_t *queue; /* the slots with samples not yet told, once each */
+	uint64_t moves;	 /* threads whose home changed */
 };
 
 struct ibsp_thread_table *ibsp_thread_table__new(uint32_t nr_acc);
@@ -71,19 +78,33 @@ void ibsp_thread_table__delete(struct ibsp_thread_table *t);
 /* Once an interval: tell the homes of the threads with THREAD_HOME_MIN samples since. */
 void ibsp_thread_table__tick(struct ibsp_thread_table *t);
 
+static inline uint32_t ibsp_thread_table__index(const struct ibsp_thread_table *t, uint32_t tid)
+{
+	return (uint32_t)(((uint64_t)tid * 0x9e3779b97f4a7c15ULL) >> 40) & t->mask;
+}
+
+static inline struct ibsp_thread *ibsp_thread_table__at(const struct ibsp_thread_table *t,
+							uint32_t i)
+{
+	return (struct ibsp_thread *)(t->slots + (size_t)i * t->stride);
+}
+
 static inline struct ibsp_thread *ibsp_thread_table__slot(const struct ibsp_thread_table *t,
 							  uint32_t tid)
 {
-	uint32_t h = (uint32_t)(((uint64_t)tid * 0x9e3779b97f4a7c15ULL) >> 40);
-
-	return (struct ibsp_thread *)(t->slots + (h & t->mask) * t->stride);
+	return ibsp_thread_table__at(t, ibsp_thread_table__index(t, tid));
 }
 
 /* Count a sample of thread @tid (not 0) from accessor slot @slot. */
 static inline void ibsp_thread_table__add(struct ibsp_thread_table *t, uint32_t tid, int slot)
 {
-	struct ibsp_thread *th = ibsp_thread_table__slot(t, tid);
+	uint32_t i = ibsp_thread_table__index(t, tid);
+	struct ibsp_thread *th = ibsp_thread_table__at(t, i);
 
+	if (!th->queued) {
+		th->queued = 1;
+		t->queue[t->nr_queued++] = (uint16_t)i;
+	}
 	if (th->tid != tid) {
 		th->tid = tid;
 		th->home = th->prev = -1;

@@ -154,8 +154,9 @@ static bool leads_clearly(const struct ibsp_policy_view *v, const struct ibsp_pa
 /*
  * The leave evidence a page the engine never moved needs to make its first
  * move to the node of slot @m: IBSP_FIRST_MOVE_LEAVE, with its neighbours
- * counted as one sample (pg->near): from @m, a step (two half steps) less;
- * from its own node, LEAVE_DOWN (6) half steps more.
+ * counted as one sample (pg->near, worth IBSP_NEAR_LEAVE half steps): that
+ * many less when they lead to @m, that many more when they lead to the node
+ * the page is on.
  */
 static uint32_t first_move_leave(const struct ibsp_policy_view *v, const struct ibsp_page_view *pg,
 				 uint32_t m)

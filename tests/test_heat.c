@@ -1281,3 +1281,41 @@ Test(heat, neighbourhoods_count_decay_and_leave_the_page_out)
 	ibsp_near_table__delete(nt);
 	ibsp_heat_table__delete(ht);
 }
+
+/*
+ * A share told before SHARE_MIN samples (the host's flags: low noise, the
+ * neighbours' and the owners' agreement): surely below 1/div when Wilson's
+ * upper bound at 3 standard errors is. Each row: samples, of them "yes",
+ * whether the share counted is of the others (of_no), 1/div, the answer.
+ */
+Test(heat, a_share_is_surely_below_from_few_samples)
+{
+	static const struct {
+		uint32_t of, yes;
+		bool of_no;
+		uint32_t div;
+		bool want;
+	} rows[] = {
+		{ 0, 0, false, 8, false },    /* nothing counted */
+		{ 62, 0, false, 8, false },   /* 0 of 62: bound 12.7% (z^2 / (n + z^2)) */
+		{ 64, 0, false, 8, true },    /* 0 of 64: 12.3% */
+		{ 200, 10, false, 8, true },  /* 5%: bound 11.9% */
+		{ 200, 12, false, 8, false }, /* 6%: bound 13.2% */
+		{ 400, 25, false, 8, true },  /* 6.25%: bound 10.9% */
+		{ 200, 200, true, 8, true },  /* all agree, of_no: none disagrees */
+		{ 62, 62, true, 8, false },   /* none of 62: too few, as above */
+		{ 64, 0, true, 8, false },    /* none agrees: 100% disagree */
+		{ 300, 270, true, 8, false }, /* 10% disagree: bound 16.4% */
+		{ 500, 0, false, 32, true },  /* 0 of 500: bound 1.8% */
+		{ 500, 0, false, 64, false }, /* ... not below 1/64 */
+		{ 500, 5, false, 32, false }, /* 1% of 500: bound 3.5% */
+	};
+
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct ibsp_share sh = { .of = rows[r].of, .yes = rows[r].yes };
+
+		cr_expect_eq(ibsp_share__surely_below(&sh, rows[r].of_no, rows[r].div),
+			     rows[r].want, "row %zu: %u of %u%s, 1/%u", r, rows[r].yes, rows[r].of,
+			     rows[r].of_no ? " (of_no)" : "", rows[r].div);
+	}
+}

@@ -1161,25 +1161,30 @@ Test(policy, sparse_pages_count_their_samples_while_there_is_room)
  * back), and @moved from socket 1 (its users moved: the first counts, as no
  * excursion that came back). Below 1/8 the noise is low, and a page on CXL
  * with one sample from socket 1 is promoted at once; otherwise it waits for
- * min_heat (2) samples. Under 512 counted samples the estimate is not known.
+ * min_heat (2) samples. Under 512 counted samples the estimate is not known,
+ * but the noise is low already when the samples say so surely (Wilson's upper
+ * bound at 3 standard errors below 1/8; ibsp_share__surely_below() below).
  */
 Test(policy, the_noise_estimate_counts_excursions_that_come_back)
 {
 	static const struct {
 		unsigned int pages, more, blip, moved;
 		double want_noise; /* -1: not known */
+		bool low;
 	} rows[] = {
-		{ 100, 6, 1, 0, 100.0 / 800 }, /* 1/8: not low */
-		{ 100, 7, 1, 0, 100.0 / 900 }, { 100, 6, 0, 6, 0.0 },
-		{ 100, 4, 1, 6, 100.0 / 700 }, /* 5 steps left after the excursion: the move counts */
-		{ 50, 6, 1, 0, -1.0 },	       /* 400 samples counted */
+		{ 100, 6, 1, 0, 100.0 / 800, false }, /* 1/8: not low */
+		{ 100, 7, 1, 0, 100.0 / 900, true },  { 100, 6, 0, 6, 0.0, true },
+		{ 100, 4, 1, 6, 100.0 / 700, false }, /* 5 steps left after the excursion: the move counts */
+		{ 50, 6, 1, 0, -1.0, false }, /* 400 samples counted, 1/8 of them blips */
+		{ 20, 6, 0, 0, -1.0, true },  /* 120 counted, none a blip: surely low */
+		{ 8, 6, 0, 0, -1.0, false },  /* 48: too few to tell */
 	};
 
 	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
 		struct ibsp_topology *t = topo_2s_cxl();
 		struct ibsp_engine *e = engine_for(t, "locality", true);
 		const struct ibsp_migration *plan;
-		bool low = rows[r].want_noise >= 0 && rows[r].want_noise * 8 < 1;
+		bool low = rows[r].low;
 		long n;
 
 		for (unsigned int p = 0; p < rows[r].pages; p++) {

@@ -470,14 +470,22 @@ long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp
 	e->interval++;
 	e->view.interval = e->interval;
 	e->st.noise = ibsp_engine__noise(e);
-	e->view.low_noise = ibsp_noise__is_low(e->st.noise);
+	e->view.low_noise = e->st.noise >= 0
+				? ibsp_noise__is_low(e->st.noise)
+				: ibsp_share__surely_below(&e->noise, false, IBSP_LOW_NOISE_DIV);
 	e->view.trusted_leave = trusted_leave(e);
 	e->st.near_agreement = ibsp_share__value(&e->near_agree);
-	e->view.near_agrees = ibsp_near__agrees(e->st.near_agreement);
+	e->view.near_agrees =
+	    e->st.near_agreement >= 0
+		? ibsp_near__agrees(e->st.near_agreement)
+		: ibsp_share__surely_below(&e->near_agree, true, IBSP_NEAR_AGREE_DIV);
 	ibsp_thread_table__tick(e->threads);
 	e->st.owner_agreement = ibsp_share__value(&e->owner_agree);
 	e->st.thread_moves = e->threads->moves;
-	e->view.owner_agrees = ibsp_owner__agrees(e->st.owner_agreement);
+	e->view.owner_agrees =
+	    e->st.owner_agreement >= 0
+		? ibsp_owner__agrees(e->st.owner_agreement)
+		: ibsp_share__surely_below(&e->owner_agree, true, IBSP_OWNER_AGREE_DIV);
 	e->st.trusted_follow = e->view.trusted_leave / LEAVE_UP;
 	e->st.intervals++;
 	e->nr_cand = 0;

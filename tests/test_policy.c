@@ -929,6 +929,60 @@ Test(policy, budget_skips_what_does_not_fit)
 	ibsp_topology__delete(t);
 }
 
+/*
+ * The budget goes by worth, heat per byte (tick_internal.h's cand_worth()):
+ * a 2 MiB page costs what 512 pages of 4 KiB cost. Each row: the budget in
+ * KiB, the samples of one 2 MiB page and of four 4 KiB pages (all from
+ * socket 0, on CXL), and what the tick plans, in order ('H' the 2 MiB page,
+ * 's' a 4 KiB one).
+ */
+Test(policy, budget_by_worth)
+{
+	static const struct {
+		uint32_t budget_kib, huge, small;
+		const char *want;
+	} rows[] = {
+		{ 2048, 200, 10, "ssss" },  /* 200 / 512 a 4 KiB of it: the small ones first */
+		{ 4096, 200, 10, "ssssH" }, /* room for all: still the small ones first */
+		{ 2048, 4000, 5, "H" }, /* 4000 / 512 = 7.8 > 5: the 2 MiB one, and no room left */
+		{ 2064, 4000, 5, "Hssss" }, /* ... then the small ones */
+		{ 2048, 200, 0, "H" },	    /* nothing else */
+	};
+
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct ibsp_topology *t = topo_2s_cxl();
+		struct ibsp_engine_opts o = { .sz = sizeof(o),
+					      .policy = policy_of("locality"),
+					      .rate_bytes_per_s = (uint64_t)rows[r].budget_kib
+								  << 10,
+					      .interval_ms = 1000,
+					      .simulate = true };
+		struct ibsp_engine *e = ibsp_engine__new(t, &o);
+		struct ibsp_sample huge = smp(t, 0, 2, 512 * 9, 100);
+		const struct ibsp_migration *plan;
+		char got[8] = { 0 };
+		long n;
+
+		cr_assert(e);
+		huge.page_shift = 21;
+		for (uint32_t i = 0; i < rows[r].huge; i++)
+			ibsp_engine__add(e, &huge, 1);
+		for (int p = 0; p < 4 && rows[r].small; p++)
+			feed(e, t, 0, 2, (uint64_t)p, rows[r].small);
+		n = ibsp_engine__tick(e, 1, &plan);
+		for (long i = 0; i < n && i < 7; i++) {
+			got[i] = plan[i].bytes == 4096 ? 's' : 'H';
+			cr_expect_eq(plan[i].dst_node.id, 0, "row %zu, move %ld", r, i);
+		}
+		cr_expect_str_eq(got, rows[r].want, "row %zu: planned %s, want %s", r, got,
+				 rows[r].want);
+		cr_expect_leq(ibsp_engine__stats(e)->interval_planned_bytes,
+			      (uint64_t)rows[r].budget_kib << 10, "row %zu", r);
+		ibsp_engine__delete(e);
+		ibsp_topology__delete(t);
+	}
+}
+
 /* Destinations never go below their watermark; the rest go to the next nearest. */
 Test(policy, watermark)
 {

@@ -26,8 +26,8 @@ static uint64_t field_of(const struct ibsp_engine *e, const struct ibsp_heat_ent
 			 enum ibsp_cand_field f)
 {
 	switch (f) {
-	case CAND_HOTTEST:
-		return ~entry_total(he, e->nr_acc);
+	case CAND_HOTTEST: /* the most worth (tick_internal.h's cand_worth()) */
+		return ~cand_worth(he, entry_total(he, e->nr_acc));
 	case CAND_COLDEST:
 		return entry_total(he, e->nr_acc);
 	case CAND_LONGEST_IDLE:

@@ -90,7 +90,7 @@ static int make_room_for_cand(struct ibsp_engine *e)
 	for (uint64_t i = 0; i < e->nr_cand; i++) {
 		const struct ibsp_heat_entry *he = ibsp_heat_table__at(e->ht, cand_pos(e->cand[i]));
 
-		if (below_floor(e, entry_total(he, e->nr_acc)))
+		if (below_floor(e, cand_worth(he, entry_total(he, e->nr_acc))))
 			e->st.skips[IBSP_SKIP_BELOW_THRESHOLD]++;
 		else
 			e->cand[kept++] = e->cand[i];
@@ -114,8 +114,8 @@ static int keep_cand(struct ibsp_engine *e, const struct ibsp_heat_entry *he, ui
 		e->st.skips[IBSP_SKIP_BUDGET]++;
 		return 0;
 	}
-	note_bytes(e, bucket_of(total), sz);
-	if (below_floor(e, total)) {
+	note_bytes(e, bucket_of(cand_worth(he, total)), sz);
+	if (below_floor(e, cand_worth(he, total))) {
 		e->st.skips[IBSP_SKIP_BELOW_THRESHOLD]++;
 		return 0;
 	}

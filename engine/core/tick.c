@@ -72,9 +72,14 @@ static void load_cands(const struct ibsp_engine *e, const uint64_t *cand, uint64
 }
 
 /*
- * Step 2: keep the hottest candidates whose bytes just cover @budget; return
- * the threshold. The scan counted their bytes per heat bucket (and left out
- * those larger than the budget and those already below the threshold).
+ * Step 2: keep the candidates of most worth (cand_worth(): heat per byte)
+ * whose bytes just cover @budget; return the threshold, as the heat a 4 KiB
+ * page needed (at least the floor). The scan counted their bytes per worth
+ * bucket (and left out those larger than the budget and those already below
+ * the threshold). A candidate below the heat floor (scan.c's seen_enough():
+ * a sparse page whose decayed heat never reaches it) races on its worth like
+ * the others; it was dropped whenever the budget bound, even where the bytes
+ * above it left room for it.
  */
 static uint64_t fit_budget(struct ibsp_engine *e, uint64_t budget, uint64_t floor_heat)
 {
@@ -90,18 +95,22 @@ static uint64_t fit_budget(struct ibsp_engine *e, uint64_t budget, uint64_t floo
 			break;
 	}
 	thr = bucket_floor((unsigned int)b);
-	if (thr < floor_heat)
-		thr = floor_heat;
 	for (uint64_t i = 0; i < e->nr_cand; i++) {
+		const struct ibsp_heat_entry *he;
+		uint64_t heat;
+
 		if (i % CAND_BATCH == 0)
 			load_cands(e, e->cand, i, e->nr_cand, false);
-		if (entry_total(cand_entry(e, e->cand[i]), e->nr_acc) >= thr)
+		he = cand_entry(e, e->cand[i]);
+		heat = entry_total(he, e->nr_acc);
+		if (cand_worth(he, heat) >= thr)
 			e->cand[kept++] = e->cand[i];
 		else
 			e->st.skips[IBSP_SKIP_BELOW_THRESHOLD]++;
 	}
 	e->nr_cand = kept;
-	return thr;
+	thr >>= WORTH_SHIFT_4K;
+	return thr > floor_heat ? thr : floor_heat;
 }
 
 /* Record @he's move to node index @dst: its entry, the moved map, the ping-pong count. */

@@ -30,6 +30,22 @@ static inline unsigned int bucket_of(uint64_t h)
 	return msb * 4 + (unsigned int)((h >> (msb - 2)) & 3);
 }
 
+/*
+ * What a candidate is worth in the race for the budget: its heat per byte,
+ * scaled so that a 2 MiB page's is its heat and a 4 KiB page's its heat x 512
+ * (WORTH_SHIFT_4K). The budget is bytes, so this is the knapsack's greedy
+ * order: a 2 MiB page with the heat of 200 samples costs what 512 pages of 4
+ * KiB cost and serves what two of them with 100 samples each serve. Ranked by
+ * heat, the hot 2 MiB pages took the budget of the first intervals while
+ * pages of 4 KiB that each had more samples per byte waited.
+ */
+#define WORTH_SHIFT_4K (PAGE_SHIFT_2M - PAGE_SHIFT_4K)
+
+static inline uint64_t cand_worth(const struct ibsp_heat_entry *he, uint64_t total)
+{
+	return he->key & KEY_HUGE ? total : total << WORTH_SHIFT_4K;
+}
+
 /* Per-tick scratch arrays start at 1024 entries. */
 static inline int grow(void **p, uint64_t *cap, uint64_t need, size_t size)
 {
@@ -136,8 +152,8 @@ static inline enum ibsp_pick cand_pick(uint64_t c)
 
 /* What candidates are ordered by, in turn (ibsp_engine__sort_cands()). */
 enum ibsp_cand_field {
-	CAND_HOTTEST,	   /* most heat over all accessor nodes first */
-	CAND_COLDEST,	   /* least heat first */
+	CAND_HOTTEST, /* most worth first: heat over all accessor nodes per byte (cand_worth()) */
+	CAND_COLDEST, /* least heat first */
 	CAND_LONGEST_IDLE, /* most intervals without a sample first */
 	CAND_PID,	   /* the alias mapping's pid, ascending */
 	CAND_VADDR,	   /* the alias mapping's address, ascending */

@@ -107,6 +107,60 @@ static void big_free(void *p, size_t len)
 		munmap(p, len);
 }
 
+/*
+ * The dense array and the arrays beside it, one item per position: the
+ * alias's page number, the owner vote, the warm bit. They are made, moved
+ * and freed together (positions_alloc(), move_entries(), positions_free()).
+ */
+struct positions {
+	char *ent;
+	unsigned char *vpn;
+	uint32_t *owner;
+	uint64_t *warm;
+};
+
+static size_t warm_bytes(uint64_t cap)
+{
+	return (cap + 63) / 64 * sizeof(uint64_t);
+}
+
+static void positions_free(const struct ibsp_heat_table *t, const struct positions *p, uint64_t cap)
+{
+	big_free(p->ent, cap * t->stride);
+	big_free(p->vpn, cap * VPN_BYTES);
+	big_free(p->owner, cap * sizeof(*p->owner));
+	big_free(p->warm, warm_bytes(cap));
+}
+
+/* Zeroed room for @cap positions, in @ent if given (the dense array's); nothing is kept on failure. */
+static int positions_alloc(const struct ibsp_heat_table *t, struct positions *p, uint64_t cap,
+			   char *ent)
+{
+	p->ent = ent ? ent : big_zalloc(cap * t->stride);
+	p->vpn = p->ent ? zalloc_pages(cap * VPN_BYTES, false) : NULL;
+	p->owner = p->vpn ? big_zalloc(cap * sizeof(*p->owner)) : NULL;
+	p->warm = p->owner ? big_zalloc(warm_bytes(cap)) : NULL;
+	if (p->warm)
+		return 0;
+	positions_free(t, p, cap);
+	return -ENOMEM;
+}
+
+static struct positions positions_of(const struct ibsp_heat_table *t)
+{
+	return (
+	    struct positions){ .ent = t->ent, .vpn = t->vpn, .owner = t->owner, .warm = t->warm };
+}
+
+static void set_positions(struct ibsp_heat_table *t, const struct positions *p, uint64_t cap)
+{
+	t->ent = p->ent;
+	t->vpn = p->vpn;
+	t->owner = p->owner;
+	t->warm = p->warm;
+	t->cap = cap;
+}
+
 uint64_t ibsp_heat_table__slots_for(uint64_t max_entries)
 {
 	uint64_t need = max_entries + max_entries / 3 + 1, slots = 16;
@@ -118,8 +172,9 @@ uint64_t ibsp_heat_table__slots_for(uint64_t max_entries)
 
 struct ibsp_heat_table *ibsp_heat_table__new(uint64_t max_entries, uint32_t nr_acc)
 {
-	uint64_t slots = ibsp_heat_table__slots_for(max_entries);
+	uint64_t slots = ibsp_heat_table__slots_for(max_entries), cap;
 	struct ibsp_heat_table *t;
+	struct positions p;
 
 	if (max_entries < 1 || slots > (1ULL << 32) || nr_acc > IBSP_MAX_ACC_NODES) {
 		errno = EINVAL;
@@ -140,16 +195,14 @@ struct ibsp_heat_table *ibsp_heat_table__new(uint64_t max_entries, uint32_t nr_a
 	if (slots > START_SLOTS)
 		slots = START_SLOTS;
 	t->slots = big_zalloc(slots * sizeof(*t->slots));
-	t->cap = max_entries < START_ENTRIES ? max_entries : START_ENTRIES;
-	t->ent = big_zalloc(t->cap * t->stride);
-	t->vpn = zalloc_pages(t->cap * VPN_BYTES, false);
-	t->owner = big_zalloc(t->cap * sizeof(*t->owner));
-	t->warm = big_zalloc((t->cap + 63) / 64 * sizeof(*t->warm));
+	cap = max_entries < START_ENTRIES ? max_entries : START_ENTRIES;
 	t->shift = 2;
-	if (!t->slots || !t->ent || !t->vpn || !t->owner || !t->warm) {
-		ibsp_heat_table__delete(t);
+	if (!t->slots || positions_alloc(t, &p, cap, NULL)) {
+		big_free(t->slots, slots * sizeof(*t->slots));
+		free(t);
 		return NULL;
 	}
+	set_positions(t, &p, cap);
 	t->mask = slots - 1;
 	t->bits = (uint32_t)__builtin_ctzll(slots);
 	t->max = max_entries;
@@ -158,20 +211,20 @@ struct ibsp_heat_table *ibsp_heat_table__new(uint64_t max_entries, uint32_t nr_a
 
 void ibsp_heat_table__delete(struct ibsp_heat_table *t)
 {
+	struct positions p;
+
 	if (!t)
 		return;
+	p = positions_of(t);
 	big_free(t->slots, (t->mask + 1) * sizeof(*t->slots));
-	big_free(t->ent, t->cap * t->stride);
-	big_free(t->vpn, t->cap * VPN_BYTES);
-	big_free(t->owner, t->cap * sizeof(*t->owner));
-	big_free(t->warm, (t->cap + 63) / 64 * sizeof(*t->warm));
+	positions_free(t, &p, t->cap);
 	free(t);
 }
 
 uint64_t ibsp_heat_table__bytes(const struct ibsp_heat_table *t)
 {
 	return t->count * (t->stride + VPN_BYTES + sizeof(*t->owner)) +
-	       (t->mask + 1) * sizeof(*t->slots) + (t->cap + 63) / 64 * sizeof(*t->warm);
+	       (t->mask + 1) * sizeof(*t->slots) + warm_bytes(t->cap);
 }
 
 static uint64_t key_at(const struct ibsp_heat_table *t, uint32_t slot_val)
@@ -222,41 +275,19 @@ static bool full(struct ibsp_heat_table *t)
  */
 static int move_entries(struct ibsp_heat_table *t, uint64_t cap)
 {
-	uint64_t *warm = NULL;
-	unsigned char *vpn = NULL;
-	uint32_t *owner = NULL;
-	char *ent;
+	struct positions old = positions_of(t), p;
+	char *ent = cap * t->stride >= HUGE_FROM ? big_zalloc(t->max * t->stride) : NULL;
 
-	ent = cap * t->stride >= HUGE_FROM ? big_zalloc(t->max * t->stride) : NULL;
 	if (ent)
 		cap = t->max;
-	else
-		ent = big_zalloc(cap * t->stride);
-	if (ent) {
-		vpn = zalloc_pages(cap * VPN_BYTES, false);
-		owner = big_zalloc(cap * sizeof(*owner));
-		warm = big_zalloc((cap + 63) / 64 * sizeof(*warm));
-	}
-	if (!vpn || !owner || !warm) {
-		big_free(ent, cap * t->stride);
-		big_free(vpn, cap * VPN_BYTES);
-		big_free(owner, cap * sizeof(*owner));
-		big_free(warm, (cap + 63) / 64 * sizeof(*warm));
+	if (positions_alloc(t, &p, cap, ent))
 		return -ENOMEM;
-	}
-	memcpy(ent, t->ent, t->count * t->stride);
-	memcpy(vpn, t->vpn, t->count * VPN_BYTES);
-	memcpy(owner, t->owner, t->count * sizeof(*owner));
-	memcpy(warm, t->warm, (t->cap + 63) / 64 * sizeof(*warm));
-	big_free(t->ent, t->cap * t->stride);
-	big_free(t->vpn, t->cap * VPN_BYTES);
-	big_free(t->owner, t->cap * sizeof(*t->owner));
-	big_free(t->warm, (t->cap + 63) / 64 * sizeof(*warm));
-	t->ent = ent;
-	t->vpn = vpn;
-	t->owner = owner;
-	t->warm = warm;
-	t->cap = cap;
+	memcpy(p.ent, old.ent, t->count * t->stride);
+	memcpy(p.vpn, old.vpn, t->count * VPN_BYTES);
+	memcpy(p.owner, old.owner, t->count * sizeof(*p.owner));
+	memcpy(p.warm, old.warm, warm_bytes(t->cap));
+	positions_free(t, &old, t->cap);
+	set_positions(t, &p, cap);
 	return 0;
 }
 

@@ -21,8 +21,9 @@
  * of the accesses, one page in five that shows it belongs to the other
  * socket, and a wrong socket costs a second move later (on the suite's
  * steady recordings, every page moved twice was a first promotion on 2-3
- * samples that went the wrong way). 2:0 and 3:1 go; 2:1 waits for a fourth
- * sample. Longer (up to fallback_heat) halves the pages moved twice too, but
+ * samples that went the wrong way). 2:0 and 3:1 go (in decayed heat: two
+ * samples three or more intervals apart lead by less than 1.5); 2:1 waits for
+ * a fourth sample. Longer (up to fallback_heat) halves the pages moved twice too, but
  * delays evenly shared pages, for which any socket is as good. Where the
  * engine's noise estimate is low (v->low_noise: under 1/8 of a private page's
  * samples come from elsewhere), a first sample is seldom wrong and waiting

@@ -319,7 +319,7 @@ json_t *cli_replay_summary_json(const char *path, const char *policy,
 	json_object_set_new(o, "lost_records", json_integer((json_int_t)r->reader.loss.lost));
 	json_object_set_new(
 	    o, "heat",
-	    json_pack("{s:I, s:I, s:f, s:o, s:o, s:o, s:o, s:o}", "pages_tracked",
+	    json_pack("{s:I, s:I, s:f, s:o, s:o, s:o, s:o, s:o, s:b, s:b, s:b}", "pages_tracked",
 		      (json_int_t)st->pages_tracked, "evictions", (json_int_t)st->evictions,
 		      "threshold_samples", (double)st->threshold / IBSP_HEAT_ONE, "noise",
 		      st->noise < 0 ? json_null() : json_real(st->noise), "trusted_follow_samples",
@@ -328,7 +328,9 @@ json_t *cli_replay_summary_json(const char *path, const char *policy,
 		      st->near_agreement < 0 ? json_null() : json_real(st->near_agreement),
 		      "owner_agreement",
 		      st->owner_agreement < 0 ? json_null() : json_real(st->owner_agreement),
-		      "thread_moves", json_integer((json_int_t)st->thread_moves)));
+		      "thread_moves", json_integer((json_int_t)st->thread_moves), "low_noise",
+		      st->low_noise, "neighbours_believed", st->near_believed, "owners_believed",
+		      st->owner_believed));
 	json_object_set_new(o, "promotions", moves_json(r));
 	json_object_set_new(o, "planned_pages", json_integer((json_int_t)st->planned));
 	json_object_set_new(o, "planned_bytes", json_integer((json_int_t)st->planned_bytes));

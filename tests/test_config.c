@@ -41,9 +41,12 @@ static void shape(json_t *j, const char *prefix, char *acc, size_t cap)
 		return;
 	}
 	if (!json_is_object(j)) {
-		/* a number whose value may not be known yet (heat.noise) is null: the same field */
+		/* a number whose value may not be known yet (heat.noise) is null: the same field;
+		 * true and false are one type (jansson gives each its own) */
 		snprintf(p, sizeof(p), "%s:%d ", prefix,
-			 json_is_real(j) || json_is_null(j) ? JSON_INTEGER : json_typeof(j));
+			 json_is_real(j) || json_is_null(j) ? JSON_INTEGER
+			 : json_is_boolean(j)		    ? JSON_TRUE
+							    : json_typeof(j));
 		if (!strstr(acc, p))
 			strncat(acc, p, cap - strlen(acc) - 1);
 		return;

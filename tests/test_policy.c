@@ -1255,6 +1255,8 @@ Test(policy, the_noise_estimate_counts_excursions_that_come_back)
 		cr_expect_float_eq(ibsp_engine__stats(e)->noise, rows[r].want_noise, 1e-9,
 				   "row %zu", r);
 		cr_expect_eq(n, low, "row %zu: planned %ld", r, n);
+		cr_expect_eq(ibsp_engine__stats(e)->low_noise, low, "row %zu: the flag reported",
+			     r);
 		if (n == 1) {
 			cr_expect_eq(plan[0].dst_node.id, 1, "row %zu", r);
 			cr_expect_eq(plan[0].reason, IBSP_REASON_MAJORITY, "row %zu", r);

@@ -189,6 +189,8 @@ static void fill(struct ibsp_telemetry_counts *c, uint64_t k)
 		c->total_bytes[i] = (uint64_t)(i + 2) << 30;
 	}
 	c->cpu_user_s = 0.5 * (double)k;
+	c->low_noise = k > 1; /* levels: the flags as the last tick told them */
+	c->owner_believed = k > 3;
 }
 
 Test(telemetry, lines_match_the_doc)
@@ -277,6 +279,12 @@ Test(telemetry, deltas_and_totals)
 	cr_expect_eq(
 	    json_integer_value(json_object_get(json_object_get(b, "heat"), "pages_tracked")), 1004,
 	    "a level, not a change");
+	cr_expect(json_is_false(json_object_get(json_object_get(a, "heat"), "low_noise")));
+	cr_expect(json_is_true(json_object_get(json_object_get(b, "heat"), "low_noise")));
+	cr_expect(
+	    json_is_false(json_object_get(json_object_get(b, "heat"), "neighbours_believed")));
+	cr_expect(json_is_true(json_object_get(json_object_get(b, "heat"), "owners_believed")));
+	cr_expect(json_is_false(json_object_get(json_object_get(a, "heat"), "owners_believed")));
 	cr_expect(json_is_false(json_object_get(s, "complete")));
 	cr_expect_str_eq(json_string_value(json_object_get(s, "end_reason")), "duration");
 	json_decref(a);

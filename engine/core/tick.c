@@ -496,6 +496,9 @@ long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp
 		? ibsp_owner__agrees(e->st.owner_agreement)
 		: ibsp_share__surely_below(&e->owner_agree, true, IBSP_OWNER_AGREE_DIV);
 	e->st.trusted_follow = e->view.trusted_leave / LEAVE_UP;
+	e->st.low_noise = e->view.low_noise;
+	e->st.near_believed = e->view.near_agrees;
+	e->st.owner_believed = e->view.owner_agrees;
 	e->st.intervals++;
 	e->nr_cand = 0;
 	e->nr_unres = 0;

@@ -233,6 +233,9 @@ static void fill_engine_counts(struct daemon *d, struct ibsp_telemetry_counts *c
 	c->near_agreement = es->near_agreement;
 	c->owner_agreement = es->owner_agreement;
 	c->thread_moves = es->thread_moves;
+	c->low_noise = es->low_noise;
+	c->near_believed = es->near_believed;
+	c->owner_believed = es->owner_believed;
 	c->considered = es->considered;
 	c->planned = es->planned;
 	c->planned_bytes = es->planned_bytes;

@@ -300,6 +300,9 @@ char *ibsp_telemetry__line(struct ibsp_telemetry *t, enum ibsp_telemetry_kind ki
 	json_object_set_new(
 	    heat, "thread_moves",
 	    json_integer((json_int_t)(c->thread_moves - (p ? p->thread_moves : 0))));
+	json_object_set_new(heat, "low_noise", json_boolean(c->low_noise));
+	json_object_set_new(heat, "neighbours_believed", json_boolean(c->near_believed));
+	json_object_set_new(heat, "owners_believed", json_boolean(c->owner_believed));
 	json_object_set_new(o, "heat", heat);
 	json_object_set_new(o, "promotions", promotions_json(t, c, p));
 	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(t->topo); i++) {

@@ -148,6 +148,12 @@ struct ibsp_engine_stats {
 				  * home made by their owner thread whose home is that node, of
 				  * those whose owner has a home (engine/core/threads.h); -1 unknown */
 	uint64_t thread_moves;	 /* threads whose home node changed (engine/core/threads.h) */
+	/* The host's flags at the last tick, as the policy saw them (view.low_noise,
+	 * near_agrees, owner_agrees): told from @noise and the agreements once those are
+	 * known, and before that as soon as their samples are clear (docs/policy.md) */
+	bool low_noise;	     /* under 1/8 of a private page's samples are from elsewhere */
+	bool near_believed;  /* a first decision counts the neighbours' leader as a sample */
+	bool owner_believed; /* a private page follows its owner thread's move */
 };
 
 struct ibsp_engine;

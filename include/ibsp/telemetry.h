@@ -63,12 +63,13 @@ struct ibsp_telemetry_counts {
 	/* heat table: levels, not counters */
 	uint64_t pages_tracked;
 	uint64_t evictions;
-	uint64_t threshold;	      /* heat units */
-	double noise;		      /* the engine's sampling-noise estimate; -1 unknown */
-	uint32_t trusted_follow;      /* samples a private page's follow is trusted on; 0 none */
-	double near_agreement;	      /* settled pages agreeing with their neighbours; -1 unknown */
-	double owner_agreement;	      /* private pages whose owner thread is at home there; -1 */
-	uint64_t thread_moves;	      /* threads whose home node changed (a counter) */
+	uint64_t threshold;	 /* heat units */
+	double noise;		 /* the engine's sampling-noise estimate; -1 unknown */
+	uint32_t trusted_follow; /* samples a private page's follow is trusted on; 0 none */
+	double near_agreement;	 /* settled pages agreeing with their neighbours; -1 unknown */
+	double owner_agreement;	 /* private pages whose owner thread is at home there; -1 */
+	uint64_t thread_moves;	 /* threads whose home node changed (a counter) */
+	bool low_noise, near_believed, owner_believed; /* the host's flags (ibsp_engine_stats) */
 	uint64_t node_queries;	      /* pages whose node was asked (move_pages with nodes NULL) */
 	uint64_t node_queries_failed; /* of them: no page there */
 	/* promotions */

@@ -114,10 +114,9 @@ void cli_replay_print_text(FILE *f, const char *path, const char *policy,
 	if (st->noise < 0)
 		fprintf(f, "  sampling noise: not known (too few samples of private pages)\n");
 	else
-		fprintf(
-		    f, "  sampling noise: %.1f%% of private pages' samples%s\n", 100 * st->noise,
-		    ibsp_noise__is_low(st->noise) ? " (low: a page's first sample may promote it)"
-						  : "");
+		fprintf(f, "  sampling noise: %.1f%% of private pages' samples%s\n",
+			100 * st->noise,
+			st->low_noise ? " (low: a page's first sample may promote it)" : "");
 	if (st->trusted_follow)
 		fprintf(
 		    f, "  moves of users: a private page follows after %u samples from elsewhere\n",
@@ -125,17 +124,13 @@ void cli_replay_print_text(FILE *f, const char *path, const char *policy,
 	if (st->near_agreement >= 0)
 		fprintf(f, "  neighbours: private pages agree with theirs %.1f%% of the time%s\n",
 			100 * st->near_agreement,
-			ibsp_near__agrees(st->near_agreement)
-			    ? " (a first decision counts them as a sample)"
-			    : "");
+			st->near_believed ? " (a first decision counts them as a sample)" : "");
 	if (st->owner_agreement >= 0)
 		fprintf(f,
 			"  threads: a private page's owner thread is at home on its node %.1f%% of "
 			"the time%s; %" PRIu64 " threads moved\n",
 			100 * st->owner_agreement,
-			ibsp_owner__agrees(st->owner_agreement)
-			    ? " (a page follows its owner's move)"
-			    : "",
+			st->owner_believed ? " (a page follows its owner's move)" : "",
 			st->thread_moves);
 	if (r->nr_eval)
 		print_evaluate(f, r);

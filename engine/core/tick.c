@@ -97,13 +97,11 @@ static uint64_t fit_budget(struct ibsp_engine *e, uint64_t budget, uint64_t floo
 	thr = bucket_floor((unsigned int)b);
 	for (uint64_t i = 0; i < e->nr_cand; i++) {
 		const struct ibsp_heat_entry *he;
-		uint64_t heat;
 
 		if (i % CAND_BATCH == 0)
 			load_cands(e, e->cand, i, e->nr_cand, false);
 		he = cand_entry(e, e->cand[i]);
-		heat = entry_total(he, e->nr_acc);
-		if (cand_worth(he, heat) >= thr)
+		if (cand_worth(he, entry_total(he, e->nr_acc)) >= thr)
 			e->cand[kept++] = e->cand[i];
 		else
 			e->st.skips[IBSP_SKIP_BELOW_THRESHOLD]++;

@@ -5,7 +5,9 @@
  * the parent's pages (copy-on-write faults, whose physical address the
  * kernel can report). Usage: faulter [pages-per-thread [maps-file]]
  * With maps-file, it copies /proc/self/maps there before it exits, so a test
- * can check that sampled addresses lie inside its mappings.
+ * can check that sampled addresses lie inside its mappings. With
+ * FAULTER_HOLD_MS in the environment, it keeps its pages that long before it
+ * exits (a live test's engine can still find them when it asks their node).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -73,5 +75,7 @@ int main(int argc, char **argv)
 	}
 	printf("faulter: %ld pages x 2 threads + %ld COW at %p %p\n", npages, npages,
 	       (void *)mem[0], (void *)mem[1]);
+	if (getenv("FAULTER_HOLD_MS"))
+		usleep((useconds_t)strtol(getenv("FAULTER_HOLD_MS"), NULL, 10) * 1000);
 	return 0;
 }

@@ -132,21 +132,35 @@ static int arm_timer(int fd, uint32_t ms)
  * a poller at half: the other quarter is for a rate that doubles). The rate
  * is that ring's own bytes: with N CPUs the records spread over N rings,
  * and a record is its real size (a page fault ~90 bytes, an IBS-op sample
- * ~140). Ten to 250 ms; the timer is re-armed when the period wanted moves
- * by half or more, so a burst shortens it at the next drain.
+ * ~140). Ten to 250 ms. A burst shortens it at once; a quiet drain
+ * lengthens it at most twofold: one empty drain (a target between two
+ * processes of a burst) must not leave a full-speed stream on a 250 ms
+ * period, where a small ring overflows. 10 ms reaches 250 after ~300 ms of
+ * quiet.
  */
+uint32_t ibsp_daemon__drain_period(uint32_t cur_ms, double peak_bps, uint32_t ring_pages)
+{
+	double want = DRAIN_MAX_MS;
+
+	if (peak_bps > 0)
+		want = (double)ring_pages * 4096 / 4 / peak_bps * 1000;
+	if (want > 2.0 * cur_ms)
+		want = 2.0 * cur_ms;
+	return want < DRAIN_MIN_MS   ? DRAIN_MIN_MS
+	       : want > DRAIN_MAX_MS ? DRAIN_MAX_MS
+				     : (uint32_t)want;
+}
+
+/* The timer is re-armed when the period wanted moves by half or more. */
 static void adapt_drain(struct daemon *d)
 {
 	uint32_t pages = d->o.capture.mmap_pages ? d->o.capture.mmap_pages : 128;
-	double room = (double)pages * 4096 / 4, want = DRAIN_MAX_MS;
+	uint32_t want = ibsp_daemon__drain_period(d->drain_cur_ms, d->drain_peak_bps, pages);
 
-	if (d->drain_peak_bps > 0)
-		want = room / d->drain_peak_bps * 1000;
 	d->drain_peak_bps = 0;
-	want = want < DRAIN_MIN_MS ? DRAIN_MIN_MS : want > DRAIN_MAX_MS ? DRAIN_MAX_MS : want;
 	if ((want > d->drain_cur_ms * 1.5 || want < d->drain_cur_ms / 1.5) &&
-	    !arm_timer(d->drain_fd, (uint32_t)want))
-		d->drain_cur_ms = (uint32_t)want;
+	    !arm_timer(d->drain_fd, want))
+		d->drain_cur_ms = want;
 }
 
 /* The signalfd, the three timers, the targets' pidfds and the ring. */

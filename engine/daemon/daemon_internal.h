@@ -107,6 +107,9 @@ static inline double ibsp_daemon_mono_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The automatic drain period after a drain (daemon.c): @peak_bps of the busiest ring. */
+uint32_t ibsp_daemon__drain_period(uint32_t cur_ms, double peak_bps, uint32_t ring_pages);
+
 /* privs.c: output paths that are not files are refused (-EINVAL, said). */
 int ibsp_daemon_privs__check_paths(const struct daemon *d);
 /* privs.c: one warning per capability the run lacks, naming what it costs. */

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: MIT
 """bench/truth-oracle on ibsp-gen recordings whose truth oracle is known in
 advance: every sample from its page's owner (100%), owners at 80% (80%, within
-the binomial noise of the samples), and a phase change whose pages swap owner
-half way at 90% (90%: the oracle follows the swap at once). The static oracle
-it recomputes must match replay's, and the dynamic oracle is never below it.
+the binomial noise of the samples), a phase change whose pages swap owner
+half way at 90% (90%: the oracle follows the swap at once), and pages shared
+by both sockets alike (50%, exactly). The static oracle it recomputes must
+match replay's; the dynamic oracle is never below the truth.
 
 Usage: check.py BUILD_DIR SOURCE_DIR
 """
@@ -41,6 +42,8 @@ def main():
          80.0, 0.6),  # 4.6 binomial standard deviations of 100 k samples
         ("phase-90", ["--pattern", "phase", "--phase-swap", "--dominance", "0.9", "--samples",
                       "100000"], 90.0, 0.5),
+        # shared by both sockets alike: any placement expects half, exactly
+        ("shared-2s", ["--pattern", "shared", "--samples", "20000"], 50.0, 0.0),
     ]
     with tempfile.TemporaryDirectory() as tmp:
         for name, args, want, tol in cases:
@@ -50,6 +53,9 @@ def main():
                 fails.append(f"{name}: truth oracle {t}%, want {want} +- {tol}")
             if d + 0.05 < t:
                 fails.append(f"{name}: dynamic oracle {d}% below the truth oracle {t}%")
+            if name == "shared-2s" and not s > t + 1:
+                fails.append(f"{name}: the static oracle {s}% should fit the samples' "
+                             f"noise above the truth's {t}% (50 samples a page)")
             if name == "phase-90" and not s < t - 20:
                 fails.append(f"{name}: the static oracle {s}% should miss the swap "
                              f"(truth {t}%)")

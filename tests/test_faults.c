@@ -505,14 +505,6 @@ Test(faults, a_full_disk_for_the_telemetry_is_said_once, .timeout = 60)
 }
 
 /*
- * The drain period follows the record rate (engine/daemon/daemon.c,
- * adapt_drain()): a target that takes no fault leaves it at 250 ms, four
- * wake-ups a second; a fault storm brings it down towards 10 ms, so that the
- * busiest ring is never more than a quarter full between two drains. A small
- * ring (--mmap-pages 8) makes the storm's rate needed for that low, so that
- * the test holds on a loaded machine too.
- */
-/*
  * The automatic drain period after a drain: a quarter of the ring at the busiest ring's
  * peak rate, 10 to 250 ms; a burst shortens it at once, a quiet drain at most doubles it.
  */
@@ -544,6 +536,14 @@ Test(faults, drain_period_shortens_at_once_and_lengthens_twofold)
 	}
 }
 
+/*
+ * The drain period follows the record rate (engine/daemon/daemon.c,
+ * adapt_drain()): a target that takes no fault leaves it at 250 ms, four
+ * wake-ups a second; a fault storm brings it down towards 10 ms, so that the
+ * busiest ring is never more than a quarter full between two drains. A small
+ * ring (--mmap-pages 8) makes the storm's rate needed for that low, so that
+ * the test holds on a loaded machine too.
+ */
 Test(faults, drain_period_follows_the_record_rate, .timeout = 60)
 {
 	json_int_t drain_ms[2], drains[2], samples[2], lowest[2];

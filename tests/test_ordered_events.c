@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ordered_events.h"
 
@@ -141,4 +142,69 @@ Test(ordered_events, ready_samples_come_as_one_run)
 	cr_assert_eq(ibsp_ordered_events__next_run(&oe, &run, 100), 0);
 	cr_assert_null(ibsp_ordered_events__next(&oe));
 	ibsp_ordered_events__exit(&oe);
+}
+
+static int by_time_then_arrival(const void *a, const void *b)
+{
+	const struct ibsp_sample *x = a, *y = b;
+
+	if (x->time_ns != y->time_ns)
+		return x->time_ns < y->time_ns ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+/*
+ * Rounds as perf record -a writes them: one ascending run per CPU's ring,
+ * the runs one after the other, times from a small range so that many tie.
+ * The merge of runs (sort_queue()) must give the order of a plain sort by
+ * (time, arrival), also while samples are taken out a few at a time between
+ * rounds (the array then drops delivered entries and grows under the sort).
+ */
+Test(ordered_events, per_cpu_runs_merge_into_time_then_arrival_order)
+{
+	enum { ROUNDS = 60, CPUS_MAX = 37, RUN_MAX = 90 };
+	struct ibsp_ordered_events oe;
+	size_t cap = (size_t)ROUNDS * CPUS_MAX * RUN_MAX, got = 0, queued = 0;
+	struct ibsp_sample *out = calloc(cap, sizeof(*out)), *want = calloc(cap, sizeof(*want));
+	uint32_t seq = 0;
+
+	cr_assert(out && want);
+	ibsp_ordered_events__init(&oe, 1u << 24);
+	srand(11);
+	for (int r = 0; r < ROUNDS; r++) {
+		int cpus = 1 + rand() % CPUS_MAX;
+
+		for (int c = 0; c < cpus; c++) {
+			uint64_t t = 1000 * (uint64_t)(r + 1);
+			int len = rand() % RUN_MAX;
+
+			for (int i = 0; i < len; i++) {
+				t += (uint64_t)(rand() % 3); /* 0: a tie with the one before */
+				want[queued] = (struct ibsp_sample){ .time_ns = t, .pid = seq };
+				queue_n(&oe, &t, 1, &seq);
+				queued++;
+			}
+		}
+		ibsp_ordered_events__round(&oe);
+		for (int k = 0; k < 1 + r % 4; k++) { /* a few runs out, not all */
+			const struct ibsp_sample *run;
+			size_t n =
+			    ibsp_ordered_events__next_run(&oe, &run, 1 + (size_t)(rand() % 200));
+
+			memcpy(out + got, run, n * sizeof(*run));
+			got += n;
+		}
+	}
+	ibsp_ordered_events__final(&oe);
+	got += drain(&oe, out + got);
+	cr_assert_eq(got, queued);
+	qsort(want, queued, sizeof(*want), by_time_then_arrival);
+	for (size_t i = 0; i < got; i++) {
+		cr_assert_eq(out[i].time_ns, want[i].time_ns, "at %zu", i);
+		cr_assert_eq(out[i].pid, want[i].pid, "at %zu", i);
+	}
+	cr_assert_eq(oe.nr_out_of_order, 0);
+	ibsp_ordered_events__exit(&oe);
+	free(out);
+	free(want);
 }

@@ -28,7 +28,9 @@ struct ibsp_ordered_event {
  */
 struct ibsp_ordered_events {
 	struct ibsp_ordered_event *q;
-	struct ibsp_sample *smp; /* [i]: the sample of entry i */
+	struct ibsp_sample *smp;	/* [i]: the sample of entry i */
+	struct ibsp_ordered_event *tmp; /* flush()'s merge buffer, tmp_cap entries */
+	size_t tmp_cap;
 	size_t len, cap;
 	size_t head, ready;	/* entries [head, ready) are sorted samples, ready to deliver */
 	uint64_t tail_ts;	/* newest timestamp in the queue */
@@ -37,6 +39,7 @@ struct ibsp_ordered_events {
 	uint64_t last_flush;	/* timestamp of the last delivered entry */
 	uint64_t seq;
 	int unsorted;		  /* an entry came in older than the newest queued before it */
+	size_t unsorted_at;	  /* the first such entry: [head, unsorted_at) is in order */
 	uint32_t max_queue;	  /* memory bound, in entries */
 	uint64_t nr_out_of_order; /* entries older than an already delivered one */
 };

@@ -52,8 +52,6 @@ struct ibsp_sample_layout {
 	uint16_t head_size; /* header and the fields before RAW, bytes */
 	uint16_t tail_size; /* the fields after RAW, bytes */
 	uint16_t weight_struct_at;
-	uint8_t nr_zero;
-	uint8_t zero_words[32]; /* the 8-byte words of struct ibsp_raw_sample no copy fills */
 	struct ibsp_sample_copy copies[IBSP_LAYOUT_MAX_COPIES];
 };
 

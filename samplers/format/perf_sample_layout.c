@@ -14,8 +14,7 @@
 #include "perf_sample.h"
 
 _Static_assert(sizeof(struct ibsp_raw_sample) <= UINT8_MAX, "copy offsets are one byte");
-_Static_assert(sizeof(struct ibsp_raw_sample) % 8 == 0 && sizeof(struct ibsp_raw_sample) / 8 <= 32,
-	       "zeroed as at most 32 words");
+_Static_assert(sizeof(struct ibsp_raw_sample) % 16 == 0, "zeroed 16 bytes at a time");
 /* Every copy is 8 bytes: CPU's u32 and its reserved u32 land on cpu and the padding after it. */
 _Static_assert(offsetof(struct ibsp_raw_sample, period) >=
 		   offsetof(struct ibsp_raw_sample, cpu) + 8,
@@ -55,6 +54,23 @@ static const struct field_place tail_fields[] = {
 	{ PERF_SAMPLE_CODE_PAGE_SIZE, offsetof(struct ibsp_raw_sample, code_page_size) },
 };
 
+/*
+ * The whole struct zeroed by 16-byte stores, before the copies fill their words.
+ * A memset (or a loop GCC turns into one) compiles to `rep stos` here, whose start-up
+ * cost more than the rest of the parse; a list of the words no copy fills took four
+ * instructions a word (callgrind: 204 instructions a sample for the parse, 100 now).
+ */
+static inline void zero_raw_sample(struct ibsp_raw_sample *s)
+{
+	typedef uint64_t zero16 __attribute__((vector_size(16)));
+	zero16 z = { 0, 0 };
+
+	__asm__("" : "+x"(z)); /* an opaque value: not recognised as a memset */
+#pragma GCC unroll 16
+	for (size_t i = 0; i < sizeof(*s) / 16; i++)
+		memcpy((char *)s + 16 * i, &z, 16);
+}
+
 static int add_copy(struct ibsp_sample_layout *l, const struct field_place *f, size_t src)
 {
 	struct ibsp_sample_copy *c;
@@ -90,21 +106,6 @@ static int place_tail(struct ibsp_sample_layout *l, uint64_t t)
 	return 0;
 }
 
-/* The 8-byte words of struct ibsp_raw_sample no copy fills: zeroed per sample. */
-static void list_zero_words(struct ibsp_sample_layout *l)
-{
-	uint32_t filled = 1u << (offsetof(struct ibsp_raw_sample, type) / 8);
-
-	for (uint32_t i = 0; i < l->nr_copies; i++)
-		filled |= 1u << (l->copies[i].dst / 8);
-	if (l->has_raw)
-		filled |= 1u << (offsetof(struct ibsp_raw_sample, raw) / 8);
-	l->nr_zero = 0;
-	for (uint32_t w = 0; w < sizeof(struct ibsp_raw_sample) / 8; w++)
-		if (!(filled & (1u << w)))
-			l->zero_words[l->nr_zero++] = (uint8_t)w;
-}
-
 void ibsp_sample_layout__init(struct ibsp_sample_layout *l, const struct perf_event_attr *attr)
 {
 	uint64_t t = attr->sample_type;
@@ -125,7 +126,6 @@ void ibsp_sample_layout__init(struct ibsp_sample_layout *l, const struct perf_ev
 	l->has_raw = !!(t & PERF_SAMPLE_RAW);
 	if (place_tail(l, t))
 		return;
-	list_zero_words(l);
 	l->fixed = 1;
 }
 
@@ -134,14 +134,11 @@ int ibsp_parse_sample_fixed(const struct ibsp_sample_layout *l, const void *rec,
 {
 	const uint8_t *p = rec;
 	size_t tail_at = l->head_size;
-	uint64_t zero = 0;
 	uint32_t i;
 
 	if (!l->fixed || size < l->head_size)
 		return -1;
-	/* Word by word: a memset of the struct compiles to a slow `rep stos` here. */
-	for (i = 0; i < l->nr_zero; i++)
-		memcpy((uint8_t *)s + 8 * l->zero_words[i], &zero, 8);
+	zero_raw_sample(s);
 	if (l->has_raw) {
 		uint32_t rs;
 

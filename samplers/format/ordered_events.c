@@ -63,8 +63,14 @@ struct ibsp_sample *ibsp_ordered_events__reserve(struct ibsp_ordered_events *oe,
 
 	if (oe->head == oe->len) /* all delivered: start over at the front */
 		oe->head = oe->len = oe->ready = 0;
-	if (oe->len == oe->cap && oe->head && oe->head >= oe->cap / 2) {
-		/* Drop what was delivered, keep the rest: at most once per half the array. */
+	if (oe->len == oe->cap && oe->head && oe->len - oe->head <= oe->cap / 4) {
+		/*
+		 * Drop what was delivered, keep the rest, when the rest is at most a
+		 * quarter of the array: a sample is then moved a third of a time on
+		 * average. Past a quarter the array grows instead (at most four times
+		 * the queue); at half, the rounds of perf record -a (a round queued
+		 * while the one before waits) moved every sample once.
+		 */
 		memmove(oe->q, oe->q + oe->head, (oe->len - oe->head) * sizeof(*oe->q));
 		memmove(oe->smp, oe->smp + oe->head, (oe->len - oe->head) * sizeof(*oe->smp));
 		oe->len -= oe->head;

@@ -90,6 +90,25 @@ int ibsp_perf_reader__next_record(struct ibsp_perf_reader *r, const struct perf_
 
 	if (off >= r->data_end)
 		return 0;
+	/*
+	 * Nearly every record: its header and the whole of it already in the
+	 * window, ending inside the data section. Anything else (a record cut
+	 * off, a bad size, a window to refill) takes the checks below.
+	 */
+	if (off >= r->win_off && off + sizeof(hh) <= r->win_off + r->win_len) {
+		p = r->win + (off - r->win_off);
+		memcpy(&hh, p, sizeof(hh));
+		if (hh.size >= sizeof(hh) && hh.size <= r->data_end - off &&
+		    hh.size <= r->win_off + r->win_len - off) {
+			h = ibsp_perf_reader__aligned(r, p);
+			r->pos = off + hh.size;
+			r->stats.nr_records++;
+			*rec = h;
+			if (offset)
+				*offset = off;
+			return 1;
+		}
+	}
 	if (cut_at_end(r, off)) {
 		/* a writer stopped by a full disk or a kill: every whole record before is good */
 		if (!r->quiet)

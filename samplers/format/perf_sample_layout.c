@@ -8,6 +8,7 @@
  * ibsp_parse_sample(), which owns every check and every error message.
  * Field order: Linux 6.1 kernel/events/core.c perf_output_sample().
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -129,6 +130,119 @@ void ibsp_sample_layout__init(struct ibsp_sample_layout *l, const struct perf_ev
 	l->fixed = 1;
 }
 
+/* The bits of the fields before RAW (head_fields) and after it (tail_fields). */
+#define HEAD_BITS                                                                       \
+	(PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | \
+	 PERF_SAMPLE_ADDR | PERF_SAMPLE_ID | PERF_SAMPLE_STREAM_ID | PERF_SAMPLE_CPU |  \
+	 PERF_SAMPLE_PERIOD)
+#define TAIL_BITS                                                                  \
+	(PERF_SAMPLE_WEIGHT | PERF_SAMPLE_DATA_SRC | PERF_SAMPLE_TRANSACTION |     \
+	 PERF_SAMPLE_PHYS_ADDR | PERF_SAMPLE_CGROUP | PERF_SAMPLE_DATA_PAGE_SIZE | \
+	 PERF_SAMPLE_CODE_PAGE_SIZE)
+
+/*
+ * The sample_types read most, each by a function of its own
+ * (parse_typed() with @t a constant: every test folds, every copy is a move
+ * to a fixed place), where the table of copies costs a loop and two loads a
+ * field: the samplers' own (soft: page faults; IBS-op; PEBS), and those of
+ * perf record: `-e ibs_op// -a` (with -d: ADDR and IDENTIFIER), and
+ * `perf mem record` or PEBS load latency (`-d --phys-data --data-page-size`).
+ */
+#define TYPE_SOFT                                                                       \
+	(PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | \
+	 PERF_SAMPLE_ADDR | PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD | PERF_SAMPLE_PHYS_ADDR)
+#define TYPE_IBS                                                                         \
+	(PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU | \
+	 PERF_SAMPLE_PERIOD | PERF_SAMPLE_IP | PERF_SAMPLE_RAW | PERF_SAMPLE_ADDR |      \
+	 PERF_SAMPLE_PHYS_ADDR | PERF_SAMPLE_DATA_SRC | PERF_SAMPLE_WEIGHT)
+#define TYPE_PEBS                                                                          \
+	(PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |    \
+	 PERF_SAMPLE_ADDR | PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD | PERF_SAMPLE_PHYS_ADDR | \
+	 PERF_SAMPLE_DATA_SRC | PERF_SAMPLE_WEIGHT_STRUCT)
+#define TYPE_PERF_IBS                                                            \
+	(PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU | \
+	 PERF_SAMPLE_PERIOD | PERF_SAMPLE_RAW)
+#define TYPE_PERF_IBS_D (TYPE_PERF_IBS | PERF_SAMPLE_ADDR | PERF_SAMPLE_IDENTIFIER)
+#define TYPE_PERF_MEM                                                                       \
+	(PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_ADDR |           \
+	 PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD | PERF_SAMPLE_WEIGHT | PERF_SAMPLE_DATA_SRC | \
+	 PERF_SAMPLE_PHYS_ADDR | PERF_SAMPLE_DATA_PAGE_SIZE)
+
+/* Copy the next 8 bytes at @*at to @dst's place in @s when @t has @bit. */
+#define TAKE(t, bit, s, dst, p, at)                                                                \
+	do {                                                                                       \
+		if ((t) & (bit)) {                                                                 \
+			memcpy((uint8_t *)(s) + offsetof(struct ibsp_raw_sample, dst), (p) + (at), \
+			       8);                                                                 \
+			(at) += 8;                                                                 \
+		}                                                                                  \
+	} while (0)
+
+/*
+ * What the table of @t's layout does (ibsp_sample_layout__init() and the
+ * loop below), with @t known: the same checks, the same fields.
+ */
+static inline __attribute__((always_inline)) int parse_typed(uint64_t t, const void *rec,
+							     size_t size, struct ibsp_raw_sample *s)
+{
+	const size_t head =
+	    sizeof(struct perf_event_header) + 8 * (size_t)__builtin_popcountll(t & HEAD_BITS);
+	const bool wstruct = t & PERF_SAMPLE_WEIGHT_STRUCT;
+	const size_t tail =
+	    8 * (size_t)__builtin_popcountll(t & TAIL_BITS & ~(wstruct ? PERF_SAMPLE_WEIGHT : 0)) +
+	    (wstruct ? 8 : 0);
+	const uint8_t *p = rec;
+	size_t at = sizeof(struct perf_event_header), tail_at = head;
+
+	if (size < head)
+		return -1;
+	zero_raw_sample(s);
+	if (t & PERF_SAMPLE_RAW) {
+		uint32_t rs;
+
+		if (size - head < 4)
+			return -1;
+		memcpy(&rs, p + head, 4);
+		if ((rs + 4) % 8 || size - head - 4 < rs)
+			return -1;
+		tail_at += 4 + (size_t)rs;
+		s->raw_size = rs;
+		s->raw = p + head + 4;
+	}
+	if (size - tail_at != tail || ((const struct perf_event_header *)rec)->size != size)
+		return -1;
+	s->type = t;
+	s->misc = ((const struct perf_event_header *)rec)->misc;
+	TAKE(t, PERF_SAMPLE_IDENTIFIER, s, id, p, at);
+	TAKE(t, PERF_SAMPLE_IP, s, ip, p, at);
+	TAKE(t, PERF_SAMPLE_TID, s, pid, p, at);
+	TAKE(t, PERF_SAMPLE_TIME, s, time, p, at);
+	TAKE(t, PERF_SAMPLE_ADDR, s, addr, p, at);
+	TAKE(t, PERF_SAMPLE_ID, s, id, p, at);
+	TAKE(t, PERF_SAMPLE_STREAM_ID, s, stream_id, p, at);
+	TAKE(t, PERF_SAMPLE_CPU, s, cpu, p, at);
+	TAKE(t, PERF_SAMPLE_PERIOD, s, period, p, at);
+	at = tail_at;
+	if (wstruct) {
+		uint32_t var1;
+
+		memcpy(&var1, p + at, 4);
+		memcpy(&s->weight_var2, p + at + 4, 2);
+		memcpy(&s->weight_var3, p + at + 6, 2);
+		s->weight = var1;
+		at += 8;
+	} else {
+		TAKE(t, PERF_SAMPLE_WEIGHT, s, weight, p, at);
+	}
+	TAKE(t, PERF_SAMPLE_DATA_SRC, s, data_src, p, at);
+	TAKE(t, PERF_SAMPLE_TRANSACTION, s, transaction, p, at);
+	TAKE(t, PERF_SAMPLE_PHYS_ADDR, s, phys_addr, p, at);
+	TAKE(t, PERF_SAMPLE_CGROUP, s, cgroup, p, at);
+	TAKE(t, PERF_SAMPLE_DATA_PAGE_SIZE, s, data_page_size, p, at);
+	TAKE(t, PERF_SAMPLE_CODE_PAGE_SIZE, s, code_page_size, p, at);
+	return 0;
+}
+
 int ibsp_parse_sample_fixed(const struct ibsp_sample_layout *l, const void *rec, size_t size,
 			    struct ibsp_raw_sample *s)
 {
@@ -136,7 +250,25 @@ int ibsp_parse_sample_fixed(const struct ibsp_sample_layout *l, const void *rec,
 	size_t tail_at = l->head_size;
 	uint32_t i;
 
-	if (!l->fixed || size < l->head_size)
+	if (!l->fixed)
+		return -1;
+	switch (l->type) {
+	case TYPE_SOFT:
+		return parse_typed(TYPE_SOFT, rec, size, s);
+	case TYPE_IBS:
+		return parse_typed(TYPE_IBS, rec, size, s);
+	case TYPE_PEBS:
+		return parse_typed(TYPE_PEBS, rec, size, s);
+	case TYPE_PERF_IBS:
+		return parse_typed(TYPE_PERF_IBS, rec, size, s);
+	case TYPE_PERF_IBS_D:
+		return parse_typed(TYPE_PERF_IBS_D, rec, size, s);
+	case TYPE_PERF_MEM:
+		return parse_typed(TYPE_PERF_MEM, rec, size, s);
+	default:
+		break;
+	}
+	if (size < l->head_size)
 		return -1;
 	zero_raw_sample(s);
 	if (l->has_raw) {

@@ -17,6 +17,7 @@
 
 #include "helpers.h"
 #include "perf_sample.h"
+#include "sample_types.h"
 
 struct rec {
 	uint64_t words[128]; /* 8-aligned, as in the ring buffer */
@@ -181,24 +182,6 @@ static void check_fields(const char *name, uint64_t t, const struct rec *r,
 	 PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER | PERF_SAMPLE_REGS_INTR | PERF_SAMPLE_AUX)
 #define ALL_BITS ((uint64_t)PERF_SAMPLE_MAX - 1)
 
-/* The sample_types with a parse function of their own, spelt out here again. */
-#define TYPED_SOFT                                                                      \
-	(PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | \
-	 PERF_SAMPLE_ADDR | PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD | PERF_SAMPLE_PHYS_ADDR)
-#define TYPED_IBS                                                                        \
-	(PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU | \
-	 PERF_SAMPLE_PERIOD | PERF_SAMPLE_IP | PERF_SAMPLE_RAW | PERF_SAMPLE_ADDR |      \
-	 PERF_SAMPLE_PHYS_ADDR | PERF_SAMPLE_DATA_SRC | PERF_SAMPLE_WEIGHT)
-#define TYPED_PEBS (TYPED_SOFT | PERF_SAMPLE_DATA_SRC | PERF_SAMPLE_WEIGHT_STRUCT)
-#define TYPED_PERF_IBS                                                           \
-	(PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU | \
-	 PERF_SAMPLE_PERIOD | PERF_SAMPLE_RAW)
-#define TYPED_PERF_IBS_D (TYPED_PERF_IBS | PERF_SAMPLE_ADDR | PERF_SAMPLE_IDENTIFIER)
-#define TYPED_PERF_MEM                                                                      \
-	(PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_ADDR |           \
-	 PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD | PERF_SAMPLE_WEIGHT | PERF_SAMPLE_DATA_SRC | \
-	 PERF_SAMPLE_PHYS_ADDR | PERF_SAMPLE_DATA_PAGE_SIZE)
-
 /* Both parsers: the generic one, and the attr's fixed layout where it has one (no skipped bit). */
 static void parse_ok(const char *name, const struct perf_event_attr *attr, const struct rec *r)
 {
@@ -247,12 +230,12 @@ Test(sample_parse, decoded_fields_per_sample_type)
 		{ "all decoded (weight)", ALL_BITS & ~(SKIPPED_BITS | PERF_SAMPLE_WEIGHT_STRUCT) },
 		{ "all decoded (weight_struct)", ALL_BITS & ~(SKIPPED_BITS | PERF_SAMPLE_WEIGHT) },
 		/* The types parsed by a function of their own (perf_sample_layout.c). */
-		{ "our soft sampler", TYPED_SOFT },
-		{ "our IBS-op sampler", TYPED_IBS },
-		{ "our PEBS sampler", TYPED_PEBS },
-		{ "perf record -e ibs_op// -a", TYPED_PERF_IBS },
-		{ "perf record -e ibs_op// -a -d", TYPED_PERF_IBS_D },
-		{ "perf mem record", TYPED_PERF_MEM },
+		{ "our soft sampler", IBSP_TYPE_SOFT },
+		{ "our IBS-op sampler", IBSP_TYPE_IBS },
+		{ "our PEBS sampler", IBSP_TYPE_PEBS },
+		{ "perf record -e ibs_op// -a", IBSP_TYPE_PERF_IBS },
+		{ "perf record -e ibs_op// -a -d", IBSP_TYPE_PERF_IBS_D },
+		{ "perf mem record", IBSP_TYPE_PERF_MEM },
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -495,8 +478,9 @@ Test(sample_parse, errors)
 	cr_assert_eq(ibsp_parse_sample_fixed(&l, r.words, r.len + 8, &s), -1);
 	cr_assert_eq(ibsp_parse_sample_fixed(&l, r.words, 4, &s), -1);
 	/* also by the types' own functions: a length 8 bytes off either way, a header alone */
-	static const uint64_t typed[] = { TYPED_SOFT,	  TYPED_IBS,	    TYPED_PEBS,
-					  TYPED_PERF_IBS, TYPED_PERF_IBS_D, TYPED_PERF_MEM };
+	static const uint64_t typed[] = { IBSP_TYPE_SOFT,	IBSP_TYPE_IBS,
+					  IBSP_TYPE_PEBS,	IBSP_TYPE_PERF_IBS,
+					  IBSP_TYPE_PERF_IBS_D, IBSP_TYPE_PERF_MEM };
 	for (size_t i = 0; i < sizeof(typed) / sizeof(typed[0]); i++) {
 		struct perf_event_attr ta = { .sample_type = typed[i] };
 		struct rec tr;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "perf_sample.h"
+#include "sample_types.h"
 
 _Static_assert(sizeof(struct ibsp_raw_sample) <= UINT8_MAX, "copy offsets are one byte");
 _Static_assert(sizeof(struct ibsp_raw_sample) % 16 == 0, "zeroed 16 bytes at a time");
@@ -141,32 +142,51 @@ void ibsp_sample_layout__init(struct ibsp_sample_layout *l, const struct perf_ev
 	 PERF_SAMPLE_CODE_PAGE_SIZE)
 
 /*
- * The sample_types read most, each by a function of its own
- * (parse_typed() with @t a constant: every test folds, every copy is a move
- * to a fixed place), where the table of copies costs a loop and two loads a
- * field: the samplers' own (soft: page faults; IBS-op; PEBS), and those of
- * perf record: `-e ibs_op// -a` (with -d: ADDR and IDENTIFIER), and
- * `perf mem record` or PEBS load latency (`-d --phys-data --data-page-size`).
+ * What every layout checks and fills the same way: the record is at least
+ * @head bytes; RAW's size, when @has_raw, is padded and fits; the fields
+ * after it are exactly @tail bytes, and the header's size is @size. Zeroes
+ * @s and sets its type, misc and RAW; *@tail_at: where the tail starts.
  */
-#define TYPE_SOFT                                                                       \
-	(PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | \
-	 PERF_SAMPLE_ADDR | PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD | PERF_SAMPLE_PHYS_ADDR)
-#define TYPE_IBS                                                                         \
-	(PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU | \
-	 PERF_SAMPLE_PERIOD | PERF_SAMPLE_IP | PERF_SAMPLE_RAW | PERF_SAMPLE_ADDR |      \
-	 PERF_SAMPLE_PHYS_ADDR | PERF_SAMPLE_DATA_SRC | PERF_SAMPLE_WEIGHT)
-#define TYPE_PEBS                                                                          \
-	(PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |    \
-	 PERF_SAMPLE_ADDR | PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD | PERF_SAMPLE_PHYS_ADDR | \
-	 PERF_SAMPLE_DATA_SRC | PERF_SAMPLE_WEIGHT_STRUCT)
-#define TYPE_PERF_IBS                                                            \
-	(PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU | \
-	 PERF_SAMPLE_PERIOD | PERF_SAMPLE_RAW)
-#define TYPE_PERF_IBS_D (TYPE_PERF_IBS | PERF_SAMPLE_ADDR | PERF_SAMPLE_IDENTIFIER)
-#define TYPE_PERF_MEM                                                                       \
-	(PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_ADDR |           \
-	 PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD | PERF_SAMPLE_WEIGHT | PERF_SAMPLE_DATA_SRC | \
-	 PERF_SAMPLE_PHYS_ADDR | PERF_SAMPLE_DATA_PAGE_SIZE)
+static inline __attribute__((always_inline)) int frame(uint64_t type, const void *rec, size_t size,
+						       size_t head, size_t tail, bool has_raw,
+						       struct ibsp_raw_sample *s, size_t *tail_at)
+{
+	const uint8_t *p = rec;
+
+	if (size < head)
+		return -1;
+	zero_raw_sample(s);
+	*tail_at = head;
+	if (has_raw) {
+		uint32_t rs;
+
+		if (size - head < 4)
+			return -1;
+		memcpy(&rs, p + head, 4);
+		if ((rs + 4) % 8 || size - head - 4 < rs)
+			return -1;
+		*tail_at += 4 + (size_t)rs;
+		s->raw_size = rs;
+		s->raw = p + head + 4;
+	}
+	/* The size must be exactly the fields'; a record header that disagrees goes generic. */
+	if (size - *tail_at != tail || ((const struct perf_event_header *)rec)->size != size)
+		return -1;
+	s->type = type;
+	s->misc = ((const struct perf_event_header *)rec)->misc;
+	return 0;
+}
+
+/* WEIGHT_STRUCT at @w: var1_dw, var2_w, var3_w. */
+static inline void take_weight_struct(const uint8_t *w, struct ibsp_raw_sample *s)
+{
+	uint32_t var1;
+
+	memcpy(&var1, w, 4);
+	memcpy(&s->weight_var2, w + 4, 2);
+	memcpy(&s->weight_var3, w + 6, 2);
+	s->weight = var1;
+}
 
 /* Copy the next 8 bytes at @*at to @dst's place in @s when @t has @bit. */
 #define TAKE(t, bit, s, dst, p, at)                                                                \
@@ -180,7 +200,10 @@ void ibsp_sample_layout__init(struct ibsp_sample_layout *l, const struct perf_ev
 
 /*
  * What the table of @t's layout does (ibsp_sample_layout__init() and the
- * loop below), with @t known: the same checks, the same fields.
+ * loop below), with @t known: the same checks, the same fields. The
+ * sample_types read most (sample_types.h) are each parsed by it with @t a
+ * constant: every test folds, every copy is a move to a fixed place, where
+ * the table costs a loop and two loads a field.
  */
 static inline __attribute__((always_inline)) int parse_typed(uint64_t t, const void *rec,
 							     size_t size, struct ibsp_raw_sample *s)
@@ -192,27 +215,10 @@ static inline __attribute__((always_inline)) int parse_typed(uint64_t t, const v
 	    8 * (size_t)__builtin_popcountll(t & TAIL_BITS & ~(wstruct ? PERF_SAMPLE_WEIGHT : 0)) +
 	    (wstruct ? 8 : 0);
 	const uint8_t *p = rec;
-	size_t at = sizeof(struct perf_event_header), tail_at = head;
+	size_t at = sizeof(struct perf_event_header), tail_at;
 
-	if (size < head)
+	if (frame(t, rec, size, head, tail, t & PERF_SAMPLE_RAW, s, &tail_at))
 		return -1;
-	zero_raw_sample(s);
-	if (t & PERF_SAMPLE_RAW) {
-		uint32_t rs;
-
-		if (size - head < 4)
-			return -1;
-		memcpy(&rs, p + head, 4);
-		if ((rs + 4) % 8 || size - head - 4 < rs)
-			return -1;
-		tail_at += 4 + (size_t)rs;
-		s->raw_size = rs;
-		s->raw = p + head + 4;
-	}
-	if (size - tail_at != tail || ((const struct perf_event_header *)rec)->size != size)
-		return -1;
-	s->type = t;
-	s->misc = ((const struct perf_event_header *)rec)->misc;
 	TAKE(t, PERF_SAMPLE_IDENTIFIER, s, id, p, at);
 	TAKE(t, PERF_SAMPLE_IP, s, ip, p, at);
 	TAKE(t, PERF_SAMPLE_TID, s, pid, p, at);
@@ -224,12 +230,7 @@ static inline __attribute__((always_inline)) int parse_typed(uint64_t t, const v
 	TAKE(t, PERF_SAMPLE_PERIOD, s, period, p, at);
 	at = tail_at;
 	if (wstruct) {
-		uint32_t var1;
-
-		memcpy(&var1, p + at, 4);
-		memcpy(&s->weight_var2, p + at + 4, 2);
-		memcpy(&s->weight_var3, p + at + 6, 2);
-		s->weight = var1;
+		take_weight_struct(p + at, s);
 		at += 8;
 	} else {
 		TAKE(t, PERF_SAMPLE_WEIGHT, s, weight, p, at);
@@ -247,58 +248,34 @@ int ibsp_parse_sample_fixed(const struct ibsp_sample_layout *l, const void *rec,
 			    struct ibsp_raw_sample *s)
 {
 	const uint8_t *p = rec;
-	size_t tail_at = l->head_size;
+	size_t tail_at;
 	uint32_t i;
 
 	if (!l->fixed)
 		return -1;
 	switch (l->type) {
-	case TYPE_SOFT:
-		return parse_typed(TYPE_SOFT, rec, size, s);
-	case TYPE_IBS:
-		return parse_typed(TYPE_IBS, rec, size, s);
-	case TYPE_PEBS:
-		return parse_typed(TYPE_PEBS, rec, size, s);
-	case TYPE_PERF_IBS:
-		return parse_typed(TYPE_PERF_IBS, rec, size, s);
-	case TYPE_PERF_IBS_D:
-		return parse_typed(TYPE_PERF_IBS_D, rec, size, s);
-	case TYPE_PERF_MEM:
-		return parse_typed(TYPE_PERF_MEM, rec, size, s);
+	case IBSP_TYPE_SOFT:
+		return parse_typed(IBSP_TYPE_SOFT, rec, size, s);
+	case IBSP_TYPE_IBS:
+		return parse_typed(IBSP_TYPE_IBS, rec, size, s);
+	case IBSP_TYPE_PEBS:
+		return parse_typed(IBSP_TYPE_PEBS, rec, size, s);
+	case IBSP_TYPE_PERF_IBS:
+		return parse_typed(IBSP_TYPE_PERF_IBS, rec, size, s);
+	case IBSP_TYPE_PERF_IBS_D:
+		return parse_typed(IBSP_TYPE_PERF_IBS_D, rec, size, s);
+	case IBSP_TYPE_PERF_MEM:
+		return parse_typed(IBSP_TYPE_PERF_MEM, rec, size, s);
 	default:
 		break;
 	}
-	if (size < l->head_size)
+	if (frame(l->type, rec, size, l->head_size, l->tail_size, l->has_raw, s, &tail_at))
 		return -1;
-	zero_raw_sample(s);
-	if (l->has_raw) {
-		uint32_t rs;
-
-		if (size - l->head_size < 4)
-			return -1;
-		memcpy(&rs, p + l->head_size, 4);
-		if ((rs + 4) % 8 || size - l->head_size - 4 < rs)
-			return -1;
-		tail_at += 4 + (size_t)rs;
-		s->raw_size = rs;
-		s->raw = p + l->head_size + 4;
-	}
-	/* The size must be exactly the fields'; a record header that disagrees goes generic. */
-	if (size - tail_at != l->tail_size || ((const struct perf_event_header *)rec)->size != size)
-		return -1;
-	s->type = l->type;
-	s->misc = ((const struct perf_event_header *)rec)->misc;
 	for (i = 0; i < l->first_tail; i++)
 		memcpy((uint8_t *)s + l->copies[i].dst, p + l->copies[i].src, 8);
 	for (; i < l->nr_copies; i++)
 		memcpy((uint8_t *)s + l->copies[i].dst, p + tail_at + l->copies[i].src, 8);
-	if (l->weight_struct) {
-		uint32_t var1;
-
-		memcpy(&var1, p + tail_at + l->weight_struct_at, 4);
-		memcpy(&s->weight_var2, p + tail_at + l->weight_struct_at + 4, 2);
-		memcpy(&s->weight_var3, p + tail_at + l->weight_struct_at + 6, 2);
-		s->weight = var1;
-	}
+	if (l->weight_struct)
+		take_weight_struct(p + tail_at + l->weight_struct_at, s);
 	return 0;
 }

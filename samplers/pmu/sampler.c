@@ -19,19 +19,8 @@
 #include "log_print.h"
 #include "pfm_encode.h"
 #include "pmu.h"
+#include "sample_types.h"
 #include "util.h"
-
-#define SOFT_TYPE                                                                       \
-	(PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | \
-	 PERF_SAMPLE_ADDR | PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD | PERF_SAMPLE_PHYS_ADDR)
-#define IBS_TYPE                                                                         \
-	(PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU | \
-	 PERF_SAMPLE_PERIOD | PERF_SAMPLE_IP | PERF_SAMPLE_RAW | PERF_SAMPLE_ADDR |      \
-	 PERF_SAMPLE_PHYS_ADDR | PERF_SAMPLE_DATA_SRC | PERF_SAMPLE_WEIGHT)
-#define PEBS_TYPE                                                                          \
-	(PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |    \
-	 PERF_SAMPLE_ADDR | PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD | PERF_SAMPLE_PHYS_ADDR | \
-	 PERF_SAMPLE_DATA_SRC | PERF_SAMPLE_WEIGHT_STRUCT)
 
 static const char *sysfs(const struct ibsp_sampler_opts *o)
 {
@@ -182,7 +171,7 @@ static int build_ibs(struct evbuild *b, const struct ibsp_sampler_opts *o,
 	}
 	ev->attr.type = pmu->type;
 	ev->attr.sample_period = period;
-	ev->attr.sample_type = IBS_TYPE;
+	ev->attr.sample_type = IBSP_TYPE_IBS;
 	/* Count dispatched ops (uniform over ops) unless asked for cycles; from the sysfs field. */
 	ret = ibsp_pmu__set(pmu, &ev->attr, "cnt_ctl", o->ibs_count_cycles ? 0 : 1);
 	if (ret == -ENOENT && !o->ibs_count_cycles) {
@@ -235,7 +224,7 @@ static int build_pebs(struct evbuild *b, const struct ibsp_sampler_opts *o,
 		ev->attr.precise_ip = 0;
 		/* The same sample_type and sample_id_all as its members: a recording's attrs must
 		 * agree on where the sample id is (perf's evlist__valid_sample_type). */
-		ev->attr.sample_type = PEBS_TYPE;
+		ev->attr.sample_type = IBSP_TYPE_PEBS;
 		common_attr(&ev->attr);
 		ev->attr.comm = 1;
 		ev->attr.task = 1;
@@ -248,7 +237,7 @@ static int build_pebs(struct evbuild *b, const struct ibsp_sampler_opts *o,
 	if ((ret = ibsp_pebs_encode(str, &ev->attr)))
 		return ret;
 	ev->attr.sample_period = period;
-	ev->attr.sample_type = PEBS_TYPE;
+	ev->attr.sample_type = IBSP_TYPE_PEBS;
 	common_attr(&ev->attr);
 	/* Large PEBS needs a watermark wakeup, not wakeup_events (set by the capture). */
 	ev->attr.comm = leader < 0;
@@ -260,7 +249,7 @@ static int build_pebs(struct evbuild *b, const struct ibsp_sampler_opts *o,
 		if ((ret = ibsp_pebs_encode(m->store, &ev->attr)))
 			return ret;
 		ev->attr.sample_period = period;
-		ev->attr.sample_type = PEBS_TYPE;
+		ev->attr.sample_type = IBSP_TYPE_PEBS;
 		common_attr(&ev->attr);
 	}
 	return 0;
@@ -277,7 +266,7 @@ static int build_soft(struct evbuild *b, const struct ibsp_sampler_opts *o)
 	ev->attr.type = PERF_TYPE_SOFTWARE;
 	ev->attr.config = PERF_COUNT_SW_PAGE_FAULTS;
 	ev->attr.sample_period = o->period ? o->period : 1;
-	ev->attr.sample_type = SOFT_TYPE;
+	ev->attr.sample_type = IBSP_TYPE_SOFT;
 	/*
 	 * A software event with PERF_SAMPLE_PERIOD samples every event whatever
 	 * its sample_period (perf_swevent_event(), kernel/events/core.c: it

@@ -80,10 +80,23 @@ static bool cut_at_end(struct ibsp_perf_reader *r, uint64_t off)
 	return hh.size >= sizeof(hh) && hh.size > r->data_end - off;
 }
 
+/* Hand out the whole record at @p (file offset @off) and move past it. Return: 1. */
+static int take_record(struct ibsp_perf_reader *r, const uint8_t *p, uint64_t off,
+		       const struct perf_event_header **rec, uint64_t *offset)
+{
+	const struct perf_event_header *h = ibsp_perf_reader__aligned(r, p);
+
+	r->pos = off + h->size;
+	r->stats.nr_records++;
+	*rec = h;
+	if (offset)
+		*offset = off;
+	return 1;
+}
+
 int ibsp_perf_reader__next_record(struct ibsp_perf_reader *r, const struct perf_event_header **rec,
 				  uint64_t *offset)
 {
-	const struct perf_event_header *h;
 	struct perf_event_header hh;
 	const uint8_t *p;
 	uint64_t off = r->pos;
@@ -99,15 +112,8 @@ int ibsp_perf_reader__next_record(struct ibsp_perf_reader *r, const struct perf_
 		p = r->win + (off - r->win_off);
 		memcpy(&hh, p, sizeof(hh));
 		if (hh.size >= sizeof(hh) && hh.size <= r->data_end - off &&
-		    hh.size <= r->win_off + r->win_len - off) {
-			h = ibsp_perf_reader__aligned(r, p);
-			r->pos = off + hh.size;
-			r->stats.nr_records++;
-			*rec = h;
-			if (offset)
-				*offset = off;
-			return 1;
-		}
+		    hh.size <= r->win_off + r->win_len - off)
+			return take_record(r, p, off, rec, offset);
 	}
 	if (cut_at_end(r, off)) {
 		/* a writer stopped by a full disk or a kill: every whole record before is good */
@@ -119,7 +125,7 @@ int ibsp_perf_reader__next_record(struct ibsp_perf_reader *r, const struct perf_
 		r->pos = r->data_end;
 		return 0;
 	}
-	if (r->data_end - off < sizeof(*h)) {
+	if (r->data_end - off < sizeof(hh)) {
 		pr_err("%s: offset %#" PRIx64 ": record header truncated (%" PRIu64
 		       " bytes left in the data section)\n",
 		       r->path, off, r->data_end - off);
@@ -146,13 +152,7 @@ int ibsp_perf_reader__next_record(struct ibsp_perf_reader *r, const struct perf_
 	p = window_get(r, off, hh.size);
 	if (!p)
 		return -errno;
-	h = ibsp_perf_reader__aligned(r, p);
-	r->pos = off + h->size;
-	r->stats.nr_records++;
-	*rec = h;
-	if (offset)
-		*offset = off;
-	return 1;
+	return take_record(r, p, off, rec, offset);
 }
 
 /*

@@ -115,18 +115,15 @@ int ibsp_ordered_events__queue(struct ibsp_ordered_events *oe, uint64_t ts,
 	return 0;
 }
 
-static int cmp_entry(const void *a, const void *b)
-{
-	const struct ibsp_ordered_event *x = a, *y = b;
-
-	if (x->ts != y->ts)
-		return x->ts < y->ts ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
+/* The queue's order: by time, ties in arrival order (seq). */
 static inline int before(const struct ibsp_ordered_event *x, const struct ibsp_ordered_event *y)
 {
 	return x->ts < y->ts || (x->ts == y->ts && x->seq < y->seq);
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return before(a, b) ? -1 : before(b, a);
 }
 
 /* Merge the ascending runs @a[0, @na) and @b[0, @nb) into @out. */

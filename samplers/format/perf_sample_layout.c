@@ -188,22 +188,13 @@ static inline void take_weight_struct(const uint8_t *w, struct ibsp_raw_sample *
 	s->weight = var1;
 }
 
-/* Copy the next 8 bytes at @*at to @dst's place in @s when @t has @bit. */
-#define TAKE(t, bit, s, dst, p, at)                                                                \
-	do {                                                                                       \
-		if ((t) & (bit)) {                                                                 \
-			memcpy((uint8_t *)(s) + offsetof(struct ibsp_raw_sample, dst), (p) + (at), \
-			       8);                                                                 \
-			(at) += 8;                                                                 \
-		}                                                                                  \
-	} while (0)
-
 /*
  * What the table of @t's layout does (ibsp_sample_layout__init() and the
- * loop below), with @t known: the same checks, the same fields. The
- * sample_types read most (sample_types.h) are each parsed by it with @t a
- * constant: every test folds, every copy is a move to a fixed place, where
- * the table costs a loop and two loads a field.
+ * loop below), with @t known: the same checks, and the same fields from
+ * head_fields and tail_fields, walked by unrolled loops. The sample_types
+ * read most (sample_types.h) are each parsed by it with @t a constant: every
+ * test and every place folds, each copy a move to a fixed place, where the
+ * layout's table costs a loop and two loads a field.
  */
 static inline __attribute__((always_inline)) int parse_typed(uint64_t t, const void *rec,
 							     size_t size, struct ibsp_raw_sample *s)
@@ -219,28 +210,26 @@ static inline __attribute__((always_inline)) int parse_typed(uint64_t t, const v
 
 	if (frame(t, rec, size, head, tail, t & PERF_SAMPLE_RAW, s, &tail_at))
 		return -1;
-	TAKE(t, PERF_SAMPLE_IDENTIFIER, s, id, p, at);
-	TAKE(t, PERF_SAMPLE_IP, s, ip, p, at);
-	TAKE(t, PERF_SAMPLE_TID, s, pid, p, at);
-	TAKE(t, PERF_SAMPLE_TIME, s, time, p, at);
-	TAKE(t, PERF_SAMPLE_ADDR, s, addr, p, at);
-	TAKE(t, PERF_SAMPLE_ID, s, id, p, at);
-	TAKE(t, PERF_SAMPLE_STREAM_ID, s, stream_id, p, at);
-	TAKE(t, PERF_SAMPLE_CPU, s, cpu, p, at);
-	TAKE(t, PERF_SAMPLE_PERIOD, s, period, p, at);
+#pragma GCC unroll 16
+	for (size_t i = 0; i < sizeof(head_fields) / sizeof(head_fields[0]); i++) {
+		if (t & head_fields[i].bit) {
+			memcpy((uint8_t *)s + head_fields[i].dst, p + at, 8);
+			at += 8;
+		}
+	}
 	at = tail_at;
 	if (wstruct) {
 		take_weight_struct(p + at, s);
 		at += 8;
-	} else {
-		TAKE(t, PERF_SAMPLE_WEIGHT, s, weight, p, at);
 	}
-	TAKE(t, PERF_SAMPLE_DATA_SRC, s, data_src, p, at);
-	TAKE(t, PERF_SAMPLE_TRANSACTION, s, transaction, p, at);
-	TAKE(t, PERF_SAMPLE_PHYS_ADDR, s, phys_addr, p, at);
-	TAKE(t, PERF_SAMPLE_CGROUP, s, cgroup, p, at);
-	TAKE(t, PERF_SAMPLE_DATA_PAGE_SIZE, s, data_page_size, p, at);
-	TAKE(t, PERF_SAMPLE_CODE_PAGE_SIZE, s, code_page_size, p, at);
+#pragma GCC unroll 16
+	for (size_t i = 0; i < sizeof(tail_fields) / sizeof(tail_fields[0]); i++) {
+		if ((t & tail_fields[i].bit) &&
+		    !(wstruct && tail_fields[i].bit == PERF_SAMPLE_WEIGHT)) {
+			memcpy((uint8_t *)s + tail_fields[i].dst, p + at, 8);
+			at += 8;
+		}
+	}
 	return 0;
 }
 

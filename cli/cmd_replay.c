@@ -36,6 +36,9 @@ static const char usage[] =
     "                       and a hindsight oracle; report the share of sampled accesses\n"
     "                       served from the accessing CPU's own node, and the bytes moved\n"
     "  --baseline-node N    with --evaluate: the fixed-node baseline's node (default 0)\n"
+    "  --threads N          with --evaluate: threads that run the policies and the oracles\n"
+    "                       side by side (default: one per online CPU, at most one per\n"
+    "                       policy and oracle; 1: in turn). The output does not change\n"
     "  --json FILE|-        the summary as JSON (with --evaluate: per interval too)\n"
     "  --decisions FILE|-   every planned migration as JSON Lines\n"
     "  --event NAME[,NAME]  replay only the samples of these events (names as 'info'\n"
@@ -156,7 +159,9 @@ struct replay_env {
 	const char *dec_path;  /* --decisions */
 	bool no_progress;      /* --no-progress */
 	const char *events;    /* --event */
-	const char *file;      /* the recording */
+	unsigned int threads;  /* --threads; 0: automatic */
+	bool threads_set;
+	const char *file; /* the recording */
 };
 
 /* The options only `replay` has: 1 taken, 0 not one, -1 after printing an error. */
@@ -191,6 +196,12 @@ static int own_opt(struct replay_env *env, int ch, const char *arg, const char *
 		}
 		env->events = arg;
 		return 1;
+	case 'T':
+		if (cli_uint_arg(where, "threads", arg, 1, 256, &n))
+			return -1;
+		env->threads = (unsigned int)n;
+		env->threads_set = true;
+		return 1;
 	case CLI_CONFIG_OPT: /* read before the command line (cli_config__apply) */
 		return 1;
 	default:
@@ -212,6 +223,13 @@ static int check_args(const struct replay_env *env)
 			"ibs-promote replay: --baseline-node %d: applies to --evaluate "
 			"only, which is not given\n",
 			env->baseline_node);
+		return cli_usage_error("replay");
+	}
+	if (env->threads_set && !env->evaluate) {
+		fprintf(stderr,
+			"ibs-promote replay: --threads %u: applies to --evaluate only, which "
+			"is not given (one policy runs on one thread)\n",
+			env->threads);
 		return cli_usage_error("replay");
 	}
 	return -1;
@@ -237,6 +255,7 @@ static int parse_args(int argc, char **argv, struct replay_env *env)
 		{ "decisions", required_argument, NULL, 'd' },
 		{ "no-progress", no_argument, NULL, 'P' },
 		{ "event", required_argument, NULL, 'E' },
+		{ "threads", required_argument, NULL, 'T' },
 		CLI_CONFIG_OPTION,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -335,6 +354,7 @@ static int run_engine(struct replay_run *r)
 	ro.engine = r->env->p.eng;
 	ro.top_tier = r->env->p.top_tier;
 	ro.events = r->env->events;
+	ro.threads = r->env->threads;
 	ro.on_decision = on_decision;
 	ro.on_interval = on_interval;
 	ro.on_progress = on_progress;

@@ -2,7 +2,8 @@
 # Set everything up on a fresh Debian 12 machine, build with -Werror and run
 # every test. With --sanitize, the same in build-asan/ under ASan+UBSan. With
 # --tsan, build-tsan/ under ThreadSanitizer: only what runs threads (the
-# migration worker and its queue, the daemon loop), ctest -L tsan.
+# migration worker and its queue, the daemon loop, replay --evaluate's threads),
+# ctest -L tsan.
 # This is README command (b); .ci/run calls it.
 set -eu
 cd "$(dirname "$0")/.."
@@ -19,7 +20,7 @@ if [ "${1:-}" = "--sanitize" ]; then
 elif [ "${1:-}" = "--tsan" ]; then
 	builddir=build-tsan
 	extra="-DIBSP_TSAN=ON -DIBSP_GUEST_TEST=OFF"
-	targets="--target tsan_stress ibs-promote faulter"
+	targets="--target tsan_stress ibs-promote faulter ibsp-gen"
 	tests="-L tsan"
 fi
 # shellcheck disable=SC2086

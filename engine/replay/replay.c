@@ -12,14 +12,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ibsp/policies.h"
 #include "ibsp/replay.h"
 #include "log_print.h"
+#include "fanout.h"
 #include "oracle.h"
+#include "replay_events.h"
 #include "util.h"
 
-#define BATCH		  4096
+#define BATCH		  16384
 #define MAX_GAP_INTERVALS 1000 /* longer gaps are collapsed */
 #define GAP_TICKS	  64   /* enough to decay any heat to 0 */
 
@@ -40,7 +43,17 @@ struct run {
 	bool started, dirty;
 	bool *keep; /* [nr_keep]: the events whose samples are replayed; NULL: all */
 	uint32_t nr_keep;
+	/* With evaluate: the threads, and what their tasks share (feed_task(), tick_task()). */
+	struct ibsp_fanout *pool;
+	const struct ibsp_sample *job_s;
+	size_t job_n;
+	long tick_n[IBSP_EVAL_MAX];
+	const struct ibsp_migration *tick_plan[IBSP_EVAL_MAX];
 };
+
+/* Below these a batch or a tick is not worth waking the other threads for. */
+#define FANOUT_MIN_SAMPLES 256
+#define FANOUT_MIN_PAGES   4096
 
 /* The same policy: the same operations, and the same argument if it takes one. */
 static bool same_policy(const struct ibsp_policy *a, const struct ibsp_policy *b)
@@ -71,21 +84,32 @@ static int add_engine(struct run *run, const struct ibsp_policy *policy)
 	return 0;
 }
 
+/* Task @k of a batch: engine k's updates; the last, with the oracles, theirs. */
+static int feed_task(void *arg, unsigned int k)
+{
+	struct run *run = arg;
+	size_t m;
+
+	if (k < run->nr_eng) {
+		ibsp_engine__add(run->eng[k], run->job_s, run->job_n);
+		return 0;
+	}
+	/* Resolution reads engine 0's host map only, which its updates leave alone. */
+	m = ibsp_oracle__resolve(run->eng[0], run->job_s, run->job_n, run->refs);
+	ibsp_oracle__score(run->oracle, run->refs, m, &run->iv.eval[run->oracle_row]);
+	return ibsp_oracle_dyn__add(run->dyn, run->refs, m);
+}
+
 static int feed(struct run *run, const struct ibsp_sample *s, size_t n)
 {
 	if (!n)
 		return 0;
-	for (uint32_t i = 0; i < run->nr_eng; i++)
-		ibsp_engine__add(run->eng[i], s, n);
 	run->iv.samples += n;
 	run->dirty = true;
-	if (run->oracle) {
-		size_t m = ibsp_oracle__resolve(run->eng[0], s, n, run->refs);
-
-		ibsp_oracle__score(run->oracle, run->refs, m, &run->iv.eval[run->oracle_row]);
-		return ibsp_oracle_dyn__add(run->dyn, run->refs, m);
-	}
-	return 0;
+	run->job_s = s;
+	run->job_n = n;
+	return ibsp_fanout__run(n >= FANOUT_MIN_SAMPLES ? run->pool : NULL, feed_task, run,
+				run->nr_eng + !!run->oracle);
 }
 
 /* The nodes engine @k moved pages into with @plan: still at or above their watermark? */
@@ -118,6 +142,29 @@ static void check_watermarks(struct run *run, uint32_t k, const struct ibsp_migr
 	}
 }
 
+/* Task @k of a tick: engine k's; the last, with the dynamic oracle, its interval's close. */
+static int tick_task(void *arg, unsigned int k)
+{
+	struct run *run = arg;
+
+	if (k < run->nr_eng) {
+		run->tick_n[k] = ibsp_engine__tick(run->eng[k], run->boundary, &run->tick_plan[k]);
+		return run->tick_n[k] < 0 ? (int)run->tick_n[k] : 0;
+	}
+	return ibsp_oracle_dyn__close(run->dyn,
+				      &run->iv.eval[run->oracle_row + IBSP_ORACLE_DYNAMIC]);
+}
+
+/* The threads for a tick, where the engines track enough pages to be worth it. */
+static struct ibsp_fanout *tick_pool(const struct run *run)
+{
+	uint64_t pages = 0;
+
+	for (uint32_t k = 0; run->pool && k < run->nr_eng; k++)
+		pages += ibsp_engine__stats(run->eng[k])->pages_tracked;
+	return pages >= FANOUT_MIN_PAGES ? run->pool : NULL;
+}
+
 static int tick(struct run *run)
 {
 	struct ibsp_replay_result *res = run->res;
@@ -126,14 +173,14 @@ static int tick(struct run *run)
 
 	iv->end_ns = run->boundary;
 	iv->start_ns = run->boundary - run->interval_ns;
+	ret = ibsp_fanout__run(tick_pool(run), tick_task, run, run->nr_eng + !!run->dyn);
+	if (ret)
+		return ret;
 	for (uint32_t k = 0; k < run->nr_eng; k++) {
-		const struct ibsp_engine_stats *st;
-		const struct ibsp_migration *plan;
-		long n = ibsp_engine__tick(run->eng[k], run->boundary, &plan);
+		const struct ibsp_engine_stats *st = ibsp_engine__stats(run->eng[k]);
+		const struct ibsp_migration *plan = run->tick_plan[k];
+		long n = run->tick_n[k];
 
-		if (n < 0)
-			return (int)n;
-		st = ibsp_engine__stats(run->eng[k]);
 		if (run->dst_seen)
 			check_watermarks(run, k, plan, n);
 		for (long i = 0; run->oracle && i < n; i++)
@@ -159,13 +206,6 @@ static int tick(struct run *run)
 			iv->eval[k].migrations = st->planned - run->prev[k].planned;
 		}
 		run->prev[k] = *st;
-	}
-	if (run->dyn) {
-		int err = ibsp_oracle_dyn__close(run->dyn,
-						 &iv->eval[run->oracle_row + IBSP_ORACLE_DYNAMIC]);
-
-		if (err)
-			return err;
 	}
 	iv->nr_eval = res->nr_eval;
 	for (uint32_t k = 0; k < res->nr_eval; k++) {
@@ -211,89 +251,6 @@ static int close_intervals(struct run *run, uint64_t t)
 	return 0;
 }
 
-/* Leave out the samples of events o->events does not name; return how many remain. */
-static size_t keep_events(const struct run *run, struct ibsp_sample *buf, size_t n)
-{
-	size_t k = 0;
-
-	if (!run->keep)
-		return n;
-	for (size_t i = 0; i < n; i++) {
-		if (buf[i].event_idx < run->nr_keep && run->keep[buf[i].event_idx])
-			buf[k++] = buf[i];
-	}
-	return k;
-}
-
-/* The recording's event names, for a message: "a, b, c" (truncated to fit). */
-static void event_list(const struct ibsp_perf_reader *r, char *buf, size_t len)
-{
-	size_t at = 0;
-
-	buf[0] = '\0';
-	for (uint32_t i = 0; i < ibsp_perf_reader__nr_events(r) && at < len; i++) {
-		const char *name = ibsp_perf_reader__event(r, i)->name;
-		int w = snprintf(buf + at, len - at, "%s'%s'", i ? ", " : "", name ? name : "?");
-
-		at += w > 0 ? (size_t)w : 0;
-	}
-}
-
-/* Say so when two events sample the same page faults: each fault then counts once per event. */
-static void warn_fault_events(const char *path, const struct ibsp_perf_reader *r)
-{
-	const char *fault[2] = { NULL, NULL };
-	uint32_t nr_faults = 0;
-
-	for (uint32_t i = 0; i < ibsp_perf_reader__nr_events(r) && nr_faults < 2; i++) {
-		enum ibsp_sampler_kind k = ibsp_perf_reader__event(r, i)->kind;
-
-		if (k == IBSP_SAMPLER_SOFT || k == IBSP_SAMPLER_HINT)
-			fault[nr_faults++] = ibsp_perf_reader__event(r, i)->name;
-	}
-	if (nr_faults == 2)
-		pr_warn("%s: events '%s' and '%s' both sample page faults, so each fault counts "
-			"once per event (replay --event NAME takes one)\n",
-			path, fault[0] ? fault[0] : "?", fault[1] ? fault[1] : "?");
-}
-
-/* Which events' samples to replay (o->events: names, comma-separated; NULL: all). */
-static int pick_events(struct run *run, const char *path, const struct ibsp_perf_reader *r)
-{
-	uint32_t nr = ibsp_perf_reader__nr_events(r);
-	const char *p = run->o->events;
-	char names[512];
-
-	if (!p) {
-		warn_fault_events(path, r);
-		return 0;
-	}
-	run->keep = calloc(nr ? nr : 1, sizeof(*run->keep));
-	if (!run->keep)
-		return -ENOMEM;
-	run->nr_keep = nr;
-	while (*p) {
-		size_t len = strcspn(p, ",");
-		bool found = false;
-
-		for (uint32_t i = 0; i < nr; i++) {
-			const char *name = ibsp_perf_reader__event(r, i)->name;
-
-			if (name && strlen(name) == len && !strncmp(name, p, len))
-				found = run->keep[i] = true;
-		}
-		if (!found) {
-			event_list(r, names, sizeof(names));
-			pr_err("%s: event '%.*s': the recording has no such event (its events: "
-			       "%s)\n",
-			       path, (int)len, p, names);
-			return -ENOENT;
-		}
-		p += len + (p[len] == ',');
-	}
-	return 0;
-}
-
 /* The unordered reader is the oracles' second pass: the first reader gave the warnings. */
 static int open_reader(const char *path, bool unordered, struct ibsp_perf_reader **r)
 {
@@ -317,8 +274,9 @@ static int oracle_pass(struct run *run, const char *path, struct ibsp_sample *bu
 	if (ret)
 		return ret;
 	while ((n = ibsp_perf_reader__read(r, buf, BATCH)) > 0) {
-		size_t m = ibsp_oracle__resolve(run->eng[0], buf, keep_events(run, buf, (size_t)n),
-						run->refs);
+		size_t m = ibsp_oracle__resolve(
+		    run->eng[0], buf,
+		    ibsp_replay__keep_events(run->keep, run->nr_keep, buf, (size_t)n), run->refs);
 
 		ret = ibsp_oracle__count(run->oracle, run->refs, m);
 		if (ret)
@@ -354,6 +312,24 @@ static uint32_t nr_cpu_nodes(const struct ibsp_topology *topo)
 	for (uint32_t i = 0; i < ibsp_topology__nr_nodes(topo); i++)
 		n += ibsp_topology__nr_cpus(topo, ibsp_node_idx((int)i)) > 0;
 	return n;
+}
+
+/* The threads of an evaluation: o->threads, or one per online CPU; at most one per task. */
+static void start_pool(struct run *run)
+{
+	unsigned int tasks = run->nr_eng + 1, n = run->o->threads;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (!n)
+		n = cpus > 0 ? (unsigned int)cpus : 1;
+	if (n > tasks)
+		n = tasks;
+	if (n < 2)
+		return;
+	run->pool = ibsp_fanout__new(n, tasks);
+	if (!run->pool)
+		pr_warn("replay: no threads for the evaluation (%s): its engines run in turn\n",
+			strerror(errno));
 }
 
 static int setup(struct run *run, const char *path, struct ibsp_topology *topo)
@@ -408,6 +384,7 @@ static int setup(struct run *run, const char *path, struct ibsp_topology *topo)
 		snprintf(res->eval_name[run->oracle_row + k], sizeof(res->eval_name[0]), "%s",
 			 oracle_names[k]);
 	res->nr_eval = run->nr_eng + IBSP_ORACLE__MAX;
+	start_pool(run);
 	return 0;
 }
 
@@ -490,6 +467,21 @@ static int replay_batch(struct run *run, const struct ibsp_sample *buf, size_t n
 	return feed(run, buf + start, n - start);
 }
 
+/*
+ * The next samples: where the reader holds them, or, with threads, copied
+ * into @buf up to BATCH. A run of the reader's queue is often one round of
+ * perf's (~1 k samples), and a batch that small keeps the threads waking
+ * more than working.
+ */
+static long next_batch(const struct run *run, struct ibsp_perf_reader *r, struct ibsp_sample *buf,
+		       const struct ibsp_sample **s)
+{
+	if (!run->pool)
+		return ibsp_perf_reader__read_in_place(r, s, BATCH);
+	*s = buf;
+	return ibsp_perf_reader__read(r, buf, BATCH);
+}
+
 /* The main pass: every sample, in time order, through the engines; then the totals. */
 static int main_pass(struct run *run, struct ibsp_perf_reader *r, struct ibsp_sample *buf)
 {
@@ -500,12 +492,13 @@ static int main_pass(struct run *run, struct ibsp_perf_reader *r, struct ibsp_sa
 	long n;
 
 	ibsp_perf_reader__data_range(r, &data_off, &data_len);
-	while ((n = ibsp_perf_reader__read_in_place(r, &s, BATCH)) > 0) {
+	while ((n = next_batch(run, r, buf, &s)) > 0) {
 		size_t k = (size_t)n;
 
 		if (run->keep) { /* some events only: those kept, copied */
-			memcpy(buf, s, k * sizeof(*s));
-			k = keep_events(run, buf, k);
+			if (s != buf)
+				memcpy(buf, s, k * sizeof(*s));
+			k = ibsp_replay__keep_events(run->keep, run->nr_keep, buf, k);
 			s = buf;
 		}
 		run->res->samples_filtered += (uint64_t)n - k;
@@ -562,7 +555,7 @@ int ibsp_replay__run(const char *path, const struct ibsp_replay_opts *opts,
 	}
 	run.topo = topo;
 	res->events = o.events;
-	ret = pick_events(&run, path, r);
+	ret = ibsp_replay__pick_events(path, r, o.events, &run.keep, &run.nr_keep);
 	if (ret)
 		goto out;
 	run.interval_ns = (uint64_t)(o.engine.interval_ms ? o.engine.interval_ms : 1000) * 1000000;
@@ -578,6 +571,7 @@ out:
 	res->reader.samples_per_event = NULL;
 	res->reader.samples_per_cpu = NULL;
 	res->reader.nr_cpu_slots = 0;
+	ibsp_fanout__delete(run.pool);
 	for (uint32_t k = 0; k < run.nr_eng; k++)
 		ibsp_engine__delete(run.eng[k]);
 	ibsp_oracle__delete(run.oracle);

@@ -69,6 +69,12 @@ struct ibsp_replay_opts {
 	 * replay (-ENOENT) with a message that lists its events.
 	 */
 	const char *events;
+	/*
+	 * With evaluate: the threads that run the engines and the oracles side
+	 * by side, the caller's among them; 0: one per online CPU, at most one
+	 * per engine and oracle. The result does not depend on it.
+	 */
+	unsigned int threads;
 };
 
 /** struct ibsp_replay_result - the whole replay */

@@ -22,7 +22,8 @@ static uint64_t reg(const struct ibsp_raw_sample *rs, unsigned int i)
 /*
  * The sampled bits vary from sample to sample, so the decode computes with
  * them instead of branching on them (a mispredicted branch costs more than
- * the whole decode): flags from shifts, choices by masks, sources by table.
+ * the whole decode): flags by shifts of the bits where they lie, choices by
+ * masks, the page size and the source by small tables.
  */
 static uint64_t bit(uint64_t v, unsigned int n)
 {
@@ -36,23 +37,22 @@ static uint64_t choose(uint64_t b, uint64_t if_set, uint64_t if_clear)
 }
 
 /*
- * Page size of the access from the TLB hit bits: the L1 TLB's when it hit,
- * else the L2 TLB's; 0 after a full TLB miss (unknown).
+ * Page size of the access from the TLB bits of IbsOpData3, by a table of its
+ * bits 2-6 (L1 miss, L2 miss, L1 2M, L1 1G, L2 2M) and 19 (L2 1G) as bit 5:
+ * the L1 TLB's size when it hit, else the L2 TLB's; 0 after a full TLB miss
+ * (unknown).
  */
-static unsigned int ibs_page_shift(uint64_t d3)
-{
-	uint64_t l1_miss = bit(d3, 2), full_miss = l1_miss & bit(d3, 3);
-	/* L1: 2M bit 4, 1G bit 5; L2: 2M bit 6, 1G bit 19 */
-	uint64_t g = bit(d3, 5 + 14 * (unsigned int)l1_miss),
-		 m = bit(d3, 4 + 2 * (unsigned int)l1_miss);
-
-	_Static_assert(
-	    IBS_OPDATA3_DCL1TLBMISS == 1ULL << 2 && IBS_OPDATA3_DCL2TLBMISS == 1ULL << 3 &&
-		IBS_OPDATA3_DCL1TLBHIT2M == 1ULL << 4 && IBS_OPDATA3_DCL1TLBHIT1G == 1ULL << 5 &&
-		IBS_OPDATA3_DCL2TLBHIT2M == 1ULL << 6 && IBS_OPDATA3_DCL2TLBHIT1G == 1ULL << 19,
-	    "the TLB bits ibs_page_shift() reads");
-	return (unsigned int)((12 + 18 * g + 9 * (m & ~g)) & (full_miss - 1));
-}
+#define TLB_INDEX(d3) ((unsigned int)(((d3) >> 2 & 31) | ((d3) >> 14 & 32)))
+#define TLB_1G(i)     ((i)&1 ? (i)&32 : (i)&8)
+#define TLB_2M(i)     ((i)&1 ? (i)&16 : (i)&4)
+#define TLB_SHIFT(i)  (((i)&3) == 3 ? 0 : TLB_1G(i) ? 30 : TLB_2M(i) ? 21 : 12)
+#define TLB_4(i)      TLB_SHIFT(i), TLB_SHIFT((i) + 1), TLB_SHIFT((i) + 2), TLB_SHIFT((i) + 3)
+#define TLB_16(i)     TLB_4(i), TLB_4((i) + 4), TLB_4((i) + 8), TLB_4((i) + 12)
+static const uint8_t tlb_shift[64] = { TLB_16(0), TLB_16(16), TLB_16(32), TLB_16(48) };
+_Static_assert(IBS_OPDATA3_DCL1TLBMISS == 1ULL << 2 && IBS_OPDATA3_DCL2TLBMISS == 1ULL << 3 &&
+		   IBS_OPDATA3_DCL1TLBHIT2M == 1ULL << 4 && IBS_OPDATA3_DCL1TLBHIT1G == 1ULL << 5 &&
+		   IBS_OPDATA3_DCL2TLBHIT2M == 1ULL << 6 && IBS_OPDATA3_DCL2TLBHIT1G == 1ULL << 19,
+	       "the TLB bits TLB_INDEX() reads");
 
 /* The source by DataSrc code (the DRAM one local; RmtNode makes it remote). */
 static const uint8_t src_before_zen4[8] = {
@@ -72,6 +72,21 @@ static const uint8_t src_zen4[32] = {
 };
 _Static_assert(IBSP_SRC_REMOTE_DRAM == IBSP_SRC_LOCAL_DRAM + 1, "remote DRAM follows local");
 
+/*
+ * What decides whether DataSrc counts, by (uncached I/O, DC miss, no DataSrc,
+ * L2 miss) as bits 3 to 0: the source + 1 when it is fixed by them, 0 when
+ * DataSrc's code gives it. I/O first; an L1 hit is a cache; a store, or a
+ * load under erratum #1293, has no source; an L2 hit is a cache.
+ */
+#define SRC_IO	  (IBSP_SRC_IO + 1)
+#define SRC_CACHE (IBSP_SRC_CACHE + 1)
+#define SRC_NONE  (IBSP_SRC_UNKNOWN + 1)
+static const uint8_t src_fixed[16] = {
+	SRC_CACHE, SRC_CACHE, SRC_CACHE, SRC_CACHE, /* L1 hit */
+	SRC_CACHE, 0,	      SRC_NONE,	 SRC_NONE,  /* DC miss: L2 hit, L2 miss, no DataSrc */
+	SRC_IO,	   SRC_IO,    SRC_IO,	 SRC_IO,    SRC_IO, SRC_IO, SRC_IO, SRC_IO,
+};
+
 static int drop(struct ibsp_sample *s, enum ibsp_drop_reason why)
 {
 	s->drop = (uint8_t)why;
@@ -81,9 +96,8 @@ static int drop(struct ibsp_sample *s, enum ibsp_drop_reason why)
 /* The access itself, from IbsOpData3: addresses, load/store, TLB, page size, miss latency. */
 static void decode_access(const struct ibsp_raw_sample *rs, uint64_t d3, struct ibsp_sample *s)
 {
-	uint64_t lin = bit(d3, 17), phy = bit(d3, 18), ld_miss = bit(d3, 0) & bit(d3, 7);
-	unsigned int shift = ibs_page_shift(d3);
-	uint64_t lin_addr = reg(rs, IBS_REG_DCLINAD), phys_addr = reg(rs, IBS_REG_DCPHYSAD);
+	uint64_t lin = bit(d3, 17), phy = bit(d3, 18), ld_miss = d3 & d3 >> 7 & 1;
+	unsigned int shift = tlb_shift[TLB_INDEX(d3)];
 	uint32_t lat = (uint32_t)((d3 >> IBS_OPDATA3_DCMISSLAT_SHIFT) & IBS_OPDATA3_DCMISSLAT_MASK);
 
 	_Static_assert(
@@ -91,15 +105,20 @@ static void decode_access(const struct ibsp_raw_sample *rs, uint64_t d3, struct 
 		IBS_OPDATA3_DCLINADDRVALID == 1ULL << 17 &&
 		IBS_OPDATA3_DCPHYADDRVALID == 1ULL << 18 && IBS_OPDATA3_SWPF == 1ULL << 21,
 	    "the bits decode_access() reads");
+	_Static_assert(IBSP_S_VADDR_VALID == 1 << 0 && IBSP_S_PADDR_VALID == 1 << 1 &&
+			   IBSP_S_LOAD == 1 << 2 && IBSP_S_STORE == 1 << 3 &&
+			   IBSP_S_LAT_VALID == 1 << 4 && IBSP_S_DTLB_MISS == 1 << 12 &&
+			   IBSP_S_SW_PREFETCH == 1 << 13,
+		       "the flags decode_access() shifts the bits of IbsOpData3 to");
 	s->ip = reg(rs, IBS_REG_OPRIP);
-	s->vaddr = choose(lin, lin_addr, s->vaddr);
-	s->paddr = choose(phy, phys_addr, s->paddr);
+	s->vaddr = choose(lin, reg(rs, IBS_REG_DCLINAD), s->vaddr);
+	s->paddr = choose(phy, reg(rs, IBS_REG_DCPHYSAD), s->paddr);
 	s->page_shift = (uint8_t)choose(lin & (shift != 0), shift, s->page_shift);
 	s->latency_cycles = (uint32_t)choose(ld_miss, lat, s->latency_cycles);
-	s->flags |= (uint16_t)(IBSP_S_IP_VALID | IBSP_S_EXACT_IP | lin * IBSP_S_VADDR_VALID |
-			       phy * IBSP_S_PADDR_VALID | bit(d3, 0) * IBSP_S_LOAD |
-			       bit(d3, 1) * IBSP_S_STORE | bit(d3, 21) * IBSP_S_SW_PREFETCH |
-			       bit(d3, 3) * IBSP_S_DTLB_MISS | ld_miss * IBSP_S_LAT_VALID);
+	/* Linear and physical valid (bits 17-18), load and store (0-1), L2 TLB miss (3), SwPf (21). */
+	s->flags |= (uint16_t)(IBSP_S_IP_VALID | IBSP_S_EXACT_IP | (d3 >> 17 & 3) | (d3 & 3) << 2 |
+			       ld_miss << 4 | (d3 << 9 & IBSP_S_DTLB_MISS) |
+			       (d3 >> 8 & IBSP_S_SW_PREFETCH));
 }
 
 /* Where the data came from: the cache level from IbsOpData3, the source from IbsOpData2. */
@@ -108,32 +127,25 @@ static void decode_source(const struct ibsp_decode_ctx *ctx, uint32_t caps, uint
 {
 	int zen4 = ctx && ctx->ibs_zen4 >= 0 ? ctx->ibs_zen4 : !!(caps & IBS_CAPS_ZEN4);
 	/* Erratum #1293 (family 19h models <= 0x0f): L2Miss and OpData2 are unreliable here. */
-	int erratum_1293 = ctx && ctx->cpu_family == 0x19 && ctx->cpu_model <= 0x0f &&
-			   (d3 & (IBS_OPDATA3_SWPF | IBS_OPDATA3_DCMISSNOMABALLOC));
-	unsigned int code = (unsigned int)(d2 & IBS_OPDATA2_DATASRC_LO_MASK);
-	uint64_t remote = bit(d2, 4), l2_miss = bit(d3, 20), unknown, miss = bit(d3, 7), io;
-	unsigned int src;
+	uint64_t erratum_1293 = ctx && ctx->cpu_family == 0x19 && ctx->cpu_model <= 0x0f &&
+				(d3 & (IBS_OPDATA3_SWPF | IBS_OPDATA3_DCMISSNOMABALLOC));
+	/* Zen4's code: the high bits (7:6) above the low ones (2:0). */
+	unsigned int code = (unsigned int)((d2 & IBS_OPDATA2_DATASRC_LO_MASK) |
+					   (d2 >> 3 & 0x18 & (0 - (uint64_t)zen4)));
+	uint64_t remote = bit(d2, 4), no_src = (bit(d3, 0) ^ 1) | erratum_1293; /* stores */
+	/* Uncached and not write-combining, DC miss, no DataSrc, L2 miss. */
+	unsigned int fixed = src_fixed[(bit(d3, 14) & ~bit(d3, 13)) << 3 | bit(d3, 7) << 2 |
+				       no_src << 1 | bit(d3, 20)];
+	unsigned int by_code = (zen4 ? src_zen4 : src_before_zen4)[code] +
+			       ((unsigned int)remote & (code == IBS_DS_DRAM));
 
 	_Static_assert(IBS_OPDATA2_RMTNODE == 1ULL << 4 && IBS_OPDATA3_L2MISS == 1ULL << 20 &&
 			   IBS_OPDATA3_DCWCMEMACC == 1ULL << 13 &&
-			   IBS_OPDATA3_DCUCMEMACC == 1ULL << 14,
+			   IBS_OPDATA3_DCUCMEMACC == 1ULL << 14 &&
+			   IBS_OPDATA2_DATASRC_HI_SHIFT == 6 && IBS_OPDATA2_DATASRC_HI_MASK == 3,
 		       "the bits decode_source() reads");
-	if (zen4)
-		code |= (unsigned int)(((d2 >> IBS_OPDATA2_DATASRC_HI_SHIFT) &
-					IBS_OPDATA2_DATASRC_HI_MASK)
-				       << 3);
-	unknown = (bit(d3, 0) ^ 1) | (erratum_1293 != 0); /* stores carry no DataSrc */
-	io = bit(d3, 14) & ~bit(d3, 13);		  /* uncached, not write-combining */
-	/* From the last case up: the code's source past an L2 miss, ... */
-	src = (zen4 ? src_zen4 : src_before_zen4)[code] +
-	      ((unsigned int)remote & (code == IBS_DS_DRAM));
-	src = (unsigned int)choose(l2_miss, src, IBSP_SRC_CACHE); /* else an L2 hit */
-	src = (unsigned int)choose(unknown, IBSP_SRC_UNKNOWN, src);
-	src = (unsigned int)choose(miss, src, IBSP_SRC_CACHE); /* else an L1 hit */
-	s->src = (uint8_t)choose(io, IBSP_SRC_IO, src);
-	s->flags |= (uint16_t)(((io ^ 1) & miss & (unknown ^ 1) & l2_miss & remote &
-				(code != IBS_DS_NONE)) *
-			       IBSP_S_REMOTE);
+	s->src = (uint8_t)choose(fixed != 0, fixed - 1, by_code);
+	s->flags |= (uint16_t)(((fixed == 0) & remote & (code != IBS_DS_NONE)) * IBSP_S_REMOTE);
 }
 
 int ibsp_decode_ibs(const struct ibsp_decode_ctx *ctx, const struct ibsp_raw_sample *rs,

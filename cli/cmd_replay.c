@@ -36,9 +36,10 @@ static const char usage[] =
     "                       and a hindsight oracle; report the share of sampled accesses\n"
     "                       served from the accessing CPU's own node, and the bytes moved\n"
     "  --baseline-node N    with --evaluate: the fixed-node baseline's node (default 0)\n"
-    "  --threads N          with --evaluate: threads that run the policies and the oracles\n"
-    "                       side by side (default: one per online CPU, at most one per\n"
-    "                       policy and oracle; 1: in turn). The output does not change\n"
+    "  --threads N          threads (default: one per online CPU): from 2, one decodes the\n"
+    "                       file ahead; with --evaluate the policies and the oracles run\n"
+    "                       side by side, at most one thread each. 1: all on one thread.\n"
+    "                       The output does not depend on it\n"
     "  --json FILE|-        the summary as JSON (with --evaluate: per interval too)\n"
     "  --decisions FILE|-   every planned migration as JSON Lines\n"
     "  --event NAME[,NAME]  replay only the samples of these events (names as 'info'\n"
@@ -160,8 +161,7 @@ struct replay_env {
 	bool no_progress;      /* --no-progress */
 	const char *events;    /* --event */
 	unsigned int threads;  /* --threads; 0: automatic */
-	bool threads_set;
-	const char *file; /* the recording */
+	const char *file;      /* the recording */
 };
 
 /* The options only `replay` has: 1 taken, 0 not one, -1 after printing an error. */
@@ -200,7 +200,6 @@ static int own_opt(struct replay_env *env, int ch, const char *arg, const char *
 		if (cli_uint_arg(where, "threads", arg, 1, 256, &n))
 			return -1;
 		env->threads = (unsigned int)n;
-		env->threads_set = true;
 		return 1;
 	case CLI_CONFIG_OPT: /* read before the command line (cli_config__apply) */
 		return 1;
@@ -223,13 +222,6 @@ static int check_args(const struct replay_env *env)
 			"ibs-promote replay: --baseline-node %d: applies to --evaluate "
 			"only, which is not given\n",
 			env->baseline_node);
-		return cli_usage_error("replay");
-	}
-	if (env->threads_set && !env->evaluate) {
-		fprintf(stderr,
-			"ibs-promote replay: --threads %u: applies to --evaluate only, which "
-			"is not given (one policy runs on one thread)\n",
-			env->threads);
 		return cli_usage_error("replay");
 	}
 	return -1;

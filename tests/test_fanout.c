@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * replay --evaluate's threads: the fan-out pool (engine/replay/fanout.c) runs
- * every task once, on more than one thread, and passes on the first failure
- * in task order; and a replay gives the same result whatever its threads.
+ * A replay's threads: the fan-out pool (engine/replay/fanout.c) runs every
+ * task once, on more than one thread, and passes on the first failure in
+ * task order; and a replay, plain or evaluating, read ahead or not, gives the
+ * same result whatever its threads.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -122,10 +123,10 @@ static int on_decision(void *ctx, const struct ibsp_migration *m)
 	return 0;
 }
 
-static void replay(const char *path, unsigned int threads, struct ibsp_replay_result *res,
-		   struct trace *tr)
+static void replay(const char *path, bool evaluate, unsigned int threads,
+		   struct ibsp_replay_result *res, struct trace *tr)
 {
-	struct ibsp_replay_opts o = { .sz = sizeof(o), .evaluate = true, .threads = threads };
+	struct ibsp_replay_opts o = { .sz = sizeof(o), .evaluate = evaluate, .threads = threads };
 
 	memset(tr, 0, sizeof(*tr));
 	tr->hash = 0xcbf29ce484222325ULL;
@@ -138,16 +139,18 @@ static void replay(const char *path, unsigned int threads, struct ibsp_replay_re
 }
 
 /*
- * 12 k pages (more than a tick fans out for) and 300 k samples over 4-socket
- * CXL host: every batch and every tick goes to the threads.
+ * 12 k pages (more than a tick fans out for) and 300 k samples (36 MB: read
+ * ahead) of a 4-socket CXL host: every batch and every tick goes to the
+ * threads.
  */
-Test(fanout, replay_evaluate_is_the_same_with_any_threads)
+static const char *fan_recording(void)
 {
-	const char *path = tmp_path("fan.data");
-	struct ibsp_replay_result one, res;
-	struct trace t1, tr;
+	static char path[400];
 	char cmd[1024], *out, *err;
 
+	if (path[0])
+		return path;
+	snprintf(path, sizeof(path), "%s", tmp_path("fan.data"));
 	snprintf(cmd, sizeof(cmd),
 		 "%s -o %s --topology 4s-2cxl --pattern private:50,shared:20,phase:20,zipf:10 "
 		 "--pages 12000 --samples 300000 --duration-ms 20000 --initial mixed --seed 11",
@@ -155,12 +158,21 @@ Test(fanout, replay_evaluate_is_the_same_with_any_threads)
 	cr_assert_eq(run_cmd(cmd, &out, &err), 0, "%s: %s", cmd, err);
 	free(out);
 	free(err);
-	replay(path, 1, &one, &t1);
+	return path;
+}
+
+Test(fanout, replay_evaluate_is_the_same_with_any_threads)
+{
+	const char *path = fan_recording();
+	struct ibsp_replay_result one, res;
+	struct trace t1, tr;
+
+	replay(path, true, 1, &one, &t1);
 	cr_assert_gt(t1.decisions, 100, "a replay that moves little tests little: %" PRIu64,
 		     t1.decisions);
 	cr_assert_gt(one.st.pages_tracked, 4096);
 	for (unsigned int threads = 2; threads <= 6; threads += 2) {
-		replay(path, threads, &res, &tr);
+		replay(path, true, threads, &res, &tr);
 		cr_expect_eq(tr.intervals, t1.intervals, "threads %u", threads);
 		cr_expect_eq(tr.decisions, t1.decisions, "threads %u", threads);
 		cr_expect_eq(tr.hash, t1.hash, "threads %u: the intervals or decisions differ",
@@ -177,5 +189,26 @@ Test(fanout, replay_evaluate_is_the_same_with_any_threads)
 		cr_expect_eq(res.st.planned, one.st.planned, "threads %u", threads);
 		ibsp_replay_result__free(&res);
 	}
+	ibsp_replay_result__free(&one);
+}
+
+/* A plain replay: read ahead on a thread of its own from two, in place on one. */
+Test(fanout, plain_replay_is_the_same_read_ahead)
+{
+	const char *path = fan_recording();
+	struct ibsp_replay_result one, res;
+	struct trace t1, tr;
+
+	replay(path, false, 1, &one, &t1);
+	cr_assert_gt(t1.decisions, 100);
+	cr_assert_eq(one.samples, 300000);
+	replay(path, false, 2, &res, &tr);
+	cr_expect_eq(res.samples, one.samples);
+	cr_expect_eq(tr.intervals, t1.intervals);
+	cr_expect_eq(tr.decisions, t1.decisions);
+	cr_expect_eq(tr.hash, t1.hash, "the intervals or decisions differ");
+	cr_expect_eq(memcmp(&res.st, &one.st, sizeof(res.st)), 0, "the engine's counters differ");
+	cr_expect_eq(res.reader.nr_samples, one.reader.nr_samples);
+	ibsp_replay_result__free(&res);
 	ibsp_replay_result__free(&one);
 }

@@ -62,12 +62,15 @@ static int open_reader(const char *path, bool unordered, struct ibsp_perf_reader
 }
 
 /*
- * Where a pass takes its samples from: with --evaluate's threads, a thread of
- * their own reads ahead (readahead.h), batches of BATCH samples, while the
+ * Where a pass takes its samples from: with two threads or more, a thread of
+ * its own reads ahead (readahead.h), batches of BATCH samples, while the
  * others run the engines; else this thread reads (in place, where the reader
  * can: a run of its queue is often one round of perf's, ~1 k samples, too
- * few to wake the threads for). Filtered by --event either way.
+ * few to wake the threads for). Filtered by --event either way. A data
+ * section under READ_AHEAD_MIN is read here: a few batches, not worth a
+ * thread.
  */
+#define READ_AHEAD_MIN (8ULL << 20)
 struct source {
 	const struct run *run;
 	struct ibsp_perf_reader *r;
@@ -80,8 +83,11 @@ struct source {
 static void source_init(struct source *src, const struct run *run, struct ibsp_perf_reader *r,
 			struct ibsp_sample *buf, bool in_place)
 {
+	uint64_t off, len;
+
 	*src = (struct source){ .run = run, .r = r, .buf = buf, .in_place = in_place };
-	if (run->pool && !(src->ra = ibsp_readahead__new(r, BATCH)))
+	ibsp_perf_reader__data_range(r, &off, &len);
+	if (run->read_ahead && len >= READ_AHEAD_MIN && !(src->ra = ibsp_readahead__new(r, BATCH)))
 		pr_warn("replay: no thread to read ahead (%s): the file is read between steps\n",
 			strerror(errno));
 }
@@ -169,14 +175,19 @@ static uint32_t nr_cpu_nodes(const struct ibsp_topology *topo)
 	return n;
 }
 
-/* The threads of an evaluation: o->threads, or one per online CPU; at most one per task. */
+/*
+ * The threads: o->threads, or one per online CPU. From two, one reads ahead;
+ * with evaluate the engines and the oracles run side by side on a pool of at
+ * most one thread per task.
+ */
 static void start_pool(struct run *run)
 {
-	unsigned int tasks = run->nr_eng + 1, n = run->o->threads;
+	unsigned int tasks = run->nr_eng + !!run->oracle, n = run->o->threads;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	if (!n)
 		n = cpus > 0 ? (unsigned int)cpus : 1;
+	run->read_ahead = n >= 2;
 	if (n > tasks)
 		n = tasks;
 	if (n < 2)
@@ -220,8 +231,10 @@ static int setup(struct run *run, const char *path, struct ibsp_topology *topo)
 	for (uint32_t s = 0; s < res->nr_acc; s++)
 		res->acc_node_ids[s] =
 		    ibsp_topology__node_id(topo, ibsp_engine__acc_node(run->eng[0], s)).id;
-	if (!o->evaluate)
+	if (!o->evaluate) {
+		start_pool(run);
 		return 0;
+	}
 	if ((ret = add_engine(run, &(struct ibsp_policy){ &ibsp_policy_last_accessor, -1 })) ||
 	    (ret = add_engine(
 		 run, &(struct ibsp_policy){ &ibsp_policy_fixed_node, o->baseline_fixed_node })) ||

@@ -37,6 +37,7 @@ struct run {
 	uint32_t nr_keep;
 	/* With evaluate: the threads, and what their tasks share (feed_task(), tick_task()). */
 	struct ibsp_fanout *pool;
+	bool read_ahead; /* a thread of its own reads the file ahead (readahead.h) */
 	const struct ibsp_sample *job_s;
 	size_t job_n;
 	long tick_n[IBSP_EVAL_MAX];

@@ -70,9 +70,10 @@ struct ibsp_replay_opts {
 	 */
 	const char *events;
 	/*
-	 * With evaluate: the threads that run the engines and the oracles side
-	 * by side, the caller's among them; 0: one per online CPU, at most one
-	 * per engine and oracle. The result does not depend on it.
+	 * Threads, the caller's among them; 0: one per online CPU. From two, one
+	 * decodes the file ahead (a data section of 8 MiB or more), and with
+	 * evaluate the engines and the oracles run side by side, at most one
+	 * thread each. The result does not depend on it.
 	 */
 	unsigned int threads;
 };

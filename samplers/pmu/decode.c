@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "sample_types.h"
 
 const char *ibsp_sampler_kind__name(enum ibsp_sampler_kind kind)
 {
@@ -89,56 +90,41 @@ enum ibsp_sampler_kind ibsp_classify_event(const struct perf_event_attr *attr, c
 
 int ibsp_decode_soft(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
 {
-	s->kind = IBSP_SAMPLER_SOFT;
-	s->flags |= IBSP_S_COARSE;
-	ibsp_decode_addrs(rs, s);
-	return 0;
+	return ibsp_decode_soft_t(rs->type, rs, s);
 }
 
-/*
- * A hint fault: the page-faults event while the targets' PTEs are
- * write-protected (soft-dirty). A fault on a present page (the kernel
- * found a physical address) is a write to it. The others are dropped
- * (no_address): first touches, and faults on a page under migration (its
- * PTE is a migration entry), which would key the page by (pid, address),
- * apart from its frame's entry, seeing one process's accesses only.
- */
 int ibsp_decode_hint(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
 {
-	s->kind = IBSP_SAMPLER_HINT;
-	s->flags |= IBSP_S_COARSE;
-	ibsp_decode_addrs(rs, s);
-	if (!(s->flags & IBSP_S_PADDR_VALID)) {
-		s->drop = IBSP_DROP_NO_ADDR;
-		return -EINVAL;
-	}
-	s->flags |= IBSP_S_STORE;
-	return 0;
+	return ibsp_decode_hint_t(rs->type, rs, s);
 }
 
 int ibsp_decode_generic(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
 {
-	s->kind = IBSP_SAMPLER_NONE;
-	ibsp_decode_addrs(rs, s);
-	return 0;
+	return ibsp_decode_generic_t(rs->type, rs, s);
 }
 
+/*
+ * The sample_types read most (sample_types.h) are decoded each by a copy of
+ * ibsp_decode_t() with the type a constant, as the readers parse them: the
+ * tests of the fields fold away.
+ */
 int ibsp_decode(enum ibsp_sampler_kind kind, const struct ibsp_decode_ctx *ctx,
 		const struct ibsp_raw_sample *rs, struct ibsp_sample *out)
 {
-	ibsp_decode_common(rs, out);
-	switch (kind) {
-	case IBSP_SAMPLER_IBS:
-		return ibsp_decode_ibs(ctx, rs, out);
-	case IBSP_SAMPLER_PEBS:
-		return ibsp_decode_pebs(rs, out);
-	case IBSP_SAMPLER_SOFT:
-		return ibsp_decode_soft(rs, out);
-	case IBSP_SAMPLER_HINT:
-		return ibsp_decode_hint(rs, out);
-	case IBSP_SAMPLER_NONE:
-	case IBSP_SAMPLER__MAX:
-		break;
+	switch (rs->type) {
+	case IBSP_TYPE_SOFT:
+		return ibsp_decode_t(IBSP_TYPE_SOFT, kind, ctx, rs, out);
+	case IBSP_TYPE_IBS:
+		return ibsp_decode_t(IBSP_TYPE_IBS, kind, ctx, rs, out);
+	case IBSP_TYPE_PEBS:
+		return ibsp_decode_t(IBSP_TYPE_PEBS, kind, ctx, rs, out);
+	case IBSP_TYPE_PERF_IBS:
+		return ibsp_decode_t(IBSP_TYPE_PERF_IBS, kind, ctx, rs, out);
+	case IBSP_TYPE_PERF_IBS_D:
+		return ibsp_decode_t(IBSP_TYPE_PERF_IBS_D, kind, ctx, rs, out);
+	case IBSP_TYPE_PERF_MEM:
+		return ibsp_decode_t(IBSP_TYPE_PERF_MEM, kind, ctx, rs, out);
+	default:
+		return ibsp_decode_t(rs->type, kind, ctx, rs, out);
 	}
-	return ibsp_decode_generic(rs, out);
 }

@@ -242,22 +242,15 @@ int ibsp_parse_sample_fixed(const struct ibsp_sample_layout *l, const void *rec,
 
 	if (!l->fixed)
 		return -1;
+#define PARSE_TYPED(t) \
+	case t:        \
+		return parse_typed(t, rec, size, s);
 	switch (l->type) {
-	case IBSP_TYPE_SOFT:
-		return parse_typed(IBSP_TYPE_SOFT, rec, size, s);
-	case IBSP_TYPE_IBS:
-		return parse_typed(IBSP_TYPE_IBS, rec, size, s);
-	case IBSP_TYPE_PEBS:
-		return parse_typed(IBSP_TYPE_PEBS, rec, size, s);
-	case IBSP_TYPE_PERF_IBS:
-		return parse_typed(IBSP_TYPE_PERF_IBS, rec, size, s);
-	case IBSP_TYPE_PERF_IBS_D:
-		return parse_typed(IBSP_TYPE_PERF_IBS_D, rec, size, s);
-	case IBSP_TYPE_PERF_MEM:
-		return parse_typed(IBSP_TYPE_PERF_MEM, rec, size, s);
+		IBSP_FOR_EACH_READ_MOST_TYPE(PARSE_TYPED)
 	default:
 		break;
 	}
+#undef PARSE_TYPED
 	if (frame(l->type, rec, size, l->head_size, l->tail_size, l->has_raw, s, &tail_at))
 		return -1;
 	for (i = 0; i < l->first_tail; i++)

@@ -111,20 +111,13 @@ int ibsp_decode_generic(const struct ibsp_raw_sample *rs, struct ibsp_sample *s)
 int ibsp_decode(enum ibsp_sampler_kind kind, const struct ibsp_decode_ctx *ctx,
 		const struct ibsp_raw_sample *rs, struct ibsp_sample *out)
 {
+#define DECODE_TYPED(t) \
+	case t:         \
+		return ibsp_decode_t(t, kind, ctx, rs, out);
 	switch (rs->type) {
-	case IBSP_TYPE_SOFT:
-		return ibsp_decode_t(IBSP_TYPE_SOFT, kind, ctx, rs, out);
-	case IBSP_TYPE_IBS:
-		return ibsp_decode_t(IBSP_TYPE_IBS, kind, ctx, rs, out);
-	case IBSP_TYPE_PEBS:
-		return ibsp_decode_t(IBSP_TYPE_PEBS, kind, ctx, rs, out);
-	case IBSP_TYPE_PERF_IBS:
-		return ibsp_decode_t(IBSP_TYPE_PERF_IBS, kind, ctx, rs, out);
-	case IBSP_TYPE_PERF_IBS_D:
-		return ibsp_decode_t(IBSP_TYPE_PERF_IBS_D, kind, ctx, rs, out);
-	case IBSP_TYPE_PERF_MEM:
-		return ibsp_decode_t(IBSP_TYPE_PERF_MEM, kind, ctx, rs, out);
+		IBSP_FOR_EACH_READ_MOST_TYPE(DECODE_TYPED)
 	default:
 		return ibsp_decode_t(rs->type, kind, ctx, rs, out);
 	}
+#undef DECODE_TYPED
 }

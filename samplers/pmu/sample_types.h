@@ -35,9 +35,12 @@
  * Each of the types above, for a switch that handles each with its type a
  * constant: X(type) for each.
  */
-#define IBSP_FOR_EACH_READ_MOST_TYPE(X)                                                  \
-	X(IBSP_TYPE_SOFT)                                                                \
-	X(IBSP_TYPE_IBS) X(IBSP_TYPE_PEBS) X(IBSP_TYPE_PERF_IBS) X(IBSP_TYPE_PERF_IBS_D) \
-	    X(IBSP_TYPE_PERF_MEM)
+#define IBSP_FOR_EACH_READ_MOST_TYPE(X) \
+	X(IBSP_TYPE_SOFT)               \
+	X(IBSP_TYPE_IBS)                \
+	X(IBSP_TYPE_PEBS)               \
+	X(IBSP_TYPE_PERF_IBS)           \
+	X(IBSP_TYPE_PERF_IBS_D)         \
+	X(IBSP_TYPE_PERF_MEM)
 
 #endif

@@ -77,8 +77,9 @@ struct replay_cli {
 	int last_pct;
 };
 
-static int on_decision(void *ctx, const struct ibsp_migration *m)
+static int on_decision(void *ctx, const struct ibsp_replay_decision *d)
 {
+	const struct ibsp_migration *m = d->m;
 	struct replay_cli *c = ctx;
 	char vaddr[32];
 	json_t *o, *heat;
@@ -88,14 +89,14 @@ static int on_decision(void *ctx, const struct ibsp_migration *m)
 		return 0;
 	snprintf(vaddr, sizeof(vaddr), "0x%" PRIx64, m->vaddr);
 	heat = json_object();
-	for (uint32_t s = 0; s < m->nr_acc; s++) {
+	for (uint32_t s = 0; d->heat && s < d->nr_acc; s++) {
 		char node[16];
 
 		snprintf(node, sizeof(node), "%d", c->res->acc_node_ids[s]);
-		json_object_set_new(heat, node, json_real((double)m->heat[s] / IBSP_HEAT_ONE));
+		json_object_set_new(heat, node, json_real((double)d->heat[s] / IBSP_HEAT_ONE));
 	}
 	o = json_pack("{s:I, s:i, s:s, s:o, s:i, s:i, s:i, s:s, s:o}", "time_ns",
-		      (json_int_t)m->time_ns, "pid", (int)m->pid, "vaddr", vaddr, "pfn",
+		      (json_int_t)d->time_ns, "pid", (int)m->pid, "vaddr", vaddr, "pfn",
 		      m->has_pfn ? json_integer((json_int_t)m->pfn) : json_null(), "bytes",
 		      (int)m->bytes, "src", m->src_node.id, "dst", m->dst_node.id, "reason",
 		      ibsp_reason__name(m->reason), "heat", heat);

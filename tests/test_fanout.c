@@ -113,8 +113,9 @@ static int on_interval(void *ctx, const struct ibsp_replay_interval *iv)
 	return 0;
 }
 
-static int on_decision(void *ctx, const struct ibsp_migration *m)
+static int on_decision(void *ctx, const struct ibsp_replay_decision *d)
 {
+	const struct ibsp_migration *m = d->m;
 	struct trace *tr = ctx;
 
 	tr->decisions++;

@@ -602,6 +602,7 @@ Test(heat, alias_fold_table)
 					      .decay_shift = 1,
 					      .max_pages = 1000,
 					      .simulate = true,
+					      .plan_heat = true,
 					      .policy = policy_of("locality") };
 		struct ibsp_engine *e = ibsp_engine__new(t, &o);
 		const struct ibsp_migration *plan;
@@ -639,8 +640,10 @@ Test(heat, alias_fold_table)
 		if (n == 1) {
 			cr_expect_eq(plan[0].dst_node.id, rows[r].dst, "%s", rows[r].name);
 			cr_expect(plan[0].has_pfn, "%s", rows[r].name);
-			cr_expect_eq(plan[0].heat[0], rows[r].heat[0], "%s", rows[r].name);
-			cr_expect_eq(plan[0].heat[1], rows[r].heat[1], "%s", rows[r].name);
+			cr_expect_eq(ibsp_engine__plan_heat(e, 0)[0], rows[r].heat[0], "%s",
+				     rows[r].name);
+			cr_expect_eq(ibsp_engine__plan_heat(e, 0)[1], rows[r].heat[1], "%s",
+				     rows[r].name);
 			he = ibsp_heat_table__find(e->ht, plan[0].key);
 			cr_assert(he);
 			cr_expect_eq(he->last_acc, rows[r].last_acc, "%s", rows[r].name);
@@ -892,7 +895,8 @@ Test(heat, budget_keeps_the_hottest)
 	struct ibsp_engine_opts o = { .sz = sizeof(o),
 				      .policy = policy_of("locality"),
 				      .rate_bytes_per_s = 100 * 4096,
-				      .interval_ms = 1000 };
+				      .interval_ms = 1000,
+				      .plan_heat = true };
 	struct ibsp_engine *e = ibsp_engine__new(t, &o);
 	const struct ibsp_engine_stats *st;
 	const struct ibsp_migration *plan;
@@ -912,7 +916,8 @@ Test(heat, budget_keeps_the_hottest)
 		     (unsigned long long)skipped, n);
 	cr_expect_gt(st->skips[IBSP_SKIP_BELOW_THRESHOLD], N / 2);
 	for (long i = 0; i < n; i++) {
-		uint64_t h = (uint64_t)plan[i].heat[0] + plan[i].heat[1];
+		const uint32_t *ph = ibsp_engine__plan_heat(e, i);
+		uint64_t h = (uint64_t)ph[0] + ph[1];
 
 		min_planned = h < min_planned ? h : min_planned;
 	}
@@ -929,6 +934,49 @@ Test(heat, budget_keeps_the_hottest)
 				     samples);
 	}
 	ibsp_engine__delete(e);
+	ibsp_topology__delete(t);
+}
+
+/*
+ * A planned move's heat is kept only when asked for (opts.plan_heat): the
+ * same plan either way, the heat each page had when planned, and nothing
+ * past the plan's end or from an engine that keeps none.
+ */
+Test(heat, plan_heat_only_when_asked)
+{
+	struct ibsp_topology *t = topo_2s_cxl();
+	struct ibsp_engine_opts o = { .sz = sizeof(o), .policy = policy_of("locality") };
+	struct ibsp_engine *plain, *kept;
+	const struct ibsp_migration *pp, *pk;
+	long np, nk;
+
+	cr_assert_eq(sizeof(struct ibsp_migration), 56);
+	plain = ibsp_engine__new(t, &o);
+	o.plan_heat = true;
+	kept = ibsp_engine__new(t, &o);
+	cr_assert(plain && kept);
+	for (int p = 0; p < 3; p++) { /* pages 0-2 on the CXL node, 3 + p samples from node 1 */
+		feed(plain, t, 2, 2, (uint64_t)p, 3 + (unsigned int)p);
+		feed(kept, t, 2, 2, (uint64_t)p, 3 + (unsigned int)p);
+	}
+	np = ibsp_engine__tick(plain, 1000, &pp);
+	nk = ibsp_engine__tick(kept, 1000, &pk);
+	cr_assert_eq(np, 3);
+	cr_assert_eq(nk, 3);
+	for (long i = 0; i < nk; i++) {
+		const uint32_t *h = ibsp_engine__plan_heat(kept, i);
+
+		cr_assert(!memcmp(&pp[i], &pk[i], sizeof(pp[i])), "move %ld", i);
+		cr_expect_null(ibsp_engine__plan_heat(plain, i));
+		cr_assert(h);
+		/* hottest first: 5, 4, 3 samples, all from slot 1 */
+		cr_expect_eq(h[0], 0, "move %ld", i);
+		cr_expect_eq(h[1], (uint32_t)(5 - i) * IBSP_HEAT_ONE, "move %ld: %u", i, h[1]);
+	}
+	cr_expect_null(ibsp_engine__plan_heat(kept, 3));
+	cr_expect_null(ibsp_engine__plan_heat(kept, -1));
+	ibsp_engine__delete(plain);
+	ibsp_engine__delete(kept);
 	ibsp_topology__delete(t);
 }
 
@@ -968,17 +1016,16 @@ static void expect_same_entries(struct ibsp_engine *a, struct ibsp_engine *b, co
 	}
 }
 
-/* The same planned moves: every field, and the heat behind the pointers. */
-static bool same_plans(const struct ibsp_migration *a, const struct ibsp_migration *b, size_t n)
+/* The same planned moves of @ea and @eb: every field, padding included (apply() zeroes it), and their heat. */
+static bool same_plans(const struct ibsp_engine *ea, const struct ibsp_migration *a,
+		       const struct ibsp_engine *eb, const struct ibsp_migration *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct ibsp_migration x, y;
+		const uint32_t *ha = ibsp_engine__plan_heat(ea, (long)i);
+		const uint32_t *hb = ibsp_engine__plan_heat(eb, (long)i);
 
-		memcpy(&x, &a[i], sizeof(x)); /* padding included: apply() zeroes it */
-		memcpy(&y, &b[i], sizeof(y));
-		x.heat = y.heat = NULL;
-		if (memcmp(&x, &y, sizeof(x)) ||
-		    memcmp(a[i].heat, b[i].heat, a[i].nr_acc * sizeof(*a[i].heat)))
+		if (memcmp(&a[i], &b[i], sizeof(a[i])) || !ha || !hb ||
+		    memcmp(ha, hb, ibsp_engine__nr_acc(ea) * sizeof(*ha)))
 			return false;
 	}
 	return true;
@@ -1019,7 +1066,8 @@ Test(heat, warm_set_matches_full_scans)
 					      .min_heat = rows[r].min_heat,
 					      .watermark_bp = rows[r].watermark_bp,
 					      .rate_bytes_per_s = rows[r].rate_mib << 20,
-					      .simulate = !rows[r].live };
+					      .simulate = !rows[r].live,
+					      .plan_heat = true };
 		struct ibsp_engine *a = ibsp_engine__new(t, &o), *b;
 		struct ibsp_policy_ops each_page; /* the same policy, asked of every page */
 		struct ibsp_engine_opts ob;
@@ -1062,7 +1110,7 @@ Test(heat, warm_set_matches_full_scans)
 			na = ibsp_engine__tick(a, (uint64_t)k, &pa);
 			nb = ibsp_engine__tick(b, (uint64_t)k, &pb);
 			cr_assert_eq(na, nb, "%s: %ld against %ld planned", what, na, nb);
-			cr_assert(na >= 0 && same_plans(pa, pb, (size_t)na), "%s", what);
+			cr_assert(na >= 0 && same_plans(a, pa, b, pb, (size_t)na), "%s", what);
 			cr_assert(!memcmp(ibsp_engine__stats(a), ibsp_engine__stats(b),
 					  sizeof(struct ibsp_engine_stats)),
 				  "%s: the counters differ", what);
@@ -1161,7 +1209,8 @@ Test(heat, sixteen_accessor_nodes)
 		struct ibsp_topology *t;
 		struct ibsp_engine_opts o = { .sz = sizeof(o),
 					      .policy = policy_of("locality"),
-					      .simulate = true };
+					      .simulate = true,
+					      .plan_heat = true };
 		struct ibsp_engine *e;
 		const struct ibsp_migration *plan;
 		struct ibsp_heat_entry *he;
@@ -1195,7 +1244,7 @@ Test(heat, sixteen_accessor_nodes)
 		cr_expect_eq(he->last_acc, 15);
 		cr_assert_eq(ibsp_engine__tick(e, 1000, &plan), 1);
 		cr_expect_eq(plan[0].dst_node.id, 15);
-		cr_expect_eq(plan[0].heat[15], 2 * IBSP_HEAT_ONE);
+		cr_expect_eq(ibsp_engine__plan_heat(e, 0)[15], 2 * IBSP_HEAT_ONE);
 		ibsp_engine__delete(e);
 		ibsp_topology__delete(t);
 	}

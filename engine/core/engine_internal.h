@@ -489,7 +489,9 @@ struct ibsp_engine {
 	uint64_t nr_unres, cap_unres;
 	struct ibsp_migration *plan;
 	uint64_t cap_plan;
-	uint32_t *plan_heat; /* [plan index * nr_acc + slot]: the plan's heat (m->heat) */
+	long nr_plan; /* the last tick's */
+	/* [plan index * nr_acc + slot]: the plan's heat, with opts.plan_heat only */
+	uint32_t *plan_heat;
 	uint64_t cap_plan_heat;
 	/* This tick's budget (UINT64_MAX: none), and its candidates' bytes per heat bucket
 	 * (tick_internal.h's bucket_of()): the threshold they set only rises as they come

@@ -42,6 +42,13 @@ uint32_t ibsp_engine__nr_acc(const struct ibsp_engine *e)
 	return e->nr_acc;
 }
 
+const uint32_t *ibsp_engine__plan_heat(const struct ibsp_engine *e, long i)
+{
+	if (!e->opts.plan_heat || i < 0 || i >= e->nr_plan)
+		return NULL;
+	return e->plan_heat + (size_t)i * e->nr_acc;
+}
+
 const struct ibsp_engine_stats *ibsp_engine__stats(const struct ibsp_engine *e)
 {
 	return &e->st;

@@ -144,14 +144,16 @@ static void note_move(struct ibsp_engine *e, struct ibsp_heat_entry *he, int dst
 		(void)ibsp_moved_map__put(e->moved, &rec);
 }
 
+/* A tick plans up to its budget's pages (64 Ki at the default rate): the record stays small. */
+_Static_assert(sizeof(struct ibsp_migration) == 56, "struct ibsp_migration grew");
+
 /* Step 3, applied: plan @he's move to @d->dst into @m and account for it. */
 static void apply(struct ibsp_engine *e, struct ibsp_heat_entry *he, const struct ibsp_decision *d,
-		  uint64_t now_ns, struct ibsp_migration *m)
+		  struct ibsp_migration *m)
 {
 	uint32_t bytes = ibsp_heat_entry__bytes(he);
 
 	memset(m, 0, sizeof(*m));
-	m->time_ns = now_ns;
 	m->vaddr = ibsp_heat_table__vaddr(e->ht, he);
 	m->pid = he->pid;
 	m->key = he->key;
@@ -163,9 +165,9 @@ static void apply(struct ibsp_engine *e, struct ibsp_heat_entry *he, const struc
 	m->src_node = ibsp_topology__node_id(e->topo, m->src_idx);
 	m->dst_node = ibsp_topology__node_id(e->topo, m->dst_idx);
 	m->reason = (uint8_t)d->reason;
-	m->nr_acc = (uint8_t)e->nr_acc;
-	m->heat = e->plan_heat + (size_t)(m - e->plan) * e->nr_acc;
-	memcpy((uint32_t *)m->heat, he->heat, e->nr_acc * sizeof(*he->heat));
+	if (e->opts.plan_heat)
+		memcpy(e->plan_heat + (size_t)(m - e->plan) * e->nr_acc, he->heat,
+		       e->nr_acc * sizeof(*he->heat));
 	e->free_bytes[d->dst.idx] -= bytes;
 	e->free_bytes[he->node] += bytes;
 	note_move(e, he, d->dst.idx, d->reason);
@@ -194,8 +196,7 @@ static bool colder(const struct ibsp_engine *e, const struct ibsp_heat_entry *vi
  * @budget. Return true when the node has room; the demotions stand either way.
  */
 static bool make_room(struct ibsp_engine *e, struct ibsp_node_idx node, uint64_t bytes,
-		      uint64_t hot, uint64_t now_ns, uint64_t budget, uint64_t *planned_bytes,
-		      long *nr_plan)
+		      uint64_t hot, uint64_t budget, uint64_t *planned_bytes, long *nr_plan)
 {
 	/* Entries this node can no longer use this tick are passed once, not at every call. */
 	uint64_t *next = &e->cold_next[node.idx];
@@ -225,7 +226,7 @@ static bool make_room(struct ibsp_engine *e, struct ibsp_node_idx node, uint64_t
 		    !ibsp_policy_view__has_room(&e->view, d.dst, sz))
 			continue;
 		e->reclaim_bytes[node.idx] -= sz;
-		apply(e, he, &d, now_ns, &e->plan[(*nr_plan)++]);
+		apply(e, he, &d, &e->plan[(*nr_plan)++]);
 		*planned_bytes += sz;
 		*next += i == *next;
 	}
@@ -238,8 +239,8 @@ static bool make_room(struct ibsp_engine *e, struct ibsp_node_idx node, uint64_t
  * demoting cold pages there makes room; a node out of range is not applied.
  */
 static bool accept(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint64_t hot,
-		   const struct ibsp_decision *d, uint64_t now_ns, uint64_t budget,
-		   uint64_t *planned_bytes, long *nr_plan)
+		   const struct ibsp_decision *d, uint64_t budget, uint64_t *planned_bytes,
+		   long *nr_plan)
 {
 	uint32_t bytes = ibsp_heat_entry__bytes(he);
 
@@ -254,7 +255,7 @@ static bool accept(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint
 	if (ibsp_policy_view__has_room(&e->view, d->dst, bytes))
 		return true;
 	if (e->reclaim_bytes[d->dst.idx] &&
-	    make_room(e, d->dst, bytes, hot, now_ns, budget, planned_bytes, nr_plan))
+	    make_room(e, d->dst, bytes, hot, budget, planned_bytes, nr_plan))
 		return true;
 	if (e->reclaim_bytes[d->dst.idx]) {
 		/* Nothing there is cold enough for this page: ask the policy again
@@ -267,8 +268,7 @@ static bool accept(struct ibsp_engine *e, const struct ibsp_heat_entry *he, uint
 }
 
 /* Step 3: the policy's destination for each candidate, hottest first, within @budget. */
-static long plan_moves(struct ibsp_engine *e, uint64_t now_ns, uint64_t budget,
-		       uint64_t *planned_bytes)
+static long plan_moves(struct ibsp_engine *e, uint64_t budget, uint64_t *planned_bytes)
 {
 	long nr_plan = 0;
 
@@ -291,7 +291,7 @@ static long plan_moves(struct ibsp_engine *e, uint64_t now_ns, uint64_t budget,
 		page_view(e, he, entry_total(he, e->nr_acc), cand_pick(e->cand[i]), &pg);
 		d.skip = IBSP_SKIP_CAPACITY;
 		e->ops->decide(&e->view, &pg, &d);
-		if (!accept(e, he, pg.total, &d, now_ns, budget, planned_bytes, &nr_plan)) {
+		if (!accept(e, he, pg.total, &d, budget, planned_bytes, &nr_plan)) {
 			if (!ibsp_node_idx__valid(d.dst) || d.dst.idx == he->node ||
 			    e->reclaim_bytes[d.dst.idx] ||
 			    ibsp_policy_view__has_room(&e->view, d.dst, bytes))
@@ -301,10 +301,10 @@ static long plan_moves(struct ibsp_engine *e, uint64_t now_ns, uint64_t budget,
 						    .kind = IBSP_MOVE_PROMOTE,
 						    .skip = IBSP_SKIP_CAPACITY };
 			e->ops->decide(&e->view, &pg, &d);
-			if (!accept(e, he, pg.total, &d, now_ns, budget, planned_bytes, &nr_plan))
+			if (!accept(e, he, pg.total, &d, budget, planned_bytes, &nr_plan))
 				continue;
 		}
-		apply(e, he, &d, now_ns, &e->plan[nr_plan++]);
+		apply(e, he, &d, &e->plan[nr_plan++]);
 		*planned_bytes += bytes;
 	}
 	return nr_plan;
@@ -381,7 +381,7 @@ static uint64_t plan_bound(const struct ibsp_engine *e, uint64_t budget)
 }
 
 /* Steps 1 to 3; return the number of planned migrations or -ENOMEM. */
-static long run_interval(struct ibsp_engine *e, uint64_t now_ns, uint64_t *hist)
+static long run_interval(struct ibsp_engine *e, uint64_t *hist)
 {
 	const struct ibsp_engine_opts *o = &e->opts;
 	uint64_t budget = UINT64_MAX, planned_bytes = 0;
@@ -404,10 +404,10 @@ static long run_interval(struct ibsp_engine *e, uint64_t now_ns, uint64_t *hist)
 	e->st.threshold = fit_budget(e, budget, heat_floor(e));
 	ibsp_engine__sort_cands(e, e->cand, e->nr_cand, hottest_first, 2);
 	if (grow((void **)&e->plan, &e->cap_plan, plan_bound(e, budget), sizeof(*e->plan)) ||
-	    grow((void **)&e->plan_heat, &e->cap_plan_heat, plan_bound(e, budget) * e->nr_acc,
-		 sizeof(*e->plan_heat)))
+	    (o->plan_heat && grow((void **)&e->plan_heat, &e->cap_plan_heat,
+				  plan_bound(e, budget) * e->nr_acc, sizeof(*e->plan_heat))))
 		return -ENOMEM;
-	nr_plan = plan_moves(e, now_ns, budget, &planned_bytes);
+	nr_plan = plan_moves(e, budget, &planned_bytes);
 	e->st.planned += (uint64_t)nr_plan;
 	e->st.planned_bytes += planned_bytes;
 	e->st.interval_planned_bytes = planned_bytes;
@@ -474,6 +474,7 @@ long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp
 	uint64_t hist[NR_BUCKETS] = { 0 };
 	long n;
 
+	(void)now_ns; /* the plan's time: its caller's to report (struct ibsp_migration) */
 	e->interval++;
 	e->view.interval = e->interval;
 	e->st.noise = ibsp_engine__noise(e);
@@ -506,10 +507,11 @@ long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp
 	e->cand_floor = 0;
 	memset(e->reclaim_bytes, 0, ibsp_topology__nr_nodes(e->topo) * sizeof(*e->reclaim_bytes));
 	memset(e->cold_next, 0, ibsp_topology__nr_nodes(e->topo) * sizeof(*e->cold_next));
-	n = run_interval(e, now_ns, hist);
+	n = run_interval(e, hist);
 	if (n >= 0)
 		age(e, hist);
 	*plan = e->plan;
+	e->nr_plan = n > 0 ? n : 0;
 	e->st.pages_tracked = e->ht->count;
 	e->st.evictions = e->ht->evictions;
 	return n;

@@ -228,8 +228,6 @@ size_t ibsp_migrator__submit(struct ibsp_migrator *mg, const struct ibsp_migrati
 	pthread_mutex_lock(&mg->lock);
 	taken = mg->stop ? 0 : qn - mg->req_len < n ? qn - mg->req_len : n;
 	ring_write(mg->req, qn, (mg->req_head + mg->req_len) % qn, m, taken, sizeof(*m));
-	for (size_t i = 0; i < taken; i++) /* it points into the engine, which ticks on */
-		mg->req[(mg->req_head + mg->req_len + i) % qn].heat = NULL;
 	mg->req_len += (uint32_t)taken;
 	mg->st.submitted += taken;
 	mg->st.queue_full += n - taken;

@@ -38,6 +38,7 @@ static int add_engine(struct run *run, const struct ibsp_policy *policy)
 	eo.policy = *policy;
 	eo.simulate = true;
 	eo.resolver = NULL;
+	eo.plan_heat = !run->nr_eng && run->o->on_decision; /* the chosen policy's, reported */
 	for (uint32_t i = 0; i < run->nr_eng; i++) {
 		if (same_policy(&ibsp_engine__opts(run->eng[i])->policy, &eo.policy))
 			return 0;

@@ -120,8 +120,16 @@ int ibsp_replay__tick(struct run *run)
 
 				res->moves_pages[s * res->nr_nodes + d]++;
 				res->moves_bytes[s * res->nr_nodes + d] += plan[i].bytes;
-				if (!ret && run->o->on_decision)
-					ret = run->o->on_decision(run->o->ctx, &plan[i]);
+				if (!ret && run->o->on_decision) {
+					struct ibsp_replay_decision dec = {
+						.m = &plan[i],
+						.time_ns = run->boundary,
+						.heat = ibsp_engine__plan_heat(run->eng[0], i),
+						.nr_acc = res->nr_acc,
+					};
+
+					ret = run->o->on_decision(run->o->ctx, &dec);
+				}
 			}
 		}
 		if (run->nr_eng + !!run->oracle > 1) {

@@ -42,13 +42,14 @@ enum ibsp_unresolved {
 const char *ibsp_unresolved__name(enum ibsp_unresolved why);
 
 /**
- * struct ibsp_migration - one planned migration
+ * struct ibsp_migration - one planned migration, 56 bytes
  *
- * The heat is the page's decayed sample count per accessor node, in
- * 1/IBSP_HEAT_ONE samples, indexed like ibsp_engine__acc_node().
+ * A tick plans up to its budget's pages (64 Ki at the default rate), so the
+ * record holds only what moving the page and reporting it need. The time is
+ * the tick's; the page's heat when it was planned is kept apart, only when
+ * asked for (ibsp_engine_opts.plan_heat, ibsp_engine__plan_heat()).
  */
 struct ibsp_migration {
-	uint64_t time_ns;	      /* end of the interval that planned it (recording clock) */
 	uint64_t vaddr;		      /* page-aligned virtual address in @pid */
 	uint64_t pfn;		      /* page frame number; valid if @has_pfn */
 	uint64_t key;		      /* heat-table key, for ibsp_engine__complete() */
@@ -60,14 +61,6 @@ struct ibsp_migration {
 	struct ibsp_node_idx dst_idx; /* @dst_node's index */
 	uint8_t reason;		      /* enum ibsp_reason */
 	bool has_pfn;		      /* the page was keyed by its PFN */
-	uint8_t nr_acc;		      /* entries in @heat */
-	/*
-	 * The page's decayed heat per accessor slot when it was planned, in
-	 * IBSP_HEAT_ONE units: it points into the engine and holds until its
-	 * next tick (the migration worker's copies have NULL). A pointer rather
-	 * than IBSP_MAX_ACC_NODES values: a tick plans up to 64 Ki moves.
-	 */
-	const uint32_t *heat;
 };
 
 #define IBSP_HEAT_ONE 16 /* heat units per sample: 4 fraction bits survive decay */
@@ -107,6 +100,7 @@ struct ibsp_engine_opts {
 	bool no_demote;				  /* never demote cold pages to make room */
 	uint32_t demote_idle_intervals;		  /* a page is cold after this many intervals
 					     * without a sample; 0 = 4 */
+	bool plan_heat; /* keep each planned move's heat for ibsp_engine__plan_heat() */
 };
 
 /** struct ibsp_engine_stats - counters since the engine was created */
@@ -182,9 +176,10 @@ void ibsp_engine__add(struct ibsp_engine *e, const struct ibsp_sample *s, size_t
 
 /**
  * ibsp_engine__tick() - run the policy once: decay, choose, plan
- * @now_ns: the end of the interval (recording clock in replay)
+ * @now_ns: the end of the interval (recording clock in replay); the plan's
+ *          time, which the records do not repeat
  * @plan: receives a pointer to this interval's migrations, valid until the
- *        next tick, hottest first
+ *        next tick, hottest first (their heat: ibsp_engine__plan_heat())
  *
  * Return: the number of planned migrations, or a negative errno.
  */
@@ -221,6 +216,18 @@ struct ibsp_node_idx ibsp_engine__acc_node(const struct ibsp_engine *e, uint32_t
 
 /** ibsp_engine__nr_acc() - number of accessor slots (nodes with CPUs) */
 uint32_t ibsp_engine__nr_acc(const struct ibsp_engine *e);
+
+/**
+ * ibsp_engine__plan_heat() - the heat of the last tick's move @i when it was planned
+ *
+ * The page's decayed sample count per accessor slot (ibsp_engine__nr_acc()
+ * of them, indexed like ibsp_engine__acc_node()), in 1/IBSP_HEAT_ONE
+ * samples; valid until the next tick.
+ *
+ * Return: the counts, or NULL if the engine was made without
+ * ibsp_engine_opts.plan_heat or the last tick planned fewer than @i + 1 moves.
+ */
+const uint32_t *ibsp_engine__plan_heat(const struct ibsp_engine *e, long i);
 
 /** ibsp_engine__stats() - counters so far */
 const struct ibsp_engine_stats *ibsp_engine__stats(const struct ibsp_engine *e);

@@ -49,6 +49,15 @@ struct ibsp_replay_interval {
 	struct ibsp_eval_counts eval[IBSP_EVAL_MAX]; /* this interval only */
 };
 
+/** struct ibsp_replay_decision - a planned migration of the chosen policy, with its context */
+struct ibsp_replay_decision {
+	const struct ibsp_migration *m;
+	uint64_t time_ns;     /* end of the interval that planned it (recording clock) */
+	const uint32_t *heat; /* the page's decayed heat when planned, per accessor slot, in
+			       * 1/IBSP_HEAT_ONE samples (ibsp_replay_result.acc_node_ids) */
+	uint32_t nr_acc;      /* entries in @heat */
+};
+
 /** struct ibsp_replay_opts - start with sz = sizeof(opts) */
 struct ibsp_replay_opts {
 	size_t sz;
@@ -57,7 +66,7 @@ struct ibsp_replay_opts {
 	bool evaluate;			/* run the baselines and the oracles too */
 	int baseline_fixed_node;	/* the fixed-node baseline's node (default 0) */
 	/* Called for every planned migration of the chosen policy, in order. */
-	int (*on_decision)(void *ctx, const struct ibsp_migration *m);
+	int (*on_decision)(void *ctx, const struct ibsp_replay_decision *d);
 	/* Called at the end of every interval. */
 	int (*on_interval)(void *ctx, const struct ibsp_replay_interval *iv);
 	/* Called now and then with the file offset reached. */

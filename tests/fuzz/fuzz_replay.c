@@ -23,8 +23,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static int check_decision(void *ctx, const struct ibsp_migration *m)
+static int check_decision(void *ctx, const struct ibsp_replay_decision *d)
 {
+	const struct ibsp_migration *m = d->m;
 	uint32_t nr = *(const uint32_t *)ctx;
 
 	if (m->src_idx.idx < 0 || (uint32_t)m->src_idx.idx >= nr || m->dst_idx.idx < 0 ||

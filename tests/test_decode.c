@@ -322,6 +322,47 @@ Test(decode, ibs_op)
 	}
 }
 
+/*
+ * ctx.no_source (the replay's reader): every row decodes to the same sample,
+ * the same return and drop, but without the data source (src unknown, no
+ * IBSP_S_REMOTE).
+ */
+Test(decode, ibs_op_no_source)
+{
+	int sourced = 0;
+
+	for (size_t i = 0; i < sizeof(ibs_rows) / sizeof(ibs_rows[0]); i++) {
+		const struct ibs_row *w = &ibs_rows[i];
+		struct ibsp_decode_ctx lean = w->ctx;
+		uint8_t raw[4 + 8 * IBS_REG_NR_BASE];
+		struct ibsp_raw_sample rs = {
+			.type = IBS_TYPE,
+			.pid = 41,
+			.tid = 42,
+			.time = 1000 + i,
+			.cpu = 3,
+			.raw = raw,
+			.raw_size = sizeof(raw),
+		};
+		struct ibsp_sample full, s;
+		int ret;
+
+		lean.no_source = true;
+		ibs_raw(raw, w->caps, w->ctl, w->data, w->d2, w->d3);
+		cr_assert_eq(ibsp_decode(IBSP_SAMPLER_IBS, &w->ctx, &rs, &full), w->ret, "%s",
+			     w->name);
+		ret = ibsp_decode(IBSP_SAMPLER_IBS, &lean, &rs, &s);
+		cr_assert_eq(ret, w->ret, "%s: ret %d", w->name, ret);
+		cr_assert_eq(s.src, IBSP_SRC_UNKNOWN, "%s", w->name);
+		cr_assert_eq(s.flags & IBSP_S_REMOTE, 0, "%s", w->name);
+		sourced += full.src != IBSP_SRC_UNKNOWN || (full.flags & IBSP_S_REMOTE);
+		full.src = IBSP_SRC_UNKNOWN;
+		full.flags &= (uint16_t)~IBSP_S_REMOTE;
+		cr_assert(!memcmp(&full, &s, sizeof(s)), "%s: the other fields differ", w->name);
+	}
+	cr_assert_gt(sourced, 20, "the rows exercise the source");
+}
+
 /* The same through the two-step API, with no context (caps decide Zen4). */
 Test(decode, ibs_op_common_then_ibs)
 {

@@ -55,9 +55,10 @@ static int add_engine(struct run *run, const struct ibsp_policy *policy)
 /* The unordered reader is the oracles' second pass: the first reader gave the warnings. */
 static int open_reader(const char *path, bool unordered, struct ibsp_perf_reader **r)
 {
-	struct ibsp_perf_reader_opts ro = { .sz = sizeof(ro),
-					    .unordered = unordered,
-					    .quiet = unordered };
+	/* The engine and the oracles read no data source: the IBS decode skips it. */
+	struct ibsp_perf_reader_opts ro = {
+		.sz = sizeof(ro), .unordered = unordered, .quiet = unordered, .no_source = true
+	};
 
 	return ibsp_perf_reader__open(path, &ro, r);
 }

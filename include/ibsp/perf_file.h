@@ -99,6 +99,12 @@ struct ibsp_perf_reader_opts {
 	uint64_t window_bytes; /* size of the read window (a buffer); 0 = default (1 MiB) */
 	bool include_invalid;  /* also hand out samples a decoder refused (their drop is set) */
 	bool quiet;	       /* no warnings: a second pass over a file another reader warned of */
+	/*
+	 * Leave the data source unset (src IBSP_SRC_UNKNOWN, no IBSP_S_REMOTE) where a
+	 * decoder would work it out of the sampler's own registers (IBS-op): for a
+	 * consumer that never reads it, as the engine does not (replay).
+	 */
+	bool no_source;
 	/* new fields go here, at the end: callers' sz tells which they know */
 };
 

@@ -103,6 +103,7 @@ static struct ibsp_perf_reader *reader_new(const char *path,
 	r->ordered = !o.unordered;
 	r->include_invalid = o.include_invalid;
 	r->quiet = o.quiet;
+	r->dctx.no_source = o.no_source;
 	r->window = !o.window_bytes		  ? DEFAULT_WINDOW
 		    : o.window_bytes < MIN_WINDOW ? MIN_WINDOW
 						  : o.window_bytes;
@@ -223,7 +224,7 @@ static int prepare_to_read(struct ibsp_perf_reader *r)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < r->nr_events; i++)
 		ibsp_sample_layout__init(&r->layouts[i], &r->events[i].attr);
-	ibsp_decode_ctx__from_cpuid(&r->dctx, r->info.cpuid);
+	ibsp_decode_ctx__from_cpuid(&r->dctx, r->info.cpuid); /* keeps no_source */
 	r->dctx.ibs_zen4 = r->info.ibs_zen4 ? 1 : -1;
 	r->pos = r->data_off;
 	/* perf falls back to file order when attr 0 lacks sample_id_all (session.c). */

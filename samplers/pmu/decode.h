@@ -4,6 +4,7 @@
 #define IBSP_DECODE_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <linux/perf_event.h>
@@ -16,6 +17,7 @@ struct ibsp_decode_ctx {
 	unsigned int cpu_family; /* from CPUID; 0 if unknown */
 	unsigned int cpu_model;
 	int ibs_zen4; /* -1 unknown (take it from the caps word), 0 no, 1 yes */
+	bool no_source; /* IBS: leave the data source (src, IBSP_S_REMOTE) unset */
 };
 
 /**

@@ -16,7 +16,7 @@
 struct ibsp_decode_ctx {
 	unsigned int cpu_family; /* from CPUID; 0 if unknown */
 	unsigned int cpu_model;
-	int ibs_zen4; /* -1 unknown (take it from the caps word), 0 no, 1 yes */
+	int ibs_zen4;	/* -1 unknown (take it from the caps word), 0 no, 1 yes */
 	bool no_source; /* IBS: leave the data source (src, IBSP_S_REMOTE) unset */
 };
 

@@ -261,15 +261,11 @@ err:
 	return ret;
 }
 
-static int find_event(struct ibsp_perf_reader *r, const struct perf_event_header *h, uint64_t off,
-		      uint32_t *idx)
+static int find_event_by_id(struct ibsp_perf_reader *r, const struct perf_event_header *h,
+			    uint64_t off, uint32_t *idx)
 {
 	uint64_t id;
 
-	if (r->nr_events == 1) {
-		*idx = 0;
-		return 0;
-	}
 	if (h->type == PERF_RECORD_SAMPLE) {
 		size_t at = sizeof(*h) + 8 * (size_t)r->sample_id_pos;
 
@@ -317,6 +313,17 @@ static int find_event(struct ibsp_perf_reader *r, const struct perf_event_header
 	       " belongs to no attr\n",
 	       r->path, off, h->type, id);
 	return -EINVAL;
+}
+
+/* The record's event: with one event, without looking (the slow path keeps its frame apart). */
+static inline int find_event(struct ibsp_perf_reader *r, const struct perf_event_header *h,
+			     uint64_t off, uint32_t *idx)
+{
+	if (r->nr_events == 1) {
+		*idx = 0;
+		return 0;
+	}
+	return find_event_by_id(r, h, off, idx);
 }
 
 static int count_cpu(struct ibsp_perf_stats *st, const struct ibsp_sample *s)
@@ -447,7 +454,10 @@ static int pump(struct ibsp_perf_reader *r)
 	while (!r->have_imm && !ibsp_ordered_events__has_ready(&r->oe) && !r->at_end) {
 		const struct perf_event_header *h;
 		uint64_t off;
-		int ret = ibsp_perf_reader__next_any(r, &h, &off);
+		int ret = ibsp_perf_reader__take_in_window(r, &h, &off);
+
+		if (!ret)
+			ret = ibsp_perf_reader__next_any(r, &h, &off);
 
 		if (ret < 0)
 			return ret;

@@ -89,4 +89,56 @@ void ibsp_perf_reader__name_and_route(struct ibsp_perf_reader *r);
 int ibsp_perf_reader__next_any(struct ibsp_perf_reader *r, const struct perf_event_header **h,
 			       uint64_t *off);
 
+/*
+ * The record at file offset @o when it is whole in the window and ends inside
+ * the data section (nearly every record), its header in *@hh; NULL for
+ * anything else (a record cut off, a bad size, a window to refill).
+ */
+static inline const uint8_t *ibsp_perf_reader__in_window(const struct ibsp_perf_reader *r,
+							 uint64_t o, struct perf_event_header *hh)
+{
+	uint64_t end = r->win_off + r->win_len;
+	const uint8_t *p;
+
+	if (o < r->win_off || o >= r->data_end || o + sizeof(*hh) > end)
+		return NULL;
+	p = r->win + (o - r->win_off);
+	memcpy(hh, p, sizeof(*hh));
+	if (hh->size < sizeof(*hh) || hh->size > r->data_end - o || hh->size > end - o)
+		return NULL;
+	return p;
+}
+
+/* Hand out the record at @p (file offset @off) and move past it. Return: 1. */
+static inline int ibsp_perf_reader__take(struct ibsp_perf_reader *r, const uint8_t *p, uint64_t off,
+					 const struct perf_event_header **rec, uint64_t *offset)
+{
+	const struct perf_event_header *h = ibsp_perf_reader__aligned(r, p);
+
+	r->pos = off + h->size;
+	r->stats.nr_records++;
+	*rec = h;
+	if (offset)
+		*offset = off;
+	return 1;
+}
+
+/*
+ * The next record in the common case, inline: no COMPRESSED record open, the
+ * next one whole in the window and not itself COMPRESSED. 1 with *@h and *@off
+ * set; 0 for anything else, which ibsp_perf_reader__next_any() then reads (or
+ * refuses, with its message).
+ */
+static inline int ibsp_perf_reader__take_in_window(struct ibsp_perf_reader *r,
+						   const struct perf_event_header **h,
+						   uint64_t *off)
+{
+	struct perf_event_header hh;
+	const uint8_t *p = r->unz ? NULL : ibsp_perf_reader__in_window(r, r->pos, &hh);
+
+	if (!p || hh.type == PERF_RECORD_COMPRESSED || hh.type == PERF_RECORD_COMPRESSED2)
+		return 0;
+	return ibsp_perf_reader__take(r, p, r->pos, h, off);
+}
+
 #endif

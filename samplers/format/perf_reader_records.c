@@ -80,20 +80,6 @@ static bool cut_at_end(struct ibsp_perf_reader *r, uint64_t off)
 	return hh.size >= sizeof(hh) && hh.size > r->data_end - off;
 }
 
-/* Hand out the whole record at @p (file offset @off) and move past it. Return: 1. */
-static int take_record(struct ibsp_perf_reader *r, const uint8_t *p, uint64_t off,
-		       const struct perf_event_header **rec, uint64_t *offset)
-{
-	const struct perf_event_header *h = ibsp_perf_reader__aligned(r, p);
-
-	r->pos = off + h->size;
-	r->stats.nr_records++;
-	*rec = h;
-	if (offset)
-		*offset = off;
-	return 1;
-}
-
 int ibsp_perf_reader__next_record(struct ibsp_perf_reader *r, const struct perf_event_header **rec,
 				  uint64_t *offset)
 {
@@ -103,18 +89,9 @@ int ibsp_perf_reader__next_record(struct ibsp_perf_reader *r, const struct perf_
 
 	if (off >= r->data_end)
 		return 0;
-	/*
-	 * Nearly every record: its header and the whole of it already in the
-	 * window, ending inside the data section. Anything else (a record cut
-	 * off, a bad size, a window to refill) takes the checks below.
-	 */
-	if (off >= r->win_off && off + sizeof(hh) <= r->win_off + r->win_len) {
-		p = r->win + (off - r->win_off);
-		memcpy(&hh, p, sizeof(hh));
-		if (hh.size >= sizeof(hh) && hh.size <= r->data_end - off &&
-		    hh.size <= r->win_off + r->win_len - off)
-			return take_record(r, p, off, rec, offset);
-	}
+	/* Nearly every record; anything else takes the checks below. */
+	if ((p = ibsp_perf_reader__in_window(r, off, &hh)))
+		return ibsp_perf_reader__take(r, p, off, rec, offset);
 	if (cut_at_end(r, off)) {
 		/* a writer stopped by a full disk or a kill: every whole record before is good */
 		if (!r->quiet)
@@ -152,7 +129,7 @@ int ibsp_perf_reader__next_record(struct ibsp_perf_reader *r, const struct perf_
 	p = window_get(r, off, hh.size);
 	if (!p)
 		return -errno;
-	return take_record(r, p, off, rec, offset);
+	return ibsp_perf_reader__take(r, p, off, rec, offset);
 }
 
 /*

@@ -34,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctx.cpu_family = h.family;
 	ctx.cpu_model = h.model;
 	ctx.ibs_zen4 = (int)(h.zen4 % 3) - 1;
+	ctx.no_source = h.zen4 & 0x80; /* the replay's reader */
 	rs.type = h.type;
 	rs.ip = h.ip;
 	rs.pid = h.pid;

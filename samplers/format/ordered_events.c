@@ -57,7 +57,7 @@ static int grow(struct ibsp_ordered_events *oe)
 	return 0;
 }
 
-struct ibsp_sample *ibsp_ordered_events__reserve(struct ibsp_ordered_events *oe, uint64_t ts)
+struct ibsp_sample *ibsp_ordered_events__reserve_any(struct ibsp_ordered_events *oe, uint64_t ts)
 {
 	struct ibsp_ordered_event *e;
 

@@ -51,12 +51,31 @@ void ibsp_ordered_events__exit(struct ibsp_ordered_events *oe);
 int ibsp_ordered_events__queue(struct ibsp_ordered_events *oe, uint64_t ts,
 			       const struct ibsp_sample *s);
 
+/* ibsp_ordered_events__reserve() for every case: the queue's room, its order, out-of-order counts. */
+struct ibsp_sample *ibsp_ordered_events__reserve_any(struct ibsp_ordered_events *oe, uint64_t ts);
+
 /*
  * Queue a sample of time @ts, to be written in place: return where (valid
  * until the next call), or NULL when out of memory. The entry is a sample
  * unless ibsp_ordered_events__not_sample() says otherwise before the next.
+ * Inline, the common case: room at the end of a queue that holds entries
+ * still to deliver, and @ts no older than its newest nor the last delivered.
  */
-struct ibsp_sample *ibsp_ordered_events__reserve(struct ibsp_ordered_events *oe, uint64_t ts);
+static inline struct ibsp_sample *ibsp_ordered_events__reserve(struct ibsp_ordered_events *oe,
+							       uint64_t ts)
+{
+	struct ibsp_ordered_event *e;
+
+	if (oe->len == oe->cap || oe->len == oe->head || ts < oe->tail_ts || ts < oe->last_flush)
+		return ibsp_ordered_events__reserve_any(oe, ts);
+	oe->max_timestamp = ts;
+	oe->tail_ts = ts;
+	e = &oe->q[oe->len];
+	e->ts = ts;
+	e->seq = oe->seq++;
+	e->is_sample = 1;
+	return &oe->smp[oe->len++];
+}
 /* The entry reserved last holds no sample after all (only its time counts). */
 void ibsp_ordered_events__not_sample(struct ibsp_ordered_events *oe);
 

@@ -283,20 +283,26 @@ static void ibs_raw(uint8_t *raw, uint32_t caps, uint64_t ctl, uint64_t data, ui
 	memcpy(raw + 4, regs, sizeof(regs));
 }
 
+/* An IBS-op sample of pid 41, tid 42 on CPU 3 at @time, its RAW block @raw. */
+static struct ibsp_raw_sample ibs_sample(const uint8_t *raw, uint32_t size, uint64_t time)
+{
+	return (struct ibsp_raw_sample){
+		.type = IBS_TYPE,
+		.pid = 41,
+		.tid = 42,
+		.time = time,
+		.cpu = 3,
+		.raw = raw,
+		.raw_size = size,
+	};
+}
+
 Test(decode, ibs_op)
 {
 	for (size_t i = 0; i < sizeof(ibs_rows) / sizeof(ibs_rows[0]); i++) {
 		const struct ibs_row *w = &ibs_rows[i];
 		uint8_t raw[4 + 8 * IBS_REG_NR_BASE];
-		struct ibsp_raw_sample rs = {
-			.type = IBS_TYPE,
-			.pid = 41,
-			.tid = 42,
-			.time = 1000 + i,
-			.cpu = 3,
-			.raw = raw,
-			.raw_size = sizeof(raw),
-		};
+		struct ibsp_raw_sample rs = ibs_sample(raw, sizeof(raw), 1000 + i);
 		struct ibsp_sample s;
 		int ret;
 
@@ -335,15 +341,7 @@ Test(decode, ibs_op_no_source)
 		const struct ibs_row *w = &ibs_rows[i];
 		struct ibsp_decode_ctx lean = w->ctx;
 		uint8_t raw[4 + 8 * IBS_REG_NR_BASE];
-		struct ibsp_raw_sample rs = {
-			.type = IBS_TYPE,
-			.pid = 41,
-			.tid = 42,
-			.time = 1000 + i,
-			.cpu = 3,
-			.raw = raw,
-			.raw_size = sizeof(raw),
-		};
+		struct ibsp_raw_sample rs = ibs_sample(raw, sizeof(raw), 1000 + i);
 		struct ibsp_sample full, s;
 		int ret;
 

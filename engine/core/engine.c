@@ -462,19 +462,25 @@ static void resolve_chunk(struct ibsp_engine *e, const struct ibsp_sample *s, si
 }
 
 /*
- * Load the entries of a chunk's keys, all at once: the loads are independent, so their cache and
- * TLB misses overlap. Real loads, not prefetches: a prefetch of the entry 8 samples ahead left
- * the miss where it was (slot_of 28% of the replay's CPU, 4-5% now); on this
- * nested-paging VM a prefetch that misses the TLB is likely dropped.
+ * Prefetch the entries of a chunk's keys (both ends), their owner votes and
+ * their neighbourhoods' slots (near.h), a chunk before their updates: the
+ * chunk's index slots, prefetched a chunk before, have arrived, and the
+ * probes find the entries. A stale position (an entry moved or gone by the
+ * time its update runs) costs only a wasted prefetch.
+ *
+ * History: loading the entries (not prefetching them) right before their
+ * chunk's updates, as this did until 2026-12-01, made their misses overlap
+ * each other but not the updates; a prefetch of the entry 8 samples ahead had
+ * left the miss where it was (before the arrays had huge pages). Prefetching
+ * a whole chunk ahead: the 10 M-sample, 1 M-page replay 1.45 -> 1.32 s of CPU
+ * (--threads 1, 5 alternating runs on the Intel VM; docs/performance.md).
  */
-static void touch_entries(const struct ibsp_heat_table *t, const struct ibsp_near_table *nt,
-			  const struct add_chunk *c)
+static void prefetch_entries(const struct ibsp_heat_table *t, const struct ibsp_near_table *nt,
+			     const struct add_chunk *c)
 {
-	uint64_t sink = 0;
-
-	for (uint32_t k = 0; k < c->n; k++) { /* and their neighbourhoods' slots (near.h) */
+	for (uint32_t k = 0; k < c->n; k++) {
 		if (c->near_keys[k])
-			sink += ibsp_near_table__slot(nt, c->near_keys[k])->key;
+			__builtin_prefetch(ibsp_near_table__slot(nt, c->near_keys[k]));
 	}
 
 	for (uint32_t k = 0; k < c->n; k++) {
@@ -485,40 +491,42 @@ static void touch_entries(const struct ibsp_heat_table *t, const struct ibsp_nea
 		while ((v = t->slots[i]) && (v & ~t->pos_mask) != tag)
 			i = (i + 1) & t->mask;
 		if (v) {
-			sink += ibsp_heat_table__load_at(t, (v & t->pos_mask) - 1);
-			sink += t->owner[(v & t->pos_mask) - 1];
+			ibsp_heat_table__prefetch_at(t, (v & t->pos_mask) - 1);
+			__builtin_prefetch(&t->owner[(v & t->pos_mask) - 1]);
 		}
 	}
-	__asm__ volatile("" : : "r"(sink));
 }
 
 /*
- * Samples are resolved a chunk ahead of their table updates, each one's index
- * slot prefetched, so the slots have arrived when the chunk's entries are
- * loaded together (touch_entries()) before its updates run one by one.
- * Resolving reads nothing of the table: the updates' order is the samples'.
+ * A pipeline of three chunks: chunk k+2 is resolved (each key's index slot
+ * prefetched), chunk k+1's entries are prefetched through those slots
+ * (prefetch_entries()), and chunk k's updates run one by one. Resolving reads
+ * nothing of the table and prefetching changes nothing: the updates' order
+ * and results are the samples'.
  */
 void ibsp_engine__add(struct ibsp_engine *e, const struct ibsp_sample *s, size_t nr)
 {
 	struct ibsp_engine_stats *st = &e->st;
-	struct add_chunk c[2];
-	unsigned int cur = 0;
+	struct add_chunk c[3];
+	size_t nr_chunks = (nr + ADD_CHUNK - 1) / ADD_CHUNK;
 
 	st->samples += nr;
-	resolve_chunk(e, s, nr < ADD_CHUNK ? nr : ADD_CHUNK, &c[0]);
-	for (size_t base = 0; base < nr; base += ADD_CHUNK, cur ^= 1) {
-		const struct add_chunk *a = &c[cur];
+	for (size_t k = 0; k < nr_chunks + 2; k++) {
+		if (k < nr_chunks) {
+			size_t b = k * ADD_CHUNK;
 
-		if (nr - base > ADD_CHUNK) {
-			size_t next = base + ADD_CHUNK;
-
-			resolve_chunk(e, s + next, nr - next < ADD_CHUNK ? nr - next : ADD_CHUNK,
-				      &c[cur ^ 1]);
+			resolve_chunk(e, s + b, nr - b < ADD_CHUNK ? nr - b : ADD_CHUNK, &c[k % 3]);
 		}
-		touch_entries(e->ht, e->near, a);
-		for (uint32_t k = 0; k < a->n; k++)
-			add_one(e, &s[base + a->idx[k]], a->keys[k], a->nodes[k], a->slots[k],
-				a->near_keys[k]);
+		if (k >= 1 && k - 1 < nr_chunks)
+			prefetch_entries(e->ht, e->near, &c[(k - 1) % 3]);
+		if (k >= 2) {
+			const struct add_chunk *a = &c[(k - 2) % 3];
+			size_t base = (k - 2) * ADD_CHUNK;
+
+			for (uint32_t j = 0; j < a->n; j++)
+				add_one(e, &s[base + a->idx[j]], a->keys[j], a->nodes[j],
+					a->slots[j], a->near_keys[j]);
+		}
 	}
 	st->pages_tracked = e->ht->count;
 	if (st->pages_tracked > st->pages_tracked_peak)

@@ -205,13 +205,23 @@ static inline struct ibsp_heat_entry *ibsp_heat_table__at(const struct ibsp_heat
 /*
  * Load both ends of entry @i (past two accessor nodes an entry may straddle two lines) and
  * return them, for a sink: loads issued together for a batch of entries
- * overlap their misses, which prefetches did not on this VM (see engine.c).
+ * overlap their misses (tick.c; the samples' path prefetches instead, a
+ * chunk ahead: engine.c).
  */
 static inline unsigned int ibsp_heat_table__load_at(const struct ibsp_heat_table *t, uint64_t i)
 {
 	const unsigned char *p = (const unsigned char *)t->ent + i * t->stride;
 
 	return p[0] + p[t->stride - 1];
+}
+
+/* Prefetch both ends of entry @i, as ibsp_heat_table__load_at() loads them. */
+static inline void ibsp_heat_table__prefetch_at(const struct ibsp_heat_table *t, uint64_t i)
+{
+	const char *p = t->ent + i * t->stride;
+
+	__builtin_prefetch(p);
+	__builtin_prefetch(p + t->stride - 1);
 }
 
 /* The position of @he in the dense array. */

@@ -400,6 +400,10 @@ void ibsp_heat_table__del(struct ibsp_heat_table *t, struct ibsp_heat_entry *vic
 		}
 	}
 	t->count--;
+	/* The next deletion moves the entry now last: its index slot, fetched early. */
+	if (t->count > 1)
+		__builtin_prefetch(
+		    &t->slots[ibsp_heat_hash(ibsp_heat_table__at(t, t->count - 1)->key, t->bits)]);
 }
 
 static void evict_near(struct ibsp_heat_table *t, uint64_t home)

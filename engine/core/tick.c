@@ -311,6 +311,12 @@ static long plan_moves(struct ibsp_engine *e, uint64_t budget, uint64_t *planned
 }
 
 /*
+ * The slots the walk below looks ahead: in the index's order the entries lie
+ * anywhere in the dense array, so each one is fetched this many slots early.
+ */
+#define TRIM_AHEAD 16
+
+/*
  * Drop the entries of heat below @cut and age the rest, walking the index's
  * slots down, so backward shifts move entries into slots already seen (at
  * the wrap-around, an entry moved up skips this aging: the order the
@@ -324,6 +330,9 @@ static void trim_and_age(struct ibsp_engine *e, uint64_t cut)
 	for (uint64_t i = t->mask + 1; i-- > 0;) {
 		struct ibsp_heat_entry *he = ibsp_heat_table__slot(t, i);
 
+		if (i >= TRIM_AHEAD && t->slots[i - TRIM_AHEAD])
+			ibsp_heat_table__prefetch_at(t,
+						     (t->slots[i - TRIM_AHEAD] & t->pos_mask) - 1);
 		if (!he)
 			continue;
 		if (entry_total(he, e->nr_acc) < cut) {

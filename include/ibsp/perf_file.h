@@ -96,7 +96,7 @@ struct ibsp_perf_reader_opts {
 	size_t sz;
 	bool unordered;	       /* hand samples out in file order, not perf's time order */
 	uint32_t max_queue;    /* bound on the reorder queue (entries); 0 = default */
-	uint64_t window_bytes; /* size of the read window (a buffer); 0 = default (1 MiB) */
+	uint64_t window_bytes; /* size of the read window (a buffer); 0 = default (256 KiB) */
 	bool include_invalid;  /* also hand out samples a decoder refused (their drop is set) */
 	bool quiet;	       /* no warnings: a second pass over a file another reader warned of */
 	/*

@@ -13,7 +13,12 @@
 #include "perf_abi.h"
 #include "perf_sample.h"
 
-#define DEFAULT_WINDOW	  (1ULL << 20)
+/*
+ * 256 KiB: the copy a window costs stays in the L2 until it is decoded (1 MiB
+ * until 2026-12-01: 0.67 -> 0.64 s of CPU replaying 10 M samples over 10 k
+ * pages, no change over 1 M pages, 4x the preads at ~1 a ms).
+ */
+#define DEFAULT_WINDOW	  (256ULL << 10)
 #define MIN_WINDOW	  (256ULL << 10) /* > 2 x the largest record (u16 size) */
 #define MAX_IDS		  (1u << 22)	 /* 4 Mi: far above CPUs x threads x events */
 #define DEFAULT_MAX_QUEUE (1u << 20)

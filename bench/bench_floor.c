@@ -260,11 +260,20 @@ static int run_set(const char *what, const uint64_t *keys, uint64_t nr, int runs
 	s.slots = huge_zalloc(((size_t)s.mask + 1) * sizeof(*s.slots));
 	s.ent = huge_zalloc(cap * sizeof(*s.ent));
 	s.owner = huge_zalloc(cap * sizeof(*s.owner));
-	if (!s.slots || !s.ent || !s.owner)
+	if (!s.slots || !s.ent || !s.owner) {
+		fprintf(stderr, "bench_floor: %s: no memory for the tables\n", what);
 		return -1;
+	}
 	for (uint64_t n = 0; n < nr && s.count < cap; n++)
 		split_find(&s, keys[n], 1);
 	distinct = s.count;
+	if (distinct == cap && cap < nr) { /* positions are 24 bits: the rest would not fit */
+		fprintf(stderr,
+			"bench_floor: %s: %" PRIu64 " pages or more, over the model's %" PRIu64
+			"\n",
+			what, distinct, cap);
+		return -1;
+	}
 	/* Now at the engine's load (3/8 to 3/4 of the index) for the pages really there. */
 	munmap(s.slots, ((size_t)s.mask + 1) * sizeof(*s.slots));
 	s.bits = bits_for(distinct);
@@ -274,8 +283,10 @@ static int run_set(const char *what, const uint64_t *keys, uint64_t nr, int runs
 	in.bits = s.bits;
 	in.mask = s.mask;
 	in.slots = huge_zalloc(((size_t)in.mask + 1) * sizeof(*in.slots));
-	if (!s.slots || !in.slots)
+	if (!s.slots || !in.slots) {
+		fprintf(stderr, "bench_floor: %s: no memory for the tables\n", what);
 		return -1;
+	}
 	for (uint64_t n = 0; n < nr; n++) {
 		split_find(&s, keys[n], 1);
 		inl_find(&in, keys[n], 1);
@@ -325,10 +336,8 @@ int main(int argc, char **argv)
 		return 1;
 	for (uint64_t n = 0; n < nr; n++)
 		folded[n] = 1ULL << 62 | (keys[n] * HASH_MUL >> 20) % PEER_PAGES;
-	if (run_set("recording", keys, nr, runs) || run_set("peer (folded)", folded, nr, runs)) {
-		fprintf(stderr, "bench_floor: out of memory\n");
+	if (run_set("recording", keys, nr, runs) || run_set("peer (folded)", folded, nr, runs))
 		return 1;
-	}
 	free(keys);
 	free(folded);
 	return 0;

@@ -16,11 +16,12 @@
  *   inline  the entry in the index itself (32-byte slots, the same load): one
  *           line a sample; the layout step 3 of "Missed targets" weighs
  *
- * on huge pages (MADV_HUGEPAGE, as heat.c maps its arrays), each run twice: without prefetching, and with the engine's pipeline of
- * three chunks of 64 samples (index slots prefetched two chunks ahead,
- * entries and owners one chunk ahead; for inline, the slots one chunk
- * ahead). The tables are filled before the timed passes, so a pass is the
- * steady state: updates, no inserts. The peer is the same passes over the
+ * on huge pages (MADV_HUGEPAGE, as heat.c maps its arrays), each run
+ * twice: without prefetching, and with the engine's pipeline of three
+ * chunks of 64 samples (index slots prefetched two chunks ahead, entries
+ * and owners one chunk ahead; for inline, the slots one chunk ahead).
+ * The tables are filled before the timed passes, so a pass is the steady
+ * state: updates, no inserts. The peer is the same passes over the
  * same keys folded onto PEER_PAGES pages, a table that fits in the L2.
  *
  * Usage: bench_floor RECORDING [RUNS]   (median of RUNS alternating passes)

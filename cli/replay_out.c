@@ -122,9 +122,14 @@ void cli_replay_print_text(FILE *f, const char *path, const char *policy,
 		    f, "  moves of users: a private page follows after %u samples from elsewhere\n",
 		    st->trusted_follow);
 	if (st->near_agreement >= 0)
-		fprintf(f, "  neighbours: private pages agree with theirs %.1f%% of the time%s\n",
+		fprintf(f, "  neighbours: private pages agree with theirs %.1f%% of the time%s",
 			100 * st->near_agreement,
 			st->near_believed ? " (a first decision counts them as a sample)" : "");
+	if (st->near_agreement >= 0 && st->near_slots > IBSP_NEAR_START_SLOTS)
+		fprintf(f, "; their table grew to %" PRIu32 " Ki neighbourhoods",
+			st->near_slots >> 10);
+	if (st->near_agreement >= 0)
+		fputc('\n', f);
 	if (st->owner_agreement >= 0)
 		fprintf(f,
 			"  threads: a private page's owner thread is at home on its node %.1f%% of "

@@ -1250,11 +1250,19 @@ Test(heat, sixteen_accessor_nodes)
 	}
 }
 
+/* Count a sample of @slot in the neighbourhood @key (the engine tells its set as it prefetches). */
+static struct ibsp_near *near_add(struct ibsp_near_table *nt, const struct ibsp_heat_table *ht,
+				  uint64_t key, int slot)
+{
+	return ibsp_near_table__add(nt, ht, ibsp_near_table__set(nt, key), key, slot);
+}
+
 /*
  * The neighbourhoods' table (engine/core/near.h): a sample counts NEAR_ONE
  * in its 64 KiB; the counts decay with the heat table's aging passes; the
  * leader leaves the asking page's own heat out and needs 4 samples and two
- * thirds; a neighbourhood that collides takes the slot over, counts reset.
+ * thirds; a neighbourhood that finds its set full takes the slot of fewest
+ * samples over, counts reset.
  */
 Test(heat, neighbourhoods_count_decay_and_leave_the_page_out)
 {
@@ -1270,9 +1278,9 @@ Test(heat, neighbourhoods_count_decay_and_leave_the_page_out)
 	cr_expect_neq(ibsp_near__key(100, UVA_BASE + 16 * 4096), a);
 	cr_expect_neq(ibsp_near__key(101, UVA_BASE), a, "another process");
 	for (int i = 0; i < 8; i++)
-		n = ibsp_near_table__add(nt, ht, a, 1);
+		n = near_add(nt, ht, a, 1);
 	for (int i = 0; i < 2; i++)
-		n = ibsp_near_table__add(nt, ht, a, 0);
+		n = near_add(nt, ht, a, 0);
 	cr_expect_eq(n->cnt[0], 2 * NEAR_ONE);
 	cr_expect_eq(n->cnt[1], 8 * NEAR_ONE);
 
@@ -1298,13 +1306,13 @@ Test(heat, neighbourhoods_count_decay_and_leave_the_page_out)
 		struct ibsp_near *m = NULL;
 
 		for (int i = 0; i < 13; i++)
-			m = ibsp_near_table__add(nt, ht, b, i < 8);
+			m = near_add(nt, ht, b, i < 8);
 		cr_assert_neq(m, n, "another slot");
 		he->heat[0] = he->heat[1] = 0;
 		cr_expect_eq(ibsp_near__leader(m, he, 2), -1);
-		m = ibsp_near_table__add(nt, ht, b, 1); /* 9 of 14: still under */
+		m = near_add(nt, ht, b, 1); /* 9 of 14: still under */
 		cr_expect_eq(ibsp_near__leader(m, he, 2), -1);
-		m = ibsp_near_table__add(nt, ht, b, 1); /* 10 of 15: two thirds */
+		m = near_add(nt, ht, b, 1); /* 10 of 15: two thirds */
 		cr_expect_eq(ibsp_near__leader(m, he, 2), 1);
 	}
 
@@ -1314,19 +1322,109 @@ Test(heat, neighbourhoods_count_decay_and_leave_the_page_out)
 	cr_expect_eq(n->cnt[1], 72, "128 -> 96 -> 72: %u", n->cnt[1]);
 	cr_expect_eq(n->cnt[0], 18, "32 -> 24 -> 18: %u", n->cnt[0]);
 
-	/* A neighbourhood of the same slot takes it over. */
-	for (uint64_t v = 1; v < (1u << 20) && !other; v++) {
-		uint64_t k = ibsp_near__key(100, UVA_BASE + v * 65536);
+	/*
+	 * The set is NEAR_WAYS slots: three more neighbourhoods of @a's set take
+	 * the free ones; a fifth takes the slot of fewest samples (decayed), and
+	 * @a, with the most, keeps its slot and its counts.
+	 */
+	cr_expect_eq(ibsp_near_table__find(nt, a), n);
+	{
+		uint64_t same[NEAR_WAYS];
+		struct ibsp_near *got[NEAR_WAYS];
+		static const int nr_samples[NEAR_WAYS - 1] = { 3, 1, 2 };
+		int found = 0;
 
-		if (ibsp_near_table__slot(nt, k) == n)
-			other = k;
+		for (uint64_t v = 1; v < (1u << 22) && found < NEAR_WAYS; v++) {
+			uint64_t k = ibsp_near__key(100, UVA_BASE + v * 65536);
+
+			if (v != 4 /* b */ && k != a &&
+			    ibsp_near_table__set(nt, k) == ibsp_near_table__set(nt, a))
+				same[found++] = k;
+		}
+		cr_assert_eq(found, NEAR_WAYS, "neighbourhoods of one set");
+		cr_assert_neq(ibsp_near_table__set(nt, ibsp_near__key(100, UVA_BASE + 64 * 4096)),
+			      ibsp_near_table__set(nt, a), "b is in another set");
+		cr_expect_null(ibsp_near_table__find(nt, same[0]));
+		for (int i = 0; i < NEAR_WAYS - 1; i++) {
+			for (int j = 0; j < nr_samples[i]; j++)
+				got[i] = near_add(nt, ht, same[i], 0);
+			cr_expect_neq(got[i], n, "a free slot of the set, not @a's");
+			cr_expect_eq(got[i]->cnt[0], (uint32_t)nr_samples[i] * NEAR_ONE);
+		}
+		cr_expect_neq(got[0], got[1]);
+		cr_expect_neq(got[1], got[2]);
+		cr_expect_neq(got[0], got[2]);
+		other = same[NEAR_WAYS - 1];
+		cr_expect_eq(near_add(nt, ht, other, 1), got[1], "the fewest samples");
+		cr_expect_eq(got[1]->key, other);
+		cr_expect_eq(got[1]->cnt[0], 0);
+		cr_expect_eq(got[1]->cnt[1], NEAR_ONE);
+		cr_expect_null(ibsp_near_table__find(nt, same[1]), "it left");
+		cr_expect_eq(ibsp_near_table__find(nt, a), n);
+		cr_expect_eq(n->cnt[1], 72);
+		cr_expect_eq(n->cnt[0], 18);
+		cr_expect_eq(ibsp_near_table__find(nt, same[0]), got[0]);
+		cr_expect_eq(ibsp_near_table__find(nt, same[2]), got[2]);
 	}
-	cr_assert(other, "a colliding neighbourhood");
-	cr_expect_eq(ibsp_near_table__add(nt, ht, other, 0), n);
-	cr_expect_eq(n->key, other);
-	cr_expect_eq(n->cnt[0], NEAR_ONE);
-	cr_expect_eq(n->cnt[1], 0);
 	free(he);
+	ibsp_near_table__delete(nt);
+	ibsp_heat_table__delete(ht);
+}
+
+/*
+ * The neighbourhoods' table grows at a tick: doubled while more
+ * neighbourhoods with samples were replaced in the interval than a quarter
+ * of its slots, up to NEAR_BITS_MAX, each keeping its counts; not where the
+ * pages are known not to agree with their neighbours (not hopeful); and a
+ * tick starts the count of the replaced again.
+ */
+Test(heat, the_neighbourhoods_table_grows_where_it_is_replaced_and_may_help)
+{
+	struct ibsp_heat_table *ht = ibsp_heat_table__new(1000, 2);
+	struct ibsp_near_table *nt = ibsp_near_table__new(2);
+	const uint32_t start = 1U << NEAR_BITS, nr = 4 * start;
+	uint32_t kept = 0;
+
+	cr_assert(ht && nt);
+	ht->shift = 2;
+	/* A few neighbourhoods, nothing replaced: no growth. */
+	for (uint32_t i = 0; i < start / 2; i++)
+		near_add(nt, ht, ibsp_near__key(9, UVA_BASE + (uint64_t)i * 65536), 0);
+	cr_expect_eq(nt->replaced, 0);
+	cr_expect_eq(ibsp_near_table__tick(nt, true), start);
+	/* Four times the slots' neighbourhoods, a sample each. */
+	for (uint32_t i = 0; i < nr; i++)
+		near_add(nt, ht, ibsp_near__key(7, UVA_BASE + (uint64_t)i * 65536), 0);
+	cr_expect_gt(nt->replaced, start / 4, "%" PRIu64 " replaced", nt->replaced);
+	cr_expect_eq(ibsp_near_table__tick(nt, false), start, "not hopeful: no growth");
+	cr_expect_eq(nt->replaced, 0);
+
+	for (uint32_t i = 0; i < nr; i++)
+		near_add(nt, ht, ibsp_near__key(7, UVA_BASE + (uint64_t)i * 65536), 1);
+	for (uint32_t i = 0; i < nr; i++) {
+		const struct ibsp_near *n =
+		    ibsp_near_table__find(nt, ibsp_near__key(7, UVA_BASE + (uint64_t)i * 65536));
+
+		kept += n != NULL;
+	}
+	cr_expect_gt(kept, start / 2, "the table holds %u of them", kept);
+	/* Growth: the replaced (~3 x start) would want 12 x start slots; the bound is 4 x start. */
+	cr_expect_eq(ibsp_near_table__tick(nt, true), 1U << NEAR_BITS_MAX);
+	cr_expect_eq(nt->bits, NEAR_BITS_MAX);
+	for (uint32_t i = 0, again = 0; i < nr; i++) {
+		const struct ibsp_near *n =
+		    ibsp_near_table__find(nt, ibsp_near__key(7, UVA_BASE + (uint64_t)i * 65536));
+
+		again += n != NULL;
+		if (n)
+			cr_expect_eq(n->cnt[1], NEAR_ONE, "its counts kept");
+		if (i == nr - 1)
+			cr_expect_eq(again, kept, "every neighbourhood kept");
+	}
+	/* At the bound, no more growth whatever is replaced. */
+	for (uint32_t i = 0; i < 4 * nr; i++)
+		near_add(nt, ht, ibsp_near__key(8, UVA_BASE + (uint64_t)i * 65536), 0);
+	cr_expect_eq(ibsp_near_table__tick(nt, true), 1U << NEAR_BITS_MAX);
 	ibsp_near_table__delete(nt);
 	ibsp_heat_table__delete(ht);
 }

@@ -216,6 +216,7 @@ struct ibsp_engine *ibsp_engine__new(const struct ibsp_topology *topo,
 	e->topo = topo;
 	e->st.noise = -1; /* not known yet */
 	e->st.near_agreement = -1;
+	e->st.near_slots = IBSP_NEAR_START_SLOTS;
 	e->st.owner_agreement = -1;
 	IBSP_OPTS_COPY(e->opts, opts);
 	ibsp_engine_opts__fill_defaults(&e->opts);
@@ -386,7 +387,7 @@ static void init_entry(struct ibsp_engine *e, struct ibsp_heat_entry *he,
 #define ADD_CHUNK 64
 
 static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t key, int node,
-		    int slot, uint64_t near_key)
+		    int slot, uint64_t near_key, struct ibsp_near *near_set)
 {
 	struct ibsp_engine_stats *st = &e->st;
 	const struct ibsp_near *n = NULL;
@@ -410,7 +411,7 @@ static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t
 	he->last_acc = (uint8_t)slot;
 	he->idle = 0;
 	if (near_key)
-		n = ibsp_near_table__add(e->near, e->ht, near_key, slot);
+		n = ibsp_near_table__add(e->near, e->ht, near_set, near_key, slot);
 	ibsp_engine__note_leave(e, he, slot, n);
 	if ((s->flags & IBSP_S_TID_VALID) && s->tid)
 		ibsp_engine__note_thread(e, he, pos, s->tid, slot);
@@ -423,8 +424,9 @@ static void add_one(struct ibsp_engine *e, const struct ibsp_sample *s, uint64_t
 /* A chunk of samples, resolved: the keys to update and what each update needs. */
 struct add_chunk {
 	uint64_t keys[ADD_CHUNK];
-	uint64_t near_keys[ADD_CHUNK]; /* the neighbourhood's key (near.h); 0: none */
-	uint32_t idx[ADD_CHUNK];       /* the sample, from the chunk's first */
+	uint64_t near_keys[ADD_CHUNK];		/* the neighbourhood's key (near.h); 0: none */
+	struct ibsp_near *near_sets[ADD_CHUNK]; /* its set, told when it is prefetched */
+	uint32_t idx[ADD_CHUNK];		/* the sample, from the chunk's first */
 	int8_t nodes[ADD_CHUNK], slots[ADD_CHUNK];
 	uint32_t n;
 };
@@ -463,7 +465,8 @@ static void resolve_chunk(struct ibsp_engine *e, const struct ibsp_sample *s, si
 
 /*
  * Prefetch the entries of a chunk's keys (both ends), their owner votes and
- * their neighbourhoods' slots (near.h), a chunk before their updates: the
+ * their neighbourhoods' sets (near.h; each set noted for its update), a
+ * chunk before their updates: the
  * chunk's index slots, prefetched a chunk before, have arrived, and the
  * probes find the entries. A stale position (an entry moved or gone by the
  * time its update runs) costs only a wasted prefetch.
@@ -476,11 +479,13 @@ static void resolve_chunk(struct ibsp_engine *e, const struct ibsp_sample *s, si
  * (--threads 1, 5 alternating runs on the Intel VM; docs/performance.md).
  */
 static void prefetch_entries(const struct ibsp_heat_table *t, const struct ibsp_near_table *nt,
-			     const struct add_chunk *c)
+			     struct add_chunk *c)
 {
 	for (uint32_t k = 0; k < c->n; k++) {
-		if (c->near_keys[k])
-			__builtin_prefetch(ibsp_near_table__slot(nt, c->near_keys[k]));
+		if (c->near_keys[k]) {
+			c->near_sets[k] = ibsp_near_table__set(nt, c->near_keys[k]);
+			__builtin_prefetch(c->near_sets[k]);
+		}
 	}
 
 	for (uint32_t k = 0; k < c->n; k++) {
@@ -525,7 +530,7 @@ void ibsp_engine__add(struct ibsp_engine *e, const struct ibsp_sample *s, size_t
 
 			for (uint32_t j = 0; j < a->n; j++)
 				add_one(e, &s[base + a->idx[j]], a->keys[j], a->nodes[j],
-					a->slots[j], a->near_keys[j]);
+					a->slots[j], a->near_keys[j], a->near_sets[j]);
 		}
 	}
 	st->pages_tracked = e->ht->count;

@@ -436,8 +436,8 @@ static inline bool ibsp_share__surely_below(const struct ibsp_share *s, bool of_
 }
 
 /*
- * The slots of a direct-mapped table of counts per accessor slot (near.h,
- * threads.h): 1 << @bits of them, each @head bytes and @nr_acc u16 counts,
+ * The slots of a direct-mapped table of counts per accessor slot
+ * (threads.h): 1 << @bits of them, each @head bytes and @nr_acc u16 counts,
  * rounded up to 8 (*@stride), zeroed and cache-aligned; NULL without memory.
  */
 static inline char *ibsp_count_slots__new(size_t head, uint32_t nr_acc, uint32_t bits,

@@ -75,8 +75,8 @@ static inline int page_near(const struct ibsp_engine *e, const struct ibsp_heat_
 	    (e->top_tier[he->node] ? !he->leave : he->seen >= 2 * e->opts.min_heat))
 		return -1;
 	key = ibsp_near__key(he->pid, ibsp_heat_table__vaddr(e->ht, he));
-	n = ibsp_near_table__slot(e->near, key);
-	if (n->key != key)
+	n = ibsp_near_table__find(e->near, key);
+	if (!n)
 		return -1;
 	ibsp_near__catch_up(n, e->nr_acc, e->ht->aged, e->ht->shift);
 	return ibsp_near__leader(n, he, e->nr_acc);

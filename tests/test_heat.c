@@ -1374,9 +1374,10 @@ Test(heat, neighbourhoods_count_decay_and_leave_the_page_out)
 /*
  * The neighbourhoods' table grows at a tick: doubled while more
  * neighbourhoods with samples were replaced in the interval than a quarter
- * of its slots, up to NEAR_BITS_MAX, each keeping its counts; not where the
- * pages are known not to agree with their neighbours (not hopeful); and a
- * tick starts the count of the replaced again.
+ * of its slots, up to NEAR_BITS_MAX, each keeping its counts, where over an
+ * eighth of the first decisions that asked missed their neighbourhood; not
+ * where the pages are known not to agree with their neighbours (not
+ * hopeful); and a tick starts its counts again.
  */
 Test(heat, the_neighbourhoods_table_grows_where_it_is_replaced_and_may_help)
 {
@@ -1396,11 +1397,24 @@ Test(heat, the_neighbourhoods_table_grows_where_it_is_replaced_and_may_help)
 	for (uint32_t i = 0; i < nr; i++)
 		near_add(nt, ht, ibsp_near__key(7, UVA_BASE + (uint64_t)i * 65536), 0);
 	cr_expect_gt(nt->replaced, start / 4, "%" PRIu64 " replaced", nt->replaced);
+	nt->asked = nt->missed = 8; /* every first decision missed its neighbourhood */
 	cr_expect_eq(ibsp_near_table__tick(nt, false), start, "not hopeful: no growth");
 	cr_expect_eq(nt->replaced, 0);
+	cr_expect_eq(nt->asked, 0);
+	cr_expect_eq(nt->missed, 0);
+
+	/* Replaced as much, hopeful, but an eighth of the decisions missed: no growth. */
+	for (uint32_t i = 0; i < nr; i++)
+		near_add(nt, ht, ibsp_near__key(10, UVA_BASE + (uint64_t)i * 65536), 0);
+	nt->asked = 80;
+	nt->missed = 10;
+	cr_expect_gt(nt->replaced, start / 4);
+	cr_expect_eq(ibsp_near_table__tick(nt, true), start, "the decisions found them");
 
 	for (uint32_t i = 0; i < nr; i++)
 		near_add(nt, ht, ibsp_near__key(7, UVA_BASE + (uint64_t)i * 65536), 1);
+	nt->asked = 80;
+	nt->missed = 11;
 	for (uint32_t i = 0; i < nr; i++) {
 		const struct ibsp_near *n =
 		    ibsp_near_table__find(nt, ibsp_near__key(7, UVA_BASE + (uint64_t)i * 65536));
@@ -1424,6 +1438,7 @@ Test(heat, the_neighbourhoods_table_grows_where_it_is_replaced_and_may_help)
 	/* At the bound, no more growth whatever is replaced. */
 	for (uint32_t i = 0; i < 4 * nr; i++)
 		near_add(nt, ht, ibsp_near__key(8, UVA_BASE + (uint64_t)i * 65536), 0);
+	nt->asked = nt->missed = 80;
 	cr_expect_eq(ibsp_near_table__tick(nt, true), 1U << NEAR_BITS_MAX);
 	ibsp_near_table__delete(nt);
 	ibsp_heat_table__delete(ht);

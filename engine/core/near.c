@@ -101,12 +101,14 @@ static int grow(struct ibsp_near_table *t)
 
 uint32_t ibsp_near_table__tick(struct ibsp_near_table *t, bool hopeful)
 {
+	bool missing = t->missed * 8 > t->asked;
+
 	/* As many doublings as bring the replaced to a quarter of the slots, at once. */
-	while (hopeful && t->bits < NEAR_BITS_MAX && t->replaced * 4 > 1ULL << t->bits) {
+	while (hopeful && missing && t->bits < NEAR_BITS_MAX && t->replaced * 4 > 1ULL << t->bits) {
 		if (grow(t))
 			break; /* without memory, the table only stays as it is */
 	}
-	t->replaced = 0;
+	t->replaced = t->asked = t->missed = 0;
 	return 1U << t->bits;
 }
 

@@ -72,20 +72,25 @@ struct ibsp_near_table {
 	uint32_t nr_acc;
 	uint32_t bits;	   /* 1 << bits slots */
 	uint64_t replaced; /* since the last tick: neighbourhoods with samples that left */
+	uint64_t asked;	   /* in the last tick's decisions: first decisions that asked, */
+	uint64_t missed;   /* and of those, the ones whose neighbourhood was not there */
 };
 
 struct ibsp_near_table *ibsp_near_table__new(uint32_t nr_acc);
 void ibsp_near_table__delete(struct ibsp_near_table *t);
 
 /*
- * At a tick: while the neighbours may help (@hopeful: they are believed, or
- * their agreement is not known yet) and more neighbourhoods with samples
- * were replaced since the last tick than a quarter of the slots, double the
- * table (up to NEAR_BITS_MAX); every neighbourhood keeps its counts. Where
- * the pages are known not to agree with their neighbours (objects of many
- * threads interleaved), the table stays as it is: a larger one would cost
- * memory and misses for a prior that is not used. Return the slots
- * (unchanged without memory).
+ * After a tick's decisions: while the neighbours may help (@hopeful: they
+ * are believed, or their agreement is not known yet), over an eighth of the
+ * first decisions that asked found no neighbourhood, and more
+ * neighbourhoods with samples were replaced since the last tick than a
+ * quarter of the slots, double the table (up to NEAR_BITS_MAX); every
+ * neighbourhood keeps its counts. Where the pages are known not to agree
+ * with their neighbours (objects of many threads interleaved), or no first
+ * decision misses them (a host whose pages are all where their users are,
+ * a working set the table holds), the table stays as it is: a larger one
+ * would cost memory and misses for nothing. Return the slots (unchanged
+ * without memory).
  */
 uint32_t ibsp_near_table__tick(struct ibsp_near_table *t, bool hopeful);
 

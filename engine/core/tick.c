@@ -496,8 +496,6 @@ long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp
 	    e->st.near_agreement >= 0
 		? ibsp_near__agrees(e->st.near_agreement)
 		: ibsp_share__surely_below(&e->near_agree, true, IBSP_NEAR_AGREE_DIV);
-	e->st.near_slots =
-	    ibsp_near_table__tick(e->near, e->view.near_agrees || e->st.near_agreement < 0);
 	ibsp_thread_table__tick(e->threads);
 	e->st.owner_agreement = ibsp_share__value(&e->owner_agree);
 	e->st.thread_moves = e->threads->moves;
@@ -521,6 +519,8 @@ long ibsp_engine__tick(struct ibsp_engine *e, uint64_t now_ns, const struct ibsp
 	n = run_interval(e, hist);
 	if (n >= 0)
 		age(e, hist);
+	e->st.near_slots =
+	    ibsp_near_table__tick(e->near, e->view.near_agrees || e->st.near_agreement < 0);
 	*plan = e->plan;
 	e->nr_plan = n > 0 ? n : 0;
 	e->st.pages_tracked = e->ht->count;

@@ -62,7 +62,10 @@ static inline uint64_t heat_floor(const struct ibsp_engine *e)
  * The accessor slot @he's neighbours lead to (near.h), for a first decision:
  * while the host's pages agree with their neighbours, for a page the engine
  * never moved that is on a lower-tier node with under 2 x min_heat samples,
- * or on a top-tier node during an excursion; -1 otherwise.
+ * or on a top-tier node during an excursion; -1 otherwise. While the
+ * neighbours may help (believed, or their agreement not known yet), such a
+ * page's question is counted, and whether its neighbourhood was in the
+ * table: the table grows where many are not (ibsp_near_table__tick()).
  */
 static inline int page_near(const struct ibsp_engine *e, const struct ibsp_heat_entry *he)
 {
@@ -70,13 +73,15 @@ static inline int page_near(const struct ibsp_engine *e, const struct ibsp_heat_
 	uint64_t key;
 
 	/* A KEY_VIRT entry has its alias from its first sample (init_entry()). */
-	if (!e->view.near_agrees || he->nr_moves || he->node < 0 || (he->key & KEY_HUGE) ||
-	    !(he->flags & HE_ALIAS) ||
+	if (!(e->view.near_agrees || e->st.near_agreement < 0) || he->nr_moves || he->node < 0 ||
+	    (he->key & KEY_HUGE) || !(he->flags & HE_ALIAS) ||
 	    (e->top_tier[he->node] ? !he->leave : he->seen >= 2 * e->opts.min_heat))
 		return -1;
 	key = ibsp_near__key(he->pid, ibsp_heat_table__vaddr(e->ht, he));
 	n = ibsp_near_table__find(e->near, key);
-	if (!n)
+	e->near->asked++;
+	e->near->missed += !n;
+	if (!e->view.near_agrees || !n)
 		return -1;
 	ibsp_near__catch_up(n, e->nr_acc, e->ht->aged, e->ht->shift);
 	return ibsp_near__leader(n, he, e->nr_acc);

@@ -149,9 +149,9 @@ struct ibsp_engine_stats {
 	bool near_believed;  /* a first decision counts the neighbours' leader as a sample */
 	bool owner_believed; /* a private page follows its owner thread's move */
 	uint32_t near_slots; /* the neighbourhoods' table (engine/core/near.h): from
-			      * IBSP_NEAR_START_SLOTS, doubled at a
-			      * tick (up to 32 Ki) while the neighbours are believed and over a
-			      * quarter of its slots' neighbourhoods were replaced in the interval */
+			      * IBSP_NEAR_START_SLOTS, doubled at a tick (up to 32 Ki) where
+			      * first decisions miss their neighbourhoods, over a quarter of its
+			      * slots were replaced in the interval and the neighbours may help */
 };
 
 /* The neighbourhoods' table's slots at the start (ibsp_engine_stats.near_slots). */

@@ -30,11 +30,12 @@
  * a 2 MiB page (its own neighbourhood). It starts at 8 Ki slots (512 MiB of
  * address space) and doubles at a tick, up to 32 Ki, where more
  * neighbourhoods with samples were replaced in the interval than a quarter
- * of its slots, unless the pages are known not to agree with their
- * neighbours (ibsp_near_table__tick()). Direct-mapped and fixed, as it was
- * until 2026-12-02, a neighbourhood that collided replaced the one there:
- * past 8 Ki neighbourhoods sampled in an interval most samples reset one,
- * and the agreement read low (docs/policy.md, "A limit at scale").
+ * of its slots and first decisions missed theirs, unless the pages are
+ * known not to agree with their neighbours (ibsp_near_table__tick()).
+ * Direct-mapped and fixed, as it was until 2026-12-02, a neighbourhood that
+ * collided replaced the one there: past 8 Ki neighbourhoods sampled in an
+ * interval most samples reset one, and the agreement read low
+ * (docs/policy.md, "At scale").
  */
 #ifndef IBSP_ENGINE_NEAR_H
 #define IBSP_ENGINE_NEAR_H

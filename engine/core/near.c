@@ -59,10 +59,7 @@ struct ibsp_near *ibsp_near_table__take(struct ibsp_near_table *t, const struct 
 	}
 	t->replaced += least != 0;
 	n = ibsp_near__way(t, set, victim);
-	if (t->stride_shift == 4)
-		memset(n, 0, 16); /* up to 3 accessor nodes: a store, not a call */
-	else
-		memset(n, 0, (size_t)1 << t->stride_shift);
+	memset(n, 0, (size_t)1 << t->stride_shift);
 	n->key = key;
 	n->aged = (uint8_t)ht->aged;
 	return n;

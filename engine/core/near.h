@@ -126,16 +126,8 @@ static inline uint32_t ibsp_near__way_of(const struct ibsp_near_table *t, struct
 	uint32_t way = 0;
 
 	/* Keys are distinct within a set: at most one way matches. */
-	if (t->stride_shift == 4) { /* up to 3 accessor nodes: the offsets are constants */
-		const char *p = (const char *)set;
-
-		for (uint32_t w = 0; w < NEAR_WAYS; w++)
-			way |= (uint32_t)(((const struct ibsp_near *)(p + 16 * w))->key == key)
-			       << w;
-	} else {
-		for (uint32_t w = 0; w < NEAR_WAYS; w++)
-			way |= (uint32_t)(ibsp_near__way(t, set, w)->key == key) << w;
-	}
+	for (uint32_t w = 0; w < NEAR_WAYS; w++)
+		way |= (uint32_t)(ibsp_near__way(t, set, w)->key == key) << w;
 	return way ? (uint32_t)__builtin_ctz(way) : NEAR_WAYS;
 }
 

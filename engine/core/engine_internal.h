@@ -435,6 +435,16 @@ static inline bool ibsp_share__surely_below(const struct ibsp_share *s, bool of_
 	return hi * div < 1;
 }
 
+/* @bytes zeroed and cache-aligned (a table of counts' slots); NULL without memory. */
+static inline char *ibsp_zalloc_lines(size_t bytes)
+{
+	char *p = aligned_alloc(64, bytes);
+
+	if (p)
+		memset(p, 0, bytes);
+	return p;
+}
+
 /*
  * The slots of a direct-mapped table of counts per accessor slot
  * (threads.h): 1 << @bits of them, each @head bytes and @nr_acc u16 counts,
@@ -443,15 +453,8 @@ static inline bool ibsp_share__surely_below(const struct ibsp_share *s, bool of_
 static inline char *ibsp_count_slots__new(size_t head, uint32_t nr_acc, uint32_t bits,
 					  uint32_t *stride)
 {
-	size_t bytes;
-	char *p;
-
 	*stride = (uint32_t)((head + nr_acc * sizeof(uint16_t) + 7) & ~7UL);
-	bytes = (size_t)*stride << bits;
-	p = aligned_alloc(64, bytes);
-	if (p)
-		memset(p, 0, bytes);
-	return p;
+	return ibsp_zalloc_lines((size_t)*stride << bits);
 }
 
 /* Heat histogram buckets (tick_internal.h): 4 per power of two. */

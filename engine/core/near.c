@@ -16,12 +16,7 @@ _Static_assert(1U << NEAR_BITS == IBSP_NEAR_START_SLOTS, "the slots the stats re
 /* 1 << @bits zeroed slots, in sets of one cache line with up to 3 accessor nodes. */
 static char *slots_new(const struct ibsp_near_table *t, uint32_t bits)
 {
-	size_t bytes = (size_t)1 << (bits + t->stride_shift);
-	char *p = aligned_alloc(64, bytes);
-
-	if (p)
-		memset(p, 0, bytes);
-	return p;
+	return ibsp_zalloc_lines((size_t)1 << (bits + t->stride_shift));
 }
 
 struct ibsp_near_table *ibsp_near_table__new(uint32_t nr_acc)

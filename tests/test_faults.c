@@ -572,6 +572,8 @@ Test(faults, drain_period_follows_the_record_rate, .timeout = 60)
 		s = json_object_get(sum, "sampling");
 		drain_ms[k] = json_integer_value(json_object_get(s, "drain_ms"));
 		drains[k] = json_integer_value(json_object_get(s, "drains"));
+		cr_expect_eq(json_integer_value(json_object_get(s, "ring_pages")), 8,
+			     "the ring's size as asked for");
 		samples[k] = json_integer_value(json_object_get(s, "samples"));
 		json_decref(sum);
 		free(out);

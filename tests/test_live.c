@@ -869,10 +869,43 @@ Test(live, drain_counts_the_busiest_rings_bytes)
 	cr_expect_geq(st->bytes, 512 * 40, "a page-fault record is at least 40 bytes");
 	cr_assert_eq(ibsp_capture__drain(cap, tally_record, &t), 0);
 	cr_expect_eq(st->last_ring_bytes, 0, "nothing came since");
+	cr_expect_eq(st->ring_pages,
+		     ibsp_capture__auto_pages((uint32_t)sysconf(_SC_NPROCESSORS_ONLN),
+					      ibsp_host_caps__may_lock_rings(&caps),
+					      sysconf(_SC_PAGESIZE)),
+		     "no size asked for: the automatic one (%u pages)", st->ring_pages);
 	ibsp_capture__delete(cap);
 	ibsp_sampler__free_events(ev, leader, nr);
 	close(go[0]);
 	close(go[1]);
 	close(ready[0]);
 	close(ready[1]);
+}
+
+/*
+ * The rings' size when none is asked for: perf record's 128 pages without
+ * CAP_IPC_LOCK (the kernel's perf_event_mlock_kb budget a CPU); with it,
+ * 16 MiB over the CPUs, 512 KiB to 4 MiB a ring, a power of two.
+ */
+Test(live, ring_size_follows_the_cpus_and_the_lock_budget)
+{
+	static const struct {
+		uint32_t cpus;
+		bool may_lock;
+		long page;
+		uint32_t pages;
+	} rows[] = {
+		{ 2, false, 4096, 128 },  { 1, true, 4096, 1024 }, { 2, true, 4096, 1024 },
+		{ 4, true, 4096, 1024 },  { 6, true, 4096, 512 },  { 8, true, 4096, 512 },
+		{ 16, true, 4096, 256 },  { 24, true, 4096, 128 }, { 32, true, 4096, 128 },
+		{ 512, true, 4096, 128 }, { 0, true, 4096, 1024 }, { 2, true, 65536, 128 },
+		{ 2, true, 16384, 256 },  { 2, true, 0, 128 },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		cr_expect_eq(
+		    ibsp_capture__auto_pages(rows[i].cpus, rows[i].may_lock, rows[i].page),
+		    rows[i].pages, "%u CPUs, may_lock %d, %ld-byte pages: %u pages, not %u",
+		    rows[i].cpus, rows[i].may_lock, rows[i].page, rows[i].pages,
+		    ibsp_capture__auto_pages(rows[i].cpus, rows[i].may_lock, rows[i].page));
 }

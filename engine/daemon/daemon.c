@@ -154,7 +154,7 @@ uint32_t ibsp_daemon__drain_period(uint32_t cur_ms, double peak_bps, uint32_t ri
 /* The timer is re-armed when the period wanted moves by half or more. */
 static void adapt_drain(struct daemon *d)
 {
-	uint32_t pages = d->o.capture.mmap_pages ? d->o.capture.mmap_pages : 128;
+	uint32_t pages = ibsp_capture__stats(d->cap)->ring_pages;
 	uint32_t want = ibsp_daemon__drain_period(d->drain_cur_ms, d->drain_peak_bps, pages);
 
 	d->drain_peak_bps = 0;

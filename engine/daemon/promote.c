@@ -218,6 +218,7 @@ static void fill_engine_counts(struct daemon *d, struct ibsp_telemetry_counts *c
 	c->throttled = cs->loss.throttle;
 	c->drains = d->nr_drains;
 	c->drain_ms = d->drain_cur_ms;
+	c->ring_pages = cs->ring_pages;
 	if (d->scan) {
 		c->scans = ibsp_hint_scan__stats(d->scan)->scans;
 		c->scan_s = ibsp_hint_scan__stats(d->scan)->busy_s;

@@ -183,6 +183,7 @@ static json_t *sampling_json(const struct ibsp_telemetry *t, const struct ibsp_t
 	json_object_set_new(o, "throttled", D(throttled));
 	json_object_set_new(o, "drains", D(drains));
 	json_object_set_new(o, "drain_ms", json_integer(c->drain_ms));
+	json_object_set_new(o, "ring_pages", json_integer(c->ring_pages));
 	json_object_set_new(o, "scans", D(scans));
 	json_object_set_new(o, "scan_s", seconds(c->scan_s - (p ? p->scan_s : 0)));
 	json_object_set_new(

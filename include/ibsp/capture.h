@@ -27,7 +27,7 @@ struct ibsp_capture_opts {
 	const pid_t *pids; /* IBSP_TARGET_PID: the processes (at least one) */
 	uint32_t nr_pids;
 	const char *cgroup_path; /* IBSP_TARGET_CGROUP: a cgroup v2 directory */
-	uint32_t mmap_pages;	 /* data pages per CPU ring (power of two); 0: 128 */
+	uint32_t mmap_pages;	 /* data pages per CPU ring (power of two); 0: _auto_pages() */
 	uint32_t wakeup_bytes;	 /* poll wakeup watermark; 0: a quarter of the ring */
 	bool enable_on_exec;	 /* IBSP_TARGET_PID: start counting when the task execs */
 };
@@ -40,6 +40,7 @@ struct ibsp_capture_stats {
 	uint64_t last_ring_bytes;    /* the most bytes one ring gave at the latest drain */
 	struct ibsp_loss_stats loss; /* LOST, LOST_SAMPLES, THROTTLE records */
 	uint32_t nr_cpus;	     /* CPUs the events are open on */
+	uint32_t ring_pages;	     /* data pages of each CPU's ring, as mapped */
 };
 
 struct ibsp_capture;
@@ -53,6 +54,22 @@ struct ibsp_capture;
  */
 int ibsp_capture__new(struct ibsp_event_desc *events, const int *group_leader, uint32_t nr,
 		      const struct ibsp_capture_opts *opts, struct ibsp_capture **out);
+
+/**
+ * ibsp_capture__auto_pages() - the data pages of a CPU's ring when none are asked for
+ * @nr_cpus: the online CPUs (a ring each)
+ * @may_lock: ibsp_host_caps__may_lock_rings(): rings may lock memory past the
+ *            kernel's perf_event_mlock_kb budget
+ * @page_size: the host's page size
+ *
+ * Without @may_lock, 128 (512 KiB with 4 KiB pages: the most the budget's
+ * 516 KiB a CPU holds beside each ring's header page, and perf record's
+ * default). With it, 16 MiB of rings in all, from 512 KiB to 4 MiB a CPU
+ * (a power of two): a ring that holds more is drained less often
+ * (engine/daemon/daemon.c), and each drain costs the daemon's caches
+ * (docs/performance.md, "Larger rings").
+ */
+uint32_t ibsp_capture__auto_pages(uint32_t nr_cpus, bool may_lock, long page_size);
 
 /** ibsp_capture__delete() - close everything; NULL is accepted */
 void ibsp_capture__delete(struct ibsp_capture *c);

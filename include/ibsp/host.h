@@ -34,6 +34,19 @@ int ibsp_host_caps__read(const char *sysfs_root, struct ibsp_host_caps *caps);
 bool ibsp_host_caps__may_sample_cpus(const struct ibsp_host_caps *caps);
 
 /**
+ * ibsp_host_caps__read_privs() - only @caps's perf_event_paranoid and
+ * capabilities (cheap: no CPUID, no libpfm4); the rest is zeroed
+ */
+void ibsp_host_caps__read_privs(struct ibsp_host_caps *caps);
+
+/**
+ * ibsp_host_caps__may_lock_rings() - may perf ring buffers lock memory past
+ * the kernel's perf_event_mlock_kb budget (516 KiB a CPU by default) and
+ * RLIMIT_MEMLOCK: CAP_IPC_LOCK, or perf_event_paranoid -1 (perf_mmap())
+ */
+bool ibsp_host_caps__may_lock_rings(const struct ibsp_host_caps *caps);
+
+/**
  * ibsp_soft_dirty__probe() - does this kernel track soft-dirty PTEs?
  * @why: receives why not ("kernel without CONFIG_MEM_SOFT_DIRTY ...")
  *

@@ -27,11 +27,14 @@
 #include <perf/threadmap.h>
 
 #include "ibsp/capture.h"
+#include "ibsp/host.h"
 #include "capture_internal.h"
 #include "log_print.h"
 #include "util.h"
 
-#define DEFAULT_PAGES 128u
+#define DEFAULT_PAGES	 128u
+#define AUTO_RING_BUDGET (16u << 20) /* bytes of rings in all, with CAP_IPC_LOCK */
+#define AUTO_RING_MAX	 (4u << 20)  /* bytes of one CPU's ring */
 
 struct ibsp_capture {
 	struct perf_evlist *evlist;
@@ -290,15 +293,44 @@ static int open_evlist(struct ibsp_capture *c, struct ibsp_event_desc *events,
 		return ret;
 	ret = perf_evlist__mmap(c->evlist, (int)pages);
 	if (ret) {
-		pr_err("cannot map %u-page ring buffers on %d CPUs: %s%s\n", pages,
-		       perf_cpu_map__nr(c->cpus), strerror(-ret),
-		       ret == -EPERM ? " (over the perf_event_mlock_kb budget: use fewer pages, or "
-				       "CAP_IPC_LOCK)"
-				     : "");
+		pr_err(
+		    "cannot map %u-page ring buffers on %d CPUs: %s%s\n", pages,
+		    perf_cpu_map__nr(c->cpus), strerror(-ret),
+		    ret != -EPERM ? ""
+		    : o->mmap_pages
+			? " (over the perf_event_mlock_kb budget: use fewer pages, or CAP_IPC_LOCK)"
+			: " (the size chosen for CAP_IPC_LOCK, which this host's kernel refused: "
+			  "give --mmap-pages 128)");
 		return ret;
 	}
 	c->st.nr_cpus = (uint32_t)perf_cpu_map__nr(c->cpus);
 	return 0;
+}
+
+uint32_t ibsp_capture__auto_pages(uint32_t nr_cpus, bool may_lock, long page_size)
+{
+	uint64_t bytes = AUTO_RING_BUDGET / (nr_cpus ? nr_cpus : 1), pages;
+
+	if (!may_lock || page_size <= 0)
+		return DEFAULT_PAGES;
+	if (bytes > AUTO_RING_MAX)
+		bytes = AUTO_RING_MAX;
+	pages = bytes / (uint64_t)page_size;
+	if (pages <= DEFAULT_PAGES)
+		return DEFAULT_PAGES;
+	return 1u << (63 - __builtin_clzll(pages)); /* a power of two, not above */
+}
+
+/* With no size asked for: _auto_pages() for this process and host. */
+static uint32_t auto_pages(void)
+{
+	struct ibsp_host_caps caps;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	ibsp_host_caps__read_privs(&caps);
+	return ibsp_capture__auto_pages(cpus > 0 ? (uint32_t)cpus : 1,
+					ibsp_host_caps__may_lock_rings(&caps),
+					sysconf(_SC_PAGESIZE));
 }
 
 int ibsp_capture__new(struct ibsp_event_desc *events, const int *group_leader, uint32_t nr,
@@ -311,7 +343,7 @@ int ibsp_capture__new(struct ibsp_event_desc *events, const int *group_leader, u
 	int ret;
 
 	IBSP_OPTS_COPY(o, user_opts);
-	pages = o.mmap_pages ? o.mmap_pages : DEFAULT_PAGES;
+	pages = o.mmap_pages ? o.mmap_pages : auto_pages();
 	if (!libperf_ready) {
 		libperf_init(libperf_print);
 		libperf_ready = 1;
@@ -338,6 +370,9 @@ int ibsp_capture__new(struct ibsp_event_desc *events, const int *group_leader, u
 		ibsp_capture__delete(c);
 		return ret;
 	}
+	c->st.ring_pages = pages;
+	pr_debug("capture: %u-page rings on %u CPUs%s\n", pages, c->st.nr_cpus,
+		 o.mmap_pages ? "" : " (the automatic size)");
 	*out = c;
 	return 0;
 }

@@ -93,10 +93,9 @@ static void read_pfm(struct ibsp_host_caps *c)
 	}
 }
 
-int ibsp_host_caps__read(const char *root, struct ibsp_host_caps *c)
+void ibsp_host_caps__read_privs(struct ibsp_host_caps *c)
 {
-	char path[PATH_MAX], buf[32];
-	char *end;
+	char buf[32], *end;
 
 	memset(c, 0, sizeof(*c));
 	c->perf_event_paranoid = INT_MIN;
@@ -106,8 +105,15 @@ int ibsp_host_caps__read(const char *root, struct ibsp_host_caps *c)
 		if (end != buf)
 			c->perf_event_paranoid = (int)v;
 	}
-	read_cpuid(c);
 	read_caps(c);
+}
+
+int ibsp_host_caps__read(const char *root, struct ibsp_host_caps *c)
+{
+	char path[PATH_MAX], buf[32];
+
+	ibsp_host_caps__read_privs(c);
+	read_cpuid(c);
 	snprintf(path, sizeof(path), "%s/bus/event_source/devices/cpu/type", root);
 	c->core_pmu = ibsp_read_file_str(path, buf, sizeof(buf)) > 0;
 	if (!c->core_pmu) {
@@ -130,4 +136,10 @@ bool ibsp_host_caps__may_sample_cpus(const struct ibsp_host_caps *c)
 	if (c->perf_event_paranoid > 2)
 		return false;
 	return c->cap_perfmon || c->perf_event_paranoid <= 0;
+}
+
+/* perf_mmap(): past the budget, EPERM unless capable(CAP_IPC_LOCK) or !perf_is_paranoid(). */
+bool ibsp_host_caps__may_lock_rings(const struct ibsp_host_caps *c)
+{
+	return c->cap_ipc_lock || (c->perf_event_paranoid != INT_MIN && c->perf_event_paranoid < 0);
 }

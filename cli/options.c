@@ -34,7 +34,8 @@ const char cli_sampling_help[] =
     "      --wakeup-bytes N    ring wakeup watermark (default a quarter ring); the rings\n"
     "                          are drained every --drain-ms regardless\n"
     "      --drain-ms MS       how often the ring buffers are drained (default: follows\n"
-    "                          the busiest ring's byte rate, 10 to 250 ms)\n"
+    "                          the busiest ring's byte rate, 10 to 250 ms; to 500 ms\n"
+    "                          with rings over 512 KiB)\n"
     "      --scan-ms MS        hint: how often the targets are write-protected (default\n"
     "                          1000, at least 250): each written page faults once a scan\n";
 

@@ -506,7 +506,8 @@ Test(faults, a_full_disk_for_the_telemetry_is_said_once, .timeout = 60)
 
 /*
  * The automatic drain period after a drain: a quarter of the ring at the busiest ring's
- * peak rate, 10 to 250 ms; a burst shortens it at once, a quiet drain at most doubles it.
+ * peak rate, 10 to 250 ms (with rings over 512 KiB, to 500 ms at most: 250 ms a 512 KiB);
+ * a burst shortens it at once, a quiet drain at most doubles it.
  */
 Test(faults, drain_period_shortens_at_once_and_lengthens_twofold)
 {
@@ -525,6 +526,13 @@ Test(faults, drain_period_shortens_at_once_and_lengthens_twofold)
 		{ 10, 8, 409600, 20 },	       /* wants 20 ms: twice 10 */
 		{ 10, 8, 163840, 20 },	       /* wants 50 ms: still twice 10 */
 		{ 100, 128, 1048576 * 4, 31 }, /* 4 MiB/s on 512 KiB rings: 31.25 ms */
+		{ 250, 1024, 0, 500 },	       /* 4 MiB rings, nothing came: their longest */
+		{ 250, 256, 0, 500 },	       /* 1 MiB rings: 500 ms too */
+		{ 500, 256, 0, 500 },	       /* ... and no more */
+		{ 100, 256, 131072, 200 },     /* 128 KiB/s fills a 256 KiB quarter in 2 s: twice */
+		{ 300, 128, 0, 250 },	       /* 512 KiB rings: 250 ms, whatever came before */
+		{ 160, 1024, 0, 320 },	       /* quiet: twofold, on the way to 500 */
+		{ 500, 1024, 1048576 * 4, 250 }, /* a quarter of 4 MiB at 4 MiB/s: 250 ms */
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {

@@ -6,7 +6,7 @@
  * (docs/design.md), so the rings are drained on that timer, which bounds
  * the ring space a burst needs: every --drain-ms, or by default a period
  * that follows the record rate, from 10 ms (a quarter of one CPU's ring at
- * the rate seen) to 100 ms (adapt_drain()). Each drain writes the
+ * the rate seen) to 250-500 ms (drain_period.c). Each drain writes the
  * records to the recording, if any, and hands them to the promotion half
  * (promote.c), which each interval ticks the engine, hands the plan to the
  * migration worker and writes a telemetry line. With record_only there is
@@ -80,30 +80,13 @@ static int on_record(const struct perf_event_header *rec, void *ctx)
 	return 0;
 }
 
-#define DRAIN_MIN_MS 10
-#define DRAIN_MAX_MS 250
-
-/* The busiest ring's byte rate since the previous drain, for adapt_drain(). */
-static void note_ring_rate(struct daemon *d)
-{
-	double now = ibsp_daemon_mono_s(), dt = now - d->drain_last_s;
-	uint64_t bytes = ibsp_capture__stats(d->cap)->last_ring_bytes;
-
-	/* a drain just after another (a tick's) says little about the rate: not under 10 ms */
-	if (dt < DRAIN_MIN_MS / 1000.0)
-		dt = DRAIN_MIN_MS / 1000.0;
-	if ((double)bytes / dt > d->drain_peak_bps)
-		d->drain_peak_bps = (double)bytes / dt;
-	d->drain_last_s = now;
-}
-
 /* Drain every ring; the recording gets a round mark only when records came. */
 static int drain(struct daemon *d)
 {
 	uint64_t before = ibsp_capture__stats(d->cap)->records;
 	int ret = ibsp_capture__drain(d->cap, on_record, d);
 
-	note_ring_rate(d);
+	ibsp_daemon__note_ring_rate(d);
 
 	if (d->eng)
 		ibsp_promote__flush(d);
@@ -111,56 +94,6 @@ static int drain(struct daemon *d)
 	    (ret = ibsp_perf_writer__finish_round(d->w)))
 		ret = recording_failed(d, ret);
 	return ret;
-}
-
-static int arm_timer(int fd, uint32_t ms)
-{
-	struct itimerspec it = { 0 };
-
-	it.it_interval.tv_sec = ms / 1000;
-	it.it_interval.tv_nsec = (long)(ms % 1000) * 1000000;
-	it.it_value = it.it_interval;
-	return timerfd_settime(fd, 0, &it, NULL) ? -errno : 0;
-}
-
-/*
- * The automatic drain period: long enough that a wake-up does not cost more
- * than the records it brings (a drain every 10 ms was ~30% of the daemon's
- * CPU at 58 k samples/s, and most of it at a few thousand), short enough
- * that the busiest ring is at most a quarter full when it comes, were it
- * to go on at the highest rate seen since the last drain (the kernel wakes
- * a poller at half: the other quarter is for a rate that doubles). The rate
- * is that ring's own bytes: with N CPUs the records spread over N rings,
- * and a record is its real size (a page fault ~90 bytes, an IBS-op sample
- * ~140). Ten to 250 ms. A burst shortens it at once; a quiet drain
- * lengthens it at most twofold: one empty drain (a target between two
- * processes of a burst) must not leave a full-speed stream on a 250 ms
- * period, where a small ring overflows. 10 ms reaches 250 after ~300 ms of
- * quiet.
- */
-uint32_t ibsp_daemon__drain_period(uint32_t cur_ms, double peak_bps, uint32_t ring_pages)
-{
-	double want = DRAIN_MAX_MS;
-
-	if (peak_bps > 0)
-		want = (double)ring_pages * 4096 / 4 / peak_bps * 1000;
-	if (want > 2.0 * cur_ms)
-		want = 2.0 * cur_ms;
-	return want < DRAIN_MIN_MS   ? DRAIN_MIN_MS
-	       : want > DRAIN_MAX_MS ? DRAIN_MAX_MS
-				     : (uint32_t)want;
-}
-
-/* The timer is re-armed when the period wanted moves by half or more. */
-static void adapt_drain(struct daemon *d)
-{
-	uint32_t pages = ibsp_capture__stats(d->cap)->ring_pages;
-	uint32_t want = ibsp_daemon__drain_period(d->drain_cur_ms, d->drain_peak_bps, pages);
-
-	d->drain_peak_bps = 0;
-	if ((want > d->drain_cur_ms * 1.5 || want < d->drain_cur_ms / 1.5) &&
-	    !arm_timer(d->drain_fd, want))
-		d->drain_cur_ms = want;
 }
 
 /* The signalfd, the three timers, the targets' pidfds and the ring. */
@@ -247,14 +180,14 @@ static int setup_reads(struct daemon *d)
 	int ret;
 
 	if (!d->o.record_only) {
-		ret = arm_timer(d->tick_fd, d->o.engine.interval_ms);
+		ret = ibsp_daemon__arm_timer(d->tick_fd, d->o.engine.interval_ms);
 		if (!ret)
 			ret = ibsp_aio__read(&d->aio, d->tick_fd, &d->tick_buf, 8, TAG_TICK);
 		if (ret)
 			return ret;
 	}
 	if (d->scan) {
-		ret = arm_timer(d->scan_fd, d->o.scan_ms);
+		ret = ibsp_daemon__arm_timer(d->scan_fd, d->o.scan_ms);
 		if (!ret)
 			ret = ibsp_aio__read(&d->aio, d->scan_fd, &d->scan_buf, 8, TAG_SCAN);
 		if (ret)
@@ -265,7 +198,7 @@ static int setup_reads(struct daemon *d)
 		    (ret = ibsp_aio__poll(&d->aio, d->targets.pidfds[i], POLLIN, TAG_PIDFD + i)))
 			return ret;
 	}
-	ret = arm_timer(d->drain_fd, d->o.drain_ms);
+	ret = ibsp_daemon__arm_timer(d->drain_fd, d->o.drain_ms);
 	d->drain_last_s = ibsp_daemon_mono_s();
 	if (!ret)
 		ret = ibsp_aio__read(&d->aio, d->sfd, &d->si, sizeof(d->si), TAG_SIGNAL);
@@ -344,7 +277,7 @@ static int on_hangup(struct daemon *d)
 		return ret;
 	ret = ibsp_promote__reload(d);
 	if (!ret && ibsp_engine__opts(d->eng)->interval_ms != interval_ms)
-		ret = arm_timer(d->tick_fd, ibsp_engine__opts(d->eng)->interval_ms);
+		ret = ibsp_daemon__arm_timer(d->tick_fd, ibsp_engine__opts(d->eng)->interval_ms);
 	return ret;
 }
 
@@ -382,7 +315,8 @@ static int on_drain(struct daemon *d)
 	if (ret)
 		return ret;
 	if (d->drain_auto)
-		adapt_drain(d);
+		ibsp_daemon__adapt_drain(d);
+	ibsp_daemon__arm_end(d);
 	/* A zero-timeout poll sets the POLLHUP of a target that exited, for _alive(). The
 	 * events hang up early in a task's exit, before its pidfd says so: where every
 	 * target has a pidfd, those end the run (on_target_exit), so that every exit is

@@ -107,8 +107,18 @@ static inline double ibsp_daemon_mono_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The automatic drain period after a drain (daemon.c): @peak_bps of the busiest ring. */
+#define DRAIN_MIN_MS 10 /* the shortest automatic drain period */
+
+/* drain_period.c: the automatic drain period after a drain; @peak_bps of the busiest ring. */
 uint32_t ibsp_daemon__drain_period(uint32_t cur_ms, double peak_bps, uint32_t ring_pages);
+/* drain_period.c: a periodic timerfd of @ms (0, or a negative errno). */
+int ibsp_daemon__arm_timer(int fd, uint32_t ms);
+/* drain_period.c: after a drain, the busiest ring's byte rate since the one before. */
+void ibsp_daemon__note_ring_rate(struct daemon *d);
+/* drain_period.c: the drain timer follows that rate (ibsp_daemon__drain_period()). */
+void ibsp_daemon__adapt_drain(struct daemon *d);
+/* drain_period.c: with --duration, the drain that ends the run comes on time. */
+void ibsp_daemon__arm_end(struct daemon *d);
 
 /* privs.c: output paths that are not files are refused (-EINVAL, said). */
 int ibsp_daemon_privs__check_paths(const struct daemon *d);

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+/*
+ * When the daemon drains the rings (daemon.c): the drain timer's period,
+ * which follows the busiest ring's byte rate (ibsp_daemon__drain_period()),
+ * and its last expiry, at the end of a --duration.
+ */
+#include <errno.h>
+#include <sys/timerfd.h>
+#include <time.h>
+
+#include "daemon_internal.h"
+
+#define DRAIN_MAX_MS	   250 /* the longest period, with rings of perf record's 512 KiB; */
+#define DRAIN_MAX_LARGE_MS 500 /* with larger rings, in proportion, up to this */
+
+/* The busiest ring's byte rate since the previous drain, for ibsp_daemon__adapt_drain(). */
+void ibsp_daemon__note_ring_rate(struct daemon *d)
+{
+	double now = ibsp_daemon_mono_s(), dt = now - d->drain_last_s;
+	uint64_t bytes = ibsp_capture__stats(d->cap)->last_ring_bytes;
+
+	/* a drain just after another (a tick's) says little about the rate: not under 10 ms */
+	if (dt < DRAIN_MIN_MS / 1000.0)
+		dt = DRAIN_MIN_MS / 1000.0;
+	if ((double)bytes / dt > d->drain_peak_bps)
+		d->drain_peak_bps = (double)bytes / dt;
+	d->drain_last_s = now;
+}
+
+int ibsp_daemon__arm_timer(int fd, uint32_t ms)
+{
+	struct itimerspec it = { 0 };
+
+	it.it_interval.tv_sec = ms / 1000;
+	it.it_interval.tv_nsec = (long)(ms % 1000) * 1000000;
+	it.it_value = it.it_interval;
+	return timerfd_settime(fd, 0, &it, NULL) ? -errno : 0;
+}
+
+/*
+ * The automatic drain period: long enough that a wake-up does not cost more
+ * than the records it brings (a drain every 10 ms was ~30% of the daemon's
+ * CPU at 58 k samples/s, and most of it at a few thousand), short enough
+ * that the busiest ring is at most a quarter full when it comes, were it
+ * to go on at the highest rate seen since the last drain (the kernel wakes
+ * a poller at half: the other quarter is for a rate that doubles). The rate
+ * is that ring's own bytes: with N CPUs the records spread over N rings,
+ * and a record is its real size (a page fault ~90 bytes, an IBS-op sample
+ * ~140). Ten to 250 ms; with rings larger than 512 KiB the longest period
+ * grows with them, up to 500 ms from 1 MiB on (CAP_IPC_LOCK's default
+ * rings, capture.h): each drain costs the daemon a wake-up and its caches
+ * (~30% of its CPU a sample at 40 k faults/s with a drain every 250 ms
+ * instead of 500, docs/performance.md), and a larger ring holds a burst as
+ * long as a 512 KiB one does 250 ms. A burst shortens it at once; a quiet
+ * drain lengthens it at most twofold: one empty drain (a target between two
+ * processes of a burst) must not leave a full-speed stream on the longest
+ * period, where a small ring overflows. 10 ms reaches 250 after ~300 ms of
+ * quiet.
+ */
+uint32_t ibsp_daemon__drain_period(uint32_t cur_ms, double peak_bps, uint32_t ring_pages)
+{
+	double ring = (double)ring_pages * 4096, longest = DRAIN_MAX_MS * ring / (512 * 1024);
+	double want;
+
+	longest = longest < DRAIN_MAX_MS	 ? DRAIN_MAX_MS
+		  : longest > DRAIN_MAX_LARGE_MS ? DRAIN_MAX_LARGE_MS
+						 : longest;
+	want = longest;
+	if (peak_bps > 0)
+		want = ring / 4 / peak_bps * 1000;
+	if (want > 2.0 * cur_ms)
+		want = 2.0 * cur_ms;
+	return want < DRAIN_MIN_MS ? DRAIN_MIN_MS
+	       : want > longest	   ? (uint32_t)longest
+				   : (uint32_t)want;
+}
+
+/*
+ * With --duration, when the run ends before the next drain, the next comes
+ * at the end: a run is not up to a drain period (500 ms) longer than asked.
+ */
+void ibsp_daemon__arm_end(struct daemon *d)
+{
+	double left = d->o.duration_s - (ibsp_daemon_mono_s() - d->t_enabled);
+	struct itimerspec it = { 0 };
+	uint64_t ns;
+
+	if (d->o.duration_s <= 0 || left * 1000 >= d->drain_cur_ms)
+		return;
+	ns = left > 1e-6 ? (uint64_t)(left * 1e9) : 1000;
+	it.it_value.tv_sec = (time_t)(ns / 1000000000);
+	it.it_value.tv_nsec = (long)(ns % 1000000000);
+	it.it_interval.tv_sec = d->drain_cur_ms / 1000;
+	it.it_interval.tv_nsec = (long)(d->drain_cur_ms % 1000) * 1000000;
+	timerfd_settime(d->drain_fd, 0, &it, NULL); /* failing, the period's drain ends it */
+}
+
+/* The timer is re-armed when the period wanted moves by half or more. */
+void ibsp_daemon__adapt_drain(struct daemon *d)
+{
+	uint32_t pages = ibsp_capture__stats(d->cap)->ring_pages;
+	uint32_t want = ibsp_daemon__drain_period(d->drain_cur_ms, d->drain_peak_bps, pages);
+
+	d->drain_peak_bps = 0;
+	if ((want > d->drain_cur_ms * 1.5 || want < d->drain_cur_ms / 1.5) &&
+	    !ibsp_daemon__arm_timer(d->drain_fd, want))
+		d->drain_cur_ms = want;
+}

@@ -49,8 +49,8 @@ int ibsp_daemon__arm_timer(int fd, uint32_t ms)
  * ~140). Ten to 250 ms; with rings larger than 512 KiB the longest period
  * grows with them, up to 500 ms from 1 MiB on (CAP_IPC_LOCK's default
  * rings, capture.h): each drain costs the daemon a wake-up and its caches
- * (~30% of its CPU a sample at 40 k faults/s with a drain every 250 ms
- * instead of 500, docs/performance.md), and a larger ring holds a burst as
+ * (at 40 k faults/s, 8-13% more CPU a sample with a drain every 250 ms
+ * than every 500, docs/performance.md), and a larger ring holds a burst as
  * long as a 512 KiB one does 250 ms. A burst shortens it at once; a quiet
  * drain lengthens it at most twofold: one empty drain (a target between two
  * processes of a burst) must not leave a full-speed stream on the longest

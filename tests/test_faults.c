@@ -222,6 +222,14 @@ static void two_node_run(struct ibsp_daemon_opts *o, double duration_s, const ch
 	o->sampler.sysfs_root = root;
 	o->capture.sz = sizeof(o->capture);
 	o->capture.target = IBSP_TARGET_ALL_CPUS;
+	/*
+	 * 512 KiB rings, not the larger default of a root run (capture.h): under ASan a
+	 * fault storm outruns the daemon, and these tests want the kernel to shed the
+	 * excess, as it does with small rings. With 4 MiB rings a drain under ASan took
+	 * up to a second, and the faulters whose pages a tick asked about had exited by
+	 * then (CI, 2026-12-02).
+	 */
+	o->capture.mmap_pages = 128;
 	o->engine.sz = sizeof(o->engine);
 	o->engine.policy = (struct ibsp_policy){ .ops = &ibsp_policy_locality, .arg = -1 };
 	o->engine.min_heat = 1;

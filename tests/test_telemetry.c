@@ -320,10 +320,14 @@ static char *run_daemon(const char *extra, int sigint_after_ms, int *rc, char **
 	char cmd[1024], *out;
 
 	/* The faulter is killed when the daemon is done: a 3.2 GB faulter left running
-	 * would load every test after this one. */
+	 * would load every test after this one. 512 KiB rings (not a root run's larger
+	 * default): under ASan the faulter outruns the daemon, and a drain of 4 MiB rings
+	 * took long enough that the 500 ms ticks coalesced (2 lines in 3 s, CI 2026-12-02);
+	 * with small rings the kernel sheds the excess. */
 	snprintf(cmd, sizeof(cmd),
 		 "%s 400000 >/dev/null 2>&1 & f=$!; %s run --sampler=soft -a --dry-run --json - "
-		 "--interval 500 %s %s; r=$?; kill $f 2>/dev/null; wait $f 2>/dev/null; exit $r",
+		 "--interval 500 --mmap-pages 128 %s %s; r=$?; kill $f 2>/dev/null; "
+		 "wait $f 2>/dev/null; exit $r",
 		 IBSP_FAULTER, IBSP_CLI, extra,
 		 sigint_after_ms ? "& p=$!; sleep 1.5; kill -INT $p; wait $p" : "");
 	*rc = run_cmd(cmd, &out, err);

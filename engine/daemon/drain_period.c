@@ -27,12 +27,17 @@ void ibsp_daemon__note_ring_rate(struct daemon *d)
 	d->drain_last_s = now;
 }
 
+static struct timespec ns_to_ts(uint64_t ns)
+{
+	return (struct timespec){ .tv_sec = (time_t)(ns / 1000000000),
+				  .tv_nsec = (long)(ns % 1000000000) };
+}
+
 int ibsp_daemon__arm_timer(int fd, uint32_t ms)
 {
 	struct itimerspec it = { 0 };
 
-	it.it_interval.tv_sec = ms / 1000;
-	it.it_interval.tv_nsec = (long)(ms % 1000) * 1000000;
+	it.it_interval = ns_to_ts((uint64_t)ms * 1000000);
 	it.it_value = it.it_interval;
 	return timerfd_settime(fd, 0, &it, NULL) ? -errno : 0;
 }
@@ -88,10 +93,8 @@ void ibsp_daemon__arm_end(struct daemon *d)
 	if (d->o.duration_s <= 0 || left * 1000 >= d->drain_cur_ms)
 		return;
 	ns = left > 1e-6 ? (uint64_t)(left * 1e9) : 1000;
-	it.it_value.tv_sec = (time_t)(ns / 1000000000);
-	it.it_value.tv_nsec = (long)(ns % 1000000000);
-	it.it_interval.tv_sec = d->drain_cur_ms / 1000;
-	it.it_interval.tv_nsec = (long)(d->drain_cur_ms % 1000) * 1000000;
+	it.it_value = ns_to_ts(ns);
+	it.it_interval = ns_to_ts((uint64_t)d->drain_cur_ms * 1000000);
 	timerfd_settime(d->drain_fd, 0, &it, NULL); /* failing, the period's drain ends it */
 }
 

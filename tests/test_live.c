@@ -24,7 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -908,4 +911,128 @@ Test(live, ring_size_follows_the_cpus_and_the_lock_budget)
 		    rows[i].pages, "%u CPUs, may_lock %d, %ld-byte pages: %u pages, not %u",
 		    rows[i].cpus, rows[i].may_lock, rows[i].page, rows[i].pages,
 		    ibsp_capture__auto_pages(rows[i].cpus, rows[i].may_lock, rows[i].page));
+}
+
+/*
+ * A drain hands out every record the kernel wrote, or counts it lost: none
+ * is skipped without a word while the rings fill as they are read. A child
+ * on CPU 0 takes 204 800 page faults while this process, on the other CPU,
+ * drains again and again; a counting event on the child (enabled with the
+ * capture, while the child waits) says how many faults there were. At period
+ * 1 a software event is never throttled (the first overflow of a call may not
+ * throttle), so samples + lost = faults, exactly. @cg: a cgroup v2 directory
+ * the child joins, for the cgroup capture's own rings; NULL: a --pid target,
+ * libperf's rings (the -a path too).
+ */
+static void drain_keeps_pace(const char *cg)
+{
+	struct ibsp_sampler_opts so = { .sz = sizeof(so), .kind = IBSP_SAMPLER_SOFT, .period = 1 };
+	struct ibsp_capture_opts co = { .sz = sizeof(co), .target = IBSP_TARGET_PID, .nr_pids = 1 };
+	struct perf_event_attr ca = { .size = sizeof(ca),
+				      .type = PERF_TYPE_SOFTWARE,
+				      .config = PERF_COUNT_SW_PAGE_FAULTS,
+				      .disabled = 1 };
+	int go[2], ready[2], *leader = NULL, cfd, status = -1;
+	struct ibsp_event_desc *ev = NULL;
+	struct ibsp_capture *cap = NULL;
+	const struct ibsp_capture_stats *st;
+	struct ring_tally t = { 0 };
+	struct ibsp_host_caps caps;
+	uint64_t faults = 0, drains = 0, lost;
+	uint32_t nr = 0;
+	cpu_set_t one;
+	pid_t kid;
+	char c, procs[600];
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		cr_skip_test("the child and the drains need a CPU each (this host has one)");
+	ibsp_host_caps__read("/sys", &caps);
+	cr_assert_eq(pipe(go), 0);
+	cr_assert_eq(pipe(ready), 0);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg ? cg : "");
+	kid = fork();
+	cr_assert_geq(kid, 0);
+	if (!kid) {
+		char *p;
+		FILE *f;
+
+		die_with_test();
+		CPU_ZERO(&one);
+		CPU_SET(0, &one);
+		if (cg && (!(f = fopen(procs, "w")) || fprintf(f, "0\n") < 0 || fclose(f)))
+			_exit(2);
+		if (sched_setaffinity(0, sizeof(one), &one) || write(ready[1], "r", 1) != 1 ||
+		    read(go[0], &c, 1) != 1)
+			_exit(1);
+		p = mmap(NULL, 256 << 12, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			 0);
+		for (int r = 0; p != MAP_FAILED && r < 800; r++) {
+			for (int i = 0; i < 256; i++)
+				p[i << 12] = 1;
+			madvise(p, 256 << 12, MADV_DONTNEED);
+		}
+		_exit(p == MAP_FAILED);
+	}
+	if (cg) {
+		co.target = IBSP_TARGET_CGROUP;
+		co.cgroup_path = cg;
+	} else {
+		co.pids = &kid;
+	}
+	cr_assert_eq(read(ready[0], &c, 1), 1, "the child is pinned to CPU 0 (and in the cgroup)");
+	CPU_ZERO(&one);
+	CPU_SET(1, &one);
+	cr_assert_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+	cfd = (int)syscall(SYS_perf_event_open, &ca, kid, -1, -1, 0);
+	cr_assert_geq(cfd, 0, "a counting event on the child: %s", strerror(errno));
+	cr_assert_eq(ibsp_sampler__events(&so, &caps, &ev, &leader, &nr), 0);
+	cr_assert_eq(ibsp_capture__new(ev, leader, nr, &co, &cap), 0);
+	cr_assert_eq(ioctl(cfd, PERF_EVENT_IOC_ENABLE, 0), 0);
+	ibsp_capture__enable(cap);
+	cr_assert_eq(write(go[1], "g", 1), 1);
+	while (waitpid(kid, &status, WNOHANG) == 0) {
+		cr_assert_eq(ibsp_capture__drain(cap, tally_record, &t), 0);
+		drains++;
+	}
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child faulted its pages");
+	cr_assert_eq(ibsp_capture__drain(cap, tally_record, &t), 0);
+	cr_assert_eq(read(cfd, &faults, sizeof(faults)), (ssize_t)sizeof(faults));
+	st = ibsp_capture__stats(cap);
+	lost = st->loss.lost + st->loss.lost_samples;
+	cr_expect_geq(faults, 800 * 256, "the child faulted 800 x 256 pages: %llu",
+		      (unsigned long long)faults);
+	cr_expect_eq(st->samples + lost, faults,
+		     "%llu faults: %llu samples, %llu lost (%llu drains); %lld unaccounted for",
+		     (unsigned long long)faults, (unsigned long long)st->samples,
+		     (unsigned long long)lost, (unsigned long long)drains,
+		     (long long)(faults - st->samples - lost));
+	cr_expect_eq(st->records, t.records, "the records handed out");
+	ibsp_capture__delete(cap);
+	ibsp_sampler__free_events(ev, leader, nr);
+	close(cfd);
+	close(go[0]);
+	close(go[1]);
+	close(ready[0]);
+	close(ready[1]);
+}
+
+Test(live, drain_skips_no_record_that_arrives_during_it)
+{
+	need_live_capture();
+	drain_keeps_pace(NULL);
+}
+
+Test(live, cgroup_drain_skips_no_record_that_arrives_during_it)
+{
+	const char *root = cgroup2_root();
+	char cg[512];
+
+	need_live_capture();
+	if (!root)
+		cr_skip_test("no cgroup v2 hierarchy is mounted");
+	snprintf(cg, sizeof(cg), "%s/ibsp-drain-%d", root, (int)getpid());
+	if (mkdir(cg, 0755))
+		cr_skip_test("cannot create a cgroup under %s: %s", root, strerror(errno));
+	drain_keeps_pace(cg);
+	cr_expect_eq(rmdir(cg), 0, "the cgroup %s is empty again: %s", cg, strerror(errno));
 }

@@ -12,7 +12,9 @@
  *  - the live decoder routes each sample to its event by the sample id;
  *  - record -a -- CMD ends when CMD exits; a CMD that cannot run still leaves a
  *    finished file (record runs on the daemon's loop: engine/daemon);
- *  - --sampler=auto without IBS or PEBS fails with what it found and how to go on.
+ *  - --sampler=auto without IBS or PEBS fails with what it found and how to go on;
+ *  - a drain hands out or counts lost every record written while the rings are
+ *    read (libperf's rings and the cgroup capture's), against a counting event.
  * Live capture needs perf_event_open with physical addresses: tests that
  * cannot get it skip themselves and say why.
  */

@@ -96,8 +96,10 @@ int ibsp_capture__alive(struct ibsp_capture *c);
 /**
  * ibsp_capture__drain() - hand every pending record of every ring to @fn
  *
- * Uses libperf's read_init/read_event/consume/read_done protocol. A non-zero
- * return of @fn stops the drain and is returned.
+ * Uses libperf's read_init/read_event/consume protocol (without read_done,
+ * which skips the records written since the last read_event). A non-zero
+ * return of @fn stops the drain and is returned; the records after it stay
+ * in the ring for the next drain.
  *
  * Return: 0, @fn's error, or a negative errno.
  */

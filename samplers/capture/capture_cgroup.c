@@ -5,9 +5,10 @@
  *
  * libperf 6.1 opens every event with flags = 0 and has no way to adopt an fd,
  * so this target opens its events itself. The ring buffers are drained with
- * the same read_init -> read_event -> consume -> read_done protocol and memory
- * ordering as libperf (tools/lib/perf/mmap.c, tools/include/linux/ring_buffer.h):
- * load data_head with acquire, read records, store data_tail with release.
+ * the same read_init -> read_event -> consume protocol and memory ordering as
+ * libperf (tools/lib/perf/mmap.c, tools/include/linux/ring_buffer.h): load
+ * data_head with acquire, read records, store data_tail with release where
+ * the reading stopped (capture.c's drain says why there is no read_done).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -227,7 +228,7 @@ int ibsp_cgroup_capture__poll(struct ibsp_cgroup_capture *c, int timeout_ms)
 	return ret < 0 ? -errno : ret;
 }
 
-/* read_init: what the kernel has published since our last read_done. */
+/* read_init: what the kernel has published since our last consume. */
 static void ring_read_init(struct cg_ring *r)
 {
 	r->start = r->pg->data_tail; /* only we write it */
@@ -258,8 +259,8 @@ static const struct perf_event_header *ring_read_event(struct cg_ring *r, uint8_
 	return h;
 }
 
-/* read_done / consume: tell the kernel the space up to start is free again. */
-static void ring_read_done(struct cg_ring *r)
+/* consume: tell the kernel the space up to start is free again. */
+static void ring_consume(struct cg_ring *r)
 {
 	__atomic_store_n(&r->pg->data_tail, r->start, __ATOMIC_RELEASE);
 }
@@ -280,7 +281,7 @@ int ibsp_cgroup_capture__drain(struct ibsp_cgroup_capture *c,
 		from = r->start;
 		while (!ret && (h = ring_read_event(r, c->copy)))
 			ret = fn(h, ctx);
-		ring_read_done(r);
+		ring_consume(r);
 		if (r->start - from > *ring_max_bytes)
 			*ring_max_bytes = r->start - from;
 	}

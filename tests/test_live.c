@@ -919,14 +919,34 @@ Test(live, ring_size_follows_the_cpus_and_the_lock_budget)
  * A drain hands out every record the kernel wrote, or counts it lost: none
  * is skipped without a word while the rings fill as they are read. A child
  * on CPU 0 takes 204 800 page faults while this process, on the other CPU,
- * drains again and again; a counting event on the child (enabled with the
+ * drains again and again, then one more when the rings are empty; a counting event on the child (enabled with the
  * capture, while the child waits) says how many faults there were. At period
  * 1 a software event is never throttled (the first overflow of a call may not
  * throttle), so samples + lost = faults, exactly. @cg: a cgroup v2 directory
  * the child joins, for the cgroup capture's own rings; NULL: a --pid target,
  * libperf's rings (the -a path too).
  */
-static void drain_keeps_pace(const char *cg)
+struct slow_tally {
+	struct ring_tally t;
+	uint64_t spin_ns; /* each record's handling takes this long */
+};
+
+static int slow_record(const struct perf_event_header *h, void *arg)
+{
+	struct slow_tally *st = arg;
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &b);
+	while ((uint64_t)(b.tv_sec - a.tv_sec) * 1000000000u + (uint64_t)b.tv_nsec -
+		   (uint64_t)a.tv_nsec <
+	       st->spin_ns);
+	return tally_record(h, &st->t);
+}
+
+/* @spin_ns: each record takes this long to handle; @pages: the rings' (0: automatic). */
+static void drain_keeps_pace(const char *cg, uint64_t spin_ns, uint32_t pages)
 {
 	struct ibsp_sampler_opts so = { .sz = sizeof(so), .kind = IBSP_SAMPLER_SOFT, .period = 1 };
 	struct ibsp_capture_opts co = { .sz = sizeof(co), .target = IBSP_TARGET_PID, .nr_pids = 1 };
@@ -938,9 +958,9 @@ static void drain_keeps_pace(const char *cg)
 	struct ibsp_event_desc *ev = NULL;
 	struct ibsp_capture *cap = NULL;
 	const struct ibsp_capture_stats *st;
-	struct ring_tally t = { 0 };
+	struct slow_tally t = { .spin_ns = spin_ns };
 	struct ibsp_host_caps caps;
-	uint64_t faults = 0, drains = 0, lost;
+	uint64_t faults = 0, drains = 0, lost, most = 0, ring;
 	uint32_t nr = 0;
 	cpu_set_t one;
 	pid_t kid;
@@ -973,8 +993,14 @@ static void drain_keeps_pace(const char *cg)
 				p[i << 12] = 1;
 			madvise(p, 256 << 12, MADV_DONTNEED);
 		}
-		_exit(p == MAP_FAILED);
+		/* Once the rings are empty, one more fault: the kernel writes the LOST
+		 * record of a full ring before the next record, so this one brings it. */
+		if (p == MAP_FAILED || write(ready[1], "d", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(1);
+		p[0] = 1;
+		_exit(0);
 	}
+	co.mmap_pages = pages;
 	if (cg) {
 		co.target = IBSP_TARGET_CGROUP;
 		co.cgroup_path = cg;
@@ -992,23 +1018,35 @@ static void drain_keeps_pace(const char *cg)
 	cr_assert_eq(ioctl(cfd, PERF_EVENT_IOC_ENABLE, 0), 0);
 	ibsp_capture__enable(cap);
 	cr_assert_eq(write(go[1], "g", 1), 1);
-	while (waitpid(kid, &status, WNOHANG) == 0) {
-		cr_assert_eq(ibsp_capture__drain(cap, tally_record, &t), 0);
+	cr_assert_eq(fcntl(ready[0], F_SETFL, O_NONBLOCK), 0);
+	for (bool done = false, empty = false; !done || !empty;) {
+		uint64_t from = t.t.bytes;
+
+		done = done || read(ready[0], &c, 1) == 1;
+		cr_assert_eq(ibsp_capture__drain(cap, slow_record, &t), 0);
+		most = t.t.bytes - from > most ? t.t.bytes - from : most;
+		empty = t.t.bytes == from;
 		drains++;
 	}
+	cr_assert_eq(write(go[1], "g", 1), 1);
+	cr_assert_eq(waitpid(kid, &status, 0), kid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child faulted its pages");
-	cr_assert_eq(ibsp_capture__drain(cap, tally_record, &t), 0);
+	cr_assert_eq(ibsp_capture__drain(cap, slow_record, &t), 0);
 	cr_assert_eq(read(cfd, &faults, sizeof(faults)), (ssize_t)sizeof(faults));
 	st = ibsp_capture__stats(cap);
+	ring = (uint64_t)st->ring_pages * (uint64_t)sysconf(_SC_PAGESIZE);
+	/* one ring's worth, and the record that crossed the line (at most 64 KiB) */
+	cr_expect_lt(most, ring + 65536, "a drain took %llu bytes from %llu-byte rings",
+		     (unsigned long long)most, (unsigned long long)ring);
 	lost = st->loss.lost + st->loss.lost_samples;
-	cr_expect_geq(faults, 800 * 256, "the child faulted 800 x 256 pages: %llu",
+	cr_expect_geq(faults, 800 * 256 + 1, "the child faulted 800 x 256 pages and one: %llu",
 		      (unsigned long long)faults);
 	cr_expect_eq(st->samples + lost, faults,
 		     "%llu faults: %llu samples, %llu lost (%llu drains); %lld unaccounted for",
 		     (unsigned long long)faults, (unsigned long long)st->samples,
 		     (unsigned long long)lost, (unsigned long long)drains,
 		     (long long)(faults - st->samples - lost));
-	cr_expect_eq(st->records, t.records, "the records handed out");
+	cr_expect_eq(st->records, t.t.records, "the records handed out");
 	ibsp_capture__delete(cap);
 	ibsp_sampler__free_events(ev, leader, nr);
 	close(cfd);
@@ -1021,7 +1059,21 @@ static void drain_keeps_pace(const char *cg)
 Test(live, drain_skips_no_record_that_arrives_during_it)
 {
 	need_live_capture();
-	drain_keeps_pace(NULL);
+	drain_keeps_pace(NULL, 0, 0);
+}
+
+/*
+ * A consumer slower than the faults (2 us a record; the child faults about
+ * once a microsecond on its own CPU): each drain still ends after one ring's
+ * worth (32 KiB rings here), as the ring's space comes back only at the
+ * drain's one consume of it (a consume a record would let the kernel refill
+ * the ring under the reader, and hold the drain as long as the faults go
+ * on), and what the rings could not hold is counted lost, exactly.
+ */
+Test(live, drain_ends_when_the_ring_fills_faster_than_it_is_read)
+{
+	need_live_capture();
+	drain_keeps_pace(NULL, 2000, 8);
 }
 
 Test(live, cgroup_drain_skips_no_record_that_arrives_during_it)
@@ -1035,6 +1087,6 @@ Test(live, cgroup_drain_skips_no_record_that_arrives_during_it)
 	snprintf(cg, sizeof(cg), "%s/ibsp-drain-%d", root, (int)getpid());
 	if (mkdir(cg, 0755))
 		cr_skip_test("cannot create a cgroup under %s: %s", root, strerror(errno));
-	drain_keeps_pace(cg);
+	drain_keeps_pace(cg, 0, 0);
 	cr_expect_eq(rmdir(cg), 0, "the cgroup %s is empty again: %s", cg, strerror(errno));
 }

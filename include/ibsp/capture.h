@@ -97,9 +97,12 @@ int ibsp_capture__alive(struct ibsp_capture *c);
  * ibsp_capture__drain() - hand every pending record of every ring to @fn
  *
  * Uses libperf's read_init/read_event/consume protocol (without read_done,
- * which skips the records written since the last read_event). A non-zero
- * return of @fn stops the drain and is returned; the records after it stay
- * in the ring for the next drain.
+ * which skips the records written since the last read_event). A drain takes
+ * at most one ring's size from each ring: a ring's space comes back to the
+ * kernel only at its consume, after the reading, so one written faster than
+ * it is read fills and counts the rest lost instead of holding the drain. A
+ * non-zero return of @fn stops the drain and is returned; the records after
+ * it stay in the ring for the next drain.
  *
  * Return: 0, @fn's error, or a negative errno.
  */

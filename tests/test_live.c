@@ -21,6 +21,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1089,4 +1090,80 @@ Test(live, cgroup_drain_skips_no_record_that_arrives_during_it)
 		cr_skip_test("cannot create a cgroup under %s: %s", root, strerror(errno));
 	drain_keeps_pace(cg, 0, 0);
 	cr_expect_eq(rmdir(cg), 0, "the cgroup %s is empty again: %s", cg, strerror(errno));
+}
+
+/*
+ * A CPU-wide capture gives an fd of each CPU's ring (samplers/capture/
+ * ring_fds.c finds libperf's by their ids), and that fd polls readable once
+ * the ring has had a quarter of its bytes written: the daemon's drains wait
+ * on it. A per-task capture has none.
+ */
+Test(live, ring_fds_wake_when_a_quarter_ring_is_written)
+{
+	struct ibsp_sampler_opts so = { .sz = sizeof(so), .kind = IBSP_SAMPLER_SOFT, .period = 1 };
+	struct ibsp_capture_opts co = { .sz = sizeof(co),
+					.target = IBSP_TARGET_ALL_CPUS,
+					.mmap_pages = 8 };
+	struct ibsp_event_desc *ev = NULL;
+	struct ibsp_capture *cap = NULL;
+	struct ring_tally t = { 0 };
+	struct ibsp_host_caps caps;
+	int *leader = NULL, status;
+	const int *fds;
+	uint32_t nr = 0, nr_fds;
+	struct pollfd p;
+	pid_t kid, self = getpid();
+
+	need_live_capture();
+	ibsp_host_caps__read("/sys", &caps);
+	cr_assert_eq(ibsp_sampler__events(&so, &caps, &ev, &leader, &nr), 0);
+	cr_assert_eq(ibsp_capture__new(ev, leader, nr, &co, &cap), 0);
+	nr_fds = ibsp_capture__ring_fds(cap, &fds);
+	cr_assert_eq(nr_fds, ibsp_capture__stats(cap)->nr_cpus, "an fd for each of %u rings: %u",
+		     ibsp_capture__stats(cap)->nr_cpus, nr_fds);
+	for (uint32_t k = 0; k < nr_fds; k++) {
+		uint64_t id = 0;
+
+		cr_assert_eq(ioctl(fds[k], PERF_EVENT_IOC_ID, &id), 0, "fd %d: %s", fds[k],
+			     strerror(errno));
+		cr_expect_eq(id, ev[0].ids[k], "ring %u's fd %d is the event's on that CPU", k,
+			     fds[k]);
+	}
+	ibsp_capture__enable(cap);
+	cr_assert_eq(ibsp_capture__drain(cap, tally_record, &t), 0);
+	p = (struct pollfd){ .fd = fds[0], .events = POLLIN };
+	(void)poll(&p, 1, 0); /* a wakeup from before the drain */
+	kid = fork();
+	cr_assert_geq(kid, 0);
+	if (!kid) {
+		cpu_set_t one;
+		char *m;
+
+		die_with_test();
+		CPU_ZERO(&one);
+		CPU_SET(0, &one);
+		if (sched_setaffinity(0, sizeof(one), &one))
+			_exit(1);
+		/* 4 096 faults: ~360 KiB of records, over ten times the 8 KiB watermark */
+		m = mmap(NULL, 4096 << 12, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			 0);
+		for (int i = 0; m != MAP_FAILED && i < 4096; i++)
+			m[i << 12] = 1;
+		_exit(m == MAP_FAILED);
+	}
+	cr_assert_eq(waitpid(kid, &status, 0), kid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_expect_eq(poll(&p, 1, 2000), 1, "CPU 0's ring fd polls readable");
+	cr_expect(p.revents & POLLIN, "POLLIN: %#x", p.revents);
+	ibsp_capture__delete(cap);
+	ibsp_sampler__free_events(ev, leader, nr);
+
+	co.target = IBSP_TARGET_PID;
+	co.pids = &self;
+	co.nr_pids = 1;
+	cr_assert_eq(ibsp_sampler__events(&so, &caps, &ev, &leader, &nr), 0);
+	cr_assert_eq(ibsp_capture__new(ev, leader, nr, &co, &cap), 0);
+	cr_expect_eq(ibsp_capture__ring_fds(cap, &fds), 0, "a per-task capture has none");
+	ibsp_capture__delete(cap);
+	ibsp_sampler__free_events(ev, leader, nr);
 }

@@ -94,6 +94,20 @@ int ibsp_capture__poll(struct ibsp_capture *c, int timeout_ms);
 int ibsp_capture__alive(struct ibsp_capture *c);
 
 /**
+ * ibsp_capture__ring_fds() - one fd per CPU's ring, to poll for its wakeups
+ *
+ * Each polls readable (POLLIN) once its ring has had the wakeup watermark
+ * (ibsp_capture_opts.wakeup_bytes: a quarter of the ring by default) written
+ * since its last wakeup; a poll takes the wakeup. Only CPU-wide targets (all
+ * CPUs, a cgroup) have them: their events live as long as the capture. A
+ * per-task target has none (its events come and go with its tasks), and its
+ * rings are drained on a timer only. The fds belong to the capture.
+ *
+ * Return: the number of fds in *@fds (one per CPU), or 0.
+ */
+uint32_t ibsp_capture__ring_fds(const struct ibsp_capture *c, const int **fds);
+
+/**
  * ibsp_capture__drain() - hand every pending record of every ring to @fn
  *
  * Uses libperf's read_init/read_event/consume protocol (without read_done,

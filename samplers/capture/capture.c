@@ -48,6 +48,8 @@ struct ibsp_capture {
 	struct ibsp_cgroup_capture *cg; /* IBSP_TARGET_CGROUP: events opened without libperf */
 	bool opened;		/* perf_evlist__open() succeeded: there is something to disable */
 	uint32_t first_sampler; /* the first event with a period (not a counting group leader) */
+	int *ring_fds;		/* CPU-wide targets: an fd of each CPU's ring, to poll */
+	uint32_t nr_ring_fds;
 	struct ibsp_capture_stats st;
 };
 
@@ -75,6 +77,7 @@ void ibsp_capture__delete(struct ibsp_capture *c)
 	ibsp_cgroup_capture__delete(c->cg);
 	perf_cpu_map__put(c->cpus);
 	perf_thread_map__put(c->threads);
+	free(c->ring_fds);
 	free(c->evsels);
 	free(c->attrs);
 	free(c->leader);
@@ -308,6 +311,47 @@ static int open_evlist(struct ibsp_capture *c, struct ibsp_event_desc *events,
 	return 0;
 }
 
+/*
+ * CPU-wide targets: an fd of each CPU's ring (any event of the CPU: they all
+ * write to one ring, and a wakeup wakes each). Without them (a per-task
+ * target, or fds that could not be found) the rings are drained on a timer.
+ */
+static void find_ring_fds(struct ibsp_capture *c, const struct ibsp_event_desc *events,
+			  enum ibsp_capture_target target)
+{
+	uint32_t nr = c->st.nr_cpus;
+	uint64_t *ids;
+
+	if (target == IBSP_TARGET_PID || !nr)
+		return;
+	c->ring_fds = calloc(nr, sizeof(*c->ring_fds));
+	ids = calloc(nr, sizeof(*ids));
+	if (c->ring_fds && ids && c->cg) {
+		for (uint32_t k = 0; k < nr; k++)
+			c->ring_fds[k] = ibsp_cgroup_capture__ring_fd(c->cg, k);
+		c->nr_ring_fds = nr;
+	} else if (c->ring_fds && ids && events[c->first_sampler].nr_ids == nr) {
+		/* one thread (-1) on every CPU: the ids are by CPU */
+		memcpy(ids, events[c->first_sampler].ids, nr * sizeof(*ids));
+		if (!ibsp_perf_fds__by_id(ids, nr, c->ring_fds))
+			c->nr_ring_fds = nr;
+		else
+			pr_debug(
+			    "capture: the rings' fds were not all found: drained on a timer\n");
+	}
+	free(ids);
+	if (!c->nr_ring_fds) {
+		free(c->ring_fds);
+		c->ring_fds = NULL;
+	}
+}
+
+uint32_t ibsp_capture__ring_fds(const struct ibsp_capture *c, const int **fds)
+{
+	*fds = c->ring_fds;
+	return c->nr_ring_fds;
+}
+
 uint32_t ibsp_capture__auto_pages(uint32_t nr_cpus, bool may_lock, long page_size)
 {
 	uint64_t bytes = AUTO_RING_BUDGET / (nr_cpus ? nr_cpus : 1), pages;
@@ -372,6 +416,7 @@ int ibsp_capture__new(struct ibsp_event_desc *events, const int *group_leader, u
 		return ret;
 	}
 	c->st.ring_pages = pages;
+	find_ring_fds(c, events, o.target);
 	pr_debug("capture: %u-page rings on %u CPUs%s\n", pages, c->st.nr_cpus,
 		 o.mmap_pages ? "" : " (the automatic size)");
 	*out = c;

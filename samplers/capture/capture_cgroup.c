@@ -288,6 +288,11 @@ int ibsp_cgroup_capture__drain(struct ibsp_cgroup_capture *c,
 	return ret;
 }
 
+int ibsp_cgroup_capture__ring_fd(const struct ibsp_cgroup_capture *c, uint32_t k)
+{
+	return c->rings[k].fd;
+}
+
 double ibsp_cgroup_capture__running_ratio(struct ibsp_cgroup_capture *c, uint32_t ev)
 {
 	uint64_t ena = 0, run = 0;

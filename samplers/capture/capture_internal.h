@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The cgroup capture backend (capture_cgroup.c), used by capture.c. */
+/* The cgroup capture backend (capture_cgroup.c) and ring_fds.c, used by capture.c. */
 #ifndef IBSP_CAPTURE_INTERNAL_H
 #define IBSP_CAPTURE_INTERNAL_H
 
@@ -23,5 +23,10 @@ int ibsp_cgroup_capture__drain(struct ibsp_cgroup_capture *c,
 			       int (*fn)(const struct perf_event_header *, void *), void *ctx,
 			       uint64_t *ring_max_bytes);
 double ibsp_cgroup_capture__running_ratio(struct ibsp_cgroup_capture *c, uint32_t ev);
+/* The fd that owns CPU @k's ring (k < nr_cpus). */
+int ibsp_cgroup_capture__ring_fd(const struct ibsp_cgroup_capture *c, uint32_t k);
+
+/* ring_fds.c: @fds[k] = this process's perf event fd whose id is @ids[k]; -ENOENT if one is missing. */
+int ibsp_perf_fds__by_id(const uint64_t *ids, uint32_t nr, int *fds);
 
 #endif

@@ -282,6 +282,21 @@ static char *read_fd_all(FILE *f)
 	return b;
 }
 
+size_t json_lines(char *out, json_t **lines, size_t cap)
+{
+	size_t n = 0;
+
+	for (char *save = NULL, *l = strtok_r(out, "\n", &save); l && n < cap;
+	     l = strtok_r(NULL, "\n", &save)) {
+		json_error_t e;
+
+		lines[n] = json_loads(l, 0, &e);
+		cr_assert(lines[n], "line %zu is not JSON (%s): %s", n, e.text, l);
+		n++;
+	}
+	return n;
+}
+
 int run_cmd(const char *cmd, char **out, char **err)
 {
 	char errpath[512], full[4096];

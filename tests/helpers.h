@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "ibsp/perf_file.h"
 
 #define FIXTURE(name) IBSP_FIXTURE_DIR "/" name
@@ -67,6 +69,9 @@ bool perf_open_refused(const char *err);
 void die_with_test(void);
 /* Run a shell command; returns its exit status, stdout and stderr in malloc'd strings. */
 int run_cmd(const char *cmd, char **out, char **err);
+
+/* JSON Lines @out (modified) into @lines, at most @cap; asserts that each line parses. */
+size_t json_lines(char *out, json_t **lines, size_t cap);
 
 /* CLOCK_MONOTONIC in seconds. */
 double now_s(void);

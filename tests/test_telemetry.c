@@ -336,21 +336,6 @@ static char *run_daemon(const char *extra, int sigint_after_ms, int *rc, char **
 	return out;
 }
 
-static size_t split_lines(char *out, json_t **lines, size_t cap)
-{
-	size_t n = 0;
-
-	for (char *save = NULL, *l = strtok_r(out, "\n", &save); l && n < cap;
-	     l = strtok_r(NULL, "\n", &save)) {
-		json_error_t e;
-
-		lines[n] = json_loads(l, 0, &e);
-		cr_assert(lines[n], "line %zu is not JSON (%s): %s", n, e.text, l);
-		n++;
-	}
-	return n;
-}
-
 /* Acceptance: valid JSON Lines, samples > 0, decisions counted, every field as documented. */
 Test(telemetry, live_run_matches_the_doc)
 {
@@ -362,7 +347,7 @@ Test(telemetry, live_run_matches_the_doc)
 
 	out = run_daemon("--duration 3", 0, &rc, &err);
 	cr_assert_eq(rc, 0, "run exited %d: %s", rc, err);
-	n = split_lines(out, lines, 64);
+	n = json_lines(out, lines, 64);
 	cr_assert_geq(n, 4, "3 s at 500 ms: %zu lines", n);
 	for (size_t i = 0; i < n; i++) {
 		walk(f, nf, "", lines[i]);
@@ -400,7 +385,7 @@ Test(telemetry, sigint_leaves_a_summary)
 
 	out = run_daemon("--duration 20", 1500, &rc, &err);
 	cr_assert_eq(rc, 0, "run exited %d: %s", rc, err);
-	n = split_lines(out, lines, 64);
+	n = json_lines(out, lines, 64);
 	cr_assert_geq(n, 2);
 	sum = lines[n - 1];
 	cr_expect_str_eq(json_string_value(json_object_get(sum, "type")), "summary");
@@ -504,7 +489,7 @@ Test(telemetry, pid_target_exit_ends_the_run)
 	if (rc && perf_open_refused(err))
 		cr_skip_test("this machine refuses software perf events: %s", err);
 	cr_assert_eq(rc, 0, "run exited %d: %s", rc, err);
-	n = split_lines(out, lines, 64);
+	n = json_lines(out, lines, 64);
 	cr_assert_geq(n, 1);
 	cr_expect_str_eq(json_string_value(json_object_get(lines[n - 1], "end_reason")),
 			 "target_exit", "%s", err);
@@ -532,7 +517,7 @@ Test(telemetry, several_pids_end_after_the_last)
 	if (rc && perf_open_refused(err))
 		cr_skip_test("this machine refuses software perf events: %s", err);
 	cr_assert_eq(rc, 0, "run exited %d: %s", rc, err);
-	n = split_lines(out, lines, 128);
+	n = json_lines(out, lines, 128);
 	cr_assert_geq(n, 2);
 	sum = lines[n - 1];
 	cr_expect_str_eq(json_string_value(json_object_get(sum, "end_reason")), "target_exit", "%s",

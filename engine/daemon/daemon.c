@@ -2,11 +2,12 @@
 /*
  * The daemon loop (include/ibsp/daemon.h). One thread runs everything but
  * the page moves: an io_uring loop waits on a signalfd, the policy-interval
- * timerfd and a drain timerfd. libperf 6.1 exposes no ring-buffer fds
- * (docs/design.md), so the rings are drained on that timer, which bounds
- * the ring space a burst needs: every --drain-ms, or by default a period
+ * timerfd, a drain timerfd and, for CPU-wide targets, the rings' wakeups.
+ * The rings are drained on the timer, which bounds the ring space a burst
+ * needs: every --drain-ms, or by default a period
  * that follows the record rate, from 10 ms (a quarter of one CPU's ring at
- * the rate seen) to 250-500 ms (drain_period.c). Each drain writes the
+ * the rate seen) to 250-500 ms, where CPU-wide targets also wait on the
+ * rings' own wakeups (drain_period.c). Each drain writes the
  * records to the recording, if any, and hands them to the promotion half
  * (promote.c), which each interval ticks the engine, hands the plan to the
  * migration worker and writes a telemetry line. With record_only there is
@@ -29,7 +30,7 @@
 #include "util.h"
 
 /* Completion tags; target i's pidfd is TAG_PIDFD + i. */
-enum { TAG_SIGNAL = 1, TAG_TICK = 2, TAG_DRAIN = 3, TAG_SCAN = 4, TAG_PIDFD = 16 };
+enum { TAG_SIGNAL = 1, TAG_TICK = 2, TAG_DRAIN = 3, TAG_SCAN = 4, TAG_RINGS = 5, TAG_PIDFD = 16 };
 
 static int rec_sink(void *ctx, int fd, const void *buf, size_t len, uint64_t off)
 {
@@ -226,6 +227,8 @@ static int setup(struct daemon *d, sigset_t *mask)
 	ret = setup_fds(d, mask);
 	if (!ret)
 		ret = setup_capture(d);
+	if (!ret)
+		ret = ibsp_daemon__rings_setup(d);
 	if (!ret && !d->o.record_only)
 		ret = ibsp_promote__setup(d);
 	if (!ret && d->o.record_path)
@@ -304,11 +307,12 @@ static int on_signal(struct daemon *d, int res)
 	return ret;
 }
 
-/* The drain timer: 1 when the run is over (target gone, --duration), 0, or a negative errno. */
-static int on_drain(struct daemon *d)
+/*
+ * After a drain by the timer or a ring's wakeup (@ret: the drain's): 1 when
+ * the run is over (target gone, --duration), 0, or a negative errno.
+ */
+static int drained(struct daemon *d, int ret)
 {
-	int ret = drain(d);
-
 	d->nr_drains++;
 	if (d->eng)
 		ibsp_promote__reap(d);
@@ -339,7 +343,23 @@ static int on_drain(struct daemon *d)
 		d->res->end_reason = "duration";
 		return 1;
 	}
-	return ibsp_aio__read(&d->aio, d->drain_fd, &d->drain_buf, 8, TAG_DRAIN);
+	return ibsp_daemon__watch_rings(d, TAG_RINGS);
+}
+
+/* The drain timer. */
+static int on_drain(struct daemon *d)
+{
+	int ret = drained(d, drain(d));
+
+	return ret ? ret : ibsp_aio__read(&d->aio, d->drain_fd, &d->drain_buf, 8, TAG_DRAIN);
+}
+
+/* A ring woke its poller (drain_period.c, ibsp_daemon__watch_rings()). */
+static int on_rings(struct daemon *d)
+{
+	d->ring_watch = false;
+	d->nr_wakeups++;
+	return drained(d, drain(d));
 }
 
 static int on_tick(struct daemon *d)
@@ -380,6 +400,8 @@ static int dispatch(struct daemon *d, const struct ibsp_aio_event *ev)
 		return on_drain(d);
 	case TAG_SCAN:
 		return on_scan(d);
+	case TAG_RINGS:
+		return on_rings(d);
 	default:
 		if (ev->tag >= TAG_PIDFD && ev->tag < TAG_PIDFD + d->targets.nr)
 			return on_target_exit(d, ev->tag - TAG_PIDFD);
@@ -457,6 +479,8 @@ static void teardown(struct daemon *d)
 		close(d->drain_fd);
 	if (d->scan_fd >= 0)
 		close(d->scan_fd);
+	if (d->ring_ep >= 0)
+		close(d->ring_ep);
 	ibsp_hint_scan__delete(d->scan);
 	ibsp_daemon_targets__close(&d->targets);
 	free(d);
@@ -484,7 +508,7 @@ static struct daemon *daemon_new(const struct ibsp_daemon_opts *opts,
 		d->o.scan_ms = IBSP_HINT_SCAN_MS_DEFAULT;
 	d->res = res;
 	d->self = (uint32_t)getpid();
-	d->sfd = d->tick_fd = d->drain_fd = d->scan_fd = -1;
+	d->sfd = d->tick_fd = d->drain_fd = d->scan_fd = d->ring_ep = -1;
 	d->rec.fd = d->tel.fd = -1;
 	return d;
 }

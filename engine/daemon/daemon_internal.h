@@ -69,7 +69,10 @@ struct daemon {
 	bool tel_failed; /* a telemetry write failed, and it was said (once) */
 	/* The drain period (adapt_drain()): automatic unless --drain-ms was given. */
 	bool drain_auto;
-	uint64_t nr_drains;
+	uint64_t nr_drains;  /* by the timer or a ring's wakeup */
+	uint64_t nr_wakeups; /* of them, started by a ring's wakeup (watch_rings()) */
+	int ring_ep;	     /* an epoll set of the rings' fds (CPU-wide targets), or -1 */
+	bool ring_watch;     /* a poll of ring_ep is queued */
 	uint32_t drain_cur_ms;
 	double drain_last_s;   /* the latest drain of the rings, by the timer or a tick */
 	double drain_peak_bps; /* the busiest ring's bytes/s, highest since the timer's drain */
@@ -119,6 +122,10 @@ void ibsp_daemon__note_ring_rate(struct daemon *d);
 void ibsp_daemon__adapt_drain(struct daemon *d);
 /* drain_period.c: with --duration, the drain that ends the run comes on time. */
 void ibsp_daemon__arm_end(struct daemon *d);
+/* drain_period.c: the rings' fds in an epoll set, for watch_rings(); 0 or a negative errno. */
+int ibsp_daemon__rings_setup(struct daemon *d);
+/* drain_period.c: on the longest period, a poll of the rings' wakeups (tag @tag); 0 or -errno. */
+int ibsp_daemon__watch_rings(struct daemon *d, uint64_t tag);
 
 /* privs.c: output paths that are not files are refused (-EINVAL, said). */
 int ibsp_daemon_privs__check_paths(const struct daemon *d);

@@ -2,9 +2,12 @@
 /*
  * When the daemon drains the rings (daemon.c): the drain timer's period,
  * which follows the busiest ring's byte rate (ibsp_daemon__drain_period()),
- * and its last expiry, at the end of a --duration.
+ * its last expiry, at the end of a --duration, and on the longest period
+ * the rings' own wakeups (ibsp_daemon__watch_rings()).
  */
 #include <errno.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <time.h>
 
@@ -62,14 +65,20 @@ int ibsp_daemon__arm_timer(int fd, uint32_t ms)
  * period, where a small ring overflows. 10 ms reaches 250 after ~300 ms of
  * quiet.
  */
+static double longest_ms(uint32_t ring_pages)
+{
+	double longest = DRAIN_MAX_MS * (double)ring_pages * 4096 / (512 * 1024);
+
+	return longest < DRAIN_MAX_MS	      ? DRAIN_MAX_MS
+	       : longest > DRAIN_MAX_LARGE_MS ? DRAIN_MAX_LARGE_MS
+					      : longest;
+}
+
 uint32_t ibsp_daemon__drain_period(uint32_t cur_ms, double peak_bps, uint32_t ring_pages)
 {
-	double ring = (double)ring_pages * 4096, longest = DRAIN_MAX_MS * ring / (512 * 1024);
+	double ring = (double)ring_pages * 4096, longest = longest_ms(ring_pages);
 	double want;
 
-	longest = longest < DRAIN_MAX_MS	 ? DRAIN_MAX_MS
-		  : longest > DRAIN_MAX_LARGE_MS ? DRAIN_MAX_LARGE_MS
-						 : longest;
 	want = longest;
 	if (peak_bps > 0)
 		want = ring / 4 / peak_bps * 1000;
@@ -108,4 +117,54 @@ void ibsp_daemon__adapt_drain(struct daemon *d)
 	if ((want > d->drain_cur_ms * 1.5 || want < d->drain_cur_ms / 1.5) &&
 	    !ibsp_daemon__arm_timer(d->drain_fd, want))
 		d->drain_cur_ms = want;
+}
+
+/*
+ * CPU-wide targets with the automatic period: the rings' fds (one per CPU,
+ * ibsp_capture__ring_fds()) in one epoll set, which the loop polls through
+ * io_uring as one fd however many CPUs there are.
+ */
+int ibsp_daemon__rings_setup(struct daemon *d)
+{
+	const int *fds;
+	uint32_t nr = ibsp_capture__ring_fds(d->cap, &fds);
+
+	if (!d->drain_auto || !nr)
+		return 0;
+	d->ring_ep = epoll_create1(EPOLL_CLOEXEC);
+	if (d->ring_ep < 0)
+		return -errno;
+	for (uint32_t k = 0; k < nr; k++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = k };
+
+		if (epoll_ctl(d->ring_ep, EPOLL_CTL_ADD, fds[k], &ev))
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * On the longest period the timer follows no rate (there is little or none),
+ * so a burst after a quiet spell would find the rings on that period: 500 ms,
+ * where a 4 MiB ring fills in ~190 ms at 500 k page faults a second, a 512
+ * KiB one in ~25 ms. There, the loop also waits on the rings' wakeups: the
+ * kernel wakes a ring's poller each time half a ring more has been written
+ * (wakeup_bytes, capture.h), and the loop drains every ring at once, which
+ * shortens the period to the burst's rate. Below the longest period the
+ * timer keeps the busiest ring at most a quarter full at the highest rate
+ * seen, and the wakeups are not waited on: each ring wakes once per half
+ * ring written, whatever was read, so with N CPUs they would come up to N/2
+ * times as often as the timer's drains, each a wake-up of the loop. On the
+ * longest period they cost at most one wake-up per half ring of records.
+ */
+int ibsp_daemon__watch_rings(struct daemon *d, uint64_t tag)
+{
+	uint32_t pages = ibsp_capture__stats(d->cap)->ring_pages;
+	int ret;
+
+	if (d->ring_ep < 0 || d->ring_watch || d->drain_cur_ms < (uint32_t)longest_ms(pages))
+		return 0;
+	ret = ibsp_aio__poll(&d->aio, d->ring_ep, POLLIN, tag);
+	d->ring_watch = !ret;
+	return ret;
 }

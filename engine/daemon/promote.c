@@ -217,6 +217,7 @@ static void fill_engine_counts(struct daemon *d, struct ibsp_telemetry_counts *c
 	c->lost = cs->loss.lost;
 	c->throttled = cs->loss.throttle;
 	c->drains = d->nr_drains;
+	c->wakeups = d->nr_wakeups;
 	c->drain_ms = d->drain_cur_ms;
 	c->ring_pages = cs->ring_pages;
 	if (d->scan) {

@@ -182,6 +182,7 @@ static json_t *sampling_json(const struct ibsp_telemetry *t, const struct ibsp_t
 	json_object_set_new(o, "lost", D(lost));
 	json_object_set_new(o, "throttled", D(throttled));
 	json_object_set_new(o, "drains", D(drains));
+	json_object_set_new(o, "wakeups", D(wakeups));
 	json_object_set_new(o, "drain_ms", json_integer(c->drain_ms));
 	json_object_set_new(o, "ring_pages", json_integer(c->ring_pages));
 	json_object_set_new(o, "scans", D(scans));

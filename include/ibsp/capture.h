@@ -28,7 +28,7 @@ struct ibsp_capture_opts {
 	uint32_t nr_pids;
 	const char *cgroup_path; /* IBSP_TARGET_CGROUP: a cgroup v2 directory */
 	uint32_t mmap_pages;	 /* data pages per CPU ring (power of two); 0: _auto_pages() */
-	uint32_t wakeup_bytes;	 /* poll wakeup watermark; 0: a quarter of the ring */
+	uint32_t wakeup_bytes;	 /* poll wakeup watermark; 0: half the ring */
 	bool enable_on_exec;	 /* IBSP_TARGET_PID: start counting when the task execs */
 };
 
@@ -97,7 +97,7 @@ int ibsp_capture__alive(struct ibsp_capture *c);
  * ibsp_capture__ring_fds() - one fd per CPU's ring, to poll for its wakeups
  *
  * Each polls readable (POLLIN) once its ring has had the wakeup watermark
- * (ibsp_capture_opts.wakeup_bytes: a quarter of the ring by default) written
+ * (ibsp_capture_opts.wakeup_bytes: half the ring by default) written
  * since its last wakeup; a poll takes the wakeup. Only CPU-wide targets (all
  * CPUs, a cgroup) have them: their events live as long as the capture. A
  * per-task target has none (its events come and go with its tasks), and its

@@ -56,6 +56,7 @@ struct ibsp_telemetry_counts {
 	uint64_t lost;	       /* records the kernel dropped */
 	uint64_t throttled;    /* PERF_RECORD_THROTTLE records */
 	uint64_t drains;       /* times the loop woke to drain the rings */
+	uint64_t wakeups;      /* of them, the drains a ring's wakeup started */
 	uint32_t drain_ms;     /* the drain period now (a level) */
 	uint32_t ring_pages;   /* data pages of each CPU's ring buffer (a level) */
 	uint64_t scans;	       /* hint sampler: write-protection scans of the targets */

@@ -233,7 +233,7 @@ static void attrs_to_open(struct ibsp_capture *c, const struct ibsp_event_desc *
 			a->watermark = 1;
 			a->wakeup_watermark = o->wakeup_bytes
 						  ? o->wakeup_bytes
-						  : (uint32_t)(pages * (uint64_t)page / 4);
+						  : (uint32_t)(pages * (uint64_t)page / 2);
 		}
 		if (o->target == IBSP_TARGET_PID) {
 			a->inherit = 1; /* follow the process's children and new threads */

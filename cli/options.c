@@ -31,11 +31,12 @@ const char cli_sampling_help[] =
     "      --mmap-pages N      ring buffer data pages per CPU, a power of two (default\n"
     "                          128; with CAP_IPC_LOCK, 16 MiB of rings over the CPUs,\n"
     "                          512 KiB to 4 MiB each)\n"
-    "      --wakeup-bytes N    ring wakeup watermark (default a quarter ring); the rings\n"
-    "                          are drained every --drain-ms regardless\n"
+    "      --wakeup-bytes N    ring wakeup watermark (default half a ring); with -a or\n"
+    "                          --cgroup a ring's wakeup drains the rings while the\n"
+    "                          automatic drain period is at its longest\n"
     "      --drain-ms MS       how often the ring buffers are drained (default: follows\n"
     "                          the busiest ring's byte rate, 10 to 250 ms; to 500 ms\n"
-    "                          with rings over 512 KiB)\n"
+    "                          with rings over 512 KiB); a fixed period ignores wakeups\n"
     "      --scan-ms MS        hint: how often the targets are write-protected (default\n"
     "                          1000, at least 250): each written page faults once a scan\n";
 

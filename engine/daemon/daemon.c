@@ -228,7 +228,7 @@ static int setup(struct daemon *d, sigset_t *mask)
 	if (!ret)
 		ret = setup_capture(d);
 	if (!ret)
-		ret = ibsp_daemon__rings_setup(d);
+		ibsp_daemon__rings_setup(d);
 	if (!ret && !d->o.record_only)
 		ret = ibsp_promote__setup(d);
 	if (!ret && d->o.record_path)

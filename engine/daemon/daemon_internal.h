@@ -122,8 +122,8 @@ void ibsp_daemon__note_ring_rate(struct daemon *d);
 void ibsp_daemon__adapt_drain(struct daemon *d);
 /* drain_period.c: with --duration, the drain that ends the run comes on time. */
 void ibsp_daemon__arm_end(struct daemon *d);
-/* drain_period.c: the rings' fds in an epoll set, for watch_rings(); 0 or a negative errno. */
-int ibsp_daemon__rings_setup(struct daemon *d);
+/* drain_period.c: the rings' fds in an epoll set, for watch_rings() (a warning if not). */
+void ibsp_daemon__rings_setup(struct daemon *d);
 /* drain_period.c: on the longest period, a poll of the rings' wakeups (tag @tag); 0 or -errno. */
 int ibsp_daemon__watch_rings(struct daemon *d, uint64_t tag);
 

@@ -7,11 +7,14 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "daemon_internal.h"
+#include "log_print.h"
 
 #define DRAIN_MAX_MS	   250 /* the longest period, with rings of perf record's 512 KiB; */
 #define DRAIN_MAX_LARGE_MS 500 /* with larger rings, in proportion, up to this */
@@ -122,25 +125,31 @@ void ibsp_daemon__adapt_drain(struct daemon *d)
 /*
  * CPU-wide targets with the automatic period: the rings' fds (one per CPU,
  * ibsp_capture__ring_fds()) in one epoll set, which the loop polls through
- * io_uring as one fd however many CPUs there are.
+ * io_uring as one fd however many CPUs there are. Failing that, the timer
+ * drains them alone (said once).
  */
-int ibsp_daemon__rings_setup(struct daemon *d)
+void ibsp_daemon__rings_setup(struct daemon *d)
 {
 	const int *fds;
 	uint32_t nr = ibsp_capture__ring_fds(d->cap, &fds);
+	int err;
 
 	if (!d->drain_auto || !nr)
-		return 0;
+		return;
 	d->ring_ep = epoll_create1(EPOLL_CLOEXEC);
-	if (d->ring_ep < 0)
-		return -errno;
-	for (uint32_t k = 0; k < nr; k++) {
+	err = errno;
+	for (uint32_t k = 0; d->ring_ep >= 0 && k < nr; k++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = k };
 
-		if (epoll_ctl(d->ring_ep, EPOLL_CTL_ADD, fds[k], &ev))
-			return -errno;
+		if (epoll_ctl(d->ring_ep, EPOLL_CTL_ADD, fds[k], &ev)) {
+			err = errno;
+			close(d->ring_ep);
+			d->ring_ep = -1;
+		}
 	}
-	return 0;
+	if (d->ring_ep < 0) /* the timer alone still drains them, as for --pid targets */
+		pr_warn("daemon: cannot poll the rings' wakeups (%s): drained on the timer only\n",
+			strerror(err));
 }
 
 /*

@@ -277,6 +277,16 @@ static int build_evlist(struct ibsp_capture *c, const struct ibsp_capture_opts *
 	return 0;
 }
 
+const char *ibsp_capture__mmap_hint(int err, const struct ibsp_capture_opts *o)
+{
+	if (err != -EPERM)
+		return "";
+	return o->mmap_pages
+		   ? " (over the perf_event_mlock_kb budget: use fewer pages, or CAP_IPC_LOCK)"
+		   : " (the size chosen for CAP_IPC_LOCK, which this host's kernel refused: give "
+		     "--mmap-pages 128)";
+}
+
 /* Open the evlist, read the events' ids and map the rings. */
 static int open_evlist(struct ibsp_capture *c, struct ibsp_event_desc *events,
 		       const struct ibsp_capture_opts *o, uint32_t pages)
@@ -297,14 +307,8 @@ static int open_evlist(struct ibsp_capture *c, struct ibsp_event_desc *events,
 		return ret;
 	ret = perf_evlist__mmap(c->evlist, (int)pages);
 	if (ret) {
-		pr_err(
-		    "cannot map %u-page ring buffers on %d CPUs: %s%s\n", pages,
-		    perf_cpu_map__nr(c->cpus), strerror(-ret),
-		    ret != -EPERM ? ""
-		    : o->mmap_pages
-			? " (over the perf_event_mlock_kb budget: use fewer pages, or CAP_IPC_LOCK)"
-			: " (the size chosen for CAP_IPC_LOCK, which this host's kernel refused: "
-			  "give --mmap-pages 128)");
+		pr_err("cannot map %u-page ring buffers on %d CPUs: %s%s\n", pages,
+		       perf_cpu_map__nr(c->cpus), strerror(-ret), ibsp_capture__mmap_hint(ret, o));
 		return ret;
 	}
 	c->st.nr_cpus = (uint32_t)perf_cpu_map__nr(c->cpus);
@@ -402,8 +406,7 @@ int ibsp_capture__new(struct ibsp_event_desc *events, const int *group_leader, u
 		return -ENOMEM;
 	attrs_to_open(c, events, &o, pages);
 	if (o.target == IBSP_TARGET_CGROUP) {
-		ret = ibsp_cgroup_capture__new(events, c->attrs, c->leader, nr,
-					       o.cgroup_path ? o.cgroup_path : "", pages, &c->cg);
+		ret = ibsp_cgroup_capture__new(events, c->attrs, c->leader, nr, &o, pages, &c->cg);
 		if (!ret)
 			c->st.nr_cpus = ibsp_cgroup_capture__nr_cpus(c->cg);
 	} else {

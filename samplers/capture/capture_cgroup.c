@@ -120,7 +120,8 @@ static int open_cpu_events(struct ibsp_cgroup_capture *c, uint32_t k,
 }
 
 /* Map the ring of CPU slot @k: one metadata page and @pages data pages. */
-static int map_ring(struct ibsp_cgroup_capture *c, uint32_t k, uint32_t pages)
+static int map_ring(struct ibsp_cgroup_capture *c, uint32_t k, uint32_t pages,
+		    const struct ibsp_capture_opts *o)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	struct cg_ring *r = &c->rings[k];
@@ -134,8 +135,8 @@ static int map_ring(struct ibsp_cgroup_capture *c, uint32_t k, uint32_t pages)
 		int ret = -errno;
 
 		r->pg = NULL;
-		pr_err("CPU %d: cannot map a %u-page ring: %s\n", c->cpus[k], pages,
-		       strerror(errno));
+		pr_err("CPU %d: cannot map a %u-page ring: %s%s\n", c->cpus[k], pages,
+		       strerror(-ret), ibsp_capture__mmap_hint(ret, o));
 		return ret;
 	}
 	r->data = (uint8_t *)r->pg + page;
@@ -168,9 +169,10 @@ static int read_ids(struct ibsp_cgroup_capture *c, struct ibsp_event_desc *ev)
 }
 
 int ibsp_cgroup_capture__new(struct ibsp_event_desc *ev, const struct perf_event_attr *attrs,
-			     const int *leader, uint32_t nr, const char *cgroup_path,
+			     const int *leader, uint32_t nr, const struct ibsp_capture_opts *o,
 			     uint32_t pages, struct ibsp_cgroup_capture **out)
 {
+	const char *cgroup_path = o->cgroup_path ? o->cgroup_path : "";
 	struct ibsp_cgroup_capture *c = NULL;
 	int cgfd, ret;
 
@@ -184,7 +186,7 @@ int ibsp_cgroup_capture__new(struct ibsp_event_desc *ev, const struct perf_event
 	for (uint32_t k = 0; !ret && k < c->nr_cpus; k++) {
 		ret = open_cpu_events(c, k, ev, attrs, leader, cgfd, cgroup_path);
 		if (!ret)
-			ret = map_ring(c, k, pages);
+			ret = map_ring(c, k, pages, o);
 	}
 	if (!ret)
 		ret = read_ids(c, ev);

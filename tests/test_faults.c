@@ -515,7 +515,8 @@ Test(faults, a_full_disk_for_the_telemetry_is_said_once, .timeout = 60)
 /*
  * The automatic drain period after a drain: a quarter of the ring at the busiest ring's
  * peak rate, 10 to 250 ms (with rings over 512 KiB, to 500 ms at most: 250 ms a 512 KiB);
- * a burst shortens it at once, a quiet drain at most doubles it.
+ * a burst shortens it at once, a quiet drain at most doubles it. The rows give the rings
+ * in 4 KiB pages; the daemon passes their bytes, at the host's page size.
  */
 Test(faults, drain_period_shortens_at_once_and_lengthens_twofold)
 {
@@ -545,7 +546,7 @@ Test(faults, drain_period_shortens_at_once_and_lengthens_twofold)
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		uint32_t got =
-		    ibsp_daemon__drain_period(rows[i].cur_ms, rows[i].bps, rows[i].pages);
+		    ibsp_daemon__drain_period(rows[i].cur_ms, rows[i].bps, rows[i].pages * 4096ULL);
 
 		cr_expect_eq(got, rows[i].want, "row %zu: %u ms, %.0f B/s, %u pages: %u ms, not %u",
 			     i, rows[i].cur_ms, rows[i].bps, rows[i].pages, got, rows[i].want);

@@ -113,7 +113,7 @@ static inline double ibsp_daemon_mono_s(void)
 #define DRAIN_MIN_MS 10 /* the shortest automatic drain period */
 
 /* drain_period.c: the automatic drain period after a drain; @peak_bps of the busiest ring. */
-uint32_t ibsp_daemon__drain_period(uint32_t cur_ms, double peak_bps, uint32_t ring_pages);
+uint32_t ibsp_daemon__drain_period(uint32_t cur_ms, double peak_bps, uint64_t ring_bytes);
 /* drain_period.c: a periodic timerfd of @ms (0, or a negative errno). */
 int ibsp_daemon__arm_timer(int fd, uint32_t ms);
 /* drain_period.c: after a drain, the busiest ring's byte rate since the one before. */

@@ -68,18 +68,24 @@ int ibsp_daemon__arm_timer(int fd, uint32_t ms)
  * period, where a small ring overflows. 10 ms reaches 250 after ~300 ms of
  * quiet.
  */
-static double longest_ms(uint32_t ring_pages)
+/* One CPU's ring, as mapped. */
+static uint64_t ring_bytes(const struct daemon *d)
 {
-	double longest = DRAIN_MAX_MS * (double)ring_pages * 4096 / (512 * 1024);
+	return (uint64_t)ibsp_capture__stats(d->cap)->ring_pages * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static double longest_ms(uint64_t ring_bytes)
+{
+	double longest = DRAIN_MAX_MS * (double)ring_bytes / (512 * 1024);
 
 	return longest < DRAIN_MAX_MS	      ? DRAIN_MAX_MS
 	       : longest > DRAIN_MAX_LARGE_MS ? DRAIN_MAX_LARGE_MS
 					      : longest;
 }
 
-uint32_t ibsp_daemon__drain_period(uint32_t cur_ms, double peak_bps, uint32_t ring_pages)
+uint32_t ibsp_daemon__drain_period(uint32_t cur_ms, double peak_bps, uint64_t ring_bytes)
 {
-	double ring = (double)ring_pages * 4096, longest = longest_ms(ring_pages);
+	double ring = (double)ring_bytes, longest = longest_ms(ring_bytes);
 	double want;
 
 	want = longest;
@@ -113,8 +119,8 @@ void ibsp_daemon__arm_end(struct daemon *d)
 /* The timer is re-armed when the period wanted moves by half or more. */
 void ibsp_daemon__adapt_drain(struct daemon *d)
 {
-	uint32_t pages = ibsp_capture__stats(d->cap)->ring_pages;
-	uint32_t want = ibsp_daemon__drain_period(d->drain_cur_ms, d->drain_peak_bps, pages);
+	uint32_t want =
+	    ibsp_daemon__drain_period(d->drain_cur_ms, d->drain_peak_bps, ring_bytes(d));
 
 	d->drain_peak_bps = 0;
 	if ((want > d->drain_cur_ms * 1.5 || want < d->drain_cur_ms / 1.5) &&
@@ -168,10 +174,10 @@ void ibsp_daemon__rings_setup(struct daemon *d)
  */
 int ibsp_daemon__watch_rings(struct daemon *d, uint64_t tag)
 {
-	uint32_t pages = ibsp_capture__stats(d->cap)->ring_pages;
 	int ret;
 
-	if (d->ring_ep < 0 || d->ring_watch || d->drain_cur_ms < (uint32_t)longest_ms(pages))
+	if (d->ring_ep < 0 || d->ring_watch ||
+	    d->drain_cur_ms < (uint32_t)longest_ms(ring_bytes(d)))
 		return 0;
 	ret = ibsp_aio__poll(&d->aio, d->ring_ep, POLLIN, tag);
 	d->ring_watch = !ret;

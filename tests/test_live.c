@@ -1167,3 +1167,45 @@ Test(live, ring_fds_wake_when_a_quarter_ring_is_written)
 	ibsp_capture__delete(cap);
 	ibsp_sampler__free_events(ev, leader, nr);
 }
+
+/* The cgroup capture's rings (its own fds, not libperf's): one fd each, the CPU's event. */
+Test(live, cgroup_ring_fds_are_its_events)
+{
+	struct ibsp_sampler_opts so = { .sz = sizeof(so), .kind = IBSP_SAMPLER_SOFT, .period = 1 };
+	struct ibsp_capture_opts co = { .sz = sizeof(co),
+					.target = IBSP_TARGET_CGROUP,
+					.mmap_pages = 8 };
+	const char *root = cgroup2_root();
+	struct ibsp_event_desc *ev = NULL;
+	struct ibsp_capture *cap = NULL;
+	struct ibsp_host_caps caps;
+	int *leader = NULL;
+	const int *fds;
+	uint32_t nr = 0, nr_fds;
+	char cg[512];
+
+	need_live_capture();
+	if (!root)
+		cr_skip_test("no cgroup v2 hierarchy is mounted");
+	snprintf(cg, sizeof(cg), "%s/ibsp-ringfd-%d", root, (int)getpid());
+	if (mkdir(cg, 0755))
+		cr_skip_test("cannot create a cgroup under %s: %s", root, strerror(errno));
+	co.cgroup_path = cg;
+	ibsp_host_caps__read("/sys", &caps);
+	cr_assert_eq(ibsp_sampler__events(&so, &caps, &ev, &leader, &nr), 0);
+	cr_assert_eq(ibsp_capture__new(ev, leader, nr, &co, &cap), 0);
+	nr_fds = ibsp_capture__ring_fds(cap, &fds);
+	cr_expect_eq(nr_fds, ibsp_capture__stats(cap)->nr_cpus, "an fd for each of %u rings: %u",
+		     ibsp_capture__stats(cap)->nr_cpus, nr_fds);
+	for (uint32_t k = 0; k < nr_fds; k++) {
+		uint64_t id = 0;
+
+		cr_assert_eq(ioctl(fds[k], PERF_EVENT_IOC_ID, &id), 0, "fd %d: %s", fds[k],
+			     strerror(errno));
+		cr_expect_eq(id, ev[0].ids[k], "ring %u's fd %d is the event's on that CPU", k,
+			     fds[k]);
+	}
+	ibsp_capture__delete(cap);
+	ibsp_sampler__free_events(ev, leader, nr);
+	cr_expect_eq(rmdir(cg), 0, "%s: %s", cg, strerror(errno));
+}

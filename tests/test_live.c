@@ -1092,6 +1092,25 @@ Test(live, cgroup_drain_skips_no_record_that_arrives_during_it)
 	cr_expect_eq(rmdir(cg), 0, "the cgroup %s is empty again: %s", cg, strerror(errno));
 }
 
+/* The capture's ring fds, checked: one per CPU, each the event @ev[0]'s fd on that CPU. */
+static const int *ring_fds_of(const struct ibsp_capture *cap, const struct ibsp_event_desc *ev)
+{
+	const int *fds;
+	uint32_t nr_fds = ibsp_capture__ring_fds(cap, &fds);
+
+	cr_assert_eq(nr_fds, ibsp_capture__stats(cap)->nr_cpus, "an fd for each of %u rings: %u",
+		     ibsp_capture__stats(cap)->nr_cpus, nr_fds);
+	for (uint32_t k = 0; k < nr_fds; k++) {
+		uint64_t id = 0;
+
+		cr_assert_eq(ioctl(fds[k], PERF_EVENT_IOC_ID, &id), 0, "fd %d: %s", fds[k],
+			     strerror(errno));
+		cr_expect_eq(id, ev[0].ids[k], "ring %u's fd %d is the event's on that CPU", k,
+			     fds[k]);
+	}
+	return fds;
+}
+
 /*
  * A CPU-wide capture gives an fd of each CPU's ring (samplers/capture/
  * ring_fds.c finds libperf's by their ids), and that fd polls readable once
@@ -1110,7 +1129,7 @@ Test(live, ring_fds_wake_when_a_quarter_ring_is_written)
 	struct ibsp_host_caps caps;
 	int *leader = NULL, status;
 	const int *fds;
-	uint32_t nr = 0, nr_fds;
+	uint32_t nr = 0;
 	struct pollfd p;
 	pid_t kid, self = getpid();
 
@@ -1118,17 +1137,7 @@ Test(live, ring_fds_wake_when_a_quarter_ring_is_written)
 	ibsp_host_caps__read("/sys", &caps);
 	cr_assert_eq(ibsp_sampler__events(&so, &caps, &ev, &leader, &nr), 0);
 	cr_assert_eq(ibsp_capture__new(ev, leader, nr, &co, &cap), 0);
-	nr_fds = ibsp_capture__ring_fds(cap, &fds);
-	cr_assert_eq(nr_fds, ibsp_capture__stats(cap)->nr_cpus, "an fd for each of %u rings: %u",
-		     ibsp_capture__stats(cap)->nr_cpus, nr_fds);
-	for (uint32_t k = 0; k < nr_fds; k++) {
-		uint64_t id = 0;
-
-		cr_assert_eq(ioctl(fds[k], PERF_EVENT_IOC_ID, &id), 0, "fd %d: %s", fds[k],
-			     strerror(errno));
-		cr_expect_eq(id, ev[0].ids[k], "ring %u's fd %d is the event's on that CPU", k,
-			     fds[k]);
-	}
+	fds = ring_fds_of(cap, ev);
 	ibsp_capture__enable(cap);
 	cr_assert_eq(ibsp_capture__drain(cap, tally_record, &t), 0);
 	p = (struct pollfd){ .fd = fds[0], .events = POLLIN };
@@ -1180,8 +1189,7 @@ Test(live, cgroup_ring_fds_are_its_events)
 	struct ibsp_capture *cap = NULL;
 	struct ibsp_host_caps caps;
 	int *leader = NULL;
-	const int *fds;
-	uint32_t nr = 0, nr_fds;
+	uint32_t nr = 0;
 	char cg[512];
 
 	need_live_capture();
@@ -1194,17 +1202,7 @@ Test(live, cgroup_ring_fds_are_its_events)
 	ibsp_host_caps__read("/sys", &caps);
 	cr_assert_eq(ibsp_sampler__events(&so, &caps, &ev, &leader, &nr), 0);
 	cr_assert_eq(ibsp_capture__new(ev, leader, nr, &co, &cap), 0);
-	nr_fds = ibsp_capture__ring_fds(cap, &fds);
-	cr_expect_eq(nr_fds, ibsp_capture__stats(cap)->nr_cpus, "an fd for each of %u rings: %u",
-		     ibsp_capture__stats(cap)->nr_cpus, nr_fds);
-	for (uint32_t k = 0; k < nr_fds; k++) {
-		uint64_t id = 0;
-
-		cr_assert_eq(ioctl(fds[k], PERF_EVENT_IOC_ID, &id), 0, "fd %d: %s", fds[k],
-			     strerror(errno));
-		cr_expect_eq(id, ev[0].ids[k], "ring %u's fd %d is the event's on that CPU", k,
-			     fds[k]);
-	}
+	ring_fds_of(cap, ev);
 	ibsp_capture__delete(cap);
 	ibsp_sampler__free_events(ev, leader, nr);
 	cr_expect_eq(rmdir(cg), 0, "%s: %s", cg, strerror(errno));

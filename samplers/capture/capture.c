@@ -277,16 +277,6 @@ static int build_evlist(struct ibsp_capture *c, const struct ibsp_capture_opts *
 	return 0;
 }
 
-const char *ibsp_capture__mmap_hint(int err, const struct ibsp_capture_opts *o)
-{
-	if (err != -EPERM)
-		return "";
-	return o->mmap_pages
-		   ? " (over the perf_event_mlock_kb budget: use fewer pages, or CAP_IPC_LOCK)"
-		   : " (the size chosen for CAP_IPC_LOCK, which this host's kernel refused: give "
-		     "--mmap-pages 128)";
-}
-
 /* Open the evlist, read the events' ids and map the rings. */
 static int open_evlist(struct ibsp_capture *c, struct ibsp_event_desc *events,
 		       const struct ibsp_capture_opts *o, uint32_t pages)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The cgroup capture backend (capture_cgroup.c) and ring_fds.c, used by capture.c. */
+/* The cgroup capture backend (capture_cgroup.c), ring_fds.c and capture_hints.c, used by capture.c. */
 #ifndef IBSP_CAPTURE_INTERNAL_H
 #define IBSP_CAPTURE_INTERNAL_H
 
@@ -27,7 +27,7 @@ double ibsp_cgroup_capture__running_ratio(struct ibsp_cgroup_capture *c, uint32_
 /* The fd that owns CPU @k's ring (k < nr_cpus). */
 int ibsp_cgroup_capture__ring_fd(const struct ibsp_cgroup_capture *c, uint32_t k);
 
-/* capture.c: why a ring's mmap failed with @err, for its message ("" when nothing to add). */
+/* capture_hints.c: why a ring's mmap failed with @err, for its message ("" when nothing to add). */
 const char *ibsp_capture__mmap_hint(int err, const struct ibsp_capture_opts *o);
 
 /* ring_fds.c: @fds[k] = this process's perf event fd whose id is @ids[k]; -ENOENT if one is missing. */

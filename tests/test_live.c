@@ -412,9 +412,24 @@ static const char *cgroup2_root(void)
 	return NULL;
 }
 
+/*
+ * A new cgroup v2 directory for this test, named ibsp-@name-PID, into @cg;
+ * the test skips, saying why, where there is no hierarchy or no right to one.
+ */
+static void make_cgroup(char *cg, size_t len, const char *name)
+{
+	const char *root = cgroup2_root();
+
+	if (!root)
+		cr_skip_test("no cgroup v2 hierarchy is mounted");
+	snprintf(cg, len, "%s/ibsp-%s-%d", root, name, (int)getpid());
+	if (mkdir(cg, 0755))
+		cr_skip_test("cannot create a cgroup under %s: %s", root, strerror(errno));
+}
+
 Test(live, cgroup_target_keeps_only_that_cgroup)
 {
-	const char *root = cgroup2_root(), *data = tmp_path("cgroup.data");
+	const char *data = tmp_path("cgroup.data");
 	char cg[512], cmd[2048], *out, *err;
 	struct timespec ts = { .tv_nsec = 500 * 1000 * 1000 };
 	struct ibsp_sample *s;
@@ -423,11 +438,7 @@ Test(live, cgroup_target_keeps_only_that_cgroup)
 	size_t n;
 
 	need_live_capture();
-	if (!root)
-		cr_skip_test("no cgroup v2 hierarchy is mounted");
-	snprintf(cg, sizeof(cg), "%s/ibsp-test-%d", root, (int)getpid());
-	if (mkdir(cg, 0755))
-		cr_skip_test("cannot create a cgroup under %s: %s", root, strerror(errno));
+	make_cgroup(cg, sizeof(cg), "test");
 
 	rec = spawn((const char *const[]){ "ibs-promote", "record", "-o", data, "--sampler=soft",
 					   "--cgroup", cg, "-d", "3", NULL });
@@ -764,18 +775,13 @@ Test(live, hint_scanner_writes_clear_refs_per_target)
 /* --cgroup: the scanner writes clear_refs for the processes of cgroup.procs, read at each scan. */
 Test(live, hint_scanner_follows_the_cgroup)
 {
-	const char *root = cgroup2_root();
 	char cg[512], procs[600];
 	struct ibsp_capture_opts o = { .sz = sizeof(o), .target = IBSP_TARGET_CGROUP };
 	struct ibsp_hint_scan *s = NULL;
 	FILE *f;
 	pid_t kid;
 
-	if (!root)
-		cr_skip_test("no cgroup v2 hierarchy is mounted");
-	snprintf(cg, sizeof(cg), "%s/ibsp-hint-%d", root, (int)getpid());
-	if (mkdir(cg, 0755))
-		cr_skip_test("cannot create a cgroup under %s: %s", root, strerror(errno));
+	make_cgroup(cg, sizeof(cg), "hint");
 	o.cgroup_path = cg;
 	cr_assert_eq(ibsp_hint_scan__new(&o, &s), 0);
 	cr_expect_eq(ibsp_hint_scan__scan(s), 0, "an empty cgroup");
@@ -1079,15 +1085,10 @@ Test(live, drain_ends_when_the_ring_fills_faster_than_it_is_read)
 
 Test(live, cgroup_drain_skips_no_record_that_arrives_during_it)
 {
-	const char *root = cgroup2_root();
 	char cg[512];
 
 	need_live_capture();
-	if (!root)
-		cr_skip_test("no cgroup v2 hierarchy is mounted");
-	snprintf(cg, sizeof(cg), "%s/ibsp-drain-%d", root, (int)getpid());
-	if (mkdir(cg, 0755))
-		cr_skip_test("cannot create a cgroup under %s: %s", root, strerror(errno));
+	make_cgroup(cg, sizeof(cg), "drain");
 	drain_keeps_pace(cg, 0, 0);
 	cr_expect_eq(rmdir(cg), 0, "the cgroup %s is empty again: %s", cg, strerror(errno));
 }
@@ -1114,10 +1115,10 @@ static const int *ring_fds_of(const struct ibsp_capture *cap, const struct ibsp_
 /*
  * A CPU-wide capture gives an fd of each CPU's ring (samplers/capture/
  * ring_fds.c finds libperf's by their ids), and that fd polls readable once
- * the ring has had a quarter of its bytes written: the daemon's drains wait
- * on it. A per-task capture has none.
+ * the ring has had half its bytes written (the default watermark): the
+ * daemon's drains wait on it. A per-task capture has none.
  */
-Test(live, ring_fds_wake_when_a_quarter_ring_is_written)
+Test(live, ring_fds_wake_when_half_a_ring_is_written)
 {
 	struct ibsp_sampler_opts so = { .sz = sizeof(so), .kind = IBSP_SAMPLER_SOFT, .period = 1 };
 	struct ibsp_capture_opts co = { .sz = sizeof(co),
@@ -1153,7 +1154,7 @@ Test(live, ring_fds_wake_when_a_quarter_ring_is_written)
 		CPU_SET(0, &one);
 		if (sched_setaffinity(0, sizeof(one), &one))
 			_exit(1);
-		/* 4 096 faults: ~360 KiB of records, over ten times the 8 KiB watermark */
+		/* 4 096 faults: ~360 KiB of records, over twenty times the 16 KiB watermark */
 		m = mmap(NULL, 4096 << 12, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
 			 0);
 		for (int i = 0; m != MAP_FAILED && i < 4096; i++)
@@ -1184,7 +1185,6 @@ Test(live, cgroup_ring_fds_are_its_events)
 	struct ibsp_capture_opts co = { .sz = sizeof(co),
 					.target = IBSP_TARGET_CGROUP,
 					.mmap_pages = 8 };
-	const char *root = cgroup2_root();
 	struct ibsp_event_desc *ev = NULL;
 	struct ibsp_capture *cap = NULL;
 	struct ibsp_host_caps caps;
@@ -1193,11 +1193,7 @@ Test(live, cgroup_ring_fds_are_its_events)
 	char cg[512];
 
 	need_live_capture();
-	if (!root)
-		cr_skip_test("no cgroup v2 hierarchy is mounted");
-	snprintf(cg, sizeof(cg), "%s/ibsp-ringfd-%d", root, (int)getpid());
-	if (mkdir(cg, 0755))
-		cr_skip_test("cannot create a cgroup under %s: %s", root, strerror(errno));
+	make_cgroup(cg, sizeof(cg), "ringfd");
 	co.cgroup_path = cg;
 	ibsp_host_caps__read("/sys", &caps);
 	cr_assert_eq(ibsp_sampler__events(&so, &caps, &ev, &leader, &nr), 0);

@@ -313,27 +313,24 @@ static int open_evlist(struct ibsp_capture *c, struct ibsp_event_desc *events,
 static void find_ring_fds(struct ibsp_capture *c, const struct ibsp_event_desc *events,
 			  enum ibsp_capture_target target)
 {
+	const struct ibsp_event_desc *ev = &events[c->first_sampler];
 	uint32_t nr = c->st.nr_cpus;
-	uint64_t *ids;
 
 	if (target == IBSP_TARGET_PID || !nr)
 		return;
 	c->ring_fds = calloc(nr, sizeof(*c->ring_fds));
-	ids = calloc(nr, sizeof(*ids));
-	if (c->ring_fds && ids && c->cg) {
+	if (c->ring_fds && c->cg) {
 		for (uint32_t k = 0; k < nr; k++)
 			c->ring_fds[k] = ibsp_cgroup_capture__ring_fd(c->cg, k);
 		c->nr_ring_fds = nr;
-	} else if (c->ring_fds && ids && events[c->first_sampler].nr_ids == nr) {
+	} else if (c->ring_fds && ev->nr_ids == nr) {
 		/* one thread (-1) on every CPU: the ids are by CPU */
-		memcpy(ids, events[c->first_sampler].ids, nr * sizeof(*ids));
-		if (!ibsp_perf_fds__by_id(ids, nr, c->ring_fds))
+		if (!ibsp_perf_fds__by_id(ev->ids, nr, c->ring_fds))
 			c->nr_ring_fds = nr;
 		else
 			pr_debug(
 			    "capture: the rings' fds were not all found: drained on a timer\n");
 	}
-	free(ids);
 	if (!c->nr_ring_fds) {
 		free(c->ring_fds);
 		c->ring_fds = NULL;
